@@ -1,0 +1,34 @@
+"""Exit codes and the one exception type that reaches the user as a single line.
+
+Exit codes (documented in docs/exit-codes.md; tests keep the two in step):
+
+- 0: success.
+- 1: an internal error, a bug in mfu-advisor. One line names it; set
+  ``MFU_ADVISOR_DEBUG=1`` to see the traceback.
+- 2: bad input or a request this machine cannot satisfy (a missing file, a
+  garbled snapshot, ``--device cuda`` without CUDA, an unwritable output path).
+- 130: interrupted with Ctrl-C; whatever was measured so far has been reported.
+"""
+
+from __future__ import annotations
+
+import click
+
+EXIT_OK = 0
+EXIT_INTERNAL_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class UserError(click.ClickException):
+    """A problem with what the user asked for, reported as one line.
+
+    Raise it anywhere below the CLI; the CLI prints ``Error: <message>`` on
+    stderr and exits with ``exit_code`` (2 unless told otherwise).
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

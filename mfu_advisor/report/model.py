@@ -1,0 +1,96 @@
+"""The one report model that every command produces and every renderer reads.
+
+A report is the JSON document a command writes (``--json``), held in memory:
+a few envelope fields plus the command's payload, already JSON-ready. Keeping
+the payload as plain data is what lets ``mfu-advisor report RESULT.json``
+re-render a saved result exactly as the command would have.
+
+Payload shapes, per command, are in ``docs/schemas/<command>.schema.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mfu_advisor import SCHEMA_VERSION, __version__
+from mfu_advisor.errors import UserError
+from mfu_advisor.facts import to_jsonable
+
+#: Envelope keys; a payload must not use these names.
+ENVELOPE_KEYS = ("schema_version", "command", "tool", "created_at")
+
+
+class Command(enum.StrEnum):
+    """The commands that produce a report."""
+
+    PROBE = "probe"
+    BENCH = "bench"
+    ANALYZE = "analyze"
+    DIAGNOSE = "diagnose"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A command's result: envelope plus JSON-ready payload."""
+
+    command: Command
+    payload: Mapping[str, Any]
+    tool_version: str = __version__
+    created_at: str = ""
+    """ISO 8601 time in UTC at which the result was made."""
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "schema_version": self.schema_version,
+            "command": self.command.value,
+            "tool": {"name": "mfu-advisor", "version": self.tool_version},
+            "created_at": self.created_at,
+        }
+        doc.update(self.payload)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Report:
+        """Rebuild a report from a saved JSON document; bad documents raise UserError."""
+        if not isinstance(doc, Mapping):
+            raise UserError("not an mfu-advisor result: the JSON document is not an object")
+        try:
+            command = Command(doc.get("command"))
+        except ValueError:
+            known = ", ".join(c.value for c in Command)
+            raise UserError(
+                f"not an mfu-advisor result: 'command' is {doc.get('command')!r}, "
+                f"expected one of {known}"
+            ) from None
+        version = doc.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise UserError(
+                f"result has schema_version {version!r}; this mfu-advisor reads up to "
+                f"{SCHEMA_VERSION}"
+            )
+        tool = doc.get("tool") if isinstance(doc.get("tool"), Mapping) else {}
+        payload = {k: v for k, v in doc.items() if k not in ENVELOPE_KEYS}
+        return cls(
+            command=command,
+            payload=payload,
+            tool_version=str(tool.get("version", "unknown")),
+            created_at=str(doc.get("created_at", "")),
+            schema_version=version,
+        )
+
+
+def make_report(command: Command, payload: Any) -> Report:
+    """Wrap a command's facts (dataclasses or plain data) into a timestamped report."""
+    data = to_jsonable(payload)
+    if not isinstance(data, dict):
+        raise TypeError("a report payload must convert to a JSON object")
+    clash = [k for k in ENVELOPE_KEYS if k in data]
+    if clash:
+        raise ValueError(f"payload uses envelope keys {clash}")
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    return Report(command=command, payload=data, created_at=now)

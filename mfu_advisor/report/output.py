@@ -1,0 +1,33 @@
+"""How every command hands its report to the user: stdout and optional files.
+
+Only the report goes to stdout; progress and notes go to stderr. Files are
+written atomically (mfu_advisor.files.write_atomic).
+"""
+
+from __future__ import annotations
+
+import click
+
+from mfu_advisor.files import write_atomic
+from mfu_advisor.report.formats import OutputFormat, render
+from mfu_advisor.report.model import Report
+
+
+def emit(
+    report: Report,
+    *,
+    as_json: bool = False,
+    markdown: bool = False,
+    html_path: str | None = None,
+) -> None:
+    """Print ``report`` (text, or JSON/Markdown when asked) and write the HTML file if asked."""
+    if html_path:
+        write_atomic(html_path, render(report, OutputFormat.HTML))
+        click.echo(f"HTML report written to {html_path}", err=True)
+    if as_json:
+        fmt = OutputFormat.JSON
+    elif markdown:
+        fmt = OutputFormat.MARKDOWN
+    else:
+        fmt = OutputFormat.TEXT
+    click.echo(render(report, fmt), nl=False)
