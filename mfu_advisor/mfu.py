@@ -1,0 +1,118 @@
+"""FLOP accounting and MFU arithmetic shared by bench, analyze and diagnose.
+
+Pure Python: no torch import, so ``analyze`` stays fast.
+
+The model-FLOPs formula is the one nanoGPT's ``estimate_mfu`` uses, from the
+PaLM paper (Chowdhery et al. 2022, "PaLM: Scaling Language Modeling with
+Pathways", appendix B): per token, a forward and backward pass costs
+``6 N + 12 L H Q T`` FLOPs, where N is the parameter count without position
+embeddings, L the layers, H the heads, Q the head size and T the sequence
+length. The second term is attention's score and value matmuls, which have no
+parameters. See docs/mfu.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: NVIDIA A100 (SXM and PCIe) BF16 Tensor Core peak, dense (624 TFLOP/s is the
+#: 2:4-sparse figure). Source: NVIDIA A100 Tensor Core GPU datasheet, table
+#: "Specifications", https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+#: nanoGPT's model.py divides by this constant (``flops_promised = 312e12``)
+#: whatever device the run is on, so its printed MFU is relative to it.
+A100_BF16_DENSE_PEAK_FLOPS = 312e12
+
+A100_REFERENCE_LABEL = "A100 bf16 312 TFLOP/s (nanoGPT's fixed reference)"
+
+
+@dataclass(frozen=True)
+class GptShape:
+    """The hyperparameters that decide a GPT's FLOPs, with nanoGPT's names."""
+
+    n_layer: int
+    n_head: int
+    n_embd: int
+    block_size: int
+    vocab_size: int
+    bias: bool = False
+    """nanoGPT's ``bias``: biases in Linear and LayerNorm layers (GPT-2 had them)."""
+
+    @property
+    def head_size(self) -> int:
+        return self.n_embd // self.n_head
+
+
+def gpt_param_count(shape: GptShape, *, include_position_embeddings: bool = False) -> int:
+    """Parameters of a nanoGPT-style GPT, counted the way nanoGPT reports them.
+
+    The token embedding is tied to the output head and counted once. nanoGPT's
+    ``get_num_params()`` leaves out the position embeddings (the default here)
+    because they cost no matmul FLOPs.
+    """
+    n, v, t, layers = shape.n_embd, shape.vocab_size, shape.block_size, shape.n_layer
+    # Per block: attention qkv (n x 3n) + projection (n x n) + MLP (n x 4n) + (4n x n).
+    per_layer = 12 * n * n
+    if shape.bias:
+        # Linear biases (3n + n + 4n + n) and two LayerNorms with weight and bias.
+        per_layer += 9 * n + 4 * n
+    else:
+        per_layer += 2 * n  # two LayerNorm weights
+    final_norm = 2 * n if shape.bias else n
+    total = v * n + layers * per_layer + final_norm
+    if include_position_embeddings:
+        total += t * n
+    return total
+
+
+def flops_per_token(shape: GptShape, n_params: int | None = None) -> float:
+    """Training FLOPs (forward + backward) per token: ``6 N + 12 L H Q T`` (PaLM appendix B).
+
+    ``n_params`` overrides N when a log states the model size; otherwise it is
+    computed from the shape without position embeddings.
+    """
+    n = gpt_param_count(shape) if n_params is None else n_params
+    attention = 12 * shape.n_layer * shape.n_head * shape.head_size * shape.block_size
+    return float(6 * n + attention)
+
+
+@dataclass(frozen=True)
+class MfuFigure:
+    """An MFU against one labelled denominator, or why it cannot be given."""
+
+    value: float | None
+    """Achieved FLOP/s divided by ``denominator_flops``, as a fraction (0.5 = 50%)."""
+    denominator_flops: float | None
+    """The peak divided by, in FLOP/s."""
+    source: str | None
+    """What the denominator is and where its number comes from."""
+    reason: str | None = None
+    """Why ``value`` is null, when it is."""
+
+
+def mfu_against(
+    achieved_flops: float | None,
+    denominator_flops: float | None,
+    source: str | None,
+    missing_reason: str = "",
+) -> MfuFigure:
+    """MFU of ``achieved_flops`` against a peak; null with a reason when either is missing."""
+    if denominator_flops is None or denominator_flops <= 0:
+        return MfuFigure(None, None, source, missing_reason or "no peak is known for this device")
+    if achieved_flops is None:
+        return MfuFigure(
+            None,
+            denominator_flops,
+            source,
+            missing_reason or "achieved FLOP/s could not be computed",
+        )
+    return MfuFigure(achieved_flops / denominator_flops, denominator_flops, source)
+
+
+def a100_reference(achieved_flops: float | None) -> MfuFigure:
+    """MFU as nanoGPT prints it: against the A100's 312 TFLOP/s, whatever the device."""
+    return mfu_against(achieved_flops, A100_BF16_DENSE_PEAK_FLOPS, A100_REFERENCE_LABEL)
+
+
+def achieved_flops(flops_per_token_value: float, tokens_per_s: float) -> float:
+    """Model FLOP/s achieved: FLOPs per token times tokens per second."""
+    return flops_per_token_value * tokens_per_s
