@@ -19,8 +19,18 @@ def emit(
     as_json: bool = False,
     markdown: bool = False,
     html_path: str | None = None,
+    redact: bool = False,
 ) -> None:
-    """Print ``report`` (text, or JSON/Markdown when asked) and write the HTML file if asked."""
+    """Print ``report`` (text, or JSON/Markdown when asked) and write the HTML file if asked.
+
+    Every command with a report takes the same options and passes them here:
+    ``--json``, ``--markdown``, ``--html PATH`` and ``--redact`` (remove host
+    names, user names, home paths and serial numbers from every output).
+    """
+    if redact:
+        from mfu_advisor.report.redact import redact_report
+
+        report = redact_report(report)
     if html_path:
         write_atomic(html_path, render(report, OutputFormat.HTML))
         click.echo(f"HTML report written to {html_path}", err=True)
