@@ -75,6 +75,12 @@ class CoreTypeFacts:
     microarchitecture: Maybe[str]
     max_clock_mhz: Maybe[float]
     peak_flops: Peaks
+    """Dense peak per dtype of all physical cores of this type (not only the usable ones)."""
+
+    def to_json(self) -> dict[str, Any]:
+        plain = {k: v for k, v in fields_to_json(self).items() if k != "peak_flops"}
+        plain.update(peaks_to_json(self.peak_flops))
+        return plain
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,8 @@ class NvidiaFacts:
 class TorchSupport:
     """Whether PyTorch on this machine can use a device, and if not what it would take."""
 
-    usable: bool
+    usable: Maybe[bool]
+    """Unavailable when torch was not asked (``--no-torch``) or its answers are missing."""
     backend: str | None
     """"cuda", "rocm", "xpu", "mps" or None."""
     note: str
@@ -218,9 +225,28 @@ class GpuFacts:
 
     def to_json(self) -> dict[str, Any]:
         plain = {k: v for k, v in fields_to_json(self).items() if k != "peak_flops"}
-        plain["usable_by_torch"] = self.torch.usable
+        usable = self.torch.usable
+        plain["usable_by_torch"] = usable if isinstance(usable, bool) else None
+        if isinstance(usable, Unavailable):
+            plain.setdefault("unavailable", {})["usable_by_torch"] = usable.reason
         plain.update(peaks_to_json(self.peak_flops))
         return plain
+
+
+@dataclass(frozen=True)
+class TorchDevice:
+    """One device as torch sees it."""
+
+    device: str
+    """torch's device string: "cpu", "cuda:0" (also ROCm GPUs), "xpu:0", "mps"."""
+    name: str
+    """What torch calls it, e.g. "NVIDIA GeForce RTX 4070 Ti"."""
+    pci_bus_id: str | None = None
+    """"0000:01:00.0" for a GPU whose bus address torch reports; None otherwise."""
+    compute_capability: str | None = None
+    """CUDA "major.minor" (ROCm: the gfx arch name); None for other devices."""
+    multiprocessor_count: int | None = None
+    total_memory_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +269,12 @@ class TorchFacts:
     compile_ready: Maybe[bool]
     compile_note: str
     """What torch.compile needs here and whether it is present (C++ compiler, triton)."""
+    device_details: tuple[TorchDevice, ...] = ()
+    """The devices of ``devices`` with names and bus addresses."""
+    accelerator_note: str = ""
+    """Why an accelerator build sees no device (torch's own warning), else empty."""
+    answers_source: str = ""
+    """"asked torch now", "cached: ..." or "recorded in the snapshot"."""
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import shutil
-import subprocess
-import tarfile
-import tempfile
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
+
+if TYPE_CHECKING:
+    import tempfile
+
+# subprocess, shutil, tarfile and tempfile are imported where used: most probes
+# never run a command or open an archive, and start-up time is a target.
 
 #: Name of the file that marks a folder as an mfu-advisor snapshot.
 SNAPSHOT_MANIFEST = "snapshot.json"
@@ -35,6 +37,9 @@ COMMAND_TIMEOUT_S = 5.0
 
 #: Largest file the probe reads, in bytes; sysfs and procfs files are far smaller.
 MAX_READ_BYTES = 4 * 1024 * 1024
+
+#: Size of each read() call, in bytes.
+READ_CHUNK_BYTES = 64 * 1024
 
 
 class MachineRoot:
@@ -80,12 +85,13 @@ class MachineRoot:
 
     @classmethod
     def _from_archive(cls, archive: Path) -> MachineRoot:
+        import tarfile
+        import tempfile
+
         workdir = tempfile.TemporaryDirectory(prefix="mfu-advisor-snapshot-")
         try:
             with tarfile.open(archive, "r:*") as tar:
-                # The "data" filter refuses absolute paths, links out of the tree and
-                # device files, so a hostile archive cannot write outside workdir.
-                tar.extractall(workdir.name, filter="data")
+                _extract_safely(tar, Path(workdir.name))
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
             workdir.cleanup()
             raise UserError(
@@ -121,7 +127,7 @@ class MachineRoot:
     def os_name(self) -> str:
         """ "Linux", "Darwin" or "Windows": this machine's, or the recorded one's."""
         if self.is_live:
-            return platform.system()
+            return live_os_name()
         return str(self.manifest.get("os", "Linux"))
 
     # -- files --------------------------------------------------------------------------
@@ -136,10 +142,13 @@ class MachineRoot:
 
     def read_text(self, machine_path: str) -> str | Unavailable:
         """Contents of a text file, or why it could not be read."""
+        recorded_failure = self._recorded_failure("unreadable", machine_path)
+        if recorded_failure is not None:
+            return recorded_failure
         target = self.path(machine_path)
         try:
             with open(target, "rb") as handle:
-                data = handle.read(MAX_READ_BYTES)
+                data = _read_capped(handle)
         except FileNotFoundError:
             return Unavailable(f"{machine_path} not present")
         except PermissionError:
@@ -161,6 +170,9 @@ class MachineRoot:
 
     def listdir(self, machine_path: str) -> list[str] | Unavailable:
         """Sorted names in a folder, or why it could not be listed."""
+        recorded_failure = self._recorded_failure("unreadable", machine_path)
+        if recorded_failure is not None:
+            return recorded_failure
         try:
             return sorted(os.listdir(self.path(machine_path)))
         except FileNotFoundError:
@@ -185,10 +197,16 @@ class MachineRoot:
         ``name`` is the stable key the output is recorded under (e.g. "lspci").
         """
         if not self.is_live:
+            recorded_failure = self._recorded_failure("failed_commands", name)
+            if recorded_failure is not None:
+                return recorded_failure
             recorded = self.root / "commands" / f"{name}.txt"
             if recorded.is_file():
                 return recorded.read_text(encoding="utf-8", errors="replace")
             return Unavailable(f"`{' '.join(argv)}` was not recorded in the snapshot")
+        import shutil
+        import subprocess
+
         if shutil.which(argv[0]) is None:
             return Unavailable(f"{argv[0]} not installed")
         try:
@@ -209,6 +227,23 @@ class MachineRoot:
             return Unavailable(f"`{' '.join(argv)}` failed: {detail}")
         return done.stdout.decode("utf-8", errors="replace")
 
+    def answers(self, name: str, collect: Callable[[], Any]) -> Any | Unavailable:
+        """A library's answers (NVML, torch): asked live, or read from ``<name>.json``.
+
+        ``collect`` asks the library on the live machine; it is never called on a
+        snapshot, so one parser serves both and they cannot drift.
+        """
+        if self.is_live:
+            return collect()
+        return self.recorded_json(name)
+
+    def _recorded_failure(self, kind: str, key: str) -> Unavailable | None:
+        """A read or command that failed on the recorded machine, with its reason."""
+        failures = self.manifest.get(kind)
+        if not isinstance(failures, dict) or key not in failures:
+            return None
+        return Unavailable(str(failures[key]))
+
     def recorded_json(self, name: str) -> Any | Unavailable:
         """A recorded library answer (``<name>.json``) in a snapshot.
 
@@ -223,6 +258,55 @@ class MachineRoot:
             return json.loads(target.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return Unavailable(f"{name}.json in the snapshot is not valid JSON ({exc})")
+
+
+def live_os_name() -> str:
+    """ "Linux", "Darwin" or "Windows" for this machine (what ``platform.system()`` says).
+
+    Read from ``os.uname`` rather than the ``platform`` module, whose import
+    costs more than the whole Linux probe.
+    """
+    if sys.platform == "win32":
+        return "Windows"
+    return os.uname().sysname
+
+
+def _extract_safely(tar: Any, target: Path) -> None:
+    """Extract only plain files and folders that stay inside ``target``.
+
+    Python 3.11.4+ has the "data" filter, which refuses absolute paths, links
+    out of the tree and device files; older 3.11 releases get the same checks here.
+    """
+    try:
+        tar.extractall(target, filter="data")
+        return
+    except TypeError:  # no ``filter`` argument before Python 3.11.4
+        pass
+    root = target.resolve()
+    members = []
+    for member in tar.getmembers():
+        destination = (target / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or not destination.is_relative_to(root):
+            raise ValueError(f"unsafe archive member {member.name!r}")
+        members.append(member)
+    tar.extractall(target, members=members)
+
+
+def _read_capped(handle: Any) -> bytes:
+    """Up to MAX_READ_BYTES, in modest chunks.
+
+    One huge read() fails on /proc/sys files with ENOMEM: the kernel allocates
+    a buffer of the requested size for them (fs/proc/proc_sysctl.c).
+    """
+    chunks: list[bytes] = []
+    total = 0
+    while total < MAX_READ_BYTES:
+        chunk = handle.read(READ_CHUNK_BYTES)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)[:MAX_READ_BYTES]
 
 
 def _read_manifest(folder: Path, shown: Path | None = None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Output formats and the renderer behind each one.
 
 Renderers only format: each takes a :class:`Report` and returns text.
-``tests/report/test_formats.py`` checks that every member has a renderer.
+``tests/report/test_report_formats.py`` checks that every member has a renderer.
 """
 
 from __future__ import annotations

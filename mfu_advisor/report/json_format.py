@@ -1,4 +1,10 @@
-"""JSON renderer: the report document, stable key order, UTF-8, trailing newline."""
+"""JSON renderers: the report document for machines, and a compact one for people.
+
+``render_json`` is what ``--json`` prints: two-space indent, keys in the order
+the command wrote them, UTF-8, trailing newline, never NaN. ``readable_json``
+is the same data laid out for reading inside a Markdown or HTML report: an
+object or list that fits on one line stays on one line.
+"""
 
 from __future__ import annotations
 
@@ -9,4 +15,26 @@ from mfu_advisor.report.model import Report
 
 
 def render_json(report: Report, **_options: Any) -> str:
+    """The report document as ``--json`` prints it."""
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def readable_json(data: Any, *, width: int = 96, indent: int = 2) -> str:
+    """Pretty JSON whose short objects and lists stay on one line (at most ``width`` columns)."""
+    return _layout(data, 0, width, indent)
+
+
+def _layout(data: Any, level: int, width: int, indent: int) -> str:
+    flat = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    if not isinstance(data, (dict, list)) or len(flat) + level * indent <= width or not data:
+        return flat
+    pad = " " * ((level + 1) * indent)
+    end = " " * (level * indent)
+    if isinstance(data, dict):
+        inner = [
+            f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {_layout(v, level + 1, width, indent)}"
+            for k, v in data.items()
+        ]
+        return "{\n" + ",\n".join(inner) + "\n" + end + "}"
+    inner = [f"{pad}{_layout(v, level + 1, width, indent)}" for v in data]
+    return "[\n" + ",\n".join(inner) + "\n" + end + "]"

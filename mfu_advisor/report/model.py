@@ -20,8 +20,9 @@ from mfu_advisor import SCHEMA_VERSION, __version__
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import to_jsonable
 
-#: Envelope keys; a payload must not use these names.
-ENVELOPE_KEYS = ("schema_version", "command", "tool", "created_at")
+#: Envelope keys; a payload must not use these names. ``redacted`` appears only
+#: in a redacted result (``--redact``), as ``true``.
+ENVELOPE_KEYS = ("schema_version", "command", "tool", "created_at", "redacted")
 
 
 class Command(enum.StrEnum):
@@ -43,14 +44,19 @@ class Report:
     created_at: str = ""
     """ISO 8601 time in UTC at which the result was made."""
     schema_version: int = SCHEMA_VERSION
+    redacted: bool = False
+    """True when identifying values were removed (``--redact``, report/redact.py)."""
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON document: envelope fields first, then the payload's."""
         doc: dict[str, Any] = {
             "schema_version": self.schema_version,
             "command": self.command.value,
             "tool": {"name": "mfu-advisor", "version": self.tool_version},
             "created_at": self.created_at,
         }
+        if self.redacted:
+            doc["redacted"] = True
         doc.update(self.payload)
         return doc
 
@@ -68,12 +74,18 @@ class Report:
                 f"expected one of {known}"
             ) from None
         version = doc.get("schema_version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise UserError(
+                f"not an mfu-advisor result: schema_version is {version!r}, not a positive integer"
+            )
+        if version > SCHEMA_VERSION:
             raise UserError(
                 f"result has schema_version {version!r}; this mfu-advisor reads up to "
                 f"{SCHEMA_VERSION}"
             )
         tool = doc.get("tool") if isinstance(doc.get("tool"), Mapping) else {}
+        if tool.get("name", "mfu-advisor") != "mfu-advisor":
+            raise UserError(f"not an mfu-advisor result: it was written by {tool.get('name')!r}")
         payload = {k: v for k, v in doc.items() if k not in ENVELOPE_KEYS}
         return cls(
             command=command,
@@ -81,6 +93,7 @@ class Report:
             tool_version=str(tool.get("version", "unknown")),
             created_at=str(doc.get("created_at", "")),
             schema_version=version,
+            redacted=doc.get("redacted") is True,
         )
 
 

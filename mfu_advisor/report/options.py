@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
 
+from mfu_advisor.errors import UserError
+
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def check_output_path(
+    _ctx: click.Context | None, _param: click.Parameter | None, value: str | None
+) -> str | None:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    A directory, a missing folder or an unwritable folder gets one line and exit
+    code 2 (click's own path checks print a usage block instead). Writing is
+    still atomic and re-checked by ``write_atomic``.
+    """
+    if value is None:
+        return None
+    target = Path(value)
+    if target.is_dir():
+        raise UserError(f"cannot write {target}: it is a directory")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {target}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {target}: folder {folder} is not writable")
+    if target.exists() and not os.access(target, os.W_OK) and not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {target}: permission denied")
+    return value
 
 
 def output_options(command: F) -> F:
@@ -15,6 +43,8 @@ def output_options(command: F) -> F:
 
     The command receives them as ``as_json``, ``markdown``, ``html_path`` and
     ``redact`` and passes them to :func:`mfu_advisor.report.output.emit`.
+    ``--html`` is checked when the command starts, so a long run never ends
+    in "cannot write".
     """
     decorators = [
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
@@ -24,8 +54,9 @@ def output_options(command: F) -> F:
         click.option(
             "--html",
             "html_path",
-            type=click.Path(dir_okay=False, writable=False),
+            type=click.Path(),
             default=None,
+            callback=check_output_path,
             help="Also write a self-contained HTML report to this file.",
         ),
         click.option(

@@ -1,0 +1,112 @@
+"""The three labelled MFU denominators (docs/mfu.md).
+
+1. ``device_peak``: the datasheet (or formula-estimated) peak of the device and
+   dtype the run used, from the hardware probe, with its source;
+2. ``measured_peak``: the best matmul FLOP/s measured on this machine for that
+   dtype (bench/roofline.py);
+3. ``a100_reference``: nanoGPT's fixed A100 bf16 312 TFLOP/s, so the figure
+   can be reconciled with what nanoGPT prints.
+
+Pure Python: the hardware facts come in as dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
+
+if TYPE_CHECKING:
+    from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
+
+#: torch device type -> the probe's ``TorchSupport.backend`` values that serve it
+#: (ROCm GPUs are driven through torch's "cuda" device type).
+_BACKENDS: dict[str, tuple[str, ...]] = {
+    "cuda": ("cuda", "rocm"),
+    "mps": ("mps",),
+    "xpu": ("xpu",),
+}
+
+
+@dataclass(frozen=True)
+class MfuFigures:
+    """MFU of one run against each of the three denominators."""
+
+    device_peak: MfuFigure
+    measured_peak: MfuFigure
+    a100_reference: MfuFigure
+
+
+def load_hardware() -> HardwareFacts | Unavailable:
+    """Probe this machine without importing torch (fast); Unavailable if the probe fails."""
+    try:
+        from mfu_advisor.probe import probe_machine  # type: ignore[attr-defined]
+    except ImportError as exc:
+        return Unavailable(f"the hardware probe is not available ({exc})")
+    try:
+        facts: HardwareFacts = probe_machine(include_torch=False)
+    except Exception as exc:  # a probe bug must not cost the user the measurement
+        return Unavailable(f"the hardware probe failed ({type(exc).__name__}: {exc})")
+    return facts
+
+
+def device_peak(
+    hardware: HardwareFacts | Unavailable, device_type: str, index: int, dtype_key: str
+) -> PeakFlops | Unavailable:
+    """The probe's peak for ``dtype_key`` on the device a run used, or why there is none.
+
+    ``index`` is the device's ordinal among the torch-usable devices of its
+    type ("cuda:1" -> 1), matched to the probe's GPUs in PCI order.
+    """
+    if isinstance(hardware, Unavailable):
+        return hardware
+    if device_type == "cpu":
+        peaks = hardware.cpu.peak_flops
+        label = hardware.cpu.model
+    else:
+        backends = _BACKENDS.get(device_type, (device_type,))
+        candidates = [g for g in hardware.gpus if g.torch.usable and g.torch.backend in backends]
+        if index >= len(candidates):
+            return Unavailable(
+                f"the probe found no {device_type} device number {index} usable by torch"
+            )
+        peaks = candidates[index].peak_flops
+        label = candidates[index].name
+    peak = peaks.get(dtype_key)
+    if peak is None:
+        return Unavailable(f"the probe gives no {dtype_key} peak for {label}")
+    return peak
+
+
+def device_peak_label(peak: PeakFlops) -> str:
+    """ "<source> (estimated)"-style label for a probe peak."""
+    parts = [peak.source]
+    if peak.note:
+        parts.append(peak.note)
+    if peak.estimated:
+        parts.append("estimated")
+    return "; ".join(parts)
+
+
+def mfu_figures(
+    achieved_flops: float | None,
+    peak: PeakFlops | Unavailable,
+    measured_flops: float | None,
+    measured_label: str,
+) -> MfuFigures:
+    """The three labelled MFU figures for a run that achieved ``achieved_flops`` FLOP/s."""
+    if isinstance(peak, Unavailable):
+        device = mfu_against(achieved_flops, None, None, peak.reason)
+    else:
+        device = mfu_against(achieved_flops, peak.flops, device_peak_label(peak))
+    if measured_flops is None:
+        measured = mfu_against(achieved_flops, None, None, measured_label)
+    else:
+        measured = mfu_against(achieved_flops, measured_flops, measured_label)
+    return MfuFigures(
+        device_peak=device,
+        measured_peak=measured,
+        a100_reference=a100_reference(achieved_flops),
+    )

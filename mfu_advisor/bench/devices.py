@@ -1,0 +1,310 @@
+"""Everything that differs between devices: choosing one, synchronizing, precision, optimizer.
+
+Each function takes the device type as a string so that the GPU paths can be
+unit-tested on a CPU-only machine with fakes (tests/bench/test_gpu_paths.py).
+torch is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import platform
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mfu_advisor.errors import UserError
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """The device a run uses, as torch names it."""
+
+    device: str
+    """"cpu", "cuda:0", "mps", "xpu:0"."""
+    device_type: str
+    """"cpu", "cuda" (also ROCm), "mps" or "xpu": torch.autocast's device_type."""
+    index: int
+    """Ordinal among the devices of this type (0 for cpu and mps)."""
+    name: str
+    """The CPU's model name or the accelerator's name."""
+    memory_bytes: int | None
+    """Total accelerator memory; available system RAM for the CPU; None if unknown."""
+
+
+def visible_devices() -> list[str]:
+    """Devices this torch build can use, e.g. ["cpu", "cuda:0", "cuda:1"]."""
+    import torch
+
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    xpu = getattr(torch, "xpu", None)
+    if xpu is not None and xpu.is_available():
+        found += [f"xpu:{i}" for i in range(xpu.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found
+
+
+def torch_build_label() -> str:
+    """ "2.13.0+cpu (CPU-only build)", "2.5.1+cu124 (CUDA 12.4)", ..."""
+    import torch
+
+    if torch.version.cuda:
+        return f"{torch.__version__} (CUDA {torch.version.cuda})"
+    if getattr(torch.version, "hip", None):
+        return f"{torch.__version__} (ROCm/HIP {torch.version.hip})"
+    return f"{torch.__version__} (no CUDA or ROCm support)"
+
+
+def resolve_device(requested: str | None) -> DeviceChoice:
+    """The device for ``requested`` ("auto"/None picks the first accelerator, else the CPU).
+
+    A device this machine does not have raises :class:`UserError` naming what
+    was found instead (exit code 2).
+    """
+    import torch
+
+    wanted = (requested or "auto").strip().lower()
+    if wanted == "auto":
+        devices = visible_devices()
+        wanted = devices[1] if len(devices) > 1 else "cpu"
+    kind, _, index_text = wanted.partition(":")
+    if kind not in ("cpu", "cuda", "mps", "xpu"):
+        raise UserError(f"unknown device {requested!r}; use cpu, cuda, cuda:N, mps, xpu or auto")
+    try:
+        index = int(index_text) if index_text else 0
+    except ValueError:
+        raise UserError(f"cannot read device {requested!r}; write e.g. cuda:0") from None
+    if kind == "cpu":
+        return DeviceChoice("cpu", "cpu", 0, cpu_model_name(), _available_ram_bytes())
+    if kind == "cuda":
+        return _cuda_device(index, requested or wanted)
+    if kind == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise UserError(_not_found("MPS (Apple GPU)", "mps"))
+        return DeviceChoice("mps", "mps", 0, "Apple GPU (MPS)", None)
+    xpu = getattr(torch, "xpu", None)
+    if xpu is None or not xpu.is_available():
+        raise UserError(_not_found("XPU (Intel GPU)", "xpu"))
+    if index >= xpu.device_count():
+        raise UserError(_not_found(f"xpu:{index}", "xpu"))
+    props = xpu.get_device_properties(index)
+    return DeviceChoice(
+        f"xpu:{index}",
+        "xpu",
+        index,
+        str(props.name),
+        int(getattr(props, "total_memory", 0)) or None,
+    )
+
+
+def _cuda_device(index: int, requested: str) -> DeviceChoice:
+    import torch
+
+    if not torch.cuda.is_available():
+        if not torch.version.cuda and not getattr(torch.version, "hip", None):
+            raise UserError(
+                f"CUDA requested but this torch build is CPU-only ({torch.__version__}); "
+                f"devices: {', '.join(visible_devices())}"
+            )
+        raise UserError(
+            f"CUDA requested but torch {torch_build_label()} sees no GPU "
+            "(is the NVIDIA driver loaded, or CUDA_VISIBLE_DEVICES empty?); "
+            f"devices: {', '.join(visible_devices())}"
+        )
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise UserError(
+            f"{requested} requested but there are {count} CUDA devices; "
+            f"devices: {', '.join(visible_devices())}"
+        )
+    props = torch.cuda.get_device_properties(index)
+    return DeviceChoice(f"cuda:{index}", "cuda", index, str(props.name), int(props.total_memory))
+
+
+def _not_found(what: str, kind: str) -> str:
+    import torch
+
+    return (
+        f"{what} requested but torch {torch.__version__} cannot use one here; "
+        f"devices: {', '.join(visible_devices())} (asked for {kind})"
+    )
+
+
+def cpu_model_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux) or platform, for labels only."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            if line.lower().startswith(("model name", "hardware")) and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "CPU"
+
+
+def _available_ram_bytes() -> int | None:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except (ImportError, OSError):
+        return None
+
+
+def make_synchronize(device_type: str, index: int = 0) -> Callable[[], None]:
+    """A function that waits until queued work on the device has finished.
+
+    Read the clock only after calling it: accelerator kernels run
+    asynchronously, so the clock alone would time only their launch.
+    """
+    import torch
+
+    if device_type == "cuda":
+        return lambda: torch.cuda.synchronize(index)
+    if device_type == "mps":
+        return lambda: torch.mps.synchronize()
+    if device_type == "xpu":
+        return lambda: torch.xpu.synchronize(index)
+    return lambda: None
+
+
+def autocast_context(device_type: str, dtype: str) -> contextlib.AbstractContextManager[Any]:
+    """Mixed precision as nanoGPT does it: float32 runs plain, the others under autocast."""
+    import torch
+
+    if dtype == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device_type, dtype=getattr(torch, dtype))
+
+
+def make_grad_scaler(device_type: str, dtype: str) -> Any:
+    """A GradScaler, enabled only for float16 (bf16 has float32's range and needs none)."""
+    import torch
+
+    enabled = dtype == "float16"
+    amp = getattr(torch, "amp", None)
+    if amp is not None and hasattr(amp, "GradScaler"):
+        try:
+            return amp.GradScaler(device_type, enabled=enabled)
+        except (TypeError, RuntimeError):  # torch < 2.3 has no device argument / CPU scaler
+            pass
+    return torch.cuda.amp.GradScaler(enabled=enabled and device_type == "cuda")
+
+
+@contextlib.contextmanager
+def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
+    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA for the run, then restore."""
+    import torch
+
+    if device_type != "cuda":
+        yield
+        return
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    torch.backends.cudnn.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def peak_dtype_key(device_type: str, dtype: str, tf32: bool) -> str:
+    """The probe's dtype name for the matmuls this run does: fp32, tf32, bf16 or fp16."""
+    if dtype == "bfloat16":
+        return "bf16"
+    if dtype == "float16":
+        return "fp16"
+    return "tf32" if device_type == "cuda" and tf32 else "fp32"
+
+
+def make_optimizer(
+    model: Any,
+    impl: str,
+    device_type: str,
+    *,
+    learning_rate: float = 6e-4,
+    weight_decay: float = 0.1,
+    betas: tuple[float, float] = (0.9, 0.95),
+) -> tuple[Any, str]:
+    """AdamW with nanoGPT's settings and parameter groups; returns it and the implementation used.
+
+    Weight decay applies to matrices only, not to biases and LayerNorm gains
+    (nanoGPT ``configure_optimizers``; learning rate, decay and betas are its
+    train.py defaults). ``impl`` "auto" is nanoGPT's choice: fused on CUDA,
+    torch's default (a for-loop for CPU tensors) elsewhere.
+    """
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    fused_supported = "fused" in inspect.signature(torch.optim.AdamW).parameters
+    chosen = impl
+    if impl == "auto":
+        chosen = "fused" if device_type == "cuda" and fused_supported else "forloop"
+    kwargs: dict[str, Any] = {}
+    if chosen == "fused":
+        if not fused_supported:
+            raise UserError(f"--adamw_impl=fused needs torch >= 2.0; this is {torch.__version__}")
+        kwargs["fused"] = True
+    elif chosen == "foreach":
+        kwargs["foreach"] = True
+    else:
+        kwargs["foreach"] = False
+    try:
+        optimizer = torch.optim.AdamW(groups, lr=learning_rate, betas=betas, **kwargs)
+    except RuntimeError as exc:
+        raise UserError(f"AdamW {chosen} is not supported on {device_type} here: {exc}") from None
+    return optimizer, chosen
+
+
+def reset_peak_memory(device_type: str, index: int) -> None:
+    """Start counting peak accelerator memory from now (no-op on the CPU)."""
+    import torch
+
+    if device_type == "cuda":
+        torch.cuda.reset_peak_memory_stats(index)
+
+
+def peak_memory(device_type: str, index: int) -> tuple[int | None, str]:
+    """Peak memory of the run in bytes, and what was measured."""
+    import torch
+
+    if device_type == "cuda":
+        return int(torch.cuda.max_memory_allocated(index)), "torch.cuda.max_memory_allocated"
+    if device_type == "mps":
+        return int(torch.mps.driver_allocated_memory()), "torch.mps.driver_allocated_memory"
+    if device_type == "xpu":
+        return int(torch.xpu.max_memory_allocated(index)), "torch.xpu.max_memory_allocated"
+    return _peak_rss_bytes(), "process peak resident set size (whole process, torch included)"
+
+
+def _peak_rss_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes (getrusage(2) on each).
+    return int(peak if platform.system() == "Darwin" else peak * 1024)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for torch's out-of-memory errors on any device, including the CPU allocator's."""
+    import torch
+
+    oom_type = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    if isinstance(exc, oom_type):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text
+    )

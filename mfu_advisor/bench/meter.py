@@ -1,0 +1,192 @@
+"""``MFUMeter``: measure tokens/s and MFU inside your own training loop.
+
+In the spirit of Lightning's ``ThroughputMonitor``
+(https://lightning.ai/docs/fabric/stable/api/generated/lightning.fabric.utilities.throughput.ThroughputMonitor.html),
+but it knows CPUs and integrated GPUs too: the peak comes from mfu-advisor's
+hardware probe, with its source, unless you give one::
+
+    from mfu_advisor.bench.meter import MFUMeter
+    meter = MFUMeter(model_flops_per_token=6 * n_params, device="cpu", dtype="float32")
+    for step in range(max_steps):
+        ...  # forward, backward, optimizer step
+        meter.step(tokens=batch_size * block_size)
+    print(meter.summary())
+
+The bench itself uses it. The first ``warmup_steps`` steps are left out of the
+figures; the device is synchronized before the clock is read.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
+from mfu_advisor.bench.timing import StepTimer, StepTimeStats
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
+
+if TYPE_CHECKING:
+    from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
+
+_DTYPE_KEYS = {
+    "float32": "fp32",
+    "fp32": "fp32",
+    "tf32": "tf32",
+    "bfloat16": "bf16",
+    "bf16": "bf16",
+    "float16": "fp16",
+    "fp16": "fp16",
+    "half": "fp16",
+}
+
+
+@dataclass(frozen=True)
+class MeterSummary:
+    """What an :class:`MFUMeter` measured so far."""
+
+    steps: int
+    """Measured steps (warm-up excluded)."""
+    warmup_steps: int
+    step_time: StepTimeStats | None
+    tokens_per_s: float | None
+    """Tokens per second at the median step (tokens / median step time)."""
+    achieved_flops: float | None
+    """tokens_per_s x model FLOPs per token, in FLOP/s."""
+    mfu: MfuFigure
+    """Against the device's peak (yours, or the probe's) for the dtype."""
+    a100_reference: MfuFigure
+    """Against nanoGPT's A100 312 TFLOP/s, as nanoGPT prints it."""
+
+    def __str__(self) -> str:
+        if self.tokens_per_s is None or self.achieved_flops is None:
+            return f"MFUMeter: no measured step yet ({self.warmup_steps} warm-up steps)"
+        head = (
+            f"{self.tokens_per_s:,.0f} tokens/s, {self.achieved_flops / 1e9:,.1f} GFLOP/s "
+            f"over {self.steps} steps"
+        )
+        if self.mfu.value is None:
+            return f"{head}; MFU unknown ({self.mfu.reason})"
+        return f"{head}; MFU {self.mfu.value:.1%} of {self.mfu.source}"
+
+
+class MFUMeter:
+    """Throughput and model FLOPs utilization of a training loop, step by step."""
+
+    def __init__(
+        self,
+        model_flops_per_token: float,
+        *,
+        device: Any = "cpu",
+        dtype: Any = "float32",
+        peak_flops: float | None = None,
+        peak_source: str = "given by the caller",
+        warmup_steps: int = 1,
+        hardware: HardwareFacts | Unavailable | None = None,
+        synchronize: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """Args:
+        model_flops_per_token: training FLOPs per token (forward + backward), e.g.
+            ``mfu_advisor.mfu.flops_per_token(GptShape(...))`` or 6 x parameters.
+        device: where the model runs ("cpu", "cuda:0", "mps", "xpu" or a torch.device).
+        dtype: the matmul precision ("float32", "bfloat16", "float16", "tf32" or a torch dtype).
+        peak_flops: the denominator in FLOP/s; by default the probe's peak for device and dtype.
+        warmup_steps: first steps left out of every figure (compilation, allocator warm-up).
+        hardware: probe facts to take the peak from (probed on first summary if None).
+        synchronize: waits for the device; by default torch's for the device type.
+        """
+        self.model_flops_per_token = float(model_flops_per_token)
+        self.device_type, self.index = _device_parts(device)
+        self.dtype_key = _dtype_key(dtype)
+        self._peak_flops = peak_flops
+        self._peak_source = peak_source
+        self._hardware = hardware
+        self._tokens: list[float] = []
+        self.timer = StepTimer(
+            warmup_steps=warmup_steps,
+            synchronize=synchronize or _default_synchronize(self.device_type, self.index),
+            clock=clock,
+        )
+        self.timer.start()
+
+    def start(self) -> None:
+        """Restart the clock: the next step is timed from now (e.g. after evaluation)."""
+        self.timer.skip()
+
+    def step(self, tokens: int) -> float:
+        """Record one finished training step of ``tokens`` tokens; returns its seconds."""
+        in_warmup = self.timer.in_warmup
+        duration = self.timer.lap()
+        if not in_warmup:
+            self._tokens.append(float(tokens))
+        return duration
+
+    def peak(self) -> PeakFlops | Unavailable | float:
+        """The denominator: the caller's number, or the probe's peak (probing once)."""
+        if self._peak_flops is not None:
+            return self._peak_flops
+        if self._hardware is None:
+            self._hardware = load_hardware()
+        return device_peak(self._hardware, self.device_type, self.index, self.dtype_key)
+
+    def summary(self) -> MeterSummary:
+        """Figures over the measured steps so far."""
+        durations = self.timer.durations_s
+        stats = self.timer.stats()
+        tokens_per_s = _median_rate(self._tokens, durations)
+        achieved = None if tokens_per_s is None else tokens_per_s * self.model_flops_per_token
+        peak = self.peak()
+        if isinstance(peak, Unavailable):
+            mfu = mfu_against(achieved, None, None, peak.reason)
+        elif isinstance(peak, float | int):
+            mfu = mfu_against(achieved, float(peak), self._peak_source)
+        else:
+            mfu = mfu_against(achieved, peak.flops, device_peak_label(peak))
+        return MeterSummary(
+            steps=len(durations),
+            warmup_steps=len(self.timer.warmup_durations_s),
+            step_time=stats,
+            tokens_per_s=tokens_per_s,
+            achieved_flops=achieved,
+            mfu=mfu,
+            a100_reference=a100_reference(achieved),
+        )
+
+
+def _median_rate(tokens: list[float], durations_s: list[float]) -> float | None:
+    """Tokens per second at the median step.
+
+    With the same tokens every step (the usual case, and the bench's) that is
+    tokens / median step time exactly; otherwise the median of per-step rates.
+    """
+    pairs = [(t, d) for t, d in zip(tokens, durations_s, strict=True) if d > 0]
+    if not pairs:
+        return None
+    if len({t for t, _ in pairs}) == 1:
+        return pairs[0][0] / statistics.median(d for _, d in pairs)
+    return statistics.median(t / d for t, d in pairs)
+
+
+def _device_parts(device: Any) -> tuple[str, int]:
+    text = str(device)
+    kind, _, index = text.partition(":")
+    return kind, int(index) if index.isdigit() else 0
+
+
+def _dtype_key(dtype: Any) -> str:
+    name = str(dtype).removeprefix("torch.")
+    if name not in _DTYPE_KEYS:
+        raise ValueError(f"dtype {dtype!r}: use float32, tf32, bfloat16 or float16")
+    return _DTYPE_KEYS[name]
+
+
+def _default_synchronize(device_type: str, index: int) -> Callable[[], None]:
+    if device_type == "cpu":
+        return lambda: None
+    from mfu_advisor.bench.devices import make_synchronize
+
+    return make_synchronize(device_type, index)

@@ -1,0 +1,266 @@
+"""What a bench run is asked to do: nanoGPT's option names plus the bench's own.
+
+The model and batch options keep the names of nanoGPT's ``train.py``
+(https://github.com/karpathy/nanoGPT/blob/master/train.py) so that a command
+line or a config can be carried from one to the other. Pure Python: no torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mfu_advisor.errors import UserError
+from mfu_advisor.mfu import GptShape
+
+#: The dtypes the bench runs in, by nanoGPT's names. float32 runs without
+#: autocast; the others run the forward pass under torch.autocast, as nanoGPT does.
+DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+
+#: AdamW implementations: "auto" is nanoGPT's choice (fused on CUDA, torch's default elsewhere).
+ADAMW_IMPLS: tuple[str, ...] = ("auto", "fused", "foreach", "forloop")
+
+#: Options that shape the model and the batch: the run's ``config`` in the JSON, nanoGPT's names.
+MODEL_FIELDS: tuple[str, ...] = (
+    "batch_size",
+    "block_size",
+    "n_layer",
+    "n_head",
+    "n_embd",
+    "vocab_size",
+    "dropout",
+    "bias",
+    "dtype",
+    "compile",
+    "device",
+    "gradient_accumulation_steps",
+)
+
+#: Largest --budget accepted, in seconds (an hour; the bench is meant to be short).
+MAX_BUDGET_S = 3600.0
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """A bench run's settings; ``None`` means "the preset's value" until it is resolved."""
+
+    # nanoGPT's train.py names -----------------------------------------------------------
+    batch_size: int | None = None
+    """Sequences per micro-batch."""
+    block_size: int | None = None
+    """Sequence length in tokens."""
+    n_layer: int | None = None
+    n_head: int | None = None
+    n_embd: int | None = None
+    vocab_size: int | None = None
+    dropout: float | None = None
+    bias: bool | None = None
+    dtype: str | None = None
+    """"float32", "bfloat16" or "float16"; None picks by device (bf16 on CUDA when supported)."""
+    compile: bool | None = None
+    """torch.compile the model (inductor; triton on GPUs, a C++ compiler on CPUs)."""
+    device: str | None = None
+    """"cpu", "cuda", "cuda:1", "mps", "xpu" or "auto"."""
+    gradient_accumulation_steps: int | None = None
+    # the bench's own -------------------------------------------------------------------
+    preset: str = "auto"
+    """"cpu-small", "shakespeare-char", "gpt2-small" or "auto" (picked by device)."""
+    budget_s: float | None = None
+    """Seconds of measured steps (warm-up, compile and the roofline come on top)."""
+    warmup_steps: int | None = None
+    """Steps run first and reported apart, never in the statistics."""
+    min_steps: int | None = None
+    """Measured steps before the confidence-interval rule may stop the run."""
+    max_steps: int | None = None
+    """Stop after this many measured steps even if budget remains (None: no limit)."""
+    threads: int | None = None
+    """torch.set_num_threads; None keeps torch's default (or len(cpus) when cpus is given)."""
+    cpus: tuple[int, ...] | None = None
+    """Logical CPUs to pin this process to (os.sched_setaffinity), before threads start."""
+    tf32: bool | None = None
+    """Allow TF32 for float32 matmuls and convolutions on CUDA (nanoGPT turns it on)."""
+    adamw_impl: str = "auto"
+    seed: int = 1337
+    """Seed of the weights and of the synthetic data (nanoGPT's default seed)."""
+    data: str | None = None
+    """A local text file to train on char-level; None for synthetic tokens."""
+    roofline: bool = True
+    """Measure (or read from the cache) the matmul roofline after the run."""
+    fresh: bool = False
+    """Redo the roofline even if this machine's is cached."""
+
+    def shape(self) -> GptShape:
+        """The model shape for FLOP accounting; call on resolved options only."""
+        return GptShape(
+            n_layer=_required(self.n_layer, "n_layer"),
+            n_head=_required(self.n_head, "n_head"),
+            n_embd=_required(self.n_embd, "n_embd"),
+            block_size=_required(self.block_size, "block_size"),
+            vocab_size=_required(self.vocab_size, "vocab_size"),
+            bias=bool(self.bias),
+        )
+
+    def model_config(self) -> dict[str, Any]:
+        """The model and batch options under nanoGPT's names (the JSON ``config``)."""
+        return {name: getattr(self, name) for name in MODEL_FIELDS}
+
+    def tokens_per_step(self) -> int:
+        """Tokens one optimizer step consumes: batch x block x accumulation steps."""
+        return (
+            _required(self.batch_size, "batch_size")
+            * _required(self.block_size, "block_size")
+            * _required(self.gradient_accumulation_steps, "gradient_accumulation_steps")
+        )
+
+    def to_argv(self) -> list[str]:
+        """Command-line arguments that reproduce these options (for subprocess runs).
+
+        ``python -m mfu_advisor.bench *options.to_argv() --json`` runs the same bench.
+        """
+        argv = ["--preset", self.preset]
+        for name in MODEL_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                argv.append(f"--{name}={format_value(value)}")
+        pairs: list[tuple[str, Any]] = [
+            ("budget", self.budget_s),
+            ("warmup", self.warmup_steps),
+            ("min_steps", self.min_steps),
+            ("max_steps", self.max_steps),
+            ("threads", self.threads),
+            ("tf32", self.tf32),
+            ("adamw_impl", self.adamw_impl),
+            ("seed", self.seed),
+            ("data", self.data),
+        ]
+        argv += [f"--{name}={format_value(value)}" for name, value in pairs if value is not None]
+        if self.cpus is not None:
+            argv.append(f"--cpus={format_cpu_list(self.cpus)}")
+        if not self.roofline:
+            argv.append("--no-roofline")
+        if self.fresh:
+            argv.append("--fresh")
+        return argv
+
+
+def _required(value: int | None, name: str) -> int:
+    if value is None:
+        raise ValueError(f"option {name} is not resolved yet")
+    return value
+
+
+def format_value(value: Any) -> str:
+    """A value as nanoGPT's command line writes it (True/False for booleans)."""
+    return str(value)
+
+
+def parse_bool(text: str | bool, option: str) -> bool:
+    """nanoGPT's boolean syntax (``--compile=False``), plus the usual spellings."""
+    if isinstance(text, bool):
+        return text
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise UserError(f"--{option} takes True or False, not {text!r}")
+
+
+def parse_cpu_list(text: str) -> tuple[int, ...]:
+    """``"0-3,6"`` -> (0, 1, 2, 3, 6), the taskset/cpuset list syntax."""
+    cpus: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                low, high = (int(p) for p in part.split("-", 1))
+                if low > high or low < 0:
+                    raise ValueError
+                cpus.update(range(low, high + 1))
+            else:
+                number = int(part)
+                if number < 0:
+                    raise ValueError
+                cpus.add(number)
+        except ValueError:
+            raise UserError(f"--cpus: cannot read {part!r}; write a list such as 0-3,6") from None
+    if not cpus:
+        raise UserError("--cpus needs at least one CPU, such as 0-3,6")
+    return tuple(sorted(cpus))
+
+
+def format_cpu_list(cpus: Sequence[int]) -> str:
+    """(0, 1, 2, 3, 6) -> ``"0-3,6"``."""
+    ordered = sorted(set(cpus))
+    parts: list[str] = []
+    start = prev = ordered[0]
+    for cpu in [*ordered[1:], None]:
+        if cpu is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if cpu is not None:
+            start = prev = cpu
+    return ",".join(parts)
+
+
+def with_overrides(base: BenchOptions, overrides: Mapping[str, Any]) -> BenchOptions:
+    """``base`` with every non-None entry of ``overrides`` replacing its field."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(base, **given)
+
+
+def validate(options: BenchOptions) -> None:
+    """Refuse, with one clear line, a resolved configuration that cannot run."""
+    shape = options.shape()
+    if shape.n_embd % shape.n_head:
+        raise UserError(
+            f"n_embd {shape.n_embd} is not divisible by n_head {shape.n_head}: each head "
+            f"gets n_embd / n_head channels (try n_embd "
+            f"{shape.n_head * max(1, round(shape.n_embd / shape.n_head))})"
+        )
+    positive = {
+        "batch_size": options.batch_size,
+        "block_size": options.block_size,
+        "n_layer": options.n_layer,
+        "n_head": options.n_head,
+        "n_embd": options.n_embd,
+        "vocab_size": options.vocab_size,
+        "gradient_accumulation_steps": options.gradient_accumulation_steps,
+        "min_steps": options.min_steps,
+        "threads": options.threads,
+        "max_steps": options.max_steps,
+    }
+    for name, value in positive.items():
+        if value is not None and value < 1:
+            raise UserError(f"--{name} must be at least 1, not {value}")
+    if options.warmup_steps is not None and options.warmup_steps < 0:
+        raise UserError(f"--warmup must be 0 or more, not {options.warmup_steps}")
+    if options.dropout is not None and not 0.0 <= options.dropout < 1.0:
+        raise UserError(f"--dropout must be in [0, 1), not {options.dropout}")
+    if options.budget_s is not None and not 0.0 < options.budget_s <= MAX_BUDGET_S:
+        raise UserError(f"--budget must be between 0 and {MAX_BUDGET_S:.0f} seconds")
+    if options.dtype is not None and options.dtype not in DTYPES:
+        raise UserError(f"--dtype must be one of {', '.join(DTYPES)}, not {options.dtype!r}")
+    if options.adamw_impl not in ADAMW_IMPLS:
+        raise UserError(f"--adamw_impl must be one of {', '.join(ADAMW_IMPLS)}")
+    if options.cpus is not None:
+        check_cpus(options.cpus)
+
+
+def check_cpus(cpus: tuple[int, ...]) -> None:
+    """UserError unless every CPU in ``cpus`` is one this process may run on (Linux)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    if getter is None:
+        raise UserError("--cpus needs CPU affinity, which this OS does not offer (Linux only)")
+    allowed = set(getter(0))
+    outside = sorted(set(cpus) - allowed)
+    if outside:
+        raise UserError(
+            f"--cpus {format_cpu_list(cpus)}: CPU {format_cpu_list(outside)} is not available "
+            f"to this process (allowed: {format_cpu_list(sorted(allowed))})"
+        )

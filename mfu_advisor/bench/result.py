@@ -1,0 +1,93 @@
+"""``BenchResult``: what one bench run measured; its JSON form is the ``bench`` payload.
+
+Every field is documented in docs/bench.md and checked by
+docs/schemas/bench.schema.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfu_advisor.bench.denominators import MfuFigures
+from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.bench.roofline import Roofline
+from mfu_advisor.bench.timing import StepTimeStats
+from mfu_advisor.facts import Maybe, fields_to_json
+
+#: Why a run stopped measuring.
+STOP_REASONS: tuple[str, ...] = ("budget", "ci", "max_steps", "interrupted")
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One calibrated GPT training run on this machine."""
+
+    preset: str
+    """The preset the configuration started from ("auto" already resolved)."""
+    preset_source: str
+    config: dict[str, Any]
+    """Model and batch options actually used, under nanoGPT's train.py names."""
+    device: str
+    """"cpu", "cuda:0", ..."""
+    device_name: str
+    dtype: str
+    """"float32", "bfloat16" or "float16" (the latter two under autocast)."""
+    peak_dtype: str
+    """The matmul precision the peaks are looked up for: fp32, tf32, bf16 or fp16."""
+    torch_version: str
+    threads: int
+    """torch.get_num_threads() during the run."""
+    cpu_affinity: Maybe[tuple[int, ...]]
+    """Logical CPUs the process could run on."""
+    tf32: bool
+    adamw_impl: str
+    """The AdamW implementation used: fused, foreach or forloop."""
+    seed: int
+    data: str
+    """"synthetic" or the --data file path."""
+    n_params: int
+    """Parameters without position embeddings (nanoGPT's get_num_params)."""
+    flops_per_token: float
+    """Training FLOPs per token, 6N + 12 L H Q T (PaLM appendix B)."""
+    effective_batch_tokens: int
+    """batch_size x block_size x gradient_accumulation_steps: tokens per optimizer step."""
+    warmup_steps: int
+    """Warm-up steps run (compile step included), never in the statistics."""
+    warmup_step_ms: tuple[float, ...]
+    """Each warm-up step's duration in milliseconds, the first first."""
+    compile_s: Maybe[float]
+    """Duration of the first step when torch.compile is on (compilation plus one step)."""
+    warmup_s: float
+    """Warm-up steps' total seconds, the compile step excluded."""
+    measured_s: float
+    """Seconds of measured steps."""
+    budget_s: float
+    stopped_by: str
+    """"budget", "ci" (mean known within +-2%), "max_steps" or "interrupted"."""
+    step_time_ms: Maybe[StepTimeStats]
+    tokens_per_s: Maybe[float]
+    """Tokens per second at the median step: effective_batch_tokens / median step time."""
+    achieved_flops: Maybe[float]
+    """Model FLOP/s: tokens_per_s x flops_per_token."""
+    mfu: MfuFigures
+    peak_memory_bytes: Maybe[int]
+    peak_memory_kind: str
+    """What peak_memory_bytes measures (CUDA max allocated, or the process's peak RSS)."""
+    loss_first: Maybe[float]
+    """Loss of the first step (ln(vocab_size) for an untrained model)."""
+    loss_last: Maybe[float]
+    series: dict[str, Any]
+    """Per-step columns, warm-up steps first: ``step``, ``step_time_ms``, ``loss``."""
+    gemm_shapes: tuple[GemmShape, ...]
+    """The linear-layer GEMMs of one forward pass at the run's micro-batch."""
+    roofline: Maybe[Roofline]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        doc = fields_to_json(self)
+        doc["gemm_shapes"] = [
+            {"name": g.name, "m": g.m, "n": g.n, "k": g.k, "flops": g.flops}
+            for g in self.gemm_shapes
+        ]
+        return doc

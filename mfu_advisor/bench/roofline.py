@@ -1,0 +1,398 @@
+"""The measured roofline: best matmul FLOP/s per dtype and memory bandwidth, cached per machine.
+
+A short sweep of square matmuls and of the model's own GEMM shapes (at the
+run's micro-batch and at 2x and 4x) finds the best FLOP/s this machine's
+matmul reaches for a dtype, with the threads and CPUs the run uses. That is the
+"measured peak" MFU denominator: what a training step could reach if it were
+all matmul. A large tensor copy measures memory bandwidth.
+
+Results are cached in ``$XDG_CACHE_HOME/mfu-advisor`` (``~/.cache/mfu-advisor``)
+under a fingerprint of the machine (device, CPU count and affinity, threads,
+torch version); points already there are reused and missing ones are
+measured. ``--fresh`` measures everything again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mfu_advisor.bench.devices import tf32_setting
+from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.errors import UserError
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import write_atomic
+
+CACHE_FORMAT = "mfu-advisor-roofline"
+#: 2: timed through F.linear (version 1 timed torch.matmul).
+CACHE_VERSION = 2
+
+#: Square sizes tried per device type. CPUs reach their best well below 2048;
+#: GPUs need large tiles to fill every SM.
+SQUARE_SIZES: dict[str, tuple[int, ...]] = {
+    "cpu": (256, 512, 1024),
+    "default": (1024, 2048, 4096, 8192),
+}
+#: Time spent timing one shape, after its warm-up call, in seconds.
+SECONDS_PER_SHAPE = 0.05
+#: A shape whose single call would take longer than this is skipped (or ends the
+#: square sweep): the sweep must stay a few seconds even for bf16 on a CPU without it.
+MAX_CALL_S = 0.25
+#: Bytes copied to measure memory bandwidth: well beyond any CPU's last-level cache.
+BANDWIDTH_BYTES = {"cpu": 64 * 2**20, "default": 1024 * 2**20}
+BANDWIDTH_REPEATS = 5
+
+_TORCH_DTYPES = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+
+
+@dataclass(frozen=True)
+class MatmulPoint:
+    """One timed matmul shape."""
+
+    name: str
+    """"square" or the model layer ("attn.qkv", "lm_head", ...)."""
+    m: int
+    n: int
+    k: int
+    batch_multiple: int
+    flops_per_s: float | None
+    """Best FLOP/s over the timed groups; None when skipped."""
+    skipped_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DtypeRoofline:
+    """The sweep's result for one dtype."""
+
+    dtype: str
+    """fp32, tf32, bf16 or fp16 (the probe's names)."""
+    best_flops: float | None
+    """Best FLOP/s over every shape measured for this dtype on this machine."""
+    best_shape: str | None
+    """Which shape reached it, "name m x n x k"."""
+    squares: tuple[MatmulPoint, ...]
+    model_shapes: tuple[MatmulPoint, ...]
+    """The run's GEMM shapes at 1x, 2x and 4x its micro-batch."""
+
+
+@dataclass(frozen=True)
+class Roofline:
+    """Best matmul FLOP/s per dtype and memory bandwidth on this machine, as the run used it."""
+
+    fingerprint: str
+    """Hash of the machine facts below; the cache key."""
+    machine: dict[str, Any]
+    """Device, CPU count and affinity, threads and torch version the numbers hold for."""
+    dtypes: dict[str, DtypeRoofline]
+    memory_bandwidth_bytes_per_s: Maybe[float]
+    memory_bandwidth_method: str
+    cache_path: str
+    from_cache: bool
+    """True when every number came from the cache (nothing measured this time)."""
+    sweep_s: float
+    """Seconds spent measuring in this run (0 when all came from the cache)."""
+    measured_at: str
+    notes: tuple[str, ...] = field(default=())
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/mfu-advisor``, else ``~/.cache/mfu-advisor`` (XDG Base Directory spec)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mfu-advisor"
+
+
+def machine_fingerprint(
+    device_type: str, device_name: str, threads: int, torch_version: str
+) -> dict[str, Any]:
+    """The facts a measured roofline depends on."""
+    affinity: list[int] | None = None
+    if hasattr(os, "sched_getaffinity"):
+        affinity = sorted(os.sched_getaffinity(0))
+    return {
+        "device_type": device_type,
+        "device_name": device_name,
+        "logical_cpus": os.cpu_count(),
+        "cpu_affinity": affinity,
+        "threads": threads,
+        "torch_version": torch_version,
+    }
+
+
+def fingerprint_key(machine: dict[str, Any]) -> str:
+    """A short stable hash of the machine facts (the cache file's name)."""
+    text = json.dumps(machine, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_cache(path: Path) -> dict[str, Any] | None:
+    """The cached document, or None when absent, unreadable or of another format."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
+        return None
+    if doc.get("version") != CACHE_VERSION or not _well_formed(doc):
+        return None
+    return doc
+
+
+def _well_formed(doc: dict[str, Any]) -> bool:
+    """Points are {dtype: {"MxNxK": {"flops_per_s": number, ...}}}; bandwidth has a number."""
+    points = doc.get("points")
+    if not isinstance(points, dict):
+        return False
+    for table in points.values():
+        if not isinstance(table, dict):
+            return False
+        for entry in table.values():
+            if not isinstance(entry, dict):
+                return False
+            flops = entry.get("flops_per_s")
+            if not isinstance(flops, int | float) or isinstance(flops, bool) or flops <= 0:
+                return False
+    bandwidth = doc.get("memory_bandwidth")
+    if bandwidth is None:
+        return True
+    value = bandwidth.get("bytes_per_s") if isinstance(bandwidth, dict) else None
+    return isinstance(value, int | float) and value > 0 and isinstance(bandwidth.get("method"), str)
+
+
+def _point_key(m: int, n: int, k: int) -> str:
+    return f"{m}x{n}x{k}"
+
+
+@dataclass
+class Sweeper:
+    """Times matmuls and copies on one device; injectable for tests."""
+
+    device: str
+    device_type: str
+    synchronize: Callable[[], None]
+    clock: Callable[[], float] = time.perf_counter
+    seconds_per_shape: float = SECONDS_PER_SHAPE
+    max_call_s: float = MAX_CALL_S
+
+    def matmul_flops(self, m: int, n: int, k: int, dtype_key: str) -> tuple[float, float]:
+        """(best FLOP/s, seconds of one call) for an (m x k) input through an n x k weight.
+
+        Timed as ``torch.nn.functional.linear``, the call every nn.Linear makes:
+        on CPUs the library path differs from ``torch.matmul`` (bf16 on a Zen 3
+        CPU: about 8 GFLOP/s through linear, 1.5 through matmul).
+        """
+        import torch
+        from torch.nn.functional import linear
+
+        dtype = getattr(torch, _TORCH_DTYPES[dtype_key])
+        a = torch.randn(m, k, device=self.device).to(dtype)
+        w = torch.randn(n, k, device=self.device).to(dtype)
+        with tf32_setting(self.device_type, dtype_key == "tf32"), torch.no_grad():
+            linear(a, w)  # warm-up: library initialisation, kernel selection
+            self.synchronize()
+            start = self.clock()
+            linear(a, w)
+            self.synchronize()
+            first = max(self.clock() - start, 1e-9)
+            per_group = max(1, int(self.seconds_per_shape / 3 / first))
+            best = first
+            groups = 3 if first * per_group * 3 <= self.seconds_per_shape * 2 else 1
+            for _ in range(groups):
+                start = self.clock()
+                for _ in range(per_group):
+                    linear(a, w)
+                self.synchronize()
+                best = min(best, (self.clock() - start) / per_group)
+        return 2.0 * m * n * k / best, first
+
+    def copy_bandwidth(self) -> tuple[float, str]:
+        """Bytes per second of a large tensor copy (read + write counted), and the method."""
+        import torch
+
+        size = BANDWIDTH_BYTES.get(self.device_type, BANDWIDTH_BYTES["default"])
+        src = torch.ones(size // 4, dtype=torch.float32, device=self.device)
+        dst = torch.empty_like(src)
+        dst.copy_(src)
+        self.synchronize()
+        best = float("inf")
+        for _ in range(BANDWIDTH_REPEATS):
+            start = self.clock()
+            dst.copy_(src)
+            self.synchronize()
+            best = min(best, self.clock() - start)
+        method = (
+            f"best of {BANDWIDTH_REPEATS} copies of a {size // 2**20} MiB float32 tensor, "
+            "bytes read plus bytes written"
+        )
+        return 2.0 * size / max(best, 1e-9), method
+
+
+def measure_roofline(
+    *,
+    sweeper: Sweeper,
+    machine: dict[str, Any],
+    dtype_keys: Sequence[str],
+    model_shapes: Iterable[GemmShape],
+    fresh: bool = False,
+    directory: Path | None = None,
+) -> Roofline:
+    """The roofline for ``dtype_keys``, from the cache where it holds the points, else measured."""
+    key = fingerprint_key(machine)
+    path = (directory or cache_dir()) / f"roofline-{key}.json"
+    cached = None if fresh else load_cache(path)
+    points: dict[str, dict[str, Any]] = dict(cached["points"]) if cached else {}
+    bandwidth: dict[str, Any] | None = cached.get("memory_bandwidth") if cached else None
+    shapes = tuple(model_shapes)
+    squares = SQUARE_SIZES.get(sweeper.device_type, SQUARE_SIZES["default"])
+    started = time.perf_counter()
+    measured_any = False
+    result: dict[str, DtypeRoofline] = {}
+    for dtype_key in dtype_keys:
+        table = points.setdefault(dtype_key, {})
+        square_points = _sweep_squares(sweeper, dtype_key, squares, table)
+        measured_any |= square_points[1]
+        best_so_far = max((p.flops_per_s or 0.0) for p in square_points[0]) or None
+        model_points = []
+        for gemm in shapes:
+            point, measured = _measure_point(sweeper, dtype_key, gemm, table, best_so_far)
+            model_points.append(point)
+            measured_any |= measured
+        result[dtype_key] = _summarize_dtype(dtype_key, square_points[0], model_points, table)
+    if bandwidth is None:
+        value, method = sweeper.copy_bandwidth()
+        bandwidth = {"bytes_per_s": value, "method": method}
+        measured_any = True
+    sweep_s = time.perf_counter() - started if measured_any else 0.0
+    notes: list[str] = []
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    measured_at = now if measured_any or not cached else str(cached.get("measured_at", now))
+    if measured_any:
+        doc = {
+            "format": CACHE_FORMAT,
+            "version": CACHE_VERSION,
+            "machine": machine,
+            "measured_at": measured_at,
+            "points": points,
+            "memory_bandwidth": bandwidth,
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, json.dumps(doc, indent=1, sort_keys=True))
+        except (OSError, UserError) as exc:
+            notes.append(f"roofline cache not written ({exc})")
+    return Roofline(
+        fingerprint=key,
+        machine=machine,
+        dtypes=result,
+        memory_bandwidth_bytes_per_s=float(bandwidth["bytes_per_s"]),
+        memory_bandwidth_method=str(bandwidth["method"]),
+        cache_path=str(path),
+        from_cache=not measured_any,
+        sweep_s=sweep_s,
+        measured_at=measured_at,
+        notes=tuple(notes),
+    )
+
+
+def _sweep_squares(
+    sweeper: Sweeper, dtype_key: str, sizes: Sequence[int], table: dict[str, Any]
+) -> tuple[list[MatmulPoint], bool]:
+    out: list[MatmulPoint] = []
+    measured = False
+    too_slow = False
+    for size in sizes:
+        key = _point_key(size, size, size)
+        if key in table:
+            entry = table[key]
+        elif too_slow:
+            entry = {
+                "flops_per_s": None,
+                "skipped_reason": "a smaller square already hit the limit",
+            }
+        else:
+            flops, first = sweeper.matmul_flops(size, size, size, dtype_key)
+            entry = {"name": "square", "flops_per_s": flops, "call_s": first}
+            table[key] = entry
+            measured = True
+            too_slow = first > sweeper.max_call_s / 4  # the next size is 8x the work
+        out.append(
+            MatmulPoint(
+                "square", size, size, size, 1, entry.get("flops_per_s"), entry.get("skipped_reason")
+            )
+        )
+    return out, measured
+
+
+def _measure_point(
+    sweeper: Sweeper,
+    dtype_key: str,
+    gemm: GemmShape,
+    table: dict[str, Any],
+    best_so_far: float | None,
+) -> tuple[MatmulPoint, bool]:
+    key = _point_key(gemm.m, gemm.n, gemm.k)
+    measured = False
+    if key in table:
+        entry = table[key]
+    else:
+        estimate = gemm.flops / best_so_far if best_so_far else 0.0
+        if estimate > sweeper.max_call_s:
+            entry = {
+                "flops_per_s": None,
+                "skipped_reason": f"one call would take about {estimate:.1f} s",
+            }
+        else:
+            flops, first = sweeper.matmul_flops(gemm.m, gemm.n, gemm.k, dtype_key)
+            entry = {"name": gemm.name, "flops_per_s": flops, "call_s": first}
+            table[key] = entry
+            measured = True
+    point = MatmulPoint(
+        gemm.name,
+        gemm.m,
+        gemm.n,
+        gemm.k,
+        gemm.batch_multiple,
+        entry.get("flops_per_s"),
+        entry.get("skipped_reason"),
+    )
+    return point, measured
+
+
+def _summarize_dtype(
+    dtype_key: str,
+    squares: list[MatmulPoint],
+    model_points: list[MatmulPoint],
+    table: dict[str, Any],
+) -> DtypeRoofline:
+    best_key, best_entry = None, None
+    for key, entry in table.items():
+        flops = entry.get("flops_per_s")
+        if flops and (best_entry is None or flops > best_entry["flops_per_s"]):
+            best_key, best_entry = key, entry
+    return DtypeRoofline(
+        dtype=dtype_key,
+        best_flops=float(best_entry["flops_per_s"]) if best_entry else None,
+        best_shape=f"{best_entry.get('name', 'matmul')} {best_key}" if best_entry else None,
+        squares=tuple(squares),
+        model_shapes=tuple(model_points),
+    )
+
+
+def measured_peak(roofline: Roofline | Unavailable, dtype_key: str) -> tuple[float | None, str]:
+    """The best measured FLOP/s for ``dtype_key`` and a label saying what it is, or why not."""
+    if isinstance(roofline, Unavailable):
+        return None, f"no measured roofline: {roofline.reason}"
+    entry = roofline.dtypes.get(dtype_key)
+    if entry is None or entry.best_flops is None:
+        return None, f"the roofline has no {dtype_key} matmul measurement"
+    threads = roofline.machine.get("threads")
+    where = f", {threads} threads" if roofline.machine.get("device_type") == "cpu" else ""
+    return entry.best_flops, (
+        f"best {dtype_key} matmul measured on this machine ({entry.best_shape}{where})"
+    )

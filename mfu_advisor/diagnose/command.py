@@ -1,0 +1,144 @@
+"""``mfu-advisor diagnose``: the click command.
+
+The model and batch options are the bench's own click options (same names,
+same nanoGPT syntax), taken from ``mfu_advisor.bench.command.bench`` rather
+than declared twice. torch is imported only when the probe or a run needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from mfu_advisor.bench.command import bench as bench_command
+from mfu_advisor.bench.command import options_from_params
+from mfu_advisor.bench.options import MAX_BUDGET_S
+from mfu_advisor.diagnose.plan import DEFAULT_BUDGET_S, MIN_BUDGET_S
+from mfu_advisor.errors import EXIT_INTERRUPTED, UserError
+from mfu_advisor.report.options import output_options
+
+#: Bench options diagnose takes as they are: the run to diagnose. The bench's
+#: measuring options (--budget, --warmup, --min_steps, ...) are diagnose's to set.
+REUSED_BENCH_OPTIONS: tuple[str, ...] = (
+    "preset",
+    "batch_size",
+    "block_size",
+    "n_layer",
+    "n_head",
+    "n_embd",
+    "vocab_size",
+    "dropout",
+    "bias",
+    "dtype",
+    "compile",
+    "device",
+    "gradient_accumulation_steps",
+    "threads",
+    "cpus",
+    "tf32",
+    "adamw_impl",
+    "seed",
+    "data",
+)
+
+#: The bench parameters diagnose does not take, with the value that means "not given".
+_BENCH_DEFAULTS: dict[str, Any] = {
+    "budget_s": None,
+    "warmup_steps": None,
+    "min_steps": None,
+    "max_steps": None,
+    "no_roofline": False,
+    "fresh": False,
+}
+
+
+@click.command(
+    "diagnose",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--budget",
+    "budget_s",
+    type=float,
+    default=DEFAULT_BUDGET_S,
+    show_default=True,
+    help="Seconds the whole diagnosis may take; exceeded by at most 10%.",
+)
+@click.option(
+    "--from-log",
+    "from_log",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Explain this training log and reproduce its configuration here as the baseline.",
+)
+@click.option(
+    "--root",
+    "root_path",
+    type=click.Path(),
+    default=None,
+    help="Diagnose a recorded snapshot (mfu-advisor snapshot): its facts only, no runs.",
+)
+@click.option(
+    "--no-experiments",
+    "no_experiments",
+    is_flag=True,
+    help="Probe and measure the baseline only; no what-if variants.",
+)
+@output_options
+@click.pass_context
+def diagnose(ctx: click.Context, **params: Any) -> None:
+    """Explain why training is slow here, and measure which fixes really help.
+
+    Probes the machine, measures the run (a preset, nanoGPT flags such as
+    --batch_size=12 --compile=False, or --from-log's configuration), tries
+    what-if variants in their own processes (micro-batch, compile, autocast,
+    threads, ...), most promising first, and ranks the findings by measured
+    gain. Ctrl-C reports what was measured so far and exits 130.
+    """
+    from mfu_advisor.diagnose.orchestrate import DiagnoseRequest, Diagnosis
+    from mfu_advisor.diagnose.progress import StderrDiagnoseProgress
+    from mfu_advisor.report.model import Command, make_report
+    from mfu_advisor.report.output import emit
+
+    budget = float(params["budget_s"])
+    if not MIN_BUDGET_S <= budget <= MAX_BUDGET_S:
+        raise UserError(
+            f"--budget must be between {MIN_BUDGET_S:.0f} and {MAX_BUDGET_S:.0f} seconds, "
+            f"not {budget:g}"
+        )
+    bench_params = {name: params.get(name) for name in REUSED_BENCH_OPTIONS}
+    asked = options_from_params({**_BENCH_DEFAULTS, **bench_params})
+    notes: list[str] = []
+    if params["root_path"] and _given(bench_params):
+        notes.append("--root diagnoses a recorded machine: the run options were not used")
+    request = DiagnoseRequest(
+        asked=asked,
+        budget_s=budget,
+        root=params["root_path"],
+        from_log=params["from_log"],
+        experiments=not params["no_experiments"],
+        notes=tuple(notes),
+    )
+    result = Diagnosis(request, progress=StderrDiagnoseProgress()).run()
+    emit(
+        make_report(Command.DIAGNOSE, result),
+        as_json=params["as_json"],
+        markdown=params["markdown"],
+        html_path=params["html_path"],
+        redact=params["redact"],
+    )
+    if result.interrupted:
+        ctx.exit(EXIT_INTERRUPTED)
+
+
+def _given(bench_params: dict[str, Any]) -> bool:
+    """True when any run option was given on the command line."""
+    defaults = {"preset": "auto", "adamw_impl": None, "seed": None}
+    return any(
+        value is not None and value != defaults.get(name) for name, value in bench_params.items()
+    )
+
+
+# The run's options are the bench's own click options, in the bench's order.
+diagnose.params[:0] = [p for p in bench_command.params if p.name in REUSED_BENCH_OPTIONS]

@@ -1,0 +1,156 @@
+"""The diagnosis plan: the time budget, the bench runs' settings, and what each is expected to cost.
+
+Budget rules (docs/diagnose.md, "Budget"): every subprocess gets a measuring
+budget and a hard timeout taken from what remains; a variant whose estimated
+cost does not fit is skipped with the reason "not enough budget left"; the
+variant that runs last (compile) gets whatever remains. A timeout is followed
+by at most :data:`~mfu_advisor.experiments.runner.GRACE_S` seconds of grace,
+and :data:`FINISH_RESERVE_S` is kept for the rules and the report, so the
+whole run stays within the budget plus a few seconds (at most 10%).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mfu_advisor.bench.options import MODEL_FIELDS, BenchOptions
+from mfu_advisor.experiments.runner import GRACE_S
+from mfu_advisor.experiments.variant import VariantPlan
+
+#: Default --budget in seconds: on the 2-core Zen 3 VM the whole diagnose
+#: (start-up, probe, two baseline runs, batch x2 and x4, bf16, compile) must end
+#: within 90 s of wall time; 80 s of budget leaves room for start-up and the report.
+DEFAULT_BUDGET_S = 80.0
+
+#: Smallest --budget accepted: a probe and one baseline run need about this much.
+MIN_BUDGET_S = 10.0
+
+#: Seconds kept at the end for the rules and the report.
+FINISH_RESERVE_S = 1.5
+
+#: Measured seconds of each baseline run (bench --budget); the bench stops
+#: earlier once the mean step time is known within +-2% after 20 steps.
+BASELINE_MEASURE_S = 4.0
+
+#: Measured seconds of each variant, its warm-up steps and its steps before
+#: the +-2% rule may stop it. Fewer than the baseline's: a variant only has to
+#: show an effect beyond the noise, and every second goes to another variant.
+VARIANT_MEASURE_S = 3.0
+VARIANT_WARMUP_STEPS = 2
+VARIANT_MIN_STEPS = 10
+
+#: Start-up of a bench process (Python, torch import, model build) assumed
+#: until the baseline has shown the real figure, in seconds.
+ASSUMED_STARTUP_S = 4.0
+
+
+class Budget:
+    """Seconds since the diagnosis started, against its budget."""
+
+    def __init__(self, total_s: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.total_s = total_s
+        self._clock = clock
+        self._started = clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the start."""
+        return self._clock() - self._started
+
+    def remaining(self) -> float:
+        """Seconds left before the budget is spent (never negative)."""
+        return max(0.0, self.total_s - self.elapsed())
+
+    def for_processes(self) -> float:
+        """Seconds a subprocess may still take, its grace period and the finish reserve kept."""
+        return max(0.0, self.remaining() - GRACE_S - FINISH_RESERVE_S)
+
+
+@dataclass(frozen=True)
+class BaselineTiming:
+    """How long the baseline took, for estimating the variants."""
+
+    startup_s: float
+    """Process start-up: wall time minus warm-up, measuring and roofline."""
+    step_s: float
+    """Median step time, in seconds."""
+
+
+def timing_of(payload: Mapping[str, Any], wall_s: float) -> BaselineTiming:
+    """The baseline's start-up and step time from its bench payload and wall time."""
+    stats = payload.get("step_time_ms")
+    median = stats.get("median") if isinstance(stats, Mapping) else None
+    step_s = float(median) / 1e3 if isinstance(median, (int, float)) else 1.0
+    spent = 0.0
+    for key in ("warmup_s", "measured_s", "compile_s"):
+        value = payload.get(key)
+        if isinstance(value, (int, float)):
+            spent += float(value)
+    roofline = payload.get("roofline")
+    if isinstance(roofline, Mapping) and isinstance(roofline.get("sweep_s"), (int, float)):
+        spent += float(roofline["sweep_s"])
+    return BaselineTiming(startup_s=max(0.5, wall_s - spent), step_s=step_s)
+
+
+def baseline_options(asked: BenchOptions, *, with_roofline: bool) -> BenchOptions:
+    """The baseline run: what the user asked, with the diagnosis's measuring budget."""
+    return dataclasses.replace(
+        asked,
+        budget_s=BASELINE_MEASURE_S,
+        roofline=with_roofline,
+        fresh=False,
+    )
+
+
+def resolved_options(asked: BenchOptions, baseline: Mapping[str, Any]) -> BenchOptions:
+    """The baseline as it really ran: the model and batch fields from its payload's config."""
+    config = baseline.get("config")
+    fields: dict[str, Any] = {}
+    if isinstance(config, Mapping):
+        fields = {name: config[name] for name in MODEL_FIELDS if config.get(name) is not None}
+    preset = baseline.get("preset")
+    if isinstance(preset, str) and preset:
+        fields["preset"] = preset
+    if isinstance(baseline.get("tf32"), bool):
+        fields["tf32"] = baseline["tf32"]
+    return dataclasses.replace(asked, **fields)
+
+
+def variant_options(resolved: BenchOptions, plan: VariantPlan) -> BenchOptions:
+    """The bench options of one variant: the resolved baseline with the plan's changes."""
+    changes: dict[str, Any] = dict(plan.overrides)
+    if "cpus" in changes and changes["cpus"] is not None:
+        changes["cpus"] = tuple(changes["cpus"])
+    cap = plan.step_cap
+    changes.update(
+        budget_s=VARIANT_MEASURE_S,
+        warmup_steps=cap.warmup_steps if cap else VARIANT_WARMUP_STEPS,
+        min_steps=cap.min_steps if cap else VARIANT_MIN_STEPS,
+        max_steps=cap.max_steps if cap else resolved.max_steps,
+        roofline=False,
+        fresh=False,
+    )
+    return dataclasses.replace(resolved, **changes)
+
+
+def estimate_s(plan: VariantPlan, timing: BaselineTiming) -> float:
+    """Expected wall time of a variant's process, in seconds."""
+    step = timing.step_s * plan.step_time_factor
+    cap = plan.step_cap
+    warmup = (cap.warmup_steps if cap else VARIANT_WARMUP_STEPS) * step
+    if cap:
+        measuring = cap.max_steps * step
+    else:
+        measuring = min(VARIANT_MEASURE_S, max(VARIANT_MIN_STEPS * step, step))
+    return timing.startup_s + plan.extra_warmup_s + warmup + measuring
+
+
+def timeout_for(estimate: float, available: float, *, runs_last: bool) -> float:
+    """Hard limit of a process: twice its estimate (at least +10 s), or all that remains
+    when it runs last."""
+    if runs_last:
+        return available
+    return min(available, max(2 * estimate, estimate + 10.0))

@@ -1,0 +1,80 @@
+"""The diagnosis's progress on stderr: which phase runs, the budget spent, each result.
+
+On a terminal one status line is redrawn (the phase, the subprocess's own
+progress, seconds of the budget spent); otherwise each phase is one plain
+line, so a log of the run stays readable. Only the report goes to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Protocol
+
+
+class DiagnoseProgress(Protocol):
+    """What the orchestration reports while it runs."""
+
+    def phase(self, name: str, detail: str, elapsed_s: float, budget_s: float) -> None:
+        """A phase began."""
+
+    def child(self, name: str, line: str) -> None:
+        """A subprocess wrote a progress line."""
+
+    def outcome(self, text: str) -> None:
+        """A phase ended with this one-line result."""
+
+    def close(self) -> None:
+        """The diagnosis ended."""
+
+
+class SilentDiagnoseProgress:
+    """Reports nothing (tests, library use)."""
+
+    def phase(self, name: str, detail: str, elapsed_s: float, budget_s: float) -> None:
+        pass
+
+    def child(self, name: str, line: str) -> None:
+        pass
+
+    def outcome(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class StderrDiagnoseProgress:
+    """Progress on stderr: a redrawn status on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=sys.stderr, highlight=False, emoji=False)
+        self.interactive = self.console.is_terminal
+        self._status: Any = None
+        self._head = ""
+
+    def phase(self, name: str, detail: str, elapsed_s: float, budget_s: float) -> None:
+        self._head = f"diagnose [{elapsed_s:4.0f}/{budget_s:.0f} s] {name}"
+        text = f"{self._head}: {detail}" if detail else self._head
+        if not self.interactive:
+            self.console.print(text, markup=False, soft_wrap=True)
+            return
+        if self._status is None:
+            self._status = self.console.status(text)
+            self._status.start()
+        else:
+            self._status.update(text)
+
+    def child(self, name: str, line: str) -> None:
+        shown = line.removeprefix("bench: ")
+        if self.interactive and self._status is not None:
+            self._status.update(f"{self._head}: {shown}")
+
+    def outcome(self, text: str) -> None:
+        self.console.print(f"  {text}", markup=False, soft_wrap=True)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None

@@ -1,0 +1,84 @@
+"""``DiagnoseResult``: the diagnose payload (docs/diagnose.md documents every field).
+
+``hardware``, ``baseline`` and ``analysis`` are the payloads of ``probe``,
+``bench`` and ``analyze`` as their ``--json`` gives them, minus the envelope,
+so a diagnosis carries everything the other commands would have shown. A part
+that did not run is null, with the reason in the ``unavailable`` object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfu_advisor.experiments.result import ExperimentResult
+from mfu_advisor.facts import Maybe, Unavailable, fields_to_json
+from mfu_advisor.rules.finding import Finding
+
+_NOT_MEASURED = Unavailable("not measured")
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """One phase of the diagnosis and how long it took."""
+
+    name: str
+    """"probe", "analyze", "baseline", "baseline-repeat", "experiment:<name>", "rules"."""
+    started_s: float
+    """Seconds after the diagnosis started."""
+    elapsed_s: float
+    status: str
+    """"done", "failed", "skipped" or "interrupted"."""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class NoiseFacts:
+    """How noisy this machine's measurements were: what every verdict is judged against."""
+
+    baseline_runs_tokens_per_s: tuple[float, ...]
+    """tokens/s of each baseline run (the first and the repeat)."""
+    baseline_tokens_per_s: Maybe[float]
+    """Their mean: the denominator of every speedup."""
+    run_to_run: Maybe[float]
+    """Relative spread between the baseline runs ((max - min) / mean)."""
+    assumed_run_to_run: float | None
+    """The run-to-run noise assumed instead when the baseline ran only once; else None."""
+    floor: float
+    """No speedup's noise is below this."""
+    other_cpu_share: Maybe[float] = _NOT_MEASURED
+    """Share (0-1) of the machine's CPUs other processes kept busy during the bench runs."""
+    other_cpu_share_max: Maybe[float] = _NOT_MEASURED
+    """The same during the busiest run."""
+
+
+@dataclass(frozen=True)
+class DiagnoseResult:
+    """Everything ``mfu-advisor diagnose`` found; its JSON is the diagnose payload."""
+
+    mode: str
+    """"live" (probe, baseline, experiments here), "snapshot" (--root: the recorded machine's
+    facts only) or "no-experiments"."""
+    hardware: Maybe[Mapping[str, Any]]
+    """The probe payload (``probe --json`` minus the envelope)."""
+    baseline: Maybe[Mapping[str, Any]]
+    """The bench payload of the first baseline run (``bench --json`` minus the envelope)."""
+    analysis: Mapping[str, Any] | None
+    """The analyze payload of --from-log's log; null without --from-log."""
+    experiments: tuple[ExperimentResult, ...]
+    findings: tuple[Finding, ...]
+    """Ranked best first: verified speedup, then expected gain, then severity."""
+    verdict: str
+    """One paragraph: how close the run gets to this machine's measured peak, the biggest
+    lever and its measured factor, and what not to do."""
+    noise: NoiseFacts | None
+    budget_s: float
+    elapsed_s: float
+    phases: tuple[PhaseRecord, ...]
+    interrupted: bool = False
+    """True when Ctrl-C ended the diagnosis early; what was measured until then is here."""
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return fields_to_json(self)

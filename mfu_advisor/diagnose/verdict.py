@@ -1,0 +1,118 @@
+"""The one-paragraph verdict: how far from this machine's peak, the biggest lever, what not to do.
+
+"Your run reaches X% of what this machine can do (measured matmul peak); the
+biggest lever is Y, measured Z x." Built from the facts and the ranked
+findings only: nothing here measures or guesses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mfu_advisor.experiments.result import ExperimentResult, Status, Verdict
+from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
+from mfu_advisor.rules.facts import LogFacts, RunFacts
+from mfu_advisor.rules.finding import Finding, Kind
+from mfu_advisor.rules.wording import factor, flops, percent, plus_minus, slower
+
+
+def _reach(run: RunFacts | None, log: LogFacts | None) -> str:
+    """The first sentence: the run's share of the measured peak."""
+    if run is not None and isinstance(run.mfu_measured, float):
+        assert isinstance(run.achieved_flops, float) and isinstance(run.measured_peak_flops, float)
+        sentence = (
+            f"Your run reaches {percent(run.mfu_measured)} of what this machine can do: "
+            f"{flops(run.achieved_flops)} of the {flops(run.measured_peak_flops)} "
+            f"{run.dtype} matmul peak measured here"
+        )
+    elif log is not None and isinstance(log.true_mfu, float):
+        sentence = f"Your logged run reaches {percent(log.true_mfu)} of {log.peak_source}"
+    elif run is not None:
+        return "The baseline run measured no matmul peak to compare with."
+    else:
+        return "No run was measured here, so there is no MFU to give."
+    if log is not None and isinstance(log.reported_mfu, float) and log.format == "nanogpt":
+        sentence += (
+            f" (nanoGPT prints {percent(log.reported_mfu)} because it divides by an A100's "
+            "312 TFLOP/s)"
+        )
+    return sentence + "."
+
+
+def _by_name(experiments: Sequence[ExperimentResult]) -> dict[str, ExperimentResult]:
+    return {e.name: e for e in experiments}
+
+
+def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
+    verified = [f for f in findings if f.kind is Kind.DO and f.verified_speedup is not None]
+    if verified:
+        top = verified[0]
+        assert top.verified_speedup is not None
+        change = experiments[top.experiment].change if top.experiment in experiments else top.fix
+        noise = f" ({plus_minus(top.noise)})" if top.noise is not None else ""
+        return (
+            f"The biggest lever is {top.title.split(':')[0].lower()}: {change} measured "
+            f"{factor(top.verified_speedup)} tokens/s{noise} ({top.fix})."
+        )
+    ran = [e for e in experiments.values() if e.status is Status.OK]
+    expected = [f for f in findings if f.kind is Kind.DO and f.expected_speedup is not None]
+    sentence = (
+        "No change measured faster beyond the noise."
+        if ran
+        else "No change was measured here (no experiments ran)."
+    )
+    if expected:
+        best = expected[0]
+        sentence += f" The most promising change not yet verified: {best.fix} ({best.title})."
+    return sentence
+
+
+def _donts(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
+    parts = []
+    for finding in findings:
+        if finding.kind is not Kind.DONT or finding.verified_speedup is None:
+            continue
+        experiment = experiments.get(finding.experiment or "")
+        change = experiment.change if experiment else finding.title
+        parts.append(f"{change} measured {slower(finding.verified_speedup)}")
+    return f"Don't: {'; '.join(parts)}." if parts else ""
+
+
+def _neutral(experiments: dict[str, ExperimentResult]) -> str:
+    parts = []
+    for e in experiments.values():
+        if e.verdict is Verdict.WITHIN_NOISE and e.speedup is not None and e.noise is not None:
+            parts.append(f"{e.name} {factor(e.speedup)} ({plus_minus(e.noise)})")
+        elif e.status is Status.FAILED and e.reason:
+            parts.append(f"{e.name} failed: {e.reason}")
+    return f"No measurable effect or no result: {'; '.join(parts)}." if parts else ""
+
+
+def _busy(run_to_run: float | None) -> str:
+    if run_to_run is None or run_to_run < BUSY_RUN_TO_RUN:
+        return ""
+    return (
+        f"The two baseline runs differed by {percent(run_to_run)}: something else was "
+        "competing for this machine, so only large effects could be told from the noise; "
+        "rerun on an idle machine for finer verdicts."
+    )
+
+
+def verdict(
+    run: RunFacts | None,
+    log: LogFacts | None,
+    findings: Sequence[Finding],
+    experiments: Sequence[ExperimentResult],
+    run_to_run: float | None = None,
+) -> str:
+    """The verdict paragraph for the ranked ``findings``.
+
+    ``run_to_run`` is the spread between the baseline runs; a large one adds a
+    sentence saying the machine was busy.
+    """
+    named = _by_name(experiments)
+    sentences = [_reach(run, log), _lever(findings, named), _donts(findings, named)]
+    if experiments:
+        sentences.append(_neutral(named))
+    sentences.append(_busy(run_to_run))
+    return " ".join(s for s in sentences if s)

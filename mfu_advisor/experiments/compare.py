@@ -1,0 +1,161 @@
+"""Speedup of a variant over the baseline, with a noise interval, and what it means.
+
+Noise model (docs/diagnose.md, "Noise and verdicts"):
+
+- Each run's own noise is the relative half-width of the 95% confidence
+  interval of its median step time (tokens/s is taken at the median step): the
+  bench's distribution-free interval, so one slow outlier step (a neighbour's
+  job, a page fault) does not blow it up the way it does the mean's.
+- The baseline runs more than once (before and after the first variants);
+  the relative spread between its runs is the run-to-run noise: what changes
+  between two runs of the same thing on this machine.
+- A speedup's noise combines the two runs' own noise and the run-to-run noise
+  in quadrature, and is never below :data:`NOISE_FLOOR`.
+
+A speedup counts as faster only when ``speedup x (1 - noise) > 1`` and as
+slower only when ``speedup x (1 + noise) < 1``; otherwise it is "within noise".
+Pure Python: works on bench JSON payloads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mfu_advisor.bench.timing import t_quantile_975
+from mfu_advisor.experiments.result import Verdict
+
+#: The smallest noise a speedup is given: the bench stops measuring once the
+#: mean step time is known to +-2% (bench/timing.py CI_TARGET_FRACTION), so no
+#: comparison is trusted to better than that.
+NOISE_FLOOR = 0.02
+
+#: Run-to-run noise assumed when the baseline could be run only once. The
+#: bench's default budget is sized so that three runs agree within 5%
+#: (bench/resolve.py DEFAULT_BUDGET_S, benchmarks/bench_repeatability.py).
+ASSUMED_RUN_TO_RUN = 0.05
+
+#: A run's own noise when it has too few steps to estimate one (a single step).
+SINGLE_STEP_NOISE = 0.25
+
+#: p90 - p10 of a normal distribution in standard deviations (2 x 1.2816).
+_P10_P90_SIGMAS = 2.5631
+#: Standard error of the median over that of the mean for a normal sample: sqrt(pi/2).
+_MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2)
+
+
+@dataclass(frozen=True)
+class RunMeasure:
+    """What one bench run measured, reduced to what a comparison needs."""
+
+    tokens_per_s: float
+    noise: float
+    """Relative half-width of the 95% interval of the median step time."""
+    steps: int
+    """Measured steps (warm-up excluded)."""
+    step_time_ms: float | None = None
+    """Median step time in milliseconds."""
+
+
+@dataclass(frozen=True)
+class BaselineEstimate:
+    """The baseline's tokens/s over its runs, with its noise and the run-to-run spread."""
+
+    tokens_per_s: float
+    """Mean tokens/s over the baseline runs."""
+    noise: float
+    """Relative half-width of the interval of ``tokens_per_s`` from the runs' own noise."""
+    run_to_run: float | None
+    """Relative spread (max - min) / mean between baseline runs; None with one run."""
+    runs_tokens_per_s: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A variant against the baseline."""
+
+    speedup: float
+    """Variant tokens/s over baseline tokens/s."""
+    noise: float
+    """Relative half-width of the speedup's interval."""
+    verdict: Verdict
+
+
+def median_noise(step_time_ms: Mapping[str, Any]) -> float | None:
+    """Relative 95% half-width of the median step time, from a bench ``step_time_ms`` object.
+
+    The bench's distribution-free ``median_ci95_halfwidth_fraction`` when it
+    gives one (6 steps or more). Otherwise estimated from the p10-p90 spread:
+    sigma = (p90 - p10) / 2.563 (exact for a normal sample), the median's
+    standard error sqrt(pi/2) x sigma / sqrt(n), with Student's t for n - 1
+    degrees of freedom. None with fewer than 2 steps.
+    """
+    given = step_time_ms.get("median_ci95_halfwidth_fraction")
+    if isinstance(given, (int, float)) and not isinstance(given, bool) and given >= 0:
+        return float(given)
+    try:
+        steps = int(step_time_ms["steps"])
+        median = float(step_time_ms["median"])
+        p10 = float(step_time_ms["p10"])
+        p90 = float(step_time_ms["p90"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if steps < 2 or median <= 0:
+        return None
+    sigma = max(p90 - p10, 0.0) / _P10_P90_SIGMAS
+    return t_quantile_975(steps - 1) * _MEDIAN_SE_FACTOR * sigma / math.sqrt(steps) / median
+
+
+def measure_of(bench_payload: Mapping[str, Any]) -> RunMeasure | str:
+    """The measurement in a bench JSON payload, or why it holds none (one line)."""
+    tokens = bench_payload.get("tokens_per_s")
+    stats = bench_payload.get("step_time_ms")
+    if not isinstance(tokens, (int, float)) or isinstance(tokens, bool) or tokens <= 0:
+        reasons = bench_payload.get("unavailable")
+        detail = reasons.get("tokens_per_s") if isinstance(reasons, Mapping) else None
+        return f"no tokens/s measured ({detail})" if detail else "no tokens/s measured"
+    if not isinstance(stats, Mapping):
+        return "no step-time statistics in the bench result"
+    steps = int(stats.get("steps") or 0)
+    noise = median_noise(stats)
+    if noise is None:
+        noise = SINGLE_STEP_NOISE
+    median = stats.get("median")
+    return RunMeasure(
+        tokens_per_s=float(tokens),
+        noise=noise,
+        steps=steps,
+        step_time_ms=float(median) if isinstance(median, (int, float)) else None,
+    )
+
+
+def baseline_estimate(runs: Sequence[RunMeasure]) -> BaselineEstimate:
+    """Combine one or more baseline runs; ValueError when there is none."""
+    if not runs:
+        raise ValueError("a baseline needs at least one run")
+    values = tuple(r.tokens_per_s for r in runs)
+    mean = sum(values) / len(values)
+    # The mean of k runs: its own noise shrinks as sqrt(sum of squares) / k.
+    own = math.sqrt(sum(r.noise**2 for r in runs)) / len(runs)
+    spread = (max(values) - min(values)) / mean if len(values) > 1 else None
+    return BaselineEstimate(mean, own, spread, values)
+
+
+def compare(variant: RunMeasure, baseline: BaselineEstimate) -> Comparison:
+    """Speedup of ``variant`` over ``baseline`` with its noise and verdict."""
+    speedup = variant.tokens_per_s / baseline.tokens_per_s
+    run_to_run = baseline.run_to_run if baseline.run_to_run is not None else ASSUMED_RUN_TO_RUN
+    noise = math.sqrt(variant.noise**2 + baseline.noise**2 + run_to_run**2)
+    noise = max(noise, NOISE_FLOOR)
+    return Comparison(speedup, noise, verdict_of(speedup, noise))
+
+
+def verdict_of(speedup: float, noise: float) -> Verdict:
+    """faster / slower / within noise for a speedup known to +-``noise`` (relative)."""
+    if speedup * (1 - noise) > 1:
+        return Verdict.FASTER
+    if speedup * (1 + noise) < 1:
+        return Verdict.SLOWER
+    return Verdict.WITHIN_NOISE

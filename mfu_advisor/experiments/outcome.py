@@ -1,0 +1,98 @@
+"""From a variant's plan and what its process gave back to an :class:`ExperimentResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mfu_advisor.experiments.compare import BaselineEstimate, compare, measure_of
+from mfu_advisor.experiments.result import ExperimentResult, Status
+from mfu_advisor.experiments.runner import BenchProcessResult
+from mfu_advisor.experiments.variant import Variant, VariantPlan
+
+
+def _plan_fields(plan: VariantPlan) -> dict[str, Any]:
+    return {
+        "name": plan.name,
+        "change": plan.change,
+        "overrides": dict(plan.overrides),
+        "env": dict(plan.env),
+        "cpus": plan.cpus,
+        "verifies": plan.verifies,
+        "note": plan.note,
+    }
+
+
+def skipped_variant(variant: Variant, reason: str) -> ExperimentResult:
+    """A variant that does not apply to this baseline."""
+    return ExperimentResult(
+        name=variant.name,
+        change=variant.description,
+        status=Status.SKIPPED,
+        reason=reason,
+        verifies=variant.verifies,
+    )
+
+
+def skipped_plan(plan: VariantPlan, reason: str) -> ExperimentResult:
+    """A planned variant that was not started ("not enough budget left", "interrupted")."""
+    return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan))
+
+
+def _number(payload: Mapping[str, Any], key: str) -> float | None:
+    value = payload.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def measured_variant(
+    plan: VariantPlan,
+    process: BenchProcessResult,
+    baseline: BaselineEstimate | None,
+    *,
+    budget_s: float | None,
+    timeout_s: float,
+) -> ExperimentResult:
+    """The result of a variant that ran: measured against ``baseline``, or failed with a reason."""
+    common = _plan_fields(plan) | {
+        "budget_s": budget_s,
+        "timeout_s": round(timeout_s, 2),
+        "elapsed_s": round(process.elapsed_s, 2),
+    }
+    payload = process.payload
+    if process.failure is not None or payload is None:
+        return ExperimentResult(
+            status=Status.FAILED, reason=process.failure or "no result", **common
+        )
+    if baseline is None:
+        return ExperimentResult(
+            status=Status.FAILED, reason="no baseline measurement to compare with", **common
+        )
+    measure = measure_of(payload)
+    if isinstance(measure, str):
+        return ExperimentResult(status=Status.FAILED, reason=measure, **common)
+    comparison = compare(measure, baseline)
+    memory = payload.get("peak_memory_bytes")
+    return ExperimentResult(
+        status=Status.OK,
+        speedup=round(comparison.speedup, 4),
+        noise=round(comparison.noise, 4),
+        verdict=comparison.verdict,
+        tokens_per_s=round(measure.tokens_per_s, 1),
+        step_time_ms=measure.step_time_ms,
+        run_noise=round(measure.noise, 4),
+        measured_steps=measure.steps,
+        compile_s=_number(payload, "compile_s"),
+        peak_memory_bytes=memory if isinstance(memory, int) else None,
+        **common,
+    )
+
+
+def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> ExperimentResult:
+    """The variant that was running when Ctrl-C came."""
+    return ExperimentResult(
+        status=Status.FAILED,
+        reason="interrupted by Ctrl-C",
+        elapsed_s=round(elapsed_s, 2),
+        timeout_s=round(timeout_s, 2),
+        **_plan_fields(plan),
+    )

@@ -1,0 +1,156 @@
+"""Precision variants: bf16 and fp16 autocast, autocast off, TF32."""
+
+from __future__ import annotations
+
+from mfu_advisor.experiments.variant import StepCap, Variant, VariantContext, VariantPlan
+from mfu_advisor.rules.capabilities import (
+    BF16_MIN_CAPABILITY,
+    FP16_MIN_CAPABILITY,
+    TF32_MIN_CAPABILITY,
+    capability,
+    cpu_has_native_bf16,
+    cpu_has_native_fp16,
+    run_gpu,
+)
+
+#: Step time of bf16 autocast over fp32 on a CPU without native bf16: measured
+#: 16x on the 2-core Zen 3 VM this project is developed on (issue 5). Used to
+#: size that variant's step cap and time estimate, never as a result.
+EMULATED_BF16_SLOWDOWN = 16.0
+
+
+# -- precision ------------------------------------------------------------------------------
+
+
+def _cuda_capability(ctx: VariantContext) -> tuple[int, int] | None:
+    gpu = run_gpu(ctx.hardware, ctx.run.device)
+    return capability(gpu.nvidia) if gpu is not None else None
+
+
+def _bf16_skip(ctx: VariantContext) -> str | None:
+    if ctx.run.dtype != "float32":
+        return f"the baseline already runs {ctx.run.dtype}"
+    if ctx.device_type == "cpu":
+        return None if ctx.hardware is not None else "the CPU's instruction set is unknown"
+    if ctx.device_type == "cuda":
+        cc = _cuda_capability(ctx)
+        if cc is None:
+            return "the GPU's compute capability is unknown"
+        if cc < BF16_MIN_CAPABILITY:
+            return f"no bf16 tensor cores on sm_{cc[0]}{cc[1]} (needs 8.0+)"
+        return None
+    return f"bf16 autocast is not measured on {ctx.device_type}"
+
+
+def _bf16_plan(ctx: VariantContext) -> VariantPlan:
+    change = "dtype float32 -> bfloat16 (autocast)"
+    if ctx.device_type == "cpu" and ctx.hardware is not None:
+        if not cpu_has_native_bf16(ctx.hardware.cpu):
+            return VariantPlan(
+                name="autocast-bf16",
+                change=change,
+                overrides={"dtype": "bfloat16"},
+                note="Run once, with few steps, to show what bf16 costs on a CPU without it.",
+                verifies="bf16-without-native-support",
+                promise=1 / EMULATED_BF16_SLOWDOWN,
+                step_time_factor=EMULATED_BF16_SLOWDOWN,
+                step_cap=StepCap(warmup_steps=1, min_steps=2, max_steps=3),
+            )
+        return VariantPlan(
+            name="autocast-bf16",
+            change=change,
+            overrides={"dtype": "bfloat16"},
+            verifies="autocast-not-used",
+            promise=1.5,
+        )
+    return VariantPlan(
+        name="autocast-bf16",
+        change=change,
+        overrides={"dtype": "bfloat16"},
+        verifies="autocast-not-used",
+        promise=1.8,
+    )
+
+
+def _fp16_skip(ctx: VariantContext) -> str | None:
+    if ctx.run.dtype != "float32":
+        return f"the baseline already runs {ctx.run.dtype}"
+    if ctx.device_type == "cpu":
+        if ctx.hardware is None or not cpu_has_native_fp16(ctx.hardware.cpu):
+            return "no native fp16 matmul on this CPU (needs AVX512-FP16, AMX-FP16 or Arm FP16)"
+        return None
+    if ctx.device_type == "cuda":
+        cc = _cuda_capability(ctx)
+        if cc is None:
+            return "the GPU's compute capability is unknown"
+        if cc >= BF16_MIN_CAPABILITY:
+            return "bf16 is measured instead (same tensor-core speed, no loss scaling)"
+        if cc < FP16_MIN_CAPABILITY:
+            return f"no fp16 tensor cores on sm_{cc[0]}{cc[1]} (needs 7.0+)"
+        return None
+    return None if ctx.device_type == "mps" else f"not measured on {ctx.device_type}"
+
+
+def _fp16_plan(ctx: VariantContext) -> VariantPlan:
+    return VariantPlan(
+        name="autocast-fp16",
+        change="dtype float32 -> float16 (autocast with a GradScaler)",
+        overrides={"dtype": "float16"},
+        verifies="autocast-not-used",
+        promise=1.5 if ctx.device_type == "cuda" else 1.2,
+    )
+
+
+def _float32_skip(ctx: VariantContext) -> str | None:
+    return "the baseline runs float32" if ctx.run.dtype == "float32" else None
+
+
+def _float32_plan(ctx: VariantContext) -> VariantPlan:
+    emulated = (
+        ctx.device_type == "cpu"
+        and ctx.hardware is not None
+        and not cpu_has_native_bf16(ctx.hardware.cpu)
+    )
+    return VariantPlan(
+        name="float32",
+        change=f"dtype {ctx.run.dtype} -> float32 (autocast off)",
+        overrides={"dtype": "float32"},
+        verifies="bf16-without-native-support" if emulated else "autocast-not-used",
+        promise=EMULATED_BF16_SLOWDOWN if emulated else 0.7,
+        step_time_factor=1 / EMULATED_BF16_SLOWDOWN if emulated else 1.5,
+    )
+
+
+def _tf32_skip(ctx: VariantContext) -> str | None:
+    if ctx.device_type != "cuda":
+        return "TF32 exists only on CUDA GPUs"
+    if ctx.run.dtype != "float32":
+        return f"the baseline runs {ctx.run.dtype}: TF32 only affects float32 matmuls"
+    if ctx.run.tf32:
+        return "TF32 is on already"
+    cc = _cuda_capability(ctx)
+    if cc is None or cc < TF32_MIN_CAPABILITY:
+        return "TF32 needs an Ampere or newer GPU (compute capability 8.0+)"
+    return None
+
+
+def _tf32_plan(ctx: VariantContext) -> VariantPlan:
+    return VariantPlan(
+        name="tf32",
+        change="tf32 False -> True",
+        overrides={"tf32": True},
+        verifies="tf32-disabled",
+        promise=2.0,
+    )
+
+
+AUTOCAST_BF16 = Variant(
+    "autocast-bf16", "autocast-not-used", "bf16 autocast", _bf16_skip, _bf16_plan
+)
+AUTOCAST_FP16 = Variant(
+    "autocast-fp16", "autocast-not-used", "fp16 autocast", _fp16_skip, _fp16_plan
+)
+FLOAT32 = Variant(
+    "float32", "bf16-without-native-support", "autocast off", _float32_skip, _float32_plan
+)
+TF32 = Variant("tf32", "tf32-disabled", "TF32 matmuls on", _tf32_skip, _tf32_plan)

@@ -1,0 +1,86 @@
+"""``ExperimentResult``: what one what-if variant did, measured against the baseline.
+
+Its JSON form is one entry of the diagnose payload's ``experiments`` list
+(docs/diagnose.md documents every field). A variant that could not run is
+still a result: ``status`` "failed" or "skipped" with the ``reason``, and the
+measured figures null.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """How a variant ended."""
+
+    OK = "ok"
+    """It ran and measured tokens/s."""
+    FAILED = "failed"
+    """It started but gave no usable measurement (out of memory, crash, hang, garbage)."""
+    SKIPPED = "skipped"
+    """It was not started (not applicable here, or not enough budget left)."""
+
+
+class Verdict(enum.StrEnum):
+    """What a speedup means once its noise interval is taken into account."""
+
+    FASTER = "faster"
+    """The whole interval is above 1: faster beyond the noise."""
+    SLOWER = "slower"
+    """The whole interval is below 1: slower beyond the noise."""
+    WITHIN_NOISE = "within noise"
+    """The interval contains 1: no measurable effect."""
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """One what-if variant of the baseline run and what it measured."""
+
+    name: str
+    """Stable name of the variant ("batch-x4", "compile", "autocast-bf16", ...)."""
+    change: str
+    """What was changed, in words with the values ("batch_size 12 -> 48")."""
+    status: Status
+    reason: str | None = None
+    """Why it failed or was skipped; None when it ran ("ok")."""
+    speedup: float | None = None
+    """Variant tokens/s divided by baseline tokens/s (1.42 = 42% more tokens per second)."""
+    noise: float | None = None
+    """Relative half-width of the speedup's interval: it is speedup x (1 -+ noise)."""
+    verdict: Verdict | None = None
+    """faster / slower / within noise; None unless status is "ok"."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Bench options the variant set, under nanoGPT's names (``{"batch_size": 48}``)."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables the variant's process got on top of this one's."""
+    cpus: tuple[int, ...] | None = None
+    """CPU affinity the variant's process was pinned to; None when not pinned."""
+    verifies: str = ""
+    """Symbol of the rule whose fix this variant measures ("micro-batch-too-small")."""
+    note: str = ""
+    """What the change means beyond speed (e.g. a larger effective batch for training)."""
+    tokens_per_s: float | None = None
+    """The variant's tokens/s at its median step."""
+    step_time_ms: float | None = None
+    """The variant's median optimizer-step time, in milliseconds."""
+    run_noise: float | None = None
+    """Relative half-width of the 95% interval of the variant's own median step time."""
+    measured_steps: int | None = None
+    compile_s: float | None = None
+    """Seconds of the first (compiling) step when the variant compiles."""
+    peak_memory_bytes: int | None = None
+    budget_s: float | None = None
+    """Seconds of measured steps the variant was given (its bench --budget)."""
+    timeout_s: float | None = None
+    """Hard wall-clock limit of the variant's process, in seconds."""
+    elapsed_s: float | None = None
+    """Wall-clock seconds the variant's process ran (start-up and warm-up included)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the variant measured tokens/s."""
+        return self.status is Status.OK and self.speedup is not None

@@ -1,0 +1,177 @@
+"""CPU thread variants: one thread per physical core or per CPU, the usable CPUs, P-cores only."""
+
+from __future__ import annotations
+
+import math
+
+from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
+
+# -- CPU threads ----------------------------------------------------------------------------
+
+
+def _cpu_only(ctx: VariantContext) -> str | None:
+    if ctx.device_type != "cpu":
+        return f"the run is on {ctx.device_type}: CPU threads do not bound it"
+    if ctx.hardware is None:
+        return "the CPU's topology is unknown"
+    return None
+
+
+def _affinity(ctx: VariantContext) -> tuple[int, ...]:
+    if isinstance(ctx.run.cpu_affinity, tuple):
+        return ctx.run.cpu_affinity
+    assert ctx.hardware is not None
+    return ctx.hardware.cpu.affinity_cpus
+
+
+def _physical_in_affinity(ctx: VariantContext) -> int | None:
+    assert ctx.hardware is not None
+    cpu = ctx.hardware.cpu
+    if not isinstance(cpu.physical_cores, int):
+        return None
+    return max(1, math.floor(cpu.physical_cores * len(_affinity(ctx)) / cpu.logical_cpus))
+
+
+def _usable_logical(ctx: VariantContext) -> int:
+    assert ctx.hardware is not None
+    return min(len(_affinity(ctx)), ctx.hardware.cpu.usable_cpus)
+
+
+def _physical_skip(ctx: VariantContext) -> str | None:
+    reason = _cpu_only(ctx)
+    if reason:
+        return reason
+    physical = _physical_in_affinity(ctx)
+    logical = _usable_logical(ctx)
+    if physical is None:
+        return "the number of physical cores is unknown"
+    if physical >= logical:
+        return (
+            f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
+        )
+    if ctx.run.threads <= physical:
+        return f"the baseline uses {ctx.run.threads} threads, at most one per physical core"
+    return None
+
+
+def _physical_plan(ctx: VariantContext) -> VariantPlan:
+    physical = _physical_in_affinity(ctx) or 1
+    return VariantPlan(
+        name="threads-physical",
+        change=f"threads {ctx.run.threads} -> {physical} (one per physical core)",
+        overrides={"threads": physical},
+        env={"OMP_NUM_THREADS": str(physical)},
+        verifies="smt-siblings-as-compute-threads",
+        promise=1.1,
+    )
+
+
+def _logical_skip(ctx: VariantContext) -> str | None:
+    reason = _cpu_only(ctx)
+    if reason:
+        return reason
+    physical = _physical_in_affinity(ctx)
+    logical = _usable_logical(ctx)
+    if physical is not None and physical >= logical:
+        return (
+            f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
+        )
+    if ctx.run.threads >= logical:
+        return f"the baseline uses all {logical} usable logical CPUs already"
+    return None
+
+
+def _logical_plan(ctx: VariantContext) -> VariantPlan:
+    logical = _usable_logical(ctx)
+    return VariantPlan(
+        name="threads-logical",
+        change=f"threads {ctx.run.threads} -> {logical} (every usable logical CPU)",
+        overrides={"threads": logical},
+        env={"OMP_NUM_THREADS": str(logical)},
+        verifies="smt-siblings-as-compute-threads",
+        promise=1.05,
+    )
+
+
+def _usable_skip(ctx: VariantContext) -> str | None:
+    reason = _cpu_only(ctx)
+    if reason:
+        return reason
+    assert ctx.hardware is not None
+    usable = ctx.hardware.cpu.usable_cpus
+    if ctx.run.threads <= usable:
+        return f"the baseline's {ctx.run.threads} threads fit the {usable} usable CPUs"
+    return None
+
+
+def _usable_plan(ctx: VariantContext) -> VariantPlan:
+    assert ctx.hardware is not None
+    usable = ctx.hardware.cpu.usable_cpus
+    return VariantPlan(
+        name="threads-usable",
+        change=f"threads {ctx.run.threads} -> {usable} (the CPUs the quota and affinity allow)",
+        overrides={"threads": usable},
+        env={"OMP_NUM_THREADS": str(usable)},
+        verifies="threads-oversubscribed",
+        promise=1.5,
+    )
+
+
+def _p_cores(ctx: VariantContext) -> tuple[tuple[int, ...], int]:
+    assert ctx.hardware is not None
+    p_types = [c for c in ctx.hardware.cpu.core_types if c.name == "performance"]
+    cpus = tuple(sorted(set(_affinity(ctx)) & {n for c in p_types for n in c.cpus}))
+    return cpus, sum(c.physical_cores for c in p_types)
+
+
+def _pin_skip(ctx: VariantContext) -> str | None:
+    reason = _cpu_only(ctx)
+    if reason:
+        return reason
+    assert ctx.hardware is not None
+    names = {c.name for c in ctx.hardware.cpu.core_types}
+    if "efficiency" not in names:
+        return "not a hybrid CPU: all cores are of one type"
+    cpus, _ = _p_cores(ctx)
+    if not cpus:
+        return "no performance core is in the run's CPU affinity"
+    if set(_affinity(ctx)) <= set(cpus):
+        return "the baseline runs on performance cores only already"
+    return None
+
+
+def _pin_plan(ctx: VariantContext) -> VariantPlan:
+    cpus, physical = _p_cores(ctx)
+    return VariantPlan(
+        name="pin-p-cores",
+        change=f"pinned to the {physical} performance cores (CPUs {format_cpu_list(cpus)}), "
+        f"{physical} threads",
+        overrides={"threads": physical, "cpus": cpus},
+        env={"OMP_NUM_THREADS": str(physical)},
+        cpus=cpus,
+        verifies="threads-on-efficiency-cores",
+        promise=1.3,
+    )
+
+
+THREADS_PHYSICAL = Variant(
+    "threads-physical",
+    "smt-siblings-as-compute-threads",
+    "one thread per core",
+    _physical_skip,
+    _physical_plan,
+)
+THREADS_LOGICAL = Variant(
+    "threads-logical",
+    "smt-siblings-as-compute-threads",
+    "one thread per CPU",
+    _logical_skip,
+    _logical_plan,
+)
+THREADS_USABLE = Variant(
+    "threads-usable", "threads-oversubscribed", "threads = usable CPUs", _usable_skip, _usable_plan
+)
+PIN_P_CORES = Variant(
+    "pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin_skip, _pin_plan
+)

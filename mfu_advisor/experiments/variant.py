@@ -1,0 +1,77 @@
+"""The data types of a what-if experiment: the variant, its context and its concrete plan.
+
+A :class:`Variant` turns the baseline (a :class:`VariantContext`) into a
+:class:`VariantPlan`: bench option overrides, environment variables, CPU
+affinity, the words for the change and what it means for training. Its
+``skip_reason`` says why it does not apply here; its ``promise`` (a prior
+expected speedup) orders the variants, most promising first. The variants
+themselves are in ``*_variants.py``, listed in experiments/variants.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfu_advisor.probe.facts import HardwareFacts
+from mfu_advisor.rules.facts import RunFacts
+
+
+@dataclass(frozen=True)
+class VariantContext:
+    """What the variants are derived from: the baseline run and the machine."""
+
+    run: RunFacts
+    hardware: HardwareFacts | None = None
+
+    @property
+    def device_type(self) -> str:
+        return self.run.device_type
+
+
+@dataclass(frozen=True)
+class StepCap:
+    """Fewer steps for a variant expected to be very slow (bf16 emulated on a CPU)."""
+
+    warmup_steps: int
+    min_steps: int
+    max_steps: int
+
+
+@dataclass(frozen=True)
+class VariantPlan:
+    """A variant made concrete for one baseline: what its subprocess gets."""
+
+    name: str
+    change: str
+    """The change in words, with values: "batch_size 12 -> 48"."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Bench options to change, under nanoGPT's names."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    cpus: tuple[int, ...] | None = None
+    note: str = ""
+    """What the change means beyond speed (training dynamics, cost)."""
+    verifies: str = ""
+    promise: float = 1.0
+    step_time_factor: float = 1.0
+    """Expected step time over the baseline's, for the time estimate."""
+    extra_warmup_s: float = 0.0
+    """Warm-up on top of the steps (compilation), for the time estimate."""
+    runs_last: bool = False
+    """Run after every other variant, with whatever budget remains (compile)."""
+    step_cap: StepCap | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A what-if experiment: its name, when it applies, and the plan it makes."""
+
+    name: str
+    verifies: str
+    """Symbol of the rule whose fix it measures."""
+    description: str
+    skip_reason: Callable[[VariantContext], str | None]
+    """Why it does not apply to this baseline; None when it does."""
+    plan: Callable[[VariantContext], VariantPlan]
+    """The concrete plan; call only when ``skip_reason`` is None."""

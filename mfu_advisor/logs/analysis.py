@@ -1,0 +1,374 @@
+"""From what a log said to what it means: steady throughput, achieved FLOP/s and the true MFU.
+
+The chain is
+
+    steady step time  ->  tokens/s  ->  x FLOPs per token  =  achieved FLOP/s  ->  / peak  =  MFU
+
+and each link may come from the log (a printed tok/s, ``Estimated FLOPs per
+token``, torchtitan's tflops), from the trainer's configuration (nanoGPT's
+formula on the model shape), or from the user (``--set``, ``--hardware``,
+``--peak-tflops``). When a link is missing, every figure after it is null with
+the reason, and ``missing`` says how to supply it. All FLOP/s and MFU figures
+are per device; ``achieved_flops_total`` counts every device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mfu_advisor.facts import Maybe, Unavailable, known
+from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.detect import Detection
+from mfu_advisor.logs.explain import collect_missing, collect_notes
+from mfu_advisor.logs.formats.base import Figure, FlopsPerToken, LogFormat, Reference, RunView
+from mfu_advisor.logs.peak import HardwareRequest, choose_peak
+from mfu_advisor.logs.result import (
+    LogAnalysis,
+    MissingFigure,
+    PeakChoice,
+)
+from mfu_advisor.logs.sections import (
+    eval_facts,
+    file_facts,
+    fraction,
+    hardware_hints,
+    log_interval,
+    reference_facts,
+    restart_facts,
+    series_points,
+    step_range,
+    warmup_facts,
+)
+from mfu_advisor.logs.steady import Steady, find_steady, jitter, loss_facts
+from mfu_advisor.logs.timeshare import iterations_covered, time_share
+from mfu_advisor.mfu import mfu_against
+
+#: Inferring the device count from the log's MFU needs it printed to 2 significant digits.
+MIN_MFU_FOR_DEVICE_INFERENCE = 0.001
+#: How close to a whole number the inferred device count must be (relative).
+DEVICE_INFERENCE_TOLERANCE = 0.15
+
+
+def analyze(
+    sink: StepCollector,
+    detection: Detection,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    request: HardwareRequest | None = None,
+) -> LogAnalysis:
+    """The analysis of everything ``sink`` collected, read as ``detection.format``."""
+    fmt = detection.format
+    run = RunView(sink, overrides)
+    request = request or HardwareRequest()
+    steady = find_steady(sink)
+    notes: list[str] = []
+    missing: list[MissingFigure] = []
+
+    step_time = _step_time(sink, fmt, run, steady)
+    tokens_per_step = fmt.tokens_per_step(run)
+    tokens_per_s, tokens_source = _tokens_per_s(sink, fmt, steady, tokens_per_step, step_time)
+    flops = fmt.flops_per_token(run)
+    if isinstance(flops, Unavailable) and run.number("n_params") and "n_params" in run.overrides:
+        n = run.number("n_params") or 0.0
+        flops = FlopsPerToken(
+            6 * n, "6 x --set n_params (attention FLOPs left out)", n_params=int(n)
+        )
+    reference = fmt.reference(run)
+    reported, reported_last, reported_source = _reported_mfu(sink, fmt, run, steady)
+
+    total, total_source = _achieved_total(fmt, run, flops, tokens_per_s, step_time)
+    devices, devices_source = _devices(fmt, run, total, reported, reference)
+    achieved, achieved_source = _achieved_per_device(
+        sink, steady, total, total_source, devices, fmt, tokens_per_s, flops
+    )
+    if not known(total) and known(achieved) and known(devices):
+        total = achieved * devices  # type: ignore[operator]
+
+    peak = choose_peak(
+        request,
+        log_dtype=fmt.default_dtype(run),
+        log_device=fmt.device(run),
+        log_gpu_names=[str(n) for n in run.hints("gpu_name")],
+    )
+    peak_label = _peak_label(peak)
+    achieved_reason = achieved.reason if isinstance(achieved, Unavailable) else ""
+    peak_reason = peak.flops.reason if isinstance(peak.flops, Unavailable) else ""
+    mfu = mfu_against(
+        _value(achieved), _value(peak.flops), peak_label, peak_reason or achieved_reason
+    )
+    vs_reference = mfu_against(
+        _value(achieved),
+        reference.flops,
+        reference.label,
+        achieved_reason if reference.flops else f"no reference: {reference.note}",
+    )
+    implied: Maybe[float] = Unavailable("the log prints no MFU")
+    if known(reported) and reference.flops:
+        implied = reported * reference.flops  # type: ignore[operator]
+    elif known(reported):
+        implied = Unavailable(f"the log's MFU reference is not known: {reference.note}")
+    mfu_rescaled = mfu_against(
+        _value(implied),
+        _value(peak.flops),
+        f"{peak_label}, from the log's own MFU" if peak_label else None,
+        peak_reason or (implied.reason if isinstance(implied, Unavailable) else ""),
+    )
+
+    share = time_share(sink, fmt, run, steady)
+    eval_fraction = fraction(share.eval_ms, share.wall_ms)
+    warmup = warmup_facts(sink, steady, share)
+    hints = hardware_hints(sink, fmt, run, devices)
+    restarts = restart_facts(sink)
+    collect_missing(missing, step_time, tokens_per_step, tokens_per_s, flops, peak, fmt)
+    collect_notes(notes, sink, fmt, run, reference, flops, steady, hints, mfu)
+    reference_detail = reference_facts(reference, hints, peak)
+    covered = iterations_covered(sink)
+    series, every = series_points(sink)
+    config = {key: entry.value for key, entry in sink.config.items()}
+    sources = {key: entry.source for key, entry in sink.config.items()}
+    for key, value in run.overrides.items():
+        config[key], sources[key] = value, "--set"
+    first, last = step_range(sink)
+    gpt_config = fmt.gpt_config(run)
+
+    return LogAnalysis(
+        format=fmt.name,
+        format_title=fmt.title,
+        format_variant=fmt.variant(run),
+        format_confidence=detection.confidence,
+        format_scores=detection.scores,
+        files=tuple(file_facts(sink, fmt.name)),
+        steps=sink.count,
+        first_step=first,
+        last_step=last,
+        iterations_covered=covered
+        if covered is not None
+        else Unavailable("the step lines are not numbered"),
+        log_interval_steps=log_interval(sink, run),
+        steady_step_time_ms=step_time.value if isinstance(step_time, Figure) else step_time,
+        step_time_source=step_time.source if isinstance(step_time, Figure) else "",
+        warmup_steps=warmup.steps,
+        warmup=warmup,
+        tokens_per_step=tokens_per_step.value
+        if isinstance(tokens_per_step, Figure)
+        else tokens_per_step,
+        tokens_per_step_source=tokens_per_step.source
+        if isinstance(tokens_per_step, Figure)
+        else "",
+        tokens_per_s=tokens_per_s,
+        tokens_per_s_scope=fmt.tokens_per_s_scope,
+        tokens_per_s_source=tokens_source,
+        devices=devices,
+        devices_source=devices_source,
+        flops_per_token=flops.value if isinstance(flops, FlopsPerToken) else flops,
+        flops_per_token_source=flops.source if isinstance(flops, FlopsPerToken) else "",
+        n_params=_n_params(flops),
+        flops_per_token_trainer=_trainer_flops(flops),
+        achieved_flops=achieved,
+        achieved_flops_source=achieved_source,
+        achieved_flops_total=total,
+        reported_mfu=reported,
+        reported_mfu_last=reported_last,
+        reported_mfu_source=reported_source,
+        reference=reference.label if reference.label else Unavailable(reference.note),
+        reference_flops=reference.flops if reference.flops else Unavailable(reference.note),
+        reference_detail=reference_detail,
+        achieved_flops_implied=implied,
+        peak=peak,
+        mfu=mfu,
+        mfu_vs_reference=vs_reference,
+        mfu_from_reported=mfu_rescaled,
+        eval_time_fraction=eval_fraction,
+        evals=eval_facts(sink, steady, share, eval_fraction),
+        jitter=jitter(sink, steady),
+        restarts=restarts,
+        restart_count=max(0, sink.segment_count - 1),
+        runs=1 + sum(1 for r in restarts if r.kind == "new run"),
+        loss=loss_facts(sink),
+        config=config,
+        config_sources=sources,
+        gpt_config={k: (v if isinstance(v, Unavailable) else v[0]) for k, v in gpt_config.items()},
+        gpt_config_sources={
+            k: v[1] for k, v in gpt_config.items() if not isinstance(v, Unavailable)
+        },
+        summary={key: value for key, (value, _f, _l) in sink.summary.items()},
+        hardware_hints=hints,
+        series=series,
+        series_every=every,
+        sampled=sink.stride > 1,
+        missing=tuple(missing),
+        notes=tuple(notes),
+    )
+
+
+# -- the chain ----------------------------------------------------------------------------
+
+
+def _step_time(
+    sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
+) -> Figure | Unavailable:
+    if steady.median_ms is not None:
+        scope = " (an evenly spaced sample)" if sink.stride > 1 else ""
+        return Figure(steady.median_ms, f"median of {len(steady.times):,} steady step lines{scope}")
+    summary = fmt.summary_step_time(run)
+    if summary is not None:
+        return summary
+    if sink.count:
+        return Unavailable(f"{fmt.title} step lines in this log carry no time")
+    return Unavailable("the log has no step lines")
+
+
+def _tokens_per_s(
+    sink: StepCollector,
+    fmt: LogFormat,
+    steady: Steady,
+    tokens_per_step: Figure | Unavailable,
+    step_time: Figure | Unavailable,
+) -> tuple[Maybe[float], str]:
+    sample = sink.sample.columns()
+    printed = sample["tokens_per_s"][steady.clean]
+    printed = printed[np.isfinite(printed)]
+    if not len(printed):
+        printed = sample["tokens_per_s"][np.isfinite(sample["tokens_per_s"])]
+    if len(printed):
+        scope = "per device" if fmt.tokens_per_s_scope == "device" else "all devices"
+        return float(
+            np.median(printed)
+        ), f"median of the tokens/s the log printed over steady steps ({scope})"
+    if isinstance(tokens_per_step, Unavailable):
+        return Unavailable(tokens_per_step.reason), ""
+    if isinstance(step_time, Unavailable):
+        return Unavailable(step_time.reason), ""
+    return tokens_per_step.value / (step_time.value / 1000.0), "tokens per step / steady step time"
+
+
+def _achieved_total(
+    fmt: LogFormat,
+    run: RunView,
+    flops: FlopsPerToken | Unavailable,
+    tokens_per_s: Maybe[float],
+    step_time: Figure | Unavailable,
+) -> tuple[Maybe[float], str]:
+    """Model FLOP/s of all devices together, when tokens/s count all devices."""
+    stated = fmt.summary_achieved_flops(run)
+    if isinstance(flops, FlopsPerToken) and known(tokens_per_s) and fmt.tokens_per_s_scope == "run":
+        return flops.value * tokens_per_s, "FLOPs per token x tokens/s"  # type: ignore[operator]
+    if stated is not None:
+        return stated.value, stated.source
+    per_step = fmt.flops_per_step(run)
+    if per_step is not None and isinstance(step_time, Figure) and step_time.value > 0:
+        return per_step.value / (step_time.value / 1000.0), f"{per_step.source} / steady step time"
+    if isinstance(flops, Unavailable):
+        return Unavailable(flops.reason), ""
+    if isinstance(tokens_per_s, Unavailable):
+        return Unavailable(tokens_per_s.reason), ""
+    return Unavailable("tokens/s are per device; the device count is not known"), ""
+
+
+def _devices(
+    fmt: LogFormat, run: RunView, total: Maybe[float], reported: Maybe[float], reference: Reference
+) -> tuple[Maybe[int], str]:
+    stated = fmt.devices(run)
+    if stated is not None:
+        return int(stated.value), stated.source
+    if (
+        known(total)
+        and known(reported)
+        and reference.flops
+        and reported >= MIN_MFU_FOR_DEVICE_INFERENCE
+    ):  # type: ignore[operator]
+        ratio = total / (reported * reference.flops)  # type: ignore[operator]
+        whole = round(ratio)
+        if whole >= 1 and abs(ratio - whole) <= DEVICE_INFERENCE_TOLERANCE * whole:
+            return whole, (
+                f"inferred: achieved FLOP/s / (the log's MFU x "
+                f"{reference.flops / 1e12:.0f} TFLOP/s) = {ratio:.2f}"
+            )
+    if fmt.tokens_per_s_scope == "device":
+        return Unavailable("the log does not say how many devices ran"), "not in the log"
+    return 1, "assumed 1 (the log does not say how many devices ran)"
+
+
+def _achieved_per_device(
+    sink: StepCollector,
+    steady: Steady,
+    total: Maybe[float],
+    total_source: str,
+    devices: Maybe[int],
+    fmt: LogFormat,
+    tokens_per_s: Maybe[float],
+    flops: FlopsPerToken | Unavailable,
+) -> tuple[Maybe[float], str]:
+    if (
+        fmt.tokens_per_s_scope == "device"
+        and isinstance(flops, FlopsPerToken)
+        and known(tokens_per_s)
+    ):
+        return flops.value * tokens_per_s, "FLOPs per token x tokens/s per device"  # type: ignore[operator]
+    if known(total) and known(devices) and devices:
+        suffix = f" / {devices} devices" if devices != 1 else ""
+        return total / devices, total_source + suffix  # type: ignore[operator]
+    sample = sink.sample.columns()
+    printed = sample["flops_per_s"][steady.clean]
+    printed = printed[np.isfinite(printed)]
+    if not len(printed):
+        printed = sample["flops_per_s"][np.isfinite(sample["flops_per_s"])]
+    if len(printed):
+        return float(
+            np.median(printed)
+        ), "median of the TFLOP/s per device the log printed over steady steps"
+    if isinstance(total, Unavailable):
+        return Unavailable(total.reason), ""
+    return Unavailable("the device count is not known"), ""
+
+
+def _reported_mfu(
+    sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
+) -> tuple[Maybe[float], Maybe[float], str]:
+    sample = sink.sample.columns()
+    values = sample["reported_mfu"]
+    finite = np.isfinite(values)
+    clean = values[steady.clean & finite]
+    if not len(clean):
+        clean = values[finite]
+    if len(clean):
+        order = np.argsort(sample["g"][finite], kind="stable")
+        last = float(values[finite][order][-1])
+        return float(np.median(clean)), last, "median over steady steps of the MFU the log printed"
+    summary = fmt.summary_mfu(run)
+    if summary is not None:
+        return summary.value, summary.value, summary.source
+    if run.meta("mfu_placeholder_lines") or run.meta("mfu_unknown_gpu_lines"):
+        reason = "every MFU the log printed is a placeholder (-100%), not a measurement"
+    else:
+        reason = "the log prints no MFU"
+    return Unavailable(reason), Unavailable(reason), ""
+
+
+def _peak_label(peak: PeakChoice) -> str | None:
+    if not known(peak.flops):
+        return None
+    name = peak.hardware if known(peak.hardware) else "the given peak"
+    dtype = f" {peak.dtype}" if known(peak.dtype) else ""
+    estimated = " (estimated)" if peak.estimated else ""
+    # The citation is in peak.source; the label stays short enough for one line.
+    return f"{name}{dtype} peak {peak.flops / 1e12:.3g} TFLOP/s{estimated}"  # type: ignore[operator]
+
+
+def _value(value: Maybe[float] | float | None) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _n_params(flops: FlopsPerToken | Unavailable) -> Maybe[int]:
+    if isinstance(flops, FlopsPerToken) and flops.n_params is not None:
+        return flops.n_params
+    return Unavailable("the parameter count is not known")
+
+
+def _trainer_flops(flops: FlopsPerToken | Unavailable) -> Maybe[float]:
+    if isinstance(flops, FlopsPerToken) and flops.trainer_value is not None:
+        return flops.trainer_value
+    return Unavailable("the trainer uses the same formula, or prints none")

@@ -1,0 +1,260 @@
+"""Hugging Face ``transformers.Trainer`` console output.
+
+Trainer.log prints a Python dict per logging step (trainer.py, ``self.log``):
+``{'loss': 1.7093, 'grad_norm': 0.51, 'learning_rate': 2e-05, 'epoch': 0.02}``
+(grad_norm since 4.38); evaluations print ``{'eval_loss': ..., 'eval_runtime':
+12.3, ...}`` and the end of training ``{'train_runtime': 279.3049,
+'train_samples_per_second': 2.864, 'train_steps_per_second': 0.716,
+'train_loss': 1.32, 'epoch': 0.15}``. Some versions and wrappers print the
+values as quoted strings (``'2219'``). ``trainer.log_metrics("train", ...)``
+prints an aligned block with ``train_runtime = 0:36:58.55`` (H:MM:SS.ss) and
+``total_flos = 1234GF``. The ``***** Running training *****`` block gives the
+batch sizes and parameter count. Logging steps are not numbered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.formats.base import (
+    Evidence,
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Parser,
+    RunView,
+    from_override,
+)
+from mfu_advisor.logs.numbers import parse_duration_s, parse_finite, parse_int, parse_number
+
+UPSTREAM = "https://github.com/huggingface/transformers/blob/main/src/transformers/trainer.py"
+
+DICT = re.compile(r"^\{\s*'[\w/.-]+':.*\}\s*$")
+PAIR = re.compile(r"'([\w/.-]+)':\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,}]+)")
+TRAIN_OUTPUT = re.compile(
+    r"^TrainOutput\(global_step=(\d{1,18}), training_loss=([^,]+), metrics=(\{.*\})\)"
+)
+METRICS_HEADER = re.compile(r"^\*{5} (\w+) metrics \*{5}$")
+RUNNING = re.compile(r"^\*{5} Running (training|Evaluation|Prediction) \*{5}$")
+ALIGNED = re.compile(r"^\s+([\w .(),&/-]+?)\s*=\s*(.+?)\s*$")
+TQDM = re.compile(
+    r"^\s*(\d{1,18})%\|.*?\|\s*(\d{1,18})/(\d{1,18}) \[([\d:]+)<([\d:?]+),\s*"
+    r"(\d+(?:\.\d+)?)(s/it|it/s)"
+)
+PROGRESS = re.compile(r"^\s*\d+%\|.*\|\s*\d+/\d+ \[")
+FLOS = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP]?)F$")
+
+RUNNING_KEYS = {
+    "Num examples": "num_examples",
+    "Num Epochs": "num_epochs",
+    "Instantaneous batch size per device": "per_device_train_batch_size",
+    "Total train batch size (w. parallel, distributed & accumulation)": "total_train_batch_size",
+    "Gradient Accumulation steps": "gradient_accumulation_steps",
+    "Total optimization steps": "max_steps",
+    "Number of trainable parameters": "n_trainable_params",
+}
+_FLOS_SCALE = {"": 1.0, "K": 2.0**10, "M": 2.0**20, "G": 2.0**30, "T": 2.0**40, "P": 2.0**50}
+
+
+def parse_dict(text: str) -> dict[str, float | str]:
+    """A logged dict's entries: numbers (quoted or not) as floats, anything else as text."""
+    out: dict[str, float | str] = {}
+    for key, raw in PAIR.findall(text):
+        value = parse_number(raw)
+        out[key] = value if value is not None else raw.strip().strip("'\"")
+    return out
+
+
+class HfTrainerParser(Parser):
+    """Reads Trainer dict lines, summary blocks and tqdm progress."""
+
+    def __init__(self, sink: StepCollector) -> None:
+        super().__init__(sink)
+        self.block: str | None = None  # "train metrics", "Running training", ... while in one
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        stripped = line.strip()
+        if stripped.startswith("{") and DICT.match(stripped):
+            self.block = None
+            self._dict(parse_dict(stripped), line_no)
+            return True
+        match = TQDM.match(line)
+        if match:
+            self._progress(match, line_no)
+            return True
+        if PROGRESS.match(line):
+            return True  # a progress bar without a rate yet (0/40 [00:00<?, ?it/s])
+        match = TRAIN_OUTPUT.match(stripped)
+        if match:
+            self.sink.set_summary("global_step", int(match.group(1)), line_no)
+            self._dict(parse_dict(match.group(3)), line_no, summary_only=True)
+            return True
+        match = METRICS_HEADER.match(stripped) or RUNNING.match(stripped)
+        if match:
+            self.block = stripped.strip("* ")
+            return True
+        if self.block is not None:
+            match = ALIGNED.match(line)
+            if match:
+                self._block_line(match.group(1), match.group(2), line_no)
+                return True
+            self.block = None
+        return False
+
+    def _dict(
+        self, values: dict[str, float | str], line_no: int, summary_only: bool = False
+    ) -> None:
+        sink = self.sink
+        numbers = {k: v for k, v in values.items() if isinstance(v, float)}
+        if "train_runtime" in values or summary_only:
+            for key, value in values.items():
+                if key == "train_runtime" and isinstance(value, str):
+                    value = parse_duration_s(value) or value
+                sink.set_summary(key, value, line_no)
+            return
+        if any(k.startswith("eval_") for k in values):
+            runtime = numbers.get("eval_runtime")
+            sink.add_eval(
+                line_no,
+                None,
+                {k: v for k, v in numbers.items() if k != "eval_runtime"},
+                time_ms=None if runtime is None else runtime * 1000.0,
+            )
+            return
+        if "loss" in numbers:
+            sink.add_step(line_no, loss=numbers["loss"])
+            return
+        for key, value in numbers.items():
+            sink.set_summary(key, value, line_no)
+
+    def _progress(self, match: re.Match[str], line_no: int) -> None:
+        done, total = int(match.group(2)), int(match.group(3))
+        rate, unit = float(match.group(6)), match.group(7)
+        seconds_per_it = rate if unit == "s/it" else (1.0 / rate if rate else None)
+        best = self.sink.meta.get("progress_total", 0)
+        if total >= best:  # the training bar is the longest one
+            self.sink.meta["progress_total"] = total
+            self.sink.meta["progress_done"] = done
+            if seconds_per_it:
+                self.sink.meta["progress_s_per_it"] = seconds_per_it
+
+    def _block_line(self, label: str, raw: str, line_no: int) -> None:
+        sink = self.sink
+        if self.block and self.block.startswith("Running"):
+            key = RUNNING_KEYS.get(label.strip())
+            if key and self.block == "Running training":
+                sink.set_config(key, parse_int(raw), "Running training block", line_no)
+            return
+        key = label.strip()
+        if key.endswith("_runtime"):
+            sink.set_summary(key, parse_duration_s(raw), line_no)
+            return
+        flos = FLOS.match(raw.strip())
+        if key == "total_flos" and flos:
+            sink.set_summary(key, float(flos.group(1)) * _FLOS_SCALE[flos.group(2)], line_no)
+            return
+        value = parse_finite(raw)
+        sink.set_summary(key, value if value is not None else raw, line_no)
+
+
+class HfTrainer(LogFormat):
+    """Hugging Face Trainer."""
+
+    name = "hf_trainer"
+    title = "Hugging Face Trainer"
+    upstream = UPSTREAM
+    example = "{'loss': 1.7093, 'learning_rate': 2e-05, 'epoch': 0.02}"
+    eval_timing = "stated"
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        steps = markers = 0
+        for line in lines:
+            stripped = line.strip()
+            if stripped.startswith("{'") and DICT.match(stripped):
+                if "'loss'" in stripped:
+                    steps += 1
+                elif "train_runtime" in stripped or "eval_" in stripped:
+                    markers += 2
+            elif stripped.startswith(("*****", "TrainOutput(")) or (
+                stripped.startswith("train_") and "=" in stripped
+            ):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def parser(self, sink: StepCollector) -> HfTrainerParser:
+        return HfTrainerParser(sink)
+
+    def variant(self, run: RunView) -> str:
+        return "Trainer"
+
+    def summary_step_time(self, run: RunView) -> Figure | None:
+        steps_per_s = run.summary("train_steps_per_second")
+        if isinstance(steps_per_s, float) and steps_per_s > 0:
+            return Figure(
+                1000.0 / steps_per_s, "1 / train_steps_per_second (whole run, evaluations included)"
+            )
+        runtime, steps = run.summary("train_runtime"), run.summary("global_step")
+        if isinstance(runtime, float) and isinstance(steps, int) and steps > 0:
+            return Figure(runtime * 1000.0 / steps, "train_runtime / global_step")
+        per_it = run.meta("progress_s_per_it")
+        if isinstance(per_it, float):
+            return Figure(per_it * 1000.0, "tqdm progress bar rate")
+        return None
+
+    def summary_achieved_flops(self, run: RunView) -> Figure | None:
+        flos, runtime = run.summary("total_flos"), run.summary("train_runtime")
+        if isinstance(flos, float) and isinstance(runtime, float) and flos > 0 and runtime > 0:
+            return Figure(
+                flos / runtime,
+                "total_flos / train_runtime (the Trainer's 6 x parameters x tokens, "
+                "attention left out)",
+            )
+        return None
+
+    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        given = from_override(run, "tokens_per_step")
+        if given:
+            return given
+        batch, seq = run.number("total_train_batch_size"), run.number("seq_len")
+        if batch and seq:
+            return Figure(batch * seq, "total train batch size x --set seq_len")
+        return Unavailable(
+            "the Trainer logs samples, not tokens; give --set seq_len=N (tokens per sample) or "
+            "--set tokens_per_step=N"
+        )
+
+    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        given = from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        n_params = run.number("n_params") or run.number("n_trainable_params")
+        if n_params and run.has("n_params"):
+            return FlopsPerToken(
+                6 * n_params,
+                "6 x --set n_params (attention FLOPs left out)",
+                n_params=int(n_params),
+            )
+        return Unavailable(
+            "the Trainer does not print the model size (a LoRA run's trainable parameters are not "
+            "the model's); give --set flops_per_token=X or --set n_params=N"
+        )
+
+    def devices(self, run: RunView) -> Figure | None:
+        given = super().devices(run)
+        if given:
+            return given
+        total = run.number("total_train_batch_size")
+        per_device = run.number("per_device_train_batch_size")
+        accum = run.number("gradient_accumulation_steps") or 1
+        if total and per_device and total >= per_device * accum:
+            return Figure(
+                total // (per_device * accum),
+                "total train batch / (per-device batch x accumulation)",
+            )
+        return None
+
+
+FORMAT = HfTrainer()

@@ -1,0 +1,189 @@
+"""LitGPT / lit-gpt pretraining and fine-tuning scripts (https://github.com/Lightning-AI/litgpt).
+
+Older lit-gpt (``pretrain/*.py``) prints one line per micro-iteration::
+
+    iter 173 step 87: loss 10.8259, iter time: 215.44ms (optimizer.step)
+
+and ``step N: val loss X, val time: Yms`` after evaluations. Current litgpt
+prints ``Epoch 1 | iter 173 step 87 | loss train: 10.826, val: n/a | iter time:
+215.44 ms (step)``. The iter time covers one micro-batch; the line marked
+``(optimizer.step)`` / ``(step)`` also ran the optimizer. ``Measured TFLOPs``
+at start is the FLOPs of one micro-batch's forward and backward on all devices.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.collect import FLAG_LOSS_NAN, FLAG_OPTIMIZER_STEP, StepCollector
+from mfu_advisor.logs.formats.base import (
+    Evidence,
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Parser,
+    RunView,
+    from_override,
+)
+from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number
+
+UPSTREAM = "https://github.com/Lightning-AI/litgpt/blob/main/litgpt/pretrain.py"
+
+OLD = re.compile(
+    r"^\[?iter (\d{1,18}) step (\d{1,18})\]?: loss (\S+?),(?: lr \S+,)? "
+    r"iter time: (\d+(?:\.\d+)?)\s*ms"
+    r"( \(optimizer\.step\))?"
+)
+NEW = re.compile(
+    r"^Epoch (\d{1,18}) \| iter (\d{1,18}) step (\d{1,18}) \| loss train: (\S+?), val: (\S+?) \| "
+    r"iter time: (\d+(?:\.\d+)?) ms( \(step\))?"
+)
+VAL = re.compile(r"^(?:step|iter) (\d{1,18}): val loss (\S+?),? val time: (\d+(?:\.\d+)?)\s*ms")
+MEASURED = re.compile(r"^Measured TFLOPs: (\d+(?:\.\d+)?)")
+PARAMS = re.compile(
+    r"^(Total parameters|Number of trainable parameters|Number of non-trainable parameters):?"
+    r" ([\d,]+)"
+)
+DICT_KEY = re.compile(
+    r"'(micro_batch_size|devices|block_size|max_seq_length|global_batch_size|n_layer|n_embd|"
+    r"n_head|vocab_size|padded_vocab_size)': (\d{1,18})"
+)
+TRAINING_TIME = re.compile(r"^Training time: (\d+(?:\.\d+)?)s")
+
+
+class LitgptParser(Parser):
+    """Reads litgpt iteration lines, validation lines and start-up facts."""
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        match = OLD.match(line)
+        if match:
+            self._iteration(
+                line_no, match.group(1), match.group(3), match.group(4), bool(match.group(5))
+            )
+            return True
+        match = NEW.match(line)
+        if match:
+            self._iteration(
+                line_no, match.group(2), match.group(4), match.group(6), bool(match.group(7))
+            )
+            return True
+        match = VAL.match(line)
+        if match:
+            loss = parse_number(match.group(2))
+            sink.add_eval(
+                line_no,
+                int(match.group(1)),
+                {"val_loss": loss} if loss is not None else {},
+                time_ms=float(match.group(3)),
+            )
+            return True
+        match = MEASURED.match(line)
+        if match:
+            sink.set_config("measured_tflops", float(match.group(1)), "log", line_no)
+            return True
+        match = PARAMS.match(line)
+        if match:
+            key = {
+                "Total parameters": "n_params_total",
+                "Number of trainable parameters": "n_trainable_params",
+            }.get(match.group(1), "n_non_trainable_params")
+            sink.set_config(key, parse_int(match.group(2)), "log", line_no)
+            return True
+        match = TRAINING_TIME.match(line)
+        if match:
+            sink.set_summary("training_time_s", float(match.group(1)), line_no)
+            return True
+        if line.lstrip().startswith("{") or line.startswith(("Loading model with", "Seed set to")):
+            for key, value in DICT_KEY.findall(line):
+                sink.set_config(key, int(value), "log (hyperparameters)", line_no)
+            return True
+        return False
+
+    def _iteration(
+        self, line_no: int, iteration: str, loss_text: str, time_text: str, optimizer: bool
+    ) -> None:
+        loss = parse_number(loss_text)
+        flags = FLAG_OPTIMIZER_STEP if optimizer else 0
+        if loss is not None and not math.isfinite(loss):
+            flags |= FLAG_LOSS_NAN
+        self.sink.add_step(
+            line_no,
+            step=int(iteration),
+            loss=loss if loss is not None and math.isfinite(loss) else None,
+            step_time_ms=parse_finite(time_text),
+            flags=flags,
+        )
+
+
+class Litgpt(LogFormat):
+    """LitGPT / lit-gpt."""
+
+    name = "litgpt"
+    title = "LitGPT"
+    upstream = UPSTREAM
+    example = "iter 173 step 87: loss 10.8259, iter time: 215.44ms (optimizer.step)"
+    eval_timing = "stated"
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        steps = markers = 0
+        for line in lines:
+            if OLD.match(line) or NEW.match(line):
+                steps += 1
+            elif VAL.match(line) or MEASURED.match(line):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def parser(self, sink: StepCollector) -> LitgptParser:
+        return LitgptParser(sink)
+
+    def variant(self, run: RunView) -> str:
+        return "pretrain"
+
+    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        given = from_override(run, "tokens_per_step")
+        if given:
+            return given
+        micro = run.number("micro_batch_size")
+        seq = run.number("max_seq_length") or run.number("block_size")
+        if micro and seq:
+            devices = run.number("devices") or 1
+            return Figure(
+                micro * seq * devices,
+                "micro_batch_size x block size x devices (one micro-iteration)",
+            )
+        return Unavailable(
+            "litgpt's iteration lines do not give the micro-batch size and sequence length; "
+            "give --set micro_batch_size=B --set block_size=T (or --set tokens_per_step=N)"
+        )
+
+    def flops_per_step(self, run: RunView) -> Figure | None:
+        measured = run.number("measured_tflops")
+        if measured:
+            return Figure(measured * 1e12, "log: Measured TFLOPs (a micro-iteration, all devices)")
+        return None
+
+    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        given = from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        tokens = self.tokens_per_step(run)
+        measured = run.number("measured_tflops")
+        if measured and isinstance(tokens, Figure):
+            return FlopsPerToken(
+                measured * 1e12 / tokens.value, "log: Measured TFLOPs ÷ tokens per micro-iteration"
+            )
+        n_params = run.number("n_params") or run.number("n_params_total")
+        if n_params:
+            return FlopsPerToken(
+                6 * n_params, "6 x parameters (attention FLOPs left out)", n_params=int(n_params)
+            )
+        return Unavailable(
+            "the model size is not in the log; give --set n_params=N or --set flops_per_token=X"
+        )
+
+
+FORMAT = Litgpt()

@@ -1,0 +1,425 @@
+"""llm.c: the CUDA trainer ``train_gpt2cu`` and the CPU trainer ``train_gpt2`` (karpathy/llm.c).
+
+train_gpt2.cu prints a ``| Parameter | Value |`` table (device, ``peak TFlops``,
+precision, batch sizes, model shape, num_parameters), then per step::
+
+    step    2/21479 | loss 10.829729 (+nanz)| norm 15.0011 (+nanz)| lr 2.86e-06 | 2391.52 ms
+    | -100.0% bf16 MFU | 191824 tok/s             (one line in the log)
+
+The time is one optimizer step measured with CUDA events around the training
+section only (validation and sampling are outside it); tok/s counts all
+processes and is a bias-corrected running average; MFU is per GPU against the
+peak llm.c's ``llmc/mfu.h`` table gives the GPU by its exact name, and is
+``-100.0%`` when the GPU is not in that table ("bf16" in the label is fixed
+text). Its FLOPs per token are ``6 N + 6 L C T`` with N counting every
+parameter (train_gpt2.cu, gpt2_estimate_mfu).
+
+train_gpt2.c (CPU) prints a ``[GPT-2]`` block and ``step N: train loss X (took Y ms)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.collect import FLAG_LOSS_NAN, StepCollector
+from mfu_advisor.logs.formats.base import (
+    ConfigEntryOrMissing,
+    Evidence,
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Parser,
+    Reference,
+    RunView,
+    from_override,
+)
+from mfu_advisor.logs.numbers import parse_finite, parse_number, parse_value
+from mfu_advisor.mfu import GptShape, flops_per_token
+
+UPSTREAM = "https://github.com/karpathy/llm.c/blob/master/train_gpt2.cu"
+
+STEP_CUDA = re.compile(r"^step\s+(\d{1,18})/(\d{1,18})\s*[|:]")
+STEP_CPU = re.compile(r"^step (\d{1,18}): train loss (\S+) \(took (\d+(?:\.\d+)?) ms\)")
+LOSS = re.compile(r"loss (\S+?)(?:\s|$|\()")
+TIME_MS = re.compile(r"(\d+(?:\.\d+)?) ms\b")
+MFU = re.compile(r"(-?\d+(?:\.\d+)?)%[^|]*MFU")
+TOKENS = re.compile(r"(\d+(?:\.\d+)?) tok/s")
+VAL = re.compile(r"^val loss (\S+)")
+HELLASWAG = re.compile(r"^HellaSwag: (\d{1,18})/(\d{1,18}) = (\d+(?:\.\d+)?)")
+TABLE_ROW = re.compile(r"^\|\s*(.+?)\s*\|\s*(.*?)\s*\|\s*$")
+KEY_VALUE = re.compile(r"^(\w[\w ]*?):\s+(\S+)\s*$")
+NUM_PARAMS = re.compile(r"^num_parameters: (\d{1,18}) => bytes: (\d{1,18})")
+BATCH = re.compile(
+    r"^batch_size B=(\d{1,18}) \* seq_len T=(\d{1,18}) \* num_processes=(\d{1,18}) "
+    r"and total_batch_size=(\d{1,18})"
+)
+GRAD_ACCUM = re.compile(r"^=> setting grad_accum_steps=(\d{1,18})")
+TOTAL_AVERAGE = re.compile(r"^total average iteration time: (\d+(?:\.\d+)?) ms")
+CHATTER = re.compile(
+    r"^(allocat|device memory usage|memory per sequence|\s*-> estimated|created directory|"
+    r"HellaSwag eval not found|You can run|Writing checkpoint|Deleting checkpoint|"
+    r"skipping update|Multi-GPU support is disabled|num_activations|"
+    r"(train|val) dataset num_batches|writing|\[State\])"
+)
+
+#: Table labels (train_gpt2.cu main) -> config keys.
+TABLE_KEYS = {
+    "micro batch size B": "batch_size",
+    "sequence length T": "seq_len",
+    "total batch size": "total_batch_size",
+    "max_sequence_length T": "max_seq_len",
+    "vocab_size V": "vocab_size",
+    "padded_vocab_size Vp": "padded_vocab_size",
+    "num_layers L": "num_layers",
+    "num_heads NH": "num_heads",
+    "channels C": "channels",
+    "num_parameters": "num_parameters",
+    "device": "device_name",
+    "peak TFlops": "peak_tflops",
+    "precision": "precision",
+    "num_processes": "num_processes",
+}
+#: precision row -> peak dtype. llm.c enables TF32 for FP32 by default (-f 1), and
+#: its mfu.h uses the TF_32 peak for FP32 mode.
+PRECISIONS = {"BF16": "bf16", "FP16": "fp16", "FP32": "tf32"}
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z]+", "_", label).strip("_").lower()
+
+
+class LlmcParser(Parser):
+    """Reads llm.c output line by line (its step lines are few: one per optimizer step)."""
+
+    def __init__(self, sink: StepCollector) -> None:
+        super().__init__(sink)
+        self.block: str | None = None  # "[GPT-2]" or "[State]" while inside such a block
+        self.generating = 0  # 1 after "generating:", 2 inside the sample text
+        self.command: list[str] = []
+        self.command_open = False
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        stripped = line.strip()
+        if self.generating:
+            if stripped == "---":
+                self.generating = 2 if self.generating == 1 else 0
+            return True
+        if self.command_open:
+            self.command.append(stripped.lstrip(">").strip().rstrip("\\").strip())
+            self.command_open = stripped.endswith("\\")
+            if not self.command_open:
+                sink.set_config(
+                    "command", " ".join(p for p in self.command if p), "command line", line_no
+                )
+            return True
+        if line.startswith("step"):
+            return self._step(line, line_no)
+        if stripped.startswith("|") and stripped.endswith("|"):
+            return self._table_row(stripped, line_no)
+        if stripped.startswith("+--"):
+            return True
+        match = VAL.match(stripped)
+        if match:
+            value = parse_number(match.group(1))
+            sink.add_eval(line_no, None, {"val_loss": value} if value is not None else {})
+            return True
+        match = HELLASWAG.match(stripped)
+        if match:
+            sink.add_eval(line_no, None, {"hellaswag_acc": float(match.group(3))})
+            return True
+        if stripped in ("[GPT-2]", "[State]"):
+            self.block = stripped
+            if stripped == "[GPT-2]":
+                sink.meta.setdefault("variant", "train_gpt2 (CPU)")
+            return True
+        if stripped == "generating:":
+            self.generating = 1
+            return True
+        if "train_gpt2" in line and ("./" in line or line.rstrip().endswith("\\")):
+            start = line.index("train_gpt2")
+            self.command = [line[line.rfind(" ", 0, start) + 1 :].rstrip("\\").strip()]
+            self.command_open = line.rstrip().endswith("\\")
+            if not self.command_open:
+                sink.set_config("command", self.command[0], "command line", line_no)
+            return True
+        return self._other(stripped, line_no)
+
+    def _step(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        match = STEP_CPU.match(line)
+        if match:
+            sink.meta.setdefault("variant", "train_gpt2 (CPU)")
+            loss = parse_number(match.group(2))
+            sink.add_step(
+                line_no,
+                step=int(match.group(1)),
+                loss=loss if loss is not None and math.isfinite(loss) else None,
+                step_time_ms=parse_finite(match.group(3)),
+                flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
+            )
+            return True
+        match = STEP_CUDA.match(line)
+        if match is None:
+            return False
+        sink.meta["variant"] = "train_gpt2cu"
+        loss_match, time_match = LOSS.search(line), TIME_MS.search(line)
+        mfu_match, tokens_match = MFU.search(line), TOKENS.search(line)
+        loss = parse_number(loss_match.group(1)) if loss_match else None
+        mfu = None
+        if mfu_match:
+            printed = float(mfu_match.group(1))
+            if printed < 0:
+                sink.count_meta("mfu_unknown_gpu_lines")  # get_flops_promised returned -1
+            else:
+                mfu = printed / 100.0
+                sink.meta["mfu_printed"] = True
+        sink.add_step(
+            line_no,
+            step=int(match.group(1)),
+            loss=loss if loss is not None and math.isfinite(loss) else None,
+            step_time_ms=parse_finite(time_match.group(1)) if time_match else None,
+            tokens_per_s=parse_finite(tokens_match.group(1)) if tokens_match else None,
+            reported_mfu=mfu,
+            flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
+        )
+        return True
+
+    def _table_row(self, row: str, line_no: int) -> bool:
+        match = TABLE_ROW.match(row)
+        if match is None:
+            return False
+        label, raw = match.group(1), match.group(2)
+        if label == "Parameter":
+            return True
+        key = TABLE_KEYS.get(label, _slug(label))
+        value = parse_value(raw)
+        sink = self.sink
+        sink.meta.setdefault("variant", "train_gpt2cu")
+        sink.set_config(key, value, "llm.c table", line_no)
+        if key == "device_name":
+            sink.hint("gpu_name", raw, line_no, row)
+            sink.hint("device", "cuda", line_no, row)
+        elif key == "peak_tflops" and isinstance(value, (int, float)) and value > 0:
+            sink.hint("peak_flops", float(value) * 1e12, line_no, row)
+        elif key == "precision":
+            sink.hint("precision", PRECISIONS.get(raw.upper(), raw.lower()), line_no, row)
+        elif key == "num_processes":
+            sink.hint("devices", value, line_no, row)
+        return True
+
+    def _other(self, stripped: str, line_no: int) -> bool:
+        sink = self.sink
+        match = NUM_PARAMS.match(stripped)
+        if match:
+            sink.set_config("num_parameters", int(match.group(1)), "log", line_no)
+            return True
+        match = BATCH.match(stripped)
+        if match:
+            for key, group in (
+                ("batch_size", 1),
+                ("seq_len", 2),
+                ("num_processes", 3),
+                ("total_batch_size", 4),
+            ):
+                sink.set_config(key, int(match.group(group)), "log", line_no)
+            return True
+        match = GRAD_ACCUM.match(stripped)
+        if match:
+            sink.set_config("grad_accum_steps", int(match.group(1)), "log", line_no)
+            return True
+        match = TOTAL_AVERAGE.match(stripped)
+        if match:
+            sink.set_summary("total_average_iteration_time_ms", float(match.group(1)), line_no)
+            return True
+        if self.block is not None:
+            match = KEY_VALUE.match(stripped)
+            if match:
+                key = _slug(match.group(1))
+                sink.set_config(
+                    key, parse_value(match.group(2)), f"llm.c {self.block} block", line_no
+                )
+                if self.block == "[GPT-2]":
+                    sink.hint("device", "cpu", line_no, stripped)
+                return True
+            self.block = None
+        if stripped.startswith("Multi-GPU support is disabled"):
+            sink.hint("devices", 1, line_no, stripped)
+            return True
+        return bool(CHATTER.match(stripped))
+
+
+class Llmc(LogFormat):
+    """llm.c's GPT-2 trainers, CUDA and CPU."""
+
+    name = "llmc"
+    title = "llm.c"
+    upstream = UPSTREAM
+    example = (
+        "step    2/21479 | loss 10.829729 (+nanz)| norm 15.0011 (+nanz)| lr 2.86e-06 | "
+        "2391.52 ms | -100.0% bf16 MFU | 191824 tok/s"
+    )
+    eval_timing = "untimed"
+    eval_untimed_reason = (
+        "llm.c times only the training step (CUDA events around forward, backward and update); "
+        "validation runs outside that timer"
+    )
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        steps = markers = 0
+        for line in lines:
+            if line.startswith("step"):
+                if STEP_CPU.match(line) or (
+                    STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line)
+                ):
+                    steps += 1
+            elif line.startswith(
+                ("| ", "[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")
+            ):
+                row = TABLE_ROW.match(line.strip())
+                if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting")) or (
+                    row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter")
+                ):
+                    markers += 1
+        return Evidence(steps, markers)
+
+    def parser(self, sink: StepCollector) -> LlmcParser:
+        return LlmcParser(sink)
+
+    def _cpu(self, run: RunView) -> bool:
+        return run.meta("variant") == "train_gpt2 (CPU)"
+
+    def variant(self, run: RunView) -> str:
+        return str(run.meta("variant", "train_gpt2cu"))
+
+    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        given = from_override(run, "tokens_per_step")
+        if given:
+            return given
+        total = run.number("total_batch_size")
+        if total:
+            return Figure(total, "log: total batch size (all processes, all micro-steps)")
+        batch, seq = run.number("batch_size"), run.number("seq_len")
+        if batch and seq:
+            processes = run.number("num_processes") or 1
+            accum = run.number("grad_accum_steps") or 1
+            return Figure(batch * seq * processes * accum, "B x T x processes x grad_accum_steps")
+        if self._cpu(run):
+            return Unavailable(
+                "llm.c's CPU train_gpt2 does not print B and T (upstream main() uses B=4, T=64); "
+                "give --set batch_size=B --set seq_len=T or --set tokens_per_step=N"
+            )
+        return Unavailable(
+            "the llm.c table with 'total batch size' is not in the log; "
+            "give --set tokens_per_step=N"
+        )
+
+    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        given = from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        layers, heads, channels = (
+            run.number("num_layers"),
+            run.number("num_heads"),
+            run.number("channels"),
+        )
+        n_total, max_t = run.number("num_parameters"), run.number("max_seq_len")
+        if not (layers and heads and channels and n_total and max_t):
+            return Unavailable(
+                "the model shape (num_layers, num_heads, channels, num_parameters) is not in "
+                "the log"
+            )
+        seq = run.number("seq_len")
+        assumed = ""
+        if not seq:
+            seq, assumed = (
+                max_t,
+                f"; T assumed equal to max_seq_len {int(max_t)} (the log does not give T)",
+            )
+        # nanoGPT's N leaves out the position embeddings (max_seq_len x channels): no matmul.
+        n_params = int(n_total - max_t * channels)
+        vocab = run.number("padded_vocab_size") or run.number("vocab_size") or 0
+        shape = GptShape(int(layers), int(heads), int(channels), int(seq), int(vocab), bias=True)
+        value = flops_per_token(shape, n_params=n_params)
+        trainer = 6 * n_total + 6 * layers * channels * seq
+        return FlopsPerToken(
+            value,
+            f"nanoGPT's 6N + 12·L·H·Q·T with N = num_parameters {int(n_total):,} less position "
+            f"embeddings = {n_params:,}, L={int(layers)}, H={int(heads)}, C={int(channels)}, "
+            f"T={int(seq)}{assumed}",
+            n_params=n_params,
+            trainer_value=trainer,
+            trainer_formula="llm.c's 6·N + 6·L·C·T with N counting every parameter",
+        )
+
+    def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
+        names = {
+            "n_layer": "num_layers",
+            "n_head": "num_heads",
+            "n_embd": "channels",
+            "block_size": "seq_len",
+            "vocab_size": "padded_vocab_size",
+            "batch_size": "batch_size",
+            "gradient_accumulation_steps": "grad_accum_steps",
+        }
+        out: dict[str, ConfigEntryOrMissing] = {}
+        for key, source_key in names.items():
+            value = run.config(source_key)
+            out[key] = (
+                (value, f"llm.c {source_key}")
+                if value is not None
+                else Unavailable("not in the log")
+            )
+        out["bias"] = (True, "GPT-2 (llm.c models have biases)")
+        dtype, source = self.default_dtype(run)
+        out["dtype"] = ({"bf16": "bfloat16", "fp16": "float16"}.get(dtype or "", "float32"), source)
+        out["device"] = (self.device(run), "llm.c variant")
+        return out
+
+    def reference(self, run: RunView) -> Reference:
+        if self._cpu(run):
+            return Reference(None, None, "none", "llm.c's CPU trainer prints no MFU")
+        device = run.config("device_name")
+        peak = run.number("peak_tflops")
+        precision = str(run.config("precision", "BF16"))
+        note = (
+            "llm.c prints each step's MFU per GPU against the peak its llmc/mfu.h table gives "
+            "the GPU by exact name; '-100.0%' means the GPU is not in that table"
+        )
+        if peak is not None and peak > 0:
+            label = f"{device} {precision.lower()} {peak:.1f} TFLOP/s (llm.c's mfu.h table)"
+            return Reference(label, peak * 1e12, "table", note, keyed_to=str(device))
+        if peak is not None or run.meta("mfu_unknown_gpu_lines"):
+            name = f"'{device}'" if device else "this GPU"
+            return Reference(
+                None,
+                None,
+                "unknown",
+                f"llm.c does not know {name} (peak TFlops -1.0), so it printed -100.0% for every "
+                "step: its MFU is unknown, not negative",
+                keyed_to=str(device) if device else None,
+            )
+        return Reference(None, None, "table", note + "; the table is not in this excerpt")
+
+    def device(self, run: RunView) -> str | None:
+        return "cpu" if self._cpu(run) else "cuda"
+
+    def default_dtype(self, run: RunView) -> tuple[str | None, str]:
+        if self._cpu(run):
+            return "fp32", "llm.c's CPU trainer computes in fp32"
+        precision = run.config("precision")
+        if isinstance(precision, str) and precision.upper() in PRECISIONS:
+            return PRECISIONS[precision.upper()], f"precision {precision} in the llm.c table"
+        return "bf16", "llm.c's default precision (BF16)"
+
+    def devices(self, run: RunView) -> Figure | None:
+        processes = run.number("num_processes")
+        if processes:
+            return Figure(processes, "llm.c table: num_processes")
+        return super().devices(run)
+
+
+FORMAT = Llmc()

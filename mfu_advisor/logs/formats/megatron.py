@@ -1,0 +1,187 @@
+"""Megatron-LM ``pretrain_gpt.py`` (https://github.com/NVIDIA/Megatron-LM).
+
+training_log in megatron/training/training.py prints, every ``--log-interval``
+iterations::
+
+     [2024-04-06 02:59:36] iteration       43/     100 | consumed samples:         5504 |
+     elapsed time per iteration (ms): 5444.9 | throughput per GPU (TFLOP/s/GPU): 239.8 |
+     learning rate: 8.600000E-06 | global batch size:   128 | lm loss: 1.825991E+00 | ...
+     (one line in the log)
+
+The elapsed time is the average over the logging interval; throughput appears
+with ``--log-throughput`` and is per GPU. The arguments are dumped at start
+(``  seq_length ....... 4096``) between ``--- arguments ---`` rulers, and each
+evaluation prints ``validation loss at iteration N | lm loss value: ... |``.
+Megatron prints no MFU.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.collect import FLAG_LOSS_NAN, StepCollector
+from mfu_advisor.logs.formats.base import (
+    Evidence,
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Parser,
+    RunView,
+    from_override,
+)
+from mfu_advisor.logs.numbers import parse_finite, parse_number, parse_value
+
+UPSTREAM = "https://github.com/NVIDIA/Megatron-LM/blob/main/megatron/training/training.py"
+
+ITERATION = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?iteration\s+(\d{1,18})\s*/\s*(\d{1,18})\s*\|")
+PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
+VALIDATION = re.compile(r"^\s*validation loss at iteration (\d{1,18})[^|]*\|(.*)$")
+ARGS_START = re.compile(r"^-+ arguments -+$")
+ARGS_END = re.compile(r"^-+ end of arguments -+$")
+ARG = re.compile(r"^\s+(\w+) \.{2,} (.*?)\s*$")
+TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s+[\w-]+ \.{3,}: \(")
+PARAMS = re.compile(
+    r"number of parameters on \(tensor, pipeline\) model parallel rank "
+    r"\((\d{1,18}), (\d{1,18})\): (\d{1,18})"
+)
+CHATTER = re.compile(
+    r"^\s*(\[after |\[before |> |building |training \.\.\.|-{5,}|setting |using |initializing|"
+    r"compiling|time to |done with|Number of parameters in)"
+)
+LOSS_KEYS = ("lm loss", "loss")
+
+
+class MegatronParser(Parser):
+    """Reads Megatron-LM training logs line by line."""
+
+    def __init__(self, sink: StepCollector) -> None:
+        super().__init__(sink)
+        self.in_args = False
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        match = ITERATION.match(line)
+        if match:
+            fields = dict(PAIR.findall(line[match.end() - 1 :] + "|"))
+            loss_text = next((fields[k] for k in LOSS_KEYS if k in fields), None)
+            loss = parse_number(loss_text) if loss_text is not None else None
+            tflops = parse_finite(fields.get("throughput per GPU (TFLOP/s/GPU)", ""))
+            batch = parse_finite(fields.get("global batch size", ""))
+            if batch:
+                sink.set_config("global_batch_size", int(batch), "iteration line", line_no)
+            sink.add_step(
+                line_no,
+                step=int(match.group(1)),
+                loss=loss if loss is not None and math.isfinite(loss) else None,
+                step_time_ms=parse_finite(fields.get("elapsed time per iteration (ms)", "")),
+                flops_per_s=None if tflops is None else tflops * 1e12,
+                flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
+            )
+            return True
+        stripped = line.strip()
+        if ARGS_START.match(stripped):
+            self.in_args = True
+            return True
+        if ARGS_END.match(stripped):
+            self.in_args = False
+            return True
+        if self.in_args:
+            match = ARG.match(line)
+            if match:
+                sink.set_config(match.group(1), parse_value(match.group(2)), "arguments", line_no)
+                return True
+            self.in_args = False
+        match = VALIDATION.match(line)
+        if match:
+            fields = dict(PAIR.findall("|" + match.group(2) + "|"))
+            values = {
+                k.replace(" ", "_"): v
+                for k, raw in fields.items()
+                if (v := parse_number(raw)) is not None
+            }
+            sink.add_eval(line_no, int(match.group(1)), values)
+            return True
+        match = PARAMS.search(line)
+        if match:
+            sink.set_config("n_params_rank0", int(match.group(3)), "log", line_no)
+            return True
+        return bool(TIMER.match(line) or CHATTER.match(line))
+
+
+class Megatron(LogFormat):
+    """Megatron-LM."""
+
+    name = "megatron"
+    title = "Megatron-LM"
+    upstream = UPSTREAM
+    example = (
+        " [2024-04-06 02:59:36] iteration       43/     100 | consumed samples:         5504 | "
+        "elapsed time per iteration (ms): 5444.9 | throughput per GPU (TFLOP/s/GPU): 239.8 | ..."
+    )
+    eval_timing = "untimed"
+    eval_untimed_reason = "Megatron's elapsed time per iteration covers training iterations only"
+    step_time_span = "interval"
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        steps = markers = 0
+        for line in lines:
+            if "iteration" not in line:
+                if ARGS_START.match(line.strip()):
+                    markers += 1
+                continue
+            if ITERATION.match(line) and "elapsed time per iteration" in line:
+                steps += 1
+            elif VALIDATION.match(line):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def parser(self, sink: StepCollector) -> MegatronParser:
+        return MegatronParser(sink)
+
+    def variant(self, run: RunView) -> str:
+        return "pretrain_gpt"
+
+    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        given = from_override(run, "tokens_per_step")
+        if given:
+            return given
+        batch, seq = run.number("global_batch_size"), run.number("seq_length")
+        if batch and seq:
+            return Figure(batch * seq, "global batch size x seq_length")
+        return Unavailable(
+            "the sequence length is not in the log (no arguments dump); give --set seq_length=N "
+            "or --set tokens_per_step=N"
+        )
+
+    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        given = from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        return Unavailable(
+            "Megatron prints its achieved TFLOP/s per GPU but not the FLOPs per token; give "
+            "--set flops_per_token=X to compute tokens-based figures"
+        )
+
+    def default_dtype(self, run: RunView) -> tuple[str | None, str]:
+        if run.config("bf16") is True:
+            return "bf16", "--bf16 in the arguments"
+        if run.config("fp16") is True:
+            return "fp16", "--fp16 in the arguments"
+        if run.has("bf16") or run.has("fp16"):
+            return "tf32", "neither --bf16 nor --fp16 in the arguments"
+        return "bf16", "the usual Megatron precision (the arguments are not in the log)"
+
+    def device(self, run: RunView) -> str | None:
+        return "cuda"
+
+    def devices(self, run: RunView) -> Figure | None:
+        world = run.number("world_size")
+        if world:
+            return Figure(world, "arguments: world_size")
+        return super().devices(run)
+
+
+FORMAT = Megatron()

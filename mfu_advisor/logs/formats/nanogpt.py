@@ -1,0 +1,335 @@
+"""nanoGPT: ``train.py`` and ``bench.py`` (https://github.com/karpathy/nanoGPT).
+
+What train.py prints (its print statements, train.py and model.py on master):
+
+- ``Overriding config with config/train_shakespeare_char.py:`` and the file's
+  text, then ``Overriding: key = value`` per command-line flag (configurator.py);
+- ``tokens per iteration will be: 491,520`` (grad_accum x world size x batch x block);
+- ``found vocab_size = 65 (inside data/shakespeare_char/meta.pkl)`` or
+  ``defaulting to vocab_size of GPT-2 to 50304 (50257 rounded up for efficiency)``;
+- ``number of parameters: 123.59M`` (model.py, without position embeddings);
+- ``num decayed parameter tensors: 50, with 124,354,560 parameters`` and the
+  non-decayed line (model.py configure_optimizers; their sum includes wpe);
+- ``step 250: train loss 1.5440, val loss 1.7220`` (evaluation, before iteration 250);
+- ``iter 10: loss 3.2202, time 893.76ms, mfu 16.68%``. The time is that one
+  iteration's, including an evaluation run at the top of the loop; the MFU is
+  a running average (0.9 old + 0.1 new) against an A100's 312 TFLOP/s bf16,
+  printed as ``-100.00%`` until the fifth iteration of the process.
+  Older versions print no MFU.
+
+bench.py prints ``k/num_steps loss: X`` for 10 burn-in then 20 timed steps,
+and ``time per iteration: 123.4567ms, MFU: 45.67%`` (the mean of the 20).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.formats.base import (
+    GPT_CONFIG_KEYS,
+    ConfigEntryOrMissing,
+    Evidence,
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Reference,
+    RunView,
+    from_override,
+)
+from mfu_advisor.logs.formats.nanogpt_parser import (
+    BENCH_STEP,
+    DTYPES,
+    ITER,
+    SNIFF_MARKERS,
+    SNIFF_PREFIXES,
+    NanoGptParser,
+    device_kind,
+)
+from mfu_advisor.mfu import (
+    A100_BF16_DENSE_PEAK_FLOPS,
+    A100_REFERENCE_LABEL,
+    GptShape,
+    flops_per_token,
+    gpt_param_count,
+)
+
+UPSTREAM = "https://github.com/karpathy/nanoGPT/blob/master/train.py"
+
+__all__ = ["FORMAT", "NanoGpt", "NanoGptParser"]
+
+#: GPT-2 checkpoints nanoGPT can start from: (n_layer, n_head, n_embd); model.py
+#: GPT.from_pretrained, config_args. All have vocab 50257, block 1024 and biases.
+GPT2_SHAPES = {
+    "gpt2": (12, 12, 768),
+    "gpt2-medium": (24, 16, 1024),
+    "gpt2-large": (36, 20, 1280),
+    "gpt2-xl": (48, 25, 1600),
+}
+
+#: train.py's defaults (the GPT-2 124M config on OpenWebText), the "default config values"
+#: block at the top of https://github.com/karpathy/nanoGPT/blob/master/train.py.
+TRAIN_DEFAULTS = {"n_layer": 12, "n_head": 12, "n_embd": 768, "block_size": 1024, "bias": False}
+#: bench.py: the model shape is fixed in the file; batch_size/block_size/bias are configurable.
+BENCH_DEFAULTS = {
+    "n_layer": 12,
+    "n_head": 12,
+    "n_embd": 768,
+    "block_size": 1024,
+    "bias": False,
+    "batch_size": 12,
+    "vocab_size": 50304,
+    "gradient_accumulation_steps": 1,
+    "compile": True,
+}
+SHAPE_KEYS = ("n_layer", "n_head", "n_embd", "block_size", "vocab_size")
+#: train.py's other defaults that shape a run's speed (the same block of train.py).
+TRAIN_RUN_DEFAULTS = {
+    **TRAIN_DEFAULTS,
+    "batch_size": 12,
+    "gradient_accumulation_steps": 40,
+    "compile": True,
+    "log_interval": 1,
+    "eval_interval": 2000,
+    "eval_iters": 200,
+}
+
+#: peak dtype -> nanoGPT's dtype config value, for gpt_config.
+CONFIG_DTYPES = {"bf16": "bfloat16", "fp16": "float16", "tf32": "float32", "fp32": "float32"}
+
+
+class NanoGpt(LogFormat):
+    """nanoGPT train.py and bench.py."""
+
+    name = "nanogpt"
+    title = "nanoGPT"
+    upstream = UPSTREAM
+    example = "iter 10: loss 3.2202, time 893.76ms, mfu 16.68%"
+    eval_timing = "spike"
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        steps = markers = 0
+        for line in lines:
+            if (line.startswith("iter ") and ITER.match(line)) or BENCH_STEP.match(line):
+                steps += 1
+            elif line.startswith(SNIFF_PREFIXES) and any(p.match(line) for p in SNIFF_MARKERS):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def parser(self, sink: StepCollector) -> NanoGptParser:
+        return NanoGptParser(sink)
+
+    def variant(self, run: RunView) -> str:
+        return str(run.meta("variant", "train.py"))
+
+    def _bench(self, run: RunView) -> bool:
+        return run.meta("variant") == "bench.py"
+
+    def _value(self, run: RunView, key: str) -> tuple[float | None, str]:
+        """A shape or batch key: from --set or the log, else the script's default when known."""
+        value = run.number(key)
+        if value is not None:
+            return value, run.config_source(key) or "log"
+        if self._bench(run) and key in BENCH_DEFAULTS:
+            return float(BENCH_DEFAULTS[key]), "bench.py default"
+        init = run.config("init_from")
+        if isinstance(init, str) and init in GPT2_SHAPES:
+            shape = dict(zip(("n_layer", "n_head", "n_embd"), GPT2_SHAPES[init], strict=True))
+            if key in shape:
+                return float(shape[key]), f"{init} checkpoint"
+            if key == "block_size":
+                block = min(run.number("block_size") or 1024, 1024)
+                return float(block), f"{init} checkpoint"
+        if run.meta("run_start_seen") and key in TRAIN_DEFAULTS:
+            return float(TRAIN_DEFAULTS[key]), "train.py default"
+        return None, ""
+
+    def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
+        out: dict[str, ConfigEntryOrMissing] = {}
+        defaults = BENCH_DEFAULTS if self._bench(run) else TRAIN_RUN_DEFAULTS
+        start_seen = bool(run.meta("run_start_seen")) or self._bench(run)
+        for key in GPT_CONFIG_KEYS:
+            if run.has(key):
+                out[key] = (run.config(key), run.config_source(key) or "log")
+            elif key in ("n_layer", "n_head", "n_embd", "block_size"):
+                value, source = self._value(run, key)
+                out[key] = (
+                    (int(value), source) if value is not None else Unavailable("not in the log")
+                )
+            elif key == "device":
+                device = self.device(run)
+                out[key] = (
+                    (device, "log" if run.has("device") else "nanoGPT default")
+                    if device
+                    else Unavailable("not in the log")
+                )
+            elif key == "dtype":
+                dtype, source = self.default_dtype(run)
+                named = CONFIG_DTYPES.get(dtype or "", dtype)
+                out[key] = (named, source) if dtype else Unavailable(source)
+            elif start_seen and key in defaults:
+                script = "bench.py" if self._bench(run) else "train.py"
+                out[key] = (defaults[key], f"{script} default")
+            else:
+                out[key] = Unavailable("not in the log")
+        return out
+
+    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        given = from_override(run, "tokens_per_step")
+        if given:
+            return given
+        if self._bench(run):
+            batch, _ = self._value(run, "batch_size")
+            block, _ = self._value(run, "block_size")
+            if batch and block:
+                return Figure(
+                    batch * block, "batch_size x block_size (bench.py has no gradient accumulation)"
+                )
+        printed = run.number("tokens_per_iter")
+        if printed:
+            return Figure(printed, "log: 'tokens per iteration will be'")
+        parts = {
+            k: run.number(k) for k in ("batch_size", "block_size", "gradient_accumulation_steps")
+        }
+        missing = [k for k, v in parts.items() if not v]
+        if not missing:
+            product = math.prod(v for v in parts.values() if v)
+            return Figure(
+                product,
+                "batch_size x block_size x gradient_accumulation_steps (one process assumed)",
+            )
+        return Unavailable(
+            "the log has no 'tokens per iteration will be' line and does not give "
+            + ", ".join(missing)
+            + f"; give --set tokens_per_step=N or --set {missing[0]}=N"
+        )
+
+    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        given = from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        values: dict[str, float] = {}
+        sources: dict[str, str] = {}
+        for key in ("n_layer", "n_head", "n_embd", "block_size"):
+            value, source = self._value(run, key)
+            if value is not None:
+                values[key], sources[key] = value, source
+        missing = [k for k in ("n_layer", "n_head", "n_embd", "block_size") if k not in values]
+        if missing:
+            return Unavailable(
+                "the model size is missing: the log does not give "
+                + ", ".join(missing)
+                + " (no Overriding lines or config file dump); give them with "
+                + " ".join(f"--set {k}=N" for k in missing)
+            )
+        n_layer, n_head, n_embd, block = (
+            int(values[k]) for k in ("n_layer", "n_head", "n_embd", "block_size")
+        )
+        if n_head <= 0 or n_embd % n_head:
+            return Unavailable(f"n_embd={n_embd} is not a multiple of n_head={n_head}")
+        n_params, n_source = self._n_params(run, n_layer, n_head, n_embd, block)
+        if n_params is None:
+            return Unavailable(n_source)
+        shape = GptShape(n_layer, n_head, n_embd, block, int(run.number("vocab_size") or 0))
+        value = flops_per_token(shape, n_params=n_params)
+        return FlopsPerToken(
+            value,
+            f"nanoGPT's 6N + 12·L·H·Q·T with L={n_layer}, H={n_head}, Q={n_embd // n_head}, "
+            f"T={block}, N={n_params:,} ({n_source})",
+            n_params=n_params,
+        )
+
+    def _n_params(
+        self, run: RunView, n_layer: int, n_head: int, n_embd: int, block: int
+    ) -> tuple[int | None, str]:
+        """N without position embeddings, as nanoGPT's estimate_mfu counts it."""
+        given = run.number("n_params")
+        if given:
+            return int(given), "--set n_params"
+        decayed, non_decayed = run.number("params_decayed"), run.number("params_non_decayed")
+        if decayed and non_decayed:
+            # configure_optimizers counts every parameter, position embeddings (block x n_embd) too.
+            exact = int(decayed + non_decayed) - block * n_embd
+            return exact, "counted by configure_optimizers, less position embeddings"
+        printed = run.number("n_params_printed_m")
+        vocab, vocab_source = self._value(run, "vocab_size")
+        if vocab is not None:
+            candidates = [bool(run.config("bias"))] if run.has("bias") else [False, True]
+            if self._bench(run) and not run.has("bias"):
+                candidates = [False]
+            counts = {
+                bias: gpt_param_count(GptShape(n_layer, n_head, n_embd, block, int(vocab), bias))
+                for bias in candidates
+            }
+            if printed is not None:
+                for bias, count in counts.items():
+                    # nanoGPT prints the count in millions with two decimals.
+                    if abs(count / 1e6 - printed) <= 0.006:
+                        return count, f"from the shape with bias={bias}, as the printed {printed}M"
+            bias = candidates[0]
+            source = (
+                f"from the shape, vocab_size {int(vocab)} ({vocab_source or 'log'}), bias={bias}"
+            )
+            return counts[bias], source
+        if printed is not None:
+            return round(printed * 1e6), f"the printed {printed}M (rounded to 10k)"
+        return None, (
+            "the vocabulary size is missing (no 'found vocab_size' line); give --set vocab_size=N "
+            "or --set n_params=N"
+        )
+
+    def reference(self, run: RunView) -> Reference:
+        if self._bench(run):
+            note = (
+                "bench.py divides the mean time of its 20 timed iterations by an A100's "
+                "312 TFLOP/s bf16"
+            )
+        else:
+            note = (
+                "train.py prints a running average (0.9 x previous + 0.1 x this iteration) of the "
+                "MFU against an A100's 312 TFLOP/s bf16, whatever the device; it prints -100.00% "
+                "until the fifth iteration of the process (read here as missing)"
+            )
+        return Reference(
+            A100_REFERENCE_LABEL, A100_BF16_DENSE_PEAK_FLOPS, "fixed", note, keyed_to="A100"
+        )
+
+    def device(self, run: RunView) -> str | None:
+        device = run.config("device")
+        if isinstance(device, str):
+            return device_kind(device)
+        if run.meta("run_start_seen") or self._bench(run):
+            return "cuda"  # train.py and bench.py default to device = 'cuda'
+        return None
+
+    def default_dtype(self, run: RunView) -> tuple[str | None, str]:
+        device = self.device(run)
+        if device in ("cpu", "mps"):
+            return (
+                "fp32",
+                f"nanoGPT runs without autocast when device={device} (its device_type is 'cpu')",
+            )
+        dtype = run.config("dtype")
+        if isinstance(dtype, str) and dtype in DTYPES:
+            note = " (nanoGPT enables TF32 matmuls)" if dtype == "float32" else ""
+            return DTYPES[dtype], f"dtype = '{dtype}' in the log{note}"
+        if device == "cuda":
+            return "bf16", "nanoGPT's default dtype on GPUs that support bfloat16"
+        return None, "the log does not give the device or dtype"
+
+    def summary_step_time(self, run: RunView) -> Figure | None:
+        value = run.summary("time_per_iteration_ms")
+        if isinstance(value, float):
+            return Figure(value, "bench.py 'time per iteration' (mean of the 20 timed iterations)")
+        return None
+
+    def summary_mfu(self, run: RunView) -> Figure | None:
+        value = run.summary("bench_mfu_percent")
+        if isinstance(value, float):
+            return Figure(value / 100.0, "bench.py 'MFU' (over the 20 timed iterations)")
+        return None
+
+
+FORMAT = NanoGpt()

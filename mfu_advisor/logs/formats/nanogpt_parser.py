@@ -1,0 +1,409 @@
+"""Reading nanoGPT output: other lines one by one, step lines in bulk (the format: nanogpt.py).
+
+Step lines (``iter N: ...``) are found and their step numbers read for a whole
+chunk at once with numpy (fastscan.py); only the rows the collector keeps in
+detail are parsed in full, straight from the bytes. Every other line goes
+through the line-by-line rules, first, so that an evaluation line can flag the
+iteration whose time it inflates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from mfu_advisor.logs import fastscan
+from mfu_advisor.logs.collect import (
+    FLAG_AFTER_EVAL,
+    FLAG_AFTER_PAUSE,
+    FLAG_LOSS_NAN,
+    FLAG_WARMUP,
+    StepCollector,
+)
+from mfu_advisor.logs.formats.base import Parser
+from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number, parse_value
+from mfu_advisor.logs.reader import Chunk
+
+ITER = re.compile(
+    r"^iter (\d{1,18}): loss ([^,\s]+), time (\d+(?:\.\d+)?)ms(?:, mfu (-?\d+(?:\.\d+)?)%)?"
+)
+#: The same, for matching inside a chunk's bytes at a line start (match(data, pos, endpos)).
+ITER_BYTES = re.compile(
+    rb"iter (\d{1,18}): loss ([^,\s]+), time (\d+(?:\.\d+)?)ms(?:, mfu (-?\d+(?:\.\d+)?)%)?"
+)
+EVAL = re.compile(r"^step (\d{1,18}): train loss ([^,\s]+), val loss ([^,\s]+)")
+BENCH_STEP = re.compile(r"^(\d{1,18})/(\d{1,18}) loss: (\S+)\s*$")
+BENCH_TIME = re.compile(r"^time per iteration: (\d+(?:\.\d+)?)ms(?:, MFU: (-?\d+(?:\.\d+)?)%)?")
+OVERRIDE = re.compile(r"^Overriding: (\w+) = (.*)$")
+CONFIG_FILE = re.compile(r"^Overriding config with (.+):\s*$")
+ASSIGN = re.compile(r"^(\w+)\s*=\s*(.*?)\s*(?:#.*)?$")
+TOKENS = re.compile(r"^tokens per iteration will be: ([\d,]+)")
+VOCAB_FOUND = re.compile(r"^found vocab_size = (\d{1,18})")
+VOCAB_DEFAULT = re.compile(r"^defaulting to vocab_size of GPT-2 to (\d{1,18})")
+VOCAB_OLD = re.compile(r"^vocab_size not found in .*, using GPT-2 default of (\d{1,18})")
+N_PARAMS = re.compile(r"^number of parameters: (\d+(?:\.\d+)?)M")
+DECAYED = re.compile(
+    r"^num (decayed|non-decayed) parameter tensors: (\d{1,18}), with ([\d,]+) parameters"
+)
+FUSED = re.compile(r"^using fused AdamW: (True|False)")
+RESUME = re.compile(r"^Resuming training from (.*)")
+INIT_GPT2 = re.compile(r"^Initializing from OpenAI GPT-2 weights: (\S+)")
+LOADING = re.compile(r"^loading weights from pretrained gpt: (\S+)")
+FORCING = re.compile(r"^forcing vocab_size=(\d{1,18}), block_size=(\d{1,18}), bias=(True|False)")
+DROPOUT = re.compile(r"^overriding dropout rate to (\d+(?:\.\d+)?)")
+SAVING = re.compile(r"^saving checkpoint to ")
+SNIFF_PREFIXES = (
+    "Overriding",
+    "step ",
+    "tokens per iteration",
+    "number of parameters",
+    "found vocab_size",
+    "time per iteration",
+)
+SNIFF_MARKERS = (OVERRIDE, CONFIG_FILE, EVAL, TOKENS, N_PARAMS, VOCAB_FOUND, BENCH_TIME)
+MARKERS = (
+    "Initializing a new model from scratch",
+    "compiling the model... (takes a ~minute)",
+    "Compiling model...",
+)
+
+#: Chunks at least this big are read in bulk (numpy); smaller ones line by line.
+BULK_BYTES = 32 * 1024
+
+#: nanoGPT's sentinel for "MFU not measured yet" (train.py: running_mfu = -1.0, printed x100).
+MFU_PLACEHOLDER = -100.0
+
+#: dtype config value -> peak dtype. train.py enables TF32 matmuls on CUDA
+#: (torch.backends.cuda.matmul.allow_tf32 = True), so float32 runs at the tf32 peak.
+DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "tf32"}
+
+
+class NanoGptParser(Parser):
+    """Reads nanoGPT output; step lines in bulk (numpy), everything else line by line."""
+
+    def __init__(self, sink: StepCollector) -> None:
+        super().__init__(sink)
+        self.in_config_file = False
+        self.config_file = ""
+        self.pending_evals: list[tuple[int, int]] = []  # (step, line) awaiting their iteration
+        self.pause_pending = False
+        self.steps_seen = False
+        self.header_marked = False
+        self.bench_offset = 0
+        self.bench_last: tuple[int, int] | None = None
+
+    # -- bulk path --------------------------------------------------------------------------
+
+    def feed(self, chunk: Chunk) -> None:
+        data = chunk.data
+        if len(data) < BULK_BYTES:
+            super().feed(chunk)  # a short paste: the line-by-line path is as fast
+            return
+        buf = fastscan.as_array(data)
+        starts, ends = fastscan.line_bounds(buf, len(data))
+        iter_rows = np.flatnonzero(fastscan.has_prefix(buf, starts, b"iter "))
+        steps, digits = fastscan.uint_at(buf, starts[iter_rows] + 5)
+        colon = buf[starts[iter_rows] + 5 + digits] == ord(":")
+        ok = (digits > 0) & (digits < fastscan.INT_WIDTH) & colon
+        fast_rows, steps = iter_rows[ok], steps[ok]
+        slow = np.ones(len(starts), dtype=bool)
+        slow[fast_rows] = False
+        first = chunk.first_line
+        # Lines that are not plain step lines go through the line-by-line rules first,
+        # so that an evaluation line can mark the iteration it slows down.
+        for index in np.flatnonzero(slow).tolist():
+            text = data[starts[index] : ends[index]].decode("utf-8", errors="replace")
+            if text.strip() and not self.parse_line(text, first + index):
+                self.sink.not_understood(first + index, text)
+        lines = first + fast_rows
+        flags = np.zeros(len(fast_rows), dtype=np.int64)
+        self._mark_after_eval(lines, steps, flags)
+        detail = self.sink.detail_rows(steps.astype(np.float64)) | (flags != 0)
+        columns = {
+            "line": lines.astype(np.int64),
+            "step": steps.astype(np.float64),
+            "loss": np.full(len(fast_rows), np.nan),
+            "step_time_ms": np.full(len(fast_rows), np.nan),
+            "reported_mfu": np.full(len(fast_rows), np.nan),
+            "flags": flags,
+        }
+        rows = np.flatnonzero(detail)
+        self._detail(
+            data, starts[fast_rows[rows]].tolist(), ends[fast_rows[rows]].tolist(), rows, columns
+        )
+        if len(fast_rows):
+            self._steps_started()
+            self.sink.add_batch(columns)
+        self.sink.end_chunk()
+
+    def _detail(
+        self,
+        data: bytes,
+        begins: list[int],
+        ends: list[int],
+        rows: np.ndarray,
+        columns: dict[str, np.ndarray],
+    ) -> None:
+        """Parse the loss, time and MFU of the rows kept in detail, straight from the bytes."""
+        losses, times, mfus = [], [], []
+        flags = columns["flags"]
+        match = ITER_BYTES.match
+        placeholders = 0
+        nan = math.nan
+        for row, begin, end in zip(rows.tolist(), begins, ends, strict=True):
+            found = match(data, begin, end)
+            if found is None:
+                losses.append(nan)
+                times.append(nan)
+                mfus.append(nan)
+                continue
+            loss_text, time_text, mfu_text = found.group(2, 3, 4)
+            try:
+                loss = float(loss_text)
+            except ValueError:
+                loss = nan
+            if loss != loss or loss in (math.inf, -math.inf):
+                flags[row] |= FLAG_LOSS_NAN
+                loss = nan
+            losses.append(loss)
+            times.append(float(time_text))
+            if mfu_text is None:
+                mfus.append(nan)
+            else:
+                mfu = float(mfu_text)
+                if mfu == MFU_PLACEHOLDER:
+                    placeholders += 1
+                    mfus.append(nan)
+                else:
+                    mfus.append(mfu / 100.0)
+        if placeholders:
+            self.sink.count_meta("mfu_placeholder_lines", placeholders)
+        if len(mfus) > placeholders and any(m == m for m in mfus):
+            self.sink.meta["mfu_printed"] = True
+        columns["loss"][rows] = losses
+        columns["step_time_ms"][rows] = times
+        columns["reported_mfu"][rows] = mfus
+
+    def _mark_after_eval(self, lines: np.ndarray, steps: np.ndarray, flags: np.ndarray) -> None:
+        """Flag the iteration printed after each evaluation line with the same step."""
+        still_pending = []
+        for eval_step, eval_line in self.pending_evals:
+            at = int(np.searchsorted(lines, eval_line))
+            if at >= len(lines):
+                still_pending.append((eval_step, eval_line))
+            elif steps[at] == eval_step:
+                flags[at] |= FLAG_AFTER_EVAL
+        self.pending_evals = still_pending
+        if self.pause_pending and len(lines):
+            flags[0] |= FLAG_AFTER_PAUSE
+            self.pause_pending = False
+
+    # -- line by line -----------------------------------------------------------------------
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        if line.startswith("iter "):
+            match = ITER.match(line)
+            if match is None:
+                return False
+            self._iter_line(match, line_no)
+            return True
+        if self.in_config_file:
+            if self._config_file_line(line, line_no):
+                return True
+            self.in_config_file = False
+        if line.startswith("step "):
+            match = EVAL.match(line)
+            if match is None:
+                return False
+            step = int(match.group(1))
+            values = {"train_loss": _float(match.group(2)), "val_loss": _float(match.group(3))}
+            sink.add_eval(line_no, step, {k: v for k, v in values.items() if v == v})
+            self.pending_evals.append((step, line_no))
+            return True
+        match = BENCH_STEP.match(line)
+        if match:
+            self._bench_step(match, line_no)
+            return True
+        return self._header_line(line, line_no)
+
+    def _iter_line(self, match: re.Match[str], line_no: int) -> None:
+        step = int(match.group(1))
+        loss, time_ms, mfu, nan_loss = _iter_values(match, self.sink)
+        flags = FLAG_LOSS_NAN if nan_loss else 0
+        for i, (eval_step, _line) in enumerate(self.pending_evals):
+            if eval_step == step:
+                flags |= FLAG_AFTER_EVAL
+                del self.pending_evals[i]
+                break
+        else:
+            self.pending_evals = [(s, ln) for s, ln in self.pending_evals if s > step]
+        if self.pause_pending:
+            flags |= FLAG_AFTER_PAUSE
+            self.pause_pending = False
+        self._steps_started()
+        self.sink.add_step(
+            line_no, step=step, loss=loss, step_time_ms=time_ms, reported_mfu=mfu, flags=flags
+        )
+
+    def _bench_step(self, match: re.Match[str], line_no: int) -> None:
+        k, total = int(match.group(1)), int(match.group(2))
+        if self.bench_last is not None and k == 0:
+            self.bench_offset += self.bench_last[1]
+        self.bench_last = (k, total)
+        sink = self.sink
+        sink.meta["variant"] = "bench.py"
+        # bench.py runs 10 burn-in steps, then 20 timed ones (bench.py, "simple benchmarking").
+        burn_in = total == 10 and self.bench_offset == 0
+        loss = parse_number(match.group(3))
+        self._steps_started()
+        sink.add_step(
+            line_no,
+            step=self.bench_offset + k,
+            loss=loss if loss is not None and math.isfinite(loss) else None,
+            flags=FLAG_WARMUP if burn_in else 0,
+        )
+
+    def _steps_started(self) -> None:
+        self.steps_seen = True
+        self.header_marked = False
+
+    def _run_header(self) -> None:
+        """A line printed only at the start of a run: a second run begins if steps came before."""
+        if self.steps_seen and not self.header_marked:
+            self.sink.mark_run_start()
+            self.header_marked = True
+        self.sink.meta["run_start_seen"] = True
+
+    def _config_file_line(self, line: str, line_no: int) -> bool:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return True
+        match = ASSIGN.match(stripped)
+        if match is None or line.startswith(("Overriding", "tokens per")):
+            return False
+        self._set_config(match.group(1), match.group(2), f"config file {self.config_file}", line_no)
+        return True
+
+    def _set_config(self, key: str, raw: str, source: str, line_no: int) -> None:
+        value = parse_value(raw)
+        self.sink.set_config(key, value, source, line_no)
+        if key == "device" and isinstance(value, str):
+            self.sink.hint("device", device_kind(value), line_no, f"{key} = {raw}")
+        if key == "dtype" and isinstance(value, str):
+            self.sink.hint("precision", DTYPES.get(value, value), line_no, f"{key} = {raw}")
+
+    def _header_line(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        match = OVERRIDE.match(line)
+        if match:
+            self._run_header()
+            self._set_config(match.group(1), match.group(2), "Overriding line", line_no)
+            return True
+        match = CONFIG_FILE.match(line)
+        if match:
+            self._run_header()
+            self.in_config_file = True
+            self.config_file = match.group(1)
+            return True
+        match = TOKENS.match(line)
+        if match:
+            self._run_header()
+            sink.set_config("tokens_per_iter", parse_int(match.group(1)), "log", line_no)
+            return True
+        for pattern, source in (
+            (VOCAB_FOUND, "meta.pkl"),
+            (VOCAB_DEFAULT, "GPT-2 default"),
+            (VOCAB_OLD, "GPT-2 default"),
+        ):
+            match = pattern.match(line)
+            if match:
+                sink.set_config("vocab_size", int(match.group(1)), f"log ({source})", line_no)
+                return True
+        match = N_PARAMS.match(line)
+        if match:
+            sink.set_config("n_params_printed_m", float(match.group(1)), "log", line_no)
+            return True
+        match = DECAYED.match(line)
+        if match:
+            key = "params_decayed" if match.group(1) == "decayed" else "params_non_decayed"
+            sink.set_config(key, parse_int(match.group(3)), "log", line_no)
+            return True
+        match = BENCH_TIME.match(line)
+        if match:
+            sink.meta["variant"] = "bench.py"
+            sink.set_summary("time_per_iteration_ms", float(match.group(1)), line_no)
+            if match.group(2) is not None:
+                sink.set_summary("bench_mfu_percent", float(match.group(2)), line_no)
+            return True
+        match = FUSED.match(line)
+        if match:
+            sink.set_config("fused_adamw", match.group(1) == "True", "log", line_no)
+            return True
+        match = RESUME.match(line) or INIT_GPT2.match(line)
+        if match:
+            self._run_header()
+            init = "resume" if line.startswith("Resuming") else match.group(1)
+            sink.set_config("init_from", init, "log", line_no)
+            return True
+        match = LOADING.match(line)
+        if match:
+            return True
+        match = FORCING.match(line)
+        if match:
+            sink.set_config("vocab_size", int(match.group(1)), "log (GPT-2 checkpoint)", line_no)
+            sink.set_config(
+                "model_block_size", int(match.group(2)), "log (GPT-2 checkpoint)", line_no
+            )
+            sink.set_config("bias", match.group(3) == "True", "log (GPT-2 checkpoint)", line_no)
+            return True
+        match = DROPOUT.match(line)
+        if match:
+            sink.set_config("dropout", float(match.group(1)), "log", line_no)
+            return True
+        if SAVING.match(line):
+            self.pause_pending = True  # the next iteration's time includes the save
+            return True
+        if line in MARKERS or line.strip() in MARKERS:
+            if "ompil" in line:
+                sink.set_config("compile", True, "log", line_no)
+            else:
+                self._run_header()
+            return True
+        return False
+
+
+def _iter_values(match: re.Match[str], sink: StepCollector) -> tuple[float, float, float, bool]:
+    """(loss, time_ms, reported MFU as a fraction, loss_was_nan) from an ``iter`` line."""
+    loss = parse_number(match.group(2))
+    nan_loss = loss is not None and not math.isfinite(loss)
+    time_ms = parse_finite(match.group(3))
+    mfu = math.nan
+    if match.group(4) is not None:
+        printed = float(match.group(4))
+        if printed == MFU_PLACEHOLDER:
+            sink.count_meta("mfu_placeholder_lines")
+        else:
+            mfu = printed / 100.0
+            sink.meta["mfu_printed"] = True
+    return (
+        loss if loss is not None and not nan_loss else math.nan,
+        math.nan if time_ms is None else time_ms,
+        mfu,
+        nan_loss,
+    )
+
+
+def _float(text: str) -> float:
+    """A number the trainer printed with a format code; NaN when it is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def device_kind(device: str) -> str:
+    """ "cuda:1" -> "cuda", "cpu" -> "cpu", "mps" -> "mps"."""
+    return device.split(":")[0].strip().lower()

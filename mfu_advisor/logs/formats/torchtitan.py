@@ -1,0 +1,300 @@
+"""torchtitan (https://github.com/pytorch/torchtitan), current and older log forms.
+
+Every line goes through Python logging with a timestamp; the metrics line is
+(torchtitan/components/metrics.py, MetricsProcessor.log)::
+
+    [rank0]:[titan] 2025-06-16 22:30:50,322 - root - INFO - step: 200  loss:  6.1384
+    memory: 49.66GiB(52.28%)  tps: 5,856  tflops: 339.16  mfu: 34.29%    (one line in the log)
+
+in colour on a terminal. Older versions print ``[rank0]:2024-08-19 ...`` without
+``[titan]`` and ``wps`` instead of ``tps``, without tflops. tps/wps are tokens
+per second per device over the logging interval, tflops is per device, and
+mfu divides by the peak that ``get_peak_flops`` looks up by GPU name, falling
+back to an A100's 312 TFLOP/s with only a warning for a GPU it does not know
+(torchtitan/tools/utils.py). No step time is printed, so it is derived here
+from the timestamps of consecutive step lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, FLAG_LOSS_NAN, StepCollector
+from mfu_advisor.logs.formats.base import (
+    Evidence,
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Parser,
+    Reference,
+    RunView,
+    from_override,
+)
+from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number
+from mfu_advisor.mfu import A100_BF16_DENSE_PEAK_FLOPS
+
+UPSTREAM = "https://github.com/pytorch/torchtitan/blob/main/torchtitan/components/metrics.py"
+
+PREFIX = re.compile(
+    r"^(?:\[rank\d+\]:)?(?:\[titan\]\s*)?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)[,.](\d{3})"
+    r" - \S+ - \w+ - (.*)$"
+)
+STEP = re.compile(r"^step:\s*(\d{1,18})\s+loss:\s*(\S+)")
+FIELD = re.compile(r"(\w+):\s*([\d.,]+|N/A)")
+VALIDATE = re.compile(r"^validate step:\s*(\d{1,18})\s+loss:\s*(\S+)")
+TRAIN_START = re.compile(
+    r"^Training starts at step (\d{1,18}),? with local batch size (\d{1,18}), "
+    r"global batch size (\d{1,18}), "
+    r"(?:with )?sequence length (\d{1,18})"
+)
+PEAK = re.compile(r"^Peak FLOPS used for computing MFU: (\S+)")
+FALLBACK = re.compile(r"^Peak flops undefined for:? (.*?), fallback to A100")
+CAPACITY = re.compile(r"^\w+ capacity: (.+?) \((\d{1,18})\) with (\d+(?:\.\d+)?)GiB memory")
+MODEL_SIZE = re.compile(r"^Model (\S+) (\S+) size: ([\d,]+) total parameters")
+PAUSE = re.compile(
+    r"^(Dumping profiler traces|Saving checkpoint|Saving the checkpoint|Dumping memory snapshot)"
+)
+GC = re.compile(r"^\[GC\] Pe\w*forming periodical GC collection\.? (\d+(?:\.\d+)?) seconds")
+
+
+def _timestamp(text: str, millis: str) -> float:
+    """Seconds (local clock, only differences matter) of "2025-06-16 22:30:50" plus milliseconds."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).timestamp() + int(millis) / 1000.0
+
+
+class TorchtitanParser(Parser):
+    """Reads torchtitan logs; step times come from the timestamps of step lines."""
+
+    def __init__(self, sink: StepCollector) -> None:
+        super().__init__(sink)
+        self.anchor: tuple[float, float] | None = (
+            None  # (step, timestamp) of the previous step line
+        )
+        self.flags = 0
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        match = PREFIX.match(line)
+        if match is None:
+            return False
+        try:
+            stamp = _timestamp(match.group(1), match.group(2))
+        except ValueError:
+            return False
+        message = match.group(3).strip()
+        if line.startswith("[rank") and "[titan]" not in line:
+            self.sink.meta.setdefault("variant", "[rank0]: (older form)")
+        else:
+            self.sink.meta.setdefault("variant", "[titan]")
+        step = STEP.match(message)
+        if step:
+            self._step(step, message, stamp, line_no)
+            return True
+        self._message(message, stamp, line_no, line)
+        return True  # any other timestamped torchtitan line is known chatter
+
+    def _step(self, match: re.Match[str], message: str, stamp: float, line_no: int) -> None:
+        sink = self.sink
+        step = int(match.group(1))
+        fields = dict(FIELD.findall(message))
+        loss = parse_number(match.group(2))
+        tokens = parse_finite(fields.get("tps", fields.get("wps", "")))
+        tflops = parse_finite(fields.get("tflops", ""))
+        mfu = parse_finite(fields.get("mfu", "")) if fields.get("mfu") != "N/A" else None
+        step_time_ms = None
+        if self.anchor is not None and step > self.anchor[0]:
+            step_time_ms = (stamp - self.anchor[1]) * 1000.0 / (step - self.anchor[0])
+        self.anchor = (step, stamp)
+        if mfu is not None:
+            sink.meta["mfu_printed"] = True
+        flags, self.flags = self.flags, 0
+        if loss is not None and not math.isfinite(loss):
+            flags |= FLAG_LOSS_NAN
+        sink.add_step(
+            line_no,
+            step=step,
+            loss=loss if loss is not None and math.isfinite(loss) else None,
+            step_time_ms=step_time_ms,
+            tokens_per_s=tokens,
+            reported_mfu=None if mfu is None else mfu / 100.0,
+            flops_per_s=None if tflops is None else tflops * 1e12,
+            flags=flags,
+        )
+
+    def _message(self, message: str, stamp: float, line_no: int, line: str) -> None:
+        sink = self.sink
+        match = VALIDATE.match(message)
+        if match:
+            loss = parse_number(match.group(2))
+            sink.add_eval(line_no, int(match.group(1)), {"loss": loss} if loss is not None else {})
+            self.flags |= FLAG_AFTER_EVAL
+            return
+        match = TRAIN_START.match(message)
+        if match:
+            start, local, global_, seq = (int(g) for g in match.groups())
+            sink.set_config("local_batch_size", local, "log", line_no)
+            sink.set_config("global_batch_size", global_, "log", line_no)
+            sink.set_config("seq_len", seq, "log", line_no)
+            if self.anchor is not None:
+                sink.mark_run_start()
+            self.anchor = (start - 1, stamp)  # the first step's time runs from here
+            return
+        match = PEAK.match(message)
+        if match:
+            peak = parse_finite(match.group(1))
+            if peak:
+                sink.set_config("peak_flops", peak, "log", line_no)
+                sink.hint("peak_flops", peak, line_no, line)
+            return
+        match = FALLBACK.match(message)
+        if match:
+            sink.meta["fallback_gpu"] = match.group(1)
+            sink.hint("gpu_name", match.group(1), line_no, line)
+            return
+        match = CAPACITY.match(message)
+        if match:
+            sink.hint("gpu_name", match.group(1), line_no, line)
+            sink.hint("device", "cuda", line_no, line)
+            return
+        match = MODEL_SIZE.match(message)
+        if match:
+            sink.set_config("model", f"{match.group(1)} {match.group(2)}", "log", line_no)
+            sink.set_config("n_params_total", parse_int(match.group(3)), "log", line_no)
+            return
+        if PAUSE.match(message):
+            self.flags |= FLAG_AFTER_PAUSE
+            return
+        match = GC.match(message)
+        if match:
+            sink.count_meta("gc_collections")
+
+
+class Torchtitan(LogFormat):
+    """torchtitan's train.py logs."""
+
+    name = "torchtitan"
+    title = "torchtitan"
+    upstream = UPSTREAM
+    example = (
+        "[rank0]:[titan] 2025-06-16 22:30:50,322 - root - INFO - step: 200  loss:  6.1384  "
+        "memory: 49.66GiB(52.28%)  tps: 5,856  tflops: 339.16  mfu: 34.29%"
+    )
+    eval_timing = "spike"
+    tokens_per_s_scope = "device"
+    step_time_span = "interval"
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        steps = markers = 0
+        for line in lines:
+            if " - " not in line:
+                continue
+            match = PREFIX.match(line)
+            if match is None:
+                continue
+            message = match.group(3)
+            if STEP.match(message) and ("tps:" in message or "wps:" in message):
+                steps += 1
+            elif "[titan]" in line or TRAIN_START.match(message) or PEAK.match(message):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def parser(self, sink: StepCollector) -> TorchtitanParser:
+        return TorchtitanParser(sink)
+
+    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        given = from_override(run, "tokens_per_step")
+        if given:
+            return given
+        local, seq = run.number("local_batch_size"), run.number("seq_len")
+        if local and seq:
+            return Figure(
+                local * seq, "local batch size x sequence length (per data-parallel rank)"
+            )
+        return Unavailable(
+            "the 'Training starts at step ...' line with the batch size and sequence length is not "
+            "in the log; give --set tokens_per_step=N"
+        )
+
+    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        given = from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        sample = run.sink.sample.columns()
+        ratio = sample["flops_per_s"] / sample["tokens_per_s"]
+        ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+        if len(ratio):
+            return FlopsPerToken(
+                float(np.median(ratio)),
+                "log: tflops ÷ tps (torchtitan's own 6N + 12·L·H·Q·T per token)",
+            )
+        return Unavailable(
+            "this torchtitan log prints no tflops, so the FLOPs per token are unknown; "
+            "give --set flops_per_token=X"
+        )
+
+    def reference(self, run: RunView) -> Reference:
+        note = (
+            "torchtitan looks the peak up by GPU name (A100/A800 312, H100 SXM 989, H100 PCIe 756, "
+            "H100 NVL 835, H200 989 TFLOP/s bf16) and, for any other GPU, silently uses an "
+            "A100's 312 TFLOP/s with only a warning; mfu is per GPU"
+        )
+        fallback = run.meta("fallback_gpu")
+        if fallback:
+            return Reference(
+                f"A100 bf16 312 TFLOP/s (torchtitan's fallback for '{fallback}')",
+                A100_BF16_DENSE_PEAK_FLOPS,
+                "fallback",
+                note,
+                keyed_to="A100",
+            )
+        peak = run.number("peak_flops")
+        gpus = run.hints("gpu_name")
+        if peak:
+            name = gpus[-1] if gpus else "its GPU"
+            return Reference(
+                f"{peak / 1e12:.0f} TFLOP/s (torchtitan's peak for {name})", peak, "printed", note
+            )
+        sample = run.sink.sample.columns()
+        implied = sample["flops_per_s"] / sample["reported_mfu"]
+        implied = implied[np.isfinite(implied) & (implied > 0)]
+        if len(implied):
+            value = float(np.median(implied))
+            return Reference(
+                f"{value / 1e12:.0f} TFLOP/s (inferred from tflops ÷ mfu)", value, "inferred", note
+            )
+        if run.meta("mfu_printed"):
+            return Reference(
+                "torchtitan's peak for its GPU (not printed; an A100's 312 TFLOP/s if the GPU "
+                "was unknown)",
+                None,
+                "table",
+                note,
+            )
+        return Reference(None, None, "none", "this torchtitan log prints no MFU")
+
+    def default_dtype(self, run: RunView) -> tuple[str | None, str]:
+        return "bf16", "torchtitan's default mixed precision (bfloat16 parameters)"
+
+    def device(self, run: RunView) -> str | None:
+        return super().device(run) or "cuda"
+
+    def devices(self, run: RunView) -> Figure | None:
+        given = super().devices(run)
+        if given:
+            return given
+        local, global_ = run.number("local_batch_size"), run.number("global_batch_size")
+        if local and global_ and global_ >= local:
+            return Figure(
+                global_ // local,
+                "global batch / local batch (data-parallel ranks; tensor or pipeline parallel "
+                "GPUs not counted)",
+            )
+        return None
+
+
+FORMAT = Torchtitan()

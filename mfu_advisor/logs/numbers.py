@@ -1,0 +1,98 @@
+"""Reading the numbers trainers print: "5,856", "1.2e+03", "-100.00%", "0:36:58.55", "'2219'".
+
+Every function returns a float or ``None`` (not a number); none raises on odd
+text, because a log line is untrusted input.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_DURATION = re.compile(r"^(?:(\d+)\s+days?,\s*)?(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+_SIZE_SUFFIX = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
+
+
+def parse_number(text: str) -> float | None:
+    """A plain number as printed: thousands separators, quotes and a trailing ``%`` allowed.
+
+    "nan" and "inf" come back as ``math.nan`` / ``math.inf`` (a trainer printing
+    a NaN loss is a fact worth keeping); anything else that is not a number is
+    ``None``. A percentage is returned as printed (``"16.6%"`` -> 16.6).
+    """
+    cleaned = text.strip().strip("'\"").rstrip("%").replace(",", "").replace("_", "")
+    if not cleaned:
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def parse_finite(text: str) -> float | None:
+    """Like :func:`parse_number` but ``None`` for NaN and infinities."""
+    value = parse_number(text)
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def parse_int(text: str) -> int | None:
+    """An integer such as "21,479" or "00042"; ``None`` when the text is not one."""
+    value = parse_finite(text)
+    if value is None or value != int(value):
+        return None
+    return int(value)
+
+
+def parse_duration_s(text: str) -> float | None:
+    """A duration in seconds from "0:36:58.55", "1 day, 2:03:04" or a plain "2219.5"."""
+    cleaned = text.strip().strip("'\"")
+    match = _DURATION.match(cleaned)
+    if match:
+        days, hours, minutes, seconds = match.groups()
+        return (int(days or 0) * 24 + int(hours)) * 3600 + int(minutes) * 60 + float(seconds)
+    return parse_finite(cleaned)
+
+
+def parse_scaled(text: str) -> float | None:
+    """A number with an optional size suffix: "0.80M" -> 800000.0, "123.69M", "1.1B"."""
+    cleaned = text.strip().replace(",", "")
+    if cleaned and cleaned[-1].upper() in _SIZE_SUFFIX:
+        base = parse_finite(cleaned[:-1])
+        return None if base is None else base * _SIZE_SUFFIX[cleaned[-1].upper()]
+    return parse_finite(cleaned)
+
+
+def parse_value(text: str) -> int | float | bool | str:
+    """A configuration value as Python would read it: int, float, bool, else the text.
+
+    Quotes around strings are removed (nanoGPT prints ``dataset = 'shakespeare'``).
+    """
+    cleaned = text.strip()
+    if cleaned in ("True", "true"):
+        return True
+    if cleaned in ("False", "false"):
+        return False
+    if len(cleaned) >= 2 and cleaned[0] == cleaned[-1] and cleaned[0] in "'\"":
+        return cleaned[1:-1]
+    try:
+        return int(cleaned.replace(",", "").replace("_", ""))
+    except ValueError:
+        pass
+    number = parse_finite(cleaned) if re.fullmatch(r"[-+0-9.,eE_]+", cleaned) else None
+    if number is not None:
+        return number
+    product = _product(cleaned)
+    return product if product is not None else cleaned
+
+
+def _product(text: str) -> int | None:
+    """``5 * 8`` (nanoGPT's gradient_accumulation_steps default) as 40."""
+    parts = [p.strip() for p in text.split("*")]
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        return None
+    result = 1
+    for part in parts:
+        result *= int(part)
+    return result

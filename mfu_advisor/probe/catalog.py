@@ -1,0 +1,210 @@
+"""Hardware by name, for ``analyze --hardware NAME``: NVIDIA GPUs, Apple silicon, common CPUs.
+
+Names are what users type or what a log printed ("RTX 4070 Ti", "i7-1260P",
+"12th Gen Intel(R) Core(TM) i7-1260P", "Apple M2"), so matching is on
+normalised tokens: a model number must be a whole token, and qualifiers such
+as "Ti", "SUPER", "Pro" or "Max" must agree. "RTX 4070 Ti" never finds the
+RTX 4070; "Apple M2 Pro" never finds the M2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.catalog_data import APPLE_GPUS, CPU_MODELS, AppleGpuModel, CpuModel
+from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
+from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.gpu_peaks import (
+    GPU_TABLE,
+    GpuSpec,
+    find_nvidia_gpu,
+    name_tokens,
+    nvidia_gpu_candidates,
+)
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A piece of hardware the tool knows by name, with its peaks."""
+
+    name: str
+    kind: str
+    """"gpu" or "cpu"."""
+    peak_flops: Peaks
+    source: str
+    details: Mapping[str, Any]
+    """Cores, clocks, microarchitecture, compute capability...: what the peaks were built from."""
+
+
+#: Tokens that must agree between the user's name and an entry: "M2 Pro" is
+#: not the M2, and a "... CPU" request is not the GPU entry.
+_QUALIFIERS = frozenset({"pro", "max", "ultra", "cpu", "gpu", "ti", "super", "laptop", "mobile"})
+
+
+def catalog_tokens(name: str) -> frozenset[str]:
+    """Lower-case tokens of a CPU or Apple name; "(R)", "(TM)" and punctuation dropped.
+
+    "+" stays part of a token ("8480+") because it is part of the model number.
+    """
+    text = re.sub(r"\((r|tm|c)\)|[®™]", " ", name.lower())
+    return frozenset(t for t in re.split(r"[^a-z0-9+]+", text) if t)
+
+
+def _matches(forms: tuple[frozenset[str], ...], tokens: frozenset[str]) -> int:
+    """Size of the largest form present, or 0; 0 too when a qualifier disagrees.
+
+    A qualifier in the name ("pro", "cpu") must belong to one of the model's forms.
+    """
+    allowed = frozenset().union(*forms)
+    if not (tokens & _QUALIFIERS) <= allowed:
+        return 0
+    return max((len(form) for form in forms if form <= tokens), default=0)
+
+
+def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
+    return CatalogEntry(
+        name=spec.name,
+        kind="gpu",
+        peak_flops=spec.peak_flops,
+        source=spec.source,
+        details=MappingProxyType(
+            {
+                "vendor": "NVIDIA",
+                "compute_capability": spec.compute_capability,
+                "sm_count": spec.sm_count,
+                "boost_clock_mhz": spec.boost_clock_mhz,
+                "memory_bytes": spec.memory_bytes,
+            }
+        ),
+    )
+
+
+def _cpu_entry(model: CpuModel) -> CatalogEntry:
+    parts = [
+        cpu_peaks(group.microarchitecture, model.isa, group.max_clock_mhz, group.cores)
+        for group in model.groups
+    ]
+    peaks = parts[0] if len(parts) == 1 else sum_peaks(parts)
+    return CatalogEntry(
+        name=model.name,
+        kind="cpu",
+        peak_flops=peaks,
+        source=model.source,
+        details=MappingProxyType(
+            {
+                "vendor": model.vendor,
+                "microarchitecture": model.microarchitecture,
+                "cores": sum(group.cores for group in model.groups),
+                "core_groups": [
+                    {
+                        "kind": group.kind,
+                        "cores": group.cores,
+                        "microarchitecture": group.microarchitecture,
+                        "max_clock_mhz": group.max_clock_mhz,
+                    }
+                    for group in model.groups
+                ],
+                "isa": list(model.isa),
+            }
+        ),
+    )
+
+
+_APPLE_GPU_RATE = 256  # 128 fp32 ALUs per GPU core x 2 FLOPs per FMA (metal-benchmarks)
+
+
+def _apple_gpu_entry(model: AppleGpuModel) -> CatalogEntry:
+    fp32 = model.gpu_cores * _APPLE_GPU_RATE * model.clock_mhz * 1e6
+    formula = (
+        f"estimate: {model.gpu_cores} GPU cores x 128 ALUs x 2 FLOP x {model.clock_mhz:g} MHz"
+        f" = {fp32 / 1e12:.2f} TFLOP/s; {model.source}"
+    )
+    peaks: dict[str, PeakFlops | Unavailable] = {
+        "fp32": PeakFlops(fp32, formula, True, "dense, GPU ALUs"),
+        "tf32": Unavailable("not an Apple GPU dtype: TF32 is an NVIDIA tensor-core format"),
+        "bf16": Unavailable(
+            "Apple publishes no native bf16 GPU rate; MPS computes bf16 through fp32/fp16 ALUs"
+        ),
+        "fp16": PeakFlops(
+            fp32,
+            formula + "; fp16 runs at the fp32 rate on Apple GPUs (metal-benchmarks)",
+            True,
+            "dense, same rate as fp32",
+        ),
+        "fp8": Unavailable("not an Apple GPU dtype"),
+    }
+    return CatalogEntry(
+        name=model.name,
+        kind="gpu",
+        peak_flops=MappingProxyType({d: peaks[d] for d in PEAK_DTYPES}),
+        source=model.source,
+        details=MappingProxyType(
+            {"vendor": "Apple", "gpu_cores": model.gpu_cores, "clock_mhz": model.clock_mhz}
+        ),
+    )
+
+
+def find_hardware(name: str) -> CatalogEntry | None:
+    """The hardware a user-typed name means, or None when unknown or ambiguous.
+
+    NVIDIA GPUs are tried first (datasheet table), then Apple silicon GPUs,
+    then CPUs by model number. See :func:`hardware_suggestions` for what to
+    offer when this returns None.
+    """
+    if not name.strip():
+        return None
+    spec = find_nvidia_gpu(name)
+    if spec is not None:
+        return _gpu_entry(spec)
+    tokens = catalog_tokens(name)
+    scored: list[tuple[int, CpuModel | AppleGpuModel]] = []
+    models: tuple[CpuModel | AppleGpuModel, ...] = (*APPLE_GPUS, *CPU_MODELS)
+    for model in models:
+        score = _matches(model.forms, tokens)
+        if score:
+            scored.append((score, model))
+    if not scored:
+        return None
+    best = max(score for score, _ in scored)
+    winners = [model for score, model in scored if score == best]
+    if len(winners) != 1:
+        return None
+    winner = winners[0]
+    if isinstance(winner, AppleGpuModel):
+        return _apple_gpu_entry(winner)
+    return _cpu_entry(winner)
+
+
+def known_hardware_names() -> list[str]:
+    """Every name :func:`find_hardware` resolves, grouped: NVIDIA, Apple, CPUs."""
+    return [
+        *(entry.spec.name for entry in GPU_TABLE),
+        *(model.name for model in APPLE_GPUS),
+        *(model.name for model in CPU_MODELS),
+    ]
+
+
+def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
+    """Known names closest to ``name``, for a "did you mean" line when nothing matched.
+
+    An ambiguous NVIDIA name ("H100") lists its variants; otherwise names are
+    ranked by shared tokens.
+    """
+    candidates = [spec.name for spec in nvidia_gpu_candidates(name)]
+    if len(candidates) > 1:
+        return candidates[:limit]
+    wanted = catalog_tokens(name) | frozenset(name_tokens(name))
+    if not wanted:
+        return []
+    ranked: list[tuple[int, str]] = []
+    for known in known_hardware_names():
+        overlap = len(wanted & (catalog_tokens(known) | frozenset(name_tokens(known))))
+        if overlap:
+            ranked.append((overlap, known))
+    ranked.sort(key=lambda item: -item[0])
+    return [known for _, known in ranked[:limit]]

@@ -1,0 +1,309 @@
+"""CPU facts on Linux: identity, ISA, cores, usable CPUs, clocks, caches and peak FLOP/s.
+
+Identity comes from numbers (CPUID vendor string, family and model; arm64
+implementer and part) and is named by the tables in ``cpu_uarch``; peaks come
+from ``cpu_peaks`` (cores x FLOPs per cycle x clock, marked estimated).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
+
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.cgroup import CgroupLimits, read_affinity, usable_cpu_count
+from mfu_advisor.probe.cpu_topology import (
+    CoreGroup,
+    physical_core_map,
+    read_caches,
+    read_core_groups,
+    read_cpufreq_mhz,
+    read_numa_nodes,
+    read_online_cpus,
+)
+from mfu_advisor.probe.cpuinfo import (
+    CpuinfoBlock,
+    clock_from_model_name,
+    isa_from_blocks,
+    parse_cpuinfo,
+    processor_blocks,
+)
+from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, PeakFlops, Peaks
+from mfu_advisor.probe.host import read_hypervisor
+from mfu_advisor.probe.sources import MachineRoot
+
+
+# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
+# about a millisecond at import, and probe start-up time is a target (issue 2).
+class CpuIdentity(NamedTuple):
+    """Who made the CPU and what it is, from numbers."""
+
+    vendor: str
+    vendor_id: str
+    model: str
+    family: Maybe[int]
+    model_number: Maybe[int]
+    microarchitecture: Maybe[str]
+
+
+class GroupClock(NamedTuple):
+    """The clock a core type's peak is computed at, and where it came from."""
+
+    max_mhz: Maybe[float]
+    base_mhz: Maybe[float]
+    peak_mhz: float | None
+    peak_source: str
+
+
+def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str]) -> CpuFacts:
+    """Everything about the CPU that /proc and /sys tell."""
+    text = root.read_text("/proc/cpuinfo")
+    if isinstance(text, Unavailable):
+        warnings.append(f"CPU identity unknown: {text.reason}")
+        text = ""
+    blocks = parse_cpuinfo(text)
+    processors = processor_blocks(blocks)
+    first = processors[min(processors)] if processors else CpuinfoBlock({})
+    identity = cpu_identity(first)
+    isa = isa_from_blocks(processors.values())
+    if isinstance(isa, Unavailable):
+        warnings.append(f"CPU ISA unknown: {isa.reason}")
+    isa_names: tuple[str, ...] = isa if isinstance(isa, tuple) else ()
+
+    online = read_online_cpus(root, processors, warnings)
+    core_map = physical_core_map(root, processors, online)
+    groups = read_core_groups(root, processors, online)
+
+    affinity = read_affinity(root, warnings)
+    usable_set = set(online) & set(affinity) if isinstance(affinity, tuple) else set(online)
+    usable_cpus = usable_cpu_count(len(usable_set) or len(online) or 1, limits.cpu_limit)
+
+    clocks = [_group_clock(root, g, processors, warnings) for g in groups]
+    core_types, usable_peaks = _core_types(
+        groups, clocks, identity, isa_names, core_map, usable_set, limits.cpu_limit
+    )
+    peaks = sum_peaks_safe(usable_peaks)
+
+    physical: Maybe[int]
+    sockets: Maybe[int]
+    threads_per_core: Maybe[int]
+    if isinstance(core_map, Unavailable):
+        physical = sockets = threads_per_core = core_map
+    else:
+        physical = len(set(core_map.values()))
+        sockets = len({package for package, _ in core_map.values()})
+        threads_per_core = max(Counter(core_map.values()).values())
+    performance, efficiency = _p_and_e_counts(core_types, physical)
+    first_clock = clocks[0]
+    max_clocks = [c.max_mhz for c in clocks if isinstance(c.max_mhz, float)]
+    return CpuFacts(
+        vendor=identity.vendor,
+        vendor_id=identity.vendor_id,
+        model=identity.model,
+        family=identity.family,
+        model_number=identity.model_number,
+        microarchitecture=identity.microarchitecture,
+        isa=isa_names,
+        logical_cpus=len(online),
+        physical_cores=physical,
+        performance_cores=performance,
+        efficiency_cores=efficiency,
+        core_types=core_types,
+        threads_per_core=threads_per_core,
+        sockets=sockets,
+        base_clock_mhz=first_clock.base_mhz,
+        max_clock_mhz=max(max_clocks) if max_clocks else first_clock.max_mhz,
+        caches=read_caches(root, groups, online, warnings),
+        numa_nodes=read_numa_nodes(root),
+        hypervisor=read_hypervisor(root, first.get("flags")),
+        affinity_cpus=tuple(sorted(usable_set)) if isinstance(affinity, tuple) else tuple(online),
+        cgroup_cpu_limit=limits.cpu_limit,
+        usable_cpus=usable_cpus,
+        peak_flops=peaks,
+    )
+
+
+def cpu_identity(first: CpuinfoBlock) -> CpuIdentity:
+    """Vendor, model and microarchitecture from the first CPU's /proc/cpuinfo block."""
+    from mfu_advisor.probe.cpu_uarch import (
+        arm_implementer_name,
+        arm_microarchitecture,
+        vendor_from_cpuid,
+        x86_microarchitecture,
+    )
+
+    cpuid_vendor = first.get("vendor_id")
+    if cpuid_vendor is not None:
+        family, model = first.get_int("cpu family"), first.get_int("model")
+        uarch: Maybe[str] = Unavailable("CPUID family/model missing from /proc/cpuinfo")
+        if family is not None and model is not None:
+            name = x86_microarchitecture(cpuid_vendor, family, model)
+            uarch = name or Unavailable(
+                f"family {family} model {model} (0x{model:x}) is not in the table"
+            )
+        return CpuIdentity(
+            vendor=vendor_from_cpuid(cpuid_vendor),
+            vendor_id=cpuid_vendor,
+            model=first.get("model name") or f"{cpuid_vendor} family {family} model {model}",
+            family=family if family is not None else Unavailable("no 'cpu family' line"),
+            model_number=model if model is not None else Unavailable("no 'model' line"),
+            microarchitecture=uarch,
+        )
+    implementer = first.get_int("CPU implementer", 0)
+    part = first.get_int("CPU part", 0)
+    if implementer is not None and part is not None:
+        vendor = arm_implementer_name(implementer)
+        arm_uarch = arm_microarchitecture(implementer, part)
+        architecture = first.get_int("CPU architecture")
+        model_name = first.get("model name") or (
+            f"{vendor} {arm_uarch}" if arm_uarch else f"{vendor} part 0x{part:03x}"
+        )
+        return CpuIdentity(
+            vendor=vendor,
+            vendor_id=f"0x{implementer:02x}",
+            model=model_name,
+            family=architecture if architecture is not None else Unavailable("no architecture"),
+            model_number=part,
+            microarchitecture=arm_uarch
+            or Unavailable(
+                f"implementer 0x{implementer:02x} part 0x{part:03x} is not in the table"
+            ),
+        )
+    missing = Unavailable("/proc/cpuinfo has neither vendor_id nor CPU implementer")
+    return CpuIdentity(
+        "unknown", "unknown", first.get("model name") or "unknown", missing, missing, missing
+    )
+
+
+def _group_clock(
+    root: MachineRoot,
+    group: CoreGroup,
+    processors: Mapping[int, CpuinfoBlock],
+    warnings: list[str],
+) -> GroupClock:
+    """Max and base clock of a core type, and the clock its peak is computed at.
+
+    The peak uses the highest clock known: cpufreq's max (turbo), else the
+    nominal clock in the brand string, else /proc/cpuinfo's "cpu MHz" (on a VM
+    without cpufreq that is the host's nominal clock).
+    """
+    if not group.cpus:
+        missing = Unavailable("no online CPU of this type")
+        return GroupClock(missing, missing, None, "no clock")
+    cpu = group.cpus[0]
+    max_mhz = read_cpufreq_mhz(root, cpu, "cpuinfo_max_freq", warnings)
+    base_mhz = read_cpufreq_mhz(root, cpu, "base_frequency", warnings)
+    block = processors.get(cpu, CpuinfoBlock({}))
+    brand = clock_from_model_name(block.get("model name") or "")
+    if isinstance(base_mhz, Unavailable) and brand is not None:
+        base_mhz = brand
+    if isinstance(max_mhz, float):
+        return GroupClock(max_mhz, base_mhz, max_mhz, "cpufreq cpuinfo_max_freq (max turbo)")
+    if isinstance(base_mhz, float):
+        return GroupClock(max_mhz, base_mhz, base_mhz, "nominal clock (no cpufreq max)")
+    current = block.get("cpu MHz")
+    try:
+        current_mhz = float(current) if current is not None else None
+    except ValueError:
+        current_mhz = None
+    if current_mhz and current_mhz > 0:
+        return GroupClock(max_mhz, base_mhz, current_mhz, "/proc/cpuinfo 'cpu MHz' (no cpufreq)")
+    return GroupClock(max_mhz, base_mhz, None, "no clock known")
+
+
+def _core_types(
+    groups: Sequence[CoreGroup],
+    clocks: Sequence[GroupClock],
+    identity: CpuIdentity,
+    isa: tuple[str, ...],
+    core_map: Maybe[dict[int, tuple[int, int]]],
+    usable_set: Collection[int],
+    cpu_limit: Maybe[float | None],
+) -> tuple[tuple[CoreTypeFacts, ...], list[Peaks]]:
+    """Per core type: facts with the peak of all its cores, and the peak of its usable cores."""
+    from mfu_advisor.probe.cpu_uarch import arm_microarchitecture, core_microarchitecture
+
+    budget = cpu_limit if isinstance(cpu_limit, float | int) else math.inf
+    core_types: list[CoreTypeFacts] = []
+    usable_peaks: list[Peaks] = []
+    for i, group in enumerate(groups):
+        clock = clocks[i]
+        uarch: Maybe[str] = identity.microarchitecture
+        if group.arm_part is not None:
+            uarch = arm_microarchitecture(*group.arm_part) or uarch
+        elif len(groups) > 1 and isinstance(uarch, str):
+            # Hybrid x86: "Alder Lake" -> "Golden Cove" / "Gracemont" (different FLOPs/cycle).
+            uarch = core_microarchitecture(uarch, group.name) or uarch
+        uarch_name = uarch if isinstance(uarch, str) else None
+        if isinstance(core_map, Unavailable):
+            cores = len(group.cpus)
+            usable_cores = float(len(set(group.cpus) & set(usable_set)))
+        else:
+            cores = len({core_map[c] for c in group.cpus if c in core_map})
+            usable_cores = float(
+                len({core_map[c] for c in group.cpus if c in core_map and c in usable_set})
+            )
+        # The cgroup quota caps CPU time, not which cores: spend it on the
+        # performance cores first, as the scheduler does on hybrid parts.
+        usable_cores = min(usable_cores, budget)
+        budget = max(0.0, budget - usable_cores)
+        all_peaks = _peaks_at_clock(uarch_name, isa, clock, cores)
+        core_types.append(
+            CoreTypeFacts(
+                name=group.name,
+                cpus=group.cpus,
+                physical_cores=cores,
+                microarchitecture=uarch,
+                max_clock_mhz=clock.max_mhz,
+                peak_flops=all_peaks,
+            )
+        )
+        usable_peaks.append(_peaks_at_clock(uarch_name, isa, clock, usable_cores))
+    return tuple(core_types), usable_peaks
+
+
+def _peaks_at_clock(
+    uarch: str | None, isa: tuple[str, ...], clock: GroupClock, cores: float
+) -> Peaks:
+    """``cpu_peaks`` for a whole or fractional core count, noting which clock was used."""
+    from mfu_advisor.probe.cpu_peaks import cpu_peaks
+
+    whole = int(cores)
+    if cores == whole:
+        peaks = cpu_peaks(uarch, isa, clock.peak_mhz, whole)
+        scale = 1.0
+    else:
+        peaks = cpu_peaks(uarch, isa, clock.peak_mhz, 1)
+        scale = cores
+    out: dict[str, PeakFlops | Unavailable] = {}
+    for dtype, peak in peaks.items():
+        if isinstance(peak, PeakFlops):
+            note = f"{peak.note}; " if peak.note else ""
+            note += f"clock {clock.peak_mhz:.0f} MHz from {clock.peak_source}"
+            if scale != 1.0:
+                note += f"; x{scale:g} cores (cgroup quota)"
+            peak = dataclasses.replace(peak, flops=peak.flops * scale, note=note)
+        out[dtype] = peak
+    return out
+
+
+def sum_peaks_safe(parts: Sequence[Peaks]) -> Peaks:
+    """Whole-CPU peak: the sum over core types (``cpu_peaks.sum_peaks``)."""
+    from mfu_advisor.probe.cpu_peaks import sum_peaks
+
+    if len(parts) == 1:
+        return parts[0]
+    return sum_peaks(parts)
+
+
+def _p_and_e_counts(
+    core_types: Sequence[CoreTypeFacts], physical: Maybe[int]
+) -> tuple[Maybe[int], Maybe[int]]:
+    if len(core_types) == 1:
+        return physical, (0 if isinstance(physical, int) else physical)
+    perf = sum(t.physical_cores for t in core_types if t.name == "performance")
+    eff = sum(t.physical_cores for t in core_types if t.name == "efficiency")
+    return perf, eff

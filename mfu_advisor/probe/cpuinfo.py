@@ -1,0 +1,155 @@
+"""Reading ``/proc/cpuinfo``: CPU identity and the ISA features that decide matmul speed.
+
+x86 kernels print one block per logical CPU with ``vendor_id``, ``cpu family``,
+``model``, ``model name`` and ``flags``; arm64 kernels print ``CPU implementer``,
+``CPU part`` and ``Features`` per CPU and usually no model name. The field
+names are those of the kernel's ``show_cpuinfo`` (arch/x86/kernel/cpu/proc.c,
+arch/arm64/kernel/cpuinfo.c, https://github.com/torvalds/linux).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from mfu_advisor.facts import Maybe, Unavailable
+
+#: x86 feature flags worth reporting, by their Linux ``flags`` names, which are
+#: also the canonical names used in reports (arch/x86/include/asm/cpufeatures.h).
+X86_ISA: tuple[str, ...] = (
+    "avx",
+    "fma",
+    "avx2",
+    "avx512f",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "amx_fp16",
+)
+
+#: arm64 hwcap names (``Features`` line, arch/arm64/kernel/cpuinfo.c) worth
+#: reporting. ``asimdhp`` is native fp16 arithmetic, ``bf16`` the BFDOT/BFMMLA
+#: instructions, ``i8mm`` the int8 matrix multiply.
+ARM_ISA: tuple[str, ...] = ("asimd", "asimdhp", "sve", "sve2", "bf16", "i8mm", "sme", "sme2")
+
+
+# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
+# about a millisecond at import, and probe start-up time is a target (issue 2).
+class CpuinfoBlock(NamedTuple):
+    """One logical CPU's block of ``/proc/cpuinfo``, as key/value text."""
+
+    fields: Mapping[str, str]
+
+    def get(self, key: str) -> str | None:
+        return self.fields.get(key)
+
+    def get_int(self, key: str, base: int = 10) -> int | None:
+        """An integer field, or None when absent or garbled (callers give the reason)."""
+        raw = self.fields.get(key)
+        if raw is None:
+            return None
+        try:
+            return int(raw.strip(), base)
+        except ValueError:
+            return None
+
+
+def parse_cpuinfo(text: str) -> tuple[CpuinfoBlock, ...]:
+    """Split ``/proc/cpuinfo`` into one block per logical CPU (plus arm64's trailer block).
+
+    Lines without a colon are ignored: a garbled file yields fewer fields, not a crash.
+    """
+    blocks: list[CpuinfoBlock] = []
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(CpuinfoBlock(current))
+                current = {}
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        current[key.strip()] = value.strip()
+    if current:
+        blocks.append(CpuinfoBlock(current))
+    return tuple(blocks)
+
+
+def processor_blocks(blocks: Sequence[CpuinfoBlock]) -> dict[int, CpuinfoBlock]:
+    """Blocks that describe a logical CPU, keyed by their ``processor`` number."""
+    out: dict[int, CpuinfoBlock] = {}
+    for block in blocks:
+        number = block.get_int("processor")
+        if number is not None:
+            out[number] = block
+    return out
+
+
+def x86_isa(flags: str) -> tuple[str, ...]:
+    """Canonical ISA names present in an x86 ``flags`` line, in :data:`X86_ISA` order."""
+    present = set(flags.split())
+    return tuple(name for name in X86_ISA if name in present)
+
+
+def arm_isa(features: str) -> tuple[str, ...]:
+    """Canonical ISA names present in an arm64 ``Features`` line, in :data:`ARM_ISA` order."""
+    present = set(features.split())
+    return tuple(name for name in ARM_ISA if name in present)
+
+
+def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
+    """The ISA features every CPU has (the intersection: a thread may run on any of them)."""
+    common: set[str] | None = None
+    order: tuple[str, ...] = ()
+    for block in blocks:
+        if (flags := block.get("flags")) is not None:
+            names, order = x86_isa(flags), X86_ISA
+        elif (features := block.get("Features")) is not None:
+            names, order = arm_isa(features), ARM_ISA
+        else:
+            continue
+        common = set(names) if common is None else common & set(names)
+    if common is None:
+        return Unavailable("/proc/cpuinfo has no flags or Features line")
+    return tuple(name for name in order if name in common)
+
+
+_BRAND_CLOCK = re.compile(r"@\s*([0-9]+(?:\.[0-9]+)?)\s*GHz", re.IGNORECASE)
+
+
+def clock_from_model_name(model_name: str) -> float | None:
+    """The nominal clock printed in an Intel brand string ("... @ 2.40GHz"), in MHz."""
+    match = _BRAND_CLOCK.search(model_name)
+    if match is None:
+        return None
+    return float(match.group(1)) * 1000.0
+
+
+def parse_cpu_list(text: str) -> tuple[int, ...] | None:
+    """Parse a kernel CPU list such as ``"0-3,8,10-11"`` (lib/bitmap.c's list format).
+
+    Returns None when the text is not a CPU list; an empty string is an empty list.
+    """
+    cpus: set[int] = set()
+    text = text.strip()
+    if not text:
+        return ()
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        try:
+            if sep:
+                low, high = int(first), int(last)
+                if high < low or high - low > 1_000_000:
+                    return None
+                cpus.update(range(low, high + 1))
+            else:
+                cpus.add(int(first))
+        except ValueError:
+            return None
+    return tuple(sorted(cpus))

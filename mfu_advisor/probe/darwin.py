@@ -1,0 +1,311 @@
+"""macOS: CPU, memory and the Apple-silicon GPU from one ``sysctl`` call.
+
+macOS has no /proc or /sys; ``sysctl hw machdep.cpu kern.hostname kern.osrelease``
+prints every fact needed as ``name: value`` lines in a few milliseconds.
+Asking for whole subtrees (``hw``) rather than single names keeps an older
+macOS without, say, ``hw.perflevel1`` from failing the whole call. Names are
+Apple's (sys/sysctl.h and the "hw.optional" feature flags documented at
+https://developer.apple.com/documentation/kernel/1387446-sysctlbyname/determining_instruction_set_characteristics).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.facts import (
+    PEAK_DTYPES,
+    CacheFacts,
+    CoreTypeFacts,
+    CpuFacts,
+    GpuFacts,
+    GpuKind,
+    HostFacts,
+    MemoryFacts,
+    PeakFlops,
+    Peaks,
+    TorchSupport,
+)
+from mfu_advisor.probe.sources import MachineRoot
+
+SYSCTL_ARGV = ("sysctl", "hw", "machdep.cpu", "kern.hostname", "kern.osrelease")
+
+#: Apple's PCI vendor ID (PCI-SIG), used for the SoC GPU that has no PCI function.
+APPLE_VENDOR_ID = 0x106B
+
+#: sysctl feature flag -> canonical ISA name (docs/probe.md).
+APPLE_ISA: tuple[tuple[str, str], ...] = (
+    ("hw.optional.neon", "asimd"),
+    ("hw.optional.arm.FEAT_FP16", "asimdhp"),
+    ("hw.optional.arm.FEAT_BF16", "bf16"),
+    ("hw.optional.arm.FEAT_I8MM", "i8mm"),
+    ("hw.optional.arm.FEAT_SME", "sme"),
+    ("hw.optional.arm.FEAT_SME2", "sme2"),
+)
+
+#: Intel Mac ``machdep.cpu.features`` / ``leaf7_features`` words -> canonical names.
+INTEL_MAC_ISA: tuple[tuple[str, str], ...] = (
+    ("AVX1.0", "avx"),
+    ("FMA", "fma"),
+    ("AVX2", "avx2"),
+    ("AVX512F", "avx512f"),
+)
+
+
+def read_sysctl(root: MachineRoot) -> dict[str, str] | Unavailable:
+    """``sysctl`` output as name -> value text."""
+    text = root.run("sysctl", SYSCTL_ARGV)
+    if isinstance(text, Unavailable):
+        return text
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            values[name.strip()] = value.strip()
+    return values
+
+
+def _int(values: dict[str, str], name: str) -> int | None:
+    try:
+        return int(values[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def darwin_host(root: MachineRoot, values: dict[str, str] | Unavailable) -> HostFacts:
+    """Host facts from sysctl's kern.* names."""
+    from mfu_advisor.probe.host import read_host
+
+    base = read_host(root)
+    if isinstance(values, Unavailable):
+        return HostFacts(values, base.os, values, base.python_version)
+    hostname: Maybe[str] = values.get("kern.hostname") or Unavailable("no kern.hostname")
+    kernel: Maybe[str] = values.get("kern.osrelease") or Unavailable("no kern.osrelease")
+    return HostFacts(hostname, base.os, kernel, base.python_version)
+
+
+def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> CpuFacts:
+    """CPU facts from sysctl; Apple silicon's performance levels become core types."""
+    from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
+    from mfu_advisor.probe.cpu_peaks_data import APPLE_CORE_CLOCKS_MHZ
+    from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
+
+    if isinstance(values, Unavailable):
+        warnings.append(f"CPU facts unknown: {values.reason}")
+        values = {}
+    logical = _int(values, "hw.logicalcpu") or _int(values, "hw.ncpu") or 0
+    physical_raw = _int(values, "hw.physicalcpu")
+    physical: Maybe[int] = physical_raw if physical_raw else Unavailable("no hw.physicalcpu")
+    brand = values.get("machdep.cpu.brand_string", "unknown")
+    apple = values.get("hw.optional.arm64") == "1" or brand.startswith("Apple")
+    family_raw = _int(values, "hw.cpufamily")
+    uarch: Maybe[str] = Unavailable("no hw.cpufamily")
+    if apple:
+        isa = tuple(name for key, name in APPLE_ISA if values.get(key) == "1")
+        vendor, vendor_id = "Apple", "0x61"  # ARM implementer code of Apple Inc.
+        if family_raw is not None:
+            family_u32 = family_raw & 0xFFFFFFFF  # sysctl prints it as a signed int
+            uarch = apple_microarchitecture(family_u32) or Unavailable(
+                f"hw.cpufamily 0x{family_u32:08x} is not in the table"
+            )
+    else:
+        words = (
+            values.get("machdep.cpu.features", "")
+            + " "
+            + values.get("machdep.cpu.leaf7_features", "")
+        ).split()
+        isa = tuple(name for word, name in INTEL_MAC_ISA if word in words)
+        vendor_id = values.get("machdep.cpu.vendor", "unknown")
+        vendor = "Intel" if vendor_id == "GenuineIntel" else vendor_id
+    uarch_name = uarch if isinstance(uarch, str) else None
+
+    levels = _int(values, "hw.nperflevels") or 0
+    core_types: list[CoreTypeFacts] = []
+    for level in range(levels):
+        cores = _int(values, f"hw.perflevel{level}.physicalcpu") or 0
+        name = "performance" if level == 0 else "efficiency"
+        core_uarch = core_microarchitecture(uarch_name, name) if uarch_name else None
+        clock = APPLE_CORE_CLOCKS_MHZ.get(core_uarch or "")
+        peaks = _with_clock_note(cpu_peaks(core_uarch or uarch_name, isa, clock, cores))
+        core_types.append(
+            CoreTypeFacts(
+                name=name,
+                cpus=(),
+                physical_cores=cores,
+                microarchitecture=core_uarch or uarch,
+                max_clock_mhz=clock
+                if clock
+                else Unavailable("macOS does not report Apple-silicon clocks"),
+                peak_flops=peaks,
+            )
+        )
+    if not core_types:
+        cores = physical_raw or logical
+        core_types.append(
+            CoreTypeFacts(
+                "performance",
+                (),
+                cores,
+                uarch,
+                _clock(values),
+                cpu_peaks(uarch_name, isa, _clock_value(values), cores),
+            )
+        )
+    performance: Maybe[int] = core_types[0].physical_cores
+    efficiency: Maybe[int] = sum(t.physical_cores for t in core_types[1:])
+    total_peaks: Peaks = (
+        core_types[0].peak_flops
+        if len(core_types) == 1
+        else sum_peaks([t.peak_flops for t in core_types])
+    )
+    clocks = [t.max_clock_mhz for t in core_types if isinstance(t.max_clock_mhz, float | int)]
+    threads = logical // physical_raw if physical_raw else Unavailable("no hw.physicalcpu")
+    no_cgroups = None  # macOS has no cgroups
+    return CpuFacts(
+        vendor=vendor,
+        vendor_id=vendor_id,
+        model=brand,
+        family=family_raw & 0xFFFFFFFF if family_raw is not None else Unavailable("no family"),
+        model_number=Unavailable("macOS does not expose a model number for Apple silicon")
+        if apple
+        else (_int(values, "machdep.cpu.model") or Unavailable("no machdep.cpu.model")),
+        microarchitecture=uarch,
+        isa=isa,
+        logical_cpus=logical,
+        physical_cores=physical,
+        performance_cores=performance,
+        efficiency_cores=efficiency,
+        core_types=tuple(core_types),
+        threads_per_core=threads,
+        sockets=_int(values, "hw.packages") or 1,
+        base_clock_mhz=_clock(values),
+        max_clock_mhz=max(clocks) if clocks else _clock(values),
+        caches=_caches(values, levels),
+        numa_nodes=1,
+        hypervisor=Unavailable("not read on macOS"),
+        affinity_cpus=tuple(range(logical)),
+        cgroup_cpu_limit=no_cgroups,
+        usable_cpus=max(1, logical),
+        peak_flops=total_peaks,
+    )
+
+
+def _with_clock_note(peaks: Peaks) -> Peaks:
+    """Say where an Apple core clock came from: Apple publishes none."""
+    from mfu_advisor.probe.cpu_peaks_data import APPLE_CLOCK_SOURCE
+
+    return {
+        dtype: dataclasses.replace(p, note=f"{p.note}; clock: {APPLE_CLOCK_SOURCE}")
+        if isinstance(p, PeakFlops)
+        else p
+        for dtype, p in peaks.items()
+    }
+
+
+def _clock_value(values: dict[str, str]) -> float | None:
+    hz = _int(values, "hw.cpufrequency_max") or _int(values, "hw.cpufrequency")
+    return hz / 1e6 if hz else None
+
+
+def _clock(values: dict[str, str]) -> Maybe[float]:
+    mhz = _clock_value(values)
+    return mhz if mhz else Unavailable("macOS does not report Apple-silicon clocks")
+
+
+def _caches(values: dict[str, str], levels: int) -> tuple[CacheFacts, ...]:
+    caches: list[CacheFacts] = []
+    prefixes = [f"hw.perflevel{i}." for i in range(levels)] or ["hw."]
+    for prefix in prefixes:
+        cores = _int(values, prefix + "physicalcpu") or 1
+        per_l2 = _int(values, prefix + "cpusperl2") or cores
+        for name, level, kind, instances in (
+            ("l1icachesize", 1, "instruction", cores),
+            ("l1dcachesize", 1, "data", cores),
+            ("l2cachesize", 2, "unified", max(1, cores // max(1, per_l2))),
+        ):
+            size = _int(values, prefix + name)
+            if size:
+                caches.append(CacheFacts(level, kind, size, instances))
+    return tuple(caches)
+
+
+def darwin_memory(values: dict[str, str] | Unavailable) -> MemoryFacts:
+    """Total memory from ``hw.memsize``; macOS has no cgroup limit."""
+    if isinstance(values, Unavailable):
+        return MemoryFacts(values, values, None)
+    total = _int(values, "hw.memsize")
+    return MemoryFacts(
+        total if total else Unavailable("no hw.memsize"),
+        Unavailable("available memory is not read on macOS"),
+        None,
+    )
+
+
+#: ``ioreg -rd1 -c AGXAccelerator`` prints the Apple GPU's driver properties,
+#: among them ``"gpu-core-count" = 10`` (sysctl does not know the GPU).
+IOREG_ARGV = ("ioreg", "-rd1", "-c", "AGXAccelerator")
+
+
+def apple_gpu(
+    root: MachineRoot, values: dict[str, str] | Unavailable, torch: TorchSupport
+) -> GpuFacts | None:
+    """The Apple-silicon GPU (no PCI function); None on an Intel Mac."""
+    if isinstance(values, Unavailable):
+        return None
+    brand = values.get("machdep.cpu.brand_string", "")
+    if not brand.startswith("Apple"):
+        return None
+    cores = _gpu_core_count(root)
+    return GpuFacts(
+        pci_address="soc",
+        vendor="Apple",
+        vendor_id=f"0x{APPLE_VENDOR_ID:04x}",
+        device_id="n/a",
+        class_code="n/a",
+        name=f"{brand} GPU",
+        name_source="sysctl",
+        kind=GpuKind.INTEGRATED,
+        family=brand,
+        compute_units=cores,
+        compute_unit_kind="GPU core",
+        torch=torch,
+        peak_flops=_apple_gpu_peaks(brand, cores),
+        nvidia=None,
+    )
+
+
+def _gpu_core_count(root: MachineRoot) -> Maybe[int]:
+    text = root.run("ioreg", IOREG_ARGV)
+    if isinstance(text, Unavailable):
+        return text
+    match = re.search(r'"gpu-core-count"\s*=\s*([0-9]+)', text)
+    if match is None:
+        return Unavailable("ioreg shows no gpu-core-count")
+    return int(match.group(1))
+
+
+def _apple_gpu_peaks(brand: str, cores: Maybe[int]) -> Peaks:
+    """The catalog's figure for this chip's GPU, scaled to the probed core count."""
+    from mfu_advisor.probe.catalog import find_hardware
+
+    entry = find_hardware(f"{brand} GPU")
+    if entry is None or entry.kind != "gpu":
+        reason = f"{brand} GPU is not in the Apple GPU table"
+        return {dtype: Unavailable(reason) for dtype in PEAK_DTYPES}
+    table_cores = entry.details.get("gpu_cores")
+    out: dict[str, PeakFlops | Unavailable] = {}
+    for dtype, peak in entry.peak_flops.items():
+        if isinstance(peak, PeakFlops) and isinstance(cores, int) and isinstance(table_cores, int):
+            scale = cores / table_cores
+            peak = dataclasses.replace(
+                peak,
+                flops=peak.flops * scale,
+                note=f"{peak.note}; scaled to the {cores} GPU cores ioreg reports",
+            )
+        elif isinstance(peak, PeakFlops):
+            peak = dataclasses.replace(
+                peak, note=f"{peak.note}; GPU core count not probed: the table's {table_cores}"
+            )
+        out[dtype] = peak
+    return out

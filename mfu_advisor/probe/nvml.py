@@ -1,0 +1,521 @@
+"""The single wrapper around every NVML call, and the one parser of its answers.
+
+Live, :func:`collect_nvml_answers` asks NVML (through ``pynvml`` from the
+nvidia-ml-py package) and returns plain JSON-ready data; a snapshot stores the
+same data as ``nvml.json`` (shape in docs/snapshot.md). :func:`nvidia_facts_from_answers`
+turns either into :class:`NvidiaFacts`, so live runs and snapshots cannot drift.
+
+Every NVML failure becomes ``{"error": "NVML_ERROR_..."}`` for the one field
+(or device, or the whole library) it hit, and later a readable reason. Only
+``nvmlDeviceGet*`` / ``nvmlSystemGet*`` queries are made: the probe never
+calls an ``nvmlDeviceSet*`` function and never changes a GPU setting.
+
+Constants and call semantics are those of nvml.h and the NVML API reference,
+https://docs.nvidia.com/deploy/nvml-api/ (mirrored in nvidia-ml-py's pynvml.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.facts import NvidiaFacts
+from mfu_advisor.probe.pci import normalize_pci_address
+
+#: NVML return codes (nvml.h ``nvmlReturn_t``) -> readable reasons. Codes not
+#: listed are shown by name.
+NVML_ERROR_REASONS: dict[str, str] = {
+    "NVML_ERROR_UNINITIALIZED": "NVML was not initialized",
+    "NVML_ERROR_NOT_SUPPORTED": "not supported on this GPU",
+    "NVML_ERROR_NO_PERMISSION": (
+        "no permission to query the GPU (check /dev/nvidia* access or the container runtime)"
+    ),
+    "NVML_ERROR_DRIVER_NOT_LOADED": "NVIDIA driver not loaded (the kernel module is not running)",
+    "NVML_ERROR_LIBRARY_NOT_FOUND": (
+        "NVML library (libnvidia-ml) not found: no NVIDIA driver is installed"
+    ),
+    "NVML_ERROR_FUNCTION_NOT_FOUND": "this driver's NVML lacks the call (driver too old)",
+    "NVML_ERROR_GPU_IS_LOST": "GPU is lost (fell off the bus); it needs a reset or reboot",
+    "NVML_ERROR_LIB_RM_VERSION_MISMATCH": (
+        "NVML library and kernel driver versions differ (driver updated without a reboot)"
+    ),
+    "NVML_ERROR_RESET_REQUIRED": "GPU needs a reset",
+    "NVML_ERROR_TIMEOUT": "NVML timed out",
+    "NVML_ERROR_NO_DATA": "no data yet",
+    "NVML_ERROR_UNKNOWN": "unknown NVML error",
+}
+
+#: Clock event ("throttle") reason bits, ``nvmlClocksEventReason*`` in nvml.h
+#: (older drivers: ``nvmlClocksThrottleReason*``, same values).
+CLOCK_EVENT_REASONS: tuple[tuple[int, str], ...] = (
+    (0x1, "gpu_idle"),
+    (0x2, "applications_clocks_setting"),
+    (0x4, "sw_power_cap"),
+    (0x8, "hw_slowdown"),
+    (0x10, "sync_boost"),
+    (0x20, "sw_thermal_slowdown"),
+    (0x40, "hw_thermal_slowdown"),
+    (0x80, "hw_power_brake_slowdown"),
+    (0x100, "display_clock_setting"),
+)
+
+#: nvml.h NVML_CLOCK_SM: the clock domain the SMs run at.
+NVML_CLOCK_SM = 1
+
+
+def nvml_reason(error: str) -> str:
+    """``"NVML_ERROR_NOT_SUPPORTED"`` -> ``"NVML: not supported on this GPU"``."""
+    return "NVML: " + NVML_ERROR_REASONS.get(error, error)
+
+
+# -- live: asking NVML ---------------------------------------------------------------
+
+
+def collect_nvml_answers() -> dict[str, Any]:
+    """Ask NVML everything the probe uses; each failure is recorded, none raised.
+
+    Imports pynvml here, not at module level, so ``--help`` and machines
+    without NVIDIA GPUs never pay for it.
+    """
+    try:
+        import pynvml
+    except ImportError:
+        return {"init": {"error": "NVML_ERROR_LIBRARY_NOT_FOUND"}}
+    errors = _error_names(pynvml)
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as exc:
+        return {"init": {"error": errors.get(exc.value, f"NVML_ERROR_{exc.value}")}}
+    try:
+        answers: dict[str, Any] = {"init": "ok"}
+        ask = _Asker(pynvml, errors)
+        answers["driver_version"] = ask(_driver_version)
+        answers["cuda_driver_version"] = ask(_cuda_driver_version)
+        count = ask(lambda nv: nv.nvmlDeviceGetCount())
+        devices: list[dict[str, Any]] = []
+        if isinstance(count, int):
+            for index in range(count):
+                devices.append(_device_answers(ask, index))
+        else:
+            answers["device_count"] = count
+        answers["devices"] = devices
+        return answers
+    finally:
+        with contextlib.suppress(pynvml.NVMLError):
+            pynvml.nvmlShutdown()
+
+
+def _error_names(pynvml: Any) -> dict[int, str]:
+    return {getattr(pynvml, name): name for name in dir(pynvml) if name.startswith("NVML_ERROR_")}
+
+
+class _Asker:
+    """Calls one getter and turns any NVML failure into ``{"error": NAME}``."""
+
+    def __init__(self, pynvml: Any, errors: dict[int, str]) -> None:
+        self.nv = pynvml
+        self.errors = errors
+
+    def __call__(self, getter: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return getter(self.nv, *args)
+        except self.nv.NVMLError as exc:
+            return {"error": self.errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
+        except AttributeError:
+            # An nvidia-ml-py too old to have the function at all.
+            return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
+
+
+def _first_of(nv: Any, names: tuple[str, ...], *args: Any) -> Any:
+    """Call the first of ``names`` this binding and driver provide (newest first)."""
+    last: Exception | None = None
+    for name in names:
+        function = getattr(nv, name, None)
+        if function is None:
+            continue
+        try:
+            return function(*args)
+        except nv.NVMLError as exc:
+            missing_call = (
+                nv.NVML_ERROR_FUNCTION_NOT_FOUND,
+                getattr(nv, "NVML_ERROR_ARGUMENT_VERSION_MISMATCH", 25),
+            )
+            if exc.value not in missing_call:
+                raise
+            last = exc
+    if last is not None:
+        raise last
+    raise AttributeError(names[0])
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _driver_version(nv: Any) -> str:
+    """nvidia-smi --query-gpu=driver_version"""
+    return _text(nv.nvmlSystemGetDriverVersion())
+
+
+def _cuda_driver_version(nv: Any) -> int:
+    """CUDA version the driver supports, 1000*major + 10*minor (nvidia-smi's "CUDA Version")."""
+    return int(
+        _first_of(nv, ("nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion"))
+    )
+
+
+def _device_answers(ask: _Asker, index: int) -> dict[str, Any]:
+    handle = ask(lambda nv: nv.nvmlDeviceGetHandleByIndex(index))
+    if isinstance(handle, dict) and "error" in handle:
+        return {"index": index, "error": handle["error"]}
+    device: dict[str, Any] = {"index": index}
+    pci = ask(lambda nv: nv.nvmlDeviceGetPciInfo(handle))
+    if isinstance(pci, dict):
+        device["pci_bus_id"] = pci
+        device["pci_device_id"] = pci
+    else:
+        device["pci_bus_id"] = _pci_bus_id(pci)
+        device["pci_device_id"] = int(pci.pciDeviceId)
+    for field, getter in DEVICE_GETTERS.items():
+        device[field] = ask(getter, handle)
+    return device
+
+
+def _pci_bus_id(pci: Any) -> str:
+    """nvidia-smi --query-gpu=pci.bus_id"""
+    return _text(pci.busId)
+
+
+def _name(nv: Any, h: Any) -> str:
+    """nvidia-smi --query-gpu=name"""
+    return _text(nv.nvmlDeviceGetName(h))
+
+
+def _uuid(nv: Any, h: Any) -> str:
+    """nvidia-smi --query-gpu=uuid"""
+    return _text(nv.nvmlDeviceGetUUID(h))
+
+
+def _serial(nv: Any, h: Any) -> str:
+    """nvidia-smi --query-gpu=serial"""
+    return _text(nv.nvmlDeviceGetSerial(h))
+
+
+def _memory_total(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=memory.total (which prints MiB; this is bytes)"""
+    return int(nv.nvmlDeviceGetMemoryInfo(h).total)
+
+
+def _memory_used(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=memory.used (bytes)"""
+    return int(nv.nvmlDeviceGetMemoryInfo(h).used)
+
+
+def _compute_capability(nv: Any, h: Any) -> list[int]:
+    """nvidia-smi --query-gpu=compute_cap"""
+    major, minor = nv.nvmlDeviceGetCudaComputeCapability(h)
+    return [int(major), int(minor)]
+
+
+def _multiprocessor_count(nv: Any, h: Any) -> int:
+    """SM count; nvidia-smi has no --query-gpu field for it (nvmlDeviceGetAttributes)."""
+    attributes = _first_of(nv, ("nvmlDeviceGetAttributes_v2", "nvmlDeviceGetAttributes"), h)
+    return int(attributes.multiprocessorCount)
+
+
+def _max_sm_clock(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=clocks.max.sm (MHz)"""
+    return int(nv.nvmlDeviceGetMaxClockInfo(h, NVML_CLOCK_SM))
+
+
+def _sm_clock(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=clocks.sm (MHz)"""
+    return int(nv.nvmlDeviceGetClockInfo(h, NVML_CLOCK_SM))
+
+
+def _power_limit(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=enforced.power.limit (this is mW, nvidia-smi prints W)"""
+    return int(
+        _first_of(nv, ("nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetPowerManagementLimit"), h)
+    )
+
+
+def _power_usage(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=power.draw (mW)"""
+    return int(nv.nvmlDeviceGetPowerUsage(h))
+
+
+def _pcie_gen(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=pcie.link.gen.current (drops at idle to save power)"""
+    return int(nv.nvmlDeviceGetCurrPcieLinkGeneration(h))
+
+
+def _pcie_gen_max(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=pcie.link.gen.max (the most this GPU and slot can do together)"""
+    return int(nv.nvmlDeviceGetMaxPcieLinkGeneration(h))
+
+
+def _pcie_width(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=pcie.link.width.current"""
+    return int(nv.nvmlDeviceGetCurrPcieLinkWidth(h))
+
+
+def _pcie_width_max(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=pcie.link.width.max (the most this GPU and slot can do together)"""
+    return int(nv.nvmlDeviceGetMaxPcieLinkWidth(h))
+
+
+def _clock_event_reasons(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=clocks_event_reasons.active (older: clocks_throttle_reasons.active)"""
+    return int(
+        _first_of(
+            nv,
+            ("nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"),
+            h,
+        )
+    )
+
+
+def _mig_mode(nv: Any, h: Any) -> list[int]:
+    """nvidia-smi --query-gpu=mig.mode.current,mig.mode.pending"""
+    current, pending = nv.nvmlDeviceGetMigMode(h)
+    return [int(current), int(pending)]
+
+
+def _utilization(nv: Any, h: Any) -> int:
+    """nvidia-smi --query-gpu=utilization.gpu (percent of time a kernel ran, last sample period)"""
+    return int(nv.nvmlDeviceGetUtilizationRates(h).gpu)
+
+
+def _compute_processes(nv: Any, h: Any) -> list[dict[str, Any]]:
+    """nvidia-smi --query-compute-apps=pid,used_memory"""
+    processes = _first_of(
+        nv,
+        (
+            "nvmlDeviceGetComputeRunningProcesses",
+            "nvmlDeviceGetComputeRunningProcesses_v2",
+        ),
+        h,
+    )
+    return [
+        {
+            "pid": int(p.pid),
+            # None when the driver cannot attribute memory (e.g. inside a container).
+            "used_memory_bytes": int(p.usedGpuMemory) if p.usedGpuMemory is not None else None,
+        }
+        for p in processes
+    ]
+
+
+#: nvml.json device field -> its getter. The order is the nvml.json order.
+DEVICE_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
+    "name": _name,
+    "uuid": _uuid,
+    "serial": _serial,
+    "memory_total_bytes": _memory_total,
+    "memory_used_bytes": _memory_used,
+    "cuda_compute_capability": _compute_capability,
+    "multiprocessor_count": _multiprocessor_count,
+    "max_sm_clock_mhz": _max_sm_clock,
+    "sm_clock_mhz": _sm_clock,
+    "power_limit_mw": _power_limit,
+    "power_usage_mw": _power_usage,
+    "pcie_gen": _pcie_gen,
+    "pcie_gen_max": _pcie_gen_max,
+    "pcie_width": _pcie_width,
+    "pcie_width_max": _pcie_width_max,
+    "clock_event_reasons": _clock_event_reasons,
+    "mig_mode": _mig_mode,
+    "utilization_gpu_percent": _utilization,
+    "compute_processes": _compute_processes,
+}
+
+
+# -- both: parsing the answers -------------------------------------------------------
+
+
+# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
+# about a millisecond at import, and probe start-up time is a target (issue 2).
+class NvmlDevice(NamedTuple):
+    """One device NVML listed: where it sits on the bus, and its facts or why none."""
+
+    index: int
+    pci_bus_id: str | None
+    """Normalized like sysfs ("0000:01:00.0"); None when NVML could not say."""
+    pci_device_id: int | None
+    """The 16-bit PCI device ID, when NVML gave it."""
+    facts: NvidiaFacts | Unavailable
+
+
+def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
+    """Bitmask -> reason words (:data:`CLOCK_EVENT_REASONS`); unknown bits as "bit_0x..."."""
+    words = [name for bit, name in CLOCK_EVENT_REASONS if mask & bit]
+    known = 0
+    for bit, _ in CLOCK_EVENT_REASONS:
+        known |= bit
+    rest = mask & ~known
+    bit = 1
+    while rest:
+        if rest & bit:
+            words.append(f"bit_0x{bit:x}")
+            rest &= ~bit
+        bit <<= 1
+    return tuple(words)
+
+
+def cuda_version_text(version: int) -> str:
+    """12040 -> "12.4" (NVML encodes 1000*major + 10*minor)."""
+    return f"{version // 1000}.{(version % 1000) // 10}"
+
+
+class _Fields:
+    """Typed access to one answer object; a missing or wrong value becomes a reason."""
+
+    def __init__(self, data: Mapping[str, Any], where: str, warnings: list[str]) -> None:
+        self.data = data
+        self.where = where
+        self.warnings = warnings
+
+    def raw(self, key: str) -> Any | Unavailable:
+        if key not in self.data:
+            return Unavailable(f"NVML: {key} not recorded")
+        value = self.data[key]
+        if isinstance(value, Mapping) and "error" in value:
+            return Unavailable(nvml_reason(str(value["error"])))
+        return value
+
+    def _bad(self, key: str, value: Any) -> Unavailable:
+        reason = f"{self.where}: {key} is malformed ({value!r:.40})"
+        self.warnings.append(reason)
+        return Unavailable(reason)
+
+    def integer(self, key: str) -> Maybe[int]:
+        value = self.raw(key)
+        if isinstance(value, Unavailable):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            return self._bad(key, value)
+        return value
+
+    def text(self, key: str) -> Maybe[str]:
+        value = self.raw(key)
+        if isinstance(value, Unavailable):
+            return value
+        if not isinstance(value, str):
+            return self._bad(key, value)
+        return value
+
+    def int_list(self, key: str, length: int) -> Maybe[list[int]]:
+        value = self.raw(key)
+        if isinstance(value, Unavailable):
+            return value
+        if (
+            not isinstance(value, list)
+            or len(value) != length
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            return self._bad(key, value)
+        return value
+
+
+def nvidia_facts_from_answers(
+    answers: Any, own_pid: int | None = None, warnings: list[str] | None = None
+) -> tuple[tuple[NvmlDevice, ...], Maybe[str]]:
+    """NVML answers (live or from nvml.json) -> devices and NVML's status.
+
+    The status is the driver version when NVML answered, else why it did not.
+    ``own_pid`` is left out of ``other_processes`` (the probing process).
+    """
+    notes = warnings if warnings is not None else []
+    if isinstance(answers, Unavailable):
+        return (), answers
+    if not isinstance(answers, Mapping) or "init" not in answers:
+        reason = "NVML answers are malformed (no 'init' field)"
+        notes.append(reason)
+        return (), Unavailable(reason)
+    top = _Fields(answers, "nvml", notes)
+    init = answers["init"]
+    if init != "ok":
+        if isinstance(init, Mapping) and "error" in init:
+            return (), Unavailable(nvml_reason(str(init["error"])))
+        reason = f"NVML answers are malformed (init is {init!r:.40})"
+        notes.append(reason)
+        return (), Unavailable(reason)
+    driver = top.text("driver_version")
+    cuda_raw = top.integer("cuda_driver_version")
+    cuda: Maybe[str] = cuda_version_text(cuda_raw) if isinstance(cuda_raw, int) else cuda_raw
+    devices_raw = answers.get("devices", [])
+    if not isinstance(devices_raw, list):
+        notes.append("NVML answers are malformed ('devices' is not a list)")
+        devices_raw = []
+    devices: list[NvmlDevice] = []
+    for position, raw in enumerate(devices_raw):
+        if not isinstance(raw, Mapping):
+            notes.append(f"NVML device {position} is malformed")
+            continue
+        devices.append(_device_from_answers(raw, position, driver, cuda, own_pid, notes))
+    status: Maybe[str] = driver if isinstance(driver, str) else "answered (driver version unknown)"
+    return tuple(devices), status
+
+
+def _device_from_answers(
+    raw: Mapping[str, Any],
+    position: int,
+    driver: Maybe[str],
+    cuda: Maybe[str],
+    own_pid: int | None,
+    warnings: list[str],
+) -> NvmlDevice:
+    index = raw.get("index", position)
+    index = index if isinstance(index, int) and not isinstance(index, bool) else position
+    f = _Fields(raw, f"nvml device {index}", warnings)
+    bus = f.text("pci_bus_id")
+    bus_id = normalize_pci_address(bus) if isinstance(bus, str) else None
+    pci_id = f.integer("pci_device_id")
+    device_id = (pci_id >> 16) & 0xFFFF if isinstance(pci_id, int) else None
+    if "error" in raw:
+        return NvmlDevice(index, bus_id, device_id, Unavailable(nvml_reason(str(raw["error"]))))
+    cc = f.int_list("cuda_compute_capability", 2)
+    mig = f.int_list("mig_mode", 2)
+    reasons = f.integer("clock_event_reasons")
+    limit = f.integer("power_limit_mw")
+    draw = f.integer("power_usage_mw")
+    facts = NvidiaFacts(
+        index=index,
+        name=f.text("name"),
+        uuid=f.text("uuid"),
+        serial=f.text("serial"),
+        memory_total_bytes=f.integer("memory_total_bytes"),
+        memory_used_bytes=f.integer("memory_used_bytes"),
+        compute_capability=f"{cc[0]}.{cc[1]}" if isinstance(cc, list) else cc,
+        sm_count=f.integer("multiprocessor_count"),
+        sm_clock_max_mhz=f.integer("max_sm_clock_mhz"),
+        sm_clock_mhz=f.integer("sm_clock_mhz"),
+        power_limit_w=limit / 1000.0 if isinstance(limit, int) else limit,
+        power_draw_w=draw / 1000.0 if isinstance(draw, int) else draw,
+        pcie_gen=f.integer("pcie_gen"),
+        pcie_gen_max=f.integer("pcie_gen_max"),
+        pcie_width=f.integer("pcie_width"),
+        pcie_width_max=f.integer("pcie_width_max"),
+        clock_event_reasons=(
+            decode_clock_event_reasons(reasons) if isinstance(reasons, int) else reasons
+        ),
+        mig_mode=bool(mig[0]) if isinstance(mig, list) else mig,
+        utilization_gpu_percent=f.integer("utilization_gpu_percent"),
+        other_processes=_other_processes(f, own_pid),
+        driver_version=driver,
+        cuda_driver_version=cuda,
+    )
+    return NvmlDevice(index, bus_id, device_id, facts)
+
+
+def _other_processes(f: _Fields, own_pid: int | None) -> Maybe[int]:
+    value = f.raw("compute_processes")
+    if isinstance(value, Unavailable):
+        return value
+    if not isinstance(value, list):
+        return f._bad("compute_processes", value)
+    pids = [p.get("pid") for p in value if isinstance(p, Mapping)]
+    return sum(1 for pid in pids if pid != own_pid)

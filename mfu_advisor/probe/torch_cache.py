@@ -1,0 +1,167 @@
+"""Remembering torch's answers so that ``probe`` need not import torch every time.
+
+``import torch`` alone takes seconds (2.1-2.6 s on the 2-core development
+VM, about as long as ``python -m torch.utils.collect_env`` spends on
+everything else), yet its answers change only when torch is reinstalled or
+the environment around it changes. So the live probe keeps the answers in
+``$MFU_ADVISOR_CACHE_DIR`` (default ``$XDG_CACHE_HOME/mfu-advisor`` or
+``~/.cache/mfu-advisor``) under a key made of everything that can change them:
+
+- the torch installation (its folder, and the size and modification time of
+  ``version.py`` and of the ``_C`` extension),
+- this Python (executable and version),
+- the environment variables torch reads for devices and threads,
+- this process's CPU affinity,
+- the GPUs present (PCI display devices, NVML driver version and device UUIDs),
+- the boot (``/proc/sys/kernel/random/boot_id``), so a reboot, which may load
+  another driver, asks again.
+
+Set ``MFU_ADVISOR_NO_CACHE=1`` or pass ``probe --fresh`` to ask torch anew.
+The cache is this tool's own file; nothing of the machine's is changed.
+Compile prerequisites (compiler on PATH, triton) are checked fresh each time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mfu_advisor.errors import UserError
+from mfu_advisor.files import write_atomic
+
+#: Environment variables that change which devices torch sees or how many threads it uses.
+TORCH_ENV_VARS: tuple[str, ...] = (
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
+    "HIP_VISIBLE_DEVICES",
+    "ROCR_VISIBLE_DEVICES",
+    "ZE_AFFINITY_MASK",
+    "ONEAPI_DEVICE_SELECTOR",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "ATEN_CPU_CAPABILITY",
+    "PYTORCH_ENABLE_MPS_FALLBACK",
+    "LD_LIBRARY_PATH",
+)
+
+#: How many cached answer files to keep (one per distinct environment).
+MAX_CACHE_FILES = 8
+
+
+def cache_dir() -> Path | None:
+    """Where answers are cached, or None when caching is switched off."""
+    if os.environ.get("MFU_ADVISOR_NO_CACHE"):
+        return None
+    explicit = os.environ.get("MFU_ADVISOR_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mfu-advisor"
+
+
+def torch_install_fingerprint() -> dict[str, Any] | None:
+    """Identity of the torch installation, found without importing it; None if absent."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    stamps: dict[str, list[int]] = {}
+    try:
+        names = [n for n in os.listdir(folder) if n == "version.py" or n.startswith("_C.")]
+    except OSError:
+        names = []
+    for name in sorted(names):
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            continue
+        stamps[name] = [st.st_size, st.st_mtime_ns]
+    return {"folder": str(folder), "files": stamps}
+
+
+def cache_key(install: Mapping[str, Any], gpu_inventory: Any) -> dict[str, Any]:
+    """Everything that can change torch's answers (see the module docstring)."""
+    try:
+        affinity: list[int] | None = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        affinity = None
+    try:
+        boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot_id = None
+    return {
+        "torch": dict(install),
+        "python": [sys.executable, sys.version],
+        "env": {name: os.environ.get(name) for name in TORCH_ENV_VARS},
+        "affinity": affinity,
+        "gpus": gpu_inventory,
+        "boot_id": boot_id,
+    }
+
+
+def cached_answers(
+    collect: Callable[[], dict[str, Any]], gpu_inventory: Any, *, fresh: bool = False
+) -> tuple[dict[str, Any], str]:
+    """Torch's answers and where they came from ("asked torch now" or "cached ...").
+
+    ``collect`` is called (torch imported) only on a cache miss, when caching
+    is off, or when ``fresh`` is set. A cache that cannot be read or written
+    is ignored: the probe then simply asks torch.
+    """
+    install = torch_install_fingerprint()
+    if install is None:
+        return {"error": "torch is not installed in this Python"}, "looked for torch"
+    folder = cache_dir()
+    key = cache_key(install, gpu_inventory)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    path = folder / f"torch-{digest}.json" if folder is not None else None
+    if path is not None and not fresh:
+        hit = _read(path, key)
+        if hit is not None:
+            answers, when = hit
+            return answers, f"cached {when} (same torch install, environment and GPUs)"
+    answers = collect()
+    if path is not None and "error" not in answers:
+        _write(path, key, answers)
+    return answers, "asked torch now"
+
+
+def _read(path: Path, key: Mapping[str, Any]) -> tuple[dict[str, Any], str] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("key") != json.loads(json.dumps(key)):
+        return None
+    answers = doc.get("answers")
+    if not isinstance(answers, dict):
+        return None
+    return answers, str(doc.get("created_at", "earlier"))
+
+
+def _write(path: Path, key: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    doc = {"key": key, "created_at": now, "answers": answers}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(doc, indent=1, sort_keys=True))
+    except (OSError, UserError):
+        return  # an unwritable cache only costs speed next time
+    _prune(path.parent)
+
+
+def _prune(folder: Path) -> None:
+    try:
+        files = sorted(folder.glob("torch-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[MAX_CACHE_FILES:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return

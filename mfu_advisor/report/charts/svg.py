@@ -1,0 +1,99 @@
+"""A very small SVG writer whose every text and attribute is escaped.
+
+Charts are built from these elements and returned as ``markupsafe.Markup``
+for the HTML template. Styling is by CSS class only (the report's inline
+stylesheet colours ``.bar-good`` and friends), never by ``style=""``
+attributes, so the page's Content-Security-Policy needs no 'unsafe-inline'.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+
+def _fmt(value: float | int | str) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}".rstrip("0").rstrip(".") if value == value else "0"
+    return str(value)
+
+
+def attrs(**attributes: float | int | str | None) -> str:
+    """``x="1" class_="a"`` -> ' x="1" class="a"'; None values are left out."""
+    parts = []
+    for name, value in attributes.items():
+        if value is None:
+            continue
+        key = name.rstrip("_").replace("_", "-")
+        parts.append(f' {key}="{escape(_fmt(value))}"')
+    return "".join(parts)
+
+
+class Svg:
+    """An SVG drawing, built element by element."""
+
+    def __init__(self, width: int, height: int, title: str, description: str = "") -> None:
+        self.width = width
+        self.height = height
+        self.title = title
+        self.description = description
+        self.parts: list[str] = []
+
+    def add(self, element: str) -> None:
+        """Append already-built markup (from the methods below)."""
+        self.parts.append(element)
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, cls: str) -> None:
+        self.parts.append(f"<line{attrs(x1=x1, y1=y1, x2=x2, y2=y2, class_=cls)}/>")
+
+    def rect(self, x: float, y: float, w: float, h: float, cls: str, title: str = "") -> None:
+        body = f"<title>{escape(title)}</title>" if title else ""
+        self.parts.append(
+            f"<rect{attrs(x=x, y=y, width=max(0.0, w), height=max(0.0, h), class_=cls)}>"
+            f"{body}</rect>"
+        )
+
+    def circle(self, cx: float, cy: float, r: float, cls: str, title: str = "") -> None:
+        body = f"<title>{escape(title)}</title>" if title else ""
+        self.parts.append(f"<circle{attrs(cx=cx, cy=cy, r=r, class_=cls)}>{body}</circle>")
+
+    def path(self, d: str, cls: str) -> None:
+        self.parts.append(f"<path{attrs(d=d, class_=cls)}/>")
+
+    def polygon(self, points: list[tuple[float, float]], cls: str, title: str = "") -> None:
+        body = f"<title>{escape(title)}</title>" if title else ""
+        shown = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+        self.parts.append(f"<polygon{attrs(points=shown, class_=cls)}>{body}</polygon>")
+
+    def text(
+        self, x: float, y: float, content: str, cls: str = "label", anchor: str = "start"
+    ) -> None:
+        self.parts.append(
+            f"<text{attrs(x=x, y=y, class_=cls, text_anchor=anchor)}>{escape(content)}</text>"
+        )
+
+    def markup(self) -> Markup:
+        """The finished ``<svg>`` element, sized by its viewBox so it scales with the page."""
+        head = (
+            # No xmlns: inline SVG in HTML5 gets its namespace from the parser, and the
+            # report holds no URL of any kind.
+            f'<svg viewBox="0 0 {self.width} {self.height}"'
+            f' role="img" class="chart" preserveAspectRatio="xMidYMid meet">'
+            f"<title>{escape(self.title)}</title>"
+        )
+        if self.description:
+            head += f"<desc>{escape(self.description)}</desc>"
+        return Markup(head + "".join(self.parts) + "</svg>")
+
+
+def path_data(points: list[tuple[float, float] | None]) -> str:
+    """SVG path commands through ``points``; a None breaks the line (a gap in the data)."""
+    out: list[str] = []
+    pen_down = False
+    for point in points:
+        if point is None:
+            pen_down = False
+            continue
+        x, y = point
+        out.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
+        pen_down = True
+    return "".join(out)

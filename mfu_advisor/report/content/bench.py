@@ -1,0 +1,266 @@
+"""The calibrated-run part of a report, from a bench payload (``mfu-advisor bench --json``).
+
+Field names follow docs/schemas/bench.schema.json; every field is read
+tolerantly, so an older or partial result still renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Paragraph, Table, Tone
+from mfu_advisor.report.content.run import (
+    absent,
+    config_block,
+    mfu_chart,
+    mfu_table,
+    run_headline,
+    series_chart,
+)
+from mfu_advisor.report.values import (
+    Cell,
+    Missing,
+    cell,
+    count,
+    flops,
+    items,
+    lookup,
+    mapping,
+    milliseconds,
+    number,
+    rate,
+    seconds,
+    si,
+    size_bytes,
+    text,
+)
+
+#: torch dtype names -> the probe's short names, which roofline entries are keyed by.
+SHORT_DTYPE = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+
+
+def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
+    """Everything about one calibrated run: MFUs, timing, model, charts, the matmul sweep."""
+    blocks: list[Block] = [run_headline(run)] if headline else []
+    blocks.append(mfu_table(run))
+    blocks.append(run_facts(run))
+    notes = [str(n) for n in items(run, "notes")]
+    if notes:
+        blocks.append(Paragraph("Notes: " + " ".join(notes), tone=Tone.WARN))
+    config = mapping(run, "config")
+    if config:
+        blocks.append(config_block(config, "Model and batch (nanoGPT names)"))
+    chart = series_chart(run, "Step time over the measured steps")
+    if chart:
+        blocks.append(chart)
+    blocks.append(mfu_chart(run))
+    roofline = roofline_chart(run)
+    if roofline:
+        blocks.append(roofline)
+    sweep = sweep_table(run)
+    if sweep:
+        blocks.append(sweep)
+    return tuple(blocks)
+
+
+def run_facts(run: Mapping[str, Any]) -> KeyValues:
+    """How the run was made and measured."""
+    rows: list[tuple[str, Cell]] = [
+        ("preset", _preset(run)),
+        ("device", _device(run)),
+        ("dtype", text(run, "dtype")),
+        ("threads", cell(lookup(run, "threads"))),
+        ("step time (median, p10-p90)", _spread(run)),
+        ("measured steps", _measured(run)),
+        ("stopped because", text(run, "stopped_by")),
+        ("warm-up (excluded)", _warmup(run)),
+        ("compile time", seconds(number(run, "compile_s"))),
+        ("tokens per step", count(_first_number(run, "effective_batch_tokens", "tokens_per_step"))),
+        ("parameters", count(number(run, "n_params"))),
+        ("FLOPs per token", si(number(run, "flops_per_token"), "FLOP")),
+        ("tokens/s", rate(number(run, "tokens_per_s"))),
+        ("achieved", flops(number(run, "achieved_flops"))),
+        ("peak memory", _memory(run)),
+        ("loss (first / last step)", _loss(run)),
+        ("AdamW", text(run, "adamw_impl")),
+        ("TF32", text(run, "tf32")),
+        ("data", text(run, "data")),
+        ("PyTorch", text(run, "torch_version")),
+    ]
+    return KeyValues(tuple(r for r in rows if not absent(r[1])), title="Run")
+
+
+def _first_number(run: Mapping[str, Any], *keys: str) -> float | Missing:
+    value: float | Missing = Missing("not in this result")
+    for key in keys:
+        value = number(run, key)
+        if not isinstance(value, Missing):
+            return value
+    return value
+
+
+def _preset(run: Mapping[str, Any]) -> Cell:
+    preset = text(run, "preset")
+    source = text(run, "preset_source")
+    if isinstance(preset, Missing) or isinstance(source, Missing):
+        return preset
+    return f"{preset} ({source})"
+
+
+def _device(run: Mapping[str, Any]) -> Cell:
+    device = text(run, "device")
+    name = text(run, "device_name")
+    if isinstance(name, Missing) or name == device:
+        return device
+    return f"{device} ({name})"
+
+
+def _spread(run: Mapping[str, Any]) -> Cell:
+    median = milliseconds(number(run, "step_time_ms.median"))
+    p10 = number(run, "step_time_ms.p10")
+    p90 = number(run, "step_time_ms.p90")
+    if isinstance(median, Missing) or isinstance(p10, Missing) or isinstance(p90, Missing):
+        return median
+    shown = f"{median} ({p10:.1f}-{p90:.1f} ms)"
+    ci = number(run, "step_time_ms.ci95_halfwidth_fraction")
+    if not isinstance(ci, Missing):
+        shown += f", mean known to ±{ci * 100:.1f}% (95% CI)"
+    return shown
+
+
+def _measured(run: Mapping[str, Any]) -> Cell:
+    steps = _first_number(run, "step_time_ms.steps", "measured_steps")
+    elapsed = number(run, "measured_s")
+    if isinstance(steps, Missing) or isinstance(elapsed, Missing):
+        return count(steps)
+    return f"{count(steps)} in {seconds(elapsed)}"
+
+
+def _warmup(run: Mapping[str, Any]) -> Cell:
+    steps = number(run, "warmup_steps")
+    elapsed = number(run, "warmup_s")
+    if isinstance(steps, Missing):
+        return steps
+    shown = f"{steps:.0f} steps"
+    if not isinstance(elapsed, Missing):
+        shown += f", {seconds(elapsed)}"
+    first = number(run, "warmup_step_ms.0")
+    if not isinstance(first, Missing):
+        shown += f" (first step {milliseconds(first)})"
+    return shown
+
+
+def _memory(run: Mapping[str, Any]) -> Cell:
+    memory = size_bytes(number(run, "peak_memory_bytes"))
+    kind = text(run, "peak_memory_kind")
+    return (
+        memory
+        if isinstance(memory, Missing) or isinstance(kind, Missing)
+        else (f"{memory} ({kind})")
+    )
+
+
+def _loss(run: Mapping[str, Any]) -> Cell:
+    first = number(run, "loss_first")
+    last = number(run, "loss_last")
+    if isinstance(first, Missing) or isinstance(last, Missing):
+        return first if isinstance(first, Missing) else last
+    return f"{first:.3f} / {last:.3f}"
+
+
+def sweep_points(run: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The measured matmuls: ``{dtype, name, m, n, k, flops, group, skipped}`` each.
+
+    Reads bench's ``roofline.dtypes.<dtype>.{squares, model_shapes}``; ``group``
+    is "square" or "model x<batch multiple>".
+    """
+    for dtype, entry in mapping(run, "roofline.dtypes").items():
+        if not isinstance(entry, Mapping):
+            continue
+        for list_key, kind in (("squares", "square"), ("model_shapes", "model")):
+            for point in items(entry, list_key):
+                if not isinstance(point, Mapping):
+                    continue
+                multiple = point.get("batch_multiple")
+                group = kind if kind == "square" else f"model x{multiple or 1}"
+                yield {
+                    "dtype": str(dtype),
+                    "name": str(point.get("name", kind)),
+                    "m": point.get("m"),
+                    "n": point.get("n"),
+                    "k": point.get("k"),
+                    "flops": point.get("flops_per_s"),
+                    "group": group,
+                    "skipped": point.get("skipped_reason") or "",
+                }
+
+
+def _run_dtype(run: Mapping[str, Any]) -> str:
+    peak_dtype = text(run, "peak_dtype")
+    if not isinstance(peak_dtype, Missing):
+        return peak_dtype
+    dtype = text(run, "dtype")
+    return "" if isinstance(dtype, Missing) else SHORT_DTYPE.get(dtype, dtype)
+
+
+def roofline_chart(run: Mapping[str, Any]) -> Chart | None:
+    """Achieved FLOP/s against the measured matmul peak and the datasheet peak."""
+    achieved = number(run, "achieved_flops")
+    measured = number(run, "mfu.measured_peak.denominator_flops")
+    device = number(run, "mfu.device_peak.denominator_flops")
+    if isinstance(achieved, Missing) or (
+        isinstance(measured, Missing) and isinstance(device, Missing)
+    ):
+        return None
+    dtype = _run_dtype(run)
+    points = [p for p in sweep_points(run) if p["dtype"] == dtype and p["flops"]]
+    bandwidth = number(run, "roofline.memory_bandwidth_bytes_per_s")
+    data = {
+        "achieved_flops": achieved,
+        "measured_peak_flops": None if isinstance(measured, Missing) else measured,
+        "device_peak_flops": None if isinstance(device, Missing) else device,
+        "sweep": points,
+        "memory_bandwidth_bytes_per_s": None if isinstance(bandwidth, Missing) else bandwidth,
+        "dtype": dtype,
+    }
+    caption = (
+        f"{dtype}: your run {flops(achieved)}; best measured matmul {flops(measured)}; "
+        f"device peak {flops(device)}"
+    )
+    if points and not isinstance(bandwidth, Missing):
+        caption += f"; memory bandwidth {si(bandwidth, 'B/s')}; dots are the measured matmuls"
+    return Chart(
+        "roofline", "Roofline: your run against what this machine can do", data, caption=caption
+    )
+
+
+def sweep_table(run: Mapping[str, Any]) -> Table | None:
+    """Every measured matmul shape with its FLOP/s (or why it was skipped)."""
+    points = list(sweep_points(run))
+    if not points:
+        return None
+    rows = tuple(
+        (
+            p["dtype"],
+            p["name"] if p["group"] == "square" else f"{p['name']} ({p['group']})",
+            "x".join(str(p.get(k, "?")) for k in ("m", "n", "k")),
+            flops(p["flops"])
+            if isinstance(p["flops"], (int, float))
+            else Missing(p["skipped"] or "not measured"),
+        )
+        for p in points
+    )
+    bandwidth = number(run, "roofline.memory_bandwidth_bytes_per_s")
+    method = text(run, "roofline.memory_bandwidth_method")
+    note = ""
+    if not isinstance(bandwidth, Missing):
+        note = f"Memory bandwidth: {si(bandwidth, 'B/s')}"
+        note += f" ({method})." if not isinstance(method, Missing) else "."
+    return Table(
+        columns=("dtype", "matmul", "m x n x k", "achieved"),
+        rows=rows,
+        title="Measured matmuls (the roofline sweep)",
+        numeric=(False, False, False, True),
+        note=note,
+    )

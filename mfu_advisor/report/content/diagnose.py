@@ -1,0 +1,200 @@
+"""The sections of a diagnosis (``mfu-advisor diagnose``), from its payload.
+
+A diagnose payload holds the other commands' payloads (``hardware``: probe,
+``baseline``: bench, ``analysis``: analyze), drawn here by the same builders
+as those commands' own reports, plus ``experiments``, ``findings``,
+``verdict`` and how the diagnosis ran (``mode``, ``noise``, ``phases``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mfu_advisor.report.content.analysis import analysis_blocks
+from mfu_advisor.report.content.bench import bench_blocks
+from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Section, Table, Tone
+from mfu_advisor.report.content.findings import (
+    experiments_chart,
+    experiments_table,
+    findings_blocks,
+    skipped_sentence,
+)
+from mfu_advisor.report.content.hardware import compact_hardware_table, hardware_blocks
+from mfu_advisor.report.content.run import absent, run_headline
+from mfu_advisor.report.values import (
+    Cell,
+    Missing,
+    items,
+    lookup,
+    mapping,
+    number,
+    percent,
+    rate,
+    seconds,
+    text,
+)
+
+
+def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Section, ...]:
+    """The sections of a diagnosis.
+
+    Detailed (Markdown, HTML): summary with the verdict, findings, experiments,
+    full hardware, baseline run, the log, how the diagnosis ran. Short
+    (terminal): headline, compact hardware, findings, experiments, and the
+    verdict last, where it stays on screen when the run ends.
+    """
+    baseline = mapping(payload, "baseline")
+    analysis = mapping(payload, "analysis")
+    headline: list[Block] = list(_status(payload))
+    if baseline:
+        headline.append(run_headline(baseline))
+    elif analysis:
+        headline.append(run_headline(analysis))
+    verdict = _verdict(payload)
+    do, dont, info = findings_blocks(payload)
+    findings = Section("findings", "Findings", (do, dont, *((info,) if info.items else ())))
+    experiments = _experiments_section(payload, detailed=detailed)
+    hardware = mapping(payload, "hardware")
+    log_blocks = analysis_blocks(analysis, headline=not baseline) if analysis else ()
+    if not detailed:
+        log_blocks = tuple(b for b in log_blocks if isinstance(b, Paragraph))
+    missing_parts = _missing_parts(payload)
+    sections: list[Section | None]
+    if detailed:
+        sections = [
+            Section("summary", "Summary", (*headline, *verdict)),
+            findings,
+            experiments,
+            Section(
+                "hardware",
+                "Hardware",
+                (compact_hardware_table(hardware), *hardware_blocks(hardware)),
+            )
+            if hardware
+            else None,
+            Section("baseline", "Baseline run", bench_blocks(baseline, headline=False))
+            if baseline
+            else None,
+            Section("analysis", "Your training log", log_blocks) if log_blocks else None,
+            _process_section(payload, missing_parts),
+        ]
+    else:
+        sections = [
+            Section("summary", "Summary", tuple(headline)) if headline else None,
+            Section("hardware", "Hardware", (compact_hardware_table(hardware),))
+            if hardware
+            else None,
+            findings,
+            experiments,
+            Section("analysis", "Your training log", log_blocks) if log_blocks else None,
+            Section("verdict", "Verdict", (*missing_parts, *verdict))
+            if verdict or missing_parts
+            else None,
+        ]
+    return tuple(s for s in sections if s is not None and s.blocks)
+
+
+def _status(payload: Mapping[str, Any]) -> tuple[Block, ...]:
+    """A warning line when the diagnosis was interrupted."""
+    if lookup(payload, "interrupted") is True:
+        return (
+            Paragraph(
+                "Interrupted (Ctrl-C): this is what was measured until then.", tone=Tone.WARN
+            ),
+        )
+    return ()
+
+
+def _missing_parts(payload: Mapping[str, Any]) -> tuple[Block, ...]:
+    """Why the hardware or the baseline is missing, when one is."""
+    out: list[Block] = []
+    for key, label in (("hardware", "Hardware"), ("baseline", "Baseline run")):
+        value = lookup(payload, key)
+        if isinstance(value, Missing) and value.reason != "not in this result":
+            reason = value.reason or "not measured"
+            out.append(Paragraph(f"{label}: not available ({reason}).", tone=Tone.MUTED))
+    return tuple(out)
+
+
+def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:
+    """How the diagnosis ran: mode, noise, phases and notes."""
+    blocks: list[Block] = list(missing)
+    noise = mapping(payload, "noise")
+    rows: list[tuple[str, Cell]] = [("mode", text(payload, "mode"))]
+    if noise:
+        runs = [
+            f"{v:,.0f}"
+            for v in items(noise, "baseline_runs_tokens_per_s")
+            if isinstance(v, (int, float))
+        ]
+        rows += [
+            ("baseline runs (tokens/s)", ", ".join(runs) if runs else Missing()),
+            ("baseline (mean)", rate(number(noise, "baseline_tokens_per_s"))),
+            ("run-to-run spread", percent(number(noise, "run_to_run"))),
+            ("assumed spread", percent(number(noise, "assumed_run_to_run"))),
+            ("noise floor", _fraction(number(noise, "floor"))),
+        ]
+    shown = tuple(r for r in rows if not (isinstance(r[1], Missing) and not r[1].reason))
+    shown = tuple(r for r in shown if not absent(r[1]))
+    if shown:
+        blocks.append(KeyValues(shown, title="Measurement"))
+    phases = [p for p in items(payload, "phases") if isinstance(p, Mapping)]
+    if phases:
+        blocks.append(
+            Table(
+                columns=("phase", "started", "took", "status", "detail"),
+                rows=tuple(
+                    (
+                        text(p, "name"),
+                        seconds(number(p, "started_s")),
+                        seconds(number(p, "elapsed_s")),
+                        text(p, "status"),
+                        _plain_text(p, "detail"),
+                    )
+                    for p in phases
+                ),
+                title="Phases",
+                numeric=(False, True, True, False, False),
+            )
+        )
+    notes = [str(n) for n in items(payload, "notes")]
+    if notes:
+        blocks.append(Paragraph("Notes: " + " ".join(notes), tone=Tone.MUTED))
+    return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
+
+
+def _fraction(value: float | Missing) -> Cell:
+    return value if isinstance(value, Missing) else f"±{value * 100:.1f}%"
+
+
+def _plain_text(data: Mapping[str, Any], key: str) -> str:
+    value = text(data, key)
+    return "" if isinstance(value, Missing) else value
+
+
+def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
+    verdict = text(payload, "verdict")
+    if not isinstance(verdict, Missing):
+        return (Paragraph(verdict, emphasis=True),)
+    if verdict.reason and verdict.reason != "not in this result":
+        return (Paragraph(f"No verdict: {verdict.reason}", tone=Tone.MUTED),)
+    return ()
+
+
+def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Section | None:
+    """Detailed: every variant with its note, then the chart. Short: the variants that ran,
+    and one sentence naming those that did not."""
+    table = experiments_table(payload, notes=detailed, skipped=detailed)
+    blocks: list[Block] = [table] if table is not None else []
+    if detailed:
+        chart = experiments_chart(payload)
+        if chart is not None:
+            blocks.append(chart)
+    else:
+        not_run = skipped_sentence(payload)
+        if not_run is not None:
+            blocks.append(not_run)
+    if not blocks:
+        return None
+    return Section("experiments", "What-if experiments, measured on this machine", tuple(blocks))

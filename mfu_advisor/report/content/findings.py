@@ -1,0 +1,279 @@
+"""Findings and what-if experiments of a diagnosis, ranked and worded for reading.
+
+Ranking (docs/reports.md), the same as the rules engine's
+(``mfu_advisor.rules.finding.Finding.rank_key``): changes to make ("do")
+with a measured speedup first, biggest first, then those with an expected
+gain, biggest first, then severity; "don'ts" by how much slower they
+measured, the most harmful first. The order is recomputed here so that every
+format shows the same ranking whatever order the JSON lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mfu_advisor.report.content.blocks import (
+    Chart,
+    FindingItem,
+    Findings,
+    Paragraph,
+    Table,
+    Tone,
+)
+from mfu_advisor.report.values import (
+    Cell,
+    Missing,
+    items,
+    lookup,
+    number,
+    plus_minus,
+    speedup,
+    text,
+)
+
+#: Severity words the rules engine may use, most urgent first; unknown words rank in between.
+SEVERITY_RANK: dict[str, int] = {
+    "critical": 0,
+    "high": 1,
+    "error": 1,
+    "warning": 2,
+    "medium": 2,
+    "low": 3,
+    "info": 4,
+}
+
+
+def _severity(finding: Mapping[str, Any]) -> int:
+    return SEVERITY_RANK.get(str(finding.get("severity", "")).lower(), 2)
+
+
+def expected_factor(value: Any) -> float | None:
+    """The expected gain as a factor: a number, or the mean of the numbers in "1.2-1.6x"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+        if numbers and "x" in value.lower():
+            return sum(numbers) / len(numbers)
+    return None
+
+
+def _verified(finding: Mapping[str, Any]) -> float | None:
+    value = number(finding, "verified_speedup")
+    return None if isinstance(value, Missing) else value
+
+
+def _expected(finding: Mapping[str, Any]) -> float | None:
+    value = number(finding, "expected_speedup")
+    if not isinstance(value, Missing):
+        return value
+    return expected_factor(finding.get("expected_gain"))
+
+
+def rank_key(finding: Mapping[str, Any]) -> tuple[float, ...]:
+    """Sort key, best first: measured gains, then expected gains, then severity."""
+    kind = str(finding.get("kind", "info"))
+    measured = _verified(finding)
+    if kind == "dont":
+        # The most harmful (smallest speedup) first; unmeasured don'ts after measured ones.
+        return (0.0 if measured is not None else 1.0, measured or 0.0, _severity(finding))
+    if measured is not None:
+        return (0.0, -measured, _severity(finding))
+    expected = _expected(finding)
+    return (1.0, -(expected or 0.0), _severity(finding))
+
+
+def gain_text(finding: Mapping[str, Any]) -> str:
+    """ "measured 1.42x faster on this machine (expected 1.2-1.6x tokens/s)" and the like."""
+    measured = _verified(finding)
+    expected = lookup(finding, "expected_gain")
+    expected_text = ""
+    if not isinstance(expected, Missing) and expected != "":
+        expected_text = f"{expected:.2f}x" if isinstance(expected, (int, float)) else str(expected)
+    if measured is not None:
+        shown = f"measured {speedup(measured)} on this machine"
+        noise = number(finding, "noise")
+        if not isinstance(noise, Missing):
+            shown += f" (±{noise * 100:.1f}%)"
+        experiment = _plain(finding, "experiment")
+        if experiment:
+            shown += f" by {experiment}"
+        return f"{shown}; expected {expected_text}" if expected_text else shown
+    if not expected_text and _expected(finding) is not None:
+        expected_text = f"{_expected(finding):.2f}x tokens/s"
+    if expected_text:
+        return f"expected {expected_text} (not measured)"
+    return ""
+
+
+def finding_item(finding: Mapping[str, Any]) -> FindingItem:
+    """A JSON finding as a display item; every missing field becomes "" or "—"."""
+    kind = str(finding.get("kind") or "info")
+    measured = _verified(finding)
+    tone = {"do": Tone.GOOD, "dont": Tone.BAD}.get(kind, Tone.PLAIN)
+    if kind == "do" and measured is not None and measured < 1:
+        tone = Tone.WARN
+    symbol = _plain(finding, "symbol")
+    rule_id = _plain(finding, "id")
+    return FindingItem(
+        id=f"{rule_id} {symbol}".strip() if symbol != rule_id else rule_id,
+        kind=kind,
+        severity=_plain(finding, "severity"),
+        title=_plain(finding, "title") or _plain(finding, "id") or "(untitled finding)",
+        explanation=_plain(finding, "explanation"),
+        fix=_plain(finding, "fix"),
+        gain=gain_text(finding),
+        verified=measured is not None,
+        tone=tone,
+    )
+
+
+def _plain(finding: Mapping[str, Any], key: str) -> str:
+    value = text(finding, key)
+    return "" if isinstance(value, Missing) else value
+
+
+def findings_blocks(payload: Mapping[str, Any]) -> tuple[Findings, Findings, Findings]:
+    """Three ranked lists: changes to make, changes not to make, facts worth knowing."""
+    all_findings = [f for f in items(payload, "findings") if isinstance(f, Mapping)]
+    by_kind: dict[str, list[Mapping[str, Any]]] = {"do": [], "dont": [], "info": []}
+    for finding in all_findings:
+        by_kind.get(str(finding.get("kind")), by_kind["info"]).append(finding)
+    ranked = {k: sorted(v, key=rank_key) for k, v in by_kind.items()}
+    return (
+        Findings(
+            "What to change, biggest gain first",
+            tuple(finding_item(f) for f in ranked["do"]),
+            "No change to recommend: nothing measured faster beyond the noise.",
+        ),
+        Findings(
+            "What not to do here (measured slower)",
+            tuple(finding_item(f) for f in ranked["dont"]),
+            "Nothing measured slower.",
+        ),
+        Findings("Good to know", tuple(finding_item(f) for f in ranked["info"]), ""),
+    )
+
+
+#: The experiments engine's verdicts (mfu_advisor.experiments.result.Verdict) in words.
+VERDICT_WORDS: dict[str, tuple[str, str]] = {
+    "faster": ("faster beyond the noise", Tone.GOOD),
+    "slower": ("slower beyond the noise", Tone.BAD),
+    "within noise": ("no measurable effect", Tone.PLAIN),
+}
+
+
+def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
+    """(outcome words, tone): "faster beyond the noise", "failed: <reason>", ..."""
+    status = str(experiment.get("status") or "ok")
+    reason = _plain(experiment, "reason")
+    if status != "ok":
+        return (f"{status}: {reason}" if reason else status), Tone.MUTED
+    value = number(experiment, "speedup")
+    noise = number(experiment, "noise")
+    if isinstance(value, Missing):
+        return "no result", Tone.MUTED
+    verdict = _plain(experiment, "verdict")  # the engine's own judgment, when given
+    if verdict in VERDICT_WORDS:
+        return VERDICT_WORDS[verdict]
+    if isinstance(noise, Missing):
+        return "noise not measured", Tone.PLAIN
+    low, high = value * (1 - noise), value * (1 + noise)
+    if low > 1:
+        return "faster beyond the noise", Tone.GOOD
+    if high < 1:
+        return "slower beyond the noise", Tone.BAD
+    return "no measurable effect", Tone.PLAIN
+
+
+def _skipped(experiment: Mapping[str, Any]) -> bool:
+    return str(experiment.get("status") or "ok") == "skipped"
+
+
+def experiments_table(
+    payload: Mapping[str, Any], *, notes: bool = True, skipped: bool = True
+) -> Table | None:
+    """Every what-if variant: what changed, its speedup with noise, and what that means.
+
+    ``notes`` adds each variant's note (what the change means beyond speed) to its
+    change; ``skipped=False`` leaves out the variants that did not run (see
+    :func:`skipped_sentence`).
+    """
+    experiments = [
+        e
+        for e in items(payload, "experiments")
+        if isinstance(e, Mapping) and (skipped or not _skipped(e))
+    ]
+    if not experiments:
+        return None
+    rows: list[tuple[Cell, ...]] = []
+    for experiment in experiments:
+        outcome, _tone = experiment_outcome(experiment)
+        ok = str(experiment.get("status") or "ok") == "ok"
+        change = _plain(experiment, "change")
+        note = _plain(experiment, "note") if notes else ""
+        rows.append(
+            (
+                _plain(experiment, "name") or "?",
+                f"{change} ({note})" if note else change,
+                speedup(number(experiment, "speedup")) if ok else "",
+                plus_minus(number(experiment, "noise")) if ok else "",
+                outcome,
+            )
+        )
+    return Table(
+        columns=("experiment", "change", "speedup", "noise", "outcome"),
+        rows=tuple(rows),
+        numeric=(False, False, True, True, False),
+        note="Speedup is tokens/s against the baseline. Noise is the relative half-width of "
+        "the speedup's interval; only a speedup beyond it counts as an effect.",
+    )
+
+
+def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
+    """The variants that did not run, with why, in one paragraph (the terminal's short form)."""
+    parts = []
+    for experiment in items(payload, "experiments"):
+        if isinstance(experiment, Mapping) and _skipped(experiment):
+            reason = _plain(experiment, "reason")
+            name = _plain(experiment, "name") or "?"
+            parts.append(f"{name}: {reason}" if reason else name)
+    if not parts:
+        return None
+    return Paragraph("Not run here: " + "; ".join(parts) + ".", tone=Tone.MUTED)
+
+
+def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
+    """Speedup bars (log scale around 1x) with noise whiskers, for the experiments that ran."""
+    bars = []
+    for experiment in items(payload, "experiments"):
+        if not isinstance(experiment, Mapping):
+            continue
+        value = number(experiment, "speedup")
+        noise = number(experiment, "noise")
+        if str(experiment.get("status") or "ok") != "ok" or isinstance(value, Missing):
+            continue
+        outcome, tone = experiment_outcome(experiment)
+        bars.append(
+            {
+                "label": _plain(experiment, "name") or "?",
+                "speedup": value,
+                "noise": 0.0 if isinstance(noise, Missing) else noise,
+                "outcome": outcome,
+                "tone": tone,
+            }
+        )
+    if not bars:
+        return None
+    bars.sort(key=lambda b: -b["speedup"])
+    caption = "; ".join(f"{b['label']}: {speedup(b['speedup'])}" for b in bars)
+    return Chart(
+        "speedups",
+        "What-if speedups (tokens/s against the baseline)",
+        {"bars": bars},
+        caption=caption,
+    )

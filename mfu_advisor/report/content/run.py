@@ -1,0 +1,209 @@
+"""What bench and analyze payloads share: MFU figures, the headline, the step series.
+
+Both carry achieved FLOP/s, tokens/s, MFU figures and possibly a per-step
+``series``; diagnose embeds them as ``baseline`` and ``analysis``. The rest
+of each is in content/bench.py and content/analysis.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mfu_advisor.report.content.blocks import (
+    Chart,
+    Figure,
+    Headline,
+    KeyValues,
+    Table,
+    Tone,
+)
+from mfu_advisor.report.series import series_length
+from mfu_advisor.report.values import (
+    Cell,
+    Missing,
+    config_value,
+    flops,
+    lookup,
+    milliseconds,
+    number,
+    percent,
+    rate,
+    text,
+)
+
+#: Bench's three MFU denominators (issue 3), in the order reports show them.
+MFU_DENOMINATORS: tuple[tuple[str, str], ...] = (
+    ("device_peak", "device peak"),
+    ("measured_peak", "measured matmul peak"),
+    ("a100_reference", "A100 reference (nanoGPT)"),
+)
+
+
+#: analyze's extra MFU figures (issue 4), shown in its table and chart, not its headline.
+ANALYZE_EXTRA_FIGURES: tuple[tuple[str, str], ...] = (
+    ("mfu_from_reported", "the log's MFU, rescaled"),
+    ("mfu_vs_reference", "A100 reference (recomputed)"),
+)
+
+
+def mfu_figures(run: Mapping[str, Any], *, headline: bool = False) -> list[dict[str, Any]]:
+    """The MFU figures of a bench or analyze payload as plain rows for tables and charts.
+
+    Each row: ``key``, ``label``, ``value`` (fraction or Missing), ``denominator_flops``
+    (or Missing), ``source`` (text). ``headline`` keeps only the figures a headline shows.
+    """
+    rows: list[dict[str, Any]] = []
+    mfu = lookup(run, "mfu")
+    if isinstance(mfu, Mapping) and "value" in mfu:
+        # analyze: one figure against the hardware the user named.
+        rows.append(_figure_row(run, "mfu", "your hardware"))
+        if not headline:
+            rows.extend(
+                _figure_row(run, key, label)
+                for key, label in ANALYZE_EXTRA_FIGURES
+                if isinstance(run.get(key), Mapping)
+            )
+    elif isinstance(mfu, Mapping):
+        for key, label in MFU_DENOMINATORS:
+            rows.append(_figure_row(run, f"mfu.{key}", label))
+    elif isinstance(mfu, Missing):
+        rows.append(
+            {
+                "key": "mfu",
+                "label": "your hardware",
+                "value": mfu,
+                "denominator_flops": mfu,
+                "source": "",
+            }
+        )
+    reported = number(run, "reported_mfu")
+    if "reported_mfu" in run:
+        reference = text(run, "reference")
+        rows.append(
+            {
+                "key": "reported_mfu",
+                "label": "as the log printed it",
+                "value": reported,
+                "denominator_flops": number(run, "reference_flops"),
+                "source": f"relative to {reference}"
+                if not isinstance(reference, Missing)
+                else "reference unknown",
+            }
+        )
+    return rows
+
+
+def _figure_row(run: Mapping[str, Any], path: str, label: str) -> dict[str, Any]:
+    source = text(run, f"{path}.source")
+    return {
+        "key": path.rsplit(".", 1)[-1],
+        "label": label,
+        "value": number(run, f"{path}.value"),
+        "denominator_flops": number(run, f"{path}.denominator_flops"),
+        "source": "" if isinstance(source, Missing) else source,
+    }
+
+
+def run_headline(run: Mapping[str, Any]) -> Headline:
+    """Achieved FLOP/s, tokens/s and each MFU, labelled with its denominator."""
+    figures = [
+        Figure("achieved", flops(number(run, "achieved_flops")), "model FLOPs per second"),
+        Figure("throughput", rate(number(run, "tokens_per_s")), ""),
+    ]
+    for row in mfu_figures(run, headline=True):
+        denominator = row["denominator_flops"]
+        detail = f"of {flops(denominator)}" if not isinstance(denominator, Missing) else ""
+        if row["key"] == "reported_mfu":
+            detail = str(row["source"])
+        tone = Tone.MUTED if row["key"] in ("a100_reference", "reported_mfu") else Tone.PLAIN
+        label = (
+            "MFU as the log printed it"
+            if row["key"] == "reported_mfu"
+            else (f"MFU vs {row['label']}")
+        )
+        figures.append(Figure(label, percent(row["value"]), detail, tone))
+    return Headline(tuple(figures))
+
+
+def mfu_table(run: Mapping[str, Any]) -> Table:
+    """MFU against each labelled denominator, with the denominator and its source."""
+    rows = tuple(
+        (row["label"], flops(row["denominator_flops"]), percent(row["value"]), row["source"])
+        for row in mfu_figures(run)
+    )
+    return Table(
+        columns=("MFU against", "peak", "MFU", "source"),
+        rows=rows,
+        title="MFU against each denominator",
+        numeric=(False, True, True, False),
+    )
+
+
+def mfu_chart(run: Mapping[str, Any]) -> Chart:
+    """Bars of MFU against each denominator."""
+    bars = []
+    for row in mfu_figures(run):
+        value = row["value"]
+        bars.append(
+            {
+                "label": row["label"],
+                "value": None if isinstance(value, Missing) else value,
+                "reason": value.reason if isinstance(value, Missing) else "",
+                "detail": str(flops(row["denominator_flops"]))
+                if not isinstance(row["denominator_flops"], Missing)
+                else row["source"],
+            }
+        )
+    caption = "; ".join(f"{b['label']}: {percent(_num(b['value']))}" for b in bars)
+    return Chart("mfu", "MFU against each denominator", {"bars": bars}, caption=caption)
+
+
+def _num(value: Any) -> float | Missing:
+    return Missing() if value is None else float(value)
+
+
+def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
+    """Step time and loss over steps, when the payload has a ``series``."""
+    series = lookup(run, "series")
+    if isinstance(series, Missing) or not series:
+        return None
+    steady = number(run, "steady_step_time_ms")
+    if isinstance(steady, Missing):
+        steady = number(run, "step_time_ms.median")
+    warmup = number(run, "warmup_steps")
+    every = number(run, "series_every")
+    sampled = lookup(run, "sampled") is True and not isinstance(every, Missing) and every > 1
+    interval = number(run, "log_interval_steps")
+    data = {
+        "series": series,
+        "steady_step_time_ms": None if isinstance(steady, Missing) else steady,
+        "warmup_steps": None if isinstance(warmup, Missing) else int(warmup),
+        # A sampled series (analyze keeps every Nth step line of a long log) has no row
+        # per warm-up step: the chart then places the warm-up by step number.
+        "warmup_step_span": None
+        if not sampled or isinstance(warmup, Missing)
+        else warmup * (1 if isinstance(interval, Missing) else interval),
+    }
+    points = series_length(series)
+    total = number(run, "steps")
+    if sampled and not isinstance(total, Missing):
+        caption = f"{points:,} points, one per {every:.0f} of {total:,.0f} step lines"
+    else:
+        caption = f"{points:,} steps"
+    if not isinstance(steady, Missing):
+        caption += f"; steady median step time {milliseconds(steady)}"
+    if not isinstance(warmup, Missing) and warmup > 0:
+        plural = "s" if warmup != 1 else ""
+        caption += f"; shaded: {warmup:.0f} warm-up step{plural}, excluded from the figures"
+    return Chart("series", title, data, caption=caption)
+
+
+def absent(value: Cell) -> bool:
+    """True for a key the result does not have at all (its row is left out; nulls stay)."""
+    return isinstance(value, Missing) and value.reason == "not in this result"
+
+
+def config_block(config: Mapping[str, Any], title: str) -> KeyValues:
+    """A trainer configuration, values as the trainer prints them."""
+    return KeyValues(tuple((str(k), config_value(v)) for k, v in config.items()), title=title)

@@ -1,0 +1,146 @@
+"""HTML renderer: one self-contained file, readable offline, printable, with SVG charts.
+
+Rendered with jinja2 from the top-level ``templates/`` folder (shipped as the
+package ``mfu_advisor.templates``) with autoescape on. Everything is inline:
+the stylesheet in a ``<style>`` element whose hash the Content-Security-Policy
+names, the charts as ``<svg>`` drawn in Python (report/charts/), and the
+report's data as JSON in a ``<script type="application/json">`` data block
+written by jinja's ``tojson`` (``<``, ``>``, ``&`` and ``'`` escaped, so no
+value can end the block). The page runs no script and loads nothing: no
+URL of any kind appears in it (a URL scheme in a value, such as a datasheet
+citation, is shown without its ``https://``; in the JSON block the ``h`` of
+``http`` and the ``:`` of ``://`` are written as ``\\u0068`` and ``\\u003a``,
+which parse back to the same text).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from mfu_advisor.report.charts import draw
+from mfu_advisor.report.content.blocks import Chart, Document
+from mfu_advisor.report.content.document import build_document
+from mfu_advisor.report.json_format import readable_json
+from mfu_advisor.report.markdown import summarise_series
+from mfu_advisor.report.model import Report
+from mfu_advisor.report.series import MAX_POINTS, downsample_series, series_length
+from mfu_advisor.report.values import Missing
+
+TEMPLATE = "report.html.j2"
+STYLESHEET = "report.css"
+
+#: A URL scheme that would make text look like a link to somewhere.
+_URL_SCHEME = re.compile(r"(?i)\b(?:https?|ftp)://")
+#: The "h" of "http" in JSON text, written as a unicode escape (JSON.parse gives it back).
+_JSON_HTTP = re.compile(r"(?i)h(?=ttp)")
+
+
+def _template_source(name: str) -> str:
+    return (resources.files("mfu_advisor.templates") / name).read_text(encoding="utf-8")
+
+
+def _json_dumps(data: Any, **kwargs: Any) -> str:
+    """``tojson``'s serialiser: compact, no NaN, and no "http" left in the text."""
+    kwargs.setdefault("separators", (",", ":"))
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, **kwargs)
+    # Outside strings, JSON text never holds "http" or "://"; inside them the escapes
+    # parse back to the same characters.
+    text = _JSON_HTTP.sub(lambda m: "\\u0068" if m.group(0) == "h" else "\\u0048", text)
+    return text.replace("://", "\\u003a//")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The jinja2 environment: templates from the package, autoescape always on."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template_source),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["json.dumps_function"] = _json_dumps
+    env.policies["json.dumps_kwargs"] = {}
+    env.tests["missing"] = lambda value: isinstance(value, Missing)
+    env.filters["block_kind"] = lambda block: type(block).__name__.lower()
+    env.filters["no_scheme"] = lambda text: _URL_SCHEME.sub("", str(text))
+    env.globals["draw_chart"] = _draw_chart
+    return env
+
+
+def _draw_chart(chart: Chart) -> Markup | None:
+    return draw(chart)
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> tuple[Markup, str]:
+    """The inline CSS and its CSP source expression (``'sha256-...'``)."""
+    css = _template_source(STYLESHEET)
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return Markup(css), f"'sha256-{digest}'"
+
+
+def content_security_policy(style_hash: str) -> str:
+    """Nothing may load or run; only the one inline stylesheet applies."""
+    return (
+        f"default-src 'none'; style-src {style_hash}; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def embedded_data(report: Report) -> tuple[dict[str, Any], str]:
+    """The report document for the data block, long series downsampled, and a note saying so."""
+    doc = report.to_json()
+    notes: list[str] = []
+    return _downsample_all(doc, "", notes), "; ".join(notes)
+
+
+def _downsample_all(data: Any, path: str, notes: list[str]) -> Any:
+    if isinstance(data, Mapping):
+        out = {}
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key == "series" and series_length(value) > MAX_POINTS:
+                out[key] = downsample_series(value)
+                notes.append(
+                    f"{where}: {series_length(value):,} points downsampled to "
+                    f"{series_length(out[key]):,} (min/max per bucket)"
+                )
+            else:
+                out[key] = _downsample_all(value, where, notes)
+        return out
+    if isinstance(data, list):
+        return [_downsample_all(v, f"{path}.{i}", notes) for i, v in enumerate(data)]
+    return data
+
+
+def render_html(report: Report, **_options: Any) -> str:
+    """The report as one self-contained HTML page."""
+    document: Document = build_document(report, detailed=True)
+    css, style_hash = stylesheet()
+    data, data_note = embedded_data(report)
+    raw = readable_json(summarise_series(report.to_json()))
+    page = (
+        environment()
+        .get_template(TEMPLATE)
+        .render(
+            document=document,
+            css=css,
+            csp=content_security_policy(style_hash),
+            data=data,
+            data_note=data_note,
+            raw_json=raw,
+        )
+    )
+    # Belt and braces: no text in the page carries a URL scheme (see the module docstring).
+    return _URL_SCHEME.sub("", page)

@@ -1,0 +1,145 @@
+"""Per-step series in a payload: reading either shape, and downsampling for charts.
+
+A ``series`` may be a list of step objects (``[{"step": 0, "loss": 4.3,
+"step_time_ms": 65.1}, ...]``) or an object of columns (``{"step": [...],
+"loss": [...]}``); both are accepted. Long series are downsampled with
+min/max buckets: each bucket keeps its smallest and largest value (in step
+order), so a one-step stall in a 100,000-step log still shows as a spike
+while the chart stays under ~2,000 points per series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: Most points a chart draws per series; a bucket contributes at most two.
+MAX_POINTS = 2000
+
+
+def series_length(series: Any) -> int:
+    """Number of steps in a series of either shape (0 when it is not a series)."""
+    if isinstance(series, Sequence) and not isinstance(series, (str, bytes)):
+        return len(series)
+    if isinstance(series, Mapping):
+        lengths = [len(v) for v in series.values() if isinstance(v, Sequence)]
+        return max(lengths, default=0)
+    return 0
+
+
+def step_at(series: Any, index: int) -> float | None:
+    """The step number of the ``index``-th entry (its position when the series has none)."""
+    if index >= series_length(series):
+        return None
+    if isinstance(series, Mapping):
+        steps = series.get("step")
+        value = steps[index] if isinstance(steps, Sequence) and index < len(steps) else index
+    else:
+        row = series[index]
+        value = row.get("step", index) if isinstance(row, Mapping) else index
+    return float(value) if type(value) in (int, float) else float(index)
+
+
+def columns(series: Any) -> dict[str, list[float | None]]:
+    """The series as numeric columns; a missing or non-numeric value becomes None.
+
+    Always has a ``step`` column (the position when the series gives none).
+    """
+    out: dict[str, list[float | None]] = {}
+    if isinstance(series, Mapping):
+        n = series_length(series)
+        for key, values in series.items():
+            if isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
+                column = _numbers(values)
+                column.extend([None] * (n - len(column)))
+                out[str(key)] = column
+    elif isinstance(series, Sequence) and not isinstance(series, (str, bytes)):
+        rows = [r for r in series if isinstance(r, Mapping)]
+        keys: dict[str, None] = {}
+        for row in rows[:50]:  # the keys of the first rows are the columns
+            keys.update(dict.fromkeys(str(k) for k in row))
+        for key in keys:
+            out[key] = _numbers([row.get(key) for row in rows])
+    if not out.get("step") or all(v is None for v in out["step"]):
+        n = max((len(v) for v in out.values()), default=0)
+        out["step"] = [float(i) for i in range(n)]
+    return out
+
+
+def _numbers(values: Sequence[Any]) -> list[float | None]:
+    # Written for speed on 100,000-step logs: exact type checks (bool is not a number
+    # here), and "v - v == 0" is false exactly for NaN and the infinities.
+    out: list[float | None] = []
+    append = out.append
+    for v in values:
+        kind = type(v)
+        if kind is float:
+            append(v if v - v == 0 else None)
+        elif kind is int:
+            append(float(v))
+        else:
+            append(None)
+    return out
+
+
+def downsample_indices(values: Sequence[float | None], max_points: int = MAX_POINTS) -> list[int]:
+    """Indices to keep so that at most ``max_points`` remain, min and max of each bucket kept.
+
+    Missing values are skipped. The first and last known points are always kept.
+    """
+    known = [i for i, v in enumerate(values) if v is not None]
+    if len(known) <= max_points:
+        return known
+    present = [values[i] for i in known]
+    buckets = max(1, (max_points - 2) // 2)
+    keep: set[int] = {known[0], known[-1]}
+    size = len(known) / buckets
+    for b in range(buckets):
+        start, end = int(b * size), int((b + 1) * size)
+        chunk = present[start:end]
+        if chunk:
+            keep.add(known[start + chunk.index(min(chunk))])  # type: ignore[type-var]
+            keep.add(known[start + chunk.index(max(chunk))])  # type: ignore[type-var]
+    return sorted(keep)
+
+
+#: Series already downsampled in this process, by identity (a report is rendered in several
+#: places: the chart and the embedded data). Holds the series itself so its id stays unique.
+_DOWNSAMPLED: dict[int, tuple[Any, int, Any]] = {}
+
+
+def downsample_series(series: Any, max_points: int = MAX_POINTS) -> Any:
+    """The same series (same shape) with at most about ``max_points`` steps.
+
+    The steps kept are the union of the min/max picks of every numeric column,
+    so each column's spikes survive; a short series is returned unchanged.
+    """
+    n = series_length(series)
+    if n <= max_points:
+        return series
+    cached = _DOWNSAMPLED.get(id(series))
+    if cached is not None and cached[0] is series and cached[1] == max_points:
+        return cached[2]
+    result = _downsample(series, n, max_points)
+    if len(_DOWNSAMPLED) >= 8:
+        _DOWNSAMPLED.clear()
+    _DOWNSAMPLED[id(series)] = (series, max_points, result)
+    return result
+
+
+def _downsample(series: Any, n: int, max_points: int) -> Any:
+    cols = columns(series)
+    value_columns = [k for k in cols if k != "step" and any(v is not None for v in cols[k])]
+    per_column = max(4, max_points // max(1, len(value_columns)))
+    keep: set[int] = {0, n - 1}
+    for key in value_columns:
+        keep.update(downsample_indices(cols[key], per_column))
+    kept = sorted(i for i in keep if i < n)
+    if isinstance(series, Mapping):
+        return {
+            k: [v[i] for i in kept if i < len(v)]
+            if isinstance(v, Sequence) and not isinstance(v, (str, bytes))
+            else v
+            for k, v in series.items()
+        }
+    return [series[i] for i in kept]

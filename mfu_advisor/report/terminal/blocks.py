@@ -1,0 +1,185 @@
+"""Drawing format-neutral report blocks (report/content/blocks.py) on a rich console.
+
+Every piece of payload text goes through ``rich.text.Text``, never through
+rich's markup parser, so a value such as ``[bold]`` or ``[/]`` in a log line
+prints as itself.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from mfu_advisor.report.content.blocks import (
+    Block,
+    Chart,
+    Document,
+    Findings,
+    Headline,
+    KeyValues,
+    Paragraph,
+    Section,
+    Table,
+    Tone,
+)
+from mfu_advisor.report.values import Cell, Missing
+
+#: Tone -> rich style. Colours are dropped by the console under NO_COLOR.
+STYLES = {
+    Tone.PLAIN: "",
+    Tone.GOOD: "green",
+    Tone.BAD: "red",
+    Tone.WARN: "yellow",
+    Tone.MUTED: "dim",
+}
+
+KIND_LABELS = {"do": "DO", "dont": "DON'T", "info": "INFO"}
+
+
+def as_text(value: Cell, style: str = "") -> Text:
+    """A cell as rich Text; a missing value is a dim dash with its reason."""
+    if isinstance(value, Missing):
+        return Text(str(value), style="dim")
+    return Text(str(value), style=style)
+
+
+def render_document(document: Document, console: Console) -> None:
+    """The whole document: title, sections, and the small print."""
+    console.print(Text(document.title, style="bold"))
+    if document.subtitle:
+        console.print(Text(document.subtitle, style="dim"))
+    if document.redacted:
+        console.print(Text("(redacted: identifying values removed)", style="dim"))
+    for section in document.sections:
+        render_section(section, console)
+
+
+def render_section(section: Section, console: Console) -> None:
+    """A section heading and its blocks."""
+    console.print()
+    console.rule(Text(section.title, style="bold"), align="left", style="dim")
+    for block in section.blocks:
+        render_block(block, console)
+
+
+def render_block(block: Block, console: Console) -> None:
+    """One block; charts are skipped (their numbers are in tables and sentences too)."""
+    if isinstance(block, Headline):
+        _headline(block, console)
+    elif isinstance(block, Paragraph):
+        _paragraph(block, console)
+    elif isinstance(block, KeyValues):
+        _key_values(block, console)
+    elif isinstance(block, Table):
+        _table(block, console)
+    elif isinstance(block, Findings):
+        _findings(block, console)
+    elif isinstance(block, Chart):
+        return
+
+
+def _headline(block: Headline, console: Console) -> None:
+    if not block.figures:
+        return
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(no_wrap=False)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(style="dim")
+    for figure in block.figures:
+        value_style = "bold " + STYLES.get(figure.tone, "") if figure.tone != Tone.MUTED else ""
+        grid.add_row(
+            Text(figure.label), as_text(figure.value, value_style.strip()), Text(figure.detail)
+        )
+    console.print(grid)
+
+
+def _paragraph(block: Paragraph, console: Console) -> None:
+    body = Text(block.text, style=STYLES.get(block.tone, ""))
+    if block.emphasis:
+        console.print(Panel(body, box=box.ROUNDED, padding=(0, 1)))
+    else:
+        console.print(body)
+
+
+def _key_values(block: KeyValues, console: Console) -> None:
+    if block.title:
+        console.print(Text(block.title, style="bold"))
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=False, max_width=28)
+    grid.add_column(overflow="fold")
+    for label, value in block.rows:
+        grid.add_row(Text(label), as_text(value))
+    console.print(Padding(grid, (0, 0, 0, 2)))
+
+
+#: Narrower than this many columns per table column, a table prints as one record per row.
+MIN_COLUMN_WIDTH = 16
+
+
+def _table(block: Table, console: Console) -> None:
+    if block.title:
+        console.print(Text(block.title, style="bold"))
+    if len(block.columns) > 3 and console.width < MIN_COLUMN_WIDTH * len(block.columns):
+        _records(block, console)
+    else:
+        _grid_table(block, console)
+    if block.note:
+        console.print(Text(block.note, style="dim"))
+
+
+def _records(block: Table, console: Console) -> None:
+    # A narrow terminal: "first cell" in bold, then "column: value" lines indented.
+    for row in block.rows:
+        console.print(Padding(as_text(row[0], "bold"), (0, 0, 0, 2)))
+        grid = RichTable.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for column, value in zip(block.columns[1:], row[1:], strict=False):
+            if value != "":
+                grid.add_row(Text(f"{column}:"), as_text(value))
+        console.print(Padding(grid, (0, 0, 0, 4)))
+
+
+def _grid_table(block: Table, console: Console) -> None:
+    table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for index, column in enumerate(block.columns):
+        table.add_column(
+            Text(column),
+            justify="right" if block.is_numeric(index) else "left",
+            overflow="fold",
+        )
+    for row in block.rows:
+        table.add_row(*(as_text(c) for c in row))
+    console.print(table)
+
+
+def _findings(block: Findings, console: Console) -> None:
+    console.print(Text(block.title, style="bold"))
+    if not block.items:
+        if block.empty_text:
+            console.print(Padding(Text(block.empty_text, style="dim"), (0, 0, 0, 2)))
+        return
+    grid = RichTable.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True, width=4)
+    grid.add_column(overflow="fold")
+    for number, item in enumerate(block.items, start=1):
+        style = STYLES.get(item.tone, "")
+        head = Text(f"[{KIND_LABELS.get(item.kind, item.kind.upper())}] ", style=style or "bold")
+        head.append(item.title, style="bold")
+        if item.severity:
+            head.append(f" ({item.severity})", style="dim")
+        lines: list[Text] = [head]
+        if item.gain:
+            lines.append(Text(item.gain, style=style if item.verified else "dim"))
+        if item.explanation:
+            lines.append(Text(item.explanation))
+        if item.fix:
+            fix = Text("instead: " if item.kind == "dont" else "fix: ", style="dim")
+            fix.append(item.fix, style="bold" if item.kind == "do" else "")
+            lines.append(fix)
+        grid.add_row(Text(f"{number}."), Group(*lines))
+    console.print(grid)

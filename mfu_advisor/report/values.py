@@ -1,0 +1,241 @@
+"""Reading report payloads tolerantly, and writing their numbers for people.
+
+Renderers never trust a payload's shape: a key may be absent (an older or
+newer result), a value may be ``null`` with its reason in an ``unavailable``
+object beside it (docs/json.md), or an MFU figure may carry its own
+``reason``. :func:`lookup` turns all of these into either the value or a
+:class:`Missing` that knows why, so every renderer can print "—" and the
+reason instead of crashing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: What a renderer prints in place of a missing value.
+DASH = "—"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A value the result does not hold, and why (empty when no reason was given)."""
+
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{DASH} ({self.reason})" if self.reason else DASH
+
+
+#: A table cell or figure: text, or a missing value with its reason.
+Cell = str | Missing
+
+
+def lookup(data: Any, path: str) -> Any:
+    """The value at a dotted ``path`` ("mfu.device_peak.value"), or :class:`Missing`.
+
+    The reason of a missing value comes from, nearest first: the ``reason`` key
+    of the object holding it (an MFU figure), or the ``unavailable`` object of
+    any enclosing object, keyed by the rest of the path (``"peak_flops.bf16"``).
+    """
+    parts = path.split(".")
+    current: Any = data
+    parents: list[tuple[Mapping[str, Any], int]] = []
+    for index, part in enumerate(parts):
+        if isinstance(current, Mapping):
+            parents.append((current, index))
+            if part not in current:
+                return Missing(_reason(parents, parts) or "not in this result")
+            current = current[part]
+        elif isinstance(current, Sequence) and not isinstance(current, str) and part.isdigit():
+            position = int(part)
+            if position >= len(current):
+                return Missing("not in this result")
+            current = current[position]
+        else:
+            return Missing(_reason(parents, parts))
+        if current is None:
+            return Missing(_reason(parents, parts))
+    if isinstance(current, float) and not math.isfinite(current):
+        return Missing("not a finite number")
+    return current
+
+
+def _reason(parents: list[tuple[Mapping[str, Any], int]], parts: list[str]) -> str:
+    # parents[i] = (mapping, index of the key looked up in it), outermost first; the
+    # innermost one is where the value went missing.
+    failed_at = parents[-1][1] if parents else 0
+    for depth, (mapping, index) in enumerate(reversed(parents)):
+        unavailable = mapping.get("unavailable")
+        if isinstance(unavailable, Mapping):
+            key = ".".join(parts[index : failed_at + 1])
+            if isinstance(unavailable.get(key), str):
+                return str(unavailable[key])
+        reason = mapping.get("reason")
+        if depth == 0 and isinstance(reason, str) and reason:
+            return reason
+    return ""
+
+
+def number(data: Any, path: str) -> float | Missing:
+    """A number at ``path``; anything else (text, a boolean) counts as missing."""
+    value = lookup(data, path)
+    if isinstance(value, Missing):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return Missing(f"not a number: {value!r}"[:80])
+    return float(value)
+
+
+def text(data: Any, path: str) -> str | Missing:
+    """A value at ``path`` shown as text (numbers and booleans included)."""
+    value = lookup(data, path)
+    if isinstance(value, Missing):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) if value else "none"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def mapping(data: Any, path: str) -> Mapping[str, Any]:
+    """The object at ``path``, or an empty one."""
+    value = lookup(data, path) if path else data
+    return value if isinstance(value, Mapping) else {}
+
+
+def items(data: Any, path: str) -> list[Any]:
+    """The list at ``path``, or an empty one."""
+    value = lookup(data, path)
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+# -- formatting: every function takes a number or Missing and returns a Cell ---------------
+
+_SI = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def si(value: float | Missing, unit: str) -> Cell:
+    """``61.2 GFLOP/s``-style: three significant digits and an SI prefix."""
+    if isinstance(value, Missing):
+        return value
+    magnitude = abs(value)
+    for scale, prefix in _SI:
+        if magnitude >= scale:
+            return f"{_sig3(value / scale)} {prefix}{unit}"
+    return f"{_sig3(value)} {unit}"
+
+
+def flops(value: float | Missing) -> Cell:
+    """FLOP/s with an SI prefix ("61.2 GFLOP/s")."""
+    return si(value, "FLOP/s")
+
+
+def _sig3(value: float) -> str:
+    if value == 0:
+        return "0"
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:.{digits}f}"
+
+
+def percent(fraction: float | Missing) -> Cell:
+    """A fraction as a percentage, precise enough for nanoGPT's 0.02% ("51.3%", "0.0195%")."""
+    if isinstance(fraction, Missing):
+        return fraction
+    pct = fraction * 100
+    if pct == 0:
+        return "0%"
+    if abs(pct) >= 1:
+        return f"{pct:.1f}%"
+    return f"{pct:.3g}%"
+
+
+def milliseconds(value: float | Missing) -> Cell:
+    """A duration in ms ("65.2 ms", "1,145 ms", "0.412 ms")."""
+    if isinstance(value, Missing):
+        return value
+    if abs(value) >= 1000:
+        return f"{value:,.0f} ms"
+    return f"{_sig3(value)} ms"
+
+
+def seconds(value: float | Missing) -> Cell:
+    """A duration in seconds ("83.4 s")."""
+    if isinstance(value, Missing):
+        return value
+    return f"{value:,.1f} s" if abs(value) < 1000 else f"{value:,.0f} s"
+
+
+def count(value: float | Missing) -> Cell:
+    """A whole number with thousands separators ("11,781")."""
+    if isinstance(value, Missing):
+        return value
+    return f"{value:,.0f}"
+
+
+def rate(value: float | Missing, unit: str = "tokens/s") -> Cell:
+    """A throughput with thousands separators ("11,781 tokens/s")."""
+    if isinstance(value, Missing):
+        return value
+    return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{_sig3(value)} {unit}"
+
+
+def size_bytes(value: float | Missing) -> Cell:
+    """Bytes in binary units ("22.9 GiB")."""
+    if isinstance(value, Missing):
+        return value
+    for scale, prefix in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if abs(value) >= scale:
+            return f"{_sig3(value / scale)} {prefix}"
+    return f"{value:.0f} B"
+
+
+def speedup(value: float | Missing) -> Cell:
+    """A speed ratio: "1.42x faster", "16.0x slower" (for 0.0625), "1.00x"."""
+    if isinstance(value, Missing):
+        return value
+    if value <= 0:
+        return Missing(f"not a speed ratio: {value}")
+    if value >= 1.005:
+        return f"{value:.2f}x faster"
+    if value <= 0.995:
+        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.1f}x slower"
+    return "1.00x (same)"
+
+
+def plus_minus(relative: float | Missing) -> Cell:
+    """A relative half-width as "±3.5%"."""
+    if isinstance(relative, Missing):
+        return relative
+    return f"±{relative * 100:.1f}%"
+
+
+def cell(value: Any) -> Cell:
+    """Any payload value as a cell: Missing stays Missing, None becomes "—"."""
+    if isinstance(value, Missing):
+        return value
+    if value is None:
+        return Missing()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return _sig3(value) if abs(value) < 1e6 else f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) if value else "none"
+    return str(value)
+
+
+def config_value(value: Any) -> Cell:
+    """A configuration value as its trainer would print it ("False", "0.0", "12")."""
+    if isinstance(value, Missing):
+        return value
+    if value is None:
+        return Missing()
+    if isinstance(value, (bool, int, float, str)):
+        return str(value)
+    return cell(value)

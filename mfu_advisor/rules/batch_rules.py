@@ -1,0 +1,278 @@
+"""Rules about the batch and the model's size against the device: GEMM shapes vs the roofline.
+
+The bench's roofline times the model's own linear-layer GEMMs at 1x, 2x and
+4x the run's micro-batch (bench/roofline.py). If they run markedly faster at
+a larger micro-batch, the batch is too small to fill the matmul units; if
+even 4x stays far below the square-matmul peak, the model is too narrow for
+the device. Memory decides how far the batch can grow.
+"""
+
+from __future__ import annotations
+
+from mfu_advisor.probe.facts import NvidiaFacts
+from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.capabilities import run_gpu
+from mfu_advisor.rules.facts import DiagnosisFacts, RunFacts
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.wording import flops, gib, nanogpt_flags, percent
+
+#: A larger micro-batch is worth suggesting from the roofline alone when the
+#: model's GEMMs run at least this much faster at 2x or 4x the micro-batch:
+#: 15% is well beyond the roofline's timing noise (best of repeated calls).
+GEMM_GAIN_THRESHOLD = 1.15
+
+#: The model is "too small for the device" when its best GEMM rate, at any
+#: batch multiple, is below this fraction of the best matmul rate measured.
+NARROW_MODEL_FRACTION = 0.5
+
+#: Peak memory over capacity at which a run is "nearly full": above it a CUDA
+#: run risks out-of-memory at the next longer sequence or fragmentation, and a
+#: CPU run risks swapping.
+MEMORY_FULL_FRACTION = 0.9
+
+BATCH_EXPERIMENTS = ("batch-x2", "batch-x4")
+
+
+def _gemm_gain(run: RunFacts) -> tuple[float, int] | None:
+    """(best rate at a larger multiple / rate at 1x, that multiple), None when unmeasured."""
+    rates = run.gemm_flops_by_batch_multiple
+    base = rates.get(1)
+    larger = {m: r for m, r in rates.items() if m > 1}
+    if not base or not larger:
+        return None
+    multiple = max(larger, key=lambda m: larger[m])
+    return larger[multiple] / base, multiple
+
+
+def _batch_story(run: RunFacts) -> str:
+    """The baseline's batch and matmul figures in one or two sentences."""
+    tokens = run.batch_size * run.block_size
+    parts = [
+        f"Each micro-batch is batch_size {run.batch_size} x block_size {run.block_size} = "
+        f"{tokens} tokens."
+    ]
+    rates = run.gemm_flops_by_batch_multiple
+    if 1 in rates:
+        shown = ", ".join(f"{flops(r)} at {m}x" for m, r in sorted(rates.items()))
+        parts.append(f"The model's matmuls measured {shown} the micro-batch.")
+    mfu = run.mfu_measured
+    if isinstance(mfu, float):
+        parts.append(
+            f"The whole step reaches {percent(mfu)} of the measured matmul peak; per-step "
+            "costs that do not grow with the batch (the optimizer update, kernel launches, "
+            "Python) are spread over more tokens by a larger micro-batch."
+        )
+    return " ".join(parts)
+
+
+def _micro_batch(facts: DiagnosisFacts) -> Draft | None:
+    run = facts.baseline
+    measured = facts.measured(*BATCH_EXPERIMENTS)
+    if run is None:
+        return None
+    story = _batch_story(run)
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject="a larger micro-batch",
+            hypothesis=story,
+            fix=nanogpt_flags(measured.overrides),
+            fix_options=measured.overrides,
+            undo_fix=f"keep --batch_size={run.batch_size}",
+            evidence={"batch_size": run.batch_size, "block_size": run.block_size},
+        )
+    gain = _gemm_gain(run)
+    if gain is None or gain[0] < GEMM_GAIN_THRESHOLD:
+        return None
+    ratio, multiple = gain
+    accumulation = run.gradient_accumulation_steps
+    options: dict[str, int] = {"batch_size": run.batch_size * multiple}
+    if accumulation % multiple == 0:
+        options["gradient_accumulation_steps"] = accumulation // multiple
+    return Draft(
+        explanation=story,
+        fix=nanogpt_flags(options),
+        fix_options=options,
+        expected_gain=f"up to {ratio:.2f}x on the matmuls (the roofline at {multiple}x)",
+        expected_speedup=ratio,
+        evidence={
+            "gemm_flops_1x": run.gemm_flops_by_batch_multiple[1],
+            f"gemm_flops_{multiple}x": run.gemm_flops_by_batch_multiple[multiple],
+        },
+    )
+
+
+MICRO_BATCH_TOO_SMALL = Rule(
+    id="MA104",
+    symbol="micro-batch-too-small",
+    title="Micro-batch too small to keep the matmul units busy",
+    kind=Kind.DO,
+    severity=Severity.HIGH,
+    description=(
+        "Compares the model's GEMM shapes, timed by the roofline at 1x, 2x and 4x the "
+        "micro-batch, and the measured batch-x2 / batch-x4 experiments. Fires when the "
+        f"matmuls run at least {GEMM_GAIN_THRESHOLD:.2f}x faster at a larger micro-batch, or "
+        "when an experiment measured a larger micro-batch."
+    ),
+    fix_template="--batch_size=<2-4x> --gradient_accumulation_steps=<divided by as much>",
+    predicate=_micro_batch,
+    fires_on=(
+        Example(
+            "Zen 3 VM, batch 12: batch-x4 measured 1.42x",
+            lambda: ex.here(
+                ex.experiment(
+                    "batch-x4", 1.42, overrides={"batch_size": 48}, change="batch_size 12 -> 48"
+                )
+            ),
+        ),
+        Example(
+            "A100, batch 4: GEMMs 1.6x faster at 4x in the roofline",
+            lambda: ex.on_a100(
+                batch_size=4, gemm_flops_by_batch_multiple={1: 120e12, 2: 170e12, 4: 195e12}
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example("Zen 3 VM before any experiment: GEMMs no faster at 4x", lambda: ex.here()),
+        Example("no baseline run (a recorded machine)", lambda: ex.facts(ex.machine())),
+    ),
+    verified_by=BATCH_EXPERIMENTS,
+)
+
+
+def _model_too_small(facts: DiagnosisFacts) -> Draft | None:
+    run = facts.baseline
+    if run is None or not run.gemm_flops_by_batch_multiple:
+        return None
+    peak = run.measured_peak_flops
+    if not isinstance(peak, float) or peak <= 0:
+        return None
+    best_multiple = max(
+        run.gemm_flops_by_batch_multiple, key=lambda m: run.gemm_flops_by_batch_multiple[m]
+    )
+    best = run.gemm_flops_by_batch_multiple[best_multiple]
+    if best >= NARROW_MODEL_FRACTION * peak:
+        return None
+    return Draft(
+        explanation=(
+            f"Even at {best_multiple}x the micro-batch, the model's matmuls (width n_embd "
+            f"{run.n_embd}) reach {flops(best)}, {percent(best / peak)} of the {flops(peak)} "
+            f"this device reaches on its best matmul ({run.measured_peak_source}). Its matrices "
+            "are too narrow to fill the device; more batch will not fix that."
+        ),
+        fix=(
+            f"a wider model (n_embd a multiple of 128, above {run.n_embd}) uses this device "
+            "better; or train this model on a smaller device"
+        ),
+        evidence={"best_gemm_flops": best, "measured_peak_flops": peak, "n_embd": run.n_embd},
+    )
+
+
+MODEL_TOO_SMALL = Rule(
+    id="MA105",
+    symbol="model-too-small-for-device",
+    title="Model too small for this device",
+    kind=Kind.INFO,
+    severity=Severity.MEDIUM,
+    description=(
+        "Compares the best rate of the model's GEMM shapes (at up to 4x the micro-batch) "
+        "with the best matmul rate measured on the device. Fires below "
+        f"{percent(NARROW_MODEL_FRACTION)}: the matrices are too narrow for the device."
+    ),
+    fix_template="a wider model (larger n_embd), or a smaller device for this model",
+    predicate=_model_too_small,
+    fires_on=(
+        Example(
+            "A100, n_embd 128: GEMMs at 20 TFLOP/s of a 280 TFLOP/s peak",
+            lambda: ex.on_a100(
+                n_embd=128, gemm_flops_by_batch_multiple={1: 9e12, 2: 14e12, 4: 20e12}
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example("Zen 3 VM: GEMMs at 91% of the measured peak", lambda: ex.here()),
+        Example("A100 running GPT-2 small", lambda: ex.on_a100()),
+    ),
+)
+
+
+def _capacity(facts: DiagnosisFacts, run: RunFacts) -> tuple[int, str] | None:
+    """(bytes the run's device has, what that is) or None when unknown."""
+    hardware = facts.hardware
+    if hardware is None:
+        return None
+    if run.device_type == "cpu":
+        limit = hardware.memory.cgroup_limit_bytes
+        if isinstance(limit, int):
+            return limit, "the cgroup memory limit"
+        total = hardware.memory.total_bytes
+        return (total, "system memory") if isinstance(total, int) else None
+    gpu = run_gpu(hardware, run.device)
+    if gpu is not None and isinstance(gpu.nvidia, NvidiaFacts):
+        total = gpu.nvidia.memory_total_bytes
+        if isinstance(total, int):
+            return total, f"{gpu.name} memory"
+    return None
+
+
+def _memory_nearly_full(facts: DiagnosisFacts) -> Draft | None:
+    run = facts.baseline
+    if run is None or not isinstance(run.peak_memory_bytes, int):
+        return None
+    capacity = _capacity(facts, run)
+    if capacity is None:
+        return None
+    total, what = capacity
+    used = run.peak_memory_bytes / total
+    if used < MEMORY_FULL_FRACTION:
+        return None
+    options = {
+        "batch_size": max(1, run.batch_size // 2),
+        "gradient_accumulation_steps": run.gradient_accumulation_steps * 2,
+    }
+    return Draft(
+        explanation=(
+            f"The run's peak memory ({run.peak_memory_kind}) is {gib(run.peak_memory_bytes)}, "
+            f"{percent(used)} of {what} ({gib(total)}). A longer sequence or another process "
+            "will run out of memory, and near the limit the allocator spends time retrying."
+        ),
+        fix=(
+            f"{nanogpt_flags(options)} (same tokens per step), or gradient checkpointing: "
+            "x = torch.utils.checkpoint.checkpoint(block, x, use_reentrant=False) in "
+            "GPT.forward"
+        ),
+        fix_options=options,
+        evidence={"peak_memory_bytes": run.peak_memory_bytes, "capacity_bytes": total},
+    )
+
+
+MEMORY_NEARLY_FULL = Rule(
+    id="MA123",
+    symbol="memory-nearly-full",
+    title="Memory nearly full",
+    kind=Kind.DO,
+    severity=Severity.MEDIUM,
+    description=(
+        "Compares the baseline's peak memory with the device's capacity (GPU memory from "
+        f"NVML; system memory or the cgroup limit on a CPU). Fires above "
+        f"{percent(MEMORY_FULL_FRACTION)}."
+    ),
+    fix_template=(
+        "--batch_size=<half> --gradient_accumulation_steps=<double>, or gradient checkpointing"
+    ),
+    predicate=_memory_nearly_full,
+    fires_on=(
+        Example(
+            "A100 80 GB with 76 GiB at peak",
+            lambda: ex.on_a100(peak_memory_bytes=76 * 2**30),
+        ),
+    ),
+    quiet_on=(
+        Example("A100 80 GB with 30 GiB at peak", lambda: ex.on_a100()),
+        Example("Zen 3 VM, 420 MiB of 8 GiB", lambda: ex.here()),
+    ),
+)
+
+RULES: tuple[Rule, ...] = (MICRO_BATCH_TOO_SMALL, MODEL_TOO_SMALL, MEMORY_NEARLY_FULL)

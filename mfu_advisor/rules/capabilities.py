@@ -1,0 +1,75 @@
+"""What the run's device can do natively, read from the probe's facts. Pure functions.
+
+Shared by the rules and the experiment variants, so that "this CPU has native
+bf16" means the same thing when a rule explains and when a variant is chosen.
+"""
+
+from __future__ import annotations
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.facts import CpuFacts, GpuFacts, HardwareFacts, NvidiaFacts, PeakFlops
+
+#: x86 flags and arm64 hwcaps that give a CPU native bf16 matmul instructions:
+#: AVX512-BF16 (Cooper Lake, Zen 4 and later), AMX-BF16 (Sapphire Rapids),
+#: arm64 BF16 (BFDOT/BFMMLA, Armv8.6-A). Without them torch converts bf16 to
+#: fp32 in software (oneDNN's "bf16 emulation"), which is slower than fp32.
+#: Flag names: arch/x86/include/asm/cpufeatures.h; arch/arm64/kernel/cpuinfo.c.
+NATIVE_BF16_CPU_FEATURES = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+#: Native fp16 matmul on a CPU: AVX512-FP16 and AMX-FP16 (Sapphire Rapids /
+#: Granite Rapids), arm64 ``asimdhp`` (half-precision arithmetic).
+NATIVE_FP16_CPU_FEATURES = frozenset({"avx512_fp16", "amx_fp16", "asimdhp"})
+
+#: CUDA compute capability from which tensor cores do bf16 and TF32 (Ampere,
+#: sm_80; NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020) and fp16
+#: (Volta, sm_70; NVIDIA Tesla V100 GPU Architecture whitepaper, 2017).
+BF16_MIN_CAPABILITY = (8, 0)
+TF32_MIN_CAPABILITY = (8, 0)
+FP16_MIN_CAPABILITY = (7, 0)
+
+
+def cpu_has_native_bf16(cpu: CpuFacts) -> bool:
+    """True when the CPU has bf16 matmul instructions (see :data:`NATIVE_BF16_CPU_FEATURES`)."""
+    return bool(NATIVE_BF16_CPU_FEATURES & set(cpu.isa))
+
+
+def cpu_has_native_fp16(cpu: CpuFacts) -> bool:
+    """True when the CPU has fp16 matmul arithmetic (see :data:`NATIVE_FP16_CPU_FEATURES`)."""
+    return bool(NATIVE_FP16_CPU_FEATURES & set(cpu.isa))
+
+
+def capability(nvidia: NvidiaFacts | Unavailable | None) -> tuple[int, int] | None:
+    """CUDA compute capability (major, minor) from NVML facts, None when unknown."""
+    if not isinstance(nvidia, NvidiaFacts) or not isinstance(nvidia.compute_capability, str):
+        return None
+    try:
+        major, minor = nvidia.compute_capability.split(".", 1)
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def usable_gpus(hardware: HardwareFacts) -> list[GpuFacts]:
+    """GPUs this torch build can use (unknown usability does not count)."""
+    return [g for g in hardware.gpus if g.torch.usable is True]
+
+
+def run_gpu(hardware: HardwareFacts | None, device: str) -> GpuFacts | None:
+    """The GPU a run on ``device`` ("cuda:1") used: the n-th usable GPU of that backend."""
+    if hardware is None:
+        return None
+    device_type, _, index_text = device.partition(":")
+    if device_type in ("cpu", ""):
+        return None
+    backends = {"cuda": ("cuda", "rocm")}.get(device_type, (device_type,))
+    candidates = [g for g in usable_gpus(hardware) if g.torch.backend in backends]
+    index = int(index_text) if index_text.isdigit() else 0
+    return candidates[index] if index < len(candidates) else None
+
+
+def peak(peaks: object, dtype: str) -> float | None:
+    """A peak FLOP/s from a probe ``peak_flops`` mapping, None when missing."""
+    if not hasattr(peaks, "get"):
+        return None
+    value = peaks.get(dtype)  # type: ignore[attr-defined]
+    return value.flops if isinstance(value, PeakFlops) else None

@@ -1,0 +1,261 @@
+"""Rules about torch.compile: off where it should help, on where it measured slower, and its cost.
+
+"compile makes training faster" is a hypothesis. PyTorch reports 43% faster
+training on average over 163 models with AMP on an A100 (the PyTorch 2.0
+announcement, https://pytorch.org/get-started/pytorch-2.0/); on a small CPU
+model the fused kernels may gain nothing and the compile costs tens of
+seconds. Only a measurement here decides.
+"""
+
+from __future__ import annotations
+
+from mfu_advisor.probe.facts import TorchFacts
+from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.wording import percent
+
+#: PyTorch 2.0 announcement: torch.compile trained 163 open-source models 43%
+#: faster on average on an A100 with AMP (https://pytorch.org/get-started/pytorch-2.0/).
+CUDA_COMPILE_EXPECTED = 1.43
+
+#: A compile step counts as dominating the start of a run when it costs more
+#: than this many steady steps...
+COMPILE_STEPS_DOMINANT = 100
+#: ... or, in a log, more than this share of the logged step time.
+COMPILE_SHARE_DOMINANT = 0.10
+
+
+def _compile_setting(facts: DiagnosisFacts) -> bool | None:
+    if facts.baseline is not None:
+        return facts.baseline.compile
+    if facts.log is not None and isinstance(facts.log.compile, bool):
+        return facts.log.compile
+    return None
+
+
+def _break_even(facts: DiagnosisFacts, speedup: float, compile_s: float | None) -> str:
+    """ "It pays for its N s of compiling after about M steps." when computable."""
+    run = facts.baseline
+    if run is None or compile_s is None or speedup <= 1 or not isinstance(run.step_time_ms, float):
+        return ""
+    saved_s = run.step_time_ms / 1e3 * (1 - 1 / speedup)
+    steps = compile_s / saved_s
+    return f" It pays for its {compile_s:.0f} s of compiling after about {steps:.0f} steps."
+
+
+def _compile_not_used(facts: DiagnosisFacts) -> Draft | None:
+    if _compile_setting(facts) is not False:
+        return None
+    device = facts.run_device_type
+    torch = facts.hardware.torch if facts.hardware is not None else None
+    story = (
+        "The run does not use torch.compile, which fuses element-wise operations into fewer "
+        "kernels at the price of compiling first."
+    )
+    measured = facts.measured("compile")
+    if measured is not None and measured.speedup is not None:
+        cost = f" Its first step took {measured.compile_s:.0f} s." if measured.compile_s else ""
+        return measured_draft(
+            measured,
+            subject="torch.compile",
+            hypothesis=story + cost + _break_even(facts, measured.speedup, measured.compile_s),
+            fix="--compile=True",
+            fix_options={"compile": True},
+            undo_fix="keep --compile=False",
+        )
+    failed = facts.attempted("compile")
+    if failed is not None:
+        return Draft(
+            title="torch.compile could not be measured within the budget",
+            kind=Kind.INFO,
+            severity=Severity.LOW,
+            explanation=(
+                f"{story} The compile experiment failed: {failed.reason}. Every run pays that "
+                "warm-up at its start (less once the inductor cache under /tmp is warm); "
+                "over a short run it cannot pay for itself."
+            ),
+            fix="keep --compile=False for short runs; measure a longer run with --compile=True",
+            experiment=failed.name,
+        )
+    if device != "cuda":
+        return None
+    if isinstance(torch, TorchFacts) and torch.compile_ready is False:
+        return Draft(
+            explanation=f"{story} torch.compile is not ready here: {torch.compile_note}.",
+            fix=f"install what it needs ({torch.compile_note}), then --compile=True",
+            expected_gain=f"{CUDA_COMPILE_EXPECTED:.2f}x on average (PyTorch 2.0, A100, AMP)",
+        )
+    return Draft(
+        explanation=story,
+        fix="--compile=True",
+        fix_options={"compile": True},
+        expected_gain=f"{CUDA_COMPILE_EXPECTED:.2f}x on average (PyTorch 2.0, A100, AMP)",
+        expected_speedup=CUDA_COMPILE_EXPECTED,
+    )
+
+
+COMPILE_NOT_USED = Rule(
+    id="MA106",
+    symbol="compile-not-used",
+    title="torch.compile off where it is expected to help",
+    kind=Kind.DO,
+    severity=Severity.MEDIUM,
+    description=(
+        "The run has compile off. On CUDA compile is expected to help (PyTorch reports "
+        f"{CUDA_COMPILE_EXPECTED:.2f}x on average on an A100); elsewhere only the compile "
+        "experiment speaks, and a measured slowdown turns this into a don't."
+    ),
+    fix_template="--compile=True",
+    predicate=_compile_not_used,
+    fires_on=(
+        Example("A100 with compile off", lambda: ex.on_a100(compile=False)),
+        Example(
+            "Zen 3 VM: compile measured 0.86x",
+            lambda: ex.here(ex.experiment("compile", 0.86, 0.05, compile_s=40.0)),
+        ),
+        Example(
+            "Zen 3 VM: compile did not finish its warm-up",
+            lambda: ex.here(
+                ex.experiment(
+                    "compile",
+                    None,
+                    status=ex.Status.FAILED,
+                    reason="did not finish its warm-up (compiling) within 30 s",
+                )
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example("Zen 3 VM before measuring compile", lambda: ex.here()),
+        Example("A100 with compile on", lambda: ex.on_a100()),
+    ),
+    verified_by=("compile",),
+)
+
+
+def _compile_slower(facts: DiagnosisFacts) -> Draft | None:
+    if _compile_setting(facts) is not True:
+        return None
+    measured = facts.measured("no-compile")
+    if measured is None:
+        return None
+    return measured_draft(
+        measured,
+        subject="compile off",
+        hypothesis="The run uses torch.compile.",
+        fix="--compile=False",
+        fix_options={"compile": False},
+        undo_fix="keep --compile=True",
+        dont_title="Keep torch.compile: turning it off measured slower",
+    )
+
+
+COMPILE_SLOWER = Rule(
+    id="MA107",
+    symbol="compile-slower-here",
+    title="torch.compile measured slower here",
+    kind=Kind.DO,
+    severity=Severity.MEDIUM,
+    description=(
+        "The run has compile on and the no-compile experiment measured the step without it. "
+        "Faster without compile: turn it off. Slower: compile helps, keep it."
+    ),
+    fix_template="--compile=False",
+    predicate=_compile_slower,
+    fires_on=(
+        Example(
+            "Zen 3 VM with compile on: off measured 1.16x",
+            lambda: ex.here(ex.experiment("no-compile", 1.16, 0.04), compile=True),
+        ),
+    ),
+    quiet_on=(
+        Example("compile off", lambda: ex.here()),
+        Example("A100 with compile on, not measured", lambda: ex.on_a100()),
+    ),
+    verified_by=("no-compile",),
+)
+
+
+def _compile_dominates(facts: DiagnosisFacts) -> Draft | None:
+    log = facts.log
+    if log is not None and log.compile is True and isinstance(log.first_step_ms, float):
+        steady = log.steady_step_time_ms
+        share = log.warmup_time_fraction
+        if (
+            not isinstance(share, float)
+            and isinstance(steady, float)
+            and isinstance(log.steps, int)
+        ):
+            share = log.first_step_ms / (log.first_step_ms + steady * max(log.steps - 1, 0))
+        if isinstance(share, float) and share >= COMPILE_SHARE_DOMINANT:
+            return Draft(
+                explanation=(
+                    f"The log's first step took {log.first_step_ms / 1e3:.1f} s with compile "
+                    f"on: {percent(share)} of the logged step time went to compiling and "
+                    "warming up."
+                ),
+                fix=(
+                    "for short runs and debugging, --compile=False; keep the inductor cache "
+                    "on a persistent disk (TORCHINDUCTOR_CACHE_DIR) so later runs reuse it"
+                ),
+                evidence={"first_step_ms": log.first_step_ms, "warmup_share": share},
+            )
+    run = facts.baseline
+    if run is None or not run.compile or not isinstance(run.compile_s, float):
+        return None
+    if not isinstance(run.step_time_ms, float) or run.step_time_ms <= 0:
+        return None
+    steps = run.compile_s / (run.step_time_ms / 1e3)
+    if steps < COMPILE_STEPS_DOMINANT:
+        return None
+    return Draft(
+        explanation=(
+            f"Compiling took {run.compile_s:.0f} s, as long as {steps:.0f} steady steps of "
+            f"{run.step_time_ms:.0f} ms: a run shorter than that spends most of its time "
+            "compiling."
+        ),
+        fix=(
+            "for short runs, --compile=False; keep the inductor cache on a persistent disk "
+            "(TORCHINDUCTOR_CACHE_DIR) so later runs reuse it"
+        ),
+        evidence={"compile_s": run.compile_s, "steps_equivalent": round(steps)},
+    )
+
+
+COMPILE_DOMINATES = Rule(
+    id="MA122",
+    symbol="compile-dominates-first-steps",
+    title="The first steps are dominated by compiling",
+    kind=Kind.INFO,
+    severity=Severity.LOW,
+    description=(
+        f"With compile on, the compile step costs more than {COMPILE_STEPS_DOMINANT} steady "
+        f"steps (baseline), or more than {percent(COMPILE_SHARE_DOMINANT)} of a log's "
+        "step time."
+    ),
+    fix_template="--compile=False for short runs; a persistent TORCHINDUCTOR_CACHE_DIR",
+    predicate=_compile_dominates,
+    fires_on=(
+        Example(
+            "A100 baseline: 55 s compile, 102 ms steps",
+            lambda: ex.on_a100(),
+        ),
+        Example(
+            "a 50-step log with a 40 s compile",
+            lambda: ex.facts(
+                log=ex.nanogpt_cpu_log(
+                    compile=True, first_step_ms=40000.0, steps=50, warmup_time_fraction=0.92
+                )
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example("Zen 3 VM, compile off", lambda: ex.here()),
+        Example("the nanoGPT CPU log (compile off)", lambda: ex.facts(log=ex.nanogpt_cpu_log())),
+    ),
+)
+
+RULES: tuple[Rule, ...] = (COMPILE_NOT_USED, COMPILE_SLOWER, COMPILE_DOMINATES)

@@ -1,0 +1,281 @@
+"""Rules about CPU threads: hybrid P/E cores, oversubscription, SMT siblings.
+
+PyTorch's CPU kernels split each operation statically over its intra-op
+threads and wait for all of them at the end (OpenMP parallel regions), so a
+step runs at the pace of its slowest thread: a thread on an efficiency core,
+on a busy SMT sibling, or one that has no CPU under a cgroup quota.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.probe.facts import CpuFacts, TorchFacts
+from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.capabilities import usable_gpus
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.rule import Draft, Example, Rule
+
+
+def _run_threads(facts: DiagnosisFacts) -> int | None:
+    """Threads the diagnosed run uses: the baseline's, else torch's default here."""
+    if facts.baseline is not None:
+        return facts.baseline.threads
+    if facts.hardware is not None and isinstance(facts.hardware.torch, TorchFacts):
+        return facts.hardware.torch.num_threads
+    return None
+
+
+def _run_affinity(facts: DiagnosisFacts, cpu: CpuFacts) -> tuple[int, ...]:
+    run = facts.baseline
+    if run is not None and isinstance(run.cpu_affinity, tuple):
+        return run.cpu_affinity
+    return cpu.affinity_cpus
+
+
+def _cpu_relevant(facts: DiagnosisFacts) -> bool:
+    """True when the run computes on the CPU; with no run, when no GPU is usable here."""
+    device = facts.run_device_type
+    if device == "cpu":
+        return True
+    if facts.baseline is not None or facts.log is not None or facts.hardware is None:
+        return False
+    return not usable_gpus(facts.hardware)
+
+
+def _threads_words(facts: DiagnosisFacts, threads: int) -> str:
+    """ "The run uses 12 threads" or, with no run, "torch's default here is 12 threads"."""
+    if facts.baseline is not None:
+        return f"The run uses {threads} threads"
+    return f"torch's default here is {threads} threads"
+
+
+def _hybrid(facts: DiagnosisFacts) -> Draft | None:
+    hardware = facts.hardware
+    if hardware is None or not _cpu_relevant(facts):
+        return None
+    cpu = hardware.cpu
+    p_types = [c for c in cpu.core_types if c.name == "performance"]
+    e_types = [c for c in cpu.core_types if c.name == "efficiency"]
+    if not p_types or not e_types:
+        return None
+    affinity = set(_run_affinity(facts, cpu))
+    e_used = sorted(affinity & {n for c in e_types for n in c.cpus})
+    p_cpus = sorted(affinity & {n for c in p_types for n in c.cpus})
+    if not e_used or not p_cpus:
+        return None
+    p_physical = sum(c.physical_cores for c in p_types)
+    threads = _run_threads(facts)
+    options = {"cpus": tuple(p_cpus), "threads": p_physical}
+    fix = (
+        f"taskset -c {format_cpu_list(p_cpus)} with OMP_NUM_THREADS={p_physical} "
+        f"(bench: --cpus={format_cpu_list(p_cpus)} --threads={p_physical})"
+    )
+    story = (
+        f"This {cpu.model} mixes {p_physical} performance cores with "
+        f"{sum(c.physical_cores for c in e_types)} efficiency cores, and the run may use "
+        f"efficiency-core CPUs {format_cpu_list(e_used)} with {threads or 'its'} threads. "
+        "Each operation is split evenly over the threads and waits for the slowest, so "
+        "threads on efficiency cores hold back the performance cores."
+    )
+    measured = facts.measured("pin-p-cores")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject="pinning to the performance cores",
+            hypothesis=story,
+            fix=fix,
+            fix_options=options,
+            undo_fix="keep all cores",
+        )
+    return Draft(
+        explanation=story,
+        fix=fix,
+        fix_options=options,
+        expected_gain="depends on the P/E speed ratio; the pin-p-cores experiment measures it",
+        evidence={"efficiency_cpus": e_used, "performance_cpus": p_cpus, "threads": threads},
+    )
+
+
+THREADS_ON_E_CORES = Rule(
+    id="MA111",
+    symbol="threads-on-efficiency-cores",
+    title="Threads on efficiency cores of a hybrid CPU",
+    kind=Kind.DO,
+    severity=Severity.MEDIUM,
+    description=(
+        "On a hybrid CPU (Intel P- and E-cores), fires when the run's CPU affinity includes "
+        "efficiency cores. The fix pins the run to the performance cores, one thread each."
+    ),
+    fix_template="taskset -c <P-core CPUs> with OMP_NUM_THREADS=<P-cores>",
+    predicate=_hybrid,
+    fires_on=(
+        Example(
+            "i7-1260P, baseline on all 16 CPUs",
+            lambda: ex.facts(
+                ex.machine(cpu=ex.alder_lake_cpu()),
+                ex.cpu_run(threads=12, cpu_affinity=tuple(range(16))),
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example(
+            "i7-1260P, baseline pinned to P-cores 0-7",
+            lambda: ex.facts(
+                ex.machine(cpu=ex.alder_lake_cpu()),
+                ex.cpu_run(threads=4, cpu_affinity=tuple(range(8))),
+            ),
+        ),
+        Example("Zen 3 VM (not hybrid)", lambda: ex.here()),
+    ),
+    verified_by=("pin-p-cores",),
+)
+
+
+def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
+    hardware = facts.hardware
+    threads = _run_threads(facts)
+    if hardware is None or threads is None or not _cpu_relevant(facts):
+        return None
+    cpu = hardware.cpu
+    usable = cpu.usable_cpus
+    if threads <= usable:
+        return None
+    limit = cpu.cgroup_cpu_limit
+    if isinstance(limit, float) and limit < len(cpu.affinity_cpus):
+        why = (
+            f"the cgroup CPU quota allows {limit:g} CPUs although {len(cpu.affinity_cpus)} "
+            "are visible"
+        )
+    else:
+        why = f"{usable} CPUs are usable (the process's affinity)"
+    story = (
+        f"{_threads_words(facts, threads)} but {why}. The extra threads take turns on the "
+        "CPUs, and every parallel operation waits for the thread that is descheduled."
+    )
+    options = {"threads": usable}
+    fix = f"OMP_NUM_THREADS={usable} or torch.set_num_threads({usable})"
+    measured = facts.measured("threads-usable")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject=f"{usable} threads",
+            hypothesis=story,
+            fix=fix,
+            fix_options=options,
+            undo_fix=f"keep {threads} threads",
+        )
+    return Draft(
+        explanation=story,
+        fix=fix,
+        fix_options=options,
+        expected_gain="removes the waiting for descheduled threads; threads-usable measures it",
+        evidence={"threads": threads, "usable_cpus": usable, "cgroup_cpu_limit": limit},
+    )
+
+
+OVERSUBSCRIBED = Rule(
+    id="MA112",
+    symbol="threads-oversubscribed",
+    title="More threads than usable CPUs",
+    kind=Kind.DO,
+    severity=Severity.HIGH,
+    description=(
+        "Compares the run's torch threads with the CPUs it can really use: its affinity "
+        "and the cgroup CPU quota (a container limited to 4 CPUs on a 64-core host "
+        "still shows 64)."
+    ),
+    fix_template="OMP_NUM_THREADS=<usable CPUs>",
+    predicate=_oversubscribed,
+    fires_on=(
+        Example(
+            "container with a 1-CPU quota on the 2-CPU VM, 2 threads",
+            lambda: ex.facts(
+                ex.machine(cpu=ex.zen3_vm_cpu(cgroup_cpu_limit=1.0, usable_cpus=1)),
+                ex.cpu_run(threads=2),
+            ),
+        ),
+    ),
+    quiet_on=(Example("Zen 3 VM, 2 threads on 2 CPUs", lambda: ex.here()),),
+    verified_by=("threads-usable",),
+)
+
+
+def _smt(facts: DiagnosisFacts) -> Draft | None:
+    hardware = facts.hardware
+    threads = _run_threads(facts)
+    if hardware is None or threads is None or not _cpu_relevant(facts):
+        return None
+    cpu = hardware.cpu
+    per_core = cpu.threads_per_core
+    if not isinstance(per_core, int) or per_core < 2 or not isinstance(cpu.physical_cores, int):
+        return None
+    affinity = _run_affinity(facts, cpu)
+    # Physical cores within the affinity, assuming siblings are spread evenly.
+    cores = max(1, math.floor(cpu.physical_cores * len(affinity) / cpu.logical_cpus))
+    if threads <= cores:
+        return None
+    story = (
+        f"{_threads_words(facts, threads)} on {cores} physical cores with {per_core} hardware "
+        "threads each. Sibling threads share one core's FMA units, so matmuls gain little "
+        "from them, and every operation waits for the slower sibling."
+    )
+    options = {"threads": cores}
+    fix = f"OMP_NUM_THREADS={cores} or torch.set_num_threads({cores})"
+    measured = facts.measured("threads-physical")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject="one thread per physical core",
+            hypothesis=story,
+            fix=fix,
+            fix_options=options,
+            undo_fix=f"keep {threads} threads",
+        )
+    return Draft(
+        explanation=story,
+        fix=fix,
+        fix_options=options,
+        expected_gain="small to moderate; threads-physical measures it",
+        evidence={"threads": threads, "physical_cores": cores, "threads_per_core": per_core},
+    )
+
+
+SMT_SIBLINGS = Rule(
+    id="MA113",
+    symbol="smt-siblings-as-compute-threads",
+    title="SMT siblings used as compute threads",
+    kind=Kind.DO,
+    severity=Severity.LOW,
+    description=(
+        "Fires when the run has more threads than physical cores on a CPU with SMT "
+        "(Hyper-Threading): two threads then share one core's matmul units."
+    ),
+    fix_template="OMP_NUM_THREADS=<physical cores>",
+    predicate=_smt,
+    fires_on=(
+        Example(
+            "16-core Xeon with SMT, 32 threads",
+            lambda: ex.facts(
+                ex.machine(cpu=ex.sapphire_rapids_cpu()),
+                ex.cpu_run(threads=32, cpu_affinity=tuple(range(32))),
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example(
+            "16-core Xeon with SMT, 16 threads",
+            lambda: ex.facts(
+                ex.machine(cpu=ex.sapphire_rapids_cpu()),
+                ex.cpu_run(threads=16, cpu_affinity=tuple(range(32))),
+            ),
+        ),
+        Example("Zen 3 VM without SMT", lambda: ex.here()),
+    ),
+    verified_by=("threads-physical",),
+)
+
+RULES: tuple[Rule, ...] = (THREADS_ON_E_CORES, OVERSUBSCRIBED, SMT_SIBLINGS)

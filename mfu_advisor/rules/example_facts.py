@@ -1,0 +1,211 @@
+"""Fact sets for the rules' examples: runs, logs and experiments on the example machines.
+
+Each rule lists examples on which it fires and on which it stays quiet
+(rules/rule.py); tests/rules run them all and docs/rules.md names them. The
+numbers are those of real machines where one is named (the 2-core Zen 3 VM
+this project is developed on; an A100 SXM4 80GB), rounded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from mfu_advisor.experiments.compare import verdict_of
+from mfu_advisor.experiments.result import ExperimentResult, Status
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.facts import HardwareFacts, NvidiaFacts
+from mfu_advisor.rules.example_machines import (
+    a100_gpu,
+    alder_lake_cpu,
+    iris_xe_igpu,
+    machine,
+    nvidia_facts,
+    sapphire_rapids_cpu,
+    torch_facts,
+    zen3_vm_cpu,
+)
+from mfu_advisor.rules.facts import ConditionsFacts, DiagnosisFacts, LogFacts, RunFacts
+
+__all__ = [
+    "Status",
+    "Unavailable",
+    "a100_gpu",
+    "alder_lake_cpu",
+    "cpu_run",
+    "cuda_run",
+    "experiment",
+    "facts",
+    "here",
+    "iris_xe_igpu",
+    "machine",
+    "nanogpt_cpu_log",
+    "nvidia_facts",
+    "on_a100",
+    "sapphire_rapids_cpu",
+    "torch_facts",
+    "zen3_vm_cpu",
+]
+
+
+def cpu_run(**changes: Any) -> RunFacts:
+    """nanoGPT's README CPU config measured on the Zen 3 VM (bench cpu-small)."""
+    base = RunFacts(
+        device="cpu",
+        device_name="AMD EPYC",
+        dtype="float32",
+        compile=False,
+        batch_size=12,
+        block_size=64,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        vocab_size=65,
+        gradient_accumulation_steps=1,
+        threads=2,
+        tf32=False,
+        adamw_impl="foreach",
+        cpu_affinity=(0, 1),
+        tokens_per_s=12300.0,
+        step_time_ms=62.3,
+        achieved_flops=63.7e9,
+        measured_peak_flops=139e9,
+        measured_peak_source="best fp32 matmul measured on this machine (square 512x512x512)",
+        device_peak_flops=157e9,
+        device_peak_source="example: 2 cores x 32 FP32 FLOP/cycle x 2.45 GHz (estimated)",
+        compile_s=Unavailable("compile is off"),
+        peak_memory_bytes=420 * 2**20,
+        peak_memory_kind="peak resident set size of the process",
+        gemm_flops_by_batch_multiple={1: 127e9, 2: 126e9, 4: 110e9},
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def cuda_run(**changes: Any) -> RunFacts:
+    """GPT-2 small on the A100 in bf16 with compile and fused AdamW: a well-set-up run."""
+    base = cpu_run(
+        device="cuda:0",
+        device_name="NVIDIA A100-SXM4-80GB",
+        dtype="bfloat16",
+        compile=True,
+        batch_size=16,
+        block_size=1024,
+        n_layer=12,
+        n_head=12,
+        n_embd=768,
+        vocab_size=50304,
+        threads=16,
+        tf32=True,
+        adamw_impl="fused",
+        tokens_per_s=160000.0,
+        step_time_ms=102.4,
+        achieved_flops=1.33e15 / 10,
+        measured_peak_flops=280e12,
+        measured_peak_source="best bf16 matmul measured on this machine",
+        device_peak_flops=312e12,
+        compile_s=55.0,
+        peak_memory_bytes=30 * 2**30,
+        peak_memory_kind="torch.cuda.max_memory_allocated",
+        gemm_flops_by_batch_multiple={1: 230e12, 2: 240e12, 4: 245e12},
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def nanogpt_cpu_log(**changes: Any) -> LogFacts:
+    """tests/data/diagnose/nanogpt_cpu_300.log as the analyzer reads it (rounded)."""
+    base = LogFacts(
+        format="nanogpt",
+        config={
+            "device": "cpu",
+            "compile": "False",
+            "eval_iters": "20",
+            "log_interval": "1",
+            "block_size": "64",
+            "batch_size": "12",
+            "n_layer": "4",
+            "n_head": "4",
+            "n_embd": "128",
+            "max_iters": "300",
+        },
+        device="cpu",
+        dtype=Unavailable("nanoGPT ignores dtype on a CPU"),
+        compile=False,
+        batch_size=12,
+        block_size=64,
+        gradient_accumulation_steps=1,
+        eval_interval=250,
+        eval_iters=20,
+        log_interval=1,
+        steps=301,
+        tokens_per_step=768,
+        steady_step_time_ms=66.3,
+        first_step_ms=1145.0,
+        warmup_steps=5,
+        warmup_time_fraction=0.06,
+        tokens_per_s=11580.0,
+        achieved_flops=60.1e9,
+        flops_per_token=5.19e6,
+        reported_mfu=0.0002,
+        reported_mfu_reference="A100 bf16 312 TFLOP/s (nanoGPT's fixed reference)",
+        eval_time_fraction=0.094,
+        step_time_jitter=0.19,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def experiment(
+    name: str,
+    speedup: float | None,
+    noise: float = 0.04,
+    *,
+    status: Status = Status.OK,
+    reason: str | None = None,
+    **changes: Any,
+) -> ExperimentResult:
+    """A finished experiment; its verdict follows from ``speedup`` and ``noise``."""
+    ran = status is Status.OK and speedup is not None
+    base = ExperimentResult(
+        name=name,
+        change=changes.pop("change", f"{name} (example)"),
+        status=status,
+        reason=reason,
+        speedup=speedup if ran else None,
+        noise=noise if ran else None,
+        verdict=verdict_of(speedup, noise) if ran and speedup is not None else None,
+        tokens_per_s=12300.0 * speedup if ran and speedup is not None else None,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def facts(
+    hardware: HardwareFacts | None = None,
+    baseline: RunFacts | None = None,
+    log: LogFacts | None = None,
+    experiments: tuple[ExperimentResult, ...] = (),
+) -> DiagnosisFacts:
+    """A DiagnosisFacts from the parts given."""
+    return DiagnosisFacts(hardware=hardware, baseline=baseline, log=log, experiments=experiments)
+
+
+def here(
+    *experiments: ExperimentResult, conditions: ConditionsFacts | None = None, **run_changes: Any
+) -> DiagnosisFacts:
+    """The Zen 3 VM with the cpu-small baseline (and the experiments given)."""
+    return DiagnosisFacts(
+        hardware=machine(),
+        baseline=cpu_run(**run_changes),
+        experiments=experiments,
+        conditions=conditions,
+    )
+
+
+def on_a100(nvidia: NvidiaFacts | None = None, **run_changes: Any) -> DiagnosisFacts:
+    """An A100 box (optionally with NVML facts changed) running the GPT-2 baseline."""
+    box = machine(
+        cpu=sapphire_rapids_cpu(),
+        gpus=(a100_gpu(nvidia),),
+        torch=torch_facts(
+            version="2.13.0+cu126", flavour="cuda", cuda_version="12.6", devices=("cpu", "cuda:0")
+        ),
+    )
+    return facts(box, cuda_run(**run_changes))

@@ -1,0 +1,207 @@
+"""What the rules read: the machine, the baseline run, the analyzed log, the experiments.
+
+Every part is optional: ``diagnose --root SNAPSHOT`` has hardware only,
+``--from-log`` adds a log, a live diagnose adds the baseline and experiments.
+The run and the log come in as their JSON payloads (the bench runs in a
+subprocess; the analyzer's JSON is its contract) and are read into the small
+views below, which hold only what rules need, units in the names.
+Build them with :mod:`mfu_advisor.rules.facts_json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mfu_advisor.experiments.result import ExperimentResult, Status, Verdict
+from mfu_advisor.facts import Maybe, Unavailable
+
+if TYPE_CHECKING:
+    from mfu_advisor.probe.facts import HardwareFacts
+
+_NOT_GIVEN = Unavailable("not in the input")
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The baseline bench run, as far as rules are concerned."""
+
+    device: str
+    """torch device string: "cpu", "cuda:0", "mps", ..."""
+    device_name: str
+    dtype: str
+    """"float32", "bfloat16" or "float16" (autocast)."""
+    compile: bool
+    batch_size: int
+    block_size: int
+    n_layer: int
+    n_head: int
+    n_embd: int
+    vocab_size: int
+    gradient_accumulation_steps: int
+    threads: int
+    """torch.get_num_threads() during the run."""
+    tf32: bool
+    adamw_impl: str
+    """"fused", "foreach" or "forloop"."""
+    cpu_affinity: Maybe[tuple[int, ...]] = _NOT_GIVEN
+    tokens_per_s: Maybe[float] = _NOT_GIVEN
+    step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median optimizer-step time."""
+    achieved_flops: Maybe[float] = _NOT_GIVEN
+    """Model FLOP/s (6N + 12LHQT per token, PaLM appendix B)."""
+    measured_peak_flops: Maybe[float] = _NOT_GIVEN
+    """Best matmul FLOP/s measured on this machine for the run's dtype (the roofline)."""
+    measured_peak_source: str = ""
+    device_peak_flops: Maybe[float] = _NOT_GIVEN
+    """Datasheet (or estimated) peak of the device and dtype, from the probe."""
+    device_peak_source: str = ""
+    compile_s: Maybe[float] = _NOT_GIVEN
+    """Seconds of the first, compiling step when compile is on."""
+    peak_memory_bytes: Maybe[int] = _NOT_GIVEN
+    peak_memory_kind: str = ""
+    gemm_flops_by_batch_multiple: Mapping[int, float] = field(default_factory=dict)
+    """Measured matmul FLOP/s over the model's GEMM shapes (FLOP-weighted) at 1x, 2x and
+    4x the run's micro-batch, from the roofline."""
+
+    @property
+    def device_type(self) -> str:
+        """ "cpu", "cuda", "mps", "xpu": the device string without its index."""
+        return self.device.split(":", 1)[0]
+
+    @property
+    def mfu_measured(self) -> Maybe[float]:
+        """Achieved over measured-peak FLOP/s, as a fraction."""
+        if isinstance(self.achieved_flops, Unavailable):
+            return self.achieved_flops
+        if isinstance(self.measured_peak_flops, Unavailable) or self.measured_peak_flops <= 0:
+            return Unavailable("no matmul peak was measured")
+        return self.achieved_flops / self.measured_peak_flops
+
+    @property
+    def effective_batch_tokens(self) -> int:
+        """Tokens per optimizer step: batch x block x accumulation."""
+        return self.batch_size * self.block_size * self.gradient_accumulation_steps
+
+
+@dataclass(frozen=True)
+class LogFacts:
+    """An analyzed training log, as far as rules are concerned. nanoGPT names for the config."""
+
+    format: str
+    """"nanogpt", "llmc", "torchtitan", ..."""
+    config: Mapping[str, str] = field(default_factory=dict)
+    """Settings the log states (``Overriding: batch_size = 12`` and the like), as text."""
+    device: Maybe[str] = _NOT_GIVEN
+    dtype: Maybe[str] = _NOT_GIVEN
+    compile: Maybe[bool] = _NOT_GIVEN
+    batch_size: Maybe[int] = _NOT_GIVEN
+    block_size: Maybe[int] = _NOT_GIVEN
+    gradient_accumulation_steps: Maybe[int] = _NOT_GIVEN
+    eval_interval: Maybe[int] = _NOT_GIVEN
+    eval_iters: Maybe[int] = _NOT_GIVEN
+    log_interval: Maybe[int] = _NOT_GIVEN
+    steps: Maybe[int] = _NOT_GIVEN
+    """Iteration lines read."""
+    tokens_per_step: Maybe[int] = _NOT_GIVEN
+    steady_step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median step time after the warm-up steps."""
+    first_step_ms: Maybe[float] = _NOT_GIVEN
+    """The first iteration's time (compilation and allocation land here)."""
+    warmup_steps: Maybe[int] = _NOT_GIVEN
+    """Leading steps the analyzer set apart as warm-up or compile."""
+    warmup_time_fraction: Maybe[float] = _NOT_GIVEN
+    """Share of the logged step time spent in the warm-up steps."""
+    tokens_per_s: Maybe[float] = _NOT_GIVEN
+    achieved_flops: Maybe[float] = _NOT_GIVEN
+    flops_per_token: Maybe[float] = _NOT_GIVEN
+    reported_mfu: Maybe[float] = _NOT_GIVEN
+    """The MFU the trainer printed, as a fraction (0.0002 = 0.02%)."""
+    reported_mfu_reference: Maybe[str] = _NOT_GIVEN
+    """What the trainer divided by ("A100 bf16 312 TFLOP/s ..."), as the analyzer names it."""
+    reported_mfu_placeholder: bool = False
+    """True when every MFU the trainer printed was a placeholder (llm.c's -100%)."""
+    reference_device: Maybe[str] = _NOT_GIVEN
+    """The device the trainer's MFU reference belongs to ("A100"), as the analyzer read it."""
+    reference_applies_to_run: Maybe[bool] = _NOT_GIVEN
+    """False when the run did not use the reference device (nanoGPT on a CPU)."""
+    reference_note: str = ""
+    """The analyzer's sentence on how the trainer computes its MFU."""
+    peak_flops: Maybe[float] = _NOT_GIVEN
+    """The peak the analyzer divided by for the true MFU (this machine's, with --from-log)."""
+    peak_source: str = ""
+    true_mfu: Maybe[float] = _NOT_GIVEN
+    """achieved_flops over ``peak_flops``: the analyzer's true MFU."""
+    eval_time_fraction: Maybe[float] = _NOT_GIVEN
+    """Share of wall time spent in evaluation."""
+    step_time_jitter: Maybe[float] = _NOT_GIVEN
+    """How far the p90 steady step time is above the median: p90 / p50 - 1."""
+
+    @property
+    def device_type(self) -> Maybe[str]:
+        if isinstance(self.device, Unavailable):
+            return self.device
+        return self.device.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class ConditionsFacts:
+    """How quiet the machine was while the runs were measured."""
+
+    other_cpu_share: Maybe[float] = _NOT_GIVEN
+    """Share (0-1) of the machine's CPUs other processes kept busy during the bench runs,
+    averaged over their wall time."""
+    other_cpu_share_max: Maybe[float] = _NOT_GIVEN
+    """The same during the busiest run."""
+    run_to_run: Maybe[float] = _NOT_GIVEN
+    """Relative spread between the baseline runs ((max - min) / mean)."""
+
+
+@dataclass(frozen=True)
+class DiagnosisFacts:
+    """Everything the rules may read; each part may be missing."""
+
+    hardware: HardwareFacts | None = None
+    baseline: RunFacts | None = None
+    log: LogFacts | None = None
+    experiments: tuple[ExperimentResult, ...] = ()
+    conditions: ConditionsFacts | None = None
+
+    def experiment(self, name: str) -> ExperimentResult | None:
+        """The experiment called ``name``, whatever its status; None when it was not planned."""
+        for result in self.experiments:
+            if result.name == name:
+                return result
+        return None
+
+    def measured(self, *names: str) -> ExperimentResult | None:
+        """Of the experiments named that ran, the one that decides the advice; None if none ran.
+
+        The fastest of those faster beyond the noise; else one within the noise
+        (no measurable effect); else, when all measured slower, the least slow.
+        """
+        ran = [e for e in self.experiments if e.name in names and e.ok]
+        if not ran:
+            return None
+        for verdict in (Verdict.FASTER, Verdict.WITHIN_NOISE, Verdict.SLOWER):
+            matching = [e for e in ran if e.verdict is verdict]
+            if matching:
+                return max(matching, key=lambda e: e.speedup or 0.0)
+        return max(ran, key=lambda e: e.speedup or 0.0)
+
+    def attempted(self, *names: str) -> ExperimentResult | None:
+        """The first of the experiments named that failed (ran but measured nothing)."""
+        for result in self.experiments:
+            if result.name in names and result.status is Status.FAILED:
+                return result
+        return None
+
+    @property
+    def run_device_type(self) -> Maybe[str]:
+        """The device type of the run being diagnosed: the baseline's, else the log's."""
+        if self.baseline is not None:
+            return self.baseline.device_type
+        if self.log is not None:
+            return self.log.device_type
+        return Unavailable("no run: neither a baseline nor a log")

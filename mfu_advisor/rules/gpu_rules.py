@@ -1,0 +1,325 @@
+"""Rules about NVIDIA GPUs as NVML reports them, and the optimizer on CUDA.
+
+Checked on the GPU the run used when there is a run on a GPU, else on every
+NVIDIA GPU the probe found (``diagnose --root SNAPSHOT``). Field meanings and
+the nvidia-smi equivalents are in probe/nvml.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mfu_advisor.probe.facts import GpuFacts, NvidiaFacts
+from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.capabilities import run_gpu
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.wording import percent
+
+#: NVML clock event reasons that mean the clocks are held down by power or heat
+#: (nvml.h nvmlClocksEventReason*). "gpu_idle", "applications_clocks_setting",
+#: "sync_boost" and "display_clock_setting" are normal and not listed.
+LIMITING_CLOCK_REASONS = {
+    "sw_power_cap": "the software power cap (power draw at the board's limit)",
+    "hw_slowdown": "hardware slowdown (power brake or overheating)",
+    "sw_thermal_slowdown": "software thermal slowdown (GPU or memory too hot)",
+    "hw_thermal_slowdown": "hardware thermal slowdown (overheating)",
+    "hw_power_brake_slowdown": "the external power brake (power supply signal)",
+}
+
+#: Utilization (%) above which a GPU with a lower-than-maximum PCIe generation is
+#: treated as busy: GPUs drop the link generation at idle to save power, which is normal.
+BUSY_UTILIZATION_PERCENT = 10
+
+
+def _nvidia_gpus(facts: DiagnosisFacts) -> list[tuple[GpuFacts, NvidiaFacts]]:
+    """The GPUs to check: the run's own when it ran on one, else every NVIDIA GPU."""
+    hardware = facts.hardware
+    if hardware is None:
+        return []
+    run = facts.baseline
+    if run is not None and run.device_type == "cuda":
+        gpu = run_gpu(hardware, run.device)
+        candidates = [gpu] if gpu is not None else []
+    else:
+        candidates = list(hardware.gpus)
+    return [(g, g.nvidia) for g in candidates if isinstance(g.nvidia, NvidiaFacts)]
+
+
+def _first(
+    facts: DiagnosisFacts, test: Callable[[GpuFacts, NvidiaFacts], Draft | None]
+) -> Draft | None:
+    for gpu, nvidia in _nvidia_gpus(facts):
+        draft = test(gpu, nvidia)
+        if draft is not None:
+            return draft
+    return None
+
+
+def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
+    reasons = nv.clock_event_reasons
+    if not isinstance(reasons, tuple):
+        return None
+    limiting = [r for r in reasons if r in LIMITING_CLOCK_REASONS]
+    if not limiting:
+        return None
+    words = "; ".join(LIMITING_CLOCK_REASONS[r] for r in limiting)
+    parts = [f"NVML says the clocks of GPU {nv.index} ({gpu.name}) are held down by {words}."]
+    expected = None
+    if (
+        isinstance(nv.sm_clock_mhz, int)
+        and isinstance(nv.sm_clock_max_mhz, int)
+        and nv.sm_clock_mhz
+    ):
+        parts.append(f"SM clock {nv.sm_clock_mhz} MHz of a maximum {nv.sm_clock_max_mhz} MHz.")
+        expected = nv.sm_clock_max_mhz / nv.sm_clock_mhz
+    if isinstance(nv.power_draw_w, float) and isinstance(nv.power_limit_w, float):
+        parts.append(f"Power draw {nv.power_draw_w:.0f} W of a {nv.power_limit_w:.0f} W limit.")
+    thermal = any("thermal" in r for r in limiting)
+    fix = (
+        "check cooling (airflow, fan curve, dust) and `nvidia-smi -q -d TEMPERATURE,PERFORMANCE`"
+        if thermal
+        else "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi -pl "
+        "<watts>` if the board allows it"
+    )
+    return Draft(
+        explanation=" ".join(parts),
+        fix=fix,
+        expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
+        expected_speedup=expected if expected and expected > 1 else None,
+        evidence={"gpu": nv.index, "reasons": limiting, "sm_clock_mhz": nv.sm_clock_mhz},
+    )
+
+
+def _clocks(facts: DiagnosisFacts) -> Draft | None:
+    return _first(facts, _clock_test)
+
+
+def _on_a100_with(**changes: object) -> Callable[[], DiagnosisFacts]:
+    return lambda: ex.on_a100(ex.nvidia_facts(**changes))
+
+
+def _recorded(**changes: object) -> Callable[[], DiagnosisFacts]:
+    """A recorded A100 box with no run (diagnose --root): NVML facts changed."""
+    return lambda: ex.facts(ex.on_a100(ex.nvidia_facts(**changes)).hardware)
+
+
+GPU_CLOCKS = Rule(
+    id="MA115",
+    symbol="gpu-clocks-held-down",
+    title="GPU clocks held down by power or heat",
+    kind=Kind.DO,
+    severity=Severity.HIGH,
+    description=(
+        "Reads NVML's clock event reasons: the software power cap, thermal slowdowns, the "
+        "power brake. Idle and application-clock reasons are normal and ignored."
+    ),
+    fix_template="cooling, or the power limit (nvidia-smi -pl)",
+    predicate=_clocks,
+    fires_on=(
+        Example(
+            "A100 held by the power cap at 1095 of 1410 MHz",
+            _recorded(
+                clock_event_reasons=("sw_power_cap",),
+                sm_clock_mhz=1095,
+                power_draw_w=399.0,
+                utilization_gpu_percent=100,
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example("idle A100 (gpu_idle only)", _recorded(clock_event_reasons=("gpu_idle",))),
+        Example("Zen 3 VM without GPU", lambda: ex.here()),
+    ),
+)
+
+
+def _pcie_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
+    width, width_max = nv.pcie_width, nv.pcie_width_max
+    gen, gen_max = nv.pcie_gen, nv.pcie_gen_max
+    problems = []
+    factor_lost = 1.0
+    if isinstance(width, int) and isinstance(width_max, int) and width < width_max:
+        problems.append(f"the link runs at x{width} of x{width_max} lanes")
+        factor_lost *= width_max / width
+    busy = isinstance(nv.utilization_gpu_percent, int) and (
+        nv.utilization_gpu_percent >= BUSY_UTILIZATION_PERCENT
+    )
+    if isinstance(gen, int) and isinstance(gen_max, int) and gen < gen_max and busy:
+        problems.append(f"PCIe gen {gen} of {gen_max} while the GPU is busy")
+        factor_lost *= 2 ** (gen_max - gen)  # each generation doubles the per-lane rate
+    if not problems:
+        return None
+    return Draft(
+        explanation=(
+            f"GPU {nv.index} ({gpu.name}): {'; '.join(problems)}, so host-device copies get "
+            f"1/{factor_lost:.0f} of the bandwidth the card supports. Training steps that "
+            "copy each batch to the GPU or offload weights feel it; compute-bound steps "
+            "barely do."
+        ),
+        fix=(
+            "move the card to a full-width slot (x16 electrical), check the BIOS for lane "
+            "sharing with M.2 slots, reseat it; `nvidia-smi -q -d PCIE` confirms"
+        ),
+        evidence={
+            "gpu": nv.index,
+            "pcie_width": width,
+            "pcie_width_max": width_max,
+            "pcie_gen": gen,
+            "pcie_gen_max": gen_max,
+        },
+    )
+
+
+def _pcie(facts: DiagnosisFacts) -> Draft | None:
+    return _first(facts, _pcie_test)
+
+
+PCIE_LINK = Rule(
+    id="MA116",
+    symbol="pcie-link-below-max",
+    title="PCIe link below its maximum",
+    kind=Kind.DO,
+    severity=Severity.MEDIUM,
+    description=(
+        "Compares NVML's current PCIe width and generation with the maximum. A narrower "
+        "link always counts; a lower generation only while the GPU is busy (GPUs lower it "
+        f"at idle to save power; busy means at least {BUSY_UTILIZATION_PERCENT}% utilization)."
+    ),
+    fix_template="a full-width slot; BIOS lane settings",
+    predicate=_pcie,
+    fires_on=(Example("A100 at x4 in an x16 slot", _recorded(pcie_width=4)),),
+    quiet_on=(
+        Example("idle A100 at gen 1 of 4 (power saving)", _recorded(pcie_gen=1)),
+        Example("healthy A100 box", lambda: ex.on_a100()),
+    ),
+)
+
+
+def _busy_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
+    others = nv.other_processes
+    if not isinstance(others, int) or others < 1:
+        return None
+    parts = [f"{others} other compute process(es) run on GPU {nv.index} ({gpu.name})"]
+    if isinstance(nv.utilization_gpu_percent, int):
+        parts.append(f"at {nv.utilization_gpu_percent}% utilization")
+    if isinstance(nv.memory_used_bytes, int) and isinstance(nv.memory_total_bytes, int):
+        parts.append(
+            f"holding {percent(nv.memory_used_bytes / nv.memory_total_bytes)} of its memory"
+        )
+    return Draft(
+        explanation=", ".join(parts) + ". They share its SMs and memory with this run.",
+        fix="`nvidia-smi` lists them; stop them, or run on an idle GPU: CUDA_VISIBLE_DEVICES=<id>",
+        evidence={
+            "gpu": nv.index,
+            "other_processes": others,
+            "utilization_gpu_percent": nv.utilization_gpu_percent,
+        },
+    )
+
+
+def _busy(facts: DiagnosisFacts) -> Draft | None:
+    return _first(facts, _busy_test)
+
+
+GPU_BUSY = Rule(
+    id="MA117",
+    symbol="gpu-busy-other-process",
+    title="Another process is using the GPU",
+    kind=Kind.DO,
+    severity=Severity.HIGH,
+    description="NVML lists compute processes on the GPU that are not this one.",
+    fix_template="CUDA_VISIBLE_DEVICES=<an idle GPU>, or stop the other process",
+    predicate=_busy,
+    fires_on=(
+        Example(
+            "A100 with another training job at 97%",
+            _recorded(other_processes=1, utilization_gpu_percent=97, memory_used_bytes=61 * 2**30),
+        ),
+    ),
+    quiet_on=(Example("idle A100", _recorded()),),
+)
+
+
+def _mig_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
+    if nv.mig_mode is not True:
+        return None
+    return Draft(
+        explanation=(
+            f"GPU {nv.index} ({gpu.name}) is in MIG mode: this process sees one slice with a "
+            "fraction of the SMs and memory, so the whole-GPU datasheet peak overstates what "
+            "it can reach (a 1g slice of an A100 has 1/7 of the compute)."
+        ),
+        fix="compare MFU against the slice's share of the peak; ask for a larger slice "
+        "(`nvidia-smi mig -lgip` lists the profiles) or a whole GPU for training",
+        evidence={"gpu": nv.index, "mig_mode": True},
+    )
+
+
+def _mig(facts: DiagnosisFacts) -> Draft | None:
+    return _first(facts, _mig_test)
+
+
+MIG_SLICE = Rule(
+    id="MA118",
+    symbol="mig-slice",
+    title="Running on a MIG slice of the GPU",
+    kind=Kind.INFO,
+    severity=Severity.MEDIUM,
+    description="NVML reports MIG mode enabled: the run gets a slice, not the whole GPU.",
+    fix_template="a larger MIG profile or a whole GPU",
+    predicate=_mig,
+    fires_on=(Example("A100 with MIG enabled", _recorded(mig_mode=True)),),
+    quiet_on=(Example("A100 without MIG", _recorded()),),
+)
+
+
+def _fused_adamw(facts: DiagnosisFacts) -> Draft | None:
+    run = facts.baseline
+    if run is None or run.device_type != "cuda" or run.adamw_impl == "fused":
+        return None
+    story = (
+        f"The run's AdamW is the {run.adamw_impl} implementation on CUDA. fused=True updates "
+        "every parameter in a few kernels instead of several per tensor (nanoGPT turns it "
+        "on when torch has it)."
+    )
+    fix = "torch.optim.AdamW(params, lr=..., fused=True)"
+    measured = facts.measured("fused-adamw")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject="fused AdamW",
+            hypothesis=story,
+            fix=fix,
+            fix_options={"adamw_impl": "fused"},
+            undo_fix=f"keep {run.adamw_impl} AdamW",
+        )
+    return Draft(
+        explanation=story,
+        fix=fix,
+        fix_options={"adamw_impl": "fused"},
+        expected_gain="a few percent of the step (the optimizer's share)",
+        evidence={"adamw_impl": run.adamw_impl},
+    )
+
+
+FUSED_ADAMW = Rule(
+    id="MA124",
+    symbol="fused-adamw-not-used",
+    title="Fused AdamW not used on CUDA",
+    kind=Kind.DO,
+    severity=Severity.LOW,
+    description="The baseline on CUDA used the foreach or for-loop AdamW, not fused=True.",
+    fix_template="torch.optim.AdamW(..., fused=True)",
+    predicate=_fused_adamw,
+    fires_on=(Example("A100 with foreach AdamW", lambda: ex.on_a100(adamw_impl="foreach")),),
+    quiet_on=(
+        Example("A100 with fused AdamW", lambda: ex.on_a100()),
+        Example("Zen 3 VM (CPU: fused is not the default there)", lambda: ex.here()),
+    ),
+    verified_by=("fused-adamw",),
+)
+
+RULES: tuple[Rule, ...] = (GPU_CLOCKS, PCIE_LINK, GPU_BUSY, MIG_SLICE, FUSED_ADAMW)

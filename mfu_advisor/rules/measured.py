@@ -1,0 +1,102 @@
+"""Turning an experiment's outcome into a finding: verified, a "don't", or no effect.
+
+Folklore is a hypothesis: a rule may explain from facts, but its fix is
+"verified" only when an experiment measured it faster beyond the noise; a fix
+that measured slower beyond the noise becomes a "dont" with the factor; within
+the noise the finding says "no measurable effect".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mfu_advisor.experiments.result import ExperimentResult, Verdict
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.rule import Draft
+from mfu_advisor.rules.wording import factor, plus_minus, slower
+
+
+def measured_sentence(result: ExperimentResult) -> str:
+    """ "Measured here: batch_size 12 -> 48 gave 1.42x tokens/s (+-3.5%)." """
+    assert result.speedup is not None and result.noise is not None
+    return (
+        f"Measured here: {result.change} gave {factor(result.speedup)} tokens/s "
+        f"({plus_minus(result.noise)})."
+    )
+
+
+def measured_draft(
+    result: ExperimentResult,
+    *,
+    subject: str,
+    hypothesis: str,
+    fix: str,
+    fix_options: Mapping[str, Any] | None = None,
+    expected_gain: str | None = None,
+    expected_speedup: float | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    undo_fix: str = "",
+    dont_title: str | None = None,
+) -> Draft:
+    """The finding for a fix an experiment measured.
+
+    ``subject`` names the change ("a larger micro-batch"); ``hypothesis`` is the
+    explanation from facts; ``undo_fix`` is what to do when it measured slower
+    (default: keep the current setting); ``dont_title`` replaces the title then.
+    """
+    assert result.speedup is not None and result.noise is not None
+    shown = dict(evidence or {})
+    shown.update(
+        {
+            "experiment": result.name,
+            "speedup": round(result.speedup, 4),
+            "noise": round(result.noise, 4),
+        }
+    )
+    if result.tokens_per_s is not None:
+        shown["variant_tokens_per_s"] = round(result.tokens_per_s, 1)
+    sentence = measured_sentence(result)
+    note = f" {result.note}" if result.note else ""
+    common = {
+        "noise": result.noise,
+        "experiment": result.name,
+        "expected_gain": expected_gain,
+        "expected_speedup": expected_speedup,
+        "evidence": shown,
+    }
+    if result.verdict is Verdict.FASTER:
+        return Draft(
+            title=f"{_capital(subject)}: measured {factor(result.speedup)} tokens/s here",
+            explanation=f"{hypothesis} {sentence}{note}".strip(),
+            fix=fix,
+            fix_options=dict(fix_options or {}),
+            kind=Kind.DO,
+            verified_speedup=result.speedup,
+            **common,  # type: ignore[arg-type]
+        )
+    if result.verdict is Verdict.SLOWER:
+        return Draft(
+            title=dont_title or f"Don't use {subject} here: measured {slower(result.speedup)}",
+            explanation=f"{hypothesis} {sentence}".strip(),
+            fix=undo_fix or "keep the current setting",
+            kind=Kind.DONT,
+            severity=Severity.MEDIUM if result.speedup > 0.5 else Severity.HIGH,
+            verified_speedup=result.speedup,
+            **common,  # type: ignore[arg-type]
+        )
+    return Draft(
+        title=f"{_capital(subject)}: no measurable effect here",
+        explanation=(
+            f"{hypothesis} {sentence} That is within the noise: no measurable effect."
+        ).strip(),
+        fix=fix,
+        fix_options=dict(fix_options or {}),
+        kind=Kind.INFO,
+        severity=Severity.LOW,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,153 @@
+"""The MFU a trainer printed is relative to another device: say so, and give the true figure.
+
+- nanoGPT's ``estimate_mfu`` divides by an A100's bf16 312 TFLOP/s whatever
+  the device (model.py: ``flops_promised = 312e12``,
+  https://github.com/karpathy/nanoGPT/blob/master/model.py).
+- torchtitan falls back to the A100's 312 TFLOP/s for a GPU it does not know
+  (torchtitan/tools/utils.py ``get_peak_flops``).
+- llm.c prints -100% when its GPU table lacks the GPU (llmc/mfu.h).
+- nanochat divides by an H100's 989 TFLOP/s
+  (https://github.com/karpathy/nanochat/pull/147).
+"""
+
+from __future__ import annotations
+
+from mfu_advisor.probe.facts import HardwareFacts
+from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.capabilities import peak
+from mfu_advisor.rules.facts import DiagnosisFacts, LogFacts
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.wording import flops, percent
+
+#: Format -> (device its printed MFU is relative to, what the trainer does), when fixed.
+FIXED_REFERENCES: dict[str, tuple[str, str]] = {
+    "nanogpt": ("A100", "nanoGPT divides by an A100's bf16 312 TFLOP/s whatever the device"),
+    "nanochat": ("H100", "nanochat divides by an H100's bf16 989 TFLOP/s whatever the device"),
+}
+
+
+def _reference(log: LogFacts) -> tuple[str, str] | None:
+    """(reference device or "unknown", sentence), None when the printed MFU needs no caveat."""
+    if log.reported_mfu_placeholder:
+        return "unknown", (
+            f"{log.format} printed a placeholder MFU (-100%): it has no peak for this GPU"
+        )
+    if log.reference_applies_to_run is True:
+        return None
+    fixed = FIXED_REFERENCES.get(log.format)
+    device = log.reference_device if isinstance(log.reference_device, str) else None
+    text = log.reported_mfu_reference if isinstance(log.reported_mfu_reference, str) else ""
+    if device is None:
+        device = next((d for d in ("A100", "H100") if d in text), None)
+    if device is None:
+        return fixed
+    if fixed is not None and fixed[0] == device:
+        return fixed
+    return device, log.reference_note.rstrip(".") or f"{log.format} divided by the {device}'s peak"
+
+
+def _same_device_here(hardware: HardwareFacts | None, log: LogFacts, device: str) -> bool:
+    """True when the log may come from the reference device itself (an A100 run of nanoGPT)."""
+    if log.reference_applies_to_run is False or log.device_type in ("cpu", "mps"):
+        return False
+    if hardware is None:
+        return True  # a CUDA log with no machine to compare: it may well be an A100
+    return any(device in gpu.name for gpu in hardware.gpus)
+
+
+def _true_peak(facts: DiagnosisFacts, log: LogFacts) -> tuple[float, str] | None:
+    """The peak of this machine's device of the log's type: measured, else the analyzer's."""
+    run = facts.baseline
+    if (
+        run is not None
+        and run.device_type == log.device_type
+        and isinstance(run.measured_peak_flops, float)
+    ):
+        return run.measured_peak_flops, f"the {run.dtype} matmul peak measured on this machine"
+    if isinstance(log.peak_flops, float):
+        return log.peak_flops, log.peak_source or "the peak the analyzer chose"
+    hardware = facts.hardware
+    if hardware is not None and log.device_type == "cpu":
+        value = peak(hardware.cpu.peak_flops, "fp32")
+        if value:
+            return value, f"the fp32 peak of {hardware.cpu.model} (probe)"
+    return None
+
+
+def _mfu_reference(facts: DiagnosisFacts) -> Draft | None:
+    log = facts.log
+    if log is None:
+        return None
+    reference = _reference(log)
+    if reference is None:
+        return None
+    device, sentence = reference
+    if device != "unknown" and _same_device_here(facts.hardware, log, device):
+        return None
+    parts = []
+    if isinstance(log.reported_mfu, float):
+        parts.append(f"The log prints mfu {percent(log.reported_mfu)}: {sentence}.")
+    else:
+        parts.append(f"{sentence[0].upper()}{sentence[1:]}.")
+    where = log.device if isinstance(log.device, str) else "another device"
+    true_peak = _true_peak(facts, log)
+    evidence: dict[str, object] = {"reference": device, "reported_mfu": log.reported_mfu}
+    fix = "read MFU against this machine's peak: mfu-advisor analyze LOG --hardware local"
+    if isinstance(log.achieved_flops, float):
+        evidence["achieved_flops"] = log.achieved_flops
+        parts.append(f"This run was on {where} and achieves {flops(log.achieved_flops)}")
+        if true_peak is not None:
+            value, label = true_peak
+            mfu = log.achieved_flops / value
+            parts[-1] += f": {percent(mfu)} of {label} ({flops(value)})."
+            evidence.update({"true_mfu": mfu, "true_peak_flops": value})
+            fix += (
+                f"; or in nanoGPT's model.py estimate_mfu: flops_promised = {value:.3g}  # {label}"
+            )
+        else:
+            parts[-1] += "."
+    return Draft(explanation=" ".join(parts), fix=fix, evidence=evidence)
+
+
+MFU_REFERENCE = Rule(
+    id="MA103",
+    symbol="mfu-relative-to-other-device",
+    title="The printed MFU is relative to a different device",
+    kind=Kind.INFO,
+    severity=Severity.MEDIUM,
+    description=(
+        "The log's MFU divides by a fixed reference (nanoGPT's A100, torchtitan's A100 "
+        "fallback, nanochat's H100) or is llm.c's -100% placeholder, and the run was not on "
+        "that device. Gives the figure against this machine's measured peak."
+    ),
+    fix_template="flops_promised = <this device's peak> in nanoGPT's estimate_mfu",
+    predicate=_mfu_reference,
+    fires_on=(
+        Example(
+            "the nanoGPT CPU log on the Zen 3 VM",
+            lambda: ex.facts(ex.machine(), ex.cpu_run(), log=ex.nanogpt_cpu_log()),
+        ),
+        Example(
+            "an llm.c log with MFU -100%",
+            lambda: ex.facts(
+                log=ex.nanogpt_cpu_log(
+                    format="llmc",
+                    device="cuda",
+                    reported_mfu=ex.Unavailable("placeholder"),
+                    reported_mfu_reference=ex.Unavailable("none"),
+                    reported_mfu_placeholder=True,
+                )
+            ),
+        ),
+    ),
+    quiet_on=(
+        Example(
+            "a nanoGPT log from an A100 box",
+            lambda: ex.facts(ex.on_a100().hardware, log=ex.nanogpt_cpu_log(device="cuda")),
+        ),
+        Example("no log", lambda: ex.here()),
+    ),
+)
+
+RULES: tuple[Rule, ...] = (MFU_REFERENCE,)

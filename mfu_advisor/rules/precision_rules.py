@@ -1,0 +1,279 @@
+"""Rules about numeric precision: autocast, bf16 without hardware support, TF32.
+
+"Use bf16" is folklore that holds where the hardware has bf16 units (Ampere
+and newer GPUs, CPUs with AVX512-BF16 or AMX) and fails where it does not:
+on a CPU without them torch converts every bf16 operand in software.
+"""
+
+from __future__ import annotations
+
+from mfu_advisor.probe.facts import HardwareFacts
+from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.capabilities import (
+    BF16_MIN_CAPABILITY,
+    FP16_MIN_CAPABILITY,
+    TF32_MIN_CAPABILITY,
+    capability,
+    cpu_has_native_bf16,
+    cpu_has_native_fp16,
+    peak,
+    run_gpu,
+)
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.wording import factor, flops
+
+_SHORT = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+
+
+def _run_dtype(facts: DiagnosisFacts) -> str | None:
+    """The dtype the diagnosed run computes in; nanoGPT on a CPU is always float32."""
+    if facts.baseline is not None:
+        return facts.baseline.dtype
+    log = facts.log
+    if log is None:
+        return None
+    if log.device_type == "cpu":
+        # nanoGPT train.py: ctx = nullcontext() if device_type == 'cpu' else autocast(...)
+        return "float32"
+    return log.dtype if isinstance(log.dtype, str) else None
+
+
+def _native_half(facts: DiagnosisFacts) -> tuple[str, str, object] | None:
+    """(dtype the device runs natively, why, its peaks) for the run's device; None if none."""
+    hardware: HardwareFacts | None = facts.hardware
+    device = facts.run_device_type
+    if hardware is None or not isinstance(device, str):
+        return None
+    if device == "cpu":
+        cpu = hardware.cpu
+        if cpu_has_native_bf16(cpu):
+            return "bfloat16", f"{cpu.model} has bf16 matmul instructions", cpu.peak_flops
+        if cpu_has_native_fp16(cpu):
+            return "float16", f"{cpu.model} has fp16 matmul instructions", cpu.peak_flops
+        return None
+    if device == "cuda":
+        run_device = facts.baseline.device if facts.baseline is not None else "cuda:0"
+        gpu = run_gpu(hardware, run_device)
+        cc = capability(gpu.nvidia) if gpu is not None else None
+        if gpu is None or cc is None:
+            return None
+        if cc >= BF16_MIN_CAPABILITY:
+            return (
+                "bfloat16",
+                f"{gpu.name} (sm_{cc[0]}{cc[1]}) has bf16 tensor cores",
+                gpu.peak_flops,
+            )
+        if cc >= FP16_MIN_CAPABILITY:
+            return (
+                "float16",
+                f"{gpu.name} (sm_{cc[0]}{cc[1]}) has fp16 tensor cores",
+                gpu.peak_flops,
+            )
+    return None
+
+
+def _autocast(facts: DiagnosisFacts) -> Draft | None:
+    if _run_dtype(facts) != "float32":
+        return None
+    native = _native_half(facts)
+    if native is None:
+        return None
+    dtype, why, peaks = native
+    base_key = "tf32" if facts.baseline is not None and facts.baseline.tf32 else "fp32"
+    low, base = peak(peaks, _SHORT[dtype]), peak(peaks, base_key)
+    story = f"The run computes in float32, but {why}."
+    expected_text = None
+    if low and base:
+        story += f" Peak {flops(low)} in {_SHORT[dtype]} against {flops(base)} in {base_key}."
+        expected_text = f"up to {factor(low / base)} on the matmuls by peak; the step gains less"
+    fix = f"--dtype={dtype} (torch.autocast(device_type, dtype=torch.{dtype}))"
+    measured = facts.measured("autocast-bf16", "autocast-fp16")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject=f"{_SHORT[dtype]} autocast",
+            hypothesis=story,
+            fix=fix,
+            fix_options={"dtype": dtype},
+            expected_gain=expected_text,
+            undo_fix="keep --dtype=float32",
+        )
+    return Draft(
+        explanation=story,
+        fix=fix,
+        fix_options={"dtype": dtype},
+        expected_gain=expected_text,
+        evidence={"dtype": "float32", "native": dtype},
+    )
+
+
+AUTOCAST_NOT_USED = Rule(
+    id="MA108",
+    symbol="autocast-not-used",
+    title="Reduced-precision autocast available and not used",
+    kind=Kind.DO,
+    severity=Severity.HIGH,
+    description=(
+        "The run computes in float32 on a device with native bf16 or fp16 matmul units "
+        "(CUDA compute capability 8.0+ for bf16, 7.0+ for fp16; CPUs with AVX512-BF16, AMX "
+        "or Arm BF16). Verified by the autocast-bf16 / autocast-fp16 experiments."
+    ),
+    fix_template="--dtype=bfloat16 (or float16 where bf16 is missing)",
+    predicate=_autocast,
+    fires_on=(
+        Example("A100 training in float32", lambda: ex.on_a100(dtype="float32")),
+        Example(
+            "Sapphire Rapids (AMX) training in float32",
+            lambda: ex.facts(ex.machine(cpu=ex.sapphire_rapids_cpu()), ex.cpu_run()),
+        ),
+    ),
+    quiet_on=(
+        Example("A100 already in bf16", lambda: ex.on_a100()),
+        Example("Zen 3 VM: no native bf16", lambda: ex.here()),
+    ),
+    verified_by=("autocast-bf16", "autocast-fp16"),
+)
+
+
+def _bf16_emulated(facts: DiagnosisFacts) -> Draft | None:
+    hardware = facts.hardware
+    if hardware is None or facts.run_device_type != "cpu":
+        return None
+    cpu = hardware.cpu
+    if not cpu.isa or cpu_has_native_bf16(cpu):
+        return None
+    uarch = cpu.microarchitecture if isinstance(cpu.microarchitecture, str) else "this CPU"
+    story = (
+        f"{cpu.model} ({uarch}) has no native bf16 matmul instructions (AVX512-BF16, "
+        "AMX-BF16 or Arm BF16): under bf16 autocast torch converts every operand to fp32 "
+        "and back in software."
+    )
+    if _run_dtype(facts) == "bfloat16":
+        measured = facts.measured("float32")
+        if measured is not None:
+            return measured_draft(
+                measured,
+                subject="float32 (autocast off)",
+                hypothesis=story,
+                fix="--dtype=float32",
+                fix_options={"dtype": "float32"},
+            )
+        return Draft(
+            explanation=story + " The run uses bf16 autocast.",
+            kind=Kind.DO,
+            fix="--dtype=float32",
+            fix_options={"dtype": "float32"},
+            expected_gain="several times faster (emulation removed)",
+        )
+    measured = facts.measured("autocast-bf16")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject="bf16 autocast",
+            hypothesis=story,
+            fix="--dtype=bfloat16",
+            fix_options={"dtype": "bfloat16"},
+            undo_fix="keep --dtype=float32 on this CPU",
+        )
+    return Draft(
+        explanation=story + " Expect bf16 to be several times slower here, not faster.",
+        fix="keep --dtype=float32 on this CPU",
+        evidence={"isa": list(cpu.isa)},
+    )
+
+
+BF16_WITHOUT_NATIVE = Rule(
+    id="MA109",
+    symbol="bf16-without-native-support",
+    title="bf16 on a CPU without native bf16",
+    kind=Kind.DONT,
+    severity=Severity.HIGH,
+    description=(
+        "On a CPU run, the CPU lacks AVX512-BF16, AMX-BF16 and Arm BF16. bf16 autocast is "
+        "then emulated and slower than float32. The autocast-bf16 experiment measures by "
+        "how much."
+    ),
+    fix_template="keep --dtype=float32 (or switch back to it)",
+    predicate=_bf16_emulated,
+    fires_on=(
+        Example(
+            "Zen 3 VM: bf16 measured 16x slower",
+            lambda: ex.here(ex.experiment("autocast-bf16", 0.0625, 0.05)),
+        ),
+        Example("Zen 3 VM before measuring", lambda: ex.here()),
+        Example("Zen 3 VM running in bf16", lambda: ex.here(dtype="bfloat16")),
+    ),
+    quiet_on=(
+        Example(
+            "Sapphire Rapids with AMX-BF16",
+            lambda: ex.facts(ex.machine(cpu=ex.sapphire_rapids_cpu()), ex.cpu_run()),
+        ),
+        Example("A100 run", lambda: ex.on_a100()),
+    ),
+    verified_by=("autocast-bf16", "float32"),
+)
+
+
+def _tf32(facts: DiagnosisFacts) -> Draft | None:
+    run = facts.baseline
+    if run is None or run.device_type != "cuda" or run.dtype != "float32" or run.tf32:
+        return None
+    gpu = run_gpu(facts.hardware, run.device)
+    cc = capability(gpu.nvidia) if gpu is not None else None
+    if gpu is None or cc is None or cc < TF32_MIN_CAPABILITY:
+        return None
+    tf32, fp32 = peak(gpu.peak_flops, "tf32"), peak(gpu.peak_flops, "fp32")
+    story = (
+        f"The run computes float32 matmuls in full fp32 on {gpu.name} (sm_{cc[0]}{cc[1]}), "
+        "whose tensor cores do TF32 (10-bit mantissa, fp32 range)."
+    )
+    expected_text = None
+    if tf32 and fp32:
+        story += f" Peak {flops(tf32)} in TF32 against {flops(fp32)} in fp32."
+        expected_text = f"up to {factor(tf32 / fp32)} on the matmuls by peak"
+    fix = (
+        "torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True "
+        "(nanoGPT's train.py sets both)"
+    )
+    measured = facts.measured("tf32")
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject="TF32",
+            hypothesis=story,
+            fix=fix,
+            fix_options={"tf32": True},
+            expected_gain=expected_text,
+        )
+    return Draft(
+        explanation=story,
+        fix=fix,
+        fix_options={"tf32": True},
+        expected_gain=expected_text,
+    )
+
+
+TF32_DISABLED = Rule(
+    id="MA110",
+    symbol="tf32-disabled",
+    title="TF32 disabled on an Ampere or newer GPU",
+    kind=Kind.DO,
+    severity=Severity.MEDIUM,
+    description=(
+        "A float32 run on CUDA compute capability 8.0+ with TF32 matmuls off. Verified by "
+        "the tf32 experiment."
+    ),
+    fix_template="torch.backends.cuda.matmul.allow_tf32 = True",
+    predicate=_tf32,
+    fires_on=(Example("A100, float32, TF32 off", lambda: ex.on_a100(dtype="float32", tf32=False)),),
+    quiet_on=(
+        Example("A100, float32, TF32 on", lambda: ex.on_a100(dtype="float32")),
+        Example("Zen 3 VM", lambda: ex.here()),
+    ),
+    verified_by=("tf32",),
+)
+
+RULES: tuple[Rule, ...] = (AUTOCAST_NOT_USED, BF16_WITHOUT_NATIVE, TF32_DISABLED)

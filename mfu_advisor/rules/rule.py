@@ -1,0 +1,110 @@
+"""``Rule``: a diagnosis rule as data plus a pure predicate over the facts.
+
+In the spirit of pylint's message definitions: a stable ``id`` ("MA104", no
+severity in it), a kebab-case ``symbol``, a title, a default kind and
+severity, a description, the fix as a change template, and examples. The
+examples are fact sets on which the rule must fire and must stay quiet;
+tests/rules run every one, and docs/rules.md lists them.
+
+A rule's predicate returns a :class:`Draft` (the parts of a finding that
+depend on the facts) or None; :meth:`Rule.check` completes it into a
+:class:`~mfu_advisor.rules.finding.Finding` with the rule's id and defaults.
+Predicates are pure: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.finding import Finding, Kind, Severity
+
+_ID = re.compile(r"MA\d{3}")
+_SYMBOL = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a predicate found: the fact-dependent parts of a finding."""
+
+    explanation: str
+    fix: str = ""
+    title: str | None = None
+    """Overrides the rule's title (e.g. to state the measured outcome)."""
+    kind: Kind | None = None
+    """Overrides the rule's default kind (a measured slowdown turns a "do" into a "dont")."""
+    severity: Severity | None = None
+    expected_gain: str | None = None
+    expected_speedup: float | None = None
+    verified_speedup: float | None = None
+    noise: float | None = None
+    experiment: str | None = None
+    fix_options: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A named fact set for a rule's documentation and tests."""
+
+    name: str
+    """What the fact set shows, in a few words ("8-core Alder Lake, threads on E-cores")."""
+    facts: Callable[[], DiagnosisFacts]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One diagnosis rule."""
+
+    id: str
+    """Stable id, "MA" and three digits; never reused for another meaning."""
+    symbol: str
+    """Stable kebab-case name ("micro-batch-too-small")."""
+    title: str
+    kind: Kind
+    """Default kind; a measurement may change it (see rules/finding.py)."""
+    severity: Severity
+    description: str
+    """What the rule looks at and why it matters, for docs/rules.md."""
+    fix_template: str
+    """The fix as a change template ("--batch_size=<2-4x> --gradient_accumulation_steps=<...>")."""
+    predicate: Callable[[DiagnosisFacts], Draft | None]
+    fires_on: tuple[Example, ...]
+    """Fact sets on which the rule must fire."""
+    quiet_on: tuple[Example, ...]
+    """Fact sets on which the rule must not fire."""
+    verified_by: tuple[str, ...] = ()
+    """Names of the experiments that measure this rule's fix."""
+
+    def __post_init__(self) -> None:
+        if not _ID.fullmatch(self.id):
+            raise ValueError(f"rule id {self.id!r} is not MA followed by three digits")
+        if not _SYMBOL.fullmatch(self.symbol):
+            raise ValueError(f"rule symbol {self.symbol!r} is not kebab-case")
+        if not self.fires_on or not self.quiet_on:
+            raise ValueError(f"rule {self.id} needs an example that fires and one that does not")
+
+    def check(self, facts: DiagnosisFacts) -> Finding | None:
+        """The rule's finding on ``facts``, or None when it does not apply."""
+        draft = self.predicate(facts)
+        if draft is None:
+            return None
+        return Finding(
+            id=self.id,
+            symbol=self.symbol,
+            severity=draft.severity or self.severity,
+            kind=draft.kind or self.kind,
+            title=draft.title or self.title,
+            explanation=draft.explanation,
+            fix=draft.fix,
+            expected_gain=draft.expected_gain,
+            expected_speedup=draft.expected_speedup,
+            verified_speedup=draft.verified_speedup,
+            noise=draft.noise,
+            experiment=draft.experiment,
+            fix_options=dict(draft.fix_options),
+            evidence=dict(draft.evidence),
+        )

@@ -1,0 +1,30 @@
+"""Every field of the bench JSON is documented in docs/bench.md and required by the schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.roofline import Roofline
+from mfu_advisor.bench.timing import StepTimeStats
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "bench.md").read_text()
+SCHEMA = json.loads((ROOT / "docs" / "schemas" / "bench.schema.json").read_text())
+
+
+def test_every_result_field_is_documented_and_required() -> None:
+    for field in dataclasses.fields(BenchResult):
+        assert f"`{field.name}`" in DOC, field.name
+        assert field.name in SCHEMA["required"], field.name
+
+
+def test_every_step_time_and_roofline_field_is_documented_and_required() -> None:
+    step_time = SCHEMA["$defs"]["stepTime"]["required"]
+    for field in dataclasses.fields(StepTimeStats):
+        assert f"`{field.name}`" in DOC and field.name in step_time, field.name
+    roofline = SCHEMA["$defs"]["roofline"]["required"]
+    for field in dataclasses.fields(Roofline):
+        assert f"`{field.name}`" in DOC and field.name in roofline, field.name

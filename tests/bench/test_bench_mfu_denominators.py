@@ -1,0 +1,141 @@
+"""The three labelled MFU figures and the meter, checked against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+from bench_fakes import cpu_facts, gpu_facts, hardware
+
+import mfu_advisor.probe
+from mfu_advisor.bench.denominators import device_peak, load_hardware, mfu_figures
+from mfu_advisor.bench.devices import peak_dtype_key
+from mfu_advisor.bench.meter import MFUMeter
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.facts import PeakFlops
+
+ZEN3_FP32 = PeakFlops(
+    2.0e11, "2 cores x 32 FLOP/cycle (2 FMA x 8 fp32 lanes x 2) x 3.1 GHz", estimated=True
+)
+MACHINE = hardware(
+    cpu_facts({"fp32": ZEN3_FP32, "bf16": Unavailable("no native bf16 on Zen 3")}),
+    (
+        gpu_facts("Intel Iris Xe", "xpu", {"fp16": PeakFlops(4.2e12, "96 EU x ...", True)}),
+        gpu_facts("Display adapter", "cuda", {}, usable=False),
+        gpu_facts("NVIDIA A10", "cuda", {"bf16": PeakFlops(125e12, "A10 datasheet", False)}),
+        gpu_facts("NVIDIA L4", "cuda", {"bf16": PeakFlops(121e12, "L4 datasheet", False)}),
+    ),
+)
+
+
+def test_three_figures_from_hand_values() -> None:
+    figures = mfu_figures(6.0e10, ZEN3_FP32, 1.2e11, "best fp32 matmul measured")
+    assert figures.device_peak.value == pytest.approx(0.30)
+    assert figures.device_peak.denominator_flops == 2.0e11
+    assert figures.device_peak.source is not None and figures.device_peak.source.endswith(
+        "estimated"
+    )
+    assert figures.measured_peak.value == pytest.approx(0.50)
+    assert figures.measured_peak.source == "best fp32 matmul measured"
+    # nanoGPT's "mfu 0.02%": 60 GFLOP/s / 312 TFLOP/s.
+    assert figures.a100_reference.value == pytest.approx(6.0e10 / 312e12)
+    assert f"{figures.a100_reference.value:.2%}" == "0.02%"
+
+
+def test_missing_denominators_carry_their_reason() -> None:
+    figures = mfu_figures(6.0e10, Unavailable("no native bf16 on Zen 3"), None, "no roofline")
+    assert figures.device_peak.value is None
+    assert figures.device_peak.reason == "no native bf16 on Zen 3"
+    assert figures.measured_peak.value is None and figures.measured_peak.reason == "no roofline"
+    assert figures.a100_reference.value is not None
+
+
+def test_device_peak_picks_device_and_dtype() -> None:
+    assert device_peak(MACHINE, "cpu", 0, "fp32") is ZEN3_FP32
+    missing = device_peak(MACHINE, "cpu", 0, "bf16")
+    assert isinstance(missing, Unavailable) and "Zen 3" in missing.reason
+    # cuda:1 is the second GPU torch can use, not the second CUDA-vendor PCI device.
+    l4 = device_peak(MACHINE, "cuda", 1, "bf16")
+    assert isinstance(l4, PeakFlops) and l4.flops == 121e12
+    igpu = device_peak(MACHINE, "xpu", 0, "fp16")
+    assert isinstance(igpu, PeakFlops) and igpu.flops == 4.2e12
+    assert isinstance(device_peak(MACHINE, "cuda", 2, "bf16"), Unavailable)
+    assert isinstance(device_peak(MACHINE, "cpu", 0, "fp8"), Unavailable)
+
+
+def test_peak_dtype_follows_autocast_and_tf32() -> None:
+    assert peak_dtype_key("cuda", "float32", tf32=True) == "tf32"
+    assert peak_dtype_key("cuda", "float32", tf32=False) == "fp32"
+    assert peak_dtype_key("cpu", "float32", tf32=True) == "fp32"
+    assert peak_dtype_key("cpu", "bfloat16", tf32=False) == "bf16"
+    assert peak_dtype_key("cuda", "float16", tf32=True) == "fp16"
+
+
+def test_a_failing_probe_costs_only_the_device_peak(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**_: object) -> None:
+        raise OSError("sysfs vanished")
+
+    monkeypatch.setattr(mfu_advisor.probe, "probe_machine", broken, raising=False)
+    facts = load_hardware()
+    assert isinstance(facts, Unavailable) and "sysfs vanished" in facts.reason
+
+
+class Clock:
+    def __init__(self, step_s: list[float]) -> None:
+        self.now = 0.0
+        self.steps = list(step_s)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self) -> None:
+        self.now += self.steps.pop(0)
+
+
+def test_meter_with_a_given_peak_matches_hand_arithmetic() -> None:
+    clock = Clock([1.0, 0.1, 0.1, 0.2])  # one slow warm-up step, then 0.1, 0.1, 0.2 s
+    meter = MFUMeter(1e6, peak_flops=4e10, warmup_steps=1, clock=clock, synchronize=lambda: None)
+    for _ in range(4):
+        clock.advance()
+        meter.step(tokens=1000)
+    summary = meter.summary()
+    assert summary.steps == 3 and summary.warmup_steps == 1
+    # Median of 10,000, 10,000 and 5,000 tokens/s; x 1e6 FLOP/token = 1e10 FLOP/s.
+    assert summary.tokens_per_s == pytest.approx(10_000)
+    assert summary.achieved_flops == pytest.approx(1e10)
+    assert summary.mfu.value == pytest.approx(0.25)
+    assert summary.a100_reference.value == pytest.approx(1e10 / 312e12)
+    assert "25.0%" in str(summary)
+
+
+def test_meter_takes_the_peak_of_an_integrated_gpu_from_the_probe() -> None:
+    clock = Clock([0.5, 0.5])
+    meter = MFUMeter(
+        2e9, device="xpu", dtype="float16", hardware=MACHINE, warmup_steps=0, clock=clock,
+        synchronize=lambda: None,
+    )  # fmt: skip
+    for _ in range(2):
+        clock.advance()
+        meter.step(tokens=1050)
+    summary = meter.summary()
+    assert summary.achieved_flops == pytest.approx(2100 * 2e9)
+    assert summary.mfu.value == pytest.approx(4.2e12 / 4.2e12)
+
+
+def test_meter_without_steps_says_so() -> None:
+    meter = MFUMeter(1e6, peak_flops=1e9, warmup_steps=1, synchronize=lambda: None)
+    summary = meter.summary()
+    assert summary.tokens_per_s is None and summary.mfu.value is None
+    assert "no measured step" in str(summary)
+
+
+def test_meter_rejects_an_unknown_dtype() -> None:
+    with pytest.raises(ValueError, match="dtype"):
+        MFUMeter(1e6, dtype="int8", peak_flops=1.0)
+
+
+def test_meter_rate_with_varying_tokens_is_the_median_of_step_rates() -> None:
+    clock = Clock([1.0, 1.0, 1.0])
+    meter = MFUMeter(1.0, peak_flops=1.0, warmup_steps=0, clock=clock, synchronize=lambda: None)
+    for tokens in (100, 300, 200):
+        clock.advance()
+        meter.step(tokens=tokens)
+    assert meter.summary().tokens_per_s == pytest.approx(200.0)

@@ -1,0 +1,90 @@
+"""The bench's terminal section renders from the JSON alone; the README's meter example runs."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import torch
+from rich.console import Console
+
+from mfu_advisor.bench.model import Gpt
+from mfu_advisor.mfu import GptShape
+from mfu_advisor.report.terminal.bench import render
+
+ROOT = Path(__file__).resolve().parents[2]
+#: A real cpu-small run on the 2-vCPU Zen 3 development machine (shared, so noisy).
+RECORDED = json.loads((Path(__file__).parent / "data" / "cpu_small_zen3_2vcpu.json").read_text())
+
+
+def _text(payload: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    render(payload, Console(file=buffer, width=100, no_color=True, color_system=None))
+    return buffer.getvalue()
+
+
+def test_recorded_result_matches_the_schema() -> None:
+    schema = json.loads((ROOT / "docs" / "schemas" / "bench.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(RECORDED)
+
+
+def test_headline_shows_throughput_and_the_three_labelled_mfus() -> None:
+    text = _text(RECORDED)
+    assert f"{RECORDED['tokens_per_s']:,.0f} tokens/s" in text
+    assert f"{RECORDED['achieved_flops'] / 1e9:,.1f} GFLOP/s achieved" in text
+    for key, label in (
+        ("device_peak", "of this device's peak"),
+        ("measured_peak", "of the matmul peak measured here"),
+        ("a100_reference", "of an A100 (what nanoGPT prints)"),
+    ):
+        value = RECORDED["mfu"][key]["value"]
+        shown = f"{value:.2%}" if value >= 0.001 else f"{value:.4%}"
+        assert re.search(rf"{re.escape(shown)}\s+{re.escape(label)}", text), key
+    assert f"median {RECORDED['step_time_ms']['median']:.1f} ms" in text
+    assert "3 warm-up steps" in text
+
+
+def test_missing_denominator_shows_its_reason() -> None:
+    payload = copy.deepcopy(RECORDED)
+    payload["mfu"]["device_peak"] = {
+        "value": None,
+        "denominator_flops": None,
+        "source": None,
+        "reason": "emulated: this CPU has no native bf16",
+    }
+    assert "unknown: emulated: this CPU has no native bf16" in " ".join(_text(payload).split())
+
+
+def test_run_interrupted_before_any_step_renders_without_figures() -> None:
+    payload = copy.deepcopy(RECORDED)
+    payload.update(
+        step_time_ms=None, tokens_per_s=None, achieved_flops=None, stopped_by="interrupted"
+    )
+    text = _text(payload)
+    assert "No step was measured." in text and "interrupted (Ctrl-C)" in text
+
+
+def test_readme_meter_example_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Measure MFU in your own loop", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S)
+    assert code is not None
+    torch.manual_seed(0)
+    model = Gpt(GptShape(n_layer=4, n_head=4, n_embd=128, block_size=64, vocab_size=65))
+    x = torch.randint(0, 65, (2, 64))
+    printed: list[str] = []
+    namespace: dict[str, Any] = {
+        "model": model,
+        "x": x,
+        "y": x,
+        "optimizer": torch.optim.AdamW(model.parameters()),
+        "print": lambda *args: printed.append(" ".join(str(a) for a in args)),
+    }
+    exec(code.group(1).replace("range(200)", "range(4)"), namespace)  # a few steps suffice
+    assert printed and "tokens/s" in printed[0]
+    assert namespace["meter"].summary().steps == 3  # one warm-up step left out

@@ -1,0 +1,205 @@
+"""The diagnosis end to end with a fake bench: order, budget, failures, Ctrl-C, the payload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from diagnose_fakes import DATA, FakeClock, FakeRunner
+
+from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.diagnose.orchestrate import DiagnoseRequest, Diagnosis
+from mfu_advisor.diagnose.result import DiagnoseResult
+from mfu_advisor.errors import UserError
+from mfu_advisor.report.model import Command, make_report
+from mfu_advisor.rules import example_facts as ex
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "schemas" / "diagnose.schema.json").read_text()
+)
+
+
+def _diagnose(runner: FakeRunner, clock: FakeClock, **request: object) -> DiagnoseResult:
+    fields = {"asked": BenchOptions(), "budget_s": 80.0, **request}
+    return Diagnosis(
+        DiagnoseRequest(**fields),  # type: ignore[arg-type]
+        run_process=runner,
+        probe=ex.machine,
+        clock=clock,
+    ).run()
+
+
+def _experiments(result: DiagnoseResult) -> dict[str, object]:
+    return {e.name: e for e in result.experiments}
+
+
+def test_the_zen3_diagnosis_runs_batch_then_repeat_then_bf16_then_compile() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    result = _diagnose(runner, clock)
+    assert [p.name for p in result.phases] == [
+        "probe", "baseline", "experiment:batch-x4", "experiment:batch-x2", "baseline-repeat",
+        "experiment:autocast-bf16", "experiment:compile", "rules",
+    ]  # fmt: skip
+    first_args = runner.calls[0][0]
+    assert "--json" in first_args and "--no-roofline" not in first_args
+    assert all("--no-roofline" in args for args, _, _ in runner.calls[1:])
+
+
+def test_speedups_are_against_the_mean_of_both_baseline_runs() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock), clock)
+    batch = _experiments(result)["batch-x4"]
+    assert batch.speedup == pytest.approx(17500 / 12100, rel=1e-3)
+    assert batch.verdict.value == "faster"
+    assert result.noise is not None
+    assert result.noise.run_to_run == pytest.approx(200 / 12100, abs=1e-4)
+
+
+def test_the_zen3_findings_recommend_the_batch_and_mark_bf16_a_measured_dont() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock), clock)
+    top = result.findings[0]
+    assert top.symbol == "micro-batch-too-small"
+    assert top.verified_speedup == pytest.approx(17500 / 12100, rel=1e-3)
+    assert top.fix == "--batch_size=48"
+    bf16 = next(f for f in result.findings if f.symbol == "bf16-without-native-support")
+    assert bf16.kind.value == "dont"
+    assert bf16.verified_speedup == pytest.approx(760 / 12100, rel=1e-3)
+    assert "Your run reaches" in result.verdict
+    assert "batch_size 12 -> 48" in result.verdict
+    assert "16x slower" in result.verdict
+
+
+def test_the_payload_validates_against_the_schema() -> None:
+    clock = FakeClock()
+    report = make_report(Command.DIAGNOSE, _diagnose(FakeRunner(clock), clock))
+    jsonschema.validate(report.to_json(), SCHEMA)
+
+
+def test_a_failed_variant_is_recorded_and_the_diagnosis_goes_on() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock, failures={"--batch_size=48": "out of memory: try --batch_size=24"})
+    result = _diagnose(runner, clock)
+    failed = _experiments(result)["batch-x4"]
+    assert failed.status.value == "failed"
+    assert failed.reason == "out of memory: try --batch_size=24"
+    assert _experiments(result)["batch-x2"].status.value == "ok"
+    assert _experiments(result)["compile"].status.value == "ok"
+
+
+def test_what_does_not_fit_the_budget_is_skipped_with_the_reason() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock, seconds_per_run=9.0), clock, budget_s=30.0)
+    skipped = {e.name: e.reason for e in result.experiments if e.status.value == "skipped"}
+    assert skipped["autocast-bf16"].startswith("not enough budget left (needs about")
+    assert skipped["compile"].startswith("not enough budget left")
+    repeat = next(p for p in result.phases if p.name == "baseline-repeat")
+    assert (repeat.status, repeat.detail) == ("skipped", "not enough budget left")
+    assert any("run-to-run noise assumed 5%" in note for note in result.notes)
+    assert result.elapsed_s <= 30.0 * 1.1
+
+
+def test_every_process_gets_a_timeout_within_the_remaining_budget() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    result = _diagnose(runner, clock, budget_s=60.0)
+    assert all(timeout <= 60.0 for _, timeout, _ in runner.calls)
+    assert result.elapsed_s <= 60.0
+
+
+def test_ctrl_c_during_a_variant_reports_what_was_measured() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock, interrupt_on="--batch_size=24"), clock)
+    assert result.interrupted
+    experiments = _experiments(result)
+    assert experiments["batch-x4"].status.value == "ok"
+    assert experiments["batch-x2"].reason == "interrupted by Ctrl-C"
+    assert experiments["compile"].reason == "interrupted by Ctrl-C before it ran"
+    assert isinstance(result.baseline, dict)
+    assert result.findings  # the rules ran on what was measured
+
+
+def test_a_baseline_the_bench_refuses_is_a_user_error() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(
+        clock,
+        failures={"--json": "exited with code 2: n_embd 100 is not divisible by n_head 3"},
+        exit_code=2,
+    )
+    with pytest.raises(UserError, match="divisible by n_head"):
+        _diagnose(runner, clock)
+
+
+def test_no_experiments_measures_the_baseline_only() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    result = _diagnose(runner, clock, experiments=False)
+    assert result.mode == "no-experiments"
+    assert len(runner.calls) == 1
+    assert result.experiments == ()
+
+
+def test_a_recorded_machine_is_diagnosed_without_any_run() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    snapshot = Path(__file__).resolve().parents[1] / "data" / "snapshots" / "gpu_sw_power_cap"
+    result = Diagnosis(
+        DiagnoseRequest(asked=BenchOptions(), root=str(snapshot)), run_process=runner, clock=clock
+    ).run()
+    assert runner.calls == []
+    assert result.mode == "snapshot"
+    assert [f.symbol for f in result.findings] == ["gpu-clocks-held-down"]
+
+
+def test_from_log_reproduces_the_logs_configuration_and_names_the_a100_confusion() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    result = _diagnose(runner, clock, from_log=str(DATA / "nanogpt_cpu_300.log"))
+    baseline_args = runner.calls[0][0]
+    for flag in (
+        "--batch_size=12",
+        "--block_size=64",
+        "--n_layer=4",
+        "--n_head=4",
+        "--n_embd=128",
+        "--vocab_size=96",
+        "--dtype=float32",
+        "--device=cpu",
+        "--compile=False",
+    ):
+        assert flag in baseline_args
+    assert result.analysis is not None and result.analysis["format"] == "nanogpt"
+    reference = next(f for f in result.findings if f.symbol == "mfu-relative-to-other-device")
+    assert "A100" in reference.explanation and "mfu 0.02%" in reference.explanation
+    assert "nanoGPT prints 0.02%" in result.verdict
+
+
+def test_command_line_flags_win_over_the_logs() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    _diagnose(
+        runner, clock, asked=BenchOptions(batch_size=16), from_log=str(DATA / "nanogpt_cpu_300.log")
+    )
+    assert "--batch_size=16" in runner.calls[0][0]
+
+
+def _with_envelope(payload: dict, command: str) -> dict:
+    return {
+        "schema_version": 1,
+        "command": command,
+        "tool": {"name": "mfu-advisor", "version": "0.1.0"},
+        "created_at": "2026-01-01T00:00:00+00:00",
+        **payload,
+    }
+
+
+def test_hardware_and_baseline_are_the_probe_and_bench_payloads() -> None:
+    schemas = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    clock = FakeClock()
+    doc = make_report(Command.DIAGNOSE, _diagnose(FakeRunner(clock), clock)).to_json()
+    bench_schema = json.loads((schemas / "bench.schema.json").read_text())
+    jsonschema.validate(_with_envelope(doc["baseline"], "bench"), bench_schema)
+    assert doc["hardware"]["cpu"]["model"] == "AMD EPYC"

@@ -1,0 +1,73 @@
+"""The budget arithmetic: start-up from the baseline, variant estimates, timeouts, options."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.diagnose.plan import (
+    VARIANT_MEASURE_S,
+    BaselineTiming,
+    Budget,
+    estimate_s,
+    resolved_options,
+    timeout_for,
+    timing_of,
+    variant_options,
+)
+from mfu_advisor.experiments.variant import StepCap, VariantPlan
+
+
+def test_startup_is_wall_time_minus_warmup_measuring_and_roofline() -> None:
+    payload = {"step_time_ms": {"median": 62.0}, "warmup_s": 0.3, "measured_s": 4.0,
+               "compile_s": None, "roofline": {"sweep_s": 1.2}}  # fmt: skip
+    timing = timing_of(payload, wall_s=9.5)
+    assert timing.startup_s == pytest.approx(4.0)
+    assert timing.step_s == pytest.approx(0.062)
+
+
+def test_a_variant_estimate_scales_the_baseline_step_by_its_factor() -> None:
+    timing = BaselineTiming(startup_s=4.0, step_s=0.06)
+    plan = VariantPlan(name="batch-x4", change="", step_time_factor=4.0)
+    # 2 warm-up steps and 10 measured steps at 0.24 s (2.4 s, under the 3 s cap).
+    assert estimate_s(plan, timing) == pytest.approx(4.0 + 0.48 + 2.4)
+
+
+def test_a_capped_variant_counts_its_capped_steps() -> None:
+    timing = BaselineTiming(startup_s=4.0, step_s=0.06)
+    plan = VariantPlan(name="autocast-bf16", change="", step_time_factor=16.0,
+                       step_cap=StepCap(1, 2, 3))  # fmt: skip
+    assert estimate_s(plan, timing) == pytest.approx(4.0 + 0.96 + 3 * 0.96)
+
+
+def test_the_last_variant_gets_all_that_remains_and_others_twice_their_estimate() -> None:
+    assert timeout_for(10.0, 50.0, runs_last=True) == 50.0
+    assert timeout_for(10.0, 50.0, runs_last=False) == 20.0
+    assert timeout_for(3.0, 50.0, runs_last=False) == 13.0
+    assert timeout_for(10.0, 12.0, runs_last=False) == 12.0
+
+
+def test_the_budget_keeps_the_grace_period_and_the_finish_reserve() -> None:
+    now = [0.0]
+    budget = Budget(80.0, clock=lambda: now[0])
+    now[0] = 70.0
+    assert budget.remaining() == pytest.approx(10.0)
+    assert budget.for_processes() == pytest.approx(10.0 - 3.0 - 1.5)
+    now[0] = 90.0
+    assert budget.remaining() == 0.0 and budget.for_processes() == 0.0
+
+
+def test_variant_options_are_the_resolved_baseline_with_the_change() -> None:
+    baseline = {"preset": "cpu-small", "tf32": False, "config": {
+        "batch_size": 12, "block_size": 64, "n_layer": 4, "n_head": 4, "n_embd": 128,
+        "vocab_size": 65, "dropout": 0.0, "bias": False, "dtype": "float32",
+        "compile": False, "device": "cpu", "gradient_accumulation_steps": 1}}  # fmt: skip
+    resolved = resolved_options(BenchOptions(), baseline)
+    plan = VariantPlan(name="pin", change="", overrides={"threads": 4, "cpus": [0, 1, 2, 3]})
+    options = variant_options(resolved, plan)
+    assert (options.batch_size, options.preset, options.threads) == (12, "cpu-small", 4)
+    assert options.cpus == (0, 1, 2, 3)
+    assert options.roofline is False
+    assert options.budget_s == VARIANT_MEASURE_S
+    argv = options.to_argv()
+    assert "--cpus=0-3" in argv and "--no-roofline" in argv and "--min_steps=10" in argv

@@ -1,0 +1,59 @@
+"""The probe's terminal section renders from the JSON payload alone."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from mfu_advisor.facts import to_jsonable
+from mfu_advisor.probe import probe_machine
+from mfu_advisor.probe.sources import MachineRoot
+from mfu_advisor.report.terminal.hardware import render
+
+SNAPSHOTS = Path(__file__).resolve().parents[2] / "data" / "snapshots"
+
+
+def _text(machine: str, width: int = 120) -> str:
+    with MachineRoot.open_snapshot(SNAPSHOTS / machine) as root:
+        payload = json.loads(json.dumps(to_jsonable(probe_machine(root))))
+    buffer = io.StringIO()
+    render(payload, Console(file=buffer, width=width, no_color=True, color_system=None))
+    return buffer.getvalue()
+
+
+def test_alder_lake_laptop_renders_p_and_e_cores_and_the_iris_xe() -> None:
+    text = _text("alder_lake_p_iris_xe")
+    assert "12 physical cores (4 P + 8 E)" in text
+    assert "Golden Cove" in text and "Gracemont" in text
+    assert "Intel Iris Xe Graphics" in text and "integrated" in text
+    assert "emulated" in text  # bf16 on a CPU without native bf16
+    assert "XPU" in text
+
+
+def test_nvml_failures_print_their_reason() -> None:
+    assert "GPU is lost" in _text("nvml_gpu_lost")
+    assert "libnvidia-ml" in _text("nvml_library_not_found")
+
+
+def test_gpu_states_for_the_rules_are_visible() -> None:
+    assert "sw_power_cap" in _text("gpu_sw_power_cap")
+    assert "4x4/4x16" in _text("gpu_pcie_x4_on_x16")
+    assert "on" in _text("gpu_mig_enabled")
+
+
+def test_payload_text_is_never_read_as_rich_markup() -> None:
+    with MachineRoot.open_snapshot(SNAPSHOTS / "kvm_epyc_virtio") as root:
+        payload = json.loads(json.dumps(to_jsonable(probe_machine(root))))
+    payload["cpu"]["model"] = "[bold]AMD[/bold] EPYC [/]"
+    buffer = io.StringIO()
+    render(payload, Console(file=buffer, width=100, no_color=True, color_system=None))
+    assert "[bold]AMD[/bold] EPYC [/]" in buffer.getvalue()
+
+
+def test_a_sparse_payload_still_renders() -> None:
+    buffer = io.StringIO()
+    render({"cpu": {}, "gpus": [{}], "torch": None}, Console(file=buffer, width=80))
+    assert "Hardware" in buffer.getvalue()

@@ -1,0 +1,118 @@
+"""The terminal report: fits narrow terminals, honours NO_COLOR, never parses payload as markup."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mfu_advisor.report.formats import OutputFormat, render
+from mfu_advisor.report.model import Command, Report
+from mfu_advisor.report.terminal import render_terminal
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("width", [60, 120])
+def test_diagnose_fits_the_terminal_width(width: int, diagnose_report: Report) -> None:
+    text = render(diagnose_report, OutputFormat.TEXT, width=width, color=False)
+    assert max(len(line) for line in text.splitlines()) <= width
+    for expected in ("Micro-batch too small", "1.42x faster", "16.0x slower", "Verdict", "37.8%"):
+        assert expected in text
+
+
+@pytest.mark.parametrize("width", [60, 120])
+def test_the_generic_drawing_of_every_command_fits_the_terminal_width(
+    width: int, every_report: list[Report], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The probe, bench and analyze sections belong to their layers; the generic drawing
+    # (used when one is missing) is checked here.
+    from mfu_advisor.report import terminal
+
+    for command in (Command.PROBE, Command.BENCH, Command.ANALYZE):
+        monkeypatch.setitem(terminal.SECTIONS, command, "mfu_advisor.report.terminal.no_such")
+    for report in every_report:
+        text = render(report, OutputFormat.TEXT, width=width, color=False)
+        too_long = [line for line in text.splitlines() if len(line) > width]
+        assert too_long == [], f"{report.command}: {too_long[:3]}"
+
+
+def test_diagnose_terminal_order_is_headline_hardware_findings_dont_verdict(
+    diagnose_report: Report,
+) -> None:
+    text = render(diagnose_report, OutputFormat.TEXT, width=100, color=False)
+    positions = [
+        text.index(marker)
+        for marker in (
+            "MFU vs measured matmul peak",
+            "Hardware",
+            "What to change, biggest gain first",
+            "What not to do here",
+            "Verdict",
+        )
+    ]
+    assert positions == sorted(positions)
+    # The don'ts carry their measured slowdowns, the biggest first.
+    donts = text[text.index("What not to do here") :]
+    assert donts.index("16.0x slower") < donts.index("1.16x slower")
+
+
+def test_colour_is_used_on_a_terminal_and_dropped_with_no_color(
+    diagnose_report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coloured = render_terminal(diagnose_report, width=100, color=True)
+    assert ANSI.search(coloured)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not ANSI.search(render_terminal(diagnose_report, width=100))
+    monkeypatch.delenv("NO_COLOR")
+    assert ANSI.search(render_terminal(diagnose_report, width=100))
+
+
+def test_payload_text_is_never_read_as_rich_markup(diagnose_doc: dict) -> None:
+    diagnose_doc["findings"][0]["title"] = "[bold red]not markup[/] [link=x]y[/link]"
+    diagnose_doc["verdict"] = "[/] closing tag alone"
+    text = render(Report.from_json(diagnose_doc), OutputFormat.TEXT, width=120, color=False)
+    assert "[bold red]not markup[/] [link=x]y[/link]" in text
+    assert "[/] closing tag alone" in text
+
+
+def test_a_missing_section_module_falls_back_to_the_generic_drawing(
+    monkeypatch: pytest.MonkeyPatch, probe_report: Report
+) -> None:
+    from mfu_advisor.report import terminal
+
+    monkeypatch.setitem(terminal.SECTIONS, Command.PROBE, "mfu_advisor.report.terminal.no_such")
+    text = render_terminal(probe_report, width=100, color=False)
+    assert "AMD EPYC" in text and "Peak FLOP/s" in text
+
+
+def test_only_the_report_goes_to_stdout(tmp_path: Path, diagnose_doc: dict) -> None:
+    saved = tmp_path / "result.json"
+    saved.write_text(json.dumps(diagnose_doc))
+    html = tmp_path / "r.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "mfu_advisor", "report", str(saved), "--html", str(html)],
+        capture_output=True,
+        text=True,
+        env={"NO_COLOR": "1", "COLUMNS": "100", "PATH": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("mfu-advisor · Diagnosis")
+    assert "HTML report written" not in done.stdout
+    assert "HTML report written" in done.stderr
+    assert not ANSI.search(done.stdout)
+
+
+def test_skipped_experiments_are_one_sentence_in_the_terminal_and_rows_elsewhere(
+    diagnose_report: Report,
+) -> None:
+    text = render(diagnose_report, OutputFormat.TEXT, width=100, color=False)
+    assert "Not run here: threads-physical: physical cores equal logical CPUs (2)" in text
+    assert "failed: did not finish" in text  # a failure keeps its row
+    markdown = render(diagnose_report, OutputFormat.MARKDOWN)
+    assert "| threads-physical | threads = physical cores |" in markdown

@@ -1,0 +1,61 @@
+"""The bench and analyze payloads read into the rules' views, with the arithmetic checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.rules.facts_json import gemm_rates, log_facts_from_analysis, run_facts_from_bench
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "diagnose"
+
+
+def _load(name: str) -> dict:
+    return json.loads((DATA / name).read_text())
+
+
+def test_gemm_rate_is_total_flops_over_total_time_per_batch_multiple() -> None:
+    roofline = {"dtypes": {"fp32": {"model_shapes": [
+        {"m": 10, "n": 10, "k": 10, "batch_multiple": 1, "flops_per_s": 1000.0},
+        {"m": 10, "n": 10, "k": 30, "batch_multiple": 1, "flops_per_s": 3000.0},
+        {"m": 20, "n": 10, "k": 10, "batch_multiple": 2, "flops_per_s": 4000.0},
+        {"m": 20, "n": 10, "k": 10, "batch_multiple": 4, "flops_per_s": None},
+    ]}}}  # fmt: skip
+    # 1x: 2000 FLOPs in 2 s and 6000 FLOPs in 2 s -> 8000 / 4 = 2000 FLOP/s.
+    assert gemm_rates(roofline, "fp32") == {1: pytest.approx(2000.0), 2: pytest.approx(4000.0)}
+    assert gemm_rates(roofline, "bf16") == {}
+
+
+def test_the_recorded_bench_payload_gives_the_runs_facts() -> None:
+    run = run_facts_from_bench(_load("bench_cpu_small_zen3.json"))
+    assert (run.device, run.dtype, run.batch_size, run.block_size) == ("cpu", "float32", 12, 64)
+    assert run.effective_batch_tokens == 768
+    assert isinstance(run.tokens_per_s, float) and run.tokens_per_s > 0
+    assert isinstance(run.mfu_measured, float)
+    assert run.mfu_measured == pytest.approx(run.achieved_flops / run.measured_peak_flops)
+    assert set(run.gemm_flops_by_batch_multiple) == {1, 2, 4}
+    assert isinstance(run.compile_s, Unavailable) and run.compile_s.reason == "compile is off"
+
+
+def test_the_recorded_analysis_gives_the_logs_facts() -> None:
+    log = log_facts_from_analysis(_load("analyze_nanogpt_cpu_300.json"))
+    assert log.format == "nanogpt"
+    assert (log.device, log.batch_size, log.eval_iters, log.log_interval) == ("cpu", 12, 20, 1)
+    assert log.reported_mfu == pytest.approx(0.0002)
+    assert log.reference_device == "A100"
+    assert log.reference_applies_to_run is False
+    assert log.step_time_jitter == pytest.approx(79.068 / 66.37 - 1, rel=1e-3)
+
+
+def test_an_llmc_placeholder_mfu_is_read_as_a_placeholder() -> None:
+    payload = {
+        "format": "llmc",
+        "reported_mfu": None,
+        "unavailable": {"reported_mfu": "every MFU the log printed is a placeholder (-100%)"},
+    }
+    log = log_facts_from_analysis(payload)
+    assert log.reported_mfu_placeholder
+    assert isinstance(log.reported_mfu, Unavailable)
