@@ -39,7 +39,7 @@ BASELINE_MEASURE_S = 4.0
 #: Measured seconds of each variant, its warm-up steps and its steps before
 #: the +-2% rule may stop it. Fewer than the baseline's: a variant only has to
 #: show an effect beyond the noise, and every second goes to another variant.
-VARIANT_MEASURE_S = 3.0
+VARIANT_MEASURE_S = 4.0
 VARIANT_WARMUP_STEPS = 2
 VARIANT_MIN_STEPS = 10
 

@@ -149,9 +149,7 @@ def _read_lines(
 
 def _last_phase(lines: Sequence[str]) -> str:
     """The bench's last progress line before any reaction to our SIGINT."""
-    phases = [
-        line for line in lines if line.startswith("bench: ") and "interrupted" not in line
-    ]
+    phases = [line for line in lines if line.startswith("bench: ") and "interrupted" not in line]
     return phases[-1] if phases else ""
 
 

@@ -99,4 +99,7 @@ def measured_draft(
 
 
 def _capital(text: str) -> str:
+    """First letter upper-case, except for names written in lower case ("torch.compile")."""
+    if text.startswith("torch."):
+        return text
     return text[:1].upper() + text[1:]

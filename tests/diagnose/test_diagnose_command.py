@@ -91,3 +91,19 @@ def test_ctrl_c_prints_the_report_of_what_was_measured_and_exits_130(monkeypatch
     assert doc["baseline"]["tokens_per_s"] > 0
     batch = next(e for e in doc["experiments"] if e["name"] == "batch-x4")
     assert batch["reason"] == "interrupted by Ctrl-C"
+
+
+def test_help_and_rules_do_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from mfu_advisor.cli import cli\n"
+        "assert CliRunner().invoke(cli, ['diagnose', '--help']).exit_code == 0\n"
+        "assert CliRunner().invoke(cli, ['rules']).exit_code == 0\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
