@@ -68,6 +68,9 @@ _SKYMONT = CoreRate(
 )
 _ZEN1 = CoreRate(2, 128, f"{_AMD_ZEN_OPT} (family 17h); {_AGNER}: two 128-bit FMA pipes")
 _ZEN2 = CoreRate(2, 256, f"{_AMD_ZEN_OPT} (family 17h models 30h+); {_AGNER}: two 256-bit FMA")
+_ZEN3 = CoreRate(
+    2, 256, f"{_AMD_ZEN_OPT} (family 19h models 00h-0Fh and 20h-5Fh); {_AGNER}: two 256-bit FMA"
+)
 _ZEN4 = CoreRate(
     2,
     256,
@@ -155,8 +158,8 @@ CORE_RATES: Mapping[str, CoreRate] = MappingProxyType(
         "Zen+": _ZEN1,
         "Dhyana (Zen)": _ZEN1,
         "Zen 2": _ZEN2,
-        "Zen 3": _ZEN2,
-        "Zen 3+": _ZEN2,
+        "Zen 3": _ZEN3,
+        "Zen 3+": _ZEN3,
         "Zen 4": _ZEN4,
         "Zen 5": _ZEN5,
         "Zen 5 (256-bit FPU)": _ZEN5_MOBILE,
