@@ -32,7 +32,8 @@ from torch.nn import functional as F
 from mfu_advisor.bench.devices import resolve_device
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.resolve import resolve_options
-from mfu_advisor.bench.run import build_training, run_bench
+from mfu_advisor.bench.run import run_bench
+from mfu_advisor.bench.training import build_training
 
 LAYERS, HEADS, WIDTH, BLOCK, BATCH, VOCAB = 4, 4, 128, 64, 12, 65
 TOKENS_PER_STEP = BATCH * BLOCK

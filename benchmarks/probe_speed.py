@@ -4,6 +4,8 @@ Runs, side by side and interleaved (so load on a shared machine hits all
 alike), each a few times in fresh subprocesses with stdout discarded:
 
 - ``mfu-advisor probe --no-torch``
+- ``mfu-advisor probe --no-torch --json`` (the same without the terminal
+  renderer, to show how much of the time is the report's)
 - ``mfu-advisor probe`` with torch's answers cached (the normal case after the
   first run on a machine; see docs/probe.md, "Torch answers are cached")
 - ``mfu-advisor probe --fresh``, which imports torch (the first run)
@@ -50,6 +52,7 @@ def main() -> int:
         probe = [sys.executable, "-m", "mfu_advisor", "probe"]
         commands = {
             "probe --no-torch": [*probe, "--no-torch"],
+            "probe --no-torch --json": [*probe, "--no-torch", "--json"],
             "probe (torch answers cached)": probe,
             "probe --fresh (imports torch)": [*probe, "--fresh"],
             "collect_env": [sys.executable, "-m", "torch.utils.collect_env"],

@@ -24,11 +24,7 @@ class UserError(click.ClickException):
     """A problem with what the user asked for, reported as one line.
 
     Raise it anywhere below the CLI; the CLI prints ``Error: <message>`` on
-    stderr and exits with ``exit_code`` (2 unless told otherwise).
+    stderr and exits with code 2 (:data:`EXIT_BAD_INPUT`).
     """
 
     exit_code = EXIT_BAD_INPUT
-
-    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code

@@ -87,6 +87,9 @@ class MfuFigure:
     """What the denominator is and where its number comes from."""
     reason: str | None = None
     """Why ``value`` is null, when it is."""
+    note: str | None = None
+    """What a reader must know to trust ``value``, when something is off (a peak found to be
+    below what was measured on the machine); None otherwise."""
 
 
 def mfu_against(

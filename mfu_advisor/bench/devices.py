@@ -150,7 +150,7 @@ def cpu_model_name() -> str:
 
 def _available_ram_bytes() -> int | None:
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]  # optional; no stubs installed
 
         return int(psutil.virtual_memory().available)
     except (ImportError, OSError):

@@ -39,6 +39,19 @@ MODEL_FIELDS: tuple[str, ...] = (
     "gradient_accumulation_steps",
 )
 
+#: Options a ``--variant`` may change: what one process can switch between blocks of
+#: steps (each arm has its own model, optimizer, autocast and TF32 setting).
+#: Threads, CPU affinity and environment variables belong to the whole process, so
+#: variants of those run in processes of their own.
+PAIRABLE_FIELDS: tuple[str, ...] = (
+    "batch_size",
+    "gradient_accumulation_steps",
+    "dtype",
+    "compile",
+    "adamw_impl",
+    "tf32",
+)
+
 #: Largest --budget accepted, in seconds (an hour; the bench is meant to be short).
 MAX_BUDGET_S = 3600.0
 
@@ -91,6 +104,9 @@ class BenchOptions:
     """Measure (or read from the cache) the matmul roofline after the run."""
     fresh: bool = False
     """Redo the roofline even if this machine's is cached."""
+    variant: tuple[tuple[str, Any], ...] = ()
+    """Changes (nanoGPT names, PAIRABLE_FIELDS) of a variant measured interleaved with
+    this run in the same process (bench/paired.py); empty for a plain run."""
 
     def shape(self) -> GptShape:
         """The model shape for FLOP accounting; call on resolved options only."""
@@ -139,6 +155,7 @@ class BenchOptions:
         argv += [f"--{name}={format_value(value)}" for name, value in pairs if value is not None]
         if self.cpus is not None:
             argv.append(f"--cpus={format_cpu_list(self.cpus)}")
+        argv += [f"--variant={name}={format_value(value)}" for name, value in self.variant]
         if not self.roofline:
             argv.append("--no-roofline")
         if self.fresh:
@@ -206,6 +223,40 @@ def format_cpu_list(cpus: Sequence[int]) -> str:
         if cpu is not None:
             start = prev = cpu
     return ",".join(parts)
+
+
+def parse_variant(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
+    """``["batch_size=48", "compile=True"]`` -> (("batch_size", 48), ("compile", True)).
+
+    Values take nanoGPT's syntax; only PAIRABLE_FIELDS may change (UserError otherwise).
+    """
+    changes: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip().lstrip("-").replace("-", "_")
+        if not sep or not text.strip():
+            raise UserError(f"--variant {item!r}: write KEY=VALUE, such as batch_size=48")
+        if name not in PAIRABLE_FIELDS:
+            raise UserError(
+                f"--variant {name}: only {', '.join(PAIRABLE_FIELDS)} can be measured "
+                "interleaved in one process"
+            )
+        changes[name] = _variant_value(name, text.strip())
+    return tuple(changes.items())
+
+
+def _variant_value(name: str, text: str) -> Any:
+    if name in ("compile", "tf32"):
+        return parse_bool(text, f"variant {name}")
+    if name in ("batch_size", "gradient_accumulation_steps"):
+        try:
+            return int(text)
+        except ValueError:
+            raise UserError(f"--variant {name} takes a whole number, not {text!r}") from None
+    choices = DTYPES if name == "dtype" else ADAMW_IMPLS
+    if text not in choices:
+        raise UserError(f"--variant {name} must be one of {', '.join(choices)}, not {text!r}")
+    return text
 
 
 def with_overrides(base: BenchOptions, overrides: Mapping[str, Any]) -> BenchOptions:

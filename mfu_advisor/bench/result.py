@@ -11,6 +11,7 @@ from typing import Any
 
 from mfu_advisor.bench.denominators import MfuFigures
 from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.facts import Maybe, fields_to_json
@@ -82,6 +83,9 @@ class BenchResult:
     gemm_shapes: tuple[GemmShape, ...]
     """The linear-layer GEMMs of one forward pass at the run's micro-batch."""
     roofline: Maybe[Roofline]
+    paired: PairedComparison | None = None
+    """With ``--variant``: the variant measured interleaved with this run, and its speedup;
+    null for a plain run."""
     notes: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:

@@ -6,10 +6,11 @@ matmul reaches for a dtype, with the threads and CPUs the run uses. That is the
 "measured peak" MFU denominator: what a training step could reach if it were
 all matmul. A large tensor copy measures memory bandwidth.
 
-Results are cached in ``$XDG_CACHE_HOME/mfu-advisor`` (``~/.cache/mfu-advisor``)
+Results are cached in the user cache folder (:func:`mfu_advisor.cache.cache_dir`)
 under a fingerprint of the machine (device, CPU count and affinity, threads,
 torch version); points already there are reused and missing ones are
-measured. ``--fresh`` measures everything again.
+measured. ``--fresh`` measures everything again; ``MFU_ADVISOR_NO_CACHE=1``
+measures everything and writes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from mfu_advisor.bench.devices import tf32_setting
 from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.cache import cache_dir, caching_disabled
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.files import write_atomic
@@ -100,12 +102,6 @@ class Roofline:
     """Seconds spent measuring in this run (0 when all came from the cache)."""
     measured_at: str
     notes: tuple[str, ...] = field(default=())
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/mfu-advisor``, else ``~/.cache/mfu-advisor`` (XDG Base Directory spec)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mfu-advisor"
 
 
 def machine_fingerprint(
@@ -242,10 +238,15 @@ def measure_roofline(
     fresh: bool = False,
     directory: Path | None = None,
 ) -> Roofline:
-    """The roofline for ``dtype_keys``, from the cache where it holds the points, else measured."""
+    """The roofline for ``dtype_keys``, from the cache where it holds the points, else measured.
+
+    ``directory`` replaces the user cache folder (tests). With caching switched
+    off (``MFU_ADVISOR_NO_CACHE``) everything is measured and nothing written.
+    """
     key = fingerprint_key(machine)
     path = (directory or cache_dir()) / f"roofline-{key}.json"
-    cached = None if fresh else load_cache(path)
+    use_cache = directory is not None or not caching_disabled()
+    cached = None if fresh or not use_cache else load_cache(path)
     points: dict[str, dict[str, Any]] = dict(cached["points"]) if cached else {}
     bandwidth: dict[str, Any] | None = cached.get("memory_bandwidth") if cached else None
     shapes = tuple(model_shapes)
@@ -269,10 +270,10 @@ def measure_roofline(
         bandwidth = {"bytes_per_s": value, "method": method}
         measured_any = True
     sweep_s = time.perf_counter() - started if measured_any else 0.0
-    notes: list[str] = []
+    notes: list[str] = [] if use_cache else ["roofline cache off (MFU_ADVISOR_NO_CACHE)"]
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     measured_at = now if measured_any or not cached else str(cached.get("measured_at", now))
-    if measured_any:
+    if measured_any and use_cache:
         doc = {
             "format": CACHE_FORMAT,
             "version": CACHE_VERSION,

@@ -5,22 +5,22 @@ pick the device, resolve the options, build model/data/optimizer, warm up
 (compile included), measure until the budget or the confidence-interval rule
 stops it, then probe the hardware and measure (or read) the roofline. Ctrl-C
 during the measurement stops it and keeps what was measured.
+
+With ``options.variant`` a second configuration (the variant) is built in the
+same process and measured interleaved with the run, block by block
+(bench/paired.py); the result's ``paired`` holds its figures and speedup.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.bench.denominators import mfu_figures
 from mfu_advisor.bench.devices import (
-    autocast_context,
-    is_out_of_memory,
-    make_grad_scaler,
-    make_optimizer,
     make_synchronize,
     peak_dtype_key,
     peak_memory,
@@ -31,51 +31,17 @@ from mfu_advisor.bench.devices import (
 from mfu_advisor.bench.gemms import gemm_shapes
 from mfu_advisor.bench.meter import MFUMeter
 from mfu_advisor.bench.options import BenchOptions, check_cpus
+from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.resolve import ResolvedRun, resolve_options
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.bench.timing import RunningStats, StopRule
-from mfu_advisor.errors import UserError
+from mfu_advisor.bench.timing import StopRule
+from mfu_advisor.bench.training import build_training, train, train_paired
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import flops_per_token
 
-#: nanoGPT train.py's default gradient clipping norm; the bench clips as it does.
-GRAD_CLIP = 1.0
-
 #: Most steps kept in the JSON ``series`` (a tiny model can run many thousands).
 SERIES_MAX_STEPS = 20_000
-
-
-@dataclass
-class _Training:
-    """The objects one training step needs."""
-
-    model: Any
-    optimizer: Any
-    scaler: Any
-    stream: Any
-    autocast: Any
-    batch_size: int
-    block_size: int
-    accumulation: int
-
-    def step(self) -> Any:
-        """One optimizer step over ``accumulation`` micro-batches; the last micro-batch's loss."""
-        import torch
-
-        loss = None
-        for _ in range(self.accumulation):
-            x, y = self.stream.batch(self.batch_size, self.block_size)
-            with self.autocast:
-                _, loss = self.model(x, y)
-            self.scaler.scale(loss / self.accumulation).backward()
-        self.scaler.unscale_(self.optimizer)
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.optimizer.zero_grad(set_to_none=True)
-        assert loss is not None
-        return loss.detach()
 
 
 def apply_cpu_affinity(cpus: tuple[int, ...] | None) -> str | None:
@@ -121,15 +87,25 @@ def run_bench(options: BenchOptions, progress: ProgressSink | None = None) -> Be
         text_vocab_size=vocabulary.size if vocabulary else None,
     )
     notes += resolved.notes
+    variant: ResolvedRun | None = None
+    if options.variant:
+        variant = resolve_options(
+            dataclasses.replace(resolved.options, **dict(options.variant), variant=()),
+            choice,
+            bf16_supported=bf16,
+            text_vocab_size=vocabulary.size if vocabulary else None,
+        )
+        notes += [f"variant: {note}" for note in variant.notes]
     try:
         with tf32_setting(choice.device_type, bool(resolved.options.tf32)):
-            return _run_resolved(resolved, choice, text, vocabulary, sink, notes)
+            return _run_resolved(resolved, variant, choice, text, vocabulary, sink, notes)
     finally:
         sink.close()
 
 
 def _run_resolved(
     resolved: ResolvedRun,
+    variant: ResolvedRun | None,
     choice: Any,
     text: str | None,
     vocabulary: Any,
@@ -150,15 +126,7 @@ def _run_resolved(
     peak_key = peak_dtype_key(choice.device_type, opts.dtype, bool(opts.tf32))
     fpt = flops_per_token(shape)
     tokens = opts.tokens_per_step()
-    rule = StopRule(
-        budget_s=opts.budget_s,
-        min_steps=int(opts.min_steps or 1),
-        max_steps=opts.max_steps,
-    )
     reset_peak_memory(choice.device_type, choice.index)
-    sink.phase(
-        f"warm-up: {opts.warmup_steps} steps" + (" (the first compiles)" if opts.compile else "")
-    )
     meter = MFUMeter(
         fpt,
         device=choice.device,
@@ -166,9 +134,24 @@ def _run_resolved(
         warmup_steps=int(opts.warmup_steps or 0),
         synchronize=make_synchronize(choice.device_type, choice.index),
     )
-    if not opts.warmup_steps:
-        sink.phase(f"measuring: up to {opts.budget_s:g} s")
-    losses, stopped_by = _train(training, meter, rule, tokens, opts, sink, choice)
+    paired: PairedComparison | None = None
+    if variant is None:
+        sink.phase(
+            f"warm-up: {opts.warmup_steps} steps"
+            + (" (the first compiles)" if opts.compile else "")
+        )
+        if not opts.warmup_steps:
+            sink.phase(f"measuring: up to {opts.budget_s:g} s")
+        rule = StopRule(
+            budget_s=opts.budget_s,
+            min_steps=int(opts.min_steps or 1),
+            max_steps=opts.max_steps,
+        )
+        losses, stopped_by = train(training, meter, rule, tokens, opts, sink, choice)
+    else:
+        losses, stopped_by, paired = train_paired(
+            training, meter, variant, opts, choice, text, vocabulary, sink
+        )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)  # before the sweep
     summary = meter.summary()  # probes the hardware for the device peak (no torch import)
     roofline = _roofline(opts, choice, shape, peak_key, stopped_by, sink)
@@ -184,7 +167,12 @@ def _run_resolved(
         compile_s = warmups[0] if warmups else Unavailable("interrupted before the compile step")
     if not isinstance(roofline, Unavailable):
         notes += list(roofline.notes)
-    notes += _peak_consistency(figures)
+    if figures.device_peak.note:
+        notes.append(figures.device_peak.note)
+    if paired is not None:
+        notes.append(
+            "peak memory covers both the run and its variant (one process holds both models)"
+        )
     return BenchResult(
         preset=opts.preset,
         preset_source=resolved.preset_source,
@@ -221,105 +209,9 @@ def _run_resolved(
         series=_series(warmups, meter.timer.durations_s, losses),
         gemm_shapes=gemm_shapes(shape, opts.batch_size),
         roofline=roofline,
+        paired=paired,
         notes=tuple(notes),
     )
-
-
-def build_training(
-    opts: BenchOptions, choice: Any, text: str | None, vocabulary: Any
-) -> tuple[_Training, int, str]:
-    """Data, model, optimizer and precision for the run; (training, parameters, AdamW impl)."""
-    import torch
-
-    from mfu_advisor.bench.data import TokenStream, check_stream_fits
-    from mfu_advisor.bench.model import Gpt
-
-    shape = opts.shape()
-    torch.manual_seed(opts.seed)
-    if text is not None and vocabulary is not None and opts.data:
-        check_stream_fits(len(text), shape.block_size, opts.data)
-        stream = TokenStream.from_text(
-            text, vocabulary, choice.device, choice.device_type, opts.seed
-        )
-    else:
-        stream = TokenStream.synthetic(
-            shape.vocab_size, choice.device, choice.device_type, opts.seed
-        )
-    model = Gpt(shape, dropout=float(opts.dropout or 0.0)).to(choice.device)
-    optimizer, adamw_impl = make_optimizer(model, opts.adamw_impl, choice.device_type)
-    step_model: Any = torch.compile(model) if opts.compile else model
-    dtype = str(opts.dtype)
-    training = _Training(
-        model=step_model,
-        optimizer=optimizer,
-        scaler=make_grad_scaler(choice.device_type, dtype),
-        stream=stream,
-        autocast=autocast_context(choice.device_type, dtype),
-        batch_size=int(opts.batch_size or 1),
-        block_size=shape.block_size,
-        accumulation=int(opts.gradient_accumulation_steps or 1),
-    )
-    return training, model.param_count(), adamw_impl
-
-
-def _train(
-    training: _Training,
-    meter: MFUMeter,
-    rule: StopRule,
-    tokens: int,
-    opts: BenchOptions,
-    sink: ProgressSink,
-    choice: Any,
-) -> tuple[list[float], str]:
-    """Warm up and measure; returns (the loss of every step, why it stopped)."""
-    losses: list[float] = []
-    measured = RunningStats()
-    stopped_by = "interrupted"
-    meter.start()
-    try:
-        while True:
-            try:
-                loss = training.step()
-            except Exception as exc:  # OOM and compile failures become one line; others re-raise
-                error = _step_error(exc, opts, choice, not losses)
-                if error is None:
-                    raise
-                raise error from None
-            in_warmup = meter.timer.in_warmup
-            duration = meter.step(tokens)
-            losses.append(float(loss))  # after the clock: the device is synchronized already
-            if in_warmup:
-                if not meter.timer.in_warmup:
-                    sink.phase(f"measuring: up to {opts.budget_s:g} s")
-                continue
-            measured.add(duration)
-            sink.measured(measured.count, measured.total_s, float(opts.budget_s or 0))
-            reason = rule.reason_to_stop(measured)
-            if reason:
-                stopped_by = reason
-                break
-    except KeyboardInterrupt:
-        stopped_by = "interrupted"
-        sink.phase("interrupted: reporting what was measured so far")
-    return losses, stopped_by
-
-
-def _step_error(exc: Exception, opts: BenchOptions, choice: Any, first: bool) -> UserError | None:
-    """One clear line for a step that failed: out of memory, compile failure, or other."""
-    if is_out_of_memory(exc):
-        half = max(1, (opts.batch_size or 2) // 2)
-        return UserError(
-            f"out of memory on {choice.device} with batch_size {opts.batch_size} x block_size "
-            f"{opts.block_size}; try --batch_size={half} (and --gradient_accumulation_steps="
-            f"{2 * int(opts.gradient_accumulation_steps or 1)} to keep the tokens per step)"
-        )
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if opts.compile and first:
-        return UserError(
-            f"torch.compile failed on the first step ({type(exc).__name__}: {first_line}); "
-            "rerun with --compile=False"
-        )
-    return None
 
 
 def _roofline(
@@ -375,19 +267,6 @@ def _affinity() -> tuple[int, ...] | Unavailable:
 
 def _or_missing(value: float | None, reason: str = "no step was measured") -> Any:
     return value if value is not None else Unavailable(reason)
-
-
-def _peak_consistency(figures: Any) -> list[str]:
-    """A note when the measured matmul beats the device peak: the peak must then be too low."""
-    device = figures.device_peak.denominator_flops
-    measured = figures.measured_peak.denominator_flops
-    if device and measured and measured > device * 1.02:
-        return [
-            f"the matmul measured here ({measured / 1e9:,.1f} GFLOP/s) beats the device peak "
-            f"({device / 1e9:,.1f} GFLOP/s): that peak is too low (often a clock read below "
-            "the boost clock), so the device-peak MFU is overstated"
-        ]
-    return []
 
 
 def _series(warmups: list[float], measured: list[float], losses: list[float]) -> dict[str, Any]:

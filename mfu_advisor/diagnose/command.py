@@ -1,8 +1,8 @@
 """``mfu-advisor diagnose``: the click command.
 
-The model and batch options are the bench's own click options (same names,
-same nanoGPT syntax), taken from ``mfu_advisor.bench.command.bench`` rather
-than declared twice. torch is imported only when the probe or a run needs it.
+The run to diagnose takes the same run options as ``bench``
+(bench/cli_options.py: preset, nanoGPT's names and syntax), declared once for
+both. torch is imported only when the probe or a run needs it.
 """
 
 from __future__ import annotations
@@ -11,52 +11,23 @@ from typing import Any
 
 import click
 
-from mfu_advisor.bench.command import bench as bench_command
-from mfu_advisor.bench.command import options_from_params
+from mfu_advisor.bench.cli_options import (
+    RUN_OPTION_NAMES,
+    given_on_command_line,
+    options_from_params,
+    run_options,
+)
 from mfu_advisor.bench.options import MAX_BUDGET_S
 from mfu_advisor.diagnose.plan import DEFAULT_BUDGET_S, MIN_BUDGET_S
 from mfu_advisor.errors import EXIT_INTERRUPTED, UserError
 from mfu_advisor.report.options import output_options
-
-#: Bench options diagnose takes as they are: the run to diagnose. The bench's
-#: measuring options (--budget, --warmup, --min_steps, ...) are diagnose's to set.
-REUSED_BENCH_OPTIONS: tuple[str, ...] = (
-    "preset",
-    "batch_size",
-    "block_size",
-    "n_layer",
-    "n_head",
-    "n_embd",
-    "vocab_size",
-    "dropout",
-    "bias",
-    "dtype",
-    "compile",
-    "device",
-    "gradient_accumulation_steps",
-    "threads",
-    "cpus",
-    "tf32",
-    "adamw_impl",
-    "seed",
-    "data",
-)
-
-#: The bench parameters diagnose does not take, with the value that means "not given".
-_BENCH_DEFAULTS: dict[str, Any] = {
-    "budget_s": None,
-    "warmup_steps": None,
-    "min_steps": None,
-    "max_steps": None,
-    "no_roofline": False,
-    "fresh": False,
-}
 
 
 @click.command(
     "diagnose",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+@run_options
 @click.option(
     "--budget",
     "budget_s",
@@ -107,10 +78,10 @@ def diagnose(ctx: click.Context, **params: Any) -> None:
             f"--budget must be between {MIN_BUDGET_S:.0f} and {MAX_BUDGET_S:.0f} seconds, "
             f"not {budget:g}"
         )
-    bench_params = {name: params.get(name) for name in REUSED_BENCH_OPTIONS}
-    asked = options_from_params({**_BENCH_DEFAULTS, **bench_params})
+    # Only the run options: diagnose's own --budget is the whole diagnosis's, not the bench's.
+    asked = options_from_params({name: params[name] for name in RUN_OPTION_NAMES})
     notes: list[str] = []
-    if params["root_path"] and _given(bench_params):
+    if params["root_path"] and given_on_command_line(ctx, RUN_OPTION_NAMES):
         notes.append("--root diagnoses a recorded machine: the run options were not used")
     request = DiagnoseRequest(
         asked=asked,
@@ -130,15 +101,3 @@ def diagnose(ctx: click.Context, **params: Any) -> None:
     )
     if result.interrupted:
         ctx.exit(EXIT_INTERRUPTED)
-
-
-def _given(bench_params: dict[str, Any]) -> bool:
-    """True when any run option was given on the command line."""
-    defaults = {"preset": "auto", "adamw_impl": None, "seed": None}
-    return any(
-        value is not None and value != defaults.get(name) for name, value in bench_params.items()
-    )
-
-
-# The run's options are the bench's own click options, in the bench's order.
-diagnose.params[:0] = [p for p in bench_command.params if p.name in REUSED_BENCH_OPTIONS]

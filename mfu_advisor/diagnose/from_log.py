@@ -1,8 +1,12 @@
 """``diagnose --from-log``: analyze the log, and reproduce its configuration here as the baseline.
 
-The analyzer (logs/pipeline.py) reads the log; its ``config`` uses nanoGPT's
-names where they exist. The model and batch settings become the baseline's
-bench options; options given on the command line win over the log's.
+The analyzer (logs/pipeline.py) restates the run under nanoGPT's names in its
+``gpt_config`` (n_layer, n_head, n_embd, block_size, vocab_size, bias,
+batch_size, gradient_accumulation_steps, dtype, device, compile), with the
+trainer's defaults filled in where they are known, for nanoGPT and llm.c logs
+alike (llm.c's ``num_layers``/``channels``/``seq_len`` become ``n_layer``/
+``n_embd``/``block_size``). Those become the baseline's bench options; options
+given on the command line win over the log's.
 """
 
 from __future__ import annotations
@@ -12,15 +16,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.options import DTYPES, MODEL_FIELDS, BenchOptions
 from mfu_advisor.errors import UserError
-from mfu_advisor.probe.facts import HardwareFacts
+from mfu_advisor.mfu import GptShape, flops_per_token
+from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
-#: nanoGPT's vocabulary when the dataset has no meta.pkl: GPT-2's 50257 padded
-#: to 50304 (train.py: "defaulting to vocab_size of GPT-2 to 50304").
-NANOGPT_DEFAULT_VOCAB = 50304
+#: The whole-number settings of a run (the rest of MODEL_FIELDS are flags, names or dropout).
+_INT_FIELDS = tuple(
+    f for f in MODEL_FIELDS if f not in ("dropout", "bias", "dtype", "compile", "device")
+)
+_SHAPE_FIELDS = ("n_layer", "n_head", "n_embd", "block_size", "batch_size")
 
-_INT_FIELDS = ("batch_size", "block_size", "n_layer", "n_head", "n_embd", "vocab_size")
+#: Longest optimizer step the reproduction may take here, in seconds, by a rough
+#: estimate: the diagnosis measures each run for a few seconds after warm-up steps.
+MAX_STEP_S = 2.0
+
+#: A reproduced run whose one step would take more than this share of the diagnosis's
+#: budget is not started: warm-up and measured steps could not fit.
+MAX_BUDGET_SHARE_PER_STEP = 0.1
+
+#: Share of the device's peak assumed for that estimate: about what the bench's
+#: cpu-small reaches on the 2-core development VM (30-40% of the fp32 peak).
+ASSUMED_PEAK_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -85,38 +102,49 @@ def _device_here(device: str, hardware: HardwareFacts | None) -> bool:
 
 def baseline_from_log(analysis: Mapping[str, Any], hardware: HardwareFacts | None) -> LogBaseline:
     """The bench options that reproduce the analyzed log's model and batch on this machine."""
-    config = analysis.get("config")
-    config = config if isinstance(config, Mapping) else {}
-    log_format = str(analysis.get("format") or "")
+    gpt = analysis.get("gpt_config")
+    gpt = gpt if isinstance(gpt, Mapping) else {}
+    sources = analysis.get("gpt_config_sources")
+    sources = sources if isinstance(sources, Mapping) else {}
     options: dict[str, Any] = {}
     notes: list[str] = []
     for name in _INT_FIELDS:
-        value = _as_int(config.get(name))
+        value = _as_int(gpt.get(name))
         if value is not None and value > 0:
             options[name] = value
-    if "vocab_size" not in options and log_format == "nanogpt":
-        options["vocab_size"] = NANOGPT_DEFAULT_VOCAB
-        notes.append(f"the log names no vocabulary: nanoGPT's default {NANOGPT_DEFAULT_VOCAB}")
-    dropout = config.get("dropout")
-    if isinstance(dropout, (int, float)) and not isinstance(dropout, bool):
-        options["dropout"] = float(dropout)
     for name in ("bias", "compile"):
-        flag = _as_bool(config.get(name))
+        flag = _as_bool(gpt.get(name))
         if flag is not None:
             options[name] = flag
-    accumulation = _as_int(config.get("gradient_accumulation_steps"))
-    tokens = _as_int(analysis.get("tokens_per_step"))
-    if accumulation is None and tokens and "batch_size" in options and "block_size" in options:
-        per_micro = options["batch_size"] * options["block_size"]
-        if tokens % per_micro == 0:
-            accumulation = tokens // per_micro
-    if accumulation is not None and accumulation > 0:
-        options["gradient_accumulation_steps"] = accumulation
+    # gpt_config does not carry dropout; a nanoGPT log states it under that name.
+    config = analysis.get("config")
+    dropout = config.get("dropout") if isinstance(config, Mapping) else None
+    if isinstance(dropout, (int, float)) and not isinstance(dropout, bool):
+        options["dropout"] = float(dropout)
+    _device_and_dtype(gpt, analysis, hardware, options, notes)
+    defaults = sorted(k for k in options if "default" in str(sources.get(k, "")))
+    if defaults:
+        taken = ", ".join(f"{k} {options[k]} ({sources[k]})" for k in defaults)
+        notes.append(f"not in the log, the trainer's defaults: {taken}")
+    missing = [n for n in _SHAPE_FIELDS if n not in options]
+    if missing:
+        notes.append(f"the log does not state {', '.join(missing)}: taken from the preset")
+    notes.extend(_fit_here(options, hardware))
+    return LogBaseline(options=options, notes=tuple(notes))
+
+
+def _device_and_dtype(
+    gpt: Mapping[str, Any],
+    analysis: Mapping[str, Any],
+    hardware: HardwareFacts | None,
+    options: dict[str, Any],
+    notes: list[str],
+) -> None:
+    """Keep the log's device and dtype where this machine has the device."""
     hints = analysis.get("hardware_hints")
-    device = config.get("device") or (hints.get("device") if isinstance(hints, Mapping) else None)
+    device = gpt.get("device") or (hints.get("device") if isinstance(hints, Mapping) else None)
     device = str(device) if device else None
-    dtype = config.get("dtype")
-    dtype = dtype if dtype in ("float32", "bfloat16", "float16") else None
+    dtype = gpt.get("dtype") if gpt.get("dtype") in DTYPES else None
     if device is not None and not _device_here(device.split(":", 1)[0], hardware):
         # The log's dtype was chosen for its device; this one's default fits this machine.
         notes.append(f"the log ran on {device}, which this machine lacks: reproduced on auto")
@@ -128,12 +156,80 @@ def baseline_from_log(analysis: Mapping[str, Any], hardware: HardwareFacts | Non
             options["device"] = device
         if dtype is not None:
             options["dtype"] = dtype
-    missing = [
-        n for n in ("n_layer", "n_head", "n_embd", "block_size", "batch_size") if n not in options
+
+
+def _fit_here(options: dict[str, Any], hardware: HardwareFacts | None) -> list[str]:
+    """Drop gradient accumulation when one step would take longer than :data:`MAX_STEP_S`.
+
+    Tokens per second hardly depend on accumulation (the same micro-batches, one
+    optimizer step spread over more of them), so measuring one micro-batch per
+    step keeps the comparison fair and the run short. The estimate assumes
+    :data:`ASSUMED_PEAK_SHARE` of this machine's fp32 CPU peak.
+    """
+    step_s = _step_estimate_s(options, hardware)
+    accumulation = int(options.get("gradient_accumulation_steps") or 1)
+    if step_s is None or step_s <= MAX_STEP_S or accumulation <= 1:
+        return []
+    options["gradient_accumulation_steps"] = 1
+    return [
+        f"one optimizer step of the log's run ({accumulation} micro-batches) would take "
+        f"about {step_s:,.0f} s here: measured with gradient_accumulation_steps 1 (tokens/s "
+        "hardly depends on it)"
     ]
-    if missing:
-        notes.append(f"the log does not state {', '.join(missing)}: taken from the preset")
-    return LogBaseline(options=options, notes=tuple(notes))
+
+
+def too_slow_here(
+    options: BenchOptions, hardware: HardwareFacts | None, budget_s: float
+) -> str | None:
+    """Why the reproduced run is not worth starting here, or None.
+
+    A step estimated at more than :data:`MAX_BUDGET_SHARE_PER_STEP` of the budget
+    leaves no room for warm-up and measured steps: the baseline would only run
+    into its timeout. The user can give a smaller ``--batch_size`` (or
+    ``--block_size``) on the command line, which wins over the log's.
+    """
+    fields = {name: getattr(options, name) for name in MODEL_FIELDS}
+    step_s = _step_estimate_s(fields, hardware)
+    if step_s is None or step_s <= MAX_BUDGET_SHARE_PER_STEP * budget_s:
+        return None
+    return (
+        f"one step of the log's run (batch_size {options.batch_size} x block_size "
+        f"{options.block_size}) would take about {step_s:,.0f} s on this machine, too long to "
+        f"measure within the {budget_s:.0f} s budget: give a smaller --batch_size or "
+        "--block_size (they win over the log's) to measure a shorter run"
+    )
+
+
+def _step_estimate_s(options: Mapping[str, Any], hardware: HardwareFacts | None) -> float | None:
+    """Rough seconds of one optimizer step on this machine's CPU; None when unknowable.
+
+    Only CPU runs are estimated: a GPU's step is short for any model a log would
+    reproduce here, and a GPU run is not placed on the CPU.
+    """
+    device = str(options.get("device") or "auto").split(":")[0]
+    if hardware is None or device not in ("cpu", "auto"):
+        return None
+    if device == "auto" and any(g.torch.usable is True for g in hardware.gpus):
+        return None  # auto picks the accelerator
+    if any(options.get(n) is None for n in (*_SHAPE_FIELDS, "vocab_size")):
+        return None
+    peak = hardware.cpu.peak_flops.get("fp32")
+    if not isinstance(peak, PeakFlops) or peak.flops <= 0:
+        return None
+    shape = GptShape(
+        n_layer=options["n_layer"],
+        n_head=options["n_head"],
+        n_embd=options["n_embd"],
+        block_size=options["block_size"],
+        vocab_size=options["vocab_size"],
+        bias=bool(options.get("bias")),
+    )
+    tokens = (
+        options["batch_size"]
+        * options["block_size"]
+        * int(options.get("gradient_accumulation_steps") or 1)
+    )
+    return flops_per_token(shape) * tokens / (peak.flops * ASSUMED_PEAK_SHARE)
 
 
 def merge_options(log_options: Mapping[str, Any], asked: BenchOptions) -> BenchOptions:

@@ -1,9 +1,13 @@
 """The diagnosis: probe, (log,) baseline, experiments most promising first, rules, verdict.
 
-All within the budget (diagnose/plan.py). The baseline runs twice: before
-and after the first variants, so run-to-run drift on a shared machine shows
-up in the noise instead of in a speedup. Ctrl-C stops the current process
-and returns what was measured, with ``interrupted`` set.
+All within the budget (diagnose/plan.py). On a shared machine throughput
+drifts from second to second, so a variant is compared with the baseline
+measured at the same moments wherever it can be: in one process, alternating
+blocks of steps (bench ``--variant``, bench/paired.py). A variant that needs a
+process of its own (threads, CPU affinity, environment) runs between two
+baseline runs (A B A B A, as the budget allows) and is compared with the
+baseline's runs, their spread counted as noise. Ctrl-C stops the current
+process and returns what was measured, with ``interrupted`` set.
 """
 
 from __future__ import annotations
@@ -11,26 +15,30 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.diagnose import noise
 from mfu_advisor.diagnose import plan as budget_plan
 from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
-from mfu_advisor.diagnose.from_log import analyze_log, baseline_from_log, merge_options
+from mfu_advisor.diagnose.from_log import (
+    analyze_log,
+    baseline_from_log,
+    merge_options,
+    too_slow_here,
+)
 from mfu_advisor.diagnose.progress import DiagnoseProgress, SilentDiagnoseProgress
-from mfu_advisor.diagnose.result import DiagnoseResult, NoiseFacts, PhaseRecord
+from mfu_advisor.diagnose.result import DiagnoseResult, PhaseRecord
 from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.errors import EXIT_BAD_INPUT, UserError
 from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
-    NOISE_FLOOR,
-    BaselineEstimate,
     RunMeasure,
-    baseline_estimate,
     measure_of,
+    paired_comparison,
 )
 from mfu_advisor.experiments.result import ExperimentResult, Status
 from mfu_advisor.experiments.runner import BenchProcessResult, run_bench_process
@@ -38,12 +46,9 @@ from mfu_advisor.experiments.variant import VariantContext, VariantPlan
 from mfu_advisor.experiments.variants import select
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.probe.facts import HardwareFacts
-from mfu_advisor.rules.facts import ConditionsFacts, DiagnosisFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.facts_json import log_facts_from_analysis, run_facts_from_bench
 from mfu_advisor.rules.registry import evaluate
-
-#: Non-last variants run before the baseline is measured a second time.
-VARIANTS_BEFORE_REPEAT = 2
 
 ProcessRunner = Callable[..., BenchProcessResult]
 
@@ -89,12 +94,17 @@ class Diagnosis:
         self.hardware: HardwareFacts | Unavailable = Unavailable("not probed")
         self.baseline: dict[str, Any] | Unavailable = Unavailable("not run")
         self.baseline_measures: list[RunMeasure] = []
+        """The baseline's own runs (the first, and repeats around separate-run variants)."""
+        self.interleaved_measures: list[RunMeasure] = []
+        """The baseline arm of each interleaved variant's process."""
         self.experiments: list[ExperimentResult] = []
-        self._ran: list[tuple[VariantPlan, BenchProcessResult, float]] = []
+        self._ran: list[_Ran] = []
         self.interrupted = False
         self._planned: set[str] = set()
         self.asked = request.asked
         self.analysis: dict[str, Any] | None = None
+        self.too_slow: str | None = None
+        """Why the run reproduced from a log is not started here, when it is not."""
 
     # -- phases ---------------------------------------------------------------------------
 
@@ -122,6 +132,7 @@ class Diagnosis:
         reproduced = baseline_from_log(self.analysis, hardware)
         self.asked = merge_options(reproduced.options, self.request.asked)
         self.notes.extend(f"--from-log: {note}" for note in reproduced.notes)
+        self.too_slow = too_slow_here(self.asked, hardware, self.request.budget_s)
 
     def _probe(self) -> None:
         started = self._phase("probe", self.request.root or "this machine")
@@ -201,29 +212,25 @@ class Diagnosis:
         repeat_cost = max(timing.startup_s, first.elapsed_s - _sweep_s(first.payload))
         plans = list(selection.plans)
         self._planned = {p.name for p in plans}
-        repeat_done = False
         for index, plan in enumerate(plans):
             try:
-                before = plan.runs_last or plan.promise < 1 or index >= VARIANTS_BEFORE_REPEAT
-                if not repeat_done and before:
-                    repeat_done = True
+                ran = self._variant(plan, resolved, timing)
+                if ran and not budget_plan.interleaved(plan):
+                    # A B A: a variant run alone is bracketed by baseline runs.
                     self._repeat_baseline(repeat_cost)
-                    timing = self._fastest_timing(timing)
-                self._variant(plan, resolved, timing)
+                timing = self._fastest_timing(timing)
             except KeyboardInterrupt:
-                started = {e.name for e in self.experiments} | {p.name for p, _, _ in self._ran}
+                started = {e.name for e in self.experiments} | {r.plan.name for r in self._ran}
                 self.experiments.extend(
                     outcome.skipped_plan(p, "interrupted by Ctrl-C before it ran")
                     for p in plans[index:]
                     if p.name not in started
                 )
                 raise
-        if not repeat_done:
-            self._repeat_baseline(repeat_cost)
 
     def _fastest_timing(self, timing: budget_plan.BaselineTiming) -> budget_plan.BaselineTiming:
         """Estimate from the fastest baseline step: a slow run was slowed by other work."""
-        steps = [m.step_time_ms / 1e3 for m in self.baseline_measures if m.step_time_ms]
+        steps = [m.step_time_ms / 1e3 for m in self._baseline_runs() if m.step_time_ms]
         if not steps:
             return timing
         return dataclasses.replace(timing, step_s=min([timing.step_s, *steps]))
@@ -233,19 +240,25 @@ class Diagnosis:
             self._record(
                 "baseline-repeat", self.budget.elapsed(), "skipped", "not enough budget left"
             )
-            self.notes.append(
-                "the baseline ran once (no budget for a repeat): run-to-run noise assumed "
-                f"{ASSUMED_RUN_TO_RUN:.0%}"
-            )
+            if len(self.baseline_measures) < 2:
+                self.notes.append(
+                    "the baseline ran once (no budget for a repeat): run-to-run noise assumed "
+                    f"{ASSUMED_RUN_TO_RUN:.0%} for the variants measured in runs of their own"
+                )
             return
         self._baseline_run(repeat=True)
+
+    def _baseline_runs(self) -> list[RunMeasure]:
+        """Every measurement of the baseline: its own runs and the interleaved arms."""
+        return [*self.baseline_measures, *self.interleaved_measures]
 
     def _variant(
         self,
         plan: VariantPlan,
         resolved: BenchOptions,
         timing: budget_plan.BaselineTiming,
-    ) -> None:
+    ) -> bool:
+        """Run one variant if it fits the budget; True when its process ran."""
         available = self.budget.for_processes()
         estimate = budget_plan.estimate_s(plan, timing)
         needed = timing.startup_s + 2 if plan.runs_last else estimate
@@ -254,10 +267,11 @@ class Diagnosis:
             self.experiments.append(outcome.skipped_plan(plan, reason))
             self._record(f"experiment:{plan.name}", self.budget.elapsed(), "skipped", reason)
             self.progress.outcome(f"{plan.name}: skipped, {reason}")
-            return
+            return False
         timeout = budget_plan.timeout_for(estimate, available, runs_last=plan.runs_last)
         options = budget_plan.variant_options(resolved, plan)
-        started = self._phase(f"experiment {plan.name}", plan.change)
+        how = "interleaved with the baseline" if options.variant else "in a run of its own"
+        started = self._phase(f"experiment {plan.name}", f"{plan.change}, {how}")
         try:
             result = self._run_bench(plan.name, options, timeout, env=plan.env)
         except KeyboardInterrupt:
@@ -266,15 +280,30 @@ class Diagnosis:
             )
             self._record(f"experiment:{plan.name}", started, "interrupted")
             raise
-        self._ran.append((plan, result, timeout))
+        self._ran.append(_Ran(plan, result, timeout, len(self.baseline_measures)))
+        if options.variant and result.payload is not None:
+            arm = measure_of(result.payload)
+            if isinstance(arm, RunMeasure):
+                self.interleaved_measures.append(arm)
         status = "failed" if result.failure else "done"
         self._record(f"experiment:{plan.name}", started, status, result.failure or "")
         self.progress.outcome(self._first_look(plan, result))
+        return True
 
     def _first_look(self, plan: VariantPlan, result: BenchProcessResult) -> str:
         if result.failure:
             return f"{plan.name}: failed, {result.failure}"
-        measure = measure_of(result.payload or {})
+        payload = result.payload or {}
+        paired = payload.get("paired")
+        if isinstance(paired, dict):
+            comparison = paired_comparison(paired)
+            if isinstance(comparison, str):
+                return f"{plan.name}: {comparison}"
+            return (
+                f"{plan.name}: {comparison.speedup:.2f}x +-{comparison.noise:.0%} tokens/s "
+                f"against the baseline measured with it ({paired.get('pairs')} pairs of blocks)"
+            )
+        measure = measure_of(payload)
         if isinstance(measure, str) or not self.baseline_measures:
             return f"{plan.name}: done"
         ratio = measure.tokens_per_s / self.baseline_measures[0].tokens_per_s
@@ -289,7 +318,11 @@ class Diagnosis:
             self._analyze()
             self._probe()
             self._reproduce_log()
-            if self.request.root is None:
+            if self.request.root is None and self.too_slow is not None:
+                self.baseline = Unavailable(f"not run: {self.too_slow}")
+                self._record("baseline", self.budget.elapsed(), "skipped", self.too_slow)
+                self.notes.append(f"--from-log: the baseline was not run: {self.too_slow}")
+            elif self.request.root is None:
                 first = self._baseline_run(repeat=False)
                 if first is not None and first.payload is not None:
                     self.baseline = first.payload
@@ -302,33 +335,18 @@ class Diagnosis:
             self.progress.close()
         return self._finish()
 
-    def _conditions(self, estimate: BaselineEstimate | None) -> ConditionsFacts:
-        """How busy the machine was during the bench runs, and the baseline's spread."""
-        unmeasured = Unavailable("no bench run was measured")
-        share: float | Unavailable = unmeasured
-        peak: float | Unavailable = unmeasured
-        wall = sum(elapsed for _, elapsed in self.cpu_shares)
-        if self.cpu_shares and wall > 0:
-            share = round(sum(s * e for s, e in self.cpu_shares) / wall, 4)
-            peak = round(max(s for s, _ in self.cpu_shares), 4)
-        spread = estimate.run_to_run if estimate is not None else None
-        return ConditionsFacts(
-            other_cpu_share=share,
-            other_cpu_share_max=peak,
-            run_to_run=spread if spread is not None else Unavailable("the baseline ran once"),
-        )
-
-    def _estimate(self) -> BaselineEstimate | None:
-        return baseline_estimate(self.baseline_measures) if self.baseline_measures else None
-
     def _finish(self) -> DiagnoseResult:
         started = self.budget.elapsed()
-        estimate = self._estimate()
+        estimate = noise.own_estimate(self.baseline_measures)
         ran = [
             outcome.measured_variant(
-                plan, result, estimate, budget_s=budget_plan.VARIANT_MEASURE_S, timeout_s=timeout
+                r.plan,
+                r.result,
+                noise.bracket(self.baseline_measures, r.baseline_runs_before, estimate),
+                budget_s=budget_plan.VARIANT_MEASURE_S,
+                timeout_s=r.timeout_s,
             )
-            for plan, result, timeout in self._ran
+            for r in self._ran
         ]
         # The variants that ran first (in run order), then those not run, then those that
         # do not apply here.
@@ -344,7 +362,7 @@ class Diagnosis:
         self.experiments = ran + others + not_applicable
         hardware = self.hardware if isinstance(self.hardware, HardwareFacts) else None
         analysis = self.analysis
-        conditions = self._conditions(estimate)
+        conditions = noise.conditions(self.cpu_shares, estimate)
         facts = DiagnosisFacts(
             conditions=conditions,
             hardware=hardware,
@@ -365,7 +383,7 @@ class Diagnosis:
         )
         return DiagnoseResult(
             mode=mode,
-            hardware=to_jsonable(hardware) if hardware is not None else self.hardware,
+            hardware=_hardware_json(self.hardware),
             baseline=self.baseline
             if isinstance(self.baseline, dict)
             else (
@@ -375,7 +393,7 @@ class Diagnosis:
             experiments=tuple(self.experiments),
             findings=tuple(findings),
             verdict=text,
-            noise=_noise(estimate, conditions),
+            noise=noise.noise_facts(estimate, self.interleaved_measures, conditions),
             budget_s=self.request.budget_s,
             elapsed_s=round(self.budget.elapsed(), 2),
             phases=tuple(self.phases),
@@ -384,21 +402,23 @@ class Diagnosis:
         )
 
 
-def _noise(estimate: BaselineEstimate | None, conditions: ConditionsFacts) -> NoiseFacts | None:
-    if estimate is None:
-        return None
-    measured = estimate.run_to_run
-    return NoiseFacts(
-        other_cpu_share=conditions.other_cpu_share,
-        other_cpu_share_max=conditions.other_cpu_share_max,
-        baseline_runs_tokens_per_s=tuple(round(v, 1) for v in estimate.runs_tokens_per_s),
-        baseline_tokens_per_s=round(estimate.tokens_per_s, 1),
-        run_to_run=round(measured, 4)
-        if measured is not None
-        else Unavailable("the baseline ran once"),
-        assumed_run_to_run=ASSUMED_RUN_TO_RUN if measured is None else None,
-        floor=NOISE_FLOOR,
-    )
+def _hardware_json(hardware: HardwareFacts | Unavailable) -> Mapping[str, Any] | Unavailable:
+    """The probe payload, or why there is none."""
+    if isinstance(hardware, Unavailable):
+        return hardware
+    doc = to_jsonable(hardware)
+    return doc if isinstance(doc, dict) else Unavailable("the probe gave no result")
+
+
+@dataclass(frozen=True)
+class _Ran:
+    """A variant whose process ran, and where it fell among the baseline's own runs."""
+
+    plan: VariantPlan
+    result: BenchProcessResult
+    timeout_s: float
+    baseline_runs_before: int
+    """How many of the baseline's own runs had finished when it started."""
 
 
 def _sweep_s(payload: dict[str, Any]) -> float:

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor.bench.options import MODEL_FIELDS, BenchOptions
+from mfu_advisor.bench.options import MODEL_FIELDS, PAIRABLE_FIELDS, BenchOptions
+from mfu_advisor.bench.paired import BLOCK_TARGET_S, MIN_PAIRS
 from mfu_advisor.experiments.runner import GRACE_S
 from mfu_advisor.experiments.variant import VariantPlan
 
@@ -37,8 +38,9 @@ FINISH_RESERVE_S = 1.5
 BASELINE_MEASURE_S = 4.0
 
 #: Measured seconds of each variant, its warm-up steps and its steps before
-#: the +-2% rule may stop it. Fewer than the baseline's: a variant only has to
-#: show an effect beyond the noise, and every second goes to another variant.
+#: the +-2% rule may stop it. A variant measured interleaved with the baseline
+#: (bench --variant) spends them on both arms together: about 8 pairs of
+#: 0.25 s blocks on the 2-core development VM, enough for a +-5% interval there.
 VARIANT_MEASURE_S = 4.0
 VARIANT_WARMUP_STEPS = 2
 VARIANT_MIN_STEPS = 10
@@ -119,32 +121,61 @@ def resolved_options(asked: BenchOptions, baseline: Mapping[str, Any]) -> BenchO
     return dataclasses.replace(asked, **fields)
 
 
+def interleaved(plan: VariantPlan) -> bool:
+    """True when the variant is measured in one process with the baseline (bench --variant).
+
+    That needs a change one process can switch between blocks of steps; threads,
+    CPU affinity and environment variables hold for a whole process, so those
+    variants run in processes of their own.
+    """
+    return (
+        not plan.env
+        and plan.cpus is None
+        and bool(plan.overrides)
+        and set(plan.overrides) <= set(PAIRABLE_FIELDS)
+    )
+
+
 def variant_options(resolved: BenchOptions, plan: VariantPlan) -> BenchOptions:
-    """The bench options of one variant: the resolved baseline with the plan's changes."""
+    """The bench options of one variant's process.
+
+    Interleaved: the resolved baseline with the plan's changes as ``--variant``,
+    so the process measures both. Otherwise: the resolved baseline with the
+    changes applied, measured alone.
+    """
+    cap = plan.step_cap
+    measuring: dict[str, Any] = {
+        "budget_s": VARIANT_MEASURE_S,
+        "warmup_steps": cap.warmup_steps if cap else VARIANT_WARMUP_STEPS,
+        "min_steps": cap.min_steps if cap else VARIANT_MIN_STEPS,
+        "max_steps": cap.max_steps if cap else resolved.max_steps,
+        "roofline": False,
+        "fresh": False,
+    }
+    if interleaved(plan):
+        return dataclasses.replace(resolved, variant=tuple(plan.overrides.items()), **measuring)
     changes: dict[str, Any] = dict(plan.overrides)
     if "cpus" in changes and changes["cpus"] is not None:
         changes["cpus"] = tuple(changes["cpus"])
-    cap = plan.step_cap
-    changes.update(
-        budget_s=VARIANT_MEASURE_S,
-        warmup_steps=cap.warmup_steps if cap else VARIANT_WARMUP_STEPS,
-        min_steps=cap.min_steps if cap else VARIANT_MIN_STEPS,
-        max_steps=cap.max_steps if cap else resolved.max_steps,
-        roofline=False,
-        fresh=False,
-    )
-    return dataclasses.replace(resolved, **changes)
+    return dataclasses.replace(resolved, variant=(), **{**changes, **measuring})
 
 
 def estimate_s(plan: VariantPlan, timing: BaselineTiming) -> float:
     """Expected wall time of a variant's process, in seconds."""
     step = timing.step_s * plan.step_time_factor
     cap = plan.step_cap
-    warmup = (cap.warmup_steps if cap else VARIANT_WARMUP_STEPS) * step
-    if cap:
-        measuring = cap.max_steps * step
-    else:
-        measuring = min(VARIANT_MEASURE_S, max(VARIANT_MIN_STEPS * step, step))
+    warmup_steps = cap.warmup_steps if cap else VARIANT_WARMUP_STEPS
+    if not interleaved(plan):
+        if cap:
+            measuring = cap.max_steps * step
+        else:
+            measuring = min(VARIANT_MEASURE_S, max(VARIANT_MIN_STEPS * step, step))
+        return timing.startup_s + plan.extra_warmup_s + warmup_steps * step + measuring
+    # Both arms warm up; then pairs of blocks, each as long as the longer step at least.
+    warmup = warmup_steps * (timing.step_s + step)
+    pair_s = 2 * max(timing.step_s, step, BLOCK_TARGET_S)
+    pairs_s = (cap.max_steps if cap else MIN_PAIRS) * pair_s
+    measuring = pairs_s if cap else max(VARIANT_MEASURE_S, pairs_s)
     return timing.startup_s + plan.extra_warmup_s + warmup + measuring
 
 

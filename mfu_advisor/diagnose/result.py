@@ -38,15 +38,20 @@ class NoiseFacts:
     """How noisy this machine's measurements were: what every verdict is judged against."""
 
     baseline_runs_tokens_per_s: tuple[float, ...]
-    """tokens/s of each baseline run (the first and the repeat)."""
+    """tokens/s of each of the baseline's own runs (the first, and any repeat around a
+    variant run alone)."""
     baseline_tokens_per_s: Maybe[float]
-    """Their mean: the denominator of every speedup."""
+    """Their mean."""
     run_to_run: Maybe[float]
-    """Relative spread between the baseline runs ((max - min) / mean)."""
+    """Relative spread between the baseline's own runs ((max - min) / mean)."""
     assumed_run_to_run: float | None
     """The run-to-run noise assumed instead when the baseline ran only once; else None."""
     floor: float
     """No speedup's noise is below this."""
+    interleaved_baseline_tokens_per_s: tuple[float, ...] = ()
+    """tokens/s of the baseline arm in each interleaved variant's process, in run order;
+    each shares its process with a different variant, so their spread is not run-to-run
+    noise (interleaved speedups take their noise from their own pairs of blocks)."""
     other_cpu_share: Maybe[float] = _NOT_MEASURED
     """Share (0-1) of the machine's CPUs other processes kept busy during the bench runs."""
     other_cpu_share_max: Maybe[float] = _NOT_MEASURED

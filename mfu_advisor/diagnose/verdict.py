@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mfu_advisor.experiments.result import ExperimentResult, Status, Verdict
+from mfu_advisor.bench.denominators import PEAK_TOLERANCE
+from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
 from mfu_advisor.rules.facts import LogFacts, RunFacts
 from mfu_advisor.rules.finding import Finding, Kind
@@ -37,6 +38,42 @@ def _reach(run: RunFacts | None, log: LogFacts | None) -> str:
             "312 TFLOP/s)"
         )
     return sentence + "."
+
+
+def _peak_check(run: RunFacts | None, log: LogFacts | None) -> str:
+    """Say plainly when the device's peak is below what this machine measured or achieved.
+
+    A CPU peak is estimated from a clock; in a VM without cpufreq the readable
+    clock can be below the one the cores run at, and the estimate then comes out
+    below what a plain matmul measures. Any MFU against that peak is overstated
+    (it can pass 100%), so the verdict says which figure to trust.
+    """
+    if run is not None:
+        device, measured = run.device_peak_flops, run.measured_peak_flops
+        if (
+            isinstance(device, float)
+            and isinstance(measured, float)
+            and measured > device * PEAK_TOLERANCE
+        ):
+            estimated = "estimated" in run.device_peak_source.lower()
+            kind = "datasheet-style estimate" if estimated else "datasheet peak"
+            why = (
+                "the clock used for it is too low"
+                if estimated
+                else "this device runs faster than the figure used"
+            )
+            return (
+                f"The {kind} of this device's {run.dtype} peak ({flops(device)}) is below what "
+                f"was measured here ({flops(measured)}), so {why}; MFU against the measured "
+                "peak is the trustworthy one."
+            )
+    if log is not None and isinstance(log.true_mfu, float) and log.true_mfu > 1:
+        return (
+            f"The logged run's {percent(log.true_mfu)} is above 100%, which no run can reach: "
+            f"the peak it is divided by ({log.peak_source}) is too low for that hardware, so "
+            "read the logged throughput, not that MFU."
+        )
+    return ""
 
 
 def _by_name(experiments: Sequence[ExperimentResult]) -> dict[str, ExperimentResult]:
@@ -88,13 +125,21 @@ def _neutral(experiments: dict[str, ExperimentResult]) -> str:
     return f"No measurable effect or no result: {'; '.join(parts)}." if parts else ""
 
 
-def _busy(run_to_run: float | None) -> str:
+def _busy(run_to_run: float | None, experiments: Sequence[ExperimentResult]) -> str:
     if run_to_run is None or run_to_run < BUSY_RUN_TO_RUN:
         return ""
-    return (
-        f"The two baseline runs differed by {percent(run_to_run)}: something else was "
-        "competing for this machine, so only large effects could be told from the noise; "
-        "rerun on an idle machine for finer verdicts."
+    sentence = (
+        f"The baseline's measurements differed by {percent(run_to_run)} from one run to "
+        "the next: something else was competing for this machine"
+    )
+    if any(e.method is Method.INTERLEAVED for e in experiments):
+        return sentence + (
+            ". The variants measured interleaved with the baseline cancel most of that; "
+            "each interval shows what remains, and an idle machine gives finer verdicts."
+        )
+    return sentence + (
+        ", so only large effects could be told from the noise; rerun on an idle machine "
+        "for finer verdicts."
     )
 
 
@@ -107,12 +152,13 @@ def verdict(
 ) -> str:
     """The verdict paragraph for the ranked ``findings``.
 
-    ``run_to_run`` is the spread between the baseline runs; a large one adds a
-    sentence saying the machine was busy.
+    ``run_to_run`` is the spread between the baseline's measurements; a large one
+    adds a sentence saying the machine was busy.
     """
     named = _by_name(experiments)
-    sentences = [_reach(run, log), _lever(findings, named), _donts(findings, named)]
+    sentences = [_reach(run, log), _peak_check(run, log)]
+    sentences += [_lever(findings, named), _donts(findings, named)]
     if experiments:
         sentences.append(_neutral(named))
-    sentences.append(_busy(run_to_run))
+    sentences.append(_busy(run_to_run, experiments))
     return " ".join(s for s in sentences if s)

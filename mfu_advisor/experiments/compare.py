@@ -1,6 +1,12 @@
 """Speedup of a variant over the baseline, with a noise interval, and what it means.
 
-Noise model (docs/diagnose.md, "Noise and verdicts"):
+Interleaved variants (bench ``--variant``, bench/paired.py) come with their
+speedup and its noise already measured from the pairs of blocks: the 95%
+interval of the geometric mean of the per-pair ratios. :func:`paired_comparison`
+reads them. Variants measured in processes of their own are compared with the
+baseline's own runs.
+
+Noise model for separate runs (docs/diagnose.md, "Noise and verdicts"):
 
 - Each run's own noise is the relative half-width of the 95% confidence
   interval of its median step time (tokens/s is taken at the median step): the
@@ -150,6 +156,29 @@ def compare(variant: RunMeasure, baseline: BaselineEstimate) -> Comparison:
     noise = math.sqrt(variant.noise**2 + baseline.noise**2 + run_to_run**2)
     noise = max(noise, NOISE_FLOOR)
     return Comparison(speedup, noise, verdict_of(speedup, noise))
+
+
+def paired_comparison(paired: Mapping[str, Any]) -> Comparison | str:
+    """The speedup a bench ``paired`` object measured, or why it holds none (one line).
+
+    A single pair gives no interval: it gets :data:`SINGLE_STEP_NOISE`. The noise
+    is never below :data:`NOISE_FLOOR`.
+    """
+    speedup = _number(paired.get("speedup"))
+    reasons = paired.get("unavailable")
+    reasons = reasons if isinstance(reasons, Mapping) else {}
+    if speedup is None or speedup <= 0:
+        return str(reasons.get("speedup") or "the interleaved run measured no speedup")
+    noise = _number(paired.get("noise"))
+    spread = max(noise if noise is not None and noise >= 0 else SINGLE_STEP_NOISE, NOISE_FLOOR)
+    return Comparison(speedup, spread, verdict_of(speedup, spread))
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number as a float; None for null, booleans and anything else."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def verdict_of(speedup: float, noise: float) -> Verdict:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.experiments.compare import BaselineEstimate, compare, measure_of
-from mfu_advisor.experiments.result import ExperimentResult, Status
+from mfu_advisor.experiments.compare import (
+    BaselineEstimate,
+    Comparison,
+    compare,
+    measure_of,
+    paired_comparison,
+)
+from mfu_advisor.experiments.result import ExperimentResult, Method, Status
 from mfu_advisor.experiments.runner import BenchProcessResult
 from mfu_advisor.experiments.variant import Variant, VariantPlan
 
@@ -52,7 +58,11 @@ def measured_variant(
     budget_s: float | None,
     timeout_s: float,
 ) -> ExperimentResult:
-    """The result of a variant that ran: measured against ``baseline``, or failed with a reason."""
+    """The result of a variant that ran, or failed with a reason.
+
+    A variant measured interleaved (its payload has ``paired``) carries its own
+    speedup and noise; one measured alone is compared with ``baseline``.
+    """
     common = _plan_fields(plan) | {
         "budget_s": budget_s,
         "timeout_s": round(timeout_s, 2),
@@ -63,28 +73,47 @@ def measured_variant(
         return ExperimentResult(
             status=Status.FAILED, reason=process.failure or "no result", **common
         )
-    if baseline is None:
-        return ExperimentResult(
-            status=Status.FAILED, reason="no baseline measurement to compare with", **common
-        )
-    measure = measure_of(payload)
+    paired = payload.get("paired")
+    figures: Mapping[str, Any] = paired if isinstance(paired, Mapping) else payload
+    measure = measure_of(figures)
     if isinstance(measure, str):
         return ExperimentResult(status=Status.FAILED, reason=measure, **common)
-    comparison = compare(measure, baseline)
+    comparison: Comparison | str
+    if isinstance(paired, Mapping):
+        comparison = paired_comparison(paired)
+        method, pairs = Method.INTERLEAVED, _integer(paired, "pairs")
+        reference = _number(payload, "tokens_per_s")
+    elif baseline is None:
+        comparison = "no baseline measurement to compare with"
+        method, pairs, reference = Method.SEPARATE_RUNS, None, None
+    else:
+        comparison = compare(measure, baseline)
+        method, pairs = Method.SEPARATE_RUNS, None
+        reference = round(baseline.tokens_per_s, 1)
+    if isinstance(comparison, str):
+        return ExperimentResult(status=Status.FAILED, reason=comparison, **common)
     memory = payload.get("peak_memory_bytes")
     return ExperimentResult(
         status=Status.OK,
         speedup=round(comparison.speedup, 4),
         noise=round(comparison.noise, 4),
         verdict=comparison.verdict,
+        method=method,
+        baseline_tokens_per_s=round(reference, 1) if reference is not None else None,
+        pairs=pairs,
         tokens_per_s=round(measure.tokens_per_s, 1),
         step_time_ms=measure.step_time_ms,
         run_noise=round(measure.noise, 4),
         measured_steps=measure.steps,
-        compile_s=_number(payload, "compile_s"),
+        compile_s=_number(figures, "compile_s"),
         peak_memory_bytes=memory if isinstance(memory, int) else None,
         **common,
     )
+
+
+def _integer(payload: Mapping[str, Any], key: str) -> int | None:
+    value = payload.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> ExperimentResult:

@@ -25,6 +25,17 @@ class Status(enum.StrEnum):
     """It was not started (not applicable here, or not enough budget left)."""
 
 
+class Method(enum.StrEnum):
+    """How a variant's speedup was measured."""
+
+    INTERLEAVED = "interleaved"
+    """In one process with the baseline, alternating blocks of steps (bench --variant):
+    both see the same moments of the machine."""
+    SEPARATE_RUNS = "separate runs"
+    """In a process of its own, against the baseline's own runs (changes that hold for a
+    whole process: threads, CPU affinity, environment variables)."""
+
+
 class Verdict(enum.StrEnum):
     """What a speedup means once its noise interval is taken into account."""
 
@@ -53,6 +64,13 @@ class ExperimentResult:
     """Relative half-width of the speedup's interval: it is speedup x (1 -+ noise)."""
     verdict: Verdict | None = None
     """faster / slower / within noise; None unless status is "ok"."""
+    method: Method | None = None
+    """How the speedup was measured; None when the variant did not run."""
+    baseline_tokens_per_s: float | None = None
+    """The baseline tokens/s the speedup divides by: measured interleaved with the variant,
+    or the mean of the baseline's own runs."""
+    pairs: int | None = None
+    """Interleaved: pairs of blocks (one of each) the speedup comes from; else None."""
     overrides: Mapping[str, Any] = field(default_factory=dict)
     """Bench options the variant set, under nanoGPT's names (``{"batch_size": 48}``)."""
     env: Mapping[str, str] = field(default_factory=dict)

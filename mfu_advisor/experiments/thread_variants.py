@@ -38,18 +38,41 @@ def _usable_logical(ctx: VariantContext) -> int:
     return min(len(_affinity(ctx)), ctx.hardware.cpu.usable_cpus)
 
 
+def _no_smt(ctx: VariantContext) -> str | None:
+    """Why a physical-vs-logical comparison is pointless here, or None."""
+    physical = _physical_in_affinity(ctx)
+    logical = _usable_logical(ctx)
+    if physical is not None and physical >= logical:
+        return (
+            f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
+        )
+    return None
+
+
+def _threads_plan(
+    ctx: VariantContext, name: str, threads: int, why: str, verifies: str, promise: float
+) -> VariantPlan:
+    """A plan that runs the baseline with ``threads`` threads (OMP_NUM_THREADS too)."""
+    return VariantPlan(
+        name=name,
+        change=f"threads {ctx.run.threads} -> {threads} ({why})",
+        overrides={"threads": threads},
+        env={"OMP_NUM_THREADS": str(threads)},
+        verifies=verifies,
+        promise=promise,
+    )
+
+
 def _physical_skip(ctx: VariantContext) -> str | None:
     reason = _cpu_only(ctx)
     if reason:
         return reason
     physical = _physical_in_affinity(ctx)
-    logical = _usable_logical(ctx)
     if physical is None:
         return "the number of physical cores is unknown"
-    if physical >= logical:
-        return (
-            f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
-        )
+    reason = _no_smt(ctx)
+    if reason:
+        return reason
     if ctx.run.threads <= physical:
         return f"the baseline uses {ctx.run.threads} threads, at most one per physical core"
     return None
@@ -57,40 +80,34 @@ def _physical_skip(ctx: VariantContext) -> str | None:
 
 def _physical_plan(ctx: VariantContext) -> VariantPlan:
     physical = _physical_in_affinity(ctx) or 1
-    return VariantPlan(
-        name="threads-physical",
-        change=f"threads {ctx.run.threads} -> {physical} (one per physical core)",
-        overrides={"threads": physical},
-        env={"OMP_NUM_THREADS": str(physical)},
-        verifies="smt-siblings-as-compute-threads",
-        promise=1.1,
+    return _threads_plan(
+        ctx,
+        "threads-physical",
+        physical,
+        "one per physical core",
+        "smt-siblings-as-compute-threads",
+        1.1,
     )
 
 
 def _logical_skip(ctx: VariantContext) -> str | None:
-    reason = _cpu_only(ctx)
+    reason = _cpu_only(ctx) or _no_smt(ctx)
     if reason:
         return reason
-    physical = _physical_in_affinity(ctx)
     logical = _usable_logical(ctx)
-    if physical is not None and physical >= logical:
-        return (
-            f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
-        )
     if ctx.run.threads >= logical:
         return f"the baseline uses all {logical} usable logical CPUs already"
     return None
 
 
 def _logical_plan(ctx: VariantContext) -> VariantPlan:
-    logical = _usable_logical(ctx)
-    return VariantPlan(
-        name="threads-logical",
-        change=f"threads {ctx.run.threads} -> {logical} (every usable logical CPU)",
-        overrides={"threads": logical},
-        env={"OMP_NUM_THREADS": str(logical)},
-        verifies="smt-siblings-as-compute-threads",
-        promise=1.05,
+    return _threads_plan(
+        ctx,
+        "threads-logical",
+        _usable_logical(ctx),
+        "every usable logical CPU",
+        "smt-siblings-as-compute-threads",
+        1.05,
     )
 
 
@@ -107,14 +124,13 @@ def _usable_skip(ctx: VariantContext) -> str | None:
 
 def _usable_plan(ctx: VariantContext) -> VariantPlan:
     assert ctx.hardware is not None
-    usable = ctx.hardware.cpu.usable_cpus
-    return VariantPlan(
-        name="threads-usable",
-        change=f"threads {ctx.run.threads} -> {usable} (the CPUs the quota and affinity allow)",
-        overrides={"threads": usable},
-        env={"OMP_NUM_THREADS": str(usable)},
-        verifies="threads-oversubscribed",
-        promise=1.5,
+    return _threads_plan(
+        ctx,
+        "threads-usable",
+        ctx.hardware.cpu.usable_cpus,
+        "the CPUs the quota and affinity allow",
+        "threads-oversubscribed",
+        1.5,
     )
 
 

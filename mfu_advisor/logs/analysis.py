@@ -71,13 +71,11 @@ def analyze(
     tokens_per_step = fmt.tokens_per_step(run)
     tokens_per_s, tokens_source = _tokens_per_s(sink, fmt, steady, tokens_per_step, step_time)
     flops = fmt.flops_per_token(run)
-    if isinstance(flops, Unavailable) and run.number("n_params") and "n_params" in run.overrides:
-        n = run.number("n_params") or 0.0
-        flops = FlopsPerToken(
-            6 * n, "6 x --set n_params (attention FLOPs left out)", n_params=int(n)
-        )
     reference = fmt.reference(run)
     reported, reported_last, reported_source = _reported_mfu(sink, fmt, run, steady)
+    placeholder_lines = int(run.meta("mfu_placeholder_lines", 0)) + int(
+        run.meta("mfu_unknown_gpu_lines", 0)
+    )
 
     total, total_source = _achieved_total(fmt, run, flops, tokens_per_s, step_time)
     devices, devices_source = _devices(fmt, run, total, reported, reference)
@@ -173,6 +171,8 @@ def analyze(
         reported_mfu=reported,
         reported_mfu_last=reported_last,
         reported_mfu_source=reported_source,
+        reported_mfu_placeholder=isinstance(reported, Unavailable) and placeholder_lines > 0,
+        reported_mfu_placeholder_lines=placeholder_lines,
         reference=reference.label if reference.label else Unavailable(reference.note),
         reference_flops=reference.flops if reference.flops else Unavailable(reference.note),
         reference_detail=reference_detail,
@@ -198,6 +198,7 @@ def analyze(
         hardware_hints=hints,
         series=series,
         series_every=every,
+        series_method="every step line" if every == 1 else "min/max per bucket",
         sampled=sink.stride > 1,
         missing=tuple(missing),
         notes=tuple(notes),
@@ -228,11 +229,7 @@ def _tokens_per_s(
     tokens_per_step: Figure | Unavailable,
     step_time: Figure | Unavailable,
 ) -> tuple[Maybe[float], str]:
-    sample = sink.sample.columns()
-    printed = sample["tokens_per_s"][steady.clean]
-    printed = printed[np.isfinite(printed)]
-    if not len(printed):
-        printed = sample["tokens_per_s"][np.isfinite(sample["tokens_per_s"])]
+    printed = _printed(sink, steady, "tokens_per_s")
     if len(printed):
         scope = "per device" if fmt.tokens_per_s_scope == "device" else "all devices"
         return float(
@@ -275,12 +272,12 @@ def _devices(
     if stated is not None:
         return int(stated.value), stated.source
     if (
-        known(total)
-        and known(reported)
+        isinstance(total, (int, float))
+        and isinstance(reported, (int, float))
         and reference.flops
         and reported >= MIN_MFU_FOR_DEVICE_INFERENCE
-    ):  # type: ignore[operator]
-        ratio = total / (reported * reference.flops)  # type: ignore[operator]
+    ):
+        ratio = total / (reported * reference.flops)
         whole = round(ratio)
         if whole >= 1 and abs(ratio - whole) <= DEVICE_INFERENCE_TOLERANCE * whole:
             return whole, (
@@ -289,7 +286,7 @@ def _devices(
             )
     if fmt.tokens_per_s_scope == "device":
         return Unavailable("the log does not say how many devices ran"), "not in the log"
-    return 1, "assumed 1 (the log does not say how many devices ran)"
+    return 1, "assumed: the log does not say how many devices ran"
 
 
 def _achieved_per_device(
@@ -311,11 +308,7 @@ def _achieved_per_device(
     if known(total) and known(devices) and devices:
         suffix = f" / {devices} devices" if devices != 1 else ""
         return total / devices, total_source + suffix  # type: ignore[operator]
-    sample = sink.sample.columns()
-    printed = sample["flops_per_s"][steady.clean]
-    printed = printed[np.isfinite(printed)]
-    if not len(printed):
-        printed = sample["flops_per_s"][np.isfinite(sample["flops_per_s"])]
+    printed = _printed(sink, steady, "flops_per_s")
     if len(printed):
         return float(
             np.median(printed)
@@ -328,34 +321,42 @@ def _achieved_per_device(
 def _reported_mfu(
     sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
 ) -> tuple[Maybe[float], Maybe[float], str]:
-    sample = sink.sample.columns()
-    values = sample["reported_mfu"]
-    finite = np.isfinite(values)
-    clean = values[steady.clean & finite]
-    if not len(clean):
-        clean = values[finite]
+    clean = _printed(sink, steady, "reported_mfu")
     if len(clean):
+        sample = sink.sample.columns()
+        finite = np.isfinite(sample["reported_mfu"])
         order = np.argsort(sample["g"][finite], kind="stable")
-        last = float(values[finite][order][-1])
+        last = float(sample["reported_mfu"][finite][order][-1])
         return float(np.median(clean)), last, "median over steady steps of the MFU the log printed"
     summary = fmt.summary_mfu(run)
     if summary is not None:
         return summary.value, summary.value, summary.source
     if run.meta("mfu_placeholder_lines") or run.meta("mfu_unknown_gpu_lines"):
+        # reported_mfu_placeholder says so as a field; this reason is for people.
         reason = "every MFU the log printed is a placeholder (-100%), not a measurement"
     else:
         reason = "the log prints no MFU"
     return Unavailable(reason), Unavailable(reason), ""
 
 
+def _printed(sink: StepCollector, steady: Steady, column: str) -> np.ndarray:
+    """The values the log printed in ``column`` on steady steps; on every step if none are."""
+    values = sink.sample.columns()[column]
+    finite = np.isfinite(values)
+    steady_values = values[steady.clean & finite]
+    return steady_values if len(steady_values) else values[finite]
+
+
 def _peak_label(peak: PeakChoice) -> str | None:
     if not known(peak.flops):
         return None
-    name = peak.hardware if known(peak.hardware) else "the given peak"
-    dtype = f" {peak.dtype}" if known(peak.dtype) else ""
+    dtype = f"{peak.dtype} " if known(peak.dtype) else ""
+    tflops = f"{peak.flops / 1e12:.3g} TFLOP/s"  # type: ignore[operator]
     estimated = " (estimated)" if peak.estimated else ""
     # The citation is in peak.source; the label stays short enough for one line.
-    return f"{name}{dtype} peak {peak.flops / 1e12:.3g} TFLOP/s{estimated}"  # type: ignore[operator]
+    if known(peak.hardware):
+        return f"{peak.hardware} {dtype}peak {tflops}{estimated}"
+    return f"the {dtype}peak given, {tflops}{estimated}"
 
 
 def _value(value: Maybe[float] | float | None) -> float | None:

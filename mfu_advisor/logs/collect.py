@@ -13,6 +13,11 @@ The collector keeps:
   percentiles, jitter, stall counts and the chart series come from this sample,
   so they are exact up to ``SAMPLE_CAP`` step lines and an evenly spaced
   approximation beyond (docs/analyze.md);
+- the chart series: per bucket of consecutive step rows, the rows with the
+  shortest and the longest step time and the evaluation step with the longest
+  time (min/max buckets, report/downsample.py, at most :data:`SERIES_BUCKETS`
+  buckets whose width doubles as the log grows), so isolated stalls and
+  evaluation spikes survive in a 100,000-step log;
 - the rows whose time includes an evaluation (up to :data:`EVAL_ROWS_CAP`).
 
 Missing numbers inside the collector are NaN (numpy's natural missing value);
@@ -28,11 +33,18 @@ from typing import Any
 import numpy as np
 
 from mfu_advisor.logs.reader import InputStats
+from mfu_advisor.report.downsample import MinMaxBuckets
 
 #: Step rows kept at the start of each run segment, exactly.
 HEAD_ROWS = 64
 #: Most rows in the evenly spaced sample (a power of two, so halving stays even).
 SAMPLE_CAP = 1 << 15
+#: Most buckets of the chart series. A bucket keeps at most three rows (fastest, slowest,
+#: slowest evaluation step), so the series stays within the 2,000 points a chart draws
+#: (report/series.py MAX_POINTS).
+SERIES_BUCKETS = 665
+#: Rows stored for the series before those it no longer keeps are dropped.
+SERIES_ROWS_CAP = 8 * SERIES_BUCKETS
 #: Most evaluation-affected rows and evaluation lines kept (all are counted).
 EVAL_ROWS_CAP = 10_000
 EVALS_CAP = 1_000
@@ -184,6 +196,10 @@ class StepCollector:
         self.head = Rows()
         self.eval_rows = Rows()
         self.eval_rows_count = 0
+        self.series = MinMaxBuckets(SERIES_BUCKETS)
+        """Which step rows the chart series keeps (by ``g``), by step time."""
+        self.series_rows = Rows()
+        """The rows :attr:`series` keeps, all columns."""
         self.segments: list[Segment] = []
         self.segment_count = 0
         self.evals: list[EvalRecord] = []
@@ -245,7 +261,18 @@ class StepCollector:
         flops_per_s: float | None = None,
         flags: int = 0,
     ) -> None:
-        """One step line parsed in Python; kept in order until :meth:`end_chunk`."""
+        """One step line parsed in Python; kept in order until :meth:`end_chunk`.
+
+        Every trainer's step line goes through here, so the common readings live
+        here too: a NaN or infinite ``loss`` (as printed: "nan", "inf") is kept
+        as missing and flags the row :data:`FLAG_LOSS_NAN`; a ``reported_mfu``
+        (a fraction) marks the log as printing an MFU (``meta["mfu_printed"]``).
+        """
+        if loss is not None and not math.isfinite(loss):
+            flags |= FLAG_LOSS_NAN
+            loss = None
+        if reported_mfu is not None:
+            self.meta["mfu_printed"] = True
         pending = self._pending
         pending["line"].append(line)
         pending["step"].append(math.nan if step is None else step)
@@ -260,17 +287,19 @@ class StepCollector:
         """A run header was seen: the next step row starts a new run."""
         self._run_start_pending = True
 
-    def detail_rows(self, steps: np.ndarray) -> np.ndarray:
+    def detail_rows(self, steps: np.ndarray, step_times: np.ndarray) -> np.ndarray:
         """Which of the next ``len(steps)`` step rows must carry all their values.
 
-        A vectorised parser that reads only step numbers for most rows asks
-        this first, then parses in full the rows marked True: those that will
-        be in the sample, the first rows of each run segment, and the first
-        and last rows of the batch.
+        A vectorised parser that reads only step numbers and step times (NaN
+        where unread) for most rows asks this first, then parses in full the
+        rows marked True: those that will be in the sample, those the chart
+        series may keep, the first rows of each run segment, and the first and
+        last rows of the batch.
         """
         n = len(steps)
         g = self.count + np.arange(n)
         mask = g % self.stride == 0
+        mask |= self.series.candidates(g, step_times)
         if self.segment_count <= SEGMENTS_CAP:
             mask |= self._positions(self._segment_starts(steps)) < HEAD_ROWS
         if n:
@@ -349,7 +378,9 @@ class StepCollector:
         pos = self._positions(starts)
         seg = self.segment_count - 1 + np.cumsum(starts)
         g = self.count + np.arange(n)
-        columns = {name: _column(rows, name, n).astype(np.float64) for name in VALUE_COLUMNS}
+        columns: dict[str, np.ndarray] = {
+            name: _column(rows, name, n).astype(np.float64) for name in VALUE_COLUMNS
+        }
         columns.update(
             line=rows["line"].astype(np.int64),
             file=np.full(n, self.file_index, dtype=np.int64),
@@ -365,6 +396,7 @@ class StepCollector:
         if in_head.any():
             self.head.append({k: v[in_head] for k, v in columns.items()})
         after_eval = (flags & FLAG_AFTER_EVAL) != 0
+        self._keep_series(columns, after_eval)
         if after_eval.any():
             self.eval_rows_count += int(after_eval.sum())
             room = EVAL_ROWS_CAP - self.eval_rows.size
@@ -388,6 +420,22 @@ class StepCollector:
         self.files[-1].step_lines += n
         self._seg_pos = int(pos[-1]) + 1
 
+    def _keep_series(self, columns: dict[str, np.ndarray], after_eval: np.ndarray) -> None:
+        """Hand the rows to the series buckets and store those picked; rows no longer kept are
+        dropped now and then (:meth:`series_columns`), which keeps memory bounded."""
+        picked = self.series.add(columns["g"], columns["step_time_ms"], after_eval)
+        if picked.any():
+            self.series_rows.append({k: v[picked] for k, v in columns.items()})
+        if self.series_rows.size > SERIES_ROWS_CAP:
+            self.series_columns()
+
+    def series_columns(self) -> dict[str, np.ndarray]:
+        """The rows the chart series keeps, one array per column, in arrival order."""
+        kept = self.series.kept()
+        if self.series_rows.size > len(kept):
+            self.series_rows.keep(np.isin(self.series_rows.columns()["g"], kept))
+        return self.series_rows.columns()
+
     def _tally_deltas(self, steps: np.ndarray, starts: np.ndarray) -> None:
         with np.errstate(invalid="ignore"):
             diffs = np.diff(steps)
@@ -401,7 +449,7 @@ class StepCollector:
     def _record_segments(self, columns: dict[str, np.ndarray], starts: np.ndarray) -> None:
         steps, lines = columns["step"], columns["line"]
         flags = columns["flags"]
-        boundaries = list(np.flatnonzero(starts))
+        boundaries: list[int] = np.flatnonzero(starts).tolist()
         edges = [*boundaries, len(steps)]
         if edges[0] > 0 and self.segments and len(self.segments) == self.segment_count:
             # Rows before the first start continue the current segment.

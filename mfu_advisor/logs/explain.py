@@ -89,8 +89,13 @@ def collect_notes(
         )
     if sink.stride > 1:
         notes.append(
-            f"{sink.count:,} step lines: medians, percentiles, stall counts and the series "
-            f"come from an evenly spaced sample of every {sink.stride}th line; counts are exact"
+            f"{sink.count:,} step lines: medians, percentiles and stall counts come from an "
+            f"evenly spaced sample of every {sink.stride}th line; counts are exact"
+        )
+    if sink.series.width > 1:
+        notes.append(
+            f"the chart series keeps, of every {sink.series.width:,} step lines, the fastest and "
+            "the slowest step and any evaluation step, so stalls and evaluation spikes show"
         )
     if fmt.tokens_per_s_scope == "device":
         notes.append("tokens/s and FLOP/s are per device, as the trainer prints them")

@@ -4,21 +4,34 @@ A Python loop costs about a microsecond per line on a small machine, which is
 too slow for a multi-gigabyte log (the target is a million lines per second).
 These helpers treat a chunk as one byte array and answer, for all its lines
 at once: where each line starts, which lines begin with a given prefix, and
-the unsigned integer that starts at a given offset. A format parser uses them
-to find its step lines and their step numbers in bulk, and parses in Python
-only the lines it keeps in detail (see ``collect.StepCollector``).
+the unsigned integer or decimal number that starts at a given offset, where
+the next comma is. A format parser uses them to find its step lines, their
+step numbers and step times in bulk, and parses in Python only the lines it
+keeps in detail (see ``collect.StepCollector``).
+
+Reads never fail: an offset past the chunk reads the padding (NUL bytes), and
+every helper stops at a newline, so a short line never borrows from the next.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Bytes appended to a chunk so that fixed-width windows never run past its end.
-PAD = 32
+#: Bytes appended to a chunk so that fixed-width windows never run past its end (offsets are
+#: also clipped to the padded chunk, so a window may start anywhere).
+PAD = 128
 _PAD_BYTES = b"\0" * PAD
 
 #: Widest integer read by :func:`uint_at` (digits; 10**12 steps is plenty).
 INT_WIDTH = 12
+#: Most significant digits :func:`decimal_at` reads exactly (below 2**53, so the value is the
+#: correctly rounded float, the same as ``float(text)``).
+DECIMAL_DIGITS = 15
+
+_NEWLINE = 10
+_DOT = 46
+#: Powers of ten that fit an int64 (10**18 < 2**63).
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
 def as_array(data: bytes) -> np.ndarray:
@@ -36,12 +49,41 @@ def line_bounds(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+def _window(buf: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
+    """Offsets moved back so that ``width`` bytes from each stay inside the padded chunk.
+
+    Only an offset already in the padding moves, and it still reads NULs there
+    (``width`` is below :data:`PAD`), so the bytes read are the same; clipping
+    once per call costs less than once per byte.
+    """
+    return np.minimum(offsets, len(buf) - 1 - width)
+
+
 def has_prefix(buf: np.ndarray, starts: np.ndarray, prefix: bytes) -> np.ndarray:
-    """Boolean mask: the line beginning at each start offset begins with ``prefix``."""
+    """Boolean mask: the text at each offset begins with ``prefix``."""
     mask = np.ones(len(starts), dtype=bool)
+    base = _window(buf, starts, len(prefix))
     for k, byte in enumerate(prefix):
-        mask &= buf[starts + k] == byte
+        mask &= buf[base + k] == byte
     return mask
+
+
+def find_byte(buf: np.ndarray, offsets: np.ndarray, byte: int, width: int) -> np.ndarray:
+    """How far after each offset ``byte`` first occurs, within ``width`` bytes and the line.
+
+    -1 where it does not (a newline or the width came first).
+    """
+    found = np.full(len(offsets), -1, dtype=np.int64)
+    active = np.ones(len(offsets), dtype=bool)
+    base = _window(buf, offsets, width)
+    for k in range(width):
+        current = buf[base + k]
+        hit = active & (current == byte)
+        found[hit] = k
+        active &= ~hit & (current != _NEWLINE)
+        if not active.any():
+            break
+    return found
 
 
 def uint_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,14 +93,44 @@ def uint_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarra
     of :data:`INT_WIDTH` digits or more is cut there (count == INT_WIDTH flags it).
     One pass per digit column, each a 1-D numpy operation over all lines.
     """
+    return _digits(buf, offsets, INT_WIDTH)
+
+
+def _digits(buf: np.ndarray, offsets: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The unsigned integer of at most ``width`` digits at each offset, and its digit count."""
     values = np.zeros(len(offsets), dtype=np.int64)
     length = np.zeros(len(offsets), dtype=np.int64)
     active = np.ones(len(offsets), dtype=bool)
-    for k in range(INT_WIDTH):
-        digit = buf[offsets + k].astype(np.int64) - 48
-        active &= (digit >= 0) & (digit <= 9)
+    base = _window(buf, offsets, width)
+    for k in range(width):
+        # uint8 arithmetic wraps: anything but a digit lands at 10 or above.
+        digit = buf[base + k] - np.uint8(48)
+        active &= digit < 10
         if not active.any():
             break
         values = np.where(active, values * 10 + digit, values)
         length += active
+    return values, length
+
+
+def decimal_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The unsigned decimal ``123`` or ``123.45`` at each offset, and how many bytes it takes.
+
+    NaN and length 0 where no digit starts there, or where the number has more
+    than :data:`DECIMAL_DIGITS` digits (too long to read exactly here; the
+    caller parses such a line in Python). The value is ``(integer digits and
+    fraction digits) / 10**fraction``, one correctly rounded division, so it
+    equals ``float(text)``.
+    """
+    whole, whole_len = _digits(buf, offsets, DECIMAL_DIGITS + 1)
+    dot = whole_len > 0
+    dot &= buf[_window(buf, offsets + whole_len, 1)] == _DOT
+    fraction, fraction_len = _digits(buf, offsets + whole_len + 1, DECIMAL_DIGITS + 1)
+    fraction_len = np.where(dot, fraction_len, 0)
+    fraction = np.where(dot, fraction, 0)
+    digits = whole_len + fraction_len
+    ok = (whole_len > 0) & (digits <= DECIMAL_DIGITS)
+    numerator = whole * _POW10[np.where(ok, fraction_len, 0)] + fraction
+    values = np.where(ok, numerator / _POW10[fraction_len].astype(np.float64), np.nan)
+    length = np.where(ok, whole_len + dot + fraction_len, 0)
     return values, length

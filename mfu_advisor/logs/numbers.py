@@ -1,13 +1,25 @@
 """Reading the numbers trainers print: "5,856", "1.2e+03", "-100.00%", "0:36:58.55", "'2219'".
 
 Every function returns a float or ``None`` (not a number); none raises on odd
-text, because a log line is untrusted input.
+text, because a log line is untrusted input. The regular-expression pieces
+below are what every format's patterns are built from, so that a step number
+or a duration is matched the same way in every trainer's lines.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+
+#: A captured whole number: a step, a count (18 digits at most, so it fits an int64).
+INT = r"(\d{1,18})"
+#: A captured unsigned decimal: a time in ms, a rate ("893.76", "12").
+DECIMAL = r"(\d+(?:\.\d+)?)"
+#: A captured signed decimal: a printed MFU percentage ("-100.00", "16.6").
+SIGNED_DECIMAL = r"(-?\d+(?:\.\d+)?)"
+#: A captured ``YYYY-MM-DD HH:MM:SS`` time stamp as Python's logging prints it.
+TIMESTAMP = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
 
 _DURATION = re.compile(r"^(?:(\d+)\s+days?,\s*)?(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 _SIZE_SUFFIX = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
@@ -96,3 +108,15 @@ def _product(text: str) -> int | None:
     for part in parts:
         result *= int(part)
     return result
+
+
+def timestamp_s(text: str, millis: str = "0") -> float | None:
+    """Seconds of "2025-06-16 22:30:50" plus ``millis`` milliseconds; None for a bad date.
+
+    Read as UTC: only differences between two stamps of one log matter.
+    """
+    try:
+        stamp = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return stamp.timestamp() + int(millis or 0) / 1000.0

@@ -109,8 +109,8 @@ class LogInput:
         """Up to ``max_lines`` lines from the start, decoded; later read again by :meth:`chunks`."""
         lines: list[str] = []
         seen = sum(len(c.data) for c in self._peeked)
-        for chunk in self._peeked:
-            lines.extend(chunk.lines())
+        for peeked in self._peeked:
+            lines.extend(peeked.lines())
         while len(lines) < max_lines and seen < max_bytes:
             chunk = next(self._chunks, None)
             if chunk is None:
@@ -281,7 +281,7 @@ def stdin_is_terminal() -> bool:
 
 def _wrap(name: str, raw: BinaryIO, *, closes: bool) -> LogInput:
     """Peek at the first bytes and put a gzip decoder in front when they are gzip's magic."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type,type-var]
     try:
         head = buffered.peek(2)[:2]
     except OSError as exc:

@@ -247,6 +247,12 @@ class LogAnalysis:
     nanoGPT's -100.00% excluded)."""
     reported_mfu_last: Maybe[float]
     reported_mfu_source: str
+    reported_mfu_placeholder: bool
+    """True when every MFU the log printed is a placeholder, not a measurement (llm.c's
+    ``-100.0%`` for a GPU missing from its table, or only nanoGPT's ``-100.00%`` of the first
+    iterations), so ``reported_mfu`` is null for that reason."""
+    reported_mfu_placeholder_lines: int
+    """Step lines whose printed MFU is such a placeholder (some are normal for nanoGPT)."""
     reference: Maybe[str]
     """What the log's MFU was relative to, e.g. "A100 bf16 312 TFLOP/s (nanoGPT's fixed
     reference)"."""
@@ -281,8 +287,13 @@ class LogAnalysis:
     """End-of-run figures the trainer printed (train_runtime, time per iteration, ...)."""
     hardware_hints: HardwareHints
     series: tuple[SeriesPoint, ...]
+    """Step lines for the charts, in order: every one on a short log; on a long one, per bucket
+    of ``series_every`` consecutive step lines, the fastest and the slowest step and the
+    slowest step that includes an evaluation (``series_method``)."""
     series_every: int
-    """One series point per this many step lines (1 = every step line)."""
+    """Step lines per series bucket (1 = every step line is in the series)."""
+    series_method: str
+    """How the series was chosen: "every step line" or "min/max per bucket"."""
     sampled: bool
     """True when percentiles come from an evenly spaced sample (very long logs)."""
     missing: tuple[MissingFigure, ...]

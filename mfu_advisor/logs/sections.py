@@ -24,9 +24,6 @@ from mfu_advisor.logs.result import (
 from mfu_advisor.logs.steady import Steady
 from mfu_advisor.logs.timeshare import TimeShare
 
-#: Most points in the chart series.
-SERIES_POINTS = 2000
-
 
 def reference_facts(reference: Reference, hints: HardwareHints, peak: PeakChoice) -> ReferenceFacts:
     applies: Maybe[bool]
@@ -155,13 +152,12 @@ def eval_facts(
 
 
 def series_points(sink: StepCollector) -> tuple[tuple[SeriesPoint, ...], int]:
-    sample = sink.sample.columns()
-    order = np.argsort(sample["g"], kind="stable")
-    every = max(1, math.ceil(len(order) / SERIES_POINTS))
-    order = order[::every]
+    """The chart series the collector kept, in line order, and its bucket width in step lines."""
+    rows = sink.series_columns()
+    order = np.argsort(rows["g"], kind="stable")
 
     def cell(name: str, i: int) -> float | None:
-        value = float(sample[name][i])
+        value = float(rows[name][i])
         return value if math.isfinite(value) else None
 
     points = tuple(
@@ -174,7 +170,7 @@ def series_points(sink: StepCollector) -> tuple[tuple[SeriesPoint, ...], int]:
         )
         for i in order.tolist()
     )
-    return points, every * sink.stride
+    return points, sink.series.width
 
 
 def file_facts(sink: StepCollector, fmt_name: str) -> list[FileFacts]:

@@ -82,7 +82,7 @@ def _probe_linux_or_other(
         "nvml": nvml_status if isinstance(nvml_status, str) else None,
         "nvml_devices": [
             [
-                d.index,
+                d.nvml_index,
                 d.pci_bus_id,
                 getattr(d.facts, "uuid", None) if not isinstance(d.facts, Unavailable) else None,
             ]

@@ -15,6 +15,14 @@ from typing import NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.cgroup import CgroupLimits, read_affinity, usable_cpu_count
+from mfu_advisor.probe.cpu_clock import (
+    NO_CLOCK,
+    PeakClock,
+    base_clock,
+    clock_fields,
+    cpuinfo_clock,
+    max_clock,
+)
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
     physical_core_map,
@@ -50,12 +58,11 @@ class CpuIdentity(NamedTuple):
 
 
 class GroupClock(NamedTuple):
-    """The clock a core type's peak is computed at, and where it came from."""
+    """A core type's max and base clocks, and the clock its peak is computed at."""
 
     max_mhz: Maybe[float]
     base_mhz: Maybe[float]
-    peak_mhz: float | None
-    peak_source: str
+    peak: PeakClock
 
 
 def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str]) -> CpuFacts:
@@ -81,7 +88,9 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
     usable_set = set(online) & set(affinity) if isinstance(affinity, tuple) else set(online)
     usable_cpus = usable_cpu_count(len(usable_set) or len(online) or 1, limits.cpu_limit)
 
-    clocks = [_group_clock(root, g, processors, warnings) for g in groups]
+    hypervisor = read_hypervisor(root, first.get("flags"))
+    guest = hypervisor if isinstance(hypervisor, str) else None
+    clocks = [_group_clock(root, g, processors, guest, warnings) for g in groups]
     core_types, usable_peaks = _core_types(
         groups, clocks, identity, isa_names, core_map, usable_set, limits.cpu_limit
     )
@@ -118,11 +127,12 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
         max_clock_mhz=max(max_clocks) if max_clocks else first_clock.max_mhz,
         caches=read_caches(root, groups, online, warnings),
         numa_nodes=read_numa_nodes(root),
-        hypervisor=read_hypervisor(root, first.get("flags")),
+        hypervisor=hypervisor,
         affinity_cpus=tuple(sorted(usable_set)) if isinstance(affinity, tuple) else tuple(online),
         cgroup_cpu_limit=limits.cpu_limit,
         usable_cpus=usable_cpus,
         peak_flops=peaks,
+        **clock_fields(*(c.peak for c in clocks)),
     )
 
 
@@ -182,36 +192,39 @@ def _group_clock(
     root: MachineRoot,
     group: CoreGroup,
     processors: Mapping[int, CpuinfoBlock],
+    hypervisor: str | None,
     warnings: list[str],
 ) -> GroupClock:
     """Max and base clock of a core type, and the clock its peak is computed at.
 
     The peak uses the highest clock known: cpufreq's max (turbo), else the
-    nominal clock in the brand string, else /proc/cpuinfo's "cpu MHz" (on a VM
-    without cpufreq that is the host's nominal clock).
+    base clock (cpufreq ``base_frequency`` or the brand string's "@ x.xxGHz"),
+    else /proc/cpuinfo's "cpu MHz" (on a VM without cpufreq: the nominal clock
+    the hypervisor reports). Only the first is an upper bound (cpu_clock.py).
     """
     if not group.cpus:
         missing = Unavailable("no online CPU of this type")
-        return GroupClock(missing, missing, None, "no clock")
+        return GroupClock(missing, missing, NO_CLOCK)
     cpu = group.cpus[0]
     max_mhz = read_cpufreq_mhz(root, cpu, "cpuinfo_max_freq", warnings)
     base_mhz = read_cpufreq_mhz(root, cpu, "base_frequency", warnings)
     block = processors.get(cpu, CpuinfoBlock({}))
     brand = clock_from_model_name(block.get("model name") or "")
+    from_brand = False
     if isinstance(base_mhz, Unavailable) and brand is not None:
-        base_mhz = brand
+        base_mhz, from_brand = brand, True
     if isinstance(max_mhz, float):
-        return GroupClock(max_mhz, base_mhz, max_mhz, "cpufreq cpuinfo_max_freq (max turbo)")
+        return GroupClock(max_mhz, base_mhz, max_clock(max_mhz))
     if isinstance(base_mhz, float):
-        return GroupClock(max_mhz, base_mhz, base_mhz, "nominal clock (no cpufreq max)")
+        return GroupClock(max_mhz, base_mhz, base_clock(base_mhz, from_brand_string=from_brand))
     current = block.get("cpu MHz")
     try:
         current_mhz = float(current) if current is not None else None
     except ValueError:
         current_mhz = None
     if current_mhz and current_mhz > 0:
-        return GroupClock(max_mhz, base_mhz, current_mhz, "/proc/cpuinfo 'cpu MHz' (no cpufreq)")
-    return GroupClock(max_mhz, base_mhz, None, "no clock known")
+        return GroupClock(max_mhz, base_mhz, cpuinfo_clock(current_mhz, hypervisor))
+    return GroupClock(max_mhz, base_mhz, NO_CLOCK)
 
 
 def _core_types(
@@ -259,6 +272,7 @@ def _core_types(
                 microarchitecture=uarch,
                 max_clock_mhz=clock.max_mhz,
                 peak_flops=all_peaks,
+                **clock_fields(clock.peak),
             )
         )
         usable_peaks.append(_peaks_at_clock(uarch_name, isa, clock, usable_cores))
@@ -268,26 +282,29 @@ def _core_types(
 def _peaks_at_clock(
     uarch: str | None, isa: tuple[str, ...], clock: GroupClock, cores: float
 ) -> Peaks:
-    """``cpu_peaks`` for a whole or fractional core count, noting which clock was used."""
+    """``cpu_peaks`` for a whole or fractional core count, naming the clock used."""
     from mfu_advisor.probe.cpu_peaks import cpu_peaks
 
     whole = int(cores)
-    if cores == whole:
-        peaks = cpu_peaks(uarch, isa, clock.peak_mhz, whole)
-        scale = 1.0
-    else:
-        peaks = cpu_peaks(uarch, isa, clock.peak_mhz, 1)
-        scale = cores
-    out: dict[str, PeakFlops | Unavailable] = {}
-    for dtype, peak in peaks.items():
-        if isinstance(peak, PeakFlops):
-            note = f"{peak.note}; " if peak.note else ""
-            note += f"clock {clock.peak_mhz:.0f} MHz from {clock.peak_source}"
-            if scale != 1.0:
-                note += f"; x{scale:g} cores (cgroup quota)"
-            peak = dataclasses.replace(peak, flops=peak.flops * scale, note=note)
-        out[dtype] = peak
-    return out
+    scale = 1.0 if cores == whole else cores
+    peaks = cpu_peaks(
+        uarch,
+        isa,
+        clock.peak.mhz,
+        whole if scale == 1.0 else 1,
+        clock_label=clock.peak.label,
+        clock_note=clock.peak.note,
+    )
+    if scale == 1.0:
+        return peaks
+    return {
+        dtype: dataclasses.replace(
+            peak, flops=peak.flops * scale, note=f"{peak.note}; x{scale:g} cores (cgroup quota)"
+        )
+        if isinstance(peak, PeakFlops)
+        else peak
+        for dtype, peak in peaks.items()
+    }
 
 
 def sum_peaks_safe(parts: Sequence[Peaks]) -> Peaks:

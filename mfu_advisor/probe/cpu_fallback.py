@@ -19,7 +19,7 @@ def collect_fallback_answers() -> dict[str, Any]:
     """Ask py-cpuinfo and psutil (live only)."""
     answers: dict[str, Any] = {}
     try:
-        import cpuinfo
+        import cpuinfo  # type: ignore[import-untyped]  # py-cpuinfo ships no types
 
         info = cpuinfo.get_cpu_info()
         answers["py_cpuinfo"] = {
@@ -37,7 +37,7 @@ def collect_fallback_answers() -> dict[str, Any]:
     except Exception as exc:  # py-cpuinfo runs CPUID in a subprocess and can fail many ways
         answers["py_cpuinfo"] = {"error": f"{type(exc).__name__}: {exc}"}
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]  # stubs are a separate package
 
         memory = psutil.virtual_memory()
         answers["psutil"] = {
@@ -53,6 +53,7 @@ def collect_fallback_answers() -> dict[str, Any]:
 
 def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFacts]:
     """CPU and memory facts from recorded or live py-cpuinfo/psutil answers."""
+    from mfu_advisor.probe.cpu_clock import NO_CLOCK, advertised_clock, clock_fields
     from mfu_advisor.probe.cpu_peaks import cpu_peaks
     from mfu_advisor.probe.cpu_uarch import vendor_from_cpuid, x86_microarchitecture
 
@@ -72,15 +73,23 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
         uarch = x86_microarchitecture(vendor_raw, family, model) or Unavailable(
             f"family {family} model {model} is not in the table"
         )
-    logical = ps.get("logical") if isinstance(ps.get("logical"), int) else 1
-    physical_raw = ps.get("physical")
+    logical_raw, physical_raw = ps.get("logical"), ps.get("physical")
+    logical: int = logical_raw if isinstance(logical_raw, int) else 1
     physical: Maybe[int] = (
         physical_raw if isinstance(physical_raw, int) else Unavailable("psutil gave no core count")
     )
     hz = info.get("hz_advertised")
     clock = hz[0] / 1e6 if isinstance(hz, list) and hz and isinstance(hz[0], int) else None
-    cores = physical_raw if isinstance(physical_raw, int) else logical
-    peaks = cpu_peaks(uarch if isinstance(uarch, str) else None, isa, clock, cores)
+    cores: int = physical_raw if isinstance(physical_raw, int) else logical
+    peak_clock = advertised_clock(clock) if clock else NO_CLOCK
+    peaks = cpu_peaks(
+        uarch if isinstance(uarch, str) else None,
+        isa,
+        clock,
+        cores,
+        clock_label=peak_clock.label,
+        clock_note=peak_clock.note,
+    )
     clock_value: Maybe[float] = clock if clock else Unavailable("no advertised clock")
     cpu = CpuFacts(
         vendor=vendor_from_cpuid(vendor_raw),
@@ -95,7 +104,15 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
         performance_cores=physical,
         efficiency_cores=0,
         core_types=(
-            CoreTypeFacts("performance", tuple(range(logical)), cores, uarch, clock_value, peaks),
+            CoreTypeFacts(
+                "performance",
+                tuple(range(logical)),
+                cores,
+                uarch,
+                clock_value,
+                peaks,
+                **clock_fields(peak_clock),
+            ),
         ),
         threads_per_core=logical // physical_raw
         if isinstance(physical_raw, int) and physical_raw
@@ -110,6 +127,7 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
         cgroup_cpu_limit=None,
         usable_cpus=logical,
         peak_flops=peaks,
+        **clock_fields(peak_clock),
     )
     total, available = ps.get("memory_total_bytes"), ps.get("memory_available_bytes")
     memory = MemoryFacts(

@@ -14,8 +14,9 @@ Lower precisions are peaks only where the CPU computes them natively:
   (2x fp32).
 - tf32 and fp8 are not CPU dtypes.
 
-The clock is the maximum (turbo) clock, so this is an upper bound: all-core
-and AVX-heavy clocks are lower.
+At the maximum (turbo) clock the peak is an upper bound: all-core and
+AVX-heavy clocks are lower. Where only a nominal clock is known (a VM without
+cpufreq) it may be exceeded; the caller names the clock (probe/cpu_clock.py).
 """
 
 from __future__ import annotations
@@ -41,6 +42,23 @@ FP16_EMULATED = (
     "emulated: this CPU has no native fp16 arithmetic (no avx512_fp16/AMX-FP16/ARM "
     "asimdhp); PyTorch converts to fp32 and it runs slower than fp32"
 )
+HALF_EMULATED = {"bf16": BF16_EMULATED, "fp16": FP16_EMULATED}
+
+#: Native bf16/fp16 paths, the first present wins: (ISA feature, runs on AMX
+#: tiles (AMX_FLOPS_PER_CYCLE) rather than at 2x the fp32 vector rate, the
+#: instruction, the note). Sources in the module docstring.
+NATIVE_HALF_PATHS: dict[str, tuple[tuple[str, bool, str, str], ...]] = {
+    "bf16": (
+        ("amx_bf16", True, AMX_SOURCE, "AMX tiles, fp32 accumulate"),
+        ("avx512_bf16", False, "VDPBF16PS: 2x the fp32 rate", "avx512_bf16 dot product"),
+        ("bf16", False, "BFDOT/BFMMLA: 2x the fp32 rate", "ARM bf16 extension"),
+    ),
+    "fp16": (
+        ("amx_fp16", True, AMX_SOURCE, "AMX-FP16 tiles"),
+        ("avx512_fp16", False, "AVX512-FP16: 2x the fp32 rate", "avx512_fp16"),
+        ("asimdhp", False, "ASIMD fp16: 2x the fp32 rate", "ARM half-precision arithmetic"),
+    ),
+}
 NOT_A_CPU_DTYPE = {
     "tf32": "not a CPU dtype: TF32 is an NVIDIA tensor-core format",
     "fp8": "not a CPU dtype: no CPU computes in fp8; PyTorch emulates it",
@@ -92,17 +110,28 @@ def _all_unavailable(reason: str) -> Peaks:
     return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
 
 
+#: How a peak computed at a maximum clock describes it (callers with another
+#: clock pass their own words: probe/cpu_clock.py).
+MAX_CLOCK_LABEL = "max clock"
+MAX_CLOCK_NOTE = "at the maximum clock (all-core and AVX clocks are lower)"
+
+
 def cpu_peaks(
     microarchitecture: str | None,
     isa: Collection[str],
     clock_mhz: float | None,
     cores: int,
+    *,
+    clock_label: str = MAX_CLOCK_LABEL,
+    clock_note: str = MAX_CLOCK_NOTE,
 ) -> Peaks:
     """Dense peak FLOP/s of ``cores`` identical physical cores at ``clock_mhz``.
 
     ``isa`` holds canonical feature names (``avx512_bf16``, ``amx_bf16``,
     ``asimdhp``, ``bf16``, ...). Every value is ``estimated``; its ``source``
-    spells out cores x FLOP/cycle x clock.
+    spells out cores x FLOP/cycle x clock, naming the clock by ``clock_label``,
+    and every note ends with ``clock_note`` (which clock, and whether the peak
+    is an upper bound).
     """
     if cores <= 0:
         return _all_unavailable(f"no cores in this group ({cores})")
@@ -120,41 +149,23 @@ def cpu_peaks(
         flops = cores * per_core_cycle * hz
         source = (
             f"estimate: {cores} cores x {per_core_cycle:g} FLOP/cycle x {clock_mhz:g} MHz "
-            f"= {flops / 1e9:.1f} GFLOP/s; {how}"
+            f"({clock_label}) = {flops / 1e9:.1f} GFLOP/s; {how}"
         )
-        return PeakFlops(flops=flops, source=source, estimated=True, note=note)
+        return PeakFlops(flops=flops, source=source, estimated=True, note=f"{note}, {clock_note}")
 
-    fp32_note = "dense, at the maximum clock (all-core and AVX clocks are lower)"
-    out: dict[str, PeakFlops | Unavailable] = {"fp32": peak(per_cycle, rate_source, fp32_note)}
+    out: dict[str, PeakFlops | Unavailable] = {"fp32": peak(per_cycle, rate_source, "dense")}
     out["tf32"] = Unavailable(NOT_A_CPU_DTYPE["tf32"])
 
-    if "amx_bf16" in features:
-        out["bf16"] = peak(AMX_FLOPS_PER_CYCLE, AMX_SOURCE, "AMX tiles, fp32 accumulate")
-    elif "avx512_bf16" in features:
-        out["bf16"] = peak(
-            2 * per_cycle, f"VDPBF16PS: 2x the fp32 rate; {rate_source}", "avx512_bf16 dot product"
-        )
-    elif "bf16" in features:
-        out["bf16"] = peak(
-            2 * per_cycle, f"BFDOT/BFMMLA: 2x the fp32 rate; {rate_source}", "ARM bf16 extension"
-        )
-    else:
-        out["bf16"] = Unavailable(BF16_EMULATED)
-
-    if "amx_fp16" in features:
-        out["fp16"] = peak(AMX_FLOPS_PER_CYCLE, AMX_SOURCE, "AMX-FP16 tiles")
-    elif "avx512_fp16" in features:
-        out["fp16"] = peak(
-            2 * per_cycle, f"AVX512-FP16: 2x the fp32 rate; {rate_source}", "avx512_fp16"
-        )
-    elif "asimdhp" in features:
-        out["fp16"] = peak(
-            2 * per_cycle,
-            f"ASIMD fp16: 2x the fp32 rate; {rate_source}",
-            "ARM half-precision arithmetic",
-        )
-    else:
-        out["fp16"] = Unavailable(FP16_EMULATED)
+    for dtype, paths in NATIVE_HALF_PATHS.items():
+        out[dtype] = Unavailable(HALF_EMULATED[dtype])
+        for feature, amx, how, note in paths:
+            if feature in features:
+                out[dtype] = (
+                    peak(AMX_FLOPS_PER_CYCLE, AMX_SOURCE, note)
+                    if amx
+                    else peak(2 * per_cycle, f"{how}; {rate_source}", note)
+                )
+                break
 
     out["fp8"] = Unavailable(NOT_A_CPU_DTYPE["fp8"])
     return MappingProxyType({dtype: out[dtype] for dtype in PEAK_DTYPES})

@@ -48,6 +48,15 @@ _APPLE = (
     "P-core)"
 )
 
+_SANDY_BRIDGE = CoreRate(
+    1,
+    256,
+    f"{_AGNER}: Sandy Bridge and Ivy Bridge have no FMA; one 256-bit add + one 256-bit "
+    "multiply per cycle, counted as one FMA unit",
+)
+_ATOM_NO_FMA = CoreRate(
+    1, 128, f"{_AGNER}: Goldmont, Goldmont Plus and Tremont, no FMA; counted as one 128-bit unit"
+)
 _SKYLAKE = CoreRate(2, 256, f"{_INTEL_OPT}; {_AGNER}: two 256-bit FMA units (ports 0, 1)")
 _ICELAKE_CLIENT = CoreRate(
     1,
@@ -90,15 +99,10 @@ _APPLE_E = CoreRate(2, 128, _APPLE, note="E-core width is the commonly reported 
 CORE_RATES: Mapping[str, CoreRate] = MappingProxyType(
     {
         # Intel, big cores
-        "Sandy Bridge": CoreRate(
-            1,
-            256,
-            f"{_AGNER}: no FMA; one 256-bit add + one 256-bit "
-            "multiply per cycle, counted as one FMA unit",
-        ),
-        "Ivy Bridge": CoreRate(1, 256, f"{_AGNER}: no FMA; one 256-bit add + one multiply"),
-        "Sandy Bridge-EP": CoreRate(1, 256, f"{_AGNER}: no FMA; one 256-bit add + one multiply"),
-        "Ivy Bridge-EP": CoreRate(1, 256, f"{_AGNER}: no FMA; one 256-bit add + one multiply"),
+        "Sandy Bridge": _SANDY_BRIDGE,
+        "Ivy Bridge": _SANDY_BRIDGE,
+        "Sandy Bridge-EP": _SANDY_BRIDGE,
+        "Ivy Bridge-EP": _SANDY_BRIDGE,
         "Haswell": _SKYLAKE,
         "Haswell-EP": _SKYLAKE,
         "Broadwell": _SKYLAKE,
@@ -150,9 +154,9 @@ CORE_RATES: Mapping[str, CoreRate] = MappingProxyType(
         "Darkmont": _SKYMONT,
         "Clearwater Forest": _SKYMONT,
         "Lakefield": _ICELAKE_CLIENT,
-        "Goldmont": CoreRate(1, 128, f"{_AGNER}: Goldmont, no FMA; counted as one 128-bit unit"),
-        "Goldmont Plus": CoreRate(1, 128, f"{_AGNER}: Goldmont Plus, no FMA; one 128-bit unit"),
-        "Tremont": CoreRate(1, 128, f"{_AGNER}: Tremont, no FMA; counted as one 128-bit unit"),
+        "Goldmont": _ATOM_NO_FMA,
+        "Goldmont Plus": _ATOM_NO_FMA,
+        "Tremont": _ATOM_NO_FMA,
         # AMD
         "Zen": _ZEN1,
         "Zen+": _ZEN1,

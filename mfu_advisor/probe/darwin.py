@@ -87,8 +87,15 @@ def darwin_host(root: MachineRoot, values: dict[str, str] | Unavailable) -> Host
 
 def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> CpuFacts:
     """CPU facts from sysctl; Apple silicon's performance levels become core types."""
+    from mfu_advisor.probe.cpu_clock import (
+        NO_CLOCK,
+        PeakClock,
+        advertised_clock,
+        apple_clock,
+        clock_fields,
+    )
     from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
-    from mfu_advisor.probe.cpu_peaks_data import APPLE_CORE_CLOCKS_MHZ
+    from mfu_advisor.probe.cpu_peaks_data import APPLE_CLOCK_SOURCE, APPLE_CORE_CLOCKS_MHZ
     from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
 
     if isinstance(values, Unavailable):
@@ -120,38 +127,35 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         vendor = "Intel" if vendor_id == "GenuineIntel" else vendor_id
     uarch_name = uarch if isinstance(uarch, str) else None
 
+    def core_type(name: str, cores: int, core_uarch: Maybe[str], clock: PeakClock) -> CoreTypeFacts:
+        known = core_uarch if isinstance(core_uarch, str) else None
+        peaks = cpu_peaks(
+            known, isa, clock.mhz, cores, clock_label=clock.label, clock_note=clock.note
+        )
+        return CoreTypeFacts(
+            name=name,
+            cpus=(),
+            physical_cores=cores,
+            microarchitecture=core_uarch,
+            max_clock_mhz=_clock(clock.mhz),
+            peak_flops=peaks,
+            **clock_fields(clock),
+        )
+
     levels = _int(values, "hw.nperflevels") or 0
     core_types: list[CoreTypeFacts] = []
+    clocks: list[PeakClock] = []
     for level in range(levels):
         cores = _int(values, f"hw.perflevel{level}.physicalcpu") or 0
         name = "performance" if level == 0 else "efficiency"
         core_uarch = core_microarchitecture(uarch_name, name) if uarch_name else None
-        clock = APPLE_CORE_CLOCKS_MHZ.get(core_uarch or "")
-        peaks = _with_clock_note(cpu_peaks(core_uarch or uarch_name, isa, clock, cores))
-        core_types.append(
-            CoreTypeFacts(
-                name=name,
-                cpus=(),
-                physical_cores=cores,
-                microarchitecture=core_uarch or uarch,
-                max_clock_mhz=clock
-                if clock
-                else Unavailable("macOS does not report Apple-silicon clocks"),
-                peak_flops=peaks,
-            )
-        )
+        mhz = APPLE_CORE_CLOCKS_MHZ.get(core_uarch or "")
+        clocks.append(apple_clock(mhz, APPLE_CLOCK_SOURCE) if mhz else NO_CLOCK)
+        core_types.append(core_type(name, cores, core_uarch or uarch, clocks[-1]))
     if not core_types:
-        cores = physical_raw or logical
-        core_types.append(
-            CoreTypeFacts(
-                "performance",
-                (),
-                cores,
-                uarch,
-                _clock(values),
-                cpu_peaks(uarch_name, isa, _clock_value(values), cores),
-            )
-        )
+        mhz = _clock_value(values)
+        clocks.append(advertised_clock(mhz, on_mac=True) if mhz else NO_CLOCK)
+        core_types.append(core_type("performance", physical_raw or logical, uarch, clocks[-1]))
     performance: Maybe[int] = core_types[0].physical_cores
     efficiency: Maybe[int] = sum(t.physical_cores for t in core_types[1:])
     total_peaks: Peaks = (
@@ -159,7 +163,7 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         if len(core_types) == 1
         else sum_peaks([t.peak_flops for t in core_types])
     )
-    clocks = [t.max_clock_mhz for t in core_types if isinstance(t.max_clock_mhz, float | int)]
+    max_clocks = [t.max_clock_mhz for t in core_types if isinstance(t.max_clock_mhz, float | int)]
     threads = logical // physical_raw if physical_raw else Unavailable("no hw.physicalcpu")
     no_cgroups = None  # macOS has no cgroups
     return CpuFacts(
@@ -179,8 +183,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         core_types=tuple(core_types),
         threads_per_core=threads,
         sockets=_int(values, "hw.packages") or 1,
-        base_clock_mhz=_clock(values),
-        max_clock_mhz=max(clocks) if clocks else _clock(values),
+        base_clock_mhz=_clock(_clock_value(values)),
+        max_clock_mhz=max(max_clocks) if max_clocks else _clock(_clock_value(values)),
         caches=_caches(values, levels),
         numa_nodes=1,
         hypervisor=Unavailable("not read on macOS"),
@@ -188,19 +192,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         cgroup_cpu_limit=no_cgroups,
         usable_cpus=max(1, logical),
         peak_flops=total_peaks,
+        **clock_fields(*clocks),
     )
-
-
-def _with_clock_note(peaks: Peaks) -> Peaks:
-    """Say where an Apple core clock came from: Apple publishes none."""
-    from mfu_advisor.probe.cpu_peaks_data import APPLE_CLOCK_SOURCE
-
-    return {
-        dtype: dataclasses.replace(p, note=f"{p.note}; clock: {APPLE_CLOCK_SOURCE}")
-        if isinstance(p, PeakFlops)
-        else p
-        for dtype, p in peaks.items()
-    }
 
 
 def _clock_value(values: dict[str, str]) -> float | None:
@@ -208,8 +201,7 @@ def _clock_value(values: dict[str, str]) -> float | None:
     return hz / 1e6 if hz else None
 
 
-def _clock(values: dict[str, str]) -> Maybe[float]:
-    mhz = _clock_value(values)
+def _clock(mhz: float | None) -> Maybe[float]:
     return mhz if mhz else Unavailable("macOS does not report Apple-silicon clocks")
 
 

@@ -36,6 +36,9 @@ class PeakFlops:
 #: dtype name (one of PEAK_DTYPES) -> its peak, or why there is none.
 Peaks = Mapping[str, "PeakFlops | Unavailable"]
 
+#: What a CPU clock field holds before the probe sets it (facts built elsewhere).
+_CLOCK_NOT_RECORDED = Unavailable("the clock used for the peak was not recorded")
+
 
 def peaks_to_json(peaks: Peaks) -> dict[str, Any]:
     """JSON shape shared by CPU and GPU facts: numbers plus their provenance."""
@@ -48,6 +51,13 @@ def peaks_to_json(peaks: Peaks) -> dict[str, Any]:
             for dtype, p in peaks.items()
         },
     }
+
+
+def _json_with_peaks(facts: Any) -> dict[str, Any]:
+    """A dataclass with a ``peak_flops`` field: its fields, with the peaks as peaks_to_json."""
+    plain = {k: v for k, v in fields_to_json(facts).items() if k != "peak_flops"}
+    plain.update(peaks_to_json(facts.peak_flops))
+    return plain
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,18 @@ class CoreTypeFacts:
     max_clock_mhz: Maybe[float]
     peak_flops: Peaks
     """Dense peak per dtype of all physical cores of this type (not only the usable ones)."""
+    peak_clock_mhz: Maybe[float] = _CLOCK_NOT_RECORDED
+    """The clock the peak is computed at (max turbo, or a nominal clock: ``clock_source``)."""
+    clock_source: str = "unknown"
+    """Where ``peak_clock_mhz`` came from: a keyword of probe/cpu_clock.py CLOCK_SOURCES."""
+    peak_clock_is_max: bool = False
+    """True when ``peak_clock_mhz`` is the maximum clock, so the peak is an upper bound;
+    False when only a nominal or current clock is known and the peak may be exceeded."""
+    clock_note: str = ""
+    """One sentence: which clock the peak uses and what that implies."""
 
     def to_json(self) -> dict[str, Any]:
-        plain = {k: v for k, v in fields_to_json(self).items() if k != "peak_flops"}
-        plain.update(peaks_to_json(self.peak_flops))
-        return plain
+        return _json_with_peaks(self)
 
 
 @dataclass(frozen=True)
@@ -124,11 +141,19 @@ class CpuFacts:
     """CPUs this process can really keep busy: min(affinity, ceil(cgroup quota))."""
     peak_flops: Peaks
     """Whole-CPU dense peak per dtype over the usable CPUs (sum over core types on hybrid parts)."""
+    peak_clock_mhz: Maybe[float] = _CLOCK_NOT_RECORDED
+    """The clock the peak is computed at (the performance cores' on hybrid parts)."""
+    clock_source: str = "unknown"
+    """Where that clock came from (probe/cpu_clock.py CLOCK_SOURCES): "cpufreq_max",
+    "hypervisor_cpu_mhz" (a VM's nominal clock), ..."""
+    peak_clock_is_max: bool = False
+    """True when every core type's peak uses its maximum clock (the peak is an upper bound);
+    False when the real maximum is unknown and a measured matmul may exceed the peak."""
+    clock_note: str = ""
+    """One sentence: which clock the peak uses and what that implies."""
 
     def to_json(self) -> dict[str, Any]:
-        plain = {k: v for k, v in fields_to_json(self).items() if k != "peak_flops"}
-        plain.update(peaks_to_json(self.peak_flops))
-        return plain
+        return _json_with_peaks(self)
 
 
 @dataclass(frozen=True)
@@ -220,16 +245,16 @@ class GpuFacts:
     """NVML facts for NVIDIA devices (Unavailable with the NVML reason); None for other vendors."""
 
     @property
-    def usable_by_torch(self) -> bool:
+    def usable_by_torch(self) -> Maybe[bool]:
+        """Same as ``torch.usable`` (the JSON's top-level ``usable_by_torch``)."""
         return self.torch.usable
 
     def to_json(self) -> dict[str, Any]:
-        plain = {k: v for k, v in fields_to_json(self).items() if k != "peak_flops"}
+        plain = _json_with_peaks(self)
         usable = self.torch.usable
         plain["usable_by_torch"] = usable if isinstance(usable, bool) else None
         if isinstance(usable, Unavailable):
             plain.setdefault("unavailable", {})["usable_by_torch"] = usable.reason
-        plain.update(peaks_to_json(self.peak_flops))
         return plain
 
 

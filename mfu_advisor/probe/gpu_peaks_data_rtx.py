@@ -15,7 +15,8 @@ computed with the same per-SM rates (``SMs x FLOP/clk/SM x clock``) and marked
 from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.gpu_peaks_model import GpuEntry, gib, spec, tflops
+from mfu_advisor.probe.facts import PeakFlops
+from mfu_advisor.probe.gpu_peaks_model import GpuEntry, PeakRates, entry, tflops
 
 ADA_WHITEPAPER = (
     "NVIDIA Ada GPU Architecture whitepaper v2.1, appendix A table "
@@ -50,38 +51,40 @@ _GEFORCE = "GeForce: fp16/bf16 with fp32 accumulate runs at half the fp16-accumu
 _NO_FP8 = Unavailable("no FP8 tensor cores before Ada (8.9) and Hopper (9.0)")
 
 
-def _geforce_ada(fp32: float, tf32: float, bf16: float, fp8: float, source: str) -> dict:
-    return {
-        "fp32": tflops(fp32, source, note="dense, CUDA cores"),
-        "tf32": tflops(tf32, source, note="dense tensor core"),
-        "bf16": tflops(bf16, source, note=f"dense tensor core, fp32 accumulate; {_GEFORCE}"),
-        "fp16": tflops(bf16, source, note=f"dense tensor core, fp32 accumulate; {_GEFORCE}"),
-        "fp8": tflops(fp8, source, note="dense tensor core, fp32 accumulate"),
-    }
+def _geforce_ada(fp32: float, tf32: float, bf16: float, fp8: float) -> PeakRates:
+    """Ada GeForce, TFLOP/s dense, fp32 accumulate (half the fp16-accumulate rate)."""
+
+    def peaks(source: str) -> dict[str, PeakFlops | Unavailable]:
+        return {
+            "fp32": tflops(fp32, source, note="dense, CUDA cores"),
+            "tf32": tflops(tf32, source, note="dense tensor core"),
+            "bf16": tflops(bf16, source, note=f"dense tensor core, fp32 accumulate; {_GEFORCE}"),
+            "fp16": tflops(bf16, source, note=f"dense tensor core, fp32 accumulate; {_GEFORCE}"),
+            "fp8": tflops(fp8, source, note="dense tensor core, fp32 accumulate"),
+        }
+
+    return peaks
 
 
-def _geforce_ampere(fp32: float, tf32: float, bf16: float, source: str) -> dict:
-    return {
-        "fp32": tflops(fp32, source, note="dense, CUDA cores"),
-        "tf32": tflops(tf32, source, note="dense tensor core"),
-        "bf16": tflops(bf16, source, note=f"dense tensor core, fp32 accumulate; {_GEFORCE}"),
-        "fp16": tflops(bf16, source, note=f"dense tensor core, fp32 accumulate; {_GEFORCE}"),
-        "fp8": _NO_FP8,
-    }
+def _geforce_ampere(fp32: float, tf32: float, bf16: float) -> PeakRates:
+    """Ampere GeForce: as Ada without fp8."""
+    ada = _geforce_ada(fp32, tf32, bf16, 0.0)
+    return lambda source: {**ada(source), "fp8": _NO_FP8}
 
 
-def _estimated_geforce(sms: int, clock_mhz: float, arch: str) -> dict:
+def _estimated_geforce(sms: int, clock_mhz: float, arch: str) -> PeakRates:
     """Peaks from SMs x per-SM rate x clock, for cards without a whitepaper table.
 
     Per-SM dense rates (Ada and GA10x GeForce, fp32 accumulate): 256 fp32 FLOP/clk
     on the CUDA cores, 512 bf16/fp16, 256 tf32, 1024 fp8 (Ada only), from the
-    Ada and GA102 whitepaper tables above.
+    Ada and GA102 whitepaper tables above. Each peak cites the formula and the
+    whitepaper; the row's source is the spec page the SMs and clock come from.
     """
     hz = clock_mhz * 1e6
     formula = f"{sms} SMs x {{rate}} FLOP/clk/SM x {clock_mhz:g} MHz ({GEFORCE_SPEC_PAGES})"
     rates = {"fp32": 256, "tf32": 256, "bf16": 512, "fp16": 512, "fp8": 1024}
     paper = ADA_WHITEPAPER if arch == "ada" else AMPERE_GA102_WHITEPAPER
-    out: dict = {}
+    out: dict[str, PeakFlops | Unavailable] = {}
     for dtype, rate in rates.items():
         if dtype == "fp8" and arch != "ada":
             out[dtype] = _NO_FP8
@@ -95,10 +98,10 @@ def _estimated_geforce(sms: int, clock_mhz: float, arch: str) -> dict:
             note=note,
             estimated=True,
         )
-    return out
+    return lambda source: out
 
 
-def _workstation(fp32: float, fp16: float, fp8: float | None, quoted: str, source: str) -> dict:
+def _workstation(fp32: float, fp16: float, fp8: float | None, quoted: str) -> PeakRates:
     """Workstation RTX: fp32 accumulate at the full rate; the datasheet quotes one tensor figure.
 
     ``quoted`` names the dtype of that figure ("fp16" or "fp8"); the other tensor
@@ -107,214 +110,77 @@ def _workstation(fp32: float, fp16: float, fp8: float | None, quoted: str, sourc
     """
     derived = f"derived from the datasheet's {quoted} figure at the architecture's ratios"
 
-    def tensor(value: float, dtype: str) -> object:
-        if dtype == quoted:
-            return tflops(value, source, note="dense tensor core, fp32 accumulate")
-        return tflops(value, source, note=f"dense tensor core; {derived}", estimated=True)
+    def peaks(source: str) -> dict[str, PeakFlops | Unavailable]:
+        def tensor(value: float, dtype: str) -> PeakFlops:
+            if dtype == quoted:
+                return tflops(value, source, note="dense tensor core, fp32 accumulate")
+            return tflops(value, source, note=f"dense tensor core; {derived}", estimated=True)
 
-    return {
-        "fp32": tflops(fp32, source, note="dense, CUDA cores"),
-        "tf32": tensor(fp16 / 2, "tf32"),
-        "bf16": tensor(fp16, "bf16"),
-        "fp16": tensor(fp16, "fp16"),
-        "fp8": _NO_FP8 if fp8 is None else tensor(fp8, "fp8"),
-    }
+        return {
+            "fp32": tflops(fp32, source, note="dense, CUDA cores"),
+            "tf32": tensor(fp16 / 2, "tf32"),
+            "bf16": tensor(fp16, "bf16"),
+            "fp16": tensor(fp16, "fp16"),
+            "fp8": _NO_FP8 if fp8 is None else tensor(fp8, "fp8"),
+        }
+
+    return peaks
 
 
+# Each row: name (as NVML reports it), compute capability, SMs, boost clock MHz,
+# memory GiB, dense peaks in TFLOP/s, the source they come from; then the name
+# tokens that select the row (gpu_peaks_model.GpuEntry).
+# fmt: off
 RTX_GPUS: tuple[GpuEntry, ...] = (
     # Ada GeForce (whitepaper): 4090 82.6 fp32, 82.6 tf32, 165.2 bf16/fp16, 330.3 fp8.
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4090",
-            "8.9",
-            128,
-            2520,
-            gib(24),
-            _geforce_ada(82.6, 82.6, 165.2, 330.3, ADA_WHITEPAPER),
-            ADA_WHITEPAPER,
-        ),
-        model="4090",
-        optional={"24gb"},
-    ),
+    entry("NVIDIA GeForce RTX 4090", "8.9", 128, 2520, 24,
+          _geforce_ada(82.6, 82.6, 165.2, 330.3), ADA_WHITEPAPER,
+          model="4090", optional={"24gb"}),
     # 4080 (16 GB): 48.7 fp32, 48.7 tf32, 97.5 bf16/fp16, 194.9 fp8.
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4080",
-            "8.9",
-            76,
-            2505,
-            gib(16),
-            _geforce_ada(48.7, 48.7, 97.5, 194.9, ADA_WHITEPAPER),
-            ADA_WHITEPAPER,
-        ),
-        model="4080",
-        optional={"16gb"},
-    ),
+    entry("NVIDIA GeForce RTX 4080", "8.9", 76, 2505, 16,
+          _geforce_ada(48.7, 48.7, 97.5, 194.9), ADA_WHITEPAPER,
+          model="4080", optional={"16gb"}),
     # 4070 Ti: 40.1 fp32, 40.1 tf32, 80.2 bf16/fp16, 160.4 fp8.
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4070 Ti",
-            "8.9",
-            60,
-            2610,
-            gib(12),
-            _geforce_ada(40.1, 40.1, 80.2, 160.4, ADA_WHITEPAPER_4070TI),
-            ADA_WHITEPAPER_4070TI,
-        ),
-        model="4070",
-        forms=({"ti"},),
-        optional={"12gb"},
-    ),
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4070 Ti SUPER",
-            "8.9",
-            66,
-            2610,
-            gib(16),
-            _estimated_geforce(66, 2610, "ada"),
-            GEFORCE_SPEC_PAGES,
-        ),
-        model="4070",
-        forms=({"ti", "super"},),
-        optional={"16gb"},
-    ),
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4070 SUPER",
-            "8.9",
-            56,
-            2475,
-            gib(12),
-            _estimated_geforce(56, 2475, "ada"),
-            GEFORCE_SPEC_PAGES,
-        ),
-        model="4070",
-        forms=({"super"},),
-        optional={"12gb"},
-    ),
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4070",
-            "8.9",
-            46,
-            2475,
-            gib(12),
-            _estimated_geforce(46, 2475, "ada"),
-            GEFORCE_SPEC_PAGES,
-        ),
-        model="4070",
-        optional={"12gb"},
-    ),
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 4060",
-            "8.9",
-            24,
-            2460,
-            gib(8),
-            _estimated_geforce(24, 2460, "ada"),
-            GEFORCE_SPEC_PAGES,
-        ),
-        model="4060",
-        optional={"8gb"},
-    ),
+    entry("NVIDIA GeForce RTX 4070 Ti", "8.9", 60, 2610, 12,
+          _geforce_ada(40.1, 40.1, 80.2, 160.4), ADA_WHITEPAPER_4070TI,
+          model="4070", forms=({"ti"},), optional={"12gb"}),
+    entry("NVIDIA GeForce RTX 4070 Ti SUPER", "8.9", 66, 2610, 16,
+          _estimated_geforce(66, 2610, "ada"), GEFORCE_SPEC_PAGES,
+          model="4070", forms=({"ti", "super"},), optional={"16gb"}),
+    entry("NVIDIA GeForce RTX 4070 SUPER", "8.9", 56, 2475, 12,
+          _estimated_geforce(56, 2475, "ada"), GEFORCE_SPEC_PAGES,
+          model="4070", forms=({"super"},), optional={"12gb"}),
+    entry("NVIDIA GeForce RTX 4070", "8.9", 46, 2475, 12,
+          _estimated_geforce(46, 2475, "ada"), GEFORCE_SPEC_PAGES,
+          model="4070", optional={"12gb"}),
+    entry("NVIDIA GeForce RTX 4060", "8.9", 24, 2460, 8,
+          _estimated_geforce(24, 2460, "ada"), GEFORCE_SPEC_PAGES,
+          model="4060", optional={"8gb"}),
     # Ampere GeForce (GA102 whitepaper): 3090 35.6 fp32/tf32, 71 bf16/fp16.
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 3090",
-            "8.6",
-            82,
-            1695,
-            gib(24),
-            _geforce_ampere(35.6, 35.6, 71.0, AMPERE_GA102_WHITEPAPER),
-            AMPERE_GA102_WHITEPAPER,
-        ),
-        model="3090",
-        optional={"24gb"},
-    ),
+    entry("NVIDIA GeForce RTX 3090", "8.6", 82, 1695, 24,
+          _geforce_ampere(35.6, 35.6, 71.0), AMPERE_GA102_WHITEPAPER,
+          model="3090", optional={"24gb"}),
     # 3080 (10 GB): 29.8 fp32/tf32, 59.5 bf16/fp16.
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 3080",
-            "8.6",
-            68,
-            1710,
-            gib(10),
-            _geforce_ampere(29.8, 29.8, 59.5, AMPERE_GA102_WHITEPAPER),
-            AMPERE_GA102_WHITEPAPER,
-        ),
-        model="3080",
-        optional={"10gb"},
-    ),
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 3080 Ti",
-            "8.6",
-            80,
-            1665,
-            gib(12),
-            _estimated_geforce(80, 1665, "ampere"),
-            GEFORCE_SPEC_PAGES,
-        ),
-        model="3080",
-        forms=({"ti"},),
-        optional={"12gb"},
-    ),
+    entry("NVIDIA GeForce RTX 3080", "8.6", 68, 1710, 10,
+          _geforce_ampere(29.8, 29.8, 59.5), AMPERE_GA102_WHITEPAPER,
+          model="3080", optional={"10gb"}),
+    entry("NVIDIA GeForce RTX 3080 Ti", "8.6", 80, 1665, 12,
+          _estimated_geforce(80, 1665, "ampere"), GEFORCE_SPEC_PAGES,
+          model="3080", forms=({"ti"},), optional={"12gb"}),
     # 3070: 20.3 fp32/tf32, 40.6 bf16/fp16.
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 3070",
-            "8.6",
-            46,
-            1725,
-            gib(8),
-            _geforce_ampere(20.3, 20.3, 40.6, AMPERE_GA102_WHITEPAPER),
-            AMPERE_GA102_WHITEPAPER,
-        ),
-        model="3070",
-        optional={"8gb"},
-    ),
-    GpuEntry(
-        spec(
-            "NVIDIA GeForce RTX 3060",
-            "8.6",
-            28,
-            1777,
-            gib(12),
-            _estimated_geforce(28, 1777, "ampere"),
-            GEFORCE_SPEC_PAGES,
-        ),
-        model="3060",
-        optional={"12gb"},
-    ),
+    entry("NVIDIA GeForce RTX 3070", "8.6", 46, 1725, 8,
+          _geforce_ampere(20.3, 20.3, 40.6), AMPERE_GA102_WHITEPAPER,
+          model="3070", optional={"8gb"}),
+    entry("NVIDIA GeForce RTX 3060", "8.6", 28, 1777, 12,
+          _estimated_geforce(28, 1777, "ampere"), GEFORCE_SPEC_PAGES,
+          model="3060", optional={"12gb"}),
     # Workstation RTX: fp32 accumulate at full rate. A6000: 309.7 TF sparse fp16 -> 154.85.
-    GpuEntry(
-        spec(
-            "NVIDIA RTX A6000",
-            "8.6",
-            84,
-            1800,
-            gib(48),
-            _workstation(38.7, 154.85, None, "fp16", RTX_A6000_DATASHEET),
-            RTX_A6000_DATASHEET,
-        ),
-        model="a6000",
-        optional={"48gb"},
-    ),
+    entry("NVIDIA RTX A6000", "8.6", 84, 1800, 48,
+          _workstation(38.7, 154.85, None, "fp16"), RTX_A6000_DATASHEET,
+          model="a6000", optional={"48gb"}),
     # RTX 6000 Ada: 1,457 TF sparse fp8 -> 728.5 dense fp8, 364.25 fp16.
-    GpuEntry(
-        spec(
-            "NVIDIA RTX 6000 Ada Generation",
-            "8.9",
-            142,
-            2505,
-            gib(48),
-            _workstation(91.1, 364.25, 728.5, "fp8", RTX_6000_ADA_DATASHEET),
-            RTX_6000_ADA_DATASHEET,
-        ),
-        model="6000",
-        forms=({"ada"},),
-        optional={"48gb"},
-    ),
+    entry("NVIDIA RTX 6000 Ada Generation", "8.9", 142, 2505, 48,
+          _workstation(91.1, 364.25, 728.5, "fp8"), RTX_6000_ADA_DATASHEET,
+          model="6000", forms=({"ada"},), optional={"48gb"}),
 )
+# fmt: on

@@ -7,7 +7,8 @@ build entries without importing the lookup code. Import :class:`GpuSpec` from
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -100,4 +101,59 @@ def spec(
     ordered = MappingProxyType({dtype: peaks[dtype] for dtype in PEAK_DTYPES})
     return GpuSpec(
         name, compute_capability, sm_count, boost_clock_mhz, memory_bytes, ordered, source
+    )
+
+
+#: A family's peak builder with its numbers filled in: source -> the peaks citing it.
+PeakRates = Callable[[str], Mapping[str, PeakFlops | Unavailable]]
+
+
+def entry(
+    name: str,
+    compute_capability: str,
+    sm_count: Maybe[int],
+    boost_clock_mhz: Maybe[float],
+    memory_gib: float | Unavailable,
+    rates: PeakRates,
+    source: str,
+    *,
+    model: str,
+    forms: Iterable[Iterable[str]] = (frozenset(),),
+    optional: Iterable[str] = (),
+) -> GpuEntry:
+    """One table row: the datasheet's numbers, the ``source`` they cite, the name tokens.
+
+    ``rates`` builds the peaks from the source (``_hopper(66.9, 494.7, 989.4, 1978.9)``
+    in the data modules), so each peak cites the same datasheet as the row.
+    """
+    memory = memory_gib if isinstance(memory_gib, Unavailable) else gib(memory_gib)
+    return GpuEntry(
+        spec(name, compute_capability, sm_count, boost_clock_mhz, memory, rates(source), source),
+        model=model,
+        forms=forms,
+        optional=optional,
+    )
+
+
+def variant(
+    base: GpuEntry,
+    name: str,
+    *,
+    memory_gib: float | None = None,
+    forms: Iterable[Iterable[str]] | None = None,
+    optional: Iterable[str] | None = None,
+) -> GpuEntry:
+    """Another product of the same chip at the same rates (a memory size, a form factor).
+
+    The base row's peaks and citation carry over; only the name, the memory and
+    the name tokens that tell the variant apart change.
+    """
+    changes: dict[str, object] = {"name": name}
+    if memory_gib is not None:
+        changes["memory_bytes"] = gib(memory_gib)
+    return GpuEntry(
+        dataclasses.replace(base.spec, **changes),  # type: ignore[arg-type]
+        model=base.model,
+        forms=base.forms if forms is None else forms,
+        optional=base.optional if optional is None else optional,
     )

@@ -88,7 +88,7 @@ def assemble_gpus(
         # NVML sees a GPU that /sys/bus/pci does not show (a container without
         # /sys/bus/pci, WSL): describe it from NVML alone.
         function = PciFunction(
-            address=device.pci_bus_id or f"nvml:{device.index}",
+            address=device.pci_bus_id or f"nvml:{device.nvml_index}",
             vendor_id=NVIDIA_VENDOR_ID,
             device_id=device.pci_device_id if device.pci_device_id is not None else 0,
             class_code=0x030200,

@@ -133,173 +133,88 @@ _XE = "Xe-LP (Gen12)"
 _GEN11 = "Gen11"
 _GEN9 = "Gen9.5"
 _I5_80EU = "i5 SKUs with this ID enable 80 EUs"
+_METEOR_LAKE_ARC = _intel(
+    "Intel Arc Graphics",
+    "Xe-LPG",
+    8,
+    2250,
+    "Core Ultra 7 155H",
+    "Core Ultra 5 parts enable 7 Xe-cores",
+    xe_cores=True,
+)
 
 #: (vendor ID, device ID) -> configuration. Device IDs: Linux
 #: include/drm/intel/pciids.h and the PCI ID Repository (pci-ids.ucw.cz).
-INTEGRATED_GPUS: MappingProxyType[tuple[int, int], IntegratedGpuSpec] = MappingProxyType(
-    {
-        # Intel Tiger Lake (Xe-LP)
-        (INTEL, 0x9A49): _intel(
-            "Intel Iris Xe Graphics",
-            _XE,
-            96,
-            1300,
-            "Core i7-1165G7",
-            _I5_80EU + " (i5-1135G7: 1300 MHz)",
-        ),
-        (INTEL, 0x9A40): _intel(
-            "Intel Iris Xe Graphics", _XE, 96, 1100, "Core i7-1160G7", _I5_80EU
-        ),
-        (INTEL, 0x9A60): _intel("Intel UHD Graphics", _XE, 32, 1450, "Core i7-11800H"),
-        # Intel Alder Lake-P/U (Xe-LP)
-        (INTEL, 0x46A6): _intel(
-            "Intel Iris Xe Graphics",
-            _XE,
-            96,
-            1400,
-            "Core i7-1260P",
-            _I5_80EU + " (i5-1240P: 1300 MHz); i7-1280P runs to 1450 MHz",
-        ),
-        (INTEL, 0x46A8): _intel("Intel Iris Xe Graphics", _XE, 96, 1250, "Core i7-1265U", _I5_80EU),
-        (INTEL, 0x46AA): _intel("Intel Iris Xe Graphics", _XE, 96, 950, "Core i7-1260U", _I5_80EU),
-        (INTEL, 0x46A3): _intel("Intel UHD Graphics", _XE, 64, 1100, "Core i3-1220P"),
-        (INTEL, 0x46B3): _intel("Intel UHD Graphics", _XE, 64, 1100, "Core i3-1215U"),
-        # Intel Raptor Lake-P/U (Xe-LP)
-        (INTEL, 0xA7A0): _intel("Intel Iris Xe Graphics", _XE, 96, 1500, "Core i7-1360P", _I5_80EU),
-        (INTEL, 0xA7A1): _intel("Intel Iris Xe Graphics", _XE, 96, 1300, "Core i7-1365U", _I5_80EU),
-        # Intel desktop Alder Lake-S / Raptor Lake-S (Xe-LP)
-        (INTEL, 0x4680): _intel("Intel UHD Graphics 770", _XE, 32, 1550, "Core i9-12900K"),
-        (INTEL, 0x4690): _intel("Intel UHD Graphics 770", _XE, 32, 1450, "Core i5-12600"),
-        (INTEL, 0x4692): _intel("Intel UHD Graphics 730", _XE, 24, 1450, "Core i5-12400"),
-        (INTEL, 0xA780): _intel("Intel UHD Graphics 770", _XE, 32, 1650, "Core i9-13900K"),
-        # Intel Meteor Lake (Xe-LPG)
-        (INTEL, 0x7D55): _intel(
-            "Intel Arc Graphics",
-            "Xe-LPG",
-            8,
-            2250,
-            "Core Ultra 7 155H",
-            "Core Ultra 5 parts enable 7 Xe-cores",
-            xe_cores=True,
-        ),
-        (INTEL, 0x7DD5): _intel(
-            "Intel Arc Graphics",
-            "Xe-LPG",
-            8,
-            2250,
-            "Core Ultra 7 155H",
-            "Core Ultra 5 parts enable 7 Xe-cores",
-            xe_cores=True,
-        ),
-        # Intel Ice Lake (Gen11)
-        (INTEL, 0x8A52): _intel("Intel Iris Plus Graphics G7", _GEN11, 64, 1100, "Core i7-1065G7"),
-        (INTEL, 0x8A51): _intel("Intel Iris Plus Graphics G7", _GEN11, 64, 1100, "Core i7-1060G7"),
-        (INTEL, 0x8A5A): _intel("Intel Iris Plus Graphics G4", _GEN11, 48, 1050, "Core i5-1035G4"),
-        (INTEL, 0x8A56): _intel("Intel UHD Graphics G1", _GEN11, 32, 900, "Core i3-1005G1"),
-        # Intel Gen9.5 (Kaby/Coffee/Whiskey/Comet Lake): GT2 = 24 EUs
-        (INTEL, 0x3E92): _intel("Intel UHD Graphics 630", _GEN9, 24, 1200, "Core i7-8700K"),
-        (INTEL, 0x3E98): _intel("Intel UHD Graphics 630", _GEN9, 24, 1200, "Core i9-9900K"),
-        (INTEL, 0x3E9B): _intel("Intel UHD Graphics 630", _GEN9, 24, 1100, "Core i7-8750H"),
-        (INTEL, 0x9BC5): _intel("Intel UHD Graphics 630", _GEN9, 24, 1200, "Core i9-10900K"),
-        (INTEL, 0x5912): _intel("Intel HD Graphics 630", _GEN9, 24, 1150, "Core i7-7700K"),
-        (INTEL, 0x5916): _intel("Intel HD Graphics 620", _GEN9, 24, 1050, "Core i7-7500U"),
-        (INTEL, 0x5917): _intel("Intel UHD Graphics 620", _GEN9, 24, 1150, "Core i7-8550U"),
-        (INTEL, 0x3EA0): _intel("Intel UHD Graphics 620", _GEN9, 24, 1150, "Core i7-8565U"),
-        (INTEL, 0x9B41): _intel("Intel UHD Graphics", _GEN9, 24, 1150, "Core i7-10510U"),
-        # AMD APUs
-        (AMD_GRAPHICS, 0x1681): _amd(
-            "AMD Radeon 680M",
-            "RDNA 2",
-            12,
-            2400,
-            "Ryzen 9 6900HX",
-            "Ryzen 7 6800U: 2200 MHz; Radeon 660M parts: 6 CUs",
-        ),
-        (AMD_GRAPHICS, 0x15BF): _amd(
-            "AMD Radeon 780M",
-            "RDNA 3",
-            12,
-            2700,
-            "Ryzen 7 7840U",
-            "Ryzen 9 7940HS: 2800 MHz; Radeon 760M parts: 8 CUs",
-        ),
-        (AMD_GRAPHICS, 0x1900): _amd(
-            "AMD Radeon 780M", "RDNA 3", 12, 2700, "Ryzen 7 8840U", "Radeon 760M parts: 8 CUs"
-        ),
-        (AMD_GRAPHICS, 0x150E): _amd(
-            "AMD Radeon 890M",
-            "RDNA 3.5",
-            16,
-            2900,
-            "Ryzen AI 9 HX 370",
-            "Radeon 880M parts: 12 CUs",
-        ),
-        (AMD_GRAPHICS, 0x1586): _amd(
-            "AMD Radeon 8060S",
-            "RDNA 3.5",
-            40,
-            2900,
-            "Ryzen AI Max+ 395",
-            "Radeon 8050S parts: 32 CUs",
-        ),
-        (AMD_GRAPHICS, 0x1636): _amd(
-            "AMD Radeon Vega 8 (Renoir)",
-            "GCN 5 (Vega)",
-            8,
-            1750,
-            "Ryzen 7 4800U",
-            "Ryzen 7 4700U: 7 CUs at 1600 MHz",
-        ),
-        (AMD_GRAPHICS, 0x1638): _amd(
-            "AMD Radeon Vega 8 (Cezanne)",
-            "GCN 5 (Vega)",
-            8,
-            2000,
-            "Ryzen 7 5800U",
-            "Ryzen 5 parts: 7 CUs",
-        ),
-        (AMD_GRAPHICS, 0x164C): _amd(
-            "AMD Radeon Vega 8 (Lucienne)",
-            "GCN 5 (Vega)",
-            8,
-            1900,
-            "Ryzen 7 5700U",
-            "Ryzen 5 5500U: 7 CUs at 1800 MHz",
-        ),
-        (AMD_GRAPHICS, 0x15DD): _amd(
-            "AMD Radeon Vega 11 (Raven Ridge)",
-            "GCN 5 (Vega)",
-            11,
-            1250,
-            "Ryzen 5 2400G",
-            "mobile Vega 8 parts: 8 CUs",
-        ),
-        (AMD_GRAPHICS, 0x15D8): _amd(
-            "AMD Radeon Vega 11 (Picasso)",
-            "GCN 5 (Vega)",
-            11,
-            1400,
-            "Ryzen 5 3400G",
-            "mobile Vega 8 parts: 8 CUs",
-        ),
-        (AMD_GRAPHICS, 0x163F): _amd(
-            "AMD Custom GPU 0405 (Van Gogh)",
-            "RDNA 2",
-            8,
-            1600,
-            "Steam Deck APU (Valve: 1.6 TFLOPS fp32)",
-        ),
-        (AMD_GRAPHICS, 0x164E): _amd(
-            "AMD Radeon Graphics (Raphael)", "RDNA 2", 2, 2200, "Ryzen 9 7950X"
-        ),
-        (AMD_GRAPHICS, 0x13C0): _amd(
-            "AMD Radeon Graphics (Granite Ridge)", "RDNA 2", 2, 2200, "Ryzen 9 9950X"
-        ),
-        (AMD_GRAPHICS, 0x1506): _amd(
-            "AMD Radeon 610M (Mendocino)", "RDNA 2", 2, 1900, "Ryzen 5 7520U"
-        ),
-    }
-)
+# fmt: off
+INTEGRATED_GPUS: MappingProxyType[tuple[int, int], IntegratedGpuSpec] = MappingProxyType({
+    # Intel Tiger Lake (Xe-LP)
+    (INTEL, 0x9A49): _intel("Intel Iris Xe Graphics", _XE, 96, 1300, "Core i7-1165G7",
+                            _I5_80EU + " (i5-1135G7: 1300 MHz)"),
+    (INTEL, 0x9A40): _intel("Intel Iris Xe Graphics", _XE, 96, 1100, "Core i7-1160G7", _I5_80EU),
+    (INTEL, 0x9A60): _intel("Intel UHD Graphics", _XE, 32, 1450, "Core i7-11800H"),
+    # Intel Alder Lake-P/U (Xe-LP)
+    (INTEL, 0x46A6): _intel("Intel Iris Xe Graphics", _XE, 96, 1400, "Core i7-1260P",
+                            _I5_80EU + " (i5-1240P: 1300 MHz); i7-1280P runs to 1450 MHz"),
+    (INTEL, 0x46A8): _intel("Intel Iris Xe Graphics", _XE, 96, 1250, "Core i7-1265U", _I5_80EU),
+    (INTEL, 0x46AA): _intel("Intel Iris Xe Graphics", _XE, 96, 950, "Core i7-1260U", _I5_80EU),
+    (INTEL, 0x46A3): _intel("Intel UHD Graphics", _XE, 64, 1100, "Core i3-1220P"),
+    (INTEL, 0x46B3): _intel("Intel UHD Graphics", _XE, 64, 1100, "Core i3-1215U"),
+    # Intel Raptor Lake-P/U (Xe-LP)
+    (INTEL, 0xA7A0): _intel("Intel Iris Xe Graphics", _XE, 96, 1500, "Core i7-1360P", _I5_80EU),
+    (INTEL, 0xA7A1): _intel("Intel Iris Xe Graphics", _XE, 96, 1300, "Core i7-1365U", _I5_80EU),
+    # Intel desktop Alder Lake-S / Raptor Lake-S (Xe-LP)
+    (INTEL, 0x4680): _intel("Intel UHD Graphics 770", _XE, 32, 1550, "Core i9-12900K"),
+    (INTEL, 0x4690): _intel("Intel UHD Graphics 770", _XE, 32, 1450, "Core i5-12600"),
+    (INTEL, 0x4692): _intel("Intel UHD Graphics 730", _XE, 24, 1450, "Core i5-12400"),
+    (INTEL, 0xA780): _intel("Intel UHD Graphics 770", _XE, 32, 1650, "Core i9-13900K"),
+    # Intel Meteor Lake (Xe-LPG): two device IDs, one configuration
+    (INTEL, 0x7D55): _METEOR_LAKE_ARC,
+    (INTEL, 0x7DD5): _METEOR_LAKE_ARC,
+    # Intel Ice Lake (Gen11)
+    (INTEL, 0x8A52): _intel("Intel Iris Plus Graphics G7", _GEN11, 64, 1100, "Core i7-1065G7"),
+    (INTEL, 0x8A51): _intel("Intel Iris Plus Graphics G7", _GEN11, 64, 1100, "Core i7-1060G7"),
+    (INTEL, 0x8A5A): _intel("Intel Iris Plus Graphics G4", _GEN11, 48, 1050, "Core i5-1035G4"),
+    (INTEL, 0x8A56): _intel("Intel UHD Graphics G1", _GEN11, 32, 900, "Core i3-1005G1"),
+    # Intel Gen9.5 (Kaby/Coffee/Whiskey/Comet Lake): GT2 = 24 EUs
+    (INTEL, 0x3E92): _intel("Intel UHD Graphics 630", _GEN9, 24, 1200, "Core i7-8700K"),
+    (INTEL, 0x3E98): _intel("Intel UHD Graphics 630", _GEN9, 24, 1200, "Core i9-9900K"),
+    (INTEL, 0x3E9B): _intel("Intel UHD Graphics 630", _GEN9, 24, 1100, "Core i7-8750H"),
+    (INTEL, 0x9BC5): _intel("Intel UHD Graphics 630", _GEN9, 24, 1200, "Core i9-10900K"),
+    (INTEL, 0x5912): _intel("Intel HD Graphics 630", _GEN9, 24, 1150, "Core i7-7700K"),
+    (INTEL, 0x5916): _intel("Intel HD Graphics 620", _GEN9, 24, 1050, "Core i7-7500U"),
+    (INTEL, 0x5917): _intel("Intel UHD Graphics 620", _GEN9, 24, 1150, "Core i7-8550U"),
+    (INTEL, 0x3EA0): _intel("Intel UHD Graphics 620", _GEN9, 24, 1150, "Core i7-8565U"),
+    (INTEL, 0x9B41): _intel("Intel UHD Graphics", _GEN9, 24, 1150, "Core i7-10510U"),
+    # AMD APUs
+    (AMD_GRAPHICS, 0x1681): _amd("AMD Radeon 680M", "RDNA 2", 12, 2400, "Ryzen 9 6900HX",
+                                 "Ryzen 7 6800U: 2200 MHz; Radeon 660M parts: 6 CUs"),
+    (AMD_GRAPHICS, 0x15BF): _amd("AMD Radeon 780M", "RDNA 3", 12, 2700, "Ryzen 7 7840U",
+                                 "Ryzen 9 7940HS: 2800 MHz; Radeon 760M parts: 8 CUs"),
+    (AMD_GRAPHICS, 0x1900): _amd("AMD Radeon 780M", "RDNA 3", 12, 2700, "Ryzen 7 8840U",
+                                 "Radeon 760M parts: 8 CUs"),
+    (AMD_GRAPHICS, 0x150E): _amd("AMD Radeon 890M", "RDNA 3.5", 16, 2900, "Ryzen AI 9 HX 370",
+                                 "Radeon 880M parts: 12 CUs"),
+    (AMD_GRAPHICS, 0x1586): _amd("AMD Radeon 8060S", "RDNA 3.5", 40, 2900, "Ryzen AI Max+ 395",
+                                 "Radeon 8050S parts: 32 CUs"),
+    (AMD_GRAPHICS, 0x1636): _amd("AMD Radeon Vega 8 (Renoir)", "GCN 5 (Vega)", 8, 1750,
+                                 "Ryzen 7 4800U", "Ryzen 7 4700U: 7 CUs at 1600 MHz"),
+    (AMD_GRAPHICS, 0x1638): _amd("AMD Radeon Vega 8 (Cezanne)", "GCN 5 (Vega)", 8, 2000,
+                                 "Ryzen 7 5800U", "Ryzen 5 parts: 7 CUs"),
+    (AMD_GRAPHICS, 0x164C): _amd("AMD Radeon Vega 8 (Lucienne)", "GCN 5 (Vega)", 8, 1900,
+                                 "Ryzen 7 5700U", "Ryzen 5 5500U: 7 CUs at 1800 MHz"),
+    (AMD_GRAPHICS, 0x15DD): _amd("AMD Radeon Vega 11 (Raven Ridge)", "GCN 5 (Vega)", 11, 1250,
+                                 "Ryzen 5 2400G", "mobile Vega 8 parts: 8 CUs"),
+    (AMD_GRAPHICS, 0x15D8): _amd("AMD Radeon Vega 11 (Picasso)", "GCN 5 (Vega)", 11, 1400,
+                                 "Ryzen 5 3400G", "mobile Vega 8 parts: 8 CUs"),
+    (AMD_GRAPHICS, 0x163F): _amd("AMD Custom GPU 0405 (Van Gogh)", "RDNA 2", 8, 1600,
+                                 "Steam Deck APU (Valve: 1.6 TFLOPS fp32)"),
+    (AMD_GRAPHICS, 0x164E): _amd("AMD Radeon Graphics (Raphael)", "RDNA 2", 2, 2200,
+                                 "Ryzen 9 7950X"),
+    (AMD_GRAPHICS, 0x13C0): _amd("AMD Radeon Graphics (Granite Ridge)", "RDNA 2", 2, 2200,
+                                 "Ryzen 9 9950X"),
+    (AMD_GRAPHICS, 0x1506): _amd("AMD Radeon 610M (Mendocino)", "RDNA 2", 2, 1900, "Ryzen 5 7520U"),
+})
+# fmt: on
 
 
 def lookup_integrated_gpu(vendor_id: int, device_id: int) -> IntegratedGpuSpec | None:

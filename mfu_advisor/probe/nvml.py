@@ -80,7 +80,7 @@ def collect_nvml_answers() -> dict[str, Any]:
     without NVIDIA GPUs never pay for it.
     """
     try:
-        import pynvml
+        import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no type hints
     except ImportError:
         return {"init": {"error": "NVML_ERROR_LIBRARY_NOT_FOUND"}}
     errors = _error_names(pynvml)
@@ -188,117 +188,26 @@ def _pci_bus_id(pci: Any) -> str:
     return _text(pci.busId)
 
 
-def _name(nv: Any, h: Any) -> str:
-    """nvidia-smi --query-gpu=name"""
-    return _text(nv.nvmlDeviceGetName(h))
+def _query(
+    *functions: str,
+    smi: str,
+    convert: Callable[[Any], Any] = int,
+    extra: tuple[Any, ...] = (),
+) -> Callable[[Any, Any], Any]:
+    """A device getter: the first of ``functions`` this binding and driver have (newest
+    first), called on the handle (plus ``extra``), its answer made plain by ``convert``.
+
+    ``smi`` names the equivalent ``nvidia-smi`` query; it becomes the getter's docstring.
+    """
+
+    def ask(nv: Any, handle: Any) -> Any:
+        return convert(_first_of(nv, functions, handle, *extra))
+
+    ask.__doc__ = f"nvidia-smi {smi}"
+    return ask
 
 
-def _uuid(nv: Any, h: Any) -> str:
-    """nvidia-smi --query-gpu=uuid"""
-    return _text(nv.nvmlDeviceGetUUID(h))
-
-
-def _serial(nv: Any, h: Any) -> str:
-    """nvidia-smi --query-gpu=serial"""
-    return _text(nv.nvmlDeviceGetSerial(h))
-
-
-def _memory_total(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=memory.total (which prints MiB; this is bytes)"""
-    return int(nv.nvmlDeviceGetMemoryInfo(h).total)
-
-
-def _memory_used(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=memory.used (bytes)"""
-    return int(nv.nvmlDeviceGetMemoryInfo(h).used)
-
-
-def _compute_capability(nv: Any, h: Any) -> list[int]:
-    """nvidia-smi --query-gpu=compute_cap"""
-    major, minor = nv.nvmlDeviceGetCudaComputeCapability(h)
-    return [int(major), int(minor)]
-
-
-def _multiprocessor_count(nv: Any, h: Any) -> int:
-    """SM count; nvidia-smi has no --query-gpu field for it (nvmlDeviceGetAttributes)."""
-    attributes = _first_of(nv, ("nvmlDeviceGetAttributes_v2", "nvmlDeviceGetAttributes"), h)
-    return int(attributes.multiprocessorCount)
-
-
-def _max_sm_clock(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=clocks.max.sm (MHz)"""
-    return int(nv.nvmlDeviceGetMaxClockInfo(h, NVML_CLOCK_SM))
-
-
-def _sm_clock(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=clocks.sm (MHz)"""
-    return int(nv.nvmlDeviceGetClockInfo(h, NVML_CLOCK_SM))
-
-
-def _power_limit(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=enforced.power.limit (this is mW, nvidia-smi prints W)"""
-    return int(
-        _first_of(nv, ("nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetPowerManagementLimit"), h)
-    )
-
-
-def _power_usage(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=power.draw (mW)"""
-    return int(nv.nvmlDeviceGetPowerUsage(h))
-
-
-def _pcie_gen(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=pcie.link.gen.current (drops at idle to save power)"""
-    return int(nv.nvmlDeviceGetCurrPcieLinkGeneration(h))
-
-
-def _pcie_gen_max(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=pcie.link.gen.max (the most this GPU and slot can do together)"""
-    return int(nv.nvmlDeviceGetMaxPcieLinkGeneration(h))
-
-
-def _pcie_width(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=pcie.link.width.current"""
-    return int(nv.nvmlDeviceGetCurrPcieLinkWidth(h))
-
-
-def _pcie_width_max(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=pcie.link.width.max (the most this GPU and slot can do together)"""
-    return int(nv.nvmlDeviceGetMaxPcieLinkWidth(h))
-
-
-def _clock_event_reasons(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=clocks_event_reasons.active (older: clocks_throttle_reasons.active)"""
-    return int(
-        _first_of(
-            nv,
-            ("nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"),
-            h,
-        )
-    )
-
-
-def _mig_mode(nv: Any, h: Any) -> list[int]:
-    """nvidia-smi --query-gpu=mig.mode.current,mig.mode.pending"""
-    current, pending = nv.nvmlDeviceGetMigMode(h)
-    return [int(current), int(pending)]
-
-
-def _utilization(nv: Any, h: Any) -> int:
-    """nvidia-smi --query-gpu=utilization.gpu (percent of time a kernel ran, last sample period)"""
-    return int(nv.nvmlDeviceGetUtilizationRates(h).gpu)
-
-
-def _compute_processes(nv: Any, h: Any) -> list[dict[str, Any]]:
-    """nvidia-smi --query-compute-apps=pid,used_memory"""
-    processes = _first_of(
-        nv,
-        (
-            "nvmlDeviceGetComputeRunningProcesses",
-            "nvmlDeviceGetComputeRunningProcesses_v2",
-        ),
-        h,
-    )
+def _processes(processes: Any) -> list[dict[str, Any]]:
     return [
         {
             "pid": int(p.pid),
@@ -309,27 +218,79 @@ def _compute_processes(nv: Any, h: Any) -> list[dict[str, Any]]:
     ]
 
 
-#: nvml.json device field -> its getter. The order is the nvml.json order.
+#: nvml.json device field -> its getter. The order is the nvml.json order. Units
+#: are the field's (bytes, MHz, mW) where nvidia-smi prints MiB or W.
 DEVICE_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
-    "name": _name,
-    "uuid": _uuid,
-    "serial": _serial,
-    "memory_total_bytes": _memory_total,
-    "memory_used_bytes": _memory_used,
-    "cuda_compute_capability": _compute_capability,
-    "multiprocessor_count": _multiprocessor_count,
-    "max_sm_clock_mhz": _max_sm_clock,
-    "sm_clock_mhz": _sm_clock,
-    "power_limit_mw": _power_limit,
-    "power_usage_mw": _power_usage,
-    "pcie_gen": _pcie_gen,
-    "pcie_gen_max": _pcie_gen_max,
-    "pcie_width": _pcie_width,
-    "pcie_width_max": _pcie_width_max,
-    "clock_event_reasons": _clock_event_reasons,
-    "mig_mode": _mig_mode,
-    "utilization_gpu_percent": _utilization,
-    "compute_processes": _compute_processes,
+    "name": _query("nvmlDeviceGetName", convert=_text, smi="--query-gpu=name"),
+    "uuid": _query("nvmlDeviceGetUUID", convert=_text, smi="--query-gpu=uuid"),
+    "serial": _query("nvmlDeviceGetSerial", convert=_text, smi="--query-gpu=serial"),
+    "memory_total_bytes": _query(
+        "nvmlDeviceGetMemoryInfo",
+        convert=lambda m: int(m.total),
+        smi="--query-gpu=memory.total (which prints MiB)",
+    ),
+    "memory_used_bytes": _query(
+        "nvmlDeviceGetMemoryInfo", convert=lambda m: int(m.used), smi="--query-gpu=memory.used"
+    ),
+    "cuda_compute_capability": _query(
+        "nvmlDeviceGetCudaComputeCapability",
+        convert=lambda cc: [int(cc[0]), int(cc[1])],
+        smi="--query-gpu=compute_cap",
+    ),
+    "multiprocessor_count": _query(
+        "nvmlDeviceGetAttributes_v2",
+        "nvmlDeviceGetAttributes",
+        convert=lambda a: int(a.multiprocessorCount),
+        smi="has no field for the SM count (nvmlDeviceGetAttributes)",
+    ),
+    "max_sm_clock_mhz": _query(
+        "nvmlDeviceGetMaxClockInfo", extra=(NVML_CLOCK_SM,), smi="--query-gpu=clocks.max.sm"
+    ),
+    "sm_clock_mhz": _query(
+        "nvmlDeviceGetClockInfo", extra=(NVML_CLOCK_SM,), smi="--query-gpu=clocks.sm"
+    ),
+    "power_limit_mw": _query(
+        "nvmlDeviceGetEnforcedPowerLimit",
+        "nvmlDeviceGetPowerManagementLimit",
+        smi="--query-gpu=enforced.power.limit (which prints W)",
+    ),
+    "power_usage_mw": _query("nvmlDeviceGetPowerUsage", smi="--query-gpu=power.draw"),
+    "pcie_gen": _query(
+        "nvmlDeviceGetCurrPcieLinkGeneration",
+        smi="--query-gpu=pcie.link.gen.current (drops at idle to save power)",
+    ),
+    "pcie_gen_max": _query(
+        "nvmlDeviceGetMaxPcieLinkGeneration",
+        smi="--query-gpu=pcie.link.gen.max (the most this GPU and slot can do together)",
+    ),
+    "pcie_width": _query(
+        "nvmlDeviceGetCurrPcieLinkWidth", smi="--query-gpu=pcie.link.width.current"
+    ),
+    "pcie_width_max": _query(
+        "nvmlDeviceGetMaxPcieLinkWidth",
+        smi="--query-gpu=pcie.link.width.max (the most this GPU and slot can do together)",
+    ),
+    "clock_event_reasons": _query(
+        "nvmlDeviceGetCurrentClocksEventReasons",
+        "nvmlDeviceGetCurrentClocksThrottleReasons",
+        smi="--query-gpu=clocks_event_reasons.active (older: clocks_throttle_reasons.active)",
+    ),
+    "mig_mode": _query(
+        "nvmlDeviceGetMigMode",
+        convert=lambda mode: [int(mode[0]), int(mode[1])],
+        smi="--query-gpu=mig.mode.current,mig.mode.pending",
+    ),
+    "utilization_gpu_percent": _query(
+        "nvmlDeviceGetUtilizationRates",
+        convert=lambda rates: int(rates.gpu),
+        smi="--query-gpu=utilization.gpu (percent of time a kernel ran, last sample period)",
+    ),
+    "compute_processes": _query(
+        "nvmlDeviceGetComputeRunningProcesses",
+        "nvmlDeviceGetComputeRunningProcesses_v2",
+        convert=_processes,
+        smi="--query-compute-apps=pid,used_memory",
+    ),
 }
 
 
@@ -341,7 +302,8 @@ DEVICE_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
 class NvmlDevice(NamedTuple):
     """One device NVML listed: where it sits on the bus, and its facts or why none."""
 
-    index: int
+    nvml_index: int
+    """NVML's device index (``index`` would shadow ``tuple.index``)."""
     pci_bus_id: str | None
     """Normalized like sysfs ("0000:01:00.0"); None when NVML could not say."""
     pci_device_id: int | None

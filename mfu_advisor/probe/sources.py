@@ -149,12 +149,8 @@ class MachineRoot:
         try:
             with open(target, "rb") as handle:
                 data = _read_capped(handle)
-        except FileNotFoundError:
-            return Unavailable(f"{machine_path} not present")
-        except PermissionError:
-            return Unavailable(f"{machine_path} not readable (permission denied)")
         except OSError as exc:
-            return Unavailable(f"{machine_path} not readable ({exc.strerror or exc})")
+            return _unreadable(machine_path, exc)
         return data.decode("utf-8", errors="replace")
 
     def read_int(self, machine_path: str, base: int = 10) -> int | Unavailable:
@@ -175,14 +171,8 @@ class MachineRoot:
             return recorded_failure
         try:
             return sorted(os.listdir(self.path(machine_path)))
-        except FileNotFoundError:
-            return Unavailable(f"{machine_path} not present")
-        except NotADirectoryError:
-            return Unavailable(f"{machine_path} is not a folder")
-        except PermissionError:
-            return Unavailable(f"{machine_path} not readable (permission denied)")
         except OSError as exc:
-            return Unavailable(f"{machine_path} not readable ({exc.strerror or exc})")
+            return _unreadable(machine_path, exc)
 
     def exists(self, machine_path: str) -> bool:
         return self.path(machine_path).exists()
@@ -322,3 +312,14 @@ def _read_manifest(folder: Path, shown: Path | None = None) -> dict[str, Any]:
         raise UserError(f"{label}: {SNAPSHOT_MANIFEST} does not describe an mfu-advisor snapshot")
     manifest["_opened_from"] = str(label)
     return manifest
+
+
+def _unreadable(machine_path: str, exc: OSError) -> Unavailable:
+    """Why a file or folder of the machine could not be read, in words."""
+    if isinstance(exc, FileNotFoundError):
+        return Unavailable(f"{machine_path} not present")
+    if isinstance(exc, NotADirectoryError):
+        return Unavailable(f"{machine_path} is not a folder")
+    if isinstance(exc, PermissionError):
+        return Unavailable(f"{machine_path} not readable (permission denied)")
+    return Unavailable(f"{machine_path} not readable ({exc.strerror or exc})")

@@ -3,9 +3,10 @@
 ``import torch`` alone takes seconds (2.1-2.6 s on the 2-core development
 VM, about as long as ``python -m torch.utils.collect_env`` spends on
 everything else), yet its answers change only when torch is reinstalled or
-the environment around it changes. So the live probe keeps the answers in
-``$MFU_ADVISOR_CACHE_DIR`` (default ``$XDG_CACHE_HOME/mfu-advisor`` or
-``~/.cache/mfu-advisor``) under a key made of everything that can change them:
+the environment around it changes. So the live probe keeps the answers in the
+user cache folder (:func:`mfu_advisor.cache.cache_dir`: ``$MFU_ADVISOR_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/mfu-advisor`` or ``~/.cache/mfu-advisor``) under a key
+made of everything that can change them:
 
 - the torch installation (its folder, and the size and modification time of
   ``version.py`` and of the ``_C`` extension),
@@ -33,6 +34,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mfu_advisor.cache import cache_dir, caching_disabled
 from mfu_advisor.errors import UserError
 from mfu_advisor.files import write_atomic
 
@@ -53,18 +55,6 @@ TORCH_ENV_VARS: tuple[str, ...] = (
 
 #: How many cached answer files to keep (one per distinct environment).
 MAX_CACHE_FILES = 8
-
-
-def cache_dir() -> Path | None:
-    """Where answers are cached, or None when caching is switched off."""
-    if os.environ.get("MFU_ADVISOR_NO_CACHE"):
-        return None
-    explicit = os.environ.get("MFU_ADVISOR_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "mfu-advisor"
 
 
 def torch_install_fingerprint() -> dict[str, Any] | None:
@@ -119,7 +109,7 @@ def cached_answers(
     install = torch_install_fingerprint()
     if install is None:
         return {"error": "torch is not installed in this Python"}, "looked for torch"
-    folder = cache_dir()
+    folder = None if caching_disabled() else cache_dir()
     key = cache_key(install, gpu_inventory)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
     path = folder / f"torch-{digest}.json" if folder is not None else None

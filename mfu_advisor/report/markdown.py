@@ -11,7 +11,7 @@ facts, and the raw facts are left out (with a note) if they would not fit.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mfu_advisor.report.content.blocks import (
@@ -108,17 +108,19 @@ def _document(document: Document) -> str:
 
 def _block(block: Block) -> list[str]:
     if isinstance(block, Headline):
-        rows = [
+        figures = [
             (inline(f.label), f"**{cell_text(f.value)}**", inline(f.detail)) for f in block.figures
         ]
-        return _table(("", "", ""), rows, numeric=(False, True, False), raw=True) if rows else []
+        return (
+            _table(("", "", ""), figures, numeric=(False, True, False), raw=True) if figures else []
+        )
     if isinstance(block, Paragraph):
         body = inline(block.text)
         return [f"> **Verdict:** {body}" if block.emphasis else body]
     if isinstance(block, KeyValues):
         title = [f"**{escape(block.title)}**", ""] if block.title else []
-        rows = [(inline(label), cell_text(value)) for label, value in block.rows]
-        return title + _table(("", ""), rows, raw=True)
+        pairs = [(inline(label), cell_text(value)) for label, value in block.rows]
+        return title + _table(("", ""), pairs, raw=True)
     if isinstance(block, Table):
         title = [f"**{escape(block.title)}**", ""] if block.title else []
         rows = [tuple(cell_text(c) for c in row) for row in block.rows]
@@ -133,7 +135,7 @@ def _block(block: Block) -> list[str]:
 
 def _table(
     columns: tuple[str, ...],
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
     *,
     numeric: tuple[bool, ...] = (),
     raw: bool = False,

@@ -66,7 +66,7 @@ class Report:
         if not isinstance(doc, Mapping):
             raise UserError("not an mfu-advisor result: the JSON document is not an object")
         try:
-            command = Command(doc.get("command"))
+            command = Command(str(doc.get("command")))
         except ValueError:
             known = ", ".join(c.value for c in Command)
             raise UserError(
@@ -83,7 +83,8 @@ class Report:
                 f"result has schema_version {version!r}; this mfu-advisor reads up to "
                 f"{SCHEMA_VERSION}"
             )
-        tool = doc.get("tool") if isinstance(doc.get("tool"), Mapping) else {}
+        tool_field = doc.get("tool")
+        tool: Mapping[str, Any] = tool_field if isinstance(tool_field, Mapping) else {}
         if tool.get("name", "mfu-advisor") != "mfu-advisor":
             raise UserError(f"not an mfu-advisor result: it was written by {tool.get('name')!r}")
         payload = {k: v for k, v in doc.items() if k not in ENVELOPE_KEYS}

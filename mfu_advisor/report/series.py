@@ -3,9 +3,10 @@
 A ``series`` may be a list of step objects (``[{"step": 0, "loss": 4.3,
 "step_time_ms": 65.1}, ...]``) or an object of columns (``{"step": [...],
 "loss": [...]}``); both are accepted. Long series are downsampled with
-min/max buckets: each bucket keeps its smallest and largest value (in step
-order), so a one-step stall in a 100,000-step log still shows as a spike
-while the chart stays under ~2,000 points per series.
+min/max buckets (report/downsample.py, the same algorithm the analyzer
+streams a log through): each bucket keeps its smallest and largest value, so
+a one-step stall in a 100,000-step log still shows as a spike while the chart
+stays under ~2,000 points per series.
 """
 
 from __future__ import annotations
@@ -86,21 +87,12 @@ def downsample_indices(values: Sequence[float | None], max_points: int = MAX_POI
     """Indices to keep so that at most ``max_points`` remain, min and max of each bucket kept.
 
     Missing values are skipped. The first and last known points are always kept.
+    The buckets are those of the analyzer's streaming series (report/downsample.py).
     """
-    known = [i for i, v in enumerate(values) if v is not None]
-    if len(known) <= max_points:
-        return known
-    present = [values[i] for i in known]
-    buckets = max(1, (max_points - 2) // 2)
-    keep: set[int] = {known[0], known[-1]}
-    size = len(known) / buckets
-    for b in range(buckets):
-        start, end = int(b * size), int((b + 1) * size)
-        chunk = present[start:end]
-        if chunk:
-            keep.add(known[start + chunk.index(min(chunk))])  # type: ignore[type-var]
-            keep.add(known[start + chunk.index(max(chunk))])  # type: ignore[type-var]
-    return sorted(keep)
+    # numpy loads only when a long series is downsampled: a probe report never pays for it.
+    from mfu_advisor.report.downsample import minmax_indices
+
+    return minmax_indices(values, max_points)
 
 
 #: Series already downsampled in this process, by identity (a report is rendered in several

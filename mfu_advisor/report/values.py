@@ -103,6 +103,32 @@ def text(data: Any, path: str) -> str | Missing:
     return str(value)
 
 
+def numbers(data: Any, *paths: str) -> tuple[float, ...] | Missing:
+    """The numbers at ``paths``, all of them; else the first one's :class:`Missing`."""
+    found = [number(data, path) for path in paths]
+    for value in found:
+        if isinstance(value, Missing):
+            return value
+    return tuple(v for v in found if not isinstance(v, Missing))
+
+
+def first_number(data: Any, *paths: str) -> float | Missing:
+    """The first of ``paths`` that holds a number (older results name some fields otherwise)."""
+    value: float | Missing = Missing("not in this result")
+    for path in paths:
+        value = number(data, path)
+        if not isinstance(value, Missing):
+            return value
+    return value
+
+
+def with_detail(value: Cell, detail: Cell) -> Cell:
+    """ "value (detail)"; just ``value`` when the detail is missing or empty."""
+    if isinstance(value, Missing) or isinstance(detail, Missing) or not detail:
+        return value
+    return f"{value} ({detail})"
+
+
 def mapping(data: Any, path: str) -> Mapping[str, Any]:
     """The object at ``path``, or an empty one."""
     value = lookup(data, path) if path else data

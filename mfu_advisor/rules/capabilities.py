@@ -6,6 +6,8 @@ bf16" means the same thing when a rule explains and when a variant is chosen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import CpuFacts, GpuFacts, HardwareFacts, NvidiaFacts, PeakFlops
 
@@ -69,7 +71,7 @@ def run_gpu(hardware: HardwareFacts | None, device: str) -> GpuFacts | None:
 
 def peak(peaks: object, dtype: str) -> float | None:
     """A peak FLOP/s from a probe ``peak_flops`` mapping, None when missing."""
-    if not hasattr(peaks, "get"):
+    if not isinstance(peaks, Mapping):
         return None
-    value = peaks.get(dtype)  # type: ignore[attr-defined]
+    value = peaks.get(dtype)
     return value.flops if isinstance(value, PeakFlops) else None

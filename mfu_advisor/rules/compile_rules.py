@@ -104,8 +104,9 @@ COMPILE_NOT_USED = Rule(
     kind=Kind.DO,
     severity=Severity.MEDIUM,
     description=(
-        "The run has compile off. On CUDA compile is expected to help (PyTorch reports "
-        f"{CUDA_COMPILE_EXPECTED:.2f}x on average on an A100); elsewhere only the compile "
+        "Fires when the run has compile off and either runs on CUDA, where compile is "
+        f"expected to help (PyTorch reports {CUDA_COMPILE_EXPECTED:.2f}x on average on an "
+        "A100), or the compile experiment measured it or failed. Elsewhere only the "
         "experiment speaks, and a measured slowdown turns this into a don't."
     ),
     fix_template="--compile=True",
@@ -160,8 +161,8 @@ COMPILE_SLOWER = Rule(
     kind=Kind.DO,
     severity=Severity.MEDIUM,
     description=(
-        "The run has compile on and the no-compile experiment measured the step without it. "
-        "Faster without compile: turn it off. Slower: compile helps, keep it."
+        "Fires when the run has compile on and the no-compile experiment measured the step "
+        "without it. Faster without compile: turn it off. Slower: compile helps, keep it."
     ),
     fix_template="--compile=False",
     predicate=_compile_slower,
@@ -232,9 +233,9 @@ COMPILE_DOMINATES = Rule(
     kind=Kind.INFO,
     severity=Severity.LOW,
     description=(
-        f"With compile on, the compile step costs more than {COMPILE_STEPS_DOMINANT} steady "
-        f"steps (baseline), or more than {percent(COMPILE_SHARE_DOMINANT)} of a log's "
-        "step time."
+        f"Fires when, with compile on, the compile step costs at least "
+        f"{COMPILE_STEPS_DOMINANT} steady steps (baseline), or at least "
+        f"{percent(COMPILE_SHARE_DOMINANT)} of a log's step time."
     ),
     fix_template="--compile=False for short runs; a persistent TORCHINDUCTOR_CACHE_DIR",
     predicate=_compile_dominates,

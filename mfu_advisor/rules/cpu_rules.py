@@ -16,7 +16,7 @@ from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
 
 
@@ -81,21 +81,16 @@ def _hybrid(facts: DiagnosisFacts) -> Draft | None:
         "Each operation is split evenly over the threads and waits for the slowest, so "
         "threads on efficiency cores hold back the performance cores."
     )
-    measured = facts.measured("pin-p-cores")
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject="pinning to the performance cores",
-            hypothesis=story,
-            fix=fix,
-            fix_options=options,
-            undo_fix="keep all cores",
-        )
-    return Draft(
-        explanation=story,
+    return measured_or_expected(
+        facts,
+        ("pin-p-cores",),
+        subject="pinning to the performance cores",
+        hypothesis=story,
         fix=fix,
         fix_options=options,
-        expected_gain="depends on the P/E speed ratio; the pin-p-cores experiment measures it",
+        undo_fix="keep all cores",
+        gain_until_measured="depends on the P/E speed ratio; the pin-p-cores experiment "
+        "measures it",
         evidence={"efficiency_cpus": e_used, "performance_cpus": p_cpus, "threads": threads},
     )
 
@@ -115,19 +110,13 @@ THREADS_ON_E_CORES = Rule(
     fires_on=(
         Example(
             "i7-1260P, baseline on all 16 CPUs",
-            lambda: ex.facts(
-                ex.machine(cpu=ex.alder_lake_cpu()),
-                ex.cpu_run(threads=12, cpu_affinity=tuple(range(16))),
-            ),
+            lambda: ex.on_cpu(ex.alder_lake_cpu(), threads=12, cpus=16),
         ),
     ),
     quiet_on=(
         Example(
             "i7-1260P, baseline pinned to P-cores 0-7",
-            lambda: ex.facts(
-                ex.machine(cpu=ex.alder_lake_cpu()),
-                ex.cpu_run(threads=4, cpu_affinity=tuple(range(8))),
-            ),
+            lambda: ex.on_cpu(ex.alder_lake_cpu(), threads=4, cpus=8),
         ),
         Example("Zen 3 VM (not hybrid)", lambda: ex.here()),
     ),
@@ -156,23 +145,16 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
         f"{_threads_words(facts, threads)} but {why}. The extra threads take turns on the "
         "CPUs, and every parallel operation waits for the thread that is descheduled."
     )
-    options = {"threads": usable}
-    fix = f"OMP_NUM_THREADS={usable} or torch.set_num_threads({usable})"
-    measured = facts.measured("threads-usable")
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject=f"{usable} threads",
-            hypothesis=story,
-            fix=fix,
-            fix_options=options,
-            undo_fix=f"keep {threads} threads",
-        )
-    return Draft(
-        explanation=story,
-        fix=fix,
-        fix_options=options,
-        expected_gain="removes the waiting for descheduled threads; threads-usable measures it",
+    return measured_or_expected(
+        facts,
+        ("threads-usable",),
+        subject=f"{usable} threads",
+        hypothesis=story,
+        fix=f"OMP_NUM_THREADS={usable} or torch.set_num_threads({usable})",
+        fix_options={"threads": usable},
+        undo_fix=f"keep {threads} threads",
+        gain_until_measured="removes the waiting for descheduled threads; threads-usable "
+        "measures it",
         evidence={"threads": threads, "usable_cpus": usable, "cgroup_cpu_limit": limit},
     )
 
@@ -184,19 +166,16 @@ OVERSUBSCRIBED = Rule(
     kind=Kind.DO,
     severity=Severity.HIGH,
     description=(
-        "Compares the run's torch threads with the CPUs it can really use: its affinity "
-        "and the cgroup CPU quota (a container limited to 4 CPUs on a 64-core host "
-        "still shows 64)."
+        "Fires when the run's torch threads outnumber the CPUs it can really use: "
+        "min(CPUs in its affinity, the cgroup CPU quota rounded up). A container limited "
+        "to 4 CPUs on a 64-core host still shows 64 CPUs, and torch starts 64 threads."
     ),
     fix_template="OMP_NUM_THREADS=<usable CPUs>",
     predicate=_oversubscribed,
     fires_on=(
         Example(
             "container with a 1-CPU quota on the 2-CPU VM, 2 threads",
-            lambda: ex.facts(
-                ex.machine(cpu=ex.zen3_vm_cpu(cgroup_cpu_limit=1.0, usable_cpus=1)),
-                ex.cpu_run(threads=2),
-            ),
+            lambda: ex.on_cpu(ex.zen3_vm_cpu(cgroup_cpu_limit=1.0, usable_cpus=1), threads=2),
         ),
     ),
     quiet_on=(Example("Zen 3 VM, 2 threads on 2 CPUs", lambda: ex.here()),),
@@ -223,23 +202,15 @@ def _smt(facts: DiagnosisFacts) -> Draft | None:
         "threads each. Sibling threads share one core's FMA units, so matmuls gain little "
         "from them, and every operation waits for the slower sibling."
     )
-    options = {"threads": cores}
-    fix = f"OMP_NUM_THREADS={cores} or torch.set_num_threads({cores})"
-    measured = facts.measured("threads-physical")
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject="one thread per physical core",
-            hypothesis=story,
-            fix=fix,
-            fix_options=options,
-            undo_fix=f"keep {threads} threads",
-        )
-    return Draft(
-        explanation=story,
-        fix=fix,
-        fix_options=options,
-        expected_gain="small to moderate; threads-physical measures it",
+    return measured_or_expected(
+        facts,
+        ("threads-physical",),
+        subject="one thread per physical core",
+        hypothesis=story,
+        fix=f"OMP_NUM_THREADS={cores} or torch.set_num_threads({cores})",
+        fix_options={"threads": cores},
+        undo_fix=f"keep {threads} threads",
+        gain_until_measured="small to moderate; threads-physical measures it",
         evidence={"threads": threads, "physical_cores": cores, "threads_per_core": per_core},
     )
 
@@ -259,19 +230,13 @@ SMT_SIBLINGS = Rule(
     fires_on=(
         Example(
             "16-core Xeon with SMT, 32 threads",
-            lambda: ex.facts(
-                ex.machine(cpu=ex.sapphire_rapids_cpu()),
-                ex.cpu_run(threads=32, cpu_affinity=tuple(range(32))),
-            ),
+            lambda: ex.on_cpu(ex.sapphire_rapids_cpu(), threads=32, cpus=32),
         ),
     ),
     quiet_on=(
         Example(
             "16-core Xeon with SMT, 16 threads",
-            lambda: ex.facts(
-                ex.machine(cpu=ex.sapphire_rapids_cpu()),
-                ex.cpu_run(threads=16, cpu_affinity=tuple(range(32))),
-            ),
+            lambda: ex.on_cpu(ex.sapphire_rapids_cpu(), threads=16, cpus=32),
         ),
         Example("Zen 3 VM without SMT", lambda: ex.here()),
     ),

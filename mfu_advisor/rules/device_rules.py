@@ -76,8 +76,8 @@ CPU_FORCED = Rule(
     kind=Kind.DO,
     severity=Severity.HIGH,
     description=(
-        "The run (the baseline, or the log's device=cpu) uses the CPU although the probe "
-        "found a CUDA, ROCm, XPU or MPS device that this torch build can use."
+        "Fires when the run (the baseline, or the log's device=cpu) uses the CPU although "
+        "the probe found a CUDA, ROCm, XPU or MPS device that this torch build can use."
     ),
     fix_template="--device=cuda (or mps, xpu)",
     predicate=_cpu_forced,
@@ -140,8 +140,9 @@ CPU_ONLY = Rule(
     kind=Kind.INFO,
     severity=Severity.INFO,
     description=(
-        "No GPU on this machine is usable by this torch build. States the realistic ceiling "
-        "(the CPU's measured matmul peak) and how close the run gets."
+        "Fires when no GPU on this machine is usable by this torch build (and none is of "
+        "unknown usability). States the realistic ceiling (the CPU's measured matmul peak) "
+        "and how close the run gets."
     ),
     fix_template="",
     predicate=_cpu_only,
@@ -211,9 +212,9 @@ IGPU_NOT_USABLE = Rule(
     kind=Kind.INFO,
     severity=Severity.LOW,
     description=(
-        "The probe found an integrated GPU that this torch build cannot drive. Says what it "
-        "would take and whether its peak makes that worth it against the CPU's "
-        f"(worth it from {IGPU_WORTH_FACTOR}x)."
+        "Fires when the probe found an integrated GPU that this torch build cannot drive. "
+        "Says what it would take and whether its peak makes that worth it against the "
+        f"CPU's (worth it from {IGPU_WORTH_FACTOR}x)."
     ),
     fix_template="the torch build and driver the iGPU needs (e.g. a torch XPU build)",
     predicate=_igpu,

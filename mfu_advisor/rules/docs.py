@@ -1,6 +1,6 @@
 """docs/rules.md, generated from the registry: ``python -m mfu_advisor.rules.docs``.
 
-tests/rules/test_docs.py fails while the file differs from what this
+tests/rules/test_rules_docs_and_command.py fails while the file differs from what this
 generates, and says to run the command above.
 """
 
@@ -30,6 +30,12 @@ a "dont" with the measured factor; within the noise, the finding says "no
 measurable effect". How findings and experiments appear in the JSON:
 [diagnose.md](diagnose.md).
 
+Each rule below gives when it fires (with its thresholds), the fix, the
+experiments that measure the fix, and its examples: fact sets on which it must
+fire ("bad") and must stay quiet ("good"). The examples are the rule's tests
+(tests/rules/test_rule_examples.py), and the finding shown is what the rule
+says on the first bad one.
+
 | id | symbol | kind | severity | title |
 |---|---|---|---|---|
 """
@@ -38,36 +44,41 @@ measurable effect". How findings and experiments appear in the JSON:
 def _row(rule: Rule) -> str:
     return (
         f"| [{rule.id}](#{rule.id.lower()}-{rule.symbol}) | `{rule.symbol}` | {rule.kind.value} "
-        f"| {rule.severity.value} | {rule.title} |"
+        f"| {rule.severity.value} | {_md(rule.title)} |"
     )
+
+
+def _md(text: str) -> str:
+    """Plain text for Markdown: a placeholder such as <P-core CPUs> would read as an HTML tag."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _section(rule: Rule) -> str:
     lines = [
         f"## {rule.id} {rule.symbol}",
         "",
-        f"**{rule.title}** · default kind `{rule.kind.value}` · severity `{rule.severity.value}`",
+        f"**{rule.title}**: kind `{rule.kind.value}`, severity `{rule.severity.value}`.",
         "",
-        rule.description,
+        f"**When it fires.** {_md(rule.description)}",
         "",
-        f"Fix: {rule.fix_template or '(none: a fact worth knowing)'}",
+        f"**Fix.** {_md(rule.fix_template) or 'none: a fact worth knowing.'}",
         "",
     ]
     if rule.verified_by:
         names = ", ".join(f"`{name}`" for name in rule.verified_by)
-        lines += [f"Verified by the experiments: {names}.", ""]
-    lines.append("Fires on:")
-    lines += [f"- {example.name}" for example in rule.fires_on]
-    lines += ["", "Stays quiet on:"]
-    lines += [f"- {example.name}" for example in rule.quiet_on]
+        lines += [f"**Verified by** the experiments {names}.", ""]
+    lines.append("**Bad** (fires on):")
+    lines += [f"- {_md(example.name)}" for example in rule.fires_on]
+    lines += ["", "**Good** (stays quiet on):"]
+    lines += [f"- {_md(example.name)}" for example in rule.quiet_on]
     finding = rule.check(rule.fires_on[0].facts())
     if finding is not None:
         lines += [
             "",
-            f"Example finding ({rule.fires_on[0].name}):",
+            f"Finding on the first bad example ({_md(rule.fires_on[0].name)}):",
             "",
-            f"> **{finding.title}** ({finding.kind.value})  ",
-            f"> {finding.explanation}  ",
+            f"> **{_md(finding.title)}** ({finding.kind.value})  ",
+            f"> {_md(finding.explanation)}  ",
         ]
         if finding.fix:
             lines.append(f"> Fix: `{finding.fix}`")

@@ -14,7 +14,7 @@ from typing import Any
 from mfu_advisor.experiments.compare import verdict_of
 from mfu_advisor.experiments.result import ExperimentResult, Status
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import HardwareFacts, NvidiaFacts
+from mfu_advisor.probe.facts import CpuFacts, HardwareFacts, NvidiaFacts
 from mfu_advisor.rules.example_machines import (
     a100_gpu,
     alder_lake_cpu,
@@ -42,10 +42,31 @@ __all__ = [
     "nanogpt_cpu_log",
     "nvidia_facts",
     "on_a100",
+    "on_cpu",
     "sapphire_rapids_cpu",
     "torch_facts",
     "zen3_vm_cpu",
 ]
+
+
+#: nanoGPT's README CPU config (Shakespeare characters) and GPT-2 small (124M): micro-batch
+#: and model shape, nanoGPT's names.
+_NANOGPT_README_CPU: dict[str, Any] = {
+    "batch_size": 12,
+    "block_size": 64,
+    "n_layer": 4,
+    "n_head": 4,
+    "n_embd": 128,
+    "vocab_size": 65,
+}
+_GPT2_SMALL: dict[str, Any] = {
+    "batch_size": 16,
+    "block_size": 1024,
+    "n_layer": 12,
+    "n_head": 12,
+    "n_embd": 768,
+    "vocab_size": 50304,
+}
 
 
 def cpu_run(**changes: Any) -> RunFacts:
@@ -55,12 +76,7 @@ def cpu_run(**changes: Any) -> RunFacts:
         device_name="AMD EPYC",
         dtype="float32",
         compile=False,
-        batch_size=12,
-        block_size=64,
-        n_layer=4,
-        n_head=4,
-        n_embd=128,
-        vocab_size=65,
+        **_NANOGPT_README_CPU,
         gradient_accumulation_steps=1,
         threads=2,
         tf32=False,
@@ -88,12 +104,7 @@ def cuda_run(**changes: Any) -> RunFacts:
         device_name="NVIDIA A100-SXM4-80GB",
         dtype="bfloat16",
         compile=True,
-        batch_size=16,
-        block_size=1024,
-        n_layer=12,
-        n_head=12,
-        n_embd=768,
-        vocab_size=50304,
+        **_GPT2_SMALL,
         threads=16,
         tf32=True,
         adamw_impl="fused",
@@ -197,6 +208,14 @@ def here(
         experiments=experiments,
         conditions=conditions,
     )
+
+
+def on_cpu(cpu: CpuFacts, *, cpus: int | None = None, **run_changes: Any) -> DiagnosisFacts:
+    """A machine with this CPU and no GPU, running the cpu-small baseline (changed as given);
+    ``cpus`` pins the run to CPUs 0 .. cpus-1."""
+    if cpus is not None:
+        run_changes["cpu_affinity"] = tuple(range(cpus))
+    return facts(machine(cpu=cpu), cpu_run(**run_changes))
 
 
 def on_a100(nvidia: NvidiaFacts | None = None, **run_changes: Any) -> DiagnosisFacts:

@@ -62,32 +62,55 @@ def zen3_vm_cpu(**changes: Any) -> CpuFacts:
     return dataclasses.replace(base, **changes)
 
 
+def _intel_cpu(
+    model: str,
+    model_number: int,
+    microarchitecture: str,
+    isa: tuple[str, ...],
+    *,
+    logical_cpus: int,
+    physical_cores: int,
+    **changes: Any,
+) -> CpuFacts:
+    """An Intel part (family 6) with SMT on bare metal, the process allowed on every CPU."""
+    fields: dict[str, Any] = {
+        "vendor": "Intel",
+        "vendor_id": "GenuineIntel",
+        "model": model,
+        "family": 6,
+        "model_number": model_number,
+        "microarchitecture": microarchitecture,
+        "isa": isa,
+        "logical_cpus": logical_cpus,
+        "physical_cores": physical_cores,
+        "performance_cores": physical_cores,
+        "threads_per_core": 2,
+        "hypervisor": None,
+        "affinity_cpus": tuple(range(logical_cpus)),
+        "usable_cpus": logical_cpus,
+    }
+    fields.update(changes)
+    return zen3_vm_cpu(**fields)
+
+
 def alder_lake_cpu(**changes: Any) -> CpuFacts:
     """A 12-core i7-1260P: 4 P-cores with SMT (CPUs 0-7) and 8 E-cores (CPUs 8-15)."""
-    base = zen3_vm_cpu(
-        vendor="Intel",
-        vendor_id="GenuineIntel",
-        model="12th Gen Intel(R) Core(TM) i7-1260P",
-        family=6,
-        model_number=154,
-        microarchitecture="Alder Lake",
-        isa=("avx", "fma", "avx2", "avx_vnni"),
+    p_cores = CoreTypeFacts(
+        "performance", tuple(range(8)), 4, "Golden Cove", 4700.0, _peaks(fp32=601e9)
+    )
+    e_cores = CoreTypeFacts(
+        "efficiency", tuple(range(8, 16)), 8, "Gracemont", 3400.0, _peaks(fp32=435e9)
+    )
+    base = _intel_cpu(
+        "12th Gen Intel(R) Core(TM) i7-1260P",
+        154,
+        "Alder Lake",
+        ("avx", "fma", "avx2", "avx_vnni"),
         logical_cpus=16,
         physical_cores=12,
         performance_cores=4,
         efficiency_cores=8,
-        core_types=(
-            CoreTypeFacts(
-                "performance", tuple(range(8)), 4, "Golden Cove", 4700.0, _peaks(fp32=601e9)
-            ),
-            CoreTypeFacts(
-                "efficiency", tuple(range(8, 16)), 8, "Gracemont", 3400.0, _peaks(fp32=435e9)
-            ),
-        ),
-        threads_per_core=2,
-        hypervisor=None,
-        affinity_cpus=tuple(range(16)),
-        usable_cpus=16,
+        core_types=(p_cores, e_cores),
         peak_flops=_peaks(fp32=1036e9),
     )
     return dataclasses.replace(base, **changes)
@@ -95,20 +118,13 @@ def alder_lake_cpu(**changes: Any) -> CpuFacts:
 
 def sapphire_rapids_cpu(**changes: Any) -> CpuFacts:
     """A 16-core Xeon with AMX and AVX-512 BF16 (native bf16), SMT on."""
-    base = zen3_vm_cpu(
-        vendor="Intel",
-        vendor_id="GenuineIntel",
-        model="Intel(R) Xeon(R) Gold 6438Y+",
-        family=6,
-        model_number=143,
-        microarchitecture="Sapphire Rapids",
-        isa=("avx", "fma", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"),
+    base = _intel_cpu(
+        "Intel(R) Xeon(R) Gold 6438Y+",
+        143,
+        "Sapphire Rapids",
+        ("avx", "fma", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"),
         logical_cpus=32,
         physical_cores=16,
-        performance_cores=16,
-        threads_per_core=2,
-        affinity_cpus=tuple(range(32)),
-        usable_cpus=32,
         peak_flops=_peaks(fp32=2.0e12, bf16=16e12),
     )
     return dataclasses.replace(base, **changes)

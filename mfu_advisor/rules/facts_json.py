@@ -168,7 +168,7 @@ def log_facts_from_analysis(payload: Mapping[str, Any]) -> LogFacts:
         reported_mfu_reference=(
             str(payload["reference"]) if payload.get("reference") else Unavailable("none")
         ),
-        reported_mfu_placeholder="placeholder" in reported_reason,
+        reported_mfu_placeholder=_placeholder(payload, reported_reason),
         reference_device=(
             str(reference["keyed_to"]) if reference.get("keyed_to") else Unavailable("unknown")
         ),
@@ -180,6 +180,16 @@ def log_facts_from_analysis(payload: Mapping[str, Any]) -> LogFacts:
         eval_time_fraction=_number(payload, "eval_time_fraction"),
         step_time_jitter=_jitter(jitter),
     )
+
+
+def _placeholder(payload: Mapping[str, Any], reported_reason: str) -> bool:
+    """The analyzer's ``reported_mfu_placeholder`` field: every MFU the trainer printed was a
+    placeholder (llm.c's -100%). Results saved before the field existed said so only in the
+    reason's wording, which is read then."""
+    flag = payload.get("reported_mfu_placeholder")
+    if isinstance(flag, bool):
+        return flag
+    return "placeholder" in reported_reason
 
 
 def _jitter(jitter: Mapping[str, Any]) -> Maybe[float]:

@@ -14,7 +14,7 @@ from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import run_gpu
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import percent
 
@@ -48,14 +48,19 @@ def _nvidia_gpus(facts: DiagnosisFacts) -> list[tuple[GpuFacts, NvidiaFacts]]:
     return [(g, g.nvidia) for g in candidates if isinstance(g.nvidia, NvidiaFacts)]
 
 
-def _first(
-    facts: DiagnosisFacts, test: Callable[[GpuFacts, NvidiaFacts], Draft | None]
-) -> Draft | None:
-    for gpu, nvidia in _nvidia_gpus(facts):
-        draft = test(gpu, nvidia)
-        if draft is not None:
-            return draft
-    return None
+def _on_nvidia_gpus(
+    test: Callable[[GpuFacts, NvidiaFacts], Draft | None],
+) -> Callable[[DiagnosisFacts], Draft | None]:
+    """A rule predicate: ``test`` on each GPU to check (``_nvidia_gpus``); the first finding."""
+
+    def predicate(facts: DiagnosisFacts) -> Draft | None:
+        for gpu, nvidia in _nvidia_gpus(facts):
+            draft = test(gpu, nvidia)
+            if draft is not None:
+                return draft
+        return None
+
+    return predicate
 
 
 def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
@@ -93,10 +98,6 @@ def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-def _clocks(facts: DiagnosisFacts) -> Draft | None:
-    return _first(facts, _clock_test)
-
-
 def _on_a100_with(**changes: object) -> Callable[[], DiagnosisFacts]:
     return lambda: ex.on_a100(ex.nvidia_facts(**changes))
 
@@ -113,11 +114,13 @@ GPU_CLOCKS = Rule(
     kind=Kind.DO,
     severity=Severity.HIGH,
     description=(
-        "Reads NVML's clock event reasons: the software power cap, thermal slowdowns, the "
-        "power brake. Idle and application-clock reasons are normal and ignored."
+        "Fires when NVML's clock event reasons include the software power cap, a thermal "
+        "or hardware slowdown, or the power brake. Idle and application-clock reasons are "
+        "normal and ignored. The expected gain is the ratio of the maximum to the current "
+        "SM clock."
     ),
     fix_template="cooling, or the power limit (nvidia-smi -pl)",
-    predicate=_clocks,
+    predicate=_on_nvidia_gpus(_clock_test),
     fires_on=(
         Example(
             "A100 held by the power cap at 1095 of 1410 MHz",
@@ -173,10 +176,6 @@ def _pcie_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-def _pcie(facts: DiagnosisFacts) -> Draft | None:
-    return _first(facts, _pcie_test)
-
-
 PCIE_LINK = Rule(
     id="MA116",
     symbol="pcie-link-below-max",
@@ -189,7 +188,7 @@ PCIE_LINK = Rule(
         f"at idle to save power; busy means at least {BUSY_UTILIZATION_PERCENT}% utilization)."
     ),
     fix_template="a full-width slot; BIOS lane settings",
-    predicate=_pcie,
+    predicate=_on_nvidia_gpus(_pcie_test),
     fires_on=(Example("A100 at x4 in an x16 slot", _recorded(pcie_width=4)),),
     quiet_on=(
         Example("idle A100 at gen 1 of 4 (power saving)", _recorded(pcie_gen=1)),
@@ -220,19 +219,17 @@ def _busy_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-def _busy(facts: DiagnosisFacts) -> Draft | None:
-    return _first(facts, _busy_test)
-
-
 GPU_BUSY = Rule(
     id="MA117",
     symbol="gpu-busy-other-process",
     title="Another process is using the GPU",
     kind=Kind.DO,
     severity=Severity.HIGH,
-    description="NVML lists compute processes on the GPU that are not this one.",
+    description=(
+        "Fires when NVML lists at least one compute process on the GPU other than this one."
+    ),
     fix_template="CUDA_VISIBLE_DEVICES=<an idle GPU>, or stop the other process",
-    predicate=_busy,
+    predicate=_on_nvidia_gpus(_busy_test),
     fires_on=(
         Example(
             "A100 with another training job at 97%",
@@ -258,19 +255,17 @@ def _mig_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-def _mig(facts: DiagnosisFacts) -> Draft | None:
-    return _first(facts, _mig_test)
-
-
 MIG_SLICE = Rule(
     id="MA118",
     symbol="mig-slice",
     title="Running on a MIG slice of the GPU",
     kind=Kind.INFO,
     severity=Severity.MEDIUM,
-    description="NVML reports MIG mode enabled: the run gets a slice, not the whole GPU.",
+    description=(
+        "Fires when NVML reports MIG mode enabled: the run gets a slice, not the whole GPU."
+    ),
     fix_template="a larger MIG profile or a whole GPU",
-    predicate=_mig,
+    predicate=_on_nvidia_gpus(_mig_test),
     fires_on=(Example("A100 with MIG enabled", _recorded(mig_mode=True)),),
     quiet_on=(Example("A100 without MIG", _recorded()),),
 )
@@ -285,22 +280,15 @@ def _fused_adamw(facts: DiagnosisFacts) -> Draft | None:
         "every parameter in a few kernels instead of several per tensor (nanoGPT turns it "
         "on when torch has it)."
     )
-    fix = "torch.optim.AdamW(params, lr=..., fused=True)"
-    measured = facts.measured("fused-adamw")
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject="fused AdamW",
-            hypothesis=story,
-            fix=fix,
-            fix_options={"adamw_impl": "fused"},
-            undo_fix=f"keep {run.adamw_impl} AdamW",
-        )
-    return Draft(
-        explanation=story,
-        fix=fix,
+    return measured_or_expected(
+        facts,
+        ("fused-adamw",),
+        subject="fused AdamW",
+        hypothesis=story,
+        fix="torch.optim.AdamW(params, lr=..., fused=True)",
         fix_options={"adamw_impl": "fused"},
-        expected_gain="a few percent of the step (the optimizer's share)",
+        undo_fix=f"keep {run.adamw_impl} AdamW",
+        gain_until_measured="a few percent of the step (the optimizer's share)",
         evidence={"adamw_impl": run.adamw_impl},
     )
 
@@ -311,7 +299,9 @@ FUSED_ADAMW = Rule(
     title="Fused AdamW not used on CUDA",
     kind=Kind.DO,
     severity=Severity.LOW,
-    description="The baseline on CUDA used the foreach or for-loop AdamW, not fused=True.",
+    description=(
+        "Fires when the baseline on CUDA used the foreach or for-loop AdamW, not fused=True."
+    ),
     fix_template="torch.optim.AdamW(..., fused=True)",
     predicate=_fused_adamw,
     fires_on=(Example("A100 with foreach AdamW", lambda: ex.on_a100(adamw_impl="foreach")),),

@@ -71,8 +71,9 @@ EVAL_SHARE = Rule(
     kind=Kind.DO,
     severity=Severity.MEDIUM,
     description=(
-        f"The log's evaluation time share is at least {percent(EVAL_SHARE_THRESHOLD)}. "
-        "nanoGPT evaluates eval_iters batches of each split every eval_interval steps."
+        f"Fires when evaluation takes at least {percent(EVAL_SHARE_THRESHOLD)} of the log's "
+        "wall time. nanoGPT evaluates eval_iters batches of each split every eval_interval "
+        f"steps; the fix cuts evaluation {EVAL_REDUCTION}x."
     ),
     fix_template="--eval_iters=<fewer> or --eval_interval=<larger>",
     predicate=_eval_share,
@@ -114,7 +115,7 @@ LOG_INTERVAL_SYNC = Rule(
     kind=Kind.DO,
     severity=Severity.LOW,
     description=(
-        "A log from an asynchronous device (CUDA, XPU, MPS) with log_interval=1: "
+        "Fires on a log from an asynchronous device (CUDA, XPU, MPS) with log_interval=1: "
         "every logged step calls loss.item() and waits for the device."
     ),
     fix_template="--log_interval=10",
@@ -168,8 +169,8 @@ DATA_LOADING_JITTER = Rule(
     kind=Kind.INFO,
     severity=Severity.MEDIUM,
     description=(
-        f"The log's p90 steady step time is more than {percent(JITTER_THRESHOLD)} above "
-        "the median step time."
+        f"Fires when the log's p90 steady step time is at least {percent(JITTER_THRESHOLD)} "
+        "above the median step time."
     ),
     fix_template="a DataLoader with workers and pinned memory",
     predicate=_jitter,

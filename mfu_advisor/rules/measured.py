@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor.experiments.result import ExperimentResult, Verdict
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft
 from mfu_advisor.rules.wording import factor, plus_minus, slower
@@ -95,6 +96,47 @@ def measured_draft(
         kind=Kind.INFO,
         severity=Severity.LOW,
         **common,  # type: ignore[arg-type]
+    )
+
+
+def measured_or_expected(
+    facts: DiagnosisFacts,
+    experiments: tuple[str, ...],
+    *,
+    subject: str,
+    hypothesis: str,
+    fix: str,
+    fix_options: Mapping[str, Any] | None = None,
+    undo_fix: str = "",
+    expected_gain: str | None = None,
+    gain_until_measured: str | None = None,
+    evidence: Mapping[str, Any] | None = None,
+) -> Draft:
+    """The finding for a fix that one of ``experiments`` may have measured.
+
+    When one ran, :func:`measured_draft` (verified, a "dont", or no measurable
+    effect); else the explanation from facts with the fix and its expected gain.
+    ``expected_gain`` stands in both; ``gain_until_measured`` only before a
+    measurement ("the pin-p-cores experiment measures it").
+    """
+    measured = facts.measured(*experiments)
+    if measured is not None:
+        return measured_draft(
+            measured,
+            subject=subject,
+            hypothesis=hypothesis,
+            fix=fix,
+            fix_options=fix_options,
+            expected_gain=expected_gain,
+            evidence=evidence,
+            undo_fix=undo_fix,
+        )
+    return Draft(
+        explanation=hypothesis,
+        fix=fix,
+        fix_options=dict(fix_options or {}),
+        expected_gain=gain_until_measured or expected_gain,
+        evidence=dict(evidence or {}),
     )
 
 

@@ -21,7 +21,7 @@ from mfu_advisor.rules.capabilities import (
 )
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.measured import measured_draft, measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import factor, flops
 
@@ -89,22 +89,14 @@ def _autocast(facts: DiagnosisFacts) -> Draft | None:
     if low and base:
         story += f" Peak {flops(low)} in {_SHORT[dtype]} against {flops(base)} in {base_key}."
         expected_text = f"up to {factor(low / base)} on the matmuls by peak; the step gains less"
-    fix = f"--dtype={dtype} (torch.autocast(device_type, dtype=torch.{dtype}))"
-    measured = facts.measured("autocast-bf16", "autocast-fp16")
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject=f"{_SHORT[dtype]} autocast",
-            hypothesis=story,
-            fix=fix,
-            fix_options={"dtype": dtype},
-            expected_gain=expected_text,
-            undo_fix="keep --dtype=float32",
-        )
-    return Draft(
-        explanation=story,
-        fix=fix,
+    return measured_or_expected(
+        facts,
+        ("autocast-bf16", "autocast-fp16"),
+        subject=f"{_SHORT[dtype]} autocast",
+        hypothesis=story,
+        fix=f"--dtype={dtype} (torch.autocast(device_type, dtype=torch.{dtype}))",
         fix_options={"dtype": dtype},
+        undo_fix="keep --dtype=float32",
         expected_gain=expected_text,
         evidence={"dtype": "float32", "native": dtype},
     )
@@ -117,9 +109,10 @@ AUTOCAST_NOT_USED = Rule(
     kind=Kind.DO,
     severity=Severity.HIGH,
     description=(
-        "The run computes in float32 on a device with native bf16 or fp16 matmul units "
-        "(CUDA compute capability 8.0+ for bf16, 7.0+ for fp16; CPUs with AVX512-BF16, AMX "
-        "or Arm BF16). Verified by the autocast-bf16 / autocast-fp16 experiments."
+        "Fires when the run computes in float32 on a device with native bf16 or fp16 "
+        "matmul units (CUDA compute capability 8.0+ for bf16, 7.0+ for fp16; CPUs with "
+        "AVX512-BF16, AMX or Arm BF16). Verified by the autocast-bf16 / autocast-fp16 "
+        "experiments."
     ),
     fix_template="--dtype=bfloat16 (or float16 where bf16 is missing)",
     predicate=_autocast,
@@ -127,7 +120,7 @@ AUTOCAST_NOT_USED = Rule(
         Example("A100 training in float32", lambda: ex.on_a100(dtype="float32")),
         Example(
             "Sapphire Rapids (AMX) training in float32",
-            lambda: ex.facts(ex.machine(cpu=ex.sapphire_rapids_cpu()), ex.cpu_run()),
+            lambda: ex.on_cpu(ex.sapphire_rapids_cpu()),
         ),
     ),
     quiet_on=(
@@ -192,9 +185,9 @@ BF16_WITHOUT_NATIVE = Rule(
     kind=Kind.DONT,
     severity=Severity.HIGH,
     description=(
-        "On a CPU run, the CPU lacks AVX512-BF16, AMX-BF16 and Arm BF16. bf16 autocast is "
-        "then emulated and slower than float32. The autocast-bf16 experiment measures by "
-        "how much."
+        "Fires on a CPU run when the CPU lacks AVX512-BF16, AMX-BF16 and Arm BF16: bf16 "
+        "autocast is then emulated and slower than float32. The autocast-bf16 experiment "
+        "measures by how much."
     ),
     fix_template="keep --dtype=float32 (or switch back to it)",
     predicate=_bf16_emulated,
@@ -209,7 +202,7 @@ BF16_WITHOUT_NATIVE = Rule(
     quiet_on=(
         Example(
             "Sapphire Rapids with AMX-BF16",
-            lambda: ex.facts(ex.machine(cpu=ex.sapphire_rapids_cpu()), ex.cpu_run()),
+            lambda: ex.on_cpu(ex.sapphire_rapids_cpu()),
         ),
         Example("A100 run", lambda: ex.on_a100()),
     ),
@@ -234,23 +227,15 @@ def _tf32(facts: DiagnosisFacts) -> Draft | None:
     if tf32 and fp32:
         story += f" Peak {flops(tf32)} in TF32 against {flops(fp32)} in fp32."
         expected_text = f"up to {factor(tf32 / fp32)} on the matmuls by peak"
-    fix = (
-        "torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True "
-        "(nanoGPT's train.py sets both)"
-    )
-    measured = facts.measured("tf32")
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject="TF32",
-            hypothesis=story,
-            fix=fix,
-            fix_options={"tf32": True},
-            expected_gain=expected_text,
-        )
-    return Draft(
-        explanation=story,
-        fix=fix,
+    return measured_or_expected(
+        facts,
+        ("tf32",),
+        subject="TF32",
+        hypothesis=story,
+        fix=(
+            "torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = "
+            "True (nanoGPT's train.py sets both)"
+        ),
         fix_options={"tf32": True},
         expected_gain=expected_text,
     )
@@ -263,8 +248,8 @@ TF32_DISABLED = Rule(
     kind=Kind.DO,
     severity=Severity.MEDIUM,
     description=(
-        "A float32 run on CUDA compute capability 8.0+ with TF32 matmuls off. Verified by "
-        "the tf32 experiment."
+        "Fires on a float32 run on CUDA compute capability 8.0+ with TF32 matmuls off. "
+        "Verified by the tf32 experiment."
     ),
     fix_template="torch.backends.cuda.matmul.allow_tf32 = True",
     predicate=_tf32,

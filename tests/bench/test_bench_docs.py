@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
@@ -15,10 +16,22 @@ DOC = (ROOT / "docs" / "bench.md").read_text()
 SCHEMA = json.loads((ROOT / "docs" / "schemas" / "bench.schema.json").read_text())
 
 
-def test_every_result_field_is_documented_and_required() -> None:
+#: Fields added after the first release: documented and in the schema, but not required,
+#: so results saved before them still validate ("add, don't rename").
+ADDED_LATER = {"paired"}
+
+
+def test_every_result_field_is_documented_and_required_unless_added_later() -> None:
     for field in dataclasses.fields(BenchResult):
         assert f"`{field.name}`" in DOC, field.name
-        assert field.name in SCHEMA["required"], field.name
+        assert field.name in SCHEMA["properties"], field.name
+        assert (field.name in SCHEMA["required"]) is (field.name not in ADDED_LATER), field.name
+
+
+def test_every_paired_field_is_documented_and_required() -> None:
+    required = SCHEMA["$defs"]["paired"]["required"]
+    for field in dataclasses.fields(PairedComparison):
+        assert f"`{field.name}`" in DOC and field.name in required, field.name
 
 
 def test_every_step_time_and_roofline_field_is_documented_and_required() -> None:

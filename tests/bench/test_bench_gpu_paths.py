@@ -168,7 +168,7 @@ def test_out_of_memory_suggests_a_smaller_batch(monkeypatch: pytest.MonkeyPatch)
     def oom(self: Any) -> None:
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr("mfu_advisor.bench.run._Training.step", oom)
+    monkeypatch.setattr("mfu_advisor.bench.training.Training.step", oom)
     with pytest.raises(UserError, match="out of memory on cpu with batch_size 2") as info:
         run_bench(dataclasses.replace(TINY, batch_size=2))
     assert "--batch_size=1" in str(info.value.message)

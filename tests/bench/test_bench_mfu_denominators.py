@@ -139,3 +139,36 @@ def test_meter_rate_with_varying_tokens_is_the_median_of_step_rates() -> None:
         clock.advance()
         meter.step(tokens=tokens)
     assert meter.summary().tokens_per_s == pytest.approx(200.0)
+
+
+#: The development VM: 2 cores x 32 FLOP/cycle x 2445 MHz read from /proc/cpuinfo (no
+#: cpufreq in the VM), while its fp32 matmul measures 161-178 GFLOP/s.
+VM_FP32 = PeakFlops(156.5e9, "2 cores x 32 FLOP/cycle x 2445 MHz", estimated=True)
+
+
+def test_an_estimated_peak_below_the_measured_matmul_gets_a_note_saying_so() -> None:
+    figures = mfu_figures(6.0e10, VM_FP32, 1.69e11, "best fp32 matmul measured")
+    note = figures.device_peak.note
+    assert note is not None
+    assert "datasheet-style estimate of this device's peak (156.5 GFLOP/s)" in note
+    assert "is below what was measured here (a 169.0 GFLOP/s matmul)" in note
+    assert "the clock used for it is too low" in note
+    assert note.endswith("MFU against the measured peak is the trustworthy one")
+    assert figures.measured_peak.note is None and figures.a100_reference.note is None
+
+
+def test_a_measured_peak_within_two_percent_is_sweep_noise_not_a_wrong_peak() -> None:
+    assert mfu_figures(6.0e10, VM_FP32, 159e9, "measured").device_peak.note is None
+
+
+def test_a_run_above_the_device_peak_is_explained_even_without_a_roofline() -> None:
+    figures = mfu_figures(1.7e11, VM_FP32, None, "no measured roofline: skipped")
+    assert figures.device_peak.value == pytest.approx(1.7e11 / 156.5e9)
+    assert figures.device_peak.note is not None
+    assert "an MFU above 100% is impossible" in figures.device_peak.note
+
+
+def test_a_datasheet_peak_below_the_measurement_blames_the_figure_not_a_clock() -> None:
+    sheet = PeakFlops(100e12, "datasheet", estimated=False)
+    note = mfu_figures(5e13, sheet, 110e12, "measured").device_peak.note
+    assert note is not None and "datasheet peak" in note and "clock used" not in note

@@ -6,7 +6,8 @@ import pytest
 from bench_fakes import TINY
 from click.testing import CliRunner
 
-from mfu_advisor.bench.command import bench, options_from_params
+from mfu_advisor.bench.cli_options import options_from_params
+from mfu_advisor.bench.command import bench
 from mfu_advisor.bench.devices import DeviceChoice
 from mfu_advisor.bench.options import (
     BenchOptions,

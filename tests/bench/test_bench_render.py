@@ -66,7 +66,7 @@ def test_run_interrupted_before_any_step_renders_without_figures() -> None:
         step_time_ms=None, tokens_per_s=None, achieved_flops=None, stopped_by="interrupted"
     )
     text = _text(payload)
-    assert "No step was measured." in text and "interrupted (Ctrl-C)" in text
+    assert "No step was measured" in text and "interrupted (Ctrl-C)" in text
 
 
 def test_readme_meter_example_runs() -> None:
@@ -88,3 +88,77 @@ def test_readme_meter_example_runs() -> None:
     exec(code.group(1).replace("range(200)", "range(4)"), namespace)  # a few steps suffice
     assert printed and "tokens/s" in printed[0]
     assert namespace["meter"].summary().steps == 3  # one warm-up step left out
+
+
+def _lines(payload: dict[str, Any], width: int) -> list[str]:
+    buffer = io.StringIO()
+    render(payload, Console(file=buffer, width=width, no_color=True, color_system=None))
+    return buffer.getvalue().splitlines()
+
+
+def test_every_line_fits_a_60_and_a_120_column_terminal() -> None:
+    payload = copy.deepcopy(RECORDED)
+    payload["notes"] = [*payload["notes"], "x" * 300]  # an unbreakable word folds, too
+    payload["paired"] = _paired()
+    for width in (60, 120):
+        lines = _lines(payload, width)
+        assert max(len(line) for line in lines) <= width, width
+        text = " ".join(" ".join(lines).split())
+        assert f"{RECORDED['tokens_per_s']:,.0f} tokens/s" in text
+
+
+def test_a_partial_result_shows_a_dash_and_the_reason_instead_of_failing() -> None:
+    partial: dict[str, Any] = {
+        "preset": "cpu-small",
+        "config": {"n_layer": 4},
+        "tokens_per_s": None,
+        "achieved_flops": None,
+        "mfu": {"a100_reference": {"value": None, "reason": "no step was measured"}},
+        "unavailable": {"tokens_per_s": "no step was measured"},
+    }
+    text = " ".join(" ".join(_lines(partial, 100)).split())
+    assert "tokens/s — (no step was measured)" in text
+    assert "unknown: not in this result" in text  # device_peak and measured_peak are absent
+    assert "Step time — (not in this result)" in text
+    assert "stopped because — (not in this result)" in text
+
+
+def test_an_mfu_above_100_percent_is_never_shown_without_the_explanation() -> None:
+    payload = copy.deepcopy(RECORDED)
+    payload["mfu"]["device_peak"] = {
+        "value": 1.12, "denominator_flops": 60e9, "source": "estimate; estimated", "reason": None,
+    }  # fmt: skip
+    payload["notes"] = []
+    text = " ".join(" ".join(_lines(payload, 100)).split())
+    assert "112.00% (!)" in text
+    assert "above 100%, which no run can reach" in text
+    assert "MFU against the measured peak is the trustworthy one" in text
+
+
+def test_the_device_peak_note_is_shown_once_under_the_table() -> None:
+    payload = copy.deepcopy(RECORDED)
+    note = "the datasheet-style estimate of this device's peak is below what was measured here"
+    payload["mfu"]["device_peak"]["note"] = note
+    payload["notes"] = [note]
+    text = " ".join(" ".join(_lines(payload, 100)).split())
+    assert text.count(note) == 1
+
+
+def test_an_interleaved_variant_shows_its_speedup_with_the_noise() -> None:
+    payload = copy.deepcopy(RECORDED)
+    payload["paired"] = _paired()
+    text = " ".join(" ".join(_lines(payload, 100)).split())
+    assert "Variant (batch_size 12 -> 48), measured interleaved with the run: 1.15x" in text
+    assert "+-4.0% over 8 pairs of blocks" in text
+
+
+def _paired() -> dict[str, Any]:
+    return {
+        "changes": {"batch_size": 48},
+        "tokens_per_s": 11800.0,
+        "speedup": 1.15,
+        "noise": 0.04,
+        "pairs": 8,
+        "compile_s": None,
+        "unavailable": {"compile_s": "the variant does not compile"},
+    }

@@ -75,10 +75,10 @@ def test_json_with_a_real_roofline_validates_against_the_schema(
 
 
 def test_interrupt_keeps_what_was_measured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mfu_advisor.bench import run
+    from mfu_advisor.bench import training
 
     calls = {"n": 0}
-    real_step = run._Training.step
+    real_step = training.Training.step
 
     def step_then_interrupt(self: Any) -> Any:
         calls["n"] += 1
@@ -86,7 +86,7 @@ def test_interrupt_keeps_what_was_measured(monkeypatch: pytest.MonkeyPatch) -> N
             raise KeyboardInterrupt
         return real_step(self)
 
-    monkeypatch.setattr(run._Training, "step", step_then_interrupt)
+    monkeypatch.setattr(training.Training, "step", step_then_interrupt)
     options = dataclasses.replace(TINY, budget_s=60.0, min_steps=1000, roofline=True)
     result = run_bench(options)
     assert result.stopped_by == "interrupted"
@@ -99,10 +99,10 @@ def test_interrupt_keeps_what_was_measured(monkeypatch: pytest.MonkeyPatch) -> N
 def test_ctrl_c_through_the_cli_prints_the_result_and_exits_130(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mfu_advisor.bench import run
+    from mfu_advisor.bench import training
 
     calls = {"n": 0}
-    real_step = run._Training.step
+    real_step = training.Training.step
 
     def step_then_interrupt(self: Any) -> Any:
         calls["n"] += 1
@@ -110,7 +110,7 @@ def test_ctrl_c_through_the_cli_prints_the_result_and_exits_130(
             raise KeyboardInterrupt
         return real_step(self)
 
-    monkeypatch.setattr(run._Training, "step", step_then_interrupt)
+    monkeypatch.setattr(training.Training, "step", step_then_interrupt)
     argv = [*TINY.to_argv(), "--budget=60", "--json"]
     outcome = CliRunner().invoke(bench, argv)
     assert outcome.exit_code == 130
@@ -119,12 +119,12 @@ def test_ctrl_c_through_the_cli_prints_the_result_and_exits_130(
 
 
 def test_interrupt_during_warmup_reports_no_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mfu_advisor.bench import run
+    from mfu_advisor.bench import training
 
     def interrupt(self: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run._Training, "step", interrupt)
+    monkeypatch.setattr(training.Training, "step", interrupt)
     result = run_bench(TINY)
     doc = make_report(Command.BENCH, result).to_json()
     _validate(doc)

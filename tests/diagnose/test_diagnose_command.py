@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import jsonschema
 from click.testing import CliRunner
 
@@ -60,12 +61,35 @@ def test_a_missing_log_is_one_line_and_exit_code_2() -> None:
 
 
 def test_diagnose_takes_the_benchs_own_run_options() -> None:
+    from mfu_advisor.bench.cli_options import RUN_OPTION_NAMES
     from mfu_advisor.bench.command import bench
     from mfu_advisor.diagnose.command import diagnose
 
-    bench_options = {p.name: p for p in bench.params}
-    for name in ("batch_size", "compile", "dtype", "device", "cpus", "threads"):
-        assert next(p for p in diagnose.params if p.name == name) is bench_options[name]
+    def declared(command: click.Command) -> dict[str, tuple[object, ...]]:
+        return {
+            p.name: (tuple(p.opts), p.type.name, p.default)
+            for p in command.params
+            if p.name in RUN_OPTION_NAMES
+        }
+
+    assert declared(diagnose) == declared(bench)
+    assert set(declared(diagnose)) == set(RUN_OPTION_NAMES)
+
+
+def test_diagnose_parses_nanogpt_flags_into_the_run_to_diagnose(monkeypatch) -> None:
+    from mfu_advisor.diagnose import orchestrate
+
+    asked = {}
+
+    def capture(self: orchestrate.Diagnosis) -> None:
+        asked["options"] = self.request.asked
+        raise SystemExit(0)
+
+    monkeypatch.setattr(orchestrate.Diagnosis, "run", capture)
+    _invoke("--batch_size=48", "--compile=False", "--n-layer", "2", "--budget", "30")
+    options = asked["options"]
+    assert (options.batch_size, options.compile, options.n_layer) == (48, False, 2)
+    assert options.budget_s is None  # diagnose's --budget is the diagnosis's, not the bench's
 
 
 def test_ctrl_c_prints_the_report_of_what_was_measured_and_exits_130(monkeypatch) -> None:
@@ -79,7 +103,7 @@ def test_ctrl_c_prints_the_report_of_what_was_measured_and_exits_130(monkeypatch
     class Interrupted(real):  # type: ignore[misc, valid-type]
         def __init__(self, request, **kwargs):
             clock = diagnose_fakes.FakeClock()
-            runner = diagnose_fakes.FakeRunner(clock, interrupt_on="--batch_size=48")
+            runner = diagnose_fakes.FakeRunner(clock, interrupt_on="batch_size=48")
             super().__init__(request, run_process=runner, probe=ex.machine, clock=clock)
 
     monkeypatch.setattr(orchestrate, "Diagnosis", Interrupted)

@@ -13,6 +13,7 @@ from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.diagnose.orchestrate import DiagnoseRequest, Diagnosis
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.errors import UserError
+from mfu_advisor.facts import Unavailable
 from mfu_advisor.report.model import Command, make_report
 from mfu_advisor.rules import example_facts as ex
 
@@ -35,32 +36,78 @@ def _experiments(result: DiagnoseResult) -> dict[str, object]:
     return {e.name: e for e in result.experiments}
 
 
-def test_the_zen3_diagnosis_runs_batch_then_repeat_then_bf16_then_compile() -> None:
+def test_the_zen3_diagnosis_runs_batch_then_bf16_then_compile_each_interleaved() -> None:
     clock = FakeClock()
     runner = FakeRunner(clock)
     result = _diagnose(runner, clock)
     assert [p.name for p in result.phases] == [
-        "probe", "baseline", "experiment:batch-x4", "experiment:batch-x2", "baseline-repeat",
+        "probe", "baseline", "experiment:batch-x4", "experiment:batch-x2",
         "experiment:autocast-bf16", "experiment:compile", "rules",
     ]  # fmt: skip
     first_args = runner.calls[0][0]
     assert "--json" in first_args and "--no-roofline" not in first_args
+    assert not any(a.startswith("--variant") for a in first_args)
+    variants = [[a for a in args if a.startswith("--variant")] for args, _, _ in runner.calls[1:]]
+    assert variants == [
+        ["--variant=batch_size=48"], ["--variant=batch_size=24"],
+        ["--variant=dtype=bfloat16"], ["--variant=compile=True"],
+    ]  # fmt: skip
     assert all("--no-roofline" in args for args, _, _ in runner.calls[1:])
 
 
-def test_speedups_are_against_the_mean_of_both_baseline_runs() -> None:
+def test_an_interleaved_speedup_is_against_the_baseline_measured_with_it() -> None:
     clock = FakeClock()
-    result = _diagnose(FakeRunner(clock), clock)
+    result = _diagnose(FakeRunner(clock, baseline_rates=(12200.0, 12000.0, 11000.0)), clock)
     batch = _experiments(result)["batch-x4"]
-    assert batch.speedup == pytest.approx(17500 / 12100, rel=1e-3)
+    assert batch.speedup == pytest.approx(17500 / 12000, rel=1e-3)
+    assert batch.noise == pytest.approx(0.03)
+    assert (batch.method.value, batch.pairs, batch.baseline_tokens_per_s) == (
+        "interleaved",
+        8,
+        12000.0,
+    )
     assert batch.verdict.value == "faster"
+    # The baseline's own run is its run-to-run record; the interleaved arms are reported
+    # apart (each shares its process with a different variant).
     assert result.noise is not None
-    assert result.noise.run_to_run == pytest.approx(200 / 12100, abs=1e-4)
+    assert result.noise.baseline_runs_tokens_per_s == (12200.0,)
+    assert result.noise.interleaved_baseline_tokens_per_s[:2] == (12000.0, 11000.0)
+    assert isinstance(result.noise.run_to_run, Unavailable)
+    assert "machine-busy" not in {f.symbol for f in result.findings}
+
+
+def test_an_interleaved_speedup_within_its_noise_is_no_measurable_effect() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock, rates={"batch_size=48": 12500.0}, baseline_rates=(12000.0,) * 6,
+                        paired_noise=0.06)  # fmt: skip
+    batch = _experiments(_diagnose(runner, clock))["batch-x4"]
+    assert batch.speedup == pytest.approx(12500 / 12000, rel=1e-3)
+    assert batch.verdict.value == "within noise"
+
+
+def test_a_variant_that_needs_its_own_process_is_bracketed_by_baseline_runs() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock, rates={"threads=1": 9000.0}, baseline_rates=(12000.0, 11800.0))
+    quota = ex.machine(cpu=ex.zen3_vm_cpu(cgroup_cpu_limit=1.0, usable_cpus=1))
+    result = Diagnosis(
+        DiagnoseRequest(asked=BenchOptions(), budget_s=80.0),
+        run_process=runner,
+        probe=lambda: quota,
+        clock=clock,
+    ).run()
+    names = [p.name for p in result.phases]
+    assert names[:4] == ["probe", "baseline", "experiment:threads-usable", "baseline-repeat"]
+    threads = _experiments(result)["threads-usable"]
+    assert runner.calls[1][2] == {"OMP_NUM_THREADS": "1"}
+    assert not any(a.startswith("--variant") for a in runner.calls[1][0])
+    assert threads.method.value == "separate runs"
+    assert threads.baseline_tokens_per_s == pytest.approx(11900.0, rel=1e-3)
+    assert threads.speedup == pytest.approx(9000 / 11900, rel=1e-3)
 
 
 def test_the_zen3_findings_recommend_the_batch_and_mark_bf16_a_measured_dont() -> None:
     clock = FakeClock()
-    result = _diagnose(FakeRunner(clock), clock)
+    result = _diagnose(FakeRunner(clock, baseline_rates=(12100.0,) * 6), clock)
     top = result.findings[0]
     assert top.symbol == "micro-batch-too-small"
     assert top.verified_speedup == pytest.approx(17500 / 12100, rel=1e-3)
@@ -81,7 +128,7 @@ def test_the_payload_validates_against_the_schema() -> None:
 
 def test_a_failed_variant_is_recorded_and_the_diagnosis_goes_on() -> None:
     clock = FakeClock()
-    runner = FakeRunner(clock, failures={"--batch_size=48": "out of memory: try --batch_size=24"})
+    runner = FakeRunner(clock, failures={"batch_size=48": "out of memory: try --batch_size=24"})
     result = _diagnose(runner, clock)
     failed = _experiments(result)["batch-x4"]
     assert failed.status.value == "failed"
@@ -96,9 +143,6 @@ def test_what_does_not_fit_the_budget_is_skipped_with_the_reason() -> None:
     skipped = {e.name: e.reason for e in result.experiments if e.status.value == "skipped"}
     assert skipped["autocast-bf16"].startswith("not enough budget left (needs about")
     assert skipped["compile"].startswith("not enough budget left")
-    repeat = next(p for p in result.phases if p.name == "baseline-repeat")
-    assert (repeat.status, repeat.detail) == ("skipped", "not enough budget left")
-    assert any("run-to-run noise assumed 5%" in note for note in result.notes)
     assert result.elapsed_s <= 30.0 * 1.1
 
 
@@ -112,7 +156,7 @@ def test_every_process_gets_a_timeout_within_the_remaining_budget() -> None:
 
 def test_ctrl_c_during_a_variant_reports_what_was_measured() -> None:
     clock = FakeClock()
-    result = _diagnose(FakeRunner(clock, interrupt_on="--batch_size=24"), clock)
+    result = _diagnose(FakeRunner(clock, interrupt_on="batch_size=24"), clock)
     assert result.interrupted
     experiments = _experiments(result)
     assert experiments["batch-x4"].status.value == "ok"
@@ -203,3 +247,18 @@ def test_hardware_and_baseline_are_the_probe_and_bench_payloads() -> None:
     bench_schema = json.loads((schemas / "bench.schema.json").read_text())
     jsonschema.validate(_with_envelope(doc["baseline"], "bench"), bench_schema)
     assert doc["hardware"]["cpu"]["model"] == "AMD EPYC"
+
+
+def test_an_llmc_gpu_run_too_slow_for_this_cpu_is_explained_without_starting_it() -> None:
+    clock = FakeClock()
+    runner = FakeRunner(clock)
+    log = Path(__file__).resolve().parents[1] / "data" / "logs" / "llmc_1.log"
+    result = _diagnose(runner, clock, from_log=str(log))
+    assert runner.calls == []
+    baseline = next(p for p in result.phases if p.name == "baseline")
+    assert baseline.status == "skipped" and "batch_size 56 x block_size 1024" in baseline.detail
+    assert any("the baseline was not run" in note for note in result.notes)
+    assert result.analysis is not None and result.analysis["format"] == "llmc"
+    doc = make_report(Command.DIAGNOSE, result).to_json()
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["unavailable"]["baseline"].startswith("not run: one step of the log's run")

@@ -10,6 +10,7 @@ from mfu_advisor.diagnose.plan import (
     BaselineTiming,
     Budget,
     estimate_s,
+    interleaved,
     resolved_options,
     timeout_for,
     timing_of,
@@ -71,3 +72,30 @@ def test_variant_options_are_the_resolved_baseline_with_the_change() -> None:
     assert options.budget_s == VARIANT_MEASURE_S
     argv = options.to_argv()
     assert "--cpus=0-3" in argv and "--no-roofline" in argv and "--min_steps=10" in argv
+
+
+def test_a_change_one_process_can_switch_is_measured_interleaved_with_the_baseline() -> None:
+    baseline = {"preset": "cpu-small", "config": {"batch_size": 12, "block_size": 64}}
+    resolved = resolved_options(BenchOptions(), baseline)
+    plan = VariantPlan(name="batch-x4", change="", overrides={"batch_size": 48})
+    assert interleaved(plan)
+    options = variant_options(resolved, plan)
+    assert options.batch_size == 12 and options.variant == (("batch_size", 48),)
+    assert "--variant=batch_size=48" in options.to_argv()
+
+
+def test_threads_affinity_and_environment_need_a_process_of_their_own() -> None:
+    assert not interleaved(VariantPlan("t", "", overrides={"threads": 1}))
+    assert not interleaved(VariantPlan("e", "", overrides={"dtype": "bfloat16"}, env={"X": "1"}))
+    assert not interleaved(VariantPlan("p", "", overrides={"batch_size": 4}, cpus=(0, 1)))
+
+
+def test_an_interleaved_estimate_counts_both_arms_warmup_and_at_least_three_pairs() -> None:
+    timing = BaselineTiming(startup_s=4.0, step_s=0.06)
+    plan = VariantPlan("batch-x4", "", overrides={"batch_size": 48}, step_time_factor=4.0)
+    # warm-up 2 x (0.06 + 0.24); then the 4 s budget (3 pairs of 0.25 + 0.25 s are less).
+    assert estimate_s(plan, timing) == pytest.approx(4.0 + 0.6 + 4.0)
+    capped = VariantPlan("autocast-bf16", "", overrides={"dtype": "bfloat16"},
+                         step_time_factor=16.0, step_cap=StepCap(1, 2, 3))  # fmt: skip
+    # 1 warm-up step each (0.06 + 0.96), then 3 pairs of blocks of 0.96 s each.
+    assert estimate_s(capped, timing) == pytest.approx(4.0 + 1.02 + 3 * 2 * 0.96)

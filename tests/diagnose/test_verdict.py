@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from mfu_advisor.diagnose.verdict import verdict
+from mfu_advisor.experiments.result import Method
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.registry import evaluate
 
 
-def _zen3_verdict(run_to_run: float | None = None) -> str:
+def _zen3_verdict(run_to_run: float | None = None, **run_changes: object) -> str:
     experiments = (
         ex.experiment("batch-x4", 1.42, 0.05, overrides={"batch_size": 48},
                       change="batch_size 12 -> 48"),
@@ -16,7 +19,8 @@ def _zen3_verdict(run_to_run: float | None = None) -> str:
         ex.experiment("compile", 1.02, 0.06, compile_s=40.0),
     )  # fmt: skip
     facts = ex.here(*experiments)
-    return verdict(facts.baseline, None, evaluate(facts), experiments, run_to_run)
+    run = dataclasses.replace(facts.baseline, **run_changes) if run_changes else facts.baseline
+    return verdict(run, None, evaluate(facts), experiments, run_to_run)
 
 
 def test_the_verdict_gives_the_share_of_the_measured_peak() -> None:
@@ -41,6 +45,34 @@ def test_the_verdict_lists_measured_donts_and_no_effects() -> None:
 def test_a_busy_machine_is_said_to_be_busy() -> None:
     assert "something else was competing" in _zen3_verdict(run_to_run=0.4)
     assert "competing" not in _zen3_verdict(run_to_run=0.03)
+
+
+def test_on_a_busy_machine_interleaved_measurements_are_said_to_cancel_most_of_it() -> None:
+    experiments = (ex.experiment("batch-x4", 1.15, 0.04, method=Method.INTERLEAVED),)
+    facts = ex.here(*experiments)
+    text = verdict(facts.baseline, None, evaluate(facts), experiments, 0.4)
+    assert "interleaved with the baseline cancel most of that" in text
+
+
+def test_an_estimated_peak_below_the_measured_one_is_said_plainly() -> None:
+    # The Zen 3 VM: 2 cores x 32 FLOP/cycle x 2445 MHz = 156.5 GFLOP/s, but a matmul
+    # measures 161-178 GFLOP/s: the boost clock is not visible in the VM.
+    text = _zen3_verdict(device_peak_flops=156.5e9, measured_peak_flops=169e9)
+    assert (
+        "The datasheet-style estimate of this device's float32 peak (156 GFLOP/s) is below "
+        "what was measured here (169 GFLOP/s), so the clock used for it is too low; MFU "
+        "against the measured peak is the trustworthy one."
+    ) in text
+
+
+def test_no_peak_sentence_when_the_measured_peak_is_within_the_tolerance() -> None:
+    assert "trustworthy" not in _zen3_verdict(device_peak_flops=156.5e9, measured_peak_flops=158e9)
+
+
+def test_a_logged_mfu_above_100_percent_is_explained() -> None:
+    log = ex.nanogpt_cpu_log(true_mfu=1.3, peak_source="AMD EPYC fp32 60 GFLOP/s (estimated)")
+    text = verdict(None, log, [], ())
+    assert "above 100%, which no run can reach" in text
 
 
 def test_without_any_experiment_the_verdict_says_nothing_was_measured() -> None:

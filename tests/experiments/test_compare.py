@@ -9,11 +9,13 @@ import pytest
 from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
     NOISE_FLOOR,
+    SINGLE_STEP_NOISE,
     RunMeasure,
     baseline_estimate,
     compare,
     measure_of,
     median_noise,
+    paired_comparison,
     verdict_of,
 )
 from mfu_advisor.experiments.result import Verdict
@@ -93,3 +95,23 @@ def test_a_single_step_run_gets_the_single_step_noise() -> None:
     )
     assert isinstance(measure, RunMeasure)
     assert measure.noise == 0.25
+
+
+def test_an_interleaved_speedup_keeps_its_measured_noise_above_the_floor() -> None:
+    comparison = paired_comparison({"speedup": 1.15, "noise": 0.04})
+    assert not isinstance(comparison, str)
+    assert (comparison.speedup, comparison.noise) == (1.15, 0.04)
+    assert comparison.verdict is Verdict.FASTER
+    tight = paired_comparison({"speedup": 1.01, "noise": 0.001})
+    assert not isinstance(tight, str) and tight.noise == NOISE_FLOOR
+    assert tight.verdict is Verdict.WITHIN_NOISE
+
+
+def test_a_single_pair_gets_the_single_step_noise() -> None:
+    comparison = paired_comparison({"speedup": 1.5, "noise": None})
+    assert not isinstance(comparison, str) and comparison.noise == SINGLE_STEP_NOISE
+
+
+def test_an_interleaved_run_without_a_pair_gives_its_reason() -> None:
+    reason = "no complete pair of blocks was measured"
+    assert paired_comparison({"speedup": None, "unavailable": {"speedup": reason}}) == reason

@@ -81,10 +81,15 @@ def test_detail_rows_cover_sample_head_and_chunk_ends(monkeypatch: pytest.Monkey
     sink.segment_count = 1
     sink._seg_pos = 10
     sink._last_step = 9
-    mask = sink.detail_rows(np.array([10, 11, 12, 13, 14, 15, 0, 1, 2, 3], dtype=float))
+    sink.series.width = 64  # one series bucket for all ten rows
+    steps = np.array([10, 11, 12, 13, 14, 15, 0, 1, 2, 3], dtype=float)
+    mask = sink.detail_rows(steps, np.full(10, np.nan))
     # g = 10..19: multiples of 4 are 12 and 16; the restart at index 6 opens a segment whose
     # first two rows are head rows; the first and last rows are always kept.
     assert np.flatnonzero(mask).tolist() == [0, 2, 6, 7, 9]
+    # With step times, the bucket's fastest and slowest rows are kept in detail too.
+    times = np.array([65, 66, 65, 64, 65, 900, 65, 66, 50, 65], dtype=float)
+    assert np.flatnonzero(sink.detail_rows(steps, times)).tolist() == [0, 2, 5, 6, 7, 8, 9]
 
 
 def test_deltas_tally_the_logging_interval() -> None:

@@ -2,9 +2,11 @@
 
 Each machine is written as a snapshot folder (docs/snapshot.md) holding only
 the files the probe reads, with real values for that hardware (CPUID family
-and model, core numbering, cache sizes, PCI IDs, NVML answers). The folders
-are committed so they can be read and diffed; ``test_fixture_builder.py``
-checks they still equal what this script writes. Regenerate with::
+and model, core numbering, cache sizes, PCI IDs, NVML answers). Each machine
+is described here by what sets it apart; the writers of the file formats are
+in fixture_parts.py. The folders are committed so they can be read and
+diffed; ``test_fixture_builder.py`` checks they still equal what this script
+writes. Regenerate with::
 
     python tests/probe/snapshot_fixtures.py
 """
@@ -14,392 +16,41 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from fixture_parts import (
+    ACCELERATE_CONFIG,
+    GIB,
+    MIB,
+    NOT_SUPPORTED,
+    OPENBLAS_ARM_CONFIG,
+    Machine,
+    NvidiaCard,
+    X86Cpu,
+    add_caches,
+    add_card,
+    add_cgroup_v1,
+    add_cgroup_v2,
+    add_cpufreq,
+    add_host,
+    add_login_session,
+    add_nodes,
+    add_nvidia_gpu,
+    add_pci,
+    add_x86,
+    arm_cpuinfo,
+    core_caches,
+    cuda_torch,
+    nvml_ok,
+    torch_answers,
+    x86_cpuinfo,
+)
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "snapshots"
 
 CREATED_AT = "2026-01-15T12:00:00+00:00"
-
-# -- building blocks -----------------------------------------------------------------
-
-
-@dataclass
-class Machine:
-    """One fixture: files under proc/ and sys/, command outputs, library answers."""
-
-    name: str
-    description: str
-    os: str = "Linux"
-    files: dict[str, str] = field(default_factory=dict)
-    commands: dict[str, str] = field(default_factory=dict)
-    nvml: dict[str, Any] | None = None
-    torch: dict[str, Any] | None = None
-
-    def add(self, path: str, text: str) -> None:
-        self.files[path] = text if text.endswith("\n") else text + "\n"
-
-
-def cpu_list(cpus: Iterable[int]) -> str:
-    """Kernel list format: [0, 1, 2, 5] -> "0-2,5"."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = None
-    for cpu in ordered:
-        if start is None:
-            start = prev = cpu
-        elif cpu == prev + 1:
-            prev = cpu
-        else:
-            parts.append(f"{start}-{prev}" if start != prev else f"{start}")
-            start = prev = cpu
-    if start is not None:
-        parts.append(f"{start}-{prev}" if start != prev else f"{start}")
-    return ",".join(parts)
-
-
-@dataclass
-class X86Cpu:
-    """An x86 package description; ``threads`` maps each logical CPU to (package, core id)."""
-
-    vendor_id: str
-    family: int
-    model: int
-    stepping: int
-    model_name: str
-    flags: str
-    mhz: float
-    threads: dict[int, tuple[int, int]]
-    cache_kb: int
-
-
-def x86_cpuinfo(cpu: X86Cpu) -> str:
-    per_package: dict[int, int] = {}
-    cores_per_package: dict[int, set[int]] = {}
-    for package, core in cpu.threads.values():
-        per_package[package] = per_package.get(package, 0) + 1
-        cores_per_package.setdefault(package, set()).add(core)
-    blocks = []
-    for number in sorted(cpu.threads):
-        package, core = cpu.threads[number]
-        blocks.append(
-            "\n".join(
-                [
-                    f"processor\t: {number}",
-                    f"vendor_id\t: {cpu.vendor_id}",
-                    f"cpu family\t: {cpu.family}",
-                    f"model\t\t: {cpu.model}",
-                    f"model name\t: {cpu.model_name}",
-                    f"stepping\t: {cpu.stepping}",
-                    f"cpu MHz\t\t: {cpu.mhz:.3f}",
-                    f"cache size\t: {cpu.cache_kb} KB",
-                    f"physical id\t: {package}",
-                    f"siblings\t: {per_package[package]}",
-                    f"core id\t\t: {core}",
-                    f"cpu cores\t: {len(cores_per_package[package])}",
-                    f"apicid\t\t: {number * 2}",
-                    "fpu\t\t: yes",
-                    f"flags\t\t: {cpu.flags}",
-                    "clflush size\t: 64",
-                    "cache_alignment\t: 64",
-                    "address sizes\t: 46 bits physical, 57 bits virtual",
-                    "power management:",
-                ]
-            )
-        )
-    return "\n\n".join(blocks) + "\n\n"
-
-
-def arm_cpuinfo(
-    count: int, implementer: int, part: int, variant: int, revision: int, features: str
-) -> str:
-    blocks = [
-        "\n".join(
-            [
-                f"processor\t: {n}",
-                "BogoMIPS\t: 2000.00",
-                f"Features\t: {features}",
-                f"CPU implementer\t: 0x{implementer:02x}",
-                "CPU architecture: 8",
-                f"CPU variant\t: 0x{variant:x}",
-                f"CPU part\t: 0x{part:03x}",
-                f"CPU revision\t: {revision}",
-            ]
-        )
-        for n in range(count)
-    ]
-    return "\n\n".join(blocks) + "\n\n"
-
-
-def add_caches(m: Machine, cpu: int, caches: list[tuple[int, str, str, str]]) -> None:
-    """caches: (level, type, size, shared_cpu_list) for cpuN/cache/indexK."""
-    for index, (level, kind, size, shared) in enumerate(caches):
-        base = f"sys/devices/system/cpu/cpu{cpu}/cache/index{index}"
-        m.add(f"{base}/level", str(level))
-        m.add(f"{base}/type", kind)
-        m.add(f"{base}/size", size)
-        m.add(f"{base}/shared_cpu_list", shared)
-
-
-def add_cpufreq(m: Machine, cpu: int, max_khz: int, base_khz: int | None = None) -> None:
-    base = f"sys/devices/system/cpu/cpu{cpu}/cpufreq"
-    m.add(f"{base}/cpuinfo_max_freq", str(max_khz))
-    if base_khz is not None:
-        m.add(f"{base}/base_frequency", str(base_khz))
-
-
-def add_nodes(m: Machine, count: int) -> None:
-    m.add("sys/devices/system/node/online", cpu_list(range(count)))
-
-
-def add_host(
-    m: Machine,
-    hostname: str,
-    kernel: str,
-    mem_total_kb: int,
-    mem_avail_kb: int,
-    sys_vendor: str | None = None,
-) -> None:
-    m.add("proc/sys/kernel/hostname", hostname)
-    m.add("proc/sys/kernel/osrelease", kernel)
-    m.add(
-        "proc/meminfo",
-        f"MemTotal:       {mem_total_kb} kB\nMemFree:        {mem_avail_kb - 1024} kB\n"
-        f"MemAvailable:   {mem_avail_kb} kB\nBuffers:          102400 kB\n",
-    )
-    if sys_vendor is not None:
-        m.add("sys/class/dmi/id/sys_vendor", sys_vendor)
-
-
-def add_cgroup_v2(
-    m: Machine,
-    affinity: str,
-    path: str = "/",
-    cpu_max: str | None = None,
-    memory_max: str | None = None,
-) -> None:
-    """A cgroup v2 host or container; limits are set in the process's own cgroup folder."""
-    m.add(
-        "proc/self/status",
-        f"Name:\tmfu-advisor\nState:\tR (running)\nCpus_allowed:\tffffffff\n"
-        f"Cpus_allowed_list:\t{affinity}\nMems_allowed_list:\t0\n",
-    )
-    m.add("proc/self/cgroup", f"0::{path}")
-    m.add(
-        "proc/self/mountinfo",
-        "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
-        "25 22 0:23 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
-        "27 22 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
-        "30 27 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
-        "rw,nsdelegate,memory_recursiveprot\n",
-    )
-    folder = "sys/fs/cgroup" + ("" if path == "/" else path)
-    if cpu_max is not None:
-        m.add(f"{folder}/cpu.max", cpu_max)
-    if memory_max is not None:
-        m.add(f"{folder}/memory.max", memory_max)
-
-
-def add_cgroup_v1(m: Machine, affinity: str, quota_us: int = -1, period_us: int = 100000) -> None:
-    """cgroup v1 hierarchies, as on this project's KVM development guest."""
-    m.add(
-        "proc/self/status",
-        f"Name:\tmfu-advisor\nCpus_allowed_list:\t{affinity}\n",
-    )
-    m.add(
-        "proc/self/cgroup",
-        "9:name=systemd:/\n8:pids:/\n4:memory:/\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/",
-    )
-    m.add(
-        "proc/self/mountinfo",
-        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-        "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-        "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
-        "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
-    )
-    m.add("sys/fs/cgroup/cpu/cpu.cfs_quota_us", str(quota_us))
-    m.add("sys/fs/cgroup/cpu/cpu.cfs_period_us", str(period_us))
-    m.add("sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712")
-
-
-def add_pci(
-    m: Machine,
-    address: str,
-    vendor: int,
-    device: int,
-    class_code: int,
-    subsystem: tuple[int, int] | None = None,
-    driver: str | None = None,
-) -> None:
-    base = f"sys/bus/pci/devices/{address}"
-    m.add(f"{base}/vendor", f"0x{vendor:04x}")
-    m.add(f"{base}/device", f"0x{device:04x}")
-    m.add(f"{base}/class", f"0x{class_code:06x}")
-    sub_vendor, sub_device = subsystem or (vendor, device)
-    m.add(f"{base}/subsystem_vendor", f"0x{sub_vendor:04x}")
-    m.add(f"{base}/subsystem_device", f"0x{sub_device:04x}")
-    lines = [f"DRIVER={driver}"] if driver else []
-    lines += [
-        f"PCI_CLASS={class_code:X}",
-        f"PCI_ID={vendor:04X}:{device:04X}",
-        f"PCI_SUBSYS_ID={sub_vendor:04X}:{sub_device:04X}",
-        f"PCI_SLOT_NAME={address}",
-    ]
-    m.add(f"{base}/uevent", "\n".join(lines))
-
-
-# -- library answers -----------------------------------------------------------------
-
-MKL_CONFIG = (
-    "PyTorch built with:\n  - GCC 11.2\n  - C++ Version: 201703\n"
-    "  - Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build 20240605 for Intel(R)"
-    " 64 architecture applications\n"
-    "  - Intel(R) MKL-DNN v3.5.3 (Git Hash 66f0cb9eb66affd2da3bf5f8d897376f04aae6af)\n"
-    "  - OpenMP 201511 (a.k.a. OpenMP 4.5)\n  - LAPACK is enabled (usually provided by MKL)\n"
-    "  - CPU capability usage: {capability}\n"
-    "  - Build settings: BLAS_INFO=mkl, BUILD_TYPE=Release, CUDA_VERSION={cuda}, "
-    "LAPACK_INFO=mkl, TORCH_VERSION={version}, USE_CUDA={use_cuda}, USE_MKL=ON, USE_MKLDNN=ON, "
-    "USE_OPENMP=ON, USE_ROCM=OFF, \n"
-)
-
-OPENBLAS_ARM_CONFIG = (
-    "PyTorch built with:\n  - GCC 11.2\n  - C++ Version: 201703\n"
-    "  - Intel(R) MKL-DNN v3.5.3 (Git Hash 66f0cb9eb66affd2da3bf5f8d897376f04aae6af)\n"
-    "  - OpenMP 201511 (a.k.a. OpenMP 4.5)\n  - LAPACK is enabled (usually provided by MKL)\n"
-    "  - CPU capability usage: {capability}\n"
-    "  - Build settings: BLAS_INFO=open, BUILD_TYPE=Release, LAPACK_INFO=open, "
-    "TORCH_VERSION={version}, USE_CUDA={use_cuda}, USE_MKLDNN=ON, USE_OPENMP=ON, \n"
-)
-
-ACCELERATE_CONFIG = (
-    "PyTorch built with:\n  - GCC 4.2\n  - C++ Version: 201703\n  - clang 14.0.3\n"
-    "  - LAPACK is enabled (usually provided by MKL)\n  - NNPACK is enabled\n"
-    "  - CPU capability usage: NO AVX\n"
-    "  - Build settings: BLAS_INFO=accelerate, BUILD_TYPE=Release, LAPACK_INFO=accelerate, "
-    "TORCH_VERSION=2.5.1, USE_CUDA=OFF, USE_MKLDNN=OFF, USE_MPS=ON, USE_OPENMP=OFF, \n"
-)
-
-COMPILE_READY = {
-    "cxx_compiler": "/usr/bin/g++",
-    "python_headers": True,
-    "triton": False,
-    "platform": "linux",
-}
-
-
-def torch_answers(
-    version: str,
-    *,
-    num_threads: int,
-    capability: str,
-    cuda: str | None = None,
-    gpus: list[dict[str, Any]] | None = None,
-    note: str = "",
-    config: str = MKL_CONFIG,
-    compile_: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    devices: list[dict[str, Any]] = [{"device": "cpu", "name": "cpu"}]
-    devices += gpus or []
-    answers: dict[str, Any] = {
-        "version": version,
-        "cuda_version": cuda,
-        "hip_version": None,
-        "xpu_version": None,
-        "num_threads": num_threads,
-        "config": config.format(
-            capability=capability,
-            cuda=cuda or "",
-            version=version.split("+")[0],
-            use_cuda="ON" if cuda else "OFF",
-        ),
-        "cpu_capability": capability,
-        "mps": {"built": False, "available": False},
-        "devices": devices,
-        "accelerator_note": note,
-        "compile": dict(COMPILE_READY if compile_ is None else compile_),
-    }
-    if cuda:
-        answers["arch_list"] = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"]
-        answers["compile"]["triton"] = True
-    return answers
-
-
-def cuda_device(index: int, name: str, bus: str, cc: str, sms: int, memory: int) -> dict[str, Any]:
-    return {
-        "device": f"cuda:{index}",
-        "name": name,
-        "pci_bus_id": bus,
-        "compute_capability": cc,
-        "multiprocessor_count": sms,
-        "total_memory_bytes": memory,
-    }
-
-
-NOT_SUPPORTED = {"error": "NVML_ERROR_NOT_SUPPORTED"}
-
-
-def nvml_device(
-    index: int,
-    bus: str,
-    pci_device_id: int,
-    name: str,
-    *,
-    memory_total: int,
-    memory_used: int,
-    cc: tuple[int, int],
-    sms: Any,
-    max_clock: int,
-    clock: int,
-    power_limit_mw: int,
-    power_mw: int,
-    pcie: tuple[int, int, int, int],
-    reasons: int = 0,
-    mig: Any = NOT_SUPPORTED,
-    utilization: int = 0,
-    processes: list[dict[str, Any]] | None = None,
-    serial: Any = None,
-    **overrides: Any,
-) -> dict[str, Any]:
-    device: dict[str, Any] = {
-        "index": index,
-        "pci_bus_id": bus,
-        "pci_device_id": (pci_device_id << 16) | 0x10DE,
-        "name": name,
-        "uuid": f"GPU-{index:08x}-1111-2222-3333-{pci_device_id:012x}",
-        "serial": serial if serial is not None else f"165{pci_device_id:04d}{index:05d}",
-        "memory_total_bytes": memory_total,
-        "memory_used_bytes": memory_used,
-        "cuda_compute_capability": list(cc),
-        "multiprocessor_count": sms,
-        "max_sm_clock_mhz": max_clock,
-        "sm_clock_mhz": clock,
-        "power_limit_mw": power_limit_mw,
-        "power_usage_mw": power_mw,
-        "pcie_gen": pcie[0],
-        "pcie_gen_max": pcie[1],
-        "pcie_width": pcie[2],
-        "pcie_width_max": pcie[3],
-        "clock_event_reasons": reasons,
-        "mig_mode": mig,
-        "utilization_gpu_percent": utilization,
-        "compute_processes": processes or [],
-    }
-    device.update(overrides)
-    return device
-
-
-def nvml_ok(
-    devices: list[dict[str, Any]], driver: str = "550.54.15", cuda: int = 12040
-) -> dict[str, Any]:
-    return {"init": "ok", "driver_version": driver, "cuda_driver_version": cuda, "devices": devices}
-
-
-GIB = 2**30
-MIB = 2**20
-
 
 # -- CPUs shared by several machines ----------------------------------------------
 
@@ -442,16 +93,7 @@ def alder_lake_p(
     m.add("sys/devices/system/cpu/online", f"0-{total - 1}")
     m.add("sys/devices/cpu_core/cpus", f"0-{first_e - 1}")
     m.add("sys/devices/cpu_atom/cpus", f"{first_e}-{total - 1}")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "48K", "0-1"),
-            (1, "Instruction", "32K", "0-1"),
-            (2, "Unified", "1280K", "0-1"),
-            (3, "Unified", l3, f"0-{total - 1}"),
-        ],
-    )
+    add_caches(m, 0, core_caches("0-1", "48K", "32K", "1280K", l3, f"0-{total - 1}"))
     add_caches(
         m,
         first_e,
@@ -495,20 +137,9 @@ def zen_desktop(
         "succor smca fsrm " + flags_extra
     )
     cpu = X86Cpu("AuthenticAMD", family, model, 2, model_name, flags, 3800.0, threads, 512)
-    m.add("proc/cpuinfo", x86_cpuinfo(cpu))
-    m.add("sys/devices/system/cpu/online", f"0-{2 * cores - 1}")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "32K", f"0,{cores}"),
-            (1, "Instruction", "32K", f"0,{cores}"),
-            (2, "Unified", "1024K" if family == 25 and model >= 0x60 else "512K", f"0,{cores}"),
-            (3, "Unified", l3, f"0-{2 * cores - 1}"),
-        ],
-    )
-    add_cpufreq(m, 0, max_khz)
-    add_nodes(m, 1)
+    l2 = "1024K" if family == 25 and model >= 0x60 else "512K"  # Zen 4 doubled the L2
+    caches = core_caches(f"0,{cores}", "32K", "32K", l2, l3, f"0-{2 * cores - 1}")
+    add_x86(m, cpu, caches, max_khz=max_khz)
 
 
 WORKSTATION_FLAGS_EXTRA = "avx512f avx512dq avx512cd avx512bw avx512vl avx512_vnni"
@@ -537,29 +168,48 @@ def workstation_cpu(m: Machine) -> None:
         threads,
         16896,
     )
-    m.add("proc/cpuinfo", x86_cpuinfo(cpu))
-    m.add("sys/devices/system/cpu/online", "0-15")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "32K", "0,8"),
-            (1, "Instruction", "32K", "0,8"),
-            (2, "Unified", "1024K", "0,8"),
-            (3, "Unified", "16896K", "0-15"),
-        ],
-    )
-    add_cpufreq(m, 0, 4700000, 3900000)
-    add_nodes(m, 1)
+    caches = core_caches("0,8", "32K", "32K", "1024K", "16896K", "0-15")
+    add_x86(m, cpu, caches, max_khz=4700000, base_khz=3900000)
 
 
 def workstation(name: str, description: str) -> Machine:
     m = Machine(name, description)
     workstation_cpu(m)
     add_host(m, "ws-lab-3", "6.8.0-49-generic", 131_587_264, 120_000_000, "Dell Inc.")
-    add_cgroup_v2(m, "0-15", "/user.slice/user-1000.slice/session-4.scope", "max 100000", "max")
+    add_login_session(m, "0-15", session=4)
     add_pci(m, "0000:00:00.0", 0x8086, 0x2020, 0x060000, driver=None)
     return m
+
+
+# -- NVIDIA cards (NVML names, SMs, memory and limits as the real boards report them) ----
+
+RTX_4070_TI = NvidiaCard(
+    0x2782, (0x1462, 0x5130), "NVIDIA GeForce RTX 4070 Ti", (8, 9), 60, 12282, 3105, 285000,
+    class_code=0x030000, serial=NOT_SUPPORTED,
+)  # fmt: skip
+RTX_3060_LAPTOP = NvidiaCard(
+    0x2560, (0x17AA, 0x3A4B), "NVIDIA GeForce RTX 3060 Laptop GPU", (8, 6), 30, 6144, 2100,
+    115000, serial=NOT_SUPPORTED,
+)  # fmt: skip
+RTX_3090 = NvidiaCard(
+    0x2204, (0x1043, 0x87B3), "NVIDIA GeForce RTX 3090", (8, 6), 82, 24576, 2100, 350000,
+    class_code=0x030000, serial=NOT_SUPPORTED,
+)  # fmt: skip
+RTX_4090 = NvidiaCard(
+    0x2684, (0x10DE, 0x167C), "NVIDIA GeForce RTX 4090", (8, 9), 128, 24564, 3120, 450000,
+    class_code=0x030000, serial=NOT_SUPPORTED,
+)  # fmt: skip
+H100_SXM = NvidiaCard(
+    0x2330, (0x10DE, 0x16C1), "NVIDIA H100 80GB HBM3", (9, 0), 132, 81559, 1980, 700000
+)
+H100_PCIE = NvidiaCard(
+    0x2331, (0x10DE, 0x1626), "NVIDIA H100 PCIe", (9, 0), 114, 81559, 1755, 350000
+)
+A100_SXM = NvidiaCard(
+    0x20B2, (0x10DE, 0x1463), "NVIDIA A100-SXM4-80GB", (8, 0), 108, 81920, 1410, 400000
+)
+A10 = NvidiaCard(0x2236, (0x10DE, 0x1482), "NVIDIA A10", (8, 6), 72, 23028, 1695, 150000)
+L4 = NvidiaCard(0x27B8, (0x10DE, 0x16CA), "NVIDIA L4", (8, 9), 58, 23034, 2040, 72000)
 
 
 # -- the machines ------------------------------------------------------------------
@@ -590,7 +240,7 @@ def alder_lake_p_iris_xe() -> Machine:
         l3="18432K",
     )
     add_host(m, "thinkpad", "6.5.0-41-generic", 15_999_152, 11_204_332, "LENOVO")
-    add_cgroup_v2(m, "0-15", "/user.slice/user-1000.slice/session-2.scope", "max 100000", "max")
+    add_login_session(m, "0-15")
     add_pci(m, "0000:00:00.0", 0x8086, 0x4621, 0x060000, (0x17AA, 0x22E4))
     add_pci(m, "0000:00:02.0", 0x8086, 0x46A6, 0x030000, (0x17AA, 0x22E4), driver="i915")
     m.commands["lspci"] = IRIS_XE_LSPCI
@@ -618,38 +268,13 @@ def rtx_4070_ti_desktop() -> Machine:
     add_host(
         m, "tower", "6.8.0-49-generic", 65_536_000, 58_000_000, "Micro-Star International Co., Ltd."
     )
-    add_cgroup_v2(m, "0-15", "/user.slice/user-1000.slice/session-2.scope", "max 100000", "max")
-    add_pci(m, "0000:01:00.0", 0x10DE, 0x2782, 0x030000, (0x1462, 0x5130), driver="nvidia")
+    add_login_session(m, "0-15")
     add_pci(m, "0000:01:00.1", 0x10DE, 0x22BC, 0x040300, (0x1462, 0x5130), driver="snd_hda_intel")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:01:00.0",
-                0x2782,
-                "NVIDIA GeForce RTX 4070 Ti",
-                memory_total=12282 * MIB,
-                memory_used=412 * MIB,
-                cc=(8, 9),
-                sms=60,
-                max_clock=3105,
-                clock=210,
-                power_limit_mw=285000,
-                power_mw=12000,
-                pcie=(1, 4, 16, 16),
-                reasons=0x1,
-                serial=NOT_SUPPORTED,
-                processes=[],
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[cuda_device(0, "NVIDIA GeForce RTX 4070 Ti", "0000:01:00.0", "8.9", 60, 12282 * MIB)],
-    )
+    gpu, torch_gpu = add_nvidia_gpu(
+        m, RTX_4070_TI, "0000:01:00.0", memory_used=412 * MIB, clock=210, power_mw=12000,
+        pcie=(1, 4, 16, 16), reasons=0x1,
+    )  # fmt: skip
+    m.nvml, m.torch = nvml_ok([gpu]), cuda_torch([torch_gpu])
     return m
 
 
@@ -671,41 +296,14 @@ def laptop_iris_xe_rtx3060() -> Machine:
         l3="24576K",
     )
     add_host(m, "legion", "6.8.0-49-generic", 32_480_000, 25_100_000, "LENOVO")
-    add_cgroup_v2(m, "0-19", "/user.slice/user-1000.slice/session-2.scope", "max 100000", "max")
+    add_login_session(m, "0-19")
     add_pci(m, "0000:00:02.0", 0x8086, 0x46A6, 0x030000, (0x17AA, 0x3A4B), driver="i915")
-    add_pci(m, "0000:01:00.0", 0x10DE, 0x2560, 0x030200, (0x17AA, 0x3A4B), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:01:00.0",
-                0x2560,
-                "NVIDIA GeForce RTX 3060 Laptop GPU",
-                memory_total=6144 * MIB,
-                memory_used=8 * MIB,
-                cc=(8, 6),
-                sms=30,
-                max_clock=2100,
-                clock=1320,
-                power_limit_mw=115000,
-                power_mw=17000,
-                pcie=(4, 4, 8, 16),
-                reasons=0,
-                serial=NOT_SUPPORTED,
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=14,
-        capability="AVX2",
-        cuda="12.4",
-        gpus=[
-            cuda_device(
-                0, "NVIDIA GeForce RTX 3060 Laptop GPU", "0000:01:00.0", "8.6", 30, 6144 * MIB
-            )
-        ],
-    )
+    gpu, torch_gpu = add_nvidia_gpu(
+        m, RTX_3060_LAPTOP, "0000:01:00.0", memory_used=8 * MIB, clock=1320, power_mw=17000,
+        pcie=(4, 4, 8, 16),
+    )  # fmt: skip
+    m.nvml = nvml_ok([gpu])
+    m.torch = cuda_torch([torch_gpu], num_threads=14, capability="AVX2")
     return m
 
 
@@ -741,22 +339,10 @@ def h100_sxm_x8_aspeed() -> Machine:
     cpu = X86Cpu(
         "GenuineIntel", 6, 143, 8, "Intel(R) Xeon(R) Platinum 8480+", flags, 2000.0, threads, 107520
     )
-    m.add("proc/cpuinfo", x86_cpuinfo(cpu))
-    m.add("sys/devices/system/cpu/online", "0-223")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "48K", "0,112"),
-            (1, "Instruction", "32K", "0,112"),
-            (2, "Unified", "2048K", "0,112"),
-            (3, "Unified", "107520K", "0-55,112-167"),
-        ],
-    )
-    add_cpufreq(m, 0, 3800000, 2000000)
-    add_nodes(m, 2)
+    caches = core_caches("0,112", "48K", "32K", "2048K", "107520K", "0-55,112-167")
+    add_x86(m, cpu, caches, max_khz=3800000, base_khz=2000000, nodes=2)
     add_host(m, "dgx-h100-07", "5.15.0-1053-nvidia", 2_113_515_040, 2_050_000_000, "NVIDIA")
-    add_cgroup_v2(m, "0-223", "/user.slice/user-1001.slice/session-9.scope", "max 100000", "max")
+    add_login_session(m, "0-223", session=9, uid=1001)
     add_pci(m, "0000:03:00.0", 0x1A03, 0x2000, 0x030000, (0x1A03, 0x2000), driver="ast")
     m.add(
         "usr/share/hwdata/pci.ids",
@@ -766,30 +352,12 @@ def h100_sxm_x8_aspeed() -> Machine:
     )
     devices, torch_gpus = [], []
     for index, bus in enumerate(H100_BUSES):
-        address = f"0000:{bus}:00.0"
-        add_pci(m, address, 0x10DE, 0x2330, 0x030200, (0x10DE, 0x16C1), driver="nvidia")
-        devices.append(
-            nvml_device(
-                index,
-                f"00000000:{bus.upper()}:00.0",
-                0x2330,
-                "NVIDIA H100 80GB HBM3",
-                memory_total=81559 * MIB,
-                memory_used=4 * MIB,
-                cc=(9, 0),
-                sms=132,
-                max_clock=1980,
-                clock=345,
-                power_limit_mw=700000,
-                power_mw=71000,
-                pcie=(5, 5, 16, 16),
-                reasons=0x1,
-                mig=[0, 0],
-            )
-        )
-        torch_gpus.append(
-            cuda_device(index, "NVIDIA H100 80GB HBM3", address, "9.0", 132, 81559 * MIB)
-        )
+        gpu, torch_gpu = add_nvidia_gpu(
+            m, H100_SXM, f"0000:{bus}:00.0", index=index, memory_used=4 * MIB, clock=345,
+            power_mw=71000, pcie=(5, 5, 16, 16), reasons=0x1, mig=[0, 0],
+        )  # fmt: skip
+        devices.append(gpu)
+        torch_gpus.append(torch_gpu)
     m.nvml = nvml_ok(devices, driver="535.183.01", cuda=12020)
     m.torch = torch_answers(
         "2.4.1+cu121", num_threads=112, capability="AVX512", cuda="12.1", gpus=torch_gpus
@@ -814,7 +382,7 @@ def ryzen_680m_laptop() -> Machine:
         l3="16384K",
     )
     add_host(m, "zephyrus", "6.8.0-49-generic", 15_624_000, 9_800_000, "ASUSTeK COMPUTER INC.")
-    add_cgroup_v2(m, "0-15", "/user.slice/user-1000.slice/session-2.scope", "max 100000", "max")
+    add_login_session(m, "0-15")
     add_pci(m, "0000:04:00.0", 0x1002, 0x1681, 0x030000, (0x1043, 0x13E3), driver="amdgpu")
     m.torch = torch_answers("2.5.1+cpu", num_threads=8, capability="AVX2")
     return m
@@ -838,19 +406,7 @@ def kvm_epyc_virtio() -> Machine:
         "xsaveerptr wbnoinvd arat umip pku ospke vaes vpclmulqdq rdpid fsrm"
     )
     cpu = X86Cpu("AuthenticAMD", 25, 1, 1, "AMD EPYC", flags, 2445.406, threads, 512)
-    m.add("proc/cpuinfo", x86_cpuinfo(cpu))
-    m.add("sys/devices/system/cpu/online", "0-3")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "32K", "0"),
-            (1, "Instruction", "32K", "0"),
-            (2, "Unified", "512K", "0"),
-            (3, "Unified", "32768K", "0-3"),
-        ],
-    )
-    add_nodes(m, 1)
+    add_x86(m, cpu, core_caches("0", "32K", "32K", "512K", "32768K", "0-3"))  # no cpufreq
     add_host(m, "vm", "6.1.0-fc", 24_683_656, 24_277_200)
     add_cgroup_v1(m, "0-3")
     add_pci(m, "0000:00:00.0", 0x8086, 0x1237, 0x060000, (0x1AF4, 0x1100))
@@ -887,21 +443,9 @@ def qemu_stdvga_xeon() -> Machine:
         threads,
         16384,
     )
-    m.add("proc/cpuinfo", x86_cpuinfo(cpu))
-    m.add("sys/devices/system/cpu/online", "0-7")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "32K", "0"),
-            (1, "Instruction", "32K", "0"),
-            (2, "Unified", "4096K", "0"),
-            (3, "Unified", "16384K", "0"),
-        ],
-    )
-    add_nodes(m, 1)
+    add_x86(m, cpu, core_caches("0", "32K", "32K", "4096K", "16384K", "0"))  # no cpufreq
     add_host(m, "guest", "5.15.0-122-generic", 16_393_000, 15_100_000, "QEMU")
-    add_cgroup_v2(m, "0-7", "/user.slice/user-1000.slice/session-1.scope", "max 100000", "max")
+    add_login_session(m, "0-7", session=1)
     add_pci(m, "0000:00:00.0", 0x8086, 0x1237, 0x060000, (0x1AF4, 0x1100))
     add_pci(m, "0000:00:02.0", 0x1234, 0x1111, 0x030000, (0x1AF4, 0x1100), driver="bochs-drm")
     m.add(
@@ -940,20 +484,8 @@ def container_2cpu_on_64core() -> Machine:
     cpu = X86Cpu(
         "AuthenticAMD", 25, 1, 1, "AMD EPYC 7763 64-Core Processor", flags, 2450.0, threads, 512
     )
-    m.add("proc/cpuinfo", x86_cpuinfo(cpu))
-    m.add("sys/devices/system/cpu/online", "0-127")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "32K", "0,64"),
-            (1, "Instruction", "32K", "0,64"),
-            (2, "Unified", "512K", "0,64"),
-            (3, "Unified", "32768K", "0-7,64-71"),
-        ],
-    )
-    add_cpufreq(m, 0, 3529052)
-    add_nodes(m, 1)
+    caches = core_caches("0,64", "32K", "32K", "512K", "32768K", "0-7,64-71")
+    add_x86(m, cpu, caches, max_khz=3529052)
     add_host(m, "3f2a9c1b7d4e", "5.15.0-105-generic", 528_000_000, 500_000_000, "Supermicro")
     add_cgroup_v2(m, "0-127", "/", "200000 100000", "8589934592")
     add_pci(m, "0000:00:00.0", 0x1022, 0x1480, 0x060000)
@@ -1060,20 +592,11 @@ def neoverse_v2_grace() -> Machine:
         base = f"sys/devices/system/cpu/cpu{cpu}/topology"
         m.add(f"{base}/thread_siblings_list", str(cpu))
         m.add(f"{base}/physical_package_id", "0")
-    add_caches(
-        m,
-        0,
-        [
-            (1, "Data", "64K", "0"),
-            (1, "Instruction", "64K", "0"),
-            (2, "Unified", "1024K", "0"),
-            (3, "Unified", "116736K", "0-71"),
-        ],
-    )
+    add_caches(m, 0, core_caches("0", "64K", "64K", "1024K", "116736K", "0-71"))
     add_cpufreq(m, 0, 3456000)
     add_nodes(m, 1)
     add_host(m, "grace-01", "6.5.0-1019-nvidia-64k", 494_000_000, 480_000_000, "NVIDIA")
-    add_cgroup_v2(m, "0-71", "/user.slice/user-1000.slice/session-3.scope", "max 100000", "max")
+    add_login_session(m, "0-71", session=3)
     add_pci(m, "0009:01:00.0", 0x1A03, 0x2000, 0x030000, driver="ast")
     m.torch = torch_answers(
         "2.5.1", num_threads=72, capability="SVE256", config=OPENBLAS_ARM_CONFIG
@@ -1084,13 +607,21 @@ def neoverse_v2_grace() -> Machine:
 # -- NVML failing, and GPU states for issue 5's rules ----------------------------------
 
 
+def nvidia_workstation(name: str, description: str, card: NvidiaCard, **state: Any) -> Machine:
+    """The workstation with one ``card`` at 0000:65:00.0, NVML saying ``state``, a CUDA torch."""
+    m = workstation(name, description)
+    gpu, torch_gpu = add_nvidia_gpu(m, card, "0000:65:00.0", **state)
+    m.nvml, m.torch = nvml_ok([gpu]), cuda_torch([torch_gpu])
+    return m
+
+
 def nvml_library_not_found() -> Machine:
     m = workstation(
         "nvml_library_not_found",
         "RTX 4090 10de:2684 present but no NVIDIA driver installed: libnvidia-ml "
         "missing; CPU build of torch",
     )
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x2684, 0x030000, (0x10DE, 0x167C), driver=None)
+    add_card(m, RTX_4090, "0000:65:00.0", driver=None)
     m.nvml = {"init": {"error": "NVML_ERROR_LIBRARY_NOT_FOUND"}}
     m.torch = torch_answers("2.13.0+cpu", num_threads=8, capability="AVX512")
     return m
@@ -1104,11 +635,7 @@ def nvml_driver_not_loaded() -> Machine:
     )
     add_pci(m, "0000:65:00.0", 0x10DE, 0x20B5, 0x030200, (0x10DE, 0x1533), driver=None)
     m.nvml = {"init": {"error": "NVML_ERROR_DRIVER_NOT_LOADED"}}
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
+    m.torch = cuda_torch(
         note="torch.cuda.is_available() is False: CUDA initialization: Found no NVIDIA driver "
         "on your system. Please check that you have an NVIDIA GPU and installed a driver "
         "from http://www.nvidia.com/Download/index.aspx",
@@ -1123,11 +650,7 @@ def nvml_no_permission() -> Machine:
     )
     add_pci(m, "0000:65:00.0", 0x10DE, 0x26B9, 0x030200, (0x10DE, 0x1851), driver="nvidia")
     m.nvml = {"init": {"error": "NVML_ERROR_NO_PERMISSION"}}
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
+    m.torch = cuda_torch(
         note="torch.cuda.is_available() is False: CUDA initialization: CUDA driver "
         "initialization failed, you might not have a CUDA gpu.",
     )
@@ -1135,41 +658,18 @@ def nvml_no_permission() -> Machine:
 
 
 def nvml_not_supported_fields() -> Machine:
-    m = workstation(
+    return nvidia_workstation(
         "nvml_not_supported_fields",
         "GeForce RTX 3090 10de:2204: NVML answers NOT_SUPPORTED for serial, MIG mode, "
         "SM count (nvmlDeviceGetAttributes) and power draw",
+        RTX_3090,
+        memory_used=1024 * MIB,
+        sms=NOT_SUPPORTED,
+        clock=1695,
+        power_mw=0,
+        pcie=(4, 4, 16, 16),
+        power_usage_mw=NOT_SUPPORTED,
     )
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x2204, 0x030000, (0x1043, 0x87B3), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:65:00.0",
-                0x2204,
-                "NVIDIA GeForce RTX 3090",
-                memory_total=24576 * MIB,
-                memory_used=1024 * MIB,
-                cc=(8, 6),
-                sms=NOT_SUPPORTED,
-                max_clock=2100,
-                clock=1695,
-                power_limit_mw=350000,
-                power_mw=0,
-                pcie=(4, 4, 16, 16),
-                serial=NOT_SUPPORTED,
-                power_usage_mw=NOT_SUPPORTED,
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[cuda_device(0, "NVIDIA GeForce RTX 3090", "0000:65:00.0", "8.6", 82, 24576 * MIB)],
-    )
-    return m
 
 
 def nvml_gpu_lost() -> Machine:
@@ -1178,197 +678,80 @@ def nvml_gpu_lost() -> Machine:
         "2x A10 10de:2236; the second fell off the bus: NVML cannot open it "
         "(GPU_IS_LOST) and torch sees only cuda:0",
     )
-    add_pci(m, "0000:17:00.0", 0x10DE, 0x2236, 0x030200, (0x10DE, 0x1482), driver="nvidia")
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x2236, 0x030200, (0x10DE, 0x1482), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:17:00.0",
-                0x2236,
-                "NVIDIA A10",
-                memory_total=23028 * MIB,
-                memory_used=4 * MIB,
-                cc=(8, 6),
-                sms=72,
-                max_clock=1695,
-                clock=210,
-                power_limit_mw=150000,
-                power_mw=17000,
-                pcie=(4, 4, 16, 16),
-                reasons=0x1,
-                mig=NOT_SUPPORTED,
-            ),
-            {"index": 1, "error": "NVML_ERROR_GPU_IS_LOST"},
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[cuda_device(0, "NVIDIA A10", "0000:17:00.0", "8.6", 72, 23028 * MIB)],
-    )
+    gpu, torch_gpu = add_nvidia_gpu(
+        m, A10, "0000:17:00.0", memory_used=4 * MIB, clock=210, power_mw=17000,
+        pcie=(4, 4, 16, 16), reasons=0x1,
+    )  # fmt: skip
+    add_card(m, A10, "0000:65:00.0")
+    m.nvml = nvml_ok([gpu, {"index": 1, "error": "NVML_ERROR_GPU_IS_LOST"}])
+    m.torch = cuda_torch([torch_gpu])
     return m
 
 
 def gpu_sw_power_cap() -> Machine:
-    m = workstation(
+    return nvidia_workstation(
         "gpu_sw_power_cap",
         "L4 10de:27b8 under load held at 1200 of 2040 MHz by its 72 W power cap "
         "(clock event reason sw_power_cap)",
+        L4,
+        memory_used=20100 * MIB,
+        clock=1200,
+        power_mw=71800,
+        pcie=(4, 4, 16, 16),
+        reasons=0x4,
+        utilization=100,
     )
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x27B8, 0x030200, (0x10DE, 0x16CA), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:65:00.0",
-                0x27B8,
-                "NVIDIA L4",
-                memory_total=23034 * MIB,
-                memory_used=20100 * MIB,
-                cc=(8, 9),
-                sms=58,
-                max_clock=2040,
-                clock=1200,
-                power_limit_mw=72000,
-                power_mw=71800,
-                pcie=(4, 4, 16, 16),
-                reasons=0x4,
-                mig=NOT_SUPPORTED,
-                utilization=100,
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[cuda_device(0, "NVIDIA L4", "0000:65:00.0", "8.9", 58, 23034 * MIB)],
-    )
-    return m
 
 
 def gpu_pcie_x4_on_x16() -> Machine:
-    m = workstation(
+    return nvidia_workstation(
         "gpu_pcie_x4_on_x16",
         "RTX 4090 in a x16 slot whose link trained at x4 (riser cable): PCIe Gen4 x4 of Gen4 x16",
+        RTX_4090,
+        memory_used=9000 * MIB,
+        clock=2520,
+        power_mw=260000,
+        pcie=(4, 4, 4, 16),
+        utilization=61,
     )
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x2684, 0x030000, (0x10DE, 0x167C), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:65:00.0",
-                0x2684,
-                "NVIDIA GeForce RTX 4090",
-                memory_total=24564 * MIB,
-                memory_used=9000 * MIB,
-                cc=(8, 9),
-                sms=128,
-                max_clock=3120,
-                clock=2520,
-                power_limit_mw=450000,
-                power_mw=260000,
-                pcie=(4, 4, 4, 16),
-                reasons=0,
-                serial=NOT_SUPPORTED,
-                utilization=61,
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[cuda_device(0, "NVIDIA GeForce RTX 4090", "0000:65:00.0", "8.9", 128, 24564 * MIB)],
-    )
-    return m
 
 
 def gpu_mig_enabled() -> Machine:
-    m = workstation(
+    m = nvidia_workstation(
         "gpu_mig_enabled",
         "A100 SXM4 80GB 10de:20b2 with MIG mode on: torch sees one 1g.10gb instance",
+        A100_SXM,
+        memory_used=13 * MIB,
+        clock=1410,
+        power_mw=62000,
+        pcie=(4, 4, 16, 16),
+        mig=[1, 1],
+        utilization=NOT_SUPPORTED,
     )
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x20B2, 0x030200, (0x10DE, 0x1463), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:65:00.0",
-                0x20B2,
-                "NVIDIA A100-SXM4-80GB",
-                memory_total=81920 * MIB,
-                memory_used=13 * MIB,
-                cc=(8, 0),
-                sms=108,
-                max_clock=1410,
-                clock=1410,
-                power_limit_mw=400000,
-                power_mw=62000,
-                pcie=(4, 4, 16, 16),
-                reasons=0,
-                mig=[1, 1],
-                utilization=NOT_SUPPORTED,
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[
-            cuda_device(
-                0, "NVIDIA A100-SXM4-80GB MIG 1g.10gb", "0000:65:00.0", "8.0", 14, 9728 * MIB
-            )
-        ],
+    # torch sees the slice: a seventh of the SMs, 9.5 GiB.
+    (slice_,) = m.torch["devices"][1:]  # type: ignore[index]
+    slice_.update(
+        name="NVIDIA A100-SXM4-80GB MIG 1g.10gb",
+        multiprocessor_count=14,
+        total_memory_bytes=9728 * MIB,
     )
     return m
 
 
 def gpu_busy_other_process() -> Machine:
-    m = workstation(
+    return nvidia_workstation(
         "gpu_busy_other_process",
         "H100 PCIe 10de:2331 already running someone else's job: 98% utilization, "
         "41 GiB used by pid 4242",
+        H100_PCIE,
+        memory_used=42000 * MIB,
+        clock=1755,
+        power_mw=301000,
+        pcie=(5, 5, 16, 16),
+        mig=[0, 0],
+        utilization=98,
+        processes=[{"pid": 4242, "used_memory_bytes": 41 * GIB}],
     )
-    add_pci(m, "0000:65:00.0", 0x10DE, 0x2331, 0x030200, (0x10DE, 0x1626), driver="nvidia")
-    m.nvml = nvml_ok(
-        [
-            nvml_device(
-                0,
-                "00000000:65:00.0",
-                0x2331,
-                "NVIDIA H100 PCIe",
-                memory_total=81559 * MIB,
-                memory_used=42000 * MIB,
-                cc=(9, 0),
-                sms=114,
-                max_clock=1755,
-                clock=1755,
-                power_limit_mw=350000,
-                power_mw=301000,
-                pcie=(5, 5, 16, 16),
-                reasons=0,
-                mig=[0, 0],
-                utilization=98,
-                processes=[{"pid": 4242, "used_memory_bytes": 41 * GIB}],
-            ),
-        ]
-    )
-    m.torch = torch_answers(
-        "2.5.1+cu124",
-        num_threads=8,
-        capability="AVX512",
-        cuda="12.4",
-        gpus=[cuda_device(0, "NVIDIA H100 PCIe", "0000:65:00.0", "9.0", 114, 81559 * MIB)],
-    )
-    return m
 
 
 MACHINES: tuple[Callable[[], Machine], ...] = (

@@ -112,6 +112,16 @@ def test_text_output_of_a_container_shows_two_usable_cpus_and_oversubscription()
     assert "oversubscribed" in result.output
 
 
+def test_text_output_of_a_vm_says_its_peak_clock_is_the_hypervisors_nominal_one() -> None:
+    result = CliRunner().invoke(
+        cli, ["probe", "--root", str(SNAPSHOTS / "kvm_epyc_virtio"), "--no-torch"]
+    )
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())  # undo rich's line wrapping
+    assert "peak computed at 2445 MHz, the nominal clock the hypervisor reports" in text
+    assert "real boost clock is unknown" in text and "underestimate" in text
+
+
 @pytest.mark.slow
 def test_no_torch_never_imports_torch() -> None:
     code = (

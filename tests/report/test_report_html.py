@@ -143,8 +143,11 @@ def test_a_redacted_report_says_so(diagnose_report: Report) -> None:
     assert "redacted: host names, user names, home paths and serials removed" in page
 
 
-def test_a_sampled_log_series_says_how_it_was_sampled(diagnose_doc: dict) -> None:
+def test_a_bucketed_log_series_says_how_it_was_chosen(diagnose_doc: dict) -> None:
     analysis = diagnose_doc["analysis"]
-    analysis.update({"sampled": True, "series_every": 52, "steps": 100_000})
+    analysis.update({"series_every": 256, "steps": 100_000})
     page = _html(diagnose_doc)
-    assert f"{len(analysis['series']):,} points, one per 52 of 100,000 step lines" in page
+    assert (
+        f"{len(analysis['series']):,} of 100,000 step lines: the fastest and slowest of every "
+        "256, and the evaluation steps"
+    ) in page

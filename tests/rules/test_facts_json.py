@@ -59,3 +59,11 @@ def test_an_llmc_placeholder_mfu_is_read_as_a_placeholder() -> None:
     log = log_facts_from_analysis(payload)
     assert log.reported_mfu_placeholder
     assert isinstance(log.reported_mfu, Unavailable)
+
+
+def test_the_analyzers_placeholder_field_decides_over_the_reasons_wording() -> None:
+    reason = {"reported_mfu": "every MFU the log printed is a placeholder (-100%)"}
+    flagged = {"format": "llmc", "reported_mfu_placeholder": True, "unavailable": {}}
+    cleared = {"format": "llmc", "reported_mfu_placeholder": False, "unavailable": reason}
+    assert log_facts_from_analysis(flagged).reported_mfu_placeholder is True
+    assert log_facts_from_analysis(cleared).reported_mfu_placeholder is False

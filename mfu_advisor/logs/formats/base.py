@@ -41,6 +41,21 @@ class Evidence:
         return self.step_lines + self.marker_lines
 
 
+def count_evidence(
+    lines: Sequence[str],
+    is_step: Callable[[str], object],
+    is_marker: Callable[[str], object],
+) -> Evidence:
+    """How many of ``lines`` are step lines, and how many of the others are marker lines."""
+    steps = markers = 0
+    for line in lines:
+        if is_step(line):
+            steps += 1
+        elif is_marker(line):
+            markers += 1
+    return Evidence(steps, markers)
+
+
 @dataclass(frozen=True)
 class Figure:
     """A number and where it came from (a log line, a formula, a default)."""
@@ -146,7 +161,12 @@ class Parser:
 
 
 class LogFormat:
-    """One trainer's log format. Subclass, fill in the class attributes, override hooks."""
+    """One trainer's log format. Subclass, fill in the class attributes, override hooks.
+
+    The analysis calls the public hooks; :meth:`tokens_per_step` and
+    :meth:`flops_per_token` apply the user's ``--set`` first and ask the
+    format's ``log_*`` hook only for what the log itself says.
+    """
 
     name: ClassVar[str]
     """Short id used by ``--format`` and in the JSON ("nanogpt")."""
@@ -167,29 +187,54 @@ class LogFormat:
     the steps since the previous line (torchtitan, Megatron), so a pause in it costs the span."""
     specific: ClassVar[bool] = True
     """False only for the generic fallback, which detection tries last."""
+    parser_class: ClassVar[type[Parser]]
+    """The :class:`Parser` subclass that reads this format."""
+    default_variant: ClassVar[str] = ""
+    """The program of this family when the log does not say (``meta["variant"]``)."""
+    default_device: ClassVar[str | None] = None
+    """"cuda" for trainers that only run on GPUs, when the log names no device."""
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        """Count the lines in ``lines`` that look like this format."""
+        """Count the lines in ``lines`` that look like this format (see :func:`count_evidence`)."""
         raise NotImplementedError
 
     def parser(self, sink: StepCollector) -> Parser:
         """A fresh parser for one input."""
-        raise NotImplementedError
+        return self.parser_class(sink)
 
     # -- hooks the analysis calls (defaults: the log does not say) -------------------------
 
     def variant(self, run: RunView) -> str:
         """Which program of this family wrote the log ("train.py", "bench.py", ...)."""
-        return str(run.meta("variant", ""))
+        return str(run.meta("variant", self.default_variant))
 
     def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        """Tokens processed per logged step, all devices together."""
-        return _from_override(run, "tokens_per_step") or Unavailable(
+        """Tokens processed per logged step, all devices together: ``--set tokens_per_step``,
+        else what the log says (:meth:`log_tokens_per_step`)."""
+        return _from_override(run, "tokens_per_step") or self.log_tokens_per_step(run)
+
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        """Tokens per logged step as the log states them (or their factors)."""
+        return Unavailable(
             f"{self.title} does not print the tokens per step; give --set tokens_per_step=N"
         )
 
     def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        """Training FLOPs (forward and backward) per token."""
+        """Training FLOPs (forward and backward) per token: ``--set flops_per_token``, else
+        what the log says (:meth:`log_flops_per_token`), else 6 x ``--set n_params``."""
+        given = _from_override(run, "flops_per_token")
+        if given:
+            return FlopsPerToken(given.value, "--set flops_per_token")
+        stated = self.log_flops_per_token(run)
+        n_params = run.number("n_params")
+        if isinstance(stated, Unavailable) and n_params and "n_params" in run.overrides:
+            return FlopsPerToken(
+                6 * n_params, "6 x --set n_params (attention FLOPs left out)", int(n_params)
+            )
+        return stated
+
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        """FLOPs per token from what the log says (its model shape, or a stated figure)."""
         return Unavailable(
             f"{self.title} does not print the model size; give --set flops_per_token=X "
             "or --set n_params=N"
@@ -204,9 +249,9 @@ class LogFormat:
         return None, "the log does not say which dtype the run used"
 
     def device(self, run: RunView) -> str | None:
-        """ "cpu", "cuda", "mps", "xpu" when the log says where it ran."""
+        """ "cpu", "cuda", "mps", "xpu" when the log says where it ran, else the default."""
         devices = run.hints("device")
-        return str(devices[-1]) if devices else None
+        return str(devices[-1]) if devices else self.default_device
 
     def devices(self, run: RunView) -> Figure | None:
         """How many devices (processes) the run used, when the log says."""
@@ -260,6 +305,15 @@ ConfigEntryOrMissing = tuple[Any, str] | Unavailable
 
 #: A format's constructor, as the registry stores it.
 FormatFactory = Callable[[], LogFormat]
+
+
+def config_product(run: RunView, keys: Sequence[str], source: str) -> Figure | None:
+    """The product of the configuration numbers ``keys`` (e.g. batch x sequence length) as a
+    Figure from ``source``; None unless every one is known and non-zero."""
+    values = [run.number(key) for key in keys]
+    if not all(values):
+        return None
+    return Figure(math.prod(v for v in values if v), source)
 
 
 def _from_override(run: RunView, key: str) -> Figure | None:

@@ -9,21 +9,21 @@ present. Nothing else is assumed: no model size, no reference device.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
-from mfu_advisor.logs.collect import FLAG_LOSS_NAN, StepCollector
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser
-from mfu_advisor.logs.numbers import parse_finite, parse_number
+from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, count_evidence
+from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
 STEP = re.compile(
-    r"(?i)(?:\b(?:global_step|step|iter(?:ation)?|it|batch)\b\s*[:=#]?\s*\[?\s*(\d{1,18})|\[\s*(\d{1,18})\s*/\s*\d+\s*\])"
+    r"(?i)(?:\b(?:global_step|step|iter(?:ation)?|it|batch)\b\s*[:=#]?\s*\[?\s*"
+    rf"{INT}|\[\s*{INT}\s*/\s*\d+\s*\])"
 )
 TIME = re.compile(
-    r"(?i)\b(?:step_time|iter_time|time|dt|took|elapsed|duration)\b[^\d\n]{0,24}?(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds)\b"
+    r"(?i)\b(?:step_time|iter_time|time|dt|took|elapsed|duration)\b[^\d\n]{0,24}?"
+    rf"{DECIMAL}\s*(ms|s|sec|secs|seconds)\b"
 )
-BARE_MS = re.compile(r"(\d+(?:\.\d+)?)\s*ms\b")
+BARE_MS = re.compile(rf"{DECIMAL}\s*ms\b")
 RATE_AFTER = re.compile(
     r"(?i)\b(?:tok(?:en)?s?/s(?:ec)?|tok(?:en)?s_per_s(?:ec(?:ond)?)?|tps|wps)\b\s*[:=]?\s*(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\b"
 )
@@ -83,19 +83,14 @@ class GenericParser(Parser):
         fields = read_step(line)
         if fields is None:
             return False
-        loss = fields["loss"]
-        nan_loss = loss is not None and not math.isfinite(loss)
         self.sink.add_step(
             line_no,
             step=fields["step"],
-            loss=None if nan_loss else loss,
+            loss=fields["loss"],
             step_time_ms=fields["step_time_ms"],
             tokens_per_s=fields["tokens_per_s"],
             reported_mfu=fields["reported_mfu"],
-            flags=FLAG_LOSS_NAN if nan_loss else 0,
         )
-        if fields["reported_mfu"] is not None:
-            self.sink.meta["mfu_printed"] = True
         return True
 
 
@@ -109,14 +104,10 @@ class Generic(LogFormat):
     specific = False
     eval_untimed_reason = "the generic reader does not recognise evaluation lines"
 
+    parser_class = GenericParser
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        return Evidence(sum(1 for line in lines if read_step(line) is not None), 0)
-
-    def parser(self, sink: StepCollector) -> GenericParser:
-        return GenericParser(sink)
-
-    def variant(self, run: object) -> str:
-        return ""
+        return count_evidence(lines, read_step, lambda _line: False)
 
 
 FORMAT = Generic()

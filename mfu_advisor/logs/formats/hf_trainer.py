@@ -26,26 +26,30 @@ from mfu_advisor.logs.formats.base import (
     LogFormat,
     Parser,
     RunView,
-    from_override,
+    config_product,
 )
-from mfu_advisor.logs.numbers import parse_duration_s, parse_finite, parse_int, parse_number
+from mfu_advisor.logs.numbers import (
+    DECIMAL,
+    INT,
+    parse_duration_s,
+    parse_finite,
+    parse_int,
+    parse_number,
+)
 
 UPSTREAM = "https://github.com/huggingface/transformers/blob/main/src/transformers/trainer.py"
 
 DICT = re.compile(r"^\{\s*'[\w/.-]+':.*\}\s*$")
 PAIR = re.compile(r"'([\w/.-]+)':\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,}]+)")
 TRAIN_OUTPUT = re.compile(
-    r"^TrainOutput\(global_step=(\d{1,18}), training_loss=([^,]+), metrics=(\{.*\})\)"
+    rf"^TrainOutput\(global_step={INT}, training_loss=([^,]+), metrics=(\{{.*\}})\)"
 )
 METRICS_HEADER = re.compile(r"^\*{5} (\w+) metrics \*{5}$")
 RUNNING = re.compile(r"^\*{5} Running (training|Evaluation|Prediction) \*{5}$")
 ALIGNED = re.compile(r"^\s+([\w .(),&/-]+?)\s*=\s*(.+?)\s*$")
-TQDM = re.compile(
-    r"^\s*(\d{1,18})%\|.*?\|\s*(\d{1,18})/(\d{1,18}) \[([\d:]+)<([\d:?]+),\s*"
-    r"(\d+(?:\.\d+)?)(s/it|it/s)"
-)
+TQDM = re.compile(rf"^\s*{INT}%\|.*?\|\s*{INT}/{INT} \[([\d:]+)<([\d:?]+),\s*{DECIMAL}(s/it|it/s)")
 PROGRESS = re.compile(r"^\s*\d+%\|.*\|\s*\d+/\d+ \[")
-FLOS = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTP]?)F$")
+FLOS = re.compile(rf"^{DECIMAL}\s*([KMGTP]?)F$")
 
 RUNNING_KEYS = {
     "Num examples": "num_examples",
@@ -184,11 +188,8 @@ class HfTrainer(LogFormat):
                 markers += 1
         return Evidence(steps, markers)
 
-    def parser(self, sink: StepCollector) -> HfTrainerParser:
-        return HfTrainerParser(sink)
-
-    def variant(self, run: RunView) -> str:
-        return "Trainer"
+    parser_class = HfTrainerParser
+    default_variant = "Trainer"
 
     def summary_step_time(self, run: RunView) -> Figure | None:
         steps_per_s = run.summary("train_steps_per_second")
@@ -214,29 +215,17 @@ class HfTrainer(LogFormat):
             )
         return None
 
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
-        batch, seq = run.number("total_train_batch_size"), run.number("seq_len")
-        if batch and seq:
-            return Figure(batch * seq, "total train batch size x --set seq_len")
-        return Unavailable(
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        return config_product(
+            run, ("total_train_batch_size", "seq_len"), "total train batch size x --set seq_len"
+        ) or Unavailable(
             "the Trainer logs samples, not tokens; give --set seq_len=N (tokens per sample) or "
             "--set tokens_per_step=N"
         )
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
-        n_params = run.number("n_params") or run.number("n_trainable_params")
-        if n_params and run.has("n_params"):
-            return FlopsPerToken(
-                6 * n_params,
-                "6 x --set n_params (attention FLOPs left out)",
-                n_params=int(n_params),
-            )
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        # --set n_params gives 6N (LogFormat.flops_per_token); the trainable parameters the
+        # log prints are not the model's size for a LoRA run, so they are not used.
         return Unavailable(
             "the Trainer does not print the model size (a LoRA run's trainable parameters are not "
             "the model's); give --set flops_per_token=X or --set n_params=N"

@@ -13,12 +13,11 @@ at start is the FLOPs of one micro-batch's forward and backward on all devices.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import FLAG_LOSS_NAN, FLAG_OPTIMIZER_STEP, StepCollector
+from mfu_advisor.logs.collect import FLAG_OPTIMIZER_STEP
 from mfu_advisor.logs.formats.base import (
     Evidence,
     Figure,
@@ -26,32 +25,31 @@ from mfu_advisor.logs.formats.base import (
     LogFormat,
     Parser,
     RunView,
-    from_override,
+    count_evidence,
 )
-from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number
+from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_int, parse_number
 
 UPSTREAM = "https://github.com/Lightning-AI/litgpt/blob/main/litgpt/pretrain.py"
 
 OLD = re.compile(
-    r"^\[?iter (\d{1,18}) step (\d{1,18})\]?: loss (\S+?),(?: lr \S+,)? "
-    r"iter time: (\d+(?:\.\d+)?)\s*ms"
+    rf"^\[?iter {INT} step {INT}\]?: loss (\S+?),(?: lr \S+,)? iter time: {DECIMAL}\s*ms"
     r"( \(optimizer\.step\))?"
 )
 NEW = re.compile(
-    r"^Epoch (\d{1,18}) \| iter (\d{1,18}) step (\d{1,18}) \| loss train: (\S+?), val: (\S+?) \| "
-    r"iter time: (\d+(?:\.\d+)?) ms( \(step\))?"
+    rf"^Epoch {INT} \| iter {INT} step {INT} \| loss train: (\S+?), val: (\S+?) \| "
+    rf"iter time: {DECIMAL} ms( \(step\))?"
 )
-VAL = re.compile(r"^(?:step|iter) (\d{1,18}): val loss (\S+?),? val time: (\d+(?:\.\d+)?)\s*ms")
-MEASURED = re.compile(r"^Measured TFLOPs: (\d+(?:\.\d+)?)")
+VAL = re.compile(rf"^(?:step|iter) {INT}: val loss (\S+?),? val time: {DECIMAL}\s*ms")
+MEASURED = re.compile(rf"^Measured TFLOPs: {DECIMAL}")
 PARAMS = re.compile(
     r"^(Total parameters|Number of trainable parameters|Number of non-trainable parameters):?"
     r" ([\d,]+)"
 )
 DICT_KEY = re.compile(
     r"'(micro_batch_size|devices|block_size|max_seq_length|global_batch_size|n_layer|n_embd|"
-    r"n_head|vocab_size|padded_vocab_size)': (\d{1,18})"
+    rf"n_head|vocab_size|padded_vocab_size)': {INT}"
 )
-TRAINING_TIME = re.compile(r"^Training time: (\d+(?:\.\d+)?)s")
+TRAINING_TIME = re.compile(rf"^Training time: {DECIMAL}s")
 
 
 class LitgptParser(Parser):
@@ -106,16 +104,12 @@ class LitgptParser(Parser):
     def _iteration(
         self, line_no: int, iteration: str, loss_text: str, time_text: str, optimizer: bool
     ) -> None:
-        loss = parse_number(loss_text)
-        flags = FLAG_OPTIMIZER_STEP if optimizer else 0
-        if loss is not None and not math.isfinite(loss):
-            flags |= FLAG_LOSS_NAN
         self.sink.add_step(
             line_no,
             step=int(iteration),
-            loss=loss if loss is not None and math.isfinite(loss) else None,
+            loss=parse_number(loss_text),
             step_time_ms=parse_finite(time_text),
-            flags=flags,
+            flags=FLAG_OPTIMIZER_STEP if optimizer else 0,
         )
 
 
@@ -128,25 +122,17 @@ class Litgpt(LogFormat):
     example = "iter 173 step 87: loss 10.8259, iter time: 215.44ms (optimizer.step)"
     eval_timing = "stated"
 
+    parser_class = LitgptParser
+    default_variant = "pretrain"
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        steps = markers = 0
-        for line in lines:
-            if OLD.match(line) or NEW.match(line):
-                steps += 1
-            elif VAL.match(line) or MEASURED.match(line):
-                markers += 1
-        return Evidence(steps, markers)
+        return count_evidence(
+            lines,
+            lambda line: OLD.match(line) or NEW.match(line),
+            lambda line: VAL.match(line) or MEASURED.match(line),
+        )
 
-    def parser(self, sink: StepCollector) -> LitgptParser:
-        return LitgptParser(sink)
-
-    def variant(self, run: RunView) -> str:
-        return "pretrain"
-
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         micro = run.number("micro_batch_size")
         seq = run.number("max_seq_length") or run.number("block_size")
         if micro and seq:
@@ -166,10 +152,7 @@ class Litgpt(LogFormat):
             return Figure(measured * 1e12, "log: Measured TFLOPs (a micro-iteration, all devices)")
         return None
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
         tokens = self.tokens_per_step(run)
         measured = run.number("measured_tflops")
         if measured and isinstance(tokens, Figure):

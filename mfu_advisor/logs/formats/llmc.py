@@ -19,12 +19,11 @@ train_gpt2.c (CPU) prints a ``[GPT-2]`` block and ``step N: train loss X (took Y
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import FLAG_LOSS_NAN, StepCollector
+from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
     ConfigEntryOrMissing,
     Evidence,
@@ -34,30 +33,37 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     Reference,
     RunView,
-    from_override,
+    count_evidence,
 )
-from mfu_advisor.logs.numbers import parse_finite, parse_number, parse_value
+from mfu_advisor.logs.numbers import (
+    DECIMAL,
+    INT,
+    SIGNED_DECIMAL,
+    parse_finite,
+    parse_number,
+    parse_value,
+)
 from mfu_advisor.mfu import GptShape, flops_per_token
 
 UPSTREAM = "https://github.com/karpathy/llm.c/blob/master/train_gpt2.cu"
 
-STEP_CUDA = re.compile(r"^step\s+(\d{1,18})/(\d{1,18})\s*[|:]")
-STEP_CPU = re.compile(r"^step (\d{1,18}): train loss (\S+) \(took (\d+(?:\.\d+)?) ms\)")
+STEP_CUDA = re.compile(rf"^step\s+{INT}/{INT}\s*[|:]")
+STEP_CPU = re.compile(rf"^step {INT}: train loss (\S+) \(took {DECIMAL} ms\)")
 LOSS = re.compile(r"loss (\S+?)(?:\s|$|\()")
-TIME_MS = re.compile(r"(\d+(?:\.\d+)?) ms\b")
-MFU = re.compile(r"(-?\d+(?:\.\d+)?)%[^|]*MFU")
-TOKENS = re.compile(r"(\d+(?:\.\d+)?) tok/s")
+TIME_MS = re.compile(rf"{DECIMAL} ms\b")
+MFU = re.compile(rf"{SIGNED_DECIMAL}%[^|]*MFU")
+TOKENS = re.compile(rf"{DECIMAL} tok/s")
 VAL = re.compile(r"^val loss (\S+)")
-HELLASWAG = re.compile(r"^HellaSwag: (\d{1,18})/(\d{1,18}) = (\d+(?:\.\d+)?)")
+HELLASWAG = re.compile(rf"^HellaSwag: {INT}/{INT} = {DECIMAL}")
 TABLE_ROW = re.compile(r"^\|\s*(.+?)\s*\|\s*(.*?)\s*\|\s*$")
 KEY_VALUE = re.compile(r"^(\w[\w ]*?):\s+(\S+)\s*$")
-NUM_PARAMS = re.compile(r"^num_parameters: (\d{1,18}) => bytes: (\d{1,18})")
+NUM_PARAMS = re.compile(rf"^num_parameters: {INT} => bytes: {INT}")
 BATCH = re.compile(
-    r"^batch_size B=(\d{1,18}) \* seq_len T=(\d{1,18}) \* num_processes=(\d{1,18}) "
-    r"and total_batch_size=(\d{1,18})"
+    rf"^batch_size B={INT} \* seq_len T={INT} \* num_processes={INT} "
+    rf"and total_batch_size={INT}"
 )
-GRAD_ACCUM = re.compile(r"^=> setting grad_accum_steps=(\d{1,18})")
-TOTAL_AVERAGE = re.compile(r"^total average iteration time: (\d+(?:\.\d+)?) ms")
+GRAD_ACCUM = re.compile(rf"^=> setting grad_accum_steps={INT}")
+TOTAL_AVERAGE = re.compile(rf"^total average iteration time: {DECIMAL} ms")
 CHATTER = re.compile(
     r"^(allocat|device memory usage|memory per sequence|\s*-> estimated|created directory|"
     r"HellaSwag eval not found|You can run|Writing checkpoint|Deleting checkpoint|"
@@ -153,13 +159,11 @@ class LlmcParser(Parser):
         match = STEP_CPU.match(line)
         if match:
             sink.meta.setdefault("variant", "train_gpt2 (CPU)")
-            loss = parse_number(match.group(2))
             sink.add_step(
                 line_no,
                 step=int(match.group(1)),
-                loss=loss if loss is not None and math.isfinite(loss) else None,
+                loss=parse_number(match.group(2)),
                 step_time_ms=parse_finite(match.group(3)),
-                flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
             )
             return True
         match = STEP_CUDA.match(line)
@@ -168,7 +172,6 @@ class LlmcParser(Parser):
         sink.meta["variant"] = "train_gpt2cu"
         loss_match, time_match = LOSS.search(line), TIME_MS.search(line)
         mfu_match, tokens_match = MFU.search(line), TOKENS.search(line)
-        loss = parse_number(loss_match.group(1)) if loss_match else None
         mfu = None
         if mfu_match:
             printed = float(mfu_match.group(1))
@@ -176,15 +179,13 @@ class LlmcParser(Parser):
                 sink.count_meta("mfu_unknown_gpu_lines")  # get_flops_promised returned -1
             else:
                 mfu = printed / 100.0
-                sink.meta["mfu_printed"] = True
         sink.add_step(
             line_no,
             step=int(match.group(1)),
-            loss=loss if loss is not None and math.isfinite(loss) else None,
+            loss=parse_number(loss_match.group(1)) if loss_match else None,
             step_time_ms=parse_finite(time_match.group(1)) if time_match else None,
             tokens_per_s=parse_finite(tokens_match.group(1)) if tokens_match else None,
             reported_mfu=mfu,
-            flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
         )
         return True
 
@@ -252,6 +253,19 @@ class LlmcParser(Parser):
         return bool(CHATTER.match(stripped))
 
 
+def _is_step(line: str) -> bool:
+    return line.startswith("step") and bool(
+        STEP_CPU.match(line) or (STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line))
+    )
+
+
+def _is_marker(line: str) -> bool:
+    if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")):
+        return True
+    row = TABLE_ROW.match(line.strip()) if line.startswith("| ") else None
+    return bool(row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter"))
+
+
 class Llmc(LogFormat):
     """llm.c's GPT-2 trainers, CUDA and CPU."""
 
@@ -268,37 +282,16 @@ class Llmc(LogFormat):
         "validation runs outside that timer"
     )
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        steps = markers = 0
-        for line in lines:
-            if line.startswith("step"):
-                if STEP_CPU.match(line) or (
-                    STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line)
-                ):
-                    steps += 1
-            elif line.startswith(
-                ("| ", "[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")
-            ):
-                row = TABLE_ROW.match(line.strip())
-                if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting")) or (
-                    row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter")
-                ):
-                    markers += 1
-        return Evidence(steps, markers)
+    parser_class = LlmcParser
+    default_variant = "train_gpt2cu"
 
-    def parser(self, sink: StepCollector) -> LlmcParser:
-        return LlmcParser(sink)
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        return count_evidence(lines, _is_step, _is_marker)
 
     def _cpu(self, run: RunView) -> bool:
         return run.meta("variant") == "train_gpt2 (CPU)"
 
-    def variant(self, run: RunView) -> str:
-        return str(run.meta("variant", "train_gpt2cu"))
-
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         total = run.number("total_batch_size")
         if total:
             return Figure(total, "log: total batch size (all processes, all micro-steps)")
@@ -317,10 +310,7 @@ class Llmc(LogFormat):
             "give --set tokens_per_step=N"
         )
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
         layers, heads, channels = (
             run.number("num_layers"),
             run.number("num_heads"),

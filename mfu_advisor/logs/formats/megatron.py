@@ -17,12 +17,11 @@ Megatron prints no MFU.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import FLAG_LOSS_NAN, StepCollector
+from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
     Evidence,
     Figure,
@@ -30,22 +29,22 @@ from mfu_advisor.logs.formats.base import (
     LogFormat,
     Parser,
     RunView,
-    from_override,
+    config_product,
+    count_evidence,
 )
-from mfu_advisor.logs.numbers import parse_finite, parse_number, parse_value
+from mfu_advisor.logs.numbers import INT, parse_finite, parse_number, parse_value
 
 UPSTREAM = "https://github.com/NVIDIA/Megatron-LM/blob/main/megatron/training/training.py"
 
-ITERATION = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?iteration\s+(\d{1,18})\s*/\s*(\d{1,18})\s*\|")
+ITERATION = re.compile(rf"^\s*(?:\[[^\]]*\]\s*)?iteration\s+{INT}\s*/\s*{INT}\s*\|")
 PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
-VALIDATION = re.compile(r"^\s*validation loss at iteration (\d{1,18})[^|]*\|(.*)$")
+VALIDATION = re.compile(rf"^\s*validation loss at iteration {INT}[^|]*\|(.*)$")
 ARGS_START = re.compile(r"^-+ arguments -+$")
 ARGS_END = re.compile(r"^-+ end of arguments -+$")
 ARG = re.compile(r"^\s+(\w+) \.{2,} (.*?)\s*$")
 TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s+[\w-]+ \.{3,}: \(")
 PARAMS = re.compile(
-    r"number of parameters on \(tensor, pipeline\) model parallel rank "
-    r"\((\d{1,18}), (\d{1,18})\): (\d{1,18})"
+    rf"number of parameters on \(tensor, pipeline\) model parallel rank \({INT}, {INT}\): {INT}"
 )
 CHATTER = re.compile(
     r"^\s*(\[after |\[before |> |building |training \.\.\.|-{5,}|setting |using |initializing|"
@@ -67,7 +66,6 @@ class MegatronParser(Parser):
         if match:
             fields = dict(PAIR.findall(line[match.end() - 1 :] + "|"))
             loss_text = next((fields[k] for k in LOSS_KEYS if k in fields), None)
-            loss = parse_number(loss_text) if loss_text is not None else None
             tflops = parse_finite(fields.get("throughput per GPU (TFLOP/s/GPU)", ""))
             batch = parse_finite(fields.get("global batch size", ""))
             if batch:
@@ -75,10 +73,9 @@ class MegatronParser(Parser):
             sink.add_step(
                 line_no,
                 step=int(match.group(1)),
-                loss=loss if loss is not None and math.isfinite(loss) else None,
+                loss=parse_number(loss_text) if loss_text is not None else None,
                 step_time_ms=parse_finite(fields.get("elapsed time per iteration (ms)", "")),
                 flops_per_s=None if tflops is None else tflops * 1e12,
-                flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
             )
             return True
         stripped = line.strip()
@@ -125,41 +122,32 @@ class Megatron(LogFormat):
     eval_untimed_reason = "Megatron's elapsed time per iteration covers training iterations only"
     step_time_span = "interval"
 
+    parser_class = MegatronParser
+    default_variant = "pretrain_gpt"
+    default_device = "cuda"
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        steps = markers = 0
-        for line in lines:
-            if "iteration" not in line:
-                if ARGS_START.match(line.strip()):
-                    markers += 1
-                continue
-            if ITERATION.match(line) and "elapsed time per iteration" in line:
-                steps += 1
-            elif VALIDATION.match(line):
-                markers += 1
-        return Evidence(steps, markers)
+        return count_evidence(
+            lines,
+            lambda line: (
+                "iteration" in line
+                and ITERATION.match(line)
+                and "elapsed time per iteration" in line
+            ),
+            lambda line: (
+                VALIDATION.match(line) if "iteration" in line else ARGS_START.match(line.strip())
+            ),
+        )
 
-    def parser(self, sink: StepCollector) -> MegatronParser:
-        return MegatronParser(sink)
-
-    def variant(self, run: RunView) -> str:
-        return "pretrain_gpt"
-
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
-        batch, seq = run.number("global_batch_size"), run.number("seq_length")
-        if batch and seq:
-            return Figure(batch * seq, "global batch size x seq_length")
-        return Unavailable(
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        return config_product(
+            run, ("global_batch_size", "seq_length"), "global batch size x seq_length"
+        ) or Unavailable(
             "the sequence length is not in the log (no arguments dump); give --set seq_length=N "
             "or --set tokens_per_step=N"
         )
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
         return Unavailable(
             "Megatron prints its achieved TFLOP/s per GPU but not the FLOPs per token; give "
             "--set flops_per_token=X to compute tokens-based figures"
@@ -173,9 +161,6 @@ class Megatron(LogFormat):
         if run.has("bf16") or run.has("fp16"):
             return "tf32", "neither --bf16 nor --fp16 in the arguments"
         return "bf16", "the usual Megatron precision (the arguments are not in the log)"
-
-    def device(self, run: RunView) -> str | None:
-        return "cuda"
 
     def devices(self, run: RunView) -> Figure | None:
         world = run.number("world_size")

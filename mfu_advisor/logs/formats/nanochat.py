@@ -22,7 +22,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import FLAG_LOSS_NAN, StepCollector
 from mfu_advisor.logs.formats.base import (
     Evidence,
     Figure,
@@ -31,17 +30,17 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     Reference,
     RunView,
-    from_override,
+    count_evidence,
 )
-from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number, parse_value
+from mfu_advisor.logs.numbers import INT, parse_finite, parse_int, parse_number, parse_value
 
 UPSTREAM = "https://github.com/karpathy/nanochat/blob/master/scripts/base_train.py"
 
-STEP = re.compile(r"^step (\d{1,18})(?:/(\d{1,18}))? \(\d+(?:\.\d+)?%\) \| ")
+STEP = re.compile(rf"^step {INT}(?:/{INT})? \(\d+(?:\.\d+)?%\) \| ")
 FIELD = re.compile(r"([\w/ ]+?):\s*([^|]+?)\s*(?:\||$)")
-EVAL = re.compile(r"^Step (\d{1,18}) \| (.+?): (\S+)\s*$")
+EVAL = re.compile(rf"^Step {INT} \| (.+?): (\S+)\s*$")
 FLOPS_PER_TOKEN = re.compile(r"^Estimated FLOPs per token: (\S+)")
-BATCH = re.compile(r"^Total batch size ([\d,]+) => gradient accumulation steps: (\d{1,18})")
+BATCH = re.compile(rf"^Total batch size ([\d,]+) => gradient accumulation steps: {INT}")
 GPU = re.compile(r"^GPU: (.+?) \| Peak FLOPS \(BF16\): (\S+)")
 SETTING = re.compile(
     r"^(Vocab size|num_layers|model_dim|num_heads|num_kv_heads|Number of parameters|"
@@ -68,20 +67,15 @@ class NanochatParser(Parser):
             if match is None:
                 return False
             fields = {k.strip(): v for k, v in FIELD.findall(line[match.end() :])}
-            loss = parse_number(fields.get("loss", ""))
-            dt = parse_finite(fields.get("dt", "").removesuffix("ms"))
             mfu_text = fields.get("bf16_mfu", fields.get("mfu"))
             mfu = parse_finite(mfu_text) if mfu_text is not None else None
-            if mfu is not None:
-                sink.meta["mfu_printed"] = True
             sink.add_step(
                 line_no,
                 step=int(match.group(1)),
-                loss=loss if loss is not None and math.isfinite(loss) else None,
-                step_time_ms=dt,
+                loss=parse_number(fields.get("loss", "")),
+                step_time_ms=parse_finite(fields.get("dt", "").removesuffix("ms")),
                 tokens_per_s=parse_finite(fields.get("tok/sec", "")),
                 reported_mfu=None if mfu is None else mfu / 100.0,
-                flags=FLAG_LOSS_NAN if loss is not None and not math.isfinite(loss) else 0,
             )
             if match.group(2):
                 sink.meta["iterations"] = int(match.group(2))
@@ -139,29 +133,22 @@ class Nanochat(LogFormat):
     eval_timing = "untimed"
     eval_untimed_reason = "nanochat's dt times only the training step; evaluations are not timed"
 
+    parser_class = NanochatParser
+    default_variant = "base_train"
+    default_device = "cuda"
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        steps = markers = 0
-        for line in lines:
-            if line.startswith("step ") and STEP.match(line) and "tok/sec" in line:
-                steps += 1
-            elif (
+        return count_evidence(
+            lines,
+            lambda line: line.startswith("step ") and STEP.match(line) and "tok/sec" in line,
+            lambda line: (
                 (line.startswith("Step ") and EVAL.match(line))
                 or FLOPS_PER_TOKEN.match(line)
                 or GPU.match(line)
-            ):
-                markers += 1
-        return Evidence(steps, markers)
+            ),
+        )
 
-    def parser(self, sink: StepCollector) -> NanochatParser:
-        return NanochatParser(sink)
-
-    def variant(self, run: RunView) -> str:
-        return "base_train"
-
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         total = run.number("total_batch_size")
         if total:
             return Figure(total, "log: 'Total batch size'")
@@ -180,10 +167,7 @@ class Nanochat(LogFormat):
             )
         return Unavailable("the log has no 'Total batch size' line; give --set tokens_per_step=N")
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
         stated = run.number("flops_per_token_stated")
         if stated:
             return FlopsPerToken(
@@ -228,9 +212,6 @@ class Nanochat(LogFormat):
         if isinstance(precision, str) and "float32" in precision:
             return "tf32", f"COMPUTE_DTYPE {precision}"
         return "bf16", "nanochat trains in bfloat16"
-
-    def device(self, run: RunView) -> str | None:
-        return super().device(run) or "cuda"
 
 
 FORMAT = Nanochat()

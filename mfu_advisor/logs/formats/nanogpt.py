@@ -27,7 +27,6 @@ import math
 from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
     GPT_CONFIG_KEYS,
     ConfigEntryOrMissing,
@@ -37,7 +36,7 @@ from mfu_advisor.logs.formats.base import (
     LogFormat,
     Reference,
     RunView,
-    from_override,
+    count_evidence,
 )
 from mfu_advisor.logs.formats.nanogpt_parser import (
     BENCH_STEP,
@@ -109,20 +108,17 @@ class NanoGpt(LogFormat):
     example = "iter 10: loss 3.2202, time 893.76ms, mfu 16.68%"
     eval_timing = "spike"
 
+    parser_class = NanoGptParser
+    default_variant = "train.py"
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        steps = markers = 0
-        for line in lines:
-            if (line.startswith("iter ") and ITER.match(line)) or BENCH_STEP.match(line):
-                steps += 1
-            elif line.startswith(SNIFF_PREFIXES) and any(p.match(line) for p in SNIFF_MARKERS):
-                markers += 1
-        return Evidence(steps, markers)
-
-    def parser(self, sink: StepCollector) -> NanoGptParser:
-        return NanoGptParser(sink)
-
-    def variant(self, run: RunView) -> str:
-        return str(run.meta("variant", "train.py"))
+        return count_evidence(
+            lines,
+            lambda line: (line.startswith("iter ") and ITER.match(line)) or BENCH_STEP.match(line),
+            lambda line: (
+                line.startswith(SNIFF_PREFIXES) and any(p.match(line) for p in SNIFF_MARKERS)
+            ),
+        )
 
     def _bench(self, run: RunView) -> bool:
         return run.meta("variant") == "bench.py"
@@ -176,10 +172,7 @@ class NanoGpt(LogFormat):
                 out[key] = Unavailable("not in the log")
         return out
 
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         if self._bench(run):
             batch, _ = self._value(run, "batch_size")
             block, _ = self._value(run, "block_size")
@@ -206,10 +199,7 @@ class NanoGpt(LogFormat):
             + f"; give --set tokens_per_step=N or --set {missing[0]}=N"
         )
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
         values: dict[str, float] = {}
         sources: dict[str, str] = {}
         for key in ("n_layer", "n_head", "n_embd", "block_size"):

@@ -23,36 +23,41 @@ from mfu_advisor.logs.collect import (
     StepCollector,
 )
 from mfu_advisor.logs.formats.base import Parser
-from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number, parse_value
+from mfu_advisor.logs.numbers import (
+    DECIMAL,
+    INT,
+    SIGNED_DECIMAL,
+    parse_finite,
+    parse_int,
+    parse_number,
+    parse_value,
+)
 from mfu_advisor.logs.reader import Chunk
 
-ITER = re.compile(
-    r"^iter (\d{1,18}): loss ([^,\s]+), time (\d+(?:\.\d+)?)ms(?:, mfu (-?\d+(?:\.\d+)?)%)?"
-)
+ITER_TEXT = rf"iter {INT}: loss ([^,\s]+), time {DECIMAL}ms(?:, mfu {SIGNED_DECIMAL}%)?"
+ITER = re.compile("^" + ITER_TEXT)
 #: The same, for matching inside a chunk's bytes at a line start (match(data, pos, endpos)).
-ITER_BYTES = re.compile(
-    rb"iter (\d{1,18}): loss ([^,\s]+), time (\d+(?:\.\d+)?)ms(?:, mfu (-?\d+(?:\.\d+)?)%)?"
-)
-EVAL = re.compile(r"^step (\d{1,18}): train loss ([^,\s]+), val loss ([^,\s]+)")
-BENCH_STEP = re.compile(r"^(\d{1,18})/(\d{1,18}) loss: (\S+)\s*$")
-BENCH_TIME = re.compile(r"^time per iteration: (\d+(?:\.\d+)?)ms(?:, MFU: (-?\d+(?:\.\d+)?)%)?")
+ITER_BYTES = re.compile(ITER_TEXT.encode())
+EVAL = re.compile(rf"^step {INT}: train loss ([^,\s]+), val loss ([^,\s]+)")
+BENCH_STEP = re.compile(rf"^{INT}/{INT} loss: (\S+)\s*$")
+BENCH_TIME = re.compile(rf"^time per iteration: {DECIMAL}ms(?:, MFU: {SIGNED_DECIMAL}%)?")
 OVERRIDE = re.compile(r"^Overriding: (\w+) = (.*)$")
 CONFIG_FILE = re.compile(r"^Overriding config with (.+):\s*$")
 ASSIGN = re.compile(r"^(\w+)\s*=\s*(.*?)\s*(?:#.*)?$")
 TOKENS = re.compile(r"^tokens per iteration will be: ([\d,]+)")
-VOCAB_FOUND = re.compile(r"^found vocab_size = (\d{1,18})")
-VOCAB_DEFAULT = re.compile(r"^defaulting to vocab_size of GPT-2 to (\d{1,18})")
-VOCAB_OLD = re.compile(r"^vocab_size not found in .*, using GPT-2 default of (\d{1,18})")
-N_PARAMS = re.compile(r"^number of parameters: (\d+(?:\.\d+)?)M")
+VOCAB_FOUND = re.compile(rf"^found vocab_size = {INT}")
+VOCAB_DEFAULT = re.compile(rf"^defaulting to vocab_size of GPT-2 to {INT}")
+VOCAB_OLD = re.compile(rf"^vocab_size not found in .*, using GPT-2 default of {INT}")
+N_PARAMS = re.compile(rf"^number of parameters: {DECIMAL}M")
 DECAYED = re.compile(
-    r"^num (decayed|non-decayed) parameter tensors: (\d{1,18}), with ([\d,]+) parameters"
+    rf"^num (decayed|non-decayed) parameter tensors: {INT}, with ([\d,]+) parameters"
 )
 FUSED = re.compile(r"^using fused AdamW: (True|False)")
 RESUME = re.compile(r"^Resuming training from (.*)")
 INIT_GPT2 = re.compile(r"^Initializing from OpenAI GPT-2 weights: (\S+)")
 LOADING = re.compile(r"^loading weights from pretrained gpt: (\S+)")
-FORCING = re.compile(r"^forcing vocab_size=(\d{1,18}), block_size=(\d{1,18}), bias=(True|False)")
-DROPOUT = re.compile(r"^overriding dropout rate to (\d+(?:\.\d+)?)")
+FORCING = re.compile(rf"^forcing vocab_size={INT}, block_size={INT}, bias=(True|False)")
+DROPOUT = re.compile(rf"^overriding dropout rate to {DECIMAL}")
 SAVING = re.compile(r"^saving checkpoint to ")
 SNIFF_PREFIXES = (
     "Overriding",
@@ -71,6 +76,8 @@ MARKERS = (
 
 #: Chunks at least this big are read in bulk (numpy); smaller ones line by line.
 BULK_BYTES = 32 * 1024
+#: Longest loss text looked through for the comma after it ("-1234567.1234", "nan", ...).
+LOSS_WIDTH = 24
 
 #: nanoGPT's sentinel for "MFU not measured yet" (train.py: running_mfu = -1.0, printed x100).
 MFU_PLACEHOLDER = -100.0
@@ -120,12 +127,15 @@ class NanoGptParser(Parser):
         lines = first + fast_rows
         flags = np.zeros(len(fast_rows), dtype=np.int64)
         self._mark_after_eval(lines, steps, flags)
-        detail = self.sink.detail_rows(steps.astype(np.float64)) | (flags != 0)
+        times = step_times(buf, starts[fast_rows] + 5 + digits[ok])
+        # A line whose time the bulk reader could not read goes through the regex.
+        detail = self.sink.detail_rows(steps.astype(np.float64), times)
+        detail |= (flags != 0) | np.isnan(times)
         columns = {
             "line": lines.astype(np.int64),
             "step": steps.astype(np.float64),
             "loss": np.full(len(fast_rows), np.nan),
-            "step_time_ms": np.full(len(fast_rows), np.nan),
+            "step_time_ms": times,
             "reported_mfu": np.full(len(fast_rows), np.nan),
             "flags": flags,
         }
@@ -231,8 +241,8 @@ class NanoGptParser(Parser):
 
     def _iter_line(self, match: re.Match[str], line_no: int) -> None:
         step = int(match.group(1))
-        loss, time_ms, mfu, nan_loss = _iter_values(match, self.sink)
-        flags = FLAG_LOSS_NAN if nan_loss else 0
+        loss, time_ms, mfu = _iter_values(match, self.sink)
+        flags = 0
         for i, (eval_step, _line) in enumerate(self.pending_evals):
             if eval_step == step:
                 flags |= FLAG_AFTER_EVAL
@@ -257,12 +267,11 @@ class NanoGptParser(Parser):
         sink.meta["variant"] = "bench.py"
         # bench.py runs 10 burn-in steps, then 20 timed ones (bench.py, "simple benchmarking").
         burn_in = total == 10 and self.bench_offset == 0
-        loss = parse_number(match.group(3))
         self._steps_started()
         sink.add_step(
             line_no,
             step=self.bench_offset + k,
-            loss=loss if loss is not None and math.isfinite(loss) else None,
+            loss=parse_number(match.group(3)),
             flags=FLAG_WARMUP if burn_in else 0,
         )
 
@@ -375,25 +384,37 @@ class NanoGptParser(Parser):
         return False
 
 
-def _iter_values(match: re.Match[str], sink: StepCollector) -> tuple[float, float, float, bool]:
-    """(loss, time_ms, reported MFU as a fraction, loss_was_nan) from an ``iter`` line."""
-    loss = parse_number(match.group(2))
-    nan_loss = loss is not None and not math.isfinite(loss)
-    time_ms = parse_finite(match.group(3))
-    mfu = math.nan
+def step_times(buf: np.ndarray, after_step: np.ndarray) -> np.ndarray:
+    """The ``time N.NNms`` of ``iter`` lines, read in bulk; NaN where a line is laid out otherwise.
+
+    ``after_step`` is the offset just after each line's step number, where
+    ``: loss X, time T.TTms`` follows (train.py prints the loss with ``:.4f``).
+    """
+    loss_at = after_step + len(b": loss ")
+    comma = fastscan.find_byte(buf, loss_at, ord(","), LOSS_WIDTH)
+    time_at = loss_at + np.maximum(comma, 0) + len(b", time ")
+    values, length = fastscan.decimal_at(buf, time_at)
+    ok = fastscan.has_prefix(buf, after_step, b": loss ") & (comma > 0) & (length > 0)
+    ok &= fastscan.has_prefix(buf, time_at - len(b", time "), b", time ")
+    ok &= fastscan.has_prefix(buf, time_at + length, b"ms")
+    return np.where(ok, values, np.nan)
+
+
+def _iter_values(
+    match: re.Match[str], sink: StepCollector
+) -> tuple[float | None, float | None, float | None]:
+    """(loss as printed, time in ms, reported MFU as a fraction) of an ``iter`` line.
+
+    The ``-100.00%`` placeholder is counted and read as no MFU.
+    """
+    mfu = None
     if match.group(4) is not None:
         printed = float(match.group(4))
         if printed == MFU_PLACEHOLDER:
             sink.count_meta("mfu_placeholder_lines")
         else:
             mfu = printed / 100.0
-            sink.meta["mfu_printed"] = True
-    return (
-        loss if loss is not None and not nan_loss else math.nan,
-        math.nan if time_ms is None else time_ms,
-        mfu,
-        nan_loss,
-    )
+    return parse_number(match.group(2)), parse_finite(match.group(3)), mfu
 
 
 def _float(text: str) -> float:

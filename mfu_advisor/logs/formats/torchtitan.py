@@ -17,15 +17,13 @@ from the timestamps of consecutive step lines.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, FLAG_LOSS_NAN, StepCollector
+from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, StepCollector
 from mfu_advisor.logs.formats.base import (
     Evidence,
     Figure,
@@ -34,38 +32,39 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     Reference,
     RunView,
-    from_override,
+    config_product,
 )
-from mfu_advisor.logs.numbers import parse_finite, parse_int, parse_number
+from mfu_advisor.logs.numbers import (
+    DECIMAL,
+    INT,
+    TIMESTAMP,
+    parse_finite,
+    parse_int,
+    parse_number,
+    timestamp_s,
+)
 from mfu_advisor.mfu import A100_BF16_DENSE_PEAK_FLOPS
 
 UPSTREAM = "https://github.com/pytorch/torchtitan/blob/main/torchtitan/components/metrics.py"
 
 PREFIX = re.compile(
-    r"^(?:\[rank\d+\]:)?(?:\[titan\]\s*)?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)[,.](\d{3})"
-    r" - \S+ - \w+ - (.*)$"
+    rf"^(?:\[rank\d+\]:)?(?:\[titan\]\s*)?{TIMESTAMP}[,.](\d{{3}}) - \S+ - \w+ - (.*)$"
 )
-STEP = re.compile(r"^step:\s*(\d{1,18})\s+loss:\s*(\S+)")
+STEP = re.compile(rf"^step:\s*{INT}\s+loss:\s*(\S+)")
 FIELD = re.compile(r"(\w+):\s*([\d.,]+|N/A)")
-VALIDATE = re.compile(r"^validate step:\s*(\d{1,18})\s+loss:\s*(\S+)")
+VALIDATE = re.compile(rf"^validate step:\s*{INT}\s+loss:\s*(\S+)")
 TRAIN_START = re.compile(
-    r"^Training starts at step (\d{1,18}),? with local batch size (\d{1,18}), "
-    r"global batch size (\d{1,18}), "
-    r"(?:with )?sequence length (\d{1,18})"
+    rf"^Training starts at step {INT},? with local batch size {INT}, "
+    rf"global batch size {INT}, (?:with )?sequence length {INT}"
 )
 PEAK = re.compile(r"^Peak FLOPS used for computing MFU: (\S+)")
 FALLBACK = re.compile(r"^Peak flops undefined for:? (.*?), fallback to A100")
-CAPACITY = re.compile(r"^\w+ capacity: (.+?) \((\d{1,18})\) with (\d+(?:\.\d+)?)GiB memory")
+CAPACITY = re.compile(rf"^\w+ capacity: (.+?) \({INT}\) with {DECIMAL}GiB memory")
 MODEL_SIZE = re.compile(r"^Model (\S+) (\S+) size: ([\d,]+) total parameters")
 PAUSE = re.compile(
     r"^(Dumping profiler traces|Saving checkpoint|Saving the checkpoint|Dumping memory snapshot)"
 )
-GC = re.compile(r"^\[GC\] Pe\w*forming periodical GC collection\.? (\d+(?:\.\d+)?) seconds")
-
-
-def _timestamp(text: str, millis: str) -> float:
-    """Seconds (local clock, only differences matter) of "2025-06-16 22:30:50" plus milliseconds."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).timestamp() + int(millis) / 1000.0
+GC = re.compile(rf"^\[GC\] Pe\w*forming periodical GC collection\.? {DECIMAL} seconds")
 
 
 class TorchtitanParser(Parser):
@@ -82,9 +81,8 @@ class TorchtitanParser(Parser):
         match = PREFIX.match(line)
         if match is None:
             return False
-        try:
-            stamp = _timestamp(match.group(1), match.group(2))
-        except ValueError:
+        stamp = timestamp_s(match.group(1), match.group(2))
+        if stamp is None:
             return False
         message = match.group(3).strip()
         if line.startswith("[rank") and "[titan]" not in line:
@@ -102,25 +100,19 @@ class TorchtitanParser(Parser):
         sink = self.sink
         step = int(match.group(1))
         fields = dict(FIELD.findall(message))
-        loss = parse_number(match.group(2))
-        tokens = parse_finite(fields.get("tps", fields.get("wps", "")))
         tflops = parse_finite(fields.get("tflops", ""))
         mfu = parse_finite(fields.get("mfu", "")) if fields.get("mfu") != "N/A" else None
         step_time_ms = None
         if self.anchor is not None and step > self.anchor[0]:
             step_time_ms = (stamp - self.anchor[1]) * 1000.0 / (step - self.anchor[0])
         self.anchor = (step, stamp)
-        if mfu is not None:
-            sink.meta["mfu_printed"] = True
         flags, self.flags = self.flags, 0
-        if loss is not None and not math.isfinite(loss):
-            flags |= FLAG_LOSS_NAN
         sink.add_step(
             line_no,
             step=step,
-            loss=loss if loss is not None and math.isfinite(loss) else None,
+            loss=parse_number(match.group(2)),
             step_time_ms=step_time_ms,
-            tokens_per_s=tokens,
+            tokens_per_s=parse_finite(fields.get("tps") or fields.get("wps") or ""),
             reported_mfu=None if mfu is None else mfu / 100.0,
             flops_per_s=None if tflops is None else tflops * 1e12,
             flags=flags,
@@ -188,12 +180,13 @@ class Torchtitan(LogFormat):
     tokens_per_s_scope = "device"
     step_time_span = "interval"
 
+    parser_class = TorchtitanParser
+    default_device = "cuda"
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
         steps = markers = 0
         for line in lines:
-            if " - " not in line:
-                continue
-            match = PREFIX.match(line)
+            match = PREFIX.match(line) if " - " in line else None
             if match is None:
                 continue
             message = match.group(3)
@@ -203,27 +196,17 @@ class Torchtitan(LogFormat):
                 markers += 1
         return Evidence(steps, markers)
 
-    def parser(self, sink: StepCollector) -> TorchtitanParser:
-        return TorchtitanParser(sink)
-
-    def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        given = from_override(run, "tokens_per_step")
-        if given:
-            return given
-        local, seq = run.number("local_batch_size"), run.number("seq_len")
-        if local and seq:
-            return Figure(
-                local * seq, "local batch size x sequence length (per data-parallel rank)"
-            )
-        return Unavailable(
+    def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
+        return config_product(
+            run,
+            ("local_batch_size", "seq_len"),
+            "local batch size x sequence length (per data-parallel rank)",
+        ) or Unavailable(
             "the 'Training starts at step ...' line with the batch size and sequence length is not "
             "in the log; give --set tokens_per_step=N"
         )
 
-    def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        given = from_override(run, "flops_per_token")
-        if given:
-            return FlopsPerToken(given.value, "--set flops_per_token")
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
         sample = run.sink.sample.columns()
         ratio = sample["flops_per_s"] / sample["tokens_per_s"]
         ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
@@ -279,9 +262,6 @@ class Torchtitan(LogFormat):
 
     def default_dtype(self, run: RunView) -> tuple[str | None, str]:
         return "bf16", "torchtitan's default mixed precision (bfloat16 parameters)"
-
-    def device(self, run: RunView) -> str | None:
-        return super().device(run) or "cuda"
 
     def devices(self, run: RunView) -> Figure | None:
         given = super().devices(run)

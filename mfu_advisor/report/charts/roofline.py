@@ -146,7 +146,12 @@ def _roofline(
         y(min(roof, bandwidth * x_high)),
         "ceiling-memory",
     )
-    svg.text(x(x_low) + 4, y(bandwidth * x_low) - 6, f"memory {short_number(bandwidth)}B/s", "note")
+    # The label starts just right of the middle of the slanted roof, under it: at the roof's
+    # start it would cross a low "your run" line, and left of it the axis labels.
+    middle = math.sqrt(x_low * min(knee, x_high))
+    svg.text(
+        x(middle) + 8, y(bandwidth * middle) + 10, f"memory {short_number(bandwidth)}B/s", "note"
+    )
     labels = []
     for label, value, cls in ceilings:
         start = max(x_low, value / bandwidth)

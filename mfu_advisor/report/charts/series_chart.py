@@ -76,7 +76,9 @@ def draw_series(data: Mapping[str, Any], title: str) -> Markup | None:
     warmup = data.get("warmup_steps")
     span = data.get("warmup_step_span")
     warmup_end = None
-    if isinstance(warmup, int) and warmup > 0:
+    if not isinstance(warmup, int) or warmup <= 0:
+        warmup = 0
+    if warmup > 0:
         warmup_end = (
             x_low + float(span) if isinstance(span, (int, float)) else step_at(series, warmup)
         )
@@ -85,7 +87,8 @@ def draw_series(data: Mapping[str, Any], title: str) -> Markup | None:
         bottom = (index + 1) * PANEL_HEIGHT - BOTTOM
         if warmup_end is not None:
             _warmup_band(svg, x, x_low, warmup_end, top, bottom, warmup, first_panel=index == 0)
-        panel = Panel(label, cls, reference, top, bottom, warmup_end, complete=len(steps) == total)
+        complete = len(steps) == total and data.get("bucketed") is not True
+        panel = Panel(label, cls, reference, top, bottom, warmup_end, complete=complete)
         _draw_panel(svg, x, steps, values, panel)
         _x_axis(svg, x, x_low, x_high, bottom, labelled=index == len(panels) - 1)
     return svg.markup()
@@ -104,7 +107,8 @@ class Panel:
     warmup_end: float | None
     """First step after warm-up; earlier values do not set the axis."""
     complete: bool
-    """False when the values were downsampled (spikes are then not counted)."""
+    """False when the values were downsampled, here or by the analyzer (spikes are then not
+    counted)."""
 
 
 def _warmup_band(

@@ -18,6 +18,7 @@ from mfu_advisor.report.content.run import (
     config_block,
     mfu_chart,
     mfu_table,
+    notes_paragraph,
     run_headline,
     series_chart,
 )
@@ -32,10 +33,12 @@ from mfu_advisor.report.values import (
     mapping,
     milliseconds,
     number,
+    numbers,
     percent,
     rate,
     si,
     text,
+    with_detail,
 )
 
 
@@ -79,9 +82,9 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
         ("loss", _loss(log)),
     ]
     blocks.append(KeyValues(tuple(r for r in rows if not absent(r[1])), title="The log"))
-    notes = [str(n) for n in items(log, "notes")]
+    notes = notes_paragraph(log)
     if notes:
-        blocks.append(Paragraph("Notes: " + " ".join(notes), tone=Tone.MUTED))
+        blocks.append(notes)
     config = mapping(log, "config")
     if config:
         blocks.append(config_block(config, "Configuration found in the log"))
@@ -93,10 +96,7 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
 
 
 def _with_source(value: Cell, log: Mapping[str, Any], key: str) -> Cell:
-    source = text(log, key)
-    if isinstance(value, Missing) or isinstance(source, Missing) or not source:
-        return value
-    return f"{value} ({source})"
+    return with_detail(value, text(log, key))
 
 
 def _files(log: Mapping[str, Any]) -> Cell:
@@ -171,9 +171,10 @@ def _jitter(log: Mapping[str, Any]) -> Cell:
 
 
 def _loss(log: Mapping[str, Any]) -> Cell:
-    first, last = number(log, "loss.first"), number(log, "loss.last")
-    if isinstance(first, Missing) or isinstance(last, Missing):
-        return first if isinstance(first, Missing) else last
+    losses = numbers(log, "loss.first", "loss.last")
+    if isinstance(losses, Missing):
+        return losses
+    first, last = losses
     shown = f"{first:.4g} → {last:.4g}"
     trend = text(log, "loss.trend")
     return f"{shown} ({trend})" if not isinstance(trend, Missing) else shown

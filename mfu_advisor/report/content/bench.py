@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Paragraph, Table, Tone
+from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Table, Tone
 from mfu_advisor.report.content.run import (
     absent,
     config_block,
     mfu_chart,
     mfu_table,
+    notes_paragraph,
     run_headline,
     series_chart,
 )
@@ -23,17 +24,20 @@ from mfu_advisor.report.values import (
     Missing,
     cell,
     count,
+    first_number,
     flops,
     items,
     lookup,
     mapping,
     milliseconds,
     number,
+    numbers,
     rate,
     seconds,
     si,
     size_bytes,
     text,
+    with_detail,
 )
 
 #: torch dtype names -> the probe's short names, which roofline entries are keyed by.
@@ -45,9 +49,9 @@ def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Bloc
     blocks: list[Block] = [run_headline(run)] if headline else []
     blocks.append(mfu_table(run))
     blocks.append(run_facts(run))
-    notes = [str(n) for n in items(run, "notes")]
+    notes = notes_paragraph(run, Tone.WARN)
     if notes:
-        blocks.append(Paragraph("Notes: " + " ".join(notes), tone=Tone.WARN))
+        blocks.append(notes)
     config = mapping(run, "config")
     if config:
         blocks.append(config_block(config, "Model and batch (nanoGPT names)"))
@@ -76,7 +80,7 @@ def run_facts(run: Mapping[str, Any]) -> KeyValues:
         ("stopped because", text(run, "stopped_by")),
         ("warm-up (excluded)", _warmup(run)),
         ("compile time", seconds(number(run, "compile_s"))),
-        ("tokens per step", count(_first_number(run, "effective_batch_tokens", "tokens_per_step"))),
+        ("tokens per step", count(first_number(run, "effective_batch_tokens", "tokens_per_step"))),
         ("parameters", count(number(run, "n_params"))),
         ("FLOPs per token", si(number(run, "flops_per_token"), "FLOP")),
         ("tokens/s", rate(number(run, "tokens_per_s"))),
@@ -91,29 +95,14 @@ def run_facts(run: Mapping[str, Any]) -> KeyValues:
     return KeyValues(tuple(r for r in rows if not absent(r[1])), title="Run")
 
 
-def _first_number(run: Mapping[str, Any], *keys: str) -> float | Missing:
-    value: float | Missing = Missing("not in this result")
-    for key in keys:
-        value = number(run, key)
-        if not isinstance(value, Missing):
-            return value
-    return value
-
-
 def _preset(run: Mapping[str, Any]) -> Cell:
-    preset = text(run, "preset")
-    source = text(run, "preset_source")
-    if isinstance(preset, Missing) or isinstance(source, Missing):
-        return preset
-    return f"{preset} ({source})"
+    return with_detail(text(run, "preset"), text(run, "preset_source"))
 
 
 def _device(run: Mapping[str, Any]) -> Cell:
     device = text(run, "device")
     name = text(run, "device_name")
-    if isinstance(name, Missing) or name == device:
-        return device
-    return f"{device} ({name})"
+    return device if name == device else with_detail(device, name)
 
 
 def _spread(run: Mapping[str, Any]) -> Cell:
@@ -130,7 +119,7 @@ def _spread(run: Mapping[str, Any]) -> Cell:
 
 
 def _measured(run: Mapping[str, Any]) -> Cell:
-    steps = _first_number(run, "step_time_ms.steps", "measured_steps")
+    steps = first_number(run, "step_time_ms.steps", "measured_steps")
     elapsed = number(run, "measured_s")
     if isinstance(steps, Missing) or isinstance(elapsed, Missing):
         return count(steps)
@@ -152,20 +141,14 @@ def _warmup(run: Mapping[str, Any]) -> Cell:
 
 
 def _memory(run: Mapping[str, Any]) -> Cell:
-    memory = size_bytes(number(run, "peak_memory_bytes"))
-    kind = text(run, "peak_memory_kind")
-    return (
-        memory
-        if isinstance(memory, Missing) or isinstance(kind, Missing)
-        else (f"{memory} ({kind})")
-    )
+    return with_detail(size_bytes(number(run, "peak_memory_bytes")), text(run, "peak_memory_kind"))
 
 
 def _loss(run: Mapping[str, Any]) -> Cell:
-    first = number(run, "loss_first")
-    last = number(run, "loss_last")
-    if isinstance(first, Missing) or isinstance(last, Missing):
-        return first if isinstance(first, Missing) else last
+    losses = numbers(run, "loss_first", "loss_last")
+    if isinstance(losses, Missing):
+        return losses
+    first, last = losses
     return f"{first:.3f} / {last:.3f}"
 
 

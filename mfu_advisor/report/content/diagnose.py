@@ -15,13 +15,14 @@ from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
 from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Section, Table, Tone
 from mfu_advisor.report.content.findings import (
+    experiment_notes,
     experiments_chart,
     experiments_table,
     findings_blocks,
     skipped_sentence,
 )
 from mfu_advisor.report.content.hardware import compact_hardware_table, hardware_blocks
-from mfu_advisor.report.content.run import absent, run_headline
+from mfu_advisor.report.content.run import absent, notes_paragraph, run_headline
 from mfu_advisor.report.values import (
     Cell,
     Missing,
@@ -60,10 +61,12 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
     if not detailed:
         log_blocks = tuple(b for b in log_blocks if isinstance(b, Paragraph))
     missing_parts = _missing_parts(payload)
+    conditions = conditions_paragraph(payload)
+    conditions_blocks: tuple[Block, ...] = (conditions,) if conditions else ()
     sections: list[Section | None]
     if detailed:
         sections = [
-            Section("summary", "Summary", (*headline, *verdict)),
+            Section("summary", "Summary", (*headline, *verdict, *conditions_blocks)),
             findings,
             experiments,
             Section(
@@ -88,6 +91,7 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
             findings,
             experiments,
             Section("analysis", "Your training log", log_blocks) if log_blocks else None,
+            _how_it_ran_section(payload, conditions_blocks),
             Section("verdict", "Verdict", (*missing_parts, *verdict))
             if verdict or missing_parts
             else None,
@@ -117,23 +121,121 @@ def _missing_parts(payload: Mapping[str, Any]) -> tuple[Block, ...]:
     return tuple(out)
 
 
+#: The measurement conditions read as a warning where rule MA125 machine-busy fires: from this
+#: share of the CPUs kept busy by other processes, or this baseline run-to-run spread. The
+#: values are the rule's (rules/conditions_rules.py; a test keeps them equal), copied so that
+#: rendering a report does not import the rules and the probe facts behind them.
+BUSY_CPU_SHARE = 0.25
+BUSY_RUN_TO_RUN = 0.15
+
+
+def conditions_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
+    """One line on what every verdict was measured under, from the payload's ``noise``.
+
+    E.g. "Measurement conditions: baseline run-to-run spread 1.1% (2 runs); other
+    processes kept 4% of the CPUs busy (6% during the busiest run)." A warning
+    when the machine was busy; None when no baseline was measured.
+    """
+    noise = mapping(payload, "noise")
+    if not noise:
+        return None
+    parts: list[str] = []
+    runs = len([v for v in items(noise, "baseline_runs_tokens_per_s") if _is_number(v)])
+    spread = number(noise, "run_to_run")
+    if not isinstance(spread, Missing):
+        parts.append(f"baseline run-to-run spread {percent(spread)} ({runs} runs)")
+    else:
+        shown = "baseline run-to-run spread not measured"
+        if spread.reason and spread.reason != "not in this result":
+            shown += f" ({spread.reason})"
+        assumed = number(noise, "assumed_run_to_run")
+        if not isinstance(assumed, Missing):
+            shown += f", {_fraction(assumed)} assumed"
+        parts.append(shown)
+    share = number(noise, "other_cpu_share")
+    if not isinstance(share, Missing):
+        shown = f"other processes kept {share:.0%} of the CPUs busy"
+        busiest = number(noise, "other_cpu_share_max")
+        if not isinstance(busiest, Missing) and round(busiest * 100) > round(share * 100):
+            shown += f" ({busiest:.0%} during the busiest run)"
+        parts.append(shown)
+    elif share.reason and share.reason != "not in this result":
+        parts.append(f"other processes' CPU use not measured ({share.reason})")
+    busy = (not isinstance(share, Missing) and share >= BUSY_CPU_SHARE) or (
+        not isinstance(spread, Missing) and spread >= BUSY_RUN_TO_RUN
+    )
+    sentence = "Measurement conditions: " + "; ".join(parts) + "."
+    if busy:
+        sentence += " Only effects larger than this noise can be told apart."
+    return Paragraph(sentence, tone=Tone.WARN if busy else Tone.MUTED)
+
+
+def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
+    """What ran and for how long, in one sentence (the terminal's form of the phases table).
+
+    E.g. "Ran live: probe 0.1s, baseline 14.5s, experiment:batch-x2 14.7s,
+    rules 0.0s (29.3s in all); skipped: experiment:compile, baseline-repeat."
+    """
+    mode = _plain_text(payload, "mode")
+    phases = [p for p in items(payload, "phases") if isinstance(p, Mapping)]
+    if not phases and not mode:
+        return None
+    ran: list[str] = []
+    others: dict[str, list[str]] = {}
+    end = 0.0
+    for phase in phases:
+        name = _plain_text(phase, "name") or "?"
+        status = _plain_text(phase, "status") or "done"
+        elapsed = number(phase, "elapsed_s")
+        started = number(phase, "started_s")
+        if not isinstance(elapsed, Missing) and not isinstance(started, Missing):
+            end = max(end, started + elapsed)
+        if status == "done":
+            # "9.4s" without a space: a line never breaks between a time and its unit.
+            ran.append(name if isinstance(elapsed, Missing) else f"{name} {elapsed:,.1f}s")
+        else:
+            detail = _plain_text(phase, "detail") if status != "skipped" else ""
+            others.setdefault(status, []).append(f"{name} ({detail})" if detail else name)
+    sentence = f"Ran {mode}" if mode else "Ran"
+    if ran:
+        sentence += ": " + ", ".join(ran)
+        if end:
+            sentence += f" ({end:,.1f}s in all)"
+    for status, names in others.items():
+        sentence += f"; {status}: " + ", ".join(names)
+    interrupted = lookup(payload, "interrupted") is True
+    tone = Tone.WARN if interrupted or "failed" in others else Tone.MUTED
+    if interrupted:
+        sentence += "; interrupted (Ctrl-C) before the end"
+    return Paragraph(sentence + ".", tone=tone)
+
+
+def _how_it_ran_section(payload: Mapping[str, Any], conditions: tuple[Block, ...]) -> Section:
+    """The terminal's short "How it ran": mode and phases, and the measurement conditions."""
+    phases = phases_paragraph(payload)
+    return Section("process", "How it ran", (*((phases,) if phases else ()), *conditions))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:
     """How the diagnosis ran: mode, noise, phases and notes."""
     blocks: list[Block] = list(missing)
     noise = mapping(payload, "noise")
     rows: list[tuple[str, Cell]] = [("mode", text(payload, "mode"))]
+    if lookup(payload, "interrupted") is True:
+        rows.append(("interrupted", "yes: Ctrl-C ended the diagnosis early"))
     if noise:
-        runs = [
-            f"{v:,.0f}"
-            for v in items(noise, "baseline_runs_tokens_per_s")
-            if isinstance(v, (int, float))
-        ]
+        runs = [f"{v:,.0f}" for v in items(noise, "baseline_runs_tokens_per_s") if _is_number(v)]
         rows += [
             ("baseline runs (tokens/s)", ", ".join(runs) if runs else Missing()),
             ("baseline (mean)", rate(number(noise, "baseline_tokens_per_s"))),
             ("run-to-run spread", percent(number(noise, "run_to_run"))),
             ("assumed spread", percent(number(noise, "assumed_run_to_run"))),
             ("noise floor", _fraction(number(noise, "floor"))),
+            ("other processes' CPU share", _share(noise)),
         ]
     shown = tuple(r for r in rows if not (isinstance(r[1], Missing) and not r[1].reason))
     shown = tuple(r for r in shown if not absent(r[1]))
@@ -158,10 +260,19 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
                 numeric=(False, True, True, False, False),
             )
         )
-    notes = [str(n) for n in items(payload, "notes")]
+    notes = notes_paragraph(payload)
     if notes:
-        blocks.append(Paragraph("Notes: " + " ".join(notes), tone=Tone.MUTED))
+        blocks.append(notes)
     return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
+
+
+def _share(noise: Mapping[str, Any]) -> Cell:
+    """ "4% (6% during the busiest run)", or Missing with its reason."""
+    share = percent(number(noise, "other_cpu_share"))
+    busiest = percent(number(noise, "other_cpu_share_max"))
+    if isinstance(share, Missing) or isinstance(busiest, Missing):
+        return share
+    return f"{share} ({busiest} during the busiest run)"
 
 
 def _fraction(value: float | Missing) -> Cell:
@@ -183,10 +294,13 @@ def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
 
 
 def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Section | None:
-    """Detailed: every variant with its note, then the chart. Short: the variants that ran,
-    and one sentence naming those that did not."""
-    table = experiments_table(payload, notes=detailed, skipped=detailed)
+    """Detailed: every variant, their notes, then the chart. Short: the variants that ran,
+    their notes, and one sentence naming those that did not."""
+    table = experiments_table(payload, skipped=detailed)
     blocks: list[Block] = [table] if table is not None else []
+    notes = experiment_notes(payload)
+    if notes is not None:
+        blocks.append(notes)
     if detailed:
         chart = experiments_chart(payload)
         if chart is not None:

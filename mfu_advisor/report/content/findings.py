@@ -18,6 +18,7 @@ from mfu_advisor.report.content.blocks import (
     Chart,
     FindingItem,
     Findings,
+    KeyValues,
     Paragraph,
     Table,
     Tone,
@@ -194,14 +195,13 @@ def _skipped(experiment: Mapping[str, Any]) -> bool:
     return str(experiment.get("status") or "ok") == "skipped"
 
 
-def experiments_table(
-    payload: Mapping[str, Any], *, notes: bool = True, skipped: bool = True
-) -> Table | None:
+def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Table | None:
     """Every what-if variant: what changed, its speedup with noise, and what that means.
 
-    ``notes`` adds each variant's note (what the change means beyond speed) to its
-    change; ``skipped=False`` leaves out the variants that did not run (see
-    :func:`skipped_sentence`).
+    ``skipped=False`` leaves out the variants that did not run (see
+    :func:`skipped_sentence`). Each variant's note (what the change means beyond
+    speed) is not a column, which would make every row tall: see
+    :func:`experiment_notes`.
     """
     experiments = [
         e
@@ -214,12 +214,10 @@ def experiments_table(
     for experiment in experiments:
         outcome, _tone = experiment_outcome(experiment)
         ok = str(experiment.get("status") or "ok") == "ok"
-        change = _plain(experiment, "change")
-        note = _plain(experiment, "note") if notes else ""
         rows.append(
             (
                 _plain(experiment, "name") or "?",
-                f"{change} ({note})" if note else change,
+                _plain(experiment, "change"),
                 speedup(number(experiment, "speedup")) if ok else "",
                 plus_minus(number(experiment, "noise")) if ok else "",
                 outcome,
@@ -232,6 +230,24 @@ def experiments_table(
         note="Speedup is tokens/s against the baseline. Noise is the relative half-width of "
         "the speedup's interval; only a speedup beyond it counts as an effect.",
     )
+
+
+def experiment_notes(payload: Mapping[str, Any]) -> KeyValues | None:
+    """What each variant that ran means beyond speed (its ``note``), one row per variant.
+
+    E.g. "batch-x4: same effective batch of 48 sequences, so training is
+    unchanged". Variants that did not run are left out: their row in the
+    table already says why.
+    """
+    rows: list[tuple[str, Cell]] = []
+    for experiment in items(payload, "experiments"):
+        if isinstance(experiment, Mapping) and not _skipped(experiment):
+            note = _plain(experiment, "note")
+            if note:
+                rows.append((_plain(experiment, "name") or "?", note))
+    if not rows:
+        return None
+    return KeyValues(tuple(rows), title="What each change means beyond speed")
 
 
 def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
@@ -249,7 +265,7 @@ def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
 
 def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
     """Speedup bars (log scale around 1x) with noise whiskers, for the experiments that ran."""
-    bars = []
+    bars: list[dict[str, Any]] = []
     for experiment in items(payload, "experiments"):
         if not isinstance(experiment, Mapping):
             continue

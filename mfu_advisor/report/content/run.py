@@ -15,6 +15,7 @@ from mfu_advisor.report.content.blocks import (
     Figure,
     Headline,
     KeyValues,
+    Paragraph,
     Table,
     Tone,
 )
@@ -24,6 +25,7 @@ from mfu_advisor.report.values import (
     Missing,
     config_value,
     flops,
+    items,
     lookup,
     milliseconds,
     number,
@@ -43,7 +45,7 @@ MFU_DENOMINATORS: tuple[tuple[str, str], ...] = (
 #: analyze's extra MFU figures (issue 4), shown in its table and chart, not its headline.
 ANALYZE_EXTRA_FIGURES: tuple[tuple[str, str], ...] = (
     ("mfu_from_reported", "the log's MFU, rescaled"),
-    ("mfu_vs_reference", "A100 reference (recomputed)"),
+    ("mfu_vs_reference", "the log's reference, recomputed"),
 )
 
 
@@ -173,22 +175,27 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
         steady = number(run, "step_time_ms.median")
     warmup = number(run, "warmup_steps")
     every = number(run, "series_every")
-    sampled = lookup(run, "sampled") is True and not isinstance(every, Missing) and every > 1
+    bucketed = not isinstance(every, Missing) and every > 1
     interval = number(run, "log_interval_steps")
     data = {
         "series": series,
+        # A bucketed series holds the slowest step of each bucket, not every slow step.
+        "bucketed": bucketed,
         "steady_step_time_ms": None if isinstance(steady, Missing) else steady,
         "warmup_steps": None if isinstance(warmup, Missing) else int(warmup),
-        # A sampled series (analyze keeps every Nth step line of a long log) has no row
-        # per warm-up step: the chart then places the warm-up by step number.
+        # A bucketed series (analyze keeps the fastest and slowest step of each bucket of a
+        # long log) has no row per warm-up step: the chart places the warm-up by step number.
         "warmup_step_span": None
-        if not sampled or isinstance(warmup, Missing)
+        if not bucketed or isinstance(warmup, Missing)
         else warmup * (1 if isinstance(interval, Missing) else interval),
     }
     points = series_length(series)
     total = number(run, "steps")
-    if sampled and not isinstance(total, Missing):
-        caption = f"{points:,} points, one per {every:.0f} of {total:,.0f} step lines"
+    if bucketed and not isinstance(total, Missing):
+        caption = (
+            f"{points:,} of {total:,.0f} step lines: the fastest and slowest of every "
+            f"{every:,.0f}, and the evaluation steps"
+        )
     else:
         caption = f"{points:,} steps"
     if not isinstance(steady, Missing):
@@ -197,6 +204,15 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
         plural = "s" if warmup != 1 else ""
         caption += f"; shaded: {warmup:.0f} warm-up step{plural}, excluded from the figures"
     return Chart("series", title, data, caption=caption)
+
+
+def notes_paragraph(data: Mapping[str, Any], tone: str = Tone.MUTED) -> Paragraph | None:
+    """The ``notes`` of a payload as one paragraph, each note a sentence; None without notes."""
+    notes = [str(n).strip() for n in items(data, "notes") if str(n).strip()]
+    if not notes:
+        return None
+    sentences = [n if n.endswith((".", "!", "?")) else n + "." for n in notes]
+    return Paragraph("Notes: " + " ".join(sentences), tone=tone)
 
 
 def absent(value: Cell) -> bool:

@@ -106,6 +106,7 @@ def _cpu(payload: Mapping[str, Any], console: Console) -> None:
         ("core types", "; ".join(core_types) if len(core_types) > 1 else None),
         ("usable CPUs", _usable(cpu, limit)),
         ("clock base / max", _clocks(cpu)),
+        ("peak computed at", _peak_clock(cpu)),
         ("matmul ISA", ", ".join(str(f) for f in items(cpu, "isa")) or "none of the tracked"),
         ("caches", ", ".join(caches) if caches else Missing("not read")),
         (
@@ -128,6 +129,14 @@ def _clocks(cpu: Mapping[str, Any]) -> Any:
     if isinstance(base, Missing) and isinstance(top, Missing):
         return Missing("not reported (no cpufreq)" if "cpufreq" in top.reason else top.reason)
     return f"{_mhz(base)} / {_mhz(top)}"
+
+
+def _peak_clock(cpu: Mapping[str, Any]) -> str | None:
+    """The clock the CPU peak uses and what it implies (None for payloads without it)."""
+    note = cpu.get("clock_note")
+    if not isinstance(note, str) or not note:
+        return None
+    return note.removeprefix("at ")
 
 
 def _null_is_none(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import sys
 from pathlib import Path
@@ -15,10 +16,94 @@ from log_helpers import analyze_log, as_json
 from mfu_advisor.report.terminal.analysis import explain_mfu, pct, render
 
 
-def text_of(payload: dict) -> str:
+def raw_text_of(payload: dict, width: int = 100) -> str:
     buffer = io.StringIO()
-    render(payload, Console(file=buffer, width=100, no_color=True, force_terminal=False))
-    return " ".join(buffer.getvalue().split())
+    render(payload, Console(file=buffer, width=width, no_color=True, force_terminal=False))
+    return buffer.getvalue()
+
+
+def text_of(payload: dict, width: int = 100) -> str:
+    return " ".join(raw_text_of(payload, width).split())
+
+
+@pytest.fixture(scope="module")
+def full_payloads() -> list[dict]:
+    return [
+        as_json(analyze_log("nanogpt_cpu_300.log", peak_tflops=1.0)),
+        as_json(analyze_log("llmc_1.log")),
+    ]
+
+
+#: Objects whose fields the terminal section reads one by one.
+READ_OBJECTS = (
+    "warmup",
+    "peak",
+    "mfu",
+    "mfu_vs_reference",
+    "mfu_from_reported",
+    "evals",
+    "jitter",
+    "loss",
+    "reference_detail",
+)
+
+
+def _partials(payload: dict) -> list[dict]:
+    """The payload with each field removed, and each field of an object read removed or null."""
+    out = []
+    for key, value in payload.items():
+        partial = copy.deepcopy(payload)
+        del partial[key]
+        out.append(partial)
+        if key in READ_OBJECTS and isinstance(value, dict):
+            for sub in value:
+                for replacement in ("remove", None):
+                    partial = copy.deepcopy(payload)
+                    if replacement == "remove":
+                        del partial[key][sub]
+                    else:
+                        partial[key][sub] = None
+                    out.append(partial)
+    return out
+
+
+@pytest.mark.parametrize("width", [60, 120])
+def test_partial_payloads_never_print_none_or_empty_parentheses(
+    full_payloads: list[dict], width: int
+) -> None:
+    for payload in full_payloads:
+        for partial in _partials(payload):
+            shown = raw_text_of(partial, width)
+            assert "None" not in shown and "()" not in shown, shown
+            assert max(len(line) for line in shown.splitlines()) <= width
+
+
+def test_a_figure_without_its_source_prints_without_parentheses() -> None:
+    payload = as_json(analyze_log("nanogpt_cpu_300.log", peak_tflops=1.0))
+    del payload["flops_per_token_source"]
+    del payload["mfu"]["source"]
+    text = text_of(payload)
+    assert "FLOPs per token 5.19 MFLOP achieved" in text
+    assert "MFU 6.01% log's own MFU" in text
+
+
+def test_missing_peak_and_mfu_are_dashes_with_their_reasons() -> None:
+    payload = as_json(analyze_log("nanogpt_cpu_300.log", peak_tflops=1.0))
+    payload["mfu"] = {"value": None, "reason": "no hardware peak: give --hardware"}
+    payload["peak"] = {"flops": None}
+    payload["loss"] = {"first": None, "last": 2.1, "unavailable": {"first": "no loss printed"}}
+    text = text_of(payload, 120)
+    assert "MFU — (no hardware peak: give --hardware)" in text
+    assert "loss — (no loss printed)" in text
+    assert "give --hardware or --peak-tflops" in text  # the explanation says what is missing
+
+
+def test_the_summary_wraps_within_narrow_and_wide_terminals() -> None:
+    payload = as_json(analyze_log("nanogpt_cpu_300.log", peak_tflops=1.0))
+    for width in (60, 120):
+        lines = raw_text_of(payload, width).splitlines()
+        assert max(len(line) for line in lines) <= width
+    assert "nanoGPT's 0.020% means 62.4 GFLOP/s" in text_of(payload, 60)
 
 
 def test_summary_shows_the_figures_and_what_the_log_mfu_meant() -> None:

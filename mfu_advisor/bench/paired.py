@@ -1,0 +1,287 @@
+"""A variant measured interleaved with the run, in one process: a speedup robust to a noisy machine.
+
+On a shared machine throughput drifts from second to second (on the 2-core
+development VM a 2-thread matmul loop swung between 72 and 140 GFLOP/s while
+other work came and went). Two runs measured one after the other compare two
+different moments of the machine as much as two configurations. So ``bench
+--variant KEY=VALUE`` builds both configurations in one process (each its own
+model, optimizer, data, autocast and TF32 setting, from the same seed) and
+alternates short blocks of steps, A B B A A B B A ...: each pair of adjacent
+blocks sees the same moment of the machine, and the ABBA order cancels a
+steady drift too.
+
+- Both arms warm up first (the variant's compile step included) and the
+  warm-up is never measured.
+- A block is about :data:`BLOCK_TARGET_S` seconds of steps, at least one, and
+  both blocks of a pair last about as long (as long as the slower arm's step),
+  so a burst of other work is as likely to land in either.
+- Each pair gives a ratio: the variant block's tokens/s over the run block's.
+  The speedup is their geometric mean; its noise is the relative half-width
+  of the 95% confidence interval (Student's t on the log ratios), so it is
+  measured from the repeats, not assumed.
+- Measuring stops once both arms together have spent the budget with at least
+  :data:`MIN_PAIRS` pairs, once the speedup is known within +-2% after
+  :data:`CI_MIN_PAIRS` pairs, once each arm has ``max_steps`` measured steps,
+  or on Ctrl-C (what was measured is kept).
+
+Pure Python: the arms' steps, clocks and contexts are passed in, so the logic
+is tested without torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mfu_advisor.bench.meter import MFUMeter
+from mfu_advisor.bench.progress import ProgressSink
+from mfu_advisor.bench.timing import CI_TARGET_FRACTION, StepTimeStats, t_quantile_975
+from mfu_advisor.facts import Maybe, Unavailable
+
+#: Seconds of steps in one block. Short enough that the two blocks of a pair see
+#: the same state of a machine whose throughput changes from second to second,
+#: long enough that a switch between the arms (caches refilled) is a small part.
+BLOCK_TARGET_S = 0.25
+
+#: Pairs measured before the budget may stop the run: two give an interval, three
+#: give one worth reading.
+MIN_PAIRS = 3
+
+#: Pairs before the +-2% rule may stop the run early.
+CI_MIN_PAIRS = 6
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """The variant arm of a paired run, and its speedup over the run measured with it."""
+
+    changes: dict[str, Any]
+    """The variant's changes, nanoGPT names (``{"batch_size": 48}``)."""
+    config: dict[str, Any]
+    """The variant's model and batch options, as ``config`` of the run."""
+    dtype: str
+    peak_dtype: str
+    flops_per_token: float
+    effective_batch_tokens: int
+    warmup_steps: int
+    warmup_step_ms: tuple[float, ...]
+    compile_s: Maybe[float]
+    """Duration of the variant's first step when it compiles."""
+    step_time_ms: Maybe[StepTimeStats]
+    """The variant's measured steps (all blocks together)."""
+    tokens_per_s: Maybe[float]
+    """The variant's tokens/s at its median step."""
+    achieved_flops: Maybe[float]
+    block_target_s: float
+    """Shortest block, in seconds of steps (longer when a step of either arm is longer)."""
+    pairs: int
+    """Complete pairs (one block of each arm) measured."""
+    pair_speedups: tuple[float, ...]
+    """Each pair's variant tokens/s over the run's, in the order measured."""
+    speedup: Maybe[float]
+    """Geometric mean of ``pair_speedups``: the variant's tokens/s over the run's."""
+    noise: Maybe[float]
+    """Relative half-width of the speedup's 95% interval: speedup x (1 -+ noise)."""
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class Arm:
+    """One configuration of a paired run: how to run a step and how it is timed."""
+
+    step: Callable[[], Any]
+    """One optimizer step; returns its loss (a float or a 0-d tensor)."""
+    meter: MFUMeter
+    """Times the arm's steps (its own warm-up count) and gives its figures."""
+    tokens_per_step: int
+    setting: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
+    """Entered around each block (TF32 on or off for this arm)."""
+    losses: list[float] = field(default_factory=list)
+    block_rates: list[float] = field(default_factory=list)
+    """tokens/s of each measured block, in order."""
+
+    @property
+    def measured_steps(self) -> int:
+        return len(self.meter.timer.durations_s)
+
+    def typical_step_s(self) -> float | None:
+        """The median measured step, else the last of two or more warm-up steps; else None.
+
+        A lone warm-up step says little about the steps after it: with compile on it
+        is the compilation itself (tens of seconds).
+        """
+        measured = self.meter.timer.durations_s
+        if measured:
+            return statistics.median(measured)
+        warmup = self.meter.timer.warmup_durations_s
+        return warmup[-1] if len(warmup) >= 2 else None
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """When a paired run has measured enough."""
+
+    budget_s: float
+    """Seconds of measured steps of both arms together."""
+    max_steps: int | None = None
+    """Stop once each arm has this many measured steps."""
+    min_pairs: int = MIN_PAIRS
+    ci_min_pairs: int = CI_MIN_PAIRS
+    ci_target_fraction: float = CI_TARGET_FRACTION
+
+    def reason_to_stop(self, measured_s: float, ratios: Sequence[float], steps: int) -> str | None:
+        """ "max_steps", "budget" or "ci" when the run should stop, else None.
+
+        ``steps`` is the measured steps of the arm that has fewer.
+        """
+        if self.max_steps is not None and steps >= self.max_steps:
+            return "max_steps"
+        pairs = len(ratios)
+        if measured_s >= self.budget_s and pairs >= self.min_pairs:
+            return "budget"
+        if pairs >= self.ci_min_pairs:
+            _, noise = paired_speedup(ratios)
+            if noise is not None and noise <= self.ci_target_fraction:
+                return "ci"
+        return None
+
+
+def paired_speedup(ratios: Sequence[float]) -> tuple[float | None, float | None]:
+    """(geometric mean, relative 95% half-width) of per-pair speedups.
+
+    The interval is exp(mean(log r) -+ t(0.975, n-1) s / sqrt(n)); the noise
+    given is its upper relative distance, exp(t s / sqrt(n)) - 1, the larger
+    side. (None, None) without ratios; the noise is None with a single pair.
+    """
+    logs = [math.log(r) for r in ratios if r > 0]
+    if not logs:
+        return None, None
+    centre = statistics.fmean(logs)
+    if len(logs) < 2:
+        return math.exp(centre), None
+    half = t_quantile_975(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    return math.exp(centre), math.expm1(half)
+
+
+def steps_per_block(typical_step_s: float | None, block_target_s: float = BLOCK_TARGET_S) -> int:
+    """Steps in a block: about ``block_target_s`` of them, at least one."""
+    if typical_step_s is None or typical_step_s <= 0:
+        return 1
+    return max(1, round(block_target_s / typical_step_s))
+
+
+def warm_up(arm: Arm) -> None:
+    """Run the arm's warm-up steps (its meter counts them apart)."""
+    with arm.setting():
+        arm.meter.start()
+        while arm.meter.timer.in_warmup:
+            loss = arm.step()
+            arm.meter.step(arm.tokens_per_step)
+            arm.losses.append(float(loss))  # after the clock, which synchronized the device
+
+
+def run_block(arm: Arm, steps: int) -> float:
+    """Measure ``steps`` steps of ``arm``; returns the block's tokens/s."""
+    durations = 0.0
+    with arm.setting():
+        arm.meter.start()  # the clock restarts: the other arm's time is not this arm's
+        for _ in range(steps):
+            loss = arm.step()
+            durations += arm.meter.step(arm.tokens_per_step)
+            arm.losses.append(float(loss))
+    rate = steps * arm.tokens_per_step / durations if durations > 0 else 0.0
+    arm.block_rates.append(rate)
+    return rate
+
+
+def measure_pairs(
+    run: Arm,
+    variant: Arm,
+    rule: PairRule,
+    sink: ProgressSink,
+    *,
+    block_target_s: float = BLOCK_TARGET_S,
+) -> tuple[list[float], str]:
+    """Alternate blocks A B B A ... until the rule stops; (pair speedups, why it stopped).
+
+    Ctrl-C stops it with "interrupted"; a pair cut short is left out of the ratios.
+    """
+    ratios: list[float] = []
+    stopped_by = "interrupted"
+    try:
+        while True:
+            order = (run, variant) if len(ratios) % 2 == 0 else (variant, run)
+            # Both blocks of a pair last about as long as the longer step, so a burst of
+            # other work is as likely to land in either.
+            typical = [arm.typical_step_s() or 0.0 for arm in order]
+            target = max(block_target_s, *typical)
+            rates = {
+                id(arm): run_block(arm, steps_per_block(arm.typical_step_s(), target))
+                for arm in order
+            }
+            if rates[id(run)] > 0 and rates[id(variant)] > 0:
+                ratios.append(rates[id(variant)] / rates[id(run)])
+            measured_s = sum(run.meter.timer.durations_s) + sum(variant.meter.timer.durations_s)
+            steps = run.measured_steps + variant.measured_steps
+            sink.measured(steps, measured_s, rule.budget_s)
+            reason = rule.reason_to_stop(
+                measured_s, ratios, min(run.measured_steps, variant.measured_steps)
+            )
+            if reason:
+                stopped_by = reason
+                break
+    except KeyboardInterrupt:
+        sink.phase("interrupted: reporting what was measured so far")
+    return ratios, stopped_by
+
+
+def comparison(
+    changes: Sequence[tuple[str, Any]],
+    config: dict[str, Any],
+    arm: Arm,
+    *,
+    dtype: str,
+    peak_dtype: str,
+    compiles: bool,
+    ratios: Sequence[float],
+    block_target_s: float = BLOCK_TARGET_S,
+) -> PairedComparison:
+    """The variant arm's figures and its speedup over the run, for the result's ``paired``."""
+    stats = arm.meter.timer.stats()
+    # Every step of an arm has the same tokens: tokens/s at the median step (as the run's).
+    tokens_per_s = arm.tokens_per_step / (stats.median / 1e3) if stats and stats.median else None
+    achieved = tokens_per_s * arm.meter.model_flops_per_token if tokens_per_s else None
+    warmups = arm.meter.timer.warmup_durations_s
+    compile_s: Maybe[float] = Unavailable("the variant does not compile")
+    if compiles:
+        compile_s = warmups[0] if warmups else Unavailable("interrupted before the compile step")
+    speedup, noise = paired_speedup(ratios)
+    no_pair = Unavailable("no complete pair of blocks was measured")
+    missing = Unavailable("no step of the variant was measured")
+    return PairedComparison(
+        changes=dict(changes),
+        config=config,
+        dtype=dtype,
+        peak_dtype=peak_dtype,
+        flops_per_token=arm.meter.model_flops_per_token,
+        effective_batch_tokens=arm.tokens_per_step,
+        warmup_steps=len(warmups),
+        warmup_step_ms=tuple(d * 1e3 for d in warmups),
+        compile_s=compile_s,
+        step_time_ms=stats or missing,
+        tokens_per_s=_known(tokens_per_s, missing),
+        achieved_flops=_known(achieved, missing),
+        block_target_s=block_target_s,
+        pairs=len(ratios),
+        pair_speedups=tuple(round(r, 5) for r in ratios),
+        speedup=_known(speedup, no_pair),
+        noise=_known(noise, Unavailable("one pair gives no interval") if ratios else no_pair),
+    )
+
+
+def _known(value: float | None, missing: Any) -> Any:
+    return missing if value is None else value

@@ -1,0 +1,231 @@
+"""The training step the bench times, and the loops that time it.
+
+:class:`Training` is one nanoGPT training step (micro-batches under autocast,
+gradient clipping, AdamW); :func:`train` times a run alone, until its stop
+rule; :func:`train_paired` builds a variant beside it and times both
+interleaved (bench/paired.py). A step that runs out of memory or fails to
+compile becomes one clear line (:class:`~mfu_advisor.errors.UserError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mfu_advisor.bench.devices import (
+    autocast_context,
+    is_out_of_memory,
+    make_grad_scaler,
+    make_optimizer,
+    make_synchronize,
+    peak_dtype_key,
+    tf32_setting,
+)
+from mfu_advisor.bench.meter import MFUMeter
+from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.paired import Arm, PairedComparison, PairRule, comparison, measure_pairs
+from mfu_advisor.bench.paired import warm_up as warm_up_arm
+from mfu_advisor.bench.progress import ProgressSink
+from mfu_advisor.bench.resolve import ResolvedRun
+from mfu_advisor.bench.timing import RunningStats, StopRule
+from mfu_advisor.errors import UserError
+from mfu_advisor.mfu import flops_per_token
+
+#: nanoGPT train.py's default gradient clipping norm; the bench clips as it does.
+GRAD_CLIP = 1.0
+
+
+@dataclass
+class Training:
+    """The objects one training step needs."""
+
+    model: Any
+    optimizer: Any
+    scaler: Any
+    stream: Any
+    autocast: Any
+    batch_size: int
+    block_size: int
+    accumulation: int
+
+    def step(self) -> Any:
+        """One optimizer step over ``accumulation`` micro-batches; the last micro-batch's loss."""
+        import torch
+
+        loss = None
+        for _ in range(self.accumulation):
+            x, y = self.stream.batch(self.batch_size, self.block_size)
+            with self.autocast:
+                _, loss = self.model(x, y)
+            self.scaler.scale(loss / self.accumulation).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        assert loss is not None
+        return loss.detach()
+
+
+def build_training(
+    opts: BenchOptions, choice: Any, text: str | None, vocabulary: Any
+) -> tuple[Training, int, str]:
+    """Data, model, optimizer and precision for the run; (training, parameters, AdamW impl)."""
+    import torch
+
+    from mfu_advisor.bench.data import TokenStream, check_stream_fits
+    from mfu_advisor.bench.model import Gpt
+
+    shape = opts.shape()
+    torch.manual_seed(opts.seed)
+    if text is not None and vocabulary is not None and opts.data:
+        check_stream_fits(len(text), shape.block_size, opts.data)
+        stream = TokenStream.from_text(
+            text, vocabulary, choice.device, choice.device_type, opts.seed
+        )
+    else:
+        stream = TokenStream.synthetic(
+            shape.vocab_size, choice.device, choice.device_type, opts.seed
+        )
+    model = Gpt(shape, dropout=float(opts.dropout or 0.0)).to(choice.device)
+    optimizer, adamw_impl = make_optimizer(model, opts.adamw_impl, choice.device_type)
+    step_model: Any = torch.compile(model) if opts.compile else model
+    dtype = str(opts.dtype)
+    training = Training(
+        model=step_model,
+        optimizer=optimizer,
+        scaler=make_grad_scaler(choice.device_type, dtype),
+        stream=stream,
+        autocast=autocast_context(choice.device_type, dtype),
+        batch_size=int(opts.batch_size or 1),
+        block_size=shape.block_size,
+        accumulation=int(opts.gradient_accumulation_steps or 1),
+    )
+    return training, model.param_count(), adamw_impl
+
+
+def train(
+    training: Training,
+    meter: MFUMeter,
+    rule: StopRule,
+    tokens: int,
+    opts: BenchOptions,
+    sink: ProgressSink,
+    choice: Any,
+) -> tuple[list[float], str]:
+    """Warm up and measure; returns (the loss of every step, why it stopped)."""
+    losses: list[float] = []
+    measured = RunningStats()
+    stopped_by = "interrupted"
+    meter.start()
+    try:
+        while True:
+            loss = checked_step(training, opts, choice, not losses)
+            in_warmup = meter.timer.in_warmup
+            duration = meter.step(tokens)
+            losses.append(float(loss))  # after the clock: the device is synchronized already
+            if in_warmup:
+                if not meter.timer.in_warmup:
+                    sink.phase(f"measuring: up to {opts.budget_s:g} s")
+                continue
+            measured.add(duration)
+            sink.measured(measured.count, measured.total_s, float(opts.budget_s or 0))
+            reason = rule.reason_to_stop(measured)
+            if reason:
+                stopped_by = reason
+                break
+    except KeyboardInterrupt:
+        stopped_by = "interrupted"
+        sink.phase("interrupted: reporting what was measured so far")
+    return losses, stopped_by
+
+
+def train_paired(
+    training: Training,
+    meter: MFUMeter,
+    variant: ResolvedRun,
+    opts: BenchOptions,
+    choice: Any,
+    text: str | None,
+    vocabulary: Any,
+    sink: ProgressSink,
+) -> tuple[list[float], str, PairedComparison]:
+    """Build the variant, warm both up, and measure them interleaved (bench/paired.py)."""
+    vopts = variant.options
+    assert vopts.dtype is not None
+    changes = tuple((name, getattr(vopts, name)) for name in dict(opts.variant))
+    sink.phase("variant: " + ", ".join(f"{k} {getattr(opts, k)} -> {v}" for k, v in changes))
+    v_training, _, _ = build_training(vopts, choice, text, vocabulary)
+    v_peak = peak_dtype_key(choice.device_type, vopts.dtype, bool(vopts.tf32))
+    synchronize = make_synchronize(choice.device_type, choice.index)
+    v_meter = MFUMeter(
+        flops_per_token(vopts.shape()),
+        device=choice.device,
+        dtype=v_peak,
+        warmup_steps=int(vopts.warmup_steps or 0),
+        synchronize=synchronize,
+    )
+    run_arm = Arm(
+        step=lambda: checked_step(training, opts, choice, not run_arm.losses),
+        meter=meter,
+        tokens_per_step=opts.tokens_per_step(),
+        setting=lambda: tf32_setting(choice.device_type, bool(opts.tf32)),
+    )
+    variant_arm = Arm(
+        step=lambda: checked_step(v_training, vopts, choice, not variant_arm.losses),
+        meter=v_meter,
+        tokens_per_step=vopts.tokens_per_step(),
+        setting=lambda: tf32_setting(choice.device_type, bool(vopts.tf32)),
+    )
+    rule = PairRule(budget_s=float(opts.budget_s or 0), max_steps=opts.max_steps)
+    stopped_by = "interrupted"
+    ratios: list[float] = []
+    try:
+        sink.phase(f"warm-up: the run, {opts.warmup_steps} steps")
+        warm_up_arm(run_arm)
+        compiling = " (the first compiles)" if vopts.compile else ""
+        sink.phase(f"warm-up: the variant, {vopts.warmup_steps} steps{compiling}")
+        warm_up_arm(variant_arm)
+        sink.phase(f"measuring: run and variant interleaved, up to {opts.budget_s:g} s")
+        ratios, stopped_by = measure_pairs(run_arm, variant_arm, rule, sink)
+    except KeyboardInterrupt:
+        sink.phase("interrupted: reporting what was measured so far")
+    paired = comparison(
+        changes,
+        vopts.model_config(),
+        variant_arm,
+        dtype=vopts.dtype,
+        peak_dtype=v_peak,
+        compiles=bool(vopts.compile),
+        ratios=ratios,
+    )
+    return run_arm.losses, stopped_by, paired
+
+
+def checked_step(training: Training, opts: BenchOptions, choice: Any, first: bool) -> Any:
+    """One step; an out-of-memory or compile failure becomes one clear line."""
+    try:
+        return training.step()
+    except Exception as exc:  # OOM and compile failures become one line; others re-raise
+        error = _step_error(exc, opts, choice, first)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _step_error(exc: Exception, opts: BenchOptions, choice: Any, first: bool) -> UserError | None:
+    """One clear line for a step that failed: out of memory, compile failure, or other."""
+    if is_out_of_memory(exc):
+        half = max(1, (opts.batch_size or 2) // 2)
+        return UserError(
+            f"out of memory on {choice.device} with batch_size {opts.batch_size} x block_size "
+            f"{opts.block_size}; try --batch_size={half} (and --gradient_accumulation_steps="
+            f"{2 * int(opts.gradient_accumulation_steps or 1)} to keep the tokens per step)"
+        )
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if opts.compile and first:
+        return UserError(
+            f"torch.compile failed on the first step ({type(exc).__name__}: {first_line}); "
+            "rerun with --compile=False"
+        )
+    return None

@@ -1,0 +1,98 @@
+"""What the diagnosis's verdicts are judged against: the machine's load and the baseline's spread.
+
+- The baseline's **run-to-run** noise comes from its own runs only (the first,
+  and the repeats around variants run alone): each a fresh process measuring
+  the baseline and nothing else. The baseline arm of an interleaved variant's
+  process is reported too, but apart: it shares its process with a different
+  variant each time (on the development VM, 9,000 tokens/s beside bf16 and
+  12,500 beside a compiled model, against 10,700 alone), so its spread is not
+  run-to-run noise, and an interleaved speedup does not need it: its noise
+  comes from its own pairs of blocks.
+- **Load**: the share of the CPUs other processes used while the bench runs
+  were measured (diagnose/contention.py), weighted by each run's wall time.
+
+Pure Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from mfu_advisor.diagnose.result import NoiseFacts
+from mfu_advisor.experiments.compare import (
+    ASSUMED_RUN_TO_RUN,
+    NOISE_FLOOR,
+    BaselineEstimate,
+    RunMeasure,
+    baseline_estimate,
+)
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.rules.facts import ConditionsFacts
+
+_ONCE = "the baseline ran once in a process of its own"
+
+
+def own_estimate(own_runs: Sequence[RunMeasure]) -> BaselineEstimate | None:
+    """The baseline over its own runs; None before any."""
+    return baseline_estimate(own_runs) if own_runs else None
+
+
+def bracket(
+    own_runs: Sequence[RunMeasure], runs_before: int, overall: BaselineEstimate | None
+) -> BaselineEstimate | None:
+    """The baseline a variant run alone is compared with (A B A).
+
+    The baseline's own runs just before and just after it, with the run-to-run
+    spread of all its own runs when there are more than those two.
+    """
+    around = list(own_runs[max(0, runs_before - 1) :][:2])
+    if not around or overall is None:
+        return overall
+    near = baseline_estimate(around)
+    spread = overall.run_to_run if overall.run_to_run is not None else near.run_to_run
+    return dataclasses.replace(near, run_to_run=spread)
+
+
+def conditions(
+    cpu_shares: Sequence[tuple[float, float]], overall: BaselineEstimate | None
+) -> ConditionsFacts:
+    """How busy the machine was during the bench runs (share, wall seconds), and the spread."""
+    unmeasured = Unavailable("no bench run was measured")
+    share: float | Unavailable = unmeasured
+    peak: float | Unavailable = unmeasured
+    wall = sum(elapsed for _, elapsed in cpu_shares)
+    if cpu_shares and wall > 0:
+        share = round(sum(s * e for s, e in cpu_shares) / wall, 4)
+        peak = round(max(s for s, _ in cpu_shares), 4)
+    spread = overall.run_to_run if overall is not None else None
+    return ConditionsFacts(
+        other_cpu_share=share,
+        other_cpu_share_max=peak,
+        run_to_run=spread if spread is not None else Unavailable(_ONCE),
+    )
+
+
+def noise_facts(
+    overall: BaselineEstimate | None,
+    interleaved_arms: Sequence[RunMeasure],
+    facts: ConditionsFacts,
+) -> NoiseFacts | None:
+    """The diagnose payload's ``noise``; None when the baseline was never measured."""
+    if overall is None and not interleaved_arms:
+        return None
+    measured = overall.run_to_run if overall is not None else None
+    return NoiseFacts(
+        other_cpu_share=facts.other_cpu_share,
+        other_cpu_share_max=facts.other_cpu_share_max,
+        baseline_runs_tokens_per_s=tuple(round(v, 1) for v in overall.runs_tokens_per_s)
+        if overall is not None
+        else (),
+        interleaved_baseline_tokens_per_s=tuple(round(m.tokens_per_s, 1) for m in interleaved_arms),
+        baseline_tokens_per_s=round(overall.tokens_per_s, 1)
+        if overall is not None
+        else Unavailable("the baseline's own run measured nothing"),
+        run_to_run=round(measured, 4) if measured is not None else Unavailable(_ONCE),
+        assumed_run_to_run=ASSUMED_RUN_TO_RUN if measured is None else None,
+        floor=NOISE_FLOOR,
+    )

@@ -1,0 +1,303 @@
+"""Min/max bucket downsampling of a step series, in one go or while the steps stream past.
+
+Rows are numbered by position (0, 1, 2, ...). Bucket ``b`` holds the positions
+``[b * width, (b + 1) * width)``, and keeps:
+
+- the row with the smallest value and the row with the largest value (rows
+  without a value, NaN, are never picked for these), so a one-step stall in
+  100,000 steps survives as a spike and so does an impossibly fast step;
+- the marked row with the largest value (the analyzer marks steps whose time
+  includes an evaluation), so evaluation spikes survive even when two fall in
+  one bucket;
+- with ``keep_empty``, the first row of a bucket where no row has a value (a
+  trainer that prints no step time still keeps an evenly spaced loss curve).
+
+The first and last rows with a value are always kept. When the buckets
+outnumber ``max_buckets``, the width doubles and neighbouring buckets merge:
+the smallest of two minima is the minimum of their union, so merging loses
+nothing a single pass at the wider width would have kept, and memory stays
+bounded by ``max_buckets`` whatever the length. The kept rows are therefore at
+most ``3 x max_buckets + 3`` (usually about two per bucket: a mark is most
+often its bucket's maximum too).
+
+One algorithm serves both places that shrink a series: ``analyze`` streams a
+multi-gigabyte log through :class:`MinMaxBuckets` (logs/collect.py), and the
+reports downsample a saved series for charts with :func:`minmax_indices`
+(report/series.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+_NONE = -1
+_FIELDS = ("min_pos", "min_val", "max_pos", "max_val", "mark_pos", "mark_val", "first_pos")
+#: A marked row without a value still beats "no marked row" (-inf) but loses to any value.
+_MARK_WITHOUT_VALUE = np.finfo(np.float64).min
+
+
+def _empty(n: int) -> dict[str, np.ndarray]:
+    """State for ``n`` buckets that hold nothing yet."""
+    return {
+        "min_pos": np.full(n, _NONE, dtype=np.int64),
+        "min_val": np.full(n, np.inf),
+        "max_pos": np.full(n, _NONE, dtype=np.int64),
+        "max_val": np.full(n, -np.inf),
+        "mark_pos": np.full(n, _NONE, dtype=np.int64),
+        "mark_val": np.full(n, -np.inf),
+        "first_pos": np.full(n, _NONE, dtype=np.int64),
+    }
+
+
+def _merge(early: dict[str, np.ndarray], late: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Bucket by bucket, what the union of ``early`` and ``late`` keeps (ties keep ``early``)."""
+    take_min = late["min_val"] < early["min_val"]
+    take_max = late["max_val"] > early["max_val"]
+    take_mark = late["mark_val"] > early["mark_val"]
+    return {
+        "min_pos": np.where(take_min, late["min_pos"], early["min_pos"]),
+        "min_val": np.where(take_min, late["min_val"], early["min_val"]),
+        "max_pos": np.where(take_max, late["max_pos"], early["max_pos"]),
+        "max_val": np.where(take_max, late["max_val"], early["max_val"]),
+        "mark_pos": np.where(take_mark, late["mark_pos"], early["mark_pos"]),
+        "mark_val": np.where(take_mark, late["mark_val"], early["mark_val"]),
+        "first_pos": np.where(early["first_pos"] != _NONE, early["first_pos"], late["first_pos"]),
+    }
+
+
+#: Up to this many buckets in one call, each is reduced on its own slice (argmin/argmax):
+#: a long log's chunk of thousands of rows falls in one or two wide buckets.
+_FEW_BUCKETS = 16
+
+
+def _reduce(
+    positions: np.ndarray, values: np.ndarray, marked: np.ndarray, width: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per bucket present in ``positions`` (ascending): its number, and what it keeps."""
+    n = len(positions)
+    bucket = positions // width
+    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
+    finite = np.isfinite(values)
+    low = np.where(finite, values, np.inf)
+    high = np.where(finite, values, -np.inf)
+    any_mark = bool(marked.any())
+    mark = (
+        np.where(marked, np.where(finite, values, _MARK_WITHOUT_VALUE), -np.inf)
+        if any_mark
+        else None
+    )
+    if len(starts) <= _FEW_BUCKETS:
+        min_at, low_best, max_at, high_best, mark_at, mark_best = _reduce_slices(
+            starts, n, low, high, mark
+        )
+    else:
+        min_at, low_best, max_at, high_best, mark_at, mark_best = _reduce_all(
+            starts, n, low, high, mark
+        )
+
+    def position(at: np.ndarray, best: np.ndarray, empty: float) -> np.ndarray:
+        return np.where(best != empty, positions[np.minimum(at, n - 1)], _NONE)
+
+    return bucket[starts], {
+        "min_pos": position(min_at, low_best, np.inf),
+        "min_val": low_best,
+        "max_pos": position(max_at, high_best, -np.inf),
+        "max_val": high_best,
+        "mark_pos": position(mark_at, mark_best, -np.inf),
+        "mark_val": mark_best,
+        "first_pos": positions[starts],
+    }
+
+
+_Picks = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _reduce_slices(
+    starts: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, mark: np.ndarray | None
+) -> _Picks:
+    """:func:`_reduce` for a few buckets: argmin/argmax per slice (the first of ties)."""
+    edges = [*starts.tolist(), n]
+    picks: list[list[float]] = []
+    for start, end in itertools.pairwise(edges):
+        lo, hi = int(low[start:end].argmin()), int(high[start:end].argmax())
+        row: list[float] = [start + lo, low[start + lo], start + hi, high[start + hi]]
+        if mark is None:
+            row += [0, -np.inf]
+        else:
+            best = int(mark[start:end].argmax())
+            row += [start + best, mark[start + best]]
+        picks.append(row)
+    table = np.array(picks, dtype=np.float64)  # positions below 2**53 stay exact
+    at = table[:, 0::2].astype(np.int64)
+    return at[:, 0], table[:, 1], at[:, 1], table[:, 3], at[:, 2], table[:, 5]
+
+
+def _reduce_all(
+    starts: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, mark: np.ndarray | None
+) -> _Picks:
+    """:func:`_reduce` for many buckets at once: reduceat, then the first row at each best."""
+    sizes = np.diff(np.append(starts, n))
+    index = np.arange(n)
+
+    def best_at(values: np.ndarray, best: np.ndarray) -> np.ndarray:
+        hit = values == np.repeat(best, sizes)
+        return np.minimum.reduceat(np.where(hit, index, n), starts)
+
+    low_best = np.minimum.reduceat(low, starts)
+    high_best = np.maximum.reduceat(high, starts)
+    if mark is None:
+        mark_best = np.full(len(starts), -np.inf)
+        mark_at = np.zeros(len(starts), dtype=np.int64)
+    else:
+        mark_best = np.maximum.reduceat(mark, starts)
+        mark_at = best_at(mark, mark_best)
+    return (
+        best_at(low, low_best),
+        low_best,
+        best_at(high, high_best),
+        high_best,
+        mark_at,
+        mark_best,
+    )
+
+
+class MinMaxBuckets:
+    """Streaming min/max-per-bucket downsampler (see the module docstring)."""
+
+    def __init__(self, max_buckets: int, *, keep_empty: bool = True) -> None:
+        if max_buckets < 1:
+            raise ValueError("max_buckets must be at least 1")
+        self.max_buckets = max_buckets
+        self.keep_empty = keep_empty
+        self.width = 1
+        """Positions per bucket: 1, then doubling as the series grows."""
+        self._state = _empty(0)
+        self._first_known = _NONE
+        self._last_known = _NONE
+        self._last_position = _NONE
+
+    def __len__(self) -> int:
+        """Buckets holding at least one row."""
+        return int(np.count_nonzero(self._state["first_pos"] != _NONE))
+
+    def candidates(
+        self, positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Mask of the rows of a coming :meth:`add` that it may keep.
+
+        Computed at the current width, it is a superset of what ``add`` keeps
+        (a wider bucket keeps a subset of its halves' picks), so a streaming
+        reader can parse in full only these rows before handing them on.
+        """
+        positions, values, marked = _arrays(positions, values, marked)
+        if not len(positions):
+            return np.zeros(0, dtype=bool)
+        return self._picked(positions, values, _reduce(positions, values, marked, self.width)[1])
+
+    def add(
+        self, positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Take in rows at ``positions`` (ascending, after every earlier one) with their values.
+
+        ``values`` are floats, NaN where a row has none; ``marked`` flags rows
+        to keep as marks (evaluation steps). Returns the mask of the rows given
+        that are kept for now: a streaming caller stores those rows and drops
+        the ones :meth:`kept` no longer lists.
+        """
+        positions, values, marked = _arrays(positions, values, marked)
+        if not len(positions):
+            return np.zeros(0, dtype=bool)
+        last = int(positions[-1])
+        while last // self.width >= self.max_buckets:
+            self._double()
+        buckets, picks = _reduce(positions, values, marked, self.width)
+        state = self._state
+        size = len(state["first_pos"])
+        if buckets[-1] >= size:
+            grown = _empty(int(buckets[-1]) + 1)
+            for name in _FIELDS:
+                grown[name][:size] = state[name]
+            state = grown
+        merged = _merge({name: state[name][buckets] for name in _FIELDS}, picks)
+        for name in _FIELDS:
+            state[name][buckets] = merged[name]
+        self._state = state
+        known = np.flatnonzero(np.isfinite(values))
+        if len(known):
+            if self._first_known == _NONE:
+                self._first_known = int(positions[known[0]])
+            self._last_known = int(positions[known[-1]])
+        self._last_position = last
+        return self._picked(positions, values, picks)
+
+    def _picked(
+        self, positions: np.ndarray, values: np.ndarray, picks: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """Mask of the rows among ``positions`` that ``picks`` names, and the first and last
+        rows (with a value, and at all) that :meth:`kept` may name."""
+        parts = [picks["min_pos"], picks["max_pos"], picks["mark_pos"]]
+        if self.keep_empty:
+            parts.append(picks["first_pos"])
+        chosen = np.concatenate(parts)
+        mask = np.zeros(len(positions), dtype=bool)
+        mask[np.searchsorted(positions, chosen[chosen != _NONE])] = True
+        known = np.flatnonzero(np.isfinite(values))
+        if len(known):
+            mask[known[0]] = mask[known[-1]] = True
+        mask[0] = mask[-1] = True
+        return mask
+
+    def _double(self) -> None:
+        state = self._state
+        size = len(state["first_pos"])
+        if size % 2:
+            padded = _empty(size + 1)
+            for name in _FIELDS:
+                padded[name][:size] = state[name]
+            state = padded
+        early = {name: values[0::2] for name, values in state.items()}
+        late = {name: values[1::2] for name, values in state.items()}
+        self._state = _merge(early, late)
+        self.width *= 2
+
+    def kept(self) -> np.ndarray:
+        """The positions kept so far, ascending, without repeats."""
+        state = self._state
+        parts = [state["min_pos"], state["max_pos"], state["mark_pos"]]
+        if self.keep_empty:
+            parts.append(np.where(state["min_pos"] == _NONE, state["first_pos"], _NONE))
+            parts.append(np.array([self._last_position], dtype=np.int64))
+        parts.append(np.array([self._first_known, self._last_known], dtype=np.int64))
+        every = np.concatenate(parts)
+        return np.unique(every[every != _NONE])
+
+
+def _arrays(
+    positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    positions = np.asarray(positions, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) != len(positions):
+        raise ValueError("positions and values differ in length")
+    flags = (
+        np.zeros(len(positions), dtype=bool) if marked is None else np.asarray(marked, dtype=bool)
+    )
+    return positions, values, flags
+
+
+def minmax_indices(values: Sequence[float | None], max_points: int) -> list[int]:
+    """Indices of ``values`` to keep so that at most ``max_points`` remain.
+
+    Each bucket keeps its smallest and largest value; missing values (None)
+    are never kept; the first and last known values always are.
+    """
+    array = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    known = int(np.count_nonzero(np.isfinite(array)))
+    if known <= max_points:
+        return np.flatnonzero(np.isfinite(array)).tolist()
+    buckets = MinMaxBuckets(max(1, (max_points - 2) // 2), keep_empty=False)
+    buckets.add(np.arange(len(array)), array)
+    return buckets.kept().tolist()
