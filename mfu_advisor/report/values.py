@@ -222,15 +222,20 @@ def size_bytes(value: float | Missing) -> Cell:
 
 
 def speedup(value: float | Missing) -> Cell:
-    """A speed ratio: "1.42x faster", "16.0x slower" (for 0.0625), "1.00x"."""
+    """A speed ratio: "1.42x faster", "1.16x slower", "16x slower" (for 0.0625), "1.00x".
+
+    From 10x on, a whole number: as the rules word it (rules/wording.py ``slower``), so a
+    finding's title and its measured line give the same figure, and no more digits than a
+    measurement with several percent of noise holds.
+    """
     if isinstance(value, Missing):
         return value
     if value <= 0:
         return Missing(f"not a speed ratio: {value}")
     if value >= 1.005:
-        return f"{value:.2f}x faster"
+        return f"{value:.2f}x faster" if value < 10 else f"{value:.0f}x faster"
     if value <= 0.995:
-        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.1f}x slower"
+        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.0f}x slower"
     return "1.00x (same)"
 
 

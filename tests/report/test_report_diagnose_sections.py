@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
 
 from mfu_advisor.report.content.blocks import KeyValues, Tone
-from mfu_advisor.report.content.diagnose import conditions_paragraph, phases_paragraph
+from mfu_advisor.report.content.conditions import conditions_paragraph, measurement_rows
+from mfu_advisor.report.content.diagnose import phases_paragraph
 from mfu_advisor.report.content.findings import experiment_notes, experiments_table
 from mfu_advisor.report.formats import OutputFormat, render
+from mfu_advisor.report.markdown import escape
 from mfu_advisor.report.model import Report
 
-NOTE = "same effective batch of 48 sequences, so training is unchanged"
+
+def _batch_note(doc: dict) -> tuple[str, str]:
+    """(name, note) of the recorded result's first experiment that ran with a note."""
+    ran = next(e for e in doc["experiments"] if e["status"] == "ok" and e["note"])
+    return ran["name"], ran["note"]
 
 
 def test_an_experiments_note_is_not_in_its_change_column(diagnose_doc: dict) -> None:
+    name, note = _batch_note(diagnose_doc)
     table = experiments_table(diagnose_doc)
     assert table is not None
-    row = next(r for r in table.rows if r[0] == "batch-x4")
-    assert NOTE not in str(row[1])
+    row = next(r for r in table.rows if r[0] == name)
+    assert note not in str(row[1])
     notes = experiment_notes(diagnose_doc)
     assert isinstance(notes, KeyValues)
-    assert ("batch-x4", NOTE) in notes.rows
+    assert (name, note) in notes.rows
     # Variants that did not run keep only their row, which says why.
-    assert all(name not in ("threads-physical", "autocast-fp16") for name, _ in notes.rows)
+    skipped = {e["name"] for e in diagnose_doc["experiments"] if e["status"] == "skipped"}
+    assert skipped and not skipped & {name for name, _ in notes.rows}
 
 
 @pytest.mark.parametrize("fmt", [OutputFormat.TEXT, OutputFormat.MARKDOWN, OutputFormat.HTML])
 def test_every_format_shows_the_notes_apart_from_the_table(
-    diagnose_report: Report, fmt: OutputFormat
+    diagnose_report: Report, diagnose_doc: dict, fmt: OutputFormat
 ) -> None:
     shown = render(diagnose_report, fmt, **({"width": 100} if fmt is OutputFormat.TEXT else {}))
     assert "What each change means beyond speed" in shown
-    assert NOTE in shown
+    note = _batch_note(diagnose_doc)[1]
+    if fmt is OutputFormat.TEXT:
+        shown, note = " ".join(shown.split()), " ".join(note.split())
+    elif fmt is OutputFormat.MARKDOWN:
+        note = escape(note)
+    else:
+        note = html.escape(note, quote=False)
+    assert note in shown
 
 
 def _noise(**values: Any) -> dict[str, Any]:
@@ -82,6 +98,82 @@ def test_conditions_are_left_out_without_a_baseline_and_tolerate_missing_fields(
     assert paragraph is not None and "None" not in paragraph.text
 
 
+def _experiment(name: str, method: str, pairs: int | None = None, **more: Any) -> dict:
+    return {
+        "name": name,
+        "status": "ok",
+        "speedup": 1.1,
+        "noise": 0.05,
+        "method": method,
+        "pairs": pairs,
+        **more,
+    }
+
+
+def _ran_once(**values: Any) -> dict[str, Any]:
+    return _noise(
+        baseline_runs_tokens_per_s=[10741.8],
+        baseline_tokens_per_s=10741.8,
+        run_to_run=None,
+        assumed_run_to_run=0.05,
+        other_cpu_share=0.0036,
+        other_cpu_share_max=0.0065,
+        unavailable={"run_to_run": "the baseline ran once in a process of its own"},
+        **values,
+    )
+
+
+def test_interleaved_experiments_do_not_read_as_resting_on_an_assumed_spread() -> None:
+    payload = _ran_once() | {
+        "experiments": [
+            _experiment("batch-x4", "interleaved", 9),
+            _experiment("autocast-bf16", "interleaved", 3),
+            {"name": "tf32", "status": "skipped", "method": None},
+        ]
+    }
+    paragraph = conditions_paragraph(payload)
+    assert paragraph is not None and paragraph.tone == Tone.MUTED
+    assert paragraph.text == (
+        "Measurement conditions: every experiment ran interleaved with the baseline (3-9 pairs "
+        "each), its noise from its own pairs; baseline run-to-run spread not measured (the "
+        "baseline ran once in a process of its own), which only an experiment run alone would "
+        "need; other processes kept less than 1% of the CPUs busy."
+    )
+    rows = dict(measurement_rows(payload))
+    assert rows["assumed spread"] == "±5.0% (for an experiment run alone; none ran alone here)"
+
+
+def test_an_experiment_run_alone_says_which_spread_it_was_measured_against() -> None:
+    payload = _ran_once() | {
+        "experiments": [
+            _experiment("batch-x4", "interleaved", 9),
+            _experiment("threads-1", "separate runs"),
+        ]
+    }
+    paragraph = conditions_paragraph(payload)
+    assert paragraph is not None
+    assert paragraph.text.startswith(
+        "Measurement conditions: 1 of 2 experiments ran interleaved with the baseline (9 pairs "
+        "each), their noise from their own pairs; baseline run-to-run spread not measured (the "
+        "baseline ran once in a process of its own), ±5.0% assumed;"
+    )
+    assert dict(measurement_rows(payload))["assumed spread"] == "±5.0%"
+
+
+def test_each_interleaved_variants_own_baseline_is_listed_by_name() -> None:
+    payload = _ran_once(interleaved_baseline_tokens_per_s=[10432.9, 9892.8]) | {
+        "experiments": [
+            _experiment("batch-x4", "interleaved", 9, baseline_tokens_per_s=10432.9),
+            _experiment("compile", "interleaved", 8, baseline_tokens_per_s=9892.8),
+        ]
+    }
+    rows = dict(measurement_rows(payload))
+    assert rows["baseline beside each variant (tokens/s)"] == ("batch-x4 10,433; compile 9,893")
+    del payload["experiments"]  # an older result's experiments without the field
+    rows = dict(measurement_rows(payload))
+    assert rows["baseline beside each variant (tokens/s)"] == "10,433, 9,893"
+
+
 def test_the_phases_line_gives_mode_times_failures_and_an_interruption() -> None:
     payload = {
         "mode": "live",
@@ -121,13 +213,19 @@ def test_the_phases_line_gives_mode_times_failures_and_an_interruption() -> None
 
 
 def test_the_terminal_says_how_the_diagnosis_ran_before_the_verdict(
-    diagnose_report: Report,
+    diagnose_report: Report, diagnose_doc: dict
 ) -> None:
     text = render(diagnose_report, OutputFormat.TEXT, width=100, color=False)
     flat = " ".join(text.split())
     assert text.index("How it ran") < text.index("Verdict")
-    assert "Ran live: probe 1.1s, analyze 0.2s" in flat
-    assert "Measurement conditions: baseline run-to-run spread 1.1% (2 runs)" in flat
+    first, second = diagnose_doc["phases"][:2]
+    assert (
+        f"Ran {diagnose_doc['mode']}: {first['name']} {first['elapsed_s']:.1f}s, "
+        f"{second['name']} {second['elapsed_s']:.1f}s" in flat
+    )
+    conditions = conditions_paragraph(diagnose_doc)
+    assert conditions is not None and conditions.text.startswith("Measurement conditions: ")
+    assert conditions.text in flat
 
 
 def test_the_detailed_report_lists_mode_conditions_and_phases(diagnose_report: Report) -> None:
@@ -139,8 +237,8 @@ def test_the_detailed_report_lists_mode_conditions_and_phases(diagnose_report: R
 
 
 def test_the_busy_thresholds_are_the_machine_busy_rules() -> None:
-    from mfu_advisor.report.content import diagnose
+    from mfu_advisor.report.content import conditions
     from mfu_advisor.rules import conditions_rules
 
-    assert diagnose.BUSY_CPU_SHARE == conditions_rules.BUSY_CPU_SHARE
-    assert diagnose.BUSY_RUN_TO_RUN == conditions_rules.BUSY_RUN_TO_RUN
+    assert conditions.BUSY_CPU_SHARE == conditions_rules.BUSY_CPU_SHARE
+    assert conditions.BUSY_RUN_TO_RUN == conditions_rules.BUSY_RUN_TO_RUN

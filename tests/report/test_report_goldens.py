@@ -1,9 +1,11 @@
-"""Golden outputs of a recorded diagnose result: terminal (100 columns), Markdown and JSON.
+"""Golden outputs of the recorded diagnose result: terminal (100 columns), Markdown and JSON.
+
+The result is tests/data/reports/diagnose_from_log_zen3.json (tests/data/reports/README.md).
 
 A change to a renderer shows up here as a readable diff. When the change is
 intended, regenerate the goldens and review them with ``git diff``:
 
-    MFU_ADVISOR_UPDATE_GOLDENS=1 python -m pytest tests/report/test_goldens.py
+    MFU_ADVISOR_UPDATE_GOLDENS=1 python -m pytest tests/report/test_report_goldens.py
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ GOLDEN = Path(__file__).resolve().parents[1] / "data" / "reports" / "golden"
 UPDATE = os.environ.get("MFU_ADVISOR_UPDATE_GOLDENS") == "1"
 
 CASES = {
-    "diagnose_cpu_small.txt": (OutputFormat.TEXT, {"width": 100, "color": False}),
-    "diagnose_cpu_small.md": (OutputFormat.MARKDOWN, {}),
-    "diagnose_cpu_small.json": (OutputFormat.JSON, {}),
+    "diagnose_from_log_zen3.txt": (OutputFormat.TEXT, {"width": 100, "color": False}),
+    "diagnose_from_log_zen3.md": (OutputFormat.MARKDOWN, {}),
+    "diagnose_from_log_zen3.json": (OutputFormat.JSON, {}),
 }
 
 

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from report_fixtures import headline_mfu, measured_gain, top_change, worst_dont
 
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.html import render_html
@@ -81,16 +82,17 @@ def test_script_in_a_log_line_is_escaped_everywhere(diagnose_doc: dict) -> None:
 def test_sections_read_without_charts_text_comes_first(diagnose_doc: dict) -> None:
     page = _html(diagnose_doc)
     without_svg = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+    top = html_lib.escape(top_change(diagnose_doc)["title"], quote=False)
     for text in (
-        "Micro-batch too small",
-        "measured 16.0x slower",
+        top,
+        measured_gain(worst_dont(diagnose_doc)),
         "AMD EPYC",
-        "37.8%",
-        "batch_size 12 -&gt; 48",
+        headline_mfu(diagnose_doc),
+        html_lib.escape(diagnose_doc["experiments"][0]["change"], quote=False),
     ):
         assert text in without_svg
     findings = page.index('id="findings"')
-    assert page.index("Micro-batch too small", findings) < page.index("<svg", findings)
+    assert page.index(top, findings) < page.index("<svg", findings)
     hardware = page.index('id="hardware"')
     assert page.index("<table", hardware) < page.index("</section>", hardware)
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+from report_fixtures import headline_mfu, measured_gain, top_change, worst_dont
+
+from mfu_advisor.report import markdown
 from mfu_advisor.report.formats import OutputFormat, render
-from mfu_advisor.report.markdown import GITHUB_BODY_LIMIT, code, escape, inline
+from mfu_advisor.report.markdown import (
+    GITHUB_BODY_LIMIT,
+    code,
+    escape,
+    inline,
+    raw_facts,
+)
 from mfu_advisor.report.model import Report
 from mfu_advisor.report.series import series_length
+from mfu_advisor.report.values import flops, plus_minus
 
 HOSTILE = "<script>alert(1)</script> and </script> | `tick` *star* [link](x)"
 
@@ -20,21 +31,48 @@ def _markdown(doc: dict) -> str:
 def test_diagnose_markdown_has_tables_findings_and_collapsed_raw_facts(diagnose_doc: dict) -> None:
     text = _markdown(diagnose_doc)
     assert text.startswith("# mfu-advisor · Diagnosis\n")
-    assert "| MFU vs measured matmul peak | **37.8%** | of 161 GFLOP/s |" in text
-    assert "1. **Micro-batch too small to keep the matmul units busy**" in text
-    assert "**measured 16.0x slower on this machine (±6.0%) by autocast-bf16**" in text
-    assert "   - Fix: `--batch_size=48 --gradient_accumulation_steps=4`" in text
+    peak = diagnose_doc["baseline"]["mfu"]["measured_peak"]["denominator_flops"]
+    assert (
+        f"| MFU vs measured matmul peak | **{headline_mfu(diagnose_doc)}** | of {flops(peak)} |"
+        in text
+    )
+    top, worst = top_change(diagnose_doc), worst_dont(diagnose_doc)
+    assert f"1. **{inline(top['title'])}**" in text
+    assert f"   - Fix: {code(top['fix'])}" in text
+    measured = f"{measured_gain(worst)} ({plus_minus(worst['noise'])}) by {worst['experiment']}"
+    assert f"**{escape(measured)}**" in text
     assert "<details><summary>Raw facts (JSON)</summary>" in text and "</details>" in text
 
 
-def test_raw_facts_are_the_result_itself_with_series_summarised(diagnose_doc: dict) -> None:
-    text = _markdown(diagnose_doc)
+def _raw_facts(text: str) -> dict:
     body = re.search(r"```json\n(.*?)\n```", text, re.S)
     assert body is not None
-    raw = json.loads(body.group(1))
+    return json.loads(body.group(1))
+
+
+def test_raw_facts_are_the_result_itself_with_series_summarised(diagnose_doc: dict) -> None:
+    raw = _raw_facts(_markdown(diagnose_doc))
     assert raw["findings"] == diagnose_doc["findings"]
-    assert raw["analysis"]["series"].startswith("301 points, left out here")
-    assert raw["baseline"]["series"].startswith("49 points, left out here")
+    for part in ("analysis", "baseline"):
+        points = series_length(diagnose_doc[part]["series"])
+        assert raw[part]["series"].startswith(f"{points} points, left out here")
+
+
+def test_raw_facts_go_on_one_line_when_laid_out_they_would_not_fit(
+    diagnose_doc: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = Report.from_json(diagnose_doc)
+    laid_out, one_line = raw_facts(report), raw_facts(report, compact=True)
+    assert len(one_line) < len(laid_out)
+    monkeypatch.setattr(markdown, "RAW_FACTS_BUDGET", 10**9)
+    roomy = _markdown(diagnose_doc)
+    assert laid_out in roomy
+    monkeypatch.setattr(markdown, "RAW_FACTS_BUDGET", len(roomy) - 1)
+    tight = _markdown(diagnose_doc)
+    assert one_line in tight and laid_out not in tight
+    assert _raw_facts(tight)["experiments"] == diagnose_doc["experiments"]
+    monkeypatch.setattr(markdown, "RAW_FACTS_BUDGET", len(tight) - len(one_line))
+    assert "_Raw facts left out to fit a GitHub issue" in _markdown(diagnose_doc)
 
 
 def test_a_diagnose_report_fits_a_github_issue_even_with_a_long_log(diagnose_doc: dict) -> None:

@@ -69,7 +69,9 @@ def test_percent_keeps_nanogpts_tiny_a100_figure_readable() -> None:
 def test_speedups_read_as_faster_or_slower() -> None:
     assert speedup(1.42) == "1.42x faster"
     assert speedup(0.86) == "1.16x slower"
-    assert speedup(0.0625) == "16.0x slower"
+    assert speedup(0.0625) == "16x slower"  # whole from 10x on, as the rules' titles say it
+    assert speedup(0.0793) == "13x slower"
+    assert speedup(12.34) == "12x faster"
     assert speedup(1.001) == "1.00x (same)"
     assert isinstance(speedup(0.0), Missing)
 

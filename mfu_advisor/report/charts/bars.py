@@ -75,11 +75,11 @@ def _mfu_words(bar: Mapping[str, Any]) -> str:
 
 
 def speedup_words(value: float) -> str:
-    """ "1.42x faster" / "16.0x slower" / "same"."""
+    """ "1.42x faster" / "16x slower" / "same" (whole numbers from 10x, as values.speedup)."""
     if value >= 1.005:
-        return f"{value:.2f}x faster"
+        return f"{value:.2f}x faster" if value < 10 else f"{value:.0f}x faster"
     if value <= 0.995:
-        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.1f}x slower"
+        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.0f}x slower"
     return "same"
 
 

@@ -77,7 +77,7 @@ def run_facts(run: Mapping[str, Any]) -> KeyValues:
         ("threads", cell(lookup(run, "threads"))),
         ("step time (median, p10-p90)", _spread(run)),
         ("measured steps", _measured(run)),
-        ("stopped because", text(run, "stopped_by")),
+        ("stopped because", _stopped(run)),
         ("warm-up (excluded)", _warmup(run)),
         ("compile time", seconds(number(run, "compile_s"))),
         ("tokens per step", count(first_number(run, "effective_batch_tokens", "tokens_per_step"))),
@@ -116,6 +116,21 @@ def _spread(run: Mapping[str, Any]) -> Cell:
     if not isinstance(ci, Missing):
         shown += f", mean known to ±{ci * 100:.1f}% (95% CI)"
     return shown
+
+
+def _stopped(run: Mapping[str, Any]) -> Cell:
+    """Why the measurement ended, in words (``stopped_by`` is a code: docs/bench.md)."""
+    code = text(run, "stopped_by")
+    if isinstance(code, Missing):
+        return code
+    budget = number(run, "budget_s")
+    budget_words = "budget" if isinstance(budget, Missing) else f"{budget:g} s budget"
+    return {
+        "budget": f"the {budget_words} was spent",
+        "ci": "the mean step time was known precisely enough (its 95% CI within the target)",
+        "max_steps": "max_steps was reached",
+        "interrupted": "interrupted (Ctrl-C)",
+    }.get(code, code)
 
 
 def _measured(run: Mapping[str, Any]) -> Cell:

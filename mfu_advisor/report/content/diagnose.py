@@ -3,7 +3,8 @@
 A diagnose payload holds the other commands' payloads (``hardware``: probe,
 ``baseline``: bench, ``analysis``: analyze), drawn here by the same builders
 as those commands' own reports, plus ``experiments``, ``findings``,
-``verdict`` and how the diagnosis ran (``mode``, ``noise``, ``phases``).
+``verdict`` and how the diagnosis ran (``mode``, ``noise``, ``phases``; the
+measurement conditions are in ``content/conditions.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Any
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
 from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Section, Table, Tone
+from mfu_advisor.report.content.conditions import (
+    conditions_paragraph,
+    measurement_rows,
+)
 from mfu_advisor.report.content.findings import (
     experiment_notes,
     experiments_chart,
@@ -30,8 +35,6 @@ from mfu_advisor.report.values import (
     lookup,
     mapping,
     number,
-    percent,
-    rate,
     seconds,
     text,
 )
@@ -121,55 +124,6 @@ def _missing_parts(payload: Mapping[str, Any]) -> tuple[Block, ...]:
     return tuple(out)
 
 
-#: The measurement conditions read as a warning where rule MA125 machine-busy fires: from this
-#: share of the CPUs kept busy by other processes, or this baseline run-to-run spread. The
-#: values are the rule's (rules/conditions_rules.py; a test keeps them equal), copied so that
-#: rendering a report does not import the rules and the probe facts behind them.
-BUSY_CPU_SHARE = 0.25
-BUSY_RUN_TO_RUN = 0.15
-
-
-def conditions_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
-    """One line on what every verdict was measured under, from the payload's ``noise``.
-
-    E.g. "Measurement conditions: baseline run-to-run spread 1.1% (2 runs); other
-    processes kept 4% of the CPUs busy (6% during the busiest run)." A warning
-    when the machine was busy; None when no baseline was measured.
-    """
-    noise = mapping(payload, "noise")
-    if not noise:
-        return None
-    parts: list[str] = []
-    runs = len([v for v in items(noise, "baseline_runs_tokens_per_s") if _is_number(v)])
-    spread = number(noise, "run_to_run")
-    if not isinstance(spread, Missing):
-        parts.append(f"baseline run-to-run spread {percent(spread)} ({runs} runs)")
-    else:
-        shown = "baseline run-to-run spread not measured"
-        if spread.reason and spread.reason != "not in this result":
-            shown += f" ({spread.reason})"
-        assumed = number(noise, "assumed_run_to_run")
-        if not isinstance(assumed, Missing):
-            shown += f", {_fraction(assumed)} assumed"
-        parts.append(shown)
-    share = number(noise, "other_cpu_share")
-    if not isinstance(share, Missing):
-        shown = f"other processes kept {share:.0%} of the CPUs busy"
-        busiest = number(noise, "other_cpu_share_max")
-        if not isinstance(busiest, Missing) and round(busiest * 100) > round(share * 100):
-            shown += f" ({busiest:.0%} during the busiest run)"
-        parts.append(shown)
-    elif share.reason and share.reason != "not in this result":
-        parts.append(f"other processes' CPU use not measured ({share.reason})")
-    busy = (not isinstance(share, Missing) and share >= BUSY_CPU_SHARE) or (
-        not isinstance(spread, Missing) and spread >= BUSY_RUN_TO_RUN
-    )
-    sentence = "Measurement conditions: " + "; ".join(parts) + "."
-    if busy:
-        sentence += " Only effects larger than this noise can be told apart."
-    return Paragraph(sentence, tone=Tone.WARN if busy else Tone.MUTED)
-
-
 def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     """What ran and for how long, in one sentence (the terminal's form of the phases table).
 
@@ -216,27 +170,13 @@ def _how_it_ran_section(payload: Mapping[str, Any], conditions: tuple[Block, ...
     return Section("process", "How it ran", (*((phases,) if phases else ()), *conditions))
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:
     """How the diagnosis ran: mode, noise, phases and notes."""
     blocks: list[Block] = list(missing)
-    noise = mapping(payload, "noise")
     rows: list[tuple[str, Cell]] = [("mode", text(payload, "mode"))]
     if lookup(payload, "interrupted") is True:
         rows.append(("interrupted", "yes: Ctrl-C ended the diagnosis early"))
-    if noise:
-        runs = [f"{v:,.0f}" for v in items(noise, "baseline_runs_tokens_per_s") if _is_number(v)]
-        rows += [
-            ("baseline runs (tokens/s)", ", ".join(runs) if runs else Missing()),
-            ("baseline (mean)", rate(number(noise, "baseline_tokens_per_s"))),
-            ("run-to-run spread", percent(number(noise, "run_to_run"))),
-            ("assumed spread", percent(number(noise, "assumed_run_to_run"))),
-            ("noise floor", _fraction(number(noise, "floor"))),
-            ("other processes' CPU share", _share(noise)),
-        ]
+    rows += measurement_rows(payload)
     shown = tuple(r for r in rows if not (isinstance(r[1], Missing) and not r[1].reason))
     shown = tuple(r for r in shown if not absent(r[1]))
     if shown:
@@ -264,19 +204,6 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
     if notes:
         blocks.append(notes)
     return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
-
-
-def _share(noise: Mapping[str, Any]) -> Cell:
-    """ "4% (6% during the busiest run)", or Missing with its reason."""
-    share = percent(number(noise, "other_cpu_share"))
-    busiest = percent(number(noise, "other_cpu_share_max"))
-    if isinstance(share, Missing) or isinstance(busiest, Missing):
-        return share
-    return f"{share} ({busiest} during the busiest run)"
-
-
-def _fraction(value: float | Missing) -> Cell:
-    return value if isinstance(value, Missing) else f"±{value * 100:.1f}%"
 
 
 def _plain_text(data: Mapping[str, Any], key: str) -> str:

@@ -7,6 +7,7 @@ of each is in content/bench.py and content/analysis.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -211,8 +212,20 @@ def notes_paragraph(data: Mapping[str, Any], tone: str = Tone.MUTED) -> Paragrap
     notes = [str(n).strip() for n in items(data, "notes") if str(n).strip()]
     if not notes:
         return None
-    sentences = [n if n.endswith((".", "!", "?")) else n + "." for n in notes]
+    sentences = [_sentence(n) for n in notes]
     return Paragraph("Notes: " + " ".join(sentences), tone=tone)
+
+
+#: A note that starts with a plain lower-case word ("preset auto chose ...") and may take a
+#: capital; "torch.compile ...", "--from-log: ..." or "bf16 ..." keep their spelling.
+_PLAIN_FIRST_WORD = re.compile(r"^[a-z]+(?=[ ,;:])")
+
+
+def _sentence(note: str) -> str:
+    """A note as a sentence: a capital where the first word allows one, a full stop."""
+    if _PLAIN_FIRST_WORD.match(note):
+        note = note[0].upper() + note[1:]
+    return note if note.endswith((".", "!", "?")) else note + "."
 
 
 def absent(value: Cell) -> bool:
