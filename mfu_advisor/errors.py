@@ -7,6 +7,8 @@ Exit codes (documented in docs/exit-codes.md; tests keep the two in step):
   ``MFU_ADVISOR_DEBUG=1`` to see the traceback.
 - 2: bad input or a request this machine cannot satisfy (a missing file, a
   garbled snapshot, ``--device cuda`` without CUDA, an unwritable output path).
+- 3: the measured run itself failed: a rank of a distributed job died or hung
+  (one line names the rank and what happened; no process is left behind).
 - 130: interrupted with Ctrl-C; whatever was measured so far has been reported.
 """
 
@@ -17,6 +19,7 @@ import click
 EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1
 EXIT_BAD_INPUT = 2
+EXIT_RUN_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -28,3 +31,13 @@ class UserError(click.ClickException):
     """
 
     exit_code = EXIT_BAD_INPUT
+
+
+class RunFailed(click.ClickException):
+    """The training run being measured failed (a rank died or hung): one line, exit code 3.
+
+    Not the user's input and not a bug in mfu-advisor: the message says which
+    process failed and how, so the user can look at that machine or rank.
+    """
+
+    exit_code = EXIT_RUN_FAILED

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from mfu_advisor.bench.cli_options import nano_option, options_from_params, run_options
+from mfu_advisor.distributed.cli_options import distributed_from_params, distributed_options
 from mfu_advisor.errors import EXIT_INTERRUPTED
 from mfu_advisor.report.options import output_options
 
@@ -39,6 +40,7 @@ from mfu_advisor.report.options import output_options
 )
 @click.option("--fresh", is_flag=True, help="Measure the roofline again, ignoring the cache.")
 @click.option("--no-roofline", "no_roofline", is_flag=True, help="Skip the matmul roofline.")
+@distributed_options
 @output_options
 @click.pass_context
 def bench(ctx: click.Context, **params: Any) -> None:
@@ -49,6 +51,11 @@ def bench(ctx: click.Context, **params: Any) -> None:
     nanoGPT's A100 312 TFLOP/s. Options use nanoGPT's names and syntax,
     e.g. --n_layer=4 --compile=False. Ctrl-C reports what was measured so far
     and exits 130.
+
+    With --nproc-per-node N (N > 1) the run is data-parallel: N ranks under
+    torchrun with DDP (gloo on CPU, each rank pinned to its share of the CPUs;
+    nccl on CUDA), reporting per-rank and job figures, the all-reduce's share of
+    the step and the scaling efficiency (docs/distributed.md).
     """
     from mfu_advisor.bench.progress import StderrProgress
     from mfu_advisor.bench.run import run_bench
@@ -56,7 +63,13 @@ def bench(ctx: click.Context, **params: Any) -> None:
     from mfu_advisor.report.output import emit
 
     options = options_from_params(params)
-    result = run_bench(options, StderrProgress())
+    dist = distributed_from_params(params)
+    if dist.multi_rank:
+        from mfu_advisor.distributed.run import run_distributed_bench
+
+        result = run_distributed_bench(options, dist, StderrProgress())
+    else:
+        result = run_bench(options, StderrProgress())
     emit(
         make_report(Command.BENCH, result),
         as_json=params["as_json"],

@@ -14,6 +14,7 @@ from mfu_advisor.bench.gemms import GemmShape
 from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
+from mfu_advisor.distributed.aggregate import DistributedSetup, MultiRankFigures
 from mfu_advisor.facts import Maybe, fields_to_json
 
 #: Why a run stopped measuring.
@@ -87,9 +88,22 @@ class BenchResult:
     """With ``--variant``: the variant measured interleaved with this run, and its speedup;
     null for a plain run."""
     notes: tuple[str, ...] = field(default=())
+    multi_rank: MultiRankFigures | None = None
+    """With ``--nproc-per-node``: per-rank and job figures; in JSON its fields (``ranks``,
+    ``job``, ``communication_fraction``, ``straggler``, ``scaling``) sit at the top level,
+    and the top-level figures above are the job's."""
+    distributed: DistributedSetup | None = None
+    """With ``--nproc-per-node``: how the job was launched; absent from a plain run's JSON."""
 
     def to_json(self) -> dict[str, Any]:
         doc = fields_to_json(self)
+        multi = doc.pop("multi_rank")
+        if multi is None:
+            doc.pop("distributed")
+        else:
+            doc.update({k: v for k, v in multi.items() if k != "unavailable"})
+            for key, reason in (multi.get("unavailable") or {}).items():
+                doc.setdefault("unavailable", {})[key] = reason
         doc["gemm_shapes"] = [
             {"name": g.name, "m": g.m, "n": g.n, "k": g.k, "flops": g.flops}
             for g in self.gemm_shapes

@@ -154,7 +154,7 @@ def _run_resolved(
         )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)  # before the sweep
     summary = meter.summary()  # probes the hardware for the device peak (no torch import)
-    roofline = _roofline(opts, choice, shape, peak_key, stopped_by, sink)
+    roofline = roofline_for_run(opts, choice, shape, peak_key, stopped_by, sink)
     from mfu_advisor.bench.roofline import measured_peak
 
     measured_flops, measured_label = measured_peak(roofline, peak_key)
@@ -214,7 +214,7 @@ def _run_resolved(
     )
 
 
-def _roofline(
+def roofline_for_run(
     opts: BenchOptions, choice: Any, shape: Any, peak_key: str, stopped_by: str, sink: ProgressSink
 ) -> Any:
     """The measured roofline, from the cache or a short sweep; Unavailable when skipped."""

@@ -9,6 +9,8 @@ compile becomes one clear line (:class:`~mfu_advisor.errors.UserError`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,17 +49,28 @@ class Training:
     batch_size: int
     block_size: int
     accumulation: int
+    no_sync: Callable[[], Any] | None = None
+    """DDP's ``model.no_sync`` when the model is wrapped in DistributedDataParallel: the
+    micro-batches before the last run under it, as nanoGPT does, so gradients are
+    all-reduced once per optimizer step."""
+    sync: bool = True
+    """False: the last micro-batch skips the all-reduce too (the distributed bench times
+    such steps to measure what the all-reduce costs)."""
 
     def step(self) -> Any:
         """One optimizer step over ``accumulation`` micro-batches; the last micro-batch's loss."""
         import torch
 
         loss = None
-        for _ in range(self.accumulation):
+        for micro in range(self.accumulation):
             x, y = self.stream.batch(self.batch_size, self.block_size)
-            with self.autocast:
-                _, loss = self.model(x, y)
-            self.scaler.scale(loss / self.accumulation).backward()
+            skip_sync = self.no_sync is not None and (
+                not self.sync or micro < self.accumulation - 1
+            )
+            with self.no_sync() if skip_sync and self.no_sync else contextlib.nullcontext():
+                with self.autocast:
+                    _, loss = self.model(x, y)
+                self.scaler.scale(loss / self.accumulation).backward()
         self.scaler.unscale_(self.optimizer)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
         self.scaler.step(self.optimizer)
@@ -68,9 +81,17 @@ class Training:
 
 
 def build_training(
-    opts: BenchOptions, choice: Any, text: str | None, vocabulary: Any
+    opts: BenchOptions,
+    choice: Any,
+    text: str | None,
+    vocabulary: Any,
+    wrap: Callable[[Any], Any] | None = None,
 ) -> tuple[Training, int, str]:
-    """Data, model, optimizer and precision for the run; (training, parameters, AdamW impl)."""
+    """Data, model, optimizer and precision for the run; (training, parameters, AdamW impl).
+
+    ``wrap`` wraps the (compiled) model, e.g. in DistributedDataParallel; the
+    training step then uses the wrapper's ``no_sync`` between micro-batches.
+    """
     import torch
 
     from mfu_advisor.bench.data import TokenStream, check_stream_fits
@@ -90,6 +111,8 @@ def build_training(
     model = Gpt(shape, dropout=float(opts.dropout or 0.0)).to(choice.device)
     optimizer, adamw_impl = make_optimizer(model, opts.adamw_impl, choice.device_type)
     step_model: Any = torch.compile(model) if opts.compile else model
+    if wrap is not None:
+        step_model = wrap(step_model)  # compile first, then DDP: nanoGPT's order
     dtype = str(opts.dtype)
     training = Training(
         model=step_model,
@@ -100,6 +123,7 @@ def build_training(
         batch_size=int(opts.batch_size or 1),
         block_size=shape.block_size,
         accumulation=int(opts.gradient_accumulation_steps or 1),
+        no_sync=getattr(step_model, "no_sync", None) if wrap is not None else None,
     )
     return training, model.param_count(), adamw_impl
 

@@ -19,6 +19,7 @@ from mfu_advisor.bench.cli_options import (
 )
 from mfu_advisor.bench.options import MAX_BUDGET_S
 from mfu_advisor.diagnose.plan import DEFAULT_BUDGET_S, MIN_BUDGET_S
+from mfu_advisor.distributed.cli_options import distributed_from_params, distributed_options
 from mfu_advisor.errors import EXIT_INTERRUPTED, UserError
 from mfu_advisor.report.options import output_options
 
@@ -56,6 +57,7 @@ from mfu_advisor.report.options import output_options
     is_flag=True,
     help="Probe and measure the baseline only; no what-if variants.",
 )
+@distributed_options
 @output_options
 @click.pass_context
 def diagnose(ctx: click.Context, **params: Any) -> None:
@@ -66,6 +68,10 @@ def diagnose(ctx: click.Context, **params: Any) -> None:
     what-if variants in their own processes (micro-batch, compile, autocast,
     threads, ...), most promising first, and ranks the findings by measured
     gain. Ctrl-C reports what was measured so far and exits 130.
+
+    With --nproc-per-node N (N > 1) the baseline is a data-parallel run under
+    torchrun (bench --nproc-per-node), and the what-if variants measure one
+    rank's step, pinned to that rank's share of the CPUs (docs/distributed.md).
     """
     from mfu_advisor.diagnose.orchestrate import DiagnoseRequest, Diagnosis
     from mfu_advisor.diagnose.progress import StderrDiagnoseProgress
@@ -83,6 +89,16 @@ def diagnose(ctx: click.Context, **params: Any) -> None:
     notes: list[str] = []
     if params["root_path"] and given_on_command_line(ctx, RUN_OPTION_NAMES):
         notes.append("--root diagnoses a recorded machine: the run options were not used")
+    dist = distributed_from_params(params)
+    if dist.multi_rank:
+        from mfu_advisor.distributed.plan import validate
+
+        validate(dist)
+        if params["root_path"]:
+            raise UserError(
+                "--root diagnoses a recorded machine: it runs nothing, so it takes "
+                "no --nproc-per-node"
+            )
     request = DiagnoseRequest(
         asked=asked,
         budget_s=budget,
@@ -90,6 +106,7 @@ def diagnose(ctx: click.Context, **params: Any) -> None:
         from_log=params["from_log"],
         experiments=not params["no_experiments"],
         notes=tuple(notes),
+        distributed=dist if dist.multi_rank else None,
     )
     result = Diagnosis(request, progress=StderrDiagnoseProgress()).run()
     emit(

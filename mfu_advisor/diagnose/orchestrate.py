@@ -32,6 +32,7 @@ from mfu_advisor.diagnose.from_log import (
 from mfu_advisor.diagnose.progress import DiagnoseProgress, SilentDiagnoseProgress
 from mfu_advisor.diagnose.result import DiagnoseResult, PhaseRecord
 from mfu_advisor.diagnose.verdict import verdict
+from mfu_advisor.distributed.plan import DistributedOptions, launch_argv
 from mfu_advisor.errors import EXIT_BAD_INPUT, UserError
 from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import (
@@ -47,8 +48,19 @@ from mfu_advisor.experiments.variants import select
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.facts_json import log_facts_from_analysis, run_facts_from_bench
+from mfu_advisor.rules.facts_json import (
+    distributed_facts_from_analysis,
+    distributed_facts_from_bench,
+    log_facts_from_analysis,
+    run_facts_from_bench,
+)
 from mfu_advisor.rules.registry import evaluate
+
+#: Variants that change a process's threads or CPUs: a data-parallel run sets those per
+#: rank (each rank gets its share of the CPUs), so they do not apply to it.
+_PER_PROCESS_VARIANTS = frozenset(
+    {"threads-physical", "threads-logical", "threads-usable", "pin-p-cores"}
+)
 
 ProcessRunner = Callable[..., BenchProcessResult]
 
@@ -67,6 +79,8 @@ class DiagnoseRequest:
     options the command line leaves unset)."""
     experiments: bool = True
     notes: tuple[str, ...] = ()
+    distributed: DistributedOptions | None = None
+    """A data-parallel baseline (bench --nproc-per-node); None for one process."""
 
 
 class Diagnosis:
@@ -157,9 +171,14 @@ class Diagnosis:
             return probe_machine(root)
 
     def _run_bench(
-        self, name: str, options: BenchOptions, timeout_s: float, env: Any = None
+        self,
+        name: str,
+        options: BenchOptions,
+        timeout_s: float,
+        env: Any = None,
+        launch: tuple[str, ...] = (),
     ) -> BenchProcessResult:
-        args = [*options.to_argv(), "--json"]
+        args = [*options.to_argv(), *launch, "--json"]
         before = self.sample_cpu()
         result = self.run_process(
             args,
@@ -182,7 +201,9 @@ class Diagnosis:
                 budget_s=budget_plan.BASELINE_MEASURE_S,
             )
         started = self._phase(name, "the run as configured" if not repeat else "run-to-run noise")
-        result = self._run_bench(name, options, self.budget.for_processes())
+        dist = self.request.distributed
+        launch = tuple(launch_argv(dist)) if dist is not None and not repeat else ()
+        result = self._run_bench(name, options, self.budget.for_processes(), launch=launch)
         measure = measure_of(result.payload) if result.payload is not None else None
         if result.failure is None and isinstance(measure, RunMeasure):
             self.baseline_measures.append(measure)
@@ -206,9 +227,11 @@ class Diagnosis:
         run = run_facts_from_bench(first.payload)
         hardware = self.hardware if isinstance(self.hardware, HardwareFacts) else None
         selection = select(VariantContext(run, hardware))
+        resolved = budget_plan.resolved_options(self.asked, first.payload)
+        if self.request.distributed is not None:
+            selection, resolved = self._one_rank(selection, resolved, first.payload)
         self.experiments.extend(outcome.skipped_variant(v, r) for v, r in selection.skipped)
         timing = budget_plan.timing_of(first.payload, first.elapsed_s)
-        resolved = budget_plan.resolved_options(self.asked, first.payload)
         repeat_cost = max(timing.startup_s, first.elapsed_s - _sweep_s(first.payload))
         plans = list(selection.plans)
         self._planned = {p.name for p in plans}
@@ -227,6 +250,34 @@ class Diagnosis:
                     if p.name not in started
                 )
                 raise
+
+    def _one_rank(
+        self, selection: Any, resolved: BenchOptions, payload: Mapping[str, Any]
+    ) -> tuple[Any, BenchOptions]:
+        """In a data-parallel diagnosis, variants measure one rank: pinned like rank 0."""
+        setup = payload.get("distributed")
+        shares = setup.get("cpus_per_rank") if isinstance(setup, Mapping) else None
+        threads = setup.get("threads_per_rank") if isinstance(setup, Mapping) else None
+        if isinstance(shares, list) and shares and isinstance(shares[0], list):
+            resolved = dataclasses.replace(resolved, cpus=tuple(shares[0]))
+        if isinstance(threads, int):
+            resolved = dataclasses.replace(resolved, threads=threads)
+        where = f"CPUs {list(resolved.cpus)}" if resolved.cpus else "one device"
+        self.notes.append(
+            f"data-parallel diagnosis: the what-if variants measure one rank's step (one "
+            f"process on {where}, {resolved.threads or 'default'} threads), not the whole job"
+        )
+        reason = (
+            "a data-parallel run sets threads and CPUs per rank (each rank gets its share of "
+            "the CPUs): compare --nproc-per-node values instead"
+        )
+        kept = tuple(p for p in selection.plans if p.name not in _PER_PROCESS_VARIANTS)
+        dropped = [p for p in selection.plans if p.name in _PER_PROCESS_VARIANTS]
+        self.experiments.extend(outcome.skipped_plan(p, reason) for p in dropped)
+        skipped = tuple(
+            (v, reason if v.name in _PER_PROCESS_VARIANTS else why) for v, why in selection.skipped
+        )
+        return dataclasses.replace(selection, plans=kept, skipped=skipped), resolved
 
     def _fastest_timing(self, timing: budget_plan.BaselineTiming) -> budget_plan.BaselineTiming:
         """Estimate from the fastest baseline step: a slow run was slowed by other work."""
@@ -363,7 +414,11 @@ class Diagnosis:
         hardware = self.hardware if isinstance(self.hardware, HardwareFacts) else None
         analysis = self.analysis
         conditions = noise.conditions(self.cpu_shares, estimate)
+        distributed = (
+            distributed_facts_from_bench(self.baseline) if isinstance(self.baseline, dict) else None
+        ) or (distributed_facts_from_analysis(analysis) if analysis is not None else None)
         facts = DiagnosisFacts(
+            distributed=distributed,
             conditions=conditions,
             hardware=hardware,
             baseline=run_facts_from_bench(self.baseline)

@@ -22,8 +22,10 @@ import numpy as np
 from mfu_advisor.facts import Maybe, Unavailable, known
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.detect import Detection
+from mfu_advisor.logs.distributed import WorldHints, distributed_facts, world_hints
 from mfu_advisor.logs.explain import collect_missing, collect_notes
 from mfu_advisor.logs.formats.base import Figure, FlopsPerToken, LogFormat, Reference, RunView
+from mfu_advisor.logs.launch import LaunchFacts
 from mfu_advisor.logs.peak import HardwareRequest, choose_peak
 from mfu_advisor.logs.result import (
     LogAnalysis,
@@ -58,9 +60,17 @@ def analyze(
     *,
     overrides: Mapping[str, Any] | None = None,
     request: HardwareRequest | None = None,
+    launch: LaunchFacts | None = None,
+    world_size: int | None = None,
 ) -> LogAnalysis:
-    """The analysis of everything ``sink`` collected, read as ``detection.format``."""
+    """The analysis of everything ``sink`` collected, read as ``detection.format``.
+
+    ``launch`` holds what the first lines said about the launch (logs/launch.py);
+    ``world_size`` is ``--world-size``, which overrides every other statement.
+    """
     fmt = detection.format
+    launch = launch or LaunchFacts()
+    hints_world = world_hints(sink, launch, world_size)
     run = RunView(sink, overrides)
     request = request or HardwareRequest()
     steady = find_steady(sink)
@@ -78,7 +88,7 @@ def analyze(
     )
 
     total, total_source = _achieved_total(fmt, run, flops, tokens_per_s, step_time)
-    devices, devices_source = _devices(fmt, run, total, reported, reference)
+    devices, devices_source = _devices(fmt, run, total, reported, reference, hints_world)
     achieved, achieved_source = _achieved_per_device(
         sink, steady, total, total_source, devices, fmt, tokens_per_s, flops
     )
@@ -131,6 +141,20 @@ def analyze(
         config[key], sources[key] = value, "--set"
     first, last = step_range(sink)
     gpt_config = fmt.gpt_config(run)
+    distributed = distributed_facts(
+        sink=sink,
+        fmt=fmt,
+        steady=steady,
+        launch=launch,
+        hints=hints_world,
+        devices=devices,
+        devices_source=devices_source,
+        tokens_per_step=tokens_per_step,
+        tokens_per_s=tokens_per_s,
+        tokens_per_s_source=tokens_source,
+        achieved_flops=achieved,
+        peak_flops=peak.flops,
+    )
 
     return LogAnalysis(
         format=fmt.name,
@@ -202,6 +226,7 @@ def analyze(
         sampled=sink.stride > 1,
         missing=tuple(missing),
         notes=tuple(notes),
+        distributed=distributed,
     )
 
 
@@ -266,11 +291,20 @@ def _achieved_total(
 
 
 def _devices(
-    fmt: LogFormat, run: RunView, total: Maybe[float], reported: Maybe[float], reference: Reference
+    fmt: LogFormat,
+    run: RunView,
+    total: Maybe[float],
+    reported: Maybe[float],
+    reference: Reference,
+    world: WorldHints,
 ) -> tuple[Maybe[int], str]:
+    if world.option is not None:
+        return world.option, "--world-size"
     stated = fmt.devices(run)
     if stated is not None:
         return int(stated.value), stated.source
+    if world.launch is not None:
+        return world.launch
     if (
         isinstance(total, (int, float))
         and isinstance(reported, (int, float))
@@ -284,6 +318,8 @@ def _devices(
                 f"inferred: achieved FLOP/s / (the log's MFU x "
                 f"{reference.flops / 1e12:.0f} TFLOP/s) = {ratio:.2f}"
             )
+    if world.prefix_bound is not None and world.prefix_bound[0] > 1:
+        return world.prefix_bound
     if fmt.tokens_per_s_scope == "device":
         return Unavailable("the log does not say how many devices ran"), "not in the log"
     return 1, "assumed: the log does not say how many devices ran"

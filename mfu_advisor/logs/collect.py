@@ -55,6 +55,11 @@ EXAMPLES_CAP = 5
 #: Most configuration keys and hardware hints kept.
 CONFIG_CAP = 2_000
 HINTS_CAP = 200
+#: Most ranks whose step lines are analysed one by one (every rank seen is still listed).
+RANK_SINKS_CAP = 128
+#: Sample size of each other rank's collector: its steady median needs fewer rows, and
+#: 128 of them stay within ~50 MB.
+RANK_SAMPLE_CAP = 1 << 12
 #: Rows whose step deltas are tallied to infer the logging interval.
 DELTA_ROWS_CAP = 1_000_000
 #: Most distinct step differences tallied (random step numbers would make every one new).
@@ -188,7 +193,9 @@ class FileRecord:
 class StepCollector:
     """The sink every format parser writes to (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sample_cap: int | None = None) -> None:
+        self.sample_cap = SAMPLE_CAP if sample_cap is None else sample_cap
+        """Most rows in the evenly spaced sample (a power of two)."""
         self.files: list[FileRecord] = []
         self.count = 0
         self.stride = 1
@@ -222,6 +229,17 @@ class StepCollector:
         self._pending: dict[str, list[float]] = {name: [] for name in (*VALUE_COLUMNS, "line")}
         self._pending_flags: list[int] = []
         self._batches: list[dict[str, np.ndarray]] = []
+        self.primary_rank: int | None = None
+        """In a log with rank prefixes (logs/ranks.py), the rank whose lines this collector
+        analyses (the lowest seen, usually 0); lines of other ranks go to :attr:`rank_sinks`."""
+        self.ranks_seen: set[int] = set()
+        """Every rank whose prefix appeared on a line."""
+        self.rank_sinks: dict[int, StepCollector] = {}
+        """One collector per other rank, for its step lines and evaluations only."""
+        self.rank_prefix = ""
+        """The prefix style of the input (e.g. "torchrun"), "" when lines are not prefixed."""
+        self._chunk_ranks: np.ndarray | None = None
+        self._chunk_first_line = 0
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -232,11 +250,15 @@ class StepCollector:
     def begin_file(self, name: str) -> None:
         """Start collecting from a new input; step numbering may restart per input."""
         self.end_chunk()
+        self._chunk_ranks = None
         self.files.append(FileRecord(name))
+        for other in self.rank_sinks.values():
+            other.begin_file(name)
 
     def end_file(self, stats: InputStats) -> None:
         """Finish the current input, recording how it was read."""
         self.end_chunk()
+        self._chunk_ranks = None
         self.files[-1].stats = stats
 
     def not_understood(self, line: int, text: str) -> None:
@@ -246,6 +268,48 @@ class StepCollector:
         if len(record.examples) < EXAMPLES_CAP:
             shown = text.strip()
             record.examples.append(f"{line}: {shown[:120]}{'…' if len(shown) > 120 else ''}")
+
+    # -- ranks ----------------------------------------------------------------------------
+
+    def begin_chunk(self, ranks: np.ndarray | None, first_line: int) -> None:
+        """The rank of each line of the chunk about to be parsed (None: no rank prefixes)."""
+        self._chunk_ranks = ranks
+        self._chunk_first_line = first_line
+        if ranks is not None and len(ranks):
+            seen = np.unique(ranks)
+            seen = seen[seen >= 0]
+            self.ranks_seen.update(int(r) for r in seen.tolist())
+            if self.primary_rank is None and len(seen):
+                self.primary_rank = int(seen[0])
+
+    def _ranks_of(self, lines: np.ndarray) -> np.ndarray | None:
+        """Rank of each of ``lines`` in the current chunk (-1: no prefix, or not in the chunk)."""
+        ranks = self._chunk_ranks
+        if ranks is None:
+            return None
+        index = lines.astype(np.int64) - self._chunk_first_line
+        inside = (index >= 0) & (index < len(ranks))
+        out = np.full(len(lines), -1, dtype=np.int64)
+        out[inside] = ranks[index[inside]]
+        return out
+
+    def _rank_sink(self, rank: int) -> StepCollector | None:
+        """The collector of another rank's lines, made on first use (None past the cap)."""
+        other = self.rank_sinks.get(rank)
+        if other is None and len(self.rank_sinks) < RANK_SINKS_CAP:
+            other = StepCollector(RANK_SAMPLE_CAP)
+            for record in self.files:
+                other.begin_file(record.name)
+            self.rank_sinks[rank] = other
+        return other
+
+    def _other_rank(self, line: int) -> int | None:
+        """The rank of ``line`` when it is not this collector's own rank, else None."""
+        ranks = self._ranks_of(np.asarray([line]))
+        if ranks is None:
+            return None
+        rank = int(ranks[0])
+        return None if rank < 0 or rank == self.primary_rank else rank
 
     # -- step rows ------------------------------------------------------------------------
 
@@ -335,7 +399,29 @@ class StepCollector:
             }
             order = np.argsort(rows["line"], kind="stable")
             rows = {name: values[order] for name, values in rows.items()}
-        self._process(rows)
+        ranks = self._ranks_of(np.asarray(rows["line"]))
+        if ranks is None:
+            self._process(rows)
+            return
+        own = (ranks < 0) | (ranks == self.primary_rank)
+        n = len(ranks)
+        if own.all():
+            self._process(rows)
+            return
+        if own.any():
+            self._process(
+                {name: _column(rows, name, n)[own] for name in (*VALUE_COLUMNS, "line", "flags")}
+            )
+        for rank in np.unique(ranks[~own]).tolist():
+            other = self._rank_sink(int(rank))
+            if other is not None:
+                mine = ranks == rank
+                other._process(
+                    {
+                        name: _column(rows, name, n)[mine]
+                        for name in (*VALUE_COLUMNS, "line", "flags")
+                    }
+                )
 
     def _segment_starts(self, steps: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:
         """Rows that open a run segment: the step number goes back, or a run header preceded it.
@@ -403,7 +489,7 @@ class StepCollector:
             if room > 0:
                 keep = np.flatnonzero(after_eval)[:room]
                 self.eval_rows.append({k: v[keep] for k, v in columns.items()})
-        while self.sample.size > SAMPLE_CAP:
+        while self.sample.size > self.sample_cap:
             self.stride *= 2
             self.sample.keep(self.sample.columns()["g"] % self.stride == 0)
         losses = columns["loss"]
@@ -489,6 +575,12 @@ class StepCollector:
         time_ms: float | None = None,
     ) -> None:
         """An evaluation line: its step, the metrics it printed, and its duration when stated."""
+        rank = self._other_rank(line)
+        if rank is not None:
+            other = self._rank_sink(rank)
+            if other is not None:
+                other.add_eval(line, step, values, time_ms)
+            return
         self.eval_count += 1
         if time_ms is not None and math.isfinite(time_ms):
             self.eval_time_ms_total += time_ms

@@ -50,6 +50,14 @@ from mfu_advisor.report.output import emit
     help="A configuration value the log lacks (batch_size, block_size, n_layer, tokens_per_step, "
     "flops_per_token, n_params, devices, ...). Repeatable.",
 )
+@click.option(
+    "--world-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Processes (ranks) the job ran; overrides what the log says (torchrun command, "
+    "rank prefixes, the trainer's own count).",
+)
 @output_options
 def analyze(
     files: tuple[str, ...],
@@ -58,6 +66,7 @@ def analyze(
     peak_tflops: float | None,
     dtype: str | None,
     settings: tuple[str, ...],
+    world_size: int | None,
     as_json: bool,
     markdown: bool,
     html_path: str | None,
@@ -72,6 +81,12 @@ def analyze(
     """
     overrides = parse_settings(settings)
     request = HardwareRequest(hardware=hardware, peak_tflops=peak_tflops, dtype=dtype)
-    result = analyze_inputs(files, format_name=format_name, overrides=overrides, request=request)
+    result = analyze_inputs(
+        files,
+        format_name=format_name,
+        overrides=overrides,
+        request=request,
+        world_size=world_size,
+    )
     report = make_report(Command.ANALYZE, result)
     emit(report, as_json=as_json, markdown=markdown, html_path=html_path, redact=redact)

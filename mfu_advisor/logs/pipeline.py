@@ -14,11 +14,20 @@ from typing import Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs.analysis import analyze
-from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.collect import RANK_SINKS_CAP, StepCollector
 from mfu_advisor.logs.detect import Detection, detect, forced
 from mfu_advisor.logs.formats import format_names
+from mfu_advisor.logs.formats.base import Parser
+from mfu_advisor.logs.launch import LaunchFacts, read_launch
 from mfu_advisor.logs.numbers import parse_value
 from mfu_advisor.logs.peak import HardwareRequest
+from mfu_advisor.logs.ranks import (
+    detect_style,
+    lowest_rank,
+    split_by_rank,
+    strip_chunk,
+    strip_lines,
+)
 from mfu_advisor.logs.reader import LogInput, open_input, open_paste, stdin_is_terminal
 from mfu_advisor.logs.result import LogAnalysis
 
@@ -72,7 +81,7 @@ def choose_format(inputs: Sequence[LogInput], format_name: str = "auto") -> Dete
         return forced(format_name)
     found: list[tuple[LogInput, Detection]] = []
     for log in inputs:
-        detection = detect(log.peek_lines())
+        detection = detect(first_lines(log))
         if detection is not None:
             found.append((log, detection))
     if not found:
@@ -105,14 +114,50 @@ def _nothing_found(inputs: Sequence[LogInput]) -> str:
     )
 
 
+def find_rank_prefixes(log: LogInput) -> None:
+    """Decide from its first lines whether ``log``'s lines carry rank prefixes (logs/ranks.py)."""
+    lines = log.peek_lines()
+    log.rank_style = detect_style(lines)
+    log.first_rank = lowest_rank(lines, log.rank_style)
+
+
+def first_lines(log: LogInput) -> list[str]:
+    """The lines format detection and launch facts read, rank prefixes removed."""
+    return strip_lines(log.peek_lines(), log.rank_style)
+
+
+def read_launch_facts(inputs: Sequence[LogInput]) -> LaunchFacts:
+    """World size, parallelism and backend as the first lines of the inputs state them."""
+    return read_launch(line for log in inputs for line in first_lines(log))
+
+
 def read_all(inputs: Sequence[LogInput], detection: Detection) -> StepCollector:
     """Parse every input with the chosen format into one collector."""
     sink = StepCollector()
     for log in inputs:
         sink.begin_file(log.name)
+        style = log.rank_style
+        if style is not None:
+            sink.rank_prefix = sink.rank_prefix or style.name
+            sink.meta["rank_prefixed"] = True
+            if sink.primary_rank is None:
+                sink.primary_rank = log.first_rank
         parser = detection.format.parser(sink)
+        # One parser per rank: parsers keep state between lines (logs/ranks.py split_by_rank).
+        parsers: dict[int, Parser] = {}
         for chunk in log.chunks():
-            parser.feed(chunk)
+            if style is None:
+                parser.feed(chunk)
+                continue
+            chunk = strip_chunk(chunk, style)
+            sink.begin_chunk(chunk.ranks, chunk.first_line)
+            for rank, part in split_by_rank(chunk, sink.primary_rank, RANK_SINKS_CAP + 1):
+                if rank not in parsers:
+                    parsers[rank] = parser if not parsers else detection.format.parser(sink)
+                parsers[rank].feed(part)
+        for other in parsers.values():
+            if other is not parser:
+                other.finish()
         parser.finish()
         sink.end_file(log.stats)
     return sink
@@ -124,11 +169,21 @@ def analyze_inputs(
     format_name: str = "auto",
     overrides: Mapping[str, Any] | None = None,
     request: HardwareRequest | None = None,
+    world_size: int | None = None,
 ) -> LogAnalysis:
-    """Open, detect, read and analyse ``specs`` (paths or ``-``)."""
+    """Open, detect, read and analyse ``specs`` (paths or ``-``).
+
+    ``world_size`` (``analyze --world-size``) is the number of processes the job ran,
+    overriding what the log says (docs/analyze.md, "Distributed runs").
+    """
+    if world_size is not None and world_size < 1:
+        raise UserError(f"--world-size must be at least 1, got {world_size}")
     inputs = open_inputs(specs)
     try:
+        for log in inputs:
+            find_rank_prefixes(log)
         detection = choose_format(inputs, format_name)
+        launch = read_launch_facts(inputs)
         sink = read_all(inputs, detection)
     finally:
         for log in inputs:
@@ -141,4 +196,6 @@ def analyze_inputs(
             f"no {detection.format.title} training steps found in {names} "
             f"(known formats: {known_formats_text()})"
         )
-    return analyze(sink, detection, overrides=overrides, request=request)
+    return analyze(
+        sink, detection, overrides=overrides, request=request, launch=launch, world_size=world_size
+    )

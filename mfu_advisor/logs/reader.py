@@ -26,11 +26,15 @@ import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
+import numpy as np
 
 from mfu_advisor.errors import UserError
+
+if TYPE_CHECKING:
+    from mfu_advisor.logs.ranks import RankStyle
 
 #: Bytes read per chunk. Big enough that per-chunk overhead is small, small
 #: enough that the vectorised parsers' temporaries stay in cache.
@@ -62,6 +66,9 @@ class Chunk:
     """The lines, each ending in ``b"\\n"``, cleaned of ANSI codes and carriage returns."""
     first_line: int
     """1-based number of the first line in its input (tqdm ``\\r`` updates count as lines)."""
+    ranks: np.ndarray | None = None
+    """The rank that printed each line, when the input has rank prefixes (logs/ranks.py; -1 for
+    a line without one); None for an input without them."""
 
     def lines(self) -> list[str]:
         """The chunk decoded (invalid UTF-8 replaced) and split into lines, without newlines."""
@@ -102,6 +109,10 @@ class LogInput:
         self._ended = False
         self._peeked: list[Chunk] = []
         self._chunks = self._read_chunks()
+        self.rank_style: RankStyle | None = None
+        """How this input's lines are prefixed with ranks, once known (logs/ranks.py)."""
+        self.first_rank: int | None = None
+        """The lowest rank among the first lines' prefixes."""
 
     # -- reading -------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor.facts import Maybe
+from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.mfu import MfuFigure
 
 
@@ -203,6 +203,74 @@ class MissingFigure:
 
 
 @dataclass(frozen=True)
+class RankFigures:
+    """One rank's steady state, from the lines with its rank prefix."""
+
+    rank: int
+    steps: int
+    """Step lines with this rank's prefix."""
+    steady_step_time_ms: Maybe[float]
+    """Median of the rank's steady steps (its own warm-up, evaluation and pause steps excluded)."""
+    tokens_per_s: Maybe[float]
+    """Tokens/s of this rank alone."""
+    tokens_per_s_source: str
+
+
+@dataclass(frozen=True)
+class JobFigures:
+    """The whole job: every rank together."""
+
+    tokens_per_s: Maybe[float]
+    tokens_per_s_source: str
+    achieved_flops: Maybe[float]
+    """Model FLOP/s of the job: per-rank FLOP/s x world size."""
+    peak_flops: Maybe[float]
+    """Per-device peak x world size."""
+    mfu: Maybe[float]
+    """achieved_flops / peak_flops, a fraction."""
+
+
+@dataclass(frozen=True)
+class StragglerFacts:
+    """How much slower the slowest rank's steady steps are than the median rank's."""
+
+    slowest_rank: int
+    slowest_rank_step_time_ms: float
+    median_rank: int
+    """The median rank by steady step time (the lower of the two middle ones for an even count)."""
+    median_rank_step_time_ms: float
+    spread: float
+    """slowest / median - 1."""
+
+
+@dataclass(frozen=True)
+class DistributedFacts:
+    """A multi-process (or multi-GPU) run: world size, what the log's figures count, per rank."""
+
+    world_size: Maybe[int]
+    world_size_source: str
+    world_size_lower_bound: bool
+    """True when the world size is only the highest rank prefix seen + 1."""
+    ranks_seen: tuple[int, ...]
+    """Ranks whose prefixes appear on lines (empty when the lines carry none)."""
+    rank_prefixed: bool
+    rank_prefix_style: str
+    """"torchrun", "torchrun (default role)", "srun --label", "rank N:" or ""."""
+    parallel: str
+    """"ddp", "fsdp", "data_parallel" (torch.nn.DataParallel) or "unknown"."""
+    parallel_evidence: str
+    backend: Maybe[str]
+    mfu_scope: str
+    """What the log's printed MFU measures: "per_rank", "job" or "unknown"."""
+    tokens_per_s_scope: str
+    """What the analysis' tokens_per_s measures: "per_rank", "job" or "unknown"."""
+    per_rank: tuple[RankFigures, ...]
+    job: JobFigures
+    straggler: StragglerFacts | Unavailable
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LogAnalysis:
     """Everything ``mfu-advisor analyze`` found in a training log (the ``--json`` payload)."""
 
@@ -298,3 +366,5 @@ class LogAnalysis:
     """True when percentiles come from an evenly spaced sample (very long logs)."""
     missing: tuple[MissingFigure, ...]
     notes: tuple[str, ...]
+    distributed: DistributedFacts | Unavailable
+    """The multi-process view; unavailable (null) when the log shows one process."""

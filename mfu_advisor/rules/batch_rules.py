@@ -35,7 +35,7 @@ MEMORY_FULL_FRACTION = 0.9
 BATCH_EXPERIMENTS = ("batch-x2", "batch-x4")
 
 
-def _gemm_gain(run: RunFacts) -> tuple[float, int] | None:
+def gemm_gain(run: RunFacts) -> tuple[float, int] | None:
     """(best rate at a larger multiple / rate at 1x, that multiple), None when unmeasured."""
     rates = run.gemm_flops_by_batch_multiple
     base = rates.get(1)
@@ -83,7 +83,10 @@ def _micro_batch(facts: DiagnosisFacts) -> Draft | None:
             undo_fix=f"keep --batch_size={run.batch_size}",
             evidence={"batch_size": run.batch_size, "block_size": run.block_size},
         )
-    gain = _gemm_gain(run)
+    if facts.multi_rank_bench:
+        # The run is split over ranks: per-rank-batch-small (MA130) says it with the ranks.
+        return None
+    gain = gemm_gain(run)
     if gain is None or gain[0] < GEMM_GAIN_THRESHOLD:
         return None
     ratio, multiple = gain
@@ -137,6 +140,12 @@ MICRO_BATCH_TOO_SMALL = Rule(
     quiet_on=(
         Example("Zen 3 VM before any experiment: GEMMs no faster at 4x", lambda: ex.here()),
         Example("no baseline run (a recorded machine)", lambda: ex.facts(ex.machine())),
+        Example(
+            "2-rank bench, GEMMs 1.6x faster at 4x (per-rank-batch-small says it)",
+            lambda: ex.ddp_here(
+                batch_size=4, gemm_flops_by_batch_multiple={1: 120e9, 2: 170e9, 4: 195e9}
+            ),
+        ),
     ),
     verified_by=BATCH_EXPERIMENTS,
 )

@@ -21,7 +21,13 @@ from mfu_advisor.rules.rule import Draft, Example, Rule
 
 
 def _run_threads(facts: DiagnosisFacts) -> int | None:
-    """Threads the diagnosed run uses: the baseline's, else torch's default here."""
+    """Threads the diagnosed run uses on this host: every local rank's for a multi-rank
+    bench (its baseline's threads are one rank's), the baseline's, else torch's default."""
+    dist = facts.distributed
+    if facts.multi_rank_bench and dist is not None:
+        ranks, per_rank = dist.local_ranks, dist.threads_per_rank
+        if isinstance(ranks, int) and isinstance(per_rank, int):
+            return ranks * per_rank
     if facts.baseline is not None:
         return facts.baseline.threads
     if facts.hardware is not None and isinstance(facts.hardware.torch, TorchFacts):
@@ -30,6 +36,9 @@ def _run_threads(facts: DiagnosisFacts) -> int | None:
 
 
 def _run_affinity(facts: DiagnosisFacts, cpu: CpuFacts) -> tuple[int, ...]:
+    dist = facts.distributed
+    if facts.multi_rank_bench and dist is not None and isinstance(dist.cpus_per_rank, tuple):
+        return tuple(sorted({c for cpus in dist.cpus_per_rank for c in cpus}))
     run = facts.baseline
     if run is not None and isinstance(run.cpu_affinity, tuple):
         return run.cpu_affinity
@@ -48,6 +57,8 @@ def _cpu_relevant(facts: DiagnosisFacts) -> bool:
 
 def _threads_words(facts: DiagnosisFacts, threads: int) -> str:
     """ "The run uses 12 threads" or, with no run, "torch's default here is 12 threads"."""
+    if facts.multi_rank_bench and facts.distributed is not None:
+        return f"The run's {facts.distributed.local_ranks} ranks use {threads} threads in all"
     if facts.baseline is not None:
         return f"The run uses {threads} threads"
     return f"torch's default here is {threads} threads"
@@ -129,6 +140,9 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
     threads = _run_threads(facts)
     if hardware is None or threads is None or not _cpu_relevant(facts):
         return None
+    if facts.multi_rank_bench:
+        # ranks-oversubscribe (MA131) counts every rank's threads against the usable CPUs.
+        return None
     cpu = hardware.cpu
     usable = cpu.usable_cpus
     if threads <= usable:
@@ -178,7 +192,13 @@ OVERSUBSCRIBED = Rule(
             lambda: ex.on_cpu(ex.zen3_vm_cpu(cgroup_cpu_limit=1.0, usable_cpus=1), threads=2),
         ),
     ),
-    quiet_on=(Example("Zen 3 VM, 2 threads on 2 CPUs", lambda: ex.here()),),
+    quiet_on=(
+        Example("Zen 3 VM, 2 threads on 2 CPUs", lambda: ex.here()),
+        Example(
+            "2 ranks x 3 threads on the 2-CPU VM (ranks-oversubscribe says it)",
+            lambda: ex.ddp_here(distributed=ex.cpu_ddp(threads_per_rank=3)),
+        ),
+    ),
     verified_by=("threads-usable",),
 )
 
@@ -197,6 +217,11 @@ def _smt(facts: DiagnosisFacts) -> Draft | None:
     cores = max(1, math.floor(cpu.physical_cores * len(affinity) / cpu.logical_cpus))
     if threads <= cores:
         return None
+    # A multi-rank bench counts every local rank's threads; the fix is per rank.
+    ranks = facts.distributed.local_ranks if facts.multi_rank_bench and facts.distributed else 1
+    ranks = ranks if isinstance(ranks, int) and ranks > 0 else 1
+    per_process = max(1, cores // ranks)
+    each = f" in each of the {ranks} ranks" if ranks > 1 else ""
     story = (
         f"{_threads_words(facts, threads)} on {cores} physical cores with {per_core} hardware "
         "threads each. Sibling threads share one core's FMA units, so matmuls gain little "
@@ -207,8 +232,8 @@ def _smt(facts: DiagnosisFacts) -> Draft | None:
         ("threads-physical",),
         subject="one thread per physical core",
         hypothesis=story,
-        fix=f"OMP_NUM_THREADS={cores} or torch.set_num_threads({cores})",
-        fix_options={"threads": cores},
+        fix=f"OMP_NUM_THREADS={per_process} or torch.set_num_threads({per_process}){each}",
+        fix_options={"threads": per_process},
         undo_fix=f"keep {threads} threads",
         gain_until_measured="small to moderate; threads-physical measures it",
         evidence={"threads": threads, "physical_cores": cores, "threads_per_core": per_core},

@@ -25,15 +25,27 @@ from mfu_advisor.rules.example_machines import (
     torch_facts,
     zen3_vm_cpu,
 )
-from mfu_advisor.rules.facts import ConditionsFacts, DiagnosisFacts, LogFacts, RunFacts
+from mfu_advisor.rules.facts import (
+    ConditionsFacts,
+    DiagnosisFacts,
+    DistributedFacts,
+    LogFacts,
+    RankFacts,
+    RunFacts,
+)
 
 __all__ = [
     "Status",
     "Unavailable",
+    "a100_box",
     "a100_gpu",
     "alder_lake_cpu",
+    "cpu_ddp",
     "cpu_run",
     "cuda_run",
+    "ddp_here",
+    "ddp_log",
+    "ddp_log_on",
     "experiment",
     "facts",
     "here",
@@ -193,9 +205,16 @@ def facts(
     baseline: RunFacts | None = None,
     log: LogFacts | None = None,
     experiments: tuple[ExperimentResult, ...] = (),
+    distributed: DistributedFacts | None = None,
 ) -> DiagnosisFacts:
     """A DiagnosisFacts from the parts given."""
-    return DiagnosisFacts(hardware=hardware, baseline=baseline, log=log, experiments=experiments)
+    return DiagnosisFacts(
+        hardware=hardware,
+        baseline=baseline,
+        log=log,
+        experiments=experiments,
+        distributed=distributed,
+    )
 
 
 def here(
@@ -228,3 +247,155 @@ def on_a100(nvidia: NvidiaFacts | None = None, **run_changes: Any) -> DiagnosisF
         ),
     )
     return facts(box, cuda_run(**run_changes))
+
+
+def _cpu_rank(rank: int, step_ms: float, compute_ms: float) -> RankFacts:
+    return RankFacts(
+        rank=rank,
+        local_rank=rank,
+        host="example",
+        device="cpu",
+        cpus=(rank,),
+        threads=1,
+        step_time_ms=step_ms,
+        compute_step_time_ms=compute_ms,
+        tokens_per_s=768 / step_ms * 1000,
+        communication_fraction=1 - compute_ms / step_ms,
+    )
+
+
+def cpu_ddp(**changes: Any) -> DistributedFacts:
+    """``bench --preset cpu-small --nproc-per-node 2`` on the Zen 3 VM: 2 ranks x 1 thread,
+    gloo, each rank pinned to its own CPU (the figures of docs' spec example, rounded)."""
+    base = DistributedFacts(
+        source="bench",
+        world_size=2,
+        world_size_source="the bench (--nproc-per-node)",
+        nnodes=1,
+        nproc_per_node=2,
+        device="cpu",
+        backend="gloo",
+        nccl_available=False,
+        parallel="ddp",
+        threads_per_rank=1,
+        usable_cpus=2,
+        cpus_per_rank=((0,), (1,)),
+        bucket_cap_mb=25.0,
+        batch_size_per_rank=12,
+        block_size=64,
+        gradient_accumulation_steps_per_rank=1,
+        micro_batch_tokens_per_rank=768,
+        micro_batch_tokens_source="the bench's per-rank batch_size x block_size",
+        step_time_ms=95.2,
+        compute_step_time_ms=80.2,
+        communication_fraction=0.16,
+        straggler_rank=1,
+        straggler_spread=0.047,
+        median_rank_step_ms=80.2,
+        slowest_rank_step_ms=84.0,
+        scaling_efficiency=0.897,
+        scaling_reference_tokens_per_s=9000.0,
+        scaling_reference="1 process x 1 thread on CPU 0, batch_size 12",
+        job_tokens_per_s=16150.0,
+        job_mfu=0.534,
+        mfu_scope="job",
+        tokens_per_s_scope="job",
+        ranks=(_cpu_rank(0, 95.1, 80.2), _cpu_rank(1, 95.3, 84.0)),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def ddp_here(
+    *experiments: ExperimentResult,
+    distributed: DistributedFacts | None = None,
+    hardware: HardwareFacts | None = None,
+    **run_changes: Any,
+) -> DiagnosisFacts:
+    """The Zen 3 VM with a 2-rank cpu-small bench (per-rank baseline: 1 thread each); on
+    ``hardware`` with a GPU run when ``distributed`` is on CUDA (the GPT-2 baseline per rank)."""
+    dist = distributed or cpu_ddp()
+    threads = dist.threads_per_rank if isinstance(dist.threads_per_rank, int) else 1
+    run_changes.setdefault("threads", threads)
+    run_changes.setdefault("tokens_per_s", dist.job_tokens_per_s)
+    run = cuda_run if dist.device_type == "cuda" else cpu_run
+    return DiagnosisFacts(
+        hardware=hardware or machine(),
+        baseline=run(**run_changes),
+        experiments=experiments,
+        distributed=dist,
+    )
+
+
+def a100_box(gpus: int = 8) -> HardwareFacts:
+    """A Sapphire Rapids host with ``gpus`` A100 80GB and a CUDA build of torch."""
+    devices = ("cpu", *(f"cuda:{i}" for i in range(gpus)))
+    return machine(
+        cpu=sapphire_rapids_cpu(),
+        gpus=tuple(a100_gpu(nvidia_facts(index=i)) for i in range(gpus)),
+        torch=torch_facts(
+            version="2.13.0+cu126", flavour="cuda", cuda_version="12.6", devices=devices
+        ),
+    )
+
+
+def ddp_log(**changes: Any) -> DistributedFacts:
+    """nanoGPT's GPT-2 (124M) config under ``torchrun --standalone --nproc_per_node=8`` as the
+    analyzer reads the log: DDP over NCCL, batch_size 12 x block_size 1024 per rank."""
+    base = DistributedFacts(
+        source="log",
+        world_size=8,
+        world_size_source="the pasted torchrun command (--nproc_per_node=8)",
+        device="cuda",
+        backend="nccl",
+        nccl_available=Unavailable("a log does not say"),
+        parallel="ddp",
+        batch_size_per_rank=12,
+        block_size=1024,
+        micro_batch_tokens_per_rank=12288,
+        micro_batch_tokens_source="batch_size 12 x block_size 1024",
+        straggler_rank=3,
+        straggler_spread=0.02,
+        median_rank_step_ms=395.0,
+        slowest_rank_step_ms=403.0,
+        job_tokens_per_s=8 * 12 * 1024 * 5 / 0.403,
+        mfu_scope="per_rank",
+        tokens_per_s_scope="job",
+        ranks=tuple(RankFacts(rank=r, step_time_ms=403.0 if r == 3 else 395.0) for r in range(8)),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def ddp_log_on(
+    hardware: HardwareFacts | None = None,
+    *,
+    log_changes: dict[str, Any] | None = None,
+    **changes: Any,
+) -> DiagnosisFacts:
+    """A multi-rank GPU log (``ddp_log`` changed as given) diagnosed on ``hardware`` (the
+    8 x A100 box unless told otherwise)."""
+    dist = ddp_log(**changes)
+    # nanoGPT's config/train_gpt2.py: eval_interval 1000, eval_iters 200, log_interval 10,
+    # gradient_accumulation_steps 5 * 8 (the total over ranks), compile on.
+    settings: dict[str, Any] = {
+        "device": dist.device,
+        "config": {"device": "cuda", "batch_size": "12", "block_size": "1024"},
+        "dtype": "bfloat16",
+        "compile": True,
+        "batch_size": 12,
+        "block_size": 1024,
+        "gradient_accumulation_steps": 40,
+        "eval_interval": 1000,
+        "eval_iters": 200,
+        "log_interval": 10,
+        "tokens_per_step": 491520,
+        "steady_step_time_ms": 403.0,
+        "first_step_ms": 45000.0,
+        "warmup_time_fraction": 0.01,
+        "eval_time_fraction": 0.02,
+        "step_time_jitter": 0.02,
+        "tokens_per_s": 491520 / 0.403,
+        "reported_mfu": 0.41,
+    }
+    settings.update(log_changes or {})
+    log = nanogpt_cpu_log(**settings)
+    return facts(hardware or a100_box(), log=log, distributed=dist)

@@ -159,6 +159,116 @@ class ConditionsFacts:
 
 
 @dataclass(frozen=True)
+class RankFacts:
+    """One rank of a multi-rank run: its step times and throughput."""
+
+    rank: int
+    local_rank: Maybe[int] = _NOT_GIVEN
+    host: Maybe[str] = _NOT_GIVEN
+    device: Maybe[str] = _NOT_GIVEN
+    cpus: Maybe[tuple[int, ...]] = _NOT_GIVEN
+    """CPUs the rank was pinned to (CPU runs)."""
+    threads: Maybe[int] = _NOT_GIVEN
+    step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median step time with the gradient all-reduce (bench), or the steady step time (log)."""
+    compute_step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median step time under DDP ``no_sync()``: no all-reduce (bench only)."""
+    tokens_per_s: Maybe[float] = _NOT_GIVEN
+    mfu: Maybe[float] = _NOT_GIVEN
+    communication_fraction: Maybe[float] = _NOT_GIVEN
+
+
+@dataclass(frozen=True)
+class DistributedFacts:
+    """A multi-rank (torch.distributed) run, from a multi-rank bench or an analyzed log."""
+
+    source: str
+    """"bench" (measured by ``bench --nproc-per-node``) or "log" (read from a training log)."""
+    world_size: Maybe[int] = _NOT_GIVEN
+    world_size_source: str = ""
+    """Where the world size was read ("rank prefixes [rank0]..[rank7]", "the bench")."""
+    nnodes: Maybe[int] = _NOT_GIVEN
+    nproc_per_node: Maybe[int] = _NOT_GIVEN
+    """Ranks on this host (local ranks)."""
+    device: Maybe[str] = _NOT_GIVEN
+    """torch device of the ranks ("cpu", "cuda:0"), or the log's device."""
+    backend: Maybe[str] = _NOT_GIVEN
+    """torch.distributed backend: "gloo", "nccl", ..."""
+    nccl_available: Maybe[bool] = _NOT_GIVEN
+    """torch.distributed.is_nccl_available() in the ranks."""
+    parallel: Maybe[str] = _NOT_GIVEN
+    """"ddp", "fsdp", "data_parallel" (torch.nn.DataParallel) or "unknown"."""
+    threads_per_rank: Maybe[int] = _NOT_GIVEN
+    usable_cpus: Maybe[int] = _NOT_GIVEN
+    """CPUs the launcher could use (affinity and cgroup quota)."""
+    cpus_per_rank: Maybe[tuple[tuple[int, ...], ...]] = _NOT_GIVEN
+    """CPUs each local rank was pinned to, in local-rank order."""
+    bucket_cap_mb: Maybe[float] = _NOT_GIVEN
+    """DDP's gradient bucket size during the run."""
+    batch_size_per_rank: Maybe[int] = _NOT_GIVEN
+    block_size: Maybe[int] = _NOT_GIVEN
+    gradient_accumulation_steps_per_rank: Maybe[int] = _NOT_GIVEN
+    micro_batch_tokens_per_rank: Maybe[int] = _NOT_GIVEN
+    """Tokens in one rank's forward/backward: batch_size x block_size."""
+    micro_batch_tokens_source: str = ""
+    """How ``micro_batch_tokens_per_rank`` was obtained."""
+    step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median over ranks of the median step time with the all-reduce."""
+    compute_step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median over ranks of the median step time under ``no_sync()``."""
+    communication_fraction: Maybe[float] = _NOT_GIVEN
+    """Share of step time in the gradient all-reduce, waiting for the slowest rank included:
+    1 - compute step / step (measured by the bench)."""
+    straggler_rank: Maybe[int] = _NOT_GIVEN
+    """The slowest rank."""
+    straggler_spread: Maybe[float] = _NOT_GIVEN
+    """Slowest rank's step time over the median rank's, minus 1."""
+    median_rank_step_ms: Maybe[float] = _NOT_GIVEN
+    """The median rank's compute step (bench) or steady step (log)."""
+    slowest_rank_step_ms: Maybe[float] = _NOT_GIVEN
+    scaling_efficiency: Maybe[float] = _NOT_GIVEN
+    """Job tokens/s over world_size x one process's tokens/s on the same per-rank config."""
+    scaling_reference_tokens_per_s: Maybe[float] = _NOT_GIVEN
+    scaling_reference: str = ""
+    """What the single-process reference ran ("1 process x 1 thread on CPU 0, batch_size 12")."""
+    job_tokens_per_s: Maybe[float] = _NOT_GIVEN
+    job_mfu: Maybe[float] = _NOT_GIVEN
+    mfu_scope: Maybe[str] = _NOT_GIVEN
+    """What an MFU figure of the run measures: "per_rank", "job" or "unknown"."""
+    tokens_per_s_scope: Maybe[str] = _NOT_GIVEN
+    ranks: tuple[RankFacts, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def multi_rank(self) -> bool:
+        """True when more than one rank is known to take part."""
+        return isinstance(self.world_size, int) and self.world_size > 1
+
+    @property
+    def device_type(self) -> Maybe[str]:
+        """ "cpu", "cuda", ...: the device without its index."""
+        if isinstance(self.device, Unavailable):
+            return self.device
+        return self.device.split(":", 1)[0]
+
+    @property
+    def local_ranks(self) -> Maybe[int]:
+        """Ranks on this host: nproc_per_node, else the world size on a single node."""
+        if isinstance(self.nproc_per_node, int):
+            return self.nproc_per_node
+        if isinstance(self.world_size, int) and self.nnodes == 1:
+            return self.world_size
+        return Unavailable("ranks per node not known")
+
+    def rank(self, number: int) -> RankFacts | None:
+        """The rank numbered ``number``, None when it is not listed."""
+        for rank in self.ranks:
+            if rank.rank == number:
+                return rank
+        return None
+
+
+@dataclass(frozen=True)
 class DiagnosisFacts:
     """Everything the rules may read; each part may be missing."""
 
@@ -167,6 +277,8 @@ class DiagnosisFacts:
     log: LogFacts | None = None
     experiments: tuple[ExperimentResult, ...] = ()
     conditions: ConditionsFacts | None = None
+    distributed: DistributedFacts | None = None
+    """The multi-rank run (bench ``--nproc-per-node`` or a multi-rank log); None for one process."""
 
     def experiment(self, name: str) -> ExperimentResult | None:
         """The experiment called ``name``, whatever its status; None when it was not planned."""
@@ -196,6 +308,12 @@ class DiagnosisFacts:
             if result.name in names and result.status is Status.FAILED:
                 return result
         return None
+
+    @property
+    def multi_rank_bench(self) -> bool:
+        """True when the baseline was measured by a multi-rank bench (its threads are per rank)."""
+        dist = self.distributed
+        return dist is not None and dist.source == "bench" and dist.multi_rank
 
     @property
     def run_device_type(self) -> Maybe[str]:

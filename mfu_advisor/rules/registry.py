@@ -15,6 +15,7 @@ from mfu_advisor.rules import (
     conditions_rules,
     cpu_rules,
     device_rules,
+    distributed_rules,
     gpu_rules,
     log_rules,
     mfu_reference_rules,
@@ -51,6 +52,12 @@ RULES: tuple[Rule, ...] = (
     batch_rules.MEMORY_NEARLY_FULL,  # MA123
     gpu_rules.FUSED_ADAMW,  # MA124
     conditions_rules.MACHINE_BUSY,  # MA125
+    distributed_rules.COMMUNICATION_SHARE,  # MA126
+    distributed_rules.STRAGGLER_RANK,  # MA127
+    distributed_rules.DATA_PARALLEL_NOT_DDP,  # MA128
+    distributed_rules.GLOO_ON_CUDA,  # MA129
+    distributed_rules.PER_RANK_BATCH_SMALL,  # MA130
+    distributed_rules.RANKS_OVERSUBSCRIBE,  # MA131
 )
 
 

@@ -262,3 +262,44 @@ def test_an_llmc_gpu_run_too_slow_for_this_cpu_is_explained_without_starting_it(
     doc = make_report(Command.DIAGNOSE, result).to_json()
     jsonschema.validate(doc, SCHEMA)
     assert doc["unavailable"]["baseline"].startswith("not run: one step of the log's run")
+
+
+def test_a_data_parallel_diagnosis_runs_its_baseline_under_torchrun_and_variants_as_rank_0() -> (
+    None
+):
+    from mfu_advisor.distributed.plan import DistributedOptions
+
+    ddp = json.loads((DATA / "bench_cpu_small_ddp2_zen3.json").read_text())
+    clock = FakeClock()
+    plain = FakeRunner(clock)
+
+    def runner(args: list[str], **kwargs: object) -> object:
+        result = plain(args, **kwargs)  # type: ignore[arg-type]
+        if any(a.startswith("--nproc-per-node") for a in args):
+            return type(result)(ddp, None, 34.0, 0, False)
+        return result
+
+    result = Diagnosis(
+        DiagnoseRequest(
+            asked=BenchOptions(),
+            budget_s=80.0,
+            distributed=DistributedOptions(nproc_per_node=2),
+        ),
+        run_process=runner,
+        probe=ex.machine,
+        clock=clock,
+    ).run()
+    baseline_args = plain.calls[0][0]
+    assert "--nproc-per-node=2" in baseline_args and "--backend=auto" in baseline_args
+    for args, _, _ in plain.calls[1:]:  # the variants: one process pinned like rank 0
+        assert not any(a.startswith("--nproc-per-node") for a in args)
+        assert "--cpus=0" in args and "--threads=1" in args
+    assert isinstance(result.baseline, dict) and result.baseline["job"]["world_size"] == 2
+    skipped = {e.name: e.reason for e in result.experiments if e.status.value == "skipped"}
+    assert "per rank" in skipped["threads-usable"]
+    assert any(
+        n.startswith("data-parallel diagnosis: the what-if variants measure one rank")
+        for n in result.notes
+    )
+    doc = make_report(Command.DIAGNOSE, result).to_json()
+    jsonschema.validate(doc, SCHEMA)

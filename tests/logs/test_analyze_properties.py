@@ -15,6 +15,7 @@ from log_helpers import LOGS
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs.pipeline import analyze_inputs
+from mfu_advisor.logs.ranks import detect_style
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.report.json_format import render_json
 from mfu_advisor.report.model import Command, make_report
@@ -104,3 +105,41 @@ def test_shuffling_keeps_every_nanogpt_step_line(seed: int) -> None:
 def test_every_format_survives_every_fixture(format_name: str) -> None:
     for name in REAL_LOGS:
         check_document(analyze_bytes((LOGS / name).read_bytes(), format_name=format_name))
+
+
+RANK_PREFIXES = ["[rank{}]:", "[default{}]:", "{}: ", "rank {}: "]
+
+
+@SETTINGS
+@given(
+    name=st.sampled_from(REAL_LOGS),
+    seed=st.integers(0, 2**32 - 1),
+    prefix=st.sampled_from(RANK_PREFIXES),
+    ranks=st.integers(1, 4),
+)
+def test_rank_prefixed_real_logs_never_crash(name: str, seed: int, prefix: str, ranks: int) -> None:
+    """Each line printed by a random rank (some by the launcher, unprefixed), as torchrun --tee
+    or srun --label interleave them."""
+    rng = random.Random(seed)
+    lines = (LOGS / name).read_bytes().splitlines(keepends=True)
+    out = [
+        line if rng.random() < 0.1 else prefix.format(rng.randrange(ranks)).encode() + line
+        for line in lines
+    ]
+    check_document(analyze_bytes(b"".join(out)))
+
+
+@SETTINGS
+@given(name=st.sampled_from(REAL_LOGS), prefix=st.sampled_from(RANK_PREFIXES))
+def test_rank_zero_prefix_keeps_the_figures(name: str, prefix: str) -> None:
+    data = (LOGS / name).read_bytes()
+    lines = data.splitlines(keepends=True)
+    if detect_style(data.decode("utf-8", errors="replace").splitlines()) is not None:
+        return  # already prefixed by its ranks: another prefix in front is not rank 0 alone
+    prefixed = b"".join(prefix.format(0).encode() + line for line in lines)
+    plain, ranked = analyze_bytes(data), analyze_bytes(prefixed)
+    if plain is None:
+        return
+    assert ranked is not None
+    for key in ("format", "steps", "steady_step_time_ms", "tokens_per_s", "achieved_flops"):
+        assert getattr(ranked, key) == getattr(plain, key), key

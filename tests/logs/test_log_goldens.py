@@ -80,6 +80,16 @@ GOLDEN = [
         5_192_448 * 768 / 0.06637 / 1e12,
     ),
     ("nanogpt_gpt2_8gpu_warnings.log", "nanogpt", 31, 301.78, 491520 / 0.30178, 312, 0.5578),
+    # 4 ranks: tokens/s count the job; the per-device FLOP/s is a quarter of the job's.
+    (
+        "nanogpt_ddp4_torchrun.log",
+        "nanogpt",
+        21,
+        50.625,
+        65536 / 0.050625,
+        312,
+        70_958_592 * 65536 / 0.050625 / 4 / 312e12,
+    ),
     (
         "nanogpt_truncated.log",
         "nanogpt",
@@ -101,6 +111,8 @@ GOLDEN = [
     ("torchtitan_1.log", "torchtitan", 6, 1396.9, 5864.0, 989, 0.34337),
     ("torchtitan_1_ansi.log", "torchtitan", 6, 1396.9, 5864.0, 989, 0.34337),
     ("torchtitan_3.log", "torchtitan", 5, 365.97, 111939.5, 989, None),
+    # Two ranks interleaved: the main figures are rank 0's alone.
+    ("torchtitan_2rank_interleaved.log", "torchtitan", 7, 1400.0, 5851.0, 989, 281.91 / 989),
     ("torchtitan_fallback_4090.log", "torchtitan", 5, 240.5, 68125.0, 165.2, 2.97 / 165.2),
 ]
 

@@ -182,6 +182,18 @@ class LogFormat:
     eval_untimed_reason: ClassVar[str] = "the trainer does not time its evaluations"
     tokens_per_s_scope: ClassVar[str] = "run"
     """"run" when printed tokens/s count every device, "device" when per device."""
+    mfu_scope: ClassVar[str] = "unknown"
+    """What the printed MFU measures in a multi-process job: "per_rank" (one rank's FLOP/s over
+    one device's peak), "job" (the job's FLOP/s over the peaks of all devices) or "unknown"
+    (not verified, or the trainer prints no MFU)."""
+    tokens_scope: ClassVar[str | None] = None
+    """What ``tokens_per_s`` measures in a multi-process job: "per_rank", "job" or "unknown";
+    None: follow :attr:`tokens_per_s_scope` ("run" is the job, "device" one rank)."""
+    parallel_when_distributed: ClassVar[str] = "unknown"
+    """How the trainer parallelises when it runs in several processes and the log does not
+    say ("ddp" for nanoGPT, which always wraps the model in DistributedDataParallel then)."""
+    scope_note: ClassVar[str] = ""
+    """One sentence on how the trainer's figures count ranks, with its source."""
     step_time_span: ClassVar[str] = "step"
     """"step" when a step line's time is that one step's; "interval" when it is the average over
     the steps since the previous line (torchtitan, Megatron), so a pause in it costs the span."""
@@ -193,6 +205,12 @@ class LogFormat:
     """The program of this family when the log does not say (``meta["variant"]``)."""
     default_device: ClassVar[str | None] = None
     """"cuda" for trainers that only run on GPUs, when the log names no device."""
+
+    def rank_tokens_scope(self) -> str:
+        """:attr:`tokens_scope`, or what :attr:`tokens_per_s_scope` implies."""
+        if self.tokens_scope is not None:
+            return self.tokens_scope
+        return "per_rank" if self.tokens_per_s_scope == "device" else "job"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
         """Count the lines in ``lines`` that look like this format (see :func:`count_evidence`)."""

@@ -97,6 +97,12 @@ class GenericParser(Parser):
 class Generic(LogFormat):
     """Any log whose lines show a step and a time or a token rate."""
 
+    tokens_scope = "unknown"
+    scope_note = (
+        "a log read by the generic reader does not say whether its tokens/s or MFU count one "
+        "rank or the whole job"
+    )
+
     name = "generic"
     title = "generic step log"
     upstream = "(none: a fallback)"

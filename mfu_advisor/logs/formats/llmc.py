@@ -269,6 +269,13 @@ def _is_marker(line: str) -> bool:
 class Llmc(LogFormat):
     """llm.c's GPT-2 trainers, CUDA and CPU."""
 
+    mfu_scope = "per_rank"
+    scope_note = (
+        "llm.c's tok/s is the whole job (num_processes x B x T x grad_accum_steps / step time) "
+        "and its MFU is per GPU (gpt2_estimate_mfu on one process's B x T x grad_accum_steps) "
+        "(https://github.com/karpathy/llm.c/blob/master/train_gpt2.cu)"
+    )
+
     name = "llmc"
     title = "llm.c"
     upstream = UPSTREAM

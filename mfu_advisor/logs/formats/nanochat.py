@@ -123,6 +123,13 @@ class NanochatParser(Parser):
 class Nanochat(LogFormat):
     """nanochat base_train."""
 
+    mfu_scope = "job"
+    scope_note = (
+        "nanochat's tok/sec is the whole job (total_batch_size / dt) and its MFU divides the "
+        "job's FLOP/s by the peak x world size, so it is the job's (the mean per GPU) "
+        "(https://github.com/karpathy/nanochat/blob/master/scripts/base_train.py)"
+    )
+
     name = "nanochat"
     title = "nanochat"
     upstream = UPSTREAM
@@ -205,6 +212,22 @@ class Nanochat(LogFormat):
             keyed_to="H100",
         )
 
+    def devices(self, run: RunView) -> Figure | None:
+        given = super().devices(run)
+        if given:
+            return given
+        # base_train.py: world_tokens_per_fwdbwd = tokens_per_fwdbwd * ddp_world_size, printed
+        # as "Tokens / micro-batch / rank: B x T = N" and "Tokens / micro-batch: M".
+        per_rank = _last_number(run.config("tokens_micro_batch_rank"))
+        world = _last_number(run.config("tokens_micro_batch"))
+        if per_rank and world and world >= per_rank and world % per_rank == 0:
+            return Figure(
+                world // per_rank,
+                f"nanochat's Tokens / micro-batch ({world:,}) / Tokens / micro-batch / rank "
+                f"({per_rank:,})",
+            )
+        return None
+
     def default_dtype(self, run: RunView) -> tuple[str | None, str]:
         precision = run.config("compute_dtype")
         if isinstance(precision, str) and "float16" in precision and "bfloat16" not in precision:
@@ -215,3 +238,15 @@ class Nanochat(LogFormat):
 
 
 FORMAT = Nanochat()
+
+
+def _last_number(value: object) -> int | None:
+    """The number after the last "=" of "32 x 2048 = 65,536", or the number itself."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if value > 0 and float(value).is_integer() else None
+    if isinstance(value, str):
+        parsed = parse_int(value.rsplit("=", 1)[-1].strip())
+        return parsed if parsed and parsed > 0 else None
+    return None

@@ -102,6 +102,18 @@ CONFIG_DTYPES = {"bf16": "bfloat16", "fp16": "float16", "tf32": "float32", "fp32
 class NanoGpt(LogFormat):
     """nanoGPT train.py and bench.py."""
 
+    mfu_scope = "per_rank"
+    # train.py: "if ddp: model = DDP(model, device_ids=[ddp_local_rank])".
+    parallel_when_distributed = "ddp"
+    scope_note = (
+        "nanoGPT's mfu is per rank: estimate_mfu counts one rank's batch_size x "
+        "gradient_accumulation_steps (after train.py divides gradient_accumulation_steps by the "
+        "world size) against one A100's 312 TFLOP/s; its 'tokens per iteration will be' counts "
+        "every rank (gradient_accumulation_steps x world size x batch_size x block_size), so "
+        "tokens/s from it are the job's and one rank does 1/world of them "
+        "(https://github.com/karpathy/nanoGPT/blob/master/train.py)"
+    )
+
     name = "nanogpt"
     title = "nanoGPT"
     upstream = UPSTREAM

@@ -105,8 +105,10 @@ class NanoGptParser(Parser):
 
     def feed(self, chunk: Chunk) -> None:
         data = chunk.data
-        if len(data) < BULK_BYTES:
-            super().feed(chunk)  # a short paste: the line-by-line path is as fast
+        if len(data) < BULK_BYTES or chunk.ranks is not None:
+            # A short paste: the line-by-line path is as fast. Rank-prefixed lines: the bulk
+            # path's row numbering (detail_rows) assumes every step row stays in this collector.
+            super().feed(chunk)
             return
         buf = fastscan.as_array(data)
         starts, ends = fastscan.line_bounds(buf, len(data))

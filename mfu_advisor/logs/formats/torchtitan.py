@@ -85,7 +85,9 @@ class TorchtitanParser(Parser):
         if stamp is None:
             return False
         message = match.group(3).strip()
-        if line.startswith("[rank") and "[titan]" not in line:
+        # The rank prefix is usually removed before the parser sees the line (logs/ranks.py).
+        prefixed = line.startswith("[rank") or self.sink.meta.get("rank_prefixed", False)
+        if prefixed and "[titan]" not in line:
             self.sink.meta.setdefault("variant", "[rank0]: (older form)")
         else:
             self.sink.meta.setdefault("variant", "[titan]")
@@ -168,6 +170,14 @@ class TorchtitanParser(Parser):
 
 class Torchtitan(LogFormat):
     """torchtitan's train.py logs."""
+
+    mfu_scope = "per_rank"
+    scope_note = (
+        "torchtitan's tps and mfu are per device: every rank computes them from its own local "
+        "batch and its own GPU's peak (MetricsProcessor.log, "
+        "https://github.com/pytorch/torchtitan/blob/main/torchtitan/components/metrics.py); "
+        "the job's tokens/s is their sum"
+    )
 
     name = "torchtitan"
     title = "torchtitan"

@@ -11,6 +11,7 @@ from mfu_advisor.report.content.blocks import (
     Headline,
     KeyValues,
     Paragraph,
+    Table,
     Tone,
 )
 from mfu_advisor.report.content.run import (
@@ -85,6 +86,7 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
     notes = notes_paragraph(log)
     if notes:
         blocks.append(notes)
+    blocks.extend(ranks_blocks(log))
     config = mapping(log, "config")
     if config:
         blocks.append(config_block(config, "Configuration found in the log"))
@@ -93,6 +95,106 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
         blocks.append(chart)
     blocks.append(mfu_chart(log))
     return tuple(blocks)
+
+
+#: How the scopes read in a sentence.
+_SCOPE_WORDS = {"per_rank": "per rank", "job": "the whole job", "unknown": "not known"}
+
+
+def ranks_blocks(log: Mapping[str, Any]) -> tuple[Block, ...]:
+    """The "Ranks" part: world size and its source, what the log's figures count, each rank's
+    steady state, the job's figures and the straggler; nothing for a one-process log."""
+    dist = mapping(log, "distributed")
+    if not dist:
+        return ()
+    rows: list[tuple[str, Cell]] = [
+        ("world size", _world(dist)),
+        ("parallelism", _parallel(dist)),
+        ("backend", cell(lookup(dist, "backend"))),
+        (
+            "job tokens/s",
+            _with_source(rate(number(dist, "job.tokens_per_s")), dist, "job.tokens_per_s_source"),
+        ),
+        ("job achieved", flops(number(dist, "job.achieved_flops"))),
+        ("job peak", flops(number(dist, "job.peak_flops"))),
+        ("job MFU", percent(number(dist, "job.mfu"))),
+        ("straggler", _straggler(dist)),
+    ]
+    blocks: list[Block] = [
+        KeyValues(tuple(r for r in rows if not absent(r[1])), title="Ranks"),
+        Paragraph(scope_sentence(dist)),
+    ]
+    per_rank = [r for r in items(dist, "per_rank") if isinstance(r, Mapping)]
+    if per_rank:
+        blocks.append(
+            Table(
+                ("rank", "step lines", "steady step time", "tokens/s"),
+                tuple(
+                    (
+                        cell(lookup(r, "rank")),
+                        count(number(r, "steps")),
+                        milliseconds(number(r, "steady_step_time_ms")),
+                        rate(number(r, "tokens_per_s")),
+                    )
+                    for r in per_rank
+                ),
+                title="Per rank",
+                numeric=(True, True, True, True),
+            )
+        )
+    notes = [str(n) for n in items(dist, "notes")]
+    if notes:
+        blocks.append(Paragraph(" ".join(n.rstrip(".") + "." for n in notes)))
+    return tuple(blocks)
+
+
+def scope_sentence(dist: Mapping[str, Any]) -> str:
+    """What the log's MFU and tokens/s count: "The log's MFU is per rank; its tokens/s ..."."""
+    mfu = _SCOPE_WORDS.get(str(lookup(dist, "mfu_scope")), "not known")
+    tokens = _SCOPE_WORDS.get(str(lookup(dist, "tokens_per_s_scope")), "not known")
+    return (
+        f"What the log's figures count: its MFU is {mfu}"
+        + (" (or the log prints none)" if mfu == "not known" else "")
+        + f"; its tokens/s are {tokens}."
+    )
+
+
+def _world(dist: Mapping[str, Any]) -> Cell:
+    world = cell(lookup(dist, "world_size"))
+    if isinstance(world, Missing):
+        return world
+    shown = f"{world}"
+    if lookup(dist, "world_size_lower_bound") is True:
+        shown = f"at least {world}"
+    return with_detail(shown, text(dist, "world_size_source"))
+
+
+def _parallel(dist: Mapping[str, Any]) -> Cell:
+    kind = text(dist, "parallel")
+    if isinstance(kind, Missing):
+        return kind
+    names = {
+        "ddp": "DistributedDataParallel (DDP)",
+        "fsdp": "FullyShardedDataParallel (FSDP)",
+        "data_parallel": "torch.nn.DataParallel (one process)",
+        "unknown": "not stated",
+    }
+    shown = names.get(kind, kind)
+    ranks = [str(r) for r in items(dist, "ranks_seen")]
+    if ranks:
+        style = text(dist, "rank_prefix_style")
+        by = f" ({style} prefixes)" if not isinstance(style, Missing) and style else ""
+        shown += f"; lines of rank{'s' if len(ranks) > 1 else ''} {', '.join(ranks)}{by}"
+    return shown
+
+
+def _straggler(dist: Mapping[str, Any]) -> Cell:
+    spread = number(dist, "straggler.spread")
+    if isinstance(spread, Missing):
+        return spread
+    slowest = lookup(dist, "straggler.slowest_rank")
+    median = lookup(dist, "straggler.median_rank")
+    return f"rank {slowest} is {percent(spread)} slower than the median rank ({median})"
 
 
 def _with_source(value: Cell, log: Mapping[str, Any], key: str) -> Cell:

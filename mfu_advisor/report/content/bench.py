@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Table, Tone
+from mfu_advisor.report.content.ranks import ranks_blocks
 from mfu_advisor.report.content.run import (
     absent,
     config_block,
@@ -48,6 +49,7 @@ def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Bloc
     """Everything about one calibrated run: MFUs, timing, model, charts, the matmul sweep."""
     blocks: list[Block] = [run_headline(run)] if headline else []
     blocks.append(mfu_table(run))
+    blocks.extend(ranks_blocks(run))
     blocks.append(run_facts(run))
     notes = notes_paragraph(run, Tone.WARN)
     if notes:

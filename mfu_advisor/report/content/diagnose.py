@@ -27,6 +27,7 @@ from mfu_advisor.report.content.findings import (
     skipped_sentence,
 )
 from mfu_advisor.report.content.hardware import compact_hardware_table, hardware_blocks
+from mfu_advisor.report.content.ranks import ranks_blocks
 from mfu_advisor.report.content.run import absent, notes_paragraph, run_headline
 from mfu_advisor.report.values import (
     Cell,
@@ -91,6 +92,7 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
             Section("hardware", "Hardware", (compact_hardware_table(hardware),))
             if hardware
             else None,
+            _ranks_section(baseline),
             findings,
             experiments,
             Section("analysis", "Your training log", log_blocks) if log_blocks else None,
@@ -100,6 +102,19 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
             else None,
         ]
     return tuple(s for s in sections if s is not None and s.blocks)
+
+
+def _ranks_section(baseline: Mapping[str, Any]) -> Section | None:
+    """A data-parallel baseline's job and ranks (the detailed form has them in the baseline)."""
+    blocks = ranks_blocks(baseline)
+    if not blocks:
+        return None
+    note = Paragraph(
+        "The what-if experiments measure one rank's step: one process pinned to rank 0's "
+        "CPUs with its threads, not the whole job.",
+        tone=Tone.MUTED,
+    )
+    return Section("ranks", "Data-parallel job", (*blocks, note))
 
 
 def _status(payload: Mapping[str, Any]) -> tuple[Block, ...]:

@@ -41,6 +41,7 @@ def render(payload: Mapping[str, Any], console: Console) -> None:
     for label, value in _rows(payload):
         table.add_row(Text(label), value)
     console.print(table)
+    _render_ranks(payload, console)
     sentence = explain_mfu(payload)
     if sentence:
         console.print()
@@ -53,6 +54,93 @@ def render(payload: Mapping[str, Any], console: Console) -> None:
         line.append(": ".join(p for p in (_plain(item, "figure"), _plain(item, "reason")) if p))
         console.print(line)
     for note in items(payload, "notes"):
+        line = Text("note: ", style="dim")
+        line.append(str(note))
+        console.print(line)
+
+
+_SCOPES = {"per_rank": "per rank", "job": "the whole job", "unknown": "not known"}
+
+
+def _render_ranks(payload: Mapping[str, Any], console: Console) -> None:
+    """The compact "Ranks" part of a multi-process log; nothing for a one-process log."""
+    dist = mapping(payload, "distributed")
+    if not dist:
+        return
+    console.print()
+    console.print(Text("Ranks", style="bold"))
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    world = number(dist, "world_size")
+    if isinstance(world, Missing):
+        table.add_row(Text("world size"), _dash(world.reason))
+    else:
+        shown = (
+            f"{'at least ' if lookup(dist, 'world_size_lower_bound') is True else ''}{world:.0f}"
+        )
+        table.add_row(
+            Text("world size"),
+            _with_detail(Text(shown, style="bold"), _plain(dist, "world_size_source")),
+        )
+    parallel = _plain(dist, "parallel") or "unknown"
+    backend = _plain(dist, "backend")
+    ranks = [str(r) for r in items(dist, "ranks_seen")]
+    detail = ", ".join(
+        p
+        for p in (
+            f"backend {backend}" if backend else "",
+            f"lines of rank{'s' if len(ranks) > 1 else ''} {', '.join(ranks)}" if ranks else "",
+        )
+        if p
+    )
+    table.add_row(Text("parallelism"), _with_detail(Text(parallel), detail))
+    mfu_scope = _SCOPES.get(_plain(dist, "mfu_scope"), "not known")
+    tokens_scope = _SCOPES.get(_plain(dist, "tokens_per_s_scope"), "not known")
+    table.add_row(Text("log's figures"), Text(f"MFU {mfu_scope}; tokens/s {tokens_scope}"))
+    job = []
+    tokens = number(dist, "job.tokens_per_s")
+    if not isinstance(tokens, Missing):
+        job.append(f"{tokens:,.0f} tokens/s")
+    achieved = number(dist, "job.achieved_flops")
+    if not isinstance(achieved, Missing):
+        job.append(f"{_si(achieved)}FLOP/s")
+    mfu = number(dist, "job.mfu")
+    peak = number(dist, "job.peak_flops")
+    if not isinstance(mfu, Missing) and not isinstance(peak, Missing):
+        job.append(f"MFU {pct(mfu)} of {_si(peak)}FLOP/s")
+    if job:
+        table.add_row(Text("job"), Text(", ".join(job)))
+    else:
+        table.add_row(Text("job"), _missing(dist, "job.tokens_per_s"))
+    spread = number(dist, "straggler.spread")
+    if not isinstance(spread, Missing):
+        slowest = _num(lookup(dist, "straggler.slowest_rank"))
+        median = _num(lookup(dist, "straggler.median_rank"))
+        table.add_row(
+            Text("straggler"),
+            Text(
+                f"rank {slowest} {pct(spread)} slower than the median rank ({median})",
+                style="yellow" if spread >= 0.10 else "",
+            ),
+        )
+    console.print(table)
+    per_rank = [r for r in items(dist, "per_rank") if isinstance(r, Mapping)]
+    if per_rank:
+        ranks_table = Table(box=None, padding=(0, 2), show_edge=False)
+        for name in ("rank", "step lines", "steady step", "tokens/s"):
+            ranks_table.add_column(name, justify="right")
+        for entry in per_rank:
+            step = number(entry, "steady_step_time_ms")
+            tok = number(entry, "tokens_per_s")
+            ranks_table.add_row(
+                _num(lookup(entry, "rank")),
+                _num(lookup(entry, "steps")),
+                DASH if isinstance(step, Missing) else _ms(step),
+                DASH if isinstance(tok, Missing) else f"{tok:,.0f}",
+            )
+        console.print(ranks_table)
+    for note in items(dist, "notes"):
         line = Text("note: ", style="dim")
         line.append(str(note))
         console.print(line)

@@ -16,6 +16,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mfu_advisor.report.content.ranks import ranks_blocks
+from mfu_advisor.report.terminal.blocks import render_block
+
 #: Shown where a value is missing; the reason follows it.
 DASH = "—"
 
@@ -36,6 +39,8 @@ def render(payload: Mapping[str, Any], console: Console) -> None:
     console.print(_mfu_table(mfu))
     for line in _mfu_notes(mfu):
         _say(console, line, dim_prefix="note:")
+    for block in ranks_blocks(payload):
+        render_block(block, console)
     _say(console, _steps(payload))
     _say(console, _outside(payload))
     roofline = payload.get("roofline")
@@ -112,11 +117,14 @@ def _headline(payload: Mapping[str, Any]) -> str:
     name = payload.get("device_name")
     if name and name != payload.get("device"):
         where += f" ({name})"
+    threads = _shown(payload, "threads")
+    world = _mapping(payload, "distributed").get("world_size")
+    ranks = f" per rank x {world} ranks" if isinstance(world, int) else ""
     text = (
         f"Bench {_shown(payload, 'preset')}: {c('n_layer')} layers, {c('n_head')} heads, "
         f"n_embd {c('n_embd')}, block {c('block_size')}, batch {c('batch_size')} x "
-        f"{c('gradient_accumulation_steps')} on {where}, {_shown(payload, 'dtype')}, "
-        f"{_shown(payload, 'threads')} threads"
+        f"{c('gradient_accumulation_steps')}{ranks} on {where}, {_shown(payload, 'dtype')}, "
+        f"{threads} thread{'' if threads == '1' else 's'}{' per rank' if ranks else ''}"
     )
     return text + (", compiled" if config.get("compile") else "")
 

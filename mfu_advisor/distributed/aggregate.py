@@ -1,0 +1,276 @@
+"""From the ranks' step times to per-rank and whole-job figures. Pure Python.
+
+Per rank: the median step with the gradient all-reduce (``step_time_ms``) and
+without it (``compute_step_time_ms``, steps under DDP's ``no_sync()``), tokens/s
+and model FLOP/s at the synced median, MFU against the rank's own peak, and the
+all-reduce's share ``1 - compute / step``. For the job: tokens and FLOP/s summed
+over ranks, MFU against the sum of the ranks' peaks, the median rank's
+all-reduce share, the straggler spread (slowest rank's compute step over the
+median rank's, minus 1) and, given a single-process reference, the scaling
+efficiency ``job tokens/s / (world size x reference tokens/s)``.
+docs/distributed.md explains each figure.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mfu_advisor.bench.timing import StepTimeStats, summarize
+from mfu_advisor.facts import Maybe, Unavailable
+
+
+@dataclass(frozen=True)
+class DistributedSetup:
+    """How a multi-rank bench was launched (the JSON ``distributed``)."""
+
+    launcher: str
+    """"torch.distributed.run" (torchrun)."""
+    backend: str
+    """Process-group backend: "gloo" or "nccl"."""
+    nccl_available: bool
+    """torch.distributed.is_nccl_available() in the ranks."""
+    world_size: int
+    nnodes: int
+    nproc_per_node: int
+    rdzv_endpoint: str | None
+    """HOST:PORT of the rendezvous; null for a one-node --standalone job."""
+    usable_cpus: int
+    """CPUs the ranks of this node were given to share (affinity cut to the cgroup quota)."""
+    threads_per_rank: int
+    cpus_per_rank: tuple[tuple[int, ...], ...] | None
+    """Each local rank's CPUs; null when ranks are not pinned (GPU runs)."""
+    bucket_cap_mb: int
+    """DDP's gradient bucket size."""
+    block_steps: int
+    """Steps per measured block; blocks with and without all-reduce alternate."""
+    sync_steps: int
+    """Measured steps with the gradient all-reduce, per rank."""
+    no_sync_steps: int
+    """Measured steps under no_sync(), per rank."""
+
+
+@dataclass(frozen=True)
+class RankPeak:
+    """The peak FLOP/s one rank's device share can reach, and where it comes from."""
+
+    flops: float
+    source: str
+
+
+@dataclass(frozen=True)
+class RankFigures:
+    """One rank's measurements (an element of the JSON ``ranks``)."""
+
+    rank: int
+    local_rank: int
+    host: str
+    device: str
+    device_name: str
+    cpus: tuple[int, ...] | None
+    threads: int
+    step_time_ms: Maybe[StepTimeStats]
+    """Steps with the gradient all-reduce, as in training."""
+    compute_step_time_ms: Maybe[float]
+    """Median step under ``no_sync()``: the same work without communication."""
+    tokens_per_s: Maybe[float]
+    achieved_flops: Maybe[float]
+    peak_flops: Maybe[float]
+    peak_source: str
+    mfu: Maybe[float]
+    """achieved_flops / peak_flops, as a fraction."""
+    communication_fraction: Maybe[float]
+
+
+@dataclass(frozen=True)
+class JobFigures:
+    """The whole job (the JSON ``job``)."""
+
+    world_size: int
+    tokens_per_step: int
+    """Tokens every rank together consumes per optimizer step."""
+    step_time_ms: Maybe[float]
+    """The slowest rank's median synced step: the job's pace."""
+    tokens_per_s: Maybe[float]
+    achieved_flops: Maybe[float]
+    peak_flops: Maybe[float]
+    """Sum of the ranks' peaks."""
+    mfu: Maybe[float]
+
+
+@dataclass(frozen=True)
+class Straggler:
+    """How far the slowest rank's compute lags the median rank's."""
+
+    slowest_rank: int
+    median_rank_compute_step_ms: float
+    slowest_rank_compute_step_ms: float
+    spread: float
+    """slowest / median - 1."""
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """The job against one process alone with the same per-rank configuration."""
+
+    reference_tokens_per_s: float
+    efficiency: float
+    reference: str
+    """What the reference ran: "1 process x 1 thread on CPU 0, batch_size 12"."""
+
+
+@dataclass(frozen=True)
+class MultiRankFigures:
+    """Everything a multi-rank bench adds to the bench result."""
+
+    ranks: tuple[RankFigures, ...]
+    job: JobFigures
+    communication_fraction: Maybe[float]
+    straggler: Maybe[Straggler]
+    scaling: Maybe[Scaling]
+
+
+def rank_figures(
+    measured: Mapping[str, Any],
+    flops_per_token: float,
+    peak: RankPeak | Unavailable,
+) -> RankFigures:
+    """One rank's figures from its worker measurements (worker.py's per-rank dict)."""
+    sync = summarize([ms / 1e3 for ms in measured.get("sync_ms") or []])
+    no_sync = summarize([ms / 1e3 for ms in measured.get("no_sync_ms") or []])
+    tokens = int(measured["tokens_per_step"])
+    tokens_per_s: Maybe[float] = Unavailable("no synced step was measured")
+    achieved: Maybe[float] = Unavailable("no synced step was measured")
+    if sync is not None and sync.median > 0:
+        tokens_per_s = tokens / (sync.median / 1e3)
+        achieved = tokens_per_s * flops_per_token
+    compute: Maybe[float] = (
+        no_sync.median if no_sync is not None else Unavailable("no step under no_sync()")
+    )
+    fraction: Maybe[float] = Unavailable("needs steps with and without the all-reduce")
+    if sync is not None and no_sync is not None and sync.median > 0:
+        fraction = max(0.0, 1.0 - no_sync.median / sync.median)
+    mfu: Maybe[float] = Unavailable("no peak for this rank's device")
+    peak_flops: Maybe[float] = peak if isinstance(peak, Unavailable) else peak.flops
+    if isinstance(peak, RankPeak) and isinstance(achieved, float) and peak.flops > 0:
+        mfu = achieved / peak.flops
+    cpus = measured.get("cpus")
+    return RankFigures(
+        rank=int(measured["rank"]),
+        local_rank=int(measured.get("local_rank", 0)),
+        host=str(measured.get("host", "")),
+        device=str(measured.get("device", "")),
+        device_name=str(measured.get("device_name", "")),
+        cpus=tuple(cpus) if isinstance(cpus, list) else None,
+        threads=int(measured.get("threads", 0)),
+        step_time_ms=sync if sync is not None else Unavailable("no synced step was measured"),
+        compute_step_time_ms=compute,
+        tokens_per_s=tokens_per_s,
+        achieved_flops=achieved,
+        peak_flops=peak_flops,
+        peak_source="" if isinstance(peak, Unavailable) else peak.source,
+        mfu=mfu,
+        communication_fraction=fraction,
+    )
+
+
+def job_figures(ranks: Sequence[RankFigures], tokens_per_step: int) -> JobFigures:
+    """Sums over the ranks; a figure any rank lacks is missing for the job."""
+    medians = [r.step_time_ms.median for r in ranks if isinstance(r.step_time_ms, StepTimeStats)]
+    step: Maybe[float] = max(medians) if len(medians) == len(ranks) and ranks else _missing()
+    tokens = _total([r.tokens_per_s for r in ranks])
+    achieved = _total([r.achieved_flops for r in ranks])
+    peak = _total([r.peak_flops for r in ranks])
+    mfu: Maybe[float] = Unavailable("no peak for some rank's device")
+    if isinstance(achieved, float) and isinstance(peak, float) and peak > 0:
+        mfu = achieved / peak
+    return JobFigures(
+        world_size=len(ranks),
+        tokens_per_step=tokens_per_step,
+        step_time_ms=step,
+        tokens_per_s=tokens,
+        achieved_flops=achieved,
+        peak_flops=peak,
+        mfu=mfu,
+    )
+
+
+def _missing() -> Unavailable:
+    return Unavailable("some rank measured no synced step")
+
+
+def _total(values: Sequence[Maybe[float]]) -> Maybe[float]:
+    for value in values:
+        if isinstance(value, Unavailable):
+            return value
+    return float(sum(v for v in values if isinstance(v, float))) if values else _missing()
+
+
+def communication_fraction(ranks: Sequence[RankFigures]) -> Maybe[float]:
+    """The median rank's all-reduce share of its step."""
+    shares = [r.communication_fraction for r in ranks]
+    known = [s for s in shares if isinstance(s, float)]
+    if not known:
+        return Unavailable("no rank measured steps with and without the all-reduce")
+    return statistics.median(known)
+
+
+def straggler(ranks: Sequence[RankFigures]) -> Maybe[Straggler]:
+    """The slowest rank's compute step against the median rank's (needs 2 ranks or more)."""
+    compute = [(r.rank, r.compute_step_time_ms) for r in ranks]
+    known = [(rank, ms) for rank, ms in compute if isinstance(ms, float)]
+    if len(known) < 2:
+        return Unavailable("needs the compute step time of two ranks or more")
+    median = statistics.median_low(ms for _, ms in known)  # a real rank, as analyze does
+    slowest_rank, slowest = max(known, key=lambda pair: pair[1])
+    return Straggler(
+        slowest_rank=slowest_rank,
+        median_rank_compute_step_ms=median,
+        slowest_rank_compute_step_ms=slowest,
+        spread=slowest / median - 1.0 if median > 0 else 0.0,
+    )
+
+
+def scaling(
+    job: JobFigures, reference_tokens_per_s: Maybe[float], reference: str
+) -> Maybe[Scaling]:
+    """Job tokens/s over world size x the single process's; Unavailable without either."""
+    if isinstance(reference_tokens_per_s, Unavailable):
+        return reference_tokens_per_s
+    if not isinstance(job.tokens_per_s, float) or reference_tokens_per_s <= 0:
+        return Unavailable("the job measured no tokens/s")
+    return Scaling(
+        reference_tokens_per_s=reference_tokens_per_s,
+        efficiency=job.tokens_per_s / (job.world_size * reference_tokens_per_s),
+        reference=reference,
+    )
+
+
+def multi_rank_figures(
+    measured_ranks: Sequence[Mapping[str, Any]],
+    flops_per_token: float,
+    peak_of: Callable[[Mapping[str, Any]], RankPeak | Unavailable],
+    reference_tokens_per_s: Maybe[float],
+    reference: str,
+) -> MultiRankFigures:
+    """Everything the multi-rank result adds, from the gathered per-rank measurements."""
+    ordered = sorted(measured_ranks, key=lambda m: int(m["rank"]))
+    ranks = tuple(rank_figures(m, flops_per_token, peak_of(m)) for m in ordered)
+    job = job_figures(ranks, sum(int(m["tokens_per_step"]) for m in ordered))
+    return MultiRankFigures(
+        ranks=ranks,
+        job=job,
+        communication_fraction=communication_fraction(ranks),
+        straggler=straggler(ranks),
+        scaling=scaling(job, reference_tokens_per_s, reference),
+    )
+
+
+def tokens_per_s_of(measured: Mapping[str, Any]) -> Maybe[float]:
+    """A single-process reference's tokens/s at its median step."""
+    sync = summarize([ms / 1e3 for ms in measured.get("sync_ms") or []])
+    if sync is None or sync.median <= 0:
+        return Unavailable("the single-process reference measured no step")
+    return int(measured["tokens_per_step"]) / (sync.median / 1e3)

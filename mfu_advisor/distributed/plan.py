@@ -1,0 +1,157 @@
+"""What a multi-rank run is asked to do, and how its ranks share the CPUs. Pure Python.
+
+torchrun's own options keep their names (``--nproc-per-node``, ``--nnodes``,
+``--node-rank``, ``--rdzv-endpoint``, ``--rdzv-backend``, ``--rdzv-id``; see
+https://pytorch.org/docs/stable/elastic/run.html), so a cluster command line
+carries over. One node without an endpoint runs ``--standalone`` (a private
+rendezvous on a free loopback port).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mfu_advisor.errors import UserError
+
+#: Process-group backends: gloo runs everywhere (the CPU backend), nccl on CUDA GPUs.
+BACKENDS: tuple[str, ...] = ("auto", "gloo", "nccl")
+
+#: Seconds a rank may go without finishing a step before the job is stopped. A
+#: cpu-small step takes 0.1 s and a gpt2-small step on a laptop GPU a few seconds,
+#: so a minute without one means a rank hangs (a lost peer, a deadlock, swapping).
+DEFAULT_RANK_TIMEOUT_S = 60.0
+
+#: Shortest --rank-timeout: below a few seconds a rank's own alive signal (touched every
+#: second) cannot tell a stopped process from a busy one.
+MIN_RANK_TIMEOUT_S = 3.0
+
+#: Extra seconds allowed for the warm-up when torch.compile is on: a first compile of
+#: a small GPT took 40 s on a 2-core VM (docs/bench.md), a large one takes minutes.
+COMPILE_ALLOWANCE_S = 600.0
+
+#: Seconds allowed from launch until every rank has reported that it started
+#: (importing torch and the rendezvous; a cold start on a slow disk takes 20 s).
+START_ALLOWANCE_S = 120.0
+
+#: DDP's default gradient bucket size, in MiB
+#: (https://pytorch.org/docs/stable/generated/torch.nn.parallel.DistributedDataParallel.html).
+DEFAULT_BUCKET_CAP_MB = 25
+
+
+@dataclass(frozen=True)
+class DistributedOptions:
+    """How to launch the job; torchrun's names."""
+
+    nproc_per_node: int = 1
+    nnodes: int = 1
+    node_rank: int = 0
+    rdzv_endpoint: str | None = None
+    """HOST:PORT of the rendezvous; None runs --standalone (one node, loopback)."""
+    rdzv_backend: str = "c10d"
+    rdzv_id: str = "mfu-advisor"
+    backend: str = "auto"
+    """"gloo", "nccl" or "auto" (nccl on CUDA, gloo elsewhere)."""
+    rank_timeout_s: float = DEFAULT_RANK_TIMEOUT_S
+    bucket_cap_mb: int = DEFAULT_BUCKET_CAP_MB
+    scaling: bool = True
+    """Also time one process alone with the same per-rank configuration."""
+
+    @property
+    def world_size(self) -> int:
+        """All ranks of the job, every node together."""
+        return self.nproc_per_node * self.nnodes
+
+    @property
+    def multi_rank(self) -> bool:
+        """True when the job has more than one rank (else a plain bench runs)."""
+        return self.world_size > 1 or self.nnodes > 1 or self.rdzv_endpoint is not None
+
+
+def launch_argv(options: DistributedOptions) -> list[str]:
+    """``bench`` arguments that launch the same job (diagnose runs its baseline this way)."""
+    argv = [
+        f"--nproc-per-node={options.nproc_per_node}",
+        f"--nnodes={options.nnodes}",
+        f"--node-rank={options.node_rank}",
+        f"--rdzv-backend={options.rdzv_backend}",
+        f"--rdzv-id={options.rdzv_id}",
+        f"--backend={options.backend}",
+        f"--rank-timeout={options.rank_timeout_s:g}",
+        f"--bucket-cap-mb={options.bucket_cap_mb}",
+    ]
+    if options.rdzv_endpoint is not None:
+        argv.append(f"--rdzv-endpoint={options.rdzv_endpoint}")
+    if not options.scaling:
+        argv.append("--no-scaling")
+    return argv
+
+
+def validate(options: DistributedOptions) -> None:
+    """Refuse, with one clear line, launch options that cannot work."""
+    if options.nproc_per_node < 1:
+        raise UserError(f"--nproc-per-node must be at least 1, not {options.nproc_per_node}")
+    if options.nnodes < 1:
+        raise UserError(f"--nnodes must be at least 1, not {options.nnodes}")
+    if not 0 <= options.node_rank < options.nnodes:
+        raise UserError(
+            f"--node-rank {options.node_rank} is not a node of --nnodes {options.nnodes}"
+        )
+    if options.nnodes > 1 and not options.rdzv_endpoint:
+        raise UserError("--nnodes above 1 needs --rdzv-endpoint HOST:PORT (the same on every node)")
+    if options.backend not in BACKENDS:
+        raise UserError(f"--backend must be one of {', '.join(BACKENDS)}")
+    if options.rank_timeout_s < MIN_RANK_TIMEOUT_S:
+        raise UserError(f"--rank-timeout must be at least {MIN_RANK_TIMEOUT_S:g} seconds")
+    if options.bucket_cap_mb < 1:
+        raise UserError("--bucket-cap-mb must be at least 1")
+
+
+def pick_backend(asked: str, device_type: str) -> str:
+    """The process-group backend for a device: nccl on CUDA unless asked, gloo elsewhere."""
+    if asked == "auto":
+        return "nccl" if device_type == "cuda" else "gloo"
+    if asked == "nccl" and device_type != "cuda":
+        raise UserError(f"--backend nccl needs CUDA GPUs; this run is on {device_type}")
+    return asked
+
+
+def split_cpus(cpus: Sequence[int], ranks: int) -> list[tuple[int, ...]]:
+    """Each local rank's own share of ``cpus``: contiguous, equal, the rest left unused.
+
+    4 CPUs over 2 ranks -> (0, 1), (2, 3); 5 over 2 -> (0, 1), (2, 3). With fewer
+    CPUs than ranks, ranks share CPUs round-robin (an oversubscribed job).
+    Contiguous numbering keeps a rank on neighbouring cores (on Linux, SMT siblings
+    are usually numbered apart, so a share of N CPUs is N physical cores).
+    """
+    ordered = sorted(set(cpus))
+    if ranks < 1 or not ordered:
+        return []
+    if len(ordered) < ranks:
+        return [(ordered[r % len(ordered)],) for r in range(ranks)]
+    each = len(ordered) // ranks
+    return [tuple(ordered[r * each : (r + 1) * each]) for r in range(ranks)]
+
+
+def torchrun_argv(options: DistributedOptions, run_dir: str) -> list[str]:
+    """The torchrun command that runs every local rank's worker on ``run_dir``."""
+    argv = [sys.executable, "-m", "torch.distributed.run"]
+    if options.rdzv_endpoint is None:
+        argv += ["--standalone"]
+    else:
+        argv += [
+            f"--nnodes={options.nnodes}",
+            f"--node-rank={options.node_rank}",
+            f"--rdzv-backend={options.rdzv_backend}",
+            f"--rdzv-endpoint={options.rdzv_endpoint}",
+            f"--rdzv-id={options.rdzv_id}",
+        ]
+    argv += [
+        f"--nproc-per-node={options.nproc_per_node}",
+        "--max-restarts=0",
+        "-m",
+        "mfu_advisor.distributed.worker",
+        run_dir,
+    ]
+    return argv

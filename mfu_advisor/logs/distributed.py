@@ -1,0 +1,315 @@
+"""The multi-process view of a log: world size, what its figures count, each rank, the job.
+
+A distributed job's log holds one rank's lines (trainers print from rank 0) or
+several ranks' lines interleaved, each with a rank prefix (logs/ranks.py). The
+collector keeps the lowest rank's step lines for the main analysis, so a log of
+rank 0 alone reads exactly as an unprefixed one, and every other rank's step
+lines in a collector of their own (``StepCollector.rank_sinks``). Here each
+rank's steady state is found on its own, then combined:
+
+- world size: ``--world-size``, else what the trainer states (llm.c's
+  ``num_processes``, Megatron's ``world_size``, torchtitan's global / local batch,
+  nanochat's tokens per micro-batch over tokens per micro-batch per rank), else
+  what the launch lines say (logs/launch.py), else inferred from the log's MFU,
+  else the highest rank prefix + 1 (a lower bound);
+- per rank: steady median step time and tokens/s;
+- the job: tokens/s, achieved FLOP/s (per-rank x world), peak (per-device x
+  world) and MFU;
+- the straggler spread: the slowest rank's median over the median rank's, - 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mfu_advisor.facts import Maybe, Unavailable, known
+from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.formats.base import Figure, LogFormat
+from mfu_advisor.logs.launch import LaunchFacts
+from mfu_advisor.logs.result import DistributedFacts, JobFigures, RankFigures, StragglerFacts
+from mfu_advisor.logs.steady import Steady, find_steady
+
+#: Where the world size came from when it is only the highest rank prefix + 1.
+LOWER_BOUND_SUFFIX = "(a lower bound: ranks that printed nothing are not seen)"
+
+
+@dataclass(frozen=True)
+class WorldHints:
+    """The world-size statements other than the trainer's own, in the order they are trusted."""
+
+    option: int | None
+    """``--world-size``."""
+    launch: tuple[int, str] | None
+    """From the launch lines: a torchrun command, WORLD_SIZE=, a printed world size, n_gpu."""
+    prefix_bound: tuple[int, str] | None
+    """Highest rank prefix + 1 and how that reads ("rank prefixes [rank0]..[rank3] ...")."""
+
+
+def world_hints(sink: StepCollector, launch: LaunchFacts, option: int | None) -> WorldHints:
+    """Collect the world-size hints of a log (see :class:`WorldHints`)."""
+    stated: tuple[int, str] | None = None
+    if launch.world_size is not None:
+        stated = (launch.world_size, launch.world_size_source)
+    elif launch.data_parallel_devices:
+        n = launch.data_parallel_devices
+        stated = (n, f"the log's n_gpu: {n} (one process drives {n} GPUs with DataParallel)")
+    bound: tuple[int, str] | None = None
+    if sink.ranks_seen:
+        low, high = min(sink.ranks_seen), max(sink.ranks_seen)
+        label = _label(sink, low) + (f"..{_label(sink, high)}" if high != low else "")
+        bound = (high + 1, f"rank prefixes {label} {LOWER_BOUND_SUFFIX}")
+    return WorldHints(option, stated, bound)
+
+
+def _label(sink: StepCollector, rank: int) -> str:
+    style = sink.rank_prefix
+    if style.startswith("torchrun (default"):
+        return f"[default{rank}]"
+    if style.startswith("torchrun"):
+        return f"[rank{rank}]"
+    if style == "srun --label":
+        return f"{rank}:"
+    return f"rank {rank}:"
+
+
+def distributed_facts(
+    *,
+    sink: StepCollector,
+    fmt: LogFormat,
+    steady: Steady,
+    launch: LaunchFacts,
+    hints: WorldHints,
+    devices: Maybe[int],
+    devices_source: str,
+    tokens_per_step: Figure | Unavailable,
+    tokens_per_s: Maybe[float],
+    tokens_per_s_source: str,
+    achieved_flops: Maybe[float],
+    peak_flops: Maybe[float],
+) -> DistributedFacts | Unavailable:
+    """The ``distributed`` section, or why there is none (the log shows one process)."""
+    world: Maybe[int] = devices
+    assumed = devices_source.startswith("assumed") or not known(devices)
+    if assumed:
+        world = Unavailable(
+            "the log does not say how many processes ran; give --world-size N"
+            if not known(devices)
+            else "the log does not say how many processes ran (one assumed)"
+        )
+    parallel, evidence = _parallel(launch, sink, world, fmt)
+    multi = (known(world) and world > 1) or bool(sink.ranks_seen)  # type: ignore[operator]
+    if not multi and parallel == "unknown" and hints.option is None:
+        return Unavailable("the log shows one process")
+    notes: list[str] = []
+    if fmt.scope_note:
+        notes.append(fmt.scope_note)
+    lower_bound = (
+        hints.prefix_bound is not None
+        and devices_source == hints.prefix_bound[1]
+        and hints.option is None
+    )
+    tokens_scope = fmt.rank_tokens_scope()
+    per_rank = _per_rank(sink, fmt, steady, world, tokens_per_step, tokens_scope)
+    job = _job(
+        world,
+        tokens_scope,
+        (tokens_per_s, tokens_per_s_source),
+        per_rank,
+        achieved_flops,
+        peak_flops,
+    )
+    straggler = _straggler(per_rank)
+    if sink.ranks_seen and len(sink.ranks_seen) == 1 and known(world) and world > 1:  # type: ignore[operator]
+        notes.append(
+            f"only rank {min(sink.ranks_seen)}'s lines are in the log: the other ranks' step "
+            "times are not known"
+        )
+    if lower_bound:
+        notes.append(
+            "the world size is the highest rank prefix + 1, a lower bound; give --world-size N "
+            "if more processes ran"
+        )
+    if parallel == "data_parallel":
+        notes.append(
+            "torch.nn.DataParallel runs one process that scatters each batch to the GPUs and "
+            "gathers the outputs on the first one every step; DistributedDataParallel (one "
+            "process per GPU, launched with torchrun) is faster"
+        )
+    return DistributedFacts(
+        world_size=world,
+        world_size_source=devices_source if known(world) else "",
+        world_size_lower_bound=lower_bound,
+        ranks_seen=tuple(sorted(sink.ranks_seen)),
+        rank_prefixed=bool(sink.ranks_seen),
+        rank_prefix_style=sink.rank_prefix if sink.ranks_seen else "",
+        parallel=parallel,
+        parallel_evidence=evidence,
+        backend=launch.backend if launch.backend else Unavailable("the log does not say"),
+        mfu_scope=fmt.mfu_scope,
+        tokens_per_s_scope=tokens_scope,
+        per_rank=per_rank,
+        job=job,
+        straggler=straggler,
+        notes=tuple(notes),
+    )
+
+
+def _parallel(
+    launch: LaunchFacts, sink: StepCollector, world: Maybe[int], fmt: LogFormat
+) -> tuple[str, str]:
+    """The data parallelism ("fsdp", "data_parallel", "ddp" or "unknown") and what shows it."""
+    found = launch.parallel_evidence
+    for kind in ("fsdp", "data_parallel", "ddp"):
+        if kind in found:
+            return kind, found[kind]
+    if len(sink.ranks_seen) > 1:
+        return "ddp", f"lines of {len(sink.ranks_seen)} ranks (one process per rank: torchrun)"
+    several = known(world) and world > 1  # type: ignore[operator]
+    if several and fmt.parallel_when_distributed != "unknown":
+        return fmt.parallel_when_distributed, f"{fmt.title} in {world} processes"
+    return "unknown", ""
+
+
+def _per_rank(
+    sink: StepCollector,
+    fmt: LogFormat,
+    steady: Steady,
+    world: Maybe[int],
+    tokens_per_step: Figure | Unavailable,
+    tokens_scope: str,
+) -> tuple[RankFigures, ...]:
+    if not sink.ranks_seen:
+        return ()
+    ranks = sorted(
+        sink.ranks_seen | ({sink.primary_rank} if sink.primary_rank is not None else set())
+    )
+    out: list[RankFigures] = []
+    for rank in ranks:
+        if rank == sink.primary_rank:
+            own, own_steady = sink, steady
+        else:
+            other = sink.rank_sinks.get(rank)
+            if other is None or other.count == 0:
+                continue  # a rank that printed no step line (or past the cap)
+            own, own_steady = other, find_steady(other)
+        if own.count == 0:
+            continue
+        step_ms: Maybe[float] = (
+            own_steady.median_ms
+            if own_steady.median_ms is not None
+            else Unavailable("this rank's step lines carry no time")
+        )
+        tokens, source = _rank_tokens(own, own_steady, world, tokens_per_step, tokens_scope, fmt)
+        out.append(RankFigures(rank, own.count, step_ms, tokens, source))
+    return tuple(out)
+
+
+def _rank_tokens(
+    sink: StepCollector,
+    steady: Steady,
+    world: Maybe[int],
+    tokens_per_step: Figure | Unavailable,
+    tokens_scope: str,
+    fmt: LogFormat,
+) -> tuple[Maybe[float], str]:
+    printed = _printed_tokens(sink, steady)
+    if tokens_scope == "per_rank" and len(printed):
+        return float(np.median(printed)), "median of the tokens/s this rank printed"
+    if tokens_scope == "unknown":
+        return Unavailable(f"{fmt.title} logs do not say what their tokens/s count"), ""
+    if steady.median_ms is None or steady.median_ms <= 0:
+        return Unavailable("this rank's step lines carry no time"), ""
+    if isinstance(tokens_per_step, Unavailable):
+        return Unavailable(tokens_per_step.reason), ""
+    per_step = tokens_per_step.value
+    if tokens_scope == "job":
+        if not known(world):
+            return Unavailable("the world size is not known; give --world-size N"), ""
+        per_step /= world  # type: ignore[operator]
+        return (
+            per_step / (steady.median_ms / 1000.0),
+            f"tokens per step / {world} ranks / this rank's steady step time",
+        )
+    return per_step / (steady.median_ms / 1000.0), "tokens per step / this rank's steady step time"
+
+
+def _printed_tokens(sink: StepCollector, steady: Steady) -> np.ndarray:
+    values = sink.sample.columns()["tokens_per_s"]
+    finite = np.isfinite(values)
+    chosen = values[steady.clean & finite]
+    return chosen if len(chosen) else values[finite]
+
+
+def _job(
+    world: Maybe[int],
+    tokens_scope: str,
+    log_tokens: tuple[Maybe[float], str],
+    per_rank: Sequence[RankFigures],
+    achieved_flops: Maybe[float],
+    peak_flops: Maybe[float],
+) -> JobFigures:
+    no_world = Unavailable("the world size is not known; give --world-size N")
+    tokens_per_s, log_source = log_tokens
+    tokens: Maybe[float]
+    tokens_source = ""
+    if tokens_scope == "job":
+        tokens = tokens_per_s
+        tokens_source = f"{log_source} (counts every rank)" if known(tokens_per_s) else ""
+    elif tokens_scope == "per_rank":
+        rank_tokens = [r.tokens_per_s for r in per_rank if known(r.tokens_per_s)]
+        if known(world) and len(rank_tokens) == world and world > 1:  # type: ignore[operator]
+            tokens = float(sum(rank_tokens))  # type: ignore[arg-type]
+            tokens_source = f"sum of the {world} ranks' tokens/s"
+        elif not known(world):
+            tokens = no_world
+        elif not known(tokens_per_s):
+            tokens = tokens_per_s
+        else:
+            tokens = tokens_per_s * world  # type: ignore[operator]
+            tokens_source = f"one rank's tokens/s x {world} ranks"
+    else:
+        tokens = Unavailable("the log does not say whether its tokens/s count one rank or all")
+    achieved: Maybe[float]
+    peak: Maybe[float]
+    if not known(world):
+        achieved, peak = no_world, no_world
+    else:
+        achieved = (
+            achieved_flops * world  # type: ignore[operator]
+            if known(achieved_flops)
+            else Unavailable(_reason(achieved_flops))
+        )
+        peak = (
+            peak_flops * world  # type: ignore[operator]
+            if known(peak_flops)
+            else Unavailable(_reason(peak_flops) or "no peak: give --hardware or --peak-tflops")
+        )
+    mfu: Maybe[float]
+    if known(achieved) and known(peak) and peak:
+        mfu = achieved / peak  # type: ignore[operator]
+    else:
+        mfu = Unavailable(_reason(achieved) or _reason(peak))
+    return JobFigures(tokens, tokens_source, achieved, peak, mfu)
+
+
+def _straggler(per_rank: Sequence[RankFigures]) -> StragglerFacts | Unavailable:
+    timed = [
+        (float(r.steady_step_time_ms), r.rank)  # type: ignore[arg-type]
+        for r in per_rank
+        if known(r.steady_step_time_ms)
+    ]
+    if len(timed) < 2:
+        return Unavailable("needs the steady step times of at least two ranks (rank prefixes)")
+    timed.sort()
+    slowest_ms, slowest = timed[-1]
+    median_ms, median = timed[(len(timed) - 1) // 2]
+    if median_ms <= 0:
+        return Unavailable("the median rank's step time is zero")
+    return StragglerFacts(slowest, slowest_ms, median, median_ms, slowest_ms / median_ms - 1.0)
+
+
+def _reason(value: object) -> str:
+    return value.reason if isinstance(value, Unavailable) else ""

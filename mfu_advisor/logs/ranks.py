@@ -1,0 +1,152 @@
+"""Rank prefixes: logs where several processes of a distributed job interleave their lines.
+
+Launchers label each line with the rank that printed it:
+
+- torchrun ``--tee``/``-t`` and ``--local-ranks-filter``: ``[rank3]:`` (torch >= 2.2;
+  ``torch/distributed/elastic/multiprocessing/api.py`` builds it from
+  ``f"[{role}{rank}]:"`` with the role ``rank``), ``[default3]:`` before (the default
+  role name was ``default``);
+- Slurm ``srun --label``: ``3: `` (the task id, right-aligned to the width of the
+  largest one; https://slurm.schedmd.com/srun.html#OPT_label);
+- hand-made wrappers: ``rank 3: ``.
+
+The style is chosen once per input from its first lines (:func:`detect_style`);
+each chunk then has the prefix removed before a format parser sees it
+(:func:`strip_chunk`), so every format reads prefixed logs, and the rank of each
+line travels with the chunk (``Chunk.ranks``, -1 for a line without a prefix).
+Inputs without prefixes are never touched, so they cost nothing here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mfu_advisor.logs.reader import Chunk
+
+#: A line with no rank prefix in a prefixed input (launcher warnings, for example).
+NO_RANK = -1
+#: Highest rank read from a prefix; a larger number is not a rank label.
+MAX_RANK = 65_535
+
+
+@dataclass(frozen=True)
+class RankStyle:
+    """One way launchers write rank prefixes."""
+
+    name: str
+    """"torchrun", "torchrun (default role)", "srun --label" or "rank N:"."""
+    pattern: re.Pattern[str]
+    """Matches the prefix at the start of a line; group 1 is the rank."""
+    example: str
+    min_share: float
+    """Share of the non-empty first lines that must carry this prefix to adopt it."""
+    ambiguous: bool
+    """True when an unprefixed line could look the same (``12: loss ...``): then the
+    labels must repeat (few distinct ranks over many lines) to be believed."""
+
+    def label(self, rank: int) -> str:
+        """How the prefix of ``rank`` looks, for messages ("[rank3]")."""
+        return self.example.replace("0", str(rank))
+
+
+STYLES = (
+    RankStyle("torchrun", re.compile(r"^\[rank(\d{1,5})\]:"), "[rank0]", 0.3, False),
+    RankStyle(
+        "torchrun (default role)", re.compile(r"^\[default(\d{1,5})\]:"), "[default0]", 0.3, False
+    ),
+    RankStyle("srun --label", re.compile(r"^ *(\d{1,5}): "), "0:", 0.5, True),
+    RankStyle("rank N:", re.compile(r"^[Rr]ank ?(\d{1,5}): ?"), "rank 0:", 0.5, False),
+)
+
+
+def detect_style(lines: Sequence[str]) -> RankStyle | None:
+    """The prefix style of an input, judged on its first lines; None when it has none."""
+    nonempty = [line for line in lines if line.strip()]
+    if not nonempty:
+        return None
+    best: tuple[int, RankStyle] | None = None
+    for style in STYLES:
+        ranks = [int(m.group(1)) for m in map(style.pattern.match, nonempty) if m]
+        if not ranks or len(ranks) < style.min_share * len(nonempty):
+            continue
+        if max(ranks) > MAX_RANK:
+            continue
+        if style.ambiguous and len(set(ranks)) > max(1, len(ranks) // 4):
+            # Step numbers ("12: loss 3.2") change on every line; rank labels repeat.
+            continue
+        if best is None or len(ranks) > best[0]:
+            best = (len(ranks), style)
+    return None if best is None else best[1]
+
+
+def strip_line(line: str, style: RankStyle) -> tuple[int, str]:
+    """The rank of ``line`` (:data:`NO_RANK` without a prefix) and the line without it."""
+    match = style.pattern.match(line)
+    if match is None:
+        return NO_RANK, line
+    return int(match.group(1)), line[match.end() :]
+
+
+def strip_lines(lines: Sequence[str], style: RankStyle | None) -> list[str]:
+    """``lines`` without their rank prefixes (unchanged when ``style`` is None)."""
+    if style is None:
+        return list(lines)
+    return [strip_line(line, style)[1] for line in lines]
+
+
+def strip_chunk(chunk: Chunk, style: RankStyle) -> Chunk:
+    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``."""
+    ranks: list[int] = []
+    out: list[str] = []
+    for line in chunk.lines():
+        rank, text = strip_line(line, style)
+        ranks.append(rank)
+        out.append(text)
+    data = ("\n".join(out) + "\n").encode("utf-8") if out else b""
+    return Chunk(data, chunk.first_line, np.asarray(ranks, dtype=np.int64))
+
+
+def lowest_rank(lines: Sequence[str], style: RankStyle | None) -> int | None:
+    """The lowest rank among ``lines``' prefixes: whose lines the main analysis reads."""
+    if style is None:
+        return None
+    ranks = [strip_line(line, style)[0] for line in lines]
+    seen = [r for r in ranks if r != NO_RANK]
+    return min(seen) if seen else None
+
+
+def split_by_rank(chunk: Chunk, primary: int | None, cap: int) -> list[tuple[int, Chunk]]:
+    """``chunk`` once per rank, other ranks' lines blanked, for one parser per rank.
+
+    Parsers keep state between lines (torchtitan times a step from the previous step
+    line's timestamp, nanoGPT marks the iteration after an evaluation), so interleaved
+    ranks must not share one. Blank lines keep the line numbers; parsers skip them.
+    Lines without a prefix go with ``primary``'s. Past ``cap`` ranks, further ranks'
+    lines are left out.
+    """
+    ranks = chunk.ranks
+    if ranks is None:
+        return [(NO_RANK if primary is None else primary, chunk)]
+    owner = ranks.copy()
+    if primary is not None:
+        owner[owner == NO_RANK] = primary
+    keys = [int(k) for k in np.unique(owner).tolist()]
+    if primary is not None and primary in keys:
+        keys.remove(primary)
+        keys.insert(0, primary)
+    keys = keys[:cap]
+    if len(keys) == 1 and bool((owner == keys[0]).all()):
+        return [(keys[0], chunk)]
+    lines = chunk.lines()
+    out: list[tuple[int, Chunk]] = []
+    for key in keys:
+        mine = owner == key
+        text = "\n".join(
+            line if keep else "" for line, keep in zip(lines, mine.tolist(), strict=True)
+        )
+        out.append((key, Chunk((text + "\n").encode("utf-8"), chunk.first_line, ranks)))
+    return out
