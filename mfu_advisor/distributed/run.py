@@ -21,20 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from mfu_advisor.bench.denominators import (
-    device_peak,
-    device_peak_label,
     load_hardware,
-    mfu_figures,
 )
 from mfu_advisor.bench.options import BenchOptions, format_cpu_list
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.distributed import aggregate, launch, plan
+from mfu_advisor.distributed.result import JobPlan, bench_result
 from mfu_advisor.distributed.status import JOB_FILE, SOLO_RANK, replace_json
 from mfu_advisor.errors import RunFailed, UserError
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.mfu import flops_per_token
 
 #: Set to 1 to keep the job's run folder (torchrun's output, the ranks' status and result
 #: files) instead of deleting it, to look into a failed job.
@@ -145,22 +141,20 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             raise RunFailed(str(failure)) from None
         gathered = _gathered(run_dir)
         reference, reference_text = _reference(dist, run_dir, env, opts, shares, threads, sink)
-        return _result(
-            opts,
-            resolved.preset_source,
-            choice,
-            dist,
-            backend,
-            gathered,
-            shares,
-            usable,
-            threads,
-            hardware,
-            (reference, reference_text),
-            notes,
-            sink,
-            peak_dtype_key(choice.device_type, str(opts.dtype), bool(opts.tf32)),
+        job_plan = JobPlan(
+            options=opts,
+            preset_source=resolved.preset_source,
+            choice=choice,
+            dist=dist,
+            backend=backend,
+            shares=shares,
+            usable=usable,
+            threads=threads,
+            hardware=hardware,
+            peak_key=peak_dtype_key(choice.device_type, str(opts.dtype), bool(opts.tf32)),
+            notes=notes,
         )
+        return bench_result(job_plan, gathered, (reference, reference_text), sink)
     finally:
         if os.environ.get(KEEP_RUN_DIR_ENV) == "1":
             sink.phase(f"run folder kept: {run_dir} (torchrun.log, the ranks' status files)")
@@ -221,182 +215,3 @@ def _reference(
     if not isinstance(ranks, list) or not ranks:
         return Unavailable("the single-process reference wrote no result"), text
     return aggregate.tokens_per_s_of(ranks[0]), text
-
-
-def _result(
-    opts: BenchOptions,
-    preset_source: str,
-    choice: Any,
-    dist: plan.DistributedOptions,
-    backend: str,
-    gathered: Mapping[str, Any],
-    shares: list[tuple[int, ...]],
-    usable: list[int],
-    threads: int,
-    hardware: Any,
-    reference: tuple[Maybe[float], str],
-    notes: list[str],
-    sink: ProgressSink,
-    peak_key: str,
-) -> BenchResult:
-    import torch
-
-    from mfu_advisor.bench.gemms import gemm_shapes
-    from mfu_advisor.bench.roofline import measured_peak
-    from mfu_advisor.bench.run import roofline_for_run
-
-    shape = opts.shape()
-    fpt = flops_per_token(shape)
-    measured = list(gathered.get("ranks") or [])
-    figures = aggregate.multi_rank_figures(
-        measured,
-        fpt,
-        lambda m: _rank_peak(m, hardware, choice.device_type, peak_key, len(usable)),
-        reference[0],
-        reference[1],
-    )
-    job = figures.job
-    # The roofline with as many threads as the ranks on this node use together.
-    torch.set_num_threads(max(1, threads * dist.nproc_per_node))
-    roofline = roofline_for_run(opts, choice, shape, peak_key, "budget", sink)
-    measured_flops, measured_label = measured_peak(roofline, peak_key)
-    if measured_flops is not None and choice.device_type == "cuda":
-        measured_flops *= dist.world_size
-        measured_label += f"; x {dist.world_size} GPUs"
-    elif measured_flops is not None and dist.nnodes > 1:
-        measured_flops *= dist.nnodes
-        measured_label += f"; x {dist.nnodes} nodes, assumed alike"
-    job_peak = _job_peak(figures, hardware, choice.device_type, peak_key)
-    achieved = job.achieved_flops if isinstance(job.achieved_flops, float) else None
-    mfu = mfu_figures(achieved, job_peak, measured_flops, measured_label)
-    first = measured[0] if measured else {}
-    slowest = _slowest_stats(figures)
-    warmups = [float(ms) / 1e3 for ms in first.get("warmup_ms") or []]
-    compile_s: Maybe[float] = Unavailable("compile is off")
-    if opts.compile:
-        compile_s = warmups[0] if warmups else Unavailable("no warm-up step finished")
-    memory = first.get("peak_memory_bytes")
-    return BenchResult(
-        preset=opts.preset,
-        preset_source=preset_source,
-        config=opts.model_config(),
-        device=choice.device_type,
-        device_name=choice.name,
-        dtype=str(opts.dtype),
-        peak_dtype=peak_key,
-        torch_version=str(gathered.get("torch_version", torch.__version__)),
-        threads=int(first.get("threads", threads)),
-        cpu_affinity=tuple(first["cpus"]) if first.get("cpus") else Unavailable("not pinned"),
-        tf32=bool(opts.tf32),
-        adamw_impl=str(gathered.get("adamw_impl", "")),
-        seed=opts.seed,
-        data=opts.data or "synthetic",
-        n_params=int(gathered.get("n_params", 0)),
-        flops_per_token=fpt,
-        effective_batch_tokens=job.tokens_per_step,
-        warmup_steps=len(warmups),
-        warmup_step_ms=tuple(w * 1e3 for w in warmups),
-        compile_s=compile_s,
-        warmup_s=sum(warmups[1:] if opts.compile else warmups),
-        measured_s=_measured_s(first),
-        budget_s=float(opts.budget_s or 0),
-        stopped_by=_stopped_by(opts, first),
-        step_time_ms=slowest,
-        tokens_per_s=job.tokens_per_s,
-        achieved_flops=job.achieved_flops,
-        mfu=mfu,
-        peak_memory_bytes=int(memory) if isinstance(memory, int) else Unavailable("not measured"),
-        peak_memory_kind=str(first.get("peak_memory_kind", "")) + " (rank 0)",
-        loss_first=_number(first.get("loss_first"), "no step finished"),
-        loss_last=_number(first.get("loss_last"), "no step finished"),
-        series=_series(first),
-        gemm_shapes=gemm_shapes(shape, int(opts.batch_size or 1)),
-        roofline=roofline,
-        notes=tuple(notes),
-        multi_rank=figures,
-        distributed=aggregate.DistributedSetup(
-            launcher="torch.distributed.run",
-            backend=backend,
-            nccl_available=bool(gathered.get("nccl_available")),
-            world_size=int(gathered.get("world_size", dist.world_size)),
-            nnodes=dist.nnodes,
-            nproc_per_node=dist.nproc_per_node,
-            rdzv_endpoint=dist.rdzv_endpoint,
-            usable_cpus=len(usable),
-            threads_per_rank=threads,
-            cpus_per_rank=tuple(shares) if shares else None,
-            bucket_cap_mb=dist.bucket_cap_mb,
-            block_steps=int(first.get("block_steps", 0)),
-            sync_steps=len(first.get("sync_ms", [])),
-            no_sync_steps=len(first.get("no_sync_ms", [])),
-        ),
-    )
-
-
-def _rank_peak(
-    measured: Mapping[str, Any], hardware: Any, device_type: str, peak_key: str, usable: int
-) -> aggregate.RankPeak | Unavailable:
-    """A rank's peak: its share of the CPU's (by CPUs pinned), or its own GPU's."""
-    if device_type == "cpu":
-        whole = device_peak(hardware, "cpu", 0, peak_key)
-        if isinstance(whole, Unavailable):
-            return whole
-        cpus = measured.get("cpus") or []
-        share = min(len(cpus), usable) / usable if usable else 0.0
-        return aggregate.RankPeak(
-            whole.flops * share,
-            f"{len(cpus)} of {usable} usable CPUs x the CPU's peak, {whole.flops / 1e9:,.1f} "
-            f"GFLOP/s{' (estimated)' if whole.estimated else ''}",
-        )
-    local = int(measured.get("local_rank", 0))
-    gpu = device_peak(hardware, device_type, local, peak_key)
-    if isinstance(gpu, Unavailable):
-        return gpu
-    return aggregate.RankPeak(gpu.flops, device_peak_label(gpu))
-
-
-def _job_peak(
-    figures: aggregate.MultiRankFigures, hardware: Any, device_type: str, peak_key: str
-) -> Any:
-    """The sum of the ranks' peaks as a probe PeakFlops, for the labelled MFU figures."""
-    base = device_peak(hardware, device_type, 0, peak_key)
-    total = figures.job.peak_flops
-    if isinstance(base, Unavailable):
-        return base
-    if isinstance(total, Unavailable):
-        return total
-    return dataclasses.replace(
-        base,
-        flops=total,
-        source=f"sum over {figures.job.world_size} ranks: " + base.source,
-    )
-
-
-def _slowest_stats(figures: aggregate.MultiRankFigures) -> Maybe[StepTimeStats]:
-    """The synced step statistics of the slowest rank: the job's pace."""
-    stats = [r.step_time_ms for r in figures.ranks if isinstance(r.step_time_ms, StepTimeStats)]
-    if not stats:
-        return Unavailable("no rank measured a synced step")
-    return max(stats, key=lambda s: s.median)
-
-
-def _measured_s(first: Mapping[str, Any]) -> float:
-    """Seconds of measured steps of both kinds on rank 0."""
-    return sum(float(ms) for ms in [*first.get("sync_ms", []), *first.get("no_sync_ms", [])]) / 1e3
-
-
-def _stopped_by(opts: BenchOptions, first: Mapping[str, Any]) -> str:
-    synced = len(first.get("sync_ms", []))
-    return "max_steps" if opts.max_steps and synced >= opts.max_steps else "budget"
-
-
-def _number(value: Any, reason: str) -> Maybe[float]:
-    return float(value) if isinstance(value, (int, float)) else Unavailable(reason)
-
-
-def _series(first: Mapping[str, Any]) -> dict[str, Any]:
-    """Rank 0's synced steps (warm-up first) for the step-time chart."""
-    times = [*first.get("warmup_ms", []), *first.get("sync_ms", [])]
-    losses = [*first.get("warmup_losses", []), *first.get("sync_losses", [])]
-    n = min(len(times), len(losses))
-    return {"step": list(range(n)), "step_time_ms": times[:n], "loss": losses[:n]}

@@ -13,7 +13,10 @@ Removed (docs/reports.md, one test per kind):
   ``board_serial``, ``serial_number``...), NVIDIA ``GPU-``/``MIG-`` UUIDs and
   any other UUID inside text;
 - IPv4 addresses other than loopback and unspecified, as ``<ip>`` (a
-  distributed run's log names its nodes by address).
+  distributed run's log names its nodes by address); the host of a
+  rendezvous or master address (a bench's ``distributed.rdzv_endpoint``, a
+  pasted ``--rdzv-endpoint node0:29400``, ``--master_addr``, ``MASTER_ADDR=``)
+  is a host name like any other.
 
 Redaction works on the JSON payload, so every renderer (text, JSON,
 Markdown, HTML) shows the same redacted report; the report is marked
@@ -57,6 +60,13 @@ _UUID = re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _KEEP_IPS = frozenset({"127.0.0.1", "0.0.0.0", "255.255.255.255"})
 
+#: Fields whose value is HOST:PORT (a rendezvous or master address).
+ENDPOINT_FIELDS = frozenset({"rdzv_endpoint", "master_addr", "master_address"})
+#: A rendezvous or master host on a command line or in an environment assignment.
+_ENDPOINT_IN_TEXT = re.compile(
+    r"(?:--rdzv[-_]endpoint|--master[-_]addr|MASTER_ADDR)[= ]\s*[\"']?(?P<host>[A-Za-z0-9_.-]+)"
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Secrets:
@@ -83,10 +93,14 @@ def find_secrets(payload: Any, *, local: bool = True) -> Secrets:
         name = key.lower()
         if name in HOST_FIELDS:
             hosts.update(_host_forms(value))
+        elif name in ENDPOINT_FIELDS:
+            hosts.update(_host_forms(value.rsplit(":", 1)[0]))
         elif name in USER_FIELDS:
             users.add(value.strip())
         for match in _HOME.finditer(value):
             users.add(next(g for g in match.groups() if g))
+        for match in _ENDPOINT_IN_TEXT.finditer(value):
+            hosts.update(_host_forms(match.group("host")))
     if local:
         hosts.update(_host_forms(_local_host()))
         users.add(_local_user())

@@ -16,6 +16,7 @@ from mfu_advisor.rules import (
     cpu_rules,
     device_rules,
     distributed_rules,
+    distributed_setup_rules,
     gpu_rules,
     log_rules,
     mfu_reference_rules,
@@ -55,9 +56,9 @@ RULES: tuple[Rule, ...] = (
     distributed_rules.COMMUNICATION_SHARE,  # MA126
     distributed_rules.STRAGGLER_RANK,  # MA127
     distributed_rules.DATA_PARALLEL_NOT_DDP,  # MA128
-    distributed_rules.GLOO_ON_CUDA,  # MA129
-    distributed_rules.PER_RANK_BATCH_SMALL,  # MA130
-    distributed_rules.RANKS_OVERSUBSCRIBE,  # MA131
+    distributed_setup_rules.GLOO_ON_CUDA,  # MA129
+    distributed_setup_rules.PER_RANK_BATCH_SMALL,  # MA130
+    distributed_setup_rules.RANKS_OVERSUBSCRIBE,  # MA131
 )
 
 

@@ -122,6 +122,21 @@ def test_ip_addresses_are_removed_but_versions_and_loopback_stay() -> None:
     assert redact_text("listening on 127.0.0.1", secrets) == "listening on 127.0.0.1"
 
 
+def test_rendezvous_and_master_hosts_are_removed_wherever_they_appear() -> None:
+    payload = {
+        "distributed": {"rdzv_endpoint": "node0.cluster.example:29400"},
+        "lines": [
+            "$ torchrun --nnodes 2 --rdzv-endpoint=head-a:29400 train.py",
+            "MASTER_ADDR=gpu-login-3 torchrun --master_addr gpu-login-3 train.py",
+            "rank 1 joined node0 and head-a",
+        ],
+    }
+    secrets = find_secrets(payload, local=False)
+    assert {"node0.cluster.example", "node0", "head-a", "gpu-login-3"} <= secrets.hosts
+    assert redact_text(payload["lines"][2], secrets) == "rank 1 joined <host> and <host>"
+    assert "node0" not in redact_text("rdzv node0.cluster.example:29400", secrets)
+
+
 def test_generic_names_are_not_hunted_inside_text() -> None:
     secrets = find_secrets({"host": {"hostname": "localhost"}, "user": "root"}, local=False)
     assert secrets.hosts == frozenset() and secrets.users == frozenset()

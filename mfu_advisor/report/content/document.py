@@ -110,7 +110,13 @@ def subtitle(payload: Mapping[str, Any], kind: str) -> str:
             shown.append(str(entry.get("name", "?")) if isinstance(entry, Mapping) else str(entry))
         return " · ".join(shown)
     if kind == "bench":
-        return " · ".join(str(cell(text(payload, k))) for k in ("preset", "device", "dtype"))
+        parts = [str(cell(text(payload, k))) for k in ("preset", "device", "dtype")]
+        world = number(payload, "distributed.world_size")
+        backend = text(payload, "distributed.backend")
+        if not isinstance(world, Missing):
+            how = "" if isinstance(backend, Missing) else f" ({backend})"
+            parts.append(f"{world:.0f} ranks{how}")
+        return " · ".join(parts)
     return ""
 
 
