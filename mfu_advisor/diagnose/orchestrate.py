@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions
-from mfu_advisor.diagnose import noise
+from mfu_advisor.diagnose import data_parallel, noise
 from mfu_advisor.diagnose import plan as budget_plan
 from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
 from mfu_advisor.diagnose.from_log import (
@@ -55,12 +55,6 @@ from mfu_advisor.rules.facts_json import (
     run_facts_from_bench,
 )
 from mfu_advisor.rules.registry import evaluate
-
-#: Variants that change a process's threads or CPUs: a data-parallel run sets those per
-#: rank (each rank gets its share of the CPUs), so they do not apply to it.
-_PER_PROCESS_VARIANTS = frozenset(
-    {"threads-physical", "threads-logical", "threads-usable", "pin-p-cores"}
-)
 
 ProcessRunner = Callable[..., BenchProcessResult]
 
@@ -117,6 +111,8 @@ class Diagnosis:
         self._planned: set[str] = set()
         self.asked = request.asked
         self.analysis: dict[str, Any] | None = None
+        self._job_options: BenchOptions = request.asked
+        """The baseline job's options, unpinned: what a whole-job variant starts from."""
         self.too_slow: str | None = None
         """Why the run reproduced from a log is not started here, when it is not."""
 
@@ -228,17 +224,26 @@ class Diagnosis:
         hardware = self.hardware if isinstance(self.hardware, HardwareFacts) else None
         selection = select(VariantContext(run, hardware))
         resolved = budget_plan.resolved_options(self.asked, first.payload)
+        job_plans: tuple[VariantPlan, ...] = ()
+        self._job_options = resolved
         if self.request.distributed is not None:
-            selection, resolved = self._one_rank(selection, resolved, first.payload)
+            sync_less = data_parallel.sync_less_plan(first.payload)
+            job_plans = (sync_less,) if sync_less is not None else ()
+            selection, resolved, dropped, note = data_parallel.one_rank(
+                selection, resolved, first.payload
+            )
+            self.notes.append(note)
+            reason = data_parallel.PER_PROCESS_REASON
+            self.experiments.extend(outcome.skipped_plan(p, reason) for p in dropped)
         self.experiments.extend(outcome.skipped_variant(v, r) for v, r in selection.skipped)
         timing = budget_plan.timing_of(first.payload, first.elapsed_s)
         repeat_cost = max(timing.startup_s, first.elapsed_s - _sweep_s(first.payload))
-        plans = list(selection.plans)
+        plans = [*job_plans, *selection.plans]
         self._planned = {p.name for p in plans}
         for index, plan in enumerate(plans):
             try:
                 ran = self._variant(plan, resolved, timing)
-                if ran and not budget_plan.interleaved(plan):
+                if ran and not budget_plan.interleaved(plan) and not plan.distributed:
                     # A B A: a variant run alone is bracketed by baseline runs.
                     self._repeat_baseline(repeat_cost)
                 timing = self._fastest_timing(timing)
@@ -250,34 +255,6 @@ class Diagnosis:
                     if p.name not in started
                 )
                 raise
-
-    def _one_rank(
-        self, selection: Any, resolved: BenchOptions, payload: Mapping[str, Any]
-    ) -> tuple[Any, BenchOptions]:
-        """In a data-parallel diagnosis, variants measure one rank: pinned like rank 0."""
-        setup = payload.get("distributed")
-        shares = setup.get("cpus_per_rank") if isinstance(setup, Mapping) else None
-        threads = setup.get("threads_per_rank") if isinstance(setup, Mapping) else None
-        if isinstance(shares, list) and shares and isinstance(shares[0], list):
-            resolved = dataclasses.replace(resolved, cpus=tuple(shares[0]))
-        if isinstance(threads, int):
-            resolved = dataclasses.replace(resolved, threads=threads)
-        where = f"CPUs {list(resolved.cpus)}" if resolved.cpus else "one device"
-        self.notes.append(
-            f"data-parallel diagnosis: the what-if variants measure one rank's step (one "
-            f"process on {where}, {resolved.threads or 'default'} threads), not the whole job"
-        )
-        reason = (
-            "a data-parallel run sets threads and CPUs per rank (each rank gets its share of "
-            "the CPUs): compare --nproc-per-node values instead"
-        )
-        kept = tuple(p for p in selection.plans if p.name not in _PER_PROCESS_VARIANTS)
-        dropped = [p for p in selection.plans if p.name in _PER_PROCESS_VARIANTS]
-        self.experiments.extend(outcome.skipped_plan(p, reason) for p in dropped)
-        skipped = tuple(
-            (v, reason if v.name in _PER_PROCESS_VARIANTS else why) for v, why in selection.skipped
-        )
-        return dataclasses.replace(selection, plans=kept, skipped=skipped), resolved
 
     def _fastest_timing(self, timing: budget_plan.BaselineTiming) -> budget_plan.BaselineTiming:
         """Estimate from the fastest baseline step: a slow run was slowed by other work."""
@@ -311,7 +288,11 @@ class Diagnosis:
     ) -> bool:
         """Run one variant if it fits the budget; True when its process ran."""
         available = self.budget.for_processes()
-        estimate = budget_plan.estimate_s(plan, timing)
+        estimate = (
+            data_parallel.sync_less_estimate_s(plan, timing)
+            if plan.distributed
+            else budget_plan.estimate_s(plan, timing)
+        )
         needed = timing.startup_s + 2 if plan.runs_last else estimate
         if needed > available:
             reason = f"not enough budget left (needs about {needed:.0f} s, {available:.0f} s left)"
@@ -320,11 +301,19 @@ class Diagnosis:
             self.progress.outcome(f"{plan.name}: skipped, {reason}")
             return False
         timeout = budget_plan.timeout_for(estimate, available, runs_last=plan.runs_last)
+        launch: tuple[str, ...] = ()
+        if plan.distributed and self.request.distributed is not None:
+            # The whole job, launched like the baseline: synced steps only, no reference.
+            resolved = self._job_options
+            job = dataclasses.replace(
+                self.request.distributed, scaling=False, communication_split=False
+            )
+            launch = tuple(launch_argv(job))
         options = budget_plan.variant_options(resolved, plan)
         how = "interleaved with the baseline" if options.variant else "in a run of its own"
         started = self._phase(f"experiment {plan.name}", f"{plan.change}, {how}")
         try:
-            result = self._run_bench(plan.name, options, timeout, env=plan.env)
+            result = self._run_bench(plan.name, options, timeout, env=plan.env, launch=launch)
         except KeyboardInterrupt:
             self.experiments.append(
                 outcome.interrupted_plan(plan, self.budget.elapsed() - started, timeout)

@@ -129,7 +129,8 @@ def interleaved(plan: VariantPlan) -> bool:
     variants run in processes of their own.
     """
     return (
-        not plan.env
+        not plan.distributed  # a whole data-parallel job: one process cannot hold two
+        and not plan.env
         and plan.cpus is None
         and bool(plan.overrides)
         and set(plan.overrides) <= set(PAIRABLE_FIELDS)

@@ -21,6 +21,9 @@ from typing import Any
 from mfu_advisor.bench.timing import StepTimeStats, summarize
 from mfu_advisor.facts import Maybe, Unavailable
 
+#: Why the figures that need steps under no_sync() are missing with --no-communication-split.
+NOT_SPLIT = "not measured: --no-communication-split timed synced steps only"
+
 
 @dataclass(frozen=True)
 class DistributedSetup:
@@ -46,6 +49,9 @@ class DistributedSetup:
     """DDP's gradient bucket size."""
     block_steps: int
     """Steps per measured block; blocks with and without all-reduce alternate."""
+    communication_split: bool
+    """True when blocks under no_sync() were measured (the all-reduce share); False with
+    --no-communication-split (synced steps only)."""
     sync_steps: int
     """Measured steps with the gradient all-reduce, per rank."""
     no_sync_steps: int
@@ -254,16 +260,26 @@ def multi_rank_figures(
     peak_of: Callable[[Mapping[str, Any]], RankPeak | Unavailable],
     reference_tokens_per_s: Maybe[float],
     reference: str,
+    *,
+    split: bool = True,
 ) -> MultiRankFigures:
-    """Everything the multi-rank result adds, from the gathered per-rank measurements."""
+    """Everything the multi-rank result adds, from the gathered per-rank measurements.
+
+    Without ``split`` (--no-communication-split) no step ran under no_sync(), so
+    neither the all-reduce share nor the straggler's compute can be told.
+    """
     ordered = sorted(measured_ranks, key=lambda m: int(m["rank"]))
     ranks = tuple(rank_figures(m, flops_per_token, peak_of(m)) for m in ordered)
     job = job_figures(ranks, sum(int(m["tokens_per_step"]) for m in ordered))
+    share: Maybe[float] = communication_fraction(ranks)
+    slowest: Maybe[Straggler] = straggler(ranks)
+    if not split:
+        share = slowest = Unavailable(NOT_SPLIT)
     return MultiRankFigures(
         ranks=ranks,
         job=job,
-        communication_fraction=communication_fraction(ranks),
-        straggler=straggler(ranks),
+        communication_fraction=share,
+        straggler=slowest,
         scaling=scaling(job, reference_tokens_per_s, reference),
     )
 

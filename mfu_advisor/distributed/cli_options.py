@@ -77,6 +77,12 @@ _OPTIONS: tuple[Callable[[F], F], ...] = (
         is_flag=True,
         help="Skip the single-process reference run (no scaling efficiency).",
     ),
+    click.option(
+        "--no-communication-split",
+        "no_communication_split",
+        is_flag=True,
+        help="Time synced steps only, no no_sync() blocks (no all-reduce share; faster).",
+    ),
 )
 
 
@@ -100,4 +106,5 @@ def distributed_from_params(params: Mapping[str, Any]) -> DistributedOptions:
         rank_timeout_s=float(params.get("rank_timeout_s") or DEFAULT_RANK_TIMEOUT_S),
         bucket_cap_mb=int(params.get("bucket_cap_mb") or DEFAULT_BUCKET_CAP_MB),
         scaling=not params.get("no_scaling", False),
+        communication_split=not params.get("no_communication_split", False),
     )

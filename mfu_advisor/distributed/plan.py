@@ -57,6 +57,9 @@ class DistributedOptions:
     bucket_cap_mb: int = DEFAULT_BUCKET_CAP_MB
     scaling: bool = True
     """Also time one process alone with the same per-rank configuration."""
+    communication_split: bool = True
+    """Alternate blocks of steps with and without the all-reduce (no_sync) to measure
+    its share of the step; False measures synced steps only (half the time)."""
 
     @property
     def world_size(self) -> int:
@@ -85,6 +88,8 @@ def launch_argv(options: DistributedOptions) -> list[str]:
         argv.append(f"--rdzv-endpoint={options.rdzv_endpoint}")
     if not options.scaling:
         argv.append("--no-scaling")
+    if not options.communication_split:
+        argv.append("--no-communication-split")
     return argv
 
 

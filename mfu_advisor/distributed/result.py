@@ -70,6 +70,7 @@ def bench_result(
         lambda m: _rank_peak(m, hardware, choice.device_type, peak_key, len(usable)),
         reference[0],
         reference[1],
+        split=dist.communication_split,
     )
     job = figures.job
     # The roofline with as many threads as the ranks on this node use together.
@@ -143,6 +144,7 @@ def bench_result(
             cpus_per_rank=tuple(shares) if shares else None,
             bucket_cap_mb=dist.bucket_cap_mb,
             block_steps=int(first.get("block_steps", 0)),
+            communication_split=dist.communication_split,
             sync_steps=len(first.get("sync_ms", [])),
             no_sync_steps=len(first.get("no_sync_ms", [])),
         ),

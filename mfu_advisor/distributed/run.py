@@ -114,6 +114,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             "bucket_cap_mb": dist.bucket_cap_mb,
             "solo_cpus": list(shares[0]) if shares else None,
             "solo_budget_s": opts.budget_s,
+            "communication_split": dist.communication_split,
         }
         replace_json(run_dir / JOB_FILE, job)
         shape = opts.shape()

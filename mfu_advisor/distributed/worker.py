@@ -42,8 +42,13 @@ from mfu_advisor.distributed.status import (
 BLOCK_TARGET_S = 0.5
 #: Fewest and most steps in one block.
 BLOCK_STEPS = (3, 25)
+#: A step at least this long (ms) may make a block by itself.
+LONG_STEP_MS = 1000.0
 #: Fewest pairs of blocks (sync + no_sync) before the budget may stop the run.
 MIN_PAIRS = 2
+#: Fewest synced steps before the budget may stop the run: with steps of a second or
+#: more (one per block), two pairs alone would leave a median of two steps.
+MIN_SYNC_STEPS = 6
 
 #: Exit code of a rank stopped by SIGTERM (128 + 15), as a shell reports it.
 EXIT_TERMINATED = 143
@@ -129,15 +134,17 @@ def _run(
     writer.progress(f"warm-up: {options.warmup_steps} steps on each of {world} ranks")
     timer = _Timer(training, options, choice, synchronize, writer)
     warmup_ms = [timer.step(sync=True) for _ in range(int(options.warmup_steps or 0))]
-    if not solo:
+    split = not solo and bool(job.get("communication_split", True))
+    if split:
         timer.step(sync=False)  # no_sync's first step too, so neither kind is measured cold
     block = _block_steps(warmup_ms, dist)
     writer.write("measuring")
     budget = float(job["solo_budget_s"] if solo else options.budget_s or 0)
-    writer.progress(f"measuring: blocks of {block} steps, with and without all-reduce")
+    kinds = "with and without all-reduce" if split else "with the all-reduce"
+    writer.progress(f"measuring: blocks of {block} steps, {kinds}")
     warmup_losses = list(timer.losses[: len(warmup_ms)])
     sync_ms, no_sync_ms, sync_losses = _measure(
-        timer, block, budget, options.max_steps, dist, writer, solo
+        timer, block, budget, options.max_steps, dist, writer, split
     )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)
     mine = {
@@ -238,11 +245,21 @@ class _Timer:
         return elapsed_ms
 
 
+def block_steps_for(step_ms: float) -> int:
+    """Steps per measured block for steps of ``step_ms``: about BLOCK_TARGET_S of steps.
+
+    At least BLOCK_STEPS[0], except for steps of a second or more, where one step is
+    already long beside the barrier that starts a block.
+    """
+    low, high = BLOCK_STEPS
+    if step_ms >= LONG_STEP_MS:
+        low = 1
+    return max(low, min(high, round(BLOCK_TARGET_S * 1e3 / max(step_ms, 1e-3))))
+
+
 def _block_steps(warmup_ms: list[float], dist: Any) -> int:
     """Steps per block, from the last warm-up step; rank 0's choice for every rank."""
-    last = warmup_ms[-1] if warmup_ms else 100.0
-    low, high = BLOCK_STEPS
-    steps = max(low, min(high, round(BLOCK_TARGET_S * 1e3 / max(last, 1e-3))))
+    steps = block_steps_for(warmup_ms[-1] if warmup_ms else 100.0)
     if dist is None:
         return steps
     chosen = [steps]
@@ -257,18 +274,21 @@ def _measure(
     max_steps: int | None,
     dist: Any,
     writer: StatusWriter,
-    solo: bool,
+    split: bool,
 ) -> tuple[list[float], list[float], list[float]]:
     """Blocks of steps with and without all-reduce, alternating (ABBA) until the budget.
 
-    Returns the synced steps' milliseconds, the no_sync steps', and the synced steps' losses.
+    Without ``split`` (the single-process reference, --no-communication-split) only
+    synced blocks. Stops after MIN_PAIRS rounds and MIN_SYNC_STEPS synced steps once
+    the budget is spent. Returns the synced steps' milliseconds, the no_sync steps',
+    and the synced steps' losses.
     """
     sync_ms: list[float] = []
     no_sync_ms: list[float] = []
     sync_losses: list[float] = []
     pairs = 0
     while True:
-        order = (True,) if solo else ((True, False) if pairs % 2 == 0 else (False, True))
+        order = ((True, False) if pairs % 2 == 0 else (False, True)) if split else (True,)
         for sync in order:
             if dist is not None:
                 dist.barrier()  # every rank starts the block together; not timed
@@ -281,8 +301,9 @@ def _measure(
                     no_sync_ms.append(elapsed)
         pairs += 1
         spent_s = (sum(sync_ms) + sum(no_sync_ms)) / 1e3
-        stop = pairs >= MIN_PAIRS and (
-            spent_s >= budget_s or (max_steps is not None and len(sync_ms) >= max_steps)
+        enough = pairs >= MIN_PAIRS and len(sync_ms) >= MIN_SYNC_STEPS
+        stop = (enough and spent_s >= budget_s) or (
+            max_steps is not None and len(sync_ms) >= max_steps
         )
         if dist is not None:
             decided = [stop]

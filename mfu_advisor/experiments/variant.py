@@ -61,6 +61,9 @@ class VariantPlan:
     runs_last: bool = False
     """Run after every other variant, with whatever budget remains (compile)."""
     step_cap: StepCap | None = None
+    distributed: bool = False
+    """Runs as the baseline's whole data-parallel job (bench --nproc-per-node), in a run
+    of its own, compared with the baseline job's tokens/s (diagnose/data_parallel.py)."""
 
 
 @dataclass(frozen=True)

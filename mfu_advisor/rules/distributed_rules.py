@@ -16,11 +16,14 @@ How the ranks are set up (backend, per-rank batch, CPUs) is in distributed_setup
 
 from __future__ import annotations
 
+import dataclasses
+
 from mfu_advisor.bench.options import format_cpu_list
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts, DistributedFacts
 from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import factor, percent
 
@@ -77,6 +80,16 @@ def scaling_sentence(dist: DistributedFacts) -> str:
 # -- MA126 communication share ---------------------------------------------------------------
 
 
+#: The diagnose experiment that measures this fix: the whole data-parallel job with
+#: suggested_accumulation() micro-steps per all-reduce (diagnose/data_parallel.py).
+SYNC_LESS_EXPERIMENT = "sync-less"
+
+
+def suggested_accumulation(current: int) -> int:
+    """Micro-steps per all-reduce to suggest (and to measure) per rank, from ``current``."""
+    return max(SUGGESTED_ACCUMULATION, 2 * current)
+
+
 def _communication(facts: DiagnosisFacts) -> Draft | None:
     dist = _measured_bench(facts)
     if dist is None or not isinstance(dist.communication_fraction, float):
@@ -86,7 +99,7 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
         return None
     current = dist.gradient_accumulation_steps_per_rank
     accumulation = current if isinstance(current, int) and current > 0 else 1
-    steps = max(SUGGESTED_ACCUMULATION, 2 * accumulation)
+    steps = suggested_accumulation(accumulation)
     # Time per token: compute (1 - f) plus one all-reduce (f) now every `accumulation`
     # micro-steps, then every `steps`; the ceiling (never syncing) is what no_sync measured.
     gain = 1 / ((1 - share) + share * accumulation / steps)
@@ -105,7 +118,9 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
     explanation = (
         f"{timing}{percent(share)} of each step is gradient all-reduce and waiting for the "
         f"slowest rank ({world_text(dist)} over {backend}{bucket}). Steps without the all-reduce "
-        f"measured {factor(ceiling)} faster: that is the ceiling of any fix that syncs less."
+        f"measured {factor(ceiling)} faster: that is the most syncing less can give back "
+        "(accumulating micro-batches also spreads the optimizer step over more tokens, which "
+        "can add to it)."
         f"{scaling_sentence(dist)} With gradient accumulation DDP all-reduces once per "
         f"optimizer step: nanoGPT skips the sync on all but the last micro-step "
         "(model.require_backward_grad_sync); in other loops wrap those micro-steps in "
@@ -115,27 +130,45 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
         "longer all-reduce calls, smaller ones start overlapping with backward earlier), or "
         "fewer ranks with more threads each on one CPU host."
     )
+    fix = (
+        f"--gradient_accumulation_steps={steps * world} (nanoGPT divides it by the world "
+        f"size: {steps} micro-steps per rank, one all-reduce per optimizer step)"
+    )
+    expected_gain = (
+        f"{factor(gain)} tokens/s with {steps} micro-steps per all-reduce; the measured "
+        f"ceiling (no all-reduce at all) is {factor(ceiling)}"
+    )
+    evidence = {
+        "communication_fraction": share,
+        "step_time_ms": dist.step_time_ms,
+        "compute_step_time_ms": dist.compute_step_time_ms,
+        "no_sync_speedup_ceiling": round(ceiling, 4),
+        "world_size": dist.world_size,
+        "backend": dist.backend,
+        "bucket_cap_mb": dist.bucket_cap_mb,
+    }
+    measured = facts.measured(SYNC_LESS_EXPERIMENT)
+    if measured is not None:
+        draft = measured_draft(
+            measured,
+            subject="syncing the gradients less often",
+            hypothesis=explanation,
+            fix=fix,
+            expected_gain=expected_gain,
+            expected_speedup=gain,
+            evidence=evidence,
+            undo_fix="keep the all-reduce after every micro-batch",
+        )
+        if share >= COMMUNICATION_SHARE_HIGH and draft.kind is Kind.DO:
+            return dataclasses.replace(draft, severity=Severity.HIGH)
+        return draft
     return Draft(
         explanation=explanation,
-        fix=(
-            f"--gradient_accumulation_steps={steps * world} (nanoGPT divides it by the world "
-            f"size: {steps} micro-steps per rank, one all-reduce per optimizer step)"
-        ),
+        fix=fix,
         severity=Severity.HIGH if share >= COMMUNICATION_SHARE_HIGH else None,
-        expected_gain=(
-            f"{factor(gain)} tokens/s with {steps} micro-steps per all-reduce; the measured "
-            f"ceiling (no all-reduce at all) is {factor(ceiling)}"
-        ),
+        expected_gain=expected_gain,
         expected_speedup=gain,
-        evidence={
-            "communication_fraction": share,
-            "step_time_ms": dist.step_time_ms,
-            "compute_step_time_ms": dist.compute_step_time_ms,
-            "no_sync_speedup_ceiling": round(ceiling, 4),
-            "world_size": dist.world_size,
-            "backend": dist.backend,
-            "bucket_cap_mb": dist.bucket_cap_mb,
-        },
+        evidence=evidence,
     )
 
 
@@ -150,7 +183,9 @@ COMMUNICATION_SHARE = Rule(
         "under DDP's no_sync() / the median step with the all-reduce. Fires from "
         f"{percent(COMMUNICATION_SHARE_THRESHOLD)} (high from "
         f"{percent(COMMUNICATION_SHARE_HIGH)}). The measured share f bounds what syncing "
-        "less can give back: at most 1/(1-f)."
+        "less can give back: at most 1/(1-f). `diagnose --nproc-per-node` measures the fix: "
+        "experiment sync-less runs the whole job again with more micro-batches per "
+        "all-reduce."
     ),
     fix_template=(
         "--gradient_accumulation_steps=<8 x world size> (nanoGPT: one all-reduce per "

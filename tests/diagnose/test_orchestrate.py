@@ -303,3 +303,44 @@ def test_a_data_parallel_diagnosis_runs_its_baseline_under_torchrun_and_variants
     )
     doc = make_report(Command.DIAGNOSE, result).to_json()
     jsonschema.validate(doc, SCHEMA)
+
+
+def test_a_large_all_reduce_share_is_verified_by_running_the_whole_job_with_less_syncing() -> None:
+    from mfu_advisor.distributed.plan import DistributedOptions
+
+    ddp = json.loads((DATA / "bench_cpu_small_ddp2_zen3.json").read_text())
+    ddp["communication_fraction"] = 0.3  # as a bigger model's gradients over gloo measure
+    clock = FakeClock()
+    plain = FakeRunner(clock)
+
+    def runner(args: list[str], **kwargs: object) -> object:
+        result = plain(args, **kwargs)  # type: ignore[arg-type]
+        if not any(a.startswith("--nproc-per-node") for a in args):
+            return result
+        job = dict(ddp)
+        if "--gradient_accumulation_steps=8" in args:
+            job["tokens_per_s"] = ddp["tokens_per_s"] * 1.3
+        return type(result)(job, None, 20.0, 0, False)
+
+    result = Diagnosis(
+        DiagnoseRequest(
+            asked=BenchOptions(),
+            budget_s=80.0,
+            distributed=DistributedOptions(nproc_per_node=2),
+        ),
+        run_process=runner,
+        probe=ex.machine,
+        clock=clock,
+    ).run()
+    sync_less = plain.calls[1][0]  # right after the baseline: the most promising
+    assert "--nproc-per-node=2" in sync_less and "--no-scaling" in sync_less
+    assert "--gradient_accumulation_steps=8" in sync_less
+    assert "--no-communication-split" in sync_less
+    assert not any(a.startswith("--cpus") for a in sync_less)  # the launcher splits the CPUs
+    experiment = _experiments(result)["sync-less"]
+    assert experiment.speedup == pytest.approx(1.3, rel=1e-3)  # type: ignore[attr-defined]
+    assert experiment.method.value == "separate runs"  # type: ignore[attr-defined]
+    finding = next(f for f in result.findings if f.id == "MA126")
+    assert finding.verified_speedup == pytest.approx(1.3, rel=1e-3)
+    assert len(plain.calls) >= 3  # one-rank variants still ran after it
+    assert not any(c[0] for c in plain.calls if "baseline-repeat" in str(c))

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from mfu_advisor.distributed.aggregate import RankPeak, multi_rank_figures, tokens_per_s_of
+from mfu_advisor.distributed.aggregate import (
+    NOT_SPLIT,
+    RankPeak,
+    multi_rank_figures,
+    tokens_per_s_of,
+)
+from mfu_advisor.distributed.worker import block_steps_for
 from mfu_advisor.facts import Unavailable
 
 FLOPS_PER_TOKEN = 5_000_000.0
@@ -76,3 +82,20 @@ def test_a_rank_without_a_peak_leaves_the_job_mfu_missing_with_the_reason() -> N
 def test_single_process_reference_tokens_per_s() -> None:
     assert tokens_per_s_of(_rank(0, 50.0, 0.0)) == pytest.approx(768 / 0.05)
     assert isinstance(tokens_per_s_of({"sync_ms": [], "tokens_per_step": 1}), Unavailable)
+
+
+def test_without_the_communication_split_share_and_straggler_say_why() -> None:
+    ranks = [_rank(0, 100.0, 80.0), _rank(1, 110.0, 85.0)]
+    for rank in ranks:
+        rank["no_sync_ms"] = []
+    figures = multi_rank_figures(ranks, FLOPS_PER_TOKEN, _peak, 0.0, "", split=False)
+    assert figures.communication_fraction == Unavailable(NOT_SPLIT)
+    assert figures.straggler == Unavailable(NOT_SPLIT)
+    assert figures.job.tokens_per_s == pytest.approx(768 / 0.1 + 768 / 0.11)
+
+
+@pytest.mark.parametrize(
+    ("step_ms", "steps"), [(10.0, 25), (62.0, 8), (200.0, 3), (999.0, 3), (1000.0, 1), (6400.0, 1)]
+)
+def test_a_block_is_about_half_a_second_of_steps(step_ms: float, steps: int) -> None:
+    assert block_steps_for(step_ms) == steps

@@ -52,6 +52,26 @@ def test_a_large_measured_all_reduce_share_suggests_accumulation_with_its_ceilin
     assert finding.severity is Severity.MEDIUM and finding.kind is Kind.DO
 
 
+def test_the_sync_less_experiment_verifies_the_fix_with_the_whole_job() -> None:
+    dist = ex.cpu_ddp(communication_fraction=0.31)
+    measured = ex.experiment("sync-less", 1.28, 0.05, change="gradient_accumulation_steps 1 -> 8")
+    finding = _check("MA126", ex.ddp_here(measured, distributed=dist))
+    assert finding.verified_speedup == pytest.approx(1.28)
+    assert finding.experiment == "sync-less" and finding.kind is Kind.DO
+    assert finding.title.endswith("measured 1.28x tokens/s here")
+    assert "Measured here: gradient_accumulation_steps 1 -> 8 gave 1.28x tokens/s" in (
+        finding.explanation
+    )
+    assert finding.expected_speedup == pytest.approx(1 / (0.69 + 0.31 / 8))
+
+
+def test_a_sync_less_job_measured_slower_turns_into_a_dont() -> None:
+    dist = ex.cpu_ddp(communication_fraction=0.25)
+    measured = ex.experiment("sync-less", 0.8, 0.05)
+    finding = _check("MA126", ex.ddp_here(measured, distributed=dist))
+    assert finding.kind is Kind.DONT and finding.verified_speedup == pytest.approx(0.8)
+
+
 def test_existing_accumulation_is_doubled_and_the_gain_counts_from_it() -> None:
     dist = ex.cpu_ddp(communication_fraction=0.45, gradient_accumulation_steps_per_rank=8)
     finding = _check("MA126", ex.ddp_here(distributed=dist))
