@@ -162,9 +162,7 @@ def _run_resolved(
     assert not isinstance(peak, float)
     figures = mfu_figures(summary.achieved_flops, peak, measured_flops, measured_label)
     warmups = meter.timer.warmup_durations_s
-    compile_s: float | Unavailable = Unavailable("compile is off")
-    if opts.compile:
-        compile_s = warmups[0] if warmups else Unavailable("interrupted before the compile step")
+    compile_s, warmup_s = warmup_figures(warmups, bool(opts.compile))
     if not isinstance(roofline, Unavailable):
         notes += list(roofline.notes)
     if figures.device_peak.note:
@@ -194,19 +192,19 @@ def _run_resolved(
         warmup_steps=len(warmups),
         warmup_step_ms=tuple(d * 1e3 for d in warmups),
         compile_s=compile_s,
-        warmup_s=sum(warmups[1:] if opts.compile else warmups),
+        warmup_s=warmup_s,
         measured_s=sum(meter.timer.durations_s),
         budget_s=opts.budget_s,
         stopped_by=stopped_by,
         step_time_ms=summary.step_time or Unavailable("no step was measured"),
-        tokens_per_s=_or_missing(summary.tokens_per_s),
-        achieved_flops=_or_missing(summary.achieved_flops),
+        tokens_per_s=or_missing(summary.tokens_per_s),
+        achieved_flops=or_missing(summary.achieved_flops),
         mfu=figures,
         peak_memory_bytes=memory if memory is not None else Unavailable("not measurable here"),
         peak_memory_kind=memory_kind,
-        loss_first=_or_missing(losses[0] if losses else None, "no step finished"),
-        loss_last=_or_missing(losses[-1] if losses else None, "no step finished"),
-        series=_series(warmups, meter.timer.durations_s, losses),
+        loss_first=or_missing(losses[0] if losses else None, "no step finished"),
+        loss_last=or_missing(losses[-1] if losses else None, "no step finished"),
+        series=series_columns(warmups, meter.timer.durations_s, losses),
         gemm_shapes=gemm_shapes(shape, opts.batch_size),
         roofline=roofline,
         paired=paired,
@@ -265,12 +263,24 @@ def _affinity() -> tuple[int, ...] | Unavailable:
     return tuple(sorted(getter(0)))
 
 
-def _or_missing(value: float | None, reason: str = "no step was measured") -> Any:
+def or_missing(value: float | None, reason: str = "no step was measured") -> Any:
+    """``value``, or Unavailable with ``reason`` when there is none."""
     return value if value is not None else Unavailable(reason)
 
 
-def _series(warmups: list[float], measured: list[float], losses: list[float]) -> dict[str, Any]:
+def warmup_figures(warmups_s: list[float], compiled: bool) -> tuple[Any, float]:
+    """(``compile_s``, ``warmup_s``) of a run's warm-up steps, the compiling one first."""
+    if not compiled:
+        return Unavailable("compile is off"), sum(warmups_s)
+    if not warmups_s:
+        return Unavailable("interrupted before the compile step"), 0.0
+    return warmups_s[0], sum(warmups_s[1:])
+
+
+def series_columns(
+    warmups_s: list[float], measured_s: list[float], losses: list[float]
+) -> dict[str, Any]:
     """Per-step columns (warm-up first), capped at SERIES_MAX_STEPS."""
-    times = [d * 1e3 for d in [*warmups, *measured]][:SERIES_MAX_STEPS]
+    times = [d * 1e3 for d in [*warmups_s, *measured_s]][:SERIES_MAX_STEPS]
     n = min(len(times), len(losses))
     return {"step": list(range(n)), "step_time_ms": times[:n], "loss": losses[:n]}

@@ -18,7 +18,7 @@ from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions, format_cpu_list
 from mfu_advisor.diagnose import plan as budget_plan
-from mfu_advisor.distributed.worker import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
+from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.experiments.variants import Selection
 from mfu_advisor.rules.distributed_rules import (

@@ -111,8 +111,6 @@ class Diagnosis:
         self._planned: set[str] = set()
         self.asked = request.asked
         self.analysis: dict[str, Any] | None = None
-        self._job_options: BenchOptions = request.asked
-        """The baseline job's options, unpinned: what a whole-job variant starts from."""
         self.too_slow: str | None = None
         """Why the run reproduced from a log is not started here, when it is not."""
 
@@ -225,7 +223,6 @@ class Diagnosis:
         selection = select(VariantContext(run, hardware))
         resolved = budget_plan.resolved_options(self.asked, first.payload)
         job_plans: tuple[VariantPlan, ...] = ()
-        self._job_options = resolved
         if self.request.distributed is not None:
             sync_less = data_parallel.sync_less_plan(first.payload)
             job_plans = (sync_less,) if sync_less is not None else ()
@@ -304,7 +301,8 @@ class Diagnosis:
         launch: tuple[str, ...] = ()
         if plan.distributed and self.request.distributed is not None:
             # The whole job, launched like the baseline: synced steps only, no reference.
-            resolved = self._job_options
+            assert isinstance(self.baseline, dict)  # a variant runs only after the baseline
+            resolved = budget_plan.resolved_options(self.asked, self.baseline)  # not pinned
             job = dataclasses.replace(
                 self.request.distributed, scaling=False, communication_split=False
             )

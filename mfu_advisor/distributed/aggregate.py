@@ -223,19 +223,45 @@ def communication_fraction(ranks: Sequence[RankFigures]) -> Maybe[float]:
     return statistics.median(known)
 
 
+@dataclass(frozen=True)
+class RankSpread:
+    """The slowest rank against the median rank, by a per-rank time."""
+
+    slowest_rank: int
+    slowest_ms: float
+    median_rank: int
+    """The median rank: the lower middle one with an even number of ranks (a real rank)."""
+    median_ms: float
+    spread: float
+    """slowest / median - 1."""
+
+
+def rank_spread(times: Sequence[tuple[int, float]]) -> RankSpread | None:
+    """The slowest of ``(rank, ms)`` against the median one; None under two ranks.
+
+    Shared by the bench (compute steps under no_sync) and analyze (each rank's steady
+    step from a log), so that both name the same median rank.
+    """
+    ordered = sorted(times, key=lambda pair: (pair[1], pair[0]))
+    if len(ordered) < 2:
+        return None
+    slowest_rank, slowest = ordered[-1]
+    median_rank, median = ordered[(len(ordered) - 1) // 2]
+    spread = slowest / median - 1.0 if median > 0 else 0.0
+    return RankSpread(slowest_rank, slowest, median_rank, median, spread)
+
+
 def straggler(ranks: Sequence[RankFigures]) -> Maybe[Straggler]:
     """The slowest rank's compute step against the median rank's (needs 2 ranks or more)."""
     compute = [(r.rank, r.compute_step_time_ms) for r in ranks]
-    known = [(rank, ms) for rank, ms in compute if isinstance(ms, float)]
-    if len(known) < 2:
+    found = rank_spread([(rank, ms) for rank, ms in compute if isinstance(ms, float)])
+    if found is None:
         return Unavailable("needs the compute step time of two ranks or more")
-    median = statistics.median_low(ms for _, ms in known)  # a real rank, as analyze does
-    slowest_rank, slowest = max(known, key=lambda pair: pair[1])
     return Straggler(
-        slowest_rank=slowest_rank,
-        median_rank_compute_step_ms=median,
-        slowest_rank_compute_step_ms=slowest,
-        spread=slowest / median - 1.0 if median > 0 else 0.0,
+        slowest_rank=found.slowest_rank,
+        median_rank_compute_step_ms=found.median_ms,
+        slowest_rank_compute_step_ms=found.slowest_ms,
+        spread=found.spread,
     )
 
 

@@ -13,12 +13,13 @@ the failure comes back as one line naming the rank.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,12 @@ from mfu_advisor.distributed.status import (
     ALIVE_INTERVAL_S,
     FINAL_STATES,
     PROGRESS_FILE,
+    SOLO_RANK,
     RankStatus,
+    ranks_with,
     read_json,
     read_status,
+    status_path,
 )
 
 #: Seconds between two looks at the job.
@@ -128,39 +132,51 @@ def run_job(
 
     KeyboardInterrupt stops the job (and is raised again).
     """
-    log = open(run_dir / TORCHRUN_LOG, "wb")  # noqa: SIM115 - closed in finally
     started = time.time()
-    # torchrun stays in the launcher's process group, so whatever ends the launcher's group
-    # (Ctrl-C at a terminal, diagnose's timeout) ends torchrun too; its ranks, in sessions
-    # of their own, exit when they see torchrun gone (status.StatusWriter).
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
-    sweep = ProcessSweep(process.pid)
     shown = 0
     previous = _raise_on_sigterm()
     try:
-        while True:
-            time.sleep(POLL_S)
-            statuses = _statuses(run_dir, local_ranks)
-            sweep.look([s.pid for s in statuses if s.pid])
-            shown = _forward_progress(run_dir, shown, on_progress)
-            code = process.poll()
-            if code is not None:
-                if code != 0 or any(s.state != "done" for s in statuses):
-                    raise RankFailure(explain_exit(code, statuses, run_dir))
-                return
-            hung = find_hang(statuses, allowance, time.time(), started)
-            if hung:
-                _terminate(process)
-                raise RankFailure(hung)
+        with _running(argv, run_dir / TORCHRUN_LOG, env) as (process, sweep):
+            while True:
+                time.sleep(POLL_S)
+                statuses = _statuses(run_dir, local_ranks)
+                sweep.look([s.pid for s in statuses if s.pid])
+                shown = _forward_progress(run_dir, shown, on_progress)
+                code = process.poll()
+                if code is not None:
+                    if code != 0 or any(s.state != "done" for s in statuses):
+                        raise RankFailure(explain_exit(code, statuses, run_dir))
+                    return
+                hung = find_hang(statuses, allowance, time.time(), started)
+                if hung:
+                    raise RankFailure(hung)
     finally:
-        if process.poll() is None:
-            _terminate(process)
-        sweep.look([])
-        sweep.kill_all()
-        process.wait()
-        log.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _running(
+    argv: list[str], log_path: Path, env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[bytes], ProcessSweep]]:
+    """``argv`` started with its output in ``log_path``; whatever ends the block, it and
+    every process it started are stopped before the block is left.
+
+    The process stays in the launcher's process group, so whatever ends the launcher's
+    group (Ctrl-C at a terminal, diagnose's timeout) ends it too; torchrun's ranks, in
+    sessions of their own, exit when they see their parent gone (status.StatusWriter).
+    """
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        sweep = ProcessSweep(process.pid)
+        try:
+            yield process, sweep
+        finally:
+            sweep.look([])  # before stopping it: its children are still its children now
+            if process.poll() is None:
+                _terminate(process)
+            sweep.kill_all()
+            process.wait()
 
 
 def _raise_on_sigterm() -> Any:
@@ -191,11 +207,7 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
 
 def _statuses(run_dir: Path, local_ranks: int) -> list[RankStatus]:
     """The status of every rank that wrote one here, plus "missing" for the rest."""
-    found = []
-    for path in sorted(run_dir.glob("rank-*.status.json")):
-        name = path.name.split(".")[0].removeprefix("rank-")
-        if name.isdigit():
-            found.append(read_status(run_dir, int(name)))
+    found = [read_status(run_dir, rank) for rank in ranks_with(run_dir, "status")]
     missing = max(0, local_ranks - len(found))
     return found + [RankStatus(-1, "missing", 0, None, None, None, None)] * missing
 
@@ -332,14 +344,6 @@ def _log_tail(run_dir: Path) -> str:
     return "it printed nothing"
 
 
-def result_document(run_dir: Path, rank: int | str) -> dict[str, object] | None:
-    """A rank's result file, or None."""
-    from mfu_advisor.distributed.status import result_path
-
-    document = read_json(result_path(run_dir, rank))
-    return document if isinstance(document, dict) else None
-
-
 def torchrun_env(threads_per_rank: int) -> dict[str, str]:
     """This environment plus OMP_NUM_THREADS for the ranks (torchrun would set 1 and warn)."""
     env = dict(os.environ)
@@ -350,23 +354,13 @@ def torchrun_env(threads_per_rank: int) -> dict[str, str]:
 def run_solo(argv: list[str], run_dir: Path, env: dict[str, str], timeout_s: float) -> str | None:
     """Run the single-process reference to the end; None when it finished, else why not."""
     env = {k: v for k, v in env.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE")}
-    with open(run_dir / "solo.log", "wb") as log:
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True
-        )
-        sweep = ProcessSweep(process.pid)
+    with _running(argv, run_dir / "solo.log", env) as (process, _sweep):
         try:
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             return f"the single-process reference did not finish within {timeout_s:.0f} s"
-        finally:
-            sweep.look([])
-            if process.poll() is None:
-                process.kill()
-            sweep.kill_all()
-            process.wait()
-    status = read_json(run_dir / "rank-solo.status.json")
     if process.returncode != 0:
+        status = read_json(status_path(run_dir, SOLO_RANK))
         error = status.get("error") if isinstance(status, dict) else None
         return f"the single-process reference failed ({error or f'exit code {process.returncode}'})"
     return None

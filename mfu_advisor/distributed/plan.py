@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mfu_advisor.bench.paired import steps_per_block
 from mfu_advisor.errors import UserError
 
 #: Process-group backends: gloo runs everywhere (the CPU backend), nccl on CUDA GPUs.
@@ -34,6 +35,20 @@ COMPILE_ALLOWANCE_S = 600.0
 #: Seconds allowed from launch until every rank has reported that it started
 #: (importing torch and the rendezvous; a cold start on a slow disk takes 20 s).
 START_ALLOWANCE_S = 120.0
+
+#: How the ranks measure (distributed/worker.py): blocks of steps, with and without the
+#: gradient all-reduce in turn. A block is longer than one of bench --variant's
+#: (bench/paired.py, 0.25 s) because each starts with a barrier across the ranks.
+BLOCK_TARGET_S = 0.5
+#: Fewest and most steps in one block.
+BLOCK_STEPS = (3, 25)
+#: A step at least this long (ms) may make a block by itself.
+LONG_STEP_MS = 1000.0
+#: Fewest pairs of blocks (sync + no_sync) before the budget may stop the run.
+MIN_PAIRS = 2
+#: Fewest synced steps before the budget may stop the run: with steps of a second or
+#: more (one per block), two pairs alone would leave a median of two steps.
+MIN_SYNC_STEPS = 6
 
 #: DDP's default gradient bucket size, in MiB
 #: (https://pytorch.org/docs/stable/generated/torch.nn.parallel.DistributedDataParallel.html).
@@ -160,3 +175,15 @@ def torchrun_argv(options: DistributedOptions, run_dir: str) -> list[str]:
         run_dir,
     ]
     return argv
+
+
+def block_steps_for(step_ms: float) -> int:
+    """Steps per measured block for steps of ``step_ms``: about BLOCK_TARGET_S of steps.
+
+    At least BLOCK_STEPS[0], except for steps of a second or more, where one step is
+    already long beside the barrier that starts a block.
+    """
+    low, high = BLOCK_STEPS
+    if step_ms >= LONG_STEP_MS:
+        low = 1
+    return max(low, min(high, steps_per_block(step_ms / 1e3, BLOCK_TARGET_S)))

@@ -59,7 +59,7 @@ def bench_result(
 
     from mfu_advisor.bench.gemms import gemm_shapes
     from mfu_advisor.bench.roofline import measured_peak
-    from mfu_advisor.bench.run import roofline_for_run
+    from mfu_advisor.bench.run import or_missing, roofline_for_run, series_columns, warmup_figures
 
     shape = opts.shape()
     fpt = flops_per_token(shape)
@@ -89,9 +89,7 @@ def bench_result(
     first = measured[0] if measured else {}
     slowest = _slowest_stats(figures)
     warmups = [float(ms) / 1e3 for ms in first.get("warmup_ms") or []]
-    compile_s: Maybe[float] = Unavailable("compile is off")
-    if opts.compile:
-        compile_s = warmups[0] if warmups else Unavailable("no warm-up step finished")
+    compile_s, warmup_s = warmup_figures(warmups, bool(opts.compile))
     memory = first.get("peak_memory_bytes")
     return BenchResult(
         preset=opts.preset,
@@ -114,7 +112,7 @@ def bench_result(
         warmup_steps=len(warmups),
         warmup_step_ms=tuple(w * 1e3 for w in warmups),
         compile_s=compile_s,
-        warmup_s=sum(warmups[1:] if opts.compile else warmups),
+        warmup_s=warmup_s,
         measured_s=_measured_s(first),
         budget_s=float(opts.budget_s or 0),
         stopped_by=_stopped_by(opts, first),
@@ -124,9 +122,13 @@ def bench_result(
         mfu=mfu,
         peak_memory_bytes=int(memory) if isinstance(memory, int) else Unavailable("not measured"),
         peak_memory_kind=str(first.get("peak_memory_kind", "")) + " (rank 0)",
-        loss_first=_number(first.get("loss_first"), "no step finished"),
-        loss_last=_number(first.get("loss_last"), "no step finished"),
-        series=_series(first),
+        loss_first=or_missing(first.get("loss_first"), "no step finished"),
+        loss_last=or_missing(first.get("loss_last"), "no step finished"),
+        series=series_columns(
+            warmups,
+            [float(ms) / 1e3 for ms in first.get("sync_ms") or []],
+            [*first.get("warmup_losses", []), *first.get("sync_losses", [])],
+        ),
         gemm_shapes=gemm_shapes(shape, int(opts.batch_size or 1)),
         roofline=roofline,
         notes=tuple(job_plan.notes),
@@ -206,15 +208,3 @@ def _measured_s(first: Mapping[str, Any]) -> float:
 def _stopped_by(opts: BenchOptions, first: Mapping[str, Any]) -> str:
     synced = len(first.get("sync_ms", []))
     return "max_steps" if opts.max_steps and synced >= opts.max_steps else "budget"
-
-
-def _number(value: Any, reason: str) -> Maybe[float]:
-    return float(value) if isinstance(value, (int, float)) else Unavailable(reason)
-
-
-def _series(first: Mapping[str, Any]) -> dict[str, Any]:
-    """Rank 0's synced steps (warm-up first) for the step-time chart."""
-    times = [*first.get("warmup_ms", []), *first.get("sync_ms", [])]
-    losses = [*first.get("warmup_losses", []), *first.get("sync_losses", [])]
-    n = min(len(times), len(losses))
-    return {"step": list(range(n)), "step_time_ms": times[:n], "loss": losses[:n]}

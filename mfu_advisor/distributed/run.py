@@ -28,7 +28,13 @@ from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.distributed import aggregate, launch, plan
 from mfu_advisor.distributed.result import JobPlan, bench_result
-from mfu_advisor.distributed.status import JOB_FILE, SOLO_RANK, replace_json
+from mfu_advisor.distributed.status import (
+    JOB_FILE,
+    SOLO_RANK,
+    ranks_with,
+    read_result,
+    replace_json,
+)
 from mfu_advisor.errors import RunFailed, UserError
 from mfu_advisor.facts import Maybe, Unavailable
 
@@ -164,25 +170,21 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
 
 
 def _usable_cpus(options: BenchOptions, hardware: Any) -> list[int]:
-    """The CPUs the ranks may share: --cpus, else the affinity cut to the cgroup quota."""
+    """The CPUs the ranks may share: --cpus, else the probe's affinity cut to the cgroup quota."""
     if options.cpus is not None:
         return sorted(options.cpus)
-    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if not affinity:
-        affinity = list(range(os.cpu_count() or 1))
-    if not isinstance(hardware, Unavailable):
-        return affinity[: max(1, hardware.cpu.usable_cpus)]
-    return affinity
+    if not isinstance(hardware, Unavailable) and hardware.cpu.affinity_cpus:
+        return sorted(hardware.cpu.affinity_cpus)[: max(1, hardware.cpu.usable_cpus)]
+    getter = getattr(os, "sched_getaffinity", None)
+    return sorted(getter(0)) if getter else list(range(os.cpu_count() or 1))
 
 
 def _gathered(run_dir: Path) -> Mapping[str, Any]:
     """The job's results, as the node's local rank 0 wrote them."""
-    for path in sorted(run_dir.glob("rank-*.result.json")):
-        name = path.name.split(".")[0].removeprefix("rank-")
-        if name.isdigit():
-            document = launch.result_document(run_dir, int(name))
-            if document is not None:
-                return document
+    for rank in ranks_with(run_dir, "result"):
+        document = read_result(run_dir, rank)
+        if document is not None:
+            return document
     raise RunFailed("every rank finished but none wrote its results (see torchrun's output)")
 
 
@@ -211,7 +213,7 @@ def _reference(
     failed = launch.run_solo(argv, run_dir, env, timeout)
     if failed:
         return Unavailable(failed), text
-    document = launch.result_document(run_dir, SOLO_RANK)
+    document = read_result(run_dir, SOLO_RANK)
     ranks = document.get("ranks") if document else None
     if not isinstance(ranks, list) or not ranks:
         return Unavailable("the single-process reference wrote no result"), text

@@ -52,6 +52,22 @@ def result_path(run_dir: str | Path, rank: int | str) -> Path:
     return Path(run_dir) / f"rank-{rank}.result.json"
 
 
+def ranks_with(run_dir: str | Path, kind: str) -> list[int]:
+    """The numbered ranks that wrote a ``rank-R.<kind>.json`` file here, in rank order."""
+    ranks = []
+    for path in Path(run_dir).glob(f"rank-*.{kind}.json"):
+        name = path.name.split(".")[0].removeprefix("rank-")
+        if name.isdigit():
+            ranks.append(int(name))
+    return sorted(ranks)
+
+
+def read_result(run_dir: str | Path, rank: int | str) -> dict[str, Any] | None:
+    """A rank's result file (or the single-process reference's), None when there is none."""
+    document = read_json(result_path(run_dir, rank))
+    return document if isinstance(document, dict) else None
+
+
 def replace_json(path: Path, document: Any) -> None:
     """Write ``document`` to ``path`` whole: a temporary file, then a rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.distributed.status import (
     JOB_FILE,
     SOLO_RANK,
@@ -36,19 +37,6 @@ from mfu_advisor.distributed.status import (
     replace_json,
     result_path,
 )
-
-#: Seconds one measured block of steps aims at: long enough that the barrier before
-#: it is a small share, short enough for several sync/no_sync pairs in the budget.
-BLOCK_TARGET_S = 0.5
-#: Fewest and most steps in one block.
-BLOCK_STEPS = (3, 25)
-#: A step at least this long (ms) may make a block by itself.
-LONG_STEP_MS = 1000.0
-#: Fewest pairs of blocks (sync + no_sync) before the budget may stop the run.
-MIN_PAIRS = 2
-#: Fewest synced steps before the budget may stop the run: with steps of a second or
-#: more (one per block), two pairs alone would leave a median of two steps.
-MIN_SYNC_STEPS = 6
 
 #: Exit code of a rank stopped by SIGTERM (128 + 15), as a shell reports it.
 EXIT_TERMINATED = 143
@@ -243,18 +231,6 @@ class _Timer:
         self.losses.append(float(loss))
         self.writer.write()
         return elapsed_ms
-
-
-def block_steps_for(step_ms: float) -> int:
-    """Steps per measured block for steps of ``step_ms``: about BLOCK_TARGET_S of steps.
-
-    At least BLOCK_STEPS[0], except for steps of a second or more, where one step is
-    already long beside the barrier that starts a block.
-    """
-    low, high = BLOCK_STEPS
-    if step_ms >= LONG_STEP_MS:
-        low = 1
-    return max(low, min(high, round(BLOCK_TARGET_S * 1e3 / max(step_ms, 1e-3))))
 
 
 def _block_steps(warmup_ms: list[float], dist: Any) -> int:

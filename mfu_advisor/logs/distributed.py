@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mfu_advisor.distributed.aggregate import rank_spread
 from mfu_advisor.facts import Maybe, Unavailable, known
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import Figure, LogFormat
@@ -296,19 +297,20 @@ def _job(
 
 
 def _straggler(per_rank: Sequence[RankFigures]) -> StragglerFacts | Unavailable:
-    timed = [
-        (float(r.steady_step_time_ms), r.rank)  # type: ignore[arg-type]
-        for r in per_rank
-        if known(r.steady_step_time_ms)
-    ]
-    if len(timed) < 2:
+    found = rank_spread(
+        [
+            (r.rank, float(r.steady_step_time_ms))  # type: ignore[arg-type]
+            for r in per_rank
+            if known(r.steady_step_time_ms)
+        ]
+    )
+    if found is None:
         return Unavailable("needs the steady step times of at least two ranks (rank prefixes)")
-    timed.sort()
-    slowest_ms, slowest = timed[-1]
-    median_ms, median = timed[(len(timed) - 1) // 2]
-    if median_ms <= 0:
+    if found.median_ms <= 0:
         return Unavailable("the median rank's step time is zero")
-    return StragglerFacts(slowest, slowest_ms, median, median_ms, slowest_ms / median_ms - 1.0)
+    return StragglerFacts(
+        found.slowest_rank, found.slowest_ms, found.median_rank, found.median_ms, found.spread
+    )
 
 
 def _reason(value: object) -> str:

@@ -12,7 +12,7 @@ from mfu_advisor.distributed.aggregate import (
     multi_rank_figures,
     tokens_per_s_of,
 )
-from mfu_advisor.distributed.worker import block_steps_for
+from mfu_advisor.distributed.plan import block_steps_for
 from mfu_advisor.facts import Unavailable
 
 FLOPS_PER_TOKEN = 5_000_000.0
