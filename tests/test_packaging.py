@@ -1,8 +1,8 @@
-"""The wheel must carry every package folder and the top-level templates/."""
+"""Packaging: the wheel carries every package folder, templates/ and data/; installing it never
+changes the user's torch (no upper bounds), and the built wheel works in a fresh environment."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
@@ -28,7 +28,26 @@ def test_templates_folder_is_shipped_as_a_package() -> None:
     assert "mfu_advisor.templates" in _listed_packages()
 
 
-def test_torch_requirement_admits_the_cpu_build_and_caps_below_newer_releases() -> None:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    torch_req = next(d for d in data["project"]["dependencies"] if d.startswith("torch"))
-    assert re.fullmatch(r"torch>=2\.\d+,<2\.14", torch_req)
+def _dependencies() -> list[str]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def test_no_dependency_has_an_upper_bound_so_installing_never_downgrades_torch() -> None:
+    # A tool that measures someone's training setup must never change it: an upper bound on
+    # torch makes pip replace a newer torch (a multi-GB CUDA build) just to install a diagnostic.
+    from packaging.requirements import Requirement
+
+    for line in _dependencies():
+        requirement = Requirement(line)
+        bounds = {"<", "<=", "==", "~="}
+        capped = [spec for spec in requirement.specifier if spec.operator in bounds]
+        assert capped == [], f"{requirement.name} is capped: {line}"
+
+
+def test_torch_requirement_admits_every_release_from_2_1_on() -> None:
+    from packaging.requirements import Requirement
+
+    torch = next(Requirement(d) for d in _dependencies() if Requirement(d).name == "torch")
+    for version in ("2.1.0", "2.13.0", "2.15.0", "3.0.0"):
+        assert torch.specifier.contains(version), version
+    assert not torch.specifier.contains("2.0.1")

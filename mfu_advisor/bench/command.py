@@ -16,6 +16,7 @@ from mfu_advisor.bench.cli_options import nano_option, options_from_params, run_
 from mfu_advisor.distributed.cli_options import distributed_from_params, distributed_options
 from mfu_advisor.errors import EXIT_INTERRUPTED
 from mfu_advisor.report.options import output_options
+from mfu_advisor.torch_import import import_torch
 
 
 @click.command(
@@ -64,6 +65,7 @@ def bench(ctx: click.Context, **params: Any) -> None:
 
     options = options_from_params(params)
     dist = distributed_from_params(params)
+    import_torch("bench")  # a broken install is one line and exit 2, not a traceback
     if dist.multi_rank:
         from mfu_advisor.distributed.run import run_distributed_bench
 

@@ -22,6 +22,7 @@ from mfu_advisor.diagnose.plan import DEFAULT_BUDGET_S, MIN_BUDGET_S
 from mfu_advisor.distributed.cli_options import distributed_from_params, distributed_options
 from mfu_advisor.errors import EXIT_INTERRUPTED, UserError
 from mfu_advisor.report.options import output_options
+from mfu_advisor.torch_import import import_torch
 
 
 @click.command(
@@ -99,6 +100,8 @@ def diagnose(ctx: click.Context, **params: Any) -> None:
                 "--root diagnoses a recorded machine: it runs nothing, so it takes "
                 "no --nproc-per-node"
             )
+    if not params["root_path"]:  # a recorded machine runs nothing, so needs no torch
+        import_torch("diagnose")
     request = DiagnoseRequest(
         asked=asked,
         budget_s=budget,

@@ -24,6 +24,7 @@ from typing import Any
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import TorchDevice, TorchFacts
 from mfu_advisor.probe.pci import normalize_pci_address
+from mfu_advisor.torch_import import import_error_text
 
 #: ``BLAS_INFO=`` values in ``torch.__config__.show()`` (set by PyTorch's
 #: cmake/Dependencies.cmake) -> library names.
@@ -59,7 +60,7 @@ def collect_torch_answers() -> dict[str, Any]:
     try:
         import torch
     except Exception as exc:  # a broken install raises anything from OSError to RuntimeError
-        return {"error": f"import torch failed: {type(exc).__name__}: {exc}"}
+        return {"error": f"import torch failed: {import_error_text(exc)}"}
     answers: dict[str, Any] = {
         "version": str(torch.__version__),
         "cuda_version": torch.version.cuda,
