@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mfu_advisor.logs.command:analyze",
         "Read a training log and recompute its MFU for the real hardware.",
     ),
+    "run": (
+        "mfu_advisor.watch.command:run",
+        "Run your own training command, watch it, and explain its MFU.",
+    ),
     "rules": ("mfu_advisor.rules.command:rules", "List the diagnosis rules."),
     "report": ("mfu_advisor.report.command:report", "Re-render a saved JSON result."),
     "snapshot": (

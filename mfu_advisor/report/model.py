@@ -32,6 +32,7 @@ class Command(enum.StrEnum):
     BENCH = "bench"
     ANALYZE = "analyze"
     DIAGNOSE = "diagnose"
+    RUN = "run"
 
 
 @dataclass(frozen=True)

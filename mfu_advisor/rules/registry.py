@@ -18,6 +18,7 @@ from mfu_advisor.rules import (
     distributed_rules,
     distributed_setup_rules,
     gpu_rules,
+    job_rules,
     log_rules,
     mfu_reference_rules,
     precision_rules,
@@ -59,6 +60,14 @@ RULES: tuple[Rule, ...] = (
     distributed_setup_rules.GLOO_ON_CUDA,  # MA129
     distributed_setup_rules.PER_RANK_BATCH_SMALL,  # MA130
     distributed_setup_rules.RANKS_OVERSUBSCRIBE,  # MA131
+    job_rules.INPUT_BOUND,  # MA140
+    job_rules.HOST_BOUND,  # MA141
+    job_rules.POWER_CAPPED,  # MA142
+    job_rules.THERMAL,  # MA143
+    job_rules.MEMORY_FULL_RULE,  # MA144
+    job_rules.OVERSUBSCRIBED_JOB,  # MA145
+    job_rules.IDLE_GPUS,  # MA146
+    job_rules.MACHINE_SHARED,  # MA147
 )
 
 

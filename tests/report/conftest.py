@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from report_fixtures import diagnose_document, part_report
+from report_fixtures import diagnose_document, part_report, run_document
 
 from mfu_advisor.report.model import Command, Report
 
@@ -36,7 +36,16 @@ def analyze_report() -> Report:
 
 
 @pytest.fixture
+def run_report() -> Report:
+    return Report.from_json(run_document())
+
+
+@pytest.fixture
 def every_report(
-    diagnose_report: Report, probe_report: Report, bench_report: Report, analyze_report: Report
+    diagnose_report: Report,
+    probe_report: Report,
+    bench_report: Report,
+    analyze_report: Report,
+    run_report: Report,
 ) -> list[Report]:
-    return [diagnose_report, probe_report, bench_report, analyze_report]
+    return [diagnose_report, probe_report, bench_report, analyze_report, run_report]

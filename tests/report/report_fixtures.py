@@ -12,6 +12,7 @@ from mfu_advisor.report.values import percent, speedup
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reports"
 DIAGNOSE_FIXTURE = DATA / "diagnose_from_log_zen3.json"
+RUN_FIXTURE = DATA / "run_tiny_gpt_cpu.json"
 
 
 def diagnose_document() -> dict[str, Any]:
@@ -22,6 +23,12 @@ def diagnose_document() -> dict[str, Any]:
     read them from this document, so a re-recorded result keeps them true.
     """
     return json.loads(DIAGNOSE_FIXTURE.read_text(encoding="utf-8"))
+
+
+def run_document() -> dict[str, Any]:
+    """The recorded ``run`` result: a real ``mfu-advisor run --output`` of a small CPU training
+    script (tests/data/reports/README.md)."""
+    return json.loads(RUN_FIXTURE.read_text(encoding="utf-8"))
 
 
 def part_report(command: Command, payload: dict[str, Any]) -> Report:

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from mfu_advisor.report.charts.bars import draw_mfu, draw_speedups
 from mfu_advisor.report.charts.roofline import draw_roofline
 from mfu_advisor.report.charts.series_chart import draw_series
+from mfu_advisor.report.charts.utilisation import draw_utilisation
 from mfu_advisor.report.content.blocks import Chart
 
 #: chart kind -> drawer(data, title) returning the SVG, or None when there is nothing to draw.
@@ -22,6 +23,7 @@ DRAWERS: dict[str, Callable[[Mapping[str, Any], str], Markup | None]] = {
     "mfu": draw_mfu,
     "speedups": draw_speedups,
     "roofline": draw_roofline,
+    "utilisation": draw_utilisation,
 }
 
 

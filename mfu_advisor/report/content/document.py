@@ -23,6 +23,7 @@ from mfu_advisor.report.content.blocks import (
 )
 from mfu_advisor.report.content.diagnose import diagnose_sections
 from mfu_advisor.report.content.hardware import hardware_blocks
+from mfu_advisor.report.content.job import job_sections, job_subtitle
 from mfu_advisor.report.model import Report
 from mfu_advisor.report.values import (
     Missing,
@@ -38,11 +39,14 @@ TITLES = {
     "probe": "Hardware",
     "bench": "Calibrated run",
     "analyze": "Training log analysis",
+    "run": "Your training job",
 }
 
 
 def payload_kind(payload: Mapping[str, Any], command: str = "") -> str:
-    """Which section set fits a payload: "diagnose", "probe", "analyze" or "bench"."""
+    """Which section set fits a payload: "run", "diagnose", "probe", "analyze" or "bench"."""
+    if "samples" in payload and "exit_code" in payload:
+        return "run"
     if any(k in payload for k in ("findings", "experiments", "verdict")):
         return "diagnose"
     if "cpu" in payload or "gpus" in payload:
@@ -58,7 +62,9 @@ def build_document(report: Report, *, detailed: bool = True) -> Document:
     """The report's sections; ``detailed=False`` keeps the terminal's diagnose short."""
     payload = report.payload
     kind = payload_kind(payload, report.command.value)
-    if kind == "diagnose":
+    if kind == "run":
+        sections = job_sections(payload)
+    elif kind == "diagnose":
         sections = diagnose_sections(payload, detailed=detailed)
     elif kind == "probe":
         sections = (Section("hardware", "Hardware", hardware_blocks(payload)),)
@@ -88,6 +94,8 @@ def build_document(report: Report, *, detailed: bool = True) -> Document:
 
 def subtitle(payload: Mapping[str, Any], kind: str) -> str:
     """One line under the title: the machine and run, or the log's format and files."""
+    if kind == "run":
+        return job_subtitle(payload)
     if kind == "diagnose":
         cpu = text(payload, "hardware.cpu.model")
         device = text(payload, "baseline.device")
@@ -134,6 +142,25 @@ def _meta(report: Report) -> tuple[tuple[str, str], ...]:
 
 #: Top-level payload keys each kind already shows (the rest go to "Other facts").
 SHOWN_KEYS: dict[str, frozenset[str]] = {
+    "run": frozenset(
+        {
+            "command_line",
+            "exit_code",
+            "wall_s",
+            "interrupted_by",
+            "ended_by_signal",
+            "output_lines",
+            "stdout_bytes",
+            "stderr_bytes",
+            "log_file",
+            "interval_s",
+            "analysis",
+            "summary",
+            "samples",
+            "findings",
+            "notes",
+        }
+    ),
     "diagnose": frozenset(
         {
             "hardware",

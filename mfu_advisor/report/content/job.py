@@ -1,0 +1,256 @@
+"""The ``run`` result's sections: the job, what to change, its log, the hardware while it ran."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mfu_advisor.report.content.analysis import analysis_blocks
+from mfu_advisor.report.content.blocks import (
+    Block,
+    Chart,
+    Figure,
+    Findings,
+    Headline,
+    KeyValues,
+    Paragraph,
+    Section,
+    Table,
+    Tone,
+)
+from mfu_advisor.report.content.findings import findings_blocks
+from mfu_advisor.report.values import (
+    Cell,
+    Missing,
+    cell,
+    items,
+    mapping,
+    number,
+    percent,
+    rate,
+    seconds,
+    text,
+)
+
+
+def job_sections(payload: Mapping[str, Any]) -> tuple[Section, ...]:
+    """Every section of a ``run`` result, most useful first."""
+    sections = [Section("job", "Your job", _job_blocks(payload))]
+    found = tuple(f for f in findings_blocks(payload) if f.items)
+    sections.append(
+        Section(
+            "findings",
+            "Findings",
+            found
+            or (
+                Findings(
+                    "What to change",
+                    (),
+                    "Nothing to change: no rule found a bottleneck in the log or the samples.",
+                ),
+            ),
+        )
+    )
+    sections.append(
+        Section("hardware-while-running", "The hardware while it ran", _hardware(payload))
+    )
+    analysis = mapping(payload, "analysis")
+    if analysis:
+        sections.append(Section("analysis", "Its training log", analysis_blocks(analysis)))
+    return tuple(sections)
+
+
+def job_subtitle(payload: Mapping[str, Any]) -> str:
+    """``python train.py · exit code 0 · 5m 02s``."""
+    command = " ".join(str(part) for part in items(payload, "command_line"))
+    if len(command) > 80:
+        command = command[:77] + "..."
+    parts = [command or "?"]
+    code = number(payload, "exit_code")
+    if not isinstance(code, Missing):
+        parts.append(f"exit code {code:.0f}")
+    wall = number(payload, "wall_s")
+    if not isinstance(wall, Missing):
+        parts.append(str(seconds(wall)))
+    return " · ".join(parts)
+
+
+def _job_blocks(payload: Mapping[str, Any]) -> tuple[Block, ...]:
+    analysis = mapping(payload, "analysis")
+    mfu = number(analysis, "mfu.value")
+    source = text(analysis, "mfu.source")
+    figures = [
+        Figure("tokens/s", _short(rate(number(analysis, "tokens_per_s")), analysis)),
+        Figure(
+            "MFU",
+            _short(percent(mfu), analysis),
+            "" if isinstance(source, Missing) or isinstance(mfu, Missing) else source,
+        ),
+    ]
+    figures.extend(_utilisation_figures(payload))
+    blocks: list[Block] = [Headline(tuple(figures)), Paragraph(_ending(payload))]
+    for note in items(payload, "notes"):
+        blocks.append(Paragraph(str(note), tone=Tone.WARN))
+    return tuple(blocks)
+
+
+def _short(value: Cell, analysis: Mapping[str, Any]) -> Cell:
+    """A headline value, with a short reason when missing (the log section has the long one)."""
+    if not isinstance(value, Missing):
+        return value
+    if not analysis:
+        return Missing("no training steps recognised in the output")
+    return Missing("see the training log section")
+
+
+def _utilisation_figures(payload: Mapping[str, Any]) -> list[Figure]:
+    summary = mapping(payload, "summary")
+    figures = []
+    for gpu in items(summary, "gpus"):
+        if isinstance(gpu, Mapping) and gpu.get("used_by_job") is not False:
+            util = number(gpu, "util_percent_median")
+            if not isinstance(util, Missing):
+                figures.append(
+                    Figure(f"GPU {gpu.get('index')} busy", f"{util:.0f}%", "median over the job")
+                )
+    cores = number(summary, "job_cpu_cores_median")
+    if not isinstance(cores, Missing):
+        usable = number(summary, "usable_cpus")
+        of = "" if isinstance(usable, Missing) else f" of {usable:.0f}"
+        figures.append(Figure("CPU cores used", f"{cores:.1f}{of}", "median over the job"))
+    return figures
+
+
+def _ending(payload: Mapping[str, Any]) -> str:
+    code = number(payload, "exit_code")
+    wall = number(payload, "wall_s")
+    how = "ran" if isinstance(wall, Missing) else f"ran {seconds(wall)}"
+    interrupted = text(payload, "interrupted_by")
+    if not isinstance(interrupted, Missing):
+        return f"The job {how} and was stopped by {interrupted} (forwarded to its processes)."
+    if isinstance(code, Missing):
+        return f"The job {how}."
+    if code == 0:
+        return f"The job {how} and exited with code 0."
+    signal_name = text(payload, "ended_by_signal")
+    by = "" if isinstance(signal_name, Missing) else f" ({signal_name})"
+    return f"The job {how} and failed with exit code {code:.0f}{by}."
+
+
+def _hardware(payload: Mapping[str, Any]) -> tuple[Block, ...]:
+    summary = mapping(payload, "summary")
+    start = number(summary, "window_start_s")
+    if not isinstance(start, Missing) and start > 0:
+        window = f"from the first training step, {seconds(start)} after the start"
+    elif mapping(payload, "analysis"):
+        window = "all samples (the first training step came before the first look)"
+    else:
+        window = "all samples (no training step was recognised)"
+    samples_count = number(payload, "samples.count")
+    interval = number(payload, "interval_s")
+    rows: list[tuple[str, Cell]] = [
+        (
+            "samples",
+            f"{samples_count:.0f} every {interval:g} s"
+            if not isinstance(samples_count, Missing) and not isinstance(interval, Missing)
+            else cell(None),
+        ),
+        ("steady window", window),
+        ("usable CPUs", cell(summary.get("usable_cpus"))),
+        ("job CPU use (median)", _cores(number(summary, "job_cpu_cores_median"))),
+        ("busiest core (median)", _pct(number(summary, "busiest_cpu_percent_median"))),
+        ("all CPUs (median)", _pct(number(summary, "machine_cpu_percent_median"))),
+        ("job threads (max)", cell(summary.get("job_threads_max"))),
+        ("load average (median)", _plain(number(summary, "load_1min_median"), "{:.1f}")),
+        ("system memory in use (max)", percent(number(summary, "memory_used_fraction_max"))),
+    ]
+    reason = text(summary, "gpu_unavailable")
+    if not isinstance(reason, Missing) and reason:
+        rows.append(("GPUs", f"not sampled: {reason}"))
+    blocks: list[Block] = [KeyValues(tuple(rows))]
+    table = _gpu_table(summary)
+    if table is not None:
+        blocks.append(table)
+    samples = mapping(payload, "samples")
+    if samples:
+        blocks.append(
+            Chart(
+                "utilisation",
+                "Utilisation while the job ran",
+                {"samples": samples, "window_start_s": summary.get("window_start_s")},
+                caption="GPU utilisation (or the job's CPU cores) at each sample; the line "
+                "marks the first training step.",
+            )
+        )
+    return tuple(blocks)
+
+
+def _gpu_table(summary: Mapping[str, Any]) -> Table | None:
+    gpus = [g for g in items(summary, "gpus") if isinstance(g, Mapping)]
+    if not gpus:
+        return None
+    rows = []
+    for gpu in gpus:
+        used = gpu.get("used_by_job")
+        rows.append(
+            (
+                f"{gpu.get('index')} {gpu.get('name', '')}".strip(),
+                "yes" if used is True else ("no" if used is False else cell(None)),
+                _pct(number(gpu, "util_percent_median")),
+                _plain(number(gpu, "sm_clock_mhz_median"), "{:.0f} MHz"),
+                _power(gpu),
+                _plain(number(gpu, "temperature_c_max"), "{:.0f} °C"),
+                percent(number(gpu, "memory_used_fraction_max")),
+                _reasons(gpu),
+            )
+        )
+    return Table(
+        (
+            "GPU",
+            "job on it",
+            "busy (median)",
+            "SM clock (median)",
+            "power / limit",
+            "temperature (max)",
+            "memory (max)",
+            "clocks held down by",
+        ),
+        tuple(rows),
+        numeric=(False, False, True, True, True, True, True, False),
+    )
+
+
+def _reasons(gpu: Mapping[str, Any]) -> Cell:
+    parts = []
+    for key, label in (
+        ("power_cap_share", "power cap"),
+        ("thermal_share", "thermal"),
+        ("hw_slowdown_share", "hardware slowdown"),
+    ):
+        share = number(gpu, key)
+        if not isinstance(share, Missing) and share > 0:
+            parts.append(f"{label} {percent(share)}")
+    if parts:
+        return ", ".join(parts)
+    share = number(gpu, "power_cap_share")
+    return "nothing" if not isinstance(share, Missing) else cell(None)
+
+
+def _power(gpu: Mapping[str, Any]) -> Cell:
+    power = number(gpu, "power_w_median")
+    limit = number(gpu, "power_limit_w")
+    if isinstance(power, Missing):
+        return power
+    return f"{power:.0f} W" + ("" if isinstance(limit, Missing) else f" / {limit:.0f} W")
+
+
+def _cores(value: float | Missing) -> Cell:
+    return value if isinstance(value, Missing) else f"{value:.2f} cores"
+
+
+def _pct(value: float | Missing) -> Cell:
+    return value if isinstance(value, Missing) else f"{value:.0f}%"
+
+
+def _plain(value: float | Missing, template: str) -> Cell:
+    return value if isinstance(value, Missing) else template.format(value)

@@ -1,0 +1,301 @@
+"""Watching one job end to end: start it, pass its output through, sample, analyse, judge.
+
+:func:`watch_job` is what ``mfu-advisor run`` calls. The child's complete lines
+are appended to a log file as they arrive (``--log FILE``, else a private
+temporary file), and that file is what the analyze readers read: live, every
+few seconds, for the status line and to find when training started; at the end,
+once, for the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from mfu_advisor.errors import UserError
+from mfu_advisor.facts import Maybe, Unavailable, to_jsonable
+from mfu_advisor.logs.peak import HardwareRequest
+from mfu_advisor.logs.pipeline import analyze_inputs
+from mfu_advisor.logs.result import LogAnalysis
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.facts_json import log_facts_from_analysis
+from mfu_advisor.rules.registry import evaluate
+from mfu_advisor.watch.child import ChildRun, forwarding_signals
+from mfu_advisor.watch.result import JobResult
+from mfu_advisor.watch.sampler import HardwareSampler, open_nvml
+from mfu_advisor.watch.status import StatusLine, status_wanted
+from mfu_advisor.watch.summary import job_facts, sample_series
+
+#: Seconds between live analyses of the output while the status line shows; without a status
+#: line, the output is analysed only until the first training step appears.
+LIVE_EVERY_S = 2.0
+LIVE_EVERY_QUIET_S = 1.0
+
+#: The live analysis stops looking at output larger than this (the final analysis reads all).
+LIVE_MAX_BYTES = 32 * 1024 * 1024
+
+#: Samples kept in the result's time series; longer runs are downsampled (extremes kept).
+MAX_SERIES_POINTS = 1000
+
+#: Bounds of --interval.
+MIN_INTERVAL_S = 0.05
+MAX_INTERVAL_S = 60.0
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """How ``run`` was asked to watch."""
+
+    interval_s: float = 0.5
+    hardware: str | None = None
+    peak_tflops: float | None = None
+    log_path: str | None = None
+    status: bool | None = None
+    """Show the live status line; None: when stderr is a terminal."""
+
+
+class LiveAnalysis:
+    """Reads the output so far with the analyze readers; remembers when training started."""
+
+    def __init__(self, path: Path, request: HardwareRequest, every_s: float, keep_going: bool):
+        self.path = path
+        self.request = request
+        self.every_s = every_s
+        self.keep_going = keep_going
+        self.latest: LogAnalysis | None = None
+        self.first_step_s: float | None = None
+        self._next = 0.0
+        self._size = -1
+
+    def due(self, now: float) -> bool:
+        if self.first_step_s is not None and not self.keep_going:
+            return False
+        return now >= self._next
+
+    def read(self, now: float, elapsed_s: float) -> LogAnalysis | None:
+        self._next = now + self.every_s
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return self.latest
+        if size == self._size or size > LIVE_MAX_BYTES:
+            return self.latest
+        self._size = size
+        try:
+            analysis = analyze_inputs([str(self.path)], request=self.request)
+        except UserError:
+            return self.latest  # no step yet, or not a format the readers know (yet)
+        if analysis.steps > 0:
+            if self.first_step_s is None:
+                self.first_step_s = elapsed_s
+            self.latest = analysis
+            # The peak is known now: ask for it by value, not by probing again each time.
+            flops = analysis.peak.flops
+            if isinstance(flops, float) and self.request.peak_tflops is None:
+                self.request = HardwareRequest(
+                    hardware=_text(analysis.peak.hardware),
+                    peak_tflops=flops / 1e12,
+                    dtype=_text(analysis.peak.dtype),
+                )
+        return self.latest
+
+
+def _text(value: Maybe[str]) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def status_text(analysis: LogAnalysis | None, sampler: HardwareSampler, elapsed_s: float) -> str:
+    """``mfu-advisor · step 120 · 14,210 tok/s · MFU 41.0% · CPU 1.9 cores · GPU0 97% · 0:42``."""
+    parts = ["mfu-advisor"]
+    if analysis is None:
+        parts.append("waiting for training steps")
+    else:
+        if isinstance(analysis.last_step, float):
+            parts.append(f"step {analysis.last_step:.0f}")
+        if isinstance(analysis.tokens_per_s, float):
+            parts.append(f"{analysis.tokens_per_s:,.0f} tok/s")
+        if analysis.mfu.value is not None:
+            parts.append(f"MFU {analysis.mfu.value * 100:.1f}%")
+    if sampler.samples:
+        last = sampler.samples[-1]
+        if last.job_cpu_percent is not None:
+            parts.append(f"CPU {last.job_cpu_percent / 100:.1f} cores")
+        for gpu in last.gpus:
+            if gpu.util_percent is not None and gpu.job_on_gpu is not False:
+                parts.append(f"GPU{gpu.gpu_index} {gpu.util_percent:.0f}%")
+    minutes, seconds = divmod(int(elapsed_s), 60)
+    parts.append(f"{minutes}:{seconds:02d}")
+    return " · ".join(parts)
+
+
+def _open_log(path: str | None) -> tuple[Path, BinaryIO, tempfile.TemporaryDirectory[str] | None]:
+    if path is not None:
+        target = Path(path)
+        if target.exists():
+            raise UserError(
+                f"--log {target}: the file exists; give a new name (nothing is overwritten)"
+            )
+        try:
+            handle = open(target, "xb", buffering=0)  # noqa: SIM115  # closed by watch_job
+        except OSError as exc:
+            raise UserError(f"--log {target}: {exc.strerror or exc}") from None
+        return target, handle, None
+    folder = tempfile.TemporaryDirectory(prefix="mfu-advisor-run-")
+    target = Path(folder.name) / "output.log"
+    return target, open(target, "xb", buffering=0), folder
+
+
+def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
+    """Run ``argv``, pass its output through, sample the hardware, and explain the job."""
+    if not MIN_INTERVAL_S <= options.interval_s <= MAX_INTERVAL_S:
+        raise UserError(
+            f"--interval must be between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g} seconds, "
+            f"not {options.interval_s:g}"
+        )
+    request = HardwareRequest(
+        hardware=options.hardware if options.hardware or options.peak_tflops else "local",
+        peak_tflops=options.peak_tflops,
+    )
+    log_path, log_handle, folder = _open_log(options.log_path)
+    show = status_wanted() if options.status is None else options.status
+    status = StatusLine(enabled=show)
+    live = LiveAnalysis(
+        log_path, request, LIVE_EVERY_S if show else LIVE_EVERY_QUIET_S, keep_going=show
+    )
+    state: dict[str, HardwareSampler] = {}
+
+    def tick() -> None:
+        sampler = state.get("sampler")
+        if sampler is None:
+            return
+        sampler.sample()
+        now = time.monotonic()
+        elapsed = now - run.started
+        if live.due(now):
+            live.read(now, elapsed)
+        if show:
+            status.update(status_text(live.latest, sampler, elapsed))
+
+    run = ChildRun(
+        argv,
+        keep=lambda data: _append(log_handle, data),
+        tick_s=options.interval_s,
+        on_tick=tick,
+        before_output=status.before_output,
+        after_output=status.after_output,
+    )
+    try:
+        with forwarding_signals(run):
+            pid = run.start()
+            state["sampler"] = HardwareSampler(pid, open_nvml(), run.started)
+            outcome = run.wait()
+        status.close()
+        sampler = state["sampler"]
+        sampler.close()
+        log_handle.close()
+        analysis = _final_analysis(log_path, request, outcome.lines, options.log_path)
+        # Before the first step: imports, data preparation, compilation (all samples if unseen).
+        window = live.first_step_s if live.first_step_s is not None else 0.0
+        summary = job_facts(
+            sampler.samples,
+            exit_code=outcome.exit_code,
+            wall_s=outcome.wall_s,
+            window_start_s=window,
+            gpu_names=sampler.gpu_names,
+            gpu_reasons=sampler.nvml.reasons if sampler.nvml is not None else {},
+            gpu_unavailable=sampler.gpu_unavailable,
+        )
+        log = (
+            log_facts_from_analysis(to_jsonable(analysis))
+            if isinstance(analysis, LogAnalysis)
+            else None
+        )
+        findings = evaluate(DiagnosisFacts(log=log, job=summary))
+        notes = _notes(analysis, outcome.interrupted_by, len(sampler.samples))
+        return JobResult(
+            command_line=tuple(argv),
+            exit_code=outcome.exit_code,
+            wall_s=round(outcome.wall_s, 3),
+            interrupted_by=outcome.interrupted_by,
+            ended_by_signal=outcome.signal_name,
+            output_lines=outcome.lines,
+            stdout_bytes=outcome.stdout_bytes,
+            stderr_bytes=outcome.stderr_bytes,
+            log_file=options.log_path,
+            interval_s=options.interval_s,
+            analysis=analysis,
+            summary=summary,
+            samples=_series(sampler),
+            findings=tuple(findings),
+            notes=notes,
+        )
+    finally:
+        status.close()
+        with contextlib.suppress(OSError):
+            log_handle.close()
+        if folder is not None:
+            folder.cleanup()
+
+
+def _append(handle: BinaryIO, data: bytes) -> None:
+    """Append complete lines to the kept log (unbuffered: the live analysis reads the file)."""
+    handle.write(data)
+
+
+def _final_analysis(
+    path: Path, request: HardwareRequest, lines: int, saved_as: str | None
+) -> Maybe[LogAnalysis]:
+    if lines == 0:
+        return Unavailable("the command printed nothing: only the hardware side is known")
+    try:
+        analysis = analyze_inputs([str(path)], request=request)
+    except UserError as exc:
+        return Unavailable(
+            f"no training steps recognised in the command's output ({exc.message}); "
+            "only the hardware side is known"
+        )
+    if saved_as is not None:
+        return analysis
+    # The private temporary file's name means nothing to the user.
+    files = tuple(dataclasses.replace(f, name="the command's output") for f in analysis.files)
+    return dataclasses.replace(analysis, files=files)
+
+
+def _notes(
+    analysis: Maybe[LogAnalysis], interrupted_by: str | None, samples: int
+) -> tuple[str, ...]:
+    notes = []
+    if interrupted_by is not None:
+        notes.append(f"stopped by {interrupted_by}: the figures cover the job up to that moment")
+    if isinstance(analysis, Unavailable):
+        notes.append(analysis.reason)
+    if samples < 5:
+        notes.append(
+            f"only {samples} hardware samples: the job was too short to judge its hardware use"
+        )
+    return tuple(notes)
+
+
+def _series(sampler: HardwareSampler) -> dict[str, object]:
+    from mfu_advisor.report.downsample import minmax_indices
+
+    samples = sampler.samples
+    main: list[float | None]
+    if samples and samples[0].gpus:
+        main = [s.gpus[0].util_percent if s.gpus else None for s in samples]
+    else:
+        main = [s.job_cpu_percent for s in samples]
+    keep = list(range(len(samples)))
+    if len(samples) > MAX_SERIES_POINTS:
+        chosen = set(minmax_indices(main, MAX_SERIES_POINTS // 2))
+        stride = max(1, len(samples) // (MAX_SERIES_POINTS // 2))
+        chosen.update(range(0, len(samples), stride))
+        chosen.add(len(samples) - 1)
+        keep = sorted(chosen)
+    return sample_series(samples, keep)

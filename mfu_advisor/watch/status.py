@@ -1,0 +1,81 @@
+"""The one live status line at the bottom of the terminal while the job runs.
+
+Shown only when stderr is a terminal (and TERM is not "dumb"); nothing is
+added to piped or redirected output. The line is drawn without a newline
+after the child's last complete line, erased (carriage return, erase-line)
+before each write of the child's output and drawn again once the terminal's
+cursor is back at the start of a line, so the child's lines are never broken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+
+#: ECMA-48: carriage return, then EL (erase in line) from the cursor to the end.
+_ERASE = b"\r\x1b[K"
+
+
+def status_wanted(fd: int = 2) -> bool:
+    """Whether to show the status line: ``fd`` is a terminal that understands escapes."""
+    try:
+        tty = os.isatty(fd)
+    except OSError:
+        return False
+    return tty and os.environ.get("TERM", "") != "dumb"
+
+
+class StatusLine:
+    """Draws, erases and redraws the status line on ``fd`` (stderr)."""
+
+    def __init__(self, *, enabled: bool, fd: int = 2) -> None:
+        self.enabled = enabled
+        self.fd = fd
+        self.text = ""
+        self.shown = False
+        self.at_line_start = True
+        self._terminal_fds = {fd for fd in (1, 2) if _isatty(fd)} if enabled else set()
+
+    def update(self, text: str) -> None:
+        """Show ``text`` (cut to the terminal's width) in place of the current line."""
+        self.text = text
+        self.draw()
+
+    def draw(self) -> None:
+        if not self.enabled or not self.text or not self.at_line_start:
+            return
+        width = shutil.get_terminal_size(fallback=(100, 24)).columns
+        line = self.text[: max(10, width - 1)]
+        self._write(_ERASE + line.encode("utf-8", "replace"))
+        self.shown = True
+
+    def erase(self) -> None:
+        if self.enabled and self.shown:
+            self._write(_ERASE)
+            self.shown = False
+
+    def before_output(self, fd: int) -> None:
+        """Called before the child's bytes are written to ``fd``."""
+        if fd in self._terminal_fds:
+            self.erase()
+
+    def after_output(self, fd: int, data: bytes) -> None:
+        """Called after; redraws once the cursor is at the start of a line again."""
+        if fd in self._terminal_fds and data:
+            self.at_line_start = data.endswith(b"\n")
+            self.draw()
+
+    def close(self) -> None:
+        self.erase()
+
+    def _write(self, data: bytes) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, data)
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False

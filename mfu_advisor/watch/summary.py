@@ -1,0 +1,185 @@
+"""From the samples of a watched job to :class:`JobFacts` (what the rules read) and chart series.
+
+The steady window starts when the job printed its first training step (the
+start-up before it, imports, data preparation, compilation, would otherwise
+make every GPU look idle); with no step line recognised, every sample counts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.rules.facts import JobFacts, JobGpuFacts
+from mfu_advisor.watch.sampler import GpuSample, Sample
+
+#: nvml.h ``nvmlClocksEventReason*`` bits the rules look at (probe/nvml.py lists them all).
+SW_POWER_CAP = 0x4
+HW_SLOWDOWN = 0x8
+SW_THERMAL = 0x20
+HW_THERMAL = 0x40
+HW_POWER_BRAKE = 0x80
+
+_NO_SAMPLES = Unavailable("no samples in the steady window")
+
+
+def steady_samples(samples: Sequence[Sample], window_start_s: float) -> list[Sample]:
+    """The samples taken from ``window_start_s`` on (all of them when that leaves none)."""
+    steady = [s for s in samples if s.t_s >= window_start_s]
+    return steady or list(samples)
+
+
+def _median(values: Sequence[float | None]) -> Maybe[float]:
+    known = [float(v) for v in values if v is not None]
+    return statistics.median(known) if known else _NO_SAMPLES
+
+
+def _max(values: Sequence[float | None]) -> Maybe[float]:
+    known = [float(v) for v in values if v is not None]
+    return max(known) if known else _NO_SAMPLES
+
+
+def _share(masks: Sequence[int | None], bits: int) -> Maybe[float]:
+    known = [m for m in masks if m is not None and m >= 0]
+    if not known:
+        return Unavailable("NVML gave no clock-event reasons")
+    return sum(1 for m in known if m & bits) / len(known)
+
+
+def _fraction(used: int | None, total: int | None) -> float | None:
+    return used / total if used is not None and total else None
+
+
+def _gpu_facts(
+    index: int, name: str, readings: list[GpuSample], reasons: dict[str, str]
+) -> JobGpuFacts:
+    def why(field: str) -> Unavailable:
+        return Unavailable(reasons.get(field, "NVML gave no answer"))
+
+    def median(field: str, get: Callable[[GpuSample], float | None]) -> Maybe[float]:
+        value = _median([get(r) for r in readings])
+        return why(field) if isinstance(value, Unavailable) else value
+
+    flags = [r.job_on_gpu for r in readings if r.job_on_gpu is not None]
+    used: Maybe[bool] = any(flags) if flags else why("job_on_gpu")
+    memory = _max([_fraction(r.memory_used_bytes, r.memory_total_bytes) for r in readings])
+    limits = [r.power_limit_w for r in readings if r.power_limit_w is not None]
+    masks = [r.event_reasons for r in readings]
+    clock_max = _max([r.sm_clock_mhz for r in readings])
+    temperature = _max([r.temperature_c for r in readings])
+    return JobGpuFacts(
+        index=index,
+        name=name,
+        used_by_job=used,
+        util_percent_median=median("util_percent", lambda r: r.util_percent),
+        sm_clock_mhz_median=median("sm_clock_mhz", lambda r: r.sm_clock_mhz),
+        sm_clock_mhz_max=why("sm_clock_mhz") if isinstance(clock_max, Unavailable) else clock_max,
+        power_w_median=median("power_w", lambda r: r.power_w),
+        power_limit_w=statistics.median(limits) if limits else why("power_limit_w"),
+        temperature_c_max=(
+            why("temperature_c") if isinstance(temperature, Unavailable) else temperature
+        ),
+        memory_used_fraction_max=(
+            why("memory_used_bytes") if isinstance(memory, Unavailable) else memory
+        ),
+        power_cap_share=_share(masks, SW_POWER_CAP),
+        thermal_share=_share(masks, SW_THERMAL | HW_THERMAL),
+        hw_slowdown_share=_share(masks, HW_SLOWDOWN | HW_POWER_BRAKE),
+    )
+
+
+def job_facts(
+    samples: Sequence[Sample],
+    *,
+    exit_code: int,
+    wall_s: float,
+    window_start_s: float,
+    gpu_names: Sequence[str],
+    gpu_reasons: dict[str, str],
+    gpu_unavailable: str | None,
+) -> JobFacts:
+    """What the rules read about the watched job."""
+    steady = steady_samples(samples, window_start_s)
+    cpus = max((len(s.cpu_percent) for s in steady), default=0)
+    threads = [s.job_threads for s in steady if s.job_threads is not None]
+    gpus = []
+    for index, name in enumerate(gpu_names):
+        readings = [g for s in steady for g in s.gpus if g.gpu_index == index]
+        if readings:
+            gpus.append(_gpu_facts(index, name, readings, gpu_reasons))
+    cores = _median(
+        [None if s.job_cpu_percent is None else s.job_cpu_percent / 100 for s in steady]
+    )
+    return JobFacts(
+        exit_code=exit_code,
+        wall_s=wall_s,
+        samples=len(steady),
+        window_start_s=window_start_s if steady and steady[0].t_s >= window_start_s else 0.0,
+        usable_cpus=cpus,
+        job_cpu_cores_median=cores,
+        busiest_cpu_percent_median=_median([max(s.cpu_percent, default=None) for s in steady]),
+        machine_cpu_percent_median=_median(
+            [sum(s.cpu_percent) / len(s.cpu_percent) if s.cpu_percent else None for s in steady]
+        ),
+        job_threads_max=max(threads) if threads else _NO_SAMPLES,
+        load_1min_median=_median([s.load_1min for s in steady]),
+        memory_used_fraction_max=_max(
+            [_fraction(s.memory_used_bytes, s.memory_total_bytes) for s in steady]
+        ),
+        gpus=tuple(gpus),
+        gpu_unavailable=gpu_unavailable or "",
+    )
+
+
+def sample_series(samples: Sequence[Sample], keep: Sequence[int]) -> dict[str, Any]:
+    """The samples at indices ``keep`` as JSON-ready columns (docs/run.md, ``samples``)."""
+    chosen = [samples[i] for i in keep]
+
+    def column(get: Callable[[Sample], float | int | None], digits: int = 1) -> list[Any]:
+        return [None if (v := get(s)) is None else round(float(v), digits) for s in chosen]
+
+    gpu_count = max((len(s.gpus) for s in chosen), default=0)
+    gpus = []
+    for index in range(gpu_count):
+
+        def gpu(
+            get: Callable[[GpuSample], float | int | None], digits: int = 1, at: int = index
+        ) -> list[Any]:
+            out: list[Any] = []
+            for s in chosen:
+                reading = s.gpus[at] if at < len(s.gpus) else None
+                value = None if reading is None else get(reading)
+                out.append(None if value is None else round(float(value), digits))
+            return out
+
+        gpus.append(
+            {
+                "index": index,
+                "util_percent": gpu(lambda g: g.util_percent, 0),
+                "sm_clock_mhz": gpu(lambda g: g.sm_clock_mhz, 0),
+                "power_w": gpu(lambda g: g.power_w),
+                "temperature_c": gpu(lambda g: g.temperature_c, 0),
+                "memory_used_bytes": gpu(lambda g: g.memory_used_bytes, 0),
+                "event_reasons": gpu(lambda g: g.event_reasons, 0),
+                "pcie_rx_kb_s": gpu(lambda g: g.pcie_rx_kb_s, 0),
+                "pcie_tx_kb_s": gpu(lambda g: g.pcie_tx_kb_s, 0),
+            }
+        )
+    return {
+        "count": len(samples),
+        "shown": len(chosen),
+        "t_s": column(lambda s: s.t_s, 2),
+        "cpu_percent": column(
+            lambda s: sum(s.cpu_percent) / len(s.cpu_percent) if s.cpu_percent else None
+        ),
+        "busiest_cpu_percent": column(lambda s: max(s.cpu_percent, default=None)),
+        "job_cpu_cores": column(
+            lambda s: None if s.job_cpu_percent is None else s.job_cpu_percent / 100, 2
+        ),
+        "job_threads": column(lambda s: s.job_threads, 0),
+        "job_rss_bytes": column(lambda s: s.job_rss_bytes, 0),
+        "memory_used_bytes": column(lambda s: s.memory_used_bytes, 0),
+        "gpus": gpus,
+    }
