@@ -37,6 +37,9 @@ from mfu_advisor.watch.summary import job_facts, sample_series
 LIVE_EVERY_S = 2.0
 LIVE_EVERY_QUIET_S = 1.0
 
+#: The live analysis waits at least this many times its own duration before the next one.
+LIVE_COST_RATIO = 50
+
 #: The live analysis stops looking at output larger than this (the final analysis reads all).
 LIVE_MAX_BYTES = 32 * 1024 * 1024
 
@@ -87,10 +90,16 @@ class LiveAnalysis:
         if size == self._size or size > LIVE_MAX_BYTES:
             return self.latest
         self._size = size
+        started = time.monotonic()
         try:
             analysis = analyze_inputs([str(self.path)], request=self.request)
         except UserError:
             return self.latest  # no step yet, or not a format the readers know (yet)
+        finally:
+            # A long log takes longer to read: space the reads so that they cost at most
+            # 1/LIVE_COST_RATIO of one core, whatever the log's length.
+            spent = time.monotonic() - started
+            self._next = max(self._next, now + LIVE_COST_RATIO * spent)
         if analysis.steps > 0:
             if self.first_step_s is None:
                 self.first_step_s = elapsed_s
