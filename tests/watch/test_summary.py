@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.facts import DiagnosisFacts, JobFacts
 from mfu_advisor.rules.registry import evaluate
 from mfu_advisor.watch.sampler import GpuSample, Sample
 from mfu_advisor.watch.summary import job_facts, sample_series
@@ -55,8 +55,8 @@ def _power_capped_job() -> list[Sample]:
     return start + steady
 
 
-def test_steady_window_excludes_start_up_and_shares_count_samples() -> None:
-    facts = job_facts(
+def _a10g_facts() -> JobFacts:
+    return job_facts(
         _power_capped_job(),
         exit_code=0,
         wall_s=8.0,
@@ -65,6 +65,10 @@ def test_steady_window_excludes_start_up_and_shares_count_samples() -> None:
         gpu_reasons={},
         gpu_unavailable=None,
     )
+
+
+def test_steady_window_excludes_start_up_and_shares_count_samples() -> None:
+    facts = _a10g_facts()
     (gpu,) = facts.gpus
     assert facts.samples == 8
     assert gpu.util_percent_median == 99.0  # the idle start-up is not in it
@@ -79,15 +83,7 @@ def test_steady_window_excludes_start_up_and_shares_count_samples() -> None:
 
 
 def test_the_power_capped_job_is_named_with_its_measured_clock() -> None:
-    facts = job_facts(
-        _power_capped_job(),
-        exit_code=0,
-        wall_s=8.0,
-        window_start_s=4.0,
-        gpu_names=["NVIDIA A10G"],
-        gpu_reasons={},
-        gpu_unavailable=None,
-    )
+    facts = _a10g_facts()
     findings = {f.id: f for f in evaluate(DiagnosisFacts(job=facts))}
     capped = findings["MA142"]
     assert "75% of the samples" in capped.explanation
