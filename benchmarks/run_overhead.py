@@ -68,11 +68,37 @@ def one(argv: list[str], folder: Path) -> float:
     return printed_steady_ms(done.stdout)
 
 
+def sampler_cost(samples: int = 200) -> float:
+    """CPU seconds one hardware sample costs this process (psutil, NVML when present)."""
+    import time
+
+    from mfu_advisor.watch.sampler import HardwareSampler, open_nvml
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        sampler = HardwareSampler(child.pid, open_nvml(), time.monotonic())
+        started = time.process_time()
+        for _ in range(samples):
+            sampler.sample()
+        cost = (time.process_time() - started) / samples
+        sampler.close()
+    finally:
+        child.kill()
+        child.wait()
+    return cost
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args()
+    cost = sampler_cost()
+    print(
+        f"one sample: {cost * 1000:.2f} ms of CPU; at the default 0.5 s interval "
+        f"{cost / 0.5 * 100:.2f}% of one core (target < 1%)",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         script = folder / "train.py"
