@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.errors import UserError
 from mfu_advisor.mfu import GptShape
 
@@ -184,45 +185,6 @@ def parse_bool(text: str | bool, option: str) -> bool:
     if lowered in ("false", "0", "no", "off"):
         return False
     raise UserError(f"--{option} takes True or False, not {text!r}")
-
-
-def parse_cpu_list(text: str) -> tuple[int, ...]:
-    """``"0-3,6"`` -> (0, 1, 2, 3, 6), the taskset/cpuset list syntax."""
-    cpus: set[int] = set()
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(p) for p in part.split("-", 1))
-                if low > high or low < 0:
-                    raise ValueError
-                cpus.update(range(low, high + 1))
-            else:
-                number = int(part)
-                if number < 0:
-                    raise ValueError
-                cpus.add(number)
-        except ValueError:
-            raise UserError(f"--cpus: cannot read {part!r}; write a list such as 0-3,6") from None
-    if not cpus:
-        raise UserError("--cpus needs at least one CPU, such as 0-3,6")
-    return tuple(sorted(cpus))
-
-
-def format_cpu_list(cpus: Sequence[int]) -> str:
-    """(0, 1, 2, 3, 6) -> ``"0-3,6"``."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = ordered[0]
-    for cpu in [*ordered[1:], None]:
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if cpu is not None:
-            start = prev = cpu
-    return ",".join(parts)
 
 
 def parse_variant(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:

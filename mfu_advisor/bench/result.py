@@ -6,16 +6,18 @@ docs/schemas/bench.schema.json.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mfu_advisor.bench.denominators import MfuFigures
 from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.bench.multi_rank import DistributedSetup, MultiRankFigures
 from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
-from mfu_advisor.distributed.aggregate import DistributedSetup, MultiRankFigures
-from mfu_advisor.facts import Maybe, fields_to_json
+from mfu_advisor.compat import upgrade_bench
+from mfu_advisor.facts import Maybe, dataclass_from_jsonable, fields_to_json
 
 #: Why a run stopped measuring.
 STOP_REASONS: tuple[str, ...] = ("budget", "ci", "max_steps", "interrupted")
@@ -109,3 +111,23 @@ class BenchResult:
             for g in self.gemm_shapes
         ]
         return doc
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> BenchResult:
+        """A bench payload (``bench --json`` minus the envelope, or a saved one) read back.
+
+        Results of earlier versions are brought up to date first (mfu_advisor/compat.py).
+        Raises LoadError when the payload is not a bench result.
+        """
+        doc = dict(upgrade_bench(payload))
+        if isinstance(doc.get("distributed"), Mapping):
+            # The multi-rank figures sit at the top level (see to_json): gather them back.
+            reasons = doc.get("unavailable")
+            reasons = reasons if isinstance(reasons, Mapping) else {}
+            names = [f.name for f in fields(MultiRankFigures)]
+            multi = {name: doc.get(name) for name in names if name in doc}
+            multi["unavailable"] = {
+                key: why for key, why in reasons.items() if key.split(".")[0] in names
+            }
+            doc["multi_rank"] = multi
+        return dataclass_from_jsonable(cls, doc, "bench")

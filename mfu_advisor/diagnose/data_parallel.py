@@ -16,7 +16,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.bench.options import BenchOptions, format_cpu_list
+from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.diagnose import plan as budget_plan
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.experiments.variant import VariantPlan

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mfu_advisor.probe.facts import HardwareFacts
-from mfu_advisor.rules.facts import RunFacts
+from mfu_advisor.run_facts import RunFacts
 
 
 @dataclass(frozen=True)

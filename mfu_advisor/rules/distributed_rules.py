@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus
-from mfu_advisor.rules.facts import DiagnosisFacts, DistributedFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import factor, percent
+from mfu_advisor.run_facts import DistributedFacts
 
 #: Share of the step in the gradient all-reduce from which syncing less is worth a change:
 #: at 20% a step is 1.25x its compute alone. DDP overlaps its bucketed all-reduce with the

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.rules.facts import DistributedFacts, LogFacts, RankFacts, RunFacts
+from mfu_advisor.run_facts import DistributedFacts, LogFacts, RankFacts, RunFacts
 
 
 def _reason(payload: Mapping[str, Any], key: str) -> str:

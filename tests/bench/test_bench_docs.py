@@ -6,11 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from mfu_advisor.bench.paired import PairedComparison
-from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.bench.roofline import Roofline
-from mfu_advisor.bench.timing import StepTimeStats
-from mfu_advisor.distributed.aggregate import (
+from mfu_advisor.bench.multi_rank import (
     DistributedSetup,
     JobFigures,
     MultiRankFigures,
@@ -18,6 +14,10 @@ from mfu_advisor.distributed.aggregate import (
     Scaling,
     Straggler,
 )
+from mfu_advisor.bench.paired import PairedComparison
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.roofline import Roofline
+from mfu_advisor.bench.timing import StepTimeStats
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "bench.md").read_text()
