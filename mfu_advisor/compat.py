@@ -12,17 +12,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+#: Fields added after results were first written, by class name: the generated schemas
+#: (mfu_advisor/json_schema.py) do not require them, so older results still validate,
+#: and the upgrades below fill them in when such a result is read.
+ADDED_LATER: dict[str, frozenset[str]] = {
+    "LogAnalysis": frozenset(
+        {
+            "reported_mfu_placeholder",
+            "reported_mfu_placeholder_lines",
+            "gpt_config",
+            "gpt_config_sources",
+            "series_method",
+            "distributed",
+        }
+    ),
+    "DistributedSetup": frozenset({"communication_split"}),
+}
+
 
 def upgrade_bench(payload: Mapping[str, Any]) -> dict[str, Any]:
     """A bench payload with every field today's loader needs.
 
     - ``distributed.communication_split`` (added with ``--no-communication-split``): every
       earlier multi-rank bench measured blocks under no_sync(), so true.
+    - ``distributed.world_size``: the job's, when the setup does not state it.
     """
     doc = dict(payload)
     setup = doc.get("distributed")
-    if isinstance(setup, Mapping) and "communication_split" not in setup:
-        doc["distributed"] = {**setup, "communication_split": True}
+    if isinstance(setup, Mapping):
+        setup = dict(setup)
+        setup.setdefault("communication_split", True)
+        job = doc.get("job")
+        if "world_size" not in setup and isinstance(job, Mapping):
+            setup["world_size"] = job.get("world_size")
+        doc["distributed"] = setup
     return doc
 
 
@@ -35,7 +58,7 @@ def upgrade_analysis(payload: Mapping[str, Any]) -> dict[str, Any]:
     - ``gpt_config`` and ``gpt_config_sources``: not worked out before; empty.
     - ``series_method``: before min/max buckets existed every step line was kept when
       ``series_every`` is 1, else the bucket's extremes.
-    - ``distributed``: not analysed before; it loads as unavailable.
+    - ``distributed``: multi-rank logs were not analysed before; null, with that reason.
     """
     doc = dict(payload)
     reasons = doc.get("unavailable")
@@ -48,4 +71,7 @@ def upgrade_analysis(payload: Mapping[str, Any]) -> dict[str, Any]:
     if "series_method" not in doc:
         every = doc.get("series_every")
         doc["series_method"] = "every step line" if every in (None, 1) else "min/max per bucket"
+    if "distributed" not in doc:
+        doc["distributed"] = None
+        doc["unavailable"] = {**reasons, "distributed": "not analysed by the version that wrote it"}
     return doc

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "cpu_list",
                 "facts",
                 "compat",
+                "json_schema",
                 "mfu",
             }
         ),
@@ -42,7 +43,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("rules", frozenset({"rules"})),
     ("diagnose", frozenset({"diagnose"})),
     ("report", frozenset({"report"})),
-    ("commands", frozenset({"cli", "__main__"})),
+    ("commands", frozenset({"cli", "__main__", "schemas"})),
 )
 
 #: Module names that are command entry points wherever they live: they sit on top.

@@ -7,9 +7,8 @@ line or a config can be carried from one to the other. Pure Python: no torch.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,12 +218,6 @@ def _variant_value(name: str, text: str) -> Any:
     if text not in choices:
         raise UserError(f"--variant {name} must be one of {', '.join(choices)}, not {text!r}")
     return text
-
-
-def with_overrides(base: BenchOptions, overrides: Mapping[str, Any]) -> BenchOptions:
-    """``base`` with every non-None entry of ``overrides`` replacing its field."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return dataclasses.replace(base, **given)
 
 
 def validate(options: BenchOptions) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfu_advisor.bench.denominators import MfuFigures
 from mfu_advisor.bench.gemms import GemmShape
@@ -19,8 +19,8 @@ from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.compat import upgrade_bench
 from mfu_advisor.facts import Maybe, dataclass_from_jsonable, fields_to_json
 
-#: Why a run stopped measuring.
-STOP_REASONS: tuple[str, ...] = ("budget", "ci", "max_steps", "interrupted")
+if TYPE_CHECKING:
+    from mfu_advisor.json_schema import SchemaBuilder
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,25 @@ class BenchResult:
             }
             doc["multi_rank"] = multi
         return dataclass_from_jsonable(cls, doc, "bench")
+
+    @classmethod
+    def json_schema(cls, builder: SchemaBuilder) -> dict[str, Any]:
+        """The schema of :meth:`to_json`'s shape: the multi-rank figures at the top level,
+        each GEMM shape with its FLOPs."""
+        schema = builder.fields_of(cls)
+        properties = schema["properties"]
+        del properties["multi_rank"]
+        multi = builder.fields_of(MultiRankFigures)["properties"]
+        figures = [k for k in multi if k != "unavailable"]
+        properties.update({k: multi[k] for k in figures})
+        properties["unavailable"] = properties.pop("unavailable")
+        # A multi-rank result has all of its figures and its launch setup, or none.
+        schema["dependentRequired"] = {
+            "ranks": [*(k for k in figures if k != "ranks"), "distributed"]
+        }
+        shape = builder.fields_of(GemmShape)
+        del shape["properties"]["batch_multiple"]
+        shape["properties"]["flops"] = {"description": "2 x m x n x k.", "type": "number"}
+        shape["required"] = ["name", "m", "n", "k", "flops"]
+        properties["gemm_shapes"] = {**properties["gemm_shapes"], "items": shape}
+        return schema
