@@ -112,7 +112,7 @@ def layer_of(module: str) -> int:
     raise AssertionError(f"{module} is in no layer: add its package to LAYERS")
 
 
-def unit_of(module: str, graph: Mapping[str, set[str]]) -> str:
+def unit_of(module: str) -> str:
     """The package a module belongs to (command modules form their own unit)."""
     if layer_of(module) == len(LAYERS) - 1:
         return "commands"
@@ -137,10 +137,10 @@ def reaches(graph: Mapping[str, set[str]], start: str, goal: str) -> bool:
 def package_graph(graph: Mapping[str, set[str]]) -> dict[str, set[str]]:
     units: dict[str, set[str]] = {}
     for source, targets in graph.items():
-        here = unit_of(source, graph)
+        here = unit_of(source)
         units.setdefault(here, set())
         for target in targets:
-            there = unit_of(target, graph)
+            there = unit_of(target)
             # A package's own __init__ and its parent package are not a dependency cycle.
             if there != here and not here.startswith(there + ".") and there != "mfu_advisor":
                 units[here].add(there)
@@ -177,7 +177,7 @@ def _breaks_order(
         return f"upward: {LAYERS[layer_of(source)][0]} imports {LAYERS[layer_of(target)][0]}"
     if reaches(graph, target, source):
         return "file cycle"
-    here, there = unit_of(source, graph), unit_of(target, graph)
+    here, there = unit_of(source), unit_of(target)
     if there in packages.get(here, ()) and reaches(packages, there, here):
         return f"package cycle: {here} <-> {there}"
     return ""
