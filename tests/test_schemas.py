@@ -18,13 +18,19 @@ from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.schemas import RESULTS, SCHEMA_DIR, schema_of, text_of
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data"
+TESTS = ROOT / "tests"
+DATA = TESTS / "data"
 
-#: Recorded results of earlier versions (tests/data/*/README.md says where each comes from).
+#: Recorded results of earlier versions (tests/data/*/README.md and docs/bench.md, "Repeatability",
+#: say where each comes from).
 RECORDED = {
-    "bench": ["diagnose/bench_cpu_small_zen3.json", "diagnose/bench_cpu_small_ddp2_zen3.json"],
-    "analyze": ["diagnose/analyze_nanogpt_cpu_300.json"],
-    "diagnose": ["reports/diagnose_from_log_zen3.json"],
+    "bench": [
+        "data/diagnose/bench_cpu_small_zen3.json",
+        "data/diagnose/bench_cpu_small_ddp2_zen3.json",
+        "bench/data/cpu_small_zen3_2vcpu.json",
+    ],
+    "analyze": ["data/diagnose/analyze_nanogpt_cpu_300.json"],
+    "diagnose": ["data/reports/diagnose_from_log_zen3.json"],
 }
 
 
@@ -43,7 +49,7 @@ def test_every_generated_schema_is_valid_draft_2020_12(command: str) -> None:
     ("command", "name"), [(c, n) for c, names in RECORDED.items() for n in names]
 )
 def test_recorded_results_of_earlier_versions_validate_and_load(command: str, name: str) -> None:
-    document = json.loads((DATA / name).read_text())
+    document = json.loads((TESTS / name).read_text())
     jsonschema.Draft202012Validator(schema_of(command)).validate(document)
     loader = {"bench": BenchResult, "analyze": LogAnalysis, "diagnose": DiagnoseResult}[command]
     loaded = loader.from_json(document)  # type: ignore[attr-defined]
