@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 DATA = TESTS / "data"
 
-#: Recorded results of earlier versions (tests/data/*/README.md and docs/bench.md, "Repeatability",
+#: Recorded results of earlier versions (tests/data/*/README.md and docs/bench.md, "Measured on the development machine",
 #: say where each comes from).
 RECORDED = {
     "bench": [
