@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 DATA = TESTS / "data"
 
-#: Recorded results of earlier versions (tests/data/*/README.md and docs/bench.md, "Measured on the development machine",
-#: say where each comes from).
+#: Recorded results of earlier versions; tests/data/*/README.md and docs/bench.md ("Measured
+#: on the development machine") say where each comes from.
 RECORDED = {
     "bench": [
         "data/diagnose/bench_cpu_small_zen3.json",
