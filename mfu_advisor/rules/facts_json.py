@@ -22,6 +22,12 @@ from mfu_advisor.mfu import MfuFigure
 from mfu_advisor.run_facts import DistributedFacts, LogFacts, RankFacts, RunFacts
 
 
+def _real(value: Maybe[float]) -> Maybe[float]:
+    """A figure of the analysis as a float: the analyzer may hold a whole number as an int,
+    and rules test figures with isinstance(x, float)."""
+    return value if isinstance(value, Unavailable) else float(value)
+
+
 def _figure(value: float | None, reason: str | None) -> Maybe[float]:
     return float(value) if value is not None else Unavailable(reason or "not in the result")
 
@@ -138,14 +144,14 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
             if isinstance(tokens_per_step, float) and tokens_per_step.is_integer()
             else Unavailable(getattr(tokens_per_step, "reason", "not a whole number"))
         ),
-        steady_step_time_ms=analysis.steady_step_time_ms,
-        first_step_ms=warmup.first_step_time_ms,
+        steady_step_time_ms=_real(analysis.steady_step_time_ms),
+        first_step_ms=_real(warmup.first_step_time_ms),
         warmup_steps=analysis.warmup_steps,
-        warmup_time_fraction=warmup.wall_time_fraction,
-        tokens_per_s=analysis.tokens_per_s,
-        achieved_flops=analysis.achieved_flops,
-        flops_per_token=analysis.flops_per_token,
-        reported_mfu=analysis.reported_mfu,
+        warmup_time_fraction=_real(warmup.wall_time_fraction),
+        tokens_per_s=_real(analysis.tokens_per_s),
+        achieved_flops=_real(analysis.achieved_flops),
+        flops_per_token=_real(analysis.flops_per_token),
+        reported_mfu=_real(analysis.reported_mfu),
         reported_mfu_reference=analysis.reference or Unavailable("none"),
         reported_mfu_placeholder=analysis.reported_mfu_placeholder,
         reference_device=reference.keyed_to or Unavailable("unknown"),
@@ -153,10 +159,10 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         if isinstance(reference.applies_to_run, bool)
         else Unavailable("not stated"),
         reference_note=reference.note,
-        peak_flops=analysis.peak.flops,
+        peak_flops=_real(analysis.peak.flops),
         peak_source=analysis.peak.source,
         true_mfu=_figure(analysis.mfu.value, analysis.mfu.reason),
-        eval_time_fraction=analysis.eval_time_fraction,
+        eval_time_fraction=_real(analysis.eval_time_fraction),
         step_time_jitter=_jitter(analysis),
     )
 
@@ -269,7 +275,11 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         return None
     config = analysis.config
     ranks = tuple(
-        RankFacts(rank=r.rank, step_time_ms=r.steady_step_time_ms, tokens_per_s=r.tokens_per_s)
+        RankFacts(
+            rank=r.rank,
+            step_time_ms=_real(r.steady_step_time_ms),
+            tokens_per_s=_real(r.tokens_per_s),
+        )
         for r in dist.per_rank
     )
     straggler = dist.straggler
@@ -296,8 +306,8 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         slowest_rank_step_ms=Unavailable("the slowest rank's step time is not in the log")
         if isinstance(straggler, Unavailable)
         else straggler.slowest_rank_step_time_ms,
-        job_tokens_per_s=dist.job.tokens_per_s,
-        job_mfu=dist.job.mfu,
+        job_tokens_per_s=_real(dist.job.tokens_per_s),
+        job_mfu=_real(dist.job.mfu),
         mfu_scope=_text(dist.mfu_scope, "mfu_scope not in the result"),
         tokens_per_s_scope=_text(dist.tokens_per_s_scope, "tokens_per_s_scope not in the result"),
         ranks=ranks,
