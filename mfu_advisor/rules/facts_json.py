@@ -16,7 +16,7 @@ from typing import Any
 from mfu_advisor.bench.multi_rank import RankFigures as BenchRank
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.roofline import Roofline
-from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.facts import Maybe, Unavailable, value_or
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import MfuFigure
 from mfu_advisor.run_facts import DistributedFacts, LogFacts, RankFacts, RunFacts
@@ -122,7 +122,7 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
 def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
     """The rules' view of a log analysis."""
     config = analysis.config
-    device = config.get("device") or value_or_none(analysis.hardware_hints.device)
+    device = config.get("device") or value_or(analysis.hardware_hints.device, None)
     reference = analysis.reference_detail
     warmup = analysis.warmup
     tokens_per_step = analysis.tokens_per_step
@@ -165,10 +165,6 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         eval_time_fraction=_real(analysis.eval_time_fraction),
         step_time_jitter=_jitter(analysis),
     )
-
-
-def value_or_none(value: Maybe[str]) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _jitter(analysis: LogAnalysis) -> Maybe[float]:
@@ -285,7 +281,7 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
     straggler = dist.straggler
     steps = [r.step_time_ms for r in ranks]
     tokens, source = _log_micro_batch_tokens(analysis, dist.world_size)
-    device = config.get("device") or value_or_none(analysis.hardware_hints.device)
+    device = config.get("device") or value_or(analysis.hardware_hints.device, None)
     return DistributedFacts(
         source="log",
         world_size=dist.world_size,
