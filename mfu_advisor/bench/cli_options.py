@@ -21,10 +21,10 @@ from mfu_advisor.bench.options import (
     MODEL_FIELDS,
     BenchOptions,
     parse_bool,
-    parse_cpu_list,
     parse_variant,
 )
 from mfu_advisor.bench.presets import PRESET_NAMES
+from mfu_advisor.cpu_list import parse_cpu_list
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -7,12 +7,12 @@ line or a config can be carried from one to the other. Pure Python: no torch.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.errors import UserError
 from mfu_advisor.mfu import GptShape
 
@@ -186,45 +186,6 @@ def parse_bool(text: str | bool, option: str) -> bool:
     raise UserError(f"--{option} takes True or False, not {text!r}")
 
 
-def parse_cpu_list(text: str) -> tuple[int, ...]:
-    """``"0-3,6"`` -> (0, 1, 2, 3, 6), the taskset/cpuset list syntax."""
-    cpus: set[int] = set()
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(p) for p in part.split("-", 1))
-                if low > high or low < 0:
-                    raise ValueError
-                cpus.update(range(low, high + 1))
-            else:
-                number = int(part)
-                if number < 0:
-                    raise ValueError
-                cpus.add(number)
-        except ValueError:
-            raise UserError(f"--cpus: cannot read {part!r}; write a list such as 0-3,6") from None
-    if not cpus:
-        raise UserError("--cpus needs at least one CPU, such as 0-3,6")
-    return tuple(sorted(cpus))
-
-
-def format_cpu_list(cpus: Sequence[int]) -> str:
-    """(0, 1, 2, 3, 6) -> ``"0-3,6"``."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = ordered[0]
-    for cpu in [*ordered[1:], None]:
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if cpu is not None:
-            start = prev = cpu
-    return ",".join(parts)
-
-
 def parse_variant(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
     """``["batch_size=48", "compile=True"]`` -> (("batch_size", 48), ("compile", True)).
 
@@ -257,12 +218,6 @@ def _variant_value(name: str, text: str) -> Any:
     if text not in choices:
         raise UserError(f"--variant {name} must be one of {', '.join(choices)}, not {text!r}")
     return text
-
-
-def with_overrides(base: BenchOptions, overrides: Mapping[str, Any]) -> BenchOptions:
-    """``base`` with every non-None entry of ``overrides`` replacing its field."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return dataclasses.replace(base, **given)
 
 
 def validate(options: BenchOptions) -> None:

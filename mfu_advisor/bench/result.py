@@ -6,19 +6,21 @@ docs/schemas/bench.schema.json.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from mfu_advisor.bench.denominators import MfuFigures
 from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.bench.multi_rank import DistributedSetup, MultiRankFigures
 from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
-from mfu_advisor.distributed.aggregate import DistributedSetup, MultiRankFigures
-from mfu_advisor.facts import Maybe, fields_to_json
+from mfu_advisor.compat import upgrade_bench
+from mfu_advisor.facts import Maybe, dataclass_from_jsonable, fields_to_json
 
-#: Why a run stopped measuring.
-STOP_REASONS: tuple[str, ...] = ("budget", "ci", "max_steps", "interrupted")
+if TYPE_CHECKING:
+    from mfu_advisor.json_schema import SchemaBuilder
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,45 @@ class BenchResult:
             for g in self.gemm_shapes
         ]
         return doc
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> BenchResult:
+        """A bench payload (``bench --json`` minus the envelope, or a saved one) read back.
+
+        Results of earlier versions are brought up to date first (mfu_advisor/compat.py).
+        Raises LoadError when the payload is not a bench result.
+        """
+        doc = dict(upgrade_bench(payload))
+        if isinstance(doc.get("distributed"), Mapping):
+            # The multi-rank figures sit at the top level (see to_json): gather them back.
+            reasons = doc.get("unavailable")
+            reasons = reasons if isinstance(reasons, Mapping) else {}
+            names = [f.name for f in fields(MultiRankFigures)]
+            multi = {name: doc.get(name) for name in names if name in doc}
+            multi["unavailable"] = {
+                key: why for key, why in reasons.items() if key.split(".")[0] in names
+            }
+            doc["multi_rank"] = multi
+        return dataclass_from_jsonable(cls, doc, "bench")
+
+    @classmethod
+    def json_schema(cls, builder: SchemaBuilder) -> dict[str, Any]:
+        """The schema of :meth:`to_json`'s shape: the multi-rank figures at the top level,
+        each GEMM shape with its FLOPs."""
+        schema = builder.fields_of(cls)
+        properties = schema["properties"]
+        del properties["multi_rank"]
+        multi = builder.fields_of(MultiRankFigures)["properties"]
+        figures = [k for k in multi if k != "unavailable"]
+        properties.update({k: multi[k] for k in figures})
+        properties["unavailable"] = properties.pop("unavailable")
+        # A multi-rank result has all of its figures and its launch setup, or none.
+        schema["dependentRequired"] = {
+            "ranks": [*(k for k in figures if k != "ranks"), "distributed"]
+        }
+        shape = builder.fields_of(GemmShape)
+        del shape["properties"]["batch_multiple"]
+        shape["properties"]["flops"] = {"description": "2 x m x n x k.", "type": "number"}
+        shape["required"] = ["name", "m", "n", "k", "flops"]
+        properties["gemm_shapes"] = {**properties["gemm_shapes"], "items": shape}
+        return schema

@@ -4,29 +4,23 @@
   measure one rank: a single process pinned to rank 0's CPU share with its
   threads (:func:`one_rank`). Variants that change a process's threads or CPUs
   do not apply: each rank's are set by the split.
-- One variant runs as the whole job: ``sync-less`` (:func:`sync_less_plan`),
+- One variant runs as the whole job: ``sync-less`` (experiments/job_variants.py),
   the baseline with more micro-batches per all-reduce, when the all-reduce took
-  a large share of the step. It verifies rule MA126 (communication-share-high)
-  with the job's own tokens/s.
+  a large share of the step; :func:`sync_less_estimate_s` is its time.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
 
-from mfu_advisor.bench.options import BenchOptions, format_cpu_list
+from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.diagnose import plan as budget_plan
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
+from mfu_advisor.experiments.job_variants import SYNC_LESS
 from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.experiments.variants import Selection
-from mfu_advisor.rules.distributed_rules import (
-    COMMUNICATION_SHARE,
-    COMMUNICATION_SHARE_THRESHOLD,
-    SYNC_LESS_EXPERIMENT,
-    suggested_accumulation,
-)
 
 #: Variants that change a process's threads or CPUs: a data-parallel run sets those per
 #: rank (each rank gets its share of the CPUs), so they do not apply to it.
@@ -39,30 +33,25 @@ PER_PROCESS_REASON = (
     "CPUs): compare --nproc-per-node values instead"
 )
 
-#: The experiment that runs the whole job with fewer all-reduces per token.
-SYNC_LESS = SYNC_LESS_EXPERIMENT
-
 
 def one_rank(
-    selection: Selection, resolved: BenchOptions, payload: Mapping[str, Any]
+    selection: Selection, resolved: BenchOptions, result: BenchResult
 ) -> tuple[Selection, BenchOptions, tuple[VariantPlan, ...], str]:
     """The selection and options for variants that measure one rank.
 
     Returns the selection without the per-process variants (their skip reasons
     replaced), the options pinned like rank 0, the plans dropped, and a note.
     """
-    setup = payload.get("distributed")
-    shares = setup.get("cpus_per_rank") if isinstance(setup, Mapping) else None
-    threads = setup.get("threads_per_rank") if isinstance(setup, Mapping) else None
-    if isinstance(shares, list) and shares and isinstance(shares[0], list):
-        resolved = dataclasses.replace(resolved, cpus=tuple(shares[0]))
-    if isinstance(threads, int):
-        resolved = dataclasses.replace(resolved, threads=threads)
+    setup = result.distributed
+    if setup is not None and setup.cpus_per_rank:
+        resolved = dataclasses.replace(resolved, cpus=setup.cpus_per_rank[0])
+    if setup is not None:
+        resolved = dataclasses.replace(resolved, threads=setup.threads_per_rank)
     where = f"CPUs {format_cpu_list(resolved.cpus)}" if resolved.cpus else "one device"
     note = (
         f"data-parallel diagnosis: the what-if variants measure one rank's step (one process "
         f"on {where}, {resolved.threads or 'default'} threads), not the whole job; "
-        f"{SYNC_LESS}, when it runs, measures the whole job"
+        f"{SYNC_LESS.name}, when it runs, measures the whole job"
     )
     kept = tuple(p for p in selection.plans if p.name not in PER_PROCESS_VARIANTS)
     dropped = tuple(p for p in selection.plans if p.name in PER_PROCESS_VARIANTS)
@@ -71,36 +60,6 @@ def one_rank(
         for v, why in selection.skipped
     )
     return dataclasses.replace(selection, plans=kept, skipped=skipped), resolved, dropped, note
-
-
-def sync_less_plan(payload: Mapping[str, Any]) -> VariantPlan | None:
-    """The whole job with more micro-batches per all-reduce; None below MA126's threshold."""
-    share = payload.get("communication_fraction")
-    config = payload.get("config")
-    if not isinstance(share, (int, float)) or not isinstance(config, Mapping):
-        return None
-    if not COMMUNICATION_SHARE_THRESHOLD <= share < 1:
-        return None
-    current = config.get("gradient_accumulation_steps")
-    current = current if isinstance(current, int) and current > 0 else 1
-    steps = suggested_accumulation(current)
-    return VariantPlan(
-        name=SYNC_LESS,
-        change=(
-            f"gradient_accumulation_steps {current} -> {steps} per rank (one all-reduce per "
-            f"{steps} micro-batches), the whole data-parallel job"
-        ),
-        overrides={"gradient_accumulation_steps": steps},
-        note=(
-            f"Each optimizer step holds {steps // current}x the tokens: the same tokens take "
-            f"{steps // current}x fewer optimizer steps (mind the learning rate). Measured as "
-            "the whole job against the baseline job, in a run of its own."
-        ),
-        verifies=COMMUNICATION_SHARE.symbol,
-        promise=1 / (1 - float(share)),
-        step_time_factor=steps / current,
-        distributed=True,
-    )
 
 
 def sync_less_estimate_s(plan: VariantPlan, timing: budget_plan.BaselineTiming) -> float:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.bench.options import DTYPES, MODEL_FIELDS, BenchOptions
-from mfu_advisor.errors import UserError
+from mfu_advisor.facts import value_or
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import GptShape, flops_per_token
 from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
@@ -49,22 +50,17 @@ class LogBaseline:
     notes: tuple[str, ...]
 
 
-def analyze_log(path: str, *, local_peak: bool) -> dict[str, Any]:
-    """The analyze payload of the log at ``path`` (UserError for anything that is not a log).
+def analyze_log(path: str, *, local_peak: bool) -> LogAnalysis:
+    """The analysis of the log at ``path`` (UserError for anything that is not a log).
 
     ``local_peak`` asks the analyzer to divide by this machine's peak (the log
     is taken to come from here); with a recorded machine (--root) it does not.
     """
-    from mfu_advisor.facts import to_jsonable
     from mfu_advisor.logs.peak import HardwareRequest
     from mfu_advisor.logs.pipeline import analyze_inputs
 
     request = HardwareRequest(hardware="local") if local_peak else HardwareRequest()
-    analysis = analyze_inputs([path], request=request)
-    payload = to_jsonable(analysis)
-    if not isinstance(payload, dict):
-        raise UserError(f"{path}: the analyzer returned no result")
-    return payload
+    return analyze_inputs([path], request=request)
 
 
 def _as_int(value: Any) -> int | None:
@@ -100,12 +96,9 @@ def _device_here(device: str, hardware: HardwareFacts | None) -> bool:
     return any(g.torch.usable is True and g.torch.backend in backends for g in hardware.gpus)
 
 
-def baseline_from_log(analysis: Mapping[str, Any], hardware: HardwareFacts | None) -> LogBaseline:
+def baseline_from_log(analysis: LogAnalysis, hardware: HardwareFacts | None) -> LogBaseline:
     """The bench options that reproduce the analyzed log's model and batch on this machine."""
-    gpt = analysis.get("gpt_config")
-    gpt = gpt if isinstance(gpt, Mapping) else {}
-    sources = analysis.get("gpt_config_sources")
-    sources = sources if isinstance(sources, Mapping) else {}
+    gpt, sources = analysis.gpt_config, analysis.gpt_config_sources
     options: dict[str, Any] = {}
     notes: list[str] = []
     for name in _INT_FIELDS:
@@ -117,11 +110,10 @@ def baseline_from_log(analysis: Mapping[str, Any], hardware: HardwareFacts | Non
         if flag is not None:
             options[name] = flag
     # gpt_config does not carry dropout; a nanoGPT log states it under that name.
-    config = analysis.get("config")
-    dropout = config.get("dropout") if isinstance(config, Mapping) else None
+    dropout = analysis.config.get("dropout")
     if isinstance(dropout, (int, float)) and not isinstance(dropout, bool):
         options["dropout"] = float(dropout)
-    _device_and_dtype(gpt, analysis, hardware, options, notes)
+    _device_and_dtype(gpt, value_or(analysis.hardware_hints.device, None), hardware, options, notes)
     defaults = sorted(k for k in options if "default" in str(sources.get(k, "")))
     if defaults:
         taken = ", ".join(f"{k} {options[k]} ({sources[k]})" for k in defaults)
@@ -135,14 +127,14 @@ def baseline_from_log(analysis: Mapping[str, Any], hardware: HardwareFacts | Non
 
 def _device_and_dtype(
     gpt: Mapping[str, Any],
-    analysis: Mapping[str, Any],
+    hinted_device: str | None,
     hardware: HardwareFacts | None,
     options: dict[str, Any],
     notes: list[str],
 ) -> None:
-    """Keep the log's device and dtype where this machine has the device."""
-    hints = analysis.get("hardware_hints")
-    device = gpt.get("device") or (hints.get("device") if isinstance(hints, Mapping) else None)
+    """Keep the log's device (else the one its lines hint at) and dtype where this machine
+    has the device."""
+    device = gpt.get("device") or hinted_device
     device = str(device) if device else None
     dtype = gpt.get("dtype") if gpt.get("dtype") in DTYPES else None
     if device is not None and not _device_here(device.split(":", 1)[0], hardware):

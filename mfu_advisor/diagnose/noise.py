@@ -28,7 +28,7 @@ from mfu_advisor.experiments.compare import (
     baseline_estimate,
 )
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.rules.facts import ConditionsFacts
+from mfu_advisor.run_facts import ConditionsFacts
 
 _ONCE = "the baseline ran once in a process of its own"
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.bench.options import MODEL_FIELDS, PAIRABLE_FIELDS, BenchOptions
 from mfu_advisor.bench.paired import BLOCK_TARGET_S, MIN_PAIRS
+from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.runner import GRACE_S
 from mfu_advisor.experiments.variant import VariantPlan
+from mfu_advisor.facts import Unavailable, value_or
 
 #: Default --budget in seconds: on the 2-core Zen 3 VM the whole diagnose
 #: (start-up, probe, two baseline runs, batch x2 and x4, bf16, compile) must end
@@ -44,10 +46,6 @@ BASELINE_MEASURE_S = 4.0
 VARIANT_MEASURE_S = 4.0
 VARIANT_WARMUP_STEPS = 2
 VARIANT_MIN_STEPS = 10
-
-#: Start-up of a bench process (Python, torch import, model build) assumed
-#: until the baseline has shown the real figure, in seconds.
-ASSUMED_STARTUP_S = 4.0
 
 
 class Budget:
@@ -81,20 +79,18 @@ class BaselineTiming:
     """Median step time, in seconds."""
 
 
-def timing_of(payload: Mapping[str, Any], wall_s: float) -> BaselineTiming:
-    """The baseline's start-up and step time from its bench payload and wall time."""
-    stats = payload.get("step_time_ms")
-    median = stats.get("median") if isinstance(stats, Mapping) else None
-    step_s = float(median) / 1e3 if isinstance(median, (int, float)) else 1.0
-    spent = 0.0
-    for key in ("warmup_s", "measured_s", "compile_s"):
-        value = payload.get(key)
-        if isinstance(value, (int, float)):
-            spent += float(value)
-    roofline = payload.get("roofline")
-    if isinstance(roofline, Mapping) and isinstance(roofline.get("sweep_s"), (int, float)):
-        spent += float(roofline["sweep_s"])
+def timing_of(result: BenchResult, wall_s: float) -> BaselineTiming:
+    """The baseline's start-up and step time from its bench result and wall time."""
+    stats = result.step_time_ms
+    step_s = 1.0 if isinstance(stats, Unavailable) else stats.median / 1e3
+    spent = result.warmup_s + result.measured_s + value_or(result.compile_s, 0.0)
+    spent += sweep_s(result)
     return BaselineTiming(startup_s=max(0.5, wall_s - spent), step_s=step_s)
+
+
+def sweep_s(result: BenchResult) -> float:
+    """Seconds the run's roofline sweep took (0 when it was read from the cache or skipped)."""
+    return 0.0 if isinstance(result.roofline, Unavailable) else result.roofline.sweep_s
 
 
 def baseline_options(asked: BenchOptions, *, with_roofline: bool) -> BenchOptions:
@@ -107,17 +103,15 @@ def baseline_options(asked: BenchOptions, *, with_roofline: bool) -> BenchOption
     )
 
 
-def resolved_options(asked: BenchOptions, baseline: Mapping[str, Any]) -> BenchOptions:
-    """The baseline as it really ran: the model and batch fields from its payload's config."""
-    config = baseline.get("config")
-    fields: dict[str, Any] = {}
-    if isinstance(config, Mapping):
-        fields = {name: config[name] for name in MODEL_FIELDS if config.get(name) is not None}
-    preset = baseline.get("preset")
-    if isinstance(preset, str) and preset:
-        fields["preset"] = preset
-    if isinstance(baseline.get("tf32"), bool):
-        fields["tf32"] = baseline["tf32"]
+def resolved_options(asked: BenchOptions, baseline: BenchResult) -> BenchOptions:
+    """The baseline as it really ran: the model and batch fields from its result's config."""
+    config = baseline.config
+    fields: dict[str, Any] = {
+        name: config[name] for name in MODEL_FIELDS if config.get(name) is not None
+    }
+    if baseline.preset:
+        fields["preset"] = baseline.preset
+    fields["tf32"] = baseline.tf32
     return dataclasses.replace(asked, **fields)
 
 

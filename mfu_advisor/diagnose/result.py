@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.result import ExperimentResult
-from mfu_advisor.facts import Maybe, Unavailable, fields_to_json
+from mfu_advisor.facts import Maybe, Unavailable, dataclass_from_jsonable, fields_to_json
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules.finding import Finding
 
 _NOT_MEASURED = Unavailable("not measured")
@@ -87,3 +89,22 @@ class DiagnoseResult:
 
     def to_json(self) -> dict[str, Any]:
         return fields_to_json(self)
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> DiagnoseResult:
+        """A diagnose payload read back; its baseline and analysis must load as their own
+        results (LoadError otherwise)."""
+        result = dataclass_from_jsonable(cls, payload, "diagnose")
+        result.baseline_result()
+        result.analysis_result()
+        return result
+
+    def baseline_result(self) -> BenchResult | None:
+        """The baseline as a typed bench result; None when it did not run."""
+        if isinstance(self.baseline, Unavailable):
+            return None
+        return BenchResult.from_json(self.baseline)
+
+    def analysis_result(self) -> LogAnalysis | None:
+        """The --from-log analysis as a typed result; None without --from-log."""
+        return None if self.analysis is None else LogAnalysis.from_json(self.analysis)

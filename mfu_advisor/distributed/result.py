@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mfu_advisor.bench import multi_rank as aggregate
 from mfu_advisor.bench.denominators import device_peak, device_peak_label, mfu_figures
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.progress import ProgressSink
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.timing import StepTimeStats
-from mfu_advisor.distributed import aggregate, plan
+from mfu_advisor.distributed import plan
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.mfu import flops_per_token
 

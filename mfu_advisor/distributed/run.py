@@ -20,13 +20,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mfu_advisor.bench import multi_rank as aggregate
 from mfu_advisor.bench.denominators import (
     load_hardware,
 )
-from mfu_advisor.bench.options import BenchOptions, format_cpu_list
+from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.distributed import aggregate, launch, plan
+from mfu_advisor.cpu_list import format_cpu_list
+from mfu_advisor.distributed import launch, plan
 from mfu_advisor.distributed.result import JobPlan, bench_result
 from mfu_advisor.distributed.status import (
     JOB_FILE,

@@ -20,18 +20,20 @@ Noise model for separate runs (docs/diagnose.md, "Noise and verdicts"):
 
 A speedup counts as faster only when ``speedup x (1 - noise) > 1`` and as
 slower only when ``speedup x (1 + noise) < 1``; otherwise it is "within noise".
-Pure Python: works on bench JSON payloads.
+Pure Python: works on typed bench results (``BenchResult.from_json``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from mfu_advisor.bench.timing import t_quantile_975
+from mfu_advisor.bench.paired import PairedComparison
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.timing import StepTimeStats, t_quantile_975
 from mfu_advisor.experiments.result import Verdict
+from mfu_advisor.facts import Unavailable
 
 #: The smallest noise a speedup is given: the bench stops measuring once the
 #: mean step time is known to +-2% (bench/timing.py CI_TARGET_FRACTION), so no
@@ -89,8 +91,8 @@ class Comparison:
     verdict: Verdict
 
 
-def median_noise(step_time_ms: Mapping[str, Any]) -> float | None:
-    """Relative 95% half-width of the median step time, from a bench ``step_time_ms`` object.
+def median_noise(stats: StepTimeStats) -> float | None:
+    """Relative 95% half-width of the median step time of a bench run's step statistics.
 
     The bench's distribution-free ``median_ci95_halfwidth_fraction`` when it
     gives one (6 steps or more). Otherwise estimated from the p10-p90 spread:
@@ -98,42 +100,30 @@ def median_noise(step_time_ms: Mapping[str, Any]) -> float | None:
     standard error sqrt(pi/2) x sigma / sqrt(n), with Student's t for n - 1
     degrees of freedom. None with fewer than 2 steps.
     """
-    given = step_time_ms.get("median_ci95_halfwidth_fraction")
-    if isinstance(given, (int, float)) and not isinstance(given, bool) and given >= 0:
-        return float(given)
-    try:
-        steps = int(step_time_ms["steps"])
-        median = float(step_time_ms["median"])
-        p10 = float(step_time_ms["p10"])
-        p90 = float(step_time_ms["p90"])
-    except (KeyError, TypeError, ValueError):
+    given = stats.median_ci95_halfwidth_fraction
+    if given is not None and given >= 0:
+        return given
+    if stats.steps < 2 or stats.median <= 0:
         return None
-    if steps < 2 or median <= 0:
-        return None
-    sigma = max(p90 - p10, 0.0) / _P10_P90_SIGMAS
-    return t_quantile_975(steps - 1) * _MEDIAN_SE_FACTOR * sigma / math.sqrt(steps) / median
+    sigma = max(stats.p90 - stats.p10, 0.0) / _P10_P90_SIGMAS
+    spread = _MEDIAN_SE_FACTOR * sigma / math.sqrt(stats.steps) / stats.median
+    return t_quantile_975(stats.steps - 1) * spread
 
 
-def measure_of(bench_payload: Mapping[str, Any]) -> RunMeasure | str:
-    """The measurement in a bench JSON payload, or why it holds none (one line)."""
-    tokens = bench_payload.get("tokens_per_s")
-    stats = bench_payload.get("step_time_ms")
-    if not isinstance(tokens, (int, float)) or isinstance(tokens, bool) or tokens <= 0:
-        reasons = bench_payload.get("unavailable")
-        detail = reasons.get("tokens_per_s") if isinstance(reasons, Mapping) else None
+def measure_of(run: BenchResult | PairedComparison) -> RunMeasure | str:
+    """The measurement of a bench run (or of a variant's arm), or why it holds none."""
+    tokens, stats = run.tokens_per_s, run.step_time_ms
+    if isinstance(tokens, Unavailable) or tokens <= 0:
+        detail = tokens.reason if isinstance(tokens, Unavailable) else None
         return f"no tokens/s measured ({detail})" if detail else "no tokens/s measured"
-    if not isinstance(stats, Mapping):
+    if isinstance(stats, Unavailable):
         return "no step-time statistics in the bench result"
-    steps = int(stats.get("steps") or 0)
     noise = median_noise(stats)
-    if noise is None:
-        noise = SINGLE_STEP_NOISE
-    median = stats.get("median")
     return RunMeasure(
         tokens_per_s=float(tokens),
-        noise=noise,
-        steps=steps,
-        step_time_ms=float(median) if isinstance(median, (int, float)) else None,
+        noise=SINGLE_STEP_NOISE if noise is None else noise,
+        steps=stats.steps,
+        step_time_ms=stats.median,
     )
 
 
@@ -158,27 +148,20 @@ def compare(variant: RunMeasure, baseline: BaselineEstimate) -> Comparison:
     return Comparison(speedup, noise, verdict_of(speedup, noise))
 
 
-def paired_comparison(paired: Mapping[str, Any]) -> Comparison | str:
-    """The speedup a bench ``paired`` object measured, or why it holds none (one line).
+def paired_comparison(paired: PairedComparison) -> Comparison | str:
+    """The speedup an interleaved bench run measured, or why it holds none (one line).
 
     A single pair gives no interval: it gets :data:`SINGLE_STEP_NOISE`. The noise
     is never below :data:`NOISE_FLOOR`.
     """
-    speedup = _number(paired.get("speedup"))
-    reasons = paired.get("unavailable")
-    reasons = reasons if isinstance(reasons, Mapping) else {}
-    if speedup is None or speedup <= 0:
-        return str(reasons.get("speedup") or "the interleaved run measured no speedup")
-    noise = _number(paired.get("noise"))
-    spread = max(noise if noise is not None and noise >= 0 else SINGLE_STEP_NOISE, NOISE_FLOOR)
+    speedup, noise = paired.speedup, paired.noise
+    if isinstance(speedup, Unavailable):
+        return speedup.reason
+    if speedup <= 0:
+        return "the interleaved run measured no speedup"
+    given = noise if isinstance(noise, float) and noise >= 0 else SINGLE_STEP_NOISE
+    spread = max(given, NOISE_FLOOR)
     return Comparison(speedup, spread, verdict_of(speedup, spread))
-
-
-def _number(value: Any) -> float | None:
-    """A JSON number as a float; None for null, booleans and anything else."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def verdict_of(speedup: float, noise: float) -> Verdict:

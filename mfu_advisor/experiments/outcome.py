@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from mfu_advisor.bench.paired import PairedComparison
+from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.compare import (
     BaselineEstimate,
     Comparison,
@@ -15,6 +16,7 @@ from mfu_advisor.experiments.compare import (
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status
 from mfu_advisor.experiments.runner import BenchProcessResult
 from mfu_advisor.experiments.variant import Variant, VariantPlan
+from mfu_advisor.facts import value_or
 
 
 def _plan_fields(plan: VariantPlan) -> dict[str, Any]:
@@ -45,11 +47,6 @@ def skipped_plan(plan: VariantPlan, reason: str) -> ExperimentResult:
     return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan))
 
 
-def _number(payload: Mapping[str, Any], key: str) -> float | None:
-    value = payload.get(key)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def measured_variant(
     plan: VariantPlan,
     process: BenchProcessResult,
@@ -68,21 +65,22 @@ def measured_variant(
         "timeout_s": round(timeout_s, 2),
         "elapsed_s": round(process.elapsed_s, 2),
     }
-    payload = process.payload
-    if process.failure is not None or payload is None:
+    bench = process.bench
+    if process.failure is not None or bench is None:
         return ExperimentResult(
             status=Status.FAILED, reason=process.failure or "no result", **common
         )
-    paired = payload.get("paired")
-    figures: Mapping[str, Any] = paired if isinstance(paired, Mapping) else payload
+    paired = bench.paired
+    figures: BenchResult | PairedComparison = paired if paired is not None else bench
     measure = measure_of(figures)
     if isinstance(measure, str):
         return ExperimentResult(status=Status.FAILED, reason=measure, **common)
     comparison: Comparison | str
-    if isinstance(paired, Mapping):
+    reference: float | None
+    if paired is not None:
         comparison = paired_comparison(paired)
-        method, pairs = Method.INTERLEAVED, _integer(paired, "pairs")
-        reference = _number(payload, "tokens_per_s")
+        method, pairs = Method.INTERLEAVED, paired.pairs
+        reference = value_or(bench.tokens_per_s, None)
     elif baseline is None:
         comparison = "no baseline measurement to compare with"
         method, pairs, reference = Method.SEPARATE_RUNS, None, None
@@ -92,7 +90,6 @@ def measured_variant(
         reference = round(baseline.tokens_per_s, 1)
     if isinstance(comparison, str):
         return ExperimentResult(status=Status.FAILED, reason=comparison, **common)
-    memory = payload.get("peak_memory_bytes")
     return ExperimentResult(
         status=Status.OK,
         speedup=round(comparison.speedup, 4),
@@ -105,15 +102,10 @@ def measured_variant(
         step_time_ms=measure.step_time_ms,
         run_noise=round(measure.noise, 4),
         measured_steps=measure.steps,
-        compile_s=_number(figures, "compile_s"),
-        peak_memory_bytes=memory if isinstance(memory, int) else None,
+        compile_s=value_or(figures.compile_s, None),
+        peak_memory_bytes=value_or(bench.peak_memory_bytes, None),
         **common,
     )
-
-
-def _integer(payload: Mapping[str, Any], key: str) -> int | None:
-    value = payload.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> ExperimentResult:

@@ -26,6 +26,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.facts import LoadError, known
+
 #: The command that runs one bench: this Python, the bench's module entry point.
 BENCH_COMMAND: tuple[str, ...] = (sys.executable, "-m", "mfu_advisor.bench")
 
@@ -54,6 +57,12 @@ class BenchProcessResult:
     last_phase: str = ""
     """The last progress line the bench wrote on stderr ("bench: measuring: ...")."""
     stderr_tail: tuple[str, ...] = field(default=())
+    bench: BenchResult | None = field(default=None, compare=False)
+    """``payload`` read by the typed loader (done here when not given)."""
+
+    def __post_init__(self) -> None:
+        if self.bench is None and self.payload is not None:
+            object.__setattr__(self, "bench", BenchResult.from_json(self.payload))
 
 
 def run_bench_process(
@@ -163,11 +172,12 @@ def _interpret(
 ) -> BenchProcessResult:
     phase = _last_phase(stderr)
     tail = tuple(stderr)
-    payload, garbage = _parse(stdout)
+    payload, bench, garbage = _parse(stdout)
 
     def result(failure: str | None) -> BenchProcessResult:
         return BenchProcessResult(
             payload=payload,
+            bench=bench,
             failure=failure,
             elapsed_s=elapsed,
             exit_code=code,
@@ -176,8 +186,7 @@ def _interpret(
             stderr_tail=tail,
         )
 
-    measured = payload is not None and isinstance(payload.get("tokens_per_s"), (int, float))
-    if measured:
+    if bench is not None and known(bench.tokens_per_s):
         return result(None)
     if timed_out:
         return result(_timeout_reason(phase, timeout_s))
@@ -195,18 +204,23 @@ def _interpret(
     return result("finished without measuring a step")
 
 
-def _parse(stdout: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(payload, None) for a bench JSON document, else (None, what was wrong)."""
+def _parse(stdout: str) -> tuple[dict[str, Any] | None, BenchResult | None, str | None]:
+    """(payload, its typed result, None) for a bench JSON document, else (None, None, what
+    was wrong)."""
     text = stdout.strip()
     if not text:
-        return None, "nothing on stdout"
+        return None, None, "nothing on stdout"
     try:
         doc = json.loads(text)
     except json.JSONDecodeError:
-        return None, f"not JSON: {text[:60]!r}"
+        return None, None, f"not JSON: {text[:60]!r}"
     if not isinstance(doc, dict) or doc.get("command") != "bench":
-        return None, "a JSON document that is not a bench result"
-    return {k: v for k, v in doc.items() if k not in _ENVELOPE}, None
+        return None, None, "a JSON document that is not a bench result"
+    payload = {k: v for k, v in doc.items() if k not in _ENVELOPE}
+    try:
+        return payload, BenchResult.from_json(payload), None
+    except LoadError as exc:
+        return None, None, f"a bench result this version cannot read ({exc})"
 
 
 def _error_line(stderr: Sequence[str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
 
 # -- CPU threads ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mfu_advisor.probe.facts import HardwareFacts
-from mfu_advisor.rules.facts import RunFacts
+from mfu_advisor.run_facts import DistributedFacts, RunFacts
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class VariantContext:
 
     run: RunFacts
     hardware: HardwareFacts | None = None
+    distributed: DistributedFacts | None = None
+    """The baseline's multi-rank figures (bench --nproc-per-node); None for one process."""
 
     @property
     def device_type(self) -> str:
@@ -78,3 +80,6 @@ class Variant:
     """Why it does not apply to this baseline; None when it does."""
     plan: Callable[[VariantContext], VariantPlan]
     """The concrete plan; call only when ``skip_reason`` is None."""
+    listed_when_skipped: bool = True
+    """False for a variant that applies to few runs (a whole data-parallel job): when it
+    does not apply, the diagnosis does not list it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mfu_advisor.experiments.job_variants import SYNC_LESS
 from mfu_advisor.experiments.precision_variants import AUTOCAST_BF16, AUTOCAST_FP16, FLOAT32, TF32
 from mfu_advisor.experiments.step_variants import (
     BATCH_X2,
@@ -28,6 +29,7 @@ from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
 
 #: Every variant. Order here is only a tie-break; runs are ordered by promise.
 VARIANTS: tuple[Variant, ...] = (
+    SYNC_LESS,
     BATCH_X2,
     BATCH_X4,
     COMPILE,
@@ -55,8 +57,10 @@ class Selection:
 def select(ctx: VariantContext, variants: tuple[Variant, ...] = VARIANTS) -> Selection:
     """Plans for the variants that apply, most promising first and runs_last ones last.
 
-    A variant expected to be slower (promise below 1) is there to show a cost; it
-    runs after the promising ones, before those that run last.
+    A variant of the whole data-parallel job runs first, on the baseline's own
+    configuration, before the variants of one rank. A variant expected to be slower
+    (promise below 1) is there to show a cost; it runs after the promising ones,
+    before those that run last.
     """
     plans: list[VariantPlan] = []
     skipped: list[tuple[Variant, str]] = []
@@ -64,8 +68,10 @@ def select(ctx: VariantContext, variants: tuple[Variant, ...] = VARIANTS) -> Sel
         reason = variant.skip_reason(ctx)
         if reason is None:
             plans.append(variant.plan(ctx))
-        else:
+        elif variant.listed_when_skipped:
             skipped.append((variant, reason))
     order = {id(p): i for i, p in enumerate(plans)}
-    plans.sort(key=lambda p: (p.runs_last, p.promise < 1, -p.promise, order[id(p)]))
+    plans.sort(
+        key=lambda p: (not p.distributed, p.runs_last, p.promise < 1, -p.promise, order[id(p)])
+    )
     return Selection(tuple(plans), tuple(skipped))

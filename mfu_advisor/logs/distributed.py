@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mfu_advisor.distributed.aggregate import rank_spread
+from mfu_advisor.bench.multi_rank import rank_spread
 from mfu_advisor.facts import Maybe, Unavailable, known
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import Figure, LogFormat

@@ -368,3 +368,13 @@ class LogAnalysis:
     notes: tuple[str, ...]
     distributed: DistributedFacts | Unavailable
     """The multi-process view; unavailable (null) when the log shows one process."""
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> LogAnalysis:
+        """An analyze payload (``analyze --json`` minus the envelope, or a saved one) read back;
+        results of earlier versions are brought up to date first (mfu_advisor/compat.py).
+        Raises LoadError when the payload is not an analysis."""
+        from mfu_advisor.compat import upgrade_analysis
+        from mfu_advisor.facts import dataclass_from_jsonable
+
+        return dataclass_from_jsonable(cls, upgrade_analysis(payload), "analysis")

@@ -12,11 +12,12 @@ from __future__ import annotations
 from mfu_advisor.probe.facts import NvidiaFacts
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import run_gpu
-from mfu_advisor.rules.facts import DiagnosisFacts, RunFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import flops, gib, nanogpt_flags, percent
+from mfu_advisor.run_facts import RunFacts
 
 #: A larger micro-batch is worth suggesting from the roofline alone when the
 #: model's GEMMs run at least this much faster at 2x or 4x the micro-batch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.probe.facts import CpuFacts, TorchFacts
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus

@@ -18,28 +18,23 @@ from __future__ import annotations
 
 import dataclasses
 
-from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.cpu_list import format_cpu_list
+from mfu_advisor.experiments.job_variants import (
+    COMMUNICATION_SHARE_THRESHOLD,
+    SYNC_LESS,
+    suggested_accumulation,
+)
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus
-from mfu_advisor.rules.facts import DiagnosisFacts, DistributedFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import factor, percent
-
-#: Share of the step in the gradient all-reduce from which syncing less is worth a change:
-#: at 20% a step is 1.25x its compute alone. DDP overlaps its bucketed all-reduce with the
-#: backward pass (PyTorch DDP notes), so a well-fed single node stays well below that, and
-#: 20% is far beyond the bench's run-to-run noise (a few percent on a quiet machine).
-COMMUNICATION_SHARE_THRESHOLD = 0.20
+from mfu_advisor.run_facts import DistributedFacts
 
 #: From this share on, communication is the run's main cost after compute: severity high.
 COMMUNICATION_SHARE_HIGH = 0.40
-
-#: Micro-steps per all-reduce suggested: the share f falls to about f/8, within the noise
-#: for any share this rule fires on up to 40%. (nanoGPT's GPT-2 config runs 5 per rank:
-#: 40 accumulation steps over 8 GPUs.)
-SUGGESTED_ACCUMULATION = 8
 
 #: The slowest rank counts as a straggler when its step is this much longer than the
 #: median rank's: every all-reduce waits for it, and 10% is beyond the run-to-run noise of
@@ -78,16 +73,6 @@ def scaling_sentence(dist: DistributedFacts) -> str:
 
 
 # -- MA126 communication share ---------------------------------------------------------------
-
-
-#: The diagnose experiment that measures this fix: the whole data-parallel job with
-#: suggested_accumulation() micro-steps per all-reduce (diagnose/data_parallel.py).
-SYNC_LESS_EXPERIMENT = "sync-less"
-
-
-def suggested_accumulation(current: int) -> int:
-    """Micro-steps per all-reduce to suggest (and to measure) per rank, from ``current``."""
-    return max(SUGGESTED_ACCUMULATION, 2 * current)
 
 
 def _communication(facts: DiagnosisFacts) -> Draft | None:
@@ -147,7 +132,7 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
         "backend": dist.backend,
         "bucket_cap_mb": dist.bucket_cap_mb,
     }
-    measured = facts.measured(SYNC_LESS_EXPERIMENT)
+    measured = facts.measured(SYNC_LESS.name)
     if measured is not None:
         draft = measured_draft(
             measured,

@@ -12,10 +12,11 @@ from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.batch_rules import BATCH_EXPERIMENTS, GEMM_GAIN_THRESHOLD, gemm_gain
 from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.distributed_rules import scaling_sentence, world_text
-from mfu_advisor.rules.facts import DiagnosisFacts, DistributedFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import factor, flops, nanogpt_flags, percent
+from mfu_advisor.run_facts import DistributedFacts
 
 #: Smallest per-rank micro-batch, in tokens, that keeps a data-centre GPU's matmuls busy
 #: when only a log is known (no roofline): the tokens are the M dimension of every linear

@@ -25,14 +25,8 @@ from mfu_advisor.rules.example_machines import (
     torch_facts,
     zen3_vm_cpu,
 )
-from mfu_advisor.rules.facts import (
-    ConditionsFacts,
-    DiagnosisFacts,
-    DistributedFacts,
-    LogFacts,
-    RankFacts,
-    RunFacts,
-)
+from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.run_facts import ConditionsFacts, DistributedFacts, LogFacts, RankFacts, RunFacts
 
 __all__ = [
     "Status",

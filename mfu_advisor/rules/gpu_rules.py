@@ -98,10 +98,6 @@ def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-def _on_a100_with(**changes: object) -> Callable[[], DiagnosisFacts]:
-    return lambda: ex.on_a100(ex.nvidia_facts(**changes))
-
-
 def _recorded(**changes: object) -> Callable[[], DiagnosisFacts]:
     """A recorded A100 box with no run (diagnose --root): NVML facts changed."""
     return lambda: ex.facts(ex.on_a100(ex.nvidia_facts(**changes)).hardware)

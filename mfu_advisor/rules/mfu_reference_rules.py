@@ -15,10 +15,11 @@ from __future__ import annotations
 from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import peak
-from mfu_advisor.rules.facts import DiagnosisFacts, LogFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
 from mfu_advisor.rules.wording import flops, percent
+from mfu_advisor.run_facts import LogFacts
 
 #: Format -> (device its printed MFU is relative to, what the trainer does), when fixed.
 FIXED_REFERENCES: dict[str, tuple[str, str]] = {

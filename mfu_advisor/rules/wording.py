@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.cpu_list import format_cpu_list
 
 
 def flops(value: float) -> str:

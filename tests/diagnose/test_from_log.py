@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.diagnose.from_log import (
@@ -14,6 +13,8 @@ from mfu_advisor.diagnose.from_log import (
     merge_options,
     too_slow_here,
 )
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules import example_facts as ex
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -23,12 +24,13 @@ LLMC_CPU = TESTS / "data" / "logs" / "llmc_cpu_upstream.log"
 
 
 @cache
-def _analyzed(path: Path) -> dict[str, Any]:
+def _analysis(path: Path) -> LogAnalysis:
     return analyze_log(str(path), local_peak=False)
 
 
-def _analysis(path: Path) -> dict[str, Any]:
-    return copy.deepcopy(_analyzed(path))
+def _on_cuda(analysis: LogAnalysis) -> LogAnalysis:
+    gpt = {**analysis.gpt_config, "device": "cuda", "dtype": "bfloat16"}
+    return dataclasses.replace(analysis, gpt_config=gpt)
 
 
 def test_the_nanogpt_cpu_log_reproduces_its_model_and_batch() -> None:
@@ -44,7 +46,7 @@ def test_an_llmc_log_is_read_through_the_analyzers_nanogpt_names() -> None:
     # llm.c names its settings num_layers, channels, seq_len, grad_accum_steps: only the
     # analyzer's gpt_config knows them as n_layer, n_embd, block_size, ...
     analysis = _analysis(LLMC_A800)
-    assert "n_layer" not in analysis["config"]
+    assert "n_layer" not in analysis.config
     reproduced = baseline_from_log(analysis, ex.on_a100().hardware)
     assert reproduced.options == {
         "n_layer": 12, "n_head": 12, "n_embd": 768, "block_size": 1024, "vocab_size": 50304,
@@ -80,8 +82,7 @@ def test_an_llmc_cpu_log_runs_on_the_cpu_in_float32() -> None:
 
 
 def test_a_cuda_log_on_a_machine_without_cuda_runs_on_auto_and_says_so() -> None:
-    analysis = _analysis(NANOGPT_CPU)
-    analysis["gpt_config"] = {**analysis["gpt_config"], "device": "cuda", "dtype": "bfloat16"}
+    analysis = _on_cuda(_analysis(NANOGPT_CPU))
     reproduced = baseline_from_log(analysis, ex.machine())
     assert "device" not in reproduced.options
     assert "dtype" not in reproduced.options  # bf16 suits the GPU, not this CPU
@@ -89,21 +90,31 @@ def test_a_cuda_log_on_a_machine_without_cuda_runs_on_auto_and_says_so() -> None
 
 
 def test_a_cuda_log_on_a_cuda_machine_keeps_its_device_and_dtype() -> None:
-    analysis = _analysis(NANOGPT_CPU)
-    analysis["gpt_config"] = {**analysis["gpt_config"], "device": "cuda", "dtype": "bfloat16"}
+    analysis = _on_cuda(_analysis(NANOGPT_CPU))
     reproduced = baseline_from_log(analysis, ex.on_a100().hardware)
     assert (reproduced.options["device"], reproduced.options["dtype"]) == ("cuda", "bfloat16")
 
 
 def test_settings_the_log_leaves_to_the_trainers_defaults_are_named() -> None:
     analysis = _analysis(NANOGPT_CPU)
-    analysis["gpt_config_sources"] = {**analysis["gpt_config_sources"], "bias": "train.py default"}
+    sources = {**analysis.gpt_config_sources, "bias": "train.py default"}
+    analysis = dataclasses.replace(analysis, gpt_config_sources=sources)
     reproduced = baseline_from_log(analysis, ex.machine())
     assert "the trainer's defaults: bias False (train.py default)" in " ".join(reproduced.notes)
 
 
 def test_a_log_without_a_gpt_config_takes_the_model_from_the_preset() -> None:
-    reproduced = baseline_from_log({"format": "torchtitan", "gpt_config": {}}, ex.machine())
+    analysis = _analysis(NANOGPT_CPU)
+    silent = dataclasses.replace(
+        analysis,
+        format="torchtitan",
+        config={},
+        gpt_config={},
+        hardware_hints=dataclasses.replace(
+            analysis.hardware_hints, device=Unavailable("not stated")
+        ),
+    )
+    reproduced = baseline_from_log(silent, ex.machine())
     assert reproduced.options == {}
     assert reproduced.notes[-1].startswith("the log does not state n_layer, n_head")
 

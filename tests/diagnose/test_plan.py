@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
+
 import pytest
 
 from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.roofline import Roofline
+from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.diagnose.plan import (
     VARIANT_MEASURE_S,
     BaselineTiming,
@@ -17,12 +24,29 @@ from mfu_advisor.diagnose.plan import (
     variant_options,
 )
 from mfu_advisor.experiments.variant import StepCap, VariantPlan
+from mfu_advisor.facts import Unavailable
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "diagnose" / "bench_cpu_small_zen3.json"
+
+
+def _recorded() -> BenchResult:
+    """``bench --preset cpu-small`` on the 2-vCPU VM: batch_size 12, block_size 64."""
+    return BenchResult.from_json(json.loads(RECORDED.read_text()))
 
 
 def test_startup_is_wall_time_minus_warmup_measuring_and_roofline() -> None:
-    payload = {"step_time_ms": {"median": 62.0}, "warmup_s": 0.3, "measured_s": 4.0,
-               "compile_s": None, "roofline": {"sweep_s": 1.2}}  # fmt: skip
-    timing = timing_of(payload, wall_s=9.5)
+    recorded = _recorded()
+    stats = recorded.step_time_ms
+    assert isinstance(recorded.roofline, Roofline) and isinstance(stats, StepTimeStats)
+    run = dataclasses.replace(
+        recorded,
+        step_time_ms=dataclasses.replace(stats, median=62.0),
+        warmup_s=0.3,
+        measured_s=4.0,
+        compile_s=Unavailable("compile is off"),
+        roofline=dataclasses.replace(recorded.roofline, sweep_s=1.2),
+    )
+    timing = timing_of(run, wall_s=9.5)
     assert timing.startup_s == pytest.approx(4.0)
     assert timing.step_s == pytest.approx(0.062)
 
@@ -59,11 +83,7 @@ def test_the_budget_keeps_the_grace_period_and_the_finish_reserve() -> None:
 
 
 def test_variant_options_are_the_resolved_baseline_with_the_change() -> None:
-    baseline = {"preset": "cpu-small", "tf32": False, "config": {
-        "batch_size": 12, "block_size": 64, "n_layer": 4, "n_head": 4, "n_embd": 128,
-        "vocab_size": 65, "dropout": 0.0, "bias": False, "dtype": "float32",
-        "compile": False, "device": "cpu", "gradient_accumulation_steps": 1}}  # fmt: skip
-    resolved = resolved_options(BenchOptions(), baseline)
+    resolved = resolved_options(BenchOptions(), _recorded())
     plan = VariantPlan(name="pin", change="", overrides={"threads": 4, "cpus": [0, 1, 2, 3]})
     options = variant_options(resolved, plan)
     assert (options.batch_size, options.preset, options.threads) == (12, "cpu-small", 4)
@@ -75,8 +95,7 @@ def test_variant_options_are_the_resolved_baseline_with_the_change() -> None:
 
 
 def test_a_change_one_process_can_switch_is_measured_interleaved_with_the_baseline() -> None:
-    baseline = {"preset": "cpu-small", "config": {"batch_size": 12, "block_size": 64}}
-    resolved = resolved_options(BenchOptions(), baseline)
+    resolved = resolved_options(BenchOptions(), _recorded())
     plan = VariantPlan(name="batch-x4", change="", overrides={"batch_size": 48})
     assert interleaved(plan)
     options = variant_options(resolved, plan)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from pathlib import Path
 
 import pytest
 
+from mfu_advisor.bench.paired import PairedComparison
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
     NOISE_FLOOR,
@@ -19,6 +25,30 @@ from mfu_advisor.experiments.compare import (
     verdict_of,
 )
 from mfu_advisor.experiments.result import Verdict
+from mfu_advisor.facts import Maybe, Unavailable
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "diagnose" / "bench_cpu_small_zen3.json"
+
+
+def _stats(
+    steps: int, median: float, p10: float, p90: float, given: float | None = None
+) -> StepTimeStats:
+    return StepTimeStats(steps, median, p10, p90, median, p10, p90, None, given)
+
+
+def _recorded() -> BenchResult:
+    return BenchResult.from_json(json.loads(RECORDED.read_text()))
+
+
+def _paired(speedup: Maybe[float], noise: Maybe[float]) -> PairedComparison:
+    stats = _stats(12, 60.0, 58.0, 63.0)
+    return PairedComparison(
+        changes={"batch_size": 48}, config={}, dtype="float32", peak_dtype="fp32",
+        flops_per_token=5.17e6, effective_batch_tokens=3072, warmup_steps=2,
+        warmup_step_ms=(70.0, 61.0), compile_s=Unavailable("compile is off"),
+        step_time_ms=stats, tokens_per_s=51200.0, achieved_flops=2.6e11, block_target_s=0.5,
+        pairs=6, pair_speedups=(1.1,) * 6, speedup=speedup, noise=noise,
+    )  # fmt: skip
 
 
 def test_speedup_is_variant_over_mean_baseline_tokens_per_s() -> None:
@@ -67,51 +97,45 @@ def test_verdict_needs_the_whole_interval_on_one_side_of_one(
 
 
 def test_the_bench_median_interval_is_used_when_it_is_given() -> None:
-    stats = {
-        "steps": 40,
-        "median": 60.0,
-        "p10": 50.0,
-        "p90": 90.0,
-        "median_ci95_halfwidth_fraction": 0.021,
-    }
+    stats = _stats(40, 60.0, 50.0, 90.0, given=0.021)
     assert median_noise(stats) == pytest.approx(0.021)
 
 
 def test_without_it_the_median_interval_comes_from_the_p10_p90_spread() -> None:
     # sigma = 25.631 / 2.5631 = 10 ms; SE(median) = 1.2533 x 10 / sqrt(10); t(9) = 2.262.
-    stats = {"steps": 10, "median": 100.0, "p10": 87.1845, "p90": 112.8155}
+    stats = _stats(10, 100.0, 87.1845, 112.8155)
     expected = 2.262 * math.sqrt(math.pi / 2) * 10 / math.sqrt(10) / 100
     assert median_noise(stats) == pytest.approx(expected, rel=1e-3)
 
 
 def test_a_bench_result_without_tokens_per_s_gives_the_reason() -> None:
-    reason = measure_of({"tokens_per_s": None, "unavailable": {"tokens_per_s": "no step"}})
+    reason = measure_of(dataclasses.replace(_recorded(), tokens_per_s=Unavailable("no step")))
     assert reason == "no tokens/s measured (no step)"
 
 
 def test_a_single_step_run_gets_the_single_step_noise() -> None:
     measure = measure_of(
-        {"tokens_per_s": 100.0, "step_time_ms": {"steps": 1, "median": 5.0, "p10": 5.0, "p90": 5.0}}
+        dataclasses.replace(_recorded(), tokens_per_s=100.0, step_time_ms=_stats(1, 5.0, 5.0, 5.0))
     )
     assert isinstance(measure, RunMeasure)
     assert measure.noise == 0.25
 
 
 def test_an_interleaved_speedup_keeps_its_measured_noise_above_the_floor() -> None:
-    comparison = paired_comparison({"speedup": 1.15, "noise": 0.04})
+    comparison = paired_comparison(_paired(1.15, 0.04))
     assert not isinstance(comparison, str)
     assert (comparison.speedup, comparison.noise) == (1.15, 0.04)
     assert comparison.verdict is Verdict.FASTER
-    tight = paired_comparison({"speedup": 1.01, "noise": 0.001})
+    tight = paired_comparison(_paired(1.01, 0.001))
     assert not isinstance(tight, str) and tight.noise == NOISE_FLOOR
     assert tight.verdict is Verdict.WITHIN_NOISE
 
 
 def test_a_single_pair_gets_the_single_step_noise() -> None:
-    comparison = paired_comparison({"speedup": 1.5, "noise": None})
+    comparison = paired_comparison(_paired(1.5, Unavailable("one pair")))
     assert not isinstance(comparison, str) and comparison.noise == SINGLE_STEP_NOISE
 
 
 def test_an_interleaved_run_without_a_pair_gives_its_reason() -> None:
     reason = "no complete pair of blocks was measured"
-    assert paired_comparison({"speedup": None, "unavailable": {"speedup": reason}}) == reason
+    assert paired_comparison(_paired(Unavailable(reason), Unavailable(reason))) == reason

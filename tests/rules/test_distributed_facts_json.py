@@ -1,8 +1,9 @@
-"""Multi-rank bench payloads and the analyzer's ``distributed`` section read into DistributedFacts.
+"""Multi-rank bench results and the analyzer's ``distributed`` section read into DistributedFacts.
 
 The payloads are built here after the shared interface (bench JSON with ``distributed``,
 ``ranks``, ``job``, ``communication_fraction``, ``straggler``, ``scaling``; the analyze
-payload's ``distributed`` section), so the readers are pinned to that shape.
+payload's ``distributed`` section) on top of recorded single-process results, and read
+through the typed loaders, so the readers are pinned to that shape.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from mfu_advisor.facts import Unavailable
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.facts import LoadError, Unavailable
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.facts_json import (
     distributed_facts_from_analysis,
@@ -29,8 +32,11 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "diagnose"
 def _rank(rank: int, cpus: list[int], median: float, compute: float) -> dict[str, Any]:
     return {
         "rank": rank, "local_rank": rank, "host": "train-box-07", "device": "cpu",
-        "cpus": cpus, "threads": 1,
-        "step_time_ms": {"median": median, "p10": median - 2, "p90": median + 4, "steps": 40},
+        "device_name": "AMD EPYC 7B13", "cpus": cpus, "threads": 1,
+        "step_time_ms": {"median": median, "p10": median - 2, "p90": median + 4, "steps": 40,
+                         "mean": median + 1, "min": median - 3, "max": median + 6,
+                         "ci95_halfwidth_fraction": 0.01,
+                         "median_ci95_halfwidth_fraction": 0.012},
         "compute_step_time_ms": compute, "tokens_per_s": 768 / median * 1000,
         "achieved_flops": 4.19e10, "peak_flops": 7.8e10, "peak_source": "1 of 2 usable CPUs",
         "mfu": 0.537, "communication_fraction": round(1 - compute / median, 4),
@@ -46,7 +52,7 @@ def _bench_payload() -> dict[str, Any]:
                 "launcher": "torch.distributed.run", "backend": "gloo", "nccl_available": False,
                 "world_size": 2, "nnodes": 1, "nproc_per_node": 2, "usable_cpus": 2,
                 "threads_per_rank": 1, "cpus_per_rank": [[0], [1]], "bucket_cap_mb": 25,
-                "sync_steps": 40, "no_sync_steps": 40,
+                "block_steps": 4, "sync_steps": 40, "no_sync_steps": 40,
             },
             "ranks": [_rank(0, [0], 95.1, 80.2), _rank(1, [1], 95.3, 84.0)],
             "job": {
@@ -69,6 +75,27 @@ def _bench_payload() -> dict[str, Any]:
     return payload
 
 
+def _bench(payload: dict[str, Any]) -> BenchResult:
+    return BenchResult.from_json(payload)
+
+
+def _log(payload: dict[str, Any]) -> LogAnalysis:
+    """The recorded single-process analysis with ``payload``'s fields in place of its own."""
+    recorded = json.loads((DATA / "analyze_nanogpt_cpu_300.json").read_text())
+    recorded["hardware_hints"] = {**recorded["hardware_hints"], "device": None}
+    return LogAnalysis.from_json({**recorded, **payload})
+
+
+def _log_rank(rank: int, step_ms: float, tokens_per_s: float) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "steps": 300,
+        "steady_step_time_ms": step_ms,
+        "tokens_per_s": tokens_per_s,
+        "tokens_per_s_source": "the rank's own lines",
+    }
+
+
 def _analysis_payload() -> dict[str, Any]:
     """nanoGPT's GPT-2 config on 8 GPUs, rank-prefixed lines of ranks 0 and 3."""
     return {
@@ -79,22 +106,22 @@ def _analysis_payload() -> dict[str, Any]:
         "distributed": {
             "world_size": 8,
             "world_size_source": "the pasted torchrun command (--nproc_per_node=8)",
-            "ranks_seen": [0, 3], "rank_prefixed": True, "parallel": "ddp", "backend": "nccl",
-            "mfu_scope": "per_rank", "tokens_per_s_scope": "job",
-            "per_rank": [
-                {"rank": 0, "steps": 300, "steady_step_time_ms": 395.0, "tokens_per_s": 31100.0},
-                {"rank": 3, "steps": 300, "steady_step_time_ms": 450.0, "tokens_per_s": 27300.0},
-            ],
-            "job": {"tokens_per_s": 1.09e6, "achieved_flops": 8.1e14, "peak_flops": 2.5e15,
-                    "mfu": 0.324},
-            "straggler": {"slowest_rank": 3, "spread": 0.139},
+            "world_size_lower_bound": False,
+            "ranks_seen": [0, 3], "rank_prefixed": True, "rank_prefix_style": "[rank0]:",
+            "parallel": "ddp", "parallel_evidence": "DistributedDataParallel in the log",
+            "backend": "nccl", "mfu_scope": "per_rank", "tokens_per_s_scope": "job",
+            "per_rank": [_log_rank(0, 395.0, 31100.0), _log_rank(3, 450.0, 27300.0)],
+            "job": {"tokens_per_s": 1.09e6, "tokens_per_s_source": "sum over ranks",
+                    "achieved_flops": 8.1e14, "peak_flops": 2.5e15, "mfu": 0.324},
+            "straggler": {"slowest_rank": 3, "slowest_rank_step_time_ms": 450.0,
+                          "median_rank": 0, "median_rank_step_time_ms": 395.0, "spread": 0.139},
             "notes": ["nanoGPT's mfu is per rank"],
         },
     }  # fmt: skip
 
 
 def test_a_multi_rank_bench_gives_the_jobs_distributed_facts() -> None:
-    dist = distributed_facts_from_bench(_bench_payload())
+    dist = distributed_facts_from_bench(_bench(_bench_payload()))
     assert dist is not None and dist.source == "bench" and dist.multi_rank
     assert (dist.world_size, dist.nnodes, dist.nproc_per_node, dist.local_ranks) == (2, 1, 2, 2)
     assert (dist.backend, dist.nccl_available, dist.parallel) == ("gloo", False, "ddp")
@@ -122,7 +149,7 @@ def test_a_multi_rank_bench_gives_the_jobs_distributed_facts() -> None:
 
 def test_a_single_process_bench_has_no_distributed_facts() -> None:
     payload = json.loads((DATA / "bench_cpu_small_zen3.json").read_text())
-    assert distributed_facts_from_bench(payload) is None
+    assert distributed_facts_from_bench(_bench(payload)) is None
 
 
 def test_missing_bench_figures_become_unavailable_with_the_payloads_reason() -> None:
@@ -136,9 +163,8 @@ def test_missing_bench_figures_become_unavailable_with_the_payloads_reason() -> 
     }
     payload["ranks"][0]["mfu"] = None
     payload["ranks"][0]["unavailable"] = {"mfu": "no peak for this CPU"}
-    del payload["distributed"]["nccl_available"]
     payload["distributed"]["cpus_per_rank"] = None
-    dist = distributed_facts_from_bench(payload)
+    dist = distributed_facts_from_bench(_bench(payload))
     assert dist is not None
     assert dist.scaling_efficiency == Unavailable("skipped: --no-scaling")
     assert dist.scaling_reference_tokens_per_s == Unavailable("skipped: --no-scaling")
@@ -146,19 +172,25 @@ def test_missing_bench_figures_become_unavailable_with_the_payloads_reason() -> 
     assert isinstance(dist.straggler_spread, Unavailable)
     assert isinstance(dist.straggler_rank, Unavailable)
     assert dist.ranks[0].mfu == Unavailable("no peak for this CPU")
-    assert isinstance(dist.nccl_available, Unavailable)
     assert isinstance(dist.cpus_per_rank, Unavailable)
+
+
+def test_a_bench_result_without_a_required_field_is_refused_naming_it() -> None:
+    payload = _bench_payload()
+    del payload["distributed"]["nccl_available"]
+    with pytest.raises(LoadError, match=r"distributed\.nccl_available: missing"):
+        _bench(payload)
 
 
 def test_the_world_size_falls_back_to_the_jobs() -> None:
     payload = _bench_payload()
     del payload["distributed"]["world_size"]
-    dist = distributed_facts_from_bench(payload)
+    dist = distributed_facts_from_bench(_bench(payload))
     assert dist is not None and dist.world_size == 2
 
 
 def test_the_analyzers_distributed_section_gives_the_logs_distributed_facts() -> None:
-    dist = distributed_facts_from_analysis(_analysis_payload())
+    dist = distributed_facts_from_analysis(_log(_analysis_payload()))
     assert dist is not None and dist.source == "log" and dist.multi_rank
     assert dist.world_size == 8
     assert dist.world_size_source == "the pasted torchrun command (--nproc_per_node=8)"
@@ -169,28 +201,18 @@ def test_the_analyzers_distributed_section_gives_the_logs_distributed_facts() ->
     assert [r.rank for r in dist.ranks] == [0, 3]
     assert dist.ranks[1].step_time_ms == 450.0 and dist.ranks[1].tokens_per_s == 27300.0
     assert (dist.straggler_rank, dist.straggler_spread) == (3, pytest.approx(0.139))
-    assert dist.slowest_rank_step_ms == 450.0
-    assert dist.median_rank_step_ms == pytest.approx((395.0 + 450.0) / 2)
+    # The analyzer's straggler figures: the slowest rank's and the (lower) median rank's.
+    assert (dist.slowest_rank_step_ms, dist.median_rank_step_ms) == (450.0, 395.0)
     assert (dist.job_tokens_per_s, dist.job_mfu) == (1.09e6, 0.324)
     assert dist.notes == ("nanoGPT's mfu is per rank",)
     assert isinstance(dist.nccl_available, Unavailable)
     assert isinstance(dist.threads_per_rank, Unavailable)
 
 
-def test_the_analyzers_straggler_step_times_are_read_when_given() -> None:
-    payload = _analysis_payload()
-    payload["distributed"]["straggler"].update(
-        {"slowest_rank_step_time_ms": 451.0, "median_rank": 0, "median_rank_step_time_ms": 396.0}
-    )
-    dist = distributed_facts_from_analysis(payload)
-    assert dist is not None
-    assert (dist.slowest_rank_step_ms, dist.median_rank_step_ms) == (451.0, 396.0)
-
-
 def test_a_one_process_log_has_no_distributed_facts() -> None:
     recorded = json.loads((DATA / "analyze_nanogpt_cpu_300.json").read_text())
-    assert distributed_facts_from_analysis(recorded) is None
-    assert distributed_facts_from_analysis({**recorded, "distributed": None}) is None
+    assert distributed_facts_from_analysis(LogAnalysis.from_json(recorded)) is None
+    assert distributed_facts_from_analysis(_log({"distributed": None})) is None
 
 
 def test_null_members_of_the_section_become_unavailable() -> None:
@@ -199,7 +221,7 @@ def test_null_members_of_the_section_become_unavailable() -> None:
     section.update({"world_size": None, "backend": None, "straggler": None, "per_rank": []})
     section["unavailable"] = {"world_size": "no rank prefixes and no launcher command"}
     payload["config"] = {}
-    dist = distributed_facts_from_analysis(payload)
+    dist = distributed_facts_from_analysis(_log(payload))
     assert dist is not None and not dist.multi_rank
     assert dist.world_size == Unavailable("no rank prefixes and no launcher command")
     assert isinstance(dist.backend, Unavailable)
@@ -215,7 +237,7 @@ def test_nanogpts_tokens_per_iteration_is_not_divided_by_the_world_size_twice() 
     # iteration = 40 x 12 x 1024, so one rank's micro-batch is 491520 / 40 = 12288 tokens.
     payload = _analysis_payload()
     payload["config"] = {"device": "cuda", "gradient_accumulation_steps": "40"}
-    dist = distributed_facts_from_analysis(payload)
+    dist = distributed_facts_from_analysis(_log(payload))
     assert dist is not None and dist.micro_batch_tokens_per_rank == 12288
     assert "nanoGPT" in dist.micro_batch_tokens_source
 
@@ -224,11 +246,11 @@ def test_other_trainers_tokens_per_step_are_split_over_ranks_and_accumulation() 
     payload = _analysis_payload()
     payload.update({"format": "llmc", "tokens_per_step": 524288})
     payload["config"] = {"device": "cuda", "gradient_accumulation_steps": "4"}
-    dist = distributed_facts_from_analysis(payload)
+    dist = distributed_facts_from_analysis(_log(payload))
     assert dist is not None and dist.micro_batch_tokens_per_rank == 524288 // (8 * 4)
     unknown_world = copy.deepcopy(payload)
     unknown_world["distributed"]["world_size"] = None
-    dist = distributed_facts_from_analysis(unknown_world)
+    dist = distributed_facts_from_analysis(_log(unknown_world))
     assert dist is not None and isinstance(dist.micro_batch_tokens_per_rank, Unavailable)
 
 
@@ -236,8 +258,9 @@ def test_a_bench_payload_fires_the_distributed_rules_through_evaluate() -> None:
     payload = _bench_payload()
     payload["communication_fraction"] = 0.3
     payload["distributed"]["threads_per_rank"] = 2
+    result = _bench(payload)
     facts = DiagnosisFacts(
-        baseline=run_facts_from_bench(payload), distributed=distributed_facts_from_bench(payload)
+        baseline=run_facts_from_bench(result), distributed=distributed_facts_from_bench(result)
     )
     ids = {finding.id for finding in evaluate(facts)}
     assert {"MA126", "MA131"} <= ids
@@ -245,6 +268,6 @@ def test_a_bench_payload_fires_the_distributed_rules_through_evaluate() -> None:
 
 
 def test_an_analysis_payload_fires_the_straggler_rule_through_evaluate() -> None:
-    facts = DiagnosisFacts(distributed=distributed_facts_from_analysis(_analysis_payload()))
+    facts = DiagnosisFacts(distributed=distributed_facts_from_analysis(_log(_analysis_payload())))
     findings = {finding.id: finding for finding in evaluate(facts)}
     assert "Rank 3 is a straggler" in findings["MA127"].explanation

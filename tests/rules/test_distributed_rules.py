@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.facts import DiagnosisFacts, DistributedFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Finding, Kind, Severity
 from mfu_advisor.rules.registry import rule_by_id
+from mfu_advisor.run_facts import DistributedFacts
 
 
 def _check(rule_id: str, facts: DiagnosisFacts) -> Finding:

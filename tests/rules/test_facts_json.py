@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.roofline import DtypeRoofline, MatmulPoint, Roofline
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules.facts_json import gemm_rates, log_facts_from_analysis, run_facts_from_bench
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "diagnose"
@@ -17,20 +21,33 @@ def _load(name: str) -> dict:
     return json.loads((DATA / name).read_text())
 
 
+def _bench(name: str = "bench_cpu_small_zen3.json") -> BenchResult:
+    return BenchResult.from_json(_load(name))
+
+
+def _analysis(payload: dict) -> LogAnalysis:
+    """The recorded analysis with ``payload``'s fields in place of its own."""
+    return LogAnalysis.from_json({**_load("analyze_nanogpt_cpu_300.json"), **payload})
+
+
+def _point(m: int, k: int, multiple: int, rate: float | None) -> MatmulPoint:
+    return MatmulPoint("attn.qkv", m, 10, k, multiple, rate)
+
+
 def test_gemm_rate_is_total_flops_over_total_time_per_batch_multiple() -> None:
-    roofline = {"dtypes": {"fp32": {"model_shapes": [
-        {"m": 10, "n": 10, "k": 10, "batch_multiple": 1, "flops_per_s": 1000.0},
-        {"m": 10, "n": 10, "k": 30, "batch_multiple": 1, "flops_per_s": 3000.0},
-        {"m": 20, "n": 10, "k": 10, "batch_multiple": 2, "flops_per_s": 4000.0},
-        {"m": 20, "n": 10, "k": 10, "batch_multiple": 4, "flops_per_s": None},
-    ]}}}  # fmt: skip
+    recorded = _bench().roofline
+    assert isinstance(recorded, Roofline)
+    shapes = (_point(10, 10, 1, 1000.0), _point(10, 30, 1, 3000.0), _point(20, 10, 2, 4000.0),
+              _point(20, 10, 4, None))  # fmt: skip
+    fp32 = DtypeRoofline("fp32", 4000.0, "attn.qkv 20x10x10", (), shapes)
+    roofline = dataclasses.replace(recorded, dtypes={"fp32": fp32})
     # 1x: 2000 FLOPs in 2 s and 6000 FLOPs in 2 s -> 8000 / 4 = 2000 FLOP/s.
     assert gemm_rates(roofline, "fp32") == {1: pytest.approx(2000.0), 2: pytest.approx(4000.0)}
     assert gemm_rates(roofline, "bf16") == {}
 
 
 def test_the_recorded_bench_payload_gives_the_runs_facts() -> None:
-    run = run_facts_from_bench(_load("bench_cpu_small_zen3.json"))
+    run = run_facts_from_bench(_bench())
     assert (run.device, run.dtype, run.batch_size, run.block_size) == ("cpu", "float32", 12, 64)
     assert run.effective_batch_tokens == 768
     assert isinstance(run.tokens_per_s, float) and run.tokens_per_s > 0
@@ -41,7 +58,7 @@ def test_the_recorded_bench_payload_gives_the_runs_facts() -> None:
 
 
 def test_the_recorded_analysis_gives_the_logs_facts() -> None:
-    log = log_facts_from_analysis(_load("analyze_nanogpt_cpu_300.json"))
+    log = log_facts_from_analysis(LogAnalysis.from_json(_load("analyze_nanogpt_cpu_300.json")))
     assert log.format == "nanogpt"
     assert (log.device, log.batch_size, log.eval_iters, log.log_interval) == ("cpu", 12, 20, 1)
     assert log.reported_mfu == pytest.approx(0.0002)
@@ -56,7 +73,8 @@ def test_an_llmc_placeholder_mfu_is_read_as_a_placeholder() -> None:
         "reported_mfu": None,
         "unavailable": {"reported_mfu": "every MFU the log printed is a placeholder (-100%)"},
     }
-    log = log_facts_from_analysis(payload)
+    # A result written before reported_mfu_placeholder existed says so in the reason only.
+    log = log_facts_from_analysis(_analysis(payload))
     assert log.reported_mfu_placeholder
     assert isinstance(log.reported_mfu, Unavailable)
 
@@ -65,5 +83,5 @@ def test_the_analyzers_placeholder_field_decides_over_the_reasons_wording() -> N
     reason = {"reported_mfu": "every MFU the log printed is a placeholder (-100%)"}
     flagged = {"format": "llmc", "reported_mfu_placeholder": True, "unavailable": {}}
     cleared = {"format": "llmc", "reported_mfu_placeholder": False, "unavailable": reason}
-    assert log_facts_from_analysis(flagged).reported_mfu_placeholder is True
-    assert log_facts_from_analysis(cleared).reported_mfu_placeholder is False
+    assert log_facts_from_analysis(_analysis(flagged)).reported_mfu_placeholder is True
+    assert log_facts_from_analysis(_analysis(cleared)).reported_mfu_placeholder is False

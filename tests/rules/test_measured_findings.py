@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.result import Status
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts_json import log_facts_from_analysis, run_facts_from_bench
 from mfu_advisor.rules.finding import Kind
@@ -105,8 +107,8 @@ def test_evaluate_is_pure_the_same_facts_give_the_same_findings() -> None:
 
 
 def test_the_nanogpt_cpu_log_names_the_a100_reference_and_the_true_figure() -> None:
-    log = log_facts_from_analysis(_payload("analyze_nanogpt_cpu_300.json"))
-    run = run_facts_from_bench(_payload("bench_cpu_small_zen3.json"))
+    log = log_facts_from_analysis(LogAnalysis.from_json(_payload("analyze_nanogpt_cpu_300.json")))
+    run = run_facts_from_bench(BenchResult.from_json(_payload("bench_cpu_small_zen3.json")))
     finding = rule_by_id("mfu-relative-to-other-device").check(ex.facts(ex.machine(), run, log))
     assert finding is not None
     assert "mfu 0.02%" in finding.explanation

@@ -9,6 +9,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "logs"))
 from log_helpers import analyze_log, as_json
 
+from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.report.model import ENVELOPE_KEYS
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts_json import log_facts_from_analysis
@@ -36,7 +37,7 @@ def test_a_nanogpt_log_with_measured_mfu_is_not_a_placeholder() -> None:
 
 
 def test_an_llmc_log_with_placeholder_mfu_says_its_reference_is_unknown() -> None:
-    log = log_facts_from_analysis(_payload("llmc_1.log"))
+    log = log_facts_from_analysis(analyze_log("llmc_1.log"))
     finding = RULE.check(ex.facts(log=log))
     assert finding is not None
     assert finding.evidence["reference"] == "unknown"
@@ -46,10 +47,11 @@ def test_an_llmc_log_with_placeholder_mfu_says_its_reference_is_unknown() -> Non
 def test_the_placeholder_is_read_from_the_field_not_from_the_reason_wording() -> None:
     payload = _payload("llmc_1.log")
     payload["unavailable"]["reported_mfu"] = "llm.c printed -100.0% for every step"
-    assert log_facts_from_analysis(payload).reported_mfu_placeholder is True
+    assert log_facts_from_analysis(LogAnalysis.from_json(payload)).reported_mfu_placeholder
     payload["reported_mfu_placeholder"] = False
     payload["unavailable"]["reported_mfu"] = "a placeholder word in a reason decides nothing"
-    assert log_facts_from_analysis(payload).reported_mfu_placeholder is False
+    cleared = LogAnalysis.from_json(payload)
+    assert log_facts_from_analysis(cleared).reported_mfu_placeholder is False
 
 
 def test_nanogpt_placeholders_alone_still_name_the_a100_reference() -> None:

@@ -8,6 +8,33 @@ from mfu_advisor.experiments.variants import VARIANTS
 from mfu_advisor.rules.finding import Finding, Kind
 from mfu_advisor.rules.registry import RULES, rule_by_id
 from mfu_advisor.rules.rule import Example, Rule
+from mfu_advisor.rules.wording import factor, flops, gib, percent, plus_minus
+
+#: Evidence figures a finding keeps for the report's tables without naming them in words:
+#: a measured variant's own tokens/s (the words name its speedup over the baseline).
+UNNAMED_EVIDENCE = {"variant_tokens_per_s"}
+
+
+def _spellings(key: str, value: float) -> set[str]:
+    """How a finding may write ``value``: the rules' wording helpers and plain numbers (a
+    time in milliseconds also in seconds)."""
+    written = {f"{value:{spec}}" for spec in (".0f", ".1f", ".2f", ".3g", ",.0f")}
+    if key.endswith("_ms"):
+        written |= {f"{value / 1e3:.0f} s", f"{value / 1e3:.1f} s"}
+    written |= {flops(value), percent(value), factor(value), gib(value), plus_minus(value)}
+    written |= {plus_minus(value).removeprefix("+-"), f"{value:.2g}"}
+    return written | ({f"{int(value):,}"} if float(value).is_integer() else set())
+
+
+def _figures(finding: Finding) -> dict[str, float]:
+    return {
+        key: value
+        for key, value in finding.evidence.items()
+        if isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and key not in UNNAMED_EVIDENCE
+    }
+
 
 FIRING = [(rule, example) for rule in RULES for example in rule.fires_on]
 QUIET = [(rule, example) for rule in RULES for example in rule.quiet_on]
@@ -26,8 +53,15 @@ def test_rule_fires_on_its_firing_example(rule: Rule, example: Example) -> None:
     finding = rule.check(example.facts())
     assert isinstance(finding, Finding)
     assert (finding.id, finding.symbol) == (rule.id, rule.symbol)
-    assert finding.explanation.strip()
     assert finding.title.strip()
+    # The words name every figure the rule was given (as evidence), however it writes them.
+    words = " ".join([finding.explanation, finding.expected_gain or "", finding.fix])
+    unnamed = {
+        key: value
+        for key, value in _figures(finding).items()
+        if not any(spelling in words for spelling in _spellings(key, value))
+    }
+    assert not unnamed, f"{rule.id}: {words!r} does not name {unnamed}"
 
 
 @pytest.mark.parametrize(("rule", "example"), QUIET, ids=_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.bench.options import format_cpu_list
+from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.report.content.blocks import Block, Paragraph, Table, Tone
 from mfu_advisor.report.values import (
     Cell,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mfu_advisor.distributed.aggregate import (
+from mfu_advisor.bench.multi_rank import (
     NOT_SPLIT,
     RankPeak,
     multi_rank_figures,

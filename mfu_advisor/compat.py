@@ -1,0 +1,77 @@
+"""Results written by earlier versions, brought up to the current field names.
+
+The one place that knows how older bench, analyze and diagnose payloads differ
+from today's; each typed loader (``BenchResult.from_json``,
+``LogAnalysis.from_json``, ``DiagnoseResult.from_json``) calls it before reading.
+Fields are only ever added (docs/json.md), so an upgrade fills in what an older
+version did not write, from what it did. Pure dict work: no imports from the layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Fields added after results were first written, by class name: the generated schemas
+#: (mfu_advisor/json_schema.py) do not require them, so older results still validate,
+#: and the upgrades below fill them in when such a result is read.
+ADDED_LATER: dict[str, frozenset[str]] = {
+    "LogAnalysis": frozenset(
+        {
+            "reported_mfu_placeholder",
+            "reported_mfu_placeholder_lines",
+            "gpt_config",
+            "gpt_config_sources",
+            "series_method",
+            "distributed",
+        }
+    ),
+    "DistributedSetup": frozenset({"communication_split"}),
+}
+
+
+def upgrade_bench(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A bench payload with every field today's loader needs.
+
+    - ``distributed.communication_split`` (added with ``--no-communication-split``): every
+      earlier multi-rank bench measured blocks under no_sync(), so true.
+    - ``distributed.world_size``: the job's, when the setup does not state it.
+    """
+    doc = dict(payload)
+    setup = doc.get("distributed")
+    if isinstance(setup, Mapping):
+        setup = dict(setup)
+        setup.setdefault("communication_split", True)
+        job = doc.get("job")
+        if "world_size" not in setup and isinstance(job, Mapping):
+            setup["world_size"] = job.get("world_size")
+        doc["distributed"] = setup
+    return doc
+
+
+def upgrade_analysis(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An analyze payload with every field today's loader needs.
+
+    - ``reported_mfu_placeholder`` (added with llm.c's -100% placeholders): older results
+      said so only in the reason's wording for ``reported_mfu``.
+    - ``reported_mfu_placeholder_lines``: not counted before; 0.
+    - ``gpt_config`` and ``gpt_config_sources``: not worked out before; empty.
+    - ``series_method``: before min/max buckets existed every step line was kept when
+      ``series_every`` is 1, else the bucket's extremes.
+    - ``distributed``: multi-rank logs were not analysed before; null, with that reason.
+    """
+    doc = dict(payload)
+    reasons = doc.get("unavailable")
+    reasons = reasons if isinstance(reasons, Mapping) else {}
+    if "reported_mfu_placeholder" not in doc:
+        doc["reported_mfu_placeholder"] = "placeholder" in str(reasons.get("reported_mfu", ""))
+    doc.setdefault("reported_mfu_placeholder_lines", 0)
+    doc.setdefault("gpt_config", {})
+    doc.setdefault("gpt_config_sources", {})
+    if "series_method" not in doc:
+        every = doc.get("series_every")
+        doc["series_method"] = "every step line" if every in (None, 1) else "min/max per bucket"
+    if "distributed" not in doc:
+        doc["distributed"] = None
+        doc["unavailable"] = {**reasons, "distributed": "not analysed by the version that wrote it"}
+    return doc

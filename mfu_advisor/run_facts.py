@@ -1,0 +1,261 @@
+"""Small views of a bench run, a training log and the measuring conditions.
+
+What the what-if variants (experiments/) and the rules (rules/) read: only
+what they need, units in the names. They sit below both layers so that
+neither imports the other for them. Build them from the typed results with
+:mod:`mfu_advisor.rules.facts_json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mfu_advisor.facts import Maybe, Unavailable
+
+_NOT_GIVEN = Unavailable("not in the input")
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The baseline bench run, as far as rules are concerned."""
+
+    device: str
+    """torch device string: "cpu", "cuda:0", "mps", ..."""
+    device_name: str
+    dtype: str
+    """"float32", "bfloat16" or "float16" (autocast)."""
+    compile: bool
+    batch_size: int
+    block_size: int
+    n_layer: int
+    n_head: int
+    n_embd: int
+    vocab_size: int
+    gradient_accumulation_steps: int
+    threads: int
+    """torch.get_num_threads() during the run."""
+    tf32: bool
+    adamw_impl: str
+    """"fused", "foreach" or "forloop"."""
+    cpu_affinity: Maybe[tuple[int, ...]] = _NOT_GIVEN
+    tokens_per_s: Maybe[float] = _NOT_GIVEN
+    step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median optimizer-step time."""
+    achieved_flops: Maybe[float] = _NOT_GIVEN
+    """Model FLOP/s (6N + 12LHQT per token, PaLM appendix B)."""
+    measured_peak_flops: Maybe[float] = _NOT_GIVEN
+    """Best matmul FLOP/s measured on this machine for the run's dtype (the roofline)."""
+    measured_peak_source: str = ""
+    device_peak_flops: Maybe[float] = _NOT_GIVEN
+    """Datasheet (or estimated) peak of the device and dtype, from the probe."""
+    device_peak_source: str = ""
+    compile_s: Maybe[float] = _NOT_GIVEN
+    """Seconds of the first, compiling step when compile is on."""
+    peak_memory_bytes: Maybe[int] = _NOT_GIVEN
+    peak_memory_kind: str = ""
+    gemm_flops_by_batch_multiple: Mapping[int, float] = field(default_factory=dict)
+    """Measured matmul FLOP/s over the model's GEMM shapes (FLOP-weighted) at 1x, 2x and
+    4x the run's micro-batch, from the roofline."""
+
+    @property
+    def device_type(self) -> str:
+        """ "cpu", "cuda", "mps", "xpu": the device string without its index."""
+        return self.device.split(":", 1)[0]
+
+    @property
+    def mfu_measured(self) -> Maybe[float]:
+        """Achieved over measured-peak FLOP/s, as a fraction."""
+        if isinstance(self.achieved_flops, Unavailable):
+            return self.achieved_flops
+        if isinstance(self.measured_peak_flops, Unavailable) or self.measured_peak_flops <= 0:
+            return Unavailable("no matmul peak was measured")
+        return self.achieved_flops / self.measured_peak_flops
+
+    @property
+    def effective_batch_tokens(self) -> int:
+        """Tokens per optimizer step: batch x block x accumulation."""
+        return self.batch_size * self.block_size * self.gradient_accumulation_steps
+
+
+@dataclass(frozen=True)
+class LogFacts:
+    """An analyzed training log, as far as rules are concerned. nanoGPT names for the config."""
+
+    format: str
+    """"nanogpt", "llmc", "torchtitan", ..."""
+    config: Mapping[str, str] = field(default_factory=dict)
+    """Settings the log states (``Overriding: batch_size = 12`` and the like), as text."""
+    device: Maybe[str] = _NOT_GIVEN
+    dtype: Maybe[str] = _NOT_GIVEN
+    compile: Maybe[bool] = _NOT_GIVEN
+    batch_size: Maybe[int] = _NOT_GIVEN
+    block_size: Maybe[int] = _NOT_GIVEN
+    gradient_accumulation_steps: Maybe[int] = _NOT_GIVEN
+    eval_interval: Maybe[int] = _NOT_GIVEN
+    eval_iters: Maybe[int] = _NOT_GIVEN
+    log_interval: Maybe[int] = _NOT_GIVEN
+    steps: Maybe[int] = _NOT_GIVEN
+    """Iteration lines read."""
+    tokens_per_step: Maybe[int] = _NOT_GIVEN
+    steady_step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median step time after the warm-up steps."""
+    first_step_ms: Maybe[float] = _NOT_GIVEN
+    """The first iteration's time (compilation and allocation land here)."""
+    warmup_steps: Maybe[int] = _NOT_GIVEN
+    """Leading steps the analyzer set apart as warm-up or compile."""
+    warmup_time_fraction: Maybe[float] = _NOT_GIVEN
+    """Share of the logged step time spent in the warm-up steps."""
+    tokens_per_s: Maybe[float] = _NOT_GIVEN
+    achieved_flops: Maybe[float] = _NOT_GIVEN
+    flops_per_token: Maybe[float] = _NOT_GIVEN
+    reported_mfu: Maybe[float] = _NOT_GIVEN
+    """The MFU the trainer printed, as a fraction (0.0002 = 0.02%)."""
+    reported_mfu_reference: Maybe[str] = _NOT_GIVEN
+    """What the trainer divided by ("A100 bf16 312 TFLOP/s ..."), as the analyzer names it."""
+    reported_mfu_placeholder: bool = False
+    """True when every MFU the trainer printed was a placeholder (llm.c's -100%)."""
+    reference_device: Maybe[str] = _NOT_GIVEN
+    """The device the trainer's MFU reference belongs to ("A100"), as the analyzer read it."""
+    reference_applies_to_run: Maybe[bool] = _NOT_GIVEN
+    """False when the run did not use the reference device (nanoGPT on a CPU)."""
+    reference_note: str = ""
+    """The analyzer's sentence on how the trainer computes its MFU."""
+    peak_flops: Maybe[float] = _NOT_GIVEN
+    """The peak the analyzer divided by for the true MFU (this machine's, with --from-log)."""
+    peak_source: str = ""
+    true_mfu: Maybe[float] = _NOT_GIVEN
+    """achieved_flops over ``peak_flops``: the analyzer's true MFU."""
+    eval_time_fraction: Maybe[float] = _NOT_GIVEN
+    """Share of wall time spent in evaluation."""
+    step_time_jitter: Maybe[float] = _NOT_GIVEN
+    """How far the p90 steady step time is above the median: p90 / p50 - 1."""
+
+    @property
+    def device_type(self) -> Maybe[str]:
+        if isinstance(self.device, Unavailable):
+            return self.device
+        return self.device.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class ConditionsFacts:
+    """How quiet the machine was while the runs were measured."""
+
+    other_cpu_share: Maybe[float] = _NOT_GIVEN
+    """Share (0-1) of the machine's CPUs other processes kept busy during the bench runs,
+    averaged over their wall time."""
+    other_cpu_share_max: Maybe[float] = _NOT_GIVEN
+    """The same during the busiest run."""
+    run_to_run: Maybe[float] = _NOT_GIVEN
+    """Relative spread between the baseline runs ((max - min) / mean)."""
+
+
+@dataclass(frozen=True)
+class RankFacts:
+    """One rank of a multi-rank run: its step times and throughput."""
+
+    rank: int
+    local_rank: Maybe[int] = _NOT_GIVEN
+    host: Maybe[str] = _NOT_GIVEN
+    device: Maybe[str] = _NOT_GIVEN
+    cpus: Maybe[tuple[int, ...]] = _NOT_GIVEN
+    """CPUs the rank was pinned to (CPU runs)."""
+    threads: Maybe[int] = _NOT_GIVEN
+    step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median step time with the gradient all-reduce (bench), or the steady step time (log)."""
+    compute_step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median step time under DDP ``no_sync()``: no all-reduce (bench only)."""
+    tokens_per_s: Maybe[float] = _NOT_GIVEN
+    mfu: Maybe[float] = _NOT_GIVEN
+    communication_fraction: Maybe[float] = _NOT_GIVEN
+
+
+@dataclass(frozen=True)
+class DistributedFacts:
+    """A multi-rank (torch.distributed) run, from a multi-rank bench or an analyzed log."""
+
+    source: str
+    """"bench" (measured by ``bench --nproc-per-node``) or "log" (read from a training log)."""
+    world_size: Maybe[int] = _NOT_GIVEN
+    world_size_source: str = ""
+    """Where the world size was read ("rank prefixes [rank0]..[rank7]", "the bench")."""
+    nnodes: Maybe[int] = _NOT_GIVEN
+    nproc_per_node: Maybe[int] = _NOT_GIVEN
+    """Ranks on this host (local ranks)."""
+    device: Maybe[str] = _NOT_GIVEN
+    """torch device of the ranks ("cpu", "cuda:0"), or the log's device."""
+    backend: Maybe[str] = _NOT_GIVEN
+    """torch.distributed backend: "gloo", "nccl", ..."""
+    nccl_available: Maybe[bool] = _NOT_GIVEN
+    """torch.distributed.is_nccl_available() in the ranks."""
+    parallel: Maybe[str] = _NOT_GIVEN
+    """"ddp", "fsdp", "data_parallel" (torch.nn.DataParallel) or "unknown"."""
+    threads_per_rank: Maybe[int] = _NOT_GIVEN
+    usable_cpus: Maybe[int] = _NOT_GIVEN
+    """CPUs the launcher could use (affinity and cgroup quota)."""
+    cpus_per_rank: Maybe[tuple[tuple[int, ...], ...]] = _NOT_GIVEN
+    """CPUs each local rank was pinned to, in local-rank order."""
+    bucket_cap_mb: Maybe[float] = _NOT_GIVEN
+    """DDP's gradient bucket size during the run."""
+    batch_size_per_rank: Maybe[int] = _NOT_GIVEN
+    block_size: Maybe[int] = _NOT_GIVEN
+    gradient_accumulation_steps_per_rank: Maybe[int] = _NOT_GIVEN
+    micro_batch_tokens_per_rank: Maybe[int] = _NOT_GIVEN
+    """Tokens in one rank's forward/backward: batch_size x block_size."""
+    micro_batch_tokens_source: str = ""
+    """How ``micro_batch_tokens_per_rank`` was obtained."""
+    step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median over ranks of the median step time with the all-reduce."""
+    compute_step_time_ms: Maybe[float] = _NOT_GIVEN
+    """Median over ranks of the median step time under ``no_sync()``."""
+    communication_fraction: Maybe[float] = _NOT_GIVEN
+    """Share of step time in the gradient all-reduce, waiting for the slowest rank included:
+    1 - compute step / step (measured by the bench)."""
+    straggler_rank: Maybe[int] = _NOT_GIVEN
+    """The slowest rank."""
+    straggler_spread: Maybe[float] = _NOT_GIVEN
+    """Slowest rank's step time over the median rank's, minus 1."""
+    median_rank_step_ms: Maybe[float] = _NOT_GIVEN
+    """The median rank's compute step (bench) or steady step (log)."""
+    slowest_rank_step_ms: Maybe[float] = _NOT_GIVEN
+    scaling_efficiency: Maybe[float] = _NOT_GIVEN
+    """Job tokens/s over world_size x one process's tokens/s on the same per-rank config."""
+    scaling_reference_tokens_per_s: Maybe[float] = _NOT_GIVEN
+    scaling_reference: str = ""
+    """What the single-process reference ran ("1 process x 1 thread on CPU 0, batch_size 12")."""
+    job_tokens_per_s: Maybe[float] = _NOT_GIVEN
+    job_mfu: Maybe[float] = _NOT_GIVEN
+    mfu_scope: Maybe[str] = _NOT_GIVEN
+    """What an MFU figure of the run measures: "per_rank", "job" or "unknown"."""
+    tokens_per_s_scope: Maybe[str] = _NOT_GIVEN
+    ranks: tuple[RankFacts, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def multi_rank(self) -> bool:
+        """True when more than one rank is known to take part."""
+        return isinstance(self.world_size, int) and self.world_size > 1
+
+    @property
+    def device_type(self) -> Maybe[str]:
+        """ "cpu", "cuda", ...: the device without its index."""
+        if isinstance(self.device, Unavailable):
+            return self.device
+        return self.device.split(":", 1)[0]
+
+    @property
+    def local_ranks(self) -> Maybe[int]:
+        """Ranks on this host: nproc_per_node, else the world size on a single node."""
+        if isinstance(self.nproc_per_node, int):
+            return self.nproc_per_node
+        if isinstance(self.world_size, int) and self.nnodes == 1:
+            return self.world_size
+        return Unavailable("ranks per node not known")
+
+    def rank(self, number: int) -> RankFacts | None:
+        """The rank numbered ``number``, None when it is not listed."""
+        for rank in self.ranks:
+            if rank.rank == number:
+                return rank
+        return None
