@@ -259,3 +259,70 @@ class DistributedFacts:
             if rank.rank == number:
                 return rank
         return None
+
+
+@dataclass(frozen=True)
+class JobGpuFacts:
+    """One NVIDIA GPU while the user's job ran (``mfu-advisor run``), from NVML samples."""
+
+    index: int
+    name: str
+    used_by_job: Maybe[bool] = _NOT_GIVEN
+    """True when one of the job's processes had a context on this GPU."""
+    util_percent_median: Maybe[float] = _NOT_GIVEN
+    """Median share of time a kernel ran (nvmlDeviceGetUtilizationRates), 0-100."""
+    sm_clock_mhz_median: Maybe[float] = _NOT_GIVEN
+    sm_clock_mhz_max: Maybe[float] = _NOT_GIVEN
+    power_w_median: Maybe[float] = _NOT_GIVEN
+    power_limit_w: Maybe[float] = _NOT_GIVEN
+    temperature_c_max: Maybe[float] = _NOT_GIVEN
+    memory_used_fraction_max: Maybe[float] = _NOT_GIVEN
+    power_cap_share: Maybe[float] = _NOT_GIVEN
+    """Share (0-1) of samples with the software power cap holding the clocks down."""
+    thermal_share: Maybe[float] = _NOT_GIVEN
+    """Share of samples with a thermal slowdown (software or hardware) active."""
+    hw_slowdown_share: Maybe[float] = _NOT_GIVEN
+    """Share of samples with the hardware slowdown or power-brake reason active."""
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    """The user's own training job as ``mfu-advisor run`` watched it: what the hardware did.
+
+    Figures are over the job's steady window: the samples taken after its first
+    training step was printed (all samples when no step line was recognised).
+    """
+
+    exit_code: int
+    wall_s: float
+    samples: int
+    """Samples in the steady window."""
+    window_start_s: float
+    """Seconds after the start at which the steady window begins."""
+    usable_cpus: int
+    job_cpu_cores_median: Maybe[float] = _NOT_GIVEN
+    """The job's processes' CPU use in cores (1.0 = one core fully busy), median."""
+    busiest_cpu_percent_median: Maybe[float] = _NOT_GIVEN
+    """Median over samples of the busiest CPU's utilisation, 0-100."""
+    machine_cpu_percent_median: Maybe[float] = _NOT_GIVEN
+    job_threads_max: Maybe[int] = _NOT_GIVEN
+    load_1min_median: Maybe[float] = _NOT_GIVEN
+    memory_used_fraction_max: Maybe[float] = _NOT_GIVEN
+    """Largest share of system memory in use."""
+    gpus: tuple[JobGpuFacts, ...] = ()
+    gpu_unavailable: str = ""
+    """Why no GPU was sampled ("" when GPUs were sampled)."""
+
+    @property
+    def job_gpus(self) -> tuple[JobGpuFacts, ...]:
+        """The GPUs the job ran on (when NVML cannot tell, every busy GPU)."""
+        used = tuple(g for g in self.gpus if g.used_by_job is True)
+        if used:
+            return used
+        return tuple(
+            g
+            for g in self.gpus
+            if isinstance(g.used_by_job, Unavailable)
+            and isinstance(g.util_percent_median, float)
+            and g.util_percent_median > 0
+        )

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "compat",
                 "json_schema",
                 "mfu",
+                "torch_import",
             }
         ),
     ),
@@ -42,6 +43,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("experiments", frozenset({"experiments"})),
     ("rules", frozenset({"rules"})),
     ("diagnose", frozenset({"diagnose"})),
+    ("watch", frozenset({"watch"})),
     ("report", frozenset({"report"})),
     ("commands", frozenset({"cli", "__main__", "schemas"})),
 )
@@ -55,8 +57,6 @@ ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
     {
         # logs/ranks.py and logs/reader.py import each other (the logs branch splits them).
         ("mfu_advisor.logs.ranks", "mfu_advisor.logs.reader"),
-        # Downsampling belongs in logs; the report branch moves it down.
-        ("mfu_advisor.logs.collect", "mfu_advisor.report.downsample"),
         # What the hardware can run (bf16, compile) belongs in probe; the hw branch moves it.
         ("mfu_advisor.experiments.precision_variants", "mfu_advisor.rules.capabilities"),
         ("mfu_advisor.experiments.step_variants", "mfu_advisor.rules.capabilities"),

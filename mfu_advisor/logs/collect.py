@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from mfu_advisor.logs.downsample import MinMaxBuckets
 from mfu_advisor.logs.reader import InputStats
-from mfu_advisor.report.downsample import MinMaxBuckets
 
 #: Step rows kept at the start of each run segment, exactly.
 HEAD_ROWS = 64

@@ -90,7 +90,7 @@ def downsample_indices(values: Sequence[float | None], max_points: int = MAX_POI
     The buckets are those of the analyzer's streaming series (report/downsample.py).
     """
     # numpy loads only when a long series is downsampled: a probe report never pays for it.
-    from mfu_advisor.report.downsample import minmax_indices
+    from mfu_advisor.logs.downsample import minmax_indices
 
     return minmax_indices(values, max_points)
 

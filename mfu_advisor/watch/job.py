@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mfu_advisor.errors import UserError
-from mfu_advisor.facts import Maybe, Unavailable, to_jsonable
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.logs.downsample import minmax_indices
 from mfu_advisor.logs.peak import HardwareRequest
 from mfu_advisor.logs.pipeline import analyze_inputs
 from mfu_advisor.logs.result import LogAnalysis
@@ -221,7 +222,7 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
             gpu_unavailable=sampler.gpu_unavailable,
         )
         log = (
-            log_facts_from_analysis(to_jsonable(analysis))
+            log_facts_from_analysis(analysis)
             if isinstance(analysis, LogAnalysis)
             else None
         )
@@ -292,8 +293,6 @@ def _notes(
 
 
 def _series(sampler: HardwareSampler) -> dict[str, object]:
-    from mfu_advisor.report.downsample import minmax_indices
-
     samples = sampler.samples
     main: list[float | None]
     if samples and samples[0].gpus:

@@ -8,8 +8,8 @@ from typing import Any
 
 from mfu_advisor.facts import Maybe
 from mfu_advisor.logs.result import LogAnalysis
-from mfu_advisor.rules.facts import JobFacts
 from mfu_advisor.rules.finding import Finding
+from mfu_advisor.run_facts import JobFacts
 
 
 @dataclass(frozen=True)

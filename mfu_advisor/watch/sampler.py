@@ -113,8 +113,10 @@ class ProcessTree:
                     rss += process.memory_info().rss
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
-            # A process first seen now counts from its start if that was after the last read.
-            before = known[1] if known else (total if self._is_old(process, elapsed) else 0.0)
+            # A process not seen at the last read started since (the whole tree is listed each
+            # time), so all of its CPU time falls in this interval. (Its create_time cannot
+            # decide: psutil derives it from the boot time, in whole seconds.)
+            before = known[1] if known else 0.0
             used += max(0.0, total - before)
             seen[member.pid] = (process, total)
         first = not self._seen
@@ -122,13 +124,6 @@ class ProcessTree:
         if first or elapsed <= 0:
             return None, threads, len(seen), rss
         return 100.0 * used / elapsed, threads, len(seen), rss
-
-    @staticmethod
-    def _is_old(process: psutil.Process, elapsed: float) -> bool:
-        try:
-            return time.time() - process.create_time() > elapsed
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return True
 
 
 class NvmlReader:

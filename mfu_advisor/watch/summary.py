@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.rules.facts import JobFacts, JobGpuFacts
+from mfu_advisor.run_facts import JobFacts, JobGpuFacts
 from mfu_advisor.watch.sampler import GpuSample, Sample
 
 #: nvml.h ``nvmlClocksEventReason*`` bits the rules look at (probe/nvml.py lists them all).

@@ -6,39 +6,55 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import psutil
 import pynvml  # type: ignore[import-untyped]
 from fake_nvml import MIB, FakeGpu, FakeNvml
 
 from mfu_advisor.watch.sampler import HardwareSampler, NvmlReader, ProcessTree
 
-BUSY_CHILD = (
-    "import subprocess, sys, time\n"
-    "kid = subprocess.Popen([sys.executable, '-c', 'import time\\nt=time.time()\\n"
-    "while time.time()-t < 3: pass'])\n"
-    "t = time.time()\n"
-    "while time.time() - t < 3: pass\n"
-    "kid.wait()\n"
+#: Burns 0.4 s of its own CPU time, leaves a marker file, then idles: CPU seconds, not wall time,
+#: so the expected total holds however busy the machine is.
+BURN = (
+    "import sys, time\n"
+    "while time.process_time() < 0.4: pass\n"
+    "open(sys.argv[1], 'w').close()\n"
+    "time.sleep(30)\n"
 )
 
 
-def test_process_tree_counts_the_child_and_its_grandchild() -> None:
-    process = subprocess.Popen([sys.executable, "-c", BUSY_CHILD])
+def test_process_tree_counts_the_cpu_time_of_the_child_and_its_grandchild(
+    tmp_path: Path,
+) -> None:
+    parent = (
+        "import subprocess, sys\n"
+        f"kid = subprocess.Popen([sys.executable, '-c', {BURN!r}, sys.argv[2]])\n"
+        f"exec({BURN!r})\n"
+    )
+    markers = [tmp_path / "parent", tmp_path / "kid"]
+    process = subprocess.Popen([sys.executable, "-c", parent, *map(str, markers)])
     try:
         tree = ProcessTree(process.pid)
-        time.sleep(0.8)
         tree.read()
-        time.sleep(1.0)
+        first = time.monotonic()
+        deadline = first + 60
+        while not all(m.exists() for m in markers) and time.monotonic() < deadline:
+            time.sleep(0.05)
         cores, threads, processes, rss = tree.read()
+        elapsed = time.monotonic() - first
     finally:
+        for member in psutil.Process(process.pid).children(recursive=True):
+            member.kill()
         process.kill()
         process.wait()
-    assert processes == 2  # the child and the busy grandchild it started
+    assert all(m.exists() for m in markers)
+    assert processes == 2  # the child and the grandchild it started
     assert threads is not None and threads >= 2
     assert rss is not None and rss > 1_000_000
-    # Two busy loops on a 2-core machine shared with other work: clearly more than one core's
-    # worth of idling, and never more than the cores there are.
-    assert cores is not None and 40 <= cores <= 100 * (os.cpu_count() or 1) + 10
+    assert cores is not None
+    # 0.4 s each, plus the grandchild's interpreter start-up (and part of the child's).
+    assert 0.7 <= cores / 100 * elapsed <= 1.4
 
 
 def test_process_tree_of_a_finished_child_reads_nothing() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.rules.facts import DiagnosisFacts, JobFacts
+from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.registry import evaluate
+from mfu_advisor.run_facts import JobFacts
 from mfu_advisor.watch.sampler import GpuSample, Sample
 from mfu_advisor.watch.summary import job_facts, sample_series
 

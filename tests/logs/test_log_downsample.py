@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mfu_advisor.report.downsample import MinMaxBuckets, minmax_indices
+from mfu_advisor.logs.downsample import MinMaxBuckets, minmax_indices
 
 
 def stream(values: np.ndarray, cuts: list[int], marked: np.ndarray, cap: int) -> MinMaxBuckets:
