@@ -15,6 +15,7 @@ from typing import Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.mfu import GptShape
+from mfu_advisor.units import cpu_list
 
 #: The dtypes the bench runs in, by nanoGPT's names. float32 runs without
 #: autocast; the others run the forward pass under torch.autocast, as nanoGPT does.
@@ -154,7 +155,7 @@ class BenchOptions:
         ]
         argv += [f"--{name}={format_value(value)}" for name, value in pairs if value is not None]
         if self.cpus is not None:
-            argv.append(f"--cpus={format_cpu_list(self.cpus)}")
+            argv.append(f"--cpus={cpu_list(self.cpus)}")
         argv += [f"--variant={name}={format_value(value)}" for name, value in self.variant]
         if not self.roofline:
             argv.append("--no-roofline")
@@ -208,21 +209,6 @@ def parse_cpu_list(text: str) -> tuple[int, ...]:
     if not cpus:
         raise UserError("--cpus needs at least one CPU, such as 0-3,6")
     return tuple(sorted(cpus))
-
-
-def format_cpu_list(cpus: Sequence[int]) -> str:
-    """(0, 1, 2, 3, 6) -> ``"0-3,6"``."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = ordered[0]
-    for cpu in [*ordered[1:], None]:
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if cpu is not None:
-            start = prev = cpu
-    return ",".join(parts)
 
 
 def parse_variant(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
@@ -312,6 +298,6 @@ def check_cpus(cpus: tuple[int, ...]) -> None:
     outside = sorted(set(cpus) - allowed)
     if outside:
         raise UserError(
-            f"--cpus {format_cpu_list(cpus)}: CPU {format_cpu_list(outside)} is not available "
-            f"to this process (allowed: {format_cpu_list(sorted(allowed))})"
+            f"--cpus {cpu_list(cpus)}: CPU {cpu_list(outside)} is not available "
+            f"to this process (allowed: {cpu_list(sorted(allowed))})"
         )

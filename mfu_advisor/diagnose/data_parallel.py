@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.bench.options import BenchOptions, format_cpu_list
+from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.diagnose import plan as budget_plan
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.experiments.variant import VariantPlan
@@ -27,6 +27,7 @@ from mfu_advisor.rules.distributed_rules import (
     SYNC_LESS_EXPERIMENT,
     suggested_accumulation,
 )
+from mfu_advisor.units import cpu_list
 
 #: Variants that change a process's threads or CPUs: a data-parallel run sets those per
 #: rank (each rank gets its share of the CPUs), so they do not apply to it.
@@ -58,7 +59,7 @@ def one_rank(
         resolved = dataclasses.replace(resolved, cpus=tuple(shares[0]))
     if isinstance(threads, int):
         resolved = dataclasses.replace(resolved, threads=threads)
-    where = f"CPUs {format_cpu_list(resolved.cpus)}" if resolved.cpus else "one device"
+    where = f"CPUs {cpu_list(resolved.cpus)}" if resolved.cpus else "one device"
     note = (
         f"data-parallel diagnosis: the what-if variants measure one rank's step (one process "
         f"on {where}, {resolved.threads or 'default'} threads), not the whole job; "

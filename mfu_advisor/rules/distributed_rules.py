@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from mfu_advisor.bench.options import format_cpu_list
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts, DistributedFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import factor, percent
+from mfu_advisor.units import cpu_list, factor, percent
 
 #: Share of the step in the gradient all-reduce from which syncing less is worth a change:
 #: at 20% a step is 1.25x its compute alone. DDP overlaps its bucketed all-reduce with the
@@ -232,14 +231,14 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
         numbers = f"its {what} is "
     rank = dist.rank(slowest) if isinstance(slowest, int) else None
     cpus = rank.cpus if rank is not None and isinstance(rank.cpus, tuple) else None
-    where = f" It ran on CPU {format_cpu_list(cpus)}." if cpus else ""
+    where = f" It ran on CPU {cpu_list(cpus)}." if cpus else ""
     explanation = (
         f"{who} is a straggler: {numbers}{percent(spread)} longer. Every gradient all-reduce "
         f"waits for it, so all {world_text(dist)} run at its pace.{where}"
     )
     if dist.device_type == "cpu":
         fix = (
-            f"find what else runs on {'CPU ' + format_cpu_list(cpus) if cpus else 'its CPUs'} "
+            f"find what else runs on {'CPU ' + cpu_list(cpus) if cpus else 'its CPUs'} "
             "(top, then press 1) and stop it, or pin each rank to its own physical cores of "
             "the same kind (taskset -c <cores> per rank)"
         )

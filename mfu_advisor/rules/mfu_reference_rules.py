@@ -18,7 +18,7 @@ from mfu_advisor.rules.capabilities import peak
 from mfu_advisor.rules.facts import DiagnosisFacts, LogFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import flops, percent
+from mfu_advisor.units import flops, percent
 
 #: Format -> (device its printed MFU is relative to, what the trainer does), when fixed.
 FIXED_REFERENCES: dict[str, tuple[str, str]] = {

@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from mfu_advisor import units
 from mfu_advisor.report.charts.scale import LinearScale, LogScale
 from mfu_advisor.report.charts.svg import Svg
 
@@ -25,11 +26,6 @@ VALUE_WIDTH = 120
 TOP, BOTTOM = 14, 30
 #: Furthest a noise whisker reaches from its speedup, as a factor (a wider one is cut off).
 WHISKER_SPAN = 8.0
-
-
-def _percent(fraction: float) -> str:
-    pct = fraction * 100
-    return f"{pct:.1f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:.3g}%"
 
 
 def draw_mfu(data: Mapping[str, Any], title: str) -> Markup | None:
@@ -45,7 +41,7 @@ def draw_mfu(data: Mapping[str, Any], title: str) -> Markup | None:
     ticks = [top_value * i / 4 for i in range(5)]
     for tick in ticks:
         svg.line(x(tick), TOP - 4, x(tick), height - BOTTOM + 4, "grid")
-        svg.text(x(tick), height - BOTTOM + 18, _percent(tick), "tick", anchor="middle")
+        svg.text(x(tick), height - BOTTOM + 18, units.percent(tick), "tick", anchor="middle")
     for index, bar in enumerate(bars):
         y = TOP + index * ROW
         label = _shorten(str(bar.get("label", "")), 30)
@@ -60,7 +56,7 @@ def draw_mfu(data: Mapping[str, Any], title: str) -> Markup | None:
             continue
         width = max(2.0, x(float(value)) - x(0.0))  # a sliver even for 0.02%
         svg.rect(LABEL_WIDTH, y + 6, width, ROW - 14, "bar bar-mfu", title=_mfu_words(bar))
-        svg.text(LABEL_WIDTH + width + 6, y + 21, _percent(float(value)), "value")
+        svg.text(LABEL_WIDTH + width + 6, y + 21, units.percent(float(value)), "value")
     return svg.markup()
 
 
@@ -70,7 +66,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def _mfu_words(bar: Mapping[str, Any]) -> str:
     value = bar.get("value")
-    shown = _percent(float(value)) if isinstance(value, (int, float)) else "unknown"
+    shown = units.percent(float(value)) if isinstance(value, (int, float)) else "unknown"
     return f"MFU vs {bar.get('label', '')}: {shown}"
 
 
