@@ -160,5 +160,5 @@ def test_roofline_without_a_sweep_is_a_ladder_of_ceilings() -> None:
             "Roofline",
         )
     )
-    assert "44% of the line above" in svg and "89% of the line above" in svg
+    assert "43.8% of the line above" in svg and "88.8% of the line above" in svg
     assert draw_roofline({"achieved_flops": None}, "Roofline") is None

@@ -70,15 +70,6 @@ def _mfu_words(bar: Mapping[str, Any]) -> str:
     return f"MFU vs {bar.get('label', '')}: {shown}"
 
 
-def speedup_words(value: float) -> str:
-    """ "1.42x faster" / "16x slower" / "same" (whole numbers from 10x, as values.speedup)."""
-    if value >= 1.005:
-        return f"{value:.2f}x faster" if value < 10 else f"{value:.0f}x faster"
-    if value <= 0.995:
-        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.0f}x slower"
-    return "same"
-
-
 def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     """Bars from 1x to each speedup on a log axis, with noise whiskers, coloured by outcome."""
     bars = [
@@ -107,7 +98,7 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         WIDTH,
         height,
         title,
-        "; ".join(f"{b.get('label')}: {speedup_words(b['speedup'])}" for b in bars),
+        "; ".join(f"{b.get('label')}: {units.speedup(b['speedup'])}" for b in bars),
     )
     x = LogScale(low, high, LABEL_WIDTH, WIDTH - VALUE_WIDTH)
     for tick in _powers_of_two(low, high):
@@ -122,7 +113,7 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         label = _shorten(str(bar.get("label", "")), 30)
         svg.text(LABEL_WIDTH - 10, y + 19, label, "label", anchor="end")
         start, end = sorted((x(1.0), x(value)))
-        words = f"{bar.get('label')}: {speedup_words(value)}, noise ±{_noise(bar)}"
+        words = f"{bar.get('label')}: {units.speedup(value)}, noise {_noise(bar)}"
         svg.rect(
             start,
             y + 7,
@@ -142,12 +133,12 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         else:
             svg.line(x(lo), middle - 5, x(lo), middle + 5, "whisker")
         svg.line(x(hi), middle - 5, x(hi), middle + 5, "whisker")
-        svg.text(max(x(hi), x(1.0)) + 6, y + 20, speedup_words(value), f"value value-{tone}")
+        svg.text(max(x(hi), x(1.0)) + 6, y + 20, units.speedup(value), f"value value-{tone}")
     return svg.markup()
 
 
 def _noise(bar: Mapping[str, Any]) -> str:
-    return f"{float(bar.get('noise') or 0) * 100:.1f}%"
+    return units.plus_minus(float(bar.get("noise") or 0))
 
 
 def _power_of_two_below(value: float) -> float:

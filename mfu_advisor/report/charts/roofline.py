@@ -215,7 +215,7 @@ def _ladder(data: Mapping[str, Any], achieved: float, title: str) -> Markup | No
             share = previous[1] / value
             middle = (y(value) + y(previous[1])) / 2
             svg.line(LEFT + 40, y(value), LEFT + 40, y(previous[1]), "gap")
-            svg.text(LEFT + 48, middle + 4, f"{share:.0%} of the line above", "note")
+            svg.text(LEFT + 48, middle + 4, f"{units.percent(share)} of the line above", "note")
         previous = (label, value)
     return svg.markup()
 
@@ -223,7 +223,7 @@ def _ladder(data: Mapping[str, Any], achieved: float, title: str) -> Markup | No
 def _words(data: Mapping[str, Any], achieved: float) -> str:
     parts = [f"achieved {units.tick(achieved)}FLOP/s"]
     for label, value, _cls in _ceilings(data):
-        parts.append(f"{label} {units.tick(value)}FLOP/s ({achieved / value:.0%} of it)")
+        parts.append(f"{label} {units.tick(value)}FLOP/s ({units.percent(achieved / value)} of it)")
     if math.isfinite(achieved):
         return "; ".join(parts)
     return parts[0]

@@ -377,7 +377,7 @@ def _format_cell(log: Mapping[str, Any]) -> Cell:
     confidence = number(log, "format_confidence")
     if isinstance(name, Missing) or isinstance(confidence, Missing):
         return name
-    return f"{name} (confidence {confidence:.0%})"
+    return f"{name} (confidence {percent(confidence)})"
 
 
 def explain_mfu(log: Mapping[str, Any]) -> str:

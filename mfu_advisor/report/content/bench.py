@@ -150,7 +150,7 @@ def _spread(run: Mapping[str, Any]) -> Cell:
     shown = f"{median} ({p10:.1f}-{p90:.1f} ms)"
     ci = number(run, "step_time_ms.ci95_halfwidth_fraction")
     if not isinstance(ci, Missing):
-        shown += f", mean known to ±{ci * 100:.1f}% (95% CI)"
+        shown += f", mean known to {plus_minus(ci)} (95% CI)"
     return shown
 
 
