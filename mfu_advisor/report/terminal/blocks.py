@@ -62,8 +62,18 @@ def render_section(section: Section, console: Console) -> None:
     """A section heading and its blocks."""
     console.print()
     console.rule(Text(section.title, style="bold"), align="left", style="dim")
+    previous: Block | None = None
     for block in section.blocks:
+        if previous is not None and not isinstance(block, Chart) and _stands_apart(previous, block):
+            console.print()
         render_block(block, console)
+        previous = block if not isinstance(block, Chart) else previous
+
+
+def _stands_apart(previous: Block, block: Block) -> bool:
+    """A blank line before a titled block, and after a table or the headline."""
+    titled = isinstance(block, (KeyValues, Table, Findings)) and bool(block.title)
+    return titled or isinstance(previous, (Headline, KeyValues, Table, Findings))
 
 
 def render_block(block: Block, console: Console) -> None:
@@ -109,9 +119,7 @@ def _paragraph(block: Paragraph, console: Console) -> None:
 
 
 def _title(title: str, console: Console) -> None:
-    """A block's title, a blank line above it so that each table stands apart."""
     if title:
-        console.print()
         console.print(Text(title, style="bold"))
 
 
