@@ -103,7 +103,7 @@ def test_meter_with_a_given_peak_matches_hand_arithmetic() -> None:
     assert summary.achieved_flops == pytest.approx(1e10)
     assert summary.mfu.value == pytest.approx(0.25)
     assert summary.a100_reference.value == pytest.approx(1e10 / 312e12)
-    assert "25.0%" in str(summary)
+    assert "MFU 25% of" in str(summary)
 
 
 def test_meter_takes_the_peak_of_an_integrated_gpu_from_the_probe() -> None:
