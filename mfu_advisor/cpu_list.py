@@ -1,11 +1,9 @@
-"""CPU lists in the taskset/cpuset syntax: ``"0-3,6"`` <-> (0, 1, 2, 3, 6).
+"""Reading CPU lists in the taskset/cpuset syntax: ``"0-3,6"`` -> (0, 1, 2, 3, 6).
 
-Shared by every layer that reads ``--cpus`` or prints an affinity.
+Shared by every layer that reads ``--cpus``; ``units.cpu_list`` writes them.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from mfu_advisor.errors import UserError
 
@@ -32,18 +30,3 @@ def parse_cpu_list(text: str) -> tuple[int, ...]:
     if not cpus:
         raise UserError("--cpus needs at least one CPU, such as 0-3,6")
     return tuple(sorted(cpus))
-
-
-def format_cpu_list(cpus: Sequence[int]) -> str:
-    """(0, 1, 2, 3, 6) -> ``"0-3,6"``."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = ordered[0]
-    for cpu in [*ordered[1:], None]:
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if cpu is not None:
-            start = prev = cpu
-    return ",".join(parts)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
+from mfu_advisor.units import flops
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
@@ -134,16 +135,16 @@ def peak_too_low_note(
     100%) and the measured-peak MFU is the one to read.
     """
     kind = "datasheet-style estimate" if peak.estimated else "datasheet peak"
-    shown = _flops(peak.flops)
+    shown = flops(peak.flops)
     if measured_flops is not None and measured_flops > peak.flops * PEAK_TOLERANCE:
         return (
             f"the {kind} of this device's peak ({shown}) is below what was measured here "
-            f"(a {_flops(measured_flops)} matmul), so {_why_low(peak)}; MFU against the "
+            f"(a {flops(measured_flops)} matmul), so {_why_low(peak)}; MFU against the "
             "measured peak is the trustworthy one"
         )
     if achieved_flops is not None and achieved_flops > peak.flops:
         return (
-            f"this run achieved {_flops(achieved_flops)}, more than the device peak ({shown}, "
+            f"this run achieved {flops(achieved_flops)}, more than the device peak ({shown}, "
             f"{kind}): that peak is too low, so {_why_low(peak)}; an MFU above 100% is "
             "impossible, read the MFU against the measured peak instead"
         )
@@ -154,11 +155,3 @@ def _why_low(peak: PeakFlops) -> str:
     if peak.estimated:
         return "the clock used for it is too low (the boost clock is not visible here)"
     return "this device runs faster than the figure used (a higher clock, or another variant)"
-
-
-def _flops(value: float) -> str:
-    """1.61e11 -> "161.1 GFLOP/s"; 3.12e14 -> "312.0 TFLOP/s"."""
-    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M")):
-        if value >= scale:
-            return f"{value / scale:,.1f} {prefix}FLOP/s"
-    return f"{value:,.0f} FLOP/s"

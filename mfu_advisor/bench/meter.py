@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mfu_advisor import units
 from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
 from mfu_advisor.bench.timing import StepTimer, StepTimeStats
 from mfu_advisor.facts import Unavailable
@@ -65,12 +66,12 @@ class MeterSummary:
         if self.tokens_per_s is None or self.achieved_flops is None:
             return f"MFUMeter: no measured step yet ({self.warmup_steps} warm-up steps)"
         head = (
-            f"{self.tokens_per_s:,.0f} tokens/s, {self.achieved_flops / 1e9:,.1f} GFLOP/s "
+            f"{units.rate(self.tokens_per_s)}, {units.flops(self.achieved_flops)} "
             f"over {self.steps} steps"
         )
         if self.mfu.value is None:
             return f"{head}; MFU unknown ({self.mfu.reason})"
-        return f"{head}; MFU {self.mfu.value:.1%} of {self.mfu.source}"
+        return f"{head}; MFU {units.percent(self.mfu.value)} of {self.mfu.source}"
 
 
 class MFUMeter:

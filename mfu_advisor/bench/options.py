@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.errors import UserError
 from mfu_advisor.mfu import GptShape
+from mfu_advisor.units import cpu_list
 
 #: The dtypes the bench runs in, by nanoGPT's names. float32 runs without
 #: autocast; the others run the forward pass under torch.autocast, as nanoGPT does.
@@ -154,7 +154,7 @@ class BenchOptions:
         ]
         argv += [f"--{name}={format_value(value)}" for name, value in pairs if value is not None]
         if self.cpus is not None:
-            argv.append(f"--cpus={format_cpu_list(self.cpus)}")
+            argv.append(f"--cpus={cpu_list(self.cpus)}")
         argv += [f"--variant={name}={format_value(value)}" for name, value in self.variant]
         if not self.roofline:
             argv.append("--no-roofline")
@@ -267,6 +267,6 @@ def check_cpus(cpus: tuple[int, ...]) -> None:
     outside = sorted(set(cpus) - allowed)
     if outside:
         raise UserError(
-            f"--cpus {format_cpu_list(cpus)}: CPU {format_cpu_list(outside)} is not available "
-            f"to this process (allowed: {format_cpu_list(sorted(allowed))})"
+            f"--cpus {cpu_list(cpus)}: CPU {cpu_list(outside)} is not available "
+            f"to this process (allowed: {cpu_list(sorted(allowed))})"
         )

@@ -15,12 +15,12 @@ import dataclasses
 
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.diagnose import plan as budget_plan
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.experiments.job_variants import SYNC_LESS
 from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.experiments.variants import Selection
+from mfu_advisor.units import cpu_list
 
 #: Variants that change a process's threads or CPUs: a data-parallel run sets those per
 #: rank (each rank gets its share of the CPUs), so they do not apply to it.
@@ -47,7 +47,7 @@ def one_rank(
         resolved = dataclasses.replace(resolved, cpus=setup.cpus_per_rank[0])
     if setup is not None:
         resolved = dataclasses.replace(resolved, threads=setup.threads_per_rank)
-    where = f"CPUs {format_cpu_list(resolved.cpus)}" if resolved.cpus else "one device"
+    where = f"CPUs {cpu_list(resolved.cpus)}" if resolved.cpus else "one device"
     note = (
         f"data-parallel diagnosis: the what-if variants measure one rank's step (one process "
         f"on {where}, {resolved.threads or 'default'} threads), not the whole job; "

@@ -13,8 +13,8 @@ from mfu_advisor.bench.denominators import PEAK_TOLERANCE
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
 from mfu_advisor.rules.finding import Finding, Kind
-from mfu_advisor.rules.wording import factor, flops, percent, plus_minus, slower
 from mfu_advisor.run_facts import LogFacts, RunFacts
+from mfu_advisor.units import factor, flops, percent, plus_minus, slower
 
 
 def _reach(run: RunFacts | None, log: LogFacts | None) -> str:

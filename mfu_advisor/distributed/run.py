@@ -27,7 +27,6 @@ from mfu_advisor.bench.denominators import (
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.distributed import launch, plan
 from mfu_advisor.distributed.result import JobPlan, bench_result
 from mfu_advisor.distributed.status import (
@@ -39,6 +38,7 @@ from mfu_advisor.distributed.status import (
 )
 from mfu_advisor.errors import RunFailed, UserError
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.units import cpu_list
 
 #: Set to 1 to keep the job's run folder (torchrun's output, the ranks' status and result
 #: files) instead of deleting it, to look into a failed job.
@@ -200,7 +200,7 @@ def _reference(
     sink: ProgressSink,
 ) -> tuple[Maybe[float], str]:
     """The single-process reference's tokens/s, and what it ran."""
-    where = f"on CPU {format_cpu_list(shares[0])}" if shares else "on one device"
+    where = f"on CPU {cpu_list(shares[0])}" if shares else "on one device"
     text = (
         f"1 process x {threads} thread{'s' if threads > 1 else ''} {where}, "
         f"batch_size {opts.batch_size}"

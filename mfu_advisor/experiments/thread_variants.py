@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
+from mfu_advisor.units import cpu_list
 
 # -- CPU threads ----------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ def _pin_plan(ctx: VariantContext) -> VariantPlan:
     cpus, physical = _p_cores(ctx)
     return VariantPlan(
         name="pin-p-cores",
-        change=f"pinned to the {physical} performance cores (CPUs {format_cpu_list(cpus)}), "
+        change=f"pinned to the {physical} performance cores (CPUs {cpu_list(cpus)}), "
         f"{physical} threads",
         overrides={"threads": physical, "cpus": cpus},
         env={"OMP_NUM_THREADS": str(physical)},

@@ -11,9 +11,11 @@ reason instead of crashing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from mfu_advisor import units
 
 #: What a renderer prints in place of a missing value.
 DASH = "—"
@@ -141,109 +143,44 @@ def items(data: Any, path: str) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else []
 
 
-# -- formatting: every function takes a number or Missing and returns a Cell ---------------
+# -- formatting: mfu_advisor.units for numbers; a Missing value passes through -------------
 
-_SI = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+def _keep_missing(format_number: Callable[[float], str]) -> Callable[[float | Missing], Cell]:
+    def format_cell(value: float | Missing) -> Cell:
+        return value if isinstance(value, Missing) else format_number(value)
+
+    format_cell.__doc__ = format_number.__doc__
+    return format_cell
+
+
+flops = _keep_missing(units.flops)
+percent = _keep_missing(units.percent)
+milliseconds = _keep_missing(units.milliseconds)
+seconds = _keep_missing(units.seconds)
+count = _keep_missing(units.count)
+size_bytes = _keep_missing(units.size_bytes)
+plus_minus = _keep_missing(units.plus_minus)
+factor = _keep_missing(units.factor)
 
 
 def si(value: float | Missing, unit: str) -> Cell:
-    """``61.2 GFLOP/s``-style: three significant digits and an SI prefix."""
-    if isinstance(value, Missing):
-        return value
-    magnitude = abs(value)
-    for scale, prefix in _SI:
-        if magnitude >= scale:
-            return f"{_sig3(value / scale)} {prefix}{unit}"
-    return f"{_sig3(value)} {unit}"
-
-
-def flops(value: float | Missing) -> Cell:
-    """FLOP/s with an SI prefix ("61.2 GFLOP/s")."""
-    return si(value, "FLOP/s")
-
-
-def _sig3(value: float) -> str:
-    if value == 0:
-        return "0"
-    digits = max(0, 2 - math.floor(math.log10(abs(value))))
-    return f"{value:.{digits}f}"
-
-
-def percent(fraction: float | Missing) -> Cell:
-    """A fraction as a percentage, precise enough for nanoGPT's 0.02% ("51.3%", "0.0195%")."""
-    if isinstance(fraction, Missing):
-        return fraction
-    pct = fraction * 100
-    if pct == 0:
-        return "0%"
-    if abs(pct) >= 1:
-        return f"{pct:.1f}%"
-    return f"{pct:.3g}%"
-
-
-def milliseconds(value: float | Missing) -> Cell:
-    """A duration in ms ("65.2 ms", "1,145 ms", "0.412 ms")."""
-    if isinstance(value, Missing):
-        return value
-    if abs(value) >= 1000:
-        return f"{value:,.0f} ms"
-    return f"{_sig3(value)} ms"
-
-
-def seconds(value: float | Missing) -> Cell:
-    """A duration in seconds ("83.4 s")."""
-    if isinstance(value, Missing):
-        return value
-    return f"{value:,.1f} s" if abs(value) < 1000 else f"{value:,.0f} s"
-
-
-def count(value: float | Missing) -> Cell:
-    """A whole number with thousands separators ("11,781")."""
-    if isinstance(value, Missing):
-        return value
-    return f"{value:,.0f}"
+    """``61.2 GFLOP/s``-style (units.si); a Missing value passes through."""
+    return value if isinstance(value, Missing) else units.si(value, unit)
 
 
 def rate(value: float | Missing, unit: str = "tokens/s") -> Cell:
-    """A throughput with thousands separators ("11,781 tokens/s")."""
-    if isinstance(value, Missing):
-        return value
-    return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{_sig3(value)} {unit}"
-
-
-def size_bytes(value: float | Missing) -> Cell:
-    """Bytes in binary units ("22.9 GiB")."""
-    if isinstance(value, Missing):
-        return value
-    for scale, prefix in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-        if abs(value) >= scale:
-            return f"{_sig3(value / scale)} {prefix}"
-    return f"{value:.0f} B"
+    """A throughput ("11,781 tokens/s", units.rate); a Missing value passes through."""
+    return value if isinstance(value, Missing) else units.rate(value, unit)
 
 
 def speedup(value: float | Missing) -> Cell:
-    """A speed ratio: "1.42x faster", "1.16x slower", "16x slower" (for 0.0625), "1.00x".
-
-    From 10x on, a whole number: as the rules word it (rules/wording.py ``slower``), so a
-    finding's title and its measured line give the same figure, and no more digits than a
-    measurement with several percent of noise holds.
-    """
+    """A speed ratio in words ("1.42x faster", units.speedup); not a ratio when not above 0."""
     if isinstance(value, Missing):
         return value
     if value <= 0:
         return Missing(f"not a speed ratio: {value}")
-    if value >= 1.005:
-        return f"{value:.2f}x faster" if value < 10 else f"{value:.0f}x faster"
-    if value <= 0.995:
-        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.0f}x slower"
-    return "1.00x (same)"
-
-
-def plus_minus(relative: float | Missing) -> Cell:
-    """A relative half-width as "±3.5%"."""
-    if isinstance(relative, Missing):
-        return relative
-    return f"±{relative * 100:.1f}%"
+    return units.speedup(value)
 
 
 def cell(value: Any) -> Cell:
@@ -255,7 +192,7 @@ def cell(value: Any) -> Cell:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return _sig3(value) if abs(value) < 1e6 else f"{value:.3g}"
+        return units.significant(value) if abs(value) < 1e6 else f"{value:.3g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) if value else "none"
     return str(value)

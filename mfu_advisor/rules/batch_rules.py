@@ -16,8 +16,9 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import flops, gib, nanogpt_flags, percent
+from mfu_advisor.rules.wording import nanogpt_flags
 from mfu_advisor.run_facts import RunFacts
+from mfu_advisor.units import flops, percent, size_bytes
 
 #: A larger micro-batch is worth suggesting from the roofline alone when the
 #: model's GEMMs run at least this much faster at 2x or 4x the micro-batch:
@@ -244,9 +245,10 @@ def _memory_nearly_full(facts: DiagnosisFacts) -> Draft | None:
     }
     return Draft(
         explanation=(
-            f"The run's peak memory ({run.peak_memory_kind}) is {gib(run.peak_memory_bytes)}, "
-            f"{percent(used)} of {what} ({gib(total)}). A longer sequence or another process "
-            "will run out of memory, and near the limit the allocator spends time retrying."
+            f"The run's peak memory ({run.peak_memory_kind}) is "
+            f"{size_bytes(run.peak_memory_bytes)}, {percent(used)} of {what} "
+            f"({size_bytes(total)}). A longer sequence or another process will run out of "
+            "memory, and near the limit the allocator spends time retrying."
         ),
         fix=(
             f"{nanogpt_flags(options)} (same tokens per step), or gradient checkpointing: "

@@ -15,7 +15,7 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import percent
+from mfu_advisor.units import percent
 
 #: PyTorch 2.0 announcement: torch.compile trained 163 open-source models 43%
 #: faster on average on an A100 with AMP (https://pytorch.org/get-started/pytorch-2.0/).

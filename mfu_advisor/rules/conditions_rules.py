@@ -6,8 +6,8 @@ from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import percent
 from mfu_advisor.run_facts import ConditionsFacts
+from mfu_advisor.units import percent
 
 #: Other processes' share of the CPUs, during the busiest run, from which the
 #: machine counts as busy: a quarter of a 2-CPU machine is half a core taken from

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.probe.facts import CpuFacts, TorchFacts
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.capabilities import usable_gpus
@@ -18,6 +17,7 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.units import cpu_list
 
 
 def _run_threads(facts: DiagnosisFacts) -> int | None:
@@ -82,13 +82,13 @@ def _hybrid(facts: DiagnosisFacts) -> Draft | None:
     threads = _run_threads(facts)
     options = {"cpus": tuple(p_cpus), "threads": p_physical}
     fix = (
-        f"taskset -c {format_cpu_list(p_cpus)} with OMP_NUM_THREADS={p_physical} "
-        f"(bench: --cpus={format_cpu_list(p_cpus)} --threads={p_physical})"
+        f"taskset -c {cpu_list(p_cpus)} with OMP_NUM_THREADS={p_physical} "
+        f"(bench: --cpus={cpu_list(p_cpus)} --threads={p_physical})"
     )
     story = (
         f"This {cpu.model} mixes {p_physical} performance cores with "
         f"{sum(c.physical_cores for c in e_types)} efficiency cores, and the run may use "
-        f"efficiency-core CPUs {format_cpu_list(e_used)} with {threads or 'its'} threads. "
+        f"efficiency-core CPUs {cpu_list(e_used)} with {threads or 'its'} threads. "
         "Each operation is split evenly over the threads and waits for the slowest, so "
         "threads on efficiency cores hold back the performance cores."
     )

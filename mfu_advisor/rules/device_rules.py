@@ -9,7 +9,7 @@ from mfu_advisor.rules.capabilities import peak, usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import factor, flops, percent
+from mfu_advisor.units import factor, flops, percent
 
 #: torch device type for each backend the probe names (ROCm runs as "cuda").
 _DEVICE_FOR_BACKEND = {"cuda": "cuda", "rocm": "cuda", "xpu": "xpu", "mps": "mps"}

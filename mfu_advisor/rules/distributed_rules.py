@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.experiments.job_variants import (
     COMMUNICATION_SHARE_THRESHOLD,
     SYNC_LESS,
@@ -30,8 +29,8 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import factor, percent
 from mfu_advisor.run_facts import DistributedFacts
+from mfu_advisor.units import cpu_list, factor, percent
 
 #: From this share on, communication is the run's main cost after compute: severity high.
 COMMUNICATION_SHARE_HIGH = 0.40
@@ -217,14 +216,14 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
         numbers = f"its {what} is "
     rank = dist.rank(slowest) if isinstance(slowest, int) else None
     cpus = rank.cpus if rank is not None and isinstance(rank.cpus, tuple) else None
-    where = f" It ran on CPU {format_cpu_list(cpus)}." if cpus else ""
+    where = f" It ran on CPU {cpu_list(cpus)}." if cpus else ""
     explanation = (
         f"{who} is a straggler: {numbers}{percent(spread)} longer. Every gradient all-reduce "
         f"waits for it, so all {world_text(dist)} run at its pace.{where}"
     )
     if dist.device_type == "cpu":
         fix = (
-            f"find what else runs on {'CPU ' + format_cpu_list(cpus) if cpus else 'its CPUs'} "
+            f"find what else runs on {'CPU ' + cpu_list(cpus) if cpus else 'its CPUs'} "
             "(top, then press 1) and stop it, or pin each rank to its own physical cores of "
             "the same kind (taskset -c <cores> per rank)"
         )

@@ -15,8 +15,9 @@ from mfu_advisor.rules.distributed_rules import scaling_sentence, world_text
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import factor, flops, nanogpt_flags, percent
+from mfu_advisor.rules.wording import nanogpt_flags
 from mfu_advisor.run_facts import DistributedFacts
+from mfu_advisor.units import factor, flops, percent
 
 #: Smallest per-rank micro-batch, in tokens, that keeps a data-centre GPU's matmuls busy
 #: when only a log is known (no roofline): the tokens are the M dimension of every linear

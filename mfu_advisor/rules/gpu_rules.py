@@ -16,7 +16,7 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import percent
+from mfu_advisor.units import percent
 
 #: NVML clock event reasons that mean the clocks are held down by power or heat
 #: (nvml.h nvmlClocksEventReason*). "gpu_idle", "applications_clocks_setting",

@@ -14,8 +14,8 @@ from typing import Any
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import percent
 from mfu_advisor.run_facts import JobFacts, JobGpuFacts
+from mfu_advisor.units import percent
 
 #: A GPU that runs kernels less than this share of the time (median, 0-100) waits on the host:
 #: a compute-bound training step keeps nvidia-smi's utilisation above 90%.

@@ -6,7 +6,7 @@ from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import factor, percent
+from mfu_advisor.units import factor, percent
 
 #: Evaluation is "a large share" above this fraction of wall time: beyond it the
 #: run spends a noticeable part of its budget not training.

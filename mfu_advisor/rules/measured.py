@@ -15,7 +15,7 @@ from mfu_advisor.experiments.result import ExperimentResult, Verdict
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft
-from mfu_advisor.rules.wording import factor, plus_minus, slower
+from mfu_advisor.units import factor, plus_minus, slower
 
 
 def measured_sentence(result: ExperimentResult) -> str:

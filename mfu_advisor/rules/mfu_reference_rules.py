@@ -18,8 +18,8 @@ from mfu_advisor.rules.capabilities import peak
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import flops, percent
 from mfu_advisor.run_facts import LogFacts
+from mfu_advisor.units import flops, percent
 
 #: Format -> (device its printed MFU is relative to, what the trainer does), when fixed.
 FIXED_REFERENCES: dict[str, tuple[str, str]] = {

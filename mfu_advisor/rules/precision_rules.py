@@ -23,7 +23,7 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft, measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import factor, flops
+from mfu_advisor.units import factor, flops
 
 _SHORT = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 

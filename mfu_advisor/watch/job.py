@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from mfu_advisor import units
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.logs.downsample import minmax_indices
@@ -121,7 +122,7 @@ def _text(value: Maybe[str]) -> str | None:
 
 
 def status_text(analysis: LogAnalysis | None, sampler: HardwareSampler, elapsed_s: float) -> str:
-    """``mfu-advisor · step 120 · 14,210 tok/s · MFU 41.0% · CPU 1.9 cores · GPU0 97% · 0:42``."""
+    """``mfu-advisor · step 120 · 14,210 tokens/s · MFU 41% · CPU 1.9 cores · GPU0 97% · 0:42``."""
     parts = ["mfu-advisor"]
     if analysis is None:
         parts.append("waiting for training steps")
@@ -129,16 +130,16 @@ def status_text(analysis: LogAnalysis | None, sampler: HardwareSampler, elapsed_
         if isinstance(analysis.last_step, float):
             parts.append(f"step {analysis.last_step:.0f}")
         if isinstance(analysis.tokens_per_s, float):
-            parts.append(f"{analysis.tokens_per_s:,.0f} tok/s")
+            parts.append(units.rate(analysis.tokens_per_s))
         if analysis.mfu.value is not None:
-            parts.append(f"MFU {analysis.mfu.value * 100:.1f}%")
+            parts.append(f"MFU {units.percent(analysis.mfu.value)}")
     if sampler.samples:
         last = sampler.samples[-1]
         if last.job_cpu_percent is not None:
             parts.append(f"CPU {last.job_cpu_percent / 100:.1f} cores")
         for gpu in last.gpus:
             if gpu.util_percent is not None and gpu.job_on_gpu is not False:
-                parts.append(f"GPU{gpu.gpu_index} {gpu.util_percent:.0f}%")
+                parts.append(f"GPU{gpu.gpu_index} {units.percent(gpu.util_percent / 100)}")
     minutes, seconds = divmod(int(elapsed_s), 60)
     parts.append(f"{minutes}:{seconds:02d}")
     return " · ".join(parts)
@@ -221,11 +222,7 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
             gpu_reasons=sampler.nvml.reasons if sampler.nvml is not None else {},
             gpu_unavailable=sampler.gpu_unavailable,
         )
-        log = (
-            log_facts_from_analysis(analysis)
-            if isinstance(analysis, LogAnalysis)
-            else None
-        )
+        log = log_facts_from_analysis(analysis) if isinstance(analysis, LogAnalysis) else None
         findings = evaluate(DiagnosisFacts(log=log, job=summary))
         notes = _notes(analysis, outcome.interrupted_by, len(sampler.samples))
         return JobResult(

@@ -12,8 +12,9 @@ from mfu_advisor.bench.devices import DeviceChoice
 from mfu_advisor.bench.options import BenchOptions, parse_bool, validate
 from mfu_advisor.bench.presets import auto_preset_name, batch_for_memory
 from mfu_advisor.bench.resolve import DEFAULT_BUDGET_S, resolve_options
-from mfu_advisor.cpu_list import format_cpu_list, parse_cpu_list
+from mfu_advisor.cpu_list import parse_cpu_list
 from mfu_advisor.errors import UserError
+from mfu_advisor.units import cpu_list
 
 CPU = DeviceChoice("cpu", "cpu", 0, "AMD EPYC", 4 * 2**30)
 H100 = DeviceChoice("cuda:0", "cuda", 0, "NVIDIA H100", 80 * 2**30)
@@ -66,7 +67,7 @@ def test_parse_bool_reads_nanogpt_values() -> None:
 
 def test_cpu_list_round_trips_through_taskset_syntax() -> None:
     assert parse_cpu_list("0-3,6") == (0, 1, 2, 3, 6)
-    assert format_cpu_list((6, 0, 1, 2, 3)) == "0-3,6"
+    assert cpu_list((6, 0, 1, 2, 3)) == "0-3,6"
     with pytest.raises(UserError, match="cannot read"):
         parse_cpu_list("3-1")
 

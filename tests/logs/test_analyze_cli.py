@@ -87,8 +87,8 @@ def test_text_output_explains_the_log_mfu_on_the_real_hardware(fake_catalog) -> 
     )
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
-    assert "nanoGPT's 0.020% means 62.4 GFLOP/s against an A100's 312 TFLOP/s" in flat
-    assert "on your Intel Core i7-1260P that is about 6.24% of its fp32 peak" in flat
+    assert "nanoGPT's 0.02% means 62.4 GFLOP/s against an A100's 312 TFLOP/s" in flat
+    assert "on your Intel Core i7-1260P that is about 6.2% of its fp32 peak" in flat
 
 
 def test_without_hardware_the_report_says_how_to_give_it() -> None:

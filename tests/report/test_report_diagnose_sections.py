@@ -85,7 +85,7 @@ def test_a_busy_machine_and_a_single_baseline_run_read_as_a_warning() -> None:
     )
     paragraph = conditions_paragraph(payload)
     assert paragraph is not None and paragraph.tone == Tone.WARN
-    assert "not measured (the baseline ran once), ±5.0% assumed" in paragraph.text
+    assert "not measured (the baseline ran once), ±5% assumed" in paragraph.text
     assert (
         "other processes kept 51% of the CPUs busy (52% during the busiest run)" in paragraph.text
     )
@@ -140,7 +140,7 @@ def test_interleaved_experiments_do_not_read_as_resting_on_an_assumed_spread() -
         "need; other processes kept less than 1% of the CPUs busy."
     )
     rows = dict(measurement_rows(payload))
-    assert rows["assumed spread"] == "±5.0% (for an experiment run alone; none ran alone here)"
+    assert rows["assumed spread"] == "±5% (for an experiment run alone; none ran alone here)"
 
 
 def test_an_experiment_run_alone_says_which_spread_it_was_measured_against() -> None:
@@ -155,9 +155,9 @@ def test_an_experiment_run_alone_says_which_spread_it_was_measured_against() -> 
     assert paragraph.text.startswith(
         "Measurement conditions: 1 of 2 experiments ran interleaved with the baseline (9 pairs "
         "each), their noise from their own pairs; baseline run-to-run spread not measured (the "
-        "baseline ran once in a process of its own), ±5.0% assumed;"
+        "baseline ran once in a process of its own), ±5% assumed;"
     )
-    assert dict(measurement_rows(payload))["assumed spread"] == "±5.0%"
+    assert dict(measurement_rows(payload))["assumed spread"] == "±5%"
 
 
 def test_each_interleaved_variants_own_baseline_is_listed_by_name() -> None:

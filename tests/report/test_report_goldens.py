@@ -1,4 +1,4 @@
-"""Golden outputs of the recorded diagnose result: terminal (100 columns), Markdown and JSON.
+"""Golden outputs of the recorded diagnose result: terminal (100 columns) and Markdown.
 
 The result is tests/data/reports/diagnose_from_log_zen3.json (tests/data/reports/README.md).
 
@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from report_fixtures import DIAGNOSE_FIXTURE
 
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Report
@@ -24,7 +25,6 @@ UPDATE = os.environ.get("MFU_ADVISOR_UPDATE_GOLDENS") == "1"
 CASES = {
     "diagnose_from_log_zen3.txt": (OutputFormat.TEXT, {"width": 100, "color": False}),
     "diagnose_from_log_zen3.md": (OutputFormat.MARKDOWN, {}),
-    "diagnose_from_log_zen3.json": (OutputFormat.JSON, {}),
 }
 
 
@@ -38,3 +38,8 @@ def test_diagnose_output_matches_its_golden(name: str, diagnose_report: Report) 
         golden.write_text(actual, encoding="utf-8")
     assert golden.exists(), f"no golden {golden}; run with MFU_ADVISOR_UPDATE_GOLDENS=1"
     assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_the_json_output_is_the_recorded_result_byte_for_byte(diagnose_report: Report) -> None:
+    # The fixture is the command's own --json output (tests/data/reports/README.md).
+    assert render(diagnose_report, OutputFormat.JSON) == DIAGNOSE_FIXTURE.read_text("utf-8")

@@ -13,7 +13,7 @@ from report_fixtures import first_skipped, headline_mfu, measured_gain, top_chan
 
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.markdown import escape
-from mfu_advisor.report.model import Command, Report
+from mfu_advisor.report.model import Report
 from mfu_advisor.report.terminal import render_terminal
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -37,19 +37,30 @@ def test_diagnose_fits_the_terminal_width(
 
 
 @pytest.mark.parametrize("width", [60, 120])
-def test_the_generic_drawing_of_every_command_fits_the_terminal_width(
-    width: int, every_report: list[Report], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The probe, bench and analyze sections belong to their layers; the generic drawing
-    # (used when one is missing) is checked here.
-    from mfu_advisor.report import terminal
-
-    for command in (Command.PROBE, Command.BENCH, Command.ANALYZE):
-        monkeypatch.setitem(terminal.SECTIONS, command, "mfu_advisor.report.terminal.no_such")
+def test_every_command_fits_the_terminal_width(width: int, every_report: list[Report]) -> None:
     for report in every_report:
         text = render(report, OutputFormat.TEXT, width=width, color=False)
         too_long = [line for line in text.splitlines() if len(line) > width]
         assert too_long == [], f"{report.command}: {too_long[:3]}"
+
+
+def test_the_terminal_draws_the_same_document_as_markdown(every_report: list[Report]) -> None:
+    # One document model: every section and table title of the short document is in the
+    # terminal; a probe, bench or analyze document is the same short or detailed, so the
+    # Markdown has them too (a diagnosis is shorter in the terminal).
+    from mfu_advisor.report.content.blocks import KeyValues, Table
+    from mfu_advisor.report.content.document import build_document
+
+    for report in every_report:
+        text = render(report, OutputFormat.TEXT, width=160, color=False)
+        markdown = render(report, OutputFormat.MARKDOWN)
+        for section in build_document(report, detailed=False).sections:
+            titles = [section.title] + [
+                b.title for b in section.blocks if isinstance(b, (Table, KeyValues)) and b.title
+            ]
+            for title in titles:
+                assert title in text, title
+                assert report.command.value == "diagnose" or title in markdown, title
 
 
 def test_diagnose_terminal_order_is_headline_hardware_findings_dont_verdict(
@@ -95,16 +106,6 @@ def test_payload_text_is_never_read_as_rich_markup(diagnose_doc: dict) -> None:
     text = render(Report.from_json(diagnose_doc), OutputFormat.TEXT, width=120, color=False)
     assert "[bold red]not markup[/] [link=x]y[/link]" in text
     assert "[/] closing tag alone" in text
-
-
-def test_a_missing_section_module_falls_back_to_the_generic_drawing(
-    monkeypatch: pytest.MonkeyPatch, probe_report: Report
-) -> None:
-    from mfu_advisor.report import terminal
-
-    monkeypatch.setitem(terminal.SECTIONS, Command.PROBE, "mfu_advisor.report.terminal.no_such")
-    text = render_terminal(probe_report, width=100, color=False)
-    assert "AMD EPYC" in text and "Peak FLOP/s" in text
 
 
 def test_only_the_report_goes_to_stdout(tmp_path: Path, diagnose_doc: dict) -> None:

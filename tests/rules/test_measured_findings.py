@@ -14,6 +14,7 @@ from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts_json import log_facts_from_analysis, run_facts_from_bench
 from mfu_advisor.rules.finding import Kind
 from mfu_advisor.rules.registry import evaluate, rule_by_id
+from mfu_advisor.units import percent
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "diagnose"
 
@@ -37,7 +38,7 @@ def test_larger_micro_batch_measured_faster_is_a_verified_do_with_its_flags() ->
     assert finding.verified_speedup == pytest.approx(1.42)
     assert finding.fix == "--batch_size=48"
     assert finding.fix_options == {"batch_size": 48}
-    assert "1.42x" in finding.explanation and "+-5%" in finding.explanation
+    assert "1.42x" in finding.explanation and "(±5%)" in finding.explanation
 
 
 def test_bf16_measured_sixteen_times_slower_is_a_dont_with_the_factor() -> None:
@@ -117,7 +118,7 @@ def test_the_nanogpt_cpu_log_names_the_a100_reference_and_the_true_figure() -> N
     assert isinstance(log.achieved_flops, float) and isinstance(run.measured_peak_flops, float)
     expected = log.achieved_flops / run.measured_peak_flops
     assert finding.evidence["true_mfu"] == pytest.approx(expected)
-    assert f"{expected * 100:.0f}%" in finding.explanation
+    assert f"{percent(expected)} of the float32 matmul peak" in finding.explanation
 
 
 def test_eval_share_gain_is_the_wall_time_saved_by_a_quarter_of_the_evaluation() -> None:

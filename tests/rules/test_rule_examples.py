@@ -8,7 +8,7 @@ from mfu_advisor.experiments.variants import VARIANTS
 from mfu_advisor.rules.finding import Finding, Kind
 from mfu_advisor.rules.registry import RULES, rule_by_id
 from mfu_advisor.rules.rule import Example, Rule
-from mfu_advisor.rules.wording import factor, flops, gib, percent, plus_minus
+from mfu_advisor.units import factor, flops, percent, plus_minus, size_bytes
 
 #: Evidence figures a finding keeps for the report's tables without naming them in words:
 #: a measured variant's own tokens/s (the words name its speedup over the baseline).
@@ -21,8 +21,8 @@ def _spellings(key: str, value: float) -> set[str]:
     written = {f"{value:{spec}}" for spec in (".0f", ".1f", ".2f", ".3g", ",.0f")}
     if key.endswith("_ms"):
         written |= {f"{value / 1e3:.0f} s", f"{value / 1e3:.1f} s"}
-    written |= {flops(value), percent(value), factor(value), gib(value), plus_minus(value)}
-    written |= {plus_minus(value).removeprefix("+-"), f"{value:.2g}"}
+    written |= {flops(value), percent(value), factor(value), size_bytes(value), plus_minus(value)}
+    written |= {plus_minus(value).removeprefix("±"), f"{value:.2g}"}
     return written | ({f"{int(value):,}"} if float(value).is_integer() else set())
 
 

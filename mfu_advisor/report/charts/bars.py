@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from mfu_advisor import units
 from mfu_advisor.report.charts.scale import LinearScale, LogScale
 from mfu_advisor.report.charts.svg import Svg
 
@@ -25,11 +26,6 @@ VALUE_WIDTH = 120
 TOP, BOTTOM = 14, 30
 #: Furthest a noise whisker reaches from its speedup, as a factor (a wider one is cut off).
 WHISKER_SPAN = 8.0
-
-
-def _percent(fraction: float) -> str:
-    pct = fraction * 100
-    return f"{pct:.1f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:.3g}%"
 
 
 def draw_mfu(data: Mapping[str, Any], title: str) -> Markup | None:
@@ -45,7 +41,7 @@ def draw_mfu(data: Mapping[str, Any], title: str) -> Markup | None:
     ticks = [top_value * i / 4 for i in range(5)]
     for tick in ticks:
         svg.line(x(tick), TOP - 4, x(tick), height - BOTTOM + 4, "grid")
-        svg.text(x(tick), height - BOTTOM + 18, _percent(tick), "tick", anchor="middle")
+        svg.text(x(tick), height - BOTTOM + 18, units.percent(tick), "tick", anchor="middle")
     for index, bar in enumerate(bars):
         y = TOP + index * ROW
         label = _shorten(str(bar.get("label", "")), 30)
@@ -60,7 +56,7 @@ def draw_mfu(data: Mapping[str, Any], title: str) -> Markup | None:
             continue
         width = max(2.0, x(float(value)) - x(0.0))  # a sliver even for 0.02%
         svg.rect(LABEL_WIDTH, y + 6, width, ROW - 14, "bar bar-mfu", title=_mfu_words(bar))
-        svg.text(LABEL_WIDTH + width + 6, y + 21, _percent(float(value)), "value")
+        svg.text(LABEL_WIDTH + width + 6, y + 21, units.percent(float(value)), "value")
     return svg.markup()
 
 
@@ -70,17 +66,8 @@ def _shorten(text: str, limit: int) -> str:
 
 def _mfu_words(bar: Mapping[str, Any]) -> str:
     value = bar.get("value")
-    shown = _percent(float(value)) if isinstance(value, (int, float)) else "unknown"
+    shown = units.percent(float(value)) if isinstance(value, (int, float)) else "unknown"
     return f"MFU vs {bar.get('label', '')}: {shown}"
-
-
-def speedup_words(value: float) -> str:
-    """ "1.42x faster" / "16x slower" / "same" (whole numbers from 10x, as values.speedup)."""
-    if value >= 1.005:
-        return f"{value:.2f}x faster" if value < 10 else f"{value:.0f}x faster"
-    if value <= 0.995:
-        return f"{1 / value:.2f}x slower" if value > 0.1 else f"{1 / value:.0f}x slower"
-    return "same"
 
 
 def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
@@ -111,7 +98,7 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         WIDTH,
         height,
         title,
-        "; ".join(f"{b.get('label')}: {speedup_words(b['speedup'])}" for b in bars),
+        "; ".join(f"{b.get('label')}: {units.speedup(b['speedup'])}" for b in bars),
     )
     x = LogScale(low, high, LABEL_WIDTH, WIDTH - VALUE_WIDTH)
     for tick in _powers_of_two(low, high):
@@ -126,7 +113,7 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         label = _shorten(str(bar.get("label", "")), 30)
         svg.text(LABEL_WIDTH - 10, y + 19, label, "label", anchor="end")
         start, end = sorted((x(1.0), x(value)))
-        words = f"{bar.get('label')}: {speedup_words(value)}, noise ±{_noise(bar)}"
+        words = f"{bar.get('label')}: {units.speedup(value)}, noise {_noise(bar)}"
         svg.rect(
             start,
             y + 7,
@@ -146,12 +133,12 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         else:
             svg.line(x(lo), middle - 5, x(lo), middle + 5, "whisker")
         svg.line(x(hi), middle - 5, x(hi), middle + 5, "whisker")
-        svg.text(max(x(hi), x(1.0)) + 6, y + 20, speedup_words(value), f"value value-{tone}")
+        svg.text(max(x(hi), x(1.0)) + 6, y + 20, units.speedup(value), f"value value-{tone}")
     return svg.markup()
 
 
 def _noise(bar: Mapping[str, Any]) -> str:
-    return f"{float(bar.get('noise') or 0) * 100:.1f}%"
+    return units.plus_minus(float(bar.get("noise") or 0))
 
 
 def _power_of_two_below(value: float) -> float:

@@ -18,7 +18,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from mfu_advisor.report.charts.scale import LogScale, log_ticks, short_number
+from mfu_advisor import units
+from mfu_advisor.report.charts.scale import LogScale, log_ticks
 from mfu_advisor.report.charts.svg import Svg
 
 WIDTH = 720
@@ -68,7 +69,7 @@ def _sweep_points(data: Mapping[str, Any]) -> list[tuple[float, float, str, str]
         group = str(entry.get("group") or "sweep")
         label = (
             f"{entry.get('name', '')} {m:g}x{n:g}x{k:g} ({group}, {dtype}): "
-            f"{short_number(achieved)}FLOP/s"
+            f"{units.tick(achieved)}FLOP/s"
         )
         points.append((intensity, float(achieved), label, group))
     return points
@@ -150,17 +151,17 @@ def _roofline(
     # start it would cross a low "your run" line, and left of it the axis labels.
     middle = math.sqrt(x_low * min(knee, x_high))
     svg.text(
-        x(middle) + 8, y(bandwidth * middle) + 10, f"memory {short_number(bandwidth)}B/s", "note"
+        x(middle) + 8, y(bandwidth * middle) + 10, f"memory {units.tick(bandwidth)}B/s", "note"
     )
     labels = []
     for label, value, cls in ceilings:
         start = max(x_low, value / bandwidth)
         svg.line(x(start), y(value), WIDTH - RIGHT, y(value), cls)
-        labels.append((y(value), f"{label} {short_number(value)}", "note"))
+        labels.append((y(value), f"{label} {units.tick(value)}", "note"))
     for intensity, flops, label, group in points:
         svg.circle(x(intensity), y(flops), 4, f"sweep-point {_group_class(group)}", title=label)
     svg.line(LEFT, y(achieved), WIDTH - RIGHT, y(achieved), "achieved-line")
-    labels.append((y(achieved), f"your run {short_number(achieved)}", "value"))
+    labels.append((y(achieved), f"your run {units.tick(achieved)}", "value"))
     _right_labels(svg, labels)
     classes = list(dict.fromkeys(_group_class(p[3]) for p in points))
     for row, cls in enumerate(reversed(classes)):
@@ -184,10 +185,10 @@ def _log_grid(
 ) -> None:
     for tick in log_ticks(y_low, y_high):
         svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, short_number(tick), "tick", anchor="end")
+        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
     for tick in log_ticks(x_low, x_high):
         svg.line(x(tick), TOP, x(tick), HEIGHT - BOTTOM, "grid")
-        svg.text(x(tick), HEIGHT - BOTTOM + 16, short_number(tick), "tick", anchor="middle")
+        svg.text(x(tick), HEIGHT - BOTTOM + 16, units.tick(tick), "tick", anchor="middle")
     svg.line(LEFT, HEIGHT - BOTTOM, WIDTH - RIGHT, HEIGHT - BOTTOM, "axis")
     svg.line(LEFT, TOP, LEFT, HEIGHT - BOTTOM, "axis")
 
@@ -204,25 +205,25 @@ def _ladder(data: Mapping[str, Any], achieved: float, title: str) -> Markup | No
     y = LogScale(low, high, height - 24, 16)
     for tick in log_ticks(low, high):
         svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, short_number(tick), "tick", anchor="end")
+        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
     svg.text(LEFT - 60, 12, "FLOP/s", "axis-label")
     previous = None
-    _right_labels(svg, [(y(v), f"{label} {short_number(v)}", "note") for label, v, _c in rungs])
+    _right_labels(svg, [(y(v), f"{label} {units.tick(v)}", "note") for label, v, _c in rungs])
     for label, value, cls in rungs:
         svg.line(LEFT, y(value), WIDTH - RIGHT, y(value), cls)
         if previous is not None:
             share = previous[1] / value
             middle = (y(value) + y(previous[1])) / 2
             svg.line(LEFT + 40, y(value), LEFT + 40, y(previous[1]), "gap")
-            svg.text(LEFT + 48, middle + 4, f"{share:.0%} of the line above", "note")
+            svg.text(LEFT + 48, middle + 4, f"{units.percent(share)} of the line above", "note")
         previous = (label, value)
     return svg.markup()
 
 
 def _words(data: Mapping[str, Any], achieved: float) -> str:
-    parts = [f"achieved {short_number(achieved)}FLOP/s"]
+    parts = [f"achieved {units.tick(achieved)}FLOP/s"]
     for label, value, _cls in _ceilings(data):
-        parts.append(f"{label} {short_number(value)}FLOP/s ({achieved / value:.0%} of it)")
+        parts.append(f"{label} {units.tick(value)}FLOP/s ({units.percent(achieved / value)} of it)")
     if math.isfinite(achieved):
         return "; ".join(parts)
     return parts[0]

@@ -62,12 +62,3 @@ def log_ticks(low: float, high: float, base: float = 10.0) -> list[float]:
     if len(ticks) < 3 and base == 10.0:
         ticks = sorted(t * m for t in powers for m in (1, 2, 5) if low <= t * m <= high)
     return ticks or [low, high]
-
-
-def short_number(value: float) -> str:
-    """A tick label: 0.5, 12, 1.5k, 120M, 3.1G."""
-    magnitude = abs(value)
-    for scale, suffix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= scale:
-            return f"{value / scale:.3g}{suffix}"
-    return f"{value:.3g}"

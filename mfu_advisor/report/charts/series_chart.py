@@ -15,7 +15,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from mfu_advisor.report.charts.scale import LinearScale, nice_ticks, short_number
+from mfu_advisor import units
+from mfu_advisor.report.charts.scale import LinearScale, nice_ticks
 from mfu_advisor.report.charts.svg import Svg, path_data
 from mfu_advisor.report.series import (
     columns,
@@ -161,7 +162,7 @@ def _draw_panel(
     y = LinearScale(ticks[0], ticks[-1], bottom, top)
     for tick in ticks:
         svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, short_number(tick), "tick", anchor="end")
+        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
     svg.text(LEFT, top - 7, panel.label, "axis-label")
     points: list[tuple[float, float] | None] = []
     previous = None
@@ -181,15 +182,15 @@ def _draw_panel(
     notes = []
     if panel.reference is not None and ticks[0] <= panel.reference <= ticks[-1]:
         svg.line(LEFT, y(panel.reference), WIDTH - RIGHT, y(panel.reference), "reference")
-        notes.append(f"dashed: steady median {short_number(panel.reference)}")
+        notes.append(f"dashed: steady median {units.tick(panel.reference)}")
     last = next((v for v in reversed(values) if v is not None), None)
     if panel.cls == "line-loss" and last is not None:
-        notes.append(f"last {short_number(last)}")
+        notes.append(f"last {units.tick(last)}")
     for px, step, value in spikes:
         svg.polygon(
             [(px - 4, top + 6), (px + 4, top + 6), (px, top)],
             "spike",
-            title=f"step {step:g}: {short_number(value)}",
+            title=f"step {step:g}: {units.tick(value)}",
         )
     if spikes:
         largest = max(spikes, key=lambda s: s[2])
@@ -197,7 +198,7 @@ def _draw_panel(
         # when every step is drawn.
         how_many = f"{len(spikes)} " if panel.complete else ""
         notes.append(
-            f"▲ {how_many}above the axis, up to {short_number(largest[2])} (step {largest[1]:g})"
+            f"▲ {how_many}above the axis, up to {units.tick(largest[2])} (step {largest[1]:g})"
         )
     svg.text(WIDTH - RIGHT, top - 7, " · ".join(notes), "note", anchor="end")
 
@@ -209,6 +210,6 @@ def _x_axis(
     for tick in nice_ticks(low, high, 6):
         if low <= tick <= high:
             svg.line(x(tick), bottom, x(tick), bottom + 4, "axis")
-            svg.text(x(tick), bottom + 16, short_number(tick), "tick", anchor="middle")
+            svg.text(x(tick), bottom + 16, units.tick(tick), "tick", anchor="middle")
     if labelled:
         svg.text(LEFT - 6, bottom + 16, "step", "axis-label", anchor="end")

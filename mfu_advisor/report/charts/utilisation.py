@@ -12,8 +12,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from mfu_advisor.report.charts.scale import LinearScale, nice_ticks, short_number
+from mfu_advisor.report.charts.scale import LinearScale, nice_ticks
 from mfu_advisor.report.charts.svg import Svg, path_data
+from mfu_advisor.units import tick
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 24, 30
@@ -46,9 +47,9 @@ def draw_utilisation(data: Mapping[str, Any], title: str) -> Markup | None:
     x = LinearScale(min(times), max(times), LEFT, WIDTH - RIGHT)
     y = LinearScale(ticks[0], ticks[-1], HEIGHT - BOTTOM, TOP)
     svg = Svg(WIDTH, HEIGHT, title, f"{title}: {len(times)} samples over {times[-1]:.0f} s")
-    for tick in ticks:
-        svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, short_number(tick), "tick", anchor="end")
+    for mark in ticks:
+        svg.line(LEFT, y(mark), WIDTH - RIGHT, y(mark), "grid")
+        svg.text(LEFT - 6, y(mark) + 4, tick(mark), "tick", anchor="end")
     svg.text(LEFT, TOP - 8, label, "axis-label")
     start = data.get("window_start_s")
     if isinstance(start, (int, float)) and min(times) < start <= max(times):
@@ -64,9 +65,9 @@ def draw_utilisation(data: Mapping[str, Any], title: str) -> Markup | None:
                 points.append(None)
         svg.path(path_data(points), f"line {classes[index % 2]}")
     svg.line(LEFT, HEIGHT - BOTTOM, WIDTH - RIGHT, HEIGHT - BOTTOM, "axis")
-    for tick in nice_ticks(min(times), max(times), 6):
-        if min(times) <= tick <= max(times):
-            svg.text(x(tick), HEIGHT - BOTTOM + 16, short_number(tick), "tick", anchor="middle")
+    for mark in nice_ticks(min(times), max(times), 6):
+        if min(times) <= mark <= max(times):
+            svg.text(x(mark), HEIGHT - BOTTOM + 16, tick(mark), "tick", anchor="middle")
     svg.text(LEFT - 6, HEIGHT - BOTTOM + 16, "s", "axis-label", anchor="end")
     names = ", ".join(name for name, _ in lines)
     svg.text(WIDTH - RIGHT, TOP - 8, names, "note", anchor="end")

@@ -18,6 +18,7 @@ from mfu_advisor.report.content.run import (
     absent,
     config_block,
     mfu_chart,
+    mfu_notes,
     mfu_table,
     notes_paragraph,
     run_headline,
@@ -28,6 +29,7 @@ from mfu_advisor.report.values import (
     Missing,
     cell,
     count,
+    factor,
     flops,
     items,
     lookup,
@@ -46,7 +48,7 @@ from mfu_advisor.report.values import (
 def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
     """Everything an analyzed log says: the true MFU, what the log's MFU meant, its series."""
     blocks: list[Block] = [analysis_headline(log)] if headline else []
-    explanation = reconcile_sentence(log)
+    explanation = explain_mfu(log)
     if explanation:
         blocks.append(Paragraph(explanation))
     for missing in items(log, "missing"):
@@ -69,21 +71,22 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
             _with_source(count(number(log, "tokens_per_step")), log, "tokens_per_step_source"),
         ),
         ("devices", _with_source(cell(lookup(log, "devices")), log, "devices_source")),
-        ("tokens/s", rate(number(log, "tokens_per_s"))),
+        ("tokens/s", _tokens(log)),
         ("parameters", count(number(log, "n_params"))),
         (
             "FLOPs per token",
             _with_source(si(number(log, "flops_per_token"), "FLOP"), log, "flops_per_token_source"),
         ),
-        ("achieved", flops(number(log, "achieved_flops"))),
+        ("achieved", _achieved(log)),
         ("peak divided by", _peak(log)),
+        ("log's own MFU", _reported(log)),
         ("time in evaluation", _evals(log)),
         ("step-time jitter", _jitter(log)),
-        ("restarts", cell(lookup(log, "restart_count"))),
+        ("restarts", _restarts(log)),
         ("loss", _loss(log)),
     ]
     blocks.append(KeyValues(tuple(r for r in rows if not absent(r[1])), title="The log"))
-    notes = notes_paragraph(log)
+    notes = notes_paragraph(log, shown=mfu_notes(log))
     if notes:
         blocks.append(notes)
     blocks.extend(ranks_blocks(log))
@@ -211,7 +214,11 @@ def _files(log: Mapping[str, Any]) -> Cell:
             name = str(entry.get("name", "?"))
             lines, steps = entry.get("lines"), entry.get("step_lines")
             if isinstance(lines, int) and isinstance(steps, int):
-                name += f" ({steps:,} step lines of {lines:,})"
+                unread = entry.get("lines_not_understood")
+                not_understood = (
+                    f", {unread:,} not understood" if isinstance(unread, int) and unread else ""
+                )
+                name += f" ({steps:,} step lines of {lines:,}{not_understood})"
             shown.append(name)
         else:
             shown.append(str(entry))
@@ -233,7 +240,7 @@ def _warmup(log: Mapping[str, Any]) -> Cell:
     if isinstance(steps, Missing) or isinstance(first, Missing):
         return steps
     shown = f"{steps} (first step {milliseconds(first)}"
-    shown += f", {ratio:.0f}x the steady step)" if not isinstance(ratio, Missing) else ")"
+    shown += f" = {factor(ratio)} the steady step)" if not isinstance(ratio, Missing) else ")"
     return shown
 
 
@@ -253,33 +260,104 @@ def _peak(log: Mapping[str, Any]) -> Cell:
 def _evals(log: Mapping[str, Any]) -> Cell:
     share = percent(number(log, "eval_time_fraction"))
     evals = number(log, "evals.count")
-    if isinstance(share, Missing) or isinstance(evals, Missing):
+    if isinstance(evals, Missing):
         return share
-    return f"{share} ({evals:.0f} evaluations)"
+    evaluations = f"{evals:.0f} evaluation{'s' if evals != 1 else ''}"
+    if isinstance(share, Missing):
+        # The count is known even when their time is not: say both.
+        return Missing(f"{share.reason}; {evaluations}" if share.reason else evaluations)
+    return f"{share} of wall time ({evaluations})"
 
 
 def _jitter(log: Mapping[str, Any]) -> Cell:
     cv = number(log, "jitter.cv")
     if isinstance(cv, Missing):
+        if not cv.reason or cv.reason == "not in this result":
+            return Missing("fewer than two steady step times") if mapping(log, "jitter") else cv
         return cv
-    shown = f"CV {cv:.0%}"
+    shown = f"CV {percent(cv)}"
     ratio = number(log, "jitter.p90_over_p50")
-    stalls = number(log, "jitter.stalls")
     if not isinstance(ratio, Missing):
         shown += f", p90/p50 {ratio:.2f}"
+    stalls = number(log, "jitter.stalls")
+    threshold = number(log, "jitter.stall_threshold_ms")
     if not isinstance(stalls, Missing):
-        shown += f", {stalls:.0f} stalls"
+        over = "" if isinstance(threshold, Missing) else f" (steps over {milliseconds(threshold)})"
+        shown += f", {stalls:.0f} stall{'s' if stalls != 1 else ''}{over if stalls else ''}"
     return shown
 
 
 def _loss(log: Mapping[str, Any]) -> Cell:
     losses = numbers(log, "loss.first", "loss.last")
     if isinstance(losses, Missing):
+        if losses.reason in ("", "not in this result") and mapping(log, "loss"):
+            return Missing("the log prints no loss")
         return losses
     first, last = losses
     shown = f"{first:.4g} → {last:.4g}"
     trend = text(log, "loss.trend")
-    return f"{shown} ({trend})" if not isinstance(trend, Missing) else shown
+    if not isinstance(trend, Missing):
+        shown += f" ({trend})"
+    nan_steps = number(log, "loss.nan_steps")
+    if not isinstance(nan_steps, Missing) and nan_steps:
+        shown += f", {nan_steps:.0f} steps with a NaN loss"
+    return shown
+
+
+def _tokens(log: Mapping[str, Any]) -> Cell:
+    tokens = rate(number(log, "tokens_per_s"))
+    if not isinstance(tokens, Missing) and lookup(log, "tokens_per_s_scope") == "device":
+        return f"{tokens} per device"
+    return tokens
+
+
+def _achieved(log: Mapping[str, Any]) -> Cell:
+    achieved = flops(number(log, "achieved_flops"))
+    if isinstance(achieved, Missing):
+        return achieved
+    devices = number(log, "devices")
+    if isinstance(devices, Missing) or devices <= 1:
+        return f"{achieved} per device"
+    source = _plain(log, "devices_source")
+    return f"{achieved} per device ({devices:.0f} devices{': ' + source if source else ''})"
+
+
+def _reported(log: Mapping[str, Any]) -> Cell:
+    """The MFU the log printed, against what, and that recomputed from the log's figures."""
+    reported = number(log, "reported_mfu")
+    if isinstance(reported, Missing):
+        if lookup(log, "reference_detail.kind") == "unknown":
+            return Missing(_plain(log, "reference_detail.note") or reported.reason)
+        if reported.reason == "not in this result":
+            return Missing("the log prints no MFU")
+        return reported
+    reference = _plain(log, "reference")
+    shown = f"{percent(reported)} " + (
+        f"relative to {reference}" if reference else "(reference not known)"
+    )
+    recomputed = number(log, "mfu_vs_reference.value")
+    if not isinstance(recomputed, Missing):
+        shown += f"; recomputed from the log: {percent(recomputed)}"
+    return shown
+
+
+def _restarts(log: Mapping[str, Any]) -> Cell:
+    restarts = number(log, "restart_count")
+    if isinstance(restarts, Missing) or not restarts:
+        return "none" if not isinstance(restarts, Missing) else restarts
+    runs = number(log, "runs")
+    shown = f"{restarts:.0f} (the step number goes back"
+    shown += f"; {runs:.0f} runs)" if not isinstance(runs, Missing) else ")"
+    first = mapping(log, "restarts.0")
+    if first:
+        where = ":".join(p for p in (_plain(first, "file"), _plain(first, "line")) if p)
+        kind = _plain(first, "kind")
+        shown += (
+            f"; first {'at ' + where + ', ' if where else ''}step "
+            f"{_plain(first, 'from_step') or '?'} → {_plain(first, 'to_step') or '?'}"
+            + (f" ({kind})" if kind else "")
+        )
+    return shown
 
 
 def analysis_headline(log: Mapping[str, Any]) -> Headline:
@@ -299,23 +377,77 @@ def _format_cell(log: Mapping[str, Any]) -> Cell:
     confidence = number(log, "format_confidence")
     if isinstance(name, Missing) or isinstance(confidence, Missing):
         return name
-    return f"{name} (confidence {confidence:.0%})"
+    return f"{name} (confidence {percent(confidence)})"
 
 
-def reconcile_sentence(log: Mapping[str, Any]) -> str:
-    """ "The log's own MFU, 0.02%, is relative to an A100...; the run achieves ... which is 44%"."""
+def explain_mfu(log: Mapping[str, Any]) -> str:
+    """What the log's MFU means in FLOP/s, and that on the hardware the run used.
+
+    E.g. "nanoGPT's 0.02% means 62.4 GFLOP/s against an A100's 312 TFLOP/s; on
+    your Intel Core i7-1260P that is about 6.0% of its fp32 peak (1.04 TFLOP/s)."
+    A figure the payload lacks leaves its clause out; nothing prints as "None".
+    """
+    title = _plain(log, "format_title") or _plain(log, "format") or "The log"
     reported = number(log, "reported_mfu")
-    reference = text(log, "reference")
-    if isinstance(reported, Missing) or isinstance(reference, Missing):
-        return ""
-    sentence = f"The log's own MFU, {percent(reported)}, is relative to {reference}."
+    implied = number(log, "achieved_flops_implied")
+    reference_flops = number(log, "reference_flops")
+    peak_flops = number(log, "peak.flops")
+    hardware = _plain(log, "peak.hardware")
+    dtype = _plain(log, "peak.dtype")
+    of_peak = f"{dtype} peak" if dtype else "peak"
+    parts: list[str] = []
+    if (
+        not isinstance(reported, Missing)
+        and not isinstance(implied, Missing)
+        and not isinstance(reference_flops, Missing)
+    ):
+        keyed = _plain(log, "reference_detail.keyed_to")
+        reference = _plain(log, "reference") or str(flops(reference_flops))
+        against = f"{article(keyed)}'s {flops(reference_flops)}" if keyed else reference
+        sentence = f"{title}'s {percent(reported)} means {flops(implied)} against {against}"
+        rescaled = number(log, "mfu_from_reported.value")
+        if not isinstance(rescaled, Missing) and not isinstance(peak_flops, Missing):
+            if hardware:
+                sentence += (
+                    f"; on your {hardware} that is about {percent(rescaled)} of its {of_peak}"
+                )
+            else:
+                sentence += f"; that is about {percent(rescaled)} of the {of_peak} you gave"
+            sentence += f" ({flops(peak_flops)})"
+            if rescaled > 1:
+                sentence += ", more than that peak, so the run cannot have used that hardware"
+        elif isinstance(peak_flops, Missing):
+            sentence += (
+                "; give --hardware or --peak-tflops to see that on the hardware the run used"
+            )
+        parts.append(sentence + ".")
+        if lookup(log, "reference_detail.applies_to_run") is False and keyed:
+            parts.append(
+                f"The run did not use {article(keyed)}, so the log's MFU compares it with "
+                "other hardware."
+            )
+    elif lookup(log, "reference_detail.kind") == "unknown":
+        note = _plain(log, "reference_detail.note")
+        if note:
+            parts.append(note.rstrip(".") + ".")
+    mfu = number(log, "mfu.value")
     achieved = number(log, "achieved_flops")
-    true_mfu = number(log, "mfu.value")
-    if not isinstance(achieved, Missing):
-        sentence += f" The run achieves {flops(achieved)}"
-        if not isinstance(true_mfu, Missing):
-            source = text(log, "mfu.source")
-            against = f" against the {source}" if not isinstance(source, Missing) else ""
-            sentence += f", which is {percent(true_mfu)}{against}"
-        sentence += "."
-    return sentence
+    if not isinstance(mfu, Missing) and not isinstance(achieved, Missing):
+        whose = f"the {of_peak} of {hardware}." if hardware else f"the {of_peak} you gave."
+        parts.append(
+            f"Recomputed from the log: {flops(achieved)} per device, {percent(mfu)} of {whose}"
+        )
+    return " ".join(parts)
+
+
+def article(name: str) -> str:
+    """ "an A100", "an H100", "a GPU": names read letter by letter take "an" before a vowel."""
+    if name.startswith(("its ", "the ")):
+        return name
+    return ("an " if name[:1].upper() in "AEFHILMNORSX8" else "a ") + name
+
+
+def _plain(data: Any, path: str) -> str:
+    """Text at ``path``, or "" when the result does not hold it."""
+    value = text(data, path)
+    return "" if isinstance(value, Missing) else value

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Table, Tone
+from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Paragraph, Table, Tone
 from mfu_advisor.report.content.ranks import ranks_blocks
 from mfu_advisor.report.content.run import (
     absent,
     config_block,
     mfu_chart,
+    mfu_notes,
     mfu_table,
     notes_paragraph,
     run_headline,
@@ -25,6 +26,7 @@ from mfu_advisor.report.values import (
     Missing,
     cell,
     count,
+    factor,
     first_number,
     flops,
     items,
@@ -33,6 +35,7 @@ from mfu_advisor.report.values import (
     milliseconds,
     number,
     numbers,
+    plus_minus,
     rate,
     seconds,
     si,
@@ -51,7 +54,10 @@ def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Bloc
     blocks.append(mfu_table(run))
     blocks.extend(ranks_blocks(run))
     blocks.append(run_facts(run))
-    notes = notes_paragraph(run, Tone.WARN)
+    variant = paired_paragraph(run)
+    if variant:
+        blocks.append(variant)
+    notes = notes_paragraph(run, Tone.WARN, shown=mfu_notes(run))
     if notes:
         blocks.append(notes)
     config = mapping(run, "config")
@@ -97,6 +103,34 @@ def run_facts(run: Mapping[str, Any]) -> KeyValues:
     return KeyValues(tuple(r for r in rows if not absent(r[1])), title="Run")
 
 
+def paired_paragraph(run: Mapping[str, Any]) -> Paragraph | None:
+    """A variant measured interleaved with the run (``bench --variant``): its speedup and noise."""
+    paired = mapping(run, "paired")
+    if not paired:
+        return None
+    config = mapping(run, "config")
+    changes = ", ".join(
+        f"{k} {config.get(k, '?')} -> {v}" for k, v in mapping(paired, "changes").items()
+    )
+    speedup = number(paired, "speedup")
+    if isinstance(speedup, Missing):
+        result = f"speedup {speedup}"
+    else:
+        noise = plus_minus(number(paired, "noise"))
+        pairs = cell(lookup(paired, "pairs"))
+        result = f"{factor(speedup)} tokens/s {noise} over {pairs} pairs of blocks"
+    rates = numbers(paired, "tokens_per_s")
+    base = number(run, "tokens_per_s")
+    if not isinstance(rates, Missing) and not isinstance(base, Missing):
+        result += f"; {rate(rates[0], '')}vs {rate(base)}"
+    compile_s = number(paired, "compile_s")
+    if not isinstance(compile_s, Missing):
+        result += f"; its compile step {seconds(compile_s)}"
+    return Paragraph(
+        f"Variant ({changes or 'no change'}), measured interleaved with the run: {result}."
+    )
+
+
 def _preset(run: Mapping[str, Any]) -> Cell:
     return with_detail(text(run, "preset"), text(run, "preset_source"))
 
@@ -116,7 +150,7 @@ def _spread(run: Mapping[str, Any]) -> Cell:
     shown = f"{median} ({p10:.1f}-{p90:.1f} ms)"
     ci = number(run, "step_time_ms.ci95_halfwidth_fraction")
     if not isinstance(ci, Missing):
-        shown += f", mean known to ±{ci * 100:.1f}% (95% CI)"
+        shown += f", mean known to {plus_minus(ci)} (95% CI)"
     return shown
 
 
@@ -253,10 +287,15 @@ def sweep_table(run: Mapping[str, Any]) -> Table | None:
     )
     bandwidth = number(run, "roofline.memory_bandwidth_bytes_per_s")
     method = text(run, "roofline.memory_bandwidth_method")
-    note = ""
+    sweep_s = number(run, "roofline.sweep_s")
+    if lookup(run, "roofline.from_cache") is True:
+        note = "From the cache of an earlier sweep on this machine."
+    else:
+        note = "" if isinstance(sweep_s, Missing) else f"Measured in {seconds(sweep_s)}."
     if not isinstance(bandwidth, Missing):
-        note = f"Memory bandwidth: {si(bandwidth, 'B/s')}"
+        note += f" Memory bandwidth: {si(bandwidth, 'B/s')}"
         note += f" ({method})." if not isinstance(method, Missing) else "."
+    note = note.strip()
     return Table(
         columns=("dtype", "matmul", "m x n x k", "achieved"),
         rows=rows,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mfu_advisor import units
 from mfu_advisor.report.content.blocks import Paragraph, Tone
 from mfu_advisor.report.values import Cell, Missing, items, mapping, number, percent, rate
 
@@ -88,8 +89,8 @@ def measurement_rows(payload: Mapping[str, Any]) -> list[tuple[str, Cell]]:
 
 
 def fraction(value: float | Missing) -> Cell:
-    """A relative noise as "±5.0%"."""
-    return value if isinstance(value, Missing) else f"±{value * 100:.1f}%"
+    """A relative noise as "±5%"."""
+    return value if isinstance(value, Missing) else units.plus_minus(value)
 
 
 def _interleaved_words(interleaved: list[Mapping[str, Any]], ran: int) -> str:
@@ -159,7 +160,7 @@ def _share(noise: Mapping[str, Any]) -> Cell:
 
 def _whole_percent(share: float) -> str:
     """A CPU share in whole percent; "less than 1%" rather than a "0%" that reads as none."""
-    return "less than 1%" if 0 < share < 0.01 else f"{share:.0%}"
+    return "less than 1%" if 0 < share < 0.01 else f"{share * 100:.0f}%"
 
 
 def _ran(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:

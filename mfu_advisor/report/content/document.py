@@ -59,7 +59,8 @@ def payload_kind(payload: Mapping[str, Any], command: str = "") -> str:
 
 
 def build_document(report: Report, *, detailed: bool = True) -> Document:
-    """The report's sections; ``detailed=False`` keeps the terminal's diagnose short."""
+    """The report's sections; ``detailed=False`` (the terminal) keeps a diagnosis short and
+    leaves out "Other facts" (the fields no section shows; ``--json`` has them)."""
     payload = report.payload
     kind = payload_kind(payload, report.command.value)
     if kind == "run":
@@ -80,7 +81,7 @@ def build_document(report: Report, *, detailed: bool = True) -> Document:
                 (Paragraph("This result holds no section this version can show.", Tone.MUTED),),
             ),
         )
-    extra = other_facts(payload, kind)
+    extra = other_facts(payload, kind) if detailed else None
     if extra is not None:
         sections = (*sections, Section("other", "Other facts", (extra,)))
     return Document(
@@ -118,7 +119,11 @@ def subtitle(payload: Mapping[str, Any], kind: str) -> str:
             shown.append(str(entry.get("name", "?")) if isinstance(entry, Mapping) else str(entry))
         return " · ".join(shown)
     if kind == "bench":
-        parts = [str(cell(text(payload, k))) for k in ("preset", "device", "dtype")]
+        parts = [
+            str(value)
+            for value in (text(payload, k) for k in ("preset", "device", "dtype"))
+            if not isinstance(value, Missing)
+        ]
         world = number(payload, "distributed.world_size")
         backend = text(payload, "distributed.backend")
         if not isinstance(world, Missing):
@@ -197,6 +202,36 @@ SHOWN_KEYS: dict[str, frozenset[str]] = {
             "eval_time_fraction",
             "config",
             "series",
+            # read by content/analysis.py
+            "format_title",
+            "format_variant",
+            "first_step",
+            "last_step",
+            "step_time_source",
+            "warmup",
+            "tokens_per_step_source",
+            "tokens_per_s_scope",
+            "devices",
+            "devices_source",
+            "n_params",
+            "flops_per_token_source",
+            "achieved_flops_implied",
+            "reference_flops",
+            "reference_detail",
+            "peak",
+            "mfu_vs_reference",
+            "mfu_from_reported",
+            "evals",
+            "jitter",
+            "restarts",
+            "restart_count",
+            "runs",
+            "loss",
+            "missing",
+            "notes",
+            "distributed",
+            "series_every",
+            "log_interval_steps",
         }
     ),
     "bench": frozenset(
@@ -236,6 +271,7 @@ SHOWN_KEYS: dict[str, frozenset[str]] = {
             "roofline",
             "notes",
             "series",
+            "paired",
         }
     ),
 }

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mfu_advisor import units
 from mfu_advisor.report.content.blocks import (
     Chart,
     FindingItem,
@@ -94,18 +95,20 @@ def gain_text(finding: Mapping[str, Any]) -> str:
     expected = lookup(finding, "expected_gain")
     expected_text = ""
     if not isinstance(expected, Missing) and expected != "":
-        expected_text = f"{expected:.2f}x" if isinstance(expected, (int, float)) else str(expected)
+        expected_text = (
+            units.factor(expected) if isinstance(expected, (int, float)) else str(expected)
+        )
     if measured is not None:
         shown = f"measured {speedup(measured)} on this machine"
         noise = number(finding, "noise")
         if not isinstance(noise, Missing):
-            shown += f" (±{noise * 100:.1f}%)"
+            shown += f" ({units.plus_minus(noise)})"
         experiment = _plain(finding, "experiment")
         if experiment:
             shown += f" by {experiment}"
         return f"{shown}; expected {expected_text}" if expected_text else shown
     if not expected_text and _expected(finding) is not None:
-        expected_text = f"{_expected(finding):.2f}x tokens/s"
+        expected_text = f"{units.factor(_expected(finding) or 0.0)} tokens/s"
     if expected_text:
         return f"expected {expected_text} (not measured)"
     return ""

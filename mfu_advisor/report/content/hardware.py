@@ -5,11 +5,13 @@ Used alone for ``probe`` and, compact, inside ``diagnose``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Section, Table, Tone
+from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Table, Tone
+from mfu_advisor.report.content.run import absent
 from mfu_advisor.report.values import (
+    DASH,
     Cell,
     Missing,
     cell,
@@ -19,6 +21,7 @@ from mfu_advisor.report.values import (
     lookup,
     mapping,
     number,
+    si,
     size_bytes,
     text,
 )
@@ -128,7 +131,7 @@ def hardware_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
     """Every hardware table: host, CPU, devices, NVIDIA details, peaks, PyTorch, warnings."""
     blocks: list[Block] = [_cpu_block(probe), _devices_block(probe)]
     blocks.extend(_nvidia_blocks(probe))
-    blocks.append(_peaks_block(probe))
+    blocks.extend(_peaks_blocks(probe))
     blocks.append(_torch_block(probe))
     blocks.append(_host_block(probe))
     warnings = [str(w) for w in items(probe, "warnings")]
@@ -137,32 +140,80 @@ def hardware_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def hardware_section(probe: Mapping[str, Any], *, section_id: str = "hardware") -> Section:
-    """The hardware section of a probe report (or of a diagnose report's ``hardware``)."""
-    return Section(section_id, "Hardware", hardware_blocks(probe))
-
-
 def _cpu_block(probe: Mapping[str, Any]) -> KeyValues:
     cpu = mapping(probe, "cpu")
-    limit = lookup(cpu, "cgroup_cpu_limit")
     isa = items(cpu, "isa")
+    core_types = [
+        f"{t.get('name')}: {t.get('physical_cores')} cores"
+        + (f" ({t.get('microarchitecture')})" if t.get("microarchitecture") else "")
+        for t in items(cpu, "core_types")
+        if isinstance(t, Mapping)
+    ]
+    caches = [
+        f"L{c.get('level')}{_CACHE_LETTERS.get(str(c.get('kind')), '')} "
+        f"{_cache_size(c.get('size_bytes'))} x{c.get('instances')}"
+        for c in items(cpu, "caches")
+        if isinstance(c, Mapping)
+    ]
     rows: list[tuple[str, Cell]] = [
         ("model", text(cpu, "model")),
         ("vendor", text(cpu, "vendor")),
         ("microarchitecture", text(cpu, "microarchitecture")),
         ("CPUs", cores_summary(cpu)),
+        ("core types", "; ".join(core_types) if len(core_types) > 1 else ""),
+        ("usable CPUs", _usable(cpu)),
         ("threads per core", cell(lookup(cpu, "threads_per_core"))),
         ("clock (base / max)", _clocks(cpu)),
+        ("peak computed at", _clock_note(cpu)),
         ("matmul ISA", ", ".join(str(f) for f in isa) if isa else Missing("none reported")),
-        ("hypervisor", _hypervisor(lookup(cpu, "hypervisor"), cpu)),
+        ("caches", ", ".join(caches) if caches else Missing("not read")),
         (
-            "cgroup CPU limit",
-            "none" if isinstance(limit, Missing) and not limit.reason else cell(limit),
+            "sockets / NUMA nodes",
+            _pair(cell(lookup(cpu, "sockets")), cell(lookup(cpu, "numa_nodes"))),
         ),
-        ("NUMA nodes", cell(lookup(cpu, "numa_nodes"))),
+        ("hypervisor", _hypervisor(lookup(cpu, "hypervisor"), cpu)),
         ("memory (total / available)", _memory(probe)),
+        ("memory cgroup limit", _none_or(lookup(probe, "memory.cgroup_limit_bytes"), size_bytes)),
     ]
-    return KeyValues(tuple(rows), title="CPU")
+    # Rows of facts an older result does not hold, and core types of a one-type CPU, are left out.
+    return KeyValues(tuple(r for r in rows if r[1] != "" and not absent(r[1])), title="CPU")
+
+
+def _clock_note(cpu: Mapping[str, Any]) -> Cell:
+    note = text(cpu, "clock_note")
+    return note if isinstance(note, Missing) else note.removeprefix("at ")
+
+
+_CACHE_LETTERS = {"data": "d", "instruction": "i"}
+
+
+def _cache_size(value: Any) -> str:
+    if not isinstance(value, int):
+        return "?"
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if value >= scale and value % scale == 0:
+            return f"{value // scale} {unit}"
+    return f"{value} B"
+
+
+def _none_or(value: Any, shown: Callable[[float], Cell]) -> Cell:
+    """A JSON null without a reason means "none" (no limit), not "unknown"."""
+    if isinstance(value, Missing):
+        return value if value.reason else "none"
+    return shown(float(value)) if isinstance(value, (int, float)) else cell(value)
+
+
+def _usable(cpu: Mapping[str, Any]) -> Cell:
+    """ "2 (affinity 2 CPUs, no cgroup CPU quota)"."""
+    usable = cell(lookup(cpu, "usable_cpus"))
+    if isinstance(usable, Missing):
+        return usable
+    limit = lookup(cpu, "cgroup_cpu_limit")
+    if isinstance(limit, Missing):
+        quota = f"cgroup quota unknown ({limit.reason})" if limit.reason else "no cgroup CPU quota"
+    else:
+        quota = f"cgroup quota {limit:g} CPUs" if isinstance(limit, (int, float)) else str(limit)
+    return f"{usable} (affinity {len(items(cpu, 'affinity_cpus'))} CPUs, {quota})"
 
 
 def _clocks(cpu: Mapping[str, Any]) -> Cell:
@@ -219,7 +270,10 @@ def _nvidia_blocks(probe: Mapping[str, Any]) -> list[Block]:
         if not isinstance(gpu, Mapping) or "nvidia" not in gpu:
             continue
         nv = lookup(gpu, "nvidia")
-        title = f"NVIDIA {text(gpu, 'name')} ({text(gpu, 'pci_address')})"
+        name = str(text(gpu, "name"))
+        title = (
+            f"{'' if name.startswith('NVIDIA') else 'NVIDIA '}{name} ({text(gpu, 'pci_address')})"
+        )
         if not isinstance(nv, Mapping):
             if isinstance(nv, Missing) and nv.reason:
                 blocks.append(Paragraph(f"{title}: NVML unavailable: {nv.reason}", tone=Tone.WARN))
@@ -281,36 +335,63 @@ def _link(nv: Mapping[str, Any], gen_key: str, width_key: str) -> Cell:
     return f"Gen{gen:.0f} x{width:.0f}" if not isinstance(width, Missing) else f"Gen{gen:.0f}"
 
 
-def _peaks_block(probe: Mapping[str, Any]) -> Table:
-    rows: list[tuple[Cell, ...]] = []
+def _peaks_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
+    """A device x dtype table of dense peaks, and where each figure comes from (numbered)."""
     devices: list[tuple[str, Mapping[str, Any]]] = []
     cpu = mapping(probe, "cpu")
     if cpu:
-        devices.append((cpu_summary(cpu), cpu))
-    devices.extend(
-        (f"{text(g, 'name')}", g)
-        for g in items(probe, "gpus")
-        if isinstance(g, Mapping) and mapping(g, "peak_flops")
-    )
+        devices.append(("CPU (usable cores)", cpu))
+    counts: dict[tuple[str, str], int] = {}
+    for gpu in items(probe, "gpus"):
+        if isinstance(gpu, Mapping) and mapping(gpu, "peak_flops"):
+            # Identical GPUs (8x H100) share one row.
+            key = (str(text(gpu, "name")), repr(gpu.get("peak_flops")))
+            if key not in counts:
+                devices.append((key[0], gpu))
+            counts[key] = counts.get(key, 0) + 1
+    footnotes: dict[str, int] = {}
+    rows: list[tuple[Cell, ...]] = []
     for name, device in devices:
+        times = counts.get((name, repr(device.get("peak_flops"))), 1)
+        cells: list[Cell] = [f"{name} (x{times})" if times > 1 else name]
         for dtype in PEAK_DTYPES:
-            if dtype not in mapping(device, "peak_flops"):
-                continue
+            value = number(device, f"peak_flops.{dtype}")
             detail = mapping(device, f"peak_flops_detail.{dtype}")
-            peak = peak_cell(device, dtype)
-            if isinstance(peak, Missing):
-                # The reason reads best where the source would be.
-                rows.append((name, dtype, Missing(), peak.reason))
+            if isinstance(value, Missing):
+                reason = str(detail.get("reason") or value.reason or "no peak known")
+                mark = footnotes.setdefault(reason, len(footnotes) + 1)
+                cells.append(f"{_short_reason(reason)} [{mark}]")
                 continue
-            source = detail.get("source") or detail.get("note") or ""
-            note = detail.get("note") if detail.get("source") else ""
-            rows.append((name, dtype, peak, f"{source} ({note})" if note else str(source)))
-    return Table(
-        columns=("device", "dtype", "dense peak", "source, or why there is none"),
+            source = str(detail.get("source") or "")
+            # The CPU's clock note is its own row above; the rest of a note stays.
+            note = str(detail.get("note") or "").replace(str(cpu.get("clock_note") or "-"), "")
+            note = note.strip(" ,")
+            where = f"{source} ({note})" if source and note else source or note
+            mark = footnotes.setdefault(where, len(footnotes) + 1)
+            tilde = "~" if detail.get("estimated") else ""
+            cells.append(f"{tilde}{si(value, '')} [{mark}]")
+        rows.append(tuple(cells))
+    table = Table(
+        columns=("device", *PEAK_DTYPES),
         rows=tuple(rows),
-        title="Peak FLOP/s",
-        numeric=(False, False, True, False),
+        title="Peak FLOP/s (dense)",
+        numeric=(False, *(True for _ in PEAK_DTYPES)),
+        note="FLOP/s, G = 1e9, T = 1e12, P = 1e15; ~ estimated from a formula, else datasheet; "
+        "emulated: no native support (slower than fp32); n/a: not a dtype of that device.",
     )
+    sources = KeyValues(
+        tuple((f"[{mark}]", where) for where, mark in footnotes.items()),
+        title="Where each peak comes from, or why there is none",
+    )
+    return (table, sources) if footnotes else (table,)
+
+
+def _short_reason(reason: str) -> str:
+    if reason.startswith("emulated"):
+        return "emulated"
+    if reason.startswith("not a CPU dtype") or " has no " in reason:
+        return "n/a"
+    return DASH
 
 
 def _torch_block(probe: Mapping[str, Any]) -> KeyValues | Paragraph:
@@ -323,6 +404,8 @@ def _torch_block(probe: Mapping[str, Any]) -> KeyValues | Paragraph:
     thread_cell: Cell = count(threads)
     if not isinstance(threads, Missing) and not isinstance(usable, Missing):
         thread_cell = f"{count(threads)} (usable CPUs: {count(usable)})"
+        if threads > usable:
+            thread_cell += ": oversubscribed"
     compile_ready = lookup(torch, "compile_ready")
     note = text(torch, "compile_note")
     rows: list[tuple[str, Cell]] = [
@@ -338,8 +421,10 @@ def _torch_block(probe: Mapping[str, Any]) -> KeyValues | Paragraph:
             if not isinstance(note, Missing)
             else cell(compile_ready),
         ),
+        ("accelerator", text(torch, "accelerator_note")),
+        ("answers", text(torch, "answers_source")),
     ]
-    return KeyValues(tuple(rows), title="PyTorch")
+    return KeyValues(tuple(r for r in rows if r[1] != "" and not absent(r[1])), title="PyTorch")
 
 
 def _host_block(probe: Mapping[str, Any]) -> KeyValues:

@@ -111,7 +111,9 @@ def _utilisation_figures(payload: Mapping[str, Any]) -> list[Figure]:
             util = number(gpu, "util_percent_median")
             if not isinstance(util, Missing):
                 figures.append(
-                    Figure(f"GPU {gpu.get('index')} busy", f"{util:.0f}%", "median over the job")
+                    Figure(
+                        f"GPU {gpu.get('index')} busy", percent(util / 100), "median over the job"
+                    )
                 )
     cores = number(summary, "job_cpu_cores_median")
     if not isinstance(cores, Missing):
@@ -249,7 +251,8 @@ def _cores(value: float | Missing) -> Cell:
 
 
 def _pct(value: float | Missing) -> Cell:
-    return value if isinstance(value, Missing) else f"{value:.0f}%"
+    """A 0-100 utilisation as a percentage."""
+    return value if isinstance(value, Missing) else percent(value / 100)
 
 
 def _plain(value: float | Missing, template: str) -> Cell:

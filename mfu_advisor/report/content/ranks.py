@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.cpu_list import format_cpu_list
 from mfu_advisor.report.content.blocks import Block, Paragraph, Table, Tone
 from mfu_advisor.report.values import (
     Cell,
@@ -24,6 +23,7 @@ from mfu_advisor.report.values import (
     rate,
     text,
 )
+from mfu_advisor.units import cpu_list
 
 #: From this all-reduce share or straggler spread the sentence reads as a warning:
 #: the thresholds of rules MA126 and MA127 (rules/distributed_rules.py).
@@ -144,5 +144,5 @@ def _where(rank: Mapping[str, Any]) -> Cell:
     cpus = [c for c in items(rank, "cpus") if isinstance(c, int)]
     device = text(rank, "device")
     if cpus and (isinstance(device, Missing) or device == "cpu"):
-        return f"CPU {format_cpu_list(cpus)}"
+        return f"CPU {cpu_list(cpus)}"
     return device

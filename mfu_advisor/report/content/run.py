@@ -8,7 +8,7 @@ of each is in content/bench.py and content/analysis.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mfu_advisor.report.content.blocks import (
@@ -130,17 +130,47 @@ def run_headline(run: Mapping[str, Any]) -> Headline:
 
 
 def mfu_table(run: Mapping[str, Any]) -> Table:
-    """MFU against each labelled denominator, with the denominator and its source."""
-    rows = tuple(
-        (row["label"], flops(row["denominator_flops"]), percent(row["value"]), row["source"])
-        for row in mfu_figures(run)
-    )
+    """MFU against each labelled denominator, with the denominator and its source.
+
+    A figure that could not be computed shows a dash and, in the source column, why. An MFU
+    above 100% is marked "(!)" and explained under the table, with each figure's own note.
+    """
+    rows: list[tuple[Cell, ...]] = []
+    for row in mfu_figures(run):
+        value, denominator = row["value"], row["denominator_flops"]
+        source = str(row["source"])
+        if isinstance(value, Missing):
+            why = f"unknown: {value.reason}" if value.reason else "unknown"
+            source = f"{source}; {why}" if source else why
+            shown: Cell = Missing()
+        else:
+            shown = f"{percent(value)} (!)" if value > 1 else percent(value)
+        peak = Missing() if isinstance(denominator, Missing) else flops(denominator)
+        rows.append((row["label"], peak, shown, source))
     return Table(
         columns=("MFU against", "peak", "MFU", "source"),
-        rows=rows,
+        rows=tuple(rows),
         title="MFU against each denominator",
         numeric=(False, True, True, False),
+        note=" ".join(_sentence(n) for n in mfu_notes(run)),
     )
+
+
+def mfu_notes(run: Mapping[str, Any]) -> list[str]:
+    """Each MFU figure's note; an MFU above 100% always gets one, from the figure or here."""
+    notes: list[str] = []
+    for row in mfu_figures(run):
+        note = text(run, f"mfu.{row['key']}.note")
+        value = row["value"]
+        if not isinstance(note, Missing) and note:
+            notes.append(note)
+        elif not isinstance(value, Missing) and value > 1:
+            notes.append(
+                f"(!) {percent(value)} against the {row['label']} is above 100%, which no run "
+                "can reach: that denominator is too low for this machine; MFU against the "
+                "measured peak is the trustworthy one"
+            )
+    return notes
 
 
 def mfu_chart(run: Mapping[str, Any]) -> Chart:
@@ -207,9 +237,14 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
     return Chart("series", title, data, caption=caption)
 
 
-def notes_paragraph(data: Mapping[str, Any], tone: str = Tone.MUTED) -> Paragraph | None:
-    """The ``notes`` of a payload as one paragraph, each note a sentence; None without notes."""
-    notes = [str(n).strip() for n in items(data, "notes") if str(n).strip()]
+def notes_paragraph(
+    data: Mapping[str, Any], tone: str = Tone.MUTED, *, shown: Sequence[str] = ()
+) -> Paragraph | None:
+    """The ``notes`` of a payload as one paragraph, each note a sentence; None without notes.
+
+    Notes in ``shown`` (already under the MFU table) are left out.
+    """
+    notes = [str(n).strip() for n in items(data, "notes") if str(n).strip() and n not in shown]
     if not notes:
         return None
     sentences = [_sentence(n) for n in notes]

@@ -62,8 +62,18 @@ def render_section(section: Section, console: Console) -> None:
     """A section heading and its blocks."""
     console.print()
     console.rule(Text(section.title, style="bold"), align="left", style="dim")
+    previous: Block | None = None
     for block in section.blocks:
+        if previous is not None and not isinstance(block, Chart) and _stands_apart(previous, block):
+            console.print()
         render_block(block, console)
+        previous = block if not isinstance(block, Chart) else previous
+
+
+def _stands_apart(previous: Block, block: Block) -> bool:
+    """A blank line before a titled block, and after a table or the headline."""
+    titled = isinstance(block, (KeyValues, Table, Findings)) and bool(block.title)
+    return titled or isinstance(previous, (Headline, KeyValues, Table, Findings))
 
 
 def render_block(block: Block, console: Console) -> None:
@@ -86,14 +96,17 @@ def _headline(block: Headline, console: Console) -> None:
     if not block.figures:
         return
     grid = RichTable.grid(padding=(0, 2))
-    grid.add_column(no_wrap=False)
+    grid.add_column(no_wrap=True)
     grid.add_column(justify="right", no_wrap=True)
-    grid.add_column(style="dim")
+    grid.add_column(style="dim", overflow="fold")
     for figure in block.figures:
         value_style = "bold " + STYLES.get(figure.tone, "") if figure.tone != Tone.MUTED else ""
-        grid.add_row(
-            Text(figure.label), as_text(figure.value, value_style.strip()), Text(figure.detail)
-        )
+        if isinstance(figure.value, Missing):
+            # The dash and why go where the detail would be: a long reason wraps there.
+            shown, detail = Text(""), str(figure.value)
+        else:
+            shown, detail = as_text(figure.value, value_style.strip()), figure.detail
+        grid.add_row(Text(figure.label), shown, Text(detail))
     console.print(grid)
 
 
@@ -105,9 +118,13 @@ def _paragraph(block: Paragraph, console: Console) -> None:
         console.print(body)
 
 
+def _title(title: str, console: Console) -> None:
+    if title:
+        console.print(Text(title, style="bold"))
+
+
 def _key_values(block: KeyValues, console: Console) -> None:
-    if block.title:
-        console.print(Text(block.title, style="bold"))
+    _title(block.title, console)
     grid = RichTable.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=False, max_width=28)
     grid.add_column(overflow="fold")
@@ -121,8 +138,7 @@ MIN_COLUMN_WIDTH = 16
 
 
 def _table(block: Table, console: Console) -> None:
-    if block.title:
-        console.print(Text(block.title, style="bold"))
+    _title(block.title, console)
     if len(block.columns) > 3 and console.width < MIN_COLUMN_WIDTH * len(block.columns):
         _records(block, console)
     else:
@@ -158,7 +174,7 @@ def _grid_table(block: Table, console: Console) -> None:
 
 
 def _findings(block: Findings, console: Console) -> None:
-    console.print(Text(block.title, style="bold"))
+    _title(block.title, console)
     if not block.items:
         if block.empty_text:
             console.print(Padding(Text(block.empty_text, style="dim"), (0, 0, 0, 2)))

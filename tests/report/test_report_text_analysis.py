@@ -1,25 +1,24 @@
-"""The analyze section of the terminal report, rendered from the JSON payload only."""
+"""An analyzed log in the terminal, rendered from the JSON payload only."""
 
 from __future__ import annotations
 
 import copy
-import io
 import sys
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "logs"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "logs"))
 from log_helpers import analyze_log, as_json
 
-from mfu_advisor.report.terminal.analysis import explain_mfu, pct, render
+from mfu_advisor.report.content.analysis import explain_mfu
+from mfu_advisor.report.formats import OutputFormat, render
+from mfu_advisor.report.model import Command, Report
+from mfu_advisor.units import flops, percent
 
 
 def raw_text_of(payload: dict, width: int = 100) -> str:
-    buffer = io.StringIO()
-    render(payload, Console(file=buffer, width=width, no_color=True, force_terminal=False))
-    return buffer.getvalue()
+    return render(Report(Command.ANALYZE, payload), OutputFormat.TEXT, width=width, color=False)
 
 
 def text_of(payload: dict, width: int = 100) -> str:
@@ -34,7 +33,7 @@ def full_payloads() -> list[dict]:
     ]
 
 
-#: Objects whose fields the terminal section reads one by one.
+#: Objects whose fields the analysis section reads one by one.
 READ_OBJECTS = (
     "warmup",
     "peak",
@@ -84,7 +83,8 @@ def test_a_figure_without_its_source_prints_without_parentheses() -> None:
     del payload["mfu"]["source"]
     text = text_of(payload)
     assert "FLOPs per token 5.19 MFLOP achieved" in text
-    assert "MFU 6.01% log's own MFU" in text
+    mfu = percent(payload["mfu"]["value"])
+    assert f"your hardware {flops(1e12)} {mfu} the log's MFU, rescaled" in text
 
 
 def test_missing_peak_and_mfu_are_dashes_with_their_reasons() -> None:
@@ -93,7 +93,7 @@ def test_missing_peak_and_mfu_are_dashes_with_their_reasons() -> None:
     payload["peak"] = {"flops": None}
     payload["loss"] = {"first": None, "last": 2.1, "unavailable": {"first": "no loss printed"}}
     text = text_of(payload, 120)
-    assert "MFU — (no hardware peak: give --hardware)" in text
+    assert "MFU vs your hardware — (no hardware peak: give --hardware)" in text
     assert "loss — (no loss printed)" in text
     assert "give --hardware or --peak-tflops" in text  # the explanation says what is missing
 
@@ -103,25 +103,25 @@ def test_the_summary_wraps_within_narrow_and_wide_terminals() -> None:
     for width in (60, 120):
         lines = raw_text_of(payload, width).splitlines()
         assert max(len(line) for line in lines) <= width
-    assert "nanoGPT's 0.020% means 62.4 GFLOP/s" in text_of(payload, 60)
+    assert "nanoGPT's 0.02% means 62.4 GFLOP/s" in text_of(payload, 60)
 
 
 def test_summary_shows_the_figures_and_what_the_log_mfu_meant() -> None:
     payload = as_json(analyze_log("nanogpt_cpu_300.log", peak_tflops=1.0))
     text = text_of(payload)
-    assert "nanoGPT train.py log (format confidence 100%)" in text
-    assert "66.4 ms" in text and "3 warm-up steps excluded" in text
-    assert "11,571 tokens/s (768 tokens per step)" in text
+    assert "format nanoGPT train.py (confidence 100%)" in text
+    assert "66.4 ms" in text and "warm-up steps excluded 3 (first step" in text
+    assert "tokens per step 768" in text and "tokens/s 11,571 tokens/s" in text
     assert "60.1 GFLOP/s per device" in text
-    assert "0.020% relative to A100 bf16 312 TFLOP/s" in text
-    assert "nanoGPT's 0.020% means 62.4 GFLOP/s against an A100's 312 TFLOP/s" in text
-    assert "7.25% of wall time (2 evaluations)" in text
+    assert "0.02% relative to A100 bf16 312 TFLOP/s" in text
+    assert "nanoGPT's 0.02% means 62.4 GFLOP/s against an A100's 312 TFLOP/s" in text
+    assert "7.3% of wall time (2 evaluations)" in text
 
 
 def test_missing_figures_are_dashes_with_reasons() -> None:
     text = text_of(as_json(analyze_log("nanogpt_1.log")))
     assert "FLOPs per token — (the model size is missing" in text
-    assert "missing: hardware peak" in text
+    assert "Missing hardware peak: give --hardware" in text
 
 
 def test_unknown_gpu_explanation_for_llmc() -> None:
@@ -139,10 +139,3 @@ def test_payload_text_is_never_read_as_markup() -> None:
 
 def test_an_empty_payload_renders() -> None:
     assert "log" in text_of({})
-
-
-@pytest.mark.parametrize(
-    ("fraction", "shown"), [(0.166, "16.6%"), (0.031, "3.10%"), (0.000193, "0.019%"), (0.0, "0%")]
-)
-def test_percentages_keep_two_significant_digits(fraction: float, shown: str) -> None:
-    assert pct(fraction) == shown

@@ -1,27 +1,27 @@
-"""The probe's terminal section renders from the JSON payload alone."""
+"""A probe result in the terminal, rendered from the JSON payload alone."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
-
-from rich.console import Console
 
 from mfu_advisor.facts import to_jsonable
 from mfu_advisor.probe import probe_machine
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.report.terminal.hardware import render
+from mfu_advisor.report.formats import OutputFormat, render
+from mfu_advisor.report.model import Command, Report
 
-SNAPSHOTS = Path(__file__).resolve().parents[2] / "data" / "snapshots"
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "snapshots"
 
 
 def _text(machine: str, width: int = 120) -> str:
     with MachineRoot.open_snapshot(SNAPSHOTS / machine) as root:
         payload = json.loads(json.dumps(to_jsonable(probe_machine(root))))
-    buffer = io.StringIO()
-    render(payload, Console(file=buffer, width=width, no_color=True, color_system=None))
-    return buffer.getvalue()
+    return _render(payload, width)
+
+
+def _render(payload: dict, width: int = 120) -> str:
+    return render(Report(Command.PROBE, payload), OutputFormat.TEXT, width=width, color=False)
 
 
 def test_alder_lake_laptop_renders_p_and_e_cores_and_the_iris_xe() -> None:
@@ -40,20 +40,16 @@ def test_nvml_failures_print_their_reason() -> None:
 
 def test_gpu_states_for_the_rules_are_visible() -> None:
     assert "sw_power_cap" in _text("gpu_sw_power_cap")
-    assert "4x4/4x16" in _text("gpu_pcie_x4_on_x16")
-    assert "on" in _text("gpu_mig_enabled")
+    assert "PCIe (now / max)       Gen4 x4 / Gen4 x16" in _text("gpu_pcie_x4_on_x16")
+    assert "MIG mode               yes" in _text("gpu_mig_enabled")
 
 
 def test_payload_text_is_never_read_as_rich_markup() -> None:
     with MachineRoot.open_snapshot(SNAPSHOTS / "kvm_epyc_virtio") as root:
         payload = json.loads(json.dumps(to_jsonable(probe_machine(root))))
     payload["cpu"]["model"] = "[bold]AMD[/bold] EPYC [/]"
-    buffer = io.StringIO()
-    render(payload, Console(file=buffer, width=100, no_color=True, color_system=None))
-    assert "[bold]AMD[/bold] EPYC [/]" in buffer.getvalue()
+    assert "[bold]AMD[/bold] EPYC [/]" in _render(payload, 100)
 
 
 def test_a_sparse_payload_still_renders() -> None:
-    buffer = io.StringIO()
-    render({"cpu": {}, "gpus": [{}], "torch": None}, Console(file=buffer, width=80))
-    assert "Hardware" in buffer.getvalue()
+    assert "Hardware" in _render({"cpu": {}, "gpus": [{}], "torch": None}, 80)
