@@ -309,6 +309,8 @@ class JobFacts:
     load_1min_median: Maybe[float] = _NOT_GIVEN
     memory_used_fraction_max: Maybe[float] = _NOT_GIVEN
     """Largest share of system memory in use."""
+    job_memory_fraction_max: Maybe[float] = _NOT_GIVEN
+    """Largest share of system memory the job's processes held (their RSS summed)."""
     gpus: tuple[JobGpuFacts, ...] = ()
     gpu_unavailable: str = ""
     """Why no GPU was sampled ("" when GPUs were sampled)."""

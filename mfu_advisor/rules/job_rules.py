@@ -34,6 +34,9 @@ THERMAL_SHARE = 0.10
 #: Memory in use (share of the total) at which nothing larger fits.
 MEMORY_FULL = 0.95
 
+#: System memory counts as the job's problem only when the job holds at least this share of it.
+JOB_HOLDS = 0.3
+
 #: Load average over usable CPUs above which runnable threads wait for a core.
 OVERSUBSCRIBED_LOAD = 1.5
 
@@ -253,14 +256,16 @@ def _memory_full(facts: DiagnosisFacts) -> Draft | None:
             ),
             evidence={f"gpu{g.index}_memory_used_fraction_max": u for g, u in full},
         )
-    if system is not None and system >= MEMORY_FULL:
+    held = _float(job.job_memory_fraction_max)
+    if system is not None and system >= MEMORY_FULL and held is not None and held >= JOB_HOLDS:
         return Draft(
             explanation=(
-                f"System memory was {percent(system)} in use at the peak: the machine is close "
-                "to swapping, which stalls every step."
+                f"System memory was {percent(system)} in use at the peak, {percent(held)} of it "
+                "held by the job's processes: the machine is close to swapping, which stalls "
+                "every step."
             ),
             fix="fewer DataLoader workers, memory-mapped datasets (np.memmap), a smaller batch",
-            evidence={"memory_used_fraction_max": system},
+            evidence={"memory_used_fraction_max": system, "job_memory_fraction_max": held},
         )
     return None
 
@@ -558,16 +563,26 @@ MEMORY_FULL_RULE = Rule(
     severity=Severity.MEDIUM,
     description=(
         f"Fires when a GPU of the job had {percent(MEMORY_FULL)} or more of its memory in use at "
-        "the peak (or, on any job, system memory did): a larger micro-batch needs memory "
-        "saved elsewhere first."
+        "the peak, or system memory did with the job holding at least "
+        f"{percent(JOB_HOLDS)} of it: a larger micro-batch needs memory saved elsewhere first."
     ),
     fix_template="activation checkpointing, bf16 autocast, gradient accumulation",
     predicate=_memory_full,
     fires_on=(
         Example("an A100 at 98% memory", lambda: _job_facts(_gpu(memory_used_fraction_max=0.98))),
-        Example("a CPU job with 97% of RAM used", lambda: _cpu_job(memory_used_fraction_max=0.97)),
+        Example(
+            "a CPU job holding 80% of RAM, 97% used",
+            lambda: _cpu_job(memory_used_fraction_max=0.97, job_memory_fraction_max=0.8),
+        ),
     ),
-    quiet_on=(_HEALTHY, _NO_JOB),
+    quiet_on=(
+        _HEALTHY,
+        Example(
+            "RAM 99% used by other processes, the job holding 4%",
+            lambda: _cpu_job(memory_used_fraction_max=0.99, job_memory_fraction_max=0.04),
+        ),
+        _NO_JOB,
+    ),
 )
 
 MACHINE_SHARED = Rule(

@@ -128,6 +128,9 @@ def job_facts(
         memory_used_fraction_max=_max(
             [_fraction(s.memory_used_bytes, s.memory_total_bytes) for s in steady]
         ),
+        job_memory_fraction_max=_max(
+            [_fraction(s.job_rss_bytes, s.memory_total_bytes) for s in steady]
+        ),
         gpus=tuple(gpus),
         gpu_unavailable=gpu_unavailable or "",
     )
