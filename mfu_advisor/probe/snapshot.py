@@ -110,11 +110,16 @@ def is_archive_name(path: Path) -> bool:
     return path.name.endswith(ARCHIVE_SUFFIXES)
 
 
-def write_snapshot(out: str | os.PathLike[str], *, include_torch: bool = True) -> HardwareFacts:
+def write_snapshot(
+    out: str | os.PathLike[str], *, include_torch: bool = True, redact: bool = False
+) -> HardwareFacts:
     """Record this machine into ``out`` (a new folder, or a ``.tar.gz``); never overwrites.
 
-    Returns the facts probed while recording. Raises :class:`UserError` when
-    ``out`` exists or its folder does not.
+    With ``redact``, host names, user names, serial numbers, UUIDs, MAC
+    addresses and user folders are removed from every recorded file first
+    (:func:`redact_tree`). Returns the facts probed while recording. Raises
+    :class:`UserError` when ``out`` exists, its folder does not, or writing
+    fails (a full disk); nothing half-written is left behind.
     """
     from mfu_advisor.probe import probe_machine
 
@@ -133,11 +138,15 @@ def write_snapshot(out: str | os.PathLike[str], *, include_torch: bool = True) -
         tree.mkdir()
         recorder = RecordingRoot(tree)
         facts = probe_machine(recorder, include_torch=include_torch, fresh_torch=True)
-        _write_manifest(tree, recorder, include_torch)
+        _write_manifest(tree, recorder, include_torch, redact)
+        if redact:
+            redact_tree(tree)
         if is_archive_name(target):
             _publish_archive(tree, work, target)
         else:
             _publish_folder(tree, target)
+    except OSError as exc:  # a full disk or a vanished folder while recording
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return facts
@@ -151,7 +160,9 @@ def _tree_name(target: Path) -> str:
     return name or "snapshot"
 
 
-def _write_manifest(tree: Path, recorder: RecordingRoot, include_torch: bool) -> None:
+def _write_manifest(
+    tree: Path, recorder: RecordingRoot, include_torch: bool, redacted: bool
+) -> None:
     manifest = {
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
@@ -163,7 +174,45 @@ def _write_manifest(tree: Path, recorder: RecordingRoot, include_torch: bool) ->
         "unreadable": dict(sorted(recorder.unreadable.items())),
         "failed_commands": dict(sorted(recorder.failed_commands.items())),
     }
+    if redacted:
+        manifest["redacted"] = True
     (tree / SNAPSHOT_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+#: Files whose whole content is a serial number or a machine's UUID (DMI, sysfs).
+_SERIAL_FILES = ("serial", "uuid", "machine-id", "boot_id", "product_uuid")
+
+
+def redact_tree(tree: Path) -> None:
+    """Remove identifying values from every file of a recorded snapshot, in place.
+
+    Host and user names are learnt from the recorded host name, this machine's
+    own names and the patterns in the files (home folders in the mount table,
+    prompts...), then hunted everywhere; JSON answers (NVML, torch) are
+    redacted field by field, so serials and UUIDs go whatever their form.
+    """
+    from mfu_advisor.redaction import Secrets, find_secrets, names_in, redact_text, redact_value
+
+    files = sorted(p for p in tree.rglob("*") if p.is_file() and not p.is_symlink())
+    texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in files}
+    hostname = texts.get(tree / "proc/sys/kernel/hostname", "").strip()
+    known = find_secrets({"hostname": hostname}, local=True)
+    learnt = names_in(texts.values())
+    secrets = Secrets(hosts=known.hosts | learnt.hosts, users=known.users | learnt.users)
+    for path, text in texts.items():
+        if path.name == SNAPSHOT_MANIFEST:
+            continue
+        if any(marker in path.name for marker in _SERIAL_FILES) and path.suffix != ".json":
+            new = "<serial>\n" if text.strip() else text
+        elif path.suffix == ".json":
+            try:
+                new = json.dumps(redact_value(json.loads(text), secrets), indent=1)
+            except ValueError:
+                new = redact_text(text, secrets)
+        else:
+            new = redact_text(text, secrets)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
 
 
 def _publish_folder(tree: Path, target: Path) -> None:
