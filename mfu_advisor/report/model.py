@@ -82,7 +82,7 @@ class Report:
             )
         if version > SCHEMA_VERSION:
             raise UserError(
-                f"result has schema_version {version!r}; this mfu-advisor reads up to "
+                f"result has schema_version {shown(version)}; this mfu-advisor reads up to "
                 f"{SCHEMA_VERSION}"
             )
         tool_field = doc.get("tool")
