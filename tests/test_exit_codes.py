@@ -53,7 +53,10 @@ def _one_line(done: subprocess.CompletedProcess[str], *words: str, code: int = 2
         ('{"schema_version": 1, "command": "probe", "x": NaN}', ("NaN",)),
         ('{"schema_version": 1, "command": "probe", "x": -Infinity}', ("-Infinity",)),
         ('{"schema_version": 1, "command": "probe", "x": ' + "9" * 5000 + "}", ("4300 digits",)),
-        ('{"schema_version": 1, "command": "probe", "x": ' + "[" * 900 + "]" * 900 + "}", ("nested",)),
+        (
+            '{"schema_version": 1, "command": "probe", "x": ' + "[" * 900 + "]" * 900 + "}",
+            ("nested",),
+        ),
         ("[" * 100_000 + "]" * 100_000, ("nested",)),
         ('{"schema_version": 1, "command": "' + "A" * 2_000_000 + '"}', ("'command'",)),
         ('{"schema_version": ' + "7" * 3000 + ', "command": "probe"}', ("digits",)),
