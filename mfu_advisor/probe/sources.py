@@ -368,7 +368,7 @@ def _read_manifest(folder: Path, shown: Path | None = None) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != SNAPSHOT_FORMAT:
         raise UserError(f"{label}: {SNAPSHOT_MANIFEST} does not describe an mfu-advisor snapshot")
     version = manifest.get("version")
-    if isinstance(version, bool) or version not in KNOWN_SNAPSHOT_VERSIONS:
+    if type(version) is not int or version not in KNOWN_SNAPSHOT_VERSIONS:  # not 1.0, not true
         known = ", ".join(str(v) for v in sorted(KNOWN_SNAPSHOT_VERSIONS))
         raise UserError(
             f"{label}: snapshot version {shown_value(version)} is not one this mfu-advisor "
