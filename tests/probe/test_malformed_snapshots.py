@@ -92,6 +92,7 @@ def _set_device(key: str, value: object) -> Callable[[dict], None]:
 
 _DELETE = object()
 CPU0 = "sys/devices/system/cpu/cpu0"
+AL = "alder_lake_p_iris_xe"
 
 CASES: dict[str, tuple[str, Edit]] = {
     # the manifest
