@@ -56,7 +56,7 @@ class RecordingRoot(MachineRoot):
         result = super().read_text(machine_path)
         if isinstance(result, str):
             self._copy_path(machine_path).write_text(result, encoding="utf-8")
-        elif os.path.lexists(self.path(machine_path)):
+        elif self._present(machine_path):
             # Present but unreadable: the snapshot says so rather than "not present".
             self.unreadable[machine_path] = result.reason
         return result
@@ -64,7 +64,7 @@ class RecordingRoot(MachineRoot):
     def listdir(self, machine_path: str) -> list[str] | Unavailable:
         result = super().listdir(machine_path)
         if isinstance(result, Unavailable):
-            if os.path.lexists(self.path(machine_path)):
+            if self._present(machine_path):
                 self.unreadable[machine_path] = result.reason
             return result
         folder = self._copy_path(machine_path)
@@ -77,8 +77,15 @@ class RecordingRoot(MachineRoot):
                 (folder / name).mkdir(exist_ok=True)
         return result
 
+    def _present(self, machine_path: str) -> bool:
+        """Whether the path exists (as a link, even) on the live machine."""
+        live = self.confined(machine_path)
+        return not isinstance(live, Unavailable) and os.path.lexists(live)
+
     def exists(self, machine_path: str) -> bool:
-        live = self.path(machine_path)
+        live = self.confined(machine_path)
+        if isinstance(live, Unavailable):
+            return False
         if live.is_dir():
             self._copy_path(machine_path).mkdir(exist_ok=True)
         elif live.exists():

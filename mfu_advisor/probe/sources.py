@@ -158,6 +158,8 @@ class MachineRoot:
 
     def path(self, machine_path: str) -> Path:
         """Where ``machine_path`` (an absolute path on the probed machine) lives under the root."""
+        if "\x00" in machine_path:  # built from a file's contents (a cgroup path, found by fuzzing)
+            raise ValueError(f"path holds a NUL byte: {machine_path!r}")
         parts = PurePosixPath(machine_path).parts
         relative = [p for p in parts if p not in ("/", "", ".")]
         if ".." in relative:
@@ -174,7 +176,7 @@ class MachineRoot:
         try:
             target = self.path(machine_path)
         except ValueError:
-            return Unavailable(f"{shown_value(machine_path)} climbs out of the machine root")
+            return Unavailable(f"{shown_value(machine_path)} is not a path on the machine")
         if self.is_live:
             return target
         return self._check_inside(target, machine_path)

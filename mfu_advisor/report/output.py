@@ -68,7 +68,7 @@ def emit(
     write_stdout(text)
     if html_path and html is not None:
         write_atomic(html_path, html)
-        click.echo(f"HTML report written to {html_path}", err=True)
+        click.echo(f"HTML report written to {terminal_safe(html_path)}", err=True)
 
 
 def write_stdout(text: str) -> None:
