@@ -39,9 +39,10 @@ HOST_FIELDS = frozenset(
 )
 USER_FIELDS = frozenset({"user", "username", "user_name", "login", "owner"})
 SERIAL_FIELDS = re.compile(r"(?i)(serial|uuid|guid|board_id|machine_id)")
-#: Field names whose whole value is a secret (``WANDB_API_KEY``, ``hf_token``, ``password``).
+#: Field names whose whole value is a secret (``WANDB_API_KEY``, ``hf_token``, ``password``);
+#: not a rate such as ``flops_per_token``.
 SECRET_FIELDS = re.compile(
-    r"(?i)(?:^|[_.-])(?:api_?key|token|secret|secret_?key|passw(?:or)?d|credentials?"
+    r"(?i)(?:^|(?<!per)[_.-])(?:api_?key|token|secret|secret_?key|passw(?:or)?d|credentials?"
     r"|authorization|access_?key)$"
 )
 
@@ -52,7 +53,8 @@ GENERIC_NAMES = frozenset(
         "root", "localhost", "user", "admin", "runner", "ubuntu", "debian", "host", "node",
         "nobody", "home", "data", "users", "scratch", "work", "tmp", "local", "default",
         "master", "main", "login", "gpu", "cpu", "cuda", "rank", "none", "null", "true", "false",
-        "git", "www", "api", "ssh", "http", "https",
+        "git", "www", "api", "ssh", "http", "https", "guest", "server", "desktop", "laptop",
+        "workstation", "machine", "computer", "container", "docker", "vm", "linux",
     }
 )  # fmt: skip
 
@@ -111,7 +113,7 @@ _ENDPOINT_IN_TEXT = re.compile(
 ENDPOINT_FIELDS = frozenset({"rdzv_endpoint", "master_addr", "master_address"})
 #: "NAME=value" or "name: value" where the name says it is a secret.
 _SECRET_ASSIGNMENT = re.compile(
-    r"(?i)(?P<key>\b[\w.-]*(?:api[_-]?key|token|secret|secret[_-]?key|passw(?:or)?d|pwd"
+    r"(?i)(?P<key>\b[\w.-]*(?<!per[_-])(?:api[_-]?key|token|secret|secret[_-]?key|passw(?:or)?d|pwd"
     r"|credentials?|access[_-]?key)[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s\"',;]+)"
 )
 #: "--password VALUE", "--hf-token VALUE" on a command line.

@@ -186,6 +186,8 @@ def _write_manifest(
     (tree / SNAPSHOT_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
+#: Files whose whole content is the host name.
+_HOSTNAME_FILES = ("proc/sys/kernel/hostname", "etc/hostname", "proc/sys/kernel/domainname")
 #: Files whose whole content is a serial number or a machine's UUID (DMI, sysfs).
 _SERIAL_FILES = ("serial", "uuid", "machine-id", "boot_id", "product_uuid")
 
@@ -209,7 +211,9 @@ def redact_tree(tree: Path) -> None:
     for path, text in texts.items():
         if path.name == SNAPSHOT_MANIFEST:
             continue
-        if any(marker in path.name for marker in _SERIAL_FILES) and path.suffix != ".json":
+        if path.relative_to(tree).as_posix() in _HOSTNAME_FILES:
+            new = "<host>\n" if text.strip() else text
+        elif any(marker in path.name for marker in _SERIAL_FILES) and path.suffix != ".json":
             new = "<serial>\n" if text.strip() else text
         elif path.suffix == ".json":
             try:

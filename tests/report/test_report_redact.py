@@ -154,3 +154,15 @@ def test_redaction_changes_nothing_else_and_marks_the_report(diagnose_doc: dict)
     assert diagnose_doc["hardware"]["host"]["hostname"] == "train-box-07"  # input untouched
     reloaded = Report.from_json(json.loads(render(redacted, OutputFormat.JSON)))
     assert not reloaded.redacted  # a saved mark is never trusted: the badge needs --redact
+
+
+def test_a_rate_per_token_is_not_a_secret() -> None:
+    secrets = find_secrets({}, local=False)
+    hint = "give --set flops_per_token=X or --set n_params=N"
+    assert redact_text(hint, secrets) == hint
+    payload = {"unavailable": {"flops_per_token": "the log does not print the model size"}}
+    report = redact_report(Report(Command.ANALYZE, payload))
+    assert report.payload == payload
+    assert redact_text("HF_TOKEN=hf_x1 api_token: abc", secrets) == (
+        "HF_TOKEN=<secret> api_token: <secret>"
+    )
