@@ -80,10 +80,15 @@ def extract_snapshot(archive: Path, target: Path) -> None:
     """
     compression = compression_of(archive)
     with open(archive, "rb") as raw:
-        stream = _CappedReader(_decompressor(compression, raw), MAX_STREAM_BYTES)
-        # "r|": a stream, read once from the start; nothing seeks, nothing is read twice.
-        with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
-            _extract_members(tar, target)
+        decompressed = _decompressor(compression, raw)
+        try:
+            stream = _CappedReader(decompressed, MAX_STREAM_BYTES)
+            # "r|": a stream, read once from the start; nothing seeks, nothing is read twice.
+            with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
+                _extract_members(tar, target)
+        finally:
+            if decompressed is not raw:
+                decompressed.close()
 
 
 def _decompressor(compression: str, raw: IO[bytes]) -> Any:
