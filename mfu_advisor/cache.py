@@ -17,6 +17,13 @@ The XDG Base Directory Specification
 ``$HOME/.cache`` the default when ``XDG_CACHE_HOME`` is unset or empty, and says
 a relative path there is invalid and must be ignored.
 
+Without a home folder (no ``HOME``, no passwd entry) the folder is
+``<tmp>/mfu-advisor-<uid>``. Whichever it is, it is created 0700 and used only
+when it belongs to this user and is not group- or world-writable
+(:func:`cache_folder`); otherwise the run goes on without a cache and says why.
+Cached values are checked before use (range and machine identity; see the
+two readers).
+
 ``MFU_ADVISOR_NO_CACHE`` set to anything but ``""`` or ``0`` switches caching
 off: nothing is read from the folder and nothing is written to it.
 """
@@ -24,8 +31,13 @@ off: nothing is read from the folder and nothing is written to it.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from mfu_advisor.errors import UserError
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.sanitize import one_line
 
 #: Environment variable naming the cache folder outright.
 CACHE_DIR_ENV = "MFU_ADVISOR_CACHE_DIR"
@@ -36,20 +48,67 @@ FOLDER_NAME = "mfu-advisor"
 
 
 def cache_dir() -> Path:
-    """The folder mfu-advisor caches in (it may not exist yet; writers create it)."""
+    """The folder mfu-advisor caches in (it may not exist yet; see :func:`cache_folder`).
+
+    Raises :class:`UserError` when ``MFU_ADVISOR_CACHE_DIR`` names a ``~user``
+    that does not exist.
+    """
     explicit = os.environ.get(CACHE_DIR_ENV)
     if explicit:
-        return Path(explicit).expanduser()
+        try:
+            return Path(explicit).expanduser()
+        except RuntimeError:  # "~nosuchuser/...", or "~" without HOME and passwd entry
+            raise UserError(
+                f"{CACHE_DIR_ENV}={one_line(explicit, 200)} cannot be expanded "
+                "(no such user or home folder); set it to an absolute path"
+            ) from None
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
         return Path(xdg) / FOLDER_NAME
     try:
         home = Path.home()
     except RuntimeError:
-        # No HOME and no passwd entry (some containers): a per-user temporary folder
-        # still lets the cache work for the life of the machine.
-        return Path(tempfile.gettempdir()) / f"{FOLDER_NAME}-{os.getuid()}"
+        home = None
+    if home is None or not home.is_absolute():
+        # No HOME and no passwd entry (some containers): a per-user temporary folder,
+        # used only if it is private to this user (cache_folder checks).
+        return Path(tempfile.gettempdir()) / f"{FOLDER_NAME}-{_uid()}"
     return home / ".cache" / FOLDER_NAME
+
+
+def cache_folder() -> Path | Unavailable:
+    """The cache folder, created private (0700), or why the cache is not used this time.
+
+    The folder is used only if it belongs to this user and nobody else can write
+    to it: a cache someone else can write could make every later run report
+    figures they chose (``/tmp/mfu-advisor-<uid>`` can be made by anyone first).
+    """
+    if caching_disabled():
+        return Unavailable(f"the cache is off ({NO_CACHE_ENV})")
+    folder = cache_dir()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(folder)
+    except OSError as exc:
+        return Unavailable(f"cache folder {folder} cannot be made ({exc.strerror or exc})")
+    return private_folder(folder, info)
+
+
+def private_folder(folder: Path, info: os.stat_result) -> Path | Unavailable:
+    """``folder`` if it is a folder owned by this user and not group- or world-writable."""
+    if not stat.S_ISDIR(info.st_mode):
+        return Unavailable(f"cache folder {folder} is not a folder; not used")
+    uid = _uid()
+    if uid is not None and info.st_uid != uid:
+        return Unavailable(f"cache folder {folder} belongs to another user; not used")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return Unavailable(f"cache folder {folder} is writable by others; not used")
+    return folder
+
+
+def _uid() -> int | None:
+    getuid = getattr(os, "getuid", None)  # not on Windows
+    return getuid() if getuid is not None else None
 
 
 def caching_disabled() -> bool:

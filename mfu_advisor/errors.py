@@ -10,6 +10,8 @@ Exit codes (documented in docs/exit-codes.md; tests keep the two in step):
 - 3: the measured run itself failed: a rank of a distributed job died or hung
   (one line names the rank and what happened; no process is left behind).
 - 130: interrupted with Ctrl-C; whatever was measured so far has been reported.
+- 143 and 129: stopped by SIGTERM or SIGHUP (128 + the signal), handled like
+  Ctrl-C (temporary folders removed; ``cli.install_signal_handlers``).
 """
 
 from __future__ import annotations

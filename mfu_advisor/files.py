@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,9 +14,11 @@ from mfu_advisor.errors import UserError
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
-    Readers see either the old file or the complete new one. A path that is a
-    directory, or whose folder is missing or unwritable, raises
-    :class:`UserError` (exit code 2) and leaves nothing behind.
+    Readers see either the old file or the complete new one; an existing
+    file keeps its permission bits. Whatever goes wrong, interrupts included,
+    the temporary file is removed. A path that is a directory, or whose
+    folder is missing or unwritable, raises :class:`UserError` (exit code 2)
+    and leaves nothing behind.
     """
     target = Path(path)
     if target.is_dir():
@@ -23,6 +27,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     if not folder.is_dir():
         raise UserError(f"cannot write {target}: folder {folder} does not exist")
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = _mode_for(target)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -32,15 +37,47 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o666 & ~_current_umask())
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, target)
     except OSError as exc:
         Path(tmp_name).unlink(missing_ok=True)
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except BaseException:
+        # Ctrl-C, SIGTERM (raised as an interrupt by the CLI) or a bug: no temp file stays.
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
     return target
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits the written file gets: an existing file's own, else 0666 - umask.
+
+    A file the user made private (0600) stays private when it is rewritten.
+    """
+    try:
+        existing = os.stat(target)
+    except OSError:
+        return 0o666 & ~_current_umask()
+    if stat.S_ISREG(existing.st_mode):
+        return stat.S_IMODE(existing.st_mode)
+    return 0o666 & ~_current_umask()
 
 
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device after writing to it failed.
+
+    What is still buffered then goes nowhere, so Python's own flush at exit
+    cannot fail a second time with a traceback (full disk, closed pipe).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass

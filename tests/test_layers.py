@@ -32,6 +32,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "json_schema",
                 "mfu",
                 "torch_import",
+                "sanitize",
+                "redaction",
             }
         ),
     ),

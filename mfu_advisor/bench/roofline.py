@@ -19,15 +19,16 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mfu_advisor.bench.devices import tf32_setting
 from mfu_advisor.bench.gemms import GemmShape
-from mfu_advisor.cache import cache_dir, caching_disabled
+from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.files import write_atomic
@@ -50,6 +51,21 @@ MAX_CALL_S = 0.25
 #: Bytes copied to measure memory bandwidth: well beyond any CPU's last-level cache.
 BANDWIDTH_BYTES = {"cpu": 64 * 2**20, "default": 1024 * 2**20}
 BANDWIDTH_REPEATS = 5
+
+#: Largest cache file read, in bytes (a real one is a few kB).
+MAX_CACHE_FILE_BYTES = 1024 * 1024
+#: Absolute bounds on cached figures, far above any device (an H100 SXM's dense fp8 is
+#: about 2e15 FLOP/s and its HBM3 3.35e12 bytes/s: NVIDIA H100 datasheet), against damaged files.
+MAX_FLOPS_PER_S = 1e17
+MAX_BYTES_PER_S = 1e14
+#: A cached best matmul above a datasheet peak times this is measured again (the sweep
+#: never beats a datasheet peak by half); an estimated peak (a CPU's from a VM's
+#: nominal clock) may be beaten further, so its factor is larger.
+CEILING_FACTOR = 1.5
+ESTIMATED_CEILING_FACTOR = 4.0
+#: A cached best matmul below the training run's own FLOP/s divided by this is measured
+#: again: a step is matmuls plus other work, so it cannot beat the best matmul by half.
+FLOOR_FACTOR = 1.5
 
 _TORCH_DTYPES = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -114,11 +130,33 @@ def machine_fingerprint(
     return {
         "device_type": device_type,
         "device_name": device_name,
+        "machine_identity": machine_identity(),
         "logical_cpus": os.cpu_count(),
         "cpu_affinity": affinity,
         "threads": threads,
         "torch_version": torch_version,
     }
+
+
+def machine_identity() -> str:
+    """A short hash naming this machine, so that a cache folder shared between machines
+    (a home folder on NFS) never hands one machine's roofline to another.
+
+    Made of ``/etc/machine-id`` (systemd's per-installation ID; machine-id(5)) and the
+    host name; only the hash is kept, so neither appears in a report.
+    """
+    import socket
+
+    try:
+        with open("/etc/machine-id", "rb") as handle:
+            machine_id = handle.read(256).strip()
+    except OSError:
+        machine_id = b""
+    try:
+        host = socket.gethostname().encode("utf-8", "replace")
+    except OSError:
+        host = b""
+    return hashlib.sha256(machine_id + b"\0" + host).hexdigest()[:16]
 
 
 def fingerprint_key(machine: dict[str, Any]) -> str:
@@ -127,17 +165,66 @@ def fingerprint_key(machine: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def load_cache(path: Path) -> dict[str, Any] | None:
-    """The cached document, or None when absent, unreadable or of another format."""
+def load_cache(path: Path, machine: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The cached document, or None when absent, unreadable, of another format or machine."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CACHE_FILE_BYTES + 1)
+        if len(raw) > MAX_CACHE_FILE_BYTES:
+            return None
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
         return None
     if doc.get("version") != CACHE_VERSION or not _well_formed(doc):
         return None
+    if machine is not None and doc.get("machine") != json.loads(json.dumps(machine)):
+        return None  # the file name is a hash of the machine; the contents must agree
     return doc
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def drop_implausible(
+    points: dict[str, dict[str, Any]], bounds: Mapping[str, tuple[float, float]]
+) -> list[str]:
+    """Forget a dtype's cached points when they fall outside ``bounds``, so they are measured again.
+
+    ``bounds`` maps a dtype to (lowest, highest) FLOP/s its best cached point may
+    claim: below what the training run itself reached, or above the device's
+    peak by far, the cache is wrong (edited, or from another machine).
+    Returns a note per dtype forgotten.
+    """
+    notes: list[str] = []
+    for dtype_key, (low, high) in bounds.items():
+        table = points.get(dtype_key)
+        if not isinstance(table, dict) or not table:
+            continue
+        best = max((e.get("flops_per_s") or 0.0) for e in table.values())
+        if low <= best <= high:
+            continue
+        del points[dtype_key]
+        side = f"above {high:.3g}" if best > high else f"below {low:.3g}"
+        notes.append(
+            f"the cached best {dtype_key} matmul ({best:.3g} FLOP/s) is {side} FLOP/s, "
+            "which cannot be right here; measured again"
+        )
+    return notes
+
+
+def cache_bounds(
+    dtype_key: str, peak_flops: float | None, peak_estimated: bool, achieved_flops: float | None
+) -> dict[str, tuple[float, float]]:
+    """The range a cached best ``dtype_key`` matmul must fall in, from what is known here."""
+    high = MAX_FLOPS_PER_S
+    if peak_flops is not None and peak_flops > 0:
+        factor = ESTIMATED_CEILING_FACTOR if peak_estimated else CEILING_FACTOR
+        high = min(high, peak_flops * factor)
+    low = achieved_flops / FLOOR_FACTOR if achieved_flops and achieved_flops > 0 else 0.0
+    return {dtype_key: (low, high)}
 
 
 def _well_formed(doc: dict[str, Any]) -> bool:
@@ -152,13 +239,24 @@ def _well_formed(doc: dict[str, Any]) -> bool:
             if not isinstance(entry, dict):
                 return False
             flops = entry.get("flops_per_s")
-            if not isinstance(flops, int | float) or isinstance(flops, bool) or flops <= 0:
+            if flops is None and isinstance(entry.get("skipped_reason"), str):
+                continue
+            if not _number_in(flops, MAX_FLOPS_PER_S):
                 return False
     bandwidth = doc.get("memory_bandwidth")
     if bandwidth is None:
         return True
     value = bandwidth.get("bytes_per_s") if isinstance(bandwidth, dict) else None
-    return isinstance(value, int | float) and value > 0 and isinstance(bandwidth.get("method"), str)
+    return _number_in(value, MAX_BYTES_PER_S) and isinstance(bandwidth.get("method"), str)
+
+
+def _number_in(value: Any, upper: float) -> bool:
+    """A real, positive number no larger than ``upper``."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 < value <= upper  # also false for NaN
+    )
 
 
 def _point_key(m: int, n: int, k: int) -> str:
@@ -237,17 +335,29 @@ def measure_roofline(
     model_shapes: Iterable[GemmShape],
     fresh: bool = False,
     directory: Path | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> Roofline:
     """The roofline for ``dtype_keys``, from the cache where it holds the points, else measured.
 
     ``directory`` replaces the user cache folder (tests). With caching switched
-    off (``MFU_ADVISOR_NO_CACHE``) everything is measured and nothing written.
+    off (``MFU_ADVISOR_NO_CACHE``), or a cache folder that is not private to this
+    user, everything is measured and nothing written. ``bounds`` maps a dtype
+    to the (lowest, highest) FLOP/s its cached best may be (:func:`drop_implausible`).
     """
     key = fingerprint_key(machine)
-    path = (directory or cache_dir()) / f"roofline-{key}.json"
-    use_cache = directory is not None or not caching_disabled()
-    cached = None if fresh or not use_cache else load_cache(path)
-    points: dict[str, dict[str, Any]] = dict(cached["points"]) if cached else {}
+    folder = directory if directory is not None else cache_folder()
+    notes: list[str] = []
+    if isinstance(folder, Unavailable):
+        notes.append(f"roofline not cached: {folder.reason}")
+        folder = Path(tempfile.gettempdir())  # named in the result only; nothing is written
+    use_cache = not notes
+    path = folder / f"roofline-{key}.json"
+    cached = None if fresh or not use_cache else load_cache(path, machine)
+    points: dict[str, dict[str, Any]] = (
+        {d: dict(t) for d, t in cached["points"].items()} if cached else {}
+    )
+    if cached and bounds:
+        notes += drop_implausible(points, bounds)
     bandwidth: dict[str, Any] | None = cached.get("memory_bandwidth") if cached else None
     shapes = tuple(model_shapes)
     squares = SQUARE_SIZES.get(sweeper.device_type, SQUARE_SIZES["default"])
@@ -270,7 +380,6 @@ def measure_roofline(
         bandwidth = {"bytes_per_s": value, "method": method}
         measured_any = True
     sweep_s = time.perf_counter() - started if measured_any else 0.0
-    notes: list[str] = [] if use_cache else ["roofline cache off (MFU_ADVISOR_NO_CACHE)"]
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     measured_at = now if measured_any or not cached else str(cached.get("measured_at", now))
     if measured_any and use_cache:
@@ -283,7 +392,6 @@ def measure_roofline(
             "memory_bandwidth": bandwidth,
         }
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, json.dumps(doc, indent=1, sort_keys=True))
         except (OSError, UserError) as exc:
             notes.append(f"roofline cache not written ({exc})")

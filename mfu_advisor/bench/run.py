@@ -154,12 +154,14 @@ def _run_resolved(
         )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)  # before the sweep
     summary = meter.summary()  # probes the hardware for the device peak (no torch import)
-    roofline = roofline_for_run(opts, choice, shape, peak_key, stopped_by, sink)
+    peak = meter.peak()  # the probe's, read once by summary() above
+    assert not isinstance(peak, float)
+    roofline = roofline_for_run(
+        opts, choice, shape, peak_key, stopped_by, sink, peak, summary.achieved_flops
+    )
     from mfu_advisor.bench.roofline import measured_peak
 
     measured_flops, measured_label = measured_peak(roofline, peak_key)
-    peak = meter.peak()  # the probe's, read once by summary() above
-    assert not isinstance(peak, float)
     figures = mfu_figures(summary.achieved_flops, peak, measured_flops, measured_label)
     warmups = meter.timer.warmup_durations_s
     compile_s, warmup_s = warmup_figures(warmups, bool(opts.compile))
@@ -213,9 +215,20 @@ def _run_resolved(
 
 
 def roofline_for_run(
-    opts: BenchOptions, choice: Any, shape: Any, peak_key: str, stopped_by: str, sink: ProgressSink
+    opts: BenchOptions,
+    choice: Any,
+    shape: Any,
+    peak_key: str,
+    stopped_by: str,
+    sink: ProgressSink,
+    peak: Any = None,
+    achieved_flops: float | None = None,
 ) -> Any:
-    """The measured roofline, from the cache or a short sweep; Unavailable when skipped."""
+    """The measured roofline, from the cache or a short sweep; Unavailable when skipped.
+
+    ``peak`` (the probe's PeakFlops for ``peak_key``) and the run's ``achieved_flops``
+    bound what a cached figure may claim (roofline.cache_bounds).
+    """
     import torch
 
     from mfu_advisor.bench import roofline as sweep
@@ -248,6 +261,12 @@ def roofline_for_run(
             dtype_keys=dtype_keys,
             model_shapes=shapes,
             fresh=opts.fresh,
+            bounds=sweep.cache_bounds(
+                peak_key,
+                getattr(peak, "flops", None),
+                bool(getattr(peak, "estimated", True)),
+                achieved_flops,
+            ),
         )
     except KeyboardInterrupt:
         return Unavailable("skipped: interrupted during the roofline sweep")

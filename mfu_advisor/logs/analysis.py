@@ -264,6 +264,8 @@ def _tokens_per_s(
         return Unavailable(tokens_per_step.reason), ""
     if isinstance(step_time, Unavailable):
         return Unavailable(step_time.reason), ""
+    if not step_time.value > 0:  # a log that prints "time 0.00ms" (found by tests/test_fuzz.py)
+        return Unavailable(f"the steady step time is {step_time.value:g} ms"), ""
     return tokens_per_step.value / (step_time.value / 1000.0), "tokens per step / steady step time"
 
 

@@ -49,14 +49,19 @@ def probe(
 @click.option(
     "--no-torch", is_flag=True, help="Do not import torch; the snapshot then holds no torch.json."
 )
-def snapshot(out: Path, no_torch: bool) -> None:
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Remove host and user names, serial numbers, UUIDs, MAC addresses and user folders.",
+)
+def snapshot(out: Path, no_torch: bool, redact: bool) -> None:
     """Record this machine's hardware inputs into OUT (a new folder, or OUT.tar.gz).
 
     Probe it anywhere later with `mfu-advisor probe --root OUT`. An existing
-    OUT is never overwritten. The snapshot holds the host name and GPU serial
-    numbers as the machine reports them.
+    OUT is never overwritten. Without --redact the snapshot holds the host
+    name and GPU serial numbers as the machine reports them (docs/snapshot.md).
     """
     from mfu_advisor.probe.snapshot import write_snapshot
 
-    write_snapshot(out, include_torch=not no_torch)
+    write_snapshot(out, include_torch=not no_torch, redact=redact)
     click.echo(f"Snapshot written to {out}; read it with: mfu-advisor probe --root {out}", err=True)

@@ -99,8 +99,13 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
     physical: Maybe[int]
     sockets: Maybe[int]
     threads_per_core: Maybe[int]
-    if isinstance(core_map, Unavailable):
-        physical = sockets = threads_per_core = core_map
+    if isinstance(core_map, Unavailable) or not core_map:  # an empty snapshot has no CPUs
+        missing = (
+            core_map
+            if isinstance(core_map, Unavailable)
+            else Unavailable("no CPU topology in /proc/cpuinfo or sysfs")
+        )
+        physical = sockets = threads_per_core = missing
     else:
         physical = len(set(core_map.values()))
         sockets = len({package for package, _ in core_map.values()})

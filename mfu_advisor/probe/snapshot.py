@@ -56,7 +56,7 @@ class RecordingRoot(MachineRoot):
         result = super().read_text(machine_path)
         if isinstance(result, str):
             self._copy_path(machine_path).write_text(result, encoding="utf-8")
-        elif os.path.lexists(self.path(machine_path)):
+        elif self._present(machine_path):
             # Present but unreadable: the snapshot says so rather than "not present".
             self.unreadable[machine_path] = result.reason
         return result
@@ -64,7 +64,7 @@ class RecordingRoot(MachineRoot):
     def listdir(self, machine_path: str) -> list[str] | Unavailable:
         result = super().listdir(machine_path)
         if isinstance(result, Unavailable):
-            if os.path.lexists(self.path(machine_path)):
+            if self._present(machine_path):
                 self.unreadable[machine_path] = result.reason
             return result
         folder = self._copy_path(machine_path)
@@ -77,8 +77,15 @@ class RecordingRoot(MachineRoot):
                 (folder / name).mkdir(exist_ok=True)
         return result
 
+    def _present(self, machine_path: str) -> bool:
+        """Whether the path exists (as a link, even) on the live machine."""
+        live = self.confined(machine_path)
+        return not isinstance(live, Unavailable) and os.path.lexists(live)
+
     def exists(self, machine_path: str) -> bool:
-        live = self.path(machine_path)
+        live = self.confined(machine_path)
+        if isinstance(live, Unavailable):
+            return False
         if live.is_dir():
             self._copy_path(machine_path).mkdir(exist_ok=True)
         elif live.exists():
@@ -110,11 +117,16 @@ def is_archive_name(path: Path) -> bool:
     return path.name.endswith(ARCHIVE_SUFFIXES)
 
 
-def write_snapshot(out: str | os.PathLike[str], *, include_torch: bool = True) -> HardwareFacts:
+def write_snapshot(
+    out: str | os.PathLike[str], *, include_torch: bool = True, redact: bool = False
+) -> HardwareFacts:
     """Record this machine into ``out`` (a new folder, or a ``.tar.gz``); never overwrites.
 
-    Returns the facts probed while recording. Raises :class:`UserError` when
-    ``out`` exists or its folder does not.
+    With ``redact``, host names, user names, serial numbers, UUIDs, MAC
+    addresses and user folders are removed from every recorded file first
+    (:func:`redact_tree`). Returns the facts probed while recording. Raises
+    :class:`UserError` when ``out`` exists, its folder does not, or writing
+    fails (a full disk); nothing half-written is left behind.
     """
     from mfu_advisor.probe import probe_machine
 
@@ -133,11 +145,15 @@ def write_snapshot(out: str | os.PathLike[str], *, include_torch: bool = True) -
         tree.mkdir()
         recorder = RecordingRoot(tree)
         facts = probe_machine(recorder, include_torch=include_torch, fresh_torch=True)
-        _write_manifest(tree, recorder, include_torch)
+        _write_manifest(tree, recorder, include_torch, redact)
+        if redact:
+            redact_tree(tree)
         if is_archive_name(target):
             _publish_archive(tree, work, target)
         else:
             _publish_folder(tree, target)
+    except OSError as exc:  # a full disk or a vanished folder while recording
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return facts
@@ -151,7 +167,9 @@ def _tree_name(target: Path) -> str:
     return name or "snapshot"
 
 
-def _write_manifest(tree: Path, recorder: RecordingRoot, include_torch: bool) -> None:
+def _write_manifest(
+    tree: Path, recorder: RecordingRoot, include_torch: bool, redacted: bool
+) -> None:
     manifest = {
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
@@ -163,7 +181,49 @@ def _write_manifest(tree: Path, recorder: RecordingRoot, include_torch: bool) ->
         "unreadable": dict(sorted(recorder.unreadable.items())),
         "failed_commands": dict(sorted(recorder.failed_commands.items())),
     }
+    if redacted:
+        manifest["redacted"] = True
     (tree / SNAPSHOT_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+#: Files whose whole content is the host name.
+_HOSTNAME_FILES = ("proc/sys/kernel/hostname", "etc/hostname", "proc/sys/kernel/domainname")
+#: Files whose whole content is a serial number or a machine's UUID (DMI, sysfs).
+_SERIAL_FILES = ("serial", "uuid", "machine-id", "boot_id", "product_uuid")
+
+
+def redact_tree(tree: Path) -> None:
+    """Remove identifying values from every file of a recorded snapshot, in place.
+
+    Host and user names are learnt from the recorded host name, this machine's
+    own names and the patterns in the files (home folders in the mount table,
+    prompts...), then hunted everywhere; JSON answers (NVML, torch) are
+    redacted field by field, so serials and UUIDs go whatever their form.
+    """
+    from mfu_advisor.redaction import Secrets, find_secrets, names_in, redact_text, redact_value
+
+    files = sorted(p for p in tree.rglob("*") if p.is_file() and not p.is_symlink())
+    texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in files}
+    hostname = texts.get(tree / "proc/sys/kernel/hostname", "").strip()
+    known = find_secrets({"hostname": hostname}, local=True)
+    learnt = names_in(texts.values())
+    secrets = Secrets(hosts=known.hosts | learnt.hosts, users=known.users | learnt.users)
+    for path, text in texts.items():
+        if path.name == SNAPSHOT_MANIFEST:
+            continue
+        if path.relative_to(tree).as_posix() in _HOSTNAME_FILES:
+            new = "<host>\n" if text.strip() else text
+        elif any(marker in path.name for marker in _SERIAL_FILES) and path.suffix != ".json":
+            new = "<serial>\n" if text.strip() else text
+        elif path.suffix == ".json":
+            try:
+                new = json.dumps(redact_value(json.loads(text), secrets), indent=1)
+            except ValueError:
+                new = redact_text(text, secrets)
+        else:
+            new = redact_text(text, secrets)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
 
 
 def _publish_folder(tree: Path, target: Path) -> None:

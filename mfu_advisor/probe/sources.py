@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.sanitize import one_line
+from mfu_advisor.sanitize import shown as shown_value
 
 if TYPE_CHECKING:
     import tempfile
@@ -37,6 +39,12 @@ COMMAND_TIMEOUT_S = 5.0
 
 #: Largest file the probe reads, in bytes; sysfs and procfs files are far smaller.
 MAX_READ_BYTES = 4 * 1024 * 1024
+
+#: Snapshot layouts this release reads (the manifest's "version"; docs/snapshot.md).
+KNOWN_SNAPSHOT_VERSIONS = frozenset({1})
+
+#: Largest snapshot.json accepted, in bytes (a real one is under 10 kB).
+MAX_MANIFEST_BYTES = 1024 * 1024
 
 #: Size of each read() call, in bytes.
 READ_CHUNK_BYTES = 64 * 1024
@@ -61,6 +69,7 @@ class MachineRoot:
         self.is_live = is_live
         self.manifest: dict[str, Any] = manifest or {}
         self._cleanup = cleanup
+        self._real_root: str | None = None
 
     # -- construction -------------------------------------------------------------------
 
@@ -88,21 +97,36 @@ class MachineRoot:
         import tarfile
         import tempfile
 
+        from mfu_advisor.probe.archive import ArchiveRefused, extract_snapshot
+
+        if not archive.is_file():
+            raise UserError(f"snapshot {_shown_path(archive)} is neither a folder nor a file")
         workdir = tempfile.TemporaryDirectory(prefix="mfu-advisor-snapshot-")
         try:
-            with tarfile.open(archive, "r:*") as tar:
-                _extract_safely(tar, Path(workdir.name))
+            extract_snapshot(archive, Path(workdir.name))
+        except ArchiveRefused as exc:
+            workdir.cleanup()
+            raise UserError(f"snapshot archive {_shown_path(archive)} refused: {exc}") from None
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
             workdir.cleanup()
             raise UserError(
-                f"snapshot archive {archive} is truncated or not a tar archive ({exc})"
+                f"snapshot archive {_shown_path(archive)} is truncated or not a tar archive "
+                f"({one_line(str(exc), 200)})"
             ) from None
+        except BaseException:
+            workdir.cleanup()  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing behind
+            raise
         top = Path(workdir.name)
         entries = [p for p in top.iterdir()]
         # Accept both "manifest at the top" and "one folder holding the snapshot".
         if not (top / SNAPSHOT_MANIFEST).exists() and len(entries) == 1 and entries[0].is_dir():
             top = entries[0]
-        return cls(top, is_live=False, manifest=_read_manifest(top, shown=archive), cleanup=workdir)
+        try:
+            manifest = _read_manifest(top, shown=archive)
+        except BaseException:
+            workdir.cleanup()
+            raise
+        return cls(top, is_live=False, manifest=manifest, cleanup=workdir)
 
     def close(self) -> None:
         """Remove the temporary folder of an extracted archive (no-op otherwise)."""
@@ -134,18 +158,48 @@ class MachineRoot:
 
     def path(self, machine_path: str) -> Path:
         """Where ``machine_path`` (an absolute path on the probed machine) lives under the root."""
+        if "\x00" in machine_path:  # built from a file's contents (a cgroup path, found by fuzzing)
+            raise ValueError(f"path holds a NUL byte: {machine_path!r}")
         parts = PurePosixPath(machine_path).parts
         relative = [p for p in parts if p not in ("/", "", ".")]
         if ".." in relative:
             raise ValueError(f"path escapes the machine root: {machine_path}")
         return self.root.joinpath(*relative)
 
+    def confined(self, machine_path: str) -> Path | Unavailable:
+        """:meth:`path`, when it stays inside the root once links are followed; else why not.
+
+        A snapshot is someone else's folder: a link in it (``hostname`` ->
+        ``/etc/passwd``) must not make the probe read this machine's files.
+        Links that stay inside the snapshot are followed as usual.
+        """
+        try:
+            target = self.path(machine_path)
+        except ValueError:
+            return Unavailable(f"{shown_value(machine_path)} is not a path on the machine")
+        if self.is_live:
+            return target
+        return self._check_inside(target, machine_path)
+
+    def _check_inside(self, target: Path, machine_path: str) -> Path | Unavailable:
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self.root)
+        real = os.path.realpath(target)
+        if real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep):
+            return target
+        return Unavailable(
+            f"{machine_path} not read: in the snapshot it leads outside the snapshot folder "
+            f"(to {one_line(real, 120)})"
+        )
+
     def read_text(self, machine_path: str) -> str | Unavailable:
         """Contents of a text file, or why it could not be read."""
         recorded_failure = self._recorded_failure("unreadable", machine_path)
         if recorded_failure is not None:
             return recorded_failure
-        target = self.path(machine_path)
+        target = self.confined(machine_path)
+        if isinstance(target, Unavailable):
+            return target
         try:
             with open(target, "rb") as handle:
                 data = _read_capped(handle)
@@ -169,13 +223,17 @@ class MachineRoot:
         recorded_failure = self._recorded_failure("unreadable", machine_path)
         if recorded_failure is not None:
             return recorded_failure
+        target = self.confined(machine_path)
+        if isinstance(target, Unavailable):
+            return target
         try:
-            return sorted(os.listdir(self.path(machine_path)))
+            return sorted(os.listdir(target))
         except OSError as exc:
             return _unreadable(machine_path, exc)
 
     def exists(self, machine_path: str) -> bool:
-        return self.path(machine_path).exists()
+        target = self.confined(machine_path)
+        return not isinstance(target, Unavailable) and target.exists()
 
     # -- commands and recorded answers --------------------------------------------------
 
@@ -190,9 +248,16 @@ class MachineRoot:
             recorded_failure = self._recorded_failure("failed_commands", name)
             if recorded_failure is not None:
                 return recorded_failure
-            recorded = self.root / "commands" / f"{name}.txt"
+            recorded = self._check_inside(self.root / "commands" / f"{name}.txt", f"{name}.txt")
+            if isinstance(recorded, Unavailable):
+                return recorded
             if recorded.is_file():
-                return recorded.read_text(encoding="utf-8", errors="replace")
+                try:
+                    with open(recorded, "rb") as handle:
+                        data = _read_capped(handle)
+                except OSError as exc:
+                    return _unreadable(f"commands/{name}.txt", exc)
+                return data.decode("utf-8", errors="replace")
             return Unavailable(f"`{' '.join(argv)}` was not recorded in the snapshot")
         import shutil
         import subprocess
@@ -241,13 +306,20 @@ class MachineRoot:
         """
         if self.is_live:
             return Unavailable("live machine: nothing recorded")
-        target = self.root / f"{name}.json"
+        target = self._check_inside(self.root / f"{name}.json", f"{name}.json")
+        if isinstance(target, Unavailable):
+            return target
         if not target.is_file():
             return Unavailable(f"{name}.json not in the snapshot")
         try:
-            return json.loads(target.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return Unavailable(f"{name}.json in the snapshot is not valid JSON ({exc})")
+            with open(target, "rb") as handle:
+                raw = _read_capped(handle)
+            return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        except OSError as exc:
+            return _unreadable(f"{name}.json", exc)
+        except (ValueError, RecursionError) as exc:
+            detail = one_line(str(exc), 120)
+            return Unavailable(f"{name}.json in the snapshot is not valid JSON ({detail})")
 
 
 def live_os_name() -> str:
@@ -259,27 +331,6 @@ def live_os_name() -> str:
     if sys.platform == "win32":
         return "Windows"
     return os.uname().sysname
-
-
-def _extract_safely(tar: Any, target: Path) -> None:
-    """Extract only plain files and folders that stay inside ``target``.
-
-    Python 3.11.4+ has the "data" filter, which refuses absolute paths, links
-    out of the tree and device files; older 3.11 releases get the same checks here.
-    """
-    try:
-        tar.extractall(target, filter="data")
-        return
-    except TypeError:  # no ``filter`` argument before Python 3.11.4
-        pass
-    root = target.resolve()
-    members = []
-    for member in tar.getmembers():
-        destination = (target / member.name).resolve()
-        if not (member.isfile() or member.isdir()) or not destination.is_relative_to(root):
-            raise ValueError(f"unsafe archive member {member.name!r}")
-        members.append(member)
-    tar.extractall(target, members=members)
 
 
 def _read_capped(handle: Any) -> bytes:
@@ -301,17 +352,45 @@ def _read_capped(handle: Any) -> bytes:
 
 def _read_manifest(folder: Path, shown: Path | None = None) -> dict[str, Any]:
     manifest_path = folder / SNAPSHOT_MANIFEST
-    label = shown or folder
+    label = _shown_path(shown or folder)
     if not manifest_path.is_file():
         raise UserError(f"{label} is not an mfu-advisor snapshot (no {SNAPSHOT_MANIFEST})")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{label}: {SNAPSHOT_MANIFEST} is not valid JSON ({exc})") from None
+        with open(manifest_path, "rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise UserError(f"{label}: {SNAPSHOT_MANIFEST} is over {MAX_MANIFEST_BYTES:,} bytes")
+        manifest = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise UserError(f"{label}: {SNAPSHOT_MANIFEST} unreadable ({reason})") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+        detail = one_line(str(exc), 120)
+        raise UserError(f"{label}: {SNAPSHOT_MANIFEST} is not valid JSON ({detail})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != SNAPSHOT_FORMAT:
         raise UserError(f"{label}: {SNAPSHOT_MANIFEST} does not describe an mfu-advisor snapshot")
+    version = manifest.get("version")
+    if type(version) is not int or version not in KNOWN_SNAPSHOT_VERSIONS:  # not 1.0, not true
+        known = ", ".join(str(v) for v in sorted(KNOWN_SNAPSHOT_VERSIONS))
+        raise UserError(
+            f"{label}: snapshot version {shown_value(version)} is not one this mfu-advisor "
+            f"reads ({known})"
+        )
+    for kind in ("unreadable", "failed_commands"):
+        if not isinstance(manifest.get(kind, {}), dict):
+            raise UserError(f"{label}: {SNAPSHOT_MANIFEST}'s {kind!r} is not an object")
+    if not isinstance(manifest.get("os", "Linux"), str):
+        raise UserError(f"{label}: {SNAPSHOT_MANIFEST}'s 'os' is not a string")
     manifest["_opened_from"] = str(label)
     return manifest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _shown_path(path: Path) -> str:
+    return one_line(str(path), 200)
 
 
 def _unreadable(machine_path: str, exc: OSError) -> Unavailable:

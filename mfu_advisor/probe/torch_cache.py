@@ -34,9 +34,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mfu_advisor.cache import cache_dir, caching_disabled
+from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
+from mfu_advisor.facts import Unavailable
 from mfu_advisor.files import write_atomic
+from mfu_advisor.sanitize import terminal_safe
 
 #: Environment variables that change which devices torch sees or how many threads it uses.
 TORCH_ENV_VARS: tuple[str, ...] = (
@@ -55,6 +57,14 @@ TORCH_ENV_VARS: tuple[str, ...] = (
 
 #: How many cached answer files to keep (one per distinct environment).
 MAX_CACHE_FILES = 8
+#: Largest cache file read, in bytes (a real one is a few kB).
+MAX_CACHE_FILE_BYTES = 1024 * 1024
+#: Bounds of cached counts: threads, devices, and per-device fields. Generous
+#: ceilings that no real machine reaches (the largest GPUs have a few hundred SMs
+#: and under 300 GB), there only to catch a damaged or edited file.
+MAX_THREADS = 65_536
+MAX_DEVICES = 1_024
+_DEVICE_RANGES = {"multiprocessor_count": 10_000, "total_memory_bytes": 2**44}
 
 
 def torch_install_fingerprint() -> dict[str, Any] | None:
@@ -109,10 +119,10 @@ def cached_answers(
     install = torch_install_fingerprint()
     if install is None:
         return {"error": "torch is not installed in this Python"}, "looked for torch"
-    folder = None if caching_disabled() else cache_dir()
+    folder = cache_folder()
     key = cache_key(install, gpu_inventory)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
-    path = folder / f"torch-{digest}.json" if folder is not None else None
+    path = None if isinstance(folder, Unavailable) else folder / f"torch-{digest}.json"
     if path is not None and not fresh:
         hit = _read(path, key)
         if hit is not None:
@@ -126,22 +136,55 @@ def cached_answers(
 
 def _read(path: Path, key: Mapping[str, Any]) -> tuple[dict[str, Any], str] | None:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CACHE_FILE_BYTES + 1)
+        if len(raw) > MAX_CACHE_FILE_BYTES:
+            return None
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or doc.get("key") != json.loads(json.dumps(key)):
         return None
     answers = doc.get("answers")
-    if not isinstance(answers, dict):
+    if not isinstance(answers, dict) or not plausible_answers(answers):
         return None
-    return answers, str(doc.get("created_at", "earlier"))
+    return answers, terminal_safe(str(doc.get("created_at", "earlier")))[:40]
+
+
+def plausible_answers(answers: Mapping[str, Any]) -> bool:
+    """Whether cached answers look like torch's: the right types, counts in range.
+
+    A cache file is only ever this tool's own, but it lives in a folder of its
+    own and may be edited or damaged; anything odd means asking torch again.
+    """
+    if not isinstance(answers.get("version"), str) or len(answers["version"]) > 100:
+        return False
+    if not _count_in(answers.get("num_threads"), 1, MAX_THREADS):
+        return False
+    devices = answers.get("devices", [])
+    if not isinstance(devices, list) or len(devices) > MAX_DEVICES:
+        return False
+    for device in devices:
+        if not isinstance(device, dict) or not isinstance(device.get("device"), str):
+            return False
+        for field, upper in _DEVICE_RANGES.items():
+            if field in device and not _count_in(device[field], 0, upper):
+                return False
+    return True
+
+
+def _count_in(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _write(path: Path, key: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     doc = {"key": key, "created_at": now, "answers": answers}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(doc, indent=1, sort_keys=True))
     except (OSError, UserError):
         return  # an unwritable cache only costs speed next time

@@ -19,6 +19,7 @@ from typing import Any
 from mfu_advisor import SCHEMA_VERSION, __version__
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import to_jsonable
+from mfu_advisor.sanitize import shown
 
 #: Envelope keys; a payload must not use these names. ``redacted`` appears only
 #: in a redacted result (``--redact``), as ``true``.
@@ -71,23 +72,25 @@ class Report:
         except ValueError:
             known = ", ".join(c.value for c in Command)
             raise UserError(
-                f"not an mfu-advisor result: 'command' is {doc.get('command')!r}, "
+                f"not an mfu-advisor result: 'command' is {shown(doc.get('command'))}, "
                 f"expected one of {known}"
             ) from None
         version = doc.get("schema_version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise UserError(
-                f"not an mfu-advisor result: schema_version is {version!r}, not a positive integer"
+                f"not an mfu-advisor result: schema_version is {shown(version)}, "
+                "not a positive integer"
             )
         if version > SCHEMA_VERSION:
             raise UserError(
-                f"result has schema_version {version!r}; this mfu-advisor reads up to "
+                f"result has schema_version {shown(version)}; this mfu-advisor reads up to "
                 f"{SCHEMA_VERSION}"
             )
         tool_field = doc.get("tool")
         tool: Mapping[str, Any] = tool_field if isinstance(tool_field, Mapping) else {}
         if tool.get("name", "mfu-advisor") != "mfu-advisor":
-            raise UserError(f"not an mfu-advisor result: it was written by {tool.get('name')!r}")
+            writer = shown(tool.get("name"))
+            raise UserError(f"not an mfu-advisor result: it was written by {writer}")
         payload = {k: v for k, v in doc.items() if k not in ENVELOPE_KEYS}
         return cls(
             command=command,
@@ -95,7 +98,9 @@ class Report:
             tool_version=str(tool.get("version", "unknown")),
             created_at=str(doc.get("created_at", "")),
             schema_version=version,
-            redacted=doc.get("redacted") is True,
+            # A saved "redacted": true is never trusted (a hand edit would put the badge
+            # over unredacted data); emit() marks a report redacted when this run redacts.
+            redacted=False,
         )
 
 

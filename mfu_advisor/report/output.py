@@ -6,11 +6,16 @@ written atomically (mfu_advisor.files.write_atomic).
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+
 import click
 
-from mfu_advisor.files import write_atomic
+from mfu_advisor.errors import UserError
+from mfu_advisor.files import silence_stdout, write_atomic
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Report
+from mfu_advisor.sanitize import colour_wanted, terminal_safe, terminal_safe_data
 
 
 def emit(
@@ -29,7 +34,17 @@ def emit(
     both ``--json`` and ``--markdown``, JSON wins. A file that cannot be written
     raises :class:`mfu_advisor.errors.UserError` (exit code 2) after the report
     has been printed.
+
+    This is the one place reports reach the terminal: every string in the
+    payload is made terminal-safe first (control characters and escape
+    sequences from logs, snapshots or saved results removed;
+    mfu_advisor.sanitize), and colour is used only on a terminal without
+    ``NO_COLOR`` or ``TERM=dumb``. The "redacted" mark shows only when this run
+    redacted: a saved result's own ``"redacted": true`` is never trusted.
     """
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        raise UserError("standard output is closed; redirect it to a file to keep the report")
+    report = dataclasses.replace(report, payload=terminal_safe_data(report.payload), redacted=False)
     if redact:
         from mfu_advisor.report.redact import redact_report
 
@@ -43,7 +58,34 @@ def emit(
     # Everything is rendered before anything is written, and the report reaches stdout
     # before the file: a file that cannot be written then costs no result.
     html = render(report, OutputFormat.HTML) if html_path else None
-    click.echo(render(report, fmt), nl=False)
+    if fmt is OutputFormat.TEXT:
+        colour = colour_wanted(_is_terminal())
+        text = render(report, fmt, color=colour)
+        if not colour:
+            text = terminal_safe(text)
+    else:
+        text = terminal_safe(render(report, fmt))
+    write_stdout(text)
     if html_path and html is not None:
         write_atomic(html_path, html)
-        click.echo(f"HTML report written to {html_path}", err=True)
+        click.echo(f"HTML report written to {terminal_safe(html_path)}", err=True)
+
+
+def write_stdout(text: str) -> None:
+    """Print ``text`` on standard output now; a full disk or closed pipe is one line, exit 2."""
+    try:
+        click.echo(text, nl=False)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        silence_stdout()
+        raise UserError(
+            f"cannot write the report to standard output ({exc.strerror or exc})"
+        ) from None
+
+
+def _is_terminal() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (ValueError, OSError):  # closed or detached
+        return False

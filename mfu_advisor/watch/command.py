@@ -8,7 +8,7 @@ SIGHUP (what was measured is still reported and written).
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import signal
 import sys
 
@@ -111,6 +111,7 @@ def run(ctx: click.Context, command: tuple[str, ...], **params: object) -> None:
     from mfu_advisor.files import write_atomic
     from mfu_advisor.report.formats import OutputFormat, render
     from mfu_advisor.report.model import Command, make_report
+    from mfu_advisor.sanitize import colour_wanted, terminal_safe, terminal_safe_data
     from mfu_advisor.watch.job import WatchOptions, watch_job
 
     argv = list(command)
@@ -128,13 +129,16 @@ def run(ctx: click.Context, command: tuple[str, ...], **params: object) -> None:
         status=False if params["no_status"] else None,
     )
     result = watch_job(argv, options)
+    # The command's output is text from outside: made terminal-safe like every report.
     report = make_report(Command.RUN, result)
+    report = dataclasses.replace(report, payload=terminal_safe_data(report.payload))
     if params["redact"]:
         from mfu_advisor.report.redact import redact_report
 
         report = redact_report(report)
-    color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-    click.echo(render(report, OutputFormat.TEXT, color=color), nl=False, err=True)
+    colour = colour_wanted(sys.stderr.isatty())
+    text = render(report, OutputFormat.TEXT, color=colour)
+    click.echo(text if colour else terminal_safe(text), nl=False, err=True)
     written = []
     for key, fmt in (
         ("output_path", OutputFormat.JSON),

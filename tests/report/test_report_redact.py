@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from mfu_advisor.redaction import find_secrets, redact_text
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Command, Report
-from mfu_advisor.report.redact import find_secrets, redact_report, redact_text
+from mfu_advisor.report.redact import redact_report
 
 GPU_UUID = "GPU-5c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
 
@@ -103,10 +104,10 @@ def test_a_user_name_from_a_home_path_is_removed_wherever_else_it_appears(
 
 
 def test_user_fields_and_this_machines_names_are_removed(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mfu_advisor.report.redact as redact
+    import mfu_advisor.redaction as redact
 
-    monkeypatch.setattr(redact, "_local_host", lambda: "laptop-erin")
-    monkeypatch.setattr(redact, "_local_user", lambda: "erin")
+    monkeypatch.setattr(redact, "local_host", lambda: "laptop-erin")
+    monkeypatch.setattr(redact, "local_user", lambda: "erin")
     payload = {"user": "frank", "config": {"out_dir": "/data/erin/run on laptop-erin by frank"}}
     report = redact_report(Report(Command.ANALYZE, payload))
     assert report.payload["user"] == "<user>"
@@ -152,4 +153,16 @@ def test_redaction_changes_nothing_else_and_marks_the_report(diagnose_doc: dict)
     assert redacted.payload["baseline"]["mfu"] == original.payload["baseline"]["mfu"]
     assert diagnose_doc["hardware"]["host"]["hostname"] == "train-box-07"  # input untouched
     reloaded = Report.from_json(json.loads(render(redacted, OutputFormat.JSON)))
-    assert reloaded.redacted
+    assert not reloaded.redacted  # a saved mark is never trusted: the badge needs --redact
+
+
+def test_a_rate_per_token_is_not_a_secret() -> None:
+    secrets = find_secrets({}, local=False)
+    hint = "give --set flops_per_token=X or --set n_params=N"
+    assert redact_text(hint, secrets) == hint
+    payload = {"unavailable": {"flops_per_token": "the log does not print the model size"}}
+    report = redact_report(Report(Command.ANALYZE, payload))
+    assert report.payload == payload
+    assert redact_text("HF_TOKEN=hf_x1 api_token: abc", secrets) == (
+        "HF_TOKEN=<secret> api_token: <secret>"
+    )
