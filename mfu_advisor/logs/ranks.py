@@ -20,12 +20,12 @@ Inputs without prefixes are never touched, so they cost nothing here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from mfu_advisor.logs.reader import Chunk
+from mfu_advisor.logs.chunk import Chunk
 
 #: A line with no rank prefix in a prefixed input (launcher warnings, for example).
 NO_RANK = -1
@@ -55,6 +55,8 @@ class RankStyle:
 
 STYLES = (
     RankStyle("torchrun", re.compile(r"^\[rank(\d{1,5})\]:"), "[rank0]", 0.3, False),
+    # PyTorch Lightning's rank_zero helpers and hand-made wrappers: "[rank: 0] ", "[Rank 0] ".
+    RankStyle("[rank N]", re.compile(r"^\[[Rr]ank:? ?(\d{1,5})\]:? ?"), "[rank 0]", 0.3, False),
     RankStyle(
         "torchrun (default role)", re.compile(r"^\[default(\d{1,5})\]:"), "[default0]", 0.3, False
     ),
@@ -98,8 +100,14 @@ def strip_lines(lines: Sequence[str], style: RankStyle | None) -> list[str]:
     return [strip_line(line, style)[1] for line in lines]
 
 
-def strip_chunk(chunk: Chunk, style: RankStyle) -> Chunk:
-    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``."""
+def strip_chunk(
+    chunk: Chunk, style: RankStyle, inner: Callable[[bytes], bytes] | None = None
+) -> Chunk:
+    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``.
+
+    ``inner`` cleans what follows the rank prefixes (a logging prefix inside them,
+    logs/normalise.py); it must keep the number of lines.
+    """
     ranks: list[int] = []
     out: list[str] = []
     for line in chunk.lines():
@@ -107,6 +115,8 @@ def strip_chunk(chunk: Chunk, style: RankStyle) -> Chunk:
         ranks.append(rank)
         out.append(text)
     data = ("\n".join(out) + "\n").encode("utf-8") if out else b""
+    if inner is not None and data:
+        data = inner(data)
     return Chunk(data, chunk.first_line, np.asarray(ranks, dtype=np.int64))
 
 

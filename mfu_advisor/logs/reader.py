@@ -26,15 +26,12 @@ import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import click
-import numpy as np
 
 from mfu_advisor.errors import UserError
-
-if TYPE_CHECKING:
-    from mfu_advisor.logs.ranks import RankStyle
+from mfu_advisor.logs.chunk import Chunk
 
 #: Bytes read per chunk. Big enough that per-chunk overhead is small, small
 #: enough that the vectorised parsers' temporaries stay in cache.
@@ -42,6 +39,10 @@ CHUNK_BYTES = 512 * 1024
 
 #: Longest line kept, in bytes; longer lines are cut (training log lines are < 1 KiB).
 MAX_LINE_BYTES = 64 * 1024
+
+#: Bytes without a line break after which an input is refused: no training log has such a line
+#: (``analyze /dev/zero``, a binary stream, a file of one endless line).
+MAX_NEWLINELESS_BYTES = 16 * 1024 * 1024
 
 #: How much of the start of an input the format detector may look at.
 PEEK_BYTES = 4 * 1024 * 1024
@@ -56,24 +57,6 @@ PASTE_PROMPT = (
     "Paste the training log, then press Ctrl-D on an empty line to finish "
     "(Ctrl-Z then Enter on Windows; Ctrl-C cancels)."
 )
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A run of whole lines from one input."""
-
-    data: bytes
-    """The lines, each ending in ``b"\\n"``, cleaned of ANSI codes and carriage returns."""
-    first_line: int
-    """1-based number of the first line in its input (tqdm ``\\r`` updates count as lines)."""
-    ranks: np.ndarray | None = None
-    """The rank that printed each line, when the input has rank prefixes (logs/ranks.py; -1 for
-    a line without one); None for an input without them."""
-
-    def lines(self) -> list[str]:
-        """The chunk decoded (invalid UTF-8 replaced) and split into lines, without newlines."""
-        text = self.data.decode("utf-8", errors="replace")
-        return text.split("\n")[:-1]
 
 
 @dataclass
@@ -109,10 +92,6 @@ class LogInput:
         self._ended = False
         self._peeked: list[Chunk] = []
         self._chunks = self._read_chunks()
-        self.rank_style: RankStyle | None = None
-        """How this input's lines are prefixed with ranks, once known (logs/ranks.py)."""
-        self.first_rank: int | None = None
-        """The lowest rank among the first lines' prefixes."""
 
     # -- reading -------------------------------------------------------------------------
 
@@ -149,11 +128,18 @@ class LogInput:
         carry = b""  # the start of a line whose newline has not been read yet
         dropping = False  # inside a line that was cut at MAX_LINE_BYTES
         line_no = 1
+        since_newline = 0  # bytes read since the last line break
         while True:
             block = self._read_block()
             if block is None:
                 break
             stats.bytes_read += len(block)
+            since_newline = since_newline + len(block) if b"\n" not in block else 0
+            if since_newline > MAX_NEWLINELESS_BYTES and b"\r" not in block:
+                raise UserError(
+                    f"{self.name} is not a text log: {since_newline // (1024 * 1024)} MB "
+                    "without a line break"
+                )
             if not stats.nul_bytes and b"\0" in block:
                 stats.nul_bytes = True
             data = carry + block

@@ -12,7 +12,8 @@ from log_helpers import LOGS
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs import reader
-from mfu_advisor.logs.reader import Chunk, LogInput, open_input
+from mfu_advisor.logs.chunk import Chunk
+from mfu_advisor.logs.reader import LogInput, open_input
 
 
 def read_lines(path: Path | str) -> tuple[list[str], LogInput]:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
-from mfu_advisor.logs.reader import Chunk
+from mfu_advisor.logs.chunk import Chunk
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,9 @@ class LogFormat:
     step_time_span: ClassVar[str] = "step"
     """"step" when a step line's time is that one step's; "interval" when it is the average over
     the steps since the previous line (torchtitan, Megatron), so a pause in it costs the span."""
+    reads_own_stamps: ClassVar[bool] = False
+    """True when the trainer's own ``TS - name - LEVEL - `` line prefix carries what is read
+    (torchtitan times steps by it), so line normalisation keeps it (logs/normalise.py)."""
     specific: ClassVar[bool] = True
     """False only for the generic fallback, which detection tries last."""
     parser_class: ClassVar[type[Parser]]

@@ -46,7 +46,7 @@ TRAIN_OUTPUT = re.compile(
 )
 METRICS_HEADER = re.compile(r"^\*{5} (\w+) metrics \*{5}$")
 RUNNING = re.compile(r"^\*{5} Running (training|Evaluation|Prediction) \*{5}$")
-ALIGNED = re.compile(r"^\s+([\w .(),&/-]+?)\s*=\s*(.+?)\s*$")
+ALIGNED = re.compile(r"^\s*([\w .(),&/-]+?)\s*=\s*(.+?)\s*$")
 TQDM = re.compile(rf"^\s*{INT}%\|.*?\|\s*{INT}/{INT} \[([\d:]+)<([\d:?]+),\s*{DECIMAL}(s/it|it/s)")
 PROGRESS = re.compile(r"^\s*\d+%\|.*\|\s*\d+/\d+ \[")
 FLOS = re.compile(rf"^{DECIMAL}\s*([KMGTP]?)F$")

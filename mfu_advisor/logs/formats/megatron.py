@@ -41,8 +41,8 @@ PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
 VALIDATION = re.compile(rf"^\s*validation loss at iteration {INT}[^|]*\|(.*)$")
 ARGS_START = re.compile(r"^-+ arguments -+$")
 ARGS_END = re.compile(r"^-+ end of arguments -+$")
-ARG = re.compile(r"^\s+(\w+) \.{2,} (.*?)\s*$")
-TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s+[\w-]+ \.{3,}: \(")
+ARG = re.compile(r"^\s*(\w+) \.{2,} (.*?)\s*$")
+TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s*[\w-]+ \.{3,}: \(")
 PARAMS = re.compile(
     rf"number of parameters on \(tensor, pipeline\) model parallel rank \({INT}, {INT}\): {INT}"
 )

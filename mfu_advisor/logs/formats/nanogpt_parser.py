@@ -32,7 +32,7 @@ from mfu_advisor.logs.numbers import (
     parse_number,
     parse_value,
 )
-from mfu_advisor.logs.reader import Chunk
+from mfu_advisor.logs.chunk import Chunk
 
 ITER_TEXT = rf"iter {INT}: loss ([^,\s]+), time {DECIMAL}ms(?:, mfu {SIGNED_DECIMAL}%)?"
 ITER = re.compile("^" + ITER_TEXT)

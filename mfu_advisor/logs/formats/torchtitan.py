@@ -191,6 +191,7 @@ class Torchtitan(LogFormat):
     step_time_span = "interval"
 
     parser_class = TorchtitanParser
+    reads_own_stamps = True
     default_device = "cuda"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:

@@ -1,0 +1,134 @@
+"""Line normalisation before detection: what terminals, loggers and pastes add to a trainer's lines.
+
+Every reader sees the trainer's own text, whatever was put around it:
+
+- a UTF-8 byte order mark (Windows editors, PowerShell ``Out-File``);
+- a Markdown quote (``> ``) and indentation (a log pasted as an indented code block);
+- timestamp and logging prefixes, possibly stacked: ``2024-05-01 12:00:01,123 INFO ``,
+  ``2024-05-01 12:00:01,123 - INFO - name - ``, ``05/01/2024 12:00:01 - INFO - name - ``
+  (Hugging Face's examples), ``[2024-05-01 12:00:01,123][name][INFO] - `` (Hydra),
+  ``2024-05-01 12:00:01.123 | INFO     | name:func:12 - `` (loguru), ``INFO:__main__:``
+  (``logging.basicConfig``), ``[INFO|trainer.py:123] 2024-05-01 12:00:01,123 >> ``
+  (transformers' own), ``I0501 12:00:01.123456 1234 train.py:12] `` (absl/glog),
+  ``2024-05-01T12:00:01.123456789Z `` (``docker logs -t``, CI runners) and syslog
+  (``May  1 12:00:01 host python[123]: ``);
+- a tqdm bar glued before a line (``45%|####5 | 45/100 [00:09<00:11, 4.9it/s]iter 45: ...``):
+  the bar is split onto its own line, so a reader that reads bars still sees it.
+
+ANSI codes and carriage returns are removed earlier, by the reader (logs/reader.py); rank
+prefixes (``[rank3]:``) are removed by logs/ranks.py, which keeps who printed each line.
+
+:func:`fit` looks at the first lines of an input once and returns a
+:class:`LineNormaliser` that applies only what they need: an input without any
+prefix is passed through untouched, so the common case costs nothing. A
+prefixed input is cleaned chunk by chunk with one C-speed ``re.sub`` anchored on
+newlines.
+
+One prefix is kept on purpose: ``2024-05-01 12:00:01,123 - root - INFO - `` (Python
+logging's ``asctime - name - levelname``) is torchtitan's own line form, and its
+timestamps are how torchtitan's step time is read. :func:`fit` with ``keep_own_stamps``
+leaves it; the pipeline asks for that only when the log is torchtitan's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+BOM = b"\xef\xbb\xbf"
+
+_LEVEL = rb"(?:TRACE|DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL)"
+_DATE_TIME = (
+    rb"(?:\d{4}-\d\d-\d\d[T ]|\d\d/\d\d/\d{4},? |\d{4}/\d\d/\d\d )"
+    rb"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?: ?(?:Z|UTC|[+-]\d\d:?\d\d))?"
+)
+_NAME = rb"[\w.<>:/-]{1,80}"
+
+#: One prefix each; a line may carry several, outermost first.
+_PREFIXES = (
+    # Markdown quote and indentation.
+    rb">+[ \t]?",
+    rb"[ \t]+",
+    # loguru: "2024-05-01 12:00:01.123 | INFO     | __main__:main:12 - "
+    _DATE_TIME + rb" \| " + _LEVEL + rb" *\| " + _NAME + rb" - ",
+    # "05/01/2024 12:00:01 - INFO - __main__ - " (transformers' examples), "TS - INFO - "
+    _DATE_TIME + rb" - " + _LEVEL + rb" - (?:" + _NAME + rb" - )?",
+    # "2024-05-01 12:00:01,123 INFO ", "... [INFO] ", "...:INFO:name:", "... INFO: "
+    _DATE_TIME + rb"[ :]\[?" + _LEVEL + rb"\]?(?::" + _NAME + rb":|:? +)",
+    # "[2024-05-01 12:00:01,123] INFO: ", Hydra's "[TS][name][INFO] - ", "[TS] "
+    rb"\[" + _DATE_TIME + rb"\](?:\[[^\]\n]{1,80}\])*(?: - |:)? ?(?:\[?" + _LEVEL + rb"\]?:? +)?",
+    # An ISO timestamp alone ("docker logs -t"), but not torchtitan's "TS - root - INFO - ".
+    _DATE_TIME + rb" (?!- )",
+    # transformers' logging: "[INFO|trainer.py:2048] 2024-05-01 12:00:01,123 >> "
+    rb"\[" + _LEVEL + rb"\|[\w.-]{1,80}:\d{1,6}\] " + _DATE_TIME + rb" >> ",
+    # absl / glog: "I0501 12:00:01.123456 140211 train.py:12] "
+    rb"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{1,9} +\d{1,9} [\w.-]{1,80}:\d{1,6}\] ",
+    # syslog / journalctl: "May  1 12:00:01 host python[123]: "
+    rb"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d"
+    rb"(?: [\w.-]{1,80} [\w./-]{1,80}(?:\[\d{1,9}\])?:)? ",
+    # logging.basicConfig: "INFO:__main__:", and a bare "INFO: " / "[INFO] "
+    _LEVEL + rb":" + _NAME + rb":",
+    rb"\[?" + _LEVEL + rb"\]?:? +",
+)
+#: torchtitan's own form, removed from other trainers' lines only (see the module docstring).
+_OWN_STAMP = _DATE_TIME + rb" - " + _NAME + rb" - " + _LEVEL + rb" - "
+
+
+def _stack(parts: Sequence[bytes]) -> re.Pattern[bytes]:
+    return re.compile(rb"\n(?:" + rb"|".join(parts) + rb")+")
+
+
+_STRIP = _stack(_PREFIXES)
+_STRIP_ALL = _stack((*_PREFIXES, _OWN_STAMP))
+#: A tqdm bar's end, "[00:09<00:11, 4.90it/s]" or "[..., 2.1s/it, loss=3.2]", with text after it.
+_TQDM_GLUED = re.compile(rb"((?:it/s|s/it)(?:,[^\]\n]{0,200})?\])[ \t]*(?=[^\s])")
+
+
+@dataclass(frozen=True)
+class LineNormaliser:
+    """What to remove from an input's lines, chosen once from its first lines by :func:`fit`."""
+
+    prefixes: re.Pattern[bytes] | None = None
+    """The prefix stack to remove at every line start; None when the first lines have none."""
+
+    def apply(self, data: bytes) -> bytes:
+        """``data`` (whole lines, each ending in a newline) with prefixes removed, BOMs dropped and
+        glued tqdm bars split off."""
+        if BOM in data:
+            data = data.replace(BOM, b"")
+        if b"it/s" in data or b"s/it" in data:
+            data = _TQDM_GLUED.sub(rb"\1\n", data)
+        if self.prefixes is not None:
+            data = self.prefixes.sub(b"\n", b"\n" + data)[1:]
+        return data
+
+    def lines(self, lines: Sequence[str]) -> list[str]:
+        """``lines`` normalised (a glued tqdm bar becomes a line of its own)."""
+        if not lines:
+            return []
+        text = ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+        return self.apply(text).decode("utf-8", errors="replace").split("\n")[:-1]
+
+    def line(self, line: str) -> list[str]:
+        """One line normalised: usually one line, two when a tqdm bar was glued to it."""
+        return self.lines([line])
+
+
+#: Passes lines through except for BOMs and glued tqdm bars (always handled: both are cheap to
+#: find).
+PLAIN = LineNormaliser()
+
+
+def fit(lines: Sequence[str], *, keep_own_stamps: bool = True) -> LineNormaliser:
+    """The normaliser ``lines`` (an input's first lines) need.
+
+    ``keep_own_stamps`` keeps torchtitan's ``TS - name - LEVEL - `` form (see the module
+    docstring). Prefix removal is switched on when any first line carries a prefix.
+    """
+    pattern = _STRIP if keep_own_stamps else _STRIP_ALL
+    text = ("\n" + "\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
+    text = text.replace(BOM, b"")
+    if pattern.search(text) is None:
+        return PLAIN
+    return LineNormaliser(pattern)
