@@ -43,7 +43,9 @@ _DATE_TIME = (
     rb"(?:\d{4}-\d\d-\d\d[T ]|\d\d/\d\d/\d{4},? |\d{4}/\d\d/\d\d )"
     rb"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?: ?(?:Z|UTC|[+-]\d\d:?\d\d))?"
 )
-_NAME = rb"[\w.<>:/-]{1,80}"
+_NAME = rb"[\w.<>/-]{1,80}"
+#: loguru's "module:function:line".
+_PLACE = rb"[\w.<>:/-]{1,120}"
 
 #: One prefix each; a line may carry several, outermost first.
 _PREFIXES = (
@@ -51,7 +53,7 @@ _PREFIXES = (
     rb">+[ \t]?",
     rb"[ \t]+",
     # loguru: "2024-05-01 12:00:01.123 | INFO     | __main__:main:12 - "
-    _DATE_TIME + rb" \| " + _LEVEL + rb" *\| " + _NAME + rb" - ",
+    _DATE_TIME + rb" \| " + _LEVEL + rb" *\| " + _PLACE + rb" - ",
     # "05/01/2024 12:00:01 - INFO - __main__ - " (transformers' examples), "TS - INFO - "
     _DATE_TIME + rb" - " + _LEVEL + rb" - (?:" + _NAME + rb" - )?",
     # "2024-05-01 12:00:01,123 INFO ", "... [INFO] ", "...:INFO:name:", "... INFO: "

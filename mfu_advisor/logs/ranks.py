@@ -8,7 +8,8 @@ Launchers label each line with the rank that printed it:
   role name was ``default``);
 - Slurm ``srun --label``: ``3: `` (the task id, right-aligned to the width of the
   largest one; https://slurm.schedmd.com/srun.html#OPT_label);
-- hand-made wrappers: ``rank 3: ``.
+- PyTorch Lightning's ``rank_zero`` helpers: ``[rank: 3] ``; hand-made wrappers:
+  ``rank 3: ``, ``[rank 3] ``.
 
 The style is chosen once per input from its first lines (:func:`detect_style`);
 each chunk then has the prefix removed before a format parser sees it
@@ -38,7 +39,7 @@ class RankStyle:
     """One way launchers write rank prefixes."""
 
     name: str
-    """"torchrun", "torchrun (default role)", "srun --label" or "rank N:"."""
+    """"torchrun", "torchrun (default role)", "[rank N]", "srun --label" or "rank N:"."""
     pattern: re.Pattern[str]
     """Matches the prefix at the start of a line; group 1 is the rank."""
     example: str
@@ -56,7 +57,7 @@ class RankStyle:
 STYLES = (
     RankStyle("torchrun", re.compile(r"^\[rank(\d{1,5})\]:"), "[rank0]", 0.3, False),
     # PyTorch Lightning's rank_zero helpers and hand-made wrappers: "[rank: 0] ", "[Rank 0] ".
-    RankStyle("[rank N]", re.compile(r"^\[[Rr]ank:? ?(\d{1,5})\]:? ?"), "[rank 0]", 0.3, False),
+    RankStyle("[rank N]", re.compile(r"^\[[Rr]ank:? (\d{1,5})\]:? ?"), "[rank 0]", 0.3, False),
     RankStyle(
         "torchrun (default role)", re.compile(r"^\[default(\d{1,5})\]:"), "[default0]", 0.3, False
     ),

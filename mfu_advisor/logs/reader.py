@@ -68,6 +68,9 @@ class InputStats:
     long_lines_cut: int = 0
     nul_bytes: bool = False
     """True when the input holds NUL bytes: it is probably not a text log."""
+    unterminated_line: int | None = None
+    """The number of the last line when it has no line break: it may have been cut (a copy of a
+    log still being written), so its numbers are not trusted (collect.py)."""
     truncated_gzip: bool = False
     """True when a gzip stream ended early; what came before it was analysed."""
     notes: list[str] = field(default_factory=list)
@@ -171,6 +174,7 @@ class LogInput:
             # A last line without a newline (a truncated log) is still a line.
             tail = _cut_long_lines(tail + b"\n", stats)
             stats.lines += tail.count(b"\n")
+            stats.unterminated_line = line_no + tail.count(b"\n") - 1
             yield Chunk(tail, line_no)
 
     def _read_block(self) -> bytes | None:

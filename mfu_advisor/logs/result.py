@@ -255,7 +255,7 @@ class DistributedFacts:
     """Ranks whose prefixes appear on lines (empty when the lines carry none)."""
     rank_prefixed: bool
     rank_prefix_style: str
-    """"torchrun", "torchrun (default role)", "srun --label", "rank N:" or ""."""
+    """"torchrun", "torchrun (default role)", "srun --label", "rank N:", "[rank N]" or ""."""
     parallel: str
     """"ddp", "fsdp", "data_parallel" (torch.nn.DataParallel) or "unknown"."""
     parallel_evidence: str

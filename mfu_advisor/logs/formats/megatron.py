@@ -41,6 +41,8 @@ PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
 VALIDATION = re.compile(rf"^\s*validation loss at iteration {INT}[^|]*\|(.*)$")
 ARGS_START = re.compile(r"^-+ arguments -+$")
 ARGS_END = re.compile(r"^-+ end of arguments -+$")
+#: Other lines the arguments dump may hold before it is taken as over without its end line.
+ARGS_MISSES = 3
 ARG = re.compile(r"^\s*(\w+) \.{2,} (.*?)\s*$")
 TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s*[\w-]+ \.{3,}: \(")
 PARAMS = re.compile(
@@ -59,6 +61,7 @@ class MegatronParser(Parser):
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
         self.in_args = False
+        self.args_misses = 0
 
     def parse_line(self, line: str, line_no: int) -> bool:
         sink = self.sink
@@ -81,6 +84,7 @@ class MegatronParser(Parser):
         stripped = line.strip()
         if ARGS_START.match(stripped):
             self.in_args = True
+            self.args_misses = 0
             return True
         if ARGS_END.match(stripped):
             self.in_args = False
@@ -89,8 +93,11 @@ class MegatronParser(Parser):
             match = ARG.match(line)
             if match:
                 sink.set_config(match.group(1), parse_value(match.group(2)), "arguments", line_no)
+                self.args_misses = 0
                 return True
-            self.in_args = False
+            # A warning or a progress bar inside the dump does not end it; a run of them does.
+            self.args_misses += 1
+            self.in_args = self.args_misses <= ARGS_MISSES
         match = VALIDATION.match(line)
         if match:
             fields = dict(PAIR.findall("|" + match.group(2) + "|"))
