@@ -215,6 +215,11 @@ def prepare_all(inputs: Sequence[LogInput], format_name: str) -> tuple[list[Prep
     return prepared, detection
 
 
+def _can_reread(specs: Sequence[str]) -> bool:
+    """True when every input is a file that can be opened again (not stdin or a paste)."""
+    return bool(specs) and "-" not in specs
+
+
 def analyze_inputs(
     specs: Sequence[str],
     *,
@@ -238,13 +243,30 @@ def analyze_inputs(
     finally:
         for log in inputs:
             log.close()
-    if sink.count == 0 and not sink.summary and sink.eval_count == 0:
+    if sink.count == 0 and _can_reread(specs):
+        # The chosen format read no step line: try the next candidate (logs/detect.py).
+        for name in detection.candidates[1:]:
+            retry = forced(name)
+            retry = Detection(retry.format, detection.confidence / 2, detection.scores)
+            inputs = open_inputs(specs)
+            try:
+                prepared = [
+                    prepare(log, keep_own_stamps=retry.format.reads_own_stamps) for log in inputs
+                ]
+                again = read_all(prepared, retry)
+            finally:
+                for log in inputs:
+                    log.close()
+            if again.count:
+                sink, detection = again, retry
+                break
+    if sink.count == 0 and not sink.summary:
         names = ", ".join(log.name for log in inputs)
         if all(log.stats.bytes_read == 0 for log in inputs):
             raise UserError(_nothing_found(inputs))
         raise UserError(
-            f"no {detection.format.title} training steps found in {names} "
-            f"(known formats: {known_formats_text()})"
+            f"no training step lines found in {names} "
+            f"(read as {detection.format.title}; known formats: {known_formats_text()})"
         )
     return analyze(
         sink, detection, overrides=overrides, request=request, launch=launch, world_size=world_size

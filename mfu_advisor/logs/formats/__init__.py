@@ -19,6 +19,8 @@ MODULES: dict[str, str] = {
     "nanogpt": "mfu_advisor.logs.formats.nanogpt",
     "llmc": "mfu_advisor.logs.formats.llmc",
     "nanochat": "mfu_advisor.logs.formats.nanochat",
+    "modded_nanogpt": "mfu_advisor.logs.formats.modded_nanogpt",
+    "llama2c": "mfu_advisor.logs.formats.llama2c",
     "torchtitan": "mfu_advisor.logs.formats.torchtitan",
     "hf_trainer": "mfu_advisor.logs.formats.hf_trainer",
     "megatron": "mfu_advisor.logs.formats.megatron",
