@@ -25,11 +25,13 @@ CUMULATIVE_NAMES = re.compile(
     r"|wall_time|walltime|wall_clock|runtime|run_time|time_since_start|total_elapsed)$"
 )
 #: Names of step-line fields that hold a running average of the step time.
-AVERAGE_NAMES = re.compile(r"^(?:step_avg|avg_step_time|avg_time|average_step_time|mean_step_time)$")
+AVERAGE_NAMES = re.compile(
+    r"^(?:step_avg|avg_step_time|avg_time|average_step_time|mean_step_time)$"
+)
 
 
 def field_kind(name: str) -> str:
-    """"cumulative", "average" or "step" for a time field's name ("train_time", "step_avg")."""
+    """ "cumulative", "average" or "step" for a time field's name ("train_time", "step_avg")."""
     key = re.sub(r"[\s-]+", "_", name.strip().lower())
     if CUMULATIVE_NAMES.match(key):
         return "cumulative"
@@ -39,7 +41,7 @@ def field_kind(name: str) -> str:
 
 
 class CumulativeClock:
-    """Turns a cumulative clock read at numbered steps into the mean step time since the last read."""
+    """Turns a cumulative clock read at numbered steps into the mean step time between reads."""
 
     def __init__(self) -> None:
         self.last: tuple[float, float] | None = None  # (step, clock in ms)

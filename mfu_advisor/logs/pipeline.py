@@ -15,11 +15,11 @@ from typing import Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs.analysis import analyze
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import RANK_SINKS_CAP, StepCollector
 from mfu_advisor.logs.detect import Detection, detect, forced
 from mfu_advisor.logs.formats import format_names
 from mfu_advisor.logs.formats.base import Parser
-from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.launch import LaunchFacts, read_launch
 from mfu_advisor.logs.normalise import LineNormaliser, fit
 from mfu_advisor.logs.numbers import parse_value

@@ -75,9 +75,7 @@ def test_mangled_copy_reads_like_the_clean_log(tmp_path: Path, name: str, mangli
 
 
 @pytest.mark.parametrize("name", CLEAN)
-def test_log_piped_on_stdin_reads_like_the_file(
-    monkeypatch: pytest.MonkeyPatch, name: str
-) -> None:
+def test_log_piped_on_stdin_reads_like_the_file(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     data = (LOGS / name).read_bytes()
 
     class Stdin:

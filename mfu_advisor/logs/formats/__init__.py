@@ -21,6 +21,8 @@ MODULES: dict[str, str] = {
     "nanochat": "mfu_advisor.logs.formats.nanochat",
     "modded_nanogpt": "mfu_advisor.logs.formats.modded_nanogpt",
     "llama2c": "mfu_advisor.logs.formats.llama2c",
+    "mlx_lm": "mfu_advisor.logs.formats.mlx_lm",
+    "deepspeed": "mfu_advisor.logs.formats.deepspeed",
     "torchtitan": "mfu_advisor.logs.formats.torchtitan",
     "hf_trainer": "mfu_advisor.logs.formats.hf_trainer",
     "megatron": "mfu_advisor.logs.formats.megatron",

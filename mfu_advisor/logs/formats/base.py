@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.chunk import Chunk
+from mfu_advisor.logs.collect import StepCollector
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,11 @@ class LogFormat:
     """The program of this family when the log does not say (``meta["variant"]``)."""
     default_device: ClassVar[str | None] = None
     """"cuda" for trainers that only run on GPUs, when the log names no device."""
+
+    def for_run(self, run: RunView) -> LogFormat:
+        """This format as it applies to ``run``: itself, or a variant when what the log shows
+        changes a class-level fact (the generic reader's throughput scope)."""
+        return self
 
     def rank_tokens_scope(self) -> str:
         """:attr:`tokens_scope`, or what :attr:`tokens_per_s_scope` implies."""

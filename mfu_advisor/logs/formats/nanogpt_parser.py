@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from mfu_advisor.logs import fastscan
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import (
     FLAG_AFTER_EVAL,
     FLAG_AFTER_PAUSE,
@@ -32,7 +33,6 @@ from mfu_advisor.logs.numbers import (
     parse_number,
     parse_value,
 )
-from mfu_advisor.logs.chunk import Chunk
 
 ITER_TEXT = rf"iter {INT}: loss ([^,\s]+), time {DECIMAL}ms(?:, mfu {SIGNED_DECIMAL}%)?"
 ITER = re.compile("^" + ITER_TEXT)
