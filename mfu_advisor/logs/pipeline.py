@@ -8,6 +8,8 @@ input that is not a training log.
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,15 +49,59 @@ def known_formats_text() -> str:
 
 
 def parse_settings(settings: Sequence[str]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` options as a dict of typed values."""
+    """``--set KEY=VALUE`` options as a dict of typed values.
+
+    A number must be finite and not negative, and a size or count (batch_size,
+    tokens_per_step, n_params, ...) above zero: such a value is refused with one line
+    rather than ignored.
+    """
     out: dict[str, Any] = {}
     for setting in settings:
         key, sep, raw = setting.partition("=")
         key = key.strip()
         if not sep or not _KEY.match(key) or not raw.strip():
             raise UserError(f"--set expects KEY=VALUE (e.g. --set batch_size=12), got {setting!r}")
-        out[key] = parse_value(raw)
+        value = parse_value(raw)
+        _check_setting(key, value)
+        out[key] = value
     return out
+
+
+#: ``--set`` keys whose value is a size, a count or a time: a number above zero.
+POSITIVE_SETTINGS = frozenset(
+    {
+        "batch_size",
+        "block_size",
+        "seq_len",
+        "max_seq_len",
+        "n_layer",
+        "n_head",
+        "n_embd",
+        "vocab_size",
+        "gradient_accumulation_steps",
+        "tokens_per_step",
+        "flops_per_token",
+        "n_params",
+        "devices",
+        "step_time_ms",
+        "train_batch_size",
+        "local_batch_size",
+        "global_batch_size",
+        "log_interval",
+    }
+)
+
+
+def _check_setting(key: str, value: Any) -> None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if key in POSITIVE_SETTINGS and not number:
+        raise UserError(f"--set {key} needs a number above 0, got {value!r}")
+    if not number:
+        return
+    if not math.isfinite(value) or value < 0:
+        raise UserError(f"--set {key}={value}: a finite number of at least 0 is needed")
+    if key in POSITIVE_SETTINGS and value <= 0:
+        raise UserError(f"--set {key}={value}: must be above 0")
 
 
 def open_inputs(specs: Sequence[str]) -> list[LogInput]:
@@ -217,7 +263,7 @@ def prepare_all(inputs: Sequence[LogInput], format_name: str) -> tuple[list[Prep
 
 def _can_reread(specs: Sequence[str]) -> bool:
     """True when every input is a file that can be opened again (not stdin or a paste)."""
-    return bool(specs) and "-" not in specs
+    return bool(specs) and all(os.path.isfile(spec) for spec in specs)
 
 
 def analyze_inputs(

@@ -182,9 +182,15 @@ class LogInput:
             return None
         if self._raw is None:
             try:
-                return self._stream.read(CHUNK_BYTES) or None
+                block = self._stream.read(CHUNK_BYTES)
             except OSError as exc:
                 raise UserError(f"cannot read {self.name}: {exc.strerror or exc}") from None
+            if len(block) < CHUNK_BYTES:
+                # A buffered read comes back short only at the end of the input. Reading again
+                # would wait at a terminal, where the end (Ctrl-D on an empty line) is not
+                # sticky: the user would have to press Ctrl-D a second time.
+                self._ended = True
+            return block or None
         # A gzip stream: read1 returns what is decompressed so far, so a truncated or corrupt
         # file still yields everything before the damage.
         parts: list[bytes] = []
