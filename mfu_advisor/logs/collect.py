@@ -240,6 +240,8 @@ class StepCollector:
         """The prefix style of the input (e.g. "torchrun"), "" when lines are not prefixed."""
         self._chunk_ranks: np.ndarray | None = None
         self._chunk_first_line = 0
+        self.repeated_steps = 0
+        """Step rows with the step number of the row before (ranks printing without labels)."""
         self.cut_line: int | None = None
         """The current input's last line when it has no line break (InputStats.unterminated_line):
         a step row from it keeps its step number, its other numbers may be cut and are dropped."""
@@ -506,6 +508,9 @@ class StepCollector:
             self.last_loss_step = float(steps[finite_loss[-1]])
         if self.count < DELTA_ROWS_CAP and n > 1:
             self._tally_deltas(steps, starts)
+        if n:
+            previous = np.concatenate(([self._last_step], steps[:-1]))
+            self.repeated_steps += int(np.count_nonzero(steps == previous))
         finite_steps = np.flatnonzero(np.isfinite(steps))
         if len(finite_steps):
             self._last_step = float(steps[finite_steps[-1]])

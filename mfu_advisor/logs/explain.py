@@ -68,7 +68,7 @@ def collect_notes(
             notes.append(f"{record.name}: {stats.long_lines_cut} lines longer than 64 KiB were cut")
         if stats.nul_bytes:
             notes.append(f"{record.name} holds NUL bytes: parts of it are probably not text")
-    repeated = run.meta("repeated_step_lines")
+    repeated = sink.repeated_steps
     if repeated:
         notes.append(
             f"{repeated} step lines repeat the step number of the line before: probably several "

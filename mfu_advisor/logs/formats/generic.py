@@ -122,7 +122,6 @@ class GenericParser(Parser):
         self.averages: dict[str, RunningAverage] = {}
         self.not_clocks: set[str] = set()
         """Names of cumulative-looking fields that went back while the steps went on."""
-        self.last_step: float | None = None
 
     def parse_line(self, line: str, line_no: int) -> bool:
         fields = read_step(line)
@@ -139,9 +138,6 @@ class GenericParser(Parser):
             time_ms = self.averages.setdefault(name, RunningAverage()).step_time_ms(step, average)
         if fields["per_device"]:
             self.sink.meta["rate_per_device"] = True
-        if self.last_step is not None and step == self.last_step:
-            self.sink.count_meta("repeated_step_lines")
-        self.last_step = step
         self.sink.add_step(
             line_no,
             step=step,
