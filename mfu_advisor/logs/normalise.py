@@ -24,6 +24,12 @@ prefix is passed through untouched, so the common case costs nothing. A
 prefixed input is cleaned chunk by chunk with one C-speed ``re.sub`` anchored on
 newlines.
 
+Most prefixed logs carry one logger's prefix on every line, always as wide
+(``2024-05-01 12:00:01,123 INFO ``). :func:`fit` then also learns its shape (which
+columns are digits, which are fixed characters) and :meth:`LineNormaliser.apply`
+removes it from every line of that shape with a few numpy operations over the chunk,
+leaving the regular expression only for chunks that hold other prefixed lines.
+
 One prefix is kept on purpose: ``2024-05-01 12:00:01,123 - root - INFO - `` (Python
 logging's ``asctime - name - levelname``) is torchtitan's own line form, and its
 timestamps are how torchtitan's step time is read. :func:`fit` with ``keep_own_stamps``
@@ -33,8 +39,11 @@ leaves it; the pipeline asks for that only when the log is torchtitan's.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 BOM = b"\xef\xbb\xbf"
 
@@ -87,12 +96,61 @@ _STRIP_ALL = _stack((*_PREFIXES, _OWN_STAMP))
 _TQDM_GLUED = re.compile(rb"((?:it/s|s/it)(?:,[^\]\n]{0,200})?\])[ \t]*(?=[^\s])")
 
 
+#: Byte classes of a learned prefix shape (:class:`Shape`): any digit, or one fixed byte.
+_DIGIT = -1
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A fixed-width prefix: per column, a digit (:data:`_DIGIT`) or one fixed byte."""
+
+    columns: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    @property
+    def checked(self) -> tuple[int, ...]:
+        """The columns compared on each line: every fixed byte and the first four digits (a line
+        without the prefix differs in its separators; all digits would cost twice the time)."""
+        digits = [k for k, c in enumerate(self.columns) if c == _DIGIT][:4]
+        return tuple(sorted(digits + [k for k, c in enumerate(self.columns) if c != _DIGIT]))
+
+    def strip(self, data: bytes) -> tuple[bytes, bool]:
+        """``data`` with this prefix removed from every line that has it, and whether some other
+        non-empty line is left as it was (then the regular expression looks at the chunk)."""
+        lines = data.split(b"\n")
+        buf = np.frombuffer(data, dtype=np.uint8)
+        size = len(buf)
+        starts = np.empty(len(lines), dtype=np.int64)  # one per piece of ``lines``
+        starts[0] = 0
+        starts[1:] = np.flatnonzero(buf == 10) + 1
+        width = self.width
+        ok = starts + width <= size
+        base = np.minimum(starts, max(size - width, 0))
+        for k in self.checked:
+            byte = buf[base + k]
+            column = self.columns[k]
+            ok &= (byte - np.uint8(48) < 10) if column == _DIGIT else (byte == column)
+        if ok.all():
+            return b"\n".join([line[width:] for line in lines]), False
+        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+        others = bool(((~ok) & (lengths > 0)).any())
+        flags = ok.tolist()
+        return b"\n".join(
+            [line[width:] if has else line for line, has in zip(lines, flags, strict=True)]
+        ), others
+
+
 @dataclass(frozen=True)
 class LineNormaliser:
     """What to remove from an input's lines, chosen once from its first lines by :func:`fit`."""
 
     prefixes: re.Pattern[bytes] | None = None
     """The prefix stack to remove at every line start; None when the first lines have none."""
+    shape: Shape | None = None
+    """The fixed-width prefix most first lines carry, removed without the regular expression."""
 
     def apply(self, data: bytes) -> bytes:
         """``data`` (whole lines, each ending in a newline) with prefixes removed, BOMs dropped and
@@ -101,9 +159,13 @@ class LineNormaliser:
             data = data.replace(BOM, b"")
         if b"it/s" in data or b"s/it" in data:
             data = _TQDM_GLUED.sub(rb"\1\n", data)
-        if self.prefixes is not None:
-            data = self.prefixes.sub(b"\n", b"\n" + data)[1:]
-        return data
+        if self.prefixes is None:
+            return data
+        if self.shape is not None:
+            data, others = self.shape.strip(data)
+            if not others:
+                return data
+        return self.prefixes.sub(b"\n", b"\n" + data)[1:]
 
     def lines(self, lines: Sequence[str]) -> list[str]:
         """``lines`` normalised (a glued tqdm bar becomes a line of its own)."""
@@ -131,6 +193,35 @@ def fit(lines: Sequence[str], *, keep_own_stamps: bool = True) -> LineNormaliser
     pattern = _STRIP if keep_own_stamps else _STRIP_ALL
     text = ("\n" + "\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
     text = text.replace(BOM, b"")
-    if pattern.search(text) is None:
+    found = [m.group(0)[1:] for m in pattern.finditer(text)]
+    if not found:
         return PLAIN
-    return LineNormaliser(pattern)
+    return LineNormaliser(pattern, _shape(found))
+
+
+#: Share of the prefixed first lines one shape must cover to be removed without the regex.
+SHAPE_SHARE = 0.8
+#: Fewest prefixed first lines a shape is learned from.
+SHAPE_MIN_LINES = 20
+
+
+def _shape(prefixes: Sequence[bytes]) -> Shape | None:
+    """The fixed-width shape most of ``prefixes`` share, or None (widths or characters vary)."""
+    if len(prefixes) < SHAPE_MIN_LINES:
+        return None
+    width, count = Counter(len(p) for p in prefixes).most_common(1)[0]
+    if count < SHAPE_SHARE * len(prefixes) or width == 0:
+        return None
+    same = [p for p in prefixes if len(p) == width]
+    columns: list[int] = []
+    for k in range(width):
+        bytes_k = {p[k] for p in same}
+        if all(48 <= b <= 57 for b in bytes_k):
+            columns.append(_DIGIT)
+        elif len(bytes_k) == 1:
+            columns.append(bytes_k.pop())
+        else:
+            return None
+    if all(c == _DIGIT for c in columns) or columns[-1] == _DIGIT:
+        return None  # a number, not a prefix: it must end in a fixed separator
+    return Shape(tuple(columns))
