@@ -340,6 +340,10 @@ class StepCollector:
         if loss is not None and not math.isfinite(loss):
             flags |= FLAG_LOSS_NAN
             loss = None
+        if self._run_start_pending:
+            # A run header came before this line: this row opens the new run.
+            flags |= FLAG_RUN_START
+            self._run_start_pending = False
         if reported_mfu is not None:
             self.meta["mfu_printed"] = True
         pending = self._pending

@@ -83,3 +83,22 @@ def test_log_piped_on_stdin_reads_like_the_file(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(sys, "stdin", Stdin())
     same(figures("-"), clean_figures(name), last_line_cut=False)
+
+
+@pytest.mark.parametrize("name", CLEAN)
+def test_two_concatenated_runs_show_a_restart(tmp_path: Path, name: str) -> None:
+    data = (LOGS / name).read_bytes()
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    path = tmp_path / Path(name).name
+    path.write_bytes(data + data)
+    clean = as_json(analyze_inputs([str(LOGS / name)]))
+    if clean["steps"] < 2:
+        pytest.skip("a log without two step lines has no run to see restart")
+    doubled = as_json(analyze_inputs([str(path)]))
+    assert doubled["restart_count"] >= clean["restart_count"] + 1
+    assert doubled["steps"] == 2 * clean["steps"]
+    if clean["steady_step_time_ms"] is not None:
+        assert doubled["steady_step_time_ms"] == pytest.approx(
+            clean["steady_step_time_ms"], rel=0.02
+        )

@@ -63,7 +63,8 @@ class ModdedNanoGptParser(Parser):
         if clock is None:
             return False
         if self.clock.last is not None and step < self.clock.last[0]:
-            self.sink.mark_run_start()
+            self.sink.mark_run_start()  # a new run (or seed) in the same log
+            self.train_lines = 0
         step_time = self.clock.step_time_ms(step, clock)
         if "val_loss" in fields:
             loss = parse_number(fields["val_loss"])

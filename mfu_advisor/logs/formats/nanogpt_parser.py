@@ -263,7 +263,9 @@ class NanoGptParser(Parser):
     def _bench_step(self, match: re.Match[str], line_no: int) -> None:
         k, total = int(match.group(1)), int(match.group(2))
         if self.bench_last is not None and k == 0:
-            self.bench_offset += self.bench_last[1]
+            # A new burn-in after the timed steps: bench.py was run again (a second run).
+            new_run = total == 10 and self.bench_last[1] != 10
+            self.bench_offset = 0 if new_run else self.bench_offset + self.bench_last[1]
         self.bench_last = (k, total)
         sink = self.sink
         sink.meta["variant"] = "bench.py"
