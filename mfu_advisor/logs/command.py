@@ -92,8 +92,9 @@ def analyze(
 
     FILE may be a log, a .gz log, or - for standard input; with no FILE at a
     terminal, paste the log and finish with Ctrl-D. Known formats: nanoGPT,
-    llm.c, nanochat, torchtitan, Hugging Face Trainer, Megatron-LM, LitGPT,
-    and a generic reader for lines with a step and a time.
+    llm.c, nanochat, modded-nanogpt, llama2.c, MLX LM, DeepSpeed, torchtitan,
+    Hugging Face Trainer, Megatron-LM, LitGPT, and a generic reader for lines
+    with a step and a time. Timestamp, logging and rank prefixes are removed first.
     """
     check_peak_tflops(peak_tflops)
     overrides = parse_settings(settings)
