@@ -30,10 +30,11 @@ columns are digits, which are fixed characters) and :meth:`LineNormaliser.apply`
 removes it from every line of that shape with a few numpy operations over the chunk,
 leaving the regular expression only for chunks that hold other prefixed lines.
 
-One prefix is kept on purpose: ``2024-05-01 12:00:01,123 - root - INFO - `` (Python
-logging's ``asctime - name - levelname``) is torchtitan's own line form, and its
-timestamps are how torchtitan's step time is read. :func:`fit` with ``keep_own_stamps``
-leaves it; the pipeline asks for that only when the log is torchtitan's.
+Two prefixes are kept on purpose: ``2024-05-01 12:00:01,123 - root - INFO - `` (Python
+logging's ``asctime - name - levelname``) is torchtitan's own line form, and
+``[2023-11-07 01:55:23,714] [INFO] [timer.py:260:stop] `` DeepSpeed's; their timestamps
+are how those readers time steps. :func:`fit` with ``keep_own_stamps`` leaves them; the
+pipeline asks for that only when the log is one of those trainers'.
 """
 
 from __future__ import annotations
@@ -68,7 +69,13 @@ _PREFIXES = (
     # "2024-05-01 12:00:01,123 INFO ", "... [INFO] ", "...:INFO:name:", "... INFO: "
     _DATE_TIME + rb"[ :]\[?" + _LEVEL + rb"\]?(?::" + _NAME + rb":|:? +)",
     # "[2024-05-01 12:00:01,123] INFO: ", Hydra's "[TS][name][INFO] - ", "[TS] "
-    rb"\[" + _DATE_TIME + rb"\](?:\[[^\]\n]{1,80}\])*(?: - |:)? ?(?:\[?" + _LEVEL + rb"\]?:? +)?",
+    rb"\["
+    + _DATE_TIME
+    + rb"\](?!"
+    + rb" \["
+    + _LEVEL
+    + rb"\] \[[\w.]{1,80}\.py:\d{1,6}:\w{1,80}\])"
+    rb"(?:\[[^\]\n]{1,80}\])*(?: - |:)? ?(?:\[?" + _LEVEL + rb"\]?:? +)?",
     # An ISO timestamp alone ("docker logs -t"), but not torchtitan's "TS - root - INFO - ".
     _DATE_TIME + rb" (?!- )",
     # transformers' logging: "[INFO|trainer.py:2048] 2024-05-01 12:00:01,123 >> "
@@ -82,8 +89,13 @@ _PREFIXES = (
     _LEVEL + rb":" + _NAME + rb":",
     rb"\[?" + _LEVEL + rb"\]?:? +",
 )
-#: torchtitan's own form, removed from other trainers' lines only (see the module docstring).
-_OWN_STAMP = _DATE_TIME + rb" - " + _NAME + rb" - " + _LEVEL + rb" - "
+#: Trainers' own timestamped forms, removed from other trainers' lines only (see the module
+#: docstring): torchtitan's Python logging format, DeepSpeed's logger
+#: ("[2023-11-07 01:55:23,714] [INFO] [timer.py:260:stop] ").
+_OWN_STAMPS = (
+    _DATE_TIME + rb" - " + _NAME + rb" - " + _LEVEL + rb" - ",
+    rb"\[" + _DATE_TIME + rb"\] \[" + _LEVEL + rb"\] ",
+)
 
 
 def _stack(parts: Sequence[bytes]) -> re.Pattern[bytes]:
@@ -91,7 +103,7 @@ def _stack(parts: Sequence[bytes]) -> re.Pattern[bytes]:
 
 
 _STRIP = _stack(_PREFIXES)
-_STRIP_ALL = _stack((*_PREFIXES, _OWN_STAMP))
+_STRIP_ALL = _stack((*_PREFIXES, *_OWN_STAMPS))
 #: A tqdm bar's end, "[00:09<00:11, 4.90it/s]" or "[..., 2.1s/it, loss=3.2]", with text after it.
 _TQDM_GLUED = re.compile(rb"((?:it/s|s/it)(?:,[^\]\n]{0,200})?\])[ \t]*(?=[^\s])")
 

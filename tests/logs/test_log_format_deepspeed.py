@@ -15,13 +15,19 @@ CONFIG = (
 )
 
 
-def timer_lines(current: float) -> str:
+def timer_lines(current: float, stamped: bool = True) -> str:
     out = []
     for step in range(10, 110, 10):
+        # 12.5 s between timer lines, 10 steps apart: 1250 ms per step of wall clock.
+        seconds = 23 + step * 1.25
+        stamp = f"[2023-11-07 01:{int(seconds // 60):02d}:{seconds % 60:06.3f}] [INFO] ".replace(
+            ".", ","
+        )
+        prefix = stamp if stamped else ""
         out.append(
-            f"[2023-11-07 01:55:23,711] [INFO] [logging.py:96:log_dist] [Rank 0] step={step}, "
+            f"{prefix}[logging.py:96:log_dist] [Rank 0] step={step}, "
             "skipped=0, lr=[4.99e-05], mom=[(0.9, 0.95)]\n"
-            f"[2023-11-07 01:55:23,714] [INFO] [timer.py:260:stop] epoch=0/micro_step={4 * step}/"
+            f"{prefix}[timer.py:260:stop] epoch=0/micro_step={4 * step}/"
             f"global_step={step}, RunningAvgSamplesPerSec=25.02, CurrSamplesPerSec={current}, "
             "MemAllocated=4.32GB, MaxMemAllocated=38.49GB\n"
         )
@@ -38,9 +44,18 @@ def test_step_time_is_the_batch_over_the_current_rate(tmp_path: Path) -> None:
     assert result.config["train_batch_size"] == 32
 
 
-def test_without_the_batch_size_the_step_time_is_unknown(tmp_path: Path) -> None:
+def test_without_the_batch_size_the_logger_stamps_time_the_steps(tmp_path: Path) -> None:
     path = tmp_path / "ds.log"
     path.write_text(timer_lines(25.6))
+    result = analyze_inputs([str(path)])
+    assert result.format == "deepspeed"
+    assert result.steady_step_time_ms == pytest.approx(1250.0)
+    assert "time stamps" in result.step_time_source
+
+
+def test_without_the_batch_size_or_stamps_the_step_time_is_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "ds.log"
+    path.write_text(timer_lines(25.6, stamped=False))
     result = analyze_inputs([str(path)])
     assert result.format == "deepspeed"
     assert not isinstance(result.steady_step_time_ms, float)

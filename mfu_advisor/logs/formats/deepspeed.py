@@ -16,8 +16,10 @@ engine's ``train_batch_size``: micro batch x gradient accumulation x data-parall
 ranks, the whole job's. The step time is ``train_batch_size / CurrSamplesPerSec``
 (one step), or from the running average's difference between lines
 (logs/counters.py); both need ``train_batch_size``, which the engine prints in its
-configuration dump (``[config.py:...:print]   train_batch_size ..... 32``). The
-timestamp prefix is removed by logs/normalise.py before this reader sees a line.
+configuration dump (``[config.py:...:print]   train_batch_size ..... 32``). Without it,
+the step time is the wall time between timer lines over the steps between them, from the
+logger's own ``[2023-11-07 01:55:23,714] [INFO]`` stamps (kept for this reader by
+logs/normalise.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
-from mfu_advisor.logs.counters import RunningAverage
+from mfu_advisor.logs.counters import CumulativeClock, RunningAverage
 from mfu_advisor.logs.formats.base import (
     Evidence,
     Figure,
@@ -37,21 +39,32 @@ from mfu_advisor.logs.formats.base import (
     config_product,
     count_evidence,
 )
-from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_value
+from mfu_advisor.logs.numbers import (
+    DECIMAL,
+    INT,
+    TIMESTAMP,
+    parse_finite,
+    parse_value,
+    timestamp_s,
+)
 
 UPSTREAM = "https://github.com/deepspeedai/DeepSpeed/blob/master/deepspeed/utils/timer.py"
 
+#: The logger's own prefix, kept by line normalisation for this reader: its time stamps time the
+#: steps when the batch size is not in the log.
+STAMP = rf"(?:\[{TIMESTAMP}[,.](\d{{3}})\] \[\w+\] )?"
 SOURCE = r"\[[\w.]+\.py:\d+:\w+\] "
 TIMER_NEW = re.compile(
-    rf"^{SOURCE}epoch={INT}/micro_step={INT}/global_step={INT}, "
+    rf"^{STAMP}{SOURCE}epoch={INT}/micro_step={INT}/global_step={INT}, "
     rf"RunningAvgSamplesPerSec={DECIMAL}(?:\d*), CurrSamplesPerSec={DECIMAL}"
 )
 TIMER_OLD = re.compile(
-    rf"^{SOURCE}{INT}/{INT}, (?:RunningAvg)?SamplesPerSec={DECIMAL}"
+    rf"^{STAMP}{SOURCE}{INT}/{INT}, (?:RunningAvg)?SamplesPerSec={DECIMAL}"
     rf"(?:, CurrSamplesPerSec={DECIMAL})?"
 )
-STEP_LINE = re.compile(rf"^{SOURCE}(?:\[Rank \d+\] )?step={INT}, skipped={INT}, lr=")
-CONFIG = re.compile(r"^\[config(?:_utils)?\.py:\d+:print\]\s+(\w+) \.{2,} (.*?)\s*$")
+STEP_LINE = re.compile(rf"^{STAMP}{SOURCE}(?:\[Rank \d+\] )?step={INT}, skipped={INT}, lr=")
+CONFIG = re.compile(rf"^{STAMP}\[config(?:_utils)?\.py:\d+:print\]\s+(\w+) \.{{2,}} (.*?)\s*$")
+OTHER = re.compile(rf"^{STAMP}{SOURCE}")
 #: ThroughputTimer(start_step=2): the running average leaves out the first two steps.
 TIMER_START_STEP = 2
 
@@ -62,51 +75,66 @@ class DeepSpeedParser(Parser):
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
         self.average = RunningAverage(offset=TIMER_START_STEP)
-        self.skipped = 0
+        self.stamps = CumulativeClock()
 
     def parse_line(self, line: str, line_no: int) -> bool:
         if not line.startswith("["):
             return False
         sink = self.sink
-        batch = sink.config_value("train_batch_size")
-        batch = float(batch) if isinstance(batch, (int, float)) and batch > 0 else None
         match = TIMER_NEW.match(line)
         if match:
-            step = int(match.group(3))
-            current = parse_finite(match.group(5))
-            running = parse_finite(match.group(4))
-            self.average.step_time_ms(step, 1000.0 * batch / running if batch and running else 0)
-            sink.add_step(
-                line_no,
-                step=step,
-                step_time_ms=1000.0 * batch / current if batch and current else None,
-            )
+            # groups: stamp, millis, epoch, micro step, global step, running, current
+            step = int(match.group(5))
+            batch = self._batch()
+            running, current = parse_finite(match.group(6)), parse_finite(match.group(7))
+            from_stamp = self._from_stamp(match, step)
+            if batch and running:
+                self.average.step_time_ms(step, 1000.0 * batch / running)
+            time_ms = 1000.0 * batch / current if batch and current else from_stamp
+            sink.add_step(line_no, step=step, step_time_ms=time_ms)
             return True
         match = TIMER_OLD.match(line)
         if match:
-            step = int(match.group(2))
-            current = parse_finite(match.group(4) or "")
-            running = parse_finite(match.group(3))
-            derived = (
+            # groups: stamp, millis, epoch, step, running (or plain) samples/s, current
+            step = int(match.group(4))
+            batch = self._batch()
+            running, current = parse_finite(match.group(5)), parse_finite(match.group(6) or "")
+            from_stamp = self._from_stamp(match, step)
+            time_ms = (
                 self.average.step_time_ms(step, 1000.0 * batch / running)
                 if batch and running
-                else None
+                else from_stamp
             )
             if current and batch:
-                derived = 1000.0 * batch / current
-            sink.add_step(line_no, step=step, step_time_ms=derived)
+                time_ms = 1000.0 * batch / current
+            sink.add_step(line_no, step=step, step_time_ms=time_ms)
             return True
         match = STEP_LINE.match(line)
         if match:
-            self.skipped = int(match.group(2))
-            sink.meta["skipped_steps"] = self.skipped
+            sink.meta["skipped_steps"] = int(match.group(4))
             return True
         match = CONFIG.match(line)
         if match:
-            value = parse_value(match.group(2))
-            sink.set_config(match.group(1), value, "DeepSpeed config", line_no)
+            value = parse_value(match.group(4))
+            sink.set_config(match.group(3), value, "DeepSpeed config", line_no)
             return True
-        return (line.startswith("[") and "] [Rank " in line[:80]) or bool(re.match(SOURCE, line))
+        return bool(OTHER.match(line))  # other engine chatter
+
+    def _batch(self) -> float | None:
+        batch = self.sink.config_value("train_batch_size")
+        return float(batch) if isinstance(batch, (int, float)) and batch > 0 else None
+
+    def _from_stamp(self, match: re.Match[str], step: int) -> float | None:
+        """The wall time per step since the previous timer line, from the logger's stamps."""
+        if match.group(1) is None:
+            return None
+        stamp = timestamp_s(match.group(1), match.group(2))
+        if stamp is None:
+            return None
+        if self._batch() is None:
+            self.sink.meta["step_time_from"] = "the timer lines' time stamps (wall clock)"
+        spent = self.stamps.step_time_ms(step, stamp * 1000.0)
+        return spent if spent else None  # the same millisecond twice is not a step's time
 
 
 class DeepSpeed(LogFormat):
@@ -126,17 +154,15 @@ class DeepSpeed(LogFormat):
     )
     default_device = "cuda"
     parser_class = DeepSpeedParser
+    reads_own_stamps = True
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
         return count_evidence(
             lines,
             lambda line: (
-                line.startswith("[timer.py") and (TIMER_NEW.match(line) or TIMER_OLD.match(line))
+                "[timer.py" in line[:64] and (TIMER_NEW.match(line) or TIMER_OLD.match(line))
             ),
-            lambda line: (
-                line.startswith(("[logging.py", "[config.py", "[config_utils.py"))
-                and (STEP_LINE.match(line) or CONFIG.match(line))
-            ),
+            lambda line: line.startswith("[") and (STEP_LINE.match(line) or CONFIG.match(line)),
         )
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
