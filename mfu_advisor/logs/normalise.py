@@ -145,10 +145,13 @@ class Shape:
             byte = buf[base + k]
             column = self.columns[k]
             ok &= (byte - np.uint8(48) < 10) if column == _DIGIT else (byte == column)
+        # After the prefix, indentation (or a Markdown quote) is the pattern's to remove too.
+        after = buf[np.minimum(starts[ok] + width, size - 1)] if size else buf[:0]
+        more = bool(((after == 32) | (after == 9) | (after == 62)).any())
         if ok.all():
-            return b"\n".join([line[width:] for line in lines]), False
+            return b"\n".join([line[width:] for line in lines]), more
         lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-        others = bool(((~ok) & (lengths > 0)).any())
+        others = more or bool(((~ok) & (lengths > 0)).any())
         flags = ok.tolist()
         return b"\n".join(
             [line[width:] if has else line for line, has in zip(lines, flags, strict=True)]

@@ -53,6 +53,16 @@ def ansi(data: bytes) -> bytes:
     return _join(out)
 
 
+def indented(data: bytes) -> bytes:
+    """Four spaces before every line (a log pasted as a Markdown code block)."""
+    return _join([b"    " + line for line in _lines(data)])
+
+
+def quoted(data: bytes) -> bytes:
+    """``> `` before every line (a log pasted as a Markdown quote)."""
+    return _join([b"> " + line for line in _lines(data)])
+
+
 def crlf(data: bytes) -> bytes:
     """Windows line ends."""
     return b"".join(line + b"\r\n" for line in _lines(data))
@@ -109,4 +119,6 @@ MANGLINGS: dict[str, Callable[[bytes], bytes]] = {
     "noise": noise,
     "truncated": truncated,
     "gzip": gzipped,
+    "indented": indented,
+    "quoted": quoted,
 }
