@@ -8,7 +8,8 @@ Every reader sees the trainer's own text, whatever was put around it:
   ``2024-05-01 12:00:01,123 - INFO - name - ``, ``05/01/2024 12:00:01 - INFO - name - ``
   (Hugging Face's examples), ``[2024-05-01 12:00:01,123][name][INFO] - `` (Hydra),
   ``2024-05-01 12:00:01.123 | INFO     | name:func:12 - `` (loguru), ``INFO:__main__:``
-  (``logging.basicConfig``), ``[INFO|trainer.py:123] 2024-05-01 12:00:01,123 >> ``
+  (``logging.basicConfig``), ``[2024-05-01 12:00:01,123] [INFO] [axolotl.train:60] [RANK:0] ``,
+  ``[INFO|trainer.py:123] 2024-05-01 12:00:01,123 >> ``
   (transformers' own), ``I0501 12:00:01.123456 1234 train.py:12] `` (absl/glog),
   ``2024-05-01T12:00:01.123456789Z `` (``docker logs -t``, CI runners) and syslog
   (``May  1 12:00:01 host python[123]: ``);
@@ -75,7 +76,9 @@ _PREFIXES = (
     + rb" \["
     + _LEVEL
     + rb"\] \[[\w.]{1,80}\.py:\d{1,6}:\w{1,80}\])"
-    rb"(?:\[[^\]\n]{1,80}\])*(?: - |:)? ?(?:\[?" + _LEVEL + rb"\]?:? +)?",
+    rb"(?:\[[^\]\n]{1,80}\])*(?: - |:)? ?(?:\[?" + _LEVEL + rb"\]?:? +)?"
+    # and the tags some loggers add after it: axolotl's "[axolotl.train:60] [PID:1] [RANK:0] "
+    rb"(?:\[[\w.:/ -]{1,80}\] )*",
     # An ISO timestamp alone ("docker logs -t"), but not torchtitan's "TS - root - INFO - ".
     _DATE_TIME + rb" (?!- )",
     # transformers' logging: "[INFO|trainer.py:2048] 2024-05-01 12:00:01,123 >> "

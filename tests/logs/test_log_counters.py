@@ -95,3 +95,15 @@ def test_per_device_token_rate_is_per_device(tmp_path: Path) -> None:
     result = analyze_inputs([write(tmp_path, lines)])
     assert result.tokens_per_s == pytest.approx(14982.88)
     assert result.tokens_per_s_scope == "device"
+
+
+def test_a_unit_before_the_number_is_read(tmp_path: Path) -> None:
+    # NeMo's progress line: "train_step_timing in s=0.53".
+    lines = [
+        f"Epoch 0: : {s}%| {s}/100 [00:10<01:30, reduced_train_loss=2.3, global_step={s - 1}.000, "
+        f"train_step_timing in s=0.53]"
+        for s in range(1, 40)
+    ]
+    result = analyze_inputs([write(tmp_path, lines)])
+    assert result.format == "generic"
+    assert result.steady_step_time_ms == pytest.approx(530.0)

@@ -36,6 +36,7 @@ STEP = "iter 10: loss 3.2202, time 893.76ms, mfu 16.68%"
         "\t",
         "> 2023-03-22 09:30:39 ",
         "2024-05-01 12:00:01,123 INFO INFO:__main__:",
+        "[2024-05-01 12:00:01,123] [INFO] [axolotl.train.log:60] [PID:1234] [RANK:0] ",
     ],
 )
 def test_prefix_is_removed(prefix: str) -> None:

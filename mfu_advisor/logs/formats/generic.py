@@ -36,6 +36,12 @@ TIME = re.compile(
     r"(?:[a-z]+_)*(?:time|dt|took|elapsed|duration|avg|runtime)(?:_[a-z]+)*)\b[^\d\n]{0,24}?"
     rf"{DECIMAL}\s*(ms|s|sec|secs|seconds)\b"
 )
+#: A duration whose unit comes before the number: NeMo's "train_step_timing in s=0.53",
+#: "step time (ms): 812.5".
+TIME_UNIT_FIRST = re.compile(
+    r"(?i)\b((?:[a-z]+[_ ])*(?:time|timing|dt|duration))\s*(?:in\s+|\(|\[)(ms|s|sec|seconds)[)\]]?"
+    rf"\s*[:=]\s*{DECIMAL}"
+)
 BARE_MS = re.compile(rf"{DECIMAL}\s*ms\b")
 #: A token rate per device: "tokens/gpu/sec: 3,120", "tok/s/gpu 3120", "tgs: 3120",
 #: "tokens per gpu per second (tgs): 3120", "tokens_per_sec_per_gpu=3120".
@@ -50,7 +56,9 @@ RATE_AFTER = re.compile(
 RATE_BEFORE = re.compile(
     r"(?i)(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\s*(?:tok(?:en)?s?/s(?:ec)?|tokens per second)"
 )
-LOSS = re.compile(r"(?i)\bloss\b\s*[:=]?\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf)")
+LOSS = re.compile(
+    r"(?i)\b(?:reduced_train_|train_|training_)?loss\b\s*[:=]?\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf)"
+)
 MFU = re.compile(r"(?i)\bmfu\b\s*[:=]?\s*(-?\d+(?:\.\d+)?)\s*(%)?")
 _SCALE = {"k": 1e3, "m": 1e6}
 
@@ -59,6 +67,9 @@ def _times(line: str) -> dict[str, tuple[str, float]]:
     """The line's named durations by kind ("step", "average", "cumulative"): (name, ms)."""
     found: dict[str, tuple[str, float]] = {}
     for name, value, unit in TIME.findall(line):
+        ms = float(value) if unit.lower() == "ms" else float(value) * 1000.0
+        found.setdefault(field_kind(name), (name.lower(), ms))
+    for name, unit, value in TIME_UNIT_FIRST.findall(line):
         ms = float(value) if unit.lower() == "ms" else float(value) * 1000.0
         found.setdefault(field_kind(name), (name.lower(), ms))
     return found
