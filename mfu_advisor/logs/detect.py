@@ -3,7 +3,9 @@
 Only step lines decide: a format whose step lines are not there is not chosen for its other
 lines (configuration, code printed at the top of a log, evaluation lines), since those are
 often shared or copied between trainers (llama2.c prints nanoGPT's evaluation line). The
-formats with step lines are candidates in order of their evidence; the generic reader comes
+formats with step lines are candidates in order of their evidence (a format whose lines also
+appear inside other trainers' logs, DeepSpeed's engine lines, after the others); the generic
+reader comes
 after them; a format with only other lines is the last resort, for logs that hold nothing but
 an end-of-run summary. The pipeline reads with the first candidate and falls back to the next
 when it finds no step line.
@@ -59,7 +61,11 @@ def detect(lines: Sequence[str]) -> Detection | None:
     total = sum(scores.values())
     with_steps = sorted(
         (name for name, ev in specific.items() if ev.step_lines > 0),
-        key=lambda name: (scores[name], specific[name].step_lines),
+        key=lambda name: (
+            not get_format(name).shared_lines,
+            scores[name],
+            specific[name].step_lines,
+        ),
         reverse=True,
     )
     markers_only = sorted(

@@ -90,7 +90,7 @@ _PREFIXES = (
     rb"(?: [\w.-]{1,80} [\w./-]{1,80}(?:\[\d{1,9}\])?:)? ",
     # logging.basicConfig: "INFO:__main__:", and a bare "INFO: " / "[INFO] "
     _LEVEL + rb":" + _NAME + rb":",
-    rb"\[?" + _LEVEL + rb"\]?:? +",
+    rb"(?:\[" + _LEVEL + rb"\]|" + _LEVEL + rb"):? +",
 )
 #: Trainers' own timestamped forms, removed from other trainers' lines only (see the module
 #: docstring): torchtitan's Python logging format, DeepSpeed's logger
@@ -98,6 +98,7 @@ _PREFIXES = (
 _OWN_STAMPS = (
     _DATE_TIME + rb" - " + _NAME + rb" - " + _LEVEL + rb" - ",
     rb"\[" + _DATE_TIME + rb"\] \[" + _LEVEL + rb"\] ",
+    rb"\[" + _LEVEL + rb" " + _DATE_TIME + rb"\] ",
 )
 
 

@@ -200,6 +200,10 @@ class LogFormat:
     reads_own_stamps: ClassVar[bool] = False
     """True when the trainer's own ``TS - name - LEVEL - `` line prefix carries what is read
     (torchtitan times steps by it), so line normalisation keeps it (logs/normalise.py)."""
+    shared_lines: ClassVar[bool] = False
+    """True when this format's lines also appear inside other trainers' logs (DeepSpeed's engine
+    lines in Hugging Face, GPT-NeoX and Megatron-DeepSpeed logs): detection prefers any other
+    format with step lines."""
     specific: ClassVar[bool] = True
     """False only for the generic fallback, which detection tries last."""
     parser_class: ClassVar[type[Parser]]

@@ -40,9 +40,6 @@ from mfu_advisor.logs.formats.base import (
     count_evidence,
 )
 from mfu_advisor.logs.numbers import (
-    DECIMAL,
-    INT,
-    TIMESTAMP,
     parse_finite,
     parse_value,
     timestamp_s,
@@ -52,18 +49,28 @@ UPSTREAM = "https://github.com/deepspeedai/DeepSpeed/blob/master/deepspeed/utils
 
 #: The logger's own prefix, kept by line normalisation for this reader: its time stamps time the
 #: steps when the batch size is not in the log.
-STAMP = rf"(?:\[{TIMESTAMP}[,.](\d{{3}})\] \[\w+\] )?"
+STAMP = (
+    r"(?:\[(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:[,.](?P<ms>\d{3}))?\] \[\w+\] "
+    # the first versions' logger: "[INFO 2020-06-08 05:26:19] "
+    r"|\[\w+ (?P<old_stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\] )?"
+)
 SOURCE = r"\[[\w.]+\.py:\d+:\w+\] "
 TIMER_NEW = re.compile(
-    rf"^{STAMP}{SOURCE}epoch={INT}/micro_step={INT}/global_step={INT}, "
-    rf"RunningAvgSamplesPerSec={DECIMAL}(?:\d*), CurrSamplesPerSec={DECIMAL}"
+    rf"^{STAMP}{SOURCE}epoch=\d+/micro_step=\d+/global_step=(?P<step>\d+), "
+    r"RunningAvgSamplesPerSec=(?P<running>\d+(?:\.\d+)?)\d*, "
+    r"CurrSamplesPerSec=(?P<current>\d+(?:\.\d+)?)"
 )
 TIMER_OLD = re.compile(
-    rf"^{STAMP}{SOURCE}{INT}/{INT}, (?:RunningAvg)?SamplesPerSec={DECIMAL}"
-    rf"(?:, CurrSamplesPerSec={DECIMAL})?"
+    rf"^{STAMP}(?:{SOURCE})?\d+/(?P<step>\d+), "
+    r"(?:RunningAvg)?SamplesPerSec=(?P<running>\d+(?:\.\d+)?)"
+    r"(?:, CurrSamplesPerSec=(?P<current>\d+(?:\.\d+)?))?"
 )
-STEP_LINE = re.compile(rf"^{STAMP}{SOURCE}(?:\[Rank \d+\] )?step={INT}, skipped={INT}, lr=")
-CONFIG = re.compile(rf"^{STAMP}\[config(?:_utils)?\.py:\d+:print\]\s+(\w+) \.{{2,}} (.*?)\s*$")
+STEP_LINE = re.compile(
+    rf"^{STAMP}{SOURCE}(?:\[Rank \d+\] )?step=\d+, skipped=(?P<skipped>\d+), lr="
+)
+CONFIG = re.compile(
+    rf"^{STAMP}\[config(?:_utils)?\.py:\d+:print\]\s+(?P<key>\w+) \.{{2,}} (?P<value>.*?)\s*$"
+)
 OTHER = re.compile(rf"^{STAMP}{SOURCE}")
 #: ThroughputTimer(start_step=2): the running average leaves out the first two steps.
 TIMER_START_STEP = 2
@@ -81,42 +88,34 @@ class DeepSpeedParser(Parser):
         if not line.startswith("["):
             return False
         sink = self.sink
-        match = TIMER_NEW.match(line)
+        match = TIMER_NEW.match(line) or TIMER_OLD.match(line)
         if match:
-            # groups: stamp, millis, epoch, micro step, global step, running, current
-            step = int(match.group(5))
+            step = int(match.group("step"))
             batch = self._batch()
-            running, current = parse_finite(match.group(6)), parse_finite(match.group(7))
+            running = parse_finite(match.group("running"))
+            current = parse_finite(match.group("current") or "")
             from_stamp = self._from_stamp(match, step)
-            if batch and running:
-                self.average.step_time_ms(step, 1000.0 * batch / running)
-            time_ms = 1000.0 * batch / current if batch and current else from_stamp
-            sink.add_step(line_no, step=step, step_time_ms=time_ms)
-            return True
-        match = TIMER_OLD.match(line)
-        if match:
-            # groups: stamp, millis, epoch, step, running (or plain) samples/s, current
-            step = int(match.group(4))
-            batch = self._batch()
-            running, current = parse_finite(match.group(5)), parse_finite(match.group(6) or "")
-            from_stamp = self._from_stamp(match, step)
-            time_ms = (
+            from_running = (
                 self.average.step_time_ms(step, 1000.0 * batch / running)
                 if batch and running
-                else from_stamp
+                else None
             )
             if current and batch:
-                time_ms = 1000.0 * batch / current
+                time_ms = 1000.0 * batch / current  # this step's own rate
+            elif match.re is TIMER_OLD and from_running is not None:
+                time_ms = from_running  # the old running average, by differences
+            else:
+                time_ms = from_stamp
             sink.add_step(line_no, step=step, step_time_ms=time_ms)
             return True
         match = STEP_LINE.match(line)
         if match:
-            sink.meta["skipped_steps"] = int(match.group(4))
+            sink.meta["skipped_steps"] = int(match.group("skipped"))
             return True
         match = CONFIG.match(line)
         if match:
-            value = parse_value(match.group(4))
-            sink.set_config(match.group(3), value, "DeepSpeed config", line_no)
+            value = parse_value(match.group("value"))
+            sink.set_config(match.group("key"), value, "DeepSpeed config", line_no)
             return True
         return bool(OTHER.match(line))  # other engine chatter
 
@@ -126,9 +125,10 @@ class DeepSpeedParser(Parser):
 
     def _from_stamp(self, match: re.Match[str], step: int) -> float | None:
         """The wall time per step since the previous timer line, from the logger's stamps."""
-        if match.group(1) is None:
+        text = match.group("stamp") or match.group("old_stamp")
+        if text is None:
             return None
-        stamp = timestamp_s(match.group(1), match.group(2))
+        stamp = timestamp_s(text, match.group("ms") or "0")
         if stamp is None:
             return None
         if self._batch() is None:
@@ -155,12 +155,13 @@ class DeepSpeed(LogFormat):
     default_device = "cuda"
     parser_class = DeepSpeedParser
     reads_own_stamps = True
+    shared_lines = True
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
         return count_evidence(
             lines,
             lambda line: (
-                "[timer.py" in line[:64] and (TIMER_NEW.match(line) or TIMER_OLD.match(line))
+                "SamplesPerSec=" in line and (TIMER_NEW.match(line) or TIMER_OLD.match(line))
             ),
             lambda line: line.startswith("[") and (STEP_LINE.match(line) or CONFIG.match(line)),
         )

@@ -32,11 +32,16 @@ from mfu_advisor.logs.formats.base import (
     config_product,
     count_evidence,
 )
-from mfu_advisor.logs.numbers import INT, parse_finite, parse_number, parse_value
+from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number, parse_value
 
 UPSTREAM = "https://github.com/NVIDIA/Megatron-LM/blob/main/megatron/training/training.py"
 
-ITERATION = re.compile(rf"^\s*(?:\[[^\]]*\]\s*)?iteration\s+{INT}\s*/\s*{INT}\s*\|")
+# GPT-NeoX (Megatron's descendant, on DeepSpeed) puts " samples/sec: 7.799 | " first.
+ITERATION = re.compile(
+    rf"^\s*(?:\[[^\]]*\]\s*)?(?:samples/sec:\s*[\d.]+\s*\|\s*)?iteration\s+{INT}\s*/\s*{INT}\s*\|"
+)
+#: GPT-NeoX's "approx flops per GPU: 112.9TFLOPS".
+NEOX_FLOPS = re.compile(rf"^{DECIMAL}\s*TFLOPS$")
 PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
 VALIDATION = re.compile(rf"^\s*validation loss at iteration {INT}[^|]*\|(.*)$")
 ARGS_START = re.compile(r"^-+ arguments -+$")
@@ -70,6 +75,9 @@ class MegatronParser(Parser):
             fields = dict(PAIR.findall(line[match.end() - 1 :] + "|"))
             loss_text = next((fields[k] for k in LOSS_KEYS if k in fields), None)
             tflops = parse_finite(fields.get("throughput per GPU (TFLOP/s/GPU)", ""))
+            neox = NEOX_FLOPS.match(fields.get("approx flops per GPU", ""))
+            if tflops is None and neox:
+                tflops = float(neox.group(1))
             batch = parse_finite(fields.get("global batch size", ""))
             if batch:
                 sink.set_config("global_batch_size", int(batch), "iteration line", line_no)
