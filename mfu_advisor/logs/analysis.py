@@ -386,6 +386,19 @@ def _achieved_per_device(
         and known(tokens_per_s)
     ):
         return flops.value * tokens_per_s, "FLOPs per token x tokens/s per device"  # type: ignore[operator]
+    if (
+        known(total)
+        and isinstance(devices, int)
+        and devices > 1
+        and fmt.rank_tokens_scope() == "unknown"
+        and len(_printed(sink, steady, "tokens_per_s"))
+    ):
+        # Dividing would assume the printed rate is the job's; it may be one device's.
+        return Unavailable(
+            f"the log's tokens/s may count one device or all {devices} ({fmt.title} does not "
+            "say), so the FLOP/s per device are not guessed (with --world-size 1 the rate is read "
+            "as one device's)"
+        ), ""
     if known(total) and known(devices) and devices:
         suffix = f" / {devices} devices" if devices != 1 else ""
         return total / devices, total_source + suffix  # type: ignore[operator]

@@ -107,3 +107,12 @@ def test_a_unit_before_the_number_is_read(tmp_path: Path) -> None:
     result = analyze_inputs([write(tmp_path, lines)])
     assert result.format == "generic"
     assert result.steady_step_time_ms == pytest.approx(530.0)
+
+
+def test_a_rate_of_unknown_scope_is_never_divided_among_devices(tmp_path: Path) -> None:
+    lines = [f"step {i} | loss 3.2 | time 400 ms | 20,000 tok/s" for i in range(1, 30)]
+    path = write(tmp_path, lines)
+    several = analyze_inputs([path], overrides={"flops_per_token": 1e9}, world_size=8)
+    assert "may count one device or all 8" in several.achieved_flops.reason  # type: ignore[union-attr]
+    one = analyze_inputs([path], overrides={"flops_per_token": 1e9}, world_size=1)
+    assert one.achieved_flops == pytest.approx(2e13)
