@@ -11,7 +11,8 @@ Every reader sees the trainer's own text, whatever was put around it:
   (``logging.basicConfig``), ``[2024-05-01 12:00:01,123] [INFO] [axolotl.train:60] [RANK:0] ``,
   ``[INFO|trainer.py:123] 2024-05-01 12:00:01,123 >> ``
   (transformers' own), ``I0501 12:00:01.123456 1234 train.py:12] `` (absl/glog),
-  ``2024-05-01T12:00:01.123456789Z `` (``docker logs -t``, CI runners) and syslog
+  ``2024-05-01T12:00:01.123456789Z `` (``docker logs -t``, CI runners), a time of day
+  (``[12:00:01] INFO `` from rich, ``03:22:14 [INFO] ``) and syslog
   (``May  1 12:00:01 host python[123]: ``);
 - a tqdm bar glued before a line (``45%|####5 | 45/100 [00:09<00:11, 4.9it/s]iter 45: ...``):
   the bar is split onto its own line, so a reader that reads bars still sees it.
@@ -79,6 +80,9 @@ _PREFIXES = (
     rb"(?:\[[^\]\n]{1,80}\])*(?: - |:)? ?(?:\[?" + _LEVEL + rb"\]?:? +)?"
     # and the tags some loggers add after it: axolotl's "[axolotl.train:60] [PID:1] [RANK:0] "
     rb"(?:\[[\w.:/ -]{1,80}\] )*",
+    # A time of day: rich's "[12:00:01] INFO     ", "03:22:14 [INFO] [TRAIN] [Rank 0] ".
+    rb"\[\d\d:\d\d:\d\d(?:[.,]\d{1,6})?\] (?:\[?" + _LEVEL + rb"\]?:? +)?",
+    rb"\d\d:\d\d:\d\d(?:[.,]\d{1,6})? \[?" + _LEVEL + rb"\]?:? +(?:\[[\w.:/ -]{1,80}\] )*",
     # An ISO timestamp alone ("docker logs -t"), but not torchtitan's "TS - root - INFO - ".
     _DATE_TIME + rb" (?!- )",
     # transformers' logging: "[INFO|trainer.py:2048] 2024-05-01 12:00:01,123 >> "

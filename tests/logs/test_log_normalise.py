@@ -37,6 +37,8 @@ STEP = "iter 10: loss 3.2202, time 893.76ms, mfu 16.68%"
         "> 2023-03-22 09:30:39 ",
         "2024-05-01 12:00:01,123 INFO INFO:__main__:",
         "[2024-05-01 12:00:01,123] [INFO] [axolotl.train.log:60] [PID:1234] [RANK:0] ",
+        "[12:00:01] INFO     ",
+        "03:22:14 [INFO] [TRAIN] [Rank 0] ",
     ],
 )
 def test_prefix_is_removed(prefix: str) -> None:
