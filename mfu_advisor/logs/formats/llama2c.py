@@ -32,7 +32,8 @@ from mfu_advisor.logs.numbers import DECIMAL, INT, SIGNED_DECIMAL
 
 UPSTREAM = "https://github.com/karpathy/llama2.c/blob/master/train.py"
 
-STEP = re.compile(rf"^{INT} \| loss (\S+) \| lr \S+ \| {DECIMAL}ms \| mfu {SIGNED_DECIMAL}%")
+# The first versions printed no MFU.
+STEP = re.compile(rf"^{INT} \| loss (\S+) \| lr \S+ \| {DECIMAL}ms(?: \| mfu {SIGNED_DECIMAL}%)?")
 BREAKDOWN = re.compile(
     rf"^breaks down as: {INT} grad accum steps \* {INT} processes \* {INT} batch size \* "
     rf"{INT} max seq len"
