@@ -100,6 +100,7 @@ class DeepSpeedParser(Parser):
                 if batch and running
                 else None
             )
+            time_ms: float | None
             if current and batch:
                 time_ms = 1000.0 * batch / current  # this step's own rate
             elif match.re is TIMER_OLD and from_running is not None:
