@@ -22,7 +22,9 @@ import gzip
 import io
 import os
 import re
+import stat
 import sys
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +45,10 @@ MAX_LINE_BYTES = 64 * 1024
 #: Bytes without a line break after which an input is refused: no training log has such a line
 #: (``analyze /dev/zero``, a binary stream, a file of one endless line).
 MAX_NEWLINELESS_BYTES = 16 * 1024 * 1024
+
+#: Seconds a stream that is not a regular file (a pipe, a terminal) may be read for: a log piped
+#: from ``tail -f`` or a generator never ends, and the analysis only comes at the end.
+MAX_STREAM_SECONDS = 600.0
 
 #: How much of the start of an input the format detector may look at.
 PEEK_BYTES = 4 * 1024 * 1024
@@ -95,6 +101,7 @@ class LogInput:
         self._ended = False
         self._peeked: list[Chunk] = []
         self._chunks = self._read_chunks()
+        self._deadline = None if _is_regular_file(raw or stream) else time.monotonic()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -136,6 +143,14 @@ class LogInput:
             block = self._read_block()
             if block is None:
                 break
+            if (
+                self._deadline is not None
+                and time.monotonic() - self._deadline > MAX_STREAM_SECONDS
+            ):
+                raise UserError(
+                    f"stopped reading {self.name} after {MAX_STREAM_SECONDS / 60:.0f} minutes: "
+                    "the stream does not end; save the log to a file and analyze that"
+                )
             stats.bytes_read += len(block)
             since_newline = since_newline + len(block) if b"\n" not in block else 0
             if since_newline > MAX_NEWLINELESS_BYTES and b"\r" not in block:
@@ -218,6 +233,14 @@ def _clean(data: bytes) -> bytes:
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return data
+
+
+def _is_regular_file(stream: BinaryIO) -> bool:
+    """True for a file on disk (it ends); False for a pipe, a terminal or anything else."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def _cut_long_lines(body: bytes, stats: InputStats) -> bytes:
