@@ -242,7 +242,16 @@ def analyze(
         missing=tuple(missing),
         notes=tuple(notes),
         distributed=distributed,
+        tokens_per_s_scope_known=fmt.rank_tokens_scope() != "unknown",
+        scope_note=fmt.scope_note or _default_scope_note(fmt),
     )
+
+
+def _default_scope_note(fmt: LogFormat) -> str:
+    """What a format without its own note says about the devices its figures count."""
+    if fmt.tokens_per_s_scope == "device":
+        return f"{fmt.title} prints tokens/s per device"
+    return f"{fmt.title}'s tokens/s (printed or from the tokens per step) count the whole job"
 
 
 # -- the chain ----------------------------------------------------------------------------

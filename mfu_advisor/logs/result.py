@@ -368,3 +368,9 @@ class LogAnalysis:
     notes: tuple[str, ...]
     distributed: DistributedFacts | Unavailable
     """The multi-process view; unavailable (null) when the log shows one process."""
+    tokens_per_s_scope_known: bool = True
+    """False when the trainer does not say whether its printed tokens/s count one device or the
+    whole job (the generic reader): ``tokens_per_s_scope`` is then how it is used, not a fact,
+    and the rate is never multiplied or divided by a device count."""
+    scope_note: str = ""
+    """How this trainer's tokens/s and MFU count devices, with the source (logs/formats)."""

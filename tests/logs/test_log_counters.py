@@ -95,6 +95,7 @@ def test_per_device_token_rate_is_per_device(tmp_path: Path) -> None:
     result = analyze_inputs([write(tmp_path, lines)])
     assert result.tokens_per_s == pytest.approx(14982.88)
     assert result.tokens_per_s_scope == "device"
+    assert result.tokens_per_s_scope_known is True
 
 
 def test_a_unit_before_the_number_is_read(tmp_path: Path) -> None:
@@ -114,5 +115,7 @@ def test_a_rate_of_unknown_scope_is_never_divided_among_devices(tmp_path: Path) 
     path = write(tmp_path, lines)
     several = analyze_inputs([path], overrides={"flops_per_token": 1e9}, world_size=8)
     assert "may count one device or all 8" in several.achieved_flops.reason  # type: ignore[union-attr]
+    assert several.tokens_per_s_scope_known is False
+    assert "does not say whether its tokens/s" in several.scope_note
     one = analyze_inputs([path], overrides={"flops_per_token": 1e9}, world_size=1)
     assert one.achieved_flops == pytest.approx(2e13)
