@@ -57,8 +57,6 @@ COMMAND_MODULES = frozenset({"command", "__main__"})
 #: Only remove entries; the test fails when one is no longer needed.
 ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
     {
-        # logs/ranks.py and logs/reader.py import each other (the logs branch splits them).
-        ("mfu_advisor.logs.ranks", "mfu_advisor.logs.reader"),
         # What the hardware can run (bf16, compile) belongs in probe; the hw branch moves it.
         ("mfu_advisor.experiments.precision_variants", "mfu_advisor.rules.capabilities"),
         ("mfu_advisor.experiments.step_variants", "mfu_advisor.rules.capabilities"),

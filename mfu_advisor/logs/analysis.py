@@ -24,7 +24,14 @@ from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.detect import Detection
 from mfu_advisor.logs.distributed import WorldHints, distributed_facts, world_hints
 from mfu_advisor.logs.explain import collect_missing, collect_notes
-from mfu_advisor.logs.formats.base import Figure, FlopsPerToken, LogFormat, Reference, RunView
+from mfu_advisor.logs.formats.base import (
+    Figure,
+    FlopsPerToken,
+    LogFormat,
+    Reference,
+    RunView,
+    from_override,
+)
 from mfu_advisor.logs.launch import LaunchFacts
 from mfu_advisor.logs.peak import HardwareRequest, choose_peak
 from mfu_advisor.logs.result import (
@@ -54,6 +61,14 @@ MIN_MFU_FOR_DEVICE_INFERENCE = 0.001
 DEVICE_INFERENCE_TOLERANCE = 0.15
 
 
+#: The linear-growth check (grows_with_step) needs this many timed step lines,
+LINEAR_MIN_LINES = 8
+#: times spanning at least this factor (10th to 90th percentile),
+LINEAR_GROWTH = 4.0
+#: and this correlation with the step number.
+LINEAR_CORRELATION = 0.98
+
+
 def analyze(
     sink: StepCollector,
     detection: Detection,
@@ -68,10 +83,10 @@ def analyze(
     ``launch`` holds what the first lines said about the launch (logs/launch.py);
     ``world_size`` is ``--world-size``, which overrides every other statement.
     """
-    fmt = detection.format
+    run = RunView(sink, overrides)
+    fmt = detection.format.for_run(run)
     launch = launch or LaunchFacts()
     hints_world = world_hints(sink, launch, world_size)
-    run = RunView(sink, overrides)
     request = request or HardwareRequest()
     steady = find_steady(sink)
     notes: list[str] = []
@@ -227,18 +242,57 @@ def analyze(
         missing=tuple(missing),
         notes=tuple(notes),
         distributed=distributed,
+        tokens_per_s_scope_known=fmt.rank_tokens_scope() != "unknown",
+        scope_note=fmt.scope_note or _default_scope_note(fmt),
     )
+
+
+def _default_scope_note(fmt: LogFormat) -> str:
+    """What a format without its own note says about the devices its figures count."""
+    if fmt.tokens_per_s_scope == "device":
+        return f"{fmt.title} prints tokens/s per device"
+    return f"{fmt.title}'s tokens/s (printed or from the tokens per step) count the whole job"
 
 
 # -- the chain ----------------------------------------------------------------------------
 
 
+def grows_with_step(sink: StepCollector) -> bool:
+    """True when the step lines' times grow in proportion to their step numbers: a cumulative
+    clock read as a step time (logs/counters.py), which no real run's step time does."""
+    sample = sink.sample.columns()
+    steps, times = sample["step"], sample["step_time_ms"]
+    ok = np.isfinite(steps) & np.isfinite(times) & (times > 0) & (steps > 0)
+    steps, times = steps[ok], times[ok]
+    if len(times) < LINEAR_MIN_LINES or sink.segment_count > 1:
+        return False
+    low, high = np.percentile(times, [10, 90])
+    if high < LINEAR_GROWTH * low:
+        return False
+    correlation = np.corrcoef(steps, times)[0, 1]
+    per_step = times / steps
+    spread = np.percentile(per_step, 90) / max(np.percentile(per_step, 10), 1e-12)
+    return bool(correlation > LINEAR_CORRELATION and spread < LINEAR_GROWTH)
+
+
 def _step_time(
     sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
 ) -> Figure | Unavailable:
+    given = from_override(run, "step_time_ms")
+    if given is not None:
+        return Figure(given.value, "--set step_time_ms")
     if steady.median_ms is not None:
+        if grows_with_step(sink):
+            return Unavailable(
+                "the step lines' times grow in proportion to the step number: they are a "
+                "cumulative clock, not the time of a step; give --set step_time_ms=X"
+            )
         scope = " (an evenly spaced sample)" if sink.stride > 1 else ""
-        return Figure(steady.median_ms, f"median of {len(steady.times):,} steady step lines{scope}")
+        derived = run.meta("step_time_from")
+        how = f"; each from {derived}" if derived else ""
+        return Figure(
+            steady.median_ms, f"median of {len(steady.times):,} steady step lines{scope}{how}"
+        )
     summary = fmt.summary_step_time(run)
     if summary is not None:
         return summary
@@ -343,6 +397,19 @@ def _achieved_per_device(
         and known(tokens_per_s)
     ):
         return flops.value * tokens_per_s, "FLOPs per token x tokens/s per device"  # type: ignore[operator]
+    if (
+        known(total)
+        and isinstance(devices, int)
+        and devices > 1
+        and fmt.rank_tokens_scope() == "unknown"
+        and len(_printed(sink, steady, "tokens_per_s"))
+    ):
+        # Dividing would assume the printed rate is the job's; it may be one device's.
+        return Unavailable(
+            f"the log's tokens/s may count one device or all {devices} ({fmt.title} does not "
+            "say), so the FLOP/s per device are not guessed (with --world-size 1 the rate is read "
+            "as one device's)"
+        ), ""
     if known(total) and known(devices) and devices:
         suffix = f" / {devices} devices" if devices != 1 else ""
         return total / devices, total_source + suffix  # type: ignore[operator]

@@ -240,6 +240,11 @@ class StepCollector:
         """The prefix style of the input (e.g. "torchrun"), "" when lines are not prefixed."""
         self._chunk_ranks: np.ndarray | None = None
         self._chunk_first_line = 0
+        self.repeated_steps = 0
+        """Step rows with the step number of the row before (ranks printing without labels)."""
+        self.cut_line: int | None = None
+        """The current input's last line when it has no line break (InputStats.unterminated_line):
+        a step row from it keeps its step number, its other numbers may be cut and are dropped."""
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -335,6 +340,10 @@ class StepCollector:
         if loss is not None and not math.isfinite(loss):
             flags |= FLAG_LOSS_NAN
             loss = None
+        if self._run_start_pending:
+            # A run header came before this line: this row opens the new run.
+            flags |= FLAG_RUN_START
+            self._run_start_pending = False
         if reported_mfu is not None:
             self.meta["mfu_printed"] = True
         pending = self._pending
@@ -467,6 +476,10 @@ class StepCollector:
         columns: dict[str, np.ndarray] = {
             name: _column(rows, name, n).astype(np.float64) for name in VALUE_COLUMNS
         }
+        if self.cut_line is not None and n and rows["line"][-1] == self.cut_line:
+            for name in VALUE_COLUMNS:
+                if name != "step":
+                    columns[name][-1] = math.nan
         columns.update(
             line=rows["line"].astype(np.int64),
             file=np.full(n, self.file_index, dtype=np.int64),
@@ -499,6 +512,9 @@ class StepCollector:
             self.last_loss_step = float(steps[finite_loss[-1]])
         if self.count < DELTA_ROWS_CAP and n > 1:
             self._tally_deltas(steps, starts)
+        if n:
+            previous = np.concatenate(([self._last_step], steps[:-1]))
+            self.repeated_steps += int(np.count_nonzero(steps == previous))
         finite_steps = np.flatnonzero(np.isfinite(steps))
         if len(finite_steps):
             self._last_step = float(steps[finite_steps[-1]])
@@ -598,6 +614,8 @@ class StepCollector:
 
     def set_config(self, key: str, value: Any, source: str, line: int) -> None:
         """A configuration key; a later value for the same key wins (as in the trainer)."""
+        if line == self.cut_line:
+            return  # the value may be cut short
         if key in self.config or len(self.config) < CONFIG_CAP:
             self.config[key] = ConfigEntry(value, source, self.file_index, line)
 
@@ -621,6 +639,8 @@ class StepCollector:
 
     def set_summary(self, key: str, value: Any, line: int) -> None:
         """An end-of-run figure the trainer printed (train_runtime, time per iteration, ...)."""
+        if line == self.cut_line:
+            return  # the value may be cut short ("0.185" cut to "0.1")
         self.summary[key] = (value, self.file_index, line)
 
     def summary_value(self, key: str, default: Any = None) -> Any:

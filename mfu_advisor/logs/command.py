@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from mfu_advisor.errors import UserError
 from mfu_advisor.logs.formats import format_names
-from mfu_advisor.logs.peak import HardwareRequest
+from mfu_advisor.logs.peak import HardwareRequest, check_peak_tflops
 from mfu_advisor.logs.pipeline import analyze_inputs, parse_settings
 from mfu_advisor.probe.facts import PEAK_DTYPES
 from mfu_advisor.report.model import Command, make_report
@@ -13,7 +14,22 @@ from mfu_advisor.report.options import output_options
 from mfu_advisor.report.output import emit
 
 
-@click.command("analyze", context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineUsage(click.Command):
+    """``analyze`` with click's usage errors as one line and exit code 2, like every other
+    bad input (``Error: --peak-tflops: 'abc' is not a number``), not usage text and a hint."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise UserError(
+                f"{exc.format_message()} (see mfu-advisor {self.name} --help)"
+            ) from None
+
+
+@click.command(
+    "analyze", cls=OneLineUsage, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.argument("files", nargs=-1, metavar="[FILE|-]...")
 @click.option(
     "--format",
@@ -76,9 +92,11 @@ def analyze(
 
     FILE may be a log, a .gz log, or - for standard input; with no FILE at a
     terminal, paste the log and finish with Ctrl-D. Known formats: nanoGPT,
-    llm.c, nanochat, torchtitan, Hugging Face Trainer, Megatron-LM, LitGPT,
-    and a generic reader for lines with a step and a time.
+    llm.c, nanochat, modded-nanogpt, llama2.c, MLX LM, DeepSpeed, torchtitan,
+    Hugging Face Trainer, Megatron-LM, LitGPT, and a generic reader for lines
+    with a step and a time. Timestamp, logging and rank prefixes are removed first.
     """
+    check_peak_tflops(peak_tflops)
     overrides = parse_settings(settings)
     request = HardwareRequest(hardware=hardware, peak_tflops=peak_tflops, dtype=dtype)
     result = analyze_inputs(

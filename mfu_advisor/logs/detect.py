@@ -1,5 +1,15 @@
 """Which trainer wrote a log: every format counts its lines in the first part of the input.
 
+Only step lines decide: a format whose step lines are not there is not chosen for its other
+lines (configuration, code printed at the top of a log, evaluation lines), since those are
+often shared or copied between trainers (llama2.c prints nanoGPT's evaluation line). The
+formats with step lines are candidates in order of their evidence (a format whose lines also
+appear inside other trainers' logs, DeepSpeed's engine lines, after the others); the generic
+reader comes
+after them; a format with only other lines is the last resort, for logs that hold nothing but
+an end-of-run summary. The pipeline reads with the first candidate and falls back to the next
+when it finds no step line.
+
 Confidence, between 0 and 1, is the product of two shares:
 
 - agreement: the winner's evidence over all formats' evidence (step lines count
@@ -35,6 +45,8 @@ class Detection:
     scores: dict[str, float]
     """Every format's own confidence on the same lines, for the record."""
     forced: bool = False
+    candidates: tuple[str, ...] = ()
+    """Formats to try in order when the chosen one finds no step line (the chosen one first)."""
 
 
 def _score(evidence: Evidence) -> float:
@@ -47,24 +59,39 @@ def detect(lines: Sequence[str]) -> Detection | None:
     specific = {fmt.name: fmt.sniff(lines) for fmt in formats if fmt.specific}
     scores = {name: _score(ev) for name, ev in specific.items()}
     total = sum(scores.values())
-    if total <= 0:
-        # The generic reader's patterns are slow and loose: only try it when nothing else fits.
-        generic = get_format("generic").sniff(lines)
-        if generic.step_lines == 0:
-            return None
-        confidence = 0.5 * min(1.0, generic.step_lines / ENOUGH_EVIDENCE)
-        return Detection(
-            get_format("generic"), round(confidence, 3), {"generic": round(confidence, 3)}
-        )
+    with_steps = sorted(
+        (name for name, ev in specific.items() if ev.step_lines > 0),
+        key=lambda name: (
+            not get_format(name).shared_lines,
+            scores[name],
+            specific[name].step_lines,
+        ),
+        reverse=True,
+    )
+    markers_only = sorted(
+        (name for name, ev in specific.items() if ev.step_lines == 0 and ev.marker_lines > 0),
+        key=lambda name: scores[name],
+        reverse=True,
+    )
+    generic_steps = 0
+    if not with_steps:
+        # The generic reader's patterns are slow and loose: only try it when no format has steps.
+        generic_steps = get_format("generic").sniff(lines).step_lines
+    order = (*with_steps, *(["generic"] if generic_steps else []), *markers_only)
+    if not order:
+        return None
+    best = order[0]
+    if best == "generic":
+        confidence = round(0.5 * min(1.0, generic_steps / ENOUGH_EVIDENCE), 3)
+        return Detection(get_format("generic"), confidence, {"generic": confidence}, False, order)
     own = {
         name: round(score / total * min(1.0, specific[name].total / ENOUGH_EVIDENCE), 3)
         for name, score in scores.items()
         if score > 0
     }
-    best = max(own, key=lambda name: (own[name], specific[name].step_lines))
-    return Detection(get_format(best), own[best], own)
+    return Detection(get_format(best), own[best], own, False, (*order, "generic"))
 
 
 def forced(name: str) -> Detection:
     """The detection result when the user names the format with ``--format``."""
-    return Detection(get_format(name), 1.0, {name: 1.0}, forced=True)
+    return Detection(get_format(name), 1.0, {name: 1.0}, forced=True, candidates=(name,))

@@ -68,6 +68,19 @@ def collect_notes(
             notes.append(f"{record.name}: {stats.long_lines_cut} lines longer than 64 KiB were cut")
         if stats.nul_bytes:
             notes.append(f"{record.name} holds NUL bytes: parts of it are probably not text")
+    repeated = sink.repeated_steps
+    if repeated:
+        notes.append(
+            f"{repeated} step lines repeat the step number of the line before: probably several "
+            "ranks printing without a rank label; each is counted as a step line, and the "
+            "figures are those of whichever rank printed each line"
+        )
+    printed_rates = run.sink.sample.columns()["tokens_per_s"]
+    if fmt.rank_tokens_scope() == "unknown" and bool(np.isfinite(printed_rates).any()):
+        notes.append(
+            f"whether the tokens/s in this {fmt.title} count one device or the whole job is not "
+            "known: they are used as printed, never multiplied by a device count"
+        )
     placeholders = run.meta("mfu_placeholder_lines")
     if placeholders:
         notes.append(

@@ -14,6 +14,7 @@ bf16 on a GPU and fp32 on a CPU.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,7 @@ def choose_peak(
 ) -> PeakChoice:
     """The peak to divide by, following the module's order of precedence."""
     if request.peak_tflops is not None:
-        if not request.peak_tflops > 0:
-            raise UserError(f"--peak-tflops must be a positive number, not {request.peak_tflops:g}")
+        check_peak_tflops(request.peak_tflops)
         kind = None
         dtype, dtype_source = _dtype(request, log_dtype, kind)
         return PeakChoice(
@@ -106,6 +106,20 @@ def choose_peak(
     )
 
 
+def check_peak_tflops(peak_tflops: float | None) -> None:
+    """``--peak-tflops`` must be a finite number above zero (``inf`` would make every MFU 0)."""
+    if peak_tflops is not None and not (math.isfinite(peak_tflops) and peak_tflops > 0):
+        raise UserError(f"--peak-tflops must be a positive finite number, not {peak_tflops:g}")
+
+
+def _candidates(catalog: Any, name: str) -> list[str]:
+    """The devices an ambiguous name ("H100") could mean, as the catalog lists them."""
+    lookup = getattr(catalog, "nvidia_gpu_candidates", None)
+    if lookup is None:
+        return []
+    return [str(getattr(spec, "name", spec)) for spec in lookup(name)]
+
+
 def _find(name: str, *, strict: bool) -> Any:
     try:
         catalog = _catalog()
@@ -117,6 +131,12 @@ def _find(name: str, *, strict: bool) -> Any:
         return None
     entry = catalog.find_hardware(name)
     if entry is None and strict:
+        several = _candidates(catalog, name)
+        if len(several) > 1:
+            raise UserError(
+                f"--hardware {name!r} matches several devices: {', '.join(several)}; "
+                f"name one of them (e.g. --hardware {several[0]!r})"
+            )
         suggestions = (
             list(catalog.hardware_suggestions(name))
             if hasattr(catalog, "hardware_suggestions")

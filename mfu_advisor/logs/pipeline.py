@@ -8,20 +8,26 @@ input that is not a training log.
 
 from __future__ import annotations
 
+import math
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs.analysis import analyze
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import RANK_SINKS_CAP, StepCollector
 from mfu_advisor.logs.detect import Detection, detect, forced
 from mfu_advisor.logs.formats import format_names
 from mfu_advisor.logs.formats.base import Parser
 from mfu_advisor.logs.launch import LaunchFacts, read_launch
+from mfu_advisor.logs.normalise import LineNormaliser, fit
 from mfu_advisor.logs.numbers import parse_value
 from mfu_advisor.logs.peak import HardwareRequest
 from mfu_advisor.logs.ranks import (
+    RankStyle,
     detect_style,
     lowest_rank,
     split_by_rank,
@@ -43,15 +49,59 @@ def known_formats_text() -> str:
 
 
 def parse_settings(settings: Sequence[str]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` options as a dict of typed values."""
+    """``--set KEY=VALUE`` options as a dict of typed values.
+
+    A number must be finite and not negative, and a size or count (batch_size,
+    tokens_per_step, n_params, ...) above zero: such a value is refused with one line
+    rather than ignored.
+    """
     out: dict[str, Any] = {}
     for setting in settings:
         key, sep, raw = setting.partition("=")
         key = key.strip()
         if not sep or not _KEY.match(key) or not raw.strip():
             raise UserError(f"--set expects KEY=VALUE (e.g. --set batch_size=12), got {setting!r}")
-        out[key] = parse_value(raw)
+        value = parse_value(raw)
+        _check_setting(key, value)
+        out[key] = value
     return out
+
+
+#: ``--set`` keys whose value is a size, a count or a time: a number above zero.
+POSITIVE_SETTINGS = frozenset(
+    {
+        "batch_size",
+        "block_size",
+        "seq_len",
+        "max_seq_len",
+        "n_layer",
+        "n_head",
+        "n_embd",
+        "vocab_size",
+        "gradient_accumulation_steps",
+        "tokens_per_step",
+        "flops_per_token",
+        "n_params",
+        "devices",
+        "step_time_ms",
+        "train_batch_size",
+        "local_batch_size",
+        "global_batch_size",
+        "log_interval",
+    }
+)
+
+
+def _check_setting(key: str, value: Any) -> None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if key in POSITIVE_SETTINGS and not number:
+        raise UserError(f"--set {key} needs a number above 0, got {value!r}")
+    if not number:
+        return
+    if not math.isfinite(value) or value < 0:
+        raise UserError(f"--set {key}={value}: a finite number of at least 0 is needed")
+    if key in POSITIVE_SETTINGS and value <= 0:
+        raise UserError(f"--set {key}={value}: must be above 0")
 
 
 def open_inputs(specs: Sequence[str]) -> list[LogInput]:
@@ -71,7 +121,49 @@ def open_inputs(specs: Sequence[str]) -> list[LogInput]:
     return inputs
 
 
-def choose_format(inputs: Sequence[LogInput], format_name: str = "auto") -> Detection:
+@dataclass
+class Prepared:
+    """One opened input and how its lines are cleaned before a parser sees them."""
+
+    log: LogInput
+    outer: LineNormaliser
+    """Prefixes around each line (timestamps, logging, quotes, indentation; logs/normalise.py)."""
+    rank_style: RankStyle | None = None
+    """How the lines are prefixed with ranks, when they are (logs/ranks.py)."""
+    first_rank: int | None = None
+    """The lowest rank among the first lines' prefixes."""
+    inner: LineNormaliser | None = None
+    """Prefixes inside the rank prefixes ("[rank0]: 2024-05-01 ... INFO ...")."""
+    lines: tuple[str, ...] = ()
+    """The first lines, cleaned: what detection and launch facts read."""
+
+    @property
+    def name(self) -> str:
+        return self.log.name
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk of the input with the outer prefixes removed (rank prefixes kept)."""
+        apply = self.outer.apply
+        for chunk in self.log.chunks():
+            yield Chunk(apply(chunk.data), chunk.first_line)
+
+
+def prepare(log: LogInput, *, keep_own_stamps: bool = True) -> Prepared:
+    """Decide from ``log``'s first lines how to clean them: prefixes, then rank prefixes."""
+    raw = log.peek_lines()
+    outer = fit(raw, keep_own_stamps=keep_own_stamps)
+    lines = outer.lines(raw)
+    style = detect_style(lines)
+    if style is None:
+        return Prepared(log, outer, lines=tuple(lines))
+    stripped = strip_lines(lines, style)
+    inner = fit(stripped, keep_own_stamps=keep_own_stamps)
+    return Prepared(
+        log, outer, style, lowest_rank(lines, style), inner, tuple(inner.lines(stripped))
+    )
+
+
+def choose_format(inputs: Sequence[Prepared], format_name: str = "auto") -> Detection:
     """The format to read every input with: ``--format``, else detection on each input's start."""
     if format_name != "auto":
         if format_name not in format_names():
@@ -79,13 +171,13 @@ def choose_format(inputs: Sequence[LogInput], format_name: str = "auto") -> Dete
                 f"unknown format {format_name!r}; known formats: {known_formats_text()}"
             )
         return forced(format_name)
-    found: list[tuple[LogInput, Detection]] = []
+    found: list[tuple[Prepared, Detection]] = []
     for log in inputs:
-        detection = detect(first_lines(log))
+        detection = detect(log.lines)
         if detection is not None:
             found.append((log, detection))
     if not found:
-        raise UserError(_nothing_found(inputs))
+        raise UserError(_nothing_found([p.log for p in inputs]))
     confident = [
         (log, d) for log, d in found if d.confidence >= CONFLICT_CONFIDENCE and d.format.specific
     ]
@@ -114,24 +206,12 @@ def _nothing_found(inputs: Sequence[LogInput]) -> str:
     )
 
 
-def find_rank_prefixes(log: LogInput) -> None:
-    """Decide from its first lines whether ``log``'s lines carry rank prefixes (logs/ranks.py)."""
-    lines = log.peek_lines()
-    log.rank_style = detect_style(lines)
-    log.first_rank = lowest_rank(lines, log.rank_style)
-
-
-def first_lines(log: LogInput) -> list[str]:
-    """The lines format detection and launch facts read, rank prefixes removed."""
-    return strip_lines(log.peek_lines(), log.rank_style)
-
-
-def read_launch_facts(inputs: Sequence[LogInput]) -> LaunchFacts:
+def read_launch_facts(inputs: Sequence[Prepared]) -> LaunchFacts:
     """World size, parallelism and backend as the first lines of the inputs state them."""
-    return read_launch(line for log in inputs for line in first_lines(log))
+    return read_launch(line for log in inputs for line in log.lines)
 
 
-def read_all(inputs: Sequence[LogInput], detection: Detection) -> StepCollector:
+def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
     """Parse every input with the chosen format into one collector."""
     sink = StepCollector()
     for log in inputs:
@@ -143,13 +223,15 @@ def read_all(inputs: Sequence[LogInput], detection: Detection) -> StepCollector:
             if sink.primary_rank is None:
                 sink.primary_rank = log.first_rank
         parser = detection.format.parser(sink)
+        inner = None if log.inner is None or log.inner.prefixes is None else log.inner.apply
         # One parser per rank: parsers keep state between lines (logs/ranks.py split_by_rank).
         parsers: dict[int, Parser] = {}
         for chunk in log.chunks():
+            sink.cut_line = log.log.stats.unterminated_line
             if style is None:
                 parser.feed(chunk)
                 continue
-            chunk = strip_chunk(chunk, style)
+            chunk = strip_chunk(chunk, style, inner)
             sink.begin_chunk(chunk.ranks, chunk.first_line)
             for rank, part in split_by_rank(chunk, sink.primary_rank, RANK_SINKS_CAP + 1):
                 if rank not in parsers:
@@ -159,8 +241,29 @@ def read_all(inputs: Sequence[LogInput], detection: Detection) -> StepCollector:
             if other is not parser:
                 other.finish()
         parser.finish()
-        sink.end_file(log.stats)
+        sink.end_file(log.log.stats)
     return sink
+
+
+def prepare_all(inputs: Sequence[LogInput], format_name: str) -> tuple[list[Prepared], Detection]:
+    """Clean every input's first lines and choose the format.
+
+    torchtitan reads its step times from its own ``TS - name - LEVEL - `` prefixes, so they
+    are kept while detecting; any other format has them removed like other prefixes.
+    """
+    prepared = [prepare(log) for log in inputs]
+    detection = choose_format(prepared, format_name)
+    if not detection.format.reads_own_stamps:
+        full = [prepare(log, keep_own_stamps=False) for log in inputs]
+        if any(f.lines != p.lines for f, p in zip(full, prepared, strict=True)):
+            prepared = full
+            detection = choose_format(prepared, format_name)
+    return prepared, detection
+
+
+def _can_reread(specs: Sequence[str]) -> bool:
+    """True when every input is a file that can be opened again (not stdin or a paste)."""
+    return bool(specs) and all(os.path.isfile(spec) for spec in specs)
 
 
 def analyze_inputs(
@@ -180,21 +283,36 @@ def analyze_inputs(
         raise UserError(f"--world-size must be at least 1, got {world_size}")
     inputs = open_inputs(specs)
     try:
-        for log in inputs:
-            find_rank_prefixes(log)
-        detection = choose_format(inputs, format_name)
-        launch = read_launch_facts(inputs)
-        sink = read_all(inputs, detection)
+        prepared, detection = prepare_all(inputs, format_name)
+        launch = read_launch_facts(prepared)
+        sink = read_all(prepared, detection)
     finally:
         for log in inputs:
             log.close()
-    if sink.count == 0 and not sink.summary and sink.eval_count == 0:
+    if sink.count == 0 and _can_reread(specs):
+        # The chosen format read no step line: try the next candidate (logs/detect.py).
+        for name in detection.candidates[1:]:
+            retry = forced(name)
+            retry = Detection(retry.format, detection.confidence / 2, detection.scores)
+            inputs = open_inputs(specs)
+            try:
+                prepared = [
+                    prepare(log, keep_own_stamps=retry.format.reads_own_stamps) for log in inputs
+                ]
+                again = read_all(prepared, retry)
+            finally:
+                for log in inputs:
+                    log.close()
+            if again.count:
+                sink, detection = again, retry
+                break
+    if sink.count == 0 and not sink.summary:
         names = ", ".join(log.name for log in inputs)
         if all(log.stats.bytes_read == 0 for log in inputs):
             raise UserError(_nothing_found(inputs))
         raise UserError(
-            f"no {detection.format.title} training steps found in {names} "
-            f"(known formats: {known_formats_text()})"
+            f"no training step lines found in {names} "
+            f"(read as {detection.format.title}; known formats: {known_formats_text()})"
         )
     return analyze(
         sink, detection, overrides=overrides, request=request, launch=launch, world_size=world_size

@@ -8,7 +8,8 @@ Launchers label each line with the rank that printed it:
   role name was ``default``);
 - Slurm ``srun --label``: ``3: `` (the task id, right-aligned to the width of the
   largest one; https://slurm.schedmd.com/srun.html#OPT_label);
-- hand-made wrappers: ``rank 3: ``.
+- PyTorch Lightning's ``rank_zero`` helpers: ``[rank: 3] ``; hand-made wrappers:
+  ``rank 3: ``, ``[rank 3] ``.
 
 The style is chosen once per input from its first lines (:func:`detect_style`);
 each chunk then has the prefix removed before a format parser sees it
@@ -20,12 +21,12 @@ Inputs without prefixes are never touched, so they cost nothing here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from mfu_advisor.logs.reader import Chunk
+from mfu_advisor.logs.chunk import Chunk
 
 #: A line with no rank prefix in a prefixed input (launcher warnings, for example).
 NO_RANK = -1
@@ -38,7 +39,7 @@ class RankStyle:
     """One way launchers write rank prefixes."""
 
     name: str
-    """"torchrun", "torchrun (default role)", "srun --label" or "rank N:"."""
+    """"torchrun", "torchrun (default role)", "[rank N]", "srun --label" or "rank N:"."""
     pattern: re.Pattern[str]
     """Matches the prefix at the start of a line; group 1 is the rank."""
     example: str
@@ -55,6 +56,8 @@ class RankStyle:
 
 STYLES = (
     RankStyle("torchrun", re.compile(r"^\[rank(\d{1,5})\]:"), "[rank0]", 0.3, False),
+    # PyTorch Lightning's rank_zero helpers and hand-made wrappers: "[rank: 0] ", "[Rank 0] ".
+    RankStyle("[rank N]", re.compile(r"^\[[Rr]ank:? (\d{1,5})\]:? ?"), "[rank 0]", 0.3, False),
     RankStyle(
         "torchrun (default role)", re.compile(r"^\[default(\d{1,5})\]:"), "[default0]", 0.3, False
     ),
@@ -98,8 +101,14 @@ def strip_lines(lines: Sequence[str], style: RankStyle | None) -> list[str]:
     return [strip_line(line, style)[1] for line in lines]
 
 
-def strip_chunk(chunk: Chunk, style: RankStyle) -> Chunk:
-    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``."""
+def strip_chunk(
+    chunk: Chunk, style: RankStyle, inner: Callable[[bytes], bytes] | None = None
+) -> Chunk:
+    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``.
+
+    ``inner`` cleans what follows the rank prefixes (a logging prefix inside them,
+    logs/normalise.py); it must keep the number of lines.
+    """
     ranks: list[int] = []
     out: list[str] = []
     for line in chunk.lines():
@@ -107,6 +116,8 @@ def strip_chunk(chunk: Chunk, style: RankStyle) -> Chunk:
         ranks.append(rank)
         out.append(text)
     data = ("\n".join(out) + "\n").encode("utf-8") if out else b""
+    if inner is not None and data:
+        data = inner(data)
     return Chunk(data, chunk.first_line, np.asarray(ranks, dtype=np.int64))
 
 

@@ -22,19 +22,18 @@ import gzip
 import io
 import os
 import re
+import stat
 import sys
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import click
-import numpy as np
 
 from mfu_advisor.errors import UserError
-
-if TYPE_CHECKING:
-    from mfu_advisor.logs.ranks import RankStyle
+from mfu_advisor.logs.chunk import Chunk
 
 #: Bytes read per chunk. Big enough that per-chunk overhead is small, small
 #: enough that the vectorised parsers' temporaries stay in cache.
@@ -42,6 +41,14 @@ CHUNK_BYTES = 512 * 1024
 
 #: Longest line kept, in bytes; longer lines are cut (training log lines are < 1 KiB).
 MAX_LINE_BYTES = 64 * 1024
+
+#: Bytes without a line break after which an input is refused: no training log has such a line
+#: (``analyze /dev/zero``, a binary stream, a file of one endless line).
+MAX_NEWLINELESS_BYTES = 16 * 1024 * 1024
+
+#: Seconds a stream that is not a regular file (a pipe, a terminal) may be read for: a log piped
+#: from ``tail -f`` or a generator never ends, and the analysis only comes at the end.
+MAX_STREAM_SECONDS = 600.0
 
 #: How much of the start of an input the format detector may look at.
 PEEK_BYTES = 4 * 1024 * 1024
@@ -58,24 +65,6 @@ PASTE_PROMPT = (
 )
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """A run of whole lines from one input."""
-
-    data: bytes
-    """The lines, each ending in ``b"\\n"``, cleaned of ANSI codes and carriage returns."""
-    first_line: int
-    """1-based number of the first line in its input (tqdm ``\\r`` updates count as lines)."""
-    ranks: np.ndarray | None = None
-    """The rank that printed each line, when the input has rank prefixes (logs/ranks.py; -1 for
-    a line without one); None for an input without them."""
-
-    def lines(self) -> list[str]:
-        """The chunk decoded (invalid UTF-8 replaced) and split into lines, without newlines."""
-        text = self.data.decode("utf-8", errors="replace")
-        return text.split("\n")[:-1]
-
-
 @dataclass
 class InputStats:
     """What reading one input found, apart from its content."""
@@ -85,6 +74,9 @@ class InputStats:
     long_lines_cut: int = 0
     nul_bytes: bool = False
     """True when the input holds NUL bytes: it is probably not a text log."""
+    unterminated_line: int | None = None
+    """The number of the last line when it has no line break: it may have been cut (a copy of a
+    log still being written), so its numbers are not trusted (collect.py)."""
     truncated_gzip: bool = False
     """True when a gzip stream ended early; what came before it was analysed."""
     notes: list[str] = field(default_factory=list)
@@ -109,10 +101,7 @@ class LogInput:
         self._ended = False
         self._peeked: list[Chunk] = []
         self._chunks = self._read_chunks()
-        self.rank_style: RankStyle | None = None
-        """How this input's lines are prefixed with ranks, once known (logs/ranks.py)."""
-        self.first_rank: int | None = None
-        """The lowest rank among the first lines' prefixes."""
+        self._deadline = None if _is_regular_file(raw or stream) else time.monotonic()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -149,11 +138,26 @@ class LogInput:
         carry = b""  # the start of a line whose newline has not been read yet
         dropping = False  # inside a line that was cut at MAX_LINE_BYTES
         line_no = 1
+        since_newline = 0  # bytes read since the last line break
         while True:
             block = self._read_block()
             if block is None:
                 break
+            if (
+                self._deadline is not None
+                and time.monotonic() - self._deadline > MAX_STREAM_SECONDS
+            ):
+                raise UserError(
+                    f"stopped reading {self.name} after {MAX_STREAM_SECONDS / 60:.0f} minutes: "
+                    "the stream does not end; save the log to a file and analyze that"
+                )
             stats.bytes_read += len(block)
+            since_newline = since_newline + len(block) if b"\n" not in block else 0
+            if since_newline > MAX_NEWLINELESS_BYTES and b"\r" not in block:
+                raise UserError(
+                    f"{self.name} is not a text log: {since_newline // (1024 * 1024)} MB "
+                    "without a line break"
+                )
             if not stats.nul_bytes and b"\0" in block:
                 stats.nul_bytes = True
             data = carry + block
@@ -185,6 +189,7 @@ class LogInput:
             # A last line without a newline (a truncated log) is still a line.
             tail = _cut_long_lines(tail + b"\n", stats)
             stats.lines += tail.count(b"\n")
+            stats.unterminated_line = line_no + tail.count(b"\n") - 1
             yield Chunk(tail, line_no)
 
     def _read_block(self) -> bytes | None:
@@ -192,9 +197,15 @@ class LogInput:
             return None
         if self._raw is None:
             try:
-                return self._stream.read(CHUNK_BYTES) or None
+                block = self._stream.read(CHUNK_BYTES)
             except OSError as exc:
                 raise UserError(f"cannot read {self.name}: {exc.strerror or exc}") from None
+            if len(block) < CHUNK_BYTES:
+                # A buffered read comes back short only at the end of the input. Reading again
+                # would wait at a terminal, where the end (Ctrl-D on an empty line) is not
+                # sticky: the user would have to press Ctrl-D a second time.
+                self._ended = True
+            return block or None
         # A gzip stream: read1 returns what is decompressed so far, so a truncated or corrupt
         # file still yields everything before the damage.
         parts: list[bytes] = []
@@ -222,6 +233,14 @@ def _clean(data: bytes) -> bytes:
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return data
+
+
+def _is_regular_file(stream: BinaryIO) -> bool:
+    """True for a file on disk (it ends); False for a pipe, a terminal or anything else."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def _cut_long_lines(body: bytes, stats: InputStats) -> bytes:

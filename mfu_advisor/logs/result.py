@@ -255,7 +255,7 @@ class DistributedFacts:
     """Ranks whose prefixes appear on lines (empty when the lines carry none)."""
     rank_prefixed: bool
     rank_prefix_style: str
-    """"torchrun", "torchrun (default role)", "srun --label", "rank N:" or ""."""
+    """"torchrun", "torchrun (default role)", "srun --label", "rank N:", "[rank N]" or ""."""
     parallel: str
     """"ddp", "fsdp", "data_parallel" (torch.nn.DataParallel) or "unknown"."""
     parallel_evidence: str
@@ -368,6 +368,12 @@ class LogAnalysis:
     notes: tuple[str, ...]
     distributed: DistributedFacts | Unavailable
     """The multi-process view; unavailable (null) when the log shows one process."""
+    tokens_per_s_scope_known: bool = True
+    """False when the trainer does not say whether its printed tokens/s count one device or the
+    whole job (the generic reader): ``tokens_per_s_scope`` is then how it is used, not a fact,
+    and the rate is never multiplied or divided by a device count."""
+    scope_note: str = ""
+    """How this trainer's tokens/s and MFU count devices, with the source (logs/formats)."""
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> LogAnalysis:

@@ -20,6 +20,7 @@ def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
         input=stdin if stdin is not None else b"",
         capture_output=True,
         check=False,
+        timeout=120,  # a guard against a hang (analyze /dev/zero once never ended), not a timing
     )
 
 
@@ -48,6 +49,16 @@ def test_analyze_never_imports_torch() -> None:
         ([log_path("nanogpt_1.log"), "--set", "oops"], "--set expects KEY=VALUE"),
         ([log_path("nanogpt_1.log"), "--peak-tflops", "-3"], "--peak-tflops must be a positive"),
         ([log_path("nanogpt_1.log"), log_path("llmc_1.log")], "different formats"),
+        (["/dev/zero"], "without a line break"),
+        ([log_path("nanogpt_1.log"), "--peak-tflops", "inf"], "positive finite number, not inf"),
+        ([log_path("nanogpt_1.log"), "--peak-tflops", "nan"], "positive finite number"),
+        ([log_path("nanogpt_1.log"), "--peak-tflops", "abc"], "'abc' is not a valid float"),
+        ([log_path("nanogpt_1.log"), "--world-size", "0"], "--world-size"),
+        ([log_path("nanogpt_1.log"), "--bogus"], "No such option '--bogus'"),
+        ([log_path("nanogpt_1.log"), "--set", "tokens_per_step=-5000"], "tokens_per_step=-5000"),
+        ([log_path("nanogpt_1.log"), "--set", "batch_size=0"], "batch_size=0: must be above 0"),
+        ([log_path("nanogpt_1.log"), "--set", "n_params=twelve"], "n_params needs a number"),
+        ([log_path("nanogpt_1.log"), "--hardware", "H100"], "matches several devices"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
@@ -149,3 +160,24 @@ def test_a_paste_at_a_terminal_says_how_to_finish(monkeypatch: pytest.MonkeyPatc
     assert "Ctrl-D" in result.stderr
     document = json.loads(result.stdout)
     assert document["steps"] == 8 and document["files"][0]["name"] == "<pasted>"
+
+
+def test_ambiguous_hardware_names_every_candidate() -> None:
+    done = run_cli(log_path("nanogpt_1.log"), "--hardware", "H100")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2
+    # The probe's table lists each H100 variant; the message names them all and asks for one.
+    for variant in ("H100 80GB HBM3", "H100 PCIe", "H100 NVL"):
+        assert variant in stderr
+    assert "name one of them" in stderr
+
+
+def test_a_log_with_evaluation_lines_only_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "evals.log"
+    path.write_text(
+        "step 500: train loss 5.7373, val loss 5.9544\nstep 600: train loss 5.5, val loss 5.8\n"
+    )
+    done = run_cli(str(path))
+    assert done.returncode == 2
+    assert "no training step lines" in done.stderr.decode()
+    assert len(done.stderr.decode().strip().splitlines()) == 1

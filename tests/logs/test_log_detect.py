@@ -63,3 +63,35 @@ def test_lines_claimed_by_two_formats_lower_the_confidence() -> None:
 def test_nothing_recognised_gives_none() -> None:
     assert detect(["hello", "Collecting torch", ""]) is None
     assert detect([]) is None
+
+
+def test_code_at_the_top_is_not_evidence() -> None:
+    # modded-nanogpt prints its code first; a line of it looks like a Trainer summary key.
+    lines = [
+        "train_accumulation_steps = 8",
+        "train_loss = 0.0",
+        "***** this is a comment *****",
+        *(f"step:{s}/100 train_time:{1000 + 97 * s}ms step_avg:97.00ms" for s in range(1, 30)),
+    ]
+    detection = detect(lines)
+    assert detection is not None and detection.format.name == "modded_nanogpt"
+
+
+def test_evaluation_lines_alone_do_not_choose_a_format() -> None:
+    # llama2.c prints nanoGPT's evaluation line; its own step lines decide.
+    lines = [
+        "step 500: train loss 5.7373, val loss 5.9544",
+        "500 | loss 6.0091 | lr 5.000000e-05 | 870067.53ms | mfu 0.19%",
+        "510 | loss 5.2391 | lr 4.999939e-05 | 8175.64ms | mfu 0.19%",
+        "step 600: train loss 5.5033, val loss 5.8008",
+    ]
+    detection = detect(lines)
+    assert detection is not None and detection.format.name == "llama2c"
+    assert detect(["step 500: train loss 5.7373, val loss 5.9544"]).candidates[0] == "nanogpt"  # type: ignore[union-attr]
+
+
+def test_a_format_without_step_lines_comes_after_those_with_them() -> None:
+    lines = ["Overriding config with config/train_gpt2.py:", "step 120 | loss 3.21 | time 812.5 ms"]
+    detection = detect(lines)
+    assert detection is not None
+    assert detection.candidates.index("generic") < detection.candidates.index("nanogpt")

@@ -29,9 +29,9 @@ def test_litgpt_current_format_measured_tflops_and_val_time() -> None:
 
 
 def test_litgpt_marks_optimizer_step_lines() -> None:
+    from mfu_advisor.logs.chunk import Chunk
     from mfu_advisor.logs.collect import StepCollector
     from mfu_advisor.logs.formats.litgpt import LitgptParser
-    from mfu_advisor.logs.reader import Chunk
 
     sink = StepCollector()
     sink.begin_file("x")

@@ -38,9 +38,9 @@ def test_nanochat_newer_log_states_its_gpu_peak_and_flops_per_token() -> None:
 
 
 def test_nanochat_step_lines_without_the_total_are_read() -> None:
+    from mfu_advisor.logs.chunk import Chunk
     from mfu_advisor.logs.collect import StepCollector
     from mfu_advisor.logs.formats.nanochat import NanochatParser
-    from mfu_advisor.logs.reader import Chunk
 
     sink = StepCollector()
     sink.begin_file("x")

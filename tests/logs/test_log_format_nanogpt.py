@@ -6,9 +6,9 @@ import pytest
 from log_helpers import analyze_log
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.nanogpt import FORMAT, NanoGptParser
-from mfu_advisor.logs.reader import Chunk
 
 A100 = "A100 bf16 312 TFLOP/s (nanoGPT's fixed reference)"
 

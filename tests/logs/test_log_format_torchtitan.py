@@ -57,3 +57,14 @@ def test_torchtitan_fallback_to_a100_is_named_and_does_not_apply() -> None:
     assert result.evals.count == 1
     # The validation ran inside the 10-step interval after step 20: 1.9 s of a ~21 s run.
     assert result.eval_time_fraction == pytest.approx(1.9 / 20.8, rel=0.05)
+
+
+def test_capacity_line_without_a_device_index_names_the_gpu() -> None:
+    from mfu_advisor.logs.formats.torchtitan import CAPACITY
+
+    for line in (
+        "CUDA capacity: NVIDIA H100 80GB HBM3 (0) with 79.11GiB memory",
+        "CUDA capacity: NVIDIA H100 80GB HBM3 with 79.11GiB memory",
+    ):
+        match = CAPACITY.match(line)
+        assert match is not None and match.group(1) == "NVIDIA H100 80GB HBM3"

@@ -12,7 +12,8 @@ from log_helpers import LOGS
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs import reader
-from mfu_advisor.logs.reader import Chunk, LogInput, open_input
+from mfu_advisor.logs.chunk import Chunk
+from mfu_advisor.logs.reader import LogInput, open_input
 
 
 def read_lines(path: Path | str) -> tuple[list[str], LogInput]:
@@ -136,3 +137,27 @@ def test_bad_paths_are_one_line_user_errors(tmp_path: Path, make, message: str) 
 
 def test_chunk_lines_replace_invalid_utf8() -> None:
     assert Chunk(b"caf\xe9\n", 1).lines() == ["caf\ufffd"]
+
+
+def test_an_endless_stream_is_stopped_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Endless(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+            line = b"iter 1: loss 2.0, time 10.0ms\n"
+            data = line * (len(buffer) // len(line))
+            buffer[: len(data)] = data
+            return len(data)
+
+    monkeypatch.setattr(reader, "MAX_STREAM_SECONDS", 0.0)
+    log = LogInput("<stdin>", io.BufferedReader(Endless()), closes=False)
+    with pytest.raises(UserError, match="the stream does not end"):
+        for _ in log.chunks():
+            pass
+
+
+def test_a_file_on_disk_has_no_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_STREAM_SECONDS", 0.0)
+    lines, _ = read_lines(LOGS / "nanogpt_1.log")
+    assert len(lines) == 26

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import SERIES_BUCKETS, StepCollector
 from mfu_advisor.logs.formats.nanogpt_parser import NanoGptParser
 from mfu_advisor.logs.pipeline import analyze_inputs
-from mfu_advisor.logs.reader import Chunk
 
 EVAL_EVERY = 2050  # 49 evaluations in 100,000 iterations
 STALLS = (7_777, 31_415, 77_001)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import StepCollector
-from mfu_advisor.logs.reader import Chunk
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,13 @@ class LogFormat:
     step_time_span: ClassVar[str] = "step"
     """"step" when a step line's time is that one step's; "interval" when it is the average over
     the steps since the previous line (torchtitan, Megatron), so a pause in it costs the span."""
+    reads_own_stamps: ClassVar[bool] = False
+    """True when the trainer's own ``TS - name - LEVEL - `` line prefix carries what is read
+    (torchtitan times steps by it), so line normalisation keeps it (logs/normalise.py)."""
+    shared_lines: ClassVar[bool] = False
+    """True when this format's lines also appear inside other trainers' logs (DeepSpeed's engine
+    lines in Hugging Face, GPT-NeoX and Megatron-DeepSpeed logs): detection prefers any other
+    format with step lines."""
     specific: ClassVar[bool] = True
     """False only for the generic fallback, which detection tries last."""
     parser_class: ClassVar[type[Parser]]
@@ -205,6 +212,11 @@ class LogFormat:
     """The program of this family when the log does not say (``meta["variant"]``)."""
     default_device: ClassVar[str | None] = None
     """"cuda" for trainers that only run on GPUs, when the log names no device."""
+
+    def for_run(self, run: RunView) -> LogFormat:
+        """This format as it applies to ``run``: itself, or a variant when what the log shows
+        changes a class-level fact (the generic reader's throughput scope)."""
+        return self
 
     def rank_tokens_scope(self) -> str:
         """:attr:`tokens_scope`, or what :attr:`tokens_per_s_scope` implies."""

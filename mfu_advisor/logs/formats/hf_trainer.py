@@ -46,7 +46,7 @@ TRAIN_OUTPUT = re.compile(
 )
 METRICS_HEADER = re.compile(r"^\*{5} (\w+) metrics \*{5}$")
 RUNNING = re.compile(r"^\*{5} Running (training|Evaluation|Prediction) \*{5}$")
-ALIGNED = re.compile(r"^\s+([\w .(),&/-]+?)\s*=\s*(.+?)\s*$")
+ALIGNED = re.compile(r"^\s*([\w .(),&/-]+?)\s*=\s*(.+?)\s*$")
 TQDM = re.compile(rf"^\s*{INT}%\|.*?\|\s*{INT}/{INT} \[([\d:]+)<([\d:?]+),\s*{DECIMAL}(s/it|it/s)")
 PROGRESS = re.compile(r"^\s*\d+%\|.*\|\s*\d+/\d+ \[")
 FLOS = re.compile(rf"^{DECIMAL}\s*([KMGTP]?)F$")
@@ -78,6 +78,7 @@ class HfTrainerParser(Parser):
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
         self.block: str | None = None  # "train metrics", "Running training", ... while in one
+        self.last_epoch: float | None = None
 
     def parse_line(self, line: str, line_no: int) -> bool:
         stripped = line.strip()
@@ -99,6 +100,9 @@ class HfTrainerParser(Parser):
         match = METRICS_HEADER.match(stripped) or RUNNING.match(stripped)
         if match:
             self.block = stripped.strip("* ")
+            if self.block == "Running training" and self.last_epoch is not None:
+                self.sink.mark_run_start()
+                self.last_epoch = None
             return True
         if self.block is not None:
             match = ALIGNED.match(line)
@@ -129,6 +133,11 @@ class HfTrainerParser(Parser):
             )
             return
         if "loss" in numbers:
+            epoch = numbers.get("epoch")
+            if epoch is not None:
+                if self.last_epoch is not None and epoch < self.last_epoch:
+                    sink.mark_run_start()  # the epoch went back: a new run in the same log
+                self.last_epoch = epoch
             sink.add_step(line_no, loss=numbers["loss"])
             return
         for key, value in numbers.items():

@@ -55,6 +55,8 @@ MFU = re.compile(rf"{SIGNED_DECIMAL}%[^|]*MFU")
 TOKENS = re.compile(rf"{DECIMAL} tok/s")
 VAL = re.compile(r"^val loss (\S+)")
 HELLASWAG = re.compile(rf"^HellaSwag: {INT}/{INT} = {DECIMAL}")
+#: Other lines (a warning, a progress bar) a key/value block may hold before it is over.
+BLOCK_MISSES = 3
 TABLE_ROW = re.compile(r"^\|\s*(.+?)\s*\|\s*(.*?)\s*\|\s*$")
 KEY_VALUE = re.compile(r"^(\w[\w ]*?):\s+(\S+)\s*$")
 NUM_PARAMS = re.compile(rf"^num_parameters: {INT} => bytes: {INT}")
@@ -103,6 +105,7 @@ class LlmcParser(Parser):
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
         self.block: str | None = None  # "[GPT-2]" or "[State]" while inside such a block
+        self.block_misses = 0  # other lines since the block's last key (warnings interleave)
         self.generating = 0  # 1 after "generating:", 2 inside the sample text
         self.command: list[str] = []
         self.command_open = False
@@ -139,6 +142,7 @@ class LlmcParser(Parser):
             return True
         if stripped in ("[GPT-2]", "[State]"):
             self.block = stripped
+            self.block_misses = 0
             if stripped == "[GPT-2]":
                 sink.meta.setdefault("variant", "train_gpt2 (CPU)")
             return True
@@ -245,8 +249,11 @@ class LlmcParser(Parser):
                 )
                 if self.block == "[GPT-2]":
                     sink.hint("device", "cpu", line_no, stripped)
+                self.block_misses = 0
                 return True
-            self.block = None
+            self.block_misses += 1
+            if self.block_misses > BLOCK_MISSES:
+                self.block = None
         if stripped.startswith("Multi-GPU support is disabled"):
             sink.hint("devices", 1, line_no, stripped)
             return True

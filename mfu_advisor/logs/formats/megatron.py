@@ -32,17 +32,24 @@ from mfu_advisor.logs.formats.base import (
     config_product,
     count_evidence,
 )
-from mfu_advisor.logs.numbers import INT, parse_finite, parse_number, parse_value
+from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number, parse_value
 
 UPSTREAM = "https://github.com/NVIDIA/Megatron-LM/blob/main/megatron/training/training.py"
 
-ITERATION = re.compile(rf"^\s*(?:\[[^\]]*\]\s*)?iteration\s+{INT}\s*/\s*{INT}\s*\|")
+# GPT-NeoX (Megatron's descendant, on DeepSpeed) puts " samples/sec: 7.799 | " first.
+ITERATION = re.compile(
+    rf"^\s*(?:\[[^\]]*\]\s*)?(?:samples/sec:\s*[\d.]+\s*\|\s*)?iteration\s+{INT}\s*/\s*{INT}\s*\|"
+)
+#: GPT-NeoX's "approx flops per GPU: 112.9TFLOPS".
+NEOX_FLOPS = re.compile(rf"^{DECIMAL}\s*TFLOPS$")
 PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
 VALIDATION = re.compile(rf"^\s*validation loss at iteration {INT}[^|]*\|(.*)$")
 ARGS_START = re.compile(r"^-+ arguments -+$")
 ARGS_END = re.compile(r"^-+ end of arguments -+$")
-ARG = re.compile(r"^\s+(\w+) \.{2,} (.*?)\s*$")
-TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s+[\w-]+ \.{3,}: \(")
+#: Other lines the arguments dump may hold before it is taken as over without its end line.
+ARGS_MISSES = 3
+ARG = re.compile(r"^\s*(\w+) \.{2,} (.*?)\s*$")
+TIMER = re.compile(r"^\s*\(min, max\) time across ranks \(ms\):|^\s*[\w-]+ \.{3,}: \(")
 PARAMS = re.compile(
     rf"number of parameters on \(tensor, pipeline\) model parallel rank \({INT}, {INT}\): {INT}"
 )
@@ -59,6 +66,7 @@ class MegatronParser(Parser):
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
         self.in_args = False
+        self.args_misses = 0
 
     def parse_line(self, line: str, line_no: int) -> bool:
         sink = self.sink
@@ -67,6 +75,9 @@ class MegatronParser(Parser):
             fields = dict(PAIR.findall(line[match.end() - 1 :] + "|"))
             loss_text = next((fields[k] for k in LOSS_KEYS if k in fields), None)
             tflops = parse_finite(fields.get("throughput per GPU (TFLOP/s/GPU)", ""))
+            neox = NEOX_FLOPS.match(fields.get("approx flops per GPU", ""))
+            if tflops is None and neox:
+                tflops = float(neox.group(1))
             batch = parse_finite(fields.get("global batch size", ""))
             if batch:
                 sink.set_config("global_batch_size", int(batch), "iteration line", line_no)
@@ -81,6 +92,7 @@ class MegatronParser(Parser):
         stripped = line.strip()
         if ARGS_START.match(stripped):
             self.in_args = True
+            self.args_misses = 0
             return True
         if ARGS_END.match(stripped):
             self.in_args = False
@@ -89,8 +101,11 @@ class MegatronParser(Parser):
             match = ARG.match(line)
             if match:
                 sink.set_config(match.group(1), parse_value(match.group(2)), "arguments", line_no)
+                self.args_misses = 0
                 return True
-            self.in_args = False
+            # A warning or a progress bar inside the dump does not end it; a run of them does.
+            self.args_misses += 1
+            self.in_args = self.args_misses <= ARGS_MISSES
         match = VALIDATION.match(line)
         if match:
             fields = dict(PAIR.findall("|" + match.group(2) + "|"))

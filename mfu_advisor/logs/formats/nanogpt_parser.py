@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from mfu_advisor.logs import fastscan
+from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import (
     FLAG_AFTER_EVAL,
     FLAG_AFTER_PAUSE,
@@ -32,7 +33,6 @@ from mfu_advisor.logs.numbers import (
     parse_number,
     parse_value,
 )
-from mfu_advisor.logs.reader import Chunk
 
 ITER_TEXT = rf"iter {INT}: loss ([^,\s]+), time {DECIMAL}ms(?:, mfu {SIGNED_DECIMAL}%)?"
 ITER = re.compile("^" + ITER_TEXT)
@@ -263,7 +263,9 @@ class NanoGptParser(Parser):
     def _bench_step(self, match: re.Match[str], line_no: int) -> None:
         k, total = int(match.group(1)), int(match.group(2))
         if self.bench_last is not None and k == 0:
-            self.bench_offset += self.bench_last[1]
+            # A new burn-in after the timed steps: bench.py was run again (a second run).
+            new_run = total == 10 and self.bench_last[1] != 10
+            self.bench_offset = 0 if new_run else self.bench_offset + self.bench_last[1]
         self.bench_last = (k, total)
         sink = self.sink
         sink.meta["variant"] = "bench.py"

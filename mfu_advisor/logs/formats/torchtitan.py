@@ -59,7 +59,8 @@ TRAIN_START = re.compile(
 )
 PEAK = re.compile(r"^Peak FLOPS used for computing MFU: (\S+)")
 FALLBACK = re.compile(r"^Peak flops undefined for:? (.*?), fallback to A100")
-CAPACITY = re.compile(rf"^\w+ capacity: (.+?) \({INT}\) with {DECIMAL}GiB memory")
+# "CUDA capacity: NVIDIA H100 80GB HBM3 (0) with 79.11GiB memory"; some versions print no "(0)".
+CAPACITY = re.compile(rf"^\w+ capacity: (.+?)(?: \(\d+\))? with {DECIMAL} ?GiB memory")
 MODEL_SIZE = re.compile(r"^Model (\S+) (\S+) size: ([\d,]+) total parameters")
 PAUSE = re.compile(
     r"^(Dumping profiler traces|Saving checkpoint|Saving the checkpoint|Dumping memory snapshot)"
@@ -191,6 +192,7 @@ class Torchtitan(LogFormat):
     step_time_span = "interval"
 
     parser_class = TorchtitanParser
+    reads_own_stamps = True
     default_device = "cuda"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:

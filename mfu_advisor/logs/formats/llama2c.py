@@ -1,0 +1,94 @@
+"""llama2.c's ``train.py`` (https://github.com/karpathy/llama2.c), a nanoGPT descendant.
+
+It prints nanoGPT's start-up and evaluation lines (``tokens per iteration will be:``,
+``step 2000: train loss 1.23, val loss 1.25``) and its own step line (train.py,
+the ``print`` in the training loop at commit 350e04fe)::
+
+    2000 | loss 1.2345 | lr 4.999e-04 | 123.45ms | mfu 12.34%
+
+with ``breaks down as: 4 grad accum steps * 1 processes * 128 batch size * 256 max seq
+len`` after the tokens line. The time is that one iteration's; the MFU is nanoGPT's
+running average against an A100's 312 TFLOP/s (model.py estimate_mfu,
+``flops_promised = 312e12``), ``-100.00%`` until the fifth iteration, per process.
+The model's size is not printed, so the FLOPs per token are not known from the log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.facts import Unavailable
+from mfu_advisor.logs.formats.base import (
+    ConfigEntryOrMissing,
+    Evidence,
+    FlopsPerToken,
+    RunView,
+    count_evidence,
+)
+from mfu_advisor.logs.formats.nanogpt import NanoGpt
+from mfu_advisor.logs.formats.nanogpt_parser import NanoGptParser
+from mfu_advisor.logs.numbers import DECIMAL, INT, SIGNED_DECIMAL
+
+UPSTREAM = "https://github.com/karpathy/llama2.c/blob/master/train.py"
+
+# The first versions printed no MFU.
+STEP = re.compile(rf"^{INT} \| loss (\S+) \| lr \S+ \| {DECIMAL}ms(?: \| mfu {SIGNED_DECIMAL}%)?")
+BREAKDOWN = re.compile(
+    rf"^breaks down as: {INT} grad accum steps \* {INT} processes \* {INT} batch size \* "
+    rf"{INT} max seq len"
+)
+
+
+class Llama2cParser(NanoGptParser):
+    """nanoGPT's parser with llama2.c's step and breakdown lines."""
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        if line[:1].isdigit():
+            match = STEP.match(line)
+            if match:
+                self._iter_line(match, line_no)  # groups: step, loss, time, mfu, as nanoGPT's
+                return True
+        match = BREAKDOWN.match(line)
+        if match:
+            accum, processes, batch, seq = (int(g) for g in match.groups())
+            for key, value in (
+                ("gradient_accumulation_steps", accum),
+                ("devices", processes),
+                ("batch_size", batch),
+                ("max_seq_len", seq),
+            ):
+                self.sink.set_config(key, value, "'breaks down as' line", line_no)
+            return True
+        return super().parse_line(line, line_no)
+
+
+class Llama2c(NanoGpt):
+    """llama2.c train.py."""
+
+    name = "llama2c"
+    title = "llama2.c"
+    upstream = UPSTREAM
+    example = "2000 | loss 1.2345 | lr 4.999e-04 | 123.45ms | mfu 12.34%"
+    parser_class = Llama2cParser
+    default_variant = "train.py"
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        return count_evidence(
+            lines,
+            lambda line: line[:1].isdigit() and STEP.match(line),
+            # Its evaluation and start-up lines are nanoGPT's: only its own line is a marker.
+            lambda line: line.startswith("breaks down as") and BREAKDOWN.match(line),
+        )
+
+    def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
+        return {}  # a Llama, not nanoGPT's GPT: diagnose --from-log cannot reproduce it
+
+    def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
+        return Unavailable(
+            "llama2.c does not print its model size; give --set n_params=N (6N FLOPs per token) "
+            "or --set flops_per_token=X"
+        )
+
+
+FORMAT = Llama2c()

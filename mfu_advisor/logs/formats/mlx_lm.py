@@ -1,0 +1,109 @@
+"""MLX LM fine-tuning, ``mlx_lm.lora`` (https://github.com/ml-explore/mlx-lm).
+
+``mlx_lm/tuner/trainer.py`` (``train``; before commit bdb77dae of 2026-06-06, which
+moved printing into a progress UI) prints, every ``steps_per_report`` iterations::
+
+    Iter 20: Train loss 2.101, Learning Rate 1.000e-05, It/sec 13.913, Tokens/sec 4560.749,
+        Trained Tokens 6568, Peak mem 10.588 GB        (one line in the log)
+
+and ``Iter 1: Val loss 2.936, Val took 5.265s`` for each validation (older versions print
+no learning rate, trained tokens or peak memory). ``It/sec`` is ``steps_per_report`` over
+the training time since the last report (validation excluded), so the step time is its
+inverse; ``Tokens/sec`` is the tokens of every process (``mx.distributed.all_sum``) over the
+same time. ``Trained Tokens`` counts all of them since the start. The model is usually
+trained with LoRA adapters, so 6N FLOPs per token does not hold: the FLOPs per token are
+left to ``--set flops_per_token``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, count_evidence
+from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
+
+UPSTREAM = "https://github.com/ml-explore/mlx-lm/blob/main/mlx_lm/tuner/trainer.py"
+
+TRAIN = re.compile(
+    rf"^Iter {INT}: Train loss (\S+?),(?: Learning Rate \S+?,)? It/sec {DECIMAL}, "
+    rf"Tokens/sec {DECIMAL}(?:, Trained Tokens {DECIMAL})?(?:, Peak mem {DECIMAL} GB)?"
+)
+VAL = re.compile(rf"^Iter {INT}: Val loss (\S+?), Val took {DECIMAL}s")
+TRAINABLE = re.compile(rf"^Trainable parameters: {DECIMAL}% \({DECIMAL}M/{DECIMAL}M\)")
+START = re.compile(rf"^Starting training\.\.\., iters: {INT}")
+
+
+class MlxLmParser(Parser):
+    """Reads mlx_lm's ``Iter N:`` report and validation lines."""
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        sink = self.sink
+        match = TRAIN.match(line)
+        if match:
+            it_per_s = parse_finite(match.group(3))
+            sink.add_step(
+                line_no,
+                step=int(match.group(1)),
+                loss=parse_number(match.group(2)),
+                step_time_ms=1000.0 / it_per_s if it_per_s else None,
+                tokens_per_s=parse_finite(match.group(4)),
+            )
+            if match.group(6) is not None:
+                sink.set_summary("peak_memory_gb", float(match.group(6)), line_no)
+            return True
+        match = VAL.match(line)
+        if match:
+            loss = parse_number(match.group(2))
+            sink.add_eval(
+                line_no,
+                int(match.group(1)),
+                {"loss": loss} if loss is not None else {},
+                time_ms=float(match.group(3)) * 1000.0,
+            )
+            return True
+        match = TRAINABLE.match(line)
+        if match:
+            sink.set_config("n_params_trainable_m", float(match.group(2)), "log", line_no)
+            sink.set_config("n_params_total_m", float(match.group(3)), "log", line_no)
+            return True
+        match = START.match(line)
+        if match:
+            if sink.count:
+                sink.mark_run_start()
+            sink.set_config("max_steps", int(match.group(1)), "log", line_no)
+            return True
+        return False
+
+
+class MlxLm(LogFormat):
+    """mlx_lm.lora."""
+
+    name = "mlx_lm"
+    title = "MLX LM (mlx_lm.lora)"
+    upstream = UPSTREAM
+    example = (
+        "Iter 20: Train loss 2.101, Learning Rate 1.000e-05, It/sec 13.913, Tokens/sec 4560.749, "
+        "Trained Tokens 6568, Peak mem 10.588 GB"
+    )
+    eval_timing = "stated"
+    step_time_span = "interval"
+    tokens_scope = "job"
+    scope_note = (
+        "mlx_lm's Tokens/sec sums every process's tokens (mx.distributed.all_sum in "
+        "mlx_lm/tuner/trainer.py), so it is the job's"
+    )
+    parser_class = MlxLmParser
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        return count_evidence(
+            lines,
+            lambda line: line.startswith("Iter ") and TRAIN.match(line),
+            lambda line: (
+                line.startswith(("Iter ", "Trainable parameters", "Starting training"))
+                and (VAL.match(line) or TRAINABLE.match(line) or START.match(line))
+            ),
+        )
+
+
+FORMAT = MlxLm()

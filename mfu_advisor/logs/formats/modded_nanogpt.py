@@ -1,0 +1,130 @@
+"""modded-nanogpt, the NanoGPT speedrun (https://github.com/KellerJordan/modded-nanogpt).
+
+Its ``train_gpt.py`` prints the code it runs and ``nvidia-smi`` at the top of its log,
+then per step (``print0`` in the training loop)::
+
+    step:125/1770 train_time:4428ms step_avg:35.42ms
+    step:125/1770 val_loss:4.2187 train_time:4430ms step_avg:35.44ms
+
+Earlier records also print ``train_loss:X``; some print ``train_time`` in seconds.
+``train_time`` is a cumulative training clock (paused during validation) and
+``step_avg`` is that clock over the steps so far: neither is one step's time. The
+step time is the clock's difference between lines over the steps between them
+(logs/counters.py). Records: https://github.com/KellerJordan/modded-nanogpt/tree/master/records.
+
+It prints neither the tokens per step nor an MFU; its batch size lives in the code
+at the top of the log, which is not read (the code changes from record to record).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.counters import CumulativeClock
+from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, RunView, count_evidence
+from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
+
+UPSTREAM = "https://github.com/KellerJordan/modded-nanogpt/blob/master/train_gpt.py"
+
+STEP = re.compile(rf"^step:{INT}/{INT} ")
+FIELD = re.compile(r"(\w+):(\S+)")
+CLOCK = re.compile(rf"^{DECIMAL}(ms|s)$")
+# nvidia-smi's table: "|   0  NVIDIA H100 80GB HBM3          On  |   00000000:19:00.0 Off |"
+SMI_GPU = re.compile(r"^\|\s+(\d{1,3})\s+(NVIDIA .+?|Tesla .+?)\s{2,}(?:On|Off)\s+\|")
+PEAK_MEMORY = re.compile(rf"^peak memory (?:allocated|consumption): {INT} MiB")
+
+
+def _clock_ms(text: str) -> float | None:
+    match = CLOCK.match(text)
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value if match.group(2) == "ms" else value * 1000.0
+
+
+class ModdedNanoGptParser(Parser):
+    """Reads ``step:N/M`` lines, deriving each step's time from the training clock."""
+
+    def __init__(self, sink: StepCollector) -> None:
+        super().__init__(sink)
+        self.clock = CumulativeClock()
+        self.train_lines = 0
+        self.gpus: set[int] = set()
+
+    def parse_line(self, line: str, line_no: int) -> bool:
+        match = STEP.match(line)
+        if match is None:
+            return self._other(line, line_no)
+        step = int(match.group(1))
+        fields = dict(FIELD.findall(line[match.end() :]))
+        clock = _clock_ms(fields.get("train_time", ""))
+        if clock is None:
+            return False
+        if self.clock.last is not None and step < self.clock.last[0]:
+            self.sink.mark_run_start()  # a new run (or seed) in the same log
+            self.train_lines = 0
+        step_time = self.clock.step_time_ms(step, clock)
+        if "val_loss" in fields:
+            loss = parse_number(fields["val_loss"])
+            self.sink.add_eval(line_no, step, {"loss": loss} if loss is not None else {})
+            if self.train_lines:
+                return True
+            # A log of validation lines only: the clock still times the steps between them.
+        else:
+            self.train_lines += 1
+        self.sink.add_step(
+            line_no,
+            step=step,
+            loss=parse_number(fields.get("train_loss", "")) if "train_loss" in fields else None,
+            step_time_ms=step_time,
+        )
+        self.sink.set_config("max_steps", int(match.group(2)), "log", line_no)
+        return True
+
+    def _other(self, line: str, line_no: int) -> bool:
+        match = SMI_GPU.match(line)
+        if match:
+            self.sink.hint("gpu_name", match.group(2).strip(), line_no, line)
+            self.sink.hint("device", "cuda", line_no, line)
+            self.gpus.add(int(match.group(1)))
+            self.sink.set_config("devices", len(self.gpus), "nvidia-smi table", line_no)
+            return True
+        match = PEAK_MEMORY.match(line)
+        if match:
+            self.sink.set_summary("peak_memory_mib", parse_finite(match.group(1)), line_no)
+            return True
+        return False
+
+
+class ModdedNanoGpt(LogFormat):
+    """modded-nanogpt's train_gpt.py (the NanoGPT speedrun)."""
+
+    name = "modded_nanogpt"
+    title = "modded-nanogpt"
+    upstream = UPSTREAM
+    example = "step:125/1770 train_time:4428ms step_avg:35.42ms"
+    eval_untimed_reason = (
+        "modded-nanogpt pauses its training clock during validation, so its length is not in "
+        "the log"
+    )
+    scope_note = (
+        "modded-nanogpt's train_time is the job's wall clock (every rank runs the same steps); "
+        "it prints no tokens/s or MFU"
+    )
+    default_device = "cuda"
+    parser_class = ModdedNanoGptParser
+
+    def sniff(self, lines: Sequence[str]) -> Evidence:
+        return count_evidence(
+            lines,
+            lambda line: line.startswith("step:") and STEP.match(line) and "train_time:" in line,
+            lambda line: line.startswith("|") and SMI_GPU.match(line),
+        )
+
+    def variant(self, run: RunView) -> str:
+        return "train_gpt.py"
+
+
+FORMAT = ModdedNanoGpt()
