@@ -103,6 +103,10 @@ def test_own_process_is_not_counted_as_another_process() -> None:
 # -- the live wrapper, against a stand-in pynvml module --------------------------------
 
 
+#: An answer the fake gives as NVMLError(NVML_ERROR_NOT_SUPPORTED), as real drivers do.
+NVML_NOT_SUPPORTED = object()
+
+
 class FakeNvml(types.ModuleType):
     """A pynvml stand-in: one GPU, configurable failures, and a record of calls."""
 
@@ -146,7 +150,10 @@ class FakeNvml(types.ModuleType):
                 self.calls.append(name)
                 if name in self.failing:
                     raise self.NVMLError(self.failing[name])
-                return self._answer(name, *args)
+                answer = self._answer(name, *args)
+                if answer is NVML_NOT_SUPPORTED:
+                    raise self.NVMLError(self.NVML_ERROR_NOT_SUPPORTED)
+                return answer
 
             return call
         raise AttributeError(name)
@@ -170,7 +177,11 @@ class FakeNvml(types.ModuleType):
             "nvmlDeviceGetSerial": "0",
             "nvmlDeviceGetMemoryInfo": types.SimpleNamespace(total=12 * 2**30, used=2**30),
             "nvmlDeviceGetCudaComputeCapability": (8, 9),
-            "nvmlDeviceGetAttributes_v2": types.SimpleNamespace(multiprocessorCount=60),
+            # NVML answers nvmlDeviceGetAttributes only for MIG device handles
+            # (NVML API reference); nvidia-smi shows no SM count for a whole GPU.
+            "nvmlDeviceGetAttributes_v2": NVML_NOT_SUPPORTED,
+            # GeForce: nvidia-smi -q prints "Max Customer Boost Clocks: N/A".
+            "nvmlDeviceGetMaxCustomerBoostClock": NVML_NOT_SUPPORTED,
             "nvmlDeviceGetMaxClockInfo": 3105,
             "nvmlDeviceGetClockInfo": 2520,
             "nvmlDeviceGetEnforcedPowerLimit": 285000,
@@ -208,7 +219,10 @@ def test_live_answers_have_the_documented_shape_and_parse(monkeypatch: pytest.Mo
     assert parsed.pci_device_id == 0x2782
     assert isinstance(parsed.facts, NvidiaFacts)
     assert parsed.facts.clock_event_reasons == ("sw_power_cap",)
-    assert parsed.facts.compute_capability == "8.9" and parsed.facts.sm_count == 60
+    assert parsed.facts.compute_capability == "8.9"
+    # As on a real whole GPU, NVML gives no SM count and GeForce no rated boost.
+    assert parsed.facts.sm_count == Unavailable("NVML: not supported on this GPU")
+    assert parsed.facts.sm_clock_boost_mhz == Unavailable("NVML: not supported on this GPU")
     assert "nvmlShutdown" in fake.calls
 
 
