@@ -16,6 +16,7 @@ job). Its state goes to status files the launcher watches (status.py).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -79,7 +80,21 @@ def main(argv: list[str] | None = None) -> int:
         writer.write("error", error=_one_line(exc))
         return 1
     finally:
+        destroy_process_group()
         writer.stop()
+
+
+def destroy_process_group() -> None:
+    """Tear down this rank's process group whether it measured or failed.
+
+    Done in ``finally``: a rank that raised mid-run otherwise leaves NCCL/gloo
+    resources behind (and torch warns that the group was never destroyed).
+    """
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return
+    with contextlib.suppress(Exception):  # a broken group must not hide the rank's error
+        dist.destroy_process_group()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -101,7 +116,11 @@ def _run(
 
     options = options_from_json(job["options"])
     device_type = str(job["device_type"])
-    device = f"cuda:{local_rank}" if device_type == "cuda" else str(options.device)
+    device = str(options.device)
+    if device_type == "cuda":
+        # A rank launched with one visible GPU (CUDA_VISIBLE_DEVICES per rank, as
+        # SLURM and many launchers do) has only cuda:0.
+        device = "cuda:0" if torch.cuda.device_count() == 1 else f"cuda:{local_rank}"
     choice = resolve_device(device)
     if device_type == "cuda":
         torch.cuda.set_device(choice.index)
@@ -169,7 +188,6 @@ def _run(
         return {**common, "ranks": [mine]}
     gathered: list[Any] = [None] * world
     dist.all_gather_object(gathered, mine)
-    dist.destroy_process_group()
     return {**common, "ranks": gathered} if local_rank == 0 else None
 
 

@@ -184,7 +184,8 @@ def _gpu(
             if isinstance(cc, str)
             else cc
         )
-        units, unit_kind = sm_count, "SM"
+        units = sm_count if isinstance(sm_count, int) or spec is None else spec.sm_count
+        unit_kind = "SM"
     support = torch_support(
         function.vendor_id, kind, function.address, function.driver, nvidia, torch, family
     )
