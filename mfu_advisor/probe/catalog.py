@@ -183,6 +183,21 @@ def find_hardware(name: str) -> CatalogEntry | None:
     return _cpu_entry(winner)
 
 
+def cpu_model_max_clock(model_name: str) -> tuple[float, str] | None:
+    """The max boost clock (MHz) of a CPU model in the table, and its source; None if unknown.
+
+    Used where the OS shows only the base clock (AMD under acpi-cpufreq).
+    """
+    tokens = catalog_tokens(model_name)
+    scored = [(_matches(m.forms, tokens), m) for m in CPU_MODELS]
+    best = max((score for score, _ in scored), default=0)
+    winners = [m for score, m in scored if score == best and score > 0]
+    if len(winners) != 1:
+        return None
+    model = winners[0]
+    return max(group.max_clock_mhz for group in model.groups), model.source
+
+
 def known_hardware_names() -> list[str]:
     """Every name :func:`find_hardware` resolves, grouped: NVIDIA, Apple, CPUs."""
     return [

@@ -72,6 +72,7 @@ def _amd(model: str) -> str:
 
 
 _ADL_ISA = ("avx", "fma", "avx2", "avx_vnni")
+_ZEN2_ISA = ("avx", "fma", "avx2")
 _ZEN3_ISA = ("avx", "fma", "avx2")
 _ZEN4_ISA = ("avx", "fma", "avx2", "avx512f", "avx512_vnni", "avx512_bf16")
 _SPR_ISA = (
@@ -230,6 +231,60 @@ CPU_MODELS: tuple[CpuModel, ...] = (
         (CoreGroup(_P, 64, "Zen 3", 3500),),
         _ZEN3_ISA,
         _amd("EPYC 7763") + " (base 2.45 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7742",
+        _forms("epyc 7742"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 64, "Zen 2", 3400),),
+        _ZEN2_ISA,
+        _amd("EPYC 7742") + " (base 2.25 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7702",
+        _forms("epyc 7702"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 64, "Zen 2", 3350),),
+        _ZEN2_ISA,
+        _amd("EPYC 7702") + " (base 2.0 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7542",
+        _forms("epyc 7542"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 32, "Zen 2", 3400),),
+        _ZEN2_ISA,
+        _amd("EPYC 7542") + " (base 2.9 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7713",
+        _forms("epyc 7713"),
+        "AMD",
+        "Zen 3",
+        (CoreGroup(_P, 64, "Zen 3", 3675),),
+        _ZEN3_ISA,
+        _amd("EPYC 7713") + " (base 2.0 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7543",
+        _forms("epyc 7543"),
+        "AMD",
+        "Zen 3",
+        (CoreGroup(_P, 32, "Zen 3", 3700),),
+        _ZEN3_ISA,
+        _amd("EPYC 7543") + " (base 2.8 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 9554",
+        _forms("epyc 9554"),
+        "AMD",
+        "Zen 4",
+        (CoreGroup(_P, 64, "Zen 4", 3750),),
+        _ZEN4_ISA,
+        _amd("EPYC 9554") + " (base 3.1 GHz)",
     ),
     CpuModel(
         "AMD EPYC 9654",

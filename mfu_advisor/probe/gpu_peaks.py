@@ -54,7 +54,7 @@ def nvidia_arch(compute_capability: str) -> tuple[ArchRates | None, str]:
         return archs[f"nvidia-{cc}"], ""
     major = cc.split(".", 1)[0]
     for key, arch in archs.items():
-        if key.startswith(f"nvidia-{major}."):
+        if key.startswith(f"nvidia-{major}.") and key.count("-") == 1:
             return arch, f"rates of compute capability {arch.compute_capability} assumed for {cc}"
     return None, ""
 
@@ -72,6 +72,7 @@ _NOISE = frozenset(
         "geforce",
         "tesla",
         "rtx",
+        "gtx",
         "gpu",
         "graphics",
         "generation",

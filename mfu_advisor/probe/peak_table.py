@@ -45,7 +45,9 @@ class ArchRates:
     @property
     def compute_capability(self) -> str | None:
         """CUDA "major.minor" for NVIDIA architectures, else None."""
-        return self.key.removeprefix("nvidia-") if self.key.startswith("nvidia-") else None
+        if not self.key.startswith("nvidia-"):
+            return None
+        return self.key.removeprefix("nvidia-").split("-")[0]  # "nvidia-7.5-tu11x" -> "7.5"
 
 
 @dataclass(frozen=True)
