@@ -84,6 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         writer.stop()
 
 
+def rank_device(device_type: str, local_rank: int, visible_gpus: int, default: str) -> str:
+    """The device a rank trains on: ``cuda:LOCAL_RANK``, or ``cuda:0`` when it sees one GPU.
+
+    Launchers that give each rank its own CUDA_VISIBLE_DEVICES (SLURM's
+    --gpus-per-task, many cluster wrappers) leave every rank one device, cuda:0,
+    whatever its LOCAL_RANK.
+    """
+    if device_type != "cuda":
+        return default
+    return "cuda:0" if visible_gpus == 1 else f"cuda:{local_rank}"
+
+
 def destroy_process_group() -> None:
     """Tear down this rank's process group whether it measured or failed.
 
@@ -116,11 +128,8 @@ def _run(
 
     options = options_from_json(job["options"])
     device_type = str(job["device_type"])
-    device = str(options.device)
-    if device_type == "cuda":
-        # A rank launched with one visible GPU (CUDA_VISIBLE_DEVICES per rank, as
-        # SLURM and many launchers do) has only cuda:0.
-        device = "cuda:0" if torch.cuda.device_count() == 1 else f"cuda:{local_rank}"
+    visible = torch.cuda.device_count() if device_type == "cuda" else 0
+    device = rank_device(device_type, local_rank, visible, str(options.device))
     choice = resolve_device(device)
     if device_type == "cuda":
         torch.cuda.set_device(choice.index)

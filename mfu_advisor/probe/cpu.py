@@ -290,6 +290,17 @@ def _group_clock(
                 return GroupClock(boost[0], max_mhz, clock)
             return GroupClock(max_mhz, max_mhz, boost_above_clock(max_mhz))
         return GroupClock(max_mhz, base_mhz, max_clock(max_mhz))
+    model_name = block.get("model name") or ""
+    if group.name == "performance" and not hypervisor:
+        # No cpufreq maximum (cpufreq off, or a driver that hides it): the model's
+        # max boost from the vendor's spec page, when the model is in the table.
+        from mfu_advisor.probe.catalog import cpu_model_max_clock
+
+        boost = cpu_model_max_clock(model_name)
+        if boost is not None:
+            known_base = base_mhz if isinstance(base_mhz, float) else boost[0]
+            clock = table_boost_clock(boost[0], known_base, boost[1], cpufreq_missing=True)
+            return GroupClock(boost[0], base_mhz, clock)
     if isinstance(base_mhz, float):
         return GroupClock(max_mhz, base_mhz, base_clock(base_mhz, from_brand_string=from_brand))
     current = block.get("cpu MHz")

@@ -72,21 +72,28 @@ def max_clock(mhz: float) -> PeakClock:
     )
 
 
-def table_boost_clock(mhz: float, base_mhz: float, source: str) -> PeakClock:
-    """The model's max boost from the vendor's spec page, where cpufreq shows only the base.
+def table_boost_clock(
+    mhz: float, base_mhz: float, source: str, *, cpufreq_missing: bool = False
+) -> PeakClock:
+    """The model's max boost from the vendor's spec page, where cpufreq does not give it.
 
     AMD under acpi-cpufreq with boost enabled: ``cpuinfo_max_freq`` is the
     highest P-state, i.e. the base clock (an EPYC 7742 shows 2250 MHz; it boosts
-    to 3400 MHz).
+    to 3400 MHz). Or no cpufreq at all on bare metal (``cpufreq_missing``).
     """
+    why = (
+        "cpufreq gives no maximum here"
+        if cpufreq_missing
+        else f"cpufreq's cpuinfo_max_freq ({base_mhz:.0f} MHz) is the base P-state under "
+        "acpi-cpufreq with boost on"
+    )
     return PeakClock(
         mhz,
         "model_table_boost",
         True,
         "max boost clock, vendor spec page",
-        f"at {mhz:.0f} MHz, the model's max boost clock ({source}); cpufreq's "
-        f"cpuinfo_max_freq ({base_mhz:.0f} MHz) is the base P-state under acpi-cpufreq with "
-        "boost on; all-core clocks are lower, so the peak is an upper bound",
+        f"at {mhz:.0f} MHz, the model's max boost clock ({source}); {why}; all-core clocks "
+        "are lower, so the peak is an upper bound",
     )
 
 

@@ -288,3 +288,46 @@ def test_a_driver_without_the_new_call_falls_back_too(monkeypatch: pytest.Monkey
 def test_every_getter_names_its_nvidia_smi_query() -> None:
     for field, getter in DEVICE_GETTERS.items():
         assert getter.__doc__ and "nvidia-smi" in getter.__doc__, field
+
+
+# -- odd answers: bounded decoding and plausible ranges (issue 12, finding 11) ----------
+
+
+def test_a_negative_clock_event_mask_decodes_in_bounded_time() -> None:
+    from mfu_advisor.probe.nvml import decode_clock_event_reasons
+
+    words = decode_clock_event_reasons(-1)  # the old loop never ended on a negative mask
+    assert words[:2] == ("gpu_idle", "applications_clocks_setting")
+    assert len(words) == 64
+    assert decode_clock_event_reasons(1 << 200) == ()
+
+
+def test_absurd_nvml_values_become_reasons_with_a_warning() -> None:
+    from mfu_advisor.probe.nvml import nvidia_facts_from_answers
+
+    device = {
+        "index": 0,
+        "pci_bus_id": "00000000:01:00.0",
+        "pci_device_id": 0x233010DE,
+        "name": "NVIDIA H100 80GB HBM3",
+        "multiprocessor_count": 10**9,
+        "max_sm_clock_mhz": 2**40,
+        "memory_total_bytes": 2**80,
+        "clock_event_reasons": -5,
+        "utilization_gpu_percent": 250,
+    }
+    warnings: list[str] = []
+    (parsed,), _ = nvidia_facts_from_answers(
+        {"init": "ok", "driver_version": "550.54.15", "devices": [device]}, None, warnings
+    )
+    facts = parsed.facts
+    assert isinstance(facts, NvidiaFacts)
+    for value in (
+        facts.sm_count,
+        facts.sm_clock_max_mhz,
+        facts.memory_total_bytes,
+        facts.clock_event_reasons,
+        facts.utilization_gpu_percent,
+    ):
+        assert isinstance(value, Unavailable) and "plausible range" in value.reason
+    assert len(warnings) == 5
