@@ -15,7 +15,10 @@ from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.distributed.aggregate import DistributedSetup, MultiRankFigures
-from mfu_advisor.facts import Maybe, fields_to_json
+from mfu_advisor.facts import Maybe, Unavailable, fields_to_json
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
+
+NOT_SAMPLED = Unavailable("not sampled: NVML is sampled on CUDA GPUs only")
 
 #: Why a run stopped measuring.
 STOP_REASONS: tuple[str, ...] = ("budget", "ci", "max_steps", "interrupted")
@@ -94,6 +97,9 @@ class BenchResult:
     and the top-level figures above are the job's."""
     distributed: DistributedSetup | None = None
     """With ``--nproc-per-node``: how the job was launched; absent from a plain run's JSON."""
+    gpu_under_load: Maybe[GpuUnderLoad] = NOT_SAMPLED
+    """CUDA: NVML sampled about 10 times a second during the measured steps (medians of
+    clocks, power, temperature, utilization; share of samples per clock-event reason)."""
 
     def to_json(self) -> dict[str, Any]:
         doc = fields_to_json(self)

@@ -210,6 +210,7 @@ def _run_resolved(
         roofline=roofline,
         paired=paired,
         notes=tuple(notes),
+        gpu_under_load=summary.gpu_under_load,
     )
 
 

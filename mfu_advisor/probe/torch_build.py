@@ -117,7 +117,7 @@ def _cuda_devices(torch: Any, notes: list[str]) -> list[dict[str, Any]]:
             {
                 "device": f"cuda:{index}",
                 "name": str(props.name),
-                "pci_bus_id": _props_bus_id(props),
+                "pci_bus_id": props_bus_id(props),
                 "compute_capability": (
                     str(props.gcnArchName)
                     if torch.version.hip and hasattr(props, "gcnArchName")
@@ -130,7 +130,8 @@ def _cuda_devices(torch: Any, notes: list[str]) -> list[dict[str, Any]]:
     return devices
 
 
-def _props_bus_id(props: Any) -> str | None:
+def props_bus_id(props: Any) -> str | None:
+    """ "0000:01:00.0" from torch device properties; None when torch gives no PCI location."""
     # torch >= 2.4 exposes the PCI location of a CUDA device (torch/csrc/cuda/Module.cpp).
     domain, bus, device = (
         getattr(props, k, None) for k in ("pci_domain_id", "pci_bus_id", "pci_device_id")

@@ -26,7 +26,7 @@ SCHEMA = json.loads((ROOT / "docs" / "schemas" / "bench.schema.json").read_text(
 
 #: Fields added after the first release: documented and in the schema, but not required,
 #: so results saved before them still validate ("add, don't rename").
-ADDED_LATER = {"paired", "distributed"}
+ADDED_LATER = {"paired", "distributed", "gpu_under_load"}
 
 #: Fields whose own fields go to the top level of the JSON instead of themselves.
 MERGED = {"multi_rank"}
