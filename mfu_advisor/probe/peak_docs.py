@@ -32,7 +32,8 @@ def _pci(spec: GpuSpec) -> str:
     if spec.revisions:
         ids += f" (rev {', '.join(f'{r:02x}' for r in spec.revisions)})"
     if spec.cpu_pattern:
-        ids += f" (CPU `{spec.cpu_pattern}`)"
+        # A "|" inside a Markdown table cell must be escaped, even in code.
+        ids += " (CPU `" + spec.cpu_pattern.replace("|", "\\|") + "`)"
     return ids
 
 
