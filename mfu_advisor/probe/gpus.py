@@ -7,6 +7,7 @@ taken, in order, from the GPU table for integrated GPUs, NVML, the GPU table
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -331,6 +332,14 @@ def nvidia_formula_peaks(
     arch, _ = nvidia_arch(cc)
     boost = nvidia.sm_clock_boost_mhz
     top = nvidia.sm_clock_max_mhz
+    words = set(re.sub(r"[^a-z]+", " ", name.lower()).split())
+    if not isinstance(boost, int) and ({"laptop", "mobile"} & words or "max" in words):
+        # A laptop GPU's rated boost is the maker's choice (NVIDIA prints a range per
+        # model); no typical clock is within a few percent of it.
+        return all_unavailable(
+            f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
+            "laptop's power limit and NVML reports none"
+        )
     if isinstance(boost, int):
         clock, note = float(boost), "rated boost: NVML max customer boost clock"
     elif arch is not None:

@@ -305,3 +305,10 @@ def test_laptop_peak_uses_this_laptops_rated_clock_when_in_range() -> None:
     peaks = laptop_peaks(spec, 1425.0, "this laptop's rated boost (NVML)")
     assert peaks is not None and _flops(peaks, "fp32") == pytest.approx(30 * 256 * 1425e6)
     assert laptop_peaks(spec, 2100.0, "max clock") is None  # outside 1283-1703 MHz
+
+
+def test_an_unlisted_laptop_gpu_is_unknown_not_a_desktop_estimate() -> None:
+    name = "NVIDIA GeForce RTX 5070 Ti Laptop GPU"
+    peaks = nvidia_formula_peaks(name, _nvml(name=name, compute_capability="12.0"), 46)
+    fp32 = peaks["fp32"]
+    assert isinstance(fp32, Unavailable) and "laptop GPU" in fp32.reason
