@@ -23,15 +23,6 @@ from mfu_advisor.units import flops
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
-#: torch device type -> the probe's ``TorchSupport.backend`` values that serve it
-#: (ROCm GPUs are driven through torch's "cuda" device type).
-_BACKENDS: dict[str, tuple[str, ...]] = {
-    "cuda": ("cuda", "rocm"),
-    "mps": ("mps",),
-    "xpu": ("xpu",),
-}
-
-
 #: A measured matmul more than this factor above the device peak means the peak is
 #: wrong, not that the sweep was lucky: the sweep keeps the best of three timed groups,
 #: which flatters by a percent or so on a quiet machine.
@@ -48,13 +39,19 @@ class MfuFigures:
 
 
 def load_hardware() -> HardwareFacts | Unavailable:
-    """Probe this machine without importing torch (fast); Unavailable if the probe fails."""
+    """Probe this machine, torch's device list included; Unavailable if the probe fails.
+
+    torch's answers are what tie ``cuda:N`` to a GPU (its PCI bus ID, honouring
+    CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER) and mark GPUs usable; without
+    them no CUDA run found its device peak. The run has imported torch already,
+    and the answers are cached (probe/torch_cache.py).
+    """
     try:
         from mfu_advisor.probe import probe_machine  # type: ignore[attr-defined]
     except ImportError as exc:
         return Unavailable(f"the hardware probe is not available ({exc})")
     try:
-        facts: HardwareFacts = probe_machine(include_torch=False)
+        facts: HardwareFacts = probe_machine(include_torch=True)
     except Exception as exc:  # a probe bug must not cost the user the measurement
         return Unavailable(f"the hardware probe failed ({type(exc).__name__}: {exc})")
     return facts
@@ -65,27 +62,22 @@ def device_peak(
 ) -> PeakFlops | Unavailable:
     """The probe's peak for ``dtype_key`` on the device a run used, or why there is none.
 
-    ``index`` is the device's ordinal among the torch-usable devices of its
-    type ("cuda:1" -> 1), matched to the probe's GPUs in PCI order.
+    ``index`` is torch's ordinal ("cuda:1" -> 1); the GPU is found by the PCI bus
+    ID torch reports (probe/run_device.py), and a MIG slice gets its share.
     """
+    from mfu_advisor.probe.run_device import find_run_device, run_device_peak
+
     if isinstance(hardware, Unavailable):
         return hardware
     if device_type == "cpu":
-        peaks = hardware.cpu.peak_flops
-        label = hardware.cpu.model
-    else:
-        backends = _BACKENDS.get(device_type, (device_type,))
-        candidates = [g for g in hardware.gpus if g.torch.usable and g.torch.backend in backends]
-        if index >= len(candidates):
-            return Unavailable(
-                f"the probe found no {device_type} device number {index} usable by torch"
-            )
-        peaks = candidates[index].peak_flops
-        label = candidates[index].name
-    peak = peaks.get(dtype_key)
-    if peak is None:
-        return Unavailable(f"the probe gives no {dtype_key} peak for {label}")
-    return peak
+        peak = hardware.cpu.peak_flops.get(dtype_key)
+        if peak is None:
+            return Unavailable(f"the probe gives no {dtype_key} peak for {hardware.cpu.model}")
+        return peak
+    run = find_run_device(hardware, f"{device_type}:{index}")
+    if isinstance(run, Unavailable):
+        return run
+    return run_device_peak(run, dtype_key)
 
 
 def device_peak_label(peak: PeakFlops) -> str:

@@ -199,19 +199,61 @@ def make_grad_scaler(device_type: str, dtype: str) -> Any:
 
 @contextlib.contextmanager
 def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
-    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA for the run, then restore."""
+    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA for the run, then restore.
+
+    torch 2.9+ has the ``fp32_precision`` API; once anything has set it, reading
+    the legacy ``allow_tf32`` raises RuntimeError ("mix of the legacy and new
+    APIs"), so the new API is used wherever it exists.
+    """
     import torch
 
     if device_type != "cuda":
         yield
         return
-    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = enabled
-    torch.backends.cudnn.allow_tf32 = enabled
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    conv = getattr(cudnn, "conv", None)
+    if hasattr(matmul, "fp32_precision") and conv is not None:
+        before_new = (matmul.fp32_precision, conv.fp32_precision)
+        precision = "tf32" if enabled else "ieee"
+        matmul.fp32_precision = precision
+        conv.fp32_precision = precision
+        try:
+            yield
+        finally:
+            matmul.fp32_precision, conv.fp32_precision = before_new
+        return
+    before = (matmul.allow_tf32, cudnn.allow_tf32)
+    matmul.allow_tf32 = enabled
+    cudnn.allow_tf32 = enabled
     try:
         yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+        matmul.allow_tf32, cudnn.allow_tf32 = before
+
+
+#: ROCm GPU architectures with native bf16 matrix math: CDNA 2 (gfx90a, MI200),
+#: CDNA 3 (gfx94x, MI300) and later, RDNA 3/4 (gfx11, gfx12: WMMA). From the AMD
+#: CDNA 2/3 and RDNA 3 ISA guides.
+ROCM_BF16_ARCH_PREFIXES: tuple[str, ...] = ("gfx90a", "gfx94", "gfx95", "gfx11", "gfx12")
+
+
+def native_bf16(device_type: str, index: int) -> bool:
+    """Whether this device runs bf16 matmuls natively (so bf16 is the default dtype).
+
+    CUDA: compute capability 8.0+ (Ampere's bf16 tensor cores; the NVIDIA A100
+    whitepaper). ``torch.cuda.is_bf16_supported()`` also counts emulation and
+    says True on a T4 or V100, whose bf16 runs far below fp16; there nanoGPT's
+    rule applies: float16 with a GradScaler. ROCm: :data:`ROCM_BF16_ARCH_PREFIXES`.
+    Other device types are not decided here (True).
+    """
+    if device_type != "cuda":
+        return True
+    import torch
+
+    if getattr(torch.version, "hip", None):
+        arch = str(getattr(torch.cuda.get_device_properties(index), "gcnArchName", ""))
+        return arch.startswith(ROCM_BF16_ARCH_PREFIXES)
+    return tuple(torch.cuda.get_device_capability(index)) >= (8, 0)
 
 
 def peak_dtype_key(device_type: str, dtype: str, tf32: bool) -> str:

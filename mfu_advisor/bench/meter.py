@@ -29,6 +29,9 @@ from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_
 from mfu_advisor.bench.timing import StepTimer, StepTimeStats
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad, NvmlSampler
+
+_NOT_SAMPLED = Unavailable("not sampled")
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
@@ -61,6 +64,8 @@ class MeterSummary:
     """Against the device's peak (yours, or the probe's) for the dtype."""
     a100_reference: MfuFigure
     """Against nanoGPT's A100 312 TFLOP/s, as nanoGPT prints it."""
+    gpu_under_load: GpuUnderLoad | Unavailable = _NOT_SAMPLED
+    """NVML's clocks, power and throttle reasons during the measured steps (CUDA)."""
 
     def __str__(self) -> str:
         if self.tokens_per_s is None or self.achieved_flops is None:
@@ -89,6 +94,7 @@ class MFUMeter:
         hardware: HardwareFacts | Unavailable | None = None,
         synchronize: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        sample_gpu: bool = True,
     ) -> None:
         """Args:
         model_flops_per_token: training FLOPs per token (forward + backward), e.g.
@@ -99,6 +105,8 @@ class MFUMeter:
         warmup_steps: first steps left out of every figure (compilation, allocator warm-up).
         hardware: probe facts to take the peak from (probed on first summary if None).
         synchronize: waits for the device; by default torch's for the device type.
+        sample_gpu: on a CUDA GPU, sample NVML about 10 times a second while the
+            measured steps run (clocks, power, throttle reasons; probe/nvml_sampler.py).
         """
         self.model_flops_per_token = float(model_flops_per_token)
         self.device_type, self.index = _device_parts(device)
@@ -107,6 +115,13 @@ class MFUMeter:
         self._peak_source = peak_source
         self._hardware = hardware
         self._tokens: list[float] = []
+        self._sample_gpu = sample_gpu and self.device_type == "cuda"
+        self._sampler: NvmlSampler | None = None
+        self._under_load: GpuUnderLoad | Unavailable = Unavailable(
+            "not sampled: NVML is sampled on CUDA GPUs only"
+            if self.device_type != "cuda"
+            else "not sampled"
+        )
         self.timer = StepTimer(
             warmup_steps=warmup_steps,
             synchronize=synchronize or _default_synchronize(self.device_type, self.index),
@@ -124,7 +139,16 @@ class MFUMeter:
         duration = self.timer.lap()
         if not in_warmup:
             self._tokens.append(float(tokens))
+        if self._sample_gpu and self._sampler is None and not self.timer.in_warmup:
+            self._sampler = _start_sampler(self.index)  # from the first measured step on
         return duration
+
+    def gpu_under_load(self) -> GpuUnderLoad | Unavailable:
+        """What NVML showed during the measured steps (stops the sampler)."""
+        if self._sampler is not None:
+            self._under_load = self._sampler.stop()
+            self._sampler = None
+        return self._under_load
 
     def peak(self) -> PeakFlops | Unavailable | float:
         """The denominator: the caller's number, or the probe's peak (probing once)."""
@@ -148,6 +172,7 @@ class MFUMeter:
         else:
             mfu = mfu_against(achieved, peak.flops, device_peak_label(peak))
         return MeterSummary(
+            gpu_under_load=self.gpu_under_load(),
             steps=len(durations),
             warmup_steps=len(self.timer.warmup_durations_s),
             step_time=stats,
@@ -183,6 +208,25 @@ def _dtype_key(dtype: Any) -> str:
     if name not in _DTYPE_KEYS:
         raise ValueError(f"dtype {dtype!r}: use float32, tf32, bfloat16 or float16")
     return _DTYPE_KEYS[name]
+
+
+def _start_sampler(index: int) -> NvmlSampler | None:
+    """An NVML sampler on CUDA device ``index``, found by the PCI bus ID torch reports."""
+    import torch
+
+    from mfu_advisor.probe.torch_build import props_bus_id
+
+    if getattr(torch.version, "hip", None):
+        return None  # ROCm GPUs have no NVML
+    try:
+        bus = props_bus_id(torch.cuda.get_device_properties(index))
+    except (RuntimeError, AssertionError):
+        return None
+    if bus is None:
+        return None
+    sampler = NvmlSampler(bus)
+    sampler.start()
+    return sampler
 
 
 def _default_synchronize(device_type: str, index: int) -> Callable[[], None]:

@@ -17,7 +17,10 @@ from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.compat import upgrade_bench
-from mfu_advisor.facts import Maybe, dataclass_from_jsonable, fields_to_json
+from mfu_advisor.facts import Maybe, Unavailable, dataclass_from_jsonable, fields_to_json
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
+
+NOT_SAMPLED = Unavailable("not sampled: NVML is sampled on CUDA GPUs only")
 
 if TYPE_CHECKING:
     from mfu_advisor.json_schema import SchemaBuilder
@@ -96,6 +99,9 @@ class BenchResult:
     and the top-level figures above are the job's."""
     distributed: DistributedSetup | None = None
     """With ``--nproc-per-node``: how the job was launched; absent from a plain run's JSON."""
+    gpu_under_load: Maybe[GpuUnderLoad] = NOT_SAMPLED
+    """CUDA: NVML sampled about 10 times a second during the measured steps (medians of
+    clocks, power, temperature, utilization; share of samples per clock-event reason)."""
 
     def to_json(self) -> dict[str, Any]:
         doc = fields_to_json(self)

@@ -22,6 +22,7 @@ from typing import Any
 from mfu_advisor.bench.denominators import mfu_figures
 from mfu_advisor.bench.devices import (
     make_synchronize,
+    native_bf16,
     peak_dtype_key,
     peak_memory,
     reset_peak_memory,
@@ -79,7 +80,7 @@ def run_bench(options: BenchOptions, progress: ProgressSink | None = None) -> Be
 
         text = read_text(options.data)
         vocabulary = text_vocabulary(text)
-    bf16 = choice.device_type != "cuda" or bool(torch.cuda.is_bf16_supported())
+    bf16 = native_bf16(choice.device_type, choice.index)  # T4/V100: fp16 + GradScaler
     resolved = resolve_options(
         options,
         choice,
@@ -211,6 +212,7 @@ def _run_resolved(
         roofline=roofline,
         paired=paired,
         notes=tuple(notes),
+        gpu_under_load=summary.gpu_under_load,
     )
 
 

@@ -71,7 +71,7 @@ def run_distributed_bench(
 def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSink) -> BenchResult:
     import torch
 
-    from mfu_advisor.bench.devices import peak_dtype_key, resolve_device
+    from mfu_advisor.bench.devices import native_bf16, peak_dtype_key, resolve_device
     from mfu_advisor.bench.resolve import resolve_options
 
     if not torch.distributed.is_available():
@@ -94,7 +94,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
         from mfu_advisor.bench.data import read_text, text_vocabulary
 
         vocab = text_vocabulary(read_text(options.data)).size
-    bf16 = choice.device_type != "cuda" or bool(torch.cuda.is_bf16_supported())
+    bf16 = native_bf16(choice.device_type, choice.index)  # T4/V100: fp16 + GradScaler
     resolved = resolve_options(options, choice, bf16_supported=bf16, text_vocab_size=vocab)
     opts = resolved.options
     hardware = load_hardware()

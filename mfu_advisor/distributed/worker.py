@@ -16,6 +16,7 @@ job). Its state goes to status files the launcher watches (status.py).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -79,7 +80,33 @@ def main(argv: list[str] | None = None) -> int:
         writer.write("error", error=_one_line(exc))
         return 1
     finally:
+        destroy_process_group()
         writer.stop()
+
+
+def rank_device(device_type: str, local_rank: int, visible_gpus: int, default: str) -> str:
+    """The device a rank trains on: ``cuda:LOCAL_RANK``, or ``cuda:0`` when it sees one GPU.
+
+    Launchers that give each rank its own CUDA_VISIBLE_DEVICES (SLURM's
+    --gpus-per-task, many cluster wrappers) leave every rank one device, cuda:0,
+    whatever its LOCAL_RANK.
+    """
+    if device_type != "cuda":
+        return default
+    return "cuda:0" if visible_gpus == 1 else f"cuda:{local_rank}"
+
+
+def destroy_process_group() -> None:
+    """Tear down this rank's process group whether it measured or failed.
+
+    Done in ``finally``: a rank that raised mid-run otherwise leaves NCCL/gloo
+    resources behind (and torch warns that the group was never destroyed).
+    """
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return
+    with contextlib.suppress(Exception):  # a broken group must not hide the rank's error
+        dist.destroy_process_group()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -101,7 +128,8 @@ def _run(
 
     options = options_from_json(job["options"])
     device_type = str(job["device_type"])
-    device = f"cuda:{local_rank}" if device_type == "cuda" else str(options.device)
+    visible = torch.cuda.device_count() if device_type == "cuda" else 0
+    device = rank_device(device_type, local_rank, visible, str(options.device))
     choice = resolve_device(device)
     if device_type == "cuda":
         torch.cuda.set_device(choice.index)
@@ -169,7 +197,6 @@ def _run(
         return {**common, "ranks": [mine]}
     gathered: list[Any] = [None] * world
     dist.all_gather_object(gathered, mine)
-    dist.destroy_process_group()
     return {**common, "ranks": gathered} if local_rank == 0 else None
 
 

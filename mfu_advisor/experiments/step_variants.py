@@ -8,7 +8,7 @@ from typing import Any
 
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
 from mfu_advisor.probe.facts import TorchFacts
-from mfu_advisor.rules.capabilities import run_gpu
+from mfu_advisor.rules.capabilities import run_memory_bytes
 
 #: Compile warm-up assumed when planning the budget, in seconds: measured about
 #: 40 s on the 2-core Zen 3 VM with a cold inductor cache (issue 5).
@@ -28,9 +28,7 @@ def _memory_capacity(ctx: VariantContext) -> int | None:
     if ctx.device_type == "cpu":
         available = hardware.memory.available_bytes
         return available if isinstance(available, int) else None
-    gpu = run_gpu(hardware, ctx.run.device)
-    total = getattr(gpu.nvidia, "memory_total_bytes", None) if gpu is not None else None
-    return total if isinstance(total, int) else None
+    return run_memory_bytes(hardware, ctx.run.device)  # a MIG slice's, not the parent's
 
 
 def _batch_skip(multiple: int) -> Callable[[VariantContext], str | None]:

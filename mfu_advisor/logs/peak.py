@@ -112,14 +112,6 @@ def check_peak_tflops(peak_tflops: float | None) -> None:
         raise UserError(f"--peak-tflops must be a positive finite number, not {peak_tflops:g}")
 
 
-def _candidates(catalog: Any, name: str) -> list[str]:
-    """The devices an ambiguous name ("H100") could mean, as the catalog lists them."""
-    lookup = getattr(catalog, "nvidia_gpu_candidates", None)
-    if lookup is None:
-        return []
-    return [str(getattr(spec, "name", spec)) for spec in lookup(name)]
-
-
 def _find(name: str, *, strict: bool) -> Any:
     try:
         catalog = _catalog()
@@ -131,7 +123,7 @@ def _find(name: str, *, strict: bool) -> Any:
         return None
     entry = catalog.find_hardware(name)
     if entry is None and strict:
-        several = _candidates(catalog, name)
+        several = list(catalog.gpu_name_candidates(name))
         if len(several) > 1:
             raise UserError(
                 f"--hardware {name!r} matches several devices: {', '.join(several)}; "

@@ -90,7 +90,7 @@ def _probe_linux_or_other(
         ],
     }
     torch = _torch_facts(root, include_torch, fresh_torch, inventory, warnings)
-    gpus = assemble_gpus(root, functions, nvml_devices, nvml_status, torch)
+    gpus = assemble_gpus(root, functions, nvml_devices, nvml_status, torch, cpu.model)
     return HardwareFacts(
         source=root.label,
         host=host,

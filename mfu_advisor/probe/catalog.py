@@ -1,4 +1,4 @@
-"""Hardware by name, for ``analyze --hardware NAME``: NVIDIA GPUs, Apple silicon, common CPUs.
+"""Hardware by name, for ``analyze --hardware NAME``: GPUs, Apple silicon, common CPUs.
 
 Names are what users type or what a log printed ("RTX 4070 Ti", "i7-1260P",
 "12th Gen Intel(R) Core(TM) i7-1260P", "Apple M2"), so matching is on
@@ -20,11 +20,11 @@ from mfu_advisor.probe.catalog_data import APPLE_GPUS, CPU_MODELS, AppleGpuModel
 from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
 from mfu_advisor.probe.gpu_peaks import (
-    GPU_TABLE,
     GpuSpec,
-    find_nvidia_gpu,
+    find_gpu,
+    gpu_candidates,
+    gpu_table,
     name_tokens,
-    nvidia_gpu_candidates,
 )
 
 
@@ -74,9 +74,12 @@ def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
         source=spec.source,
         details=MappingProxyType(
             {
-                "vendor": "NVIDIA",
+                "vendor": {0x10DE: "NVIDIA", 0x1002: "AMD", 0x8086: "Intel"}.get(
+                    spec.vendor_id, f"0x{spec.vendor_id:04x}"
+                ),
                 "compute_capability": spec.compute_capability,
                 "sm_count": spec.sm_count,
+                "unit_kind": spec.unit_kind,
                 "boost_clock_mhz": spec.boost_clock_mhz,
                 "memory_bytes": spec.memory_bytes,
             }
@@ -152,13 +155,13 @@ def _apple_gpu_entry(model: AppleGpuModel) -> CatalogEntry:
 def find_hardware(name: str) -> CatalogEntry | None:
     """The hardware a user-typed name means, or None when unknown or ambiguous.
 
-    NVIDIA GPUs are tried first (datasheet table), then Apple silicon GPUs,
+    Discrete GPUs are tried first (the GPU table), then Apple silicon GPUs,
     then CPUs by model number. See :func:`hardware_suggestions` for what to
     offer when this returns None.
     """
     if not name.strip():
         return None
-    spec = find_nvidia_gpu(name)
+    spec = find_gpu(name)
     if spec is not None:
         return _gpu_entry(spec)
     tokens = catalog_tokens(name)
@@ -180,10 +183,25 @@ def find_hardware(name: str) -> CatalogEntry | None:
     return _cpu_entry(winner)
 
 
+def cpu_model_max_clock(model_name: str) -> tuple[float, str] | None:
+    """The max boost clock (MHz) of a CPU model in the table, and its source; None if unknown.
+
+    Used where the OS shows only the base clock (AMD under acpi-cpufreq).
+    """
+    tokens = catalog_tokens(model_name)
+    scored = [(_matches(m.forms, tokens), m) for m in CPU_MODELS]
+    best = max((score for score, _ in scored), default=0)
+    winners = [m for score, m in scored if score == best and score > 0]
+    if len(winners) != 1:
+        return None
+    model = winners[0]
+    return max(group.max_clock_mhz for group in model.groups), model.source
+
+
 def known_hardware_names() -> list[str]:
     """Every name :func:`find_hardware` resolves, grouped: NVIDIA, Apple, CPUs."""
     return [
-        *(entry.spec.name for entry in GPU_TABLE),
+        *(spec.name for spec in gpu_table() if not spec.integrated),
         *(model.name for model in APPLE_GPUS),
         *(model.name for model in CPU_MODELS),
     ]
@@ -195,7 +213,7 @@ def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
     An ambiguous NVIDIA name ("H100") lists its variants; otherwise names are
     ranked by shared tokens.
     """
-    candidates = [spec.name for spec in nvidia_gpu_candidates(name)]
+    candidates = [spec.name for spec in gpu_candidates(name)]
     if len(candidates) > 1:
         return candidates[:limit]
     wanted = catalog_tokens(name) | frozenset(name_tokens(name))
@@ -208,3 +226,8 @@ def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
             ranked.append((overlap, known))
     ranked.sort(key=lambda item: -item[0])
     return [known for _, known in ranked[:limit]]
+
+
+def gpu_name_candidates(name: str) -> list[str]:
+    """Every GPU an imprecise name could mean ("H100" -> its SXM, PCIe and NVL rows)."""
+    return [spec.name for spec in gpu_candidates(name)]

@@ -72,6 +72,7 @@ def _amd(model: str) -> str:
 
 
 _ADL_ISA = ("avx", "fma", "avx2", "avx_vnni")
+_ZEN2_ISA = ("avx", "fma", "avx2")
 _ZEN3_ISA = ("avx", "fma", "avx2")
 _ZEN4_ISA = ("avx", "fma", "avx2", "avx512f", "avx512_vnni", "avx512_bf16")
 _SPR_ISA = (
@@ -137,6 +138,43 @@ CPU_MODELS: tuple[CpuModel, ...] = (
         _ark("i7-1165G7"),
     ),
     CpuModel(
+        "Intel Core i5-1135G7",
+        _forms("1135g7"),
+        "Intel",
+        "Tiger Lake",
+        (CoreGroup(_P, 4, "Willow Cove", 4200),),
+        ("avx", "fma", "avx2", "avx512f", "avx512_vnni"),
+        _ark("i5-1135G7"),
+    ),
+    CpuModel(
+        "Intel Core i7-8550U",
+        _forms("8550u"),
+        "Intel",
+        "Kaby Lake R",
+        (CoreGroup(_P, 4, "Kaby Lake/Coffee Lake", 4000),),
+        ("avx", "fma", "avx2"),
+        _ark("i7-8550U"),
+    ),
+    CpuModel(
+        "Intel Core i7-8700K",
+        _forms("8700k"),
+        "Intel",
+        "Coffee Lake",
+        (CoreGroup(_P, 6, "Kaby Lake/Coffee Lake", 4700),),
+        ("avx", "fma", "avx2"),
+        _ark("i7-8700K"),
+    ),
+    CpuModel(
+        "Intel Xeon Gold 6248",
+        _forms("gold 6248"),
+        "Intel",
+        "Cascade Lake",
+        (CoreGroup(_P, 20, "Skylake-SP/Cascade Lake", 3900),),
+        ("avx", "fma", "avx2", "avx512f", "avx512_vnni"),
+        "Intel ARK, Intel Xeon Gold 6248 specifications (ark.intel.com): 20 cores, max turbo "
+        "3.9 GHz (base 2.5 GHz); two AVX-512 FMA units",
+    ),
+    CpuModel(
         "Intel Core i7-12700K",
         _forms("12700k"),
         "Intel",
@@ -196,6 +234,24 @@ CPU_MODELS: tuple[CpuModel, ...] = (
         _amd("Ryzen 7 5800X"),
     ),
     CpuModel(
+        "AMD Ryzen 9 5950X",
+        _forms("5950x"),
+        "AMD",
+        "Zen 3",
+        (CoreGroup(_P, 16, "Zen 3", 4900),),
+        _ZEN3_ISA,
+        _amd("Ryzen 9 5950X") + " (base 3.4 GHz)",
+    ),
+    CpuModel(
+        "AMD Ryzen 7 4800U",
+        _forms("4800u"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 8, "Zen 2", 4200),),
+        _ZEN2_ISA,
+        _amd("Ryzen 7 4800U") + " (base 1.8 GHz)",
+    ),
+    CpuModel(
         "AMD Ryzen 9 7950X",
         _forms("7950x"),
         "AMD",
@@ -230,6 +286,60 @@ CPU_MODELS: tuple[CpuModel, ...] = (
         (CoreGroup(_P, 64, "Zen 3", 3500),),
         _ZEN3_ISA,
         _amd("EPYC 7763") + " (base 2.45 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7742",
+        _forms("epyc 7742"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 64, "Zen 2", 3400),),
+        _ZEN2_ISA,
+        _amd("EPYC 7742") + " (base 2.25 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7702",
+        _forms("epyc 7702"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 64, "Zen 2", 3350),),
+        _ZEN2_ISA,
+        _amd("EPYC 7702") + " (base 2.0 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7542",
+        _forms("epyc 7542"),
+        "AMD",
+        "Zen 2",
+        (CoreGroup(_P, 32, "Zen 2", 3400),),
+        _ZEN2_ISA,
+        _amd("EPYC 7542") + " (base 2.9 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7713",
+        _forms("epyc 7713"),
+        "AMD",
+        "Zen 3",
+        (CoreGroup(_P, 64, "Zen 3", 3675),),
+        _ZEN3_ISA,
+        _amd("EPYC 7713") + " (base 2.0 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 7543",
+        _forms("epyc 7543"),
+        "AMD",
+        "Zen 3",
+        (CoreGroup(_P, 32, "Zen 3", 3700),),
+        _ZEN3_ISA,
+        _amd("EPYC 7543") + " (base 2.8 GHz)",
+    ),
+    CpuModel(
+        "AMD EPYC 9554",
+        _forms("epyc 9554"),
+        "AMD",
+        "Zen 4",
+        (CoreGroup(_P, 64, "Zen 4", 3750),),
+        _ZEN4_ISA,
+        _amd("EPYC 9554") + " (base 3.1 GHz)",
     ),
     CpuModel(
         "AMD EPYC 9654",

@@ -19,9 +19,11 @@ from mfu_advisor.probe.cpu_clock import (
     NO_CLOCK,
     PeakClock,
     base_clock,
+    boost_above_clock,
     clock_fields,
     cpuinfo_clock,
     max_clock,
+    table_boost_clock,
 )
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
@@ -29,8 +31,11 @@ from mfu_advisor.probe.cpu_topology import (
     read_caches,
     read_core_groups,
     read_cpufreq_mhz,
+    read_cpufreq_text,
+    read_global_boost,
     read_numa_nodes,
     read_online_cpus,
+    sysfs_core_map,
 )
 from mfu_advisor.probe.cpuinfo import (
     CpuinfoBlock,
@@ -81,7 +86,7 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
     isa_names: tuple[str, ...] = isa if isinstance(isa, tuple) else ()
 
     online = read_online_cpus(root, processors, warnings)
-    core_map = physical_core_map(root, processors, online)
+    core_map = checked_core_map(root, processors, online, warnings)
     groups = read_core_groups(root, processors, online)
 
     affinity = read_affinity(root, warnings)
@@ -90,7 +95,7 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
 
     hypervisor = read_hypervisor(root, first.get("flags"))
     guest = hypervisor if isinstance(hypervisor, str) else None
-    clocks = [_group_clock(root, g, processors, guest, warnings) for g in groups]
+    clocks = [_group_clock(root, g, processors, guest, warnings, identity.vendor) for g in groups]
     core_types, usable_peaks = _core_types(
         groups, clocks, identity, isa_names, core_map, usable_set, limits.cpu_limit
     )
@@ -99,19 +104,16 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
     physical: Maybe[int]
     sockets: Maybe[int]
     threads_per_core: Maybe[int]
-    if isinstance(core_map, Unavailable) or not core_map:  # an empty snapshot has no CPUs
-        missing = (
-            core_map
-            if isinstance(core_map, Unavailable)
-            else Unavailable("no CPU topology in /proc/cpuinfo or sysfs")
+    if isinstance(core_map, Unavailable) or not core_map:
+        physical = sockets = threads_per_core = (
+            core_map if isinstance(core_map, Unavailable) else _NO_CPUS
         )
-        physical = sockets = threads_per_core = missing
     else:
         physical = len(set(core_map.values()))
         sockets = len({package for package, _ in core_map.values()})
         threads_per_core = max(Counter(core_map.values()).values())
     performance, efficiency = _p_and_e_counts(core_types, physical)
-    first_clock = clocks[0]
+    first_clock = clocks[0] if clocks else GroupClock(_NO_CPUS, _NO_CPUS, NO_CLOCK)
     max_clocks = [c.max_mhz for c in clocks if isinstance(c.max_mhz, float)]
     return CpuFacts(
         vendor=identity.vendor,
@@ -139,6 +141,54 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
         peak_flops=peaks,
         **clock_fields(*(c.peak for c in clocks)),
     )
+
+
+_NO_CPUS = Unavailable("no CPU listed in /proc/cpuinfo or sysfs")
+
+
+def checked_core_map(
+    root: MachineRoot,
+    processors: Mapping[int, CpuinfoBlock],
+    online: Sequence[int],
+    warnings: list[str],
+) -> Maybe[dict[int, tuple[int, int]]]:
+    """Logical CPU -> (package, core), with a truncated /proc/cpuinfo detected.
+
+    A /proc/cpuinfo cut short (a container that copies part of it, a paste)
+    lists fewer CPUs than sysfs has online, or pairs ``siblings`` and ``cpu
+    cores`` counts that say SMT while its own ``core id`` lines say none: SMT
+    threads then look like cores. sysfs topology wins, and the disagreement is
+    reported as a warning.
+    """
+    core_map = physical_core_map(root, processors, online)
+    if processors and len(processors) < len(online):
+        warnings.append(
+            f"/proc/cpuinfo lists {len(processors)} CPUs but sysfs has {len(online)} online: "
+            "it looks truncated, so the topology comes from sysfs"
+        )
+    if isinstance(core_map, Unavailable) or not core_map:
+        return core_map
+    first = processors.get(min(online)) if online else None
+    siblings = first.get_int("siblings") if first else None
+    cores = first.get_int("cpu cores") if first else None
+    if not siblings or not cores or siblings % cores:
+        return core_map
+    said = siblings // cores
+    seen = max(Counter(core_map.values()).values())
+    if said == seen:
+        return core_map
+    sysfs = sysfs_core_map(root, online)
+    if isinstance(sysfs, dict) and sysfs:
+        warnings.append(
+            f"/proc/cpuinfo says {said} thread(s) per core (siblings {siblings}, cpu cores "
+            f"{cores}) but its core ids give {seen}: topology taken from sysfs"
+        )
+        return sysfs
+    warnings.append(
+        f"/proc/cpuinfo says {said} thread(s) per core (siblings {siblings}, cpu cores "
+        f"{cores}) but its core ids give {seen}, and sysfs has no topology to decide"
+    )
+    return core_map
 
 
 def cpu_identity(first: CpuinfoBlock) -> CpuIdentity:
@@ -193,12 +243,24 @@ def cpu_identity(first: CpuinfoBlock) -> CpuIdentity:
     )
 
 
+def _max_is_base_pstate(root: MachineRoot, cpu: int) -> bool:
+    """acpi-cpufreq with boost on: cpuinfo_max_freq is the highest P-state, not the boost.
+
+    amd-pstate reports the highest boost perf as cpuinfo_max_freq, so only the
+    acpi-cpufreq driver is affected (Documentation/admin-guide/pm/cpufreq.rst,
+    Documentation/admin-guide/pm/amd-pstate.rst).
+    """
+    driver = read_cpufreq_text(root, cpu, "scaling_driver")
+    return driver == "acpi-cpufreq" and read_global_boost(root) is True
+
+
 def _group_clock(
     root: MachineRoot,
     group: CoreGroup,
     processors: Mapping[int, CpuinfoBlock],
     hypervisor: str | None,
     warnings: list[str],
+    vendor: str = "",
 ) -> GroupClock:
     """Max and base clock of a core type, and the clock its peak is computed at.
 
@@ -219,7 +281,26 @@ def _group_clock(
     if isinstance(base_mhz, Unavailable) and brand is not None:
         base_mhz, from_brand = brand, True
     if isinstance(max_mhz, float):
+        if vendor == "AMD" and _max_is_base_pstate(root, cpu):
+            from mfu_advisor.probe.catalog import cpu_model_max_clock
+
+            boost = cpu_model_max_clock(block.get("model name") or "")
+            if boost is not None and boost[0] > max_mhz:
+                clock = table_boost_clock(boost[0], max_mhz, boost[1])
+                return GroupClock(boost[0], max_mhz, clock)
+            return GroupClock(max_mhz, max_mhz, boost_above_clock(max_mhz))
         return GroupClock(max_mhz, base_mhz, max_clock(max_mhz))
+    model_name = block.get("model name") or ""
+    if group.name == "performance" and not hypervisor:
+        # No cpufreq maximum (cpufreq off, or a driver that hides it): the model's
+        # max boost from the vendor's spec page, when the model is in the table.
+        from mfu_advisor.probe.catalog import cpu_model_max_clock
+
+        boost = cpu_model_max_clock(model_name)
+        if boost is not None:
+            known_base = base_mhz if isinstance(base_mhz, float) else boost[0]
+            clock = table_boost_clock(boost[0], known_base, boost[1], cpufreq_missing=True)
+            return GroupClock(boost[0], base_mhz, clock)
     if isinstance(base_mhz, float):
         return GroupClock(max_mhz, base_mhz, base_clock(base_mhz, from_brand_string=from_brand))
     current = block.get("cpu MHz")

@@ -44,6 +44,8 @@ class PeakClock(NamedTuple):
 #: ``cpu.clock_source`` values, in the order the probe tries them on Linux.
 CLOCK_SOURCES: dict[str, str] = {
     "cpufreq_max": "cpufreq cpuinfo_max_freq: the maximum turbo clock",
+    "model_table_boost": "the CPU model's max boost clock from the vendor's spec page "
+    "(cpufreq shows only the base P-state under acpi-cpufreq with boost on)",
     "cpufreq_base": "cpufreq base_frequency: the base clock; no maximum known",
     "brand_string": "the '@ x.xxGHz' of the model name: the base clock; no maximum known",
     "hypervisor_cpu_mhz": "/proc/cpuinfo 'cpu MHz' in a VM: the nominal clock the hypervisor "
@@ -67,6 +69,43 @@ def max_clock(mhz: float) -> PeakClock:
         "max turbo clock, cpufreq",
         f"at {mhz:.0f} MHz, the maximum turbo clock (cpufreq cpuinfo_max_freq); all-core and "
         "AVX clocks are lower, so the peak is an upper bound",
+    )
+
+
+def table_boost_clock(
+    mhz: float, base_mhz: float, source: str, *, cpufreq_missing: bool = False
+) -> PeakClock:
+    """The model's max boost from the vendor's spec page, where cpufreq does not give it.
+
+    AMD under acpi-cpufreq with boost enabled: ``cpuinfo_max_freq`` is the
+    highest P-state, i.e. the base clock (an EPYC 7742 shows 2250 MHz; it boosts
+    to 3400 MHz). Or no cpufreq at all on bare metal (``cpufreq_missing``).
+    """
+    why = (
+        "cpufreq gives no maximum here"
+        if cpufreq_missing
+        else f"cpufreq's cpuinfo_max_freq ({base_mhz:.0f} MHz) is the base P-state under "
+        "acpi-cpufreq with boost on"
+    )
+    return PeakClock(
+        mhz,
+        "model_table_boost",
+        True,
+        "max boost clock, vendor spec page",
+        f"at {mhz:.0f} MHz, the model's max boost clock ({source}); {why}; all-core clocks "
+        "are lower, so the peak is an upper bound",
+    )
+
+
+def boost_above_clock(mhz: float) -> PeakClock:
+    """cpufreq's max under acpi-cpufreq with boost on, and no model entry: base, boost unknown."""
+    return PeakClock(
+        mhz,
+        "cpufreq_base",
+        False,
+        "base clock; boost unknown",
+        f"at {mhz:.0f} MHz, cpufreq's cpuinfo_max_freq, which under acpi-cpufreq with boost on "
+        f"is the base P-state: the boost clock is unknown, {_UNDERESTIMATE}",
     )
 
 

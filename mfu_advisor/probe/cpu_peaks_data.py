@@ -176,7 +176,23 @@ CORE_RATES: Mapping[str, CoreRate] = MappingProxyType(
         "Cortex-A55": CoreRate(
             1, 128, f"{_ARM_SWOG}: one 128-bit ASIMD FMA per cycle (dual-issued 64-bit halves)"
         ),
-        "Cortex-A72": _NEON_2X128,
+        # Two 64-bit-wide FP/ASIMD pipes (F0, F1): a Q-form (128-bit) FMLA occupies
+        # both, throughput 1 per cycle (Cortex-A72 Software Optimization Guide, ARM
+        # UAN 0016A, section 3.15 "ASIMD floating-point instructions"; the same as the
+        # Cortex-A57's, UAN 0015B). Public BLAS results on the Raspberry Pi 4 (4x A72
+        # at 1.5 GHz) reach about 8 fp32 FLOP per cycle per core, not 16.
+        "Cortex-A72": CoreRate(
+            1,
+            128,
+            "Arm Cortex-A72 Software Optimization Guide (UAN 0016A), 3.15: ASIMD FMLA "
+            "Q-form throughput 1/cycle on F0+F1 (two 64-bit pipes)",
+        ),
+        "Cortex-A57": CoreRate(
+            1,
+            128,
+            "Arm Cortex-A57 Software Optimization Guide (UAN 0015B), 3.15: ASIMD FMLA "
+            "Q-form throughput 1/cycle on F0+F1 (two 64-bit pipes)",
+        ),
         "Cortex-A76": _NEON_2X128,
         "Cortex-A77": _NEON_2X128,
         "Cortex-A78": _NEON_2X128,

@@ -69,12 +69,11 @@ def physical_core_map(
     else:
         if from_cpuinfo:
             return from_cpuinfo
-    return _core_map_from_sysfs(root, online)
+    return sysfs_core_map(root, online)
 
 
-def _core_map_from_sysfs(
-    root: MachineRoot, online: Sequence[int]
-) -> Maybe[dict[int, tuple[int, int]]]:
+def sysfs_core_map(root: MachineRoot, online: Sequence[int]) -> Maybe[dict[int, tuple[int, int]]]:
+    """Logical CPU -> (package, core) from sysfs ``topology`` alone."""
     mapping: dict[int, tuple[int, int]] = {}
     for cpu in online:
         if cpu in mapping:
@@ -149,9 +148,37 @@ def read_cpufreq_mhz(root: MachineRoot, cpu: int, name: str, warnings: list[str]
         if "not an integer" in khz.reason:
             warnings.append(khz.reason)
         return khz
-    if khz <= 0:
-        return Unavailable(f"{path} holds {khz}")
+    if not 0 < khz <= MAX_CPU_KHZ:
+        reason = f"{path} holds {khz} kHz, outside a plausible CPU clock (0-{MAX_CPU_KHZ} kHz)"
+        if khz > 0:
+            warnings.append(reason)
+        return Unavailable(reason)
     return khz / 1000.0
+
+
+#: No CPU runs above 10 GHz (the overclocking record is about 9 GHz): a larger
+#: cpufreq value is garbled.
+MAX_CPU_KHZ = 10_000_000
+
+
+def read_cpufreq_text(root: MachineRoot, cpu: int, name: str) -> str | None:
+    """A cpufreq text file of one CPU (``scaling_driver``), stripped; None when absent."""
+    text = root.read_text(f"{CPU_SYSFS}/cpu{cpu}/cpufreq/{name}")
+    return text.strip()[:64] if isinstance(text, str) else None
+
+
+def read_global_boost(root: MachineRoot) -> bool | None:
+    """``/sys/devices/system/cpu/cpufreq/boost``: 1 when frequency boost is enabled.
+
+    acpi-cpufreq exposes it; there ``cpuinfo_max_freq`` is the highest P-state
+    (the base clock on AMD) and boost clocks lie above it
+    (Documentation/admin-guide/pm/cpufreq.rst, "The boost file").
+    """
+    text = root.read_text(f"{CPU_SYSFS}/cpufreq/boost")
+    if not isinstance(text, str):
+        return None
+    value = text.strip()
+    return True if value == "1" else False if value == "0" else None
 
 
 _SIZE = re.compile(r"^\s*([0-9]+)\s*([KMG]?)\s*$")

@@ -86,7 +86,7 @@ def processor_blocks(blocks: Sequence[CpuinfoBlock]) -> dict[int, CpuinfoBlock]:
     out: dict[int, CpuinfoBlock] = {}
     for block in blocks:
         number = block.get_int("processor")
-        if number is not None:
+        if number is not None and 0 <= number < MAX_CPUS:
             out[number] = block
     return out
 
@@ -131,25 +131,30 @@ def clock_from_model_name(model_name: str) -> float | None:
     return float(match.group(1)) * 1000.0
 
 
+#: The most CPUs a Linux kernel can have: CONFIG_NR_CPUS is at most 8192 (x86_64
+#: with MAXSMP; arm64 allows 4096), arch/x86/Kconfig and arch/arm64/Kconfig. A CPU
+#: number at or above it is a garbled or crafted file, not a machine.
+MAX_CPUS = 8192
+
+
 def parse_cpu_list(text: str) -> tuple[int, ...] | None:
     """Parse a kernel CPU list such as ``"0-3,8,10-11"`` (lib/bitmap.c's list format).
 
-    Returns None when the text is not a CPU list; an empty string is an empty list.
+    Returns None when the text is not a CPU list (or names a CPU number of
+    :data:`MAX_CPUS` or more); an empty string is an empty list.
     """
     cpus: set[int] = set()
     text = text.strip()
     if not text:
         return ()
-    for part in text.split(","):
+    for part in text.split(",")[:MAX_CPUS]:
         first, sep, last = part.strip().partition("-")
         try:
-            if sep:
-                low, high = int(first), int(last)
-                if high < low or high - low > 1_000_000:
-                    return None
-                cpus.update(range(low, high + 1))
-            else:
-                cpus.add(int(first))
+            low = int(first)
+            high = int(last) if sep else low
         except ValueError:
             return None
+        if not 0 <= low <= high < MAX_CPUS:
+            return None
+        cpus.update(range(low, high + 1))
     return tuple(sorted(cpus))

@@ -36,6 +36,9 @@ class PeakFlops:
 #: dtype name (one of PEAK_DTYPES) -> its peak, or why there is none.
 Peaks = Mapping[str, "PeakFlops | Unavailable"]
 
+#: NvidiaFacts built before the rated boost clock was asked (older snapshots, fakes).
+_BOOST_NOT_RECORDED = Unavailable("NVML: max customer boost clock not recorded")
+
 #: What a CPU clock field holds before the probe sets it (facts built elsewhere).
 _CLOCK_NOT_RECORDED = Unavailable("the clock used for the peak was not recorded")
 
@@ -205,6 +208,8 @@ class NvidiaFacts:
     """Compute processes on this GPU that are not this one."""
     driver_version: Maybe[str]
     cuda_driver_version: Maybe[str]
+    sm_clock_boost_mhz: Maybe[int] = _BOOST_NOT_RECORDED
+    """The rated boost clock (NVML max customer boost clock); NOT_SUPPORTED on GeForce."""
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,23 @@
 """GPU facts: PCI display functions joined with NVML, the knowledge tables and torch.
 
 Vendor and kind always come from the PCI numbers (``pci_ids``). The name is
-taken, in order, from the integrated-GPU table, NVML, the NVIDIA device-ID
-table, the system's pci.ids, then ``lspci`` text; the first that knows it wins.
+taken, in order, from the GPU table for integrated GPUs, NVML, the GPU table
+(by PCI IDs), the system's pci.ids, then ``lspci`` text; the first that knows it wins.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import (
-    PEAK_DTYPES,
     GpuFacts,
     GpuKind,
     NvidiaFacts,
     Peaks,
+    TorchDevice,
     TorchFacts,
 )
 from mfu_advisor.probe.pci import LSPCI_ARGV, PciFunction, PciIdsNames, parse_lspci_names
@@ -24,6 +25,7 @@ from mfu_advisor.probe.sources import MachineRoot
 from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
 
 if TYPE_CHECKING:
+    from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
     from mfu_advisor.probe.nvml import NvmlDevice
 
 #: CUDA compute capability major.minor -> architecture. Source: CUDA C++
@@ -74,13 +76,20 @@ def assemble_gpus(
     nvml_devices: Sequence[NvmlDevice],
     nvml_status: Maybe[str],
     torch: TorchFacts | Unavailable,
+    cpu_model: str = "",
 ) -> tuple[GpuFacts, ...]:
-    """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
+    """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing.
+
+    ``cpu_model`` tells apart integrated GPUs that share a device ID but not a
+    configuration (an i5's Iris Xe has 80 EUs, an i7's 96).
+    """
     namer = _Namer(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
     gpus: list[GpuFacts] = []
     for function in functions:
-        gpus.append(_gpu(function, pairs.get(function.address), nvml_status, torch, namer))
+        gpus.append(
+            _gpu(function, pairs.get(function.address), nvml_status, torch, namer, cpu_model)
+        )
     paired = {id(d) for d in pairs.values()}
     for device in nvml_devices:
         if id(device) in paired:
@@ -96,7 +105,7 @@ def assemble_gpus(
             subsystem_device_id=None,
             driver="nvidia",
         )
-        gpus.append(_gpu(function, device, nvml_status, torch, namer))
+        gpus.append(_gpu(function, device, nvml_status, torch, namer, cpu_model))
     return tuple(gpus)
 
 
@@ -129,36 +138,57 @@ def _gpu(
     nvml_status: Maybe[str],
     torch: TorchFacts | Unavailable,
     namer: _Namer,
+    cpu_model: str,
 ) -> GpuFacts:
-    from mfu_advisor.probe.igpu_table import lookup_integrated_gpu
-    from mfu_advisor.probe.pci_ids import device_kind, nvidia_device_name, vendor_name
+    from mfu_advisor.probe.gpu_peaks import lookup_pci
+    from mfu_advisor.probe.pci_ids import device_kind, vendor_name
 
     vendor = vendor_name(function.vendor_id)
     kind = device_kind(function.vendor_id, function.device_id, function.class_code)
     nvidia = _nvidia_facts(function, nvml_device, nvml_status)
     nvml_name = nvidia.name if isinstance(nvidia, NvidiaFacts) else None
-
-    family: Maybe[str] = Unavailable("not in the integrated-GPU table")
-    units: Maybe[int] = Unavailable("not in the integrated-GPU table")
-    unit_kind: Maybe[str] = Unavailable("not in the integrated-GPU table")
-    igpu = lookup_integrated_gpu(function.vendor_id, function.device_id)
-    if igpu is not None:
-        name, name_source = igpu.name, "device table"
-        family, units, unit_kind = igpu.family, igpu.compute_units, igpu.compute_unit_kind
-        peaks: Peaks = igpu.peak_flops
+    seen = _torch_device(torch, function.address)
+    sm_count = _sm_count(nvidia, seen)
+    subsystem = (
+        (function.subsystem_vendor_id, function.subsystem_device_id)
+        if function.subsystem_vendor_id is not None and function.subsystem_device_id is not None
+        else None
+    )
+    match = lookup_pci(
+        function.vendor_id,
+        function.device_id,
+        subsystem=subsystem,
+        revision=function.revision,
+        name=nvml_name if isinstance(nvml_name, str) else (seen.name if seen else None),
+        units=sm_count if isinstance(sm_count, int) else None,
+        cpu_model=cpu_model or None,
+    )
+    spec = match.spec
+    family: Maybe[str] = Unavailable(match.reason or "not in the GPU table")
+    units: Maybe[int] = Unavailable(match.reason or "not in the GPU table")
+    unit_kind: Maybe[str] = Unavailable(match.reason or "not in the GPU table")
+    if spec is not None:
+        family, units, unit_kind = spec.arch.name, spec.sm_count, spec.unit_kind
+    if spec is not None and spec.integrated:
+        name, name_source = spec.name, "device table"
+    elif spec is None and match.candidates and not isinstance(nvml_name, str):
+        # One ID, several boards, nothing to tell them apart: name them all.
+        names = dict.fromkeys(c.name for c in match.candidates)
+        name, name_source = " or ".join(names), "device table (ambiguous)"
     else:
-        name, name_source = _name(function, vendor, nvml_name, nvidia_device_name, namer)
-        peaks = _peaks(function, kind, name, nvidia)
+        name, name_source = _name(function, vendor, nvml_name, spec, namer)
+    peaks = _peaks(function, kind, name, nvidia, match, sm_count)
     if isinstance(nvidia, NvidiaFacts):
-        cc, sms = nvidia.compute_capability, nvidia.sm_count
+        cc = nvidia.compute_capability
         family = (
             NVIDIA_ARCHITECTURES.get(cc, Unavailable(f"compute capability {cc} not in the table"))
             if isinstance(cc, str)
             else cc
         )
-        units, unit_kind = sms, "SM"
+        units = sm_count if isinstance(sm_count, int) or spec is None else spec.sm_count
+        unit_kind = "SM"
     support = torch_support(
-        function.vendor_id, kind, function.address, function.driver, nvidia, torch
+        function.vendor_id, kind, function.address, function.driver, nvidia, torch, family
     )
     return GpuFacts(
         pci_address=function.address,
@@ -178,6 +208,35 @@ def _gpu(
     )
 
 
+def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice | None:
+    """The torch device at this bus address (a whole GPU, not a MIG slice), if torch saw it."""
+    if isinstance(torch, Unavailable):
+        return None
+    for device in torch.device_details:
+        if device.pci_bus_id == address:
+            return device
+    return None
+
+
+def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:
+    """SMs of the whole GPU: NVML's (MIG handles only, in practice), else torch's.
+
+    nvmlDeviceGetAttributes answers only for MIG device handles (NOT_SUPPORTED
+    on a whole GPU), so on real machines the count comes from torch's
+    ``multi_processor_count``. A MIG-enabled GPU's torch device is a slice, so
+    its count is not the GPU's.
+    """
+    nvml_count = nvidia.sm_count if isinstance(nvidia, NvidiaFacts) else None
+    if isinstance(nvml_count, int):
+        return nvml_count
+    mig = isinstance(nvidia, NvidiaFacts) and nvidia.mig_mode is True
+    if seen is not None and seen.multiprocessor_count and not mig:
+        return seen.multiprocessor_count
+    if isinstance(nvml_count, Unavailable):
+        return Unavailable(f"{nvml_count.reason}; torch gave no SM count")
+    return Unavailable("neither NVML nor torch gave an SM count")
+
+
 def _nvidia_facts(
     function: PciFunction, nvml_device: NvmlDevice | None, nvml_status: Maybe[str]
 ) -> NvidiaFacts | Unavailable | None:
@@ -194,17 +253,13 @@ def _name(
     function: PciFunction,
     vendor: str,
     nvml_name: Maybe[str] | None,
-    nvidia_device_name: object,
+    spec: GpuSpec | None,
     namer: _Namer,
 ) -> tuple[str, str]:
     if isinstance(nvml_name, str) and nvml_name:
         return nvml_name, "NVML"
-    if function.vendor_id == NVIDIA_VENDOR_ID:
-        assert callable(nvidia_device_name)
-        table_name = nvidia_device_name(function.device_id)
-        if table_name:
-            full = table_name if table_name.startswith("NVIDIA") else f"NVIDIA {table_name}"
-            return full, "device table"
+    if spec is not None:
+        return spec.name, "device table"
     text = namer.from_text(function)
     if text is not None:
         # "QEMU (Bochs stdvga)" -> "QEMU": the plain vendor word, unless the name starts with it.
@@ -215,27 +270,85 @@ def _name(
 
 
 def _peaks(
-    function: PciFunction, kind: GpuKind, name: str, nvidia: NvidiaFacts | Unavailable | None
+    function: PciFunction,
+    kind: GpuKind,
+    name: str,
+    nvidia: NvidiaFacts | Unavailable | None,
+    match: GpuMatch,
+    sm_count: Maybe[int],
 ) -> Peaks:
-    from mfu_advisor.probe.gpu_peaks import nvidia_peaks
+    from mfu_advisor.probe.gpu_peaks import all_unavailable, find_gpu, laptop_peaks
 
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
-        return _all_unavailable("not a compute device")
+        return all_unavailable("not a compute device")
+    spec = match.spec
+    if spec is None and function.vendor_id == NVIDIA_VENDOR_ID and not match.candidates:
+        spec = find_gpu(name)  # a GPU listed by NVML alone has no device ID to look up
+    if spec is not None:
+        if spec.boost_range_mhz is not None and isinstance(nvidia, NvidiaFacts):
+            boost = nvidia.sm_clock_boost_mhz
+            if isinstance(boost, int):
+                at_clock = laptop_peaks(spec, float(boost), "this laptop's rated boost (NVML)")
+                if at_clock is not None:
+                    return at_clock
+        return spec.peak_flops
+    if match.candidates:
+        return all_unavailable(match.reason)
     if function.vendor_id == NVIDIA_VENDOR_ID:
-        if isinstance(nvidia, NvidiaFacts):
-            return nvidia_peaks(
-                name, nvidia.compute_capability, nvidia.sm_count, _float(nvidia.sm_clock_max_mhz)
-            )
-        reason = nvidia.reason if isinstance(nvidia, Unavailable) else "no NVML facts"
-        return nvidia_peaks(name, Unavailable(reason), Unavailable(reason), Unavailable(reason))
-    return _all_unavailable(
-        f"no peak table entry for {function.vendor_id:04x}:{function.device_id:04x}"
+        return nvidia_formula_peaks(name, nvidia, sm_count)
+    return all_unavailable(match.reason)
+
+
+def nvidia_formula_peaks(
+    name: str, nvidia: NvidiaFacts | Unavailable | None, sm_count: Maybe[int]
+) -> Peaks:
+    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock.
+
+    The clock is NVML's max customer boost clock (the rated boost; data-center
+    GPUs report it), else the architecture's typical rated boost, capped at
+    NVML's maximum clock. NVML's maximum SM clock alone is the top of the clock
+    curve (a 4080 SUPER: 3,105 MHz against 2,550 rated), never used silently.
+    """
+    from mfu_advisor.probe.gpu_peaks import (
+        all_unavailable,
+        estimated_nvidia_peaks,
+        is_geforce_name,
+        nvidia_arch,
     )
 
-
-def _float(value: Maybe[int]) -> Maybe[float]:
-    return float(value) if isinstance(value, int) else value
-
-
-def _all_unavailable(reason: str) -> Peaks:
-    return {dtype: Unavailable(reason) for dtype in PEAK_DTYPES}
+    if not isinstance(nvidia, NvidiaFacts):
+        reason = nvidia.reason if isinstance(nvidia, Unavailable) else "no NVML facts"
+        return all_unavailable(f"{name} is not in the GPU table and NVML gave nothing: {reason}")
+    cc = nvidia.compute_capability
+    missing = [
+        label
+        for label, value in (("compute capability", cc), ("SM count", sm_count))
+        if not isinstance(value, (str, int))
+    ]
+    if missing or not isinstance(cc, str) or not isinstance(sm_count, int):
+        return all_unavailable(
+            f"{name} is not in the GPU table and NVML gave no {', '.join(missing)}"
+        )
+    arch, _ = nvidia_arch(cc)
+    boost = nvidia.sm_clock_boost_mhz
+    top = nvidia.sm_clock_max_mhz
+    words = set(re.sub(r"[^a-z]+", " ", name.lower()).split())
+    if not isinstance(boost, int) and ({"laptop", "mobile"} & words or "max" in words):
+        # A laptop GPU's rated boost is the maker's choice (NVIDIA prints a range per
+        # model); no typical clock is within a few percent of it.
+        return all_unavailable(
+            f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
+            "laptop's power limit and NVML reports none"
+        )
+    if isinstance(boost, int):
+        clock, note = float(boost), "rated boost: NVML max customer boost clock"
+    elif arch is not None:
+        clock, note = arch.boost_mhz, f"typical {arch.name} rated boost from the GPU table"
+        if isinstance(top, int) and top < clock:
+            clock, note = float(top), "NVML max SM clock, below the typical rated boost"
+        note += "; NVML gave no rated boost for this GPU"
+    else:
+        return all_unavailable(f"no per-SM rates known for compute capability {cc}")
+    return estimated_nvidia_peaks(
+        cc, sm_count, clock, geforce=is_geforce_name(name), clock_note=note
+    )

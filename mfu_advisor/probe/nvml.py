@@ -63,6 +63,8 @@ CLOCK_EVENT_REASONS: tuple[tuple[int, str], ...] = (
 
 #: nvml.h NVML_CLOCK_SM: the clock domain the SMs run at.
 NVML_CLOCK_SM = 1
+#: nvml.h NVML_CLOCK_GRAPHICS: the domain nvidia-smi prints boost clocks for.
+NVML_CLOCK_GRAPHICS = 0
 
 
 def nvml_reason(error: str) -> str:
@@ -123,20 +125,33 @@ class _Asker:
             return getter(self.nv, *args)
         except self.nv.NVMLError as exc:
             return {"error": self.errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
+        except _library_mismatch(self.nv):
+            # pynvml raises NVMLLibraryMismatchError (not an NVMLError) when an
+            # unversioned call is missing from an older driver's NVML.
+            return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
         except AttributeError:
             # An nvidia-ml-py too old to have the function at all.
             return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
 
 
+def _library_mismatch(nv: Any) -> type[BaseException] | tuple[()]:
+    """pynvml's NVMLLibraryMismatchError (nvidia-ml-py 12+), or nothing to catch."""
+    found = getattr(nv, "NVMLLibraryMismatchError", None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
+
+
 def _first_of(nv: Any, names: tuple[str, ...], *args: Any) -> Any:
     """Call the first of ``names`` this binding and driver provide (newest first)."""
-    last: Exception | None = None
+    last: BaseException | None = None
     for name in names:
         function = getattr(nv, name, None)
         if function is None:
             continue
         try:
             return function(*args)
+        except _library_mismatch(nv) as exc:
+            last = exc
+            continue
         except nv.NVMLError as exc:
             missing_call = (
                 nv.NVML_ERROR_FUNCTION_NOT_FOUND,
@@ -246,6 +261,11 @@ DEVICE_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
     "max_sm_clock_mhz": _query(
         "nvmlDeviceGetMaxClockInfo", extra=(NVML_CLOCK_SM,), smi="--query-gpu=clocks.max.sm"
     ),
+    "max_customer_boost_clock_mhz": _query(
+        "nvmlDeviceGetMaxCustomerBoostClock",
+        extra=(NVML_CLOCK_GRAPHICS,),
+        smi="-q 'Max Customer Boost Clocks' (the rated boost; NOT_SUPPORTED on GeForce)",
+    ),
     "sm_clock_mhz": _query(
         "nvmlDeviceGetClockInfo", extra=(NVML_CLOCK_SM,), smi="--query-gpu=clocks.sm"
     ),
@@ -311,25 +331,51 @@ class NvmlDevice(NamedTuple):
     facts: NvidiaFacts | Unavailable
 
 
+#: NVML reports clock event reasons as an unsigned long long.
+CLOCK_EVENT_MASK_BITS = 64
+
+
 def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
-    """Bitmask -> reason words (:data:`CLOCK_EVENT_REASONS`); unknown bits as "bit_0x..."."""
+    """Bitmask -> reason words (:data:`CLOCK_EVENT_REASONS`); unknown bits as "bit_0x...".
+
+    Only the 64 bits NVML defines are read, so a negative or huge value (a
+    garbled snapshot) cannot loop: it is checked as a 64-bit mask.
+    """
+    mask &= (1 << CLOCK_EVENT_MASK_BITS) - 1
     words = [name for bit, name in CLOCK_EVENT_REASONS if mask & bit]
     known = 0
     for bit, _ in CLOCK_EVENT_REASONS:
         known |= bit
     rest = mask & ~known
-    bit = 1
-    while rest:
-        if rest & bit:
-            words.append(f"bit_0x{bit:x}")
-            rest &= ~bit
-        bit <<= 1
+    words += [f"bit_0x{1 << i:x}" for i in range(CLOCK_EVENT_MASK_BITS) if rest >> i & 1]
     return tuple(words)
 
 
 def cuda_version_text(version: int) -> str:
     """12040 -> "12.4" (NVML encodes 1000*major + 10*minor)."""
     return f"{version // 1000}.{(version % 1000) // 10}"
+
+
+#: nvml.json integer field -> the range a real GPU can report (inclusive); a value
+#: outside it (a garbled or crafted snapshot) becomes Unavailable with a warning.
+PLAUSIBLE: dict[str, tuple[int, int]] = {
+    "memory_total_bytes": (0, 2**44),  # 16 TiB: far above any GPU's memory
+    "memory_used_bytes": (0, 2**44),
+    "multiprocessor_count": (1, 1024),
+    "max_sm_clock_mhz": (1, 10_000),
+    "max_customer_boost_clock_mhz": (1, 10_000),
+    "sm_clock_mhz": (0, 10_000),
+    "power_limit_mw": (0, 10_000_000),
+    "power_usage_mw": (0, 10_000_000),
+    "pcie_gen": (1, 8),
+    "pcie_gen_max": (1, 8),
+    "pcie_width": (1, 32),
+    "pcie_width_max": (1, 32),
+    "clock_event_reasons": (0, 2**64 - 1),
+    "utilization_gpu_percent": (0, 100),
+    "cuda_driver_version": (1000, 99_990),
+    "pci_device_id": (0, 2**32 - 1),
+}
 
 
 class _Fields:
@@ -359,6 +405,14 @@ class _Fields:
             return value
         if isinstance(value, bool) or not isinstance(value, int):
             return self._bad(key, value)
+        bounds = PLAUSIBLE.get(key)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            reason = (
+                f"{self.where}: {key} = {value!r:.40} is outside the plausible range "
+                f"{bounds[0]}..{bounds[1]}"
+            )
+            self.warnings.append(reason)
+            return Unavailable(reason)
         return value
 
     def text(self, key: str) -> Maybe[str]:
@@ -454,6 +508,7 @@ def _device_from_answers(
         compute_capability=f"{cc[0]}.{cc[1]}" if isinstance(cc, list) else cc,
         sm_count=f.integer("multiprocessor_count"),
         sm_clock_max_mhz=f.integer("max_sm_clock_mhz"),
+        sm_clock_boost_mhz=f.integer("max_customer_boost_clock_mhz"),
         sm_clock_mhz=f.integer("sm_clock_mhz"),
         power_limit_w=limit / 1000.0 if isinstance(limit, int) else limit,
         power_draw_w=draw / 1000.0 if isinstance(draw, int) else draw,

@@ -49,6 +49,9 @@ class PciFunction(NamedTuple):
     subsystem_device_id: int | None
     driver: str | None
     """Kernel driver bound to it ("nvidia", "i915", "amdgpu"), None when none is bound."""
+    revision: int | None = None
+    """The PCI revision ID (sysfs ``revision``): tells apart boards sharing a device ID
+    (libdrm's amdgpu.ids names AMD GPUs by device ID and revision)."""
 
 
 def normalize_pci_address(address: str) -> str:
@@ -101,6 +104,7 @@ def read_display_functions(
             continue
         sub_vendor = root.read_int(f"{folder}/subsystem_vendor", 16)
         sub_device = root.read_int(f"{folder}/subsystem_device", 16)
+        revision = root.read_int(f"{folder}/revision", 16)
         found.append(
             PciFunction(
                 address=normalize_pci_address(address),
@@ -110,6 +114,7 @@ def read_display_functions(
                 subsystem_vendor_id=sub_vendor if isinstance(sub_vendor, int) else None,
                 subsystem_device_id=sub_device if isinstance(sub_device, int) else None,
                 driver=_driver(root, folder),
+                revision=revision if isinstance(revision, int) and 0 <= revision <= 0xFF else None,
             )
         )
     return PciListing(tuple(sorted(found, key=lambda f: f.address)), frozenset(unclassified))

@@ -118,7 +118,7 @@ def _cuda_devices(torch: Any, notes: list[str]) -> list[dict[str, Any]]:
             {
                 "device": f"cuda:{index}",
                 "name": str(props.name),
-                "pci_bus_id": _props_bus_id(props),
+                "pci_bus_id": props_bus_id(props),
                 "compute_capability": (
                     str(props.gcnArchName)
                     if torch.version.hip and hasattr(props, "gcnArchName")
@@ -131,7 +131,8 @@ def _cuda_devices(torch: Any, notes: list[str]) -> list[dict[str, Any]]:
     return devices
 
 
-def _props_bus_id(props: Any) -> str | None:
+def props_bus_id(props: Any) -> str | None:
+    """ "0000:01:00.0" from torch device properties; None when torch gives no PCI location."""
     # torch >= 2.4 exposes the PCI location of a CUDA device (torch/csrc/cuda/Module.cpp).
     domain, bus, device = (
         getattr(props, k, None) for k in ("pci_domain_id", "pci_bus_id", "pci_device_id")
@@ -274,8 +275,8 @@ def _devices(raw: Any, warnings: list[str]) -> tuple[TorchDevice, ...]:
             warnings.append(f"torch answers: malformed device entry {item!r:.60}")
             continue
         bus = item.get("pci_bus_id")
-        sms = item.get("multiprocessor_count")
-        memory = item.get("total_memory_bytes")
+        sms = _plausible(item, "multiprocessor_count", 1, 1024, warnings)
+        memory = _plausible(item, "total_memory_bytes", 1, 2**44, warnings)
         devices.append(
             TorchDevice(
                 device=item["device"],
@@ -287,6 +288,26 @@ def _devices(raw: Any, warnings: list[str]) -> tuple[TorchDevice, ...]:
             )
         )
     return tuple(devices)
+
+
+def _plausible(
+    item: Mapping[str, Any], key: str, low: int, high: int, warnings: list[str]
+) -> int | None:
+    """An integer answer within [low, high]; else None, with a warning for a bad value.
+
+    No GPU has more than 1024 SMs/CUs or 16 TiB of memory: a larger number is a
+    garbled or crafted snapshot, not hardware.
+    """
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        warnings.append(
+            f"torch answers: {item.get('device')} {key} = {value!r:.40} is outside the "
+            f"plausible range {low}..{high}"
+        )
+        return None
+    return value
 
 
 def compile_readiness(

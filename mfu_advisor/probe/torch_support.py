@@ -27,6 +27,21 @@ _NEEDS: dict[int, str] = {
 }
 
 
+#: Intel GPU families PyTorch's XPU getting-started page lists as validated:
+#: Arc A-series (Alchemist) and B-series (Battlemage) discrete, Core Ultra
+#: (Meteor Lake and newer) integrated Arc, Data Center GPU Max
+#: (https://docs.pytorch.org/docs/stable/notes/get_start_xpu.html, "Hardware
+#: Prerequisite"). Older integrated GPUs (Gen9, Gen11, Xe-LP Iris Xe) are not.
+XPU_UNVALIDATED_FAMILIES = frozenset({"Gen9.5", "Gen11", "Xe-LP (Gen12)"})
+
+_XPU_UNVALIDATED = (
+    "PyTorch's XPU build is validated on Intel Arc A/B-series and Core Ultra (Meteor Lake "
+    "and newer) GPUs, not on this {family} integrated GPU: the driver may expose it, but "
+    "expect missing kernels, no XMX matrix engines and speeds near the CPU's; measure "
+    "before relying on it (https://docs.pytorch.org/docs/stable/notes/get_start_xpu.html)"
+)
+
+
 def torch_support(
     vendor_id: int,
     kind: GpuKind,
@@ -34,11 +49,24 @@ def torch_support(
     kernel_driver: str | None,
     nvidia: NvidiaFacts | Unavailable | None,
     torch: TorchFacts | Unavailable,
+    family: object = None,
 ) -> TorchSupport:
-    """Can torch use the GPU at ``pci_address``? With the backend and a one-line why/what."""
+    """Can torch use the GPU at ``pci_address``? With the backend and a one-line why/what.
+
+    ``family`` (the architecture name from the GPU table) decides the advice for
+    Intel GPUs that PyTorch's XPU build does not validate.
+    """
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         what = "a server management (BMC)" if kind is GpuKind.BMC else "an emulated"
         return TorchSupport(False, None, f"{what} display adapter, not a compute device")
+    if vendor_id == INTEL_VENDOR_ID and family in XPU_UNVALIDATED_FAMILIES:
+        note = _XPU_UNVALIDATED.format(family=family)
+        if isinstance(torch, Unavailable):
+            return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, note)
+        if torch.flavour != "xpu" or not any(
+            d.device.startswith("xpu") for d in torch.device_details
+        ):
+            return TorchSupport(False, None, note)
     needs = _NEEDS.get(vendor_id)
     if isinstance(torch, Unavailable):
         hint = f"; using it takes {needs}" if needs else ""

@@ -9,9 +9,8 @@ the device. Memory decides how far the batch can grow.
 
 from __future__ import annotations
 
-from mfu_advisor.probe.facts import NvidiaFacts
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import run_gpu
+from mfu_advisor.rules.capabilities import run_gpu, run_memory_bytes
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
@@ -220,11 +219,9 @@ def _capacity(facts: DiagnosisFacts, run: RunFacts) -> tuple[int, str] | None:
             return limit, "the cgroup memory limit"
         total = hardware.memory.total_bytes
         return (total, "system memory") if isinstance(total, int) else None
-    gpu = run_gpu(hardware, run.device)
-    if gpu is not None and isinstance(gpu.nvidia, NvidiaFacts):
-        total = gpu.nvidia.memory_total_bytes
-        if isinstance(total, int):
-            return total, f"{gpu.name} memory"
+    gpu, memory = run_gpu(hardware, run.device), run_memory_bytes(hardware, run.device)
+    if gpu is not None and memory is not None:
+        return memory, f"{gpu.name} memory"
     return None
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import CpuFacts, GpuFacts, HardwareFacts, NvidiaFacts, PeakFlops
+from mfu_advisor.probe.run_device import RunDevice, find_run_device
 
 #: x86 flags and arm64 hwcaps that give a CPU native bf16 matmul instructions:
 #: AVX512-BF16 (Cooper Lake, Zen 4 and later), AMX-BF16 (Sapphire Rapids),
@@ -57,16 +58,25 @@ def usable_gpus(hardware: HardwareFacts) -> list[GpuFacts]:
 
 
 def run_gpu(hardware: HardwareFacts | None, device: str) -> GpuFacts | None:
-    """The GPU a run on ``device`` ("cuda:1") used: the n-th usable GPU of that backend."""
+    """The GPU a run on ``device`` ("cuda:1") used, matched by PCI bus ID (probe/run_device.py)."""
+    run = _run_device(hardware, device)
+    return run.gpu if run is not None else None
+
+
+def run_memory_bytes(hardware: HardwareFacts | None, device: str) -> int | None:
+    """Memory of the run's device: a MIG slice's own, else the GPU's; None when unknown."""
+    run = _run_device(hardware, device)
+    return run.memory_bytes if run is not None else None
+
+
+def _run_device(hardware: HardwareFacts | None, device: str) -> RunDevice | None:
     if hardware is None:
         return None
-    device_type, _, index_text = device.partition(":")
+    device_type = device.partition(":")[0]
     if device_type in ("cpu", ""):
         return None
-    backends = {"cuda": ("cuda", "rocm")}.get(device_type, (device_type,))
-    candidates = [g for g in usable_gpus(hardware) if g.torch.backend in backends]
-    index = int(index_text) if index_text.isdigit() else 0
-    return candidates[index] if index < len(candidates) else None
+    found = find_run_device(hardware, device)
+    return None if isinstance(found, Unavailable) else found
 
 
 def peak(peaks: object, dtype: str) -> float | None:

@@ -14,6 +14,8 @@ from mfu_advisor.probe.facts import (
     HostFacts,
     MemoryFacts,
     PeakFlops,
+    TorchDevice,
+    TorchFacts,
     TorchSupport,
 )
 
@@ -50,11 +52,16 @@ def cpu_facts(peaks: Mapping[str, PeakFlops | Unavailable]) -> CpuFacts:
 
 
 def gpu_facts(
-    name: str, backend: str, peaks: Mapping[str, PeakFlops | Unavailable], *, usable: bool = True
+    name: str,
+    backend: str,
+    peaks: Mapping[str, PeakFlops | Unavailable],
+    *,
+    usable: bool = True,
+    pci_address: str = "0000:01:00.0",
 ) -> GpuFacts:
     """A GPU as the probe would describe it."""
     return GpuFacts(
-        pci_address="0000:01:00.0",
+        pci_address=pci_address,
         vendor="NVIDIA" if backend == "cuda" else "Intel",
         vendor_id="0x10de" if backend == "cuda" else "0x8086",
         device_id="0x0000",
@@ -71,8 +78,12 @@ def gpu_facts(
     )
 
 
-def hardware(cpu: CpuFacts, gpus: tuple[GpuFacts, ...] = ()) -> HardwareFacts:
-    """Whole-machine facts around ``cpu`` and ``gpus``."""
+def hardware(
+    cpu: CpuFacts,
+    gpus: tuple[GpuFacts, ...] = (),
+    torch_devices: tuple[TorchDevice, ...] | None = None,
+) -> HardwareFacts:
+    """Whole-machine facts around ``cpu`` and ``gpus``; ``torch_devices``: torch's list."""
     return HardwareFacts(
         source="test",
         host=HostFacts(hostname="test", os="Linux", kernel="6.1", python_version="3.11"),
@@ -82,7 +93,24 @@ def hardware(cpu: CpuFacts, gpus: tuple[GpuFacts, ...] = ()) -> HardwareFacts:
         ),
         gpus=gpus,
         nvml=Unavailable("no NVIDIA driver"),
-        torch=Unavailable("skipped: --no-torch"),
+        torch=(
+            Unavailable("skipped: --no-torch")
+            if torch_devices is None
+            else TorchFacts(
+                version="2.13.0+cu128",
+                flavour="cuda",
+                cuda_version="12.8",
+                hip_version=None,
+                devices=("cpu", *(d.device for d in torch_devices)),
+                blas=MISSING,
+                onednn=MISSING,
+                cpu_capability=MISSING,
+                num_threads=2,
+                compile_ready=MISSING,
+                compile_note="",
+                device_details=torch_devices,
+            )
+        ),
     )
 
 

@@ -74,13 +74,31 @@ def test_real_cpu_grad_scaler_is_enabled_for_float16_only() -> None:
     assert not make_grad_scaler("cpu", "bfloat16").is_enabled()
 
 
+def _precisions() -> tuple[str, str]:
+    return (torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.conv.fp32_precision)
+
+
 def test_tf32_switches_are_set_for_the_run_and_restored() -> None:
-    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    before = _precisions()
     with tf32_setting("cuda", True):
-        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        assert _precisions() == ("tf32", "tf32")
     with tf32_setting("cuda", False):
-        assert not torch.backends.cuda.matmul.allow_tf32
-    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
+        assert _precisions() == ("ieee", "ieee")
+    assert _precisions() == before
+
+
+def test_tf32_setting_works_after_code_used_the_fp32_precision_api() -> None:
+    """torch 2.9+: once fp32_precision is set, reading allow_tf32 raises RuntimeError."""
+    before = _precisions()
+    torch.backends.cuda.matmul.fp32_precision = "tf32"
+    try:
+        with pytest.raises(RuntimeError, match="mix of the legacy and new APIs"):
+            _ = torch.backends.cuda.matmul.allow_tf32
+        with tf32_setting("cuda", False):
+            assert torch.backends.cuda.matmul.fp32_precision == "ieee"
+        assert torch.backends.cuda.matmul.fp32_precision == "tf32"
+    finally:
+        torch.backends.cuda.matmul.fp32_precision = before[0]
 
 
 def test_adamw_is_fused_on_cuda_by_default_and_as_asked_elsewhere() -> None:

@@ -10,18 +10,36 @@ from mfu_advisor.bench.denominators import device_peak, load_hardware, mfu_figur
 from mfu_advisor.bench.devices import peak_dtype_key
 from mfu_advisor.bench.meter import MFUMeter
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import PeakFlops
+from mfu_advisor.probe.facts import PeakFlops, TorchDevice
 
 ZEN3_FP32 = PeakFlops(
     2.0e11, "2 cores x 32 FLOP/cycle (2 FMA x 8 fp32 lanes x 2) x 3.1 GHz", estimated=True
 )
+GPUS = (
+    gpu_facts("Intel Iris Xe", "xpu", {"fp16": PeakFlops(4.2e12, "96 EU x ...", True)}),
+    gpu_facts("Display adapter", "cuda", {}, usable=False, pci_address="0000:02:00.0"),
+    gpu_facts(
+        "NVIDIA A10",
+        "cuda",
+        {"bf16": PeakFlops(125e12, "A10 datasheet", False)},
+        pci_address="0000:17:00.0",
+    ),
+    gpu_facts(
+        "NVIDIA L4",
+        "cuda",
+        {"bf16": PeakFlops(121e12, "L4 datasheet", False)},
+        pci_address="0000:3b:00.0",
+    ),
+)
+# torch reports the L4 (later on the bus) as cuda:0, as CUDA does with
+# CUDA_VISIBLE_DEVICES=1,0 or in its fastest-first order: only the bus IDs torch
+# reports tell the devices apart (the N-th GPU in PCI order would be the A10).
 MACHINE = hardware(
     cpu_facts({"fp32": ZEN3_FP32, "bf16": Unavailable("no native bf16 on Zen 3")}),
+    GPUS,
     (
-        gpu_facts("Intel Iris Xe", "xpu", {"fp16": PeakFlops(4.2e12, "96 EU x ...", True)}),
-        gpu_facts("Display adapter", "cuda", {}, usable=False),
-        gpu_facts("NVIDIA A10", "cuda", {"bf16": PeakFlops(125e12, "A10 datasheet", False)}),
-        gpu_facts("NVIDIA L4", "cuda", {"bf16": PeakFlops(121e12, "L4 datasheet", False)}),
+        TorchDevice("cuda:0", "NVIDIA L4", "0000:3b:00.0", "8.9", 58, 24 * 2**30),
+        TorchDevice("cuda:1", "NVIDIA A10", "0000:17:00.0", "8.6", 72, 24 * 2**30),
     ),
 )
 
@@ -52,13 +70,20 @@ def test_device_peak_picks_device_and_dtype() -> None:
     assert device_peak(MACHINE, "cpu", 0, "fp32") is ZEN3_FP32
     missing = device_peak(MACHINE, "cpu", 0, "bf16")
     assert isinstance(missing, Unavailable) and "Zen 3" in missing.reason
-    # cuda:1 is the second GPU torch can use, not the second CUDA-vendor PCI device.
-    l4 = device_peak(MACHINE, "cuda", 1, "bf16")
+    # cuda:0 is the GPU at the bus ID torch reports for cuda:0, not the first in PCI order.
+    l4 = device_peak(MACHINE, "cuda", 0, "bf16")
     assert isinstance(l4, PeakFlops) and l4.flops == 121e12
+    a10 = device_peak(MACHINE, "cuda", 1, "bf16")
+    assert isinstance(a10, PeakFlops) and a10.flops == 125e12
     igpu = device_peak(MACHINE, "xpu", 0, "fp16")
     assert isinstance(igpu, PeakFlops) and igpu.flops == 4.2e12
-    assert isinstance(device_peak(MACHINE, "cuda", 2, "bf16"), Unavailable)
     assert isinstance(device_peak(MACHINE, "cpu", 0, "fp8"), Unavailable)
+
+
+def test_without_torch_mixed_gpus_in_fastest_first_order_are_not_guessed() -> None:
+    no_torch = hardware(MACHINE.cpu, GPUS)
+    peak = device_peak(no_torch, "cuda", 0, "bf16")
+    assert isinstance(peak, Unavailable) and "CUDA_DEVICE_ORDER=PCI_BUS_ID" in peak.reason
 
 
 def test_peak_dtype_follows_autocast_and_tf32() -> None:

@@ -97,7 +97,8 @@ FAKE_HARDWARE = {
 
 
 class FakeCatalog:
-    """Stands in for mfu_advisor.probe.catalog: find_hardware, known names, suggestions."""
+    """Stands in for mfu_advisor.probe.catalog: find_hardware, known names, suggestions,
+    candidates of an imprecise name (none here: the real catalog's are tested against it)."""
 
     @staticmethod
     def find_hardware(name: str) -> FakeEntry | None:
@@ -113,3 +114,7 @@ class FakeCatalog:
     @staticmethod
     def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
         return FakeCatalog.known_hardware_names()[:limit]
+
+    @staticmethod
+    def gpu_name_candidates(name: str) -> list[str]:
+        return []

@@ -144,3 +144,28 @@ def test_manifest_of_each_fixture_says_what_machine_it_is() -> None:
     for folder in sorted(SNAPSHOTS.iterdir()):
         manifest = json.loads((folder / "snapshot.json").read_text())
         assert manifest["format"] == "mfu-advisor-snapshot" and manifest["description"]
+
+
+def test_a_cpu_list_naming_a_million_cpus_is_not_a_cpu_list() -> None:
+    from mfu_advisor.probe.cpuinfo import parse_cpu_list
+
+    assert parse_cpu_list("0-999999") is None
+    assert parse_cpu_list("0-8191") is not None
+    assert parse_cpu_list("8192") is None
+    assert parse_cpu_list("-3") is None
+
+
+def test_an_empty_snapshot_gives_unknowns_not_a_crash(tmp_path: Path) -> None:
+    """Issue 12, finding 11: probe/cpu.py raised ValueError on a snapshot with no CPU files."""
+    import json
+
+    from mfu_advisor.probe import probe_machine
+    from mfu_advisor.probe.sources import MachineRoot
+
+    manifest = {"format": "mfu-advisor-snapshot", "version": 1, "os": "Linux"}
+    (tmp_path / "snapshot.json").write_text(json.dumps(manifest))
+    with MachineRoot.open_snapshot(tmp_path) as root:
+        facts = probe_machine(root, include_torch=False)
+    assert isinstance(facts.cpu.physical_cores, Unavailable)
+    assert isinstance(facts.cpu.peak_flops["fp32"], Unavailable)
+    assert facts.gpus == ()

@@ -103,6 +103,10 @@ def test_own_process_is_not_counted_as_another_process() -> None:
 # -- the live wrapper, against a stand-in pynvml module --------------------------------
 
 
+#: An answer the fake gives as NVMLError(NVML_ERROR_NOT_SUPPORTED), as real drivers do.
+NVML_NOT_SUPPORTED = object()
+
+
 class FakeNvml(types.ModuleType):
     """A pynvml stand-in: one GPU, configurable failures, and a record of calls."""
 
@@ -146,7 +150,10 @@ class FakeNvml(types.ModuleType):
                 self.calls.append(name)
                 if name in self.failing:
                     raise self.NVMLError(self.failing[name])
-                return self._answer(name, *args)
+                answer = self._answer(name, *args)
+                if answer is NVML_NOT_SUPPORTED:
+                    raise self.NVMLError(self.NVML_ERROR_NOT_SUPPORTED)
+                return answer
 
             return call
         raise AttributeError(name)
@@ -170,7 +177,11 @@ class FakeNvml(types.ModuleType):
             "nvmlDeviceGetSerial": "0",
             "nvmlDeviceGetMemoryInfo": types.SimpleNamespace(total=12 * 2**30, used=2**30),
             "nvmlDeviceGetCudaComputeCapability": (8, 9),
-            "nvmlDeviceGetAttributes_v2": types.SimpleNamespace(multiprocessorCount=60),
+            # NVML answers nvmlDeviceGetAttributes only for MIG device handles
+            # (NVML API reference); nvidia-smi shows no SM count for a whole GPU.
+            "nvmlDeviceGetAttributes_v2": NVML_NOT_SUPPORTED,
+            # GeForce: nvidia-smi -q prints "Max Customer Boost Clocks: N/A".
+            "nvmlDeviceGetMaxCustomerBoostClock": NVML_NOT_SUPPORTED,
             "nvmlDeviceGetMaxClockInfo": 3105,
             "nvmlDeviceGetClockInfo": 2520,
             "nvmlDeviceGetEnforcedPowerLimit": 285000,
@@ -208,7 +219,10 @@ def test_live_answers_have_the_documented_shape_and_parse(monkeypatch: pytest.Mo
     assert parsed.pci_device_id == 0x2782
     assert isinstance(parsed.facts, NvidiaFacts)
     assert parsed.facts.clock_event_reasons == ("sw_power_cap",)
-    assert parsed.facts.compute_capability == "8.9" and parsed.facts.sm_count == 60
+    assert parsed.facts.compute_capability == "8.9"
+    # As on a real whole GPU, NVML gives no SM count and GeForce no rated boost.
+    assert parsed.facts.sm_count == Unavailable("NVML: not supported on this GPU")
+    assert parsed.facts.sm_clock_boost_mhz == Unavailable("NVML: not supported on this GPU")
     assert "nvmlShutdown" in fake.calls
 
 
@@ -274,3 +288,46 @@ def test_a_driver_without_the_new_call_falls_back_too(monkeypatch: pytest.Monkey
 def test_every_getter_names_its_nvidia_smi_query() -> None:
     for field, getter in DEVICE_GETTERS.items():
         assert getter.__doc__ and "nvidia-smi" in getter.__doc__, field
+
+
+# -- odd answers: bounded decoding and plausible ranges (issue 12, finding 11) ----------
+
+
+def test_a_negative_clock_event_mask_decodes_in_bounded_time() -> None:
+    from mfu_advisor.probe.nvml import decode_clock_event_reasons
+
+    words = decode_clock_event_reasons(-1)  # the old loop never ended on a negative mask
+    assert words[:2] == ("gpu_idle", "applications_clocks_setting")
+    assert len(words) == 64
+    assert decode_clock_event_reasons(1 << 200) == ()
+
+
+def test_absurd_nvml_values_become_reasons_with_a_warning() -> None:
+    from mfu_advisor.probe.nvml import nvidia_facts_from_answers
+
+    device = {
+        "index": 0,
+        "pci_bus_id": "00000000:01:00.0",
+        "pci_device_id": 0x233010DE,
+        "name": "NVIDIA H100 80GB HBM3",
+        "multiprocessor_count": 10**9,
+        "max_sm_clock_mhz": 2**40,
+        "memory_total_bytes": 2**80,
+        "clock_event_reasons": -5,
+        "utilization_gpu_percent": 250,
+    }
+    warnings: list[str] = []
+    (parsed,), _ = nvidia_facts_from_answers(
+        {"init": "ok", "driver_version": "550.54.15", "devices": [device]}, None, warnings
+    )
+    facts = parsed.facts
+    assert isinstance(facts, NvidiaFacts)
+    for value in (
+        facts.sm_count,
+        facts.sm_clock_max_mhz,
+        facts.memory_total_bytes,
+        facts.clock_event_reasons,
+        facts.utilization_gpu_percent,
+    ):
+        assert isinstance(value, Unavailable) and "plausible range" in value.reason
+    assert len(warnings) == 5

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from probe_helpers import SNAPSHOTS, probe_fixture
 
-from mfu_advisor.probe import igpu_table
+from mfu_advisor.probe import gpu_peaks
 from mfu_advisor.probe.facts import GpuKind
 from mfu_advisor.probe.pci import normalize_pci_address, parse_lspci_names, parse_pci_ids
 from mfu_advisor.probe.sources import MachineRoot
@@ -30,7 +30,7 @@ def test_intel_igpu_is_never_labelled_amd(monkeypatch: pytest.MonkeyPatch) -> No
     assert naive_vendor(vga_line) == "AMD", "the fixture must fool a substring test"
     # Without the integrated-GPU table the name must come from the lspci text,
     # and still the vendor is Intel, from the numeric vendor ID 0x8086.
-    monkeypatch.setattr(igpu_table, "lookup_integrated_gpu", lambda vendor, device: None)
+    monkeypatch.setattr(gpu_peaks, "gpu_table", lambda: ())
     (gpu,) = probe_fixture("alder_lake_p_iris_xe").gpus
     assert gpu.name_source == "lspci"
     assert gpu.name == "Intel Alder Lake-P GT2 [Iris Xe Graphics]"

@@ -99,7 +99,12 @@ def test_every_known_name_finds_itself(name: str) -> None:
     assert entry.name == name
     assert entry.source.strip()
     assert tuple(entry.peak_flops) == PEAK_DTYPES
-    assert isinstance(entry.peak_flops["fp32"], PeakFlops)
+    # Every entry has a number for some dtype, or (laptop GPUs, whose clock is the
+    # maker's choice) a reason giving the range.
+    values = entry.peak_flops.values()
+    assert any(isinstance(p, PeakFlops) for p in values) or any(
+        "laptop maker's choice" in p.reason for p in values if isinstance(p, Unavailable)
+    )
 
 
 def test_known_names_include_the_brief_list() -> None:
@@ -148,7 +153,7 @@ def test_entries_are_json_ready() -> None:
 def test_importing_the_tables_does_not_import_torch() -> None:
     code = (
         "import sys, mfu_advisor.probe.catalog, mfu_advisor.probe.pci_ids, "
-        "mfu_advisor.probe.igpu_table, mfu_advisor.probe.cpu_uarch; "
+        "mfu_advisor.probe.gpu_peaks, mfu_advisor.probe.cpu_uarch; "
         "assert 'torch' not in sys.modules and 'pynvml' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -7,12 +7,10 @@ import pytest
 from mfu_advisor.probe.facts import GpuKind
 from mfu_advisor.probe.pci_ids import (
     DISPLAY_CLASSES,
-    NVIDIA_DEVICE_NAMES,
     PCI_VENDORS,
     device_kind,
     display_class,
     is_display_device,
-    nvidia_device_name,
     vendor_name,
 )
 
@@ -115,45 +113,5 @@ def test_display_classes_are_vga_3d_and_other_display() -> None:
     assert frozenset({0x0300, 0x0302, 0x0380}) == DISPLAY_CLASSES
 
 
-@pytest.mark.parametrize(
-    ("device_id", "name"),
-    [
-        (0x2782, "GeForce RTX 4070 Ti"),
-        (0x2684, "GeForce RTX 4090"),
-        (0x2330, "H100 SXM5 80GB"),
-        (0x2331, "H100 PCIe"),
-        (0x2321, "H100 NVL"),
-        (0x20B0, "A100 SXM4 40GB"),
-        (0x20B2, "A100 SXM4 80GB"),
-        (0x20B5, "A100 80GB PCIe"),
-        (0x26B9, "L40S"),
-        (0x26B5, "L40"),
-        (0x27B8, "L4"),
-        (0x1EB8, "Tesla T4"),
-        (0x2236, "A10"),
-        (0x1DB4, "Tesla V100 PCIe 16GB"),
-        (0x1DB1, "Tesla V100 SXM2 16GB"),
-        (0x2204, "GeForce RTX 3090"),
-        (0x2206, "GeForce RTX 3080"),
-        (0x2503, "GeForce RTX 3060"),
-        (0x2504, "GeForce RTX 3060 (LHR)"),
-        (0x2230, "RTX A6000"),
-        (0x26B1, "RTX 6000 Ada Generation"),
-        (0x2335, "H200"),
-        (0x2901, "B200"),
-        (0x25A0, "GeForce RTX 3050 Ti Laptop GPU"),
-        (0x28E0, "GeForce RTX 4060 Laptop GPU"),
-        (0x2820, "GeForce RTX 4070 Laptop GPU"),
-    ],
-)
-def test_nvidia_device_names(device_id: int, name: str) -> None:
-    assert nvidia_device_name(device_id) == name
-
-
-def test_unknown_nvidia_device_has_no_name() -> None:
-    assert nvidia_device_name(0x0001) is None
-
-
 def test_every_table_name_is_non_empty() -> None:
     assert all(name.strip() for name in PCI_VENDORS.values())
-    assert all(name.strip() for name in NVIDIA_DEVICE_NAMES.values())

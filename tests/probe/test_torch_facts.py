@@ -122,3 +122,29 @@ def test_a_corrupt_cache_file_is_ignored(tmp_path: Path, monkeypatch: pytest.Mon
     cache_file.write_text("{garbage")
     answers, how = cached_answers(lambda: {"version": "y", "num_threads": 1}, None)
     assert answers["version"] == "y" and how == "asked torch now"
+
+
+def test_absurd_torch_device_numbers_become_unknown_with_a_warning() -> None:
+    from mfu_advisor.probe.torch_build import torch_facts_from_answers
+
+    answers = {
+        "version": "2.13.0+cu128",
+        "cuda_version": "12.8",
+        "num_threads": 8,
+        "devices": [
+            {"device": "cpu", "name": "cpu"},
+            {
+                "device": "cuda:0",
+                "name": "NVIDIA H100 80GB HBM3",
+                "pci_bus_id": "0000:1a:00.0",
+                "multiprocessor_count": 10**9,
+                "total_memory_bytes": -1,
+            },
+        ],
+    }
+    warnings: list[str] = []
+    facts = torch_facts_from_answers(answers, "recorded in the snapshot", warnings)
+    assert not isinstance(facts, Unavailable)
+    (gpu,) = [d for d in facts.device_details if d.device == "cuda:0"]
+    assert (gpu.multiprocessor_count, gpu.total_memory_bytes) == (None, None)
+    assert sum("plausible range" in w for w in warnings) == 2
