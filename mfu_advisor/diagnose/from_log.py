@@ -21,6 +21,7 @@ from mfu_advisor.facts import value_or
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import GptShape, flops_per_token
 from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
+from mfu_advisor.rules.facts_json import config_boolean
 
 #: The whole-number settings of a run (the rest of MODEL_FIELDS are flags, names or dropout).
 _INT_FIELDS = tuple(
@@ -78,14 +79,6 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
 def _device_here(device: str, hardware: HardwareFacts | None) -> bool:
     """True when this machine can run ``device`` ("cuda", "mps", ...) with this torch."""
     if device == "cpu":
@@ -106,8 +99,8 @@ def baseline_from_log(analysis: LogAnalysis, hardware: HardwareFacts | None) -> 
         if value is not None and value > 0:
             options[name] = value
     for name in ("bias", "compile"):
-        flag = _as_bool(gpt.get(name))
-        if flag is not None:
+        flag = config_boolean(gpt.get(name))
+        if isinstance(flag, bool):
             options[name] = flag
     # gpt_config does not carry dropout; a nanoGPT log states it under that name.
     dropout = analysis.config.get("dropout")

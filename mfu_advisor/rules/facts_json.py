@@ -46,7 +46,8 @@ def _config_integer(config: Mapping[str, Any], key: str) -> Maybe[int]:
     return Unavailable(f"{key} not in the result")
 
 
-def _boolean(value: Any) -> Maybe[bool]:
+def config_boolean(value: Any) -> Maybe[bool]:
+    """A flag a config states: a bool, or "True"/"False" as text (logs state them so)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -131,7 +132,7 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         config={str(k): str(v) for k, v in config.items()},
         device=str(device) if device else Unavailable("the log does not name the device"),
         dtype=str(config["dtype"]) if config.get("dtype") else Unavailable("not stated"),
-        compile=_boolean(config.get("compile")),
+        compile=config_boolean(config.get("compile")),
         batch_size=_config_integer(config, "batch_size"),
         block_size=_config_integer(config, "block_size"),
         gradient_accumulation_steps=_config_integer(config, "gradient_accumulation_steps"),

@@ -49,10 +49,6 @@ IDLE_PERCENT = 20.0
 BUSY_PERCENT = 60.0
 
 
-def _job(facts: DiagnosisFacts) -> JobFacts | None:
-    return facts.job
-
-
 def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -84,7 +80,7 @@ def _gpu_names(gpus: list[tuple[JobGpuFacts, float]]) -> str:
 
 
 def _input_bound(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None:
         return None
     starved = _starved(job)
@@ -116,7 +112,7 @@ def _input_bound(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _host_bound(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or not _one_core_saturated(job):
         return None
     busiest = _float(job.busiest_cpu_percent_median) or 0.0
@@ -167,7 +163,7 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None:
         return None
     hit = [
@@ -231,7 +227,7 @@ def _thermal(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _memory_full(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None:
         return None
     full = [
@@ -269,7 +265,7 @@ def _memory_full(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or job.usable_cpus < 1:
         return None
     load = _float(job.load_1min_median)
@@ -304,7 +300,7 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or job.usable_cpus < 1:
         return None
     machine = _float(job.machine_cpu_percent_median)
@@ -336,7 +332,7 @@ def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _idle_gpus(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or len(job.gpus) < 2:
         return None
     utils = {g.index: _float(g.util_percent_median) for g in job.gpus}

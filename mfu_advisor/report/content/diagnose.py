@@ -36,6 +36,7 @@ from mfu_advisor.report.values import (
     lookup,
     mapping,
     number,
+    plain_text,
     seconds,
     text,
 )
@@ -145,7 +146,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     E.g. "Ran live: probe 0.1s, baseline 14.5s, experiment:batch-x2 14.7s,
     rules 0.0s (29.3s in all); skipped: experiment:compile, baseline-repeat."
     """
-    mode = _plain_text(payload, "mode")
+    mode = plain_text(payload, "mode")
     phases = [p for p in items(payload, "phases") if isinstance(p, Mapping)]
     if not phases and not mode:
         return None
@@ -153,8 +154,8 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     others: dict[str, list[str]] = {}
     end = 0.0
     for phase in phases:
-        name = _plain_text(phase, "name") or "?"
-        status = _plain_text(phase, "status") or "done"
+        name = plain_text(phase, "name") or "?"
+        status = plain_text(phase, "status") or "done"
         elapsed = number(phase, "elapsed_s")
         started = number(phase, "started_s")
         if not isinstance(elapsed, Missing) and not isinstance(started, Missing):
@@ -163,7 +164,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
             # "9.4s" without a space: a line never breaks between a time and its unit.
             ran.append(name if isinstance(elapsed, Missing) else f"{name} {elapsed:,.1f}s")
         else:
-            detail = _plain_text(phase, "detail") if status != "skipped" else ""
+            detail = plain_text(phase, "detail") if status != "skipped" else ""
             others.setdefault(status, []).append(f"{name} ({detail})" if detail else name)
     sentence = f"Ran {mode}" if mode else "Ran"
     if ran:
@@ -207,7 +208,7 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
                         seconds(number(p, "started_s")),
                         seconds(number(p, "elapsed_s")),
                         text(p, "status"),
-                        _plain_text(p, "detail"),
+                        plain_text(p, "detail"),
                     )
                     for p in phases
                 ),
@@ -219,11 +220,6 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
     if notes:
         blocks.append(notes)
     return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
-
-
-def _plain_text(data: Mapping[str, Any], key: str) -> str:
-    value = text(data, key)
-    return "" if isinstance(value, Missing) else value
 
 
 def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
