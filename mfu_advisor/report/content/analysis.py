@@ -13,6 +13,7 @@ from mfu_advisor.report.content.blocks import (
     Paragraph,
     Table,
     Tone,
+    present,
 )
 from mfu_advisor.report.content.run import (
     absent,
@@ -48,16 +49,29 @@ from mfu_advisor.report.values import (
 
 def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
     """Everything an analyzed log says: the true MFU, what the log's MFU meant, its series."""
-    blocks: list[Block] = [analysis_headline(log)] if headline else []
     explanation = explain_mfu(log)
-    if explanation:
-        blocks.append(Paragraph(explanation))
-    for missing in items(log, "missing"):
-        if isinstance(missing, Mapping):
-            figure = missing.get("figure") or "a figure"
-            how = missing.get("how") or missing.get("reason") or ""
-            blocks.append(Paragraph(f"Missing {figure}: {how}", tone=Tone.WARN))
-    blocks.append(mfu_table(log))
+    config = mapping(log, "config")
+    return present(
+        analysis_headline(log) if headline else None,
+        Paragraph(explanation) if explanation else None,
+        *(_missing_paragraph(m) for m in items(log, "missing") if isinstance(m, Mapping)),
+        mfu_table(log),
+        _log_facts(log),
+        notes_paragraph(log, shown=mfu_notes(log)),
+        *ranks_blocks(log),
+        config_block(config, "Configuration found in the log") if config else None,
+        series_chart(log, "Step time and loss over the log"),
+        mfu_chart(log),
+    )
+
+
+def _missing_paragraph(missing: Mapping[str, Any]) -> Paragraph:
+    figure = missing.get("figure") or "a figure"
+    how = missing.get("how") or missing.get("reason") or ""
+    return Paragraph(f"Missing {figure}: {how}", tone=Tone.WARN)
+
+
+def _log_facts(log: Mapping[str, Any]) -> KeyValues:
     rows: list[tuple[str, Cell]] = [
         ("format", _format_cell(log)),
         ("files", _files(log)),
@@ -86,19 +100,7 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
         ("restarts", _restarts(log)),
         ("loss", _loss(log)),
     ]
-    blocks.append(KeyValues(tuple(r for r in rows if not absent(r[1])), title="The log"))
-    notes = notes_paragraph(log, shown=mfu_notes(log))
-    if notes:
-        blocks.append(notes)
-    blocks.extend(ranks_blocks(log))
-    config = mapping(log, "config")
-    if config:
-        blocks.append(config_block(config, "Configuration found in the log"))
-    chart = series_chart(log, "Step time and loss over the log")
-    if chart:
-        blocks.append(chart)
-    blocks.append(mfu_chart(log))
-    return tuple(blocks)
+    return KeyValues(tuple(r for r in rows if not absent(r[1])), title="The log")
 
 
 #: How the scopes read in a sentence.

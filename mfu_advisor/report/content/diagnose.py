@@ -14,7 +14,15 @@ from typing import Any
 
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
-from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Section, Table, Tone
+from mfu_advisor.report.content.blocks import (
+    Block,
+    KeyValues,
+    Paragraph,
+    Section,
+    Table,
+    Tone,
+    present,
+)
 from mfu_advisor.report.content.conditions import (
     conditions_paragraph,
     measurement_rows,
@@ -66,8 +74,7 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
     if not detailed:
         log_blocks = tuple(b for b in log_blocks if isinstance(b, Paragraph))
     missing_parts = _missing_parts(payload)
-    conditions = conditions_paragraph(payload)
-    conditions_blocks: tuple[Block, ...] = (conditions,) if conditions else ()
+    conditions_blocks = present(conditions_paragraph(payload))
     sections: list[Section | None]
     if detailed:
         sections = [
@@ -182,8 +189,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
 
 def _how_it_ran_section(payload: Mapping[str, Any], conditions: tuple[Block, ...]) -> Section:
     """The terminal's short "How it ran": mode and phases, and the measurement conditions."""
-    phases = phases_paragraph(payload)
-    return Section("process", "How it ran", (*((phases,) if phases else ()), *conditions))
+    return Section("process", "How it ran", (*present(phases_paragraph(payload)), *conditions))
 
 
 def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:
@@ -216,9 +222,7 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
                 numeric=(False, True, True, False, False),
             )
         )
-    notes = notes_paragraph(payload)
-    if notes:
-        blocks.append(notes)
+    blocks.extend(present(notes_paragraph(payload)))
     return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
 
 
@@ -234,19 +238,11 @@ def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
 def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Section | None:
     """Detailed: every variant, their notes, then the chart. Short: the variants that ran,
     their notes, and one sentence naming those that did not."""
-    table = experiments_table(payload, skipped=detailed)
-    blocks: list[Block] = [table] if table is not None else []
-    notes = experiment_notes(payload)
-    if notes is not None:
-        blocks.append(notes)
-    if detailed:
-        chart = experiments_chart(payload)
-        if chart is not None:
-            blocks.append(chart)
-    else:
-        not_run = skipped_sentence(payload)
-        if not_run is not None:
-            blocks.append(not_run)
+    blocks = present(
+        experiments_table(payload, skipped=detailed),
+        experiment_notes(payload),
+        experiments_chart(payload) if detailed else skipped_sentence(payload),
+    )
     if not blocks:
         return None
-    return Section("experiments", "What-if experiments, measured on this machine", tuple(blocks))
+    return Section("experiments", "What-if experiments, measured on this machine", blocks)
