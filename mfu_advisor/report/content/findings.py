@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor import units
+from mfu_advisor.experiments.compare import verdict_of
 from mfu_advisor.report.content.blocks import (
     Chart,
     FindingItem,
@@ -177,16 +178,11 @@ def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     if isinstance(value, Missing):
         return "no result", Tone.MUTED
     verdict = plain_text(experiment, "verdict")  # the engine's own judgment, when given
-    if verdict in VERDICT_WORDS:
-        return VERDICT_WORDS[verdict]
-    if isinstance(noise, Missing):
-        return "noise not measured", Tone.PLAIN
-    low, high = value * (1 - noise), value * (1 + noise)
-    if low > 1:
-        return "faster beyond the noise", Tone.GOOD
-    if high < 1:
-        return "slower beyond the noise", Tone.BAD
-    return "no measurable effect", Tone.PLAIN
+    if verdict not in VERDICT_WORDS:
+        if isinstance(noise, Missing):
+            return "noise not measured", Tone.PLAIN
+        verdict = verdict_of(value, noise).value
+    return VERDICT_WORDS[verdict]
 
 
 def _skipped(experiment: Mapping[str, Any]) -> bool:
