@@ -663,3 +663,14 @@ IDLE_GPUS = Rule(
         _NO_JOB,
     ),
 )
+
+RULES: tuple[Rule, ...] = (
+    INPUT_BOUND,
+    HOST_BOUND,
+    POWER_CAPPED,
+    THERMAL,
+    MEMORY_FULL_RULE,
+    OVERSUBSCRIBED_JOB,
+    IDLE_GPUS,
+    MACHINE_SHARED,
+)
