@@ -39,6 +39,11 @@ MODEL_FIELDS: tuple[str, ...] = (
     "gradient_accumulation_steps",
 )
 
+#: The whole-number ones (the rest are flags, names or dropout).
+INT_MODEL_FIELDS = tuple(
+    f for f in MODEL_FIELDS if f not in ("dropout", "bias", "dtype", "compile", "device")
+)
+
 #: Options a ``--variant`` may change: what one process can switch between blocks of
 #: steps (each arm has its own model, optimizer, autocast and TF32 setting).
 #: Threads, CPU affinity and environment variables belong to the whole process, so
@@ -134,13 +139,14 @@ class BenchOptions:
     def to_argv(self) -> list[str]:
         """Command-line arguments that reproduce these options (for subprocess runs).
 
-        ``python -m mfu_advisor.bench *options.to_argv() --json`` runs the same bench.
+        ``python -m mfu_advisor.bench *options.to_argv() --json`` runs the same bench;
+        values are written as nanoGPT's command line writes them (``str``: True/False).
         """
         argv = ["--preset", self.preset]
         for name in MODEL_FIELDS:
             value = getattr(self, name)
             if value is not None:
-                argv.append(f"--{name}={format_value(value)}")
+                argv.append(f"--{name}={value}")
         pairs: list[tuple[str, Any]] = [
             ("budget", self.budget_s),
             ("warmup", self.warmup_steps),
@@ -152,10 +158,10 @@ class BenchOptions:
             ("seed", self.seed),
             ("data", self.data),
         ]
-        argv += [f"--{name}={format_value(value)}" for name, value in pairs if value is not None]
+        argv += [f"--{name}={value}" for name, value in pairs if value is not None]
         if self.cpus is not None:
             argv.append(f"--cpus={cpu_list(self.cpus)}")
-        argv += [f"--variant={name}={format_value(value)}" for name, value in self.variant]
+        argv += [f"--variant={name}={value}" for name, value in self.variant]
         if not self.roofline:
             argv.append("--no-roofline")
         if self.fresh:
@@ -167,11 +173,6 @@ def _required(value: int | None, name: str) -> int:
     if value is None:
         raise ValueError(f"option {name} is not resolved yet")
     return value
-
-
-def format_value(value: Any) -> str:
-    """A value as nanoGPT's command line writes it (True/False for booleans)."""
-    return str(value)
 
 
 def parse_bool(text: str | bool, option: str) -> bool:
@@ -220,6 +221,10 @@ def _variant_value(name: str, text: str) -> Any:
     return text
 
 
+#: Whole-number options that must be at least 1 when given.
+_POSITIVE_FIELDS = (*INT_MODEL_FIELDS, "min_steps", "threads", "max_steps")
+
+
 def validate(options: BenchOptions) -> None:
     """Refuse, with one clear line, a resolved configuration that cannot run."""
     shape = options.shape()
@@ -229,19 +234,8 @@ def validate(options: BenchOptions) -> None:
             f"gets n_embd / n_head channels (try n_embd "
             f"{shape.n_head * max(1, round(shape.n_embd / shape.n_head))})"
         )
-    positive = {
-        "batch_size": options.batch_size,
-        "block_size": options.block_size,
-        "n_layer": options.n_layer,
-        "n_head": options.n_head,
-        "n_embd": options.n_embd,
-        "vocab_size": options.vocab_size,
-        "gradient_accumulation_steps": options.gradient_accumulation_steps,
-        "min_steps": options.min_steps,
-        "threads": options.threads,
-        "max_steps": options.max_steps,
-    }
-    for name, value in positive.items():
+    for name in _POSITIVE_FIELDS:
+        value = getattr(options, name)
         if value is not None and value < 1:
             raise UserError(f"--{name} must be at least 1, not {value}")
     if options.warmup_steps is not None and options.warmup_steps < 0:

@@ -16,16 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor.bench.options import DTYPES, MODEL_FIELDS, BenchOptions
+from mfu_advisor.bench.options import DTYPES, INT_MODEL_FIELDS, MODEL_FIELDS, BenchOptions
 from mfu_advisor.facts import value_or
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import GptShape, flops_per_token
 from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
+from mfu_advisor.rules.facts_json import config_boolean
 
-#: The whole-number settings of a run (the rest of MODEL_FIELDS are flags, names or dropout).
-_INT_FIELDS = tuple(
-    f for f in MODEL_FIELDS if f not in ("dropout", "bias", "dtype", "compile", "device")
-)
 _SHAPE_FIELDS = ("n_layer", "n_head", "n_embd", "block_size", "batch_size")
 
 #: Longest optimizer step the reproduction may take here, in seconds, by a rough
@@ -78,14 +75,6 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
 def _device_here(device: str, hardware: HardwareFacts | None) -> bool:
     """True when this machine can run ``device`` ("cuda", "mps", ...) with this torch."""
     if device == "cpu":
@@ -101,13 +90,13 @@ def baseline_from_log(analysis: LogAnalysis, hardware: HardwareFacts | None) -> 
     gpt, sources = analysis.gpt_config, analysis.gpt_config_sources
     options: dict[str, Any] = {}
     notes: list[str] = []
-    for name in _INT_FIELDS:
+    for name in INT_MODEL_FIELDS:
         value = _as_int(gpt.get(name))
         if value is not None and value > 0:
             options[name] = value
     for name in ("bias", "compile"):
-        flag = _as_bool(gpt.get(name))
-        if flag is not None:
+        flag = config_boolean(gpt.get(name))
+        if isinstance(flag, bool):
             options[name] = flag
     # gpt_config does not carry dropout; a nanoGPT log states it under that name.
     dropout = analysis.config.get("dropout")

@@ -82,7 +82,7 @@ class DiagnoseRequest:
         return "live" if self.experiments else "no-experiments"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Services:
     """What a diagnosis runs with; the tests replace them with fakes."""
 
@@ -94,27 +94,15 @@ class Services:
     sample_cpu: Callable[[], CpuSample | None] = sample
 
 
-class Diagnosis:
-    """One diagnosis run; :meth:`run` returns the result (also after Ctrl-C)."""
+@dataclass(frozen=True)
+class Diagnosis(Services):
+    """One diagnosis run with its services; :meth:`run` returns the result (also after Ctrl-C)."""
 
-    def __init__(
-        self,
-        request: DiagnoseRequest,
-        *,
-        progress: DiagnoseProgress | None = None,
-        run_process: ProcessRunner = run_bench_process,
-        probe: Callable[[], HardwareFacts] | None = None,
-        clock: Callable[[], float] = time.perf_counter,
-        sample_cpu: Callable[[], CpuSample | None] = sample,
-    ) -> None:
-        self.request = request
-        self.services = Services(
-            progress or SilentDiagnoseProgress(), run_process, probe, clock, sample_cpu
-        )
+    request: DiagnoseRequest
 
     def run(self) -> DiagnoseResult:
         """Probe, baseline, experiments and rules, within the budget."""
-        request, services = self.request, self.services
+        request, services = self.request, self
         journal = Journal(budget_plan.Budget(request.budget_s, services.clock), services.progress)
         journal.notes.extend(request.notes)
         steps = _Steps(request, services, journal)

@@ -52,7 +52,6 @@ def _sync_less_plan(ctx: VariantContext) -> VariantPlan:
     current = max(ctx.run.gradient_accumulation_steps, 1)
     steps = suggested_accumulation(current)
     return VariantPlan(
-        name=SYNC_LESS.name,
         change=(
             f"gradient_accumulation_steps {current} -> {steps} per rank (one all-reduce per "
             f"{steps} micro-batches), the whole data-parallel job"
@@ -63,7 +62,6 @@ def _sync_less_plan(ctx: VariantContext) -> VariantPlan:
             f"{steps // current}x fewer optimizer steps (mind the learning rate). Measured as "
             "the whole job against the baseline job, in a run of its own."
         ),
-        verifies=SYNC_LESS.verifies,
         promise=1 / (1 - share),
         step_time_factor=steps / current,
         distributed=True,

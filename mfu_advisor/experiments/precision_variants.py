@@ -47,7 +47,6 @@ def _bf16_plan(ctx: VariantContext) -> VariantPlan:
     emulated = ctx.hardware is not None and not cpu_has_native_bf16(ctx.hardware.cpu)
     if ctx.device_type == "cpu" and emulated:
         return VariantPlan(
-            name="autocast-bf16",
             change=change,
             overrides={"dtype": "bfloat16"},
             note="Run once, with few steps, to show what bf16 costs on a CPU without it.",
@@ -58,10 +57,8 @@ def _bf16_plan(ctx: VariantContext) -> VariantPlan:
         )
     # A CPU with native bf16 (AMX, AVX512-BF16) gains less than a GPU's tensor cores.
     return VariantPlan(
-        name="autocast-bf16",
         change=change,
         overrides={"dtype": "bfloat16"},
-        verifies="autocast-not-used",
         promise=1.5 if ctx.device_type == "cpu" else 1.8,
     )
 
@@ -87,10 +84,8 @@ def _fp16_skip(ctx: VariantContext) -> str | None:
 
 def _fp16_plan(ctx: VariantContext) -> VariantPlan:
     return VariantPlan(
-        name="autocast-fp16",
         change="dtype float32 -> float16 (autocast with a GradScaler)",
         overrides={"dtype": "float16"},
-        verifies="autocast-not-used",
         promise=1.5 if ctx.device_type == "cuda" else 1.2,
     )
 
@@ -106,7 +101,6 @@ def _float32_plan(ctx: VariantContext) -> VariantPlan:
         and not cpu_has_native_bf16(ctx.hardware.cpu)
     )
     return VariantPlan(
-        name="float32",
         change=f"dtype {ctx.run.dtype} -> float32 (autocast off)",
         overrides={"dtype": "float32"},
         verifies="bf16-without-native-support" if emulated else "autocast-not-used",
@@ -130,10 +124,8 @@ def _tf32_skip(ctx: VariantContext) -> str | None:
 
 def _tf32_plan(ctx: VariantContext) -> VariantPlan:
     return VariantPlan(
-        name="tf32",
         change="tf32 False -> True",
         overrides={"tf32": True},
-        verifies="tf32-disabled",
         promise=2.0,
     )
 

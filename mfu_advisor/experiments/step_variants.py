@@ -73,11 +73,9 @@ def _batch_plan(multiple: int) -> Callable[[VariantContext], VariantPlan]:
             )
         promise = {2: 1.25, 4: 1.4}.get(multiple, 1.2)
         return VariantPlan(
-            name=f"batch-x{multiple}",
             change=change,
             overrides=overrides,
             note=note,
-            verifies="micro-batch-too-small",
             promise=promise,
             step_time_factor=float(multiple),
         )
@@ -113,11 +111,9 @@ def _compile_skip(ctx: VariantContext) -> str | None:
 def _compile_plan(ctx: VariantContext) -> VariantPlan:
     warmup = COMPILE_WARMUP_S.get(ctx.device_type, COMPILE_WARMUP_S["default"])
     return VariantPlan(
-        name="compile",
         change="compile False -> True (torch.compile, inductor)",
         overrides={"compile": True},
         note="The first step compiles; its time is reported apart as compile_s.",
-        verifies="compile-not-used",
         promise=1.43 if ctx.device_type == "cuda" else 1.05,
         extra_warmup_s=warmup,
         runs_last=True,
@@ -130,10 +126,8 @@ def _no_compile_skip(ctx: VariantContext) -> str | None:
 
 def _no_compile_plan(ctx: VariantContext) -> VariantPlan:
     return VariantPlan(
-        name="no-compile",
         change="compile True -> False",
         overrides={"compile": False},
-        verifies="compile-slower-here",
         promise=1.0,
     )
 
@@ -151,10 +145,8 @@ def _fused_skip(ctx: VariantContext) -> str | None:
 
 def _fused_plan(ctx: VariantContext) -> VariantPlan:
     return VariantPlan(
-        name="fused-adamw",
         change=f"AdamW {ctx.run.adamw_impl} -> fused",
         overrides={"adamw_impl": "fused"},
-        verifies="fused-adamw-not-used",
         promise=1.05,
     )
 

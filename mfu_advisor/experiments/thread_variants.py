@@ -49,16 +49,12 @@ def _no_smt(ctx: VariantContext) -> str | None:
     return None
 
 
-def _threads_plan(
-    ctx: VariantContext, name: str, threads: int, why: str, verifies: str, promise: float
-) -> VariantPlan:
+def _threads_plan(ctx: VariantContext, threads: int, why: str, promise: float) -> VariantPlan:
     """A plan that runs the baseline with ``threads`` threads (OMP_NUM_THREADS too)."""
     return VariantPlan(
-        name=name,
         change=f"threads {ctx.run.threads} -> {threads} ({why})",
         overrides={"threads": threads},
         env={"OMP_NUM_THREADS": str(threads)},
-        verifies=verifies,
         promise=promise,
     )
 
@@ -80,14 +76,7 @@ def _physical_skip(ctx: VariantContext) -> str | None:
 
 def _physical_plan(ctx: VariantContext) -> VariantPlan:
     physical = _physical_in_affinity(ctx) or 1
-    return _threads_plan(
-        ctx,
-        "threads-physical",
-        physical,
-        "one per physical core",
-        "smt-siblings-as-compute-threads",
-        1.1,
-    )
+    return _threads_plan(ctx, physical, "one per physical core", 1.1)
 
 
 def _logical_skip(ctx: VariantContext) -> str | None:
@@ -101,14 +90,7 @@ def _logical_skip(ctx: VariantContext) -> str | None:
 
 
 def _logical_plan(ctx: VariantContext) -> VariantPlan:
-    return _threads_plan(
-        ctx,
-        "threads-logical",
-        _usable_logical(ctx),
-        "every usable logical CPU",
-        "smt-siblings-as-compute-threads",
-        1.05,
-    )
+    return _threads_plan(ctx, _usable_logical(ctx), "every usable logical CPU", 1.05)
 
 
 def _usable_skip(ctx: VariantContext) -> str | None:
@@ -125,12 +107,7 @@ def _usable_skip(ctx: VariantContext) -> str | None:
 def _usable_plan(ctx: VariantContext) -> VariantPlan:
     assert ctx.hardware is not None
     return _threads_plan(
-        ctx,
-        "threads-usable",
-        ctx.hardware.cpu.usable_cpus,
-        "the CPUs the quota and affinity allow",
-        "threads-oversubscribed",
-        1.5,
+        ctx, ctx.hardware.cpu.usable_cpus, "the CPUs the quota and affinity allow", 1.5
     )
 
 
@@ -160,13 +137,11 @@ def _pin_skip(ctx: VariantContext) -> str | None:
 def _pin_plan(ctx: VariantContext) -> VariantPlan:
     cpus, physical = _p_cores(ctx)
     return VariantPlan(
-        name="pin-p-cores",
         change=f"pinned to the {physical} performance cores (CPUs {cpu_list(cpus)}), "
         f"{physical} threads",
         overrides={"threads": physical, "cpus": cpus},
         env={"OMP_NUM_THREADS": str(physical)},
         cpus=cpus,
-        verifies="threads-on-efficiency-cores",
         promise=1.3,
     )
 

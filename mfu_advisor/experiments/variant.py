@@ -45,8 +45,9 @@ class StepCap:
 class VariantPlan:
     """A variant made concrete for one baseline: what its subprocess gets."""
 
-    name: str
-    change: str
+    name: str = ""
+    """The variant's name: :func:`~mfu_advisor.experiments.variants.select` sets it."""
+    change: str = ""
     """The change in words, with values: "batch_size 12 -> 48"."""
     overrides: Mapping[str, Any] = field(default_factory=dict)
     """Bench options to change, under nanoGPT's names."""
@@ -55,6 +56,7 @@ class VariantPlan:
     note: str = ""
     """What the change means beyond speed (training dynamics, cost)."""
     verifies: str = ""
+    """Symbol of the rule whose fix it measures; "" for its variant's."""
     promise: float = 1.0
     step_time_factor: float = 1.0
     """Expected step time over the baseline's, for the time estimate."""

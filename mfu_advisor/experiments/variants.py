@@ -8,6 +8,7 @@ makes the plans for one baseline, most promising first; the runner
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from mfu_advisor.experiments.job_variants import SYNC_LESS
@@ -67,7 +68,10 @@ def select(ctx: VariantContext, variants: tuple[Variant, ...] = VARIANTS) -> Sel
     for variant in variants:
         reason = variant.skip_reason(ctx)
         if reason is None:
-            plans.append(variant.plan(ctx))
+            plan = variant.plan(ctx)
+            # A plan verifies its variant's rule unless it names another.
+            verifies = plan.verifies or variant.verifies
+            plans.append(dataclasses.replace(plan, name=variant.name, verifies=verifies))
         elif variant.listed_when_skipped:
             skipped.append((variant, reason))
     order = {id(p): i for i, p in enumerate(plans)}

@@ -28,7 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from mfu_advisor.report.charts import draw
-from mfu_advisor.report.content.blocks import Chart, Document
+from mfu_advisor.report.content.blocks import Document
 from mfu_advisor.report.content.document import build_document
 from mfu_advisor.report.json_format import readable_json
 from mfu_advisor.report.markdown import summarise_series
@@ -74,12 +74,8 @@ def environment() -> jinja2.Environment:
     env.tests["missing"] = lambda value: isinstance(value, Missing)
     env.filters["block_kind"] = lambda block: type(block).__name__.lower()
     env.filters["no_scheme"] = lambda text: _URL_SCHEME.sub("", str(text))
-    env.globals["draw_chart"] = _draw_chart
+    env.globals["draw_chart"] = draw
     return env
-
-
-def _draw_chart(chart: Chart) -> Markup | None:
-    return draw(chart)
 
 
 @lru_cache(maxsize=1)

@@ -116,21 +116,19 @@ def _block(block: Block) -> list[str]:
         figures = [
             (inline(f.label), f"**{cell_text(f.value)}**", inline(f.detail)) for f in block.figures
         ]
-        return (
-            _table(("", "", ""), figures, numeric=(False, True, False), raw=True) if figures else []
-        )
+        return _table(("", "", ""), figures, numeric=(False, True, False)) if figures else []
     if isinstance(block, Paragraph):
         body = inline(block.text)
         return [f"> **Verdict:** {body}" if block.emphasis else body]
     if isinstance(block, KeyValues):
         title = [f"**{escape(block.title)}**", ""] if block.title else []
         pairs = [(inline(label), cell_text(value)) for label, value in block.rows]
-        return title + _table(("", ""), pairs, raw=True)
+        return title + _table(("", ""), pairs)
     if isinstance(block, Table):
         title = [f"**{escape(block.title)}**", ""] if block.title else []
         rows = [tuple(cell_text(c) for c in row) for row in block.rows]
         note = ["", f"_{inline(block.note)}_"] if block.note else []
-        return title + _table(block.columns, rows, numeric=block.numeric, raw=True) + note
+        return title + _table(block.columns, rows, numeric=block.numeric) + note
     if isinstance(block, Findings):
         return _findings(block)
     if isinstance(block, Chart):
@@ -139,26 +137,15 @@ def _block(block: Block) -> list[str]:
 
 
 def _table(
-    columns: tuple[str, ...],
-    rows: Sequence[tuple[str, ...]],
-    *,
-    numeric: tuple[bool, ...] = (),
-    raw: bool = False,
+    columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, numeric: tuple[bool, ...] = ()
 ) -> list[str]:
-    """A GFM table; ``raw`` means the cells are already escaped."""
-    head = "| " + " | ".join(inline(c) for c in columns) + " |"
-    rule = (
-        "|"
-        + "|".join(
-            "---:" if i < len(numeric) and numeric[i] else "---" for i in range(len(columns))
-        )
-        + "|"
-    )
-    body = []
-    for row in rows:
-        cells = row if raw else tuple(inline(c) for c in row)
-        body.append("| " + " | ".join(cells) + " |")
-    return [head, rule, *body]
+    """A GFM table of cells already escaped (the column names are escaped here)."""
+    align = ["---:" if i < len(numeric) and numeric[i] else "---" for i in range(len(columns))]
+    return [
+        "| " + " | ".join(inline(c) for c in columns) + " |",
+        "|" + "|".join(align) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 _KIND_WORDS = {"do": "Fix", "dont": "Instead", "info": "Fix"}

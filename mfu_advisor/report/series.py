@@ -83,18 +83,6 @@ def _numbers(values: Sequence[Any]) -> list[float | None]:
     return out
 
 
-def downsample_indices(values: Sequence[float | None], max_points: int = MAX_POINTS) -> list[int]:
-    """Indices to keep so that at most ``max_points`` remain, min and max of each bucket kept.
-
-    Missing values are skipped. The first and last known points are always kept.
-    The buckets are those of the analyzer's streaming series (report/downsample.py).
-    """
-    # numpy loads only when a long series is downsampled: a probe report never pays for it.
-    from mfu_advisor.logs.downsample import minmax_indices
-
-    return minmax_indices(values, max_points)
-
-
 #: Series already downsampled in this process, by identity (a report is rendered in several
 #: places: the chart and the embedded data). Holds the series itself so its id stays unique.
 _DOWNSAMPLED: dict[int, tuple[Any, int, Any]] = {}
@@ -120,12 +108,15 @@ def downsample_series(series: Any, max_points: int = MAX_POINTS) -> Any:
 
 
 def _downsample(series: Any, n: int, max_points: int) -> Any:
+    # numpy loads only when a long series is downsampled: a probe report never pays for it.
+    from mfu_advisor.logs.downsample import minmax_indices
+
     cols = columns(series)
     value_columns = [k for k in cols if k != "step" and any(v is not None for v in cols[k])]
     per_column = max(4, max_points // max(1, len(value_columns)))
     keep: set[int] = {0, n - 1}
     for key in value_columns:
-        keep.update(downsample_indices(cols[key], per_column))
+        keep.update(minmax_indices(cols[key], per_column))
     kept = sorted(i for i in keep if i < n)
     if isinstance(series, Mapping):
         return {

@@ -105,6 +105,12 @@ def text(data: Any, path: str) -> str | Missing:
     return str(value)
 
 
+def plain_text(data: Any, path: str) -> str:
+    """Text at ``path``, or "" when the result does not hold it."""
+    value = text(data, path)
+    return "" if isinstance(value, Missing) else value
+
+
 def numbers(data: Any, *paths: str) -> tuple[float, ...] | Missing:
     """The numbers at ``paths``, all of them; else the first one's :class:`Missing`."""
     found = [number(data, path) for path in paths]

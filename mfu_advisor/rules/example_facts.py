@@ -17,43 +17,18 @@ from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import CpuFacts, HardwareFacts, NvidiaFacts
 from mfu_advisor.rules.example_machines import (
     a100_gpu,
-    alder_lake_cpu,
-    iris_xe_igpu,
     machine,
     nvidia_facts,
     sapphire_rapids_cpu,
     torch_facts,
-    zen3_vm_cpu,
 )
+
+# The rules' examples reach every example machine through this module (``ex.``).
+from mfu_advisor.rules.example_machines import alder_lake_cpu as alder_lake_cpu
+from mfu_advisor.rules.example_machines import iris_xe_igpu as iris_xe_igpu
+from mfu_advisor.rules.example_machines import zen3_vm_cpu as zen3_vm_cpu
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.run_facts import ConditionsFacts, DistributedFacts, LogFacts, RankFacts, RunFacts
-
-__all__ = [
-    "Status",
-    "Unavailable",
-    "a100_box",
-    "a100_gpu",
-    "alder_lake_cpu",
-    "cpu_ddp",
-    "cpu_run",
-    "cuda_run",
-    "ddp_here",
-    "ddp_log",
-    "ddp_log_on",
-    "experiment",
-    "facts",
-    "here",
-    "iris_xe_igpu",
-    "machine",
-    "nanogpt_cpu_log",
-    "nvidia_facts",
-    "on_a100",
-    "on_cpu",
-    "sapphire_rapids_cpu",
-    "torch_facts",
-    "zen3_vm_cpu",
-]
-
 
 #: nanoGPT's README CPU config (Shakespeare characters) and GPT-2 small (124M): micro-batch
 #: and model shape, nanoGPT's names.

@@ -46,12 +46,18 @@ def _config_integer(config: Mapping[str, Any], key: str) -> Maybe[int]:
     return Unavailable(f"{key} not in the result")
 
 
-def _boolean(value: Any) -> Maybe[bool]:
+def config_boolean(value: Any) -> Maybe[bool]:
+    """A flag a config states: a bool, or "True"/"False" as text (logs state them so)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     return Unavailable("not stated")
+
+
+def _of(record: Any, name: str) -> Any:
+    """``record.name``, or the record itself when it is Unavailable (its reason carries over)."""
+    return record if isinstance(record, Unavailable) else getattr(record, name)
 
 
 def _text(value: str, reason: str) -> Maybe[str]:
@@ -106,7 +112,7 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
         adamw_impl=result.adamw_impl or "unknown",
         cpu_affinity=result.cpu_affinity,
         tokens_per_s=result.tokens_per_s,
-        step_time_ms=stats if isinstance(stats, Unavailable) else stats.median,
+        step_time_ms=_of(stats, "median"),
         achieved_flops=result.achieved_flops,
         measured_peak_flops=measured_flops,
         measured_peak_source=measured_source,
@@ -131,7 +137,7 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         config={str(k): str(v) for k, v in config.items()},
         device=str(device) if device else Unavailable("the log does not name the device"),
         dtype=str(config["dtype"]) if config.get("dtype") else Unavailable("not stated"),
-        compile=_boolean(config.get("compile")),
+        compile=config_boolean(config.get("compile")),
         batch_size=_config_integer(config, "batch_size"),
         block_size=_config_integer(config, "block_size"),
         gradient_accumulation_steps=_config_integer(config, "gradient_accumulation_steps"),
@@ -192,7 +198,7 @@ def _bench_rank(rank: BenchRank) -> RankFacts:
         device=_text(rank.device, "device not in the result"),
         cpus=rank.cpus if rank.cpus is not None else Unavailable("cpus not in the result"),
         threads=rank.threads,
-        step_time_ms=steps if isinstance(steps, Unavailable) else steps.median,
+        step_time_ms=_of(steps, "median"),
         compute_step_time_ms=rank.compute_step_time_ms,
         tokens_per_s=rank.tokens_per_s,
         mfu=rank.mfu,
@@ -242,18 +248,12 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         step_time_ms=_median_of([r.step_time_ms for r in ranks], "step time"),
         compute_step_time_ms=_median_of([r.compute_step_time_ms for r in ranks], "no_sync step"),
         communication_fraction=figures.communication_fraction,
-        straggler_rank=straggler if isinstance(straggler, Unavailable) else straggler.slowest_rank,
-        straggler_spread=straggler if isinstance(straggler, Unavailable) else straggler.spread,
-        median_rank_step_ms=straggler
-        if isinstance(straggler, Unavailable)
-        else straggler.median_rank_compute_step_ms,
-        slowest_rank_step_ms=straggler
-        if isinstance(straggler, Unavailable)
-        else straggler.slowest_rank_compute_step_ms,
-        scaling_efficiency=scaling if isinstance(scaling, Unavailable) else scaling.efficiency,
-        scaling_reference_tokens_per_s=scaling
-        if isinstance(scaling, Unavailable)
-        else scaling.reference_tokens_per_s,
+        straggler_rank=_of(straggler, "slowest_rank"),
+        straggler_spread=_of(straggler, "spread"),
+        median_rank_step_ms=_of(straggler, "median_rank_compute_step_ms"),
+        slowest_rank_step_ms=_of(straggler, "slowest_rank_compute_step_ms"),
+        scaling_efficiency=_of(scaling, "efficiency"),
+        scaling_reference_tokens_per_s=_of(scaling, "reference_tokens_per_s"),
         scaling_reference="" if isinstance(scaling, Unavailable) else scaling.reference,
         job_tokens_per_s=figures.job.tokens_per_s,
         job_mfu=figures.job.mfu,
@@ -294,8 +294,8 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         block_size=_config_integer(config, "block_size"),
         micro_batch_tokens_per_rank=tokens,
         micro_batch_tokens_source=source,
-        straggler_rank=straggler if isinstance(straggler, Unavailable) else straggler.slowest_rank,
-        straggler_spread=straggler if isinstance(straggler, Unavailable) else straggler.spread,
+        straggler_rank=_of(straggler, "slowest_rank"),
+        straggler_spread=_of(straggler, "spread"),
         median_rank_step_ms=_median_of(steps, "steady step time")
         if isinstance(straggler, Unavailable)
         else straggler.median_rank_step_time_ms,

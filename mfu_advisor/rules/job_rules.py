@@ -52,10 +52,6 @@ IDLE_PERCENT = 20.0
 BUSY_PERCENT = 60.0
 
 
-def _job(facts: DiagnosisFacts) -> JobFacts | None:
-    return facts.job
-
-
 def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -87,7 +83,7 @@ def _gpu_names(gpus: list[tuple[JobGpuFacts, float]]) -> str:
 
 
 def _input_bound(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None:
         return None
     starved = _starved(job)
@@ -119,7 +115,7 @@ def _input_bound(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _host_bound(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or not _one_core_saturated(job):
         return None
     busiest = _float(job.busiest_cpu_percent_median) or 0.0
@@ -170,7 +166,7 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None:
         return None
     hit = [
@@ -234,7 +230,7 @@ def _thermal(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _memory_full(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None:
         return None
     full = [
@@ -274,7 +270,7 @@ def _memory_full(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or job.usable_cpus < 1:
         return None
     load = _float(job.load_1min_median)
@@ -309,7 +305,7 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or job.usable_cpus < 1:
         return None
     machine = _float(job.machine_cpu_percent_median)
@@ -341,7 +337,7 @@ def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
 
 
 def _idle_gpus(facts: DiagnosisFacts) -> Draft | None:
-    job = _job(facts)
+    job = facts.job
     if job is None or len(job.gpus) < 2:
         return None
     utils = {g.index: _float(g.util_percent_median) for g in job.gpus}
@@ -681,4 +677,15 @@ IDLE_GPUS = Rule(
         ),
         _NO_JOB,
     ),
+)
+
+RULES: tuple[Rule, ...] = (
+    INPUT_BOUND,
+    HOST_BOUND,
+    POWER_CAPPED,
+    THERMAL,
+    MEMORY_FULL_RULE,
+    OVERSUBSCRIBED_JOB,
+    IDLE_GPUS,
+    MACHINE_SHARED,
 )

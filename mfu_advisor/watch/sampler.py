@@ -158,70 +158,55 @@ class NvmlReader:
                 self.reasons[f"gpu{index}"] = _error_text(nvml, exc)
                 continue
             self.handles.append(handle)
-            name = self._get("name", lambda h: nvml.nvmlDeviceGetName(h), handle)
+            name = self._get("name", nvml.nvmlDeviceGetName, handle)
             self.names.append(name.decode() if isinstance(name, bytes) else str(name or "GPU"))
 
-    def _get(self, field: str, getter: Callable[[Any], Any], handle: Any) -> Any:
+    def _get(self, field: str, getter: Callable[..., Any], handle: Any, *args: Any) -> Any:
         try:
-            return getter(handle)
+            return getter(handle, *args)
         except Exception as exc:  # every NVMLError_* subclass, and the library's odd ones
             self.reasons.setdefault(field, _error_text(self.nv, exc))
             return None
 
+    def _number(
+        self, field: str, getter: Callable[..., Any], handle: Any, *args: Any
+    ) -> float | None:
+        return _float(self._get(field, getter, handle, *args))
+
     def read(self, job_pids: set[int]) -> tuple[GpuSample, ...]:
         """One reading of every GPU."""
         nv = self.nv
+        clock, pcie = nv.nvmlDeviceGetClockInfo, nv.nvmlDeviceGetPcieThroughput
         out = []
         for index, handle in enumerate(self.handles):
             util = self._get("util_percent", nv.nvmlDeviceGetUtilizationRates, handle)
             memory = self._get("memory_used_bytes", nv.nvmlDeviceGetMemoryInfo, handle)
-            power = self._get("power_w", nv.nvmlDeviceGetPowerUsage, handle)
-            limit = self._get("power_limit_w", nv.nvmlDeviceGetEnforcedPowerLimit, handle)
+            power = self._number("power_w", nv.nvmlDeviceGetPowerUsage, handle)
+            limit = self._number("power_limit_w", nv.nvmlDeviceGetEnforcedPowerLimit, handle)
             reasons = self._get("event_reasons", _event_reasons_getter(nv), handle)
+            temperature = nv.nvmlDeviceGetTemperature
             out.append(
                 GpuSample(
                     gpu_index=index,
                     util_percent=_float(getattr(util, "gpu", None)),
                     memory_util_percent=_float(getattr(util, "memory", None)),
-                    sm_clock_mhz=_float(
-                        self._get(
-                            "sm_clock_mhz",
-                            lambda h: nv.nvmlDeviceGetClockInfo(h, NVML_CLOCK_SM),
-                            handle,
-                        )
+                    sm_clock_mhz=self._number("sm_clock_mhz", clock, handle, NVML_CLOCK_SM),
+                    memory_clock_mhz=self._number(
+                        "memory_clock_mhz", clock, handle, NVML_CLOCK_MEM
                     ),
-                    memory_clock_mhz=_float(
-                        self._get(
-                            "memory_clock_mhz",
-                            lambda h: nv.nvmlDeviceGetClockInfo(h, NVML_CLOCK_MEM),
-                            handle,
-                        )
-                    ),
-                    power_w=None if power is None else float(power) / 1000.0,  # milliwatts
-                    power_limit_w=None if limit is None else float(limit) / 1000.0,
-                    temperature_c=_float(
-                        self._get(
-                            "temperature_c",
-                            lambda h: nv.nvmlDeviceGetTemperature(h, NVML_TEMPERATURE_GPU),
-                            handle,
-                        )
+                    power_w=None if power is None else power / 1000.0,  # milliwatts
+                    power_limit_w=None if limit is None else limit / 1000.0,
+                    temperature_c=self._number(
+                        "temperature_c", temperature, handle, NVML_TEMPERATURE_GPU
                     ),
                     memory_used_bytes=_int(getattr(memory, "used", None)),
                     memory_total_bytes=_int(getattr(memory, "total", None)),
                     event_reasons=_int(reasons),
-                    pcie_tx_kb_s=_float(
-                        self._get(
-                            "pcie_tx_kb_s",
-                            lambda h: nv.nvmlDeviceGetPcieThroughput(h, NVML_PCIE_UTIL_TX_BYTES),
-                            handle,
-                        )
+                    pcie_tx_kb_s=self._number(
+                        "pcie_tx_kb_s", pcie, handle, NVML_PCIE_UTIL_TX_BYTES
                     ),
-                    pcie_rx_kb_s=_float(
-                        self._get(
-                            "pcie_rx_kb_s",
-                            lambda h: nv.nvmlDeviceGetPcieThroughput(h, NVML_PCIE_UTIL_RX_BYTES),
-                            handle,
-                        )
+                    pcie_rx_kb_s=self._number(
+                        "pcie_rx_kb_s", pcie, handle, NVML_PCIE_UTIL_RX_BYTES
                     ),
                     job_on_gpu=self._job_on_gpu(handle, job_pids),
                 )

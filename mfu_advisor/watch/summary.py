@@ -58,32 +58,30 @@ def _gpu_facts(
     def why(field: str) -> Unavailable:
         return Unavailable(reasons.get(field, "NVML gave no answer"))
 
-    def median(field: str, get: Callable[[GpuSample], float | None]) -> Maybe[float]:
-        value = _median([get(r) for r in readings])
+    def known(field: str, value: Maybe[float]) -> Maybe[float]:
         return why(field) if isinstance(value, Unavailable) else value
 
+    def median(field: str) -> Maybe[float]:
+        return known(field, _median([getattr(r, field) for r in readings]))
+
+    def maximum(field: str) -> Maybe[float]:
+        return known(field, _max([getattr(r, field) for r in readings]))
+
     flags = [r.job_on_gpu for r in readings if r.job_on_gpu is not None]
-    used: Maybe[bool] = any(flags) if flags else why("job_on_gpu")
     memory = _max([_fraction(r.memory_used_bytes, r.memory_total_bytes) for r in readings])
     limits = [r.power_limit_w for r in readings if r.power_limit_w is not None]
     masks = [r.event_reasons for r in readings]
-    clock_max = _max([r.sm_clock_mhz for r in readings])
-    temperature = _max([r.temperature_c for r in readings])
     return JobGpuFacts(
         index=index,
         name=name,
-        used_by_job=used,
-        util_percent_median=median("util_percent", lambda r: r.util_percent),
-        sm_clock_mhz_median=median("sm_clock_mhz", lambda r: r.sm_clock_mhz),
-        sm_clock_mhz_max=why("sm_clock_mhz") if isinstance(clock_max, Unavailable) else clock_max,
-        power_w_median=median("power_w", lambda r: r.power_w),
+        used_by_job=any(flags) if flags else why("job_on_gpu"),
+        util_percent_median=median("util_percent"),
+        sm_clock_mhz_median=median("sm_clock_mhz"),
+        sm_clock_mhz_max=maximum("sm_clock_mhz"),
+        power_w_median=median("power_w"),
         power_limit_w=statistics.median(limits) if limits else why("power_limit_w"),
-        temperature_c_max=(
-            why("temperature_c") if isinstance(temperature, Unavailable) else temperature
-        ),
-        memory_used_fraction_max=(
-            why("memory_used_bytes") if isinstance(memory, Unavailable) else memory
-        ),
+        temperature_c_max=maximum("temperature_c"),
+        memory_used_fraction_max=known("memory_used_bytes", memory),
         power_cap_share=_share(masks, SW_POWER_CAP),
         thermal_share=_share(masks, SW_THERMAL | HW_THERMAL),
         hw_slowdown_share=_share(masks, HW_SLOWDOWN | HW_POWER_BRAKE),
@@ -136,6 +134,19 @@ def job_facts(
     )
 
 
+#: The per-GPU columns of the samples, and the decimals each keeps.
+_GPU_COLUMNS = {
+    "util_percent": 0,
+    "sm_clock_mhz": 0,
+    "power_w": 1,
+    "temperature_c": 0,
+    "memory_used_bytes": 0,
+    "event_reasons": 0,
+    "pcie_rx_kb_s": 0,
+    "pcie_tx_kb_s": 0,
+}
+
+
 def sample_series(samples: Sequence[Sample], keep: Sequence[int]) -> dict[str, Any]:
     """The samples at indices ``keep`` as JSON-ready columns (docs/run.md, ``samples``)."""
     chosen = [samples[i] for i in keep]
@@ -143,33 +154,16 @@ def sample_series(samples: Sequence[Sample], keep: Sequence[int]) -> dict[str, A
     def column(get: Callable[[Sample], float | int | None], digits: int = 1) -> list[Any]:
         return [None if (v := get(s)) is None else round(float(v), digits) for s in chosen]
 
+    def gpu(at: int, field: str, digits: int) -> list[Any]:
+        readings = [s.gpus[at] if at < len(s.gpus) else None for s in chosen]
+        values = [None if r is None else getattr(r, field) for r in readings]
+        return [None if v is None else round(float(v), digits) for v in values]
+
     gpu_count = max((len(s.gpus) for s in chosen), default=0)
-    gpus = []
-    for index in range(gpu_count):
-
-        def gpu(
-            get: Callable[[GpuSample], float | int | None], digits: int = 1, at: int = index
-        ) -> list[Any]:
-            out: list[Any] = []
-            for s in chosen:
-                reading = s.gpus[at] if at < len(s.gpus) else None
-                value = None if reading is None else get(reading)
-                out.append(None if value is None else round(float(value), digits))
-            return out
-
-        gpus.append(
-            {
-                "index": index,
-                "util_percent": gpu(lambda g: g.util_percent, 0),
-                "sm_clock_mhz": gpu(lambda g: g.sm_clock_mhz, 0),
-                "power_w": gpu(lambda g: g.power_w),
-                "temperature_c": gpu(lambda g: g.temperature_c, 0),
-                "memory_used_bytes": gpu(lambda g: g.memory_used_bytes, 0),
-                "event_reasons": gpu(lambda g: g.event_reasons, 0),
-                "pcie_rx_kb_s": gpu(lambda g: g.pcie_rx_kb_s, 0),
-                "pcie_tx_kb_s": gpu(lambda g: g.pcie_tx_kb_s, 0),
-            }
-        )
+    gpus = [
+        {"index": i, **{field: gpu(i, field, digits) for field, digits in _GPU_COLUMNS.items()}}
+        for i in range(gpu_count)
+    ]
     return {
         "count": len(samples),
         "shown": len(chosen),

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from mfu_advisor.report.series import (
-    MAX_POINTS,
-    columns,
-    downsample_indices,
-    downsample_series,
-    series_length,
-)
+from mfu_advisor.logs.downsample import minmax_indices
+from mfu_advisor.report.series import MAX_POINTS, columns, downsample_series, series_length
 
 
 def test_rows_and_columns_shapes_give_the_same_columns() -> None:
@@ -30,7 +25,7 @@ def test_downsampling_keeps_a_single_stall_in_100000_steps() -> None:
     values: list[float | None] = [65.0 + (i % 7) * 0.1 for i in range(100_000)]
     values[73_421] = 4_000.0  # one stalled step
     values[12_345] = 1.0  # one impossibly fast step
-    keep = downsample_indices(values)
+    keep = minmax_indices(values, MAX_POINTS)
     assert len(keep) <= MAX_POINTS
     assert 73_421 in keep and 12_345 in keep
     assert keep[0] == 0 and keep[-1] == 99_999

@@ -13,6 +13,7 @@ from mfu_advisor.report.content.blocks import (
     Paragraph,
     Table,
     Tone,
+    present,
 )
 from mfu_advisor.report.content.run import (
     absent,
@@ -38,6 +39,7 @@ from mfu_advisor.report.values import (
     number,
     numbers,
     percent,
+    plain_text,
     rate,
     si,
     text,
@@ -47,16 +49,29 @@ from mfu_advisor.report.values import (
 
 def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
     """Everything an analyzed log says: the true MFU, what the log's MFU meant, its series."""
-    blocks: list[Block] = [analysis_headline(log)] if headline else []
     explanation = explain_mfu(log)
-    if explanation:
-        blocks.append(Paragraph(explanation))
-    for missing in items(log, "missing"):
-        if isinstance(missing, Mapping):
-            figure = missing.get("figure") or "a figure"
-            how = missing.get("how") or missing.get("reason") or ""
-            blocks.append(Paragraph(f"Missing {figure}: {how}", tone=Tone.WARN))
-    blocks.append(mfu_table(log))
+    config = mapping(log, "config")
+    return present(
+        analysis_headline(log) if headline else None,
+        Paragraph(explanation) if explanation else None,
+        *(_missing_paragraph(m) for m in items(log, "missing") if isinstance(m, Mapping)),
+        mfu_table(log),
+        _log_facts(log),
+        notes_paragraph(log, shown=mfu_notes(log)),
+        *ranks_blocks(log),
+        config_block(config, "Configuration found in the log") if config else None,
+        series_chart(log, "Step time and loss over the log"),
+        mfu_chart(log),
+    )
+
+
+def _missing_paragraph(missing: Mapping[str, Any]) -> Paragraph:
+    figure = missing.get("figure") or "a figure"
+    how = missing.get("how") or missing.get("reason") or ""
+    return Paragraph(f"Missing {figure}: {how}", tone=Tone.WARN)
+
+
+def _log_facts(log: Mapping[str, Any]) -> KeyValues:
     rows: list[tuple[str, Cell]] = [
         ("format", _format_cell(log)),
         ("files", _files(log)),
@@ -85,19 +100,7 @@ def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[B
         ("restarts", _restarts(log)),
         ("loss", _loss(log)),
     ]
-    blocks.append(KeyValues(tuple(r for r in rows if not absent(r[1])), title="The log"))
-    notes = notes_paragraph(log, shown=mfu_notes(log))
-    if notes:
-        blocks.append(notes)
-    blocks.extend(ranks_blocks(log))
-    config = mapping(log, "config")
-    if config:
-        blocks.append(config_block(config, "Configuration found in the log"))
-    chart = series_chart(log, "Step time and loss over the log")
-    if chart:
-        blocks.append(chart)
-    blocks.append(mfu_chart(log))
-    return tuple(blocks)
+    return KeyValues(tuple(r for r in rows if not absent(r[1])), title="The log")
 
 
 #: How the scopes read in a sentence.
@@ -318,7 +321,7 @@ def _achieved(log: Mapping[str, Any]) -> Cell:
     devices = number(log, "devices")
     if isinstance(devices, Missing) or devices <= 1:
         return f"{achieved} per device"
-    source = _plain(log, "devices_source")
+    source = plain_text(log, "devices_source")
     return f"{achieved} per device ({devices:.0f} devices{': ' + source if source else ''})"
 
 
@@ -327,11 +330,11 @@ def _reported(log: Mapping[str, Any]) -> Cell:
     reported = number(log, "reported_mfu")
     if isinstance(reported, Missing):
         if lookup(log, "reference_detail.kind") == "unknown":
-            return Missing(_plain(log, "reference_detail.note") or reported.reason)
+            return Missing(plain_text(log, "reference_detail.note") or reported.reason)
         if reported.reason == "not in this result":
             return Missing("the log prints no MFU")
         return reported
-    reference = _plain(log, "reference")
+    reference = plain_text(log, "reference")
     shown = f"{percent(reported)} " + (
         f"relative to {reference}" if reference else "(reference not known)"
     )
@@ -350,11 +353,11 @@ def _restarts(log: Mapping[str, Any]) -> Cell:
     shown += f"; {runs:.0f} runs)" if not isinstance(runs, Missing) else ")"
     first = mapping(log, "restarts.0")
     if first:
-        where = ":".join(p for p in (_plain(first, "file"), _plain(first, "line")) if p)
-        kind = _plain(first, "kind")
+        where = ":".join(p for p in (plain_text(first, "file"), plain_text(first, "line")) if p)
+        kind = plain_text(first, "kind")
         shown += (
             f"; first {'at ' + where + ', ' if where else ''}step "
-            f"{_plain(first, 'from_step') or '?'} → {_plain(first, 'to_step') or '?'}"
+            f"{plain_text(first, 'from_step') or '?'} → {plain_text(first, 'to_step') or '?'}"
             + (f" ({kind})" if kind else "")
         )
     return shown
@@ -387,13 +390,13 @@ def explain_mfu(log: Mapping[str, Any]) -> str:
     your Intel Core i7-1260P that is about 6.0% of its fp32 peak (1.04 TFLOP/s)."
     A figure the payload lacks leaves its clause out; nothing prints as "None".
     """
-    title = _plain(log, "format_title") or _plain(log, "format") or "The log"
+    title = plain_text(log, "format_title") or plain_text(log, "format") or "The log"
     reported = number(log, "reported_mfu")
     implied = number(log, "achieved_flops_implied")
     reference_flops = number(log, "reference_flops")
     peak_flops = number(log, "peak.flops")
-    hardware = _plain(log, "peak.hardware")
-    dtype = _plain(log, "peak.dtype")
+    hardware = plain_text(log, "peak.hardware")
+    dtype = plain_text(log, "peak.dtype")
     of_peak = f"{dtype} peak" if dtype else "peak"
     parts: list[str] = []
     if (
@@ -401,8 +404,8 @@ def explain_mfu(log: Mapping[str, Any]) -> str:
         and not isinstance(implied, Missing)
         and not isinstance(reference_flops, Missing)
     ):
-        keyed = _plain(log, "reference_detail.keyed_to")
-        reference = _plain(log, "reference") or str(flops(reference_flops))
+        keyed = plain_text(log, "reference_detail.keyed_to")
+        reference = plain_text(log, "reference") or str(flops(reference_flops))
         against = f"{article(keyed)}'s {flops(reference_flops)}" if keyed else reference
         sentence = f"{title}'s {percent(reported)} means {flops(implied)} against {against}"
         rescaled = number(log, "mfu_from_reported.value")
@@ -427,7 +430,7 @@ def explain_mfu(log: Mapping[str, Any]) -> str:
                 "other hardware."
             )
     elif lookup(log, "reference_detail.kind") == "unknown":
-        note = _plain(log, "reference_detail.note")
+        note = plain_text(log, "reference_detail.note")
         if note:
             parts.append(note.rstrip(".") + ".")
     mfu = number(log, "mfu.value")
@@ -445,9 +448,3 @@ def article(name: str) -> str:
     if name.startswith(("its ", "the ")):
         return name
     return ("an " if name[:1].upper() in "AEFHILMNORSX8" else "a ") + name
-
-
-def _plain(data: Any, path: str) -> str:
-    """Text at ``path``, or "" when the result does not hold it."""
-    value = text(data, path)
-    return "" if isinstance(value, Missing) else value

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mfu_advisor.report.content.blocks import Block, Chart, KeyValues, Paragraph, Table, Tone
+from mfu_advisor.report.content.blocks import (
+    Block,
+    Chart,
+    KeyValues,
+    Paragraph,
+    Table,
+    Tone,
+    present,
+)
 from mfu_advisor.report.content.ranks import ranks_blocks
 from mfu_advisor.report.content.run import (
     absent,
@@ -50,30 +58,20 @@ SHORT_DTYPE = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
     """Everything about one calibrated run: MFUs, timing, model, charts, the matmul sweep."""
-    blocks: list[Block] = [run_headline(run)] if headline else []
-    blocks.append(mfu_table(run))
-    blocks.extend(ranks_blocks(run))
-    blocks.append(run_facts(run))
-    variant = paired_paragraph(run)
-    if variant:
-        blocks.append(variant)
-    notes = notes_paragraph(run, Tone.WARN, shown=mfu_notes(run))
-    if notes:
-        blocks.append(notes)
     config = mapping(run, "config")
-    if config:
-        blocks.append(config_block(config, "Model and batch (nanoGPT names)"))
-    chart = series_chart(run, "Step time over the measured steps")
-    if chart:
-        blocks.append(chart)
-    blocks.append(mfu_chart(run))
-    roofline = roofline_chart(run)
-    if roofline:
-        blocks.append(roofline)
-    sweep = sweep_table(run)
-    if sweep:
-        blocks.append(sweep)
-    return tuple(blocks)
+    return present(
+        run_headline(run) if headline else None,
+        mfu_table(run),
+        *ranks_blocks(run),
+        run_facts(run),
+        paired_paragraph(run),
+        notes_paragraph(run, Tone.WARN, shown=mfu_notes(run)),
+        config_block(config, "Model and batch (nanoGPT names)") if config else None,
+        series_chart(run, "Step time over the measured steps"),
+        mfu_chart(run),
+        roofline_chart(run),
+        sweep_table(run),
+    )
 
 
 def run_facts(run: Mapping[str, Any]) -> KeyValues:

@@ -118,6 +118,11 @@ class Chart:
 Block = Headline | Paragraph | KeyValues | Table | Findings | Chart
 
 
+def present(*blocks: Block | None) -> tuple[Block, ...]:
+    """The blocks that are there, in order (a builder returns None for a part it lacks)."""
+    return tuple(block for block in blocks if block is not None)
+
+
 @dataclass(frozen=True)
 class Section:
     """A titled part of the report, e.g. "Hardware"."""

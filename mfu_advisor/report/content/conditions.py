@@ -14,9 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor import units
 from mfu_advisor.report.content.blocks import Paragraph, Tone
-from mfu_advisor.report.values import Cell, Missing, items, mapping, number, percent, rate
+from mfu_advisor.report.values import (
+    Cell,
+    Missing,
+    items,
+    mapping,
+    number,
+    percent,
+    plus_minus,
+    rate,
+)
 
 #: The measurement conditions read as a warning where rule MA125 machine-busy fires: from this
 #: share of the CPUs kept busy by other processes, or this baseline run-to-run spread. The
@@ -83,14 +91,9 @@ def measurement_rows(payload: Mapping[str, Any]) -> list[tuple[str, Cell]]:
         ("baseline beside each variant (tokens/s)", _interleaved_arms(payload)),
         ("run-to-run spread", percent(number(noise, "run_to_run"))),
         ("assumed spread", _assumed(noise, ran)),
-        ("noise floor", fraction(number(noise, "floor"))),
+        ("noise floor", plus_minus(number(noise, "floor"))),
         ("other processes' CPU share", _share(noise)),
     ]
-
-
-def fraction(value: float | Missing) -> Cell:
-    """A relative noise as "±5%"."""
-    return value if isinstance(value, Missing) else units.plus_minus(value)
 
 
 def _interleaved_words(interleaved: list[Mapping[str, Any]], ran: int) -> str:
@@ -121,13 +124,13 @@ def _spread_words(
         return shown + ", which only an experiment run alone would need"
     assumed = number(noise, "assumed_run_to_run")
     if not isinstance(assumed, Missing):
-        shown += f", {fraction(assumed)} assumed"
+        shown += f", {plus_minus(assumed)} assumed"
     return shown
 
 
 def _assumed(noise: Mapping[str, Any], ran: list[Mapping[str, Any]]) -> Cell:
     """The assumed spread, and that no experiment used it when none ran alone."""
-    assumed = fraction(number(noise, "assumed_run_to_run"))
+    assumed = plus_minus(number(noise, "assumed_run_to_run"))
     if isinstance(assumed, Missing) or not ran:
         return assumed
     if all(_method(e) == INTERLEAVED for e in ran):

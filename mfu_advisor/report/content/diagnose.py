@@ -14,7 +14,15 @@ from typing import Any
 
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
-from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Section, Table, Tone
+from mfu_advisor.report.content.blocks import (
+    Block,
+    KeyValues,
+    Paragraph,
+    Section,
+    Table,
+    Tone,
+    present,
+)
 from mfu_advisor.report.content.conditions import (
     conditions_paragraph,
     measurement_rows,
@@ -36,6 +44,7 @@ from mfu_advisor.report.values import (
     lookup,
     mapping,
     number,
+    plain_text,
     seconds,
     text,
 )
@@ -65,8 +74,7 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
     if not detailed:
         log_blocks = tuple(b for b in log_blocks if isinstance(b, Paragraph))
     missing_parts = _missing_parts(payload)
-    conditions = conditions_paragraph(payload)
-    conditions_blocks: tuple[Block, ...] = (conditions,) if conditions else ()
+    conditions_blocks = present(conditions_paragraph(payload))
     sections: list[Section | None]
     if detailed:
         sections = [
@@ -145,7 +153,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     E.g. "Ran live: probe 0.1s, baseline 14.5s, experiment:batch-x2 14.7s,
     rules 0.0s (29.3s in all); skipped: experiment:compile, baseline-repeat."
     """
-    mode = _plain_text(payload, "mode")
+    mode = plain_text(payload, "mode")
     phases = [p for p in items(payload, "phases") if isinstance(p, Mapping)]
     if not phases and not mode:
         return None
@@ -153,8 +161,8 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     others: dict[str, list[str]] = {}
     end = 0.0
     for phase in phases:
-        name = _plain_text(phase, "name") or "?"
-        status = _plain_text(phase, "status") or "done"
+        name = plain_text(phase, "name") or "?"
+        status = plain_text(phase, "status") or "done"
         elapsed = number(phase, "elapsed_s")
         started = number(phase, "started_s")
         if not isinstance(elapsed, Missing) and not isinstance(started, Missing):
@@ -163,7 +171,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
             # "9.4s" without a space: a line never breaks between a time and its unit.
             ran.append(name if isinstance(elapsed, Missing) else f"{name} {elapsed:,.1f}s")
         else:
-            detail = _plain_text(phase, "detail") if status != "skipped" else ""
+            detail = plain_text(phase, "detail") if status != "skipped" else ""
             others.setdefault(status, []).append(f"{name} ({detail})" if detail else name)
     sentence = f"Ran {mode}" if mode else "Ran"
     if ran:
@@ -181,8 +189,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
 
 def _how_it_ran_section(payload: Mapping[str, Any], conditions: tuple[Block, ...]) -> Section:
     """The terminal's short "How it ran": mode and phases, and the measurement conditions."""
-    phases = phases_paragraph(payload)
-    return Section("process", "How it ran", (*((phases,) if phases else ()), *conditions))
+    return Section("process", "How it ran", (*present(phases_paragraph(payload)), *conditions))
 
 
 def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:
@@ -207,7 +214,7 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
                         seconds(number(p, "started_s")),
                         seconds(number(p, "elapsed_s")),
                         text(p, "status"),
-                        _plain_text(p, "detail"),
+                        plain_text(p, "detail"),
                     )
                     for p in phases
                 ),
@@ -215,15 +222,8 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
                 numeric=(False, True, True, False, False),
             )
         )
-    notes = notes_paragraph(payload)
-    if notes:
-        blocks.append(notes)
+    blocks.extend(present(notes_paragraph(payload)))
     return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
-
-
-def _plain_text(data: Mapping[str, Any], key: str) -> str:
-    value = text(data, key)
-    return "" if isinstance(value, Missing) else value
 
 
 def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
@@ -238,19 +238,11 @@ def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
 def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Section | None:
     """Detailed: every variant, their notes, then the chart. Short: the variants that ran,
     their notes, and one sentence naming those that did not."""
-    table = experiments_table(payload, skipped=detailed)
-    blocks: list[Block] = [table] if table is not None else []
-    notes = experiment_notes(payload)
-    if notes is not None:
-        blocks.append(notes)
-    if detailed:
-        chart = experiments_chart(payload)
-        if chart is not None:
-            blocks.append(chart)
-    else:
-        not_run = skipped_sentence(payload)
-        if not_run is not None:
-            blocks.append(not_run)
+    blocks = present(
+        experiments_table(payload, skipped=detailed),
+        experiment_notes(payload),
+        experiments_chart(payload) if detailed else skipped_sentence(payload),
+    )
     if not blocks:
         return None
-    return Section("experiments", "What-if experiments, measured on this machine", tuple(blocks))
+    return Section("experiments", "What-if experiments, measured on this machine", blocks)

@@ -145,134 +145,46 @@ def _meta(report: Report) -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
-#: Top-level payload keys each kind already shows (the rest go to "Other facts").
+def _keys(names: str) -> frozenset[str]:
+    """Payload keys written as a whitespace-separated list."""
+    return frozenset(names.split())
+
+
+#: Top-level payload keys each kind already shows (the rest go to "Other facts");
+#: analyze's include those content/analysis.py reads.
 SHOWN_KEYS: dict[str, frozenset[str]] = {
-    "run": frozenset(
-        {
-            "command_line",
-            "exit_code",
-            "wall_s",
-            "interrupted_by",
-            "ended_by_signal",
-            "output_lines",
-            "stdout_bytes",
-            "stderr_bytes",
-            "log_file",
-            "interval_s",
-            "analysis",
-            "summary",
-            "samples",
-            "findings",
-            "notes",
-        }
+    "run": _keys(
+        """
+        command_line exit_code wall_s interrupted_by ended_by_signal output_lines stdout_bytes
+        stderr_bytes log_file interval_s analysis summary samples findings notes
+        """
     ),
-    "diagnose": frozenset(
-        {
-            "hardware",
-            "baseline",
-            "analysis",
-            "experiments",
-            "findings",
-            "verdict",
-            "elapsed_s",
-            "budget_s",
-            "mode",
-            "noise",
-            "phases",
-            "interrupted",
-            "notes",
-        }
+    "diagnose": _keys(
+        """
+        hardware baseline analysis experiments findings verdict elapsed_s budget_s mode noise phases
+        interrupted notes
+        """
     ),
-    "probe": frozenset({"source", "host", "cpu", "memory", "gpus", "nvml", "torch", "warnings"}),
-    "analyze": frozenset(
-        {
-            "format",
-            "format_confidence",
-            "files",
-            "steps",
-            "warmup_steps",
-            "steady_step_time_ms",
-            "tokens_per_step",
-            "flops_per_token",
-            "tokens_per_s",
-            "achieved_flops",
-            "reported_mfu",
-            "reference",
-            "mfu",
-            "eval_time_fraction",
-            "config",
-            "series",
-            # read by content/analysis.py
-            "format_title",
-            "format_variant",
-            "first_step",
-            "last_step",
-            "step_time_source",
-            "warmup",
-            "tokens_per_step_source",
-            "tokens_per_s_scope",
-            "devices",
-            "devices_source",
-            "n_params",
-            "flops_per_token_source",
-            "achieved_flops_implied",
-            "reference_flops",
-            "reference_detail",
-            "peak",
-            "mfu_vs_reference",
-            "mfu_from_reported",
-            "evals",
-            "jitter",
-            "restarts",
-            "restart_count",
-            "runs",
-            "loss",
-            "missing",
-            "notes",
-            "distributed",
-            "series_every",
-            "log_interval_steps",
-        }
+    "probe": _keys("source host cpu memory gpus nvml torch warnings"),
+    "analyze": _keys(
+        """
+        format format_confidence files steps warmup_steps steady_step_time_ms tokens_per_step
+        flops_per_token tokens_per_s achieved_flops reported_mfu reference mfu eval_time_fraction
+        config series format_title format_variant first_step last_step step_time_source warmup
+        tokens_per_step_source tokens_per_s_scope devices devices_source n_params
+        flops_per_token_source achieved_flops_implied reference_flops reference_detail peak
+        mfu_vs_reference mfu_from_reported evals jitter restarts restart_count runs loss missing
+        notes distributed series_every log_interval_steps
+        """
     ),
-    "bench": frozenset(
-        {
-            "preset",
-            "preset_source",
-            "config",
-            "device",
-            "device_name",
-            "dtype",
-            "peak_dtype",
-            "torch_version",
-            "threads",
-            "tf32",
-            "adamw_impl",
-            "data",
-            "n_params",
-            "flops_per_token",
-            "effective_batch_tokens",
-            "tokens_per_step",
-            "warmup_steps",
-            "warmup_step_ms",
-            "compile_s",
-            "warmup_s",
-            "measured_s",
-            "measured_steps",
-            "stopped_by",
-            "step_time_ms",
-            "tokens_per_s",
-            "achieved_flops",
-            "mfu",
-            "peak_memory_bytes",
-            "peak_memory_kind",
-            "loss_first",
-            "loss_last",
-            "gemm_shapes",
-            "roofline",
-            "notes",
-            "series",
-            "paired",
-        }
+    "bench": _keys(
+        """
+        preset preset_source config device device_name dtype peak_dtype torch_version threads tf32
+        adamw_impl data n_params flops_per_token effective_batch_tokens tokens_per_step warmup_steps
+        warmup_step_ms compile_s warmup_s measured_s measured_steps stopped_by step_time_ms
+        tokens_per_s achieved_flops mfu peak_memory_bytes peak_memory_kind loss_first loss_last
+        gemm_shapes roofline notes series paired
+        """
     ),
 }
 

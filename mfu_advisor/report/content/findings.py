@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor import units
+from mfu_advisor.experiments.compare import verdict_of
 from mfu_advisor.report.content.blocks import (
     Chart,
     FindingItem,
@@ -30,9 +31,9 @@ from mfu_advisor.report.values import (
     items,
     lookup,
     number,
+    plain_text,
     plus_minus,
     speedup,
-    text,
 )
 
 #: Severity words the rules engine may use, most urgent first; unknown words rank in between.
@@ -103,7 +104,7 @@ def gain_text(finding: Mapping[str, Any]) -> str:
         noise = number(finding, "noise")
         if not isinstance(noise, Missing):
             shown += f" ({units.plus_minus(noise)})"
-        experiment = _plain(finding, "experiment")
+        experiment = plain_text(finding, "experiment")
         if experiment:
             shown += f" by {experiment}"
         return f"{shown}; expected {expected_text}" if expected_text else shown
@@ -121,24 +122,19 @@ def finding_item(finding: Mapping[str, Any]) -> FindingItem:
     tone = {"do": Tone.GOOD, "dont": Tone.BAD}.get(kind, Tone.PLAIN)
     if kind == "do" and measured is not None and measured < 1:
         tone = Tone.WARN
-    symbol = _plain(finding, "symbol")
-    rule_id = _plain(finding, "id")
+    symbol = plain_text(finding, "symbol")
+    rule_id = plain_text(finding, "id")
     return FindingItem(
         id=f"{rule_id} {symbol}".strip() if symbol != rule_id else rule_id,
         kind=kind,
-        severity=_plain(finding, "severity"),
-        title=_plain(finding, "title") or _plain(finding, "id") or "(untitled finding)",
-        explanation=_plain(finding, "explanation"),
-        fix=_plain(finding, "fix"),
+        severity=plain_text(finding, "severity"),
+        title=plain_text(finding, "title") or plain_text(finding, "id") or "(untitled finding)",
+        explanation=plain_text(finding, "explanation"),
+        fix=plain_text(finding, "fix"),
         gain=gain_text(finding),
         verified=measured is not None,
         tone=tone,
     )
-
-
-def _plain(finding: Mapping[str, Any], key: str) -> str:
-    value = text(finding, key)
-    return "" if isinstance(value, Missing) else value
 
 
 def findings_blocks(payload: Mapping[str, Any]) -> tuple[Findings, Findings, Findings]:
@@ -174,24 +170,19 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
 def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     """(outcome words, tone): "faster beyond the noise", "failed: <reason>", ..."""
     status = str(experiment.get("status") or "ok")
-    reason = _plain(experiment, "reason")
+    reason = plain_text(experiment, "reason")
     if status != "ok":
         return (f"{status}: {reason}" if reason else status), Tone.MUTED
     value = number(experiment, "speedup")
     noise = number(experiment, "noise")
     if isinstance(value, Missing):
         return "no result", Tone.MUTED
-    verdict = _plain(experiment, "verdict")  # the engine's own judgment, when given
-    if verdict in VERDICT_WORDS:
-        return VERDICT_WORDS[verdict]
-    if isinstance(noise, Missing):
-        return "noise not measured", Tone.PLAIN
-    low, high = value * (1 - noise), value * (1 + noise)
-    if low > 1:
-        return "faster beyond the noise", Tone.GOOD
-    if high < 1:
-        return "slower beyond the noise", Tone.BAD
-    return "no measurable effect", Tone.PLAIN
+    verdict = plain_text(experiment, "verdict")  # the engine's own judgment, when given
+    if verdict not in VERDICT_WORDS:
+        if isinstance(noise, Missing):
+            return "noise not measured", Tone.PLAIN
+        verdict = verdict_of(value, noise).value
+    return VERDICT_WORDS[verdict]
 
 
 def _skipped(experiment: Mapping[str, Any]) -> bool:
@@ -219,8 +210,8 @@ def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Ta
         ok = str(experiment.get("status") or "ok") == "ok"
         rows.append(
             (
-                _plain(experiment, "name") or "?",
-                _plain(experiment, "change"),
+                plain_text(experiment, "name") or "?",
+                plain_text(experiment, "change"),
                 speedup(number(experiment, "speedup")) if ok else "",
                 plus_minus(number(experiment, "noise")) if ok else "",
                 outcome,
@@ -245,9 +236,9 @@ def experiment_notes(payload: Mapping[str, Any]) -> KeyValues | None:
     rows: list[tuple[str, Cell]] = []
     for experiment in items(payload, "experiments"):
         if isinstance(experiment, Mapping) and not _skipped(experiment):
-            note = _plain(experiment, "note")
+            note = plain_text(experiment, "note")
             if note:
-                rows.append((_plain(experiment, "name") or "?", note))
+                rows.append((plain_text(experiment, "name") or "?", note))
     if not rows:
         return None
     return KeyValues(tuple(rows), title="What each change means beyond speed")
@@ -258,8 +249,8 @@ def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
     parts = []
     for experiment in items(payload, "experiments"):
         if isinstance(experiment, Mapping) and _skipped(experiment):
-            reason = _plain(experiment, "reason")
-            name = _plain(experiment, "name") or "?"
+            reason = plain_text(experiment, "reason")
+            name = plain_text(experiment, "name") or "?"
             parts.append(f"{name}: {reason}" if reason else name)
     if not parts:
         return None
@@ -279,7 +270,7 @@ def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
         outcome, tone = experiment_outcome(experiment)
         bars.append(
             {
-                "label": _plain(experiment, "name") or "?",
+                "label": plain_text(experiment, "name") or "?",
                 "speedup": value,
                 "noise": 0.0 if isinstance(noise, Missing) else noise,
                 "outcome": outcome,

@@ -17,6 +17,7 @@ from mfu_advisor.report.content.blocks import (
     Section,
     Table,
     Tone,
+    present,
 )
 from mfu_advisor.report.content.findings import findings_blocks
 from mfu_advisor.report.values import (
@@ -35,25 +36,13 @@ from mfu_advisor.report.values import (
 
 def job_sections(payload: Mapping[str, Any]) -> tuple[Section, ...]:
     """Every section of a ``run`` result, most useful first."""
-    sections = [Section("job", "Your job", _job_blocks(payload))]
+    nothing = "Nothing to change: no rule found a bottleneck in the log or the samples."
     found = tuple(f for f in findings_blocks(payload) if f.items)
-    sections.append(
-        Section(
-            "findings",
-            "Findings",
-            found
-            or (
-                Findings(
-                    "What to change",
-                    (),
-                    "Nothing to change: no rule found a bottleneck in the log or the samples.",
-                ),
-            ),
-        )
-    )
-    sections.append(
-        Section("hardware-while-running", "The hardware while it ran", _hardware(payload))
-    )
+    sections = [
+        Section("job", "Your job", _job_blocks(payload)),
+        Section("findings", "Findings", found or (Findings("What to change", (), nothing),)),
+        Section("hardware-while-running", "The hardware while it ran", _hardware(payload)),
+    ]
     analysis = mapping(payload, "analysis")
     if analysis:
         sections.append(Section("analysis", "Its training log", analysis_blocks(analysis)))
@@ -169,22 +158,15 @@ def _hardware(payload: Mapping[str, Any]) -> tuple[Block, ...]:
     reason = text(summary, "gpu_unavailable")
     if not isinstance(reason, Missing) and reason:
         rows.append(("GPUs", f"not sampled: {reason}"))
-    blocks: list[Block] = [KeyValues(tuple(rows))]
-    table = _gpu_table(summary)
-    if table is not None:
-        blocks.append(table)
     samples = mapping(payload, "samples")
-    if samples:
-        blocks.append(
-            Chart(
-                "utilisation",
-                "Utilisation while the job ran",
-                {"samples": samples, "window_start_s": summary.get("window_start_s")},
-                caption="GPU utilisation (or the job's CPU cores) at each sample; the line "
-                "marks the first training step.",
-            )
-        )
-    return tuple(blocks)
+    chart = Chart(
+        "utilisation",
+        "Utilisation while the job ran",
+        {"samples": samples, "window_start_s": summary.get("window_start_s")},
+        caption="GPU utilisation (or the job's CPU cores) at each sample; the line "
+        "marks the first training step.",
+    )
+    return present(KeyValues(tuple(rows)), _gpu_table(summary), chart if samples else None)
 
 
 def _gpu_table(summary: Mapping[str, Any]) -> Table | None:
