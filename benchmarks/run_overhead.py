@@ -72,7 +72,8 @@ def sampler_cost(samples: int = 200) -> float:
     """CPU seconds one hardware sample costs this process (psutil, NVML when present)."""
     import time
 
-    from mfu_advisor.watch.sampler import HardwareSampler, open_nvml
+    from mfu_advisor.probe.nvml_live import open_nvml
+    from mfu_advisor.watch.sampler import HardwareSampler
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

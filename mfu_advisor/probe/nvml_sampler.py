@@ -14,29 +14,21 @@ Every failure becomes a reason, never an exception in the training loop.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.probe.nvml import (
-    NVML_CLOCK_SM,
-    decode_clock_event_reasons,
-    nvml_reason,
-)
+from mfu_advisor.probe.nvml import decode_clock_event_reasons
+from mfu_advisor.probe.nvml_live import GpuSample, NvmlReader, open_nvml
 
 #: Seconds between samples: 10 Hz, enough to see a power cap settle (NVML's own
 #: power reading averages about one second) without costing the run a core.
 INTERVAL_S = 0.1
 #: At most this many samples are kept (an hour at 10 Hz): memory stays bounded.
 MAX_SAMPLES = 36_000
-#: nvml.h NVML_CLOCK_MEM and NVML_TEMPERATURE_GPU.
-NVML_CLOCK_MEM = 2
-NVML_TEMPERATURE_GPU = 0
 
 
 @dataclass(frozen=True)
@@ -61,15 +53,15 @@ class GpuUnderLoad:
     """Reason (probe/nvml.py words, "sw_power_cap") -> share of samples it was active."""
 
 
-#: The sampled quantities, as :class:`GpuUnderLoad` names them.
-_FIELDS: tuple[str, ...] = (
-    "sm_clock_mhz",
-    "memory_clock_mhz",
-    "power_draw_w",
-    "power_limit_w",
-    "temperature_c",
-    "utilization_gpu_percent",
-)
+#: :class:`GpuUnderLoad`'s names for the live reading's fields (probe/nvml_live.py).
+_FIELDS: dict[str, str] = {
+    "sm_clock_mhz": "sm_clock_mhz",
+    "memory_clock_mhz": "memory_clock_mhz",
+    "power_draw_w": "power_w",
+    "power_limit_w": "power_limit_w",
+    "temperature_c": "temperature_c",
+    "utilization_gpu_percent": "util_percent",
+}
 
 
 class NvmlSampler:
@@ -81,99 +73,50 @@ class NvmlSampler:
         *,
         interval_s: float = INTERVAL_S,
         nvml: Any = None,
-        clock: Any = time.monotonic,
     ) -> None:
         self.pci_bus_id = pci_bus_id
         self.interval_s = interval_s
         self._nvml = nvml
-        self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._values: dict[str, list[float]] = {name: [] for name in _FIELDS}
-        self._reasons: list[int] = []
-        self._errors: dict[str, str] = {}
+        self._readings: list[GpuSample] = []
+        self._reader: NvmlReader | None = None
         self._failure: str | None = None
-        self._handle: Any = None
 
     def start(self) -> None:
         """Open NVML and start sampling; a failure is kept as the summary's reason."""
-        nv = self._nvml
-        try:
-            if nv is None:
-                import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no hints
-
-                nv = self._nvml = pynvml
-            nv.nvmlInit()
-            self._handle = nv.nvmlDeviceGetHandleByPciBusId(self.pci_bus_id)
-        except ImportError:
-            self._failure = "nvidia-ml-py is not installed"
+        reader = open_nvml(self.pci_bus_id, self._nvml)
+        if isinstance(reader, str):
+            self._failure = reader
             return
-        except Exception as exc:  # NVMLError and its many subclasses, library mismatch
-            self._failure = self._reason(exc)
-            return
+        self._reader = reader
         self._thread = threading.Thread(target=self._run, name="mfu-nvml-sampler", daemon=True)
         self._thread.start()
 
-    def _reason(self, exc: BaseException) -> str:
-        value = getattr(exc, "value", None)
-        names = {
-            getattr(self._nvml, n): n
-            for n in dir(self._nvml or object)
-            if n.startswith("NVML_ERROR_")
-        }
-        if isinstance(value, int) and value in names:
-            return nvml_reason(names[value])
-        return f"NVML failed ({type(exc).__name__}: {exc})"
-
     def _run(self) -> None:
-        while not self._stop.is_set() and len(self._reasons) < MAX_SAMPLES:
-            self._sample()
+        assert self._reader is not None
+        while not self._stop.is_set() and len(self._readings) < MAX_SAMPLES:
+            self._readings.extend(self._reader.read())
             self._stop.wait(self.interval_s)
-
-    def _read(self, name: str, call: Any) -> float | None:
-        if name in self._errors:
-            return None  # a query NVML refused once is not asked again
-        try:
-            return float(call())
-        except Exception as exc:
-            self._errors[name] = self._reason(exc)
-            return None
-
-    def _sample(self) -> None:
-        nv, handle = self._nvml, self._handle
-        readers = {
-            "sm_clock_mhz": lambda: nv.nvmlDeviceGetClockInfo(handle, NVML_CLOCK_SM),
-            "memory_clock_mhz": lambda: nv.nvmlDeviceGetClockInfo(handle, NVML_CLOCK_MEM),
-            "power_draw_w": lambda: nv.nvmlDeviceGetPowerUsage(handle) / 1000.0,
-            "power_limit_w": lambda: nv.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0,
-            "temperature_c": lambda: nv.nvmlDeviceGetTemperature(handle, NVML_TEMPERATURE_GPU),
-            "utilization_gpu_percent": lambda: nv.nvmlDeviceGetUtilizationRates(handle).gpu,
-        }
-        for name, read in readers.items():
-            value = self._read(name, read)
-            if value is not None:
-                self._values[name].append(value)
-        reasons = self._read(
-            "clock_event_reasons",
-            lambda: (
-                getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None)
-                or nv.nvmlDeviceGetCurrentClocksThrottleReasons
-            )(handle),
-        )
-        if reasons is not None:
-            self._reasons.append(int(reasons))
 
     def stop(self) -> GpuUnderLoad | Unavailable:
         """Stop sampling and summarise; Unavailable when no sample could be taken."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5 * self.interval_s + 1.0)
-        if self._nvml is not None and self._handle is not None:
-            with contextlib.suppress(Exception):  # shutting down must not cost the result
-                self._nvml.nvmlShutdown()
+        if self._reader is not None:
+            self._reader.close()  # shutting down never costs the result
         if self._failure is not None:
             return Unavailable(self._failure)
-        return summarise(self._values, self._reasons, self._errors, self.interval_s)
+        readings = list(self._readings)
+        values = {
+            name: [v for r in readings if (v := getattr(r, live)) is not None]
+            for name, live in _FIELDS.items()
+        }
+        reasons = [r.event_reasons for r in readings if r.event_reasons is not None]
+        errors = self._reader.reasons if self._reader is not None else {}
+        named = {name: errors[live] for name, live in _FIELDS.items() if live in errors}
+        return summarise(values, reasons, named, self.interval_s)
 
 
 def summarise(

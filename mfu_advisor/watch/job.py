@@ -25,12 +25,13 @@ from mfu_advisor.logs.downsample import minmax_indices
 from mfu_advisor.logs.peak import HardwareRequest
 from mfu_advisor.logs.pipeline import analyze_inputs
 from mfu_advisor.logs.result import LogAnalysis
+from mfu_advisor.probe.nvml_live import open_nvml
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.facts_json import log_facts_from_analysis
 from mfu_advisor.rules.registry import evaluate
 from mfu_advisor.watch.child import ChildRun, forwarding_signals
 from mfu_advisor.watch.result import JobResult
-from mfu_advisor.watch.sampler import HardwareSampler, open_nvml
+from mfu_advisor.watch.sampler import HardwareSampler
 from mfu_advisor.watch.status import StatusLine, status_wanted
 from mfu_advisor.watch.summary import job_facts, sample_series
 

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.nvml_live import GpuSample
 from mfu_advisor.run_facts import JobFacts, JobGpuFacts
-from mfu_advisor.watch.sampler import GpuSample, Sample
+from mfu_advisor.watch.sampler import Sample
 
 #: nvml.h ``nvmlClocksEventReason*`` bits the rules look at (probe/nvml.py lists them all).
 SW_POWER_CAP = 0x4

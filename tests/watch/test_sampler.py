@@ -12,7 +12,8 @@ import psutil
 import pynvml  # type: ignore[import-untyped]
 from fake_nvml import MIB, FakeGpu, FakeNvml
 
-from mfu_advisor.watch.sampler import HardwareSampler, NvmlReader, ProcessTree
+from mfu_advisor.probe.nvml_live import NvmlReader
+from mfu_advisor.watch.sampler import HardwareSampler, ProcessTree
 
 #: Burns 0.4 s of its own CPU time, leaves a marker file, then idles: CPU seconds, not wall time,
 #: so the expected total holds however busy the machine is.

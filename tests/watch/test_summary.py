@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.nvml_live import GpuSample
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.registry import evaluate
 from mfu_advisor.run_facts import JobFacts
-from mfu_advisor.watch.sampler import GpuSample, Sample
+from mfu_advisor.watch.sampler import Sample
 from mfu_advisor.watch.summary import job_facts, sample_series
 
 GIB = 2**30
