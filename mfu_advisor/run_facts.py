@@ -14,6 +14,22 @@ from dataclasses import dataclass, field
 from mfu_advisor.facts import Maybe, Unavailable
 
 _NOT_GIVEN = Unavailable("not in the input")
+_NOT_SAMPLED = Unavailable("not sampled: NVML samples CUDA runs only")
+
+
+@dataclass(frozen=True)
+class GpuLoadFacts:
+    """The run's GPU during its measured steps, sampled from NVML about 10 times a second."""
+
+    samples: int
+    sm_clock_mhz: Maybe[float] = _NOT_GIVEN
+    """Median SM clock while the steps ran."""
+    power_draw_w: Maybe[float] = _NOT_GIVEN
+    power_limit_w: Maybe[float] = _NOT_GIVEN
+    temperature_c: Maybe[float] = _NOT_GIVEN
+    utilization_gpu_percent: Maybe[float] = _NOT_GIVEN
+    reason_shares: Mapping[str, float] = field(default_factory=dict)
+    """Clock-event reason (probe/nvml.py's words, "sw_power_cap") -> share of samples active."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class RunFacts:
     gemm_flops_by_batch_multiple: Mapping[int, float] = field(default_factory=dict)
     """Measured matmul FLOP/s over the model's GEMM shapes (FLOP-weighted) at 1x, 2x and
     4x the run's micro-batch, from the roofline."""
+    gpu_under_load: Maybe[GpuLoadFacts] = _NOT_SAMPLED
+    """The run's GPU while its steps ran (NVML under load), when it ran on an NVIDIA GPU."""
 
     @property
     def device_type(self) -> str:

@@ -213,3 +213,21 @@ def config_value(value: Any) -> Cell:
     if isinstance(value, (bool, int, float, str)):
         return str(value)
     return cell(value)
+
+
+def utilisation(value: float | Missing) -> Cell:
+    """A 0-100 utilisation reading (NVML, psutil) as a percentage."""
+    return value if isinstance(value, Missing) else percent(value / 100)
+
+
+def templated(value: float | Missing, template: str) -> Cell:
+    """A reading in a unit of its own: ``templated(1095.0, "{:.0f} MHz")`` -> "1095 MHz"."""
+    return value if isinstance(value, Missing) else template.format(value)
+
+
+def power_of_limit(data: Any, draw: str, limit: str) -> Cell:
+    """Power draw and its limit in watts: "398 W / 400 W" (the limit left out when unknown)."""
+    watts, cap = number(data, draw), number(data, limit)
+    if isinstance(watts, Missing):
+        return watts
+    return f"{watts:.0f} W" + ("" if isinstance(cap, Missing) else f" / {cap:.0f} W")

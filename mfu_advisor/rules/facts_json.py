@@ -19,7 +19,13 @@ from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.facts import Maybe, Unavailable, value_or
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import MfuFigure
-from mfu_advisor.run_facts import DistributedFacts, LogFacts, RankFacts, RunFacts
+from mfu_advisor.run_facts import (
+    DistributedFacts,
+    GpuLoadFacts,
+    LogFacts,
+    RankFacts,
+    RunFacts,
+)
 
 
 def _real(value: Maybe[float]) -> Maybe[float]:
@@ -122,6 +128,22 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
         peak_memory_bytes=result.peak_memory_bytes,
         peak_memory_kind=result.peak_memory_kind,
         gemm_flops_by_batch_multiple=gemm_rates(result.roofline, result.peak_dtype or "fp32"),
+        gpu_under_load=_under_load(result),
+    )
+
+
+def _under_load(result: BenchResult) -> Maybe[GpuLoadFacts]:
+    load = result.gpu_under_load
+    if isinstance(load, Unavailable):
+        return load
+    return GpuLoadFacts(
+        samples=load.samples,
+        sm_clock_mhz=load.sm_clock_mhz,
+        power_draw_w=load.power_draw_w,
+        power_limit_w=load.power_limit_w,
+        temperature_c=load.temperature_c,
+        utilization_gpu_percent=load.utilization_gpu_percent,
+        reason_shares=dict(load.clock_event_reason_shares),
     )
 
 

@@ -16,6 +16,7 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.run_facts import GpuLoadFacts
 from mfu_advisor.units import percent
 
 #: NVML clock event reasons that mean the clocks are held down by power or heat
@@ -63,6 +64,14 @@ def _on_nvidia_gpus(
     return predicate
 
 
+#: The fix for clocks held down: by heat (True) or by the power limit (False).
+_CLOCK_FIXES = {
+    True: "check cooling (airflow, fan curve, dust) and `nvidia-smi -q -d TEMPERATURE,PERFORMANCE`",
+    False: "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi -pl "
+    "<watts>` if the board allows it",
+}
+
+
 def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     reasons = nv.clock_event_reasons
     if not isinstance(reasons, tuple):
@@ -83,24 +92,89 @@ def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     if isinstance(nv.power_draw_w, float) and isinstance(nv.power_limit_w, float):
         parts.append(f"Power draw {nv.power_draw_w:.0f} W of a {nv.power_limit_w:.0f} W limit.")
     thermal = any("thermal" in r for r in limiting)
-    fix = (
-        "check cooling (airflow, fan curve, dust) and `nvidia-smi -q -d TEMPERATURE,PERFORMANCE`"
-        if thermal
-        else "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi -pl "
-        "<watts>` if the board allows it"
-    )
     return Draft(
         explanation=" ".join(parts),
-        fix=fix,
+        fix=_CLOCK_FIXES[thermal],
         expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
         expected_speedup=expected if expected and expected > 1 else None,
         evidence={"gpu": nv.index, "reasons": limiting, "sm_clock_mhz": nv.sm_clock_mhz},
     )
 
 
+#: Share of the measured steps' samples a limiting reason must be active in to be named.
+UNDER_LOAD_SHARE = 0.10
+
+
+def _clocks(facts: DiagnosisFacts) -> Draft | None:
+    """Under load when the run's GPU was sampled while its steps ran; else NVML's one reading."""
+    run = facts.baseline
+    load = run.gpu_under_load if run is not None else None
+    if not isinstance(load, GpuLoadFacts):
+        return _on_nvidia_gpus(_clock_test)(facts)
+    limiting = {
+        r: share
+        for r, share in load.reason_shares.items()
+        if r in LIMITING_CLOCK_REASONS and share >= UNDER_LOAD_SHARE
+    }
+    if not limiting:
+        return None
+    pairs = _nvidia_gpus(facts)
+    gpu, nv = pairs[0] if pairs else (None, None)
+    name = f"GPU {nv.index} ({gpu.name})" if gpu is not None and nv is not None else "The GPU"
+    words = "; ".join(
+        f"{LIMITING_CLOCK_REASONS[r]} in {percent(share)} of them" for r, share in limiting.items()
+    )
+    parts = [
+        f"While the measured steps ran ({load.samples} NVML samples), {name}'s clocks were held "
+        f"down by {words}."
+    ]
+    top = nv.sm_clock_max_mhz if nv is not None else None
+    expected = None
+    if isinstance(load.sm_clock_mhz, float):
+        ceiling = f" of a maximum {top} MHz" if isinstance(top, int) else ""
+        parts.append(f"SM clock median {load.sm_clock_mhz:.0f} MHz{ceiling} under load.")
+        if isinstance(top, int) and load.sm_clock_mhz > 0:
+            expected = top / load.sm_clock_mhz
+    if isinstance(load.power_draw_w, float) and isinstance(load.power_limit_w, float):
+        parts.append(
+            f"Power draw median {load.power_draw_w:.0f} W of a {load.power_limit_w:.0f} W limit."
+        )
+    if isinstance(load.temperature_c, float) and any("thermal" in r for r in limiting):
+        parts.append(f"Temperature median {load.temperature_c:.0f} °C.")
+    thermal = any("thermal" in r for r in limiting)
+    return Draft(
+        explanation=" ".join(parts),
+        fix=_CLOCK_FIXES[thermal],
+        expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
+        expected_speedup=expected if expected and expected > 1 else None,
+        evidence={
+            "reason_shares": limiting,
+            "sm_clock_mhz_under_load": load.sm_clock_mhz,
+            "samples": load.samples,
+        },
+    )
+
+
 def _recorded(**changes: object) -> Callable[[], DiagnosisFacts]:
     """A recorded A100 box with no run (diagnose --root): NVML facts changed."""
     return lambda: ex.facts(ex.on_a100(ex.nvidia_facts(**changes)).hardware)
+
+
+def _a100_run_under_load(
+    shares: dict[str, float], clock: float, *, idle_reasons: bool = False
+) -> DiagnosisFacts:
+    """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran."""
+    nvidia = ex.nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
+    load = GpuLoadFacts(
+        samples=240,
+        sm_clock_mhz=clock,
+        power_draw_w=399.0,
+        power_limit_w=400.0,
+        temperature_c=71.0,
+        utilization_gpu_percent=100.0,
+        reason_shares=shares,
+    )
+    return ex.on_a100(nvidia, gpu_under_load=load)
 
 
 GPU_CLOCKS = Rule(
@@ -111,13 +185,19 @@ GPU_CLOCKS = Rule(
     severity=Severity.HIGH,
     description=(
         "Fires when NVML's clock event reasons include the software power cap, a thermal "
-        "or hardware slowdown, or the power brake. Idle and application-clock reasons are "
-        "normal and ignored. The expected gain is the ratio of the maximum to the current "
-        "SM clock."
+        "or hardware slowdown, or the power brake. When the run's GPU was sampled while its "
+        f"steps ran (bench's NVML sampler), a reason must be active in {percent(UNDER_LOAD_SHARE)} "
+        "of those samples and the figures are the under-load medians; otherwise NVML's one "
+        "reading at probe time is used. Idle and application-clock reasons are normal and "
+        "ignored. The expected gain is the ratio of the maximum to the (under-load) SM clock."
     ),
     fix_template="cooling, or the power limit (nvidia-smi -pl)",
-    predicate=_on_nvidia_gpus(_clock_test),
+    predicate=_clocks,
     fires_on=(
+        Example(
+            "an A100 run held by the power cap in 83% of its steps' samples, 1095 MHz",
+            lambda: _a100_run_under_load({"sw_power_cap": 0.83}, 1095.0),
+        ),
         Example(
             "A100 held by the power cap at 1095 of 1410 MHz",
             _recorded(
@@ -129,6 +209,10 @@ GPU_CLOCKS = Rule(
         ),
     ),
     quiet_on=(
+        Example(
+            "an A100 run at 1410 MHz under load, capped at probe time only",
+            lambda: _a100_run_under_load({"sw_power_cap": 0.02}, 1410.0, idle_reasons=True),
+        ),
         Example("idle A100 (gpu_idle only)", _recorded(clock_event_reasons=("gpu_idle",))),
         Example("Zen 3 VM without GPU", lambda: ex.here()),
     ),

@@ -157,3 +157,23 @@ def _paired() -> dict[str, Any]:
         "compile_s": None,
         "unavailable": {"compile_s": "the variant does not compile"},
     }
+
+
+def test_the_gpu_under_load_is_shown_with_its_clock_power_and_reasons() -> None:
+    payload = copy.deepcopy(RECORDED)
+    payload["gpu_under_load"] = {
+        "samples": 312,
+        "interval_ms": 100.0,
+        "sm_clock_mhz": 1095.0,
+        "memory_clock_mhz": 1593.0,
+        "power_draw_w": 398.0,
+        "power_limit_w": 400.0,
+        "temperature_c": 66.0,
+        "utilization_gpu_percent": 100.0,
+        "clock_event_reason_shares": {"gpu_idle": 0.02, "sw_power_cap": 0.81},
+    }
+    text = _text(payload)
+    assert "GPU while the steps ran" in text
+    assert "1095 MHz" in text and "398 W / 400 W" in text and "66 °C" in text
+    assert "sw_power_cap 81%" in text and "gpu_idle" not in text
+    assert "GPU while the steps ran" not in _text(RECORDED)  # a CPU run was not sampled

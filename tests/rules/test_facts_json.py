@@ -12,7 +12,9 @@ from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.roofline import DtypeRoofline, MatmulPoint, Roofline
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.result import LogAnalysis
+from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts_json import gemm_rates, log_facts_from_analysis, run_facts_from_bench
+from mfu_advisor.rules.registry import rule_by_id
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "diagnose"
 
@@ -85,3 +87,36 @@ def test_the_analyzers_placeholder_field_decides_over_the_reasons_wording() -> N
     cleared = {"format": "llmc", "reported_mfu_placeholder": False, "unavailable": reason}
     assert log_facts_from_analysis(_analysis(flagged)).reported_mfu_placeholder is True
     assert log_facts_from_analysis(_analysis(cleared)).reported_mfu_placeholder is False
+
+
+def test_a_gpu_sampled_under_load_reaches_the_clock_rule_with_its_measured_clock() -> None:
+    # The recorded CPU bench as if it had run on an A100 whose power cap held it at 1095 MHz
+    # in 81% of the NVML samples taken while its steps ran (bench's under-load sampler).
+    payload = _load("bench_cpu_small_zen3.json")
+    payload["gpu_under_load"] = {
+        "samples": 312,
+        "interval_ms": 100.0,
+        "sm_clock_mhz": 1095.0,
+        "memory_clock_mhz": 1593.0,
+        "power_draw_w": 398.0,
+        "power_limit_w": 400.0,
+        "temperature_c": 66.0,
+        "utilization_gpu_percent": 100.0,
+        "clock_event_reason_shares": {"sw_power_cap": 0.81, "gpu_idle": 0.02},
+    }
+    run = run_facts_from_bench(BenchResult.from_json(payload))
+    load = run.gpu_under_load
+    assert not isinstance(load, Unavailable)
+    assert (load.samples, load.sm_clock_mhz, load.power_limit_w) == (312, 1095.0, 400.0)
+    assert load.reason_shares == {"sw_power_cap": 0.81, "gpu_idle": 0.02}
+    on_a100 = ex.on_a100(ex.nvidia_facts(clock_event_reasons=()), gpu_under_load=load)
+    finding = rule_by_id("MA115").check(on_a100)
+    assert finding is not None
+    assert "in 81% of them" in finding.explanation
+    assert "SM clock median 1095 MHz of a maximum 1410 MHz" in finding.explanation
+    assert finding.expected_speedup == pytest.approx(1410 / 1095)
+
+
+def test_a_cpu_run_has_no_gpu_under_load() -> None:
+    run = run_facts_from_bench(_bench())
+    assert isinstance(run.gpu_under_load, Unavailable)

@@ -43,12 +43,16 @@ from mfu_advisor.report.values import (
     milliseconds,
     number,
     numbers,
+    percent,
     plus_minus,
+    power_of_limit,
     rate,
     seconds,
     si,
     size_bytes,
+    templated,
     text,
+    utilisation,
     with_detail,
 )
 
@@ -64,6 +68,7 @@ def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Bloc
         mfu_table(run),
         *ranks_blocks(run),
         run_facts(run),
+        gpu_under_load(run),
         paired_paragraph(run),
         notes_paragraph(run, Tone.WARN, shown=mfu_notes(run)),
         config_block(config, "Model and batch (nanoGPT names)") if config else None,
@@ -99,6 +104,28 @@ def run_facts(run: Mapping[str, Any]) -> KeyValues:
         ("PyTorch", text(run, "torch_version")),
     ]
     return KeyValues(tuple(r for r in rows if not absent(r[1])), title="Run")
+
+
+def gpu_under_load(run: Mapping[str, Any]) -> KeyValues | None:
+    """The run's GPU while the measured steps ran (NVML sampled about 10 times a second)."""
+    load = mapping(run, "gpu_under_load")
+    if not load:
+        return None
+    shares = mapping(load, "clock_event_reason_shares")
+    held = ", ".join(
+        f"{reason} {percent(share)}"
+        for reason, share in shares.items()
+        if isinstance(share, (int, float)) and reason != "gpu_idle"
+    )
+    rows: list[tuple[str, Cell]] = [
+        ("samples", count(number(load, "samples"))),
+        ("SM clock (median)", templated(number(load, "sm_clock_mhz"), "{:.0f} MHz")),
+        ("power draw / limit (median)", power_of_limit(load, "power_draw_w", "power_limit_w")),
+        ("temperature (median)", templated(number(load, "temperature_c"), "{:.0f} °C")),
+        ("busy (median)", utilisation(number(load, "utilization_gpu_percent"))),
+        ("clocks held down by", held or "nothing"),
+    ]
+    return KeyValues(tuple(rows), title="GPU while the steps ran")
 
 
 def paired_paragraph(run: Mapping[str, Any]) -> Paragraph | None:

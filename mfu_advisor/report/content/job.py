@@ -28,9 +28,12 @@ from mfu_advisor.report.values import (
     mapping,
     number,
     percent,
+    power_of_limit,
     rate,
     seconds,
+    templated,
     text,
+    utilisation,
 )
 
 
@@ -149,10 +152,10 @@ def _hardware(payload: Mapping[str, Any]) -> tuple[Block, ...]:
         ("steady window", window),
         ("usable CPUs", cell(summary.get("usable_cpus"))),
         ("job CPU use (median)", _cores(number(summary, "job_cpu_cores_median"))),
-        ("busiest core (median)", _pct(number(summary, "busiest_cpu_percent_median"))),
-        ("all CPUs (median)", _pct(number(summary, "machine_cpu_percent_median"))),
+        ("busiest core (median)", utilisation(number(summary, "busiest_cpu_percent_median"))),
+        ("all CPUs (median)", utilisation(number(summary, "machine_cpu_percent_median"))),
         ("job threads (max)", cell(summary.get("job_threads_max"))),
-        ("load average (median)", _plain(number(summary, "load_1min_median"), "{:.1f}")),
+        ("load average (median)", templated(number(summary, "load_1min_median"), "{:.1f}")),
         ("system memory in use (max)", percent(number(summary, "memory_used_fraction_max"))),
     ]
     reason = text(summary, "gpu_unavailable")
@@ -180,10 +183,10 @@ def _gpu_table(summary: Mapping[str, Any]) -> Table | None:
             (
                 f"{gpu.get('index')} {gpu.get('name', '')}".strip(),
                 "yes" if used is True else ("no" if used is False else cell(None)),
-                _pct(number(gpu, "util_percent_median")),
-                _plain(number(gpu, "sm_clock_mhz_median"), "{:.0f} MHz"),
-                _power(gpu),
-                _plain(number(gpu, "temperature_c_max"), "{:.0f} °C"),
+                utilisation(number(gpu, "util_percent_median")),
+                templated(number(gpu, "sm_clock_mhz_median"), "{:.0f} MHz"),
+                power_of_limit(gpu, "power_w_median", "power_limit_w"),
+                templated(number(gpu, "temperature_c_max"), "{:.0f} °C"),
                 percent(number(gpu, "memory_used_fraction_max")),
                 _reasons(gpu),
             )
@@ -220,22 +223,5 @@ def _reasons(gpu: Mapping[str, Any]) -> Cell:
     return "nothing" if not isinstance(share, Missing) else cell(None)
 
 
-def _power(gpu: Mapping[str, Any]) -> Cell:
-    power = number(gpu, "power_w_median")
-    limit = number(gpu, "power_limit_w")
-    if isinstance(power, Missing):
-        return power
-    return f"{power:.0f} W" + ("" if isinstance(limit, Missing) else f" / {limit:.0f} W")
-
-
 def _cores(value: float | Missing) -> Cell:
     return value if isinstance(value, Missing) else f"{value:.2f} cores"
-
-
-def _pct(value: float | Missing) -> Cell:
-    """A 0-100 utilisation as a percentage."""
-    return value if isinstance(value, Missing) else percent(value / 100)
-
-
-def _plain(value: float | Missing, template: str) -> Cell:
-    return value if isinstance(value, Missing) else template.format(value)
