@@ -53,15 +53,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
 #: Module names that are command entry points wherever they live: they sit on top.
 COMMAND_MODULES = frozenset({"command", "__main__"})
 
-#: Imports that still break the order, in areas being rewritten on other branches.
-#: Only remove entries; the test fails when one is no longer needed.
-ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
-    {
-        # What the hardware can run (bf16, compile) belongs in probe; the hw branch moves it.
-        ("mfu_advisor.experiments.precision_variants", "mfu_advisor.rules.capabilities"),
-        ("mfu_advisor.experiments.step_variants", "mfu_advisor.rules.capabilities"),
-    }
-)
+#: Imports allowed to break the order: none. An entry would need a reason beside it, and the
+#: test fails when a listed import no longer breaks the order.
+ALLOWLIST: frozenset[tuple[str, str]] = frozenset()
 
 
 def module_name(path: Path) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mfu_advisor.experiments.variant import StepCap, Variant, VariantContext, VariantPlan
-from mfu_advisor.rules.capabilities import (
+from mfu_advisor.probe.capabilities import (
     BF16_MIN_CAPABILITY,
     FP16_MIN_CAPABILITY,
     TF32_MIN_CAPABILITY,

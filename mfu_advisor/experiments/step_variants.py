@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
+from mfu_advisor.probe.capabilities import run_memory_bytes
 from mfu_advisor.probe.facts import TorchFacts
-from mfu_advisor.rules.capabilities import run_memory_bytes
 
 #: Compile warm-up assumed when planning the budget, in seconds: measured about
 #: 40 s on the 2-core Zen 3 VM with a cold inductor cache (issue 5).

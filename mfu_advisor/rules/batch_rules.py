@@ -9,8 +9,8 @@ the device. Memory decides how far the batch can grow.
 
 from __future__ import annotations
 
+from mfu_advisor.probe.capabilities import run_gpu, run_memory_bytes
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import run_gpu, run_memory_bytes
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft

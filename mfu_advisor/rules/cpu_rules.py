@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
+from mfu_advisor.probe.capabilities import usable_gpus
 from mfu_advisor.probe.facts import CpuFacts, TorchFacts
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.capabilities import peak, usable_gpus
 from mfu_advisor.probe.facts import GpuFacts, GpuKind, HardwareFacts
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import peak, usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule

@@ -23,8 +23,8 @@ from mfu_advisor.experiments.job_variants import (
     SYNC_LESS,
     suggested_accumulation,
 )
+from mfu_advisor.probe.capabilities import usable_gpus
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft

@@ -8,9 +8,9 @@ CPU": https://pytorch.org/docs/stable/distributed.html (Which backend to use?).
 
 from __future__ import annotations
 
+from mfu_advisor.probe.capabilities import usable_gpus
 from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.batch_rules import BATCH_EXPERIMENTS, GEMM_GAIN_THRESHOLD, gemm_gain
-from mfu_advisor.rules.capabilities import usable_gpus
 from mfu_advisor.rules.distributed_rules import scaling_sentence, world_text
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mfu_advisor.probe.capabilities import run_gpu
 from mfu_advisor.probe.facts import GpuFacts, NvidiaFacts
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import run_gpu
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
+from mfu_advisor.probe.capabilities import peak
 from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import peak
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft, Example, Rule

@@ -7,9 +7,7 @@ on a CPU without them torch converts every bf16 operand in software.
 
 from __future__ import annotations
 
-from mfu_advisor.probe.facts import HardwareFacts
-from mfu_advisor.rules import example_facts as ex
-from mfu_advisor.rules.capabilities import (
+from mfu_advisor.probe.capabilities import (
     BF16_MIN_CAPABILITY,
     FP16_MIN_CAPABILITY,
     TF32_MIN_CAPABILITY,
@@ -19,6 +17,8 @@ from mfu_advisor.rules.capabilities import (
     peak,
     run_gpu,
 )
+from mfu_advisor.probe.facts import HardwareFacts
+from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft, measured_or_expected

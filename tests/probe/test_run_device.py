@@ -22,9 +22,9 @@ from mfu_advisor.bench.denominators import device_peak
 from mfu_advisor.bench.devices import native_bf16
 from mfu_advisor.distributed import worker
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.probe.capabilities import run_memory_bytes
 from mfu_advisor.probe.facts import HardwareFacts, PeakFlops, TorchFacts
 from mfu_advisor.probe.run_device import find_run_device
-from mfu_advisor.rules.capabilities import run_memory_bytes
 
 
 def _machine_facts(
