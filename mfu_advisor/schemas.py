@@ -1,4 +1,4 @@
-"""docs/schemas/: the JSON Schemas of the bench, analyze and diagnose results, generated.
+"""docs/schemas/: the JSON Schemas of the bench, analyze, diagnose and run results, generated.
 
 ``python -m mfu_advisor.schemas`` writes them from the result dataclasses
 (mfu_advisor/json_schema.py); tests/test_schemas.py fails when a file is out
@@ -17,6 +17,7 @@ from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.json_schema import SchemaBuilder
 from mfu_advisor.logs.result import LogAnalysis
+from mfu_advisor.watch.result import JobResult
 
 #: Where the schemas live, from the repository root.
 SCHEMA_DIR = Path("docs") / "schemas"
@@ -26,6 +27,7 @@ RESULTS: dict[str, tuple[type, str, str]] = {
     "bench": (BenchResult, "mfu-advisor bench result", "docs/bench.md"),
     "analyze": (LogAnalysis, "mfu-advisor analyze result", "docs/analyze.md"),
     "diagnose": (DiagnoseResult, "mfu-advisor diagnose result", "docs/diagnose.md"),
+    "run": (JobResult, "mfu-advisor run result", "docs/run.md"),
 }
 
 _ENVELOPE: dict[str, Any] = {
@@ -52,7 +54,8 @@ def schema_of(command: str) -> dict[str, Any]:
         "$id": f"https://github.com/mfu-advisor/mfu-advisor/docs/schemas/{command}.schema.json",
         "title": title,
         "description": (
-            f"The JSON document `mfu-advisor {command} --json` prints; every field is described "
+            f"The JSON document `mfu-advisor {command}` writes (--json or --output); every field "
+            f"is described "
             f"in {page}. Generated from {kind.__module__}.{kind.__name__} by "
             "`python -m mfu_advisor.schemas`: do not edit. Fields may be added without a "
             "schema_version bump; none is renamed or removed without one."

@@ -16,6 +16,7 @@ from mfu_advisor.compat import ADDED_LATER
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.schemas import RESULTS, SCHEMA_DIR, schema_of, text_of
+from mfu_advisor.watch.result import JobResult
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
@@ -31,6 +32,7 @@ RECORDED = {
     ],
     "analyze": ["data/diagnose/analyze_nanogpt_cpu_300.json"],
     "diagnose": ["data/reports/diagnose_from_log_zen3.json"],
+    "run": ["data/reports/run_tiny_gpt_cpu.json"],
 }
 
 
@@ -51,7 +53,12 @@ def test_every_generated_schema_is_valid_draft_2020_12(command: str) -> None:
 def test_recorded_results_of_earlier_versions_validate_and_load(command: str, name: str) -> None:
     document = json.loads((TESTS / name).read_text())
     jsonschema.Draft202012Validator(schema_of(command)).validate(document)
-    loader = {"bench": BenchResult, "analyze": LogAnalysis, "diagnose": DiagnoseResult}[command]
+    loader = {
+        "bench": BenchResult,
+        "analyze": LogAnalysis,
+        "diagnose": DiagnoseResult,
+        "run": JobResult,
+    }[command]
     loaded = loader.from_json(document)  # type: ignore[attr-defined]
     assert type(loaded) is loader
 

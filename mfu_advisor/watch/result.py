@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mfu_advisor.facts import Maybe
+from mfu_advisor.facts import Maybe, Unavailable, dataclass_from_jsonable
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules.finding import Finding
 from mfu_advisor.run_facts import JobFacts
@@ -48,3 +49,13 @@ class JobResult:
     findings: tuple[Finding, ...]
     """What the rules found, best first (the job rules MA140-MA146 and the log rules)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> JobResult:
+        """A saved ``run`` result read back; its analysis is brought up to date like a saved
+        analysis (mfu_advisor/compat.py). Raises LoadError when the payload is not one."""
+        result = dataclass_from_jsonable(cls, payload, "run")
+        analysis = payload.get("analysis")
+        if isinstance(analysis, Mapping) and not isinstance(result.analysis, Unavailable):
+            result = dataclasses.replace(result, analysis=LogAnalysis.from_json(analysis))
+        return result
