@@ -59,6 +59,7 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     """The variants that ran (in run order), then those not run, then those that do not
     apply here; each compared with the baseline runs around it."""
     estimate = noise.own_estimate(journal.baseline_runs)
+    floor = noise.floor_of(aa_of(journal))
     ran = [
         outcome.measured_variant(
             r.plan,
@@ -66,6 +67,7 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
             noise.bracket(journal.baseline_runs, r.baseline_runs_before, estimate),
             budget_s=budget_plan.VARIANT_MEASURE_S,
             timeout_s=r.timeout_s,
+            floor=floor,
         )
         for r in journal.variant_runs
     ]
@@ -79,6 +81,12 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     ]
     others = [e for e in journal.not_run if e not in not_applicable]
     return ran + others + not_applicable
+
+
+def aa_of(journal: Journal) -> noise.AAFloor | None:
+    """The A/A comparison's figures, when it ran."""
+    run = journal.aa_run
+    return noise.aa_of(run.bench.paired if run is not None and run.bench is not None else None)
 
 
 def assemble(
@@ -111,7 +119,15 @@ def assemble(
     )
     findings = evaluate(facts)
     spread = estimate.run_to_run if estimate is not None else None
-    text = verdict(facts.baseline, facts.log, findings, facts.experiments, spread)
+    aa = aa_of(journal)
+    text = verdict(
+        facts.baseline,
+        facts.log,
+        findings,
+        facts.experiments,
+        spread,
+        aa_floor=(aa.speedup, aa.floor) if aa is not None else None,
+    )
     journal.record("rules", started, "done", f"{len(findings)} findings")
     return DiagnoseResult(
         mode=mode,
@@ -121,7 +137,7 @@ def assemble(
         experiments=experiments,
         findings=tuple(findings),
         verdict=text,
-        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions),
+        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions, aa),
         budget_s=budget_s,
         elapsed_s=round(journal.budget.elapsed(), 2),
         phases=tuple(journal.phases),

@@ -49,6 +49,8 @@ class Journal:
     """The variants whose process ran, in run order."""
     not_run: list[ExperimentResult] = field(default_factory=list)
     """Variants skipped (not applicable, no budget left) or cut short by Ctrl-C."""
+    aa_run: BenchProcessResult | None = None
+    """The A/A comparison (the baseline interleaved with itself), when it ran."""
     planned: set[str] = field(default_factory=set)
     """Names of the variants planned for this baseline."""
 

@@ -56,6 +56,9 @@ from mfu_advisor.rules.facts_json import distributed_facts_from_bench, run_facts
 
 ProcessRunner = Callable[..., BenchProcessResult]
 
+#: The phase of the A/A comparison (the baseline interleaved with itself).
+AA_PLAN_NAME = "baseline-aa"
+
 
 @dataclass(frozen=True)
 class DiagnoseRequest:
@@ -291,6 +294,8 @@ class _Steps:
         repeat_cost = max(timing.startup_s, first.wall_s - budget_plan.sweep_s(first.result))
         plans = selection.plans
         journal.planned.update(p.name for p in plans)
+        if plans and self.request.distributed is None:
+            self.aa_check(resolved, timing)
         for index, plan in enumerate(plans):
             try:
                 ran = self._variant(plan, resolved, timing, preparation.asked, first)
@@ -308,6 +313,48 @@ class _Steps:
                     if p.name not in started
                 )
                 raise
+
+    def aa_check(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
+        """The baseline interleaved with itself (A/A): the noise floor every speedup gets.
+
+        Two identical arms in one process, measured like a variant; their speedup
+        should be 1, and how far its interval reaches from 1 is the smallest effect
+        this machine can tell apart (compare.aa_floor). Skipped when the budget
+        cannot hold it with the variants' first estimate.
+        """
+        journal = self.journal
+        plan = AA_PLAN_NAME
+        same = VariantPlan(
+            name=plan,
+            change="the baseline against itself",
+            overrides={"batch_size": resolved.batch_size},
+        )
+        estimate = budget_plan.estimate_s(same, timing)
+        available = journal.budget.for_processes()
+        if resolved.batch_size is None or 2 * estimate > available:
+            reason = (
+                f"not enough budget left (needs about {estimate:.0f} s, {available:.0f} s left)"
+            )
+            journal.record(plan, journal.budget.elapsed(), "skipped", reason)
+            journal.notes.append(f"no A/A noise floor measured: {reason}")
+            return
+        options = budget_plan.variant_options(resolved, same)
+        started = journal.phase(plan, "the baseline interleaved with itself: the noise floor")
+        timeout = budget_plan.timeout_for(estimate, available, runs_last=False)
+        process = self._run_bench(plan, options, timeout)
+        paired = process.bench.paired if process.bench is not None else None
+        if process.failure is not None or paired is None:
+            journal.record(plan, started, "failed", process.failure or "no paired result")
+            return
+        journal.aa_run = process
+        shown = paired_comparison(paired)
+        detail = (
+            shown
+            if isinstance(shown, str)
+            else f"{shown.speedup:.3f}x +-{shown.pair_noise or 0:.1%} ({paired.pairs} pairs)"
+        )
+        journal.record(plan, started, "done", detail)
+        self.services.progress.outcome(f"{plan}: {detail}")
 
     def _fastest_timing(self, timing: budget_plan.BaselineTiming) -> budget_plan.BaselineTiming:
         """Estimate from the fastest baseline step: a slow run was slowed by other work."""

@@ -80,16 +80,37 @@ def _by_name(experiments: Sequence[ExperimentResult]) -> dict[str, ExperimentRes
     return {e.name: e for e in experiments}
 
 
+def _overlaps(top: Finding, other: Finding) -> bool:
+    """True when two measured speedups' intervals overlap (neither is surely the larger)."""
+    assert top.verified_speedup is not None and other.verified_speedup is not None
+    low = top.verified_speedup * (1 - (top.noise or 0.0))
+    return other.verified_speedup * (1 + (other.noise or 0.0)) >= low
+
+
+def _measured(finding: Finding, experiments: dict[str, ExperimentResult]) -> str:
+    """ "batch_size 12 -> 48 measured 1.12x tokens/s (+-5.0%)" """
+    assert finding.verified_speedup is not None
+    experiment = experiments.get(finding.experiment or "")
+    change = experiment.change if experiment is not None else finding.fix
+    noise = f" ({plus_minus(finding.noise)})" if finding.noise is not None else ""
+    return f"{change} measured {factor(finding.verified_speedup)} tokens/s{noise}"
+
+
 def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
     verified = [f for f in findings if f.kind is Kind.DO and f.verified_speedup is not None]
     if verified:
         top = verified[0]
-        assert top.verified_speedup is not None
-        change = experiments[top.experiment].change if top.experiment in experiments else top.fix
-        noise = f" ({plus_minus(top.noise)})" if top.noise is not None else ""
+        tied = [f for f in verified[1:] if f.experiment != top.experiment and _overlaps(top, f)]
+        if tied:
+            leaders = [top, *tied]
+            listed = "; ".join(f"{_measured(f, experiments)} ({f.fix})" for f in leaders)
+            return (
+                f"The biggest levers are tied, their intervals overlap, so either may lead "
+                f"on another run: {listed}."
+            )
         return (
-            f"The biggest lever is {top.title.split(':')[0].lower()}: {change} measured "
-            f"{factor(top.verified_speedup)} tokens/s{noise} ({top.fix})."
+            f"The biggest lever is {top.title.split(':')[0].lower()}: "
+            f"{_measured(top, experiments)} ({top.fix})."
         )
     ran = [e for e in experiments.values() if e.status is Status.OK]
     expected = [f for f in findings if f.kind is Kind.DO and f.expected_speedup is not None]
@@ -102,6 +123,18 @@ def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]
         best = expected[0]
         sentence += f" The most promising change not yet verified: {best.fix} ({best.title})."
     return sentence
+
+
+def _floor(aa_floor: tuple[float, float] | None) -> str:
+    """The measured noise floor: the baseline against itself."""
+    if aa_floor is None:
+        return ""
+    speedup, floor = aa_floor
+    return (
+        f"Noise floor: the baseline measured against itself gave {factor(speedup)}, so no "
+        f"effect under {percent(floor)} is told from noise here; each interval also counts "
+        "the drift between runs."
+    )
 
 
 def _donts(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
@@ -149,11 +182,14 @@ def verdict(
     findings: Sequence[Finding],
     experiments: Sequence[ExperimentResult],
     run_to_run: float | None = None,
+    *,
+    aa_floor: tuple[float, float] | None = None,
 ) -> str:
     """The verdict paragraph for the ranked ``findings``.
 
     ``run_to_run`` is the spread between the baseline's measurements; a large one
-    adds a sentence saying the machine was busy.
+    adds a sentence saying the machine was busy. ``aa_floor`` is the A/A
+    comparison's (speedup, measured floor) when it ran; the verdict states it.
     """
     named = _by_name(experiments)
     sentences = [_reach(run, log), _peak_check(run, log)]
@@ -161,4 +197,5 @@ def verdict(
     if experiments:
         sentences.append(_neutral(named))
     sentences.append(_busy(run_to_run, experiments))
+    sentences.append(_floor(aa_floor))
     return " ".join(s for s in sentences if s)

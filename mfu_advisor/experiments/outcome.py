@@ -7,6 +7,7 @@ from typing import Any
 from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.compare import (
+    NOISE_FLOOR,
     BaselineEstimate,
     Comparison,
     compare,
@@ -54,11 +55,13 @@ def measured_variant(
     *,
     budget_s: float | None,
     timeout_s: float,
+    floor: float = NOISE_FLOOR,
 ) -> ExperimentResult:
     """The result of a variant that ran, or failed with a reason.
 
     A variant measured interleaved (its payload has ``paired``) carries its own
-    speedup and noise; one measured alone is compared with ``baseline``.
+    speedup and noise; one measured alone is compared with ``baseline``. No noise
+    is below ``floor`` (the measured A/A floor when there is one).
     """
     common = _plan_fields(plan) | {
         "budget_s": budget_s,
@@ -78,14 +81,14 @@ def measured_variant(
     comparison: Comparison | str
     reference: float | None
     if paired is not None:
-        comparison = paired_comparison(paired)
+        comparison = paired_comparison(paired, floor)
         method, pairs = Method.INTERLEAVED, paired.pairs
         reference = value_or(bench.tokens_per_s, None)
     elif baseline is None:
         comparison = "no baseline measurement to compare with"
         method, pairs, reference = Method.SEPARATE_RUNS, None, None
     else:
-        comparison = compare(measure, baseline)
+        comparison = compare(measure, baseline, floor)
         method, pairs = Method.SEPARATE_RUNS, None
         reference = round(baseline.tokens_per_s, 1)
     if isinstance(comparison, str):
@@ -94,6 +97,7 @@ def measured_variant(
         status=Status.OK,
         speedup=round(comparison.speedup, 4),
         noise=round(comparison.noise, 4),
+        pair_noise=round(comparison.pair_noise, 4) if comparison.pair_noise is not None else None,
         verdict=comparison.verdict,
         method=method,
         baseline_tokens_per_s=round(reference, 1) if reference is not None else None,

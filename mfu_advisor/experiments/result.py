@@ -97,6 +97,9 @@ class ExperimentResult:
     """Hard wall-clock limit of the variant's process, in seconds."""
     elapsed_s: float | None = None
     """Wall-clock seconds the variant's process ran (start-up and warm-up included)."""
+    pair_noise: float | None = None
+    """Interleaved: the relative half-width from its own pairs of blocks alone; ``noise``
+    adds the between-run drift and the measured A/A floor to it."""
 
     @property
     def ok(self) -> bool:

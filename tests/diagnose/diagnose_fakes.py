@@ -56,7 +56,8 @@ class FakeRunner:
 
     A run with ``--variant=KEY=VALUE`` answers as an interleaved run: the payload is
     the baseline's (the next baseline rate) with a ``paired`` object whose speedup is
-    the variant's rate over it.
+    the variant's rate over it. A ``--variant`` with no rate is the A/A comparison: its
+    speedup is ``aa_ratio`` and it leaves the baseline rates to the runs after it.
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class FakeRunner:
         interrupt_on: str | None = None,
         exit_code: int = 0,
         paired_noise: float = PAIRED_NOISE,
+        aa_ratio: float = 1.0,
     ) -> None:
         self.clock = clock
         self.seconds_per_run = seconds_per_run
@@ -79,6 +81,7 @@ class FakeRunner:
         self.interrupt_on = interrupt_on
         self.exit_code = exit_code
         self.paired_noise = paired_noise
+        self.aa_ratio = aa_ratio
         self.calls: list[tuple[list[str], float, dict[str, str]]] = []
 
     def __call__(
@@ -105,6 +108,12 @@ class FakeRunner:
         interleaved = any(a.startswith("--variant=") for a in args)
         if rate is not None and not interleaved:
             payload["tokens_per_s"] = rate  # a variant measured alone
+        elif rate is None and interleaved:  # the A/A comparison: the baseline against itself
+            baseline = self.baseline_rates[0] if self.baseline_rates else 12100.0
+            payload["tokens_per_s"] = baseline
+            payload["paired"] = paired_payload(
+                baseline * self.aa_ratio, baseline, self.paired_noise
+            )
         else:  # the baseline, alone or as the arm measured with a variant
             baseline = self.baseline_rates.pop(0) if self.baseline_rates else 12100.0
             payload["tokens_per_s"] = baseline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import jsonschema
@@ -41,7 +42,7 @@ def test_the_zen3_diagnosis_runs_batch_then_bf16_then_compile_each_interleaved()
     runner = FakeRunner(clock)
     result = _diagnose(runner, clock)
     assert [p.name for p in result.phases] == [
-        "probe", "baseline", "experiment:batch-x4", "experiment:batch-x2",
+        "probe", "baseline", "baseline-aa", "experiment:batch-x4", "experiment:batch-x2",
         "experiment:autocast-bf16", "experiment:compile", "rules",
     ]  # fmt: skip
     first_args = runner.calls[0][0]
@@ -49,7 +50,7 @@ def test_the_zen3_diagnosis_runs_batch_then_bf16_then_compile_each_interleaved()
     assert not any(a.startswith("--variant") for a in first_args)
     variants = [[a for a in args if a.startswith("--variant")] for args, _, _ in runner.calls[1:]]
     assert variants == [
-        ["--variant=batch_size=48"], ["--variant=batch_size=24"],
+        ["--variant=batch_size=12"], ["--variant=batch_size=48"], ["--variant=batch_size=24"],
         ["--variant=dtype=bfloat16"], ["--variant=compile=True"],
     ]  # fmt: skip
     assert all("--no-roofline" in args for args, _, _ in runner.calls[1:])
@@ -60,7 +61,9 @@ def test_an_interleaved_speedup_is_against_the_baseline_measured_with_it() -> No
     result = _diagnose(FakeRunner(clock, baseline_rates=(12200.0, 12000.0, 11000.0)), clock)
     batch = _experiments(result)["batch-x4"]
     assert batch.speedup == pytest.approx(17500 / 12000, rel=1e-3)
-    assert batch.noise == pytest.approx(0.03)
+    # The pairs' own 3% with the 5% between-run drift, in quadrature.
+    assert batch.pair_noise == pytest.approx(0.03)
+    assert batch.noise == pytest.approx(math.hypot(0.03, 0.05), rel=1e-3)
     assert (batch.method.value, batch.pairs, batch.baseline_tokens_per_s) == (
         "interleaved",
         8,
@@ -96,10 +99,12 @@ def test_a_variant_that_needs_its_own_process_is_bracketed_by_baseline_runs() ->
         clock=clock,
     ).run()
     names = [p.name for p in result.phases]
-    assert names[:4] == ["probe", "baseline", "experiment:threads-usable", "baseline-repeat"]
+    assert names[:5] == [
+        "probe", "baseline", "baseline-aa", "experiment:threads-usable", "baseline-repeat",
+    ]  # fmt: skip
     threads = _experiments(result)["threads-usable"]
-    assert runner.calls[1][2] == {"OMP_NUM_THREADS": "1"}
-    assert not any(a.startswith("--variant") for a in runner.calls[1][0])
+    assert runner.calls[2][2] == {"OMP_NUM_THREADS": "1"}
+    assert not any(a.startswith("--variant") for a in runner.calls[2][0])
     assert threads.method.value == "separate runs"
     assert threads.baseline_tokens_per_s == pytest.approx(11900.0, rel=1e-3)
     assert threads.speedup == pytest.approx(9000 / 11900, rel=1e-3)
@@ -336,3 +341,28 @@ def test_a_large_all_reduce_share_is_verified_by_running_the_whole_job_with_less
     assert finding.verified_speedup == pytest.approx(1.3, rel=1e-3)
     assert len(runner.calls) >= 3  # one-rank variants still ran after it
     assert [p.name for p in result.phases].count("baseline-repeat") == 0
+
+
+def test_the_aa_comparison_is_the_noise_floor_of_every_speedup() -> None:
+    clock = FakeClock()
+    # The baseline against itself measured 1.10x +-3%: its interval reaches 13.3% from 1.
+    result = _diagnose(FakeRunner(clock, aa_ratio=1.10), clock)
+    assert result.noise is not None
+    assert result.noise.aa_speedup == pytest.approx(1.10)
+    assert result.noise.aa_noise == pytest.approx(0.03)
+    assert result.noise.measured_floor == pytest.approx(1.10 * 1.03 - 1, abs=1e-4)
+    batch = _experiments(result)["batch-x4"]
+    assert batch.noise == pytest.approx(1.10 * 1.03 - 1, abs=1e-4)
+    assert (
+        "Noise floor: the baseline measured against itself gave 1.10x, so no effect under 13.3%"
+        in result.verdict
+    )
+
+
+def test_the_aa_comparison_is_skipped_when_the_budget_is_short() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock), clock, budget_s=20.0)
+    aa = [p for p in result.phases if p.name == "baseline-aa"]
+    assert [p.status for p in aa] == ["skipped"]
+    assert any(n.startswith("no A/A noise floor measured: not enough budget") for n in result.notes)
+    assert result.noise is not None and isinstance(result.noise.measured_floor, Unavailable)
