@@ -126,7 +126,7 @@ def assemble(
         findings,
         facts.experiments,
         spread,
-        aa_floor=(aa.speedup, aa.floor) if aa is not None else None,
+        aa_floor=(aa.speedup, aa.floor, aa.noise) if aa is not None else None,
     )
     journal.record("rules", started, "done", f"{len(findings)} findings")
     return DiagnoseResult(

@@ -30,6 +30,7 @@ from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
     BETWEEN_RUNS,
     NOISE_FLOOR,
+    SINGLE_STEP_NOISE,
     BaselineEstimate,
     RunMeasure,
     aa_floor,
@@ -71,8 +72,17 @@ class AAFloor:
     noise: float | None
     """From its own pairs; None with a single pair."""
     pairs: int
-    floor: float
-    """The measured noise floor (compare.aa_floor), never below NOISE_FLOOR."""
+    floor: float | None
+    """The measured noise floor (compare.aa_floor), never below NOISE_FLOOR; None when
+    the A/A comparison was too disturbed to give one (:data:`AA_USABLE_NOISE`)."""
+
+
+#: An A/A comparison noisier than this gives no floor: a burst of other work hit its
+#: few pairs (on the development VM, once, 0.67x +-66,000% over 3 pairs while other
+#: processes kept 41% of the CPUs busy), and it says nothing about the variants measured
+#: at other moments, which keep their own pairs' noise. The same cap as a single step's
+#: assumed noise (compare.SINGLE_STEP_NOISE).
+AA_USABLE_NOISE = SINGLE_STEP_NOISE
 
 
 def aa_of(paired: PairedComparison | None) -> AAFloor | None:
@@ -80,13 +90,25 @@ def aa_of(paired: PairedComparison | None) -> AAFloor | None:
     if paired is None or isinstance(paired.speedup, Unavailable) or paired.speedup <= 0:
         return None
     noise = paired.noise if isinstance(paired.noise, float) else None
-    floor = max(aa_floor(paired.speedup, noise), NOISE_FLOOR)
+    usable = noise is not None and noise <= AA_USABLE_NOISE
+    floor = max(aa_floor(paired.speedup, noise), NOISE_FLOOR) if usable else None
     return AAFloor(paired.speedup, noise, paired.pairs, floor)
 
 
 def floor_of(aa: AAFloor | None) -> float:
     """The noise floor every speedup gets: the measured A/A floor, else NOISE_FLOOR."""
-    return aa.floor if aa is not None else NOISE_FLOOR
+    return aa.floor if aa is not None and aa.floor is not None else NOISE_FLOOR
+
+
+def _floor_json(aa: AAFloor | None) -> float | Unavailable:
+    if aa is None:
+        return _NO_AA
+    if aa.floor is None:
+        return Unavailable(
+            f"the A/A comparison was too noisy for a floor (over +-{AA_USABLE_NOISE:.0%}): "
+            "other work disturbed its pairs"
+        )
+    return round(aa.floor, 4)
 
 
 def conditions(
@@ -138,6 +160,6 @@ def noise_facts(
         if aa is not None
         else _NO_AA,
         aa_pairs=aa.pairs if aa is not None else None,
-        measured_floor=round(aa.floor, 4) if aa is not None else _NO_AA,
+        measured_floor=_floor_json(aa),
         between_runs=BETWEEN_RUNS,
     )

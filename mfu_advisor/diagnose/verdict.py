@@ -125,11 +125,17 @@ def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]
     return sentence
 
 
-def _floor(aa_floor: tuple[float, float] | None) -> str:
+def _floor(aa_floor: tuple[float, float | None, float | None] | None) -> str:
     """The measured noise floor: the baseline against itself."""
     if aa_floor is None:
         return ""
-    speedup, floor = aa_floor
+    speedup, floor, noise = aa_floor
+    if floor is None:
+        spread = f" ({plus_minus(noise)})" if noise is not None else ""
+        return (
+            f"The baseline measured against itself gave {factor(speedup)}{spread}: other work "
+            "disturbed that comparison, so it sets no noise floor here."
+        )
     return (
         f"Noise floor: the baseline measured against itself gave {factor(speedup)}, so no "
         f"effect under {percent(floor)} is told from noise here; each interval also counts "
@@ -183,13 +189,14 @@ def verdict(
     experiments: Sequence[ExperimentResult],
     run_to_run: float | None = None,
     *,
-    aa_floor: tuple[float, float] | None = None,
+    aa_floor: tuple[float, float | None, float | None] | None = None,
 ) -> str:
     """The verdict paragraph for the ranked ``findings``.
 
     ``run_to_run`` is the spread between the baseline's measurements; a large one
     adds a sentence saying the machine was busy. ``aa_floor`` is the A/A
-    comparison's (speedup, measured floor) when it ran; the verdict states it.
+    comparison's (speedup, measured floor or None when too noisy, its own noise) when
+    it ran; the verdict states it.
     """
     named = _by_name(experiments)
     sentences = [_reach(run, log), _peak_check(run, log)]
