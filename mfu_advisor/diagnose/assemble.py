@@ -83,6 +83,22 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     return ran + others + not_applicable
 
 
+def combined_of(journal: Journal) -> ExperimentResult | None:
+    """The combined fix as measured (or why not), judged like every interleaved variant."""
+    run = journal.combined
+    if run is None or isinstance(run, ExperimentResult):
+        return run
+    return outcome.measured_variant(
+        run.plan,
+        run.process,
+        None,
+        budget_s=budget_plan.VARIANT_MEASURE_S,
+        timeout_s=run.timeout_s,
+        floor=noise.floor_of(aa_of(journal)),
+        parts=run.parts,
+    )
+
+
 def aa_of(journal: Journal) -> noise.AAFloor | None:
     """The A/A comparison's figures, when it ran."""
     run = journal.aa_run
@@ -120,6 +136,7 @@ def assemble(
     findings = evaluate(facts)
     spread = estimate.run_to_run if estimate is not None else None
     aa = aa_of(journal)
+    combined = combined_of(journal)
     text = verdict(
         facts.baseline,
         facts.log,
@@ -127,6 +144,7 @@ def assemble(
         facts.experiments,
         spread,
         aa_floor=(aa.speedup, aa.floor, aa.noise) if aa is not None else None,
+        combined=combined,
     )
     journal.record("rules", started, "done", f"{len(findings)} findings")
     return DiagnoseResult(
@@ -143,6 +161,7 @@ def assemble(
         phases=tuple(journal.phases),
         interrupted=interrupted,
         notes=tuple(journal.notes),
+        combined=combined,
     )
 
 

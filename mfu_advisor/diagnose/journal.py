@@ -29,6 +29,8 @@ class VariantRun:
     timeout_s: float
     baseline_runs_before: int
     """How many of the baseline's own runs had finished when it started."""
+    parts: tuple[str, ...] = ()
+    """The combined fix: the experiments it combines; else empty."""
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Journal:
     """Variants skipped (not applicable, no budget left) or cut short by Ctrl-C."""
     aa_run: BenchProcessResult | None = None
     """The A/A comparison (the baseline interleaved with itself), when it ran."""
+    combined: VariantRun | ExperimentResult | None = None
+    """The combined fix: its run, or why it was not run (skipped)."""
     planned: set[str] = field(default_factory=set)
     """Names of the variants planned for this baseline."""
 

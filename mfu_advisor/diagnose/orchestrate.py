@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.diagnose import data_parallel
 from mfu_advisor.diagnose import plan as budget_plan
-from mfu_advisor.diagnose.assemble import Baseline, Preparation, assemble
+from mfu_advisor.diagnose.assemble import Baseline, Preparation, assemble, ordered_experiments
 from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
 from mfu_advisor.diagnose.from_log import (
     analyze_log,
@@ -39,7 +39,7 @@ from mfu_advisor.diagnose.progress import DiagnoseProgress, SilentDiagnoseProgre
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.distributed.plan import DistributedOptions, launch_argv
 from mfu_advisor.errors import EXIT_BAD_INPUT, UserError
-from mfu_advisor.experiments import outcome
+from mfu_advisor.experiments import combine, outcome
 from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
     RunMeasure,
@@ -298,7 +298,11 @@ class _Steps:
             self.aa_check(resolved, timing)
         for index, plan in enumerate(plans):
             try:
-                ran = self._variant(plan, resolved, timing, preparation.asked, first)
+                # The variant that runs last takes what remains, less the combined fix's cost.
+                reserve = self._combination_reserve(timing) if plan.runs_last else 0.0
+                ran = self._variant(
+                    plan, resolved, timing, preparation.asked, first, reserve_s=reserve
+                )
                 if ran and not budget_plan.interleaved(plan) and not plan.distributed:
                     # A B A: a variant run alone is bracketed by baseline runs.
                     self.repeat_baseline(preparation.asked, first, repeat_cost)
@@ -313,6 +317,65 @@ class _Steps:
                     if p.name not in started
                 )
                 raise
+        if self.request.distributed is None:
+            self.combined(resolved, self._fastest_timing(timing))
+
+    def _plans_run(self) -> dict[str, VariantPlan]:
+        return {r.plan.name: r.plan for r in self.journal.variant_runs}
+
+    def _combination_reserve(self, timing: budget_plan.BaselineTiming) -> float:
+        """Seconds to keep for the combined fix: its cost without a compile warm-up, when
+        a change has already been verified (the last variant may make it two)."""
+        parts = combine.combinable(ordered_experiments(self.journal))
+        if not parts:
+            return 0.0
+        return budget_plan.estimate_s(combine.combined_plan(parts, self._plans_run()), timing)
+
+    def combined(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
+        """Every verified change together, interleaved with the baseline (experiments/combine.py).
+
+        Needs two verified changes that can be combined. When it does not fit the budget
+        with a compile among them, it is tried without; otherwise skipped with the reason.
+        """
+        journal = self.journal
+        parts = combine.combinable(ordered_experiments(journal))
+        if len(parts) < 2:
+            return
+        plans = self._plans_run()
+        plan = combine.combined_plan(parts, plans)
+        estimate = budget_plan.estimate_s(plan, timing)
+        available = journal.budget.for_processes()
+        compiled = [p for p in parts if p.overrides.get("compile") is True]
+        if estimate > available and compiled and len(parts) - len(compiled) >= 2:
+            parts = [p for p in parts if p not in compiled]
+            plan = combine.combined_plan(parts, plans)
+            estimate = budget_plan.estimate_s(plan, timing)
+            journal.notes.append(
+                "the combined fix was measured without compile: with its warm-up it did not "
+                "fit the budget"
+            )
+        names = tuple(p.name for p in parts)
+        if estimate > available:
+            reason = (
+                f"not enough budget left (needs about {estimate:.0f} s, {available:.0f} s left)"
+            )
+            journal.combined = outcome.skipped_plan(plan, reason, names)
+            journal.record(f"experiment:{plan.name}", journal.budget.elapsed(), "skipped", reason)
+            self.services.progress.outcome(f"{plan.name}: skipped, {reason}")
+            return
+        timeout = budget_plan.timeout_for(estimate, available, runs_last=False)
+        options = budget_plan.variant_options(resolved, plan)
+        started = journal.phase(f"experiment {plan.name}", f"{plan.change}, together")
+        try:
+            process = self._run_bench(plan.name, options, timeout)
+        except KeyboardInterrupt:
+            journal.combined = outcome.skipped_plan(plan, "interrupted by Ctrl-C", names)
+            journal.record(f"experiment:{plan.name}", started, "interrupted")
+            raise
+        journal.combined = VariantRun(plan, process, timeout, len(journal.baseline_runs), names)
+        status = "failed" if process.failure else "done"
+        journal.record(f"experiment:{plan.name}", started, status, process.failure or "")
+        self.services.progress.outcome(self._first_look(plan, process))
 
     def aa_check(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
         """The baseline interleaved with itself (A/A): the noise floor every speedup gets.
@@ -371,10 +434,12 @@ class _Steps:
         timing: budget_plan.BaselineTiming,
         asked: BenchOptions,
         first: Baseline,
+        *,
+        reserve_s: float = 0.0,
     ) -> bool:
-        """Run one variant if it fits the budget; True when its process ran."""
+        """Run one variant if it fits the budget (less ``reserve_s``); True when it ran."""
         journal = self.journal
-        available = journal.budget.for_processes()
+        available = max(0.0, journal.budget.for_processes() - reserve_s)
         estimate = (
             data_parallel.sync_less_estimate_s(plan, timing)
             if plan.distributed

@@ -98,6 +98,10 @@ class DiagnoseResult:
     interrupted: bool = False
     """True when Ctrl-C ended the diagnosis early; what was measured until then is here."""
     notes: tuple[str, ...] = field(default=())
+    combined: ExperimentResult | None = None
+    """The combined fix: every verified change that can be combined, measured together
+    interleaved with the baseline (``parts`` names them); skipped with the reason when the
+    budget did not allow it; null with fewer than two such changes."""
 
     def to_json(self) -> dict[str, Any]:
         return fields_to_json(self)

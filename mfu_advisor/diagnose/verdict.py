@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mfu_advisor.bench.denominators import PEAK_TOLERANCE
+from mfu_advisor.experiments.combine import fix_flags
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
 from mfu_advisor.rules.finding import Finding, Kind
@@ -125,6 +126,34 @@ def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]
     return sentence
 
 
+def _combined(combined: ExperimentResult | None) -> str:
+    """The combined fix first: what applying every verified change together measured."""
+    if combined is None:
+        return ""
+    count = len(combined.parts)
+    if not combined.ok:
+        return (
+            f"The {count} verified changes were not measured together "
+            f"({combined.reason or 'no result'}): their gains need not add up."
+        )
+    assert combined.speedup is not None and combined.noise is not None
+    measured = (
+        f"{factor(combined.speedup)} tokens/s ({plus_minus(combined.noise)}) ({combined.change})"
+    )
+    flags = fix_flags(combined.overrides)
+    if combined.verdict is Verdict.FASTER:
+        return f"Apply these {count} changes together, {flags}: measured {measured}."
+    if combined.verdict is Verdict.SLOWER:
+        return (
+            f"Don't apply the {count} verified changes together ({flags}): measured {measured}; "
+            "apply the biggest lever alone."
+        )
+    return (
+        f"The {count} verified changes together ({flags}) measured {measured}, within the "
+        "noise: apply the biggest lever alone."
+    )
+
+
 def _floor(aa_floor: tuple[float, float | None, float | None] | None) -> str:
     """The measured noise floor: the baseline against itself."""
     if aa_floor is None:
@@ -190,16 +219,18 @@ def verdict(
     run_to_run: float | None = None,
     *,
     aa_floor: tuple[float, float | None, float | None] | None = None,
+    combined: ExperimentResult | None = None,
 ) -> str:
     """The verdict paragraph for the ranked ``findings``.
 
     ``run_to_run`` is the spread between the baseline's measurements; a large one
     adds a sentence saying the machine was busy. ``aa_floor`` is the A/A
     comparison's (speedup, measured floor or None when too noisy, its own noise) when
-    it ran; the verdict states it.
+    it ran; the verdict states it. ``combined`` is the combined fix: when there is one,
+    the advice leads with it, then the single levers.
     """
     named = _by_name(experiments)
-    sentences = [_reach(run, log), _peak_check(run, log)]
+    sentences = [_reach(run, log), _peak_check(run, log), _combined(combined)]
     sentences += [_lever(findings, named), _donts(findings, named)]
     if experiments:
         sentences.append(_neutral(named))

@@ -20,7 +20,7 @@ from mfu_advisor.experiments.variant import Variant, VariantPlan
 from mfu_advisor.facts import value_or
 
 
-def _plan_fields(plan: VariantPlan) -> dict[str, Any]:
+def _plan_fields(plan: VariantPlan, parts: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "name": plan.name,
         "change": plan.change,
@@ -29,6 +29,7 @@ def _plan_fields(plan: VariantPlan) -> dict[str, Any]:
         "cpus": plan.cpus,
         "verifies": plan.verifies,
         "note": plan.note,
+        "parts": parts,
     }
 
 
@@ -43,9 +44,9 @@ def skipped_variant(variant: Variant, reason: str) -> ExperimentResult:
     )
 
 
-def skipped_plan(plan: VariantPlan, reason: str) -> ExperimentResult:
+def skipped_plan(plan: VariantPlan, reason: str, parts: tuple[str, ...] = ()) -> ExperimentResult:
     """A planned variant that was not started ("not enough budget left", "interrupted")."""
-    return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan))
+    return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan, parts))
 
 
 def measured_variant(
@@ -56,6 +57,7 @@ def measured_variant(
     budget_s: float | None,
     timeout_s: float,
     floor: float = NOISE_FLOOR,
+    parts: tuple[str, ...] = (),
 ) -> ExperimentResult:
     """The result of a variant that ran, or failed with a reason.
 
@@ -63,7 +65,7 @@ def measured_variant(
     speedup and noise; one measured alone is compared with ``baseline``. No noise
     is below ``floor`` (the measured A/A floor when there is one).
     """
-    common = _plan_fields(plan) | {
+    common = _plan_fields(plan, parts) | {
         "budget_s": budget_s,
         "timeout_s": round(timeout_s, 2),
         "elapsed_s": round(process.elapsed_s, 2),

@@ -100,6 +100,8 @@ class ExperimentResult:
     pair_noise: float | None = None
     """Interleaved: the relative half-width from its own pairs of blocks alone; ``noise``
     adds the between-run drift and the measured A/A floor to it."""
+    parts: tuple[str, ...] = ()
+    """The combined fix: the experiments whose changes it measures together; else empty."""
 
     @property
     def ok(self) -> bool:

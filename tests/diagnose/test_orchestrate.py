@@ -366,3 +366,32 @@ def test_the_aa_comparison_is_skipped_when_the_budget_is_short() -> None:
     assert [p.status for p in aa] == ["skipped"]
     assert any(n.startswith("no A/A noise floor measured: not enough budget") for n in result.notes)
     assert result.noise is not None and isinstance(result.noise.measured_floor, Unavailable)
+
+
+def test_two_verified_changes_are_measured_together_and_lead_the_verdict() -> None:
+    clock = FakeClock()
+    rates = {"batch_size=48": 17500.0, "batch_size=24": 15000.0, "dtype=bfloat16": 760.0,
+             "compile=True": 14000.0}  # fmt: skip
+    runner = FakeRunner(clock, rates=rates, baseline_rates=(12000.0,) * 9, combined_rate=19200.0)
+    result = _diagnose(runner, clock)
+    assert [p.name for p in result.phases][-2:] == ["experiment:combined", "rules"]
+    together = [a for a in runner.calls[-1][0] if a.startswith("--variant")]
+    # batch x2 conflicts with batch x4 (both set batch_size): the larger speedup wins.
+    assert together == ["--variant=batch_size=48", "--variant=compile=True"]
+    combined = result.combined
+    assert combined is not None and combined.parts == ("batch-x4", "compile")
+    assert combined.speedup == pytest.approx(19200 / 12000, rel=1e-3)
+    assert combined.verdict is not None and combined.verdict.value == "faster"
+    text = result.verdict
+    assert text.startswith("Your run reaches")
+    combined_at = text.index(
+        "Apply these 2 changes together, --batch_size=48 --compile=True: measured 1.60x"
+    )
+    assert combined_at < text.index("The biggest lever")  # the combination first
+
+
+def test_a_single_verified_change_is_not_combined() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock), clock)  # batch x4 faster, compile within noise
+    assert result.combined is None
+    assert "experiment:combined" not in [p.name for p in result.phases]
