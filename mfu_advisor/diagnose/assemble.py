@@ -19,6 +19,7 @@ from mfu_advisor.diagnose.journal import Journal
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments import outcome
+from mfu_advisor.experiments.compare import separate_abba
 from mfu_advisor.experiments.result import ExperimentResult, Status
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.logs.result import LogAnalysis
@@ -71,6 +72,7 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
         )
         for r in journal.variant_runs
     ]
+    ran = [_confirmed(journal, e, floor) for e in ran]
     not_applicable = [
         e
         for e in journal.not_run
@@ -83,20 +85,30 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     return ran + others + not_applicable
 
 
+def _confirmed(journal: Journal, result: ExperimentResult, floor: float) -> ExperimentResult:
+    """The result with its separate-process confirmation, when it has one."""
+    arms = journal.confirmations.get(result.name)
+    if not arms or not result.ok:
+        return result
+    return outcome.confirmed(result, separate_abba(arms, floor))
+
+
 def combined_of(journal: Journal) -> ExperimentResult | None:
     """The combined fix as measured (or why not), judged like every interleaved variant."""
     run = journal.combined
     if run is None or isinstance(run, ExperimentResult):
         return run
-    return outcome.measured_variant(
+    floor = noise.floor_of(aa_of(journal))
+    measured = outcome.measured_variant(
         run.plan,
         run.process,
         None,
         budget_s=budget_plan.VARIANT_MEASURE_S,
         timeout_s=run.timeout_s,
-        floor=noise.floor_of(aa_of(journal)),
+        floor=floor,
         parts=run.parts,
     )
+    return _confirmed(journal, measured, floor)
 
 
 def aa_of(journal: Journal) -> noise.AAFloor | None:

@@ -55,6 +55,10 @@ class Journal:
     """The A/A comparison (the baseline interleaved with itself), when it ran."""
     combined: VariantRun | ExperimentResult | None = None
     """The combined fix: its run, or why it was not run (skipped)."""
+    confirmations: dict[str, tuple[tuple[RunMeasure, RunMeasure], ...]] = field(
+        default_factory=dict
+    )
+    """Changes confirmed in fresh processes run A B B A: ((A1, B1), (A2, B2)) by name."""
     planned: set[str] = field(default_factory=set)
     """Names of the variants planned for this baseline."""
 

@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.diagnose import data_parallel
 from mfu_advisor.diagnose import plan as budget_plan
-from mfu_advisor.diagnose.assemble import Baseline, Preparation, assemble, ordered_experiments
+from mfu_advisor.diagnose.assemble import (
+    Baseline,
+    Preparation,
+    assemble,
+    combined_of,
+    ordered_experiments,
+)
 from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
 from mfu_advisor.diagnose.from_log import (
     analyze_log,
@@ -46,6 +52,7 @@ from mfu_advisor.experiments.compare import (
     measure_of,
     paired_comparison,
 )
+from mfu_advisor.experiments.result import Verdict
 from mfu_advisor.experiments.runner import BenchProcessResult, run_bench_process
 from mfu_advisor.experiments.variant import VariantContext, VariantPlan
 from mfu_advisor.experiments.variants import select
@@ -319,6 +326,68 @@ class _Steps:
                 raise
         if self.request.distributed is None:
             self.combined(resolved, self._fastest_timing(timing))
+            self.confirm(resolved, self._fastest_timing(timing))
+
+    def confirm(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
+        """Confirm what the verdict leads with in fresh processes, A B B A, as budget allows.
+
+        The combined fix when it measured faster, then the leading verified change: each
+        as the baseline and the change in processes of their own (each after its own
+        warm-up), what a user changing a flag between two runs sees. Two models in one
+        process share its caches and thread pool; the separate figure wins when the two
+        disagree (experiments/outcome.py ``confirmed``).
+        """
+        journal = self.journal
+        targets: list[VariantPlan] = []
+        combined = combined_of(journal)
+        plans = self._plans_run()
+        if combined is not None and combined.ok and combined.verdict is Verdict.FASTER:
+            run = journal.combined
+            if isinstance(run, VariantRun):
+                targets.append(run.plan)
+        parts = combine.combinable(ordered_experiments(journal))
+        if parts and parts[0].name in plans:
+            targets.append(plans[parts[0].name])
+        measure_s = budget_plan.CONFIRM_MEASURE_S
+        for plan in targets:
+            baseline_plan = VariantPlan(name="baseline")
+            cost = 2 * budget_plan.alone_estimate_s(baseline_plan, timing, measure_s)
+            cost += 2 * budget_plan.alone_estimate_s(plan, timing, measure_s)
+            available = journal.budget.for_processes()
+            phase = f"confirm:{plan.name}"
+            if cost > available:
+                reason = (
+                    f"not enough budget left (needs about {cost:.0f} s, {available:.0f} s left)"
+                )
+                journal.record(phase, journal.budget.elapsed(), "skipped", reason)
+                journal.notes.append(
+                    f"{plan.name} was not confirmed in separate runs: {reason}; its figure is "
+                    "the in-process pairing's"
+                )
+                continue
+            started = journal.phase(phase, "the baseline and the change in fresh processes, ABBA")
+            arms = {
+                "A": budget_plan.alone_options(resolved, {}, measure_s),
+                "B": budget_plan.alone_options(resolved, dict(plan.overrides), measure_s),
+            }
+            measures: list[RunMeasure] = []
+            for arm in "ABBA":
+                timeout = min(journal.budget.for_processes(), 2 * cost / 4 + 10)
+                process = self._run_bench(phase, arms[arm], timeout)
+                measure = measure_of(process.bench) if process.bench is not None else None
+                if process.failure is not None or not isinstance(measure, RunMeasure):
+                    break
+                measures.append(measure)
+            if len(measures) < 4:
+                journal.record(phase, started, "failed", "a separate run measured nothing")
+                continue
+            a1, b1, b2, a2 = measures
+            journal.confirmations[plan.name] = ((a1, b1), (a2, b2))
+            ratios = ", ".join(
+                f"{b.tokens_per_s / a.tokens_per_s:.2f}x" for a, b in ((a1, b1), (a2, b2))
+            )
+            journal.record(phase, started, "done", ratios)
+            self.services.progress.outcome(f"{phase}: {ratios} in separate runs")
 
     def _plans_run(self) -> dict[str, VariantPlan]:
         return {r.plan.name: r.plan for r in self.journal.variant_runs}

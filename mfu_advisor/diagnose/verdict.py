@@ -88,13 +88,31 @@ def _overlaps(top: Finding, other: Finding) -> bool:
     return other.verified_speedup * (1 + (other.noise or 0.0)) >= low
 
 
+def _both(experiment: ExperimentResult | None) -> str:
+    """What separate fresh processes measured too, when they confirmed the change."""
+    if experiment is None or experiment.separate_speedup is None:
+        return ""
+    separate = (
+        f"{factor(experiment.separate_speedup)} ({plus_minus(experiment.separate_noise or 0)})"
+    )
+    if experiment.interleaved_speedup is not None:
+        inside = factor(experiment.interleaved_speedup)
+        spread = plus_minus(experiment.interleaved_noise or 0)
+        return (
+            f"; in separate fresh processes, as in your own runs, {separate}, which counts: "
+            f"in one process with the baseline it measured {inside} ({spread})"
+        )
+    return f"; confirmed in separate fresh processes: {separate}"
+
+
 def _measured(finding: Finding, experiments: dict[str, ExperimentResult]) -> str:
     """ "batch_size 12 -> 48 measured 1.12x tokens/s (+-5.0%)" """
     assert finding.verified_speedup is not None
     experiment = experiments.get(finding.experiment or "")
     change = experiment.change if experiment is not None else finding.fix
     noise = f" ({plus_minus(finding.noise)})" if finding.noise is not None else ""
-    return f"{change} measured {factor(finding.verified_speedup)} tokens/s{noise}"
+    measured = factor(finding.verified_speedup)
+    return f"{change} measured {measured} tokens/s{noise}{_both(experiment)}"
 
 
 def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:

@@ -203,3 +203,30 @@ def verdict_of(speedup: float, noise: float) -> Verdict:
     if speedup * (1 + noise) < 1:
         return Verdict.SLOWER
     return Verdict.WITHIN_NOISE
+
+
+def separate_abba(
+    arms: Sequence[tuple[RunMeasure, RunMeasure]], floor: float = NOISE_FLOOR
+) -> Comparison:
+    """The speedup of fresh processes run A B B A: ((A1, B1), (A2, B2)) pairs of runs.
+
+    What a user sees changing a flag between two runs of their own. The speedup is the
+    geometric mean of the pairs' ratios; its noise combines in quadrature the runs' own
+    noise (of a mean of two ratios), half the pairs' disagreement (the drift between
+    them; the A B B A order cancels a steady one), and the between-run drift
+    :data:`BETWEEN_RUNS`; never below ``floor`` nor :data:`NOISE_FLOOR`.
+    """
+    if not arms:
+        raise ValueError("a separate-run comparison needs at least one pair of runs")
+    logs = [math.log(b.tokens_per_s / a.tokens_per_s) for a, b in arms]
+    speedup = math.exp(sum(logs) / len(logs))
+    own = math.sqrt(sum(a.noise**2 + b.noise**2 for a, b in arms)) / len(arms)
+    drift = (max(logs) - min(logs)) / 2
+    noise = max(math.sqrt(own**2 + drift**2 + BETWEEN_RUNS**2), floor, NOISE_FLOOR)
+    return Comparison(speedup, noise, verdict_of(speedup, noise))
+
+
+def overlap(first: tuple[float, float], second: tuple[float, float]) -> bool:
+    """True when two (speedup, noise) intervals overlap."""
+    (a, na), (b, nb) = first, second
+    return a * (1 - na) <= b * (1 + nb) and b * (1 - nb) <= a * (1 + na)

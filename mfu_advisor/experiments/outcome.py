@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mfu_advisor.bench.paired import PairedComparison
@@ -12,6 +13,7 @@ from mfu_advisor.experiments.compare import (
     Comparison,
     compare,
     measure_of,
+    overlap,
     paired_comparison,
 )
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status
@@ -122,4 +124,26 @@ def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> E
         elapsed_s=round(elapsed_s, 2),
         timeout_s=round(timeout_s, 2),
         **_plan_fields(plan),
+    )
+
+
+def confirmed(result: ExperimentResult, separate: Comparison) -> ExperimentResult:
+    """``result`` with its separate-process confirmation; the separate figure wins when the
+    two intervals do not overlap (the in-process one is then kept apart)."""
+    shown = dataclasses.replace(
+        result,
+        separate_speedup=round(separate.speedup, 4),
+        separate_noise=round(separate.noise, 4),
+    )
+    if result.speedup is None or result.noise is None:
+        return shown
+    if overlap((result.speedup, result.noise), (separate.speedup, separate.noise)):
+        return shown
+    return dataclasses.replace(
+        shown,
+        speedup=round(separate.speedup, 4),
+        noise=round(separate.noise, 4),
+        verdict=separate.verdict,
+        interleaved_speedup=result.speedup,
+        interleaved_noise=result.noise,
     )

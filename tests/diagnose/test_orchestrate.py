@@ -43,17 +43,21 @@ def test_the_zen3_diagnosis_runs_batch_then_bf16_then_compile_each_interleaved()
     result = _diagnose(runner, clock)
     assert [p.name for p in result.phases] == [
         "probe", "baseline", "baseline-aa", "experiment:batch-x4", "experiment:batch-x2",
-        "experiment:autocast-bf16", "experiment:compile", "rules",
+        "experiment:autocast-bf16", "experiment:compile", "confirm:batch-x4", "rules",
     ]  # fmt: skip
     first_args = runner.calls[0][0]
     assert "--json" in first_args and "--no-roofline" not in first_args
     assert not any(a.startswith("--variant") for a in first_args)
-    variants = [[a for a in args if a.startswith("--variant")] for args, _, _ in runner.calls[1:]]
+    variants = [[a for a in args if a.startswith("--variant")] for args, _, _ in runner.calls[1:6]]
     assert variants == [
         ["--variant=batch_size=12"], ["--variant=batch_size=48"], ["--variant=batch_size=24"],
         ["--variant=dtype=bfloat16"], ["--variant=compile=True"],
     ]  # fmt: skip
     assert all("--no-roofline" in args for args, _, _ in runner.calls[1:])
+    # The leading change confirmed in fresh processes, A B B A, nothing interleaved.
+    confirm = [args for args, _, _ in runner.calls[6:]]
+    assert [("--batch_size=48" in args) for args in confirm] == [False, True, True, False]
+    assert not any(a.startswith("--variant") for args in confirm for a in args)
 
 
 def test_an_interleaved_speedup_is_against_the_baseline_measured_with_it() -> None:
@@ -374,8 +378,10 @@ def test_two_verified_changes_are_measured_together_and_lead_the_verdict() -> No
              "compile=True": 14000.0}  # fmt: skip
     runner = FakeRunner(clock, rates=rates, baseline_rates=(12000.0,) * 9, combined_rate=19200.0)
     result = _diagnose(runner, clock)
-    assert [p.name for p in result.phases][-2:] == ["experiment:combined", "rules"]
-    together = [a for a in runner.calls[-1][0] if a.startswith("--variant")]
+    names = [p.name for p in result.phases]
+    assert names[-4:] == ["experiment:combined", "confirm:combined", "confirm:batch-x4", "rules"]
+    # The combined fix is measured after every single experiment, before the confirmations.
+    together = [a for a in runner.calls[-5][0] if a.startswith("--variant")]
     # batch x2 conflicts with batch x4 (both set batch_size): the larger speedup wins.
     assert together == ["--variant=batch_size=48", "--variant=compile=True"]
     combined = result.combined
