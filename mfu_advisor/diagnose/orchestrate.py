@@ -6,7 +6,11 @@ measured at the same moments wherever it can be: in one process, alternating
 blocks of steps (bench ``--variant``, bench/paired.py). A variant that needs a
 process of its own (threads, CPU affinity, environment) runs between two
 baseline runs (A B A B A, as the budget allows) and is compared with the
-baseline's runs, their spread counted as noise. Ctrl-C stops the current
+baseline's runs, their spread counted as noise. Before the variants, the
+baseline interleaved with itself (A/A) measures the noise floor; after them,
+the verified changes are measured together (the combined fix), and what the
+verdict leads with is confirmed in fresh processes, A B B A, as the budget
+allows (docs/diagnose.md, issue 16). Ctrl-C stops the current
 process and returns what was measured, with ``interrupted`` set.
 
 Each step returns a frozen record (:class:`~mfu_advisor.diagnose.assemble.Preparation`,
