@@ -19,6 +19,7 @@ from mfu_advisor.diagnose.journal import Journal
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments import outcome
+from mfu_advisor.experiments.compare import separate_abba
 from mfu_advisor.experiments.result import ExperimentResult, Status
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.logs.result import LogAnalysis
@@ -59,6 +60,7 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     """The variants that ran (in run order), then those not run, then those that do not
     apply here; each compared with the baseline runs around it."""
     estimate = noise.own_estimate(journal.baseline_runs)
+    floor = noise.floor_of(aa_of(journal))
     ran = [
         outcome.measured_variant(
             r.plan,
@@ -66,9 +68,11 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
             noise.bracket(journal.baseline_runs, r.baseline_runs_before, estimate),
             budget_s=budget_plan.VARIANT_MEASURE_S,
             timeout_s=r.timeout_s,
+            floor=floor,
         )
         for r in journal.variant_runs
     ]
+    ran = [_confirmed(journal, e, floor) for e in ran]
     not_applicable = [
         e
         for e in journal.not_run
@@ -79,6 +83,38 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     ]
     others = [e for e in journal.not_run if e not in not_applicable]
     return ran + others + not_applicable
+
+
+def _confirmed(journal: Journal, result: ExperimentResult, floor: float) -> ExperimentResult:
+    """The result with its separate-process confirmation, when it has one."""
+    arms = journal.confirmations.get(result.name)
+    if not arms or not result.ok:
+        return result
+    return outcome.confirmed(result, separate_abba(arms, floor))
+
+
+def combined_of(journal: Journal) -> ExperimentResult | None:
+    """The combined fix as measured (or why not), judged like every interleaved variant."""
+    run = journal.combined
+    if run is None or isinstance(run, ExperimentResult):
+        return run
+    floor = noise.floor_of(aa_of(journal))
+    measured = outcome.measured_variant(
+        run.plan,
+        run.process,
+        None,
+        budget_s=budget_plan.VARIANT_MEASURE_S,
+        timeout_s=run.timeout_s,
+        floor=floor,
+        parts=run.parts,
+    )
+    return _confirmed(journal, measured, floor)
+
+
+def aa_of(journal: Journal) -> noise.AAFloor | None:
+    """The A/A comparison's figures, when it ran."""
+    run = journal.aa_run
+    return noise.aa_of(run.bench.paired if run is not None and run.bench is not None else None)
 
 
 def assemble(
@@ -111,7 +147,17 @@ def assemble(
     )
     findings = evaluate(facts)
     spread = estimate.run_to_run if estimate is not None else None
-    text = verdict(facts.baseline, facts.log, findings, facts.experiments, spread)
+    aa = aa_of(journal)
+    combined = combined_of(journal)
+    text = verdict(
+        facts.baseline,
+        facts.log,
+        findings,
+        facts.experiments,
+        spread,
+        aa_floor=(aa.speedup, aa.floor, aa.noise) if aa is not None else None,
+        combined=combined,
+    )
     journal.record("rules", started, "done", f"{len(findings)} findings")
     return DiagnoseResult(
         mode=mode,
@@ -121,12 +167,13 @@ def assemble(
         experiments=experiments,
         findings=tuple(findings),
         verdict=text,
-        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions),
+        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions, aa),
         budget_s=budget_s,
         elapsed_s=round(journal.budget.elapsed(), 2),
         phases=tuple(journal.phases),
         interrupted=interrupted,
         notes=tuple(journal.notes),
+        combined=combined,
     )
 
 

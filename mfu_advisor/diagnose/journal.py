@@ -29,6 +29,8 @@ class VariantRun:
     timeout_s: float
     baseline_runs_before: int
     """How many of the baseline's own runs had finished when it started."""
+    parts: tuple[str, ...] = ()
+    """The combined fix: the experiments it combines; else empty."""
 
 
 @dataclass
@@ -49,6 +51,14 @@ class Journal:
     """The variants whose process ran, in run order."""
     not_run: list[ExperimentResult] = field(default_factory=list)
     """Variants skipped (not applicable, no budget left) or cut short by Ctrl-C."""
+    aa_run: BenchProcessResult | None = None
+    """The A/A comparison (the baseline interleaved with itself), when it ran."""
+    combined: VariantRun | ExperimentResult | None = None
+    """The combined fix: its run, or why it was not run (skipped)."""
+    confirmations: dict[str, tuple[tuple[RunMeasure, RunMeasure], ...]] = field(
+        default_factory=dict
+    )
+    """Changes confirmed in fresh processes run A B B A: ((A1, B1), (A2, B2)) by name."""
     planned: set[str] = field(default_factory=set)
     """Names of the variants planned for this baseline."""
 

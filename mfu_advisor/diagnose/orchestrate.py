@@ -6,7 +6,11 @@ measured at the same moments wherever it can be: in one process, alternating
 blocks of steps (bench ``--variant``, bench/paired.py). A variant that needs a
 process of its own (threads, CPU affinity, environment) runs between two
 baseline runs (A B A B A, as the budget allows) and is compared with the
-baseline's runs, their spread counted as noise. Ctrl-C stops the current
+baseline's runs, their spread counted as noise. Before the variants, the
+baseline interleaved with itself (A/A) measures the noise floor; after them,
+the verified changes are measured together (the combined fix), and what the
+verdict leads with is confirmed in fresh processes, A B B A, as the budget
+allows (docs/diagnose.md, issue 16). Ctrl-C stops the current
 process and returns what was measured, with ``interrupted`` set.
 
 Each step returns a frozen record (:class:`~mfu_advisor.diagnose.assemble.Preparation`,
@@ -26,7 +30,13 @@ from dataclasses import dataclass, field
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.diagnose import data_parallel
 from mfu_advisor.diagnose import plan as budget_plan
-from mfu_advisor.diagnose.assemble import Baseline, Preparation, assemble
+from mfu_advisor.diagnose.assemble import (
+    Baseline,
+    Preparation,
+    assemble,
+    combined_of,
+    ordered_experiments,
+)
 from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
 from mfu_advisor.diagnose.from_log import (
     analyze_log,
@@ -39,13 +49,14 @@ from mfu_advisor.diagnose.progress import DiagnoseProgress, SilentDiagnoseProgre
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.distributed.plan import DistributedOptions, launch_argv
 from mfu_advisor.errors import EXIT_BAD_INPUT, UserError
-from mfu_advisor.experiments import outcome
+from mfu_advisor.experiments import combine, outcome
 from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
     RunMeasure,
     measure_of,
     paired_comparison,
 )
+from mfu_advisor.experiments.result import Verdict
 from mfu_advisor.experiments.runner import BenchProcessResult, run_bench_process
 from mfu_advisor.experiments.variant import VariantContext, VariantPlan
 from mfu_advisor.experiments.variants import select
@@ -55,6 +66,9 @@ from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules.facts_json import distributed_facts_from_bench, run_facts_from_bench
 
 ProcessRunner = Callable[..., BenchProcessResult]
+
+#: The phase of the A/A comparison (the baseline interleaved with itself).
+AA_PLAN_NAME = "baseline-aa"
 
 
 @dataclass(frozen=True)
@@ -291,9 +305,15 @@ class _Steps:
         repeat_cost = max(timing.startup_s, first.wall_s - budget_plan.sweep_s(first.result))
         plans = selection.plans
         journal.planned.update(p.name for p in plans)
+        if plans and self.request.distributed is None:
+            self.aa_check(resolved, timing)
         for index, plan in enumerate(plans):
             try:
-                ran = self._variant(plan, resolved, timing, preparation.asked, first)
+                # The variant that runs last takes what remains, less the combined fix's cost.
+                reserve = self._combination_reserve(timing) if plan.runs_last else 0.0
+                ran = self._variant(
+                    plan, resolved, timing, preparation.asked, first, reserve_s=reserve
+                )
                 if ran and not budget_plan.interleaved(plan) and not plan.distributed:
                     # A B A: a variant run alone is bracketed by baseline runs.
                     self.repeat_baseline(preparation.asked, first, repeat_cost)
@@ -308,6 +328,169 @@ class _Steps:
                     if p.name not in started
                 )
                 raise
+        if self.request.distributed is None:
+            self.combined(resolved, self._fastest_timing(timing))
+            self.confirm(resolved, self._fastest_timing(timing))
+
+    def confirm(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
+        """Confirm what the verdict leads with in fresh processes, A B B A, as budget allows.
+
+        The combined fix when it measured faster, then the leading verified change: each
+        as the baseline and the change in processes of their own (each after its own
+        warm-up), what a user changing a flag between two runs sees. Two models in one
+        process share its caches and thread pool; the separate figure wins when the two
+        disagree (experiments/outcome.py ``confirmed``).
+        """
+        journal = self.journal
+        targets: list[VariantPlan] = []
+        combined = combined_of(journal)
+        plans = self._plans_run()
+        if combined is not None and combined.ok and combined.verdict is Verdict.FASTER:
+            run = journal.combined
+            if isinstance(run, VariantRun):
+                targets.append(run.plan)
+        parts = combine.combinable(ordered_experiments(journal))
+        if parts and parts[0].name in plans:
+            targets.append(plans[parts[0].name])
+        measure_s = budget_plan.CONFIRM_MEASURE_S
+        for plan in targets:
+            baseline_plan = VariantPlan(name="baseline")
+            cost = 2 * budget_plan.alone_estimate_s(baseline_plan, timing, measure_s)
+            cost += 2 * budget_plan.alone_estimate_s(plan, timing, measure_s)
+            available = journal.budget.for_processes()
+            phase = f"confirm:{plan.name}"
+            if cost > available:
+                reason = (
+                    f"not enough budget left (needs about {cost:.0f} s, {available:.0f} s left)"
+                )
+                journal.record(phase, journal.budget.elapsed(), "skipped", reason)
+                journal.notes.append(
+                    f"{plan.name} was not confirmed in separate runs: {reason}; its figure is "
+                    "the in-process pairing's"
+                )
+                continue
+            started = journal.phase(phase, "the baseline and the change in fresh processes, ABBA")
+            arms = {
+                "A": budget_plan.alone_options(resolved, {}, measure_s),
+                "B": budget_plan.alone_options(resolved, dict(plan.overrides), measure_s),
+            }
+            measures: list[RunMeasure] = []
+            for arm in "ABBA":
+                timeout = min(journal.budget.for_processes(), 2 * cost / 4 + 10)
+                process = self._run_bench(phase, arms[arm], timeout)
+                measure = measure_of(process.bench) if process.bench is not None else None
+                if process.failure is not None or not isinstance(measure, RunMeasure):
+                    break
+                measures.append(measure)
+            if len(measures) < 4:
+                journal.record(phase, started, "failed", "a separate run measured nothing")
+                continue
+            a1, b1, b2, a2 = measures
+            journal.confirmations[plan.name] = ((a1, b1), (a2, b2))
+            ratios = ", ".join(
+                f"{b.tokens_per_s / a.tokens_per_s:.2f}x" for a, b in ((a1, b1), (a2, b2))
+            )
+            journal.record(phase, started, "done", ratios)
+            self.services.progress.outcome(f"{phase}: {ratios} in separate runs")
+
+    def _plans_run(self) -> dict[str, VariantPlan]:
+        return {r.plan.name: r.plan for r in self.journal.variant_runs}
+
+    def _combination_reserve(self, timing: budget_plan.BaselineTiming) -> float:
+        """Seconds to keep for the combined fix: its cost without a compile warm-up, when
+        a change has already been verified (the last variant may make it two)."""
+        parts = combine.combinable(ordered_experiments(self.journal))
+        if not parts:
+            return 0.0
+        return budget_plan.estimate_s(combine.combined_plan(parts, self._plans_run()), timing)
+
+    def combined(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
+        """Every verified change together, interleaved with the baseline (experiments/combine.py).
+
+        Needs two verified changes that can be combined. When it does not fit the budget
+        with a compile among them, it is tried without; otherwise skipped with the reason.
+        """
+        journal = self.journal
+        parts = combine.combinable(ordered_experiments(journal))
+        if len(parts) < 2:
+            return
+        plans = self._plans_run()
+        plan = combine.combined_plan(parts, plans)
+        estimate = budget_plan.estimate_s(plan, timing)
+        available = journal.budget.for_processes()
+        compiled = [p for p in parts if p.overrides.get("compile") is True]
+        if estimate > available and compiled and len(parts) - len(compiled) >= 2:
+            parts = [p for p in parts if p not in compiled]
+            plan = combine.combined_plan(parts, plans)
+            estimate = budget_plan.estimate_s(plan, timing)
+            journal.notes.append(
+                "the combined fix was measured without compile: with its warm-up it did not "
+                "fit the budget"
+            )
+        names = tuple(p.name for p in parts)
+        if estimate > available:
+            reason = (
+                f"not enough budget left (needs about {estimate:.0f} s, {available:.0f} s left)"
+            )
+            journal.combined = outcome.skipped_plan(plan, reason, names)
+            journal.record(f"experiment:{plan.name}", journal.budget.elapsed(), "skipped", reason)
+            self.services.progress.outcome(f"{plan.name}: skipped, {reason}")
+            return
+        timeout = budget_plan.timeout_for(estimate, available, runs_last=False)
+        options = budget_plan.variant_options(resolved, plan)
+        started = journal.phase(f"experiment {plan.name}", f"{plan.change}, together")
+        try:
+            process = self._run_bench(plan.name, options, timeout)
+        except KeyboardInterrupt:
+            journal.combined = outcome.skipped_plan(plan, "interrupted by Ctrl-C", names)
+            journal.record(f"experiment:{plan.name}", started, "interrupted")
+            raise
+        journal.combined = VariantRun(plan, process, timeout, len(journal.baseline_runs), names)
+        status = "failed" if process.failure else "done"
+        journal.record(f"experiment:{plan.name}", started, status, process.failure or "")
+        self.services.progress.outcome(self._first_look(plan, process))
+
+    def aa_check(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
+        """The baseline interleaved with itself (A/A): the noise floor every speedup gets.
+
+        Two identical arms in one process, measured like a variant; their speedup
+        should be 1, and how far its interval reaches from 1 is the smallest effect
+        this machine can tell apart (compare.aa_floor). Skipped when the budget
+        cannot hold it with the variants' first estimate.
+        """
+        journal = self.journal
+        plan = AA_PLAN_NAME
+        same = VariantPlan(
+            name=plan,
+            change="the baseline against itself",
+            overrides={"batch_size": resolved.batch_size},
+        )
+        estimate = budget_plan.estimate_s(same, timing)
+        available = journal.budget.for_processes()
+        if resolved.batch_size is None or 2 * estimate > available:
+            reason = (
+                f"not enough budget left (needs about {estimate:.0f} s, {available:.0f} s left)"
+            )
+            journal.record(plan, journal.budget.elapsed(), "skipped", reason)
+            journal.notes.append(f"no A/A noise floor measured: {reason}")
+            return
+        options = budget_plan.variant_options(resolved, same)
+        started = journal.phase(plan, "the baseline interleaved with itself: the noise floor")
+        timeout = budget_plan.timeout_for(estimate, available, runs_last=False)
+        process = self._run_bench(plan, options, timeout)
+        paired = process.bench.paired if process.bench is not None else None
+        if process.failure is not None or paired is None:
+            journal.record(plan, started, "failed", process.failure or "no paired result")
+            return
+        journal.aa_run = process
+        shown = paired_comparison(paired)
+        detail = (
+            shown
+            if isinstance(shown, str)
+            else f"{shown.speedup:.3f}x +-{shown.pair_noise or 0:.1%} ({paired.pairs} pairs)"
+        )
+        journal.record(plan, started, "done", detail)
+        self.services.progress.outcome(f"{plan}: {detail}")
 
     def _fastest_timing(self, timing: budget_plan.BaselineTiming) -> budget_plan.BaselineTiming:
         """Estimate from the fastest baseline step: a slow run was slowed by other work."""
@@ -324,10 +507,12 @@ class _Steps:
         timing: budget_plan.BaselineTiming,
         asked: BenchOptions,
         first: Baseline,
+        *,
+        reserve_s: float = 0.0,
     ) -> bool:
-        """Run one variant if it fits the budget; True when its process ran."""
+        """Run one variant if it fits the budget (less ``reserve_s``); True when it ran."""
         journal = self.journal
-        available = journal.budget.for_processes()
+        available = max(0.0, journal.budget.for_processes() - reserve_s)
         estimate = (
             data_parallel.sync_less_estimate_s(plan, timing)
             if plan.distributed

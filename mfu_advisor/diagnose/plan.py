@@ -47,6 +47,10 @@ VARIANT_MEASURE_S = 4.0
 VARIANT_WARMUP_STEPS = 2
 VARIANT_MIN_STEPS = 10
 
+#: Measured seconds of each fresh process confirming a change A B B A (diagnose's
+#: ``confirm``): four processes, so shorter than a variant's.
+CONFIRM_MEASURE_S = 2.0
+
 
 class Budget:
     """Seconds since the diagnosis started, against its budget."""
@@ -161,17 +165,41 @@ def estimate_s(plan: VariantPlan, timing: BaselineTiming) -> float:
     cap = plan.step_cap
     warmup_steps = cap.warmup_steps if cap else VARIANT_WARMUP_STEPS
     if not interleaved(plan):
-        if cap:
-            measuring = cap.max_steps * step
-        else:
-            measuring = min(VARIANT_MEASURE_S, max(VARIANT_MIN_STEPS * step, step))
-        return timing.startup_s + plan.extra_warmup_s + warmup_steps * step + measuring
+        return alone_estimate_s(plan, timing)
     # Both arms warm up; then pairs of blocks, each as long as the longer step at least.
     warmup = warmup_steps * (timing.step_s + step)
     pair_s = 2 * max(timing.step_s, step, BLOCK_TARGET_S)
     pairs_s = (cap.max_steps if cap else MIN_PAIRS) * pair_s
     measuring = pairs_s if cap else max(VARIANT_MEASURE_S, pairs_s)
     return timing.startup_s + plan.extra_warmup_s + warmup + measuring
+
+
+def alone_estimate_s(
+    plan: VariantPlan, timing: BaselineTiming, measure_s: float = VARIANT_MEASURE_S
+) -> float:
+    """Expected wall time of the plan's changes run alone, in a process of their own."""
+    step = timing.step_s * plan.step_time_factor
+    cap = plan.step_cap
+    warmup_steps = cap.warmup_steps if cap else VARIANT_WARMUP_STEPS
+    alone = min(measure_s, max(VARIANT_MIN_STEPS * step, step))
+    measuring = cap.max_steps * step if cap else alone
+    return timing.startup_s + plan.extra_warmup_s + warmup_steps * step + measuring
+
+
+def alone_options(
+    resolved: BenchOptions, overrides: dict[str, Any], measure_s: float
+) -> BenchOptions:
+    """The resolved baseline with ``overrides`` applied, measured alone for ``measure_s``."""
+    return dataclasses.replace(
+        resolved,
+        variant=(),
+        budget_s=measure_s,
+        warmup_steps=VARIANT_WARMUP_STEPS,
+        min_steps=VARIANT_MIN_STEPS,
+        roofline=False,
+        fresh=False,
+        **overrides,
+    )
 
 
 def timeout_for(estimate: float, available: float, *, runs_last: bool) -> float:

@@ -26,7 +26,8 @@ class PhaseRecord:
     """One phase of the diagnosis and how long it took."""
 
     name: str
-    """"probe", "analyze", "baseline", "baseline-repeat", "experiment:<name>", "rules"."""
+    """"probe", "analyze", "baseline", "baseline-aa" (the A/A comparison), "baseline-repeat",
+    "experiment:<name>", "rules"."""
     started_s: float
     """Seconds after the diagnosis started."""
     elapsed_s: float
@@ -58,6 +59,17 @@ class NoiseFacts:
     """Share (0-1) of the machine's CPUs other processes kept busy during the bench runs."""
     other_cpu_share_max: Maybe[float] = _NOT_MEASURED
     """The same during the busiest run."""
+    aa_speedup: Maybe[float] = _NOT_MEASURED
+    """The A/A comparison: the baseline interleaved with itself in one process (should be 1)."""
+    aa_noise: Maybe[float] = _NOT_MEASURED
+    """Relative half-width of the A/A speedup's interval, from its own pairs of blocks."""
+    aa_pairs: int | None = None
+    """Pairs of blocks of the A/A comparison; None when it did not run."""
+    measured_floor: Maybe[float] = _NOT_MEASURED
+    """The measured noise floor: how far the A/A interval reaches from 1. No speedup's
+    noise is below it."""
+    between_runs: float | None = None
+    """Between-run drift folded into every interleaved speedup's noise (in quadrature)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,10 @@ class DiagnoseResult:
     interrupted: bool = False
     """True when Ctrl-C ended the diagnosis early; what was measured until then is here."""
     notes: tuple[str, ...] = field(default=())
+    combined: ExperimentResult | None = None
+    """The combined fix: every verified change that can be combined, measured together
+    interleaved with the baseline (``parts`` names them); skipped with the reason when the
+    budget did not allow it; null with fewer than two such changes."""
 
     def to_json(self) -> dict[str, Any]:
         return fields_to_json(self)

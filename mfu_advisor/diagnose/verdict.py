@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mfu_advisor.bench.denominators import PEAK_TOLERANCE
+from mfu_advisor.experiments.combine import fix_flags
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
 from mfu_advisor.rules.finding import Finding, Kind
@@ -80,16 +81,55 @@ def _by_name(experiments: Sequence[ExperimentResult]) -> dict[str, ExperimentRes
     return {e.name: e for e in experiments}
 
 
+def _overlaps(top: Finding, other: Finding) -> bool:
+    """True when two measured speedups' intervals overlap (neither is surely the larger)."""
+    assert top.verified_speedup is not None and other.verified_speedup is not None
+    low = top.verified_speedup * (1 - (top.noise or 0.0))
+    return other.verified_speedup * (1 + (other.noise or 0.0)) >= low
+
+
+def _both(experiment: ExperimentResult | None) -> str:
+    """What separate fresh processes measured too, when they confirmed the change."""
+    if experiment is None or experiment.separate_speedup is None:
+        return ""
+    separate = (
+        f"{factor(experiment.separate_speedup)} ({plus_minus(experiment.separate_noise or 0)})"
+    )
+    if experiment.interleaved_speedup is not None:
+        inside = factor(experiment.interleaved_speedup)
+        spread = plus_minus(experiment.interleaved_noise or 0)
+        return (
+            f"; in separate fresh processes, as in your own runs, {separate}, which counts: "
+            f"in one process with the baseline it measured {inside} ({spread})"
+        )
+    return f"; confirmed in separate fresh processes: {separate}"
+
+
+def _measured(finding: Finding, experiments: dict[str, ExperimentResult]) -> str:
+    """ "batch_size 12 -> 48 measured 1.12x tokens/s (+-5.0%)" """
+    assert finding.verified_speedup is not None
+    experiment = experiments.get(finding.experiment or "")
+    change = experiment.change if experiment is not None else finding.fix
+    noise = f" ({plus_minus(finding.noise)})" if finding.noise is not None else ""
+    measured = factor(finding.verified_speedup)
+    return f"{change} measured {measured} tokens/s{noise}{_both(experiment)}"
+
+
 def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
     verified = [f for f in findings if f.kind is Kind.DO and f.verified_speedup is not None]
     if verified:
         top = verified[0]
-        assert top.verified_speedup is not None
-        change = experiments[top.experiment].change if top.experiment in experiments else top.fix
-        noise = f" ({plus_minus(top.noise)})" if top.noise is not None else ""
+        tied = [f for f in verified[1:] if f.experiment != top.experiment and _overlaps(top, f)]
+        if tied:
+            leaders = [top, *tied]
+            listed = "; ".join(f"{_measured(f, experiments)} ({f.fix})" for f in leaders)
+            return (
+                f"The biggest levers are tied, their intervals overlap, so either may lead "
+                f"on another run: {listed}."
+            )
         return (
-            f"The biggest lever is {top.title.split(':')[0].lower()}: {change} measured "
-            f"{factor(top.verified_speedup)} tokens/s{noise} ({top.fix})."
+            f"The biggest lever is {top.title.split(':')[0].lower()}: "
+            f"{_measured(top, experiments)} ({top.fix})."
         )
     ran = [e for e in experiments.values() if e.status is Status.OK]
     expected = [f for f in findings if f.kind is Kind.DO and f.expected_speedup is not None]
@@ -102,6 +142,52 @@ def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]
         best = expected[0]
         sentence += f" The most promising change not yet verified: {best.fix} ({best.title})."
     return sentence
+
+
+def _combined(combined: ExperimentResult | None) -> str:
+    """The combined fix first: what applying every verified change together measured."""
+    if combined is None:
+        return ""
+    count = len(combined.parts)
+    if not combined.ok:
+        return (
+            f"The {count} verified changes were not measured together "
+            f"({combined.reason or 'no result'}): their gains need not add up."
+        )
+    assert combined.speedup is not None and combined.noise is not None
+    measured = (
+        f"{factor(combined.speedup)} tokens/s ({plus_minus(combined.noise)}) ({combined.change})"
+    )
+    flags = fix_flags(combined.overrides)
+    if combined.verdict is Verdict.FASTER:
+        return f"Apply these {count} changes together, {flags}: measured {measured}."
+    if combined.verdict is Verdict.SLOWER:
+        return (
+            f"Don't apply the {count} verified changes together ({flags}): measured {measured}; "
+            "apply the biggest lever alone."
+        )
+    return (
+        f"The {count} verified changes together ({flags}) measured {measured}, within the "
+        "noise: apply the biggest lever alone."
+    )
+
+
+def _floor(aa_floor: tuple[float, float | None, float | None] | None) -> str:
+    """The measured noise floor: the baseline against itself."""
+    if aa_floor is None:
+        return ""
+    speedup, floor, noise = aa_floor
+    if floor is None:
+        spread = f" ({plus_minus(noise)})" if noise is not None else ""
+        return (
+            f"The baseline measured against itself gave {factor(speedup)}{spread}: other work "
+            "disturbed that comparison, so it sets no noise floor here."
+        )
+    return (
+        f"Noise floor: the baseline measured against itself gave {factor(speedup)}, so no "
+        f"effect under {percent(floor)} is told from noise here; each interval also counts "
+        "the drift between runs."
+    )
 
 
 def _donts(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
@@ -149,16 +235,23 @@ def verdict(
     findings: Sequence[Finding],
     experiments: Sequence[ExperimentResult],
     run_to_run: float | None = None,
+    *,
+    aa_floor: tuple[float, float | None, float | None] | None = None,
+    combined: ExperimentResult | None = None,
 ) -> str:
     """The verdict paragraph for the ranked ``findings``.
 
     ``run_to_run`` is the spread between the baseline's measurements; a large one
-    adds a sentence saying the machine was busy.
+    adds a sentence saying the machine was busy. ``aa_floor`` is the A/A
+    comparison's (speedup, measured floor or None when too noisy, its own noise) when
+    it ran; the verdict states it. ``combined`` is the combined fix: when there is one,
+    the advice leads with it, then the single levers.
     """
     named = _by_name(experiments)
-    sentences = [_reach(run, log), _peak_check(run, log)]
+    sentences = [_reach(run, log), _peak_check(run, log), _combined(combined)]
     sentences += [_lever(findings, named), _donts(findings, named)]
     if experiments:
         sentences.append(_neutral(named))
     sentences.append(_busy(run_to_run, experiments))
+    sentences.append(_floor(aa_floor))
     return " ".join(s for s in sentences if s)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.compare import (
+    NOISE_FLOOR,
     BaselineEstimate,
     Comparison,
     compare,
     measure_of,
+    overlap,
     paired_comparison,
 )
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status
@@ -19,7 +22,7 @@ from mfu_advisor.experiments.variant import Variant, VariantPlan
 from mfu_advisor.facts import value_or
 
 
-def _plan_fields(plan: VariantPlan) -> dict[str, Any]:
+def _plan_fields(plan: VariantPlan, parts: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "name": plan.name,
         "change": plan.change,
@@ -28,6 +31,7 @@ def _plan_fields(plan: VariantPlan) -> dict[str, Any]:
         "cpus": plan.cpus,
         "verifies": plan.verifies,
         "note": plan.note,
+        "parts": parts,
     }
 
 
@@ -42,9 +46,9 @@ def skipped_variant(variant: Variant, reason: str) -> ExperimentResult:
     )
 
 
-def skipped_plan(plan: VariantPlan, reason: str) -> ExperimentResult:
+def skipped_plan(plan: VariantPlan, reason: str, parts: tuple[str, ...] = ()) -> ExperimentResult:
     """A planned variant that was not started ("not enough budget left", "interrupted")."""
-    return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan))
+    return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan, parts))
 
 
 def measured_variant(
@@ -54,13 +58,16 @@ def measured_variant(
     *,
     budget_s: float | None,
     timeout_s: float,
+    floor: float = NOISE_FLOOR,
+    parts: tuple[str, ...] = (),
 ) -> ExperimentResult:
     """The result of a variant that ran, or failed with a reason.
 
     A variant measured interleaved (its payload has ``paired``) carries its own
-    speedup and noise; one measured alone is compared with ``baseline``.
+    speedup and noise; one measured alone is compared with ``baseline``. No noise
+    is below ``floor`` (the measured A/A floor when there is one).
     """
-    common = _plan_fields(plan) | {
+    common = _plan_fields(plan, parts) | {
         "budget_s": budget_s,
         "timeout_s": round(timeout_s, 2),
         "elapsed_s": round(process.elapsed_s, 2),
@@ -78,14 +85,14 @@ def measured_variant(
     comparison: Comparison | str
     reference: float | None
     if paired is not None:
-        comparison = paired_comparison(paired)
+        comparison = paired_comparison(paired, floor)
         method, pairs = Method.INTERLEAVED, paired.pairs
         reference = value_or(bench.tokens_per_s, None)
     elif baseline is None:
         comparison = "no baseline measurement to compare with"
         method, pairs, reference = Method.SEPARATE_RUNS, None, None
     else:
-        comparison = compare(measure, baseline)
+        comparison = compare(measure, baseline, floor)
         method, pairs = Method.SEPARATE_RUNS, None
         reference = round(baseline.tokens_per_s, 1)
     if isinstance(comparison, str):
@@ -94,6 +101,7 @@ def measured_variant(
         status=Status.OK,
         speedup=round(comparison.speedup, 4),
         noise=round(comparison.noise, 4),
+        pair_noise=round(comparison.pair_noise, 4) if comparison.pair_noise is not None else None,
         verdict=comparison.verdict,
         method=method,
         baseline_tokens_per_s=round(reference, 1) if reference is not None else None,
@@ -116,4 +124,26 @@ def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> E
         elapsed_s=round(elapsed_s, 2),
         timeout_s=round(timeout_s, 2),
         **_plan_fields(plan),
+    )
+
+
+def confirmed(result: ExperimentResult, separate: Comparison) -> ExperimentResult:
+    """``result`` with its separate-process confirmation; the separate figure wins when the
+    two intervals do not overlap (the in-process one is then kept apart)."""
+    shown = dataclasses.replace(
+        result,
+        separate_speedup=round(separate.speedup, 4),
+        separate_noise=round(separate.noise, 4),
+    )
+    if result.speedup is None or result.noise is None:
+        return shown
+    if overlap((result.speedup, result.noise), (separate.speedup, separate.noise)):
+        return shown
+    return dataclasses.replace(
+        shown,
+        speedup=round(separate.speedup, 4),
+        noise=round(separate.noise, 4),
+        verdict=separate.verdict,
+        interleaved_speedup=result.speedup,
+        interleaved_noise=result.noise,
     )

@@ -97,6 +97,22 @@ class ExperimentResult:
     """Hard wall-clock limit of the variant's process, in seconds."""
     elapsed_s: float | None = None
     """Wall-clock seconds the variant's process ran (start-up and warm-up included)."""
+    pair_noise: float | None = None
+    """Interleaved: the relative half-width from its own pairs of blocks alone; ``noise``
+    adds the between-run drift and the measured A/A floor to it."""
+    parts: tuple[str, ...] = ()
+    separate_speedup: float | None = None
+    """The same change confirmed in fresh processes of its own, run A B B A (each after its
+    own warm-up): what a user changing the flag between two runs sees; else None."""
+    separate_noise: float | None = None
+    """Relative half-width of ``separate_speedup``'s interval."""
+    interleaved_speedup: float | None = None
+    """When the separate runs disagreed with the in-process pairing (their intervals do not
+    overlap), the separate figure wins ``speedup``/``noise``/``verdict`` and the in-process
+    one is kept here; else None."""
+    interleaved_noise: float | None = None
+    """The in-process figure's noise, with ``interleaved_speedup``."""
+    """The combined fix: the experiments whose changes it measures together; else empty."""
 
     @property
     def ok(self) -> bool:

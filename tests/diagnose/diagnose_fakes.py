@@ -42,6 +42,9 @@ DEFAULT_RATES: dict[str, float] = {
     "compile=True": 12000.0,
 }
 
+#: The compile step of a fake compiling arm, in seconds (a warm inductor cache on the VM).
+COMPILE_S = 3.0
+
 #: Noise of a fake interleaved speedup: what 8 pairs of blocks give on a quiet machine.
 PAIRED_NOISE = 0.03
 
@@ -56,7 +59,9 @@ class FakeRunner:
 
     A run with ``--variant=KEY=VALUE`` answers as an interleaved run: the payload is
     the baseline's (the next baseline rate) with a ``paired`` object whose speedup is
-    the variant's rate over it.
+    the variant's rate over it. A ``--variant`` with no rate is the A/A comparison: its
+    speedup is ``aa_ratio`` and it leaves the baseline rates to the runs after it. A run
+    with several ``--variant`` (the combined fix) measures ``combined_rate`` when given.
     """
 
     def __init__(
@@ -70,6 +75,8 @@ class FakeRunner:
         interrupt_on: str | None = None,
         exit_code: int = 0,
         paired_noise: float = PAIRED_NOISE,
+        aa_ratio: float = 1.0,
+        combined_rate: float | None = None,
     ) -> None:
         self.clock = clock
         self.seconds_per_run = seconds_per_run
@@ -79,6 +86,8 @@ class FakeRunner:
         self.interrupt_on = interrupt_on
         self.exit_code = exit_code
         self.paired_noise = paired_noise
+        self.aa_ratio = aa_ratio
+        self.combined_rate = combined_rate
         self.calls: list[tuple[list[str], float, dict[str, str]]] = []
 
     def __call__(
@@ -103,13 +112,24 @@ class FakeRunner:
         payload = copy.deepcopy(recorded_bench())
         rate = next((r for marker, r in self.rates.items() if _marked(marker, args)), None)
         interleaved = any(a.startswith("--variant=") for a in args)
+        if sum(a.startswith("--variant=") for a in args) > 1 and self.combined_rate is not None:
+            rate = self.combined_rate  # the combined fix
         if rate is not None and not interleaved:
             payload["tokens_per_s"] = rate  # a variant measured alone
+        elif rate is None and interleaved:  # the A/A comparison: the baseline against itself
+            baseline = self.baseline_rates[0] if self.baseline_rates else 12100.0
+            payload["tokens_per_s"] = baseline
+            payload["paired"] = paired_payload(
+                baseline * self.aa_ratio, baseline, self.paired_noise
+            )
         else:  # the baseline, alone or as the arm measured with a variant
             baseline = self.baseline_rates.pop(0) if self.baseline_rates else 12100.0
             payload["tokens_per_s"] = baseline
             if rate is not None:
                 payload["paired"] = paired_payload(rate, baseline, self.paired_noise)
+                if _marked("compile=True", args):  # a compiling arm: its compile step, warm cache
+                    payload["paired"]["compile_s"] = COMPILE_S
+                    payload["paired"]["unavailable"] = {}
         if "--no-roofline" in args:
             payload["roofline"] = None
         return BenchProcessResult(payload, None, self.seconds_per_run, 0, False)

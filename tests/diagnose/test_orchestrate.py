@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import jsonschema
@@ -41,18 +42,22 @@ def test_the_zen3_diagnosis_runs_batch_then_bf16_then_compile_each_interleaved()
     runner = FakeRunner(clock)
     result = _diagnose(runner, clock)
     assert [p.name for p in result.phases] == [
-        "probe", "baseline", "experiment:batch-x4", "experiment:batch-x2",
-        "experiment:autocast-bf16", "experiment:compile", "rules",
+        "probe", "baseline", "baseline-aa", "experiment:batch-x4", "experiment:batch-x2",
+        "experiment:autocast-bf16", "experiment:compile", "confirm:batch-x4", "rules",
     ]  # fmt: skip
     first_args = runner.calls[0][0]
     assert "--json" in first_args and "--no-roofline" not in first_args
     assert not any(a.startswith("--variant") for a in first_args)
-    variants = [[a for a in args if a.startswith("--variant")] for args, _, _ in runner.calls[1:]]
+    variants = [[a for a in args if a.startswith("--variant")] for args, _, _ in runner.calls[1:6]]
     assert variants == [
-        ["--variant=batch_size=48"], ["--variant=batch_size=24"],
+        ["--variant=batch_size=12"], ["--variant=batch_size=48"], ["--variant=batch_size=24"],
         ["--variant=dtype=bfloat16"], ["--variant=compile=True"],
     ]  # fmt: skip
     assert all("--no-roofline" in args for args, _, _ in runner.calls[1:])
+    # The leading change confirmed in fresh processes, A B B A, nothing interleaved.
+    confirm = [args for args, _, _ in runner.calls[6:]]
+    assert [("--batch_size=48" in args) for args in confirm] == [False, True, True, False]
+    assert not any(a.startswith("--variant") for args in confirm for a in args)
 
 
 def test_an_interleaved_speedup_is_against_the_baseline_measured_with_it() -> None:
@@ -60,7 +65,9 @@ def test_an_interleaved_speedup_is_against_the_baseline_measured_with_it() -> No
     result = _diagnose(FakeRunner(clock, baseline_rates=(12200.0, 12000.0, 11000.0)), clock)
     batch = _experiments(result)["batch-x4"]
     assert batch.speedup == pytest.approx(17500 / 12000, rel=1e-3)
-    assert batch.noise == pytest.approx(0.03)
+    # The pairs' own 3% with the 5% between-run drift, in quadrature.
+    assert batch.pair_noise == pytest.approx(0.03)
+    assert batch.noise == pytest.approx(math.hypot(0.03, 0.05), rel=1e-3)
     assert (batch.method.value, batch.pairs, batch.baseline_tokens_per_s) == (
         "interleaved",
         8,
@@ -96,10 +103,12 @@ def test_a_variant_that_needs_its_own_process_is_bracketed_by_baseline_runs() ->
         clock=clock,
     ).run()
     names = [p.name for p in result.phases]
-    assert names[:4] == ["probe", "baseline", "experiment:threads-usable", "baseline-repeat"]
+    assert names[:5] == [
+        "probe", "baseline", "baseline-aa", "experiment:threads-usable", "baseline-repeat",
+    ]  # fmt: skip
     threads = _experiments(result)["threads-usable"]
-    assert runner.calls[1][2] == {"OMP_NUM_THREADS": "1"}
-    assert not any(a.startswith("--variant") for a in runner.calls[1][0])
+    assert runner.calls[2][2] == {"OMP_NUM_THREADS": "1"}
+    assert not any(a.startswith("--variant") for a in runner.calls[2][0])
     assert threads.method.value == "separate runs"
     assert threads.baseline_tokens_per_s == pytest.approx(11900.0, rel=1e-3)
     assert threads.speedup == pytest.approx(9000 / 11900, rel=1e-3)
@@ -336,3 +345,59 @@ def test_a_large_all_reduce_share_is_verified_by_running_the_whole_job_with_less
     assert finding.verified_speedup == pytest.approx(1.3, rel=1e-3)
     assert len(runner.calls) >= 3  # one-rank variants still ran after it
     assert [p.name for p in result.phases].count("baseline-repeat") == 0
+
+
+def test_the_aa_comparison_is_the_noise_floor_of_every_speedup() -> None:
+    clock = FakeClock()
+    # The baseline against itself measured 1.10x +-3%: its interval reaches 13.3% from 1.
+    result = _diagnose(FakeRunner(clock, aa_ratio=1.10), clock)
+    assert result.noise is not None
+    assert result.noise.aa_speedup == pytest.approx(1.10)
+    assert result.noise.aa_noise == pytest.approx(0.03)
+    assert result.noise.measured_floor == pytest.approx(1.10 * 1.03 - 1, abs=1e-4)
+    batch = _experiments(result)["batch-x4"]
+    assert batch.noise == pytest.approx(1.10 * 1.03 - 1, abs=1e-4)
+    assert (
+        "Noise floor: the baseline measured against itself gave 1.10x, so no effect under 13.3%"
+        in result.verdict
+    )
+
+
+def test_the_aa_comparison_is_skipped_when_the_budget_is_short() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock), clock, budget_s=20.0)
+    aa = [p for p in result.phases if p.name == "baseline-aa"]
+    assert [p.status for p in aa] == ["skipped"]
+    assert any(n.startswith("no A/A noise floor measured: not enough budget") for n in result.notes)
+    assert result.noise is not None and isinstance(result.noise.measured_floor, Unavailable)
+
+
+def test_two_verified_changes_are_measured_together_and_lead_the_verdict() -> None:
+    clock = FakeClock()
+    rates = {"batch_size=48": 17500.0, "batch_size=24": 15000.0, "dtype=bfloat16": 760.0,
+             "compile=True": 14000.0}  # fmt: skip
+    runner = FakeRunner(clock, rates=rates, baseline_rates=(12000.0,) * 9, combined_rate=19200.0)
+    result = _diagnose(runner, clock)
+    names = [p.name for p in result.phases]
+    assert names[-4:] == ["experiment:combined", "confirm:combined", "confirm:batch-x4", "rules"]
+    # The combined fix is measured after every single experiment, before the confirmations.
+    together = [a for a in runner.calls[-5][0] if a.startswith("--variant")]
+    # batch x2 conflicts with batch x4 (both set batch_size): the larger speedup wins.
+    assert together == ["--variant=batch_size=48", "--variant=compile=True"]
+    combined = result.combined
+    assert combined is not None and combined.parts == ("batch-x4", "compile")
+    assert combined.speedup == pytest.approx(19200 / 12000, rel=1e-3)
+    assert combined.verdict is not None and combined.verdict.value == "faster"
+    text = result.verdict
+    assert text.startswith("Your run reaches")
+    combined_at = text.index(
+        "Apply these 2 changes together, --batch_size=48 --compile=True: measured 1.60x"
+    )
+    assert combined_at < text.index("The biggest lever")  # the combination first
+
+
+def test_a_single_verified_change_is_not_combined() -> None:
+    clock = FakeClock()
+    result = _diagnose(FakeRunner(clock), clock)  # batch x4 faster, compile within noise
+    assert result.combined is None
+    assert "experiment:combined" not in [p.name for p in result.phases]

@@ -79,3 +79,41 @@ def test_without_any_experiment_the_verdict_says_nothing_was_measured() -> None:
     facts = ex.here()
     text = verdict(facts.baseline, None, evaluate(facts), ())
     assert "No change was measured here (no experiments ran)." in text
+
+
+def _leaders(batch: float, compile_speedup: float) -> str:
+    experiments = (
+        ex.experiment("batch-x4", batch, 0.05, overrides={"batch_size": 48},
+                      change="batch_size 12 -> 48"),
+        ex.experiment("compile", compile_speedup, 0.05, compile_s=3.0),
+    )  # fmt: skip
+    facts = ex.here(*experiments)
+    return verdict(facts.baseline, None, evaluate(facts), experiments)
+
+
+def test_leaders_whose_intervals_overlap_are_called_tied() -> None:
+    # 1.14x +-5% reaches down to 1.083; 1.10x +-5% reaches up to 1.155: they overlap.
+    text = _leaders(1.14, 1.10)
+    assert "The biggest levers are tied, their intervals overlap" in text
+    assert "batch_size 12 -> 48 measured 1.14x" in text and "measured 1.10x" in text
+    assert "The biggest lever is" not in text
+
+
+def test_a_leader_clear_of_the_next_is_named_alone() -> None:
+    # 1.40x +-5% reaches down to 1.33; 1.10x +-5% up to 1.155.
+    text = _leaders(1.40, 1.10)
+    assert "The biggest lever is a larger micro-batch: batch_size 12 -> 48 measured 1.40x" in text
+    assert "tied" not in text
+
+
+def test_the_measured_noise_floor_is_stated() -> None:
+    facts = ex.here()
+    text = verdict(facts.baseline, None, evaluate(facts), (), aa_floor=(1.004, 0.024, 0.02))
+    assert "the baseline measured against itself gave 1.00x" in text
+    assert "no effect under 2.4% is told from noise here" in text
+
+
+def test_a_disturbed_aa_comparison_sets_no_floor() -> None:
+    facts = ex.here()
+    text = verdict(facts.baseline, None, evaluate(facts), (), aa_floor=(0.666, None, 662.0))
+    assert "gave 0.67x (±66200%): other work disturbed that comparison" in text
