@@ -116,16 +116,22 @@ def test_status_line_shows_on_a_terminal_without_breaking_lines(tmp_path: Path) 
         env=env,
     )
     os.close(slave)
+    chunks: list[bytes] = []
+
+    def read_terminal() -> None:  # concurrently: a full pty would block the writer
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO once every writer has closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
     stdout, _ = process.communicate(timeout=60)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    reader.join(timeout=10)
     os.close(master)
     terminal = b"".join(chunks)
     assert process.returncode == 0
