@@ -242,3 +242,26 @@ def test_the_busy_thresholds_are_the_machine_busy_rules() -> None:
 
     assert conditions.BUSY_CPU_SHARE == conditions_rules.BUSY_CPU_SHARE
     assert conditions.BUSY_RUN_TO_RUN == conditions_rules.BUSY_RUN_TO_RUN
+
+
+def test_separate_run_figures_and_the_combined_fix_are_rows_of_the_experiments_table(
+    diagnose_doc: dict,
+) -> None:
+    first = diagnose_doc["experiments"][0]
+    first["separate_speedup"], first["separate_noise"] = 1.16, 0.04
+    diagnose_doc["combined"] = {
+        **first,
+        "name": "combined",
+        "change": "batch_size 12 -> 48 and compile False -> True",
+        "speedup": 1.21,
+        "noise": 0.05,
+        "separate_speedup": None,
+        "separate_noise": None,
+    }
+    table = experiments_table(diagnose_doc)
+    assert table is not None
+    assert table.columns[4] == "in separate runs"
+    rows = {row[0]: row for row in table.rows}
+    assert rows[first["name"]][4] == "1.16x faster ±4%"
+    assert rows["combined"][1] == "batch_size 12 -> 48 and compile False -> True"
+    assert rows["combined"][2] == "1.21x faster" and rows["combined"][4] == ""
