@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shlex
 import tempfile
 import time
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from mfu_advisor import units
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.logs.downsample import minmax_indices
+from mfu_advisor.logs.launch import read_launch
 from mfu_advisor.logs.peak import HardwareRequest
 from mfu_advisor.logs.pipeline import analyze_inputs
 from mfu_advisor.logs.result import LogAnalysis
@@ -66,11 +68,25 @@ class WatchOptions:
     """Show the live status line; None: when stderr is a terminal."""
 
 
+def launched_world_size(argv: Sequence[str]) -> int | None:
+    """The number of ranks a ``torchrun``/``python -m torch.distributed.run`` command starts
+    (``--nproc-per-node`` x ``--nnodes``), read like a pasted command in a log; else None."""
+    return read_launch([shlex.join(argv)]).world_size
+
+
 class LiveAnalysis:
     """Reads the output so far with the analyze readers; remembers when training started."""
 
-    def __init__(self, path: Path, request: HardwareRequest, every_s: float, keep_going: bool):
+    def __init__(
+        self,
+        path: Path,
+        request: HardwareRequest,
+        every_s: float,
+        keep_going: bool,
+        world_size: int | None = None,
+    ):
         self.path = path
+        self.world_size = world_size
         self.request = request
         self.every_s = every_s
         self.keep_going = keep_going
@@ -95,7 +111,9 @@ class LiveAnalysis:
         self._size = size
         started = time.monotonic()
         try:
-            analysis = analyze_inputs([str(self.path)], request=self.request)
+            analysis = analyze_inputs(
+                [str(self.path)], request=self.request, world_size=self.world_size
+            )
         except UserError:
             return self.latest  # no step yet, or not a format the readers know (yet)
         finally:
@@ -177,8 +195,15 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
     log_path, log_handle, folder = _open_log(options.log_path)
     show = status_wanted() if options.status is None else options.status
     status = StatusLine(enabled=show)
+    # A torchrun command says how many ranks print into the output; the readers take it as
+    # analyze's --world-size.
+    world = launched_world_size(argv)
     live = LiveAnalysis(
-        log_path, request, LIVE_EVERY_S if show else LIVE_EVERY_QUIET_S, keep_going=show
+        log_path,
+        request,
+        LIVE_EVERY_S if show else LIVE_EVERY_QUIET_S,
+        keep_going=show,
+        world_size=world,
     )
     state: dict[str, HardwareSampler] = {}
 
@@ -211,7 +236,7 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
         sampler = state["sampler"]
         sampler.close()
         log_handle.close()
-        analysis = _final_analysis(log_path, request, outcome.lines, options.log_path)
+        analysis = _final_analysis(log_path, request, outcome.lines, options.log_path, world)
         # Before the first step: imports, data preparation, compilation (all samples if unseen).
         window = live.first_step_s if live.first_step_s is not None else 0.0
         summary = job_facts(
@@ -257,12 +282,16 @@ def _append(handle: BinaryIO, data: bytes) -> None:
 
 
 def _final_analysis(
-    path: Path, request: HardwareRequest, lines: int, saved_as: str | None
+    path: Path,
+    request: HardwareRequest,
+    lines: int,
+    saved_as: str | None,
+    world_size: int | None,
 ) -> Maybe[LogAnalysis]:
     if lines == 0:
         return Unavailable("the command printed nothing: only the hardware side is known")
     try:
-        analysis = analyze_inputs([str(path)], request=request)
+        analysis = analyze_inputs([str(path)], request=request, world_size=world_size)
     except UserError as exc:
         return Unavailable(
             f"no training steps recognised in the command's output ({exc.message}); "

@@ -121,3 +121,14 @@ def test_series_keeps_the_chosen_samples_as_columns() -> None:
     assert series["gpus"][0]["util_percent"] == [0.0, 99.0, 99.0]
     assert series["gpus"][0]["event_reasons"] == [1.0, 4.0, 0.0]
     assert series["job_cpu_cores"] == [1.0, 1.04, 1.04]
+
+
+def test_a_torchrun_command_gives_the_world_size_its_output_is_read_with() -> None:
+    from mfu_advisor.watch.job import launched_world_size
+
+    assert launched_world_size(["torchrun", "--nproc-per-node", "8", "train.py"]) == 8
+    assert launched_world_size(["torchrun", "--nproc_per_node=4", "--nnodes=2", "t.py"]) == 8
+    assert launched_world_size(["python", "-m", "torch.distributed.run", "--nproc-per-node=2",
+                                "train.py"]) == 2  # fmt: skip
+    assert launched_world_size(["torchrun", "--nproc-per-node=gpu", "train.py"]) is None
+    assert launched_world_size(["python", "train.py", "--batch_size=12"]) is None
