@@ -117,3 +117,20 @@ def test_term_dumb_gets_no_colour_from_a_real_terminal(tmp_path: object) -> None
         outputs[term] = b"".join(chunks)
     assert b"\x1b[" in outputs["xterm"]
     assert b"\x1b" not in outputs["dumb"]
+
+
+def test_progress_lines_are_terminal_safe_and_brackets_are_not_markup(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mfu_advisor.bench.progress import StderrProgress
+    from mfu_advisor.diagnose.progress import StderrDiagnoseProgress
+
+    hostile = "NVIDIA \x1b]52;c;ZXZpbA==\x07GPU [/bold] [rank0]"
+    StderrProgress().phase(f"measuring on {hostile}")
+    progress = StderrDiagnoseProgress()
+    progress.phase("baseline", hostile, 1.0, 90.0)
+    progress.outcome(hostile)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.count("GPU [/bold] [rank0]") == 3  # brackets shown as written, nothing raised

@@ -9,6 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
+from rich.markup import escape
+
+from mfu_advisor.sanitize import terminal_safe
+
 
 class ProgressSink(Protocol):
     """What ``run_bench`` tells about its progress."""
@@ -46,13 +50,16 @@ class StderrProgress:
     def __init__(self, *, prefix: str = "bench") -> None:
         from rich.console import Console
 
-        self.prefix = prefix
+        self.prefix = escape(prefix)
         self.console = Console(file=sys.stderr, highlight=False, emoji=False)
         self.interactive = self.console.is_terminal
         self._bar: Any = None
         self._task: Any = None
 
     def phase(self, text: str) -> None:
+        # Phase texts may quote outside names (a GPU's, a path): no escape sequences reach
+        # the terminal, and brackets in them are text, not rich markup.
+        text = escape(terminal_safe(text))
         if not self.interactive:
             self.console.print(f"{self.prefix}: {text}", soft_wrap=True)
             return

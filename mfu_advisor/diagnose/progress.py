@@ -10,6 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
+from rich.markup import escape
+
+from mfu_advisor.sanitize import terminal_safe
+
 
 class DiagnoseProgress(Protocol):
     """What the orchestration reports while it runs."""
@@ -55,24 +59,27 @@ class StderrDiagnoseProgress:
         self._head = ""
 
     def phase(self, name: str, detail: str, elapsed_s: float, budget_s: float) -> None:
+        # Text from outside (a child's stderr, names) is made terminal-safe; the redrawn status
+        # is rich markup, so there its brackets are escaped.
+        name, detail = terminal_safe(name), terminal_safe(detail)
         self._head = f"diagnose [{elapsed_s:4.0f}/{budget_s:.0f} s] {name}"
         text = f"{self._head}: {detail}" if detail else self._head
         if not self.interactive:
             self.console.print(text, markup=False, soft_wrap=True)
             return
         if self._status is None:
-            self._status = self.console.status(text)
+            self._status = self.console.status(escape(text))
             self._status.start()
         else:
-            self._status.update(text)
+            self._status.update(escape(text))
 
     def child(self, name: str, line: str) -> None:
-        shown = line.removeprefix("bench: ")
+        shown = terminal_safe(line.removeprefix("bench: "))
         if self.interactive and self._status is not None:
-            self._status.update(f"{self._head}: {shown}")
+            self._status.update(escape(f"{self._head}: {shown}"))
 
     def outcome(self, text: str) -> None:
-        self.console.print(f"  {text}", markup=False, soft_wrap=True)
+        self.console.print(f"  {terminal_safe(text)}", markup=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._status is not None:
