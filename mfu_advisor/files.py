@@ -1,12 +1,14 @@
-"""Writing output files without ever leaving a half-written one behind."""
+"""Writing output files without ever leaving a half-written one behind; reading JSON strictly."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from mfu_advisor.errors import UserError
 
@@ -81,3 +83,28 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, AttributeError, ValueError):
         pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """``json.loads`` that refuses NaN and ±Infinity (JSON has neither; Python accepts them).
+
+    Raises ValueError (json.JSONDecodeError included) or RecursionError on bad input.
+    """
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def read_json_capped(path: Path, limit_bytes: int) -> Any | None:
+    """The JSON document in ``path``, or None when it is absent, unreadable, larger than
+    ``limit_bytes`` or not strict JSON (for this tool's own caches: anything odd is a miss)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit_bytes + 1)
+        if len(raw) > limit_bytes:
+            return None
+        return strict_json(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None

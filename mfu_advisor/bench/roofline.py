@@ -31,7 +31,7 @@ from mfu_advisor.bench.gemms import GemmShape
 from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.files import write_atomic
+from mfu_advisor.files import read_json_capped, write_atomic
 
 CACHE_FORMAT = "mfu-advisor-roofline"
 #: 2: timed through F.linear (version 1 timed torch.matmul).
@@ -167,14 +167,7 @@ def fingerprint_key(machine: dict[str, Any]) -> str:
 
 def load_cache(path: Path, machine: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The cached document, or None when absent, unreadable, of another format or machine."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CACHE_FILE_BYTES + 1)
-        if len(raw) > MAX_CACHE_FILE_BYTES:
-            return None
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (OSError, ValueError, RecursionError):
-        return None
+    doc = read_json_capped(path, MAX_CACHE_FILE_BYTES)
     if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
         return None
     if doc.get("version") != CACHE_VERSION or not _well_formed(doc):
@@ -182,10 +175,6 @@ def load_cache(path: Path, machine: dict[str, Any] | None = None) -> dict[str, A
     if machine is not None and doc.get("machine") != json.loads(json.dumps(machine)):
         return None  # the file name is a hash of the machine; the contents must agree
     return doc
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def drop_implausible(

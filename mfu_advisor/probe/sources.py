@@ -12,7 +12,6 @@ Nothing here writes: a probe only reads.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.files import strict_json
 from mfu_advisor.sanitize import one_line
 from mfu_advisor.sanitize import shown as shown_value
 
@@ -314,7 +314,7 @@ class MachineRoot:
         try:
             with open(target, "rb") as handle:
                 raw = _read_capped(handle)
-            return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            return strict_json(raw.decode("utf-8"))
         except OSError as exc:
             return _unreadable(f"{name}.json", exc)
         except (ValueError, RecursionError) as exc:
@@ -360,7 +360,7 @@ def _read_manifest(folder: Path, shown: Path | None = None) -> dict[str, Any]:
             raw = handle.read(MAX_MANIFEST_BYTES + 1)
         if len(raw) > MAX_MANIFEST_BYTES:
             raise UserError(f"{label}: {SNAPSHOT_MANIFEST} is over {MAX_MANIFEST_BYTES:,} bytes")
-        manifest = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        manifest = strict_json(raw.decode("utf-8"))
     except OSError as exc:
         reason = exc.strerror or exc
         raise UserError(f"{label}: {SNAPSHOT_MANIFEST} unreadable ({reason})") from None
@@ -383,10 +383,6 @@ def _read_manifest(folder: Path, shown: Path | None = None) -> dict[str, Any]:
         raise UserError(f"{label}: {SNAPSHOT_MANIFEST}'s 'os' is not a string")
     manifest["_opened_from"] = str(label)
     return manifest
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _shown_path(path: Path) -> str:

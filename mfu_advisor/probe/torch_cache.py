@@ -37,7 +37,7 @@ from typing import Any
 from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.files import write_atomic
+from mfu_advisor.files import read_json_capped, write_atomic
 from mfu_advisor.sanitize import terminal_safe
 
 #: Environment variables that change which devices torch sees or how many threads it uses.
@@ -135,14 +135,7 @@ def cached_answers(
 
 
 def _read(path: Path, key: Mapping[str, Any]) -> tuple[dict[str, Any], str] | None:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CACHE_FILE_BYTES + 1)
-        if len(raw) > MAX_CACHE_FILE_BYTES:
-            return None
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (OSError, ValueError, RecursionError):
-        return None
+    doc = read_json_capped(path, MAX_CACHE_FILE_BYTES)
     if not isinstance(doc, dict) or doc.get("key") != json.loads(json.dumps(key)):
         return None
     answers = doc.get("answers")
@@ -175,10 +168,6 @@ def plausible_answers(answers: Mapping[str, Any]) -> bool:
 
 def _count_in(value: Any, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _write(path: Path, key: Mapping[str, Any], answers: Mapping[str, Any]) -> None:

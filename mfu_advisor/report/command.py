@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from mfu_advisor.errors import UserError
+from mfu_advisor.files import strict_json
 from mfu_advisor.report.model import Report
 from mfu_advisor.report.options import output_options
 from mfu_advisor.report.output import emit
@@ -65,7 +66,7 @@ def load_result(source: str) -> Report:
     if not text.strip():
         raise UserError(f"{shown} is empty, not a saved JSON result")
     try:
-        document: Any = json.loads(text, parse_constant=_refuse_constant)
+        document: Any = strict_json(text)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"{shown} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -94,10 +95,6 @@ def _read_capped(handle: Any, shown: str) -> bytes:
         if total > MAX_RESULT_BYTES:
             raise UserError(f"{shown} is too large to be an mfu-advisor result")
         chunks.append(chunk)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number; mfu-advisor never writes it")
 
 
 def _depth_exceeds(document: Any, limit: int) -> bool:
