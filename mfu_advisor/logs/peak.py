@@ -14,6 +14,7 @@ bf16 on a GPU and fp32 on a CPU.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,8 +47,12 @@ def _catalog() -> Any:
     return catalog
 
 
+@functools.cache
 def _probe_local() -> Any:
-    """This machine's hardware facts, without importing torch (tests replace this function)."""
+    """This machine's hardware facts, without importing torch (tests replace this function).
+
+    Probed once per process: ``run`` reads its job's output again and again while it runs,
+    and the machine does not change under it."""
     from mfu_advisor.probe import probe_machine
 
     return probe_machine(include_torch=False)

@@ -7,7 +7,8 @@ the nvidia-smi equivalents are in probe/nvml.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from mfu_advisor.probe.capabilities import run_gpu
 from mfu_advisor.probe.facts import GpuFacts, NvidiaFacts
@@ -91,13 +92,21 @@ def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
         expected = nv.sm_clock_max_mhz / nv.sm_clock_mhz
     if isinstance(nv.power_draw_w, float) and isinstance(nv.power_limit_w, float):
         parts.append(f"Power draw {nv.power_draw_w:.0f} W of a {nv.power_limit_w:.0f} W limit.")
-    thermal = any("thermal" in r for r in limiting)
+    evidence = {"gpu": nv.index, "reasons": limiting, "sm_clock_mhz": nv.sm_clock_mhz}
+    return _held_down(parts, limiting, expected, evidence)
+
+
+def _held_down(
+    parts: list[str], reasons: Iterable[str], expected: float | None, evidence: dict[str, Any]
+) -> Draft:
+    """The finding of clocks held down: the fix for heat or for power, the clock-ratio gain."""
+    thermal = any("thermal" in r for r in reasons)
     return Draft(
         explanation=" ".join(parts),
         fix=_CLOCK_FIXES[thermal],
         expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
         expected_speedup=expected if expected and expected > 1 else None,
-        evidence={"gpu": nv.index, "reasons": limiting, "sm_clock_mhz": nv.sm_clock_mhz},
+        evidence=evidence,
     )
 
 
@@ -141,18 +150,12 @@ def _clocks(facts: DiagnosisFacts) -> Draft | None:
         )
     if isinstance(load.temperature_c, float) and any("thermal" in r for r in limiting):
         parts.append(f"Temperature median {load.temperature_c:.0f} °C.")
-    thermal = any("thermal" in r for r in limiting)
-    return Draft(
-        explanation=" ".join(parts),
-        fix=_CLOCK_FIXES[thermal],
-        expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
-        expected_speedup=expected if expected and expected > 1 else None,
-        evidence={
-            "reason_shares": limiting,
-            "sm_clock_mhz_under_load": load.sm_clock_mhz,
-            "samples": load.samples,
-        },
-    )
+    evidence = {
+        "reason_shares": limiting,
+        "sm_clock_mhz_under_load": load.sm_clock_mhz,
+        "samples": load.samples,
+    }
+    return _held_down(parts, limiting, expected, evidence)
 
 
 def _recorded(**changes: object) -> Callable[[], DiagnosisFacts]:

@@ -125,19 +125,7 @@ class LiveAnalysis:
             if self.first_step_s is None:
                 self.first_step_s = elapsed_s
             self.latest = analysis
-            # The peak is known now: ask for it by value, not by probing again each time.
-            flops = analysis.peak.flops
-            if isinstance(flops, float) and self.request.peak_tflops is None:
-                self.request = HardwareRequest(
-                    hardware=_text(analysis.peak.hardware),
-                    peak_tflops=flops / 1e12,
-                    dtype=_text(analysis.peak.dtype),
-                )
         return self.latest
-
-
-def _text(value: Maybe[str]) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def status_text(analysis: LogAnalysis | None, sampler: HardwareSampler, elapsed_s: float) -> str:

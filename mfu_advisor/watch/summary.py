@@ -12,16 +12,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.nvml import decode_clock_event_reasons
 from mfu_advisor.probe.nvml_live import GpuSample
 from mfu_advisor.run_facts import JobFacts, JobGpuFacts
 from mfu_advisor.watch.sampler import Sample
 
-#: nvml.h ``nvmlClocksEventReason*`` bits the rules look at (probe/nvml.py lists them all).
-SW_POWER_CAP = 0x4
-HW_SLOWDOWN = 0x8
-SW_THERMAL = 0x20
-HW_THERMAL = 0x40
-HW_POWER_BRAKE = 0x80
+#: The clock-event reasons (probe/nvml.py's words for nvml.h's bits) behind each share.
+POWER_CAP = ("sw_power_cap",)
+THERMAL = ("sw_thermal_slowdown", "hw_thermal_slowdown")
+HW_SLOWDOWN = ("hw_slowdown", "hw_power_brake_slowdown")
 
 _NO_SAMPLES = Unavailable("no samples in the steady window")
 
@@ -42,11 +41,12 @@ def _max(values: Sequence[float | None]) -> Maybe[float]:
     return max(known) if known else _NO_SAMPLES
 
 
-def _share(masks: Sequence[int | None], bits: int) -> Maybe[float]:
+def _share(masks: Sequence[int | None], reasons: tuple[str, ...]) -> Maybe[float]:
     known = [m for m in masks if m is not None and m >= 0]
     if not known:
         return Unavailable("NVML gave no clock-event reasons")
-    return sum(1 for m in known if m & bits) / len(known)
+    active = sum(1 for m in known if set(decode_clock_event_reasons(m)) & set(reasons))
+    return active / len(known)
 
 
 def _fraction(used: int | None, total: int | None) -> float | None:
@@ -83,9 +83,9 @@ def _gpu_facts(
         power_limit_w=statistics.median(limits) if limits else why("power_limit_w"),
         temperature_c_max=maximum("temperature_c"),
         memory_used_fraction_max=known("memory_used_bytes", memory),
-        power_cap_share=_share(masks, SW_POWER_CAP),
-        thermal_share=_share(masks, SW_THERMAL | HW_THERMAL),
-        hw_slowdown_share=_share(masks, HW_SLOWDOWN | HW_POWER_BRAKE),
+        power_cap_share=_share(masks, POWER_CAP),
+        thermal_share=_share(masks, THERMAL),
+        hw_slowdown_share=_share(masks, HW_SLOWDOWN),
     )
 
 
