@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from time_limit import time_limit
 
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
@@ -52,20 +51,9 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
-@contextmanager
-def case_limit(seconds: int = CASE_LIMIT_S) -> Iterator[None]:
+def case_limit(seconds: int = CASE_LIMIT_S) -> Any:
     """Fail the case (not just slow it) when it runs past ``seconds``: a hang."""
-
-    def hung(*_args: object) -> None:
-        raise TimeoutError(f"a case ran past {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return time_limit(seconds)
 
 
 def one_line_or_result(call: Callable[[], Any]) -> Any:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from probe_helpers import SNAPSHOTS
+from time_limit import time_limit
 
 from mfu_advisor.cli import cli
 
@@ -183,20 +182,6 @@ CASES: dict[str, tuple[str, Edit]] = {
 MUST_REFUSE = frozenset(list(CASES)[:17])
 
 
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    def hung(*_args: object) -> None:
-        raise TimeoutError(f"took over {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def test_there_are_35_cases() -> None:
     assert len(CASES) == 35
 
@@ -208,7 +193,7 @@ def test_a_malformed_snapshot_is_exit_0_with_warnings_or_exit_2(case: str, tmp_p
     folder = tmp_path / "snap"
     shutil.copytree(SNAPSHOTS / base, folder)
     edit(folder)
-    with _time_limit(LIMIT_S):
+    with time_limit(LIMIT_S):
         done = CliRunner().invoke(cli, ["probe", "--root", str(folder), "--json"])
     if done.exception is not None and not isinstance(done.exception, SystemExit):
         raise AssertionError(f"{case}: {type(done.exception).__name__}") from done.exception
