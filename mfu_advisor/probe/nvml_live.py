@@ -62,7 +62,8 @@ class NvmlReader:
         self.names: list[str] = []
         self.reasons: dict[str, str] = {}
         self.unavailable: str | None = None
-        self._refused: set[str] = set()
+        self._refused: set[tuple[str, int]] = set()
+        """(field, id of the GPU's handle) NVML refused for good: one GPU's refusal is its own."""
         try:
             nvml.nvmlInit()
         except Exception as exc:  # NVMLError, or NVMLLibraryMismatchError (not a subclass)
@@ -97,7 +98,7 @@ class NvmlReader:
 
     def _get(self, field: str, function: str, handle: Any, *args: Any) -> Any:
         """``pynvml.<function>(handle, *args)``, or None with the reason kept under ``field``."""
-        if field in self._refused:
+        if (field, id(handle)) in self._refused:
             return None  # NOT_SUPPORTED once is NOT_SUPPORTED for good: not asked again
         try:
             return getattr(self.nv, function)(handle, *args)
@@ -105,7 +106,8 @@ class NvmlReader:
             reason = _error_text(self.nv, exc)
             self.reasons.setdefault(field, reason)
             if reason == nvml_reason("NVML_ERROR_NOT_SUPPORTED") or isinstance(exc, AttributeError):
-                self._refused.add(field)  # an old pynvml without the function counts too
+                # An old pynvml without the function is a refusal too.
+                self._refused.add((field, id(handle)))
             return None
 
     def _number(self, field: str, function: str, handle: Any, *args: Any) -> float | None:
