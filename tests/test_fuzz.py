@@ -1,8 +1,8 @@
 """Fuzzing the three readers of outside input: snapshots, saved results, training logs.
 
-Each harness runs :data:`EXAMPLES` generated cases (2,000 by default, as in
-CI; ``MFU_FUZZ_EXAMPLES`` changes it) under a per-case alarm of
-:data:`CASE_LIMIT_S` seconds. A case passes when the reader returns a result
+Each harness runs :data:`EXAMPLES` generated cases (300 in the quick suite;
+``.ci/run`` runs this file again with ``MFU_FUZZ_EXAMPLES=2000``) under a
+per-case alarm of :data:`CASE_LIMIT_S` seconds. A case passes when the reader returns a result
 or raises :class:`UserError` with one line; any other exception (a would-be
 exit 1 with a traceback) or a hang fails it. The cases are kept small so that
 the three harnesses together take a few tens of seconds.
@@ -27,7 +27,7 @@ from mfu_advisor.facts import Unavailable
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGALRM per case")
 
-EXAMPLES = int(os.environ.get("MFU_FUZZ_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("MFU_FUZZ_EXAMPLES", "300"))
 CASE_LIMIT_S = 10
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -10,6 +10,7 @@ breaks it fails the test, so that its entry is removed with the fix).
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -177,15 +178,20 @@ def _breaks_order(
     return ""
 
 
+@functools.cache
+def found_in_package() -> dict[tuple[str, str], str]:
+    """The package's violations, walked once for the tests below."""
+    return violations(import_graph(), ALLOWLIST)
+
+
 def test_every_import_follows_the_layer_order() -> None:
-    graph = import_graph()
-    found = violations(graph, ALLOWLIST)
+    found = found_in_package()
     new = {edge: why for edge, why in found.items() if edge not in ALLOWLIST}
     assert not new, "\n".join(f"{a} -> {b}: {why}" for (a, b), why in sorted(new.items()))
 
 
 def test_the_allowlist_only_names_imports_that_still_break_the_order() -> None:
-    found = violations(import_graph(), ALLOWLIST)
+    found = found_in_package()
     fixed = sorted(edge for edge in ALLOWLIST if edge not in found)
     assert not fixed, f"remove these from ALLOWLIST, they are fixed: {fixed}"
 
