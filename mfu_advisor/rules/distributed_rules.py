@@ -24,11 +24,10 @@ from mfu_advisor.experiments.job_variants import (
     suggested_accumulation,
 )
 from mfu_advisor.probe.capabilities import usable_gpus
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import DistributedFacts
 from mfu_advisor.units import cpu_list, factor, percent
 
@@ -156,47 +155,6 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-COMMUNICATION_SHARE = Rule(
-    id="MA126",
-    symbol="communication-share-high",
-    title="A large share of each step goes to the gradient all-reduce",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Reads the multi-rank bench's measured communication share: 1 - the median step "
-        "under DDP's no_sync() / the median step with the all-reduce. Fires from "
-        f"{percent(COMMUNICATION_SHARE_THRESHOLD)} (high from "
-        f"{percent(COMMUNICATION_SHARE_HIGH)}). The measured share f bounds what syncing "
-        "less can give back: at most 1/(1-f). `diagnose --nproc-per-node` measures the fix: "
-        "experiment sync-less runs the whole job again with more micro-batches per "
-        "all-reduce."
-    ),
-    fix_template=(
-        "--gradient_accumulation_steps=<8 x world size> (nanoGPT: one all-reduce per "
-        "optimizer step), or DDP(model, bucket_cap_mb=...)"
-    ),
-    predicate=_communication,
-    fires_on=(
-        Example(
-            "Zen 3 VM, 2 ranks over gloo: 31% of the step in the all-reduce",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(
-                    communication_fraction=0.31,
-                    step_time_ms=116.0,
-                    compute_step_time_ms=80.0,
-                    scaling_efficiency=0.71,
-                )
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, 2 ranks over gloo: 16% in the all-reduce", lambda: ex.ddp_here()),
-        Example("a multi-rank log (the share is not measured)", lambda: ex.ddp_log_on()),
-        Example("one process (cpu-small)", lambda: ex.here()),
-    ),
-)
-
-
 # -- MA127 straggler -------------------------------------------------------------------------
 
 
@@ -248,39 +206,6 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-STRAGGLER_RANK = Rule(
-    id="MA127",
-    symbol="straggler-rank",
-    title="One rank is slower than the others and holds the job back",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Compares the slowest rank's step time with the median rank's (the bench's compute "
-        "steps under no_sync(), or per-rank step times in a rank-prefixed log). Fires when "
-        f"the slowest is {percent(STRAGGLER_SPREAD_THRESHOLD)} or more longer (high from "
-        f"{percent(STRAGGLER_SPREAD_HIGH)})."
-    ),
-    fix_template="free or re-pin the slow rank's CPUs; check the slow rank's GPU clocks",
-    predicate=_straggler,
-    fires_on=(
-        Example(
-            "Zen 3 VM, 2 ranks: rank 1's compute step 18% longer",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(straggler_spread=0.18, slowest_rank_step_ms=94.6)
-            ),
-        ),
-        Example(
-            "8-GPU nanoGPT log: rank 3's steps 12% longer",
-            lambda: ex.ddp_log_on(straggler_spread=0.12, slowest_rank_step_ms=442.4),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, 2 ranks 4.7% apart", lambda: ex.ddp_here()),
-        Example("8-GPU nanoGPT log, ranks 2% apart", lambda: ex.ddp_log_on()),
-    ),
-)
-
-
 # -- MA128 DataParallel ----------------------------------------------------------------------
 
 
@@ -311,33 +236,14 @@ def _data_parallel(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-DATA_PARALLEL_NOT_DDP = Rule(
-    id="MA128",
-    symbol="data-parallel-not-ddp",
-    title="torch.nn.DataParallel instead of DistributedDataParallel",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when the analyzed log shows torch.nn.DataParallel (single-process, "
-        "multi-thread data parallelism), which PyTorch recommends replacing with "
-        "DistributedDataParallel launched by torchrun."
-    ),
-    fix_template="torchrun --nproc_per_node=<GPUs> with DDP(model, device_ids=[local_rank])",
-    predicate=_data_parallel,
-    fires_on=(
-        Example(
-            "a log of nn.DataParallel over 8 GPUs",
-            lambda: ex.ddp_log_on(parallel="data_parallel", backend=ex.Unavailable("none")),
-        ),
-    ),
-    quiet_on=(
-        Example("8-GPU nanoGPT log under DDP", lambda: ex.ddp_log_on()),
-        Example("Zen 3 VM, 2-rank DDP bench", lambda: ex.ddp_here()),
-    ),
-)
-
-
 # -- MA129 gloo on CUDA ----------------------------------------------------------------------
 
 
-RULES: tuple[Rule, ...] = (COMMUNICATION_SHARE, STRAGGLER_RANK, DATA_PARALLEL_NOT_DDP)
+RULES = family(
+    {
+        "MA126": _communication,
+        "MA127": _straggler,
+        "MA128": _data_parallel,
+    },
+    globals(),
+)

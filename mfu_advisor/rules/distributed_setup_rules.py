@@ -9,12 +9,11 @@ CPU": https://pytorch.org/docs/stable/distributed.html (Which backend to use?).
 from __future__ import annotations
 
 from mfu_advisor.probe.capabilities import usable_gpus
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.batch_rules import BATCH_EXPERIMENTS, GEMM_GAIN_THRESHOLD, gemm_gain
 from mfu_advisor.rules.distributed_rules import scaling_sentence, world_text
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.finding import Severity
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.rules.wording import nanogpt_flags
 from mfu_advisor.run_facts import DistributedFacts
 from mfu_advisor.units import factor, flops, percent
@@ -78,48 +77,6 @@ def _gloo_on_cuda(facts: DiagnosisFacts) -> Draft | None:
             "communication_fraction": share,
         },
     )
-
-
-GLOO_ON_CUDA = Rule(
-    id="MA129",
-    symbol="gloo-on-cuda",
-    title="gloo backend on a CUDA run while NCCL is available",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when the ranks run on CUDA with the gloo backend (bench or log) and NCCL is "
-        "available: the bench's ranks report torch.distributed.is_nccl_available(), or the "
-        "probe shows a GPU this torch build drives."
-    ),
-    fix_template='init_process_group(backend="nccl")',
-    predicate=_gloo_on_cuda,
-    fires_on=(
-        Example(
-            "A100 box, 2-rank bench over gloo, NCCL available: 35% in the all-reduce",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(
-                    device="cuda:0",
-                    nccl_available=True,
-                    cpus_per_rank=ex.Unavailable("GPU"),
-                    communication_fraction=0.35,
-                ),
-                hardware=ex.a100_box(2),
-            ),
-        ),
-        Example(
-            "8-GPU log with backend gloo, diagnosed on the A100 box",
-            lambda: ex.ddp_log_on(backend="gloo"),
-        ),
-    ),
-    quiet_on=(
-        Example("8-GPU nanoGPT log over NCCL", lambda: ex.ddp_log_on()),
-        Example("Zen 3 VM, 2 ranks over gloo on CPU", lambda: ex.ddp_here()),
-        Example(
-            "8-GPU log with backend gloo, diagnosed on a CPU-only machine (NCCL unknown)",
-            lambda: ex.ddp_log_on(ex.machine(), backend="gloo"),
-        ),
-    ),
-)
 
 
 # -- MA130 per-rank batch --------------------------------------------------------------------
@@ -212,47 +169,6 @@ def _per_rank_batch_log(dist: DistributedFacts) -> Draft | None:
     )
 
 
-PER_RANK_BATCH_SMALL = Rule(
-    id="MA130",
-    symbol="per-rank-batch-small",
-    title="Each rank's micro-batch is too small once the batch is split",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "On a multi-rank bench: the roofline's timings of the model's GEMMs at 1x, 2x and 4x "
-        f"the per-rank micro-batch (fires at {GEMM_GAIN_THRESHOLD:.2f}x or more faster, as "
-        "micro-batch-too-small does for one process; a measured batch experiment is left to "
-        "that rule). On a multi-rank GPU log: fewer than "
-        f"{MIN_GPU_MICRO_BATCH_TOKENS} tokens per rank's micro-batch."
-    ),
-    fix_template="--batch_size=<2-4x per rank> --gradient_accumulation_steps=<divided>",
-    predicate=_per_rank_batch,
-    fires_on=(
-        Example(
-            "8-GPU log, batch_size 2 x block_size 1024 per rank",
-            lambda: ex.ddp_log_on(
-                batch_size_per_rank=2,
-                micro_batch_tokens_per_rank=2048,
-                micro_batch_tokens_source="batch_size 2 x block_size 1024",
-            ),
-        ),
-        Example(
-            "A100 box, 2-rank bench at batch 4: GEMMs 1.6x faster at 4x",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(device="cuda:0", backend="nccl", nccl_available=True),
-                hardware=ex.a100_box(2),
-                batch_size=4,
-                gemm_flops_by_batch_multiple={1: 120e12, 2: 170e12, 4: 195e12},
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("8-GPU nanoGPT log, 12288 tokens per rank", lambda: ex.ddp_log_on()),
-        Example("Zen 3 VM, 2 ranks: GEMMs no faster at 4x", lambda: ex.ddp_here()),
-    ),
-)
-
-
 # -- MA131 oversubscription ------------------------------------------------------------------
 
 
@@ -303,37 +219,11 @@ def _oversubscribe(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-RANKS_OVERSUBSCRIBE = Rule(
-    id="MA131",
-    symbol="ranks-oversubscribe",
-    title="Ranks x threads outnumber the usable CPUs",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "On a multi-rank CPU run, fires when the local ranks times the threads per rank "
-        "exceed the CPUs the launcher could use (affinity and cgroup quota). This replaces "
-        "threads-oversubscribed, which counts one process's threads, for multi-rank benches."
-    ),
-    fix_template="--threads=<usable CPUs / ranks> (OMP_NUM_THREADS per rank)",
-    predicate=_oversubscribe,
-    fires_on=(
-        Example(
-            "Zen 3 VM, 2 ranks x 2 threads on 2 CPUs",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(
-                    threads_per_rank=2, cpus_per_rank=((0, 1), (0, 1)), scaling_efficiency=0.55
-                )
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, 2 ranks x 1 thread on 2 CPUs", lambda: ex.ddp_here()),
-        Example("8-GPU nanoGPT log (threads unknown)", lambda: ex.ddp_log_on()),
-    ),
-)
-
-RULES: tuple[Rule, ...] = (
-    GLOO_ON_CUDA,
-    PER_RANK_BATCH_SMALL,
-    RANKS_OVERSUBSCRIBE,
+RULES = family(
+    {
+        "MA129": _gloo_on_cuda,
+        "MA130": _per_rank_batch,
+        "MA131": _oversubscribe,
+    },
+    globals(),
 )

@@ -1,14 +1,17 @@
-"""Fact sets for the rules' examples: runs, logs and experiments on the example machines.
+"""Fact sets for the rules' examples: runs, logs, jobs and experiments on the example machines.
 
-Each rule lists examples on which it fires and on which it stays quiet
-(rules/rule.py); tests/rules run them all and docs/rules.md names them. The
-numbers are those of real machines where one is named (the 2-core Zen 3 VM
-this project is developed on; an A100 SXM4 80GB), rounded.
+Each rule's examples (mfu_advisor/data/rules.toml) are expressions over the
+builders here, read by :func:`build`. The numbers are those of real machines
+where one is named (the 2-core Zen 3 VM this project is developed on; an A100
+SXM4 80GB), rounded.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.experiments.compare import verdict_of
@@ -28,7 +31,16 @@ from mfu_advisor.rules.example_machines import alder_lake_cpu as alder_lake_cpu
 from mfu_advisor.rules.example_machines import iris_xe_igpu as iris_xe_igpu
 from mfu_advisor.rules.example_machines import zen3_vm_cpu as zen3_vm_cpu
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.run_facts import ConditionsFacts, DistributedFacts, LogFacts, RankFacts, RunFacts
+from mfu_advisor.run_facts import (
+    ConditionsFacts,
+    DistributedFacts,
+    GpuLoadFacts,
+    JobFacts,
+    JobGpuFacts,
+    LogFacts,
+    RankFacts,
+    RunFacts,
+)
 
 #: nanoGPT's README CPU config (Shakespeare characters) and GPT-2 small (124M): micro-batch
 #: and model shape, nanoGPT's names.
@@ -150,16 +162,16 @@ def experiment(
     speedup: float | None,
     noise: float = 0.04,
     *,
-    status: Status = Status.OK,
+    status: Status | str = Status.OK,
     reason: str | None = None,
     **changes: Any,
 ) -> ExperimentResult:
     """A finished experiment; its verdict follows from ``speedup`` and ``noise``."""
-    ran = status is Status.OK and speedup is not None
+    ran = status == Status.OK and speedup is not None
     base = ExperimentResult(
         name=name,
         change=changes.pop("change", f"{name} (example)"),
-        status=status,
+        status=Status(status),
         reason=reason,
         speedup=speedup if ran else None,
         noise=noise if ran else None,
@@ -368,3 +380,126 @@ def ddp_log_on(
     settings.update(log_changes or {})
     log = nanogpt_cpu_log(**settings)
     return facts(hardware or a100_box(), log=log, distributed=dist)
+
+
+def recorded(**nvidia_changes: Any) -> DiagnosisFacts:
+    """The A100 box with no run (``diagnose --root``), its NVML facts changed as given."""
+    return facts(on_a100(nvidia_facts(**nvidia_changes)).hardware)
+
+
+def a100_under_load(
+    shares: dict[str, float], clock: float, *, idle_reasons: bool = False
+) -> DiagnosisFacts:
+    """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran (``shares``:
+    clock-event reason -> share of samples; ``clock`` the median SM clock in MHz)."""
+    nvidia = nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
+    load = GpuLoadFacts(
+        samples=240,
+        sm_clock_mhz=clock,
+        power_draw_w=399.0,
+        power_limit_w=400.0,
+        temperature_c=71.0,
+        utilization_gpu_percent=100.0,
+        reason_shares=shares,
+    )
+    return on_a100(nvidia, gpu_under_load=load)
+
+
+def job_gpu(**changes: Any) -> JobGpuFacts:
+    """An A100-SXM4-40GB under a steady, compute-bound step (400 W limit, 1410 MHz boost)."""
+    base = JobGpuFacts(
+        index=0,
+        name="NVIDIA A100-SXM4-40GB",
+        used_by_job=True,
+        util_percent_median=97.0,
+        sm_clock_mhz_median=1410.0,
+        sm_clock_mhz_max=1410.0,
+        power_w_median=310.0,
+        power_limit_w=400.0,
+        temperature_c_max=64.0,
+        memory_used_fraction_max=0.62,
+        power_cap_share=0.0,
+        thermal_share=0.0,
+        hw_slowdown_share=0.0,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def job(*gpus: JobGpuFacts, **changes: Any) -> DiagnosisFacts:
+    """A job watched by ``mfu-advisor run`` on a 16-CPU host with these GPUs."""
+    base = JobFacts(
+        exit_code=0,
+        wall_s=300.0,
+        samples=560,
+        window_start_s=20.0,
+        usable_cpus=16,
+        job_cpu_cores_median=1.1,
+        busiest_cpu_percent_median=70.0,
+        machine_cpu_percent_median=9.0,
+        job_threads_max=40,
+        load_1min_median=2.0,
+        memory_used_fraction_max=0.35,
+        gpus=gpus,
+    )
+    return DiagnosisFacts(job=dataclasses.replace(base, **changes))
+
+
+def cpu_job(**changes: Any) -> DiagnosisFacts:
+    """nanoGPT on an 8-core CPU, all cores busy."""
+    values: dict[str, Any] = {
+        "usable_cpus": 8,
+        "job_cpu_cores_median": 7.6,
+        "busiest_cpu_percent_median": 99.0,
+        "machine_cpu_percent_median": 95.0,
+        "job_threads_max": 9,
+        "load_1min_median": 8.1,
+        "gpu_unavailable": "NVML could not start: NVML: NVIDIA driver not loaded",
+    }
+    return job(**(values | changes))
+
+
+#: What an example's expression may call, by name.
+BUILDERS: dict[str, Callable[..., Any]] = {
+    f.__name__: f
+    for f in (
+        a100_box, a100_gpu, a100_under_load, alder_lake_cpu, cpu_ddp, cpu_job, cpu_run,
+        ddp_here, ddp_log_on, experiment, facts, here, iris_xe_igpu, job, job_gpu, machine,
+        nanogpt_cpu_log, nvidia_facts, on_a100, on_cpu, recorded, sapphire_rapids_cpu,
+        zen3_vm_cpu, Unavailable,
+    )
+} | {"conditions": ConditionsFacts}  # fmt: skip
+
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+
+
+def build(expression: str) -> DiagnosisFacts:
+    """The fact set an example's expression names ("here(dtype='bfloat16')"): calls of
+    :data:`BUILDERS` on literals and arithmetic, nothing else."""
+    result = _evaluate(ast.parse(expression, mode="eval").body)
+    if not isinstance(result, DiagnosisFacts):
+        raise ValueError(f"example {expression!r} is not a fact set")
+    return result
+
+
+def _evaluate(node: ast.expr) -> Any:
+    match node:
+        case ast.Constant(value=value):
+            return value
+        case ast.Tuple(elts=items) | ast.List(elts=items):
+            return tuple(_evaluate(item) for item in items)
+        case ast.Dict(keys=keys, values=values):
+            return {_evaluate(k): _evaluate(v) for k, v in zip(keys, values, strict=True) if k}
+        case ast.UnaryOp(op=ast.USub(), operand=operand):
+            return -_evaluate(operand)
+        case ast.BinOp(left=left, op=op, right=right) if type(op) in _OPERATORS:
+            return _OPERATORS[type(op)](_evaluate(left), _evaluate(right))
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=keywords) if name in BUILDERS:
+            named = {k.arg: _evaluate(k.value) for k in keywords if k.arg}
+            return BUILDERS[name](*(_evaluate(a) for a in args), **named)
+    raise ValueError(f"not allowed in an example: {ast.unparse(node)!r}")

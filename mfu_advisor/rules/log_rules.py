@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import factor, percent
 
 #: Evaluation is "a large share" above this fraction of wall time: beyond it the
@@ -64,34 +62,6 @@ def _eval_share(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-EVAL_SHARE = Rule(
-    id="MA119",
-    symbol="eval-share-large",
-    title="Evaluation takes a large share of wall time",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires when evaluation takes at least {percent(EVAL_SHARE_THRESHOLD)} of the log's "
-        "wall time. nanoGPT evaluates eval_iters batches of each split every eval_interval "
-        f"steps; the fix cuts evaluation {EVAL_REDUCTION}x."
-    ),
-    fix_template="--eval_iters=<fewer> or --eval_interval=<larger>",
-    predicate=_eval_share,
-    fires_on=(
-        Example(
-            "the nanoGPT CPU log: 9.4% in evaluation", lambda: ex.facts(log=ex.nanogpt_cpu_log())
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "a log with 2% in evaluation",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(eval_time_fraction=0.02)),
-        ),
-        Example("no log", lambda: ex.here()),
-    ),
-)
-
-
 def _log_interval(facts: DiagnosisFacts) -> Draft | None:
     log = facts.log
     if log is None or log.log_interval != 1 or log.device_type not in ASYNC_DEVICES:
@@ -106,34 +76,6 @@ def _log_interval(facts: DiagnosisFacts) -> Draft | None:
         expected_gain="a few percent when the host's kernel launches are on the critical path",
         evidence={"log_interval": 1, "device": log.device},
     )
-
-
-LOG_INTERVAL_SYNC = Rule(
-    id="MA120",
-    symbol="log-interval-sync",
-    title="log_interval=1 forces a device sync every step",
-    kind=Kind.DO,
-    severity=Severity.LOW,
-    description=(
-        "Fires on a log from an asynchronous device (CUDA, XPU, MPS) with log_interval=1: "
-        "every logged step calls loss.item() and waits for the device."
-    ),
-    fix_template="--log_interval=10",
-    predicate=_log_interval,
-    fires_on=(
-        Example(
-            "a CUDA nanoGPT log with log_interval=1",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(device="cuda")),
-        ),
-    ),
-    quiet_on=(
-        Example("the CPU log (no async device)", lambda: ex.facts(log=ex.nanogpt_cpu_log())),
-        Example(
-            "a CUDA log with log_interval=10",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(device="cuda", log_interval=10)),
-        ),
-    ),
-)
 
 
 def _jitter(facts: DiagnosisFacts) -> Draft | None:
@@ -162,27 +104,11 @@ def _jitter(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-DATA_LOADING_JITTER = Rule(
-    id="MA121",
-    symbol="data-loading-jitter",
-    title="Data loading visible in step-time jitter",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires when the log's p90 steady step time is at least {percent(JITTER_THRESHOLD)} "
-        "above the median step time."
-    ),
-    fix_template="a DataLoader with workers and pinned memory",
-    predicate=_jitter,
-    fires_on=(
-        Example(
-            "a log whose p90 step is 60% above the median",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(step_time_jitter=0.6)),
-        ),
-    ),
-    quiet_on=(
-        Example("the nanoGPT CPU log (p90 19% above)", lambda: ex.facts(log=ex.nanogpt_cpu_log())),
-    ),
+RULES = family(
+    {
+        "MA119": _eval_share,
+        "MA120": _log_interval,
+        "MA121": _jitter,
+    },
+    globals(),
 )
-
-RULES: tuple[Rule, ...] = (EVAL_SHARE, LOG_INTERVAL_SYNC, DATA_LOADING_JITTER)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from mfu_advisor.probe.capabilities import peak
 from mfu_advisor.probe.facts import HardwareFacts
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import LogFacts
 from mfu_advisor.units import flops, percent
 
@@ -118,44 +116,9 @@ def _mfu_reference(facts: DiagnosisFacts) -> Draft | None:
     return Draft(explanation=" ".join(parts), fix=fix, evidence=evidence)
 
 
-MFU_REFERENCE = Rule(
-    id="MA103",
-    symbol="mfu-relative-to-other-device",
-    title="The printed MFU is relative to a different device",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        "The log's MFU divides by a fixed reference (nanoGPT's A100, torchtitan's A100 "
-        "fallback, nanochat's H100) or is llm.c's -100% placeholder, and the run was not on "
-        "that device. Gives the figure against this machine's measured peak."
-    ),
-    fix_template="flops_promised = <this device's peak> in nanoGPT's estimate_mfu",
-    predicate=_mfu_reference,
-    fires_on=(
-        Example(
-            "the nanoGPT CPU log on the Zen 3 VM",
-            lambda: ex.facts(ex.machine(), ex.cpu_run(), log=ex.nanogpt_cpu_log()),
-        ),
-        Example(
-            "an llm.c log with MFU -100%",
-            lambda: ex.facts(
-                log=ex.nanogpt_cpu_log(
-                    format="llmc",
-                    device="cuda",
-                    reported_mfu=ex.Unavailable("placeholder"),
-                    reported_mfu_reference=ex.Unavailable("none"),
-                    reported_mfu_placeholder=True,
-                )
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "a nanoGPT log from an A100 box",
-            lambda: ex.facts(ex.on_a100().hardware, log=ex.nanogpt_cpu_log(device="cuda")),
-        ),
-        Example("no log", lambda: ex.here()),
-    ),
+RULES = family(
+    {
+        "MA103": _mfu_reference,
+    },
+    globals(),
 )
-
-RULES: tuple[Rule, ...] = (MFU_REFERENCE,)

@@ -1,8 +1,8 @@
 """The one list of diagnosis rules, and ``evaluate``: facts in, ranked findings out.
 
 Rules are listed explicitly, never discovered by scanning a folder. To add
-one: write it in the module of its family with examples that fire and stay
-quiet, add it to that module's ``RULES``, and run
+one: its table in mfu_advisor/data/rules.toml (with examples that fire and stay
+quiet), its predicate in the module of its family's ``RULES``, then
 ``python -m mfu_advisor.rules.docs`` to regenerate docs/rules.md (a test
 fails while it is stale).
 """
