@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from mfu_advisor.probe.capabilities import run_gpu, run_memory_bytes
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.measured import measured_draft, nanogpt_flags
 from mfu_advisor.rules.rule import Draft, family
-from mfu_advisor.rules.wording import nanogpt_flags
 from mfu_advisor.run_facts import RunFacts
 from mfu_advisor.units import flops, percent, size_bytes
 
@@ -184,10 +183,5 @@ def _memory_nearly_full(facts: DiagnosisFacts) -> Draft | None:
 
 
 RULES = family(
-    {
-        "MA104": _micro_batch,
-        "MA105": _model_too_small,
-        "MA123": _memory_nearly_full,
-    },
-    globals(),
+    {"MA104": _micro_batch, "MA105": _model_too_small, "MA123": _memory_nearly_full}, globals()
 )

@@ -160,10 +160,5 @@ def _compile_dominates(facts: DiagnosisFacts) -> Draft | None:
 
 
 RULES = family(
-    {
-        "MA106": _compile_not_used,
-        "MA107": _compile_slower,
-        "MA122": _compile_dominates,
-    },
-    globals(),
+    {"MA106": _compile_not_used, "MA107": _compile_slower, "MA122": _compile_dominates}, globals()
 )

@@ -45,9 +45,4 @@ def _busy(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-RULES = family(
-    {
-        "MA125": _busy,
-    },
-    globals(),
-)
+RULES = family({"MA125": _busy}, globals())

@@ -179,11 +179,4 @@ def _smt(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-RULES = family(
-    {
-        "MA111": _hybrid,
-        "MA112": _oversubscribed,
-        "MA113": _smt,
-    },
-    globals(),
-)
+RULES = family({"MA111": _hybrid, "MA112": _oversubscribed, "MA113": _smt}, globals())

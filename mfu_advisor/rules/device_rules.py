@@ -145,11 +145,4 @@ def _igpu(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-RULES = family(
-    {
-        "MA101": _cpu_forced,
-        "MA102": _cpu_only,
-        "MA114": _igpu,
-    },
-    globals(),
-)
+RULES = family({"MA101": _cpu_forced, "MA102": _cpu_only, "MA114": _igpu}, globals())

@@ -70,9 +70,6 @@ def scaling_sentence(dist: DistributedFacts) -> str:
     )
 
 
-# -- MA126 communication share ---------------------------------------------------------------
-
-
 def _communication(facts: DiagnosisFacts) -> Draft | None:
     dist = _measured_bench(facts)
     if dist is None or not isinstance(dist.communication_fraction, float):
@@ -155,9 +152,6 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-# -- MA127 straggler -------------------------------------------------------------------------
-
-
 def _straggler(facts: DiagnosisFacts) -> Draft | None:
     dist = facts.distributed
     if dist is None or not dist.multi_rank:
@@ -206,9 +200,6 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-# -- MA128 DataParallel ----------------------------------------------------------------------
-
-
 def _data_parallel(facts: DiagnosisFacts) -> Draft | None:
     dist = facts.distributed
     if dist is None or dist.parallel != "data_parallel":
@@ -236,14 +227,4 @@ def _data_parallel(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-# -- MA129 gloo on CUDA ----------------------------------------------------------------------
-
-
-RULES = family(
-    {
-        "MA126": _communication,
-        "MA127": _straggler,
-        "MA128": _data_parallel,
-    },
-    globals(),
-)
+RULES = family({"MA126": _communication, "MA127": _straggler, "MA128": _data_parallel}, globals())

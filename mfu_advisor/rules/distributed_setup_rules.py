@@ -13,8 +13,8 @@ from mfu_advisor.rules.batch_rules import BATCH_EXPERIMENTS, GEMM_GAIN_THRESHOLD
 from mfu_advisor.rules.distributed_rules import scaling_sentence, world_text
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Severity
+from mfu_advisor.rules.measured import nanogpt_flags
 from mfu_advisor.rules.rule import Draft, family
-from mfu_advisor.rules.wording import nanogpt_flags
 from mfu_advisor.run_facts import DistributedFacts
 from mfu_advisor.units import factor, flops, percent
 
@@ -77,9 +77,6 @@ def _gloo_on_cuda(facts: DiagnosisFacts) -> Draft | None:
             "communication_fraction": share,
         },
     )
-
-
-# -- MA130 per-rank batch --------------------------------------------------------------------
 
 
 def _per_rank_batch(facts: DiagnosisFacts) -> Draft | None:
@@ -169,9 +166,6 @@ def _per_rank_batch_log(dist: DistributedFacts) -> Draft | None:
     )
 
 
-# -- MA131 oversubscription ------------------------------------------------------------------
-
-
 def _oversubscribe(facts: DiagnosisFacts) -> Draft | None:
     dist = facts.distributed
     if dist is None or not dist.multi_rank or dist.device_type != "cpu":
@@ -220,10 +214,5 @@ def _oversubscribe(facts: DiagnosisFacts) -> Draft | None:
 
 
 RULES = family(
-    {
-        "MA129": _gloo_on_cuda,
-        "MA130": _per_rank_batch,
-        "MA131": _oversubscribe,
-    },
-    globals(),
+    {"MA129": _gloo_on_cuda, "MA130": _per_rank_batch, "MA131": _oversubscribe}, globals()
 )

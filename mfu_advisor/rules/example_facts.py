@@ -183,13 +183,7 @@ def facts(
     distributed: DistributedFacts | None = None,
 ) -> DiagnosisFacts:
     """A DiagnosisFacts from the parts given."""
-    return DiagnosisFacts(
-        hardware=hardware,
-        baseline=baseline,
-        log=log,
-        experiments=experiments,
-        distributed=distributed,
-    )
+    return DiagnosisFacts(hardware, baseline, log, experiments, distributed=distributed)
 
 
 def here(
@@ -214,13 +208,7 @@ def on_cpu(cpu: CpuFacts, *, cpus: int | None = None, **run_changes: Any) -> Dia
 
 def on_a100(nvidia: NvidiaFacts | None = None, **run_changes: Any) -> DiagnosisFacts:
     """An A100 box (optionally with NVML facts changed) running the GPT-2 baseline."""
-    box = machine(
-        cpu=sapphire_rapids_cpu(),
-        gpus=(a100_gpu(nvidia),),
-        torch=torch_facts(
-            version="2.13.0+cu126", flavour="cuda", cuda_version="12.6", devices=("cpu", "cuda:0")
-        ),
-    )
+    box = dataclasses.replace(a100_box(1), gpus=(a100_gpu(nvidia),))
     return facts(box, cuda_run(**run_changes))
 
 
@@ -269,16 +257,8 @@ def a100_under_load(
     """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran (``shares``:
     clock-event reason -> share of samples; ``clock`` the median SM clock in MHz)."""
     nvidia = nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
-    load = GpuLoadFacts(
-        samples=240,
-        sm_clock_mhz=clock,
-        power_draw_w=399.0,
-        power_limit_w=400.0,
-        temperature_c=71.0,
-        utilization_gpu_percent=100.0,
-        reason_shares=shares,
-    )
-    return on_a100(nvidia, gpu_under_load=load)
+    changes = {"sm_clock_mhz": clock, "reason_shares": shares}
+    return on_a100(nvidia, gpu_under_load=_example(GpuLoadFacts, "gpu_load", "a100", changes))
 
 
 def job_gpu(**changes: Any) -> JobGpuFacts:
@@ -293,16 +273,7 @@ def job(*gpus: JobGpuFacts, **changes: Any) -> DiagnosisFacts:
 
 def cpu_job(**changes: Any) -> DiagnosisFacts:
     """nanoGPT on an 8-core CPU, all cores busy."""
-    values: dict[str, Any] = {
-        "usable_cpus": 8,
-        "job_cpu_cores_median": 7.6,
-        "busiest_cpu_percent_median": 99.0,
-        "machine_cpu_percent_median": 95.0,
-        "job_threads_max": 9,
-        "load_1min_median": 8.1,
-        "gpu_unavailable": "NVML could not start: NVML: NVIDIA driver not loaded",
-    }
-    return job(**(values | changes))
+    return DiagnosisFacts(job=_example(JobFacts, "job", "cpu", changes))
 
 
 #: What an example's expression may call, by name.

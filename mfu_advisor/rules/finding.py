@@ -36,12 +36,7 @@ class Severity(enum.StrEnum):
 
 
 #: Severity order for ranking: lower is more urgent.
-SEVERITY_ORDER: dict[Severity, int] = {
-    Severity.HIGH: 0,
-    Severity.MEDIUM: 1,
-    Severity.LOW: 2,
-    Severity.INFO: 3,
-}
+SEVERITY_ORDER: dict[Severity, int] = {severity: i for i, severity in enumerate(Severity)}
 
 
 @dataclass(frozen=True)

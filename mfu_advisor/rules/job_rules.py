@@ -77,9 +77,6 @@ def _gpu_names(gpus: list[tuple[JobGpuFacts, float]]) -> str:
     return ", ".join(f"GPU {g.index} ({g.name}) {u:.0f}%" for g, u in gpus)
 
 
-# -- MA140: the GPU waits for input ------------------------------------------------------
-
-
 def _input_bound(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None:
@@ -107,9 +104,6 @@ def _input_bound(facts: DiagnosisFacts) -> Draft | None:
             "samples": job.samples,
         },
     )
-
-
-# -- MA141: one Python thread drives the job ----------------------------------------------
 
 
 def _host_bound(facts: DiagnosisFacts) -> Draft | None:
@@ -158,9 +152,6 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
             "usable_cpus": job.usable_cpus,
         },
     )
-
-
-# -- MA142 / MA143: clocks held down under load ------------------------------------------
 
 
 def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft | None:
@@ -224,9 +215,6 @@ def _thermal(facts: DiagnosisFacts) -> Draft | None:
     return _clock_limited(facts, "thermal_share", THERMAL_SHARE)
 
 
-# -- MA144: memory full ------------------------------------------------------------------
-
-
 def _memory_full(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None:
@@ -264,9 +252,6 @@ def _memory_full(facts: DiagnosisFacts) -> Draft | None:
     return None
 
 
-# -- MA145: more runnable threads than cores ---------------------------------------------
-
-
 def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None or job.usable_cpus < 1:
@@ -299,9 +284,6 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-# -- MA147: other processes share the machine ------------------------------------------
-
-
 def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None or job.usable_cpus < 1:
@@ -329,9 +311,6 @@ def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
             "usable_cpus": job.usable_cpus,
         },
     )
-
-
-# -- MA146: idle GPUs in a multi-GPU job -------------------------------------------------
 
 
 def _idle_gpus(facts: DiagnosisFacts) -> Draft | None:

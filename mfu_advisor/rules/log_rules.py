@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mfu_advisor.rules.facts import DiagnosisFacts
+from mfu_advisor.rules.measured import nanogpt_flags
 from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import factor, percent
 
@@ -37,10 +38,7 @@ def _eval_share(facts: DiagnosisFacts) -> Draft | None:
         settings.append(f"eval_interval={log.eval_interval}")
     if not options and isinstance(log.eval_interval, int):
         options["eval_interval"] = log.eval_interval * EVAL_REDUCTION
-    fix = (
-        " ".join(f"--{k}={v}" for k, v in options.items())
-        or "evaluate less often or on fewer batches"
-    )
+    fix = nanogpt_flags(options) or "evaluate less often or on fewer batches"
     if "eval_iters" in options and isinstance(log.eval_interval, int):
         fix += f" or --eval_interval={log.eval_interval * EVAL_REDUCTION}"
     # Wall time after the change: training (1 - share) plus a quarter of the evaluation.
@@ -104,11 +102,4 @@ def _jitter(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-RULES = family(
-    {
-        "MA119": _eval_share,
-        "MA120": _log_interval,
-        "MA121": _jitter,
-    },
-    globals(),
-)
+RULES = family({"MA119": _eval_share, "MA120": _log_interval, "MA121": _jitter}, globals())

@@ -15,16 +15,7 @@ from mfu_advisor.experiments.result import ExperimentResult, Verdict
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft
-from mfu_advisor.units import factor, plus_minus, slower
-
-
-def measured_sentence(result: ExperimentResult) -> str:
-    """ "Measured here: batch_size 12 -> 48 gave 1.42x tokens/s (+-3.5%)." """
-    assert result.speedup is not None and result.noise is not None
-    return (
-        f"Measured here: {result.change} gave {factor(result.speedup)} tokens/s "
-        f"({plus_minus(result.noise)})."
-    )
+from mfu_advisor.units import cpu_list, factor, plus_minus, slower
 
 
 def measured_draft(
@@ -57,7 +48,10 @@ def measured_draft(
     )
     if result.tokens_per_s is not None:
         shown["variant_tokens_per_s"] = round(result.tokens_per_s, 1)
-    sentence = measured_sentence(result)
+    sentence = (
+        f"Measured here: {result.change} gave {factor(result.speedup)} tokens/s "
+        f"({plus_minus(result.noise)})."
+    )
     note = f" {result.note}" if result.note else ""
     common = {
         "noise": result.noise,
@@ -145,3 +139,13 @@ def _capital(text: str) -> str:
     if text.startswith("torch."):
         return text
     return text[:1].upper() + text[1:]
+
+
+def nanogpt_flags(options: Mapping[str, Any]) -> str:
+    """{"batch_size": 48, "compile": True} -> "--batch_size=48 --compile=True" (nanoGPT syntax)."""
+    return " ".join(
+        f"--cpus={cpu_list(value)}"
+        if name == "cpus" and isinstance(value, (list, tuple))
+        else f"--{name}={value}"
+        for name, value in options.items()
+    )

@@ -116,9 +116,4 @@ def _mfu_reference(facts: DiagnosisFacts) -> Draft | None:
     return Draft(explanation=" ".join(parts), fix=fix, evidence=evidence)
 
 
-RULES = family(
-    {
-        "MA103": _mfu_reference,
-    },
-    globals(),
-)
+RULES = family({"MA103": _mfu_reference}, globals())

@@ -179,11 +179,4 @@ def _tf32(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-RULES = family(
-    {
-        "MA108": _autocast,
-        "MA109": _bf16_emulated,
-        "MA110": _tf32,
-    },
-    globals(),
-)
+RULES = family({"MA108": _autocast, "MA109": _bf16_emulated, "MA110": _tf32}, globals())
