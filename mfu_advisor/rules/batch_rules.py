@@ -1,11 +1,5 @@
-"""Rules about the batch and the model's size against the device: GEMM shapes vs the roofline.
-
-The bench's roofline times the model's own linear-layer GEMMs at 1x, 2x and
-4x the run's micro-batch (bench/roofline.py). If they run markedly faster at
-a larger micro-batch, the batch is too small to fill the matmul units; if
-even 4x stays far below the square-matmul peak, the model is too narrow for
-the device. Memory decides how far the batch can grow.
-"""
+"""Rules about the batch and the model's size against the device: the model's GEMMs timed by the
+roofline at 1x, 2x and 4x the micro-batch (bench/roofline.py), and memory."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
-"""Rules about torch.compile: off where it should help, on where it measured slower, and its cost.
-
-"compile makes training faster" is a hypothesis. PyTorch reports 43% faster
-training on average over 163 models with AMP on an A100 (the PyTorch 2.0
-announcement, https://pytorch.org/get-started/pytorch-2.0/); on a small CPU
-model the fused kernels may gain nothing and the compile costs tens of
-seconds. Only a measurement here decides.
-"""
+"""Rules about torch.compile: off where it should help, on where it measured slower, its cost.
+On a small CPU model it may gain nothing and compile for tens of seconds: a measurement decides."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Rules about CPU threads: hybrid P/E cores, oversubscription, SMT siblings.
-
-PyTorch's CPU kernels split each operation statically over its intra-op
-threads and wait for all of them at the end (OpenMP parallel regions), so a
-step runs at the pace of its slowest thread: a thread on an efficiency core,
-on a busy SMT sibling, or one that has no CPU under a cgroup quota.
-"""
+"""Rules about CPU threads: hybrid P/E cores, oversubscription, SMT siblings. PyTorch splits
+each operation over its intra-op threads and waits for the slowest (OpenMP parallel regions)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.capabilities import peak, usable_gpus
-from mfu_advisor.probe.facts import GpuFacts, GpuKind, HardwareFacts
+from mfu_advisor.probe.facts import GpuKind, HardwareFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import factor, flops, percent
@@ -67,13 +67,6 @@ def _cpu_forced(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-def _unusable_reasons(gpus: tuple[GpuFacts, ...]) -> str:
-    if not gpus:
-        return "No GPU was found on this machine."
-    parts = [f"{g.name}: {g.torch.note}" for g in gpus]
-    return "GPUs found but not usable by PyTorch here: " + "; ".join(parts) + "."
-
-
 def _cpu_only(facts: DiagnosisFacts) -> Draft | None:
     hardware = facts.hardware
     if hardware is None:
@@ -81,8 +74,11 @@ def _cpu_only(facts: DiagnosisFacts) -> Draft | None:
     if usable_gpus(hardware) or any(isinstance(g.torch.usable, Unavailable) for g in hardware.gpus):
         return None
     ceiling = _cpu_ceiling(facts)
+    found = "; ".join(f"{g.name}: {g.torch.note}" for g in hardware.gpus)
     parts = [
-        _unusable_reasons(hardware.gpus),
+        f"GPUs found but not usable by PyTorch here: {found}."
+        if found
+        else "No GPU was found on this machine.",
         "Training on the CPU is what this machine can do: that is expected, not a fault.",
     ]
     evidence: dict[str, object] = {"usable_cpus": hardware.cpu.usable_cpus}
@@ -102,14 +98,6 @@ def _cpu_only(facts: DiagnosisFacts) -> Draft | None:
     return Draft(explanation=" ".join(parts), evidence=evidence)
 
 
-def _igpu_peak_vs_cpu(gpu: GpuFacts, facts: DiagnosisFacts) -> tuple[float, float, str] | None:
-    gpu_peak = _best_peak(gpu.peak_flops)
-    cpu = _cpu_ceiling(facts)
-    if gpu_peak is None or cpu is None:
-        return None
-    return gpu_peak[0], cpu[0], gpu_peak[1]
-
-
 def _igpu(facts: DiagnosisFacts) -> Draft | None:
     hardware: HardwareFacts | None = facts.hardware
     if hardware is None:
@@ -119,21 +107,17 @@ def _igpu(facts: DiagnosisFacts) -> Draft | None:
         return None
     gpu = igpus[0]
     parts = [f"{gpu.name} is on this machine but not usable by this torch build: {gpu.torch.note}."]
-    compared = _igpu_peak_vs_cpu(gpu, facts)
+    gpu_peak, cpu_peak = _best_peak(gpu.peak_flops), _cpu_ceiling(facts)
     expected = None
     evidence: dict[str, object] = {"igpu": gpu.name}
-    if compared:
-        gpu_flops, cpu_flops, dtype = compared
+    if gpu_peak and cpu_peak:
+        (gpu_flops, dtype), cpu_flops = gpu_peak, cpu_peak[0]
         ratio = gpu_flops / cpu_flops
         evidence.update({"igpu_peak_flops": gpu_flops, "cpu_peak_flops": cpu_flops})
-        verdict = (
-            "worth trying for training"
-            if ratio >= IGPU_WORTH_FACTOR
-            else "not worth the effort for training"
-        )
+        verdict = "worth trying" if ratio >= IGPU_WORTH_FACTOR else "not worth the effort"
         parts.append(
             f"Its peak is {flops(gpu_flops)} ({dtype}) against the CPU's {flops(cpu_flops)}: "
-            f"{factor(ratio)}, {verdict}; it also shares the CPU's memory bandwidth."
+            f"{factor(ratio)}, {verdict} for training; it also shares the CPU's memory bandwidth."
         )
         expected = ratio if ratio >= IGPU_WORTH_FACTOR else None
     return Draft(

@@ -1,18 +1,6 @@
-"""Rules about multi-rank (torch.distributed) runs: syncing, stragglers, DataParallel.
-
-They read :class:`~mfu_advisor.rules.facts.DistributedFacts`, built from a
-``bench --nproc-per-node N`` payload (measured here: the all-reduce share is
-timed by running steps with and without DDP's ``no_sync()``) or from the
-``distributed`` section of an analyzed multi-rank log.
-
-Sources for the PyTorch behaviour they describe:
-DDP internals, gradient buckets, ``bucket_cap_mb`` and ``no_sync``:
-https://pytorch.org/docs/stable/notes/ddp.html and
-https://pytorch.org/docs/stable/generated/torch.nn.parallel.DistributedDataParallel.html;
-DataParallel's recommendation to use DDP instead:
-https://pytorch.org/docs/stable/generated/torch.nn.DataParallel.html.
-How the ranks are set up (backend, per-rank batch, CPUs) is in distributed_setup_rules.py.
-"""
+"""Rules about multi-rank runs (DistributedFacts from a multi-rank bench or log): syncing,
+stragglers, DataParallel. Sources: https://pytorch.org/docs/stable/notes/ddp.html (buckets,
+``no_sync``), https://pytorch.org/docs/stable/generated/torch.nn.DataParallel.html (use DDP)."""
 
 from __future__ import annotations
 

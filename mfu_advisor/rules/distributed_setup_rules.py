@@ -1,10 +1,5 @@
 """Rules about how a multi-rank run is set up: its backend, its per-rank batch, its CPUs.
-
-They read :class:`~mfu_advisor.rules.facts.DistributedFacts` like the rules in
-distributed_rules.py (a ``bench --nproc-per-node N`` payload or an analyzed
-multi-rank log). "Use the NCCL backend for distributed GPU training, Gloo for
-CPU": https://pytorch.org/docs/stable/distributed.html (Which backend to use?).
-"""
+"NCCL for distributed GPU training, Gloo for CPU": https://pytorch.org/docs/stable/distributed.html."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
-"""Fact sets for the rules' examples: machines, runs, logs, jobs and experiments.
-
-Each rule's examples (mfu_advisor/data/rules.toml) are expressions over the
-builders here, read by :func:`build`. The facts they start from are data
-(mfu_advisor/data/example_facts.toml): those of real machines where one is
-named (the 2-core Zen 3 VM this project is developed on; an A100 SXM4 80GB),
-rounded.
-"""
+"""Fact sets for the rules' examples (expressions in mfu_advisor/data/rules.toml, read by
+:func:`build`), starting from the facts of mfu_advisor/data/example_facts.toml."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""What the rules read: the machine, the baseline run, the analyzed log, the experiments.
-
-Every part is optional: ``diagnose --root SNAPSHOT`` has hardware only,
-``--from-log`` adds a log, a live diagnose adds the baseline and experiments.
-The run, the log and the conditions are the views of mfu_advisor/run_facts.py.
-"""
+"""What the rules read: the machine, the baseline run, the analyzed log, the experiments
+(each optional: ``diagnose --root`` has hardware only); the views are mfu_advisor/run_facts.py."""
 
 from __future__ import annotations
 

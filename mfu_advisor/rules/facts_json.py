@@ -1,11 +1,5 @@
-"""The rules' views (mfu_advisor/run_facts.py) of a typed bench result and log analysis.
-
-RunFacts and LogFacts for one process; DistributedFacts for a multi-rank bench
-(docs/distributed.md) or the analysis' ``distributed`` section. The results
-come from the typed loaders (``BenchResult.from_json``, ``LogAnalysis.from_json``),
-which keep each missing value's reason; results of earlier versions were
-brought up to date there (mfu_advisor/compat.py).
-"""
+"""The rules' views (mfu_advisor/run_facts.py) of a typed bench result and log analysis:
+RunFacts and LogFacts for one process, DistributedFacts for several ranks."""
 
 from __future__ import annotations
 
@@ -76,11 +70,8 @@ def _mfu_peak(figure: MfuFigure) -> tuple[Maybe[float], str]:
 
 
 def gemm_rates(roofline: Maybe[Roofline], dtype: str) -> dict[int, float]:
-    """Measured FLOP/s over the model's GEMM shapes per batch multiple (FLOP-weighted).
-
-    The rate at multiple m is the shapes' total FLOPs over their total time at
-    their measured rates: the matmul rate a forward pass would see.
-    """
+    """Measured FLOP/s of the model's GEMM shapes per batch multiple: their total FLOPs over
+    their total time, the matmul rate a forward pass would see."""
     if isinstance(roofline, Unavailable) or dtype not in roofline.dtypes:
         return {}
     flops_by: dict[int, float] = {}

@@ -1,11 +1,5 @@
-"""``Finding``: one thing a rule found, with the numbers, the fix and its gain.
-
-Its JSON form is one entry of the diagnose payload's ``findings`` list
-(docs/diagnose.md). A finding's ``kind`` starts as its rule's default and
-follows the measurement when an experiment tested the fix: faster beyond the
-noise makes it a "do" with ``verified_speedup``, slower beyond the noise a
-"dont" with the measured factor, and within the noise an "info" that says so.
-"""
+"""``Finding``: one thing a rule found, with the numbers, the fix and its gain (one entry of
+the diagnose payload's ``findings``, docs/diagnose.md)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Rules about NVIDIA GPUs as NVML reports them, and the optimizer on CUDA.
-
-Checked on the GPU the run used when there is a run on a GPU, else on every
-NVIDIA GPU the probe found (``diagnose --root SNAPSHOT``). Field meanings and
-the nvidia-smi equivalents are in probe/nvml.py.
-"""
+"""Rules about NVIDIA GPUs as NVML reports them (probe/nvml.py), and the optimizer on CUDA."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Rules that read what the hardware did while the user's own job ran (``mfu-advisor run``).
-
-They judge a job from NVML and psutil samples taken during its steady window
-(after its first training step), together with its log (the log rules, e.g.
-the evaluation share, apply to the same job). Thresholds say where a healthy
-training loop sits, so each explains with the figures it was given.
-"""
+"""Rules on what the hardware did while the user's own job ran (``mfu-advisor run``): NVML and
+psutil samples over its steady window, after its first training step."""
 
 from __future__ import annotations
 
@@ -55,12 +50,8 @@ def _float(value: Any) -> float | None:
 
 
 def _starved(job: JobFacts) -> list[tuple[JobGpuFacts, float]]:
-    out = []
-    for gpu in job.job_gpus:
-        util = _float(gpu.util_percent_median)
-        if util is not None and util < GPU_STARVED_PERCENT:
-            out.append((gpu, util))
-    return out
+    utils = [(gpu, _float(gpu.util_percent_median)) for gpu in job.job_gpus]
+    return [(gpu, util) for gpu, util in utils if util is not None and util < GPU_STARVED_PERCENT]
 
 
 def _one_core_saturated(job: JobFacts) -> bool:

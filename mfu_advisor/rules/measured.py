@@ -1,10 +1,5 @@
-"""Turning an experiment's outcome into a finding: verified, a "don't", or no effect.
-
-Folklore is a hypothesis: a rule may explain from facts, but its fix is
-"verified" only when an experiment measured it faster beyond the noise; a fix
-that measured slower beyond the noise becomes a "dont" with the factor; within
-the noise the finding says "no measurable effect".
-"""
+"""An experiment's outcome as a finding (verified, a "dont", or no measurable effect), and
+fixes written as nanoGPT flags."""
 
 from __future__ import annotations
 
@@ -31,21 +26,16 @@ def measured_draft(
     undo_fix: str = "",
     dont_title: str | None = None,
 ) -> Draft:
-    """The finding for a fix an experiment measured.
-
-    ``subject`` names the change ("a larger micro-batch"); ``hypothesis`` is the
-    explanation from facts; ``undo_fix`` is what to do when it measured slower
-    (default: keep the current setting); ``dont_title`` replaces the title then.
-    """
+    """The finding for a fix an experiment measured. ``subject`` names the change ("a larger
+    micro-batch"), ``hypothesis`` explains from facts; ``undo_fix`` and ``dont_title`` apply
+    when it measured slower."""
     assert result.speedup is not None and result.noise is not None
-    shown = dict(evidence or {})
-    shown.update(
-        {
-            "experiment": result.name,
-            "speedup": round(result.speedup, 4),
-            "noise": round(result.noise, 4),
-        }
-    )
+    shown = {
+        **(evidence or {}),
+        "experiment": result.name,
+        "speedup": round(result.speedup, 4),
+        "noise": round(result.noise, 4),
+    }
     if result.tokens_per_s is not None:
         shown["variant_tokens_per_s"] = round(result.tokens_per_s, 1)
     sentence = (

@@ -28,13 +28,7 @@ FIXED_REFERENCES: dict[str, tuple[str, str]] = {
 
 def _reference(log: LogFacts) -> tuple[str, str] | None:
     """(reference device or "unknown", sentence), None when the printed MFU needs no caveat.
-
-    ``reported_mfu_placeholder`` is the analyzer's explicit field (analyze JSON
-    ``reported_mfu_placeholder``): every MFU the log printed was a placeholder.
-    For a trainer with a fixed reference (nanoGPT's first iterations print
-    -100.00%) the reference still stands; for any other (llm.c's -100.0% for a
-    GPU missing from its table) the reference is unknown.
-    """
+    After a placeholder MFU (-100%) a fixed reference still stands; any other is unknown."""
     if log.reported_mfu_placeholder and log.format not in FIXED_REFERENCES:
         return "unknown", (
             f"{log.format} printed a placeholder MFU (-100%): it has no peak for this GPU"

@@ -1,9 +1,5 @@
-"""Rules about numeric precision: autocast, bf16 without hardware support, TF32.
-
-"Use bf16" is folklore that holds where the hardware has bf16 units (Ampere
-and newer GPUs, CPUs with AVX512-BF16 or AMX) and fails where it does not:
-on a CPU without them torch converts every bf16 operand in software.
-"""
+"""Rules about numeric precision: autocast, bf16 without hardware support (emulated in
+software, slower), TF32."""
 
 from __future__ import annotations
 

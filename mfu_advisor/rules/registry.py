@@ -1,11 +1,5 @@
-"""The one list of diagnosis rules, and ``evaluate``: facts in, ranked findings out.
-
-Rules are listed explicitly, never discovered by scanning a folder. To add
-one: its table in mfu_advisor/data/rules.toml (with examples that fire and stay
-quiet), its predicate in the module of its family's ``RULES``, then
-``python -m mfu_advisor.rules.docs`` to regenerate docs/rules.md (a test
-fails while it is stale).
-"""
+"""The one list of diagnosis rules, and ``evaluate``: facts in, ranked findings out. Families
+are listed explicitly (docs/architecture.md, "A rule"), never discovered by scanning a folder."""
 
 from __future__ import annotations
 
