@@ -4,8 +4,6 @@ stragglers, DataParallel. Sources: https://pytorch.org/docs/stable/notes/ddp.htm
 
 from __future__ import annotations
 
-import dataclasses
-
 from mfu_advisor.experiments.job_variants import (
     COMMUNICATION_SHARE_THRESHOLD,
     SYNC_LESS,
@@ -13,8 +11,8 @@ from mfu_advisor.experiments.job_variants import (
 )
 from mfu_advisor.probe.capabilities import usable_gpus
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.measured import measured_draft
+from mfu_advisor.rules.finding import Severity
+from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import DistributedFacts
 from mfu_advisor.units import cpu_list, factor, percent
@@ -115,28 +113,17 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
         "backend": dist.backend,
         "bucket_cap_mb": dist.bucket_cap_mb,
     }
-    measured = facts.measured(SYNC_LESS.name)
-    if measured is not None:
-        draft = measured_draft(
-            measured,
-            subject="syncing the gradients less often",
-            hypothesis=explanation,
-            fix=fix,
-            expected_gain=expected_gain,
-            expected_speedup=gain,
-            evidence=evidence,
-            undo_fix="keep the all-reduce after every micro-batch",
-        )
-        if share >= COMMUNICATION_SHARE_HIGH and draft.kind is Kind.DO:
-            return dataclasses.replace(draft, severity=Severity.HIGH)
-        return draft
-    return Draft(
-        explanation=explanation,
+    return measured_or_expected(
+        facts,
+        (SYNC_LESS.name,),
+        subject="syncing the gradients less often",
+        hypothesis=explanation,
         fix=fix,
-        severity=Severity.HIGH if share >= COMMUNICATION_SHARE_HIGH else None,
         expected_gain=expected_gain,
         expected_speedup=gain,
+        severity=Severity.HIGH if share >= COMMUNICATION_SHARE_HIGH else None,
         evidence=evidence,
+        undo_fix="keep the all-reduce after every micro-batch",
     )
 
 

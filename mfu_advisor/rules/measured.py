@@ -3,6 +3,7 @@ fixes written as nanoGPT flags."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,33 +95,40 @@ def measured_or_expected(
     undo_fix: str = "",
     expected_gain: str | None = None,
     gain_until_measured: str | None = None,
+    expected_speedup: float | None = None,
+    severity: Severity | None = None,
     evidence: Mapping[str, Any] | None = None,
 ) -> Draft:
-    """The finding for a fix that one of ``experiments`` may have measured.
-
-    When one ran, :func:`measured_draft` (verified, a "dont", or no measurable
-    effect); else the explanation from facts with the fix and its expected gain.
-    ``expected_gain`` stands in both; ``gain_until_measured`` only before a
-    measurement ("the pin-p-cores experiment measures it").
-    """
+    """The finding for a fix that one of ``experiments`` may have measured: :func:`measured_draft`
+    when one ran, else the explanation from facts with the fix and its expected gain
+    (``gain_until_measured`` only then). ``severity`` overrides the rule's unless measured no
+    better."""
     measured = facts.measured(*experiments)
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject=subject,
-            hypothesis=hypothesis,
+    if measured is None:
+        return Draft(
+            explanation=hypothesis,
             fix=fix,
-            fix_options=fix_options,
-            expected_gain=expected_gain,
-            evidence=evidence,
-            undo_fix=undo_fix,
+            fix_options=dict(fix_options or {}),
+            severity=severity,
+            expected_gain=gain_until_measured or expected_gain,
+            expected_speedup=expected_speedup,
+            evidence=dict(evidence or {}),
         )
-    return Draft(
-        explanation=hypothesis,
+    draft = measured_draft(
+        measured,
+        subject=subject,
+        hypothesis=hypothesis,
         fix=fix,
-        fix_options=dict(fix_options or {}),
-        expected_gain=gain_until_measured or expected_gain,
-        evidence=dict(evidence or {}),
+        fix_options=fix_options,
+        expected_gain=expected_gain,
+        expected_speedup=expected_speedup,
+        evidence=evidence,
+        undo_fix=undo_fix,
+    )
+    return (
+        dataclasses.replace(draft, severity=severity)
+        if severity and draft.kind is Kind.DO
+        else draft
     )
 
 
