@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import operator
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -45,49 +45,44 @@ def _data() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _example(kind: type[T], section: str, name: str, changes: Mapping[str, Any]) -> T:
-    """The fact ``[section.name]`` of example_facts.toml as ``kind``, changed as given."""
-    data = _data()[section][name]
+def _example(kind: type[T], section: str, key: str, /, **changes: Any) -> T:
+    """The fact ``[section.key]`` of example_facts.toml as ``kind``, changed as given."""
+    data = _data()[section][key]
     missing = {key: Unavailable(why) for key, why in data.get("unavailable", {}).items()}
     missing |= dict.fromkeys(data.get("none", ()))
-    return dataclasses.replace(from_jsonable(kind, data), **(missing | dict(changes)))
+    return dataclasses.replace(from_jsonable(kind, data), **(missing | changes))
 
 
-def zen3_vm_cpu(**changes: Any) -> CpuFacts:
-    """The 2-core AMD EPYC (Zen 3) KVM guest: AVX2 + FMA, no native bf16, no SMT."""
-    return _example(CpuFacts, "cpu", "zen3_vm", changes)
+#: The 2-core AMD EPYC (Zen 3) KVM guest: AVX2 + FMA, no native bf16, no SMT.
+zen3_vm_cpu = functools.partial(_example, CpuFacts, "cpu", "zen3_vm")
 
 
-def alder_lake_cpu(**changes: Any) -> CpuFacts:
-    """A 12-core i7-1260P: 4 P-cores with SMT (CPUs 0-7) and 8 E-cores (CPUs 8-15)."""
-    return _example(CpuFacts, "cpu", "alder_lake", changes)
+#: A 12-core i7-1260P: 4 P-cores with SMT (CPUs 0-7) and 8 E-cores (CPUs 8-15).
+alder_lake_cpu = functools.partial(_example, CpuFacts, "cpu", "alder_lake")
 
 
-def sapphire_rapids_cpu(**changes: Any) -> CpuFacts:
-    """A 16-core Xeon with AMX and AVX-512 BF16 (native bf16), SMT on."""
-    return _example(CpuFacts, "cpu", "sapphire_rapids", changes)
+#: A 16-core Xeon with AMX and AVX-512 BF16 (native bf16), SMT on.
+sapphire_rapids_cpu = functools.partial(_example, CpuFacts, "cpu", "sapphire_rapids")
 
 
-def nvidia_facts(**changes: Any) -> NvidiaFacts:
-    """A healthy, idle A100 SXM4 80GB as NVML reports it."""
-    return _example(NvidiaFacts, "nvidia", "a100", changes)
+#: A healthy, idle A100 SXM4 80GB as NVML reports it.
+nvidia_facts = functools.partial(_example, NvidiaFacts, "nvidia", "a100")
 
 
 def a100_gpu(nvidia: NvidiaFacts | None = None, *, usable: bool | Unavailable = True) -> GpuFacts:
     """An A100 on the PCI bus; ``usable`` says whether this torch build can drive it."""
     note = "torch sees it as cuda:0" if usable is True else "this torch is a cpu build"
     torch = TorchSupport(usable, "cuda" if usable is True else None, note)
-    return _example(GpuFacts, "gpu", "a100", {"torch": torch, "nvidia": nvidia or nvidia_facts()})
+    return _example(GpuFacts, "gpu", "a100", torch=torch, nvidia=nvidia or nvidia_facts())
 
 
 def iris_xe_igpu() -> GpuFacts:
     """Alder Lake-P's Iris Xe (96 EUs), not usable by a CPU build of torch."""
-    return _example(GpuFacts, "gpu", "iris_xe", {})
+    return _example(GpuFacts, "gpu", "iris_xe")
 
 
-def torch_facts(**changes: Any) -> TorchFacts:
-    """The CPU build of torch 2.13 with a working C++ compiler for torch.compile."""
-    return _example(TorchFacts, "torch", "cpu", changes)
+#: The CPU build of torch 2.13 with a working C++ compiler for torch.compile.
+torch_facts = functools.partial(_example, TorchFacts, "torch", "cpu")
 
 
 def machine(
@@ -120,29 +115,24 @@ def a100_box(gpus: int = 8) -> HardwareFacts:
     )
 
 
-def cpu_run(**changes: Any) -> RunFacts:
-    """nanoGPT's README CPU config measured on the Zen 3 VM (bench cpu-small)."""
-    return _example(RunFacts, "run", "cpu", changes)
+#: nanoGPT's README CPU config measured on the Zen 3 VM (bench cpu-small).
+cpu_run = functools.partial(_example, RunFacts, "run", "cpu")
 
 
-def cuda_run(**changes: Any) -> RunFacts:
-    """GPT-2 small on the A100 in bf16 with compile and fused AdamW: a well-set-up run."""
-    return _example(RunFacts, "run", "cuda", changes)
+#: GPT-2 small on the A100 in bf16 with compile and fused AdamW: a well-set-up run.
+cuda_run = functools.partial(_example, RunFacts, "run", "cuda")
 
 
-def nanogpt_cpu_log(**changes: Any) -> LogFacts:
-    """tests/data/diagnose/nanogpt_cpu_300.log as the analyzer reads it (rounded)."""
-    return _example(LogFacts, "log", "nanogpt_cpu", changes)
+#: tests/data/diagnose/nanogpt_cpu_300.log as the analyzer reads it (rounded).
+nanogpt_cpu_log = functools.partial(_example, LogFacts, "log", "nanogpt_cpu")
 
 
-def cpu_ddp(**changes: Any) -> DistributedFacts:
-    """``bench --preset cpu-small --nproc-per-node 2`` on the Zen 3 VM: 2 ranks x 1 thread."""
-    return _example(DistributedFacts, "distributed", "cpu_ddp", changes)
+#: ``bench --preset cpu-small --nproc-per-node 2`` on the Zen 3 VM: 2 ranks x 1 thread.
+cpu_ddp = functools.partial(_example, DistributedFacts, "distributed", "cpu_ddp")
 
 
-def ddp_log(**changes: Any) -> DistributedFacts:
-    """nanoGPT's GPT-2 (124M) under ``torchrun --nproc_per_node=8`` as read from its log."""
-    return _example(DistributedFacts, "distributed", "ddp_log", changes)
+#: nanoGPT's GPT-2 (124M) under ``torchrun --nproc_per_node=8`` as read from its log.
+ddp_log = functools.partial(_example, DistributedFacts, "distributed", "ddp_log")
 
 
 def experiment(
@@ -236,7 +226,7 @@ def ddp_log_on(
     """A multi-rank GPU log (``ddp_log`` changed as given) diagnosed on ``hardware`` (the
     8 x A100 box unless told otherwise)."""
     dist = ddp_log(**changes)
-    log = _example(LogFacts, "log", "gpt2_ddp", {"device": dist.device, **(log_changes or {})})
+    log = _example(LogFacts, "log", "gpt2_ddp", device=dist.device, **(log_changes or {}))
     return facts(hardware or a100_box(), log=log, distributed=dist)
 
 
@@ -251,43 +241,33 @@ def a100_under_load(
     """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran (``shares``:
     clock-event reason -> share of samples; ``clock`` the median SM clock in MHz)."""
     nvidia = nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
-    changes = {"sm_clock_mhz": clock, "reason_shares": shares}
-    return on_a100(nvidia, gpu_under_load=_example(GpuLoadFacts, "gpu_load", "a100", changes))
+    load = _example(GpuLoadFacts, "gpu_load", "a100", sm_clock_mhz=clock, reason_shares=shares)
+    return on_a100(nvidia, gpu_under_load=load)
 
 
-def job_gpu(**changes: Any) -> JobGpuFacts:
-    """An A100-SXM4-40GB under a steady, compute-bound step (400 W limit, 1410 MHz boost)."""
-    return _example(JobGpuFacts, "job_gpu", "a100", changes)
+#: An A100-SXM4-40GB under a steady, compute-bound step (400 W limit, 1410 MHz boost).
+job_gpu = functools.partial(_example, JobGpuFacts, "job_gpu", "a100")
 
 
 def job(*gpus: JobGpuFacts, **changes: Any) -> DiagnosisFacts:
     """A job watched by ``mfu-advisor run`` on a 16-CPU host with these GPUs."""
-    return DiagnosisFacts(job=_example(JobFacts, "job", "host", {"gpus": gpus, **changes}))
+    return DiagnosisFacts(job=_example(JobFacts, "job", "host", gpus=gpus, **changes))
 
 
 def cpu_job(**changes: Any) -> DiagnosisFacts:
     """nanoGPT on an 8-core CPU, all cores busy."""
-    return DiagnosisFacts(job=_example(JobFacts, "job", "cpu", changes))
+    return DiagnosisFacts(job=_example(JobFacts, "job", "cpu", **changes))
 
 
-#: What an example's expression may call, by name.
+#: What an example's expression may call, by name: this module's builders, and two types.
 BUILDERS: dict[str, Callable[..., Any]] = {
-    f.__name__: f
-    for f in (
-        a100_box, a100_gpu, a100_under_load, alder_lake_cpu, cpu_ddp, cpu_job, cpu_run,
-        ddp_here, ddp_log_on, experiment, facts, here, iris_xe_igpu, job, job_gpu, machine,
-        nanogpt_cpu_log, nvidia_facts, on_a100, on_cpu, recorded, sapphire_rapids_cpu,
-        zen3_vm_cpu, Unavailable,
-    )
-} | {"conditions": ConditionsFacts}  # fmt: skip
+    name: value
+    for name, value in globals().items()
+    if name[0].islower()
+    and (isinstance(value, functools.partial) or getattr(value, "__module__", None) == __name__)
+} | {"Unavailable": Unavailable, "conditions": ConditionsFacts}
 
-_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-}
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {ast.Mult: operator.mul, ast.Pow: operator.pow}
 
 
 def build(expression: str) -> DiagnosisFacts:
@@ -307,8 +287,6 @@ def _evaluate(node: ast.expr) -> Any:
             return tuple(_evaluate(item) for item in items)
         case ast.Dict(keys=keys, values=values):
             return {_evaluate(k): _evaluate(v) for k, v in zip(keys, values, strict=True) if k}
-        case ast.UnaryOp(op=ast.USub(), operand=operand):
-            return -_evaluate(operand)
         case ast.BinOp(left=left, op=op, right=right) if type(op) in _OPERATORS:
             return _OPERATORS[type(op)](_evaluate(left), _evaluate(right))
         case ast.Call(func=ast.Name(id=name), args=args, keywords=keywords) if name in BUILDERS:
