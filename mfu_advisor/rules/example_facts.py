@@ -159,15 +159,8 @@ def experiment(
     return dataclasses.replace(base, **changes)
 
 
-def facts(
-    hardware: HardwareFacts | None = None,
-    baseline: RunFacts | None = None,
-    log: LogFacts | None = None,
-    experiments: tuple[ExperimentResult, ...] = (),
-    distributed: DistributedFacts | None = None,
-) -> DiagnosisFacts:
-    """A DiagnosisFacts from the parts given."""
-    return DiagnosisFacts(hardware, baseline, log, experiments, distributed=distributed)
+#: A DiagnosisFacts from the parts given (hardware, baseline, log, experiments, distributed=...).
+facts = DiagnosisFacts
 
 
 def here(
@@ -259,13 +252,13 @@ def cpu_job(**changes: Any) -> DiagnosisFacts:
     return DiagnosisFacts(job=_example(JobFacts, "job", "cpu", **changes))
 
 
-#: What an example's expression may call, by name: this module's builders, and two types.
+#: What an example's expression may call, by name: this module's builders and a few types.
 BUILDERS: dict[str, Callable[..., Any]] = {
     name: value
     for name, value in globals().items()
     if name[0].islower()
     and (isinstance(value, functools.partial) or getattr(value, "__module__", None) == __name__)
-} | {"Unavailable": Unavailable, "conditions": ConditionsFacts}
+} | {"Unavailable": Unavailable, "conditions": ConditionsFacts, "facts": DiagnosisFacts}
 
 _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {ast.Mult: operator.mul, ast.Pow: operator.pow}
 

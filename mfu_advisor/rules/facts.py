@@ -34,13 +34,6 @@ class DiagnosisFacts:
     job: JobFacts | None = None
     """The user's own job as ``mfu-advisor run`` watched it; None elsewhere."""
 
-    def experiment(self, name: str) -> ExperimentResult | None:
-        """The experiment called ``name``, whatever its status; None when it was not planned."""
-        for result in self.experiments:
-            if result.name == name:
-                return result
-        return None
-
     def measured(self, *names: str) -> ExperimentResult | None:
         """Of the experiments named that ran, the one that decides the advice; None if none ran.
 

@@ -3,6 +3,7 @@ psutil samples over its steady window, after its first training step."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from mfu_advisor.rules.facts import DiagnosisFacts
@@ -198,14 +199,6 @@ def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft
     )
 
 
-def _power_capped(facts: DiagnosisFacts) -> Draft | None:
-    return _clock_limited(facts, "power_cap_share", POWER_CAP_SHARE)
-
-
-def _thermal(facts: DiagnosisFacts) -> Draft | None:
-    return _clock_limited(facts, "thermal_share", THERMAL_SHARE)
-
-
 def _memory_full(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None:
@@ -256,12 +249,12 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
         return None  # the load comes from other processes, not from the job's own threads
     if cores is None or cores < JOB_OWNS_MACHINE * job.usable_cpus:
         return None  # the job is not what keeps the cores busy (MA147 names the others)
-    told = f"; the job ran up to {threads} threads" if isinstance(threads, int) else ""
     return Draft(
         explanation=(
             f"The load average stayed at {load:.1f} on {job.usable_cpus} usable CPUs "
-            f"(median){told}: runnable threads queue for cores, and torch's intra-op threads "
-            "in each process (or each DataLoader worker) fight for the same cores."
+            f"(median); the job ran up to {threads} threads: runnable threads queue for cores, "
+            "and torch's intra-op threads in each process (or each DataLoader worker) fight "
+            "for the same cores."
         ),
         fix=(
             "OMP_NUM_THREADS=<cores per process> for each rank or worker "
@@ -342,8 +335,8 @@ RULES = family(
     {
         "MA140": _input_bound,
         "MA141": _host_bound,
-        "MA142": _power_capped,
-        "MA143": _thermal,
+        "MA142": partial(_clock_limited, field="power_cap_share", threshold=POWER_CAP_SHARE),
+        "MA143": partial(_clock_limited, field="thermal_share", threshold=THERMAL_SHARE),
         "MA144": _memory_full,
         "MA147": _machine_shared,
         "MA145": _oversubscribed,

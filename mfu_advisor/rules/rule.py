@@ -17,6 +17,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -70,20 +71,15 @@ class Rule:
     id: str
     """Stable id, "MA" and three digits; never reused for another meaning."""
     symbol: str
-    """Stable kebab-case name ("micro-batch-too-small")."""
     title: str
     kind: Kind
     """Default kind; a measurement may change it (see rules/finding.py)."""
     severity: Severity
     description: str
-    """What the rule looks at and why it matters, for docs/rules.md."""
     fix_template: str
-    """The fix as a change template ("--batch_size=<2-4x> --gradient_accumulation_steps=<...>")."""
     predicate: Predicate
     fires_on: tuple[Example, ...]
-    """Fact sets on which the rule must fire."""
     quiet_on: tuple[Example, ...]
-    """Fact sets on which the rule must not fire."""
     verified_by: tuple[str, ...] = ()
     """Names of the experiments that measure this rule's fix."""
 
@@ -153,14 +149,9 @@ def family(predicates: Mapping[str, Predicate], constants: Mapping[str, Any]) ->
                 description=data["description"].format_map(named),
                 fix_template=data["fix_template"],
                 predicate=predicate,
-                fires_on=_examples(data["fires_on"]),
-                quiet_on=_examples(data["quiet_on"]),
+                fires_on=tuple(Example(n, partial(build, e)) for n, e in data["fires_on"].items()),
+                quiet_on=tuple(Example(n, partial(build, e)) for n, e in data["quiet_on"].items()),
                 verified_by=tuple(data.get("verified_by", ())),
             )
         )
     return tuple(rules)
-
-
-def _examples(table: Mapping[str, str]) -> tuple[Example, ...]:
-    """Examples from ``name = "expression"`` rows (see rules/example_facts.py ``build``)."""
-    return tuple(Example(name, functools.partial(build, text)) for name, text in table.items())
