@@ -35,11 +35,8 @@ class DiagnosisFacts:
     """The user's own job as ``mfu-advisor run`` watched it; None elsewhere."""
 
     def measured(self, *names: str) -> ExperimentResult | None:
-        """Of the experiments named that ran, the one that decides the advice; None if none ran.
-
-        The fastest of those faster beyond the noise; else one within the noise
-        (no measurable effect); else, when all measured slower, the least slow.
-        """
+        """Of the experiments named that ran, the one that decides the advice (the fastest beyond
+        the noise, else one within it, else the least slow); None if none ran."""
         ran = [e for e in self.experiments if e.name in names and e.ok]
         if not ran:
             return None

@@ -325,15 +325,9 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
 
 
 def _log_micro_batch_tokens(analysis: LogAnalysis, world: Maybe[int]) -> tuple[Maybe[int], str]:
-    """One rank's micro-batch in tokens, and how it was obtained.
-
-    batch_size x block_size when the log states both (nanoGPT, llm.c's -b and -t are per
-    process). Else tokens per step / world size / accumulation steps, except for nanoGPT:
-    its ``gradient_accumulation_steps`` is the total over ranks (train.py divides it by
-    ``ddp_world_size``) and "tokens per iteration" is that total x batch_size x block_size
-    (https://github.com/karpathy/nanoGPT/blob/master/train.py), so the world size must not
-    be divided out a second time.
-    """
+    """One rank's micro-batch in tokens, and how: batch_size x block_size (per process), else
+    tokens per step / world size / accumulation, except for nanoGPT, whose accumulation steps
+    are the total over ranks (https://github.com/karpathy/nanoGPT/blob/master/train.py)."""
     config = analysis.config
     batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
     if isinstance(batch, int) and isinstance(block, int):

@@ -66,10 +66,8 @@ class Finding:
     """The numbers that triggered the rule, by name with units."""
 
     def rank_key(self) -> tuple[float, float, int]:
-        """Sort key, best first: verified speedup, then expected speedup, then severity.
-
-        "dont" findings sort after every "do" and "info" with a gain, most harmful first.
-        """
+        """Sort key, best first: verified speedup, then expected speedup, then severity; "dont"
+        findings last, most harmful first."""
         severity = SEVERITY_ORDER[self.severity]
         if self.kind is Kind.DONT:
             harm = self.verified_speedup if self.verified_speedup is not None else 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from mfu_advisor.probe.capabilities import run_gpu
@@ -44,26 +45,10 @@ def _nvidia_gpus(facts: DiagnosisFacts) -> list[tuple[GpuFacts, NvidiaFacts]]:
 
 
 def _on_nvidia_gpus(
-    test: Callable[[GpuFacts, NvidiaFacts], Draft | None],
-) -> Callable[[DiagnosisFacts], Draft | None]:
-    """A rule predicate: ``test`` on each GPU to check (``_nvidia_gpus``); the first finding."""
-
-    def predicate(facts: DiagnosisFacts) -> Draft | None:
-        for gpu, nvidia in _nvidia_gpus(facts):
-            draft = test(gpu, nvidia)
-            if draft is not None:
-                return draft
-        return None
-
-    return predicate
-
-
-#: The fix for clocks held down: by heat (True) or by the power limit (False).
-_CLOCK_FIXES = {
-    True: "check cooling (airflow, fan curve, dust) and `nvidia-smi -q -d TEMPERATURE,PERFORMANCE`",
-    False: "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi -pl "
-    "<watts>` if the board allows it",
-}
+    test: Callable[[GpuFacts, NvidiaFacts], Draft | None], facts: DiagnosisFacts
+) -> Draft | None:
+    """``test``'s first finding on the GPUs to check (``_nvidia_gpus``)."""
+    return next((d for g, nv in _nvidia_gpus(facts) if (d := test(g, nv)) is not None), None)
 
 
 def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
@@ -93,10 +78,15 @@ def _held_down(
     parts: list[str], reasons: Iterable[str], expected: float | None, evidence: dict[str, Any]
 ) -> Draft:
     """The finding of clocks held down: the fix for heat or for power, the clock-ratio gain."""
-    thermal = any("thermal" in r for r in reasons)
     return Draft(
         explanation=" ".join(parts),
-        fix=_CLOCK_FIXES[thermal],
+        fix=(
+            "check cooling (airflow, fan curve, dust) and "
+            "`nvidia-smi -q -d TEMPERATURE,PERFORMANCE`"
+            if any("thermal" in r for r in reasons)
+            else "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi "
+            "-pl <watts>` if the board allows it"
+        ),
         expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
         expected_speedup=expected if expected and expected > 1 else None,
         evidence=evidence,
@@ -112,7 +102,7 @@ def _clocks(facts: DiagnosisFacts) -> Draft | None:
     run = facts.baseline
     load = run.gpu_under_load if run is not None else None
     if not isinstance(load, GpuLoadFacts):
-        return _on_nvidia_gpus(_clock_test)(facts)
+        return _on_nvidia_gpus(_clock_test, facts)
     limiting = {
         r: share
         for r, share in load.reason_shares.items()
@@ -250,9 +240,9 @@ def _fused_adamw(facts: DiagnosisFacts) -> Draft | None:
 RULES = family(
     {
         "MA115": _clocks,
-        "MA116": _on_nvidia_gpus(_pcie_test),
-        "MA117": _on_nvidia_gpus(_busy_test),
-        "MA118": _on_nvidia_gpus(_mig_test),
+        "MA116": partial(_on_nvidia_gpus, _pcie_test),
+        "MA117": partial(_on_nvidia_gpus, _busy_test),
+        "MA118": partial(_on_nvidia_gpus, _mig_test),
         "MA124": _fused_adamw,
     },
     globals(),

@@ -1,14 +1,8 @@
 """The MFU a trainer printed is relative to another device: say so, and give the true figure.
-
-- nanoGPT's ``estimate_mfu`` divides by an A100's bf16 312 TFLOP/s whatever
-  the device (model.py: ``flops_promised = 312e12``,
-  https://github.com/karpathy/nanoGPT/blob/master/model.py).
-- torchtitan falls back to the A100's 312 TFLOP/s for a GPU it does not know
-  (torchtitan/tools/utils.py ``get_peak_flops``).
-- llm.c prints -100% when its GPU table lacks the GPU (llmc/mfu.h).
-- nanochat divides by an H100's 989 TFLOP/s
-  (https://github.com/karpathy/nanochat/pull/147).
-"""
+nanoGPT divides by an A100's 312 TFLOP/s (https://github.com/karpathy/nanoGPT/blob/master/model.py
+``flops_promised``), torchtitan falls back to it (torchtitan/tools/utils.py ``get_peak_flops``),
+llm.c prints -100% for a GPU its table lacks (llmc/mfu.h), nanochat divides by an H100's
+989 TFLOP/s (https://github.com/karpathy/nanochat/pull/147)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,6 @@
-"""``Rule``: a diagnosis rule as data plus a pure predicate over the facts.
-
-In the spirit of pylint's message definitions: a stable ``id`` ("MA104", no
-severity in it), a kebab-case ``symbol``, a title, a default kind and
-severity, a description, the fix as a change template, and examples on which
-the rule must fire and stay quiet (tests/rules run every one, docs/rules.md
-lists them). All of that is data, in ``mfu_advisor/data/rules.toml``; a family
-module gives each id its predicate (:func:`family`). A predicate is pure (no
-I/O, no clock) and returns a :class:`Draft` or None; :meth:`Rule.check`
-completes the draft into a :class:`~mfu_advisor.rules.finding.Finding`.
-"""
+"""``Rule``: a diagnosis rule as data (``mfu_advisor/data/rules.toml``: id, symbol, title,
+kind, severity, description, fix, examples) plus a pure predicate from its family module
+(:func:`family`) that returns a :class:`Draft`, which :meth:`Rule.check` makes a Finding."""
 
 from __future__ import annotations
 
