@@ -10,18 +10,16 @@ from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import RunFacts
 from mfu_advisor.units import flops, percent, size_bytes
 
-#: A larger micro-batch is worth suggesting from the roofline alone when the
-#: model's GEMMs run at least this much faster at 2x or 4x the micro-batch:
-#: 15% is well beyond the roofline's timing noise (best of repeated calls).
+#: A larger micro-batch is worth suggesting from the roofline alone when the model's GEMMs run
+#: this much faster at 2x or 4x: well beyond the roofline's noise (best of repeated calls).
 GEMM_GAIN_THRESHOLD = 1.15
 
 #: The model is "too small for the device" when its best GEMM rate, at any
 #: batch multiple, is below this fraction of the best matmul rate measured.
 NARROW_MODEL_FRACTION = 0.5
 
-#: Peak memory over capacity at which a run is "nearly full": above it a CUDA
-#: run risks out-of-memory at the next longer sequence or fragmentation, and a
-#: CPU run risks swapping.
+#: Peak memory over capacity at which a run is "nearly full": a CUDA run then risks running
+#: out of memory at the next longer sequence, a CPU run risks swapping.
 MEMORY_FULL_FRACTION = 0.9
 
 BATCH_EXPERIMENTS = ("batch-x2", "batch-x4")

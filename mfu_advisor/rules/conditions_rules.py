@@ -6,9 +6,8 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import percent
 
-#: Other processes' share of the CPUs, during the busiest run, from which the
-#: machine counts as busy: a quarter of a 2-CPU machine is half a core taken from
-#: a 2-thread run, and every parallel operation waits for the delayed thread.
+#: Other processes' share of the CPUs, during the busiest run, from which the machine is busy:
+#: half a core taken from a 2-thread run, and every parallel operation waits for it.
 BUSY_CPU_SHARE = 0.25
 
 #: Baseline runs that differ by more than this mean the machine was busy: a quiet

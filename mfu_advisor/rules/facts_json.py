@@ -23,8 +23,7 @@ from mfu_advisor.run_facts import (
 
 
 def _real(value: Maybe[float]) -> Maybe[float]:
-    """A figure of the analysis as a float: the analyzer may hold a whole number as an int,
-    and rules test figures with isinstance(x, float)."""
+    """A figure of the analysis as a float (rules test isinstance(x, float); it may be an int)."""
     return value if isinstance(value, Unavailable) else float(value)
 
 

@@ -14,9 +14,8 @@ from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import GpuLoadFacts
 from mfu_advisor.units import percent
 
-#: NVML clock event reasons that mean the clocks are held down by power or heat
-#: (nvml.h nvmlClocksEventReason*). "gpu_idle", "applications_clocks_setting",
-#: "sync_boost" and "display_clock_setting" are normal and not listed.
+#: NVML clock event reasons (nvml.h nvmlClocksEventReason*) that mean the clocks are held down
+#: by power or heat; the idle, application-clock, sync-boost and display reasons are normal.
 LIMITING_CLOCK_REASONS = {
     "sw_power_cap": "the software power cap (power draw at the board's limit)",
     "hw_slowdown": "hardware slowdown (power brake or overheating)",

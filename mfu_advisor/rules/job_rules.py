@@ -40,8 +40,7 @@ JOB_OWNS_MACHINE = 0.75
 #: Other processes' CPU use, as a share of the usable CPUs, worth naming.
 OTHERS_SHARE = 0.25
 
-#: A GPU of a multi-GPU job is idle below this median utilisation while another is busy above
-#: BUSY_PERCENT.
+#: A GPU of a multi-GPU job is idle below this median utilisation while another is busy above.
 IDLE_PERCENT = 20.0
 BUSY_PERCENT = 60.0
 

@@ -10,11 +10,9 @@ from mfu_advisor.rules import (
     cpu_rules,
     device_rules,
     distributed_rules,
-    distributed_setup_rules,
     gpu_rules,
     job_rules,
     log_rules,
-    mfu_reference_rules,
     precision_rules,
 )
 from mfu_advisor.rules.facts import DiagnosisFacts
@@ -29,11 +27,9 @@ FAMILIES = (
     cpu_rules,
     device_rules,
     distributed_rules,
-    distributed_setup_rules,
     gpu_rules,
     job_rules,
     log_rules,
-    mfu_reference_rules,
     precision_rules,
 )
 
