@@ -1,36 +1,25 @@
-"""Rules about the batch and the model's size against the device: GEMM shapes vs the roofline.
-
-The bench's roofline times the model's own linear-layer GEMMs at 1x, 2x and
-4x the run's micro-batch (bench/roofline.py). If they run markedly faster at
-a larger micro-batch, the batch is too small to fill the matmul units; if
-even 4x stays far below the square-matmul peak, the model is too narrow for
-the device. Memory decides how far the batch can grow.
-"""
+"""Rules about the batch and the model's size against the device: the model's GEMMs timed by the
+roofline at 1x, 2x and 4x the micro-batch (bench/roofline.py), and memory."""
 
 from __future__ import annotations
 
 from mfu_advisor.probe.capabilities import run_gpu, run_memory_bytes
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.measured import measured_draft
-from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.rules.wording import nanogpt_flags
+from mfu_advisor.rules.measured import measured_draft, nanogpt_flags
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import RunFacts
 from mfu_advisor.units import flops, percent, size_bytes
 
-#: A larger micro-batch is worth suggesting from the roofline alone when the
-#: model's GEMMs run at least this much faster at 2x or 4x the micro-batch:
-#: 15% is well beyond the roofline's timing noise (best of repeated calls).
+#: A larger micro-batch is worth suggesting from the roofline alone when the model's GEMMs run
+#: this much faster at 2x or 4x: well beyond the roofline's noise (best of repeated calls).
 GEMM_GAIN_THRESHOLD = 1.15
 
 #: The model is "too small for the device" when its best GEMM rate, at any
 #: batch multiple, is below this fraction of the best matmul rate measured.
 NARROW_MODEL_FRACTION = 0.5
 
-#: Peak memory over capacity at which a run is "nearly full": above it a CUDA
-#: run risks out-of-memory at the next longer sequence or fragmentation, and a
-#: CPU run risks swapping.
+#: Peak memory over capacity at which a run is "nearly full": a CUDA run then risks running
+#: out of memory at the next longer sequence, a CPU run risks swapping.
 MEMORY_FULL_FRACTION = 0.9
 
 BATCH_EXPERIMENTS = ("batch-x2", "batch-x4")
@@ -108,50 +97,6 @@ def _micro_batch(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-MICRO_BATCH_TOO_SMALL = Rule(
-    id="MA104",
-    symbol="micro-batch-too-small",
-    title="Micro-batch too small to keep the matmul units busy",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Compares the model's GEMM shapes, timed by the roofline at 1x, 2x and 4x the "
-        "micro-batch, and the measured batch-x2 / batch-x4 experiments. Fires when the "
-        f"matmuls run at least {GEMM_GAIN_THRESHOLD:.2f}x faster at a larger micro-batch, or "
-        "when an experiment measured a larger micro-batch."
-    ),
-    fix_template="--batch_size=<2-4x> --gradient_accumulation_steps=<divided by as much>",
-    predicate=_micro_batch,
-    fires_on=(
-        Example(
-            "Zen 3 VM, batch 12: batch-x4 measured 1.42x",
-            lambda: ex.here(
-                ex.experiment(
-                    "batch-x4", 1.42, overrides={"batch_size": 48}, change="batch_size 12 -> 48"
-                )
-            ),
-        ),
-        Example(
-            "A100, batch 4: GEMMs 1.6x faster at 4x in the roofline",
-            lambda: ex.on_a100(
-                batch_size=4, gemm_flops_by_batch_multiple={1: 120e12, 2: 170e12, 4: 195e12}
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM before any experiment: GEMMs no faster at 4x", lambda: ex.here()),
-        Example("no baseline run (a recorded machine)", lambda: ex.facts(ex.machine())),
-        Example(
-            "2-rank bench, GEMMs 1.6x faster at 4x (per-rank-batch-small says it)",
-            lambda: ex.ddp_here(
-                batch_size=4, gemm_flops_by_batch_multiple={1: 120e9, 2: 170e9, 4: 195e9}
-            ),
-        ),
-    ),
-    verified_by=BATCH_EXPERIMENTS,
-)
-
-
 def _model_too_small(facts: DiagnosisFacts) -> Draft | None:
     run = facts.baseline
     if run is None or not run.gemm_flops_by_batch_multiple:
@@ -178,34 +123,6 @@ def _model_too_small(facts: DiagnosisFacts) -> Draft | None:
         ),
         evidence={"best_gemm_flops": best, "measured_peak_flops": peak, "n_embd": run.n_embd},
     )
-
-
-MODEL_TOO_SMALL = Rule(
-    id="MA105",
-    symbol="model-too-small-for-device",
-    title="Model too small for this device",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Compares the best rate of the model's GEMM shapes (at up to 4x the micro-batch) "
-        "with the best matmul rate measured on the device. Fires below "
-        f"{percent(NARROW_MODEL_FRACTION)}: the matrices are too narrow for the device."
-    ),
-    fix_template="a wider model (larger n_embd), or a smaller device for this model",
-    predicate=_model_too_small,
-    fires_on=(
-        Example(
-            "A100, n_embd 128: GEMMs at 20 TFLOP/s of a 280 TFLOP/s peak",
-            lambda: ex.on_a100(
-                n_embd=128, gemm_flops_by_batch_multiple={1: 9e12, 2: 14e12, 4: 20e12}
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM: GEMMs at 91% of the measured peak", lambda: ex.here()),
-        Example("A100 running GPT-2 small", lambda: ex.on_a100()),
-    ),
-)
 
 
 def _capacity(facts: DiagnosisFacts, run: RunFacts) -> tuple[int, str] | None:
@@ -257,31 +174,6 @@ def _memory_nearly_full(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-MEMORY_NEARLY_FULL = Rule(
-    id="MA123",
-    symbol="memory-nearly-full",
-    title="Memory nearly full",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Compares the baseline's peak memory with the device's capacity (GPU memory from "
-        f"NVML; system memory or the cgroup limit on a CPU). Fires above "
-        f"{percent(MEMORY_FULL_FRACTION)}."
-    ),
-    fix_template=(
-        "--batch_size=<half> --gradient_accumulation_steps=<double>, or gradient checkpointing"
-    ),
-    predicate=_memory_nearly_full,
-    fires_on=(
-        Example(
-            "A100 80 GB with 76 GiB at peak",
-            lambda: ex.on_a100(peak_memory_bytes=76 * 2**30),
-        ),
-    ),
-    quiet_on=(
-        Example("A100 80 GB with 30 GiB at peak", lambda: ex.on_a100()),
-        Example("Zen 3 VM, 420 MiB of 8 GiB", lambda: ex.here()),
-    ),
+RULES = family(
+    {"MA104": _micro_batch, "MA105": _model_too_small, "MA123": _memory_nearly_full}, globals()
 )
-
-RULES: tuple[Rule, ...] = (MICRO_BATCH_TOO_SMALL, MODEL_TOO_SMALL, MEMORY_NEARLY_FULL)

@@ -14,7 +14,7 @@ from mfu_advisor.rules.rule import Rule
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:
-    """A rule's metadata as JSON (its predicate and examples are code, not data)."""
+    """A rule's metadata as JSON, its examples by name."""
     return {
         "id": rule.id,
         "symbol": rule.symbol,

@@ -1,20 +1,13 @@
-"""Rules about torch.compile: off where it should help, on where it measured slower, and its cost.
-
-"compile makes training faster" is a hypothesis. PyTorch reports 43% faster
-training on average over 163 models with AMP on an A100 (the PyTorch 2.0
-announcement, https://pytorch.org/get-started/pytorch-2.0/); on a small CPU
-model the fused kernels may gain nothing and the compile costs tens of
-seconds. Only a measurement here decides.
-"""
+"""Rules about torch.compile: off where it should help, on where it measured slower, its cost.
+On a small CPU model it may gain nothing and compile for tens of seconds: a measurement decides."""
 
 from __future__ import annotations
 
 from mfu_advisor.probe.facts import TorchFacts
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import percent
 
 #: PyTorch 2.0 announcement: torch.compile trained 163 open-source models 43%
@@ -97,46 +90,6 @@ def _compile_not_used(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-COMPILE_NOT_USED = Rule(
-    id="MA106",
-    symbol="compile-not-used",
-    title="torch.compile off where it is expected to help",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires when the run has compile off and either runs on CUDA, where compile is "
-        f"expected to help (PyTorch reports {CUDA_COMPILE_EXPECTED:.2f}x on average on an "
-        "A100), or the compile experiment measured it or failed. Elsewhere only the "
-        "experiment speaks, and a measured slowdown turns this into a don't."
-    ),
-    fix_template="--compile=True",
-    predicate=_compile_not_used,
-    fires_on=(
-        Example("A100 with compile off", lambda: ex.on_a100(compile=False)),
-        Example(
-            "Zen 3 VM: compile measured 0.86x",
-            lambda: ex.here(ex.experiment("compile", 0.86, 0.05, compile_s=40.0)),
-        ),
-        Example(
-            "Zen 3 VM: compile did not finish its warm-up",
-            lambda: ex.here(
-                ex.experiment(
-                    "compile",
-                    None,
-                    status=ex.Status.FAILED,
-                    reason="did not finish its warm-up (compiling) within 30 s",
-                )
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM before measuring compile", lambda: ex.here()),
-        Example("A100 with compile on", lambda: ex.on_a100()),
-    ),
-    verified_by=("compile",),
-)
-
-
 def _compile_slower(facts: DiagnosisFacts) -> Draft | None:
     if _compile_setting(facts) is not True:
         return None
@@ -152,32 +105,6 @@ def _compile_slower(facts: DiagnosisFacts) -> Draft | None:
         undo_fix="keep --compile=True",
         dont_title="Keep torch.compile: turning it off measured slower",
     )
-
-
-COMPILE_SLOWER = Rule(
-    id="MA107",
-    symbol="compile-slower-here",
-    title="torch.compile measured slower here",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires when the run has compile on and the no-compile experiment measured the step "
-        "without it. Faster without compile: turn it off. Slower: compile helps, keep it."
-    ),
-    fix_template="--compile=False",
-    predicate=_compile_slower,
-    fires_on=(
-        Example(
-            "Zen 3 VM with compile on: off measured 1.16x",
-            lambda: ex.here(ex.experiment("no-compile", 1.16, 0.04), compile=True),
-        ),
-    ),
-    quiet_on=(
-        Example("compile off", lambda: ex.here()),
-        Example("A100 with compile on, not measured", lambda: ex.on_a100()),
-    ),
-    verified_by=("no-compile",),
-)
 
 
 def _compile_dominates(facts: DiagnosisFacts) -> Draft | None:
@@ -226,37 +153,6 @@ def _compile_dominates(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-COMPILE_DOMINATES = Rule(
-    id="MA122",
-    symbol="compile-dominates-first-steps",
-    title="The first steps are dominated by compiling",
-    kind=Kind.INFO,
-    severity=Severity.LOW,
-    description=(
-        f"Fires when, with compile on, the compile step costs at least "
-        f"{COMPILE_STEPS_DOMINANT} steady steps (baseline), or at least "
-        f"{percent(COMPILE_SHARE_DOMINANT)} of a log's step time."
-    ),
-    fix_template="--compile=False for short runs; a persistent TORCHINDUCTOR_CACHE_DIR",
-    predicate=_compile_dominates,
-    fires_on=(
-        Example(
-            "A100 baseline: 55 s compile, 102 ms steps",
-            lambda: ex.on_a100(),
-        ),
-        Example(
-            "a 50-step log with a 40 s compile",
-            lambda: ex.facts(
-                log=ex.nanogpt_cpu_log(
-                    compile=True, first_step_ms=40000.0, steps=50, warmup_time_fraction=0.92
-                )
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, compile off", lambda: ex.here()),
-        Example("the nanoGPT CPU log (compile off)", lambda: ex.facts(log=ex.nanogpt_cpu_log())),
-    ),
+RULES = family(
+    {"MA106": _compile_not_used, "MA107": _compile_slower, "MA122": _compile_dominates}, globals()
 )
-
-RULES: tuple[Rule, ...] = (COMPILE_NOT_USED, COMPILE_SLOWER, COMPILE_DOMINATES)

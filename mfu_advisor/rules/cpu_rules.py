@@ -1,10 +1,5 @@
-"""Rules about CPU threads: hybrid P/E cores, oversubscription, SMT siblings.
-
-PyTorch's CPU kernels split each operation statically over its intra-op
-threads and wait for all of them at the end (OpenMP parallel regions), so a
-step runs at the pace of its slowest thread: a thread on an efficiency core,
-on a busy SMT sibling, or one that has no CPU under a cgroup quota.
-"""
+"""Rules about CPU threads: hybrid P/E cores, oversubscription, SMT siblings. PyTorch splits
+each operation over its intra-op threads and waits for the slowest (OpenMP parallel regions)."""
 
 from __future__ import annotations
 
@@ -12,11 +7,9 @@ import math
 
 from mfu_advisor.probe.capabilities import usable_gpus
 from mfu_advisor.probe.facts import CpuFacts, TorchFacts
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import cpu_list
 
 
@@ -106,35 +99,6 @@ def _hybrid(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-THREADS_ON_E_CORES = Rule(
-    id="MA111",
-    symbol="threads-on-efficiency-cores",
-    title="Threads on efficiency cores of a hybrid CPU",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "On a hybrid CPU (Intel P- and E-cores), fires when the run's CPU affinity includes "
-        "efficiency cores. The fix pins the run to the performance cores, one thread each."
-    ),
-    fix_template="taskset -c <P-core CPUs> with OMP_NUM_THREADS=<P-cores>",
-    predicate=_hybrid,
-    fires_on=(
-        Example(
-            "i7-1260P, baseline on all 16 CPUs",
-            lambda: ex.on_cpu(ex.alder_lake_cpu(), threads=12, cpus=16),
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "i7-1260P, baseline pinned to P-cores 0-7",
-            lambda: ex.on_cpu(ex.alder_lake_cpu(), threads=4, cpus=8),
-        ),
-        Example("Zen 3 VM (not hybrid)", lambda: ex.here()),
-    ),
-    verified_by=("pin-p-cores",),
-)
-
-
 def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
     hardware = facts.hardware
     threads = _run_threads(facts)
@@ -171,36 +135,6 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
         "measures it",
         evidence={"threads": threads, "usable_cpus": usable, "cgroup_cpu_limit": limit},
     )
-
-
-OVERSUBSCRIBED = Rule(
-    id="MA112",
-    symbol="threads-oversubscribed",
-    title="More threads than usable CPUs",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when the run's torch threads outnumber the CPUs it can really use: "
-        "min(CPUs in its affinity, the cgroup CPU quota rounded up). A container limited "
-        "to 4 CPUs on a 64-core host still shows 64 CPUs, and torch starts 64 threads."
-    ),
-    fix_template="OMP_NUM_THREADS=<usable CPUs>",
-    predicate=_oversubscribed,
-    fires_on=(
-        Example(
-            "container with a 1-CPU quota on the 2-CPU VM, 2 threads",
-            lambda: ex.on_cpu(ex.zen3_vm_cpu(cgroup_cpu_limit=1.0, usable_cpus=1), threads=2),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, 2 threads on 2 CPUs", lambda: ex.here()),
-        Example(
-            "2 ranks x 3 threads on the 2-CPU VM (ranks-oversubscribe says it)",
-            lambda: ex.ddp_here(distributed=ex.cpu_ddp(threads_per_rank=3)),
-        ),
-    ),
-    verified_by=("threads-usable",),
-)
 
 
 def _smt(facts: DiagnosisFacts) -> Draft | None:
@@ -240,32 +174,4 @@ def _smt(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-SMT_SIBLINGS = Rule(
-    id="MA113",
-    symbol="smt-siblings-as-compute-threads",
-    title="SMT siblings used as compute threads",
-    kind=Kind.DO,
-    severity=Severity.LOW,
-    description=(
-        "Fires when the run has more threads than physical cores on a CPU with SMT "
-        "(Hyper-Threading): two threads then share one core's matmul units."
-    ),
-    fix_template="OMP_NUM_THREADS=<physical cores>",
-    predicate=_smt,
-    fires_on=(
-        Example(
-            "16-core Xeon with SMT, 32 threads",
-            lambda: ex.on_cpu(ex.sapphire_rapids_cpu(), threads=32, cpus=32),
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "16-core Xeon with SMT, 16 threads",
-            lambda: ex.on_cpu(ex.sapphire_rapids_cpu(), threads=16, cpus=32),
-        ),
-        Example("Zen 3 VM without SMT", lambda: ex.here()),
-    ),
-    verified_by=("threads-physical",),
-)
-
-RULES: tuple[Rule, ...] = (THREADS_ON_E_CORES, OVERSUBSCRIBED, SMT_SIBLINGS)
+RULES = family({"MA111": _hybrid, "MA112": _oversubscribed, "MA113": _smt}, globals())

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.capabilities import peak, usable_gpus
-from mfu_advisor.probe.facts import GpuFacts, GpuKind, HardwareFacts
-from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.probe.facts import GpuKind, HardwareFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import factor, flops, percent
 
 #: torch device type for each backend the probe names (ROCm runs as "cuda").
@@ -69,42 +67,6 @@ def _cpu_forced(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-CPU_FORCED = Rule(
-    id="MA101",
-    symbol="cpu-forced-with-accelerator",
-    title="Training on the CPU while a GPU is usable",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when the run (the baseline, or the log's device=cpu) uses the CPU although "
-        "the probe found a CUDA, ROCm, XPU or MPS device that this torch build can use."
-    ),
-    fix_template="--device=cuda (or mps, xpu)",
-    predicate=_cpu_forced,
-    fires_on=(
-        Example(
-            "A100 box, baseline forced to --device=cpu",
-            lambda: ex.facts(ex.on_a100().hardware, ex.cpu_run()),
-        ),
-        Example(
-            "A100 box, a nanoGPT log run with --device=cpu",
-            lambda: ex.facts(ex.on_a100().hardware, log=ex.nanogpt_cpu_log()),
-        ),
-    ),
-    quiet_on=(
-        Example("A100 box running on cuda:0", lambda: ex.on_a100()),
-        Example("CPU-only Zen 3 VM", lambda: ex.here()),
-    ),
-)
-
-
-def _unusable_reasons(gpus: tuple[GpuFacts, ...]) -> str:
-    if not gpus:
-        return "No GPU was found on this machine."
-    parts = [f"{g.name}: {g.torch.note}" for g in gpus]
-    return "GPUs found but not usable by PyTorch here: " + "; ".join(parts) + "."
-
-
 def _cpu_only(facts: DiagnosisFacts) -> Draft | None:
     hardware = facts.hardware
     if hardware is None:
@@ -112,8 +74,11 @@ def _cpu_only(facts: DiagnosisFacts) -> Draft | None:
     if usable_gpus(hardware) or any(isinstance(g.torch.usable, Unavailable) for g in hardware.gpus):
         return None
     ceiling = _cpu_ceiling(facts)
+    found = "; ".join(f"{g.name}: {g.torch.note}" for g in hardware.gpus)
     parts = [
-        _unusable_reasons(hardware.gpus),
+        f"GPUs found but not usable by PyTorch here: {found}."
+        if found
+        else "No GPU was found on this machine.",
         "Training on the CPU is what this machine can do: that is expected, not a fault.",
     ]
     evidence: dict[str, object] = {"usable_cpus": hardware.cpu.usable_cpus}
@@ -133,43 +98,6 @@ def _cpu_only(facts: DiagnosisFacts) -> Draft | None:
     return Draft(explanation=" ".join(parts), evidence=evidence)
 
 
-CPU_ONLY = Rule(
-    id="MA102",
-    symbol="cpu-only-machine",
-    title="CPU-only machine: expected, not a fault",
-    kind=Kind.INFO,
-    severity=Severity.INFO,
-    description=(
-        "Fires when no GPU on this machine is usable by this torch build (and none is of "
-        "unknown usability). States the realistic ceiling (the CPU's measured matmul peak) "
-        "and how close the run gets."
-    ),
-    fix_template="",
-    predicate=_cpu_only,
-    fires_on=(Example("Zen 3 VM with no GPU", lambda: ex.here()),),
-    quiet_on=(
-        Example("A100 box", lambda: ex.on_a100()),
-        Example(
-            "an NVIDIA GPU whose usability is unknown (probe --no-torch)",
-            lambda: ex.facts(
-                ex.machine(
-                    gpus=(ex.a100_gpu(usable=Unavailable("torch not asked")),),
-                    torch=Unavailable("skipped: --no-torch"),
-                )
-            ),
-        ),
-    ),
-)
-
-
-def _igpu_peak_vs_cpu(gpu: GpuFacts, facts: DiagnosisFacts) -> tuple[float, float, str] | None:
-    gpu_peak = _best_peak(gpu.peak_flops)
-    cpu = _cpu_ceiling(facts)
-    if gpu_peak is None or cpu is None:
-        return None
-    return gpu_peak[0], cpu[0], gpu_peak[1]
-
-
 def _igpu(facts: DiagnosisFacts) -> Draft | None:
     hardware: HardwareFacts | None = facts.hardware
     if hardware is None:
@@ -179,21 +107,17 @@ def _igpu(facts: DiagnosisFacts) -> Draft | None:
         return None
     gpu = igpus[0]
     parts = [f"{gpu.name} is on this machine but not usable by this torch build: {gpu.torch.note}."]
-    compared = _igpu_peak_vs_cpu(gpu, facts)
+    gpu_peak, cpu_peak = _best_peak(gpu.peak_flops), _cpu_ceiling(facts)
     expected = None
     evidence: dict[str, object] = {"igpu": gpu.name}
-    if compared:
-        gpu_flops, cpu_flops, dtype = compared
+    if gpu_peak and cpu_peak:
+        (gpu_flops, dtype), cpu_flops = gpu_peak, cpu_peak[0]
         ratio = gpu_flops / cpu_flops
         evidence.update({"igpu_peak_flops": gpu_flops, "cpu_peak_flops": cpu_flops})
-        verdict = (
-            "worth trying for training"
-            if ratio >= IGPU_WORTH_FACTOR
-            else "not worth the effort for training"
-        )
+        verdict = "worth trying" if ratio >= IGPU_WORTH_FACTOR else "not worth the effort"
         parts.append(
             f"Its peak is {flops(gpu_flops)} ({dtype}) against the CPU's {flops(cpu_flops)}: "
-            f"{factor(ratio)}, {verdict}; it also shares the CPU's memory bandwidth."
+            f"{factor(ratio)}, {verdict} for training; it also shares the CPU's memory bandwidth."
         )
         expected = ratio if ratio >= IGPU_WORTH_FACTOR else None
     return Draft(
@@ -205,29 +129,4 @@ def _igpu(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-IGPU_NOT_USABLE = Rule(
-    id="MA114",
-    symbol="igpu-not-usable",
-    title="Integrated GPU present but not usable by this torch build",
-    kind=Kind.INFO,
-    severity=Severity.LOW,
-    description=(
-        "Fires when the probe found an integrated GPU that this torch build cannot drive. "
-        "Says what it would take and whether its peak makes that worth it against the "
-        f"CPU's (worth it from {IGPU_WORTH_FACTOR}x)."
-    ),
-    fix_template="the torch build and driver the iGPU needs (e.g. a torch XPU build)",
-    predicate=_igpu,
-    fires_on=(
-        Example(
-            "Alder Lake laptop with Iris Xe and a CPU build of torch",
-            lambda: ex.facts(ex.machine(cpu=ex.alder_lake_cpu(), gpus=(ex.iris_xe_igpu(),))),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM with no GPU", lambda: ex.here()),
-        Example("A100 box", lambda: ex.on_a100()),
-    ),
-)
-
-RULES: tuple[Rule, ...] = (CPU_FORCED, CPU_ONLY, IGPU_NOT_USABLE)
+RULES = family({"MA101": _cpu_forced, "MA102": _cpu_only, "MA114": _igpu}, globals())

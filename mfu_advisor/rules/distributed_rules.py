@@ -1,22 +1,11 @@
-"""Rules about multi-rank (torch.distributed) runs: syncing, stragglers, DataParallel.
-
-They read :class:`~mfu_advisor.rules.facts.DistributedFacts`, built from a
-``bench --nproc-per-node N`` payload (measured here: the all-reduce share is
-timed by running steps with and without DDP's ``no_sync()``) or from the
-``distributed`` section of an analyzed multi-rank log.
-
-Sources for the PyTorch behaviour they describe:
-DDP internals, gradient buckets, ``bucket_cap_mb`` and ``no_sync``:
-https://pytorch.org/docs/stable/notes/ddp.html and
-https://pytorch.org/docs/stable/generated/torch.nn.parallel.DistributedDataParallel.html;
-DataParallel's recommendation to use DDP instead:
-https://pytorch.org/docs/stable/generated/torch.nn.DataParallel.html.
-How the ranks are set up (backend, per-rank batch, CPUs) is in distributed_setup_rules.py.
-"""
+"""Rules about multi-rank runs (DistributedFacts from a multi-rank bench or log): syncing,
+stragglers, DataParallel, the backend, the per-rank batch, CPUs. Sources:
+https://pytorch.org/docs/stable/notes/ddp.html (buckets, ``no_sync``),
+https://pytorch.org/docs/stable/generated/torch.nn.DataParallel.html (use DDP),
+https://pytorch.org/docs/stable/distributed.html ("NCCL for distributed GPU training, Gloo for
+CPU")."""
 
 from __future__ import annotations
-
-import dataclasses
 
 from mfu_advisor.experiments.job_variants import (
     COMMUNICATION_SHARE_THRESHOLD,
@@ -24,20 +13,19 @@ from mfu_advisor.experiments.job_variants import (
     suggested_accumulation,
 )
 from mfu_advisor.probe.capabilities import usable_gpus
-from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.rules.batch_rules import BATCH_EXPERIMENTS, GEMM_GAIN_THRESHOLD, gemm_gain
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.measured import measured_draft
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.finding import Severity
+from mfu_advisor.rules.measured import measured_or_expected, nanogpt_flags
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import DistributedFacts
-from mfu_advisor.units import cpu_list, factor, percent
+from mfu_advisor.units import cpu_list, factor, flops, percent
 
 #: From this share on, communication is the run's main cost after compute: severity high.
 COMMUNICATION_SHARE_HIGH = 0.40
 
-#: The slowest rank counts as a straggler when its step is this much longer than the
-#: median rank's: every all-reduce waits for it, and 10% is beyond the run-to-run noise of
-#: step medians on a quiet machine (benchmarks/bench_repeatability.py: a few percent).
+#: The slowest rank is a straggler when its step is this much longer than the median rank's:
+#: beyond a quiet machine's run-to-run noise (benchmarks/bench_repeatability.py: a few %).
 STRAGGLER_SPREAD_THRESHOLD = 0.10
 
 #: Spread from which a straggler costs the job more than a quarter of its ranks' pace.
@@ -69,9 +57,6 @@ def scaling_sentence(dist: DistributedFacts) -> str:
         f" The job reached {percent(efficiency)} of {dist.world_size} x the tokens/s of one "
         f"process alone{reference}."
     )
-
-
-# -- MA126 communication share ---------------------------------------------------------------
 
 
 def _communication(facts: DiagnosisFacts) -> Draft | None:
@@ -131,73 +116,18 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
         "backend": dist.backend,
         "bucket_cap_mb": dist.bucket_cap_mb,
     }
-    measured = facts.measured(SYNC_LESS.name)
-    if measured is not None:
-        draft = measured_draft(
-            measured,
-            subject="syncing the gradients less often",
-            hypothesis=explanation,
-            fix=fix,
-            expected_gain=expected_gain,
-            expected_speedup=gain,
-            evidence=evidence,
-            undo_fix="keep the all-reduce after every micro-batch",
-        )
-        if share >= COMMUNICATION_SHARE_HIGH and draft.kind is Kind.DO:
-            return dataclasses.replace(draft, severity=Severity.HIGH)
-        return draft
-    return Draft(
-        explanation=explanation,
+    return measured_or_expected(
+        facts,
+        (SYNC_LESS.name,),
+        subject="syncing the gradients less often",
+        hypothesis=explanation,
         fix=fix,
-        severity=Severity.HIGH if share >= COMMUNICATION_SHARE_HIGH else None,
         expected_gain=expected_gain,
         expected_speedup=gain,
+        severity=Severity.HIGH if share >= COMMUNICATION_SHARE_HIGH else None,
         evidence=evidence,
+        undo_fix="keep the all-reduce after every micro-batch",
     )
-
-
-COMMUNICATION_SHARE = Rule(
-    id="MA126",
-    symbol="communication-share-high",
-    title="A large share of each step goes to the gradient all-reduce",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Reads the multi-rank bench's measured communication share: 1 - the median step "
-        "under DDP's no_sync() / the median step with the all-reduce. Fires from "
-        f"{percent(COMMUNICATION_SHARE_THRESHOLD)} (high from "
-        f"{percent(COMMUNICATION_SHARE_HIGH)}). The measured share f bounds what syncing "
-        "less can give back: at most 1/(1-f). `diagnose --nproc-per-node` measures the fix: "
-        "experiment sync-less runs the whole job again with more micro-batches per "
-        "all-reduce."
-    ),
-    fix_template=(
-        "--gradient_accumulation_steps=<8 x world size> (nanoGPT: one all-reduce per "
-        "optimizer step), or DDP(model, bucket_cap_mb=...)"
-    ),
-    predicate=_communication,
-    fires_on=(
-        Example(
-            "Zen 3 VM, 2 ranks over gloo: 31% of the step in the all-reduce",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(
-                    communication_fraction=0.31,
-                    step_time_ms=116.0,
-                    compute_step_time_ms=80.0,
-                    scaling_efficiency=0.71,
-                )
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, 2 ranks over gloo: 16% in the all-reduce", lambda: ex.ddp_here()),
-        Example("a multi-rank log (the share is not measured)", lambda: ex.ddp_log_on()),
-        Example("one process (cpu-small)", lambda: ex.here()),
-    ),
-)
-
-
-# -- MA127 straggler -------------------------------------------------------------------------
 
 
 def _straggler(facts: DiagnosisFacts) -> Draft | None:
@@ -248,42 +178,6 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-STRAGGLER_RANK = Rule(
-    id="MA127",
-    symbol="straggler-rank",
-    title="One rank is slower than the others and holds the job back",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Compares the slowest rank's step time with the median rank's (the bench's compute "
-        "steps under no_sync(), or per-rank step times in a rank-prefixed log). Fires when "
-        f"the slowest is {percent(STRAGGLER_SPREAD_THRESHOLD)} or more longer (high from "
-        f"{percent(STRAGGLER_SPREAD_HIGH)})."
-    ),
-    fix_template="free or re-pin the slow rank's CPUs; check the slow rank's GPU clocks",
-    predicate=_straggler,
-    fires_on=(
-        Example(
-            "Zen 3 VM, 2 ranks: rank 1's compute step 18% longer",
-            lambda: ex.ddp_here(
-                distributed=ex.cpu_ddp(straggler_spread=0.18, slowest_rank_step_ms=94.6)
-            ),
-        ),
-        Example(
-            "8-GPU nanoGPT log: rank 3's steps 12% longer",
-            lambda: ex.ddp_log_on(straggler_spread=0.12, slowest_rank_step_ms=442.4),
-        ),
-    ),
-    quiet_on=(
-        Example("Zen 3 VM, 2 ranks 4.7% apart", lambda: ex.ddp_here()),
-        Example("8-GPU nanoGPT log, ranks 2% apart", lambda: ex.ddp_log_on()),
-    ),
-)
-
-
-# -- MA128 DataParallel ----------------------------------------------------------------------
-
-
 def _data_parallel(facts: DiagnosisFacts) -> Draft | None:
     dist = facts.distributed
     if dist is None or dist.parallel != "data_parallel":
@@ -311,33 +205,207 @@ def _data_parallel(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-DATA_PARALLEL_NOT_DDP = Rule(
-    id="MA128",
-    symbol="data-parallel-not-ddp",
-    title="torch.nn.DataParallel instead of DistributedDataParallel",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when the analyzed log shows torch.nn.DataParallel (single-process, "
-        "multi-thread data parallelism), which PyTorch recommends replacing with "
-        "DistributedDataParallel launched by torchrun."
-    ),
-    fix_template="torchrun --nproc_per_node=<GPUs> with DDP(model, device_ids=[local_rank])",
-    predicate=_data_parallel,
-    fires_on=(
-        Example(
-            "a log of nn.DataParallel over 8 GPUs",
-            lambda: ex.ddp_log_on(parallel="data_parallel", backend=ex.Unavailable("none")),
+#: Smallest per-rank micro-batch, in tokens (the M of every linear layer's GEMM), that keeps a
+#: data-centre GPU busy when only a log is known: with cuBLAS/CUTLASS's 128x128 output tiles a
+#: GPT-2-small projection (N = 768) at M = 4096 gives 32 x 6 = 192 tiles, under two waves of an
+#: A100's 108 SMs; fewer tokens leave SMs idle in the last wave.
+MIN_GPU_MICRO_BATCH_TOKENS = 4096
+
+#: Device types on which the per-rank token floor above applies.
+GPU_DEVICE_TYPES = ("cuda", "xpu", "mps")
+
+
+def _nccl_evidence(facts: DiagnosisFacts, dist: DistributedFacts) -> str | None:
+    """Why NCCL is available for this run, None when it is not known to be."""
+    if dist.nccl_available is True:
+        return "torch.distributed.is_nccl_available() is True in the ranks"
+    if dist.nccl_available is False or facts.hardware is None:
+        return None
+    gpus = [g for g in usable_gpus(facts.hardware) if g.torch.backend in ("cuda", "rocm")]
+    if not gpus:
+        return None
+    # NCCL ships with the CUDA builds of torch on Linux (RCCL, under the same name, on ROCm).
+    return f"this machine's torch drives {len(gpus)} GPU(s) ({gpus[0].name}) and bundles NCCL"
+
+
+def _gloo_on_cuda(facts: DiagnosisFacts) -> Draft | None:
+    dist = facts.distributed
+    if dist is None or dist.backend != "gloo" or dist.device_type != "cuda":
+        return None
+    why = _nccl_evidence(facts, dist)
+    if why is None:
+        return None
+    share = dist.communication_fraction
+    measured = ""
+    ceiling: float | None = None
+    if isinstance(share, float) and 0 < share < 1:
+        ceiling = 1 / (1 - share)
+        measured = f" The bench measured {percent(share)} of each step in the all-reduce with gloo."
+    return Draft(
+        explanation=(
+            f"The ranks train on CUDA ({dist.device}) but all-reduce their gradients with "
+            "gloo, which moves CUDA tensors through host memory and the CPU; NCCL reduces "
+            f"them GPU to GPU over NVLink or PCIe. NCCL is available: {why}. PyTorch's rule "
+            f"of thumb: NCCL for distributed GPU training, gloo for CPU.{measured}"
         ),
-    ),
-    quiet_on=(
-        Example("8-GPU nanoGPT log under DDP", lambda: ex.ddp_log_on()),
-        Example("Zen 3 VM, 2-rank DDP bench", lambda: ex.ddp_here()),
-    ),
+        fix='torch.distributed.init_process_group(backend="nccl")',
+        expected_gain=(
+            f"up to {factor(ceiling)} (the all-reduce share measured with gloo)"
+            if ceiling
+            else "less time in every all-reduce; the bench with --nproc-per-node measures it"
+        ),
+        expected_speedup=ceiling,
+        evidence={
+            "backend": dist.backend,
+            "device": dist.device,
+            "nccl_available": dist.nccl_available,
+            "communication_fraction": share,
+        },
+    )
+
+
+def _per_rank_batch(facts: DiagnosisFacts) -> Draft | None:
+    dist = facts.distributed
+    if dist is None or not dist.multi_rank:
+        return None
+    if dist.source == "bench":
+        return _per_rank_batch_bench(facts, dist)
+    return _per_rank_batch_log(dist)
+
+
+def _per_rank_batch_bench(facts: DiagnosisFacts, dist: DistributedFacts) -> Draft | None:
+    run = facts.baseline
+    # A measured batch experiment is MA104's (micro-batch-too-small) to report.
+    if run is None or facts.measured(*BATCH_EXPERIMENTS) is not None:
+        return None
+    gain = gemm_gain(run)
+    if gain is None or gain[0] < GEMM_GAIN_THRESHOLD:
+        return None
+    ratio, multiple = gain
+    rates = run.gemm_flops_by_batch_multiple
+    shown = ", ".join(f"{flops(r)} at {m}x" for m, r in sorted(rates.items()))
+    options: dict[str, int] = {"batch_size": run.batch_size * multiple}
+    world = dist.world_size if isinstance(dist.world_size, int) else 1
+    total = run.gradient_accumulation_steps * world
+    if total % multiple == 0 and total // multiple >= world:
+        options["gradient_accumulation_steps"] = total // multiple
+    return Draft(
+        explanation=(
+            f"Each of the {world_text(dist)} computes on its own micro-batch of batch_size "
+            f"{run.batch_size} x block_size {run.block_size} = "
+            f"{run.batch_size * run.block_size} tokens. The model's matmuls measured {shown} "
+            f"that micro-batch: {factor(ratio)} faster at {multiple}x. Splitting a batch over "
+            "more ranks shrinks each rank's share below what fills its matmul units; a larger "
+            "per-rank batch (with fewer accumulation steps, the same tokens per optimizer "
+            "step), or fewer ranks, gives each rank more work per step."
+        ),
+        fix=nanogpt_flags(options),
+        fix_options=options,
+        expected_gain=f"up to {factor(ratio)} on the matmuls (the roofline at {multiple}x)",
+        expected_speedup=ratio,
+        evidence={
+            "micro_batch_tokens_per_rank": run.batch_size * run.block_size,
+            "world_size": dist.world_size,
+            "gemm_flops_1x": rates.get(1),
+            f"gemm_flops_{multiple}x": rates[multiple],
+        },
+    )
+
+
+def _per_rank_batch_log(dist: DistributedFacts) -> Draft | None:
+    tokens = dist.micro_batch_tokens_per_rank
+    if dist.device_type not in GPU_DEVICE_TYPES or not isinstance(tokens, int) or tokens <= 0:
+        return None
+    if tokens >= MIN_GPU_MICRO_BATCH_TOKENS:
+        return None
+    multiple = 1
+    while tokens * multiple < MIN_GPU_MICRO_BATCH_TOKENS:
+        multiple *= 2
+    batch = dist.batch_size_per_rank
+    fix = (
+        f"--batch_size={batch * multiple} with --gradient_accumulation_steps divided by "
+        f"{multiple} (same tokens per optimizer step)"
+        if isinstance(batch, int)
+        else f"{multiple}x the per-rank micro-batch, with {multiple}x fewer accumulation steps"
+    )
+    return Draft(
+        explanation=(
+            f"Each of the {world_text(dist)} computes on micro-batches of {tokens} tokens "
+            f"({dist.micro_batch_tokens_source}, per rank). On a GPU, fewer than "
+            f"{MIN_GPU_MICRO_BATCH_TOKENS} tokens per micro-batch leave part of the device "
+            "idle in every matmul, and the per-step costs (optimizer, kernel launches, the "
+            "all-reduce) are spread over few tokens. Splitting the batch over more ranks "
+            "made each share smaller."
+        ),
+        fix=fix,
+        fix_options={"batch_size": batch * multiple} if isinstance(batch, int) else {},
+        expected_gain=(
+            "depends on the model's width; mfu-advisor bench with the new --batch_size "
+            "measures it on one device"
+        ),
+        evidence={
+            "micro_batch_tokens_per_rank": tokens,
+            "world_size": dist.world_size,
+            "threshold_tokens": MIN_GPU_MICRO_BATCH_TOKENS,
+        },
+    )
+
+
+def _oversubscribe(facts: DiagnosisFacts) -> Draft | None:
+    dist = facts.distributed
+    if dist is None or not dist.multi_rank or dist.device_type != "cpu":
+        return None
+    ranks, threads = dist.local_ranks, dist.threads_per_rank
+    usable = dist.usable_cpus
+    if not isinstance(usable, int) and facts.hardware is not None:
+        usable = facts.hardware.cpu.usable_cpus
+    if not (isinstance(ranks, int) and isinstance(threads, int) and isinstance(usable, int)):
+        return None
+    if ranks * threads <= usable or usable < 1:
+        return None
+    if ranks <= usable:
+        fitting = usable // ranks
+        fix = (
+            f"--threads={fitting} (by hand: OMP_NUM_THREADS={fitting} torchrun "
+            f"--nproc_per_node={ranks} ...)"
+        )
+        options: dict[str, int] = {"threads": fitting}
+    else:
+        fix = (
+            f"--nproc-per-node={usable} --threads=1 (by hand: OMP_NUM_THREADS=1 torchrun "
+            f"--nproc_per_node={usable} ...)"
+        )
+        options = {}
+    return Draft(
+        explanation=(
+            f"{ranks} ranks x {threads} threads each = {ranks * threads} compute threads on "
+            f"this host, but {usable} CPUs are usable. Threads of different ranks take turns "
+            "on the CPUs, each rank's parallel operations wait for their descheduled "
+            "threads, and every all-reduce then waits for the rank that was held up. "
+            "(torchrun itself sets OMP_NUM_THREADS=1 per rank unless it is set.)"
+            f"{scaling_sentence(dist)}"
+        ),
+        fix=fix,
+        fix_options=options,
+        severity=Severity.HIGH,
+        expected_gain="removes the waiting for descheduled threads; rerun the bench to measure it",
+        evidence={
+            "local_ranks": ranks,
+            "threads_per_rank": threads,
+            "usable_cpus": usable,
+            "scaling_efficiency": dist.scaling_efficiency,
+        },
+    )
+
+
+RULES = family(
+    {
+        "MA126": _communication,
+        "MA127": _straggler,
+        "MA128": _data_parallel,
+        "MA129": _gloo_on_cuda,
+        "MA130": _per_rank_batch,
+        "MA131": _oversubscribe,
+    },
+    globals(),
 )
-
-
-# -- MA129 gloo on CUDA ----------------------------------------------------------------------
-
-
-RULES: tuple[Rule, ...] = (COMMUNICATION_SHARE, STRAGGLER_RANK, DATA_PARALLEL_NOT_DDP)

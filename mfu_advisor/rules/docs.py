@@ -1,8 +1,5 @@
-"""docs/rules.md, generated from the registry: ``python -m mfu_advisor.rules.docs``.
-
-tests/rules/test_rules_docs_and_command.py fails while the file differs from what this
-generates, and says to run the command above.
-"""
+"""docs/rules.md, generated from the registry: ``python -m mfu_advisor.rules.docs`` (a test
+fails while the file differs)."""
 
 from __future__ import annotations
 

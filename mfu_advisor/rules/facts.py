@@ -1,9 +1,5 @@
-"""What the rules read: the machine, the baseline run, the analyzed log, the experiments.
-
-Every part is optional: ``diagnose --root SNAPSHOT`` has hardware only,
-``--from-log`` adds a log, a live diagnose adds the baseline and experiments.
-The run, the log and the conditions are the views of mfu_advisor/run_facts.py.
-"""
+"""What the rules read: the machine, the baseline run, the analyzed log, the experiments
+(each optional: ``diagnose --root`` has hardware only); the views are mfu_advisor/run_facts.py."""
 
 from __future__ import annotations
 
@@ -38,19 +34,9 @@ class DiagnosisFacts:
     job: JobFacts | None = None
     """The user's own job as ``mfu-advisor run`` watched it; None elsewhere."""
 
-    def experiment(self, name: str) -> ExperimentResult | None:
-        """The experiment called ``name``, whatever its status; None when it was not planned."""
-        for result in self.experiments:
-            if result.name == name:
-                return result
-        return None
-
     def measured(self, *names: str) -> ExperimentResult | None:
-        """Of the experiments named that ran, the one that decides the advice; None if none ran.
-
-        The fastest of those faster beyond the noise; else one within the noise
-        (no measurable effect); else, when all measured slower, the least slow.
-        """
+        """Of the experiments named that ran, the one that decides the advice (the fastest beyond
+        the noise, else one within it, else the least slow); None if none ran."""
         ran = [e for e in self.experiments if e.name in names and e.ok]
         if not ran:
             return None

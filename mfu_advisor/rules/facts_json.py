@@ -1,11 +1,5 @@
-"""The rules' views (mfu_advisor/run_facts.py) of a typed bench result and log analysis.
-
-RunFacts and LogFacts for one process; DistributedFacts for a multi-rank bench
-(docs/distributed.md) or the analysis' ``distributed`` section. The results
-come from the typed loaders (``BenchResult.from_json``, ``LogAnalysis.from_json``),
-which keep each missing value's reason; results of earlier versions were
-brought up to date there (mfu_advisor/compat.py).
-"""
+"""The rules' views (mfu_advisor/run_facts.py) of a typed bench result and log analysis:
+RunFacts and LogFacts for one process, DistributedFacts for several ranks."""
 
 from __future__ import annotations
 
@@ -29,8 +23,7 @@ from mfu_advisor.run_facts import (
 
 
 def _real(value: Maybe[float]) -> Maybe[float]:
-    """A figure of the analysis as a float: the analyzer may hold a whole number as an int,
-    and rules test figures with isinstance(x, float)."""
+    """A figure of the analysis as a float (rules test isinstance(x, float); it may be an int)."""
     return value if isinstance(value, Unavailable) else float(value)
 
 
@@ -76,11 +69,8 @@ def _mfu_peak(figure: MfuFigure) -> tuple[Maybe[float], str]:
 
 
 def gemm_rates(roofline: Maybe[Roofline], dtype: str) -> dict[int, float]:
-    """Measured FLOP/s over the model's GEMM shapes per batch multiple (FLOP-weighted).
-
-    The rate at multiple m is the shapes' total FLOPs over their total time at
-    their measured rates: the matmul rate a forward pass would see.
-    """
+    """Measured FLOP/s of the model's GEMM shapes per batch multiple: their total FLOPs over
+    their total time, the matmul rate a forward pass would see."""
     if isinstance(roofline, Unavailable) or dtype not in roofline.dtypes:
         return {}
     flops_by: dict[int, float] = {}
@@ -334,15 +324,9 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
 
 
 def _log_micro_batch_tokens(analysis: LogAnalysis, world: Maybe[int]) -> tuple[Maybe[int], str]:
-    """One rank's micro-batch in tokens, and how it was obtained.
-
-    batch_size x block_size when the log states both (nanoGPT, llm.c's -b and -t are per
-    process). Else tokens per step / world size / accumulation steps, except for nanoGPT:
-    its ``gradient_accumulation_steps`` is the total over ranks (train.py divides it by
-    ``ddp_world_size``) and "tokens per iteration" is that total x batch_size x block_size
-    (https://github.com/karpathy/nanoGPT/blob/master/train.py), so the world size must not
-    be divided out a second time.
-    """
+    """One rank's micro-batch in tokens, and how: batch_size x block_size (per process), else
+    tokens per step / world size / accumulation, except for nanoGPT, whose accumulation steps
+    are the total over ranks (https://github.com/karpathy/nanoGPT/blob/master/train.py)."""
     config = analysis.config
     batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
     if isinstance(batch, int) and isinstance(block, int):

@@ -1,11 +1,5 @@
-"""``Finding``: one thing a rule found, with the numbers, the fix and its gain.
-
-Its JSON form is one entry of the diagnose payload's ``findings`` list
-(docs/diagnose.md). A finding's ``kind`` starts as its rule's default and
-follows the measurement when an experiment tested the fix: faster beyond the
-noise makes it a "do" with ``verified_speedup``, slower beyond the noise a
-"dont" with the measured factor, and within the noise an "info" that says so.
-"""
+"""``Finding``: one thing a rule found, with the numbers, the fix and its gain (one entry of
+the diagnose payload's ``findings``, docs/diagnose.md)."""
 
 from __future__ import annotations
 
@@ -36,12 +30,7 @@ class Severity(enum.StrEnum):
 
 
 #: Severity order for ranking: lower is more urgent.
-SEVERITY_ORDER: dict[Severity, int] = {
-    Severity.HIGH: 0,
-    Severity.MEDIUM: 1,
-    Severity.LOW: 2,
-    Severity.INFO: 3,
-}
+SEVERITY_ORDER: dict[Severity, int] = {severity: i for i, severity in enumerate(Severity)}
 
 
 @dataclass(frozen=True)
@@ -77,10 +66,8 @@ class Finding:
     """The numbers that triggered the rule, by name with units."""
 
     def rank_key(self) -> tuple[float, float, int]:
-        """Sort key, best first: verified speedup, then expected speedup, then severity.
-
-        "dont" findings sort after every "do" and "info" with a gain, most harmful first.
-        """
+        """Sort key, best first: verified speedup, then expected speedup, then severity; "dont"
+        findings last, most harmful first."""
         severity = SEVERITY_ORDER[self.severity]
         if self.kind is Kind.DONT:
             harm = self.verified_speedup if self.verified_speedup is not None else 1.0

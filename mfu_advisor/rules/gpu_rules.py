@@ -1,28 +1,21 @@
-"""Rules about NVIDIA GPUs as NVML reports them, and the optimizer on CUDA.
-
-Checked on the GPU the run used when there is a run on a GPU, else on every
-NVIDIA GPU the probe found (``diagnose --root SNAPSHOT``). Field meanings and
-the nvidia-smi equivalents are in probe/nvml.py.
-"""
+"""Rules about NVIDIA GPUs as NVML reports them (probe/nvml.py), and the optimizer on CUDA."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from mfu_advisor.probe.capabilities import run_gpu
 from mfu_advisor.probe.facts import GpuFacts, NvidiaFacts
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_or_expected
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import GpuLoadFacts
 from mfu_advisor.units import percent
 
-#: NVML clock event reasons that mean the clocks are held down by power or heat
-#: (nvml.h nvmlClocksEventReason*). "gpu_idle", "applications_clocks_setting",
-#: "sync_boost" and "display_clock_setting" are normal and not listed.
+#: NVML clock event reasons (nvml.h nvmlClocksEventReason*) that mean the clocks are held down
+#: by power or heat; the idle, application-clock, sync-boost and display reasons are normal.
 LIMITING_CLOCK_REASONS = {
     "sw_power_cap": "the software power cap (power draw at the board's limit)",
     "hw_slowdown": "hardware slowdown (power brake or overheating)",
@@ -51,26 +44,10 @@ def _nvidia_gpus(facts: DiagnosisFacts) -> list[tuple[GpuFacts, NvidiaFacts]]:
 
 
 def _on_nvidia_gpus(
-    test: Callable[[GpuFacts, NvidiaFacts], Draft | None],
-) -> Callable[[DiagnosisFacts], Draft | None]:
-    """A rule predicate: ``test`` on each GPU to check (``_nvidia_gpus``); the first finding."""
-
-    def predicate(facts: DiagnosisFacts) -> Draft | None:
-        for gpu, nvidia in _nvidia_gpus(facts):
-            draft = test(gpu, nvidia)
-            if draft is not None:
-                return draft
-        return None
-
-    return predicate
-
-
-#: The fix for clocks held down: by heat (True) or by the power limit (False).
-_CLOCK_FIXES = {
-    True: "check cooling (airflow, fan curve, dust) and `nvidia-smi -q -d TEMPERATURE,PERFORMANCE`",
-    False: "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi -pl "
-    "<watts>` if the board allows it",
-}
+    test: Callable[[GpuFacts, NvidiaFacts], Draft | None], facts: DiagnosisFacts
+) -> Draft | None:
+    """``test``'s first finding on the GPUs to check (``_nvidia_gpus``)."""
+    return next((d for g, nv in _nvidia_gpus(facts) if (d := test(g, nv)) is not None), None)
 
 
 def _clock_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
@@ -100,10 +77,15 @@ def _held_down(
     parts: list[str], reasons: Iterable[str], expected: float | None, evidence: dict[str, Any]
 ) -> Draft:
     """The finding of clocks held down: the fix for heat or for power, the clock-ratio gain."""
-    thermal = any("thermal" in r for r in reasons)
     return Draft(
         explanation=" ".join(parts),
-        fix=_CLOCK_FIXES[thermal],
+        fix=(
+            "check cooling (airflow, fan curve, dust) and "
+            "`nvidia-smi -q -d TEMPERATURE,PERFORMANCE`"
+            if any("thermal" in r for r in reasons)
+            else "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi "
+            "-pl <watts>` if the board allows it"
+        ),
         expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
         expected_speedup=expected if expected and expected > 1 else None,
         evidence=evidence,
@@ -119,7 +101,7 @@ def _clocks(facts: DiagnosisFacts) -> Draft | None:
     run = facts.baseline
     load = run.gpu_under_load if run is not None else None
     if not isinstance(load, GpuLoadFacts):
-        return _on_nvidia_gpus(_clock_test)(facts)
+        return _on_nvidia_gpus(_clock_test, facts)
     limiting = {
         r: share
         for r, share in load.reason_shares.items()
@@ -156,70 +138,6 @@ def _clocks(facts: DiagnosisFacts) -> Draft | None:
         "samples": load.samples,
     }
     return _held_down(parts, limiting, expected, evidence)
-
-
-def _recorded(**changes: object) -> Callable[[], DiagnosisFacts]:
-    """A recorded A100 box with no run (diagnose --root): NVML facts changed."""
-    return lambda: ex.facts(ex.on_a100(ex.nvidia_facts(**changes)).hardware)
-
-
-def _a100_run_under_load(
-    shares: dict[str, float], clock: float, *, idle_reasons: bool = False
-) -> DiagnosisFacts:
-    """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran."""
-    nvidia = ex.nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
-    load = GpuLoadFacts(
-        samples=240,
-        sm_clock_mhz=clock,
-        power_draw_w=399.0,
-        power_limit_w=400.0,
-        temperature_c=71.0,
-        utilization_gpu_percent=100.0,
-        reason_shares=shares,
-    )
-    return ex.on_a100(nvidia, gpu_under_load=load)
-
-
-GPU_CLOCKS = Rule(
-    id="MA115",
-    symbol="gpu-clocks-held-down",
-    title="GPU clocks held down by power or heat",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when NVML's clock event reasons include the software power cap, a thermal "
-        "or hardware slowdown, or the power brake. When the run's GPU was sampled while its "
-        f"steps ran (bench's NVML sampler), a reason must be active in {percent(UNDER_LOAD_SHARE)} "
-        "of those samples and the figures are the under-load medians; otherwise NVML's one "
-        "reading at probe time is used. Idle and application-clock reasons are normal and "
-        "ignored. The expected gain is the ratio of the maximum to the (under-load) SM clock."
-    ),
-    fix_template="cooling, or the power limit (nvidia-smi -pl)",
-    predicate=_clocks,
-    fires_on=(
-        Example(
-            "an A100 run held by the power cap in 83% of its steps' samples, 1095 MHz",
-            lambda: _a100_run_under_load({"sw_power_cap": 0.83}, 1095.0),
-        ),
-        Example(
-            "A100 held by the power cap at 1095 of 1410 MHz",
-            _recorded(
-                clock_event_reasons=("sw_power_cap",),
-                sm_clock_mhz=1095,
-                power_draw_w=399.0,
-                utilization_gpu_percent=100,
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "an A100 run at 1410 MHz under load, capped at probe time only",
-            lambda: _a100_run_under_load({"sw_power_cap": 0.02}, 1410.0, idle_reasons=True),
-        ),
-        Example("idle A100 (gpu_idle only)", _recorded(clock_event_reasons=("gpu_idle",))),
-        Example("Zen 3 VM without GPU", lambda: ex.here()),
-    ),
-)
 
 
 def _pcie_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
@@ -259,27 +177,6 @@ def _pcie_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-PCIE_LINK = Rule(
-    id="MA116",
-    symbol="pcie-link-below-max",
-    title="PCIe link below its maximum",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Compares NVML's current PCIe width and generation with the maximum. A narrower "
-        "link always counts; a lower generation only while the GPU is busy (GPUs lower it "
-        f"at idle to save power; busy means at least {BUSY_UTILIZATION_PERCENT}% utilization)."
-    ),
-    fix_template="a full-width slot; BIOS lane settings",
-    predicate=_on_nvidia_gpus(_pcie_test),
-    fires_on=(Example("A100 at x4 in an x16 slot", _recorded(pcie_width=4)),),
-    quiet_on=(
-        Example("idle A100 at gen 1 of 4 (power saving)", _recorded(pcie_gen=1)),
-        Example("healthy A100 box", lambda: ex.on_a100()),
-    ),
-)
-
-
 def _busy_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     others = nv.other_processes
     if not isinstance(others, int) or others < 1:
@@ -302,27 +199,6 @@ def _busy_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     )
 
 
-GPU_BUSY = Rule(
-    id="MA117",
-    symbol="gpu-busy-other-process",
-    title="Another process is using the GPU",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when NVML lists at least one compute process on the GPU other than this one."
-    ),
-    fix_template="CUDA_VISIBLE_DEVICES=<an idle GPU>, or stop the other process",
-    predicate=_on_nvidia_gpus(_busy_test),
-    fires_on=(
-        Example(
-            "A100 with another training job at 97%",
-            _recorded(other_processes=1, utilization_gpu_percent=97, memory_used_bytes=61 * 2**30),
-        ),
-    ),
-    quiet_on=(Example("idle A100", _recorded()),),
-)
-
-
 def _mig_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     if nv.mig_mode is not True:
         return None
@@ -336,22 +212,6 @@ def _mig_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
         "(`nvidia-smi mig -lgip` lists the profiles) or a whole GPU for training",
         evidence={"gpu": nv.index, "mig_mode": True},
     )
-
-
-MIG_SLICE = Rule(
-    id="MA118",
-    symbol="mig-slice",
-    title="Running on a MIG slice of the GPU",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires when NVML reports MIG mode enabled: the run gets a slice, not the whole GPU."
-    ),
-    fix_template="a larger MIG profile or a whole GPU",
-    predicate=_on_nvidia_gpus(_mig_test),
-    fires_on=(Example("A100 with MIG enabled", _recorded(mig_mode=True)),),
-    quiet_on=(Example("A100 without MIG", _recorded()),),
-)
 
 
 def _fused_adamw(facts: DiagnosisFacts) -> Draft | None:
@@ -376,23 +236,13 @@ def _fused_adamw(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-FUSED_ADAMW = Rule(
-    id="MA124",
-    symbol="fused-adamw-not-used",
-    title="Fused AdamW not used on CUDA",
-    kind=Kind.DO,
-    severity=Severity.LOW,
-    description=(
-        "Fires when the baseline on CUDA used the foreach or for-loop AdamW, not fused=True."
-    ),
-    fix_template="torch.optim.AdamW(..., fused=True)",
-    predicate=_fused_adamw,
-    fires_on=(Example("A100 with foreach AdamW", lambda: ex.on_a100(adamw_impl="foreach")),),
-    quiet_on=(
-        Example("A100 with fused AdamW", lambda: ex.on_a100()),
-        Example("Zen 3 VM (CPU: fused is not the default there)", lambda: ex.here()),
-    ),
-    verified_by=("fused-adamw",),
+RULES = family(
+    {
+        "MA115": _clocks,
+        "MA116": partial(_on_nvidia_gpus, _pcie_test),
+        "MA117": partial(_on_nvidia_gpus, _busy_test),
+        "MA118": partial(_on_nvidia_gpus, _mig_test),
+        "MA124": _fused_adamw,
+    },
+    globals(),
 )
-
-RULES: tuple[Rule, ...] = (GPU_CLOCKS, PCIE_LINK, GPU_BUSY, MIG_SLICE, FUSED_ADAMW)

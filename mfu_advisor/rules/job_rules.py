@@ -1,19 +1,13 @@
-"""Rules that read what the hardware did while the user's own job ran (``mfu-advisor run``).
-
-They judge a job from NVML and psutil samples taken during its steady window
-(after its first training step), together with its log (the log rules, e.g.
-the evaluation share, apply to the same job). Thresholds say where a healthy
-training loop sits, so each explains with the figures it was given.
-"""
+"""Rules on what the hardware did while the user's own job ran (``mfu-advisor run``): NVML and
+psutil samples over its steady window, after its first training step."""
 
 from __future__ import annotations
 
-import dataclasses
+from functools import partial
 from typing import Any
 
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.run_facts import JobFacts, JobGpuFacts
 from mfu_advisor.units import percent
 
@@ -46,8 +40,7 @@ JOB_OWNS_MACHINE = 0.75
 #: Other processes' CPU use, as a share of the usable CPUs, worth naming.
 OTHERS_SHARE = 0.25
 
-#: A GPU of a multi-GPU job is idle below this median utilisation while another is busy above
-#: BUSY_PERCENT.
+#: A GPU of a multi-GPU job is idle below this median utilisation while another is busy above.
 IDLE_PERCENT = 20.0
 BUSY_PERCENT = 60.0
 
@@ -57,12 +50,8 @@ def _float(value: Any) -> float | None:
 
 
 def _starved(job: JobFacts) -> list[tuple[JobGpuFacts, float]]:
-    out = []
-    for gpu in job.job_gpus:
-        util = _float(gpu.util_percent_median)
-        if util is not None and util < GPU_STARVED_PERCENT:
-            out.append((gpu, util))
-    return out
+    utils = [(gpu, _float(gpu.util_percent_median)) for gpu in job.job_gpus]
+    return [(gpu, util) for gpu, util in utils if util is not None and util < GPU_STARVED_PERCENT]
 
 
 def _one_core_saturated(job: JobFacts) -> bool:
@@ -77,9 +66,6 @@ def _one_core_saturated(job: JobFacts) -> bool:
 
 def _gpu_names(gpus: list[tuple[JobGpuFacts, float]]) -> str:
     return ", ".join(f"GPU {g.index} ({g.name}) {u:.0f}%" for g, u in gpus)
-
-
-# -- MA140: the GPU waits for input ------------------------------------------------------
 
 
 def _input_bound(facts: DiagnosisFacts) -> Draft | None:
@@ -109,9 +95,6 @@ def _input_bound(facts: DiagnosisFacts) -> Draft | None:
             "samples": job.samples,
         },
     )
-
-
-# -- MA141: one Python thread drives the job ----------------------------------------------
 
 
 def _host_bound(facts: DiagnosisFacts) -> Draft | None:
@@ -160,9 +143,6 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
             "usable_cpus": job.usable_cpus,
         },
     )
-
-
-# -- MA142 / MA143: clocks held down under load ------------------------------------------
 
 
 def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft | None:
@@ -218,17 +198,6 @@ def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft
     )
 
 
-def _power_capped(facts: DiagnosisFacts) -> Draft | None:
-    return _clock_limited(facts, "power_cap_share", POWER_CAP_SHARE)
-
-
-def _thermal(facts: DiagnosisFacts) -> Draft | None:
-    return _clock_limited(facts, "thermal_share", THERMAL_SHARE)
-
-
-# -- MA144: memory full ------------------------------------------------------------------
-
-
 def _memory_full(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None:
@@ -266,9 +235,6 @@ def _memory_full(facts: DiagnosisFacts) -> Draft | None:
     return None
 
 
-# -- MA145: more runnable threads than cores ---------------------------------------------
-
-
 def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
     job = facts.job
     if job is None or job.usable_cpus < 1:
@@ -282,12 +248,12 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
         return None  # the load comes from other processes, not from the job's own threads
     if cores is None or cores < JOB_OWNS_MACHINE * job.usable_cpus:
         return None  # the job is not what keeps the cores busy (MA147 names the others)
-    told = f"; the job ran up to {threads} threads" if isinstance(threads, int) else ""
     return Draft(
         explanation=(
             f"The load average stayed at {load:.1f} on {job.usable_cpus} usable CPUs "
-            f"(median){told}: runnable threads queue for cores, and torch's intra-op threads "
-            "in each process (or each DataLoader worker) fight for the same cores."
+            f"(median); the job ran up to {threads} threads: runnable threads queue for cores, "
+            "and torch's intra-op threads in each process (or each DataLoader worker) fight "
+            "for the same cores."
         ),
         fix=(
             "OMP_NUM_THREADS=<cores per process> for each rank or worker "
@@ -299,9 +265,6 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
             "job_threads_max": threads,
         },
     )
-
-
-# -- MA147: other processes share the machine ------------------------------------------
 
 
 def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
@@ -331,9 +294,6 @@ def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
             "usable_cpus": job.usable_cpus,
         },
     )
-
-
-# -- MA146: idle GPUs in a multi-GPU job -------------------------------------------------
 
 
 def _idle_gpus(facts: DiagnosisFacts) -> Draft | None:
@@ -370,322 +330,16 @@ def _idle_gpus(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-# -- examples ----------------------------------------------------------------------------
-
-
-def _gpu(**changes: Any) -> JobGpuFacts:
-    """An A100-SXM4-40GB under a steady, compute-bound step (400 W limit, 1410 MHz boost)."""
-    base = JobGpuFacts(
-        index=0,
-        name="NVIDIA A100-SXM4-40GB",
-        used_by_job=True,
-        util_percent_median=97.0,
-        sm_clock_mhz_median=1410.0,
-        sm_clock_mhz_max=1410.0,
-        power_w_median=310.0,
-        power_limit_w=400.0,
-        temperature_c_max=64.0,
-        memory_used_fraction_max=0.62,
-        power_cap_share=0.0,
-        thermal_share=0.0,
-        hw_slowdown_share=0.0,
-    )
-    return dataclasses.replace(base, **changes)
-
-
-def _job_facts(*gpus: JobGpuFacts, **changes: Any) -> DiagnosisFacts:
-    base = JobFacts(
-        exit_code=0,
-        wall_s=300.0,
-        samples=560,
-        window_start_s=20.0,
-        usable_cpus=16,
-        job_cpu_cores_median=1.1,
-        busiest_cpu_percent_median=70.0,
-        machine_cpu_percent_median=9.0,
-        job_threads_max=40,
-        load_1min_median=2.0,
-        memory_used_fraction_max=0.35,
-        gpus=gpus,
-    )
-    return DiagnosisFacts(job=dataclasses.replace(base, **changes))
-
-
-def _cpu_job(**changes: Any) -> DiagnosisFacts:
-    """nanoGPT on an 8-core CPU, all cores busy."""
-    values = {
-        "usable_cpus": 8,
-        "job_cpu_cores_median": 7.6,
-        "busiest_cpu_percent_median": 99.0,
-        "machine_cpu_percent_median": 95.0,
-        "job_threads_max": 9,
-        "load_1min_median": 8.1,
-        "gpu_unavailable": "NVML could not start: NVML: NVIDIA driver not loaded",
-    }
-    values.update(changes)
-    return _job_facts(**values)
-
-
-_HEALTHY = Example("a compute-bound A100 job at 97%", lambda: _job_facts(_gpu()))
-_NO_JOB = Example("no watched job (diagnose, analyze)", lambda: DiagnosisFacts())
-
-
-INPUT_BOUND = Rule(
-    id="MA140",
-    symbol="gpu-waits-on-input",
-    title="The GPU waits for input",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        f"Fires when a GPU of the job runs kernels less than {GPU_STARVED_PERCENT:.0f}% of the "
-        "time (median over the steady window) and no CPU core is saturated: the steps wait on "
-        "data loading or host-to-device copies. With one core saturated, MA141 fires instead."
-    ),
-    fix_template="DataLoader(num_workers=<4-8>, pin_memory=True, ...), non_blocking copies",
-    predicate=_input_bound,
-    fires_on=(
-        Example(
-            "an A100 at 41% with 3 cores busy loading",
-            lambda: _job_facts(_gpu(util_percent_median=41.0), job_cpu_cores_median=3.2),
-        ),
-    ),
-    quiet_on=(
-        _HEALTHY,
-        Example(
-            "an A100 at 41% with one core at 100% (Python-bound, MA141)",
-            lambda: _job_facts(_gpu(util_percent_median=41.0), busiest_cpu_percent_median=100.0),
-        ),
-        _NO_JOB,
-    ),
-)
-
-HOST_BOUND = Rule(
-    id="MA141",
-    symbol="one-core-drives-the-job",
-    title="One Python thread drives the job",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        f"Fires when the busiest CPU core runs at {CORE_SATURATED_PERCENT:.0f}% or more while "
-        f"the job uses at most {ONE_CORE} cores in all: on a GPU that is starved, the Python "
-        "thread launching kernels is the bottleneck; on a CPU-only job with 4 or more usable "
-        "CPUs, torch's intra-op parallelism is switched off."
-    ),
-    fix_template="torch.compile / CUDA graphs / larger micro-batch; or OMP_NUM_THREADS unset",
-    predicate=_host_bound,
-    fires_on=(
-        Example(
-            "an A100 at 41% with one core at 100%",
-            lambda: _job_facts(_gpu(util_percent_median=41.0), busiest_cpu_percent_median=100.0),
-        ),
-        Example(
-            "a CPU job on 1 of 8 cores (OMP_NUM_THREADS=1)",
-            lambda: _cpu_job(
-                job_cpu_cores_median=1.0,
-                busiest_cpu_percent_median=100.0,
-                machine_cpu_percent_median=13.0,
-                load_1min_median=1.1,
-            ),
-        ),
-    ),
-    quiet_on=(_HEALTHY, Example("a CPU job on all 8 cores", lambda: _cpu_job()), _NO_JOB),
-)
-
-POWER_CAPPED = Rule(
-    id="MA142",
-    symbol="gpu-power-capped",
-    title="The GPU is held at its power limit",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires when NVML reports the software power cap (clock-event reason "
-        f"SW_POWER_CAP) in at least {percent(POWER_CAP_SHARE)} of the samples of a GPU the job "
-        "uses: its clocks were lowered to stay within the power limit during the measured steps."
-    ),
-    fix_template="nvidia-smi -pl <watts> where allowed, or cooling",
-    predicate=_power_capped,
-    fires_on=(
-        Example(
-            "an A100 capped at 250 W, 1095 MHz",
-            lambda: _job_facts(
-                _gpu(
-                    power_cap_share=0.83,
-                    sm_clock_mhz_median=1095.0,
-                    power_w_median=249.0,
-                    power_limit_w=250.0,
-                )
-            ),
-        ),
-    ),
-    quiet_on=(_HEALTHY, _NO_JOB),
-)
-
-THERMAL = Rule(
-    id="MA143",
-    symbol="gpu-thermal-throttled",
-    title="The GPU slows down to cool off",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires when NVML reports a thermal slowdown (SW_THERMAL_SLOWDOWN or HW_THERMAL_SLOWDOWN) "
-        f"in at least {percent(THERMAL_SHARE)} of the samples of a GPU the job uses."
-    ),
-    fix_template="cooling: fans, airflow, room temperature",
-    predicate=_thermal,
-    fires_on=(
-        Example(
-            "a laptop RTX 4060 at 87 °C, slowed in 40% of samples",
-            lambda: _job_facts(
-                _gpu(
-                    name="NVIDIA GeForce RTX 4060 Laptop GPU",
-                    thermal_share=0.4,
-                    temperature_c_max=87.0,
-                    sm_clock_mhz_median=1530.0,
-                    sm_clock_mhz_max=2370.0,
-                    power_limit_w=115.0,
-                    power_w_median=80.0,
-                )
-            ),
-        ),
-    ),
-    quiet_on=(_HEALTHY, _NO_JOB),
-)
-
-MEMORY_FULL_RULE = Rule(
-    id="MA144",
-    symbol="job-memory-full",
-    title="Memory is full: the batch cannot grow",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires when a GPU of the job had {percent(MEMORY_FULL)} or more of its memory in use at "
-        "the peak, or system memory did with the job holding at least "
-        f"{percent(JOB_HOLDS)} of it: a larger micro-batch needs memory saved elsewhere first."
-    ),
-    fix_template="activation checkpointing, bf16 autocast, gradient accumulation",
-    predicate=_memory_full,
-    fires_on=(
-        Example("an A100 at 98% memory", lambda: _job_facts(_gpu(memory_used_fraction_max=0.98))),
-        Example(
-            "a CPU job holding 80% of RAM, 97% used",
-            lambda: _cpu_job(memory_used_fraction_max=0.97, job_memory_fraction_max=0.8),
-        ),
-    ),
-    quiet_on=(
-        _HEALTHY,
-        Example(
-            "RAM 99% used by other processes, the job holding 4%",
-            lambda: _cpu_job(memory_used_fraction_max=0.99, job_memory_fraction_max=0.04),
-        ),
-        _NO_JOB,
-    ),
-)
-
-MACHINE_SHARED = Rule(
-    id="MA147",
-    symbol="machine-shared-during-job",
-    title="Other processes share the CPUs with the job",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires when, over the job's steady window, processes outside the job kept at least "
-        f"{percent(OTHERS_SHARE)} of the usable CPUs busy (all CPUs' median utilisation minus "
-        "the job's own CPU use): the job's figures then depend on that other work."
-    ),
-    fix_template="a quiet machine, or taskset -c to keep them apart",
-    predicate=_machine_shared,
-    fires_on=(
-        Example(
-            "a 2-CPU VM, the job on 0.5 cores, all CPUs 100% busy",
-            lambda: _cpu_job(
-                usable_cpus=2,
-                job_cpu_cores_median=0.5,
-                machine_cpu_percent_median=100.0,
-                load_1min_median=4.4,
-                job_threads_max=3,
-            ),
-        ),
-    ),
-    quiet_on=(Example("a CPU job on all 8 cores", lambda: _cpu_job()), _NO_JOB),
-)
-
-OVERSUBSCRIBED_JOB = Rule(
-    id="MA145",
-    symbol="job-threads-oversubscribe",
-    title="More runnable threads than cores",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires when the 1-minute load average stays at {OVERSUBSCRIBED_LOAD}x the usable CPUs "
-        "or more (median over the steady window): threads wait for a core, typically several "
-        "processes each starting one intra-op thread per core."
-    ),
-    fix_template="OMP_NUM_THREADS=<cores per process>",
-    predicate=_oversubscribed,
-    fires_on=(
-        Example(
-            "4 ranks x 8 threads on 8 cores, load 29",
-            lambda: _cpu_job(load_1min_median=29.0, job_threads_max=40),
-        ),
-    ),
-    quiet_on=(
-        Example("a CPU job on all 8 cores, load 8.1", lambda: _cpu_job()),
-        Example(
-            "load 4.4 on 2 CPUs from other processes, the job on 0.5 cores",
-            lambda: _cpu_job(
-                usable_cpus=2, job_cpu_cores_median=0.5, load_1min_median=4.4, job_threads_max=3
-            ),
-        ),
-        _NO_JOB,
-    ),
-)
-
-IDLE_GPUS = Rule(
-    id="MA146",
-    symbol="idle-gpus",
-    title="GPUs idle while the job runs",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires on a machine with 2 or more GPUs when one runs above {BUSY_PERCENT:.0f}% and "
-        f"another stays below {IDLE_PERCENT:.0f}% (medians): GPUs the job holds but starves, "
-        "or GPUs it does not use at all."
-    ),
-    fix_template="torchrun --nproc-per-node=<GPUs>",
-    predicate=_idle_gpus,
-    fires_on=(
-        Example(
-            "one of 4 A100s used",
-            lambda: _job_facts(
-                _gpu(),
-                *(
-                    _gpu(
-                        index=i,
-                        used_by_job=False,
-                        util_percent_median=0.0,
-                        memory_used_fraction_max=0.0,
-                    )
-                    for i in (1, 2, 3)
-                ),
-            ),
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "two A100s both at 97%",
-            lambda: _job_facts(_gpu(), _gpu(index=1)),
-        ),
-        _NO_JOB,
-    ),
-)
-
-RULES: tuple[Rule, ...] = (
-    INPUT_BOUND,
-    HOST_BOUND,
-    POWER_CAPPED,
-    THERMAL,
-    MEMORY_FULL_RULE,
-    OVERSUBSCRIBED_JOB,
-    IDLE_GPUS,
-    MACHINE_SHARED,
+RULES = family(
+    {
+        "MA140": _input_bound,
+        "MA141": _host_bound,
+        "MA142": partial(_clock_limited, field="power_cap_share", threshold=POWER_CAP_SHARE),
+        "MA143": partial(_clock_limited, field="thermal_share", threshold=THERMAL_SHARE),
+        "MA144": _memory_full,
+        "MA147": _machine_shared,
+        "MA145": _oversubscribed,
+        "MA146": _idle_gpus,
+    },
+    globals(),
 )

@@ -1,12 +1,19 @@
-"""Rules read from a training log: evaluation share, per-step syncs, step-time jitter."""
+"""Rules read from a training log: the printed MFU's reference device, the evaluation share,
+per-step syncs, step-time jitter. nanoGPT's MFU divides by an A100's 312 TFLOP/s
+(https://github.com/karpathy/nanoGPT/blob/master/model.py ``flops_promised``), torchtitan falls
+back to it (torchtitan/tools/utils.py ``get_peak_flops``), llm.c prints -100% for a GPU its
+table lacks (llmc/mfu.h), nanochat divides by an H100's 989 TFLOP/s
+(https://github.com/karpathy/nanochat/pull/147)."""
 
 from __future__ import annotations
 
-from mfu_advisor.rules import example_facts as ex
+from mfu_advisor.probe.capabilities import peak
+from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
-from mfu_advisor.rules.rule import Draft, Example, Rule
-from mfu_advisor.units import factor, percent
+from mfu_advisor.rules.measured import nanogpt_flags
+from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.run_facts import LogFacts
+from mfu_advisor.units import factor, flops, percent
 
 #: Evaluation is "a large share" above this fraction of wall time: beyond it the
 #: run spends a noticeable part of its budget not training.
@@ -39,10 +46,7 @@ def _eval_share(facts: DiagnosisFacts) -> Draft | None:
         settings.append(f"eval_interval={log.eval_interval}")
     if not options and isinstance(log.eval_interval, int):
         options["eval_interval"] = log.eval_interval * EVAL_REDUCTION
-    fix = (
-        " ".join(f"--{k}={v}" for k, v in options.items())
-        or "evaluate less often or on fewer batches"
-    )
+    fix = nanogpt_flags(options) or "evaluate less often or on fewer batches"
     if "eval_iters" in options and isinstance(log.eval_interval, int):
         fix += f" or --eval_interval={log.eval_interval * EVAL_REDUCTION}"
     # Wall time after the change: training (1 - share) plus a quarter of the evaluation.
@@ -64,34 +68,6 @@ def _eval_share(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-EVAL_SHARE = Rule(
-    id="MA119",
-    symbol="eval-share-large",
-    title="Evaluation takes a large share of wall time",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires when evaluation takes at least {percent(EVAL_SHARE_THRESHOLD)} of the log's "
-        "wall time. nanoGPT evaluates eval_iters batches of each split every eval_interval "
-        f"steps; the fix cuts evaluation {EVAL_REDUCTION}x."
-    ),
-    fix_template="--eval_iters=<fewer> or --eval_interval=<larger>",
-    predicate=_eval_share,
-    fires_on=(
-        Example(
-            "the nanoGPT CPU log: 9.4% in evaluation", lambda: ex.facts(log=ex.nanogpt_cpu_log())
-        ),
-    ),
-    quiet_on=(
-        Example(
-            "a log with 2% in evaluation",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(eval_time_fraction=0.02)),
-        ),
-        Example("no log", lambda: ex.here()),
-    ),
-)
-
-
 def _log_interval(facts: DiagnosisFacts) -> Draft | None:
     log = facts.log
     if log is None or log.log_interval != 1 or log.device_type not in ASYNC_DEVICES:
@@ -106,34 +82,6 @@ def _log_interval(facts: DiagnosisFacts) -> Draft | None:
         expected_gain="a few percent when the host's kernel launches are on the critical path",
         evidence={"log_interval": 1, "device": log.device},
     )
-
-
-LOG_INTERVAL_SYNC = Rule(
-    id="MA120",
-    symbol="log-interval-sync",
-    title="log_interval=1 forces a device sync every step",
-    kind=Kind.DO,
-    severity=Severity.LOW,
-    description=(
-        "Fires on a log from an asynchronous device (CUDA, XPU, MPS) with log_interval=1: "
-        "every logged step calls loss.item() and waits for the device."
-    ),
-    fix_template="--log_interval=10",
-    predicate=_log_interval,
-    fires_on=(
-        Example(
-            "a CUDA nanoGPT log with log_interval=1",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(device="cuda")),
-        ),
-    ),
-    quiet_on=(
-        Example("the CPU log (no async device)", lambda: ex.facts(log=ex.nanogpt_cpu_log())),
-        Example(
-            "a CUDA log with log_interval=10",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(device="cuda", log_interval=10)),
-        ),
-    ),
-)
 
 
 def _jitter(facts: DiagnosisFacts) -> Draft | None:
@@ -162,27 +110,98 @@ def _jitter(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-DATA_LOADING_JITTER = Rule(
-    id="MA121",
-    symbol="data-loading-jitter",
-    title="Data loading visible in step-time jitter",
-    kind=Kind.INFO,
-    severity=Severity.MEDIUM,
-    description=(
-        f"Fires when the log's p90 steady step time is at least {percent(JITTER_THRESHOLD)} "
-        "above the median step time."
-    ),
-    fix_template="a DataLoader with workers and pinned memory",
-    predicate=_jitter,
-    fires_on=(
-        Example(
-            "a log whose p90 step is 60% above the median",
-            lambda: ex.facts(log=ex.nanogpt_cpu_log(step_time_jitter=0.6)),
-        ),
-    ),
-    quiet_on=(
-        Example("the nanoGPT CPU log (p90 19% above)", lambda: ex.facts(log=ex.nanogpt_cpu_log())),
-    ),
-)
+#: Format -> (device its printed MFU is relative to, what the trainer does), when fixed.
+FIXED_REFERENCES: dict[str, tuple[str, str]] = {
+    "nanogpt": ("A100", "nanoGPT divides by an A100's bf16 312 TFLOP/s whatever the device"),
+    "nanochat": ("H100", "nanochat divides by an H100's bf16 989 TFLOP/s whatever the device"),
+}
 
-RULES: tuple[Rule, ...] = (EVAL_SHARE, LOG_INTERVAL_SYNC, DATA_LOADING_JITTER)
+
+def _reference(log: LogFacts) -> tuple[str, str] | None:
+    """(reference device or "unknown", sentence), None when the printed MFU needs no caveat.
+    After a placeholder MFU (-100%) a fixed reference still stands; any other is unknown."""
+    if log.reported_mfu_placeholder and log.format not in FIXED_REFERENCES:
+        return "unknown", (
+            f"{log.format} printed a placeholder MFU (-100%): it has no peak for this GPU"
+        )
+    if log.reference_applies_to_run is True:
+        return None
+    fixed = FIXED_REFERENCES.get(log.format)
+    device = log.reference_device if isinstance(log.reference_device, str) else None
+    text = log.reported_mfu_reference if isinstance(log.reported_mfu_reference, str) else ""
+    if device is None:
+        device = next((d for d in ("A100", "H100") if d in text), None)
+    if device is None:
+        return fixed
+    if fixed is not None and fixed[0] == device:
+        return fixed
+    return device, log.reference_note.rstrip(".") or f"{log.format} divided by the {device}'s peak"
+
+
+def _same_device_here(hardware: HardwareFacts | None, log: LogFacts, device: str) -> bool:
+    """True when the log may come from the reference device itself (an A100 run of nanoGPT)."""
+    if log.reference_applies_to_run is False or log.device_type in ("cpu", "mps"):
+        return False
+    if hardware is None:
+        return True  # a CUDA log with no machine to compare: it may well be an A100
+    return any(device in gpu.name for gpu in hardware.gpus)
+
+
+def _true_peak(facts: DiagnosisFacts, log: LogFacts) -> tuple[float, str] | None:
+    """The peak of this machine's device of the log's type: measured, else the analyzer's."""
+    run = facts.baseline
+    if (
+        run is not None
+        and run.device_type == log.device_type
+        and isinstance(run.measured_peak_flops, float)
+    ):
+        return run.measured_peak_flops, f"the {run.dtype} matmul peak measured on this machine"
+    if isinstance(log.peak_flops, float):
+        return log.peak_flops, log.peak_source or "the peak the analyzer chose"
+    hardware = facts.hardware
+    if hardware is not None and log.device_type == "cpu":
+        value = peak(hardware.cpu.peak_flops, "fp32")
+        if value:
+            return value, f"the fp32 peak of {hardware.cpu.model} (probe)"
+    return None
+
+
+def _mfu_reference(facts: DiagnosisFacts) -> Draft | None:
+    log = facts.log
+    if log is None:
+        return None
+    reference = _reference(log)
+    if reference is None:
+        return None
+    device, sentence = reference
+    if device != "unknown" and _same_device_here(facts.hardware, log, device):
+        return None
+    parts = []
+    if isinstance(log.reported_mfu, float):
+        parts.append(f"The log prints mfu {percent(log.reported_mfu)}: {sentence}.")
+    else:
+        parts.append(f"{sentence[0].upper()}{sentence[1:]}.")
+    where = log.device if isinstance(log.device, str) else "another device"
+    true_peak = _true_peak(facts, log)
+    evidence: dict[str, object] = {"reference": device, "reported_mfu": log.reported_mfu}
+    fix = "read MFU against this machine's peak: mfu-advisor analyze LOG --hardware local"
+    if isinstance(log.achieved_flops, float):
+        evidence["achieved_flops"] = log.achieved_flops
+        parts.append(f"This run was on {where} and achieves {flops(log.achieved_flops)}")
+        if true_peak is not None:
+            value, label = true_peak
+            mfu = log.achieved_flops / value
+            parts[-1] += f": {percent(mfu)} of {label} ({flops(value)})."
+            evidence.update({"true_mfu": mfu, "true_peak_flops": value})
+            fix += (
+                f"; or in nanoGPT's model.py estimate_mfu: flops_promised = {value:.3g}  # {label}"
+            )
+        else:
+            parts[-1] += "."
+    return Draft(explanation=" ".join(parts), fix=fix, evidence=evidence)
+
+
+RULES = family(
+    {"MA103": _mfu_reference, "MA119": _eval_share, "MA120": _log_interval, "MA121": _jitter},
+    globals(),
+)

@@ -1,13 +1,9 @@
-"""Turning an experiment's outcome into a finding: verified, a "don't", or no effect.
-
-Folklore is a hypothesis: a rule may explain from facts, but its fix is
-"verified" only when an experiment measured it faster beyond the noise; a fix
-that measured slower beyond the noise becomes a "dont" with the factor; within
-the noise the finding says "no measurable effect".
-"""
+"""An experiment's outcome as a finding (verified, a "dont", or no measurable effect), and
+fixes written as nanoGPT flags."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,16 +11,7 @@ from mfu_advisor.experiments.result import ExperimentResult, Verdict
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.rule import Draft
-from mfu_advisor.units import factor, plus_minus, slower
-
-
-def measured_sentence(result: ExperimentResult) -> str:
-    """ "Measured here: batch_size 12 -> 48 gave 1.42x tokens/s (+-3.5%)." """
-    assert result.speedup is not None and result.noise is not None
-    return (
-        f"Measured here: {result.change} gave {factor(result.speedup)} tokens/s "
-        f"({plus_minus(result.noise)})."
-    )
+from mfu_advisor.units import cpu_list, factor, plus_minus, slower
 
 
 def measured_draft(
@@ -40,24 +27,22 @@ def measured_draft(
     undo_fix: str = "",
     dont_title: str | None = None,
 ) -> Draft:
-    """The finding for a fix an experiment measured.
-
-    ``subject`` names the change ("a larger micro-batch"); ``hypothesis`` is the
-    explanation from facts; ``undo_fix`` is what to do when it measured slower
-    (default: keep the current setting); ``dont_title`` replaces the title then.
-    """
+    """The finding for a fix an experiment measured. ``subject`` names the change ("a larger
+    micro-batch"), ``hypothesis`` explains from facts; ``undo_fix`` and ``dont_title`` apply
+    when it measured slower."""
     assert result.speedup is not None and result.noise is not None
-    shown = dict(evidence or {})
-    shown.update(
-        {
-            "experiment": result.name,
-            "speedup": round(result.speedup, 4),
-            "noise": round(result.noise, 4),
-        }
-    )
+    shown = {
+        **(evidence or {}),
+        "experiment": result.name,
+        "speedup": round(result.speedup, 4),
+        "noise": round(result.noise, 4),
+    }
     if result.tokens_per_s is not None:
         shown["variant_tokens_per_s"] = round(result.tokens_per_s, 1)
-    sentence = measured_sentence(result)
+    sentence = (
+        f"Measured here: {result.change} gave {factor(result.speedup)} tokens/s "
+        f"({plus_minus(result.noise)})."
+    )
     note = f" {result.note}" if result.note else ""
     common = {
         "noise": result.noise,
@@ -110,33 +95,40 @@ def measured_or_expected(
     undo_fix: str = "",
     expected_gain: str | None = None,
     gain_until_measured: str | None = None,
+    expected_speedup: float | None = None,
+    severity: Severity | None = None,
     evidence: Mapping[str, Any] | None = None,
 ) -> Draft:
-    """The finding for a fix that one of ``experiments`` may have measured.
-
-    When one ran, :func:`measured_draft` (verified, a "dont", or no measurable
-    effect); else the explanation from facts with the fix and its expected gain.
-    ``expected_gain`` stands in both; ``gain_until_measured`` only before a
-    measurement ("the pin-p-cores experiment measures it").
-    """
+    """The finding for a fix that one of ``experiments`` may have measured: :func:`measured_draft`
+    when one ran, else the explanation from facts with the fix and its expected gain
+    (``gain_until_measured`` only then). ``severity`` overrides the rule's unless measured no
+    better."""
     measured = facts.measured(*experiments)
-    if measured is not None:
-        return measured_draft(
-            measured,
-            subject=subject,
-            hypothesis=hypothesis,
+    if measured is None:
+        return Draft(
+            explanation=hypothesis,
             fix=fix,
-            fix_options=fix_options,
-            expected_gain=expected_gain,
-            evidence=evidence,
-            undo_fix=undo_fix,
+            fix_options=dict(fix_options or {}),
+            severity=severity,
+            expected_gain=gain_until_measured or expected_gain,
+            expected_speedup=expected_speedup,
+            evidence=dict(evidence or {}),
         )
-    return Draft(
-        explanation=hypothesis,
+    draft = measured_draft(
+        measured,
+        subject=subject,
+        hypothesis=hypothesis,
         fix=fix,
-        fix_options=dict(fix_options or {}),
-        expected_gain=gain_until_measured or expected_gain,
-        evidence=dict(evidence or {}),
+        fix_options=fix_options,
+        expected_gain=expected_gain,
+        expected_speedup=expected_speedup,
+        evidence=evidence,
+        undo_fix=undo_fix,
+    )
+    return (
+        dataclasses.replace(draft, severity=severity)
+        if severity and draft.kind is Kind.DO
+        else draft
     )
 
 
@@ -145,3 +137,13 @@ def _capital(text: str) -> str:
     if text.startswith("torch."):
         return text
     return text[:1].upper() + text[1:]
+
+
+def nanogpt_flags(options: Mapping[str, Any]) -> str:
+    """{"batch_size": 48, "compile": True} -> "--batch_size=48 --compile=True" (nanoGPT syntax)."""
+    return " ".join(
+        f"--cpus={cpu_list(value)}"
+        if name == "cpus" and isinstance(value, (list, tuple))
+        else f"--{name}={value}"
+        for name, value in options.items()
+    )

@@ -1,9 +1,5 @@
-"""Rules about numeric precision: autocast, bf16 without hardware support, TF32.
-
-"Use bf16" is folklore that holds where the hardware has bf16 units (Ampere
-and newer GPUs, CPUs with AVX512-BF16 or AMX) and fails where it does not:
-on a CPU without them torch converts every bf16 operand in software.
-"""
+"""Rules about numeric precision: autocast, bf16 without hardware support (emulated in
+software, slower), TF32."""
 
 from __future__ import annotations
 
@@ -18,11 +14,10 @@ from mfu_advisor.probe.capabilities import (
     run_gpu,
 )
 from mfu_advisor.probe.facts import HardwareFacts
-from mfu_advisor.rules import example_facts as ex
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.finding import Kind, Severity
+from mfu_advisor.rules.finding import Kind
 from mfu_advisor.rules.measured import measured_draft, measured_or_expected
-from mfu_advisor.rules.rule import Draft, Example, Rule
+from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import factor, flops
 
 _SHORT = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
@@ -102,35 +97,6 @@ def _autocast(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-AUTOCAST_NOT_USED = Rule(
-    id="MA108",
-    symbol="autocast-not-used",
-    title="Reduced-precision autocast available and not used",
-    kind=Kind.DO,
-    severity=Severity.HIGH,
-    description=(
-        "Fires when the run computes in float32 on a device with native bf16 or fp16 "
-        "matmul units (CUDA compute capability 8.0+ for bf16, 7.0+ for fp16; CPUs with "
-        "AVX512-BF16, AMX or Arm BF16). Verified by the autocast-bf16 / autocast-fp16 "
-        "experiments."
-    ),
-    fix_template="--dtype=bfloat16 (or float16 where bf16 is missing)",
-    predicate=_autocast,
-    fires_on=(
-        Example("A100 training in float32", lambda: ex.on_a100(dtype="float32")),
-        Example(
-            "Sapphire Rapids (AMX) training in float32",
-            lambda: ex.on_cpu(ex.sapphire_rapids_cpu()),
-        ),
-    ),
-    quiet_on=(
-        Example("A100 already in bf16", lambda: ex.on_a100()),
-        Example("Zen 3 VM: no native bf16", lambda: ex.here()),
-    ),
-    verified_by=("autocast-bf16", "autocast-fp16"),
-)
-
-
 def _bf16_emulated(facts: DiagnosisFacts) -> Draft | None:
     hardware = facts.hardware
     if hardware is None or facts.run_device_type != "cpu":
@@ -178,38 +144,6 @@ def _bf16_emulated(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-BF16_WITHOUT_NATIVE = Rule(
-    id="MA109",
-    symbol="bf16-without-native-support",
-    title="bf16 on a CPU without native bf16",
-    kind=Kind.DONT,
-    severity=Severity.HIGH,
-    description=(
-        "Fires on a CPU run when the CPU lacks AVX512-BF16, AMX-BF16 and Arm BF16: bf16 "
-        "autocast is then emulated and slower than float32. The autocast-bf16 experiment "
-        "measures by how much."
-    ),
-    fix_template="keep --dtype=float32 (or switch back to it)",
-    predicate=_bf16_emulated,
-    fires_on=(
-        Example(
-            "Zen 3 VM: bf16 measured 16x slower",
-            lambda: ex.here(ex.experiment("autocast-bf16", 0.0625, 0.05)),
-        ),
-        Example("Zen 3 VM before measuring", lambda: ex.here()),
-        Example("Zen 3 VM running in bf16", lambda: ex.here(dtype="bfloat16")),
-    ),
-    quiet_on=(
-        Example(
-            "Sapphire Rapids with AMX-BF16",
-            lambda: ex.on_cpu(ex.sapphire_rapids_cpu()),
-        ),
-        Example("A100 run", lambda: ex.on_a100()),
-    ),
-    verified_by=("autocast-bf16", "float32"),
-)
-
-
 def _tf32(facts: DiagnosisFacts) -> Draft | None:
     run = facts.baseline
     if run is None or run.device_type != "cuda" or run.dtype != "float32" or run.tf32:
@@ -241,24 +175,4 @@ def _tf32(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-TF32_DISABLED = Rule(
-    id="MA110",
-    symbol="tf32-disabled",
-    title="TF32 disabled on an Ampere or newer GPU",
-    kind=Kind.DO,
-    severity=Severity.MEDIUM,
-    description=(
-        "Fires on a float32 run on CUDA compute capability 8.0+ with TF32 matmuls off. "
-        "Verified by the tf32 experiment."
-    ),
-    fix_template="torch.backends.cuda.matmul.allow_tf32 = True",
-    predicate=_tf32,
-    fires_on=(Example("A100, float32, TF32 off", lambda: ex.on_a100(dtype="float32", tf32=False)),),
-    quiet_on=(
-        Example("A100, float32, TF32 on", lambda: ex.on_a100(dtype="float32")),
-        Example("Zen 3 VM", lambda: ex.here()),
-    ),
-    verified_by=("tf32",),
-)
-
-RULES: tuple[Rule, ...] = (AUTOCAST_NOT_USED, BF16_WITHOUT_NATIVE, TF32_DISABLED)
+RULES = family({"MA108": _autocast, "MA109": _bf16_emulated, "MA110": _tf32}, globals())

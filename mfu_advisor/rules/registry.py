@@ -1,11 +1,5 @@
-"""The one list of diagnosis rules, and ``evaluate``: facts in, ranked findings out.
-
-Rules are listed explicitly, never discovered by scanning a folder. To add
-one: write it in the module of its family with examples that fire and stay
-quiet, add it to that module's ``RULES``, and run
-``python -m mfu_advisor.rules.docs`` to regenerate docs/rules.md (a test
-fails while it is stale).
-"""
+"""The one list of diagnosis rules, and ``evaluate``: facts in, ranked findings out. Families
+are listed explicitly (docs/architecture.md, "A rule"), never discovered by scanning a folder."""
 
 from __future__ import annotations
 
@@ -16,11 +10,9 @@ from mfu_advisor.rules import (
     cpu_rules,
     device_rules,
     distributed_rules,
-    distributed_setup_rules,
     gpu_rules,
     job_rules,
     log_rules,
-    mfu_reference_rules,
     precision_rules,
 )
 from mfu_advisor.rules.facts import DiagnosisFacts
@@ -35,11 +27,9 @@ FAMILIES = (
     cpu_rules,
     device_rules,
     distributed_rules,
-    distributed_setup_rules,
     gpu_rules,
     job_rules,
     log_rules,
-    mfu_reference_rules,
     precision_rules,
 )
 

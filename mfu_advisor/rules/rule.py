@@ -1,26 +1,27 @@
-"""``Rule``: a diagnosis rule as data plus a pure predicate over the facts.
-
-In the spirit of pylint's message definitions: a stable ``id`` ("MA104", no
-severity in it), a kebab-case ``symbol``, a title, a default kind and
-severity, a description, the fix as a change template, and examples. The
-examples are fact sets on which the rule must fire and must stay quiet;
-tests/rules run every one, and docs/rules.md lists them.
-
-A rule's predicate returns a :class:`Draft` (the parts of a finding that
-depend on the facts) or None; :meth:`Rule.check` completes it into a
-:class:`~mfu_advisor.rules.finding.Finding` with the rule's id and defaults.
-Predicates are pure: no I/O, no clock, no randomness.
-"""
+"""``Rule``: a diagnosis rule as data (``mfu_advisor/data/rules.toml``: id, symbol, title,
+kind, severity, description, fix, examples) plus a pure predicate from its family module
+(:func:`family`) that returns a :class:`Draft`, which :meth:`Rule.check` makes a Finding."""
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from importlib import resources
 from typing import Any
 
+from mfu_advisor.rules.example_facts import build
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Finding, Kind, Severity
+from mfu_advisor.units import percent
+
+#: The rules' data in ``mfu_advisor/data/``, one table per rule id.
+DATA_FILE = "rules.toml"
+
+Predicate = Callable[[DiagnosisFacts], "Draft | None"]
 
 _ID = re.compile(r"MA\d{3}")
 _SYMBOL = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -62,20 +63,15 @@ class Rule:
     id: str
     """Stable id, "MA" and three digits; never reused for another meaning."""
     symbol: str
-    """Stable kebab-case name ("micro-batch-too-small")."""
     title: str
     kind: Kind
     """Default kind; a measurement may change it (see rules/finding.py)."""
     severity: Severity
     description: str
-    """What the rule looks at and why it matters, for docs/rules.md."""
     fix_template: str
-    """The fix as a change template ("--batch_size=<2-4x> --gradient_accumulation_steps=<...>")."""
-    predicate: Callable[[DiagnosisFacts], Draft | None]
+    predicate: Predicate
     fires_on: tuple[Example, ...]
-    """Fact sets on which the rule must fire."""
     quiet_on: tuple[Example, ...]
-    """Fact sets on which the rule must not fire."""
     verified_by: tuple[str, ...] = ()
     """Names of the experiments that measure this rule's fix."""
 
@@ -108,3 +104,46 @@ class Rule:
             fix_options=dict(draft.fix_options),
             evidence=dict(draft.evidence),
         )
+
+
+@functools.cache
+def rule_data() -> dict[str, Any]:
+    """``mfu_advisor/data/rules.toml``, read once: rule id -> its table."""
+    text = resources.files("mfu_advisor").joinpath("data", DATA_FILE).read_text("utf-8")
+    return tomllib.loads(text)
+
+
+class _Threshold(float):
+    """A constant a description names: ``{NAME:percent}`` writes it with units.percent."""
+
+    def __format__(self, spec: str) -> str:
+        return percent(self) if spec == "percent" else format(float(self), spec)
+
+
+def family(predicates: Mapping[str, Predicate], constants: Mapping[str, Any]) -> tuple[Rule, ...]:
+    """A family module's rules: ``predicates`` by rule id, the rest from rules.toml, whose
+    descriptions name the module's upper-case ``constants`` ("{GEMM_GAIN_THRESHOLD:.2f}x")."""
+    named = {
+        name: _Threshold(value) if isinstance(value, float) else value
+        for name, value in constants.items()
+        if name.isupper()
+    }
+    rules = []
+    for rule_id, predicate in predicates.items():
+        data = rule_data()[rule_id]
+        rules.append(
+            Rule(
+                id=rule_id,
+                symbol=data["symbol"],
+                title=data["title"],
+                kind=Kind(data["kind"]),
+                severity=Severity(data["severity"]),
+                description=data["description"].format_map(named),
+                fix_template=data["fix_template"],
+                predicate=predicate,
+                fires_on=tuple(Example(n, partial(build, e)) for n, e in data["fires_on"].items()),
+                quiet_on=tuple(Example(n, partial(build, e)) for n, e in data["quiet_on"].items()),
+                verified_by=tuple(data.get("verified_by", ())),
+            )
+        )
+    return tuple(rules)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from mfu_advisor.experiments.variants import VARIANTS
+from mfu_advisor.rules.example_facts import build
 from mfu_advisor.rules.finding import Finding, Kind
 from mfu_advisor.rules.registry import RULES, rule_by_id
-from mfu_advisor.rules.rule import Example, Rule
+from mfu_advisor.rules.rule import Example, Rule, rule_data
 from mfu_advisor.units import factor, flops, percent, plus_minus, size_bytes
 
 #: Evidence figures a finding keeps for the report's tables without naming them in words:
@@ -88,6 +89,17 @@ def test_rule_ids_and_symbols_are_unique_and_in_order() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert len({rule.symbol for rule in RULES}) == len(RULES)
+
+
+def test_every_rule_in_the_data_file_has_a_predicate() -> None:
+    assert sorted(rule_data()) == [rule.id for rule in RULES]
+
+
+def test_an_example_may_only_call_the_builders() -> None:
+    with pytest.raises(ValueError, match="not allowed in an example"):
+        build("here().__class__")
+    with pytest.raises(ValueError, match="not allowed in an example"):
+        build("open('/etc/passwd')")
 
 
 def test_rules_are_found_by_id_and_by_symbol() -> None:
