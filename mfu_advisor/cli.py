@@ -1,12 +1,9 @@
-"""The ``mfu-advisor`` command line.
-
-Subcommands live next to the layer they drive (``mfu_advisor/probe/command.py``
-and so on) and are imported only when invoked, so ``--help`` and
-``probe --no-torch`` never pay for importing torch.
-"""
+"""The ``mfu-advisor`` command line: subcommands live next to the layer they drive and are
+imported only when invoked, so ``--help`` and ``probe --no-torch`` never import torch."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import os
@@ -141,10 +138,8 @@ class Terminated(KeyboardInterrupt):
 
 
 def install_signal_handlers() -> None:
-    """Make SIGTERM and SIGHUP interrupt like SIGINT: temp folders go, partial results print.
-
-    A signal the parent set to be ignored (``nohup`` ignores SIGHUP) stays ignored.
-    """
+    """Make SIGTERM and SIGHUP interrupt like SIGINT (temp folders go, partial results print);
+    a signal the parent set to be ignored (``nohup``) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         return
     for name in ("SIGTERM", "SIGHUP"):
@@ -168,30 +163,15 @@ def _interrupted(exc: BaseException | None) -> NoReturn:
 
 
 def _replace_unencodable_output() -> None:
-    """Print characters the output encoding lacks as "?" instead of failing.
-
-    ``PYTHONIOENCODING=latin-1`` or a C locale cannot encode "≈" or a GPU
-    name in another script; a report with a few "?" beats none.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is None:
-            continue
-        try:
-            if stream is sys.stdout:
-                reconfigure(errors="replace")
-            else:
-                reconfigure(errors="backslashreplace")
-        except (ValueError, OSError):
-            continue
+    """Print characters the output encoding lacks (a C locale and "≈") as "?", not fail."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors=errors)  # type: ignore[union-attr]
 
 
 def _stdout_failed(exc: OSError) -> bool:
-    """True when ``exc`` came from writing to standard output (closed pipe, full disk).
-
-    Points standard output at the null device afterwards, so that Python's own
-    flush at exit does not fail a second time with a traceback.
-    """
+    """True when ``exc`` came from writing to standard output (closed pipe, full disk); then
+    standard output goes to the null device, so Python's flush at exit cannot fail again."""
     if exc.errno == errno.EPIPE:
         silence_stdout()
         return True
