@@ -62,11 +62,6 @@ def cache_folder() -> Path | Unavailable:
         info = os.stat(folder)
     except OSError as exc:
         return Unavailable(f"cache folder {folder} cannot be made ({exc.strerror or exc})")
-    return private_folder(folder, info)
-
-
-def private_folder(folder: Path, info: os.stat_result) -> Path | Unavailable:
-    """``folder`` if it is a folder owned by this user and not group- or world-writable."""
     if not stat.S_ISDIR(info.st_mode):
         return Unavailable(f"cache folder {folder} is not a folder; not used")
     uid = _uid()

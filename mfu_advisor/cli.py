@@ -19,31 +19,16 @@ from mfu_advisor.errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRU
 from mfu_advisor.files import silence_stdout
 from mfu_advisor.sanitize import one_line
 
-#: name -> (module:attribute, one-line help shown by ``mfu-advisor --help``)
+#: name -> (the layer whose ``command`` module holds it, one-line help for ``--help``)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "diagnose": (
-        "mfu_advisor.diagnose.command:diagnose",
-        "Explain why training is slow here and measure which fixes help.",
-    ),
-    "probe": ("mfu_advisor.probe.command:probe", "Show CPU, GPUs, torch build and peak FLOP/s."),
-    "bench": (
-        "mfu_advisor.bench.command:bench",
-        "Measure the MFU of a calibrated GPT training run.",
-    ),
-    "analyze": (
-        "mfu_advisor.logs.command:analyze",
-        "Read a training log and recompute its MFU for the real hardware.",
-    ),
-    "run": (
-        "mfu_advisor.watch.command:run",
-        "Run your own training command, watch it, and explain its MFU.",
-    ),
-    "rules": ("mfu_advisor.rules.command:rules", "List the diagnosis rules."),
-    "report": ("mfu_advisor.report.command:report", "Re-render a saved JSON result."),
-    "snapshot": (
-        "mfu_advisor.probe.command:snapshot",
-        "Record this machine's hardware facts for offline diagnosis.",
-    ),
+    "diagnose": ("diagnose", "Explain why training is slow here and measure which fixes help."),
+    "probe": ("probe", "Show CPU, GPUs, torch build and peak FLOP/s."),
+    "bench": ("bench", "Measure the MFU of a calibrated GPT training run."),
+    "analyze": ("logs", "Read a training log and recompute its MFU for the real hardware."),
+    "run": ("watch", "Run your own training command, watch it, and explain its MFU."),
+    "rules": ("rules", "List the diagnosis rules."),
+    "report": ("report", "Re-render a saved JSON result."),
+    "snapshot": ("probe", "Record this machine's hardware facts for offline diagnosis."),
 }
 
 
@@ -56,9 +41,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attr = COMMANDS[cmd_name][0].split(":")
-        module = importlib.import_module(module_name)
-        command = getattr(module, attr)
+        module = importlib.import_module(f"mfu_advisor.{COMMANDS[cmd_name][0]}.command")
+        command = getattr(module, cmd_name)
         assert isinstance(command, click.Command)
         return command
 

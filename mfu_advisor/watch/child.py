@@ -125,8 +125,7 @@ class ChildRun:
         self.counts = {1: 0, 2: 0}
         self.interrupted_by: str | None = None
         self._signals = 0
-        self._signalled_at: float | None = None
-        self._escalated = 0
+        self._escalation: list[tuple[float, int]] = []  # (when, signal) still to send
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
@@ -161,7 +160,11 @@ class ChildRun:
         self._signals += 1
         if self.interrupted_by is None:
             self.interrupted_by = signal.Signals(signum).name
-            self._signalled_at = time.monotonic()
+            now = time.monotonic()
+            self._escalation = [
+                (now + GRACE_S, signal.SIGTERM),
+                (now + GRACE_S + KILL_AFTER_S, signal.SIGKILL),
+            ]
         # A second Ctrl-C means "now": the group is killed at once.
         self._kill_group(signal.SIGKILL if self._signals > 1 else signum)
 
@@ -173,15 +176,8 @@ class ChildRun:
     def _tick(self) -> None:
         """Sample, and escalate to SIGTERM after GRACE_S, SIGKILL KILL_AFTER_S later."""
         self.on_tick()
-        if self._signalled_at is None:
-            return
-        waited = time.monotonic() - self._signalled_at
-        if self._escalated == 0 and waited > GRACE_S:
-            self._escalated = 1
-            self._kill_group(signal.SIGTERM)
-        elif self._escalated == 1 and waited > GRACE_S + KILL_AFTER_S:
-            self._escalated = 2
-            self._kill_group(signal.SIGKILL)
+        if self._escalation and time.monotonic() > self._escalation[0][0]:
+            self._kill_group(self._escalation.pop(0)[1])
 
     def _pass_through(self, stream: int, data: bytes) -> None:
         self.counts[stream] += len(data)
