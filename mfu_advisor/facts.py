@@ -1,14 +1,10 @@
-"""Building blocks shared by every layer's facts.
+"""Building blocks shared by every layer's facts: frozen dataclasses, units in field names.
 
-Facts are plain frozen dataclasses with the unit in each field name. A value
-that could not be read is an :class:`Unavailable` carrying the reason, never a
-silent ``None`` or NaN, so a report can say *why* a number is missing.
-
-:func:`to_jsonable` turns facts into JSON-ready data: an ``Unavailable`` field
-becomes ``null`` and its reason goes into an ``"unavailable"`` object beside
-it, keyed by field name (``"peak_flops.bf16"`` for a mapping entry).
-:func:`from_jsonable` reads such data back into the facts, reasons included:
-every saved or child-process result is loaded through it.
+A value that could not be read is an :class:`Unavailable` carrying the reason, never a silent
+``None`` or NaN. :func:`to_jsonable` writes facts as JSON-ready data (an ``Unavailable``
+field becomes null, its reason goes into an ``"unavailable"`` object beside it, keyed by
+field name or ``"field.key"``); :func:`dataclass_from_jsonable` reads them back, reasons
+included: every saved or child-process result is loaded through it.
 """
 
 from __future__ import annotations

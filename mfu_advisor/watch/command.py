@@ -1,9 +1,7 @@
 """``mfu-advisor run [options] -- CMD [ARGS...]``: the click command.
 
-stdout belongs to the command being watched, byte for byte, so the report
-goes to stderr (and to the files asked for); the exit code is the command's,
-or 130 / 143 / 129 when mfu-advisor was interrupted by SIGINT / SIGTERM /
-SIGHUP (what was measured is still reported and written).
+stdout belongs to the command being watched, so the report goes to stderr (and to the files
+asked for); the exit code is the command's, or 128 + N when mfu-advisor got signal N.
 """
 
 from __future__ import annotations
