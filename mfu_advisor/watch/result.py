@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mfu_advisor.facts import Maybe, Unavailable, dataclass_from_jsonable
+from mfu_advisor.facts import Maybe, dataclass_from_jsonable
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules.finding import Finding
 from mfu_advisor.run_facts import JobFacts
@@ -49,8 +48,4 @@ class JobResult:
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> JobResult:
         """A saved ``run`` result read back (its analysis upgraded like a saved analysis)."""
-        result = dataclass_from_jsonable(cls, payload, "run")
-        analysis = payload.get("analysis")
-        if isinstance(analysis, Mapping) and not isinstance(result.analysis, Unavailable):
-            result = dataclasses.replace(result, analysis=LogAnalysis.from_json(analysis))
-        return result
+        return dataclass_from_jsonable(cls, payload, "run")  # the analysis via its from_json
