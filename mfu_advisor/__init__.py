@@ -1,10 +1,6 @@
 """mfu-advisor: why is my model training slow, and what would make it faster.
 
-The package is organised in layers, one folder each (see docs/architecture.md):
-``probe`` (what hardware is here), ``bench`` (what a GPT step achieves),
-``logs`` (what a pasted training log says), ``experiments`` (what-if variants
-measured in subprocesses), ``rules`` (pure predicates over those facts),
-``diagnose`` (the orchestration) and ``report`` (renderers).
+The layers, one folder each, are drawn in docs/architecture.md.
 """
 
 __version__ = "0.1.0"

@@ -1,31 +1,8 @@
 """The one folder where mfu-advisor keeps what it has learnt about this machine.
 
-Two things live there, both this tool's own files (nothing of the machine's is
-ever changed): torch's answers to the probe (``torch-<key>.json``,
-probe/torch_cache.py) and measured matmul rooflines (``roofline-<key>.json``,
-bench/roofline.py). Each file is keyed by everything its numbers depend on, so
-a stale one is never read; deleting the folder is always safe.
-
-Where (first that applies):
-
-1. ``$MFU_ADVISOR_CACHE_DIR``, when set and not empty;
-2. ``$XDG_CACHE_HOME/mfu-advisor``, when ``XDG_CACHE_HOME`` is an absolute path;
-3. ``~/.cache/mfu-advisor``.
-
-The XDG Base Directory Specification
-(https://specifications.freedesktop.org/basedir-spec/latest/) makes
-``$HOME/.cache`` the default when ``XDG_CACHE_HOME`` is unset or empty, and says
-a relative path there is invalid and must be ignored.
-
-Without a home folder (no ``HOME``, no passwd entry) the folder is
-``<tmp>/mfu-advisor-<uid>``. Whichever it is, it is created 0700 and used only
-when it belongs to this user and is not group- or world-writable
-(:func:`cache_folder`); otherwise the run goes on without a cache and says why.
-Cached values are checked before use (range and machine identity; see the
-two readers).
-
-``MFU_ADVISOR_NO_CACHE`` set to anything but ``""`` or ``0`` switches caching
-off: nothing is read from the folder and nothing is written to it.
+torch's answers to the probe (``torch-<key>.json``) and measured matmul rooflines
+(``roofline-<key>.json``), each keyed by everything its numbers depend on; deleting the
+folder is always safe. Where it is, and when it is not used: docs/probe.md.
 """
 
 from __future__ import annotations
@@ -39,20 +16,15 @@ from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.sanitize import one_line
 
-#: Environment variable naming the cache folder outright.
 CACHE_DIR_ENV = "MFU_ADVISOR_CACHE_DIR"
-#: Environment variable that switches the cache off.
+#: Set to anything but "" or "0", it switches the cache off.
 NO_CACHE_ENV = "MFU_ADVISOR_NO_CACHE"
-#: The folder's name under ``$XDG_CACHE_HOME`` or ``~/.cache``.
 FOLDER_NAME = "mfu-advisor"
 
 
 def cache_dir() -> Path:
-    """The folder mfu-advisor caches in (it may not exist yet; see :func:`cache_folder`).
-
-    Raises :class:`UserError` when ``MFU_ADVISOR_CACHE_DIR`` names a ``~user``
-    that does not exist.
-    """
+    """``$MFU_ADVISOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/mfu-advisor`` (an absolute path,
+    as the XDG Base Directory Specification asks), else ``~/.cache/mfu-advisor``."""
     explicit = os.environ.get(CACHE_DIR_ENV)
     if explicit:
         try:
@@ -79,9 +51,8 @@ def cache_dir() -> Path:
 def cache_folder() -> Path | Unavailable:
     """The cache folder, created private (0700), or why the cache is not used this time.
 
-    The folder is used only if it belongs to this user and nobody else can write
-    to it: a cache someone else can write could make every later run report
-    figures they chose (``/tmp/mfu-advisor-<uid>`` can be made by anyone first).
+    A cache someone else can write could make every later run report figures they chose
+    (``/tmp/mfu-advisor-<uid>`` can be made by anyone first).
     """
     if caching_disabled():
         return Unavailable(f"the cache is off ({NO_CACHE_ENV})")
@@ -91,11 +62,6 @@ def cache_folder() -> Path | Unavailable:
         info = os.stat(folder)
     except OSError as exc:
         return Unavailable(f"cache folder {folder} cannot be made ({exc.strerror or exc})")
-    return private_folder(folder, info)
-
-
-def private_folder(folder: Path, info: os.stat_result) -> Path | Unavailable:
-    """``folder`` if it is a folder owned by this user and not group- or world-writable."""
     if not stat.S_ISDIR(info.st_mode):
         return Unavailable(f"cache folder {folder} is not a folder; not used")
     uid = _uid()

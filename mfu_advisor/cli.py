@@ -1,12 +1,9 @@
-"""The ``mfu-advisor`` command line.
-
-Subcommands live next to the layer they drive (``mfu_advisor/probe/command.py``
-and so on) and are imported only when invoked, so ``--help`` and
-``probe --no-torch`` never pay for importing torch.
-"""
+"""The ``mfu-advisor`` command line: subcommands live next to the layer they drive and are
+imported only when invoked, so ``--help`` and ``probe --no-torch`` never import torch."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import os
@@ -22,31 +19,16 @@ from mfu_advisor.errors import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, EXIT_INTERRU
 from mfu_advisor.files import silence_stdout
 from mfu_advisor.sanitize import one_line
 
-#: name -> (module:attribute, one-line help shown by ``mfu-advisor --help``)
+#: name -> (the layer whose ``command`` module holds it, one-line help for ``--help``)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "diagnose": (
-        "mfu_advisor.diagnose.command:diagnose",
-        "Explain why training is slow here and measure which fixes help.",
-    ),
-    "probe": ("mfu_advisor.probe.command:probe", "Show CPU, GPUs, torch build and peak FLOP/s."),
-    "bench": (
-        "mfu_advisor.bench.command:bench",
-        "Measure the MFU of a calibrated GPT training run.",
-    ),
-    "analyze": (
-        "mfu_advisor.logs.command:analyze",
-        "Read a training log and recompute its MFU for the real hardware.",
-    ),
-    "run": (
-        "mfu_advisor.watch.command:run",
-        "Run your own training command, watch it, and explain its MFU.",
-    ),
-    "rules": ("mfu_advisor.rules.command:rules", "List the diagnosis rules."),
-    "report": ("mfu_advisor.report.command:report", "Re-render a saved JSON result."),
-    "snapshot": (
-        "mfu_advisor.probe.command:snapshot",
-        "Record this machine's hardware facts for offline diagnosis.",
-    ),
+    "diagnose": ("diagnose", "Explain why training is slow here and measure which fixes help."),
+    "probe": ("probe", "Show CPU, GPUs, torch build and peak FLOP/s."),
+    "bench": ("bench", "Measure the MFU of a calibrated GPT training run."),
+    "analyze": ("logs", "Read a training log and recompute its MFU for the real hardware."),
+    "run": ("watch", "Run your own training command, watch it, and explain its MFU."),
+    "rules": ("rules", "List the diagnosis rules."),
+    "report": ("report", "Re-render a saved JSON result."),
+    "snapshot": ("probe", "Record this machine's hardware facts for offline diagnosis."),
 }
 
 
@@ -59,9 +41,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attr = COMMANDS[cmd_name][0].split(":")
-        module = importlib.import_module(module_name)
-        command = getattr(module, attr)
+        module = importlib.import_module(f"mfu_advisor.{COMMANDS[cmd_name][0]}.command")
+        command = getattr(module, cmd_name)
         assert isinstance(command, click.Command)
         return command
 
@@ -141,10 +122,8 @@ class Terminated(KeyboardInterrupt):
 
 
 def install_signal_handlers() -> None:
-    """Make SIGTERM and SIGHUP interrupt like SIGINT: temp folders go, partial results print.
-
-    A signal the parent set to be ignored (``nohup`` ignores SIGHUP) stays ignored.
-    """
+    """Make SIGTERM and SIGHUP interrupt like SIGINT (temp folders go, partial results print);
+    a signal the parent set to be ignored (``nohup``) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         return
     for name in ("SIGTERM", "SIGHUP"):
@@ -168,30 +147,15 @@ def _interrupted(exc: BaseException | None) -> NoReturn:
 
 
 def _replace_unencodable_output() -> None:
-    """Print characters the output encoding lacks as "?" instead of failing.
-
-    ``PYTHONIOENCODING=latin-1`` or a C locale cannot encode "≈" or a GPU
-    name in another script; a report with a few "?" beats none.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is None:
-            continue
-        try:
-            if stream is sys.stdout:
-                reconfigure(errors="replace")
-            else:
-                reconfigure(errors="backslashreplace")
-        except (ValueError, OSError):
-            continue
+    """Print characters the output encoding lacks (a C locale and "≈") as "?", not fail."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors=errors)  # type: ignore[union-attr]
 
 
 def _stdout_failed(exc: OSError) -> bool:
-    """True when ``exc`` came from writing to standard output (closed pipe, full disk).
-
-    Points standard output at the null device afterwards, so that Python's own
-    flush at exit does not fail a second time with a traceback.
-    """
+    """True when ``exc`` came from writing to standard output (closed pipe, full disk); then
+    standard output goes to the null device, so Python's flush at exit cannot fail again."""
     if exc.errno == errno.EPIPE:
         silence_stdout()
         return True

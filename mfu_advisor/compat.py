@@ -1,10 +1,8 @@
 """Results written by earlier versions, brought up to the current field names.
 
-The one place that knows how older bench, analyze and diagnose payloads differ
-from today's; each typed loader (``BenchResult.from_json``,
-``LogAnalysis.from_json``, ``DiagnoseResult.from_json``) calls it before reading.
-Fields are only ever added (docs/json.md), so an upgrade fills in what an older
-version did not write, from what it did. Pure dict work: no imports from the layers.
+The one place that knows how older bench and analyze payloads differ from today's; the
+typed loaders call it before reading. Fields are only ever added (docs/json.md), so an
+upgrade fills in what an older version did not write. Pure dict work.
 """
 
 from __future__ import annotations
@@ -12,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: Fields added after results were first written, by class name: the generated schemas
-#: (mfu_advisor/json_schema.py) do not require them, so older results still validate,
-#: and the upgrades below fill them in when such a result is read.
+#: Fields added after results were first written, by class name: the generated schemas do not
+#: require them (older results still validate); the upgrades below fill them in.
 ADDED_LATER: dict[str, frozenset[str]] = {
     "LogAnalysis": frozenset(
         {

@@ -1,7 +1,4 @@
-"""Reading CPU lists in the taskset/cpuset syntax: ``"0-3,6"`` -> (0, 1, 2, 3, 6).
-
-Shared by every layer that reads ``--cpus``; ``units.cpu_list`` writes them.
-"""
+"""Reading CPU lists in the taskset/cpuset syntax (``units.cpu_list`` writes them)."""
 
 from __future__ import annotations
 

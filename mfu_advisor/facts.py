@@ -1,14 +1,10 @@
-"""Building blocks shared by every layer's facts.
+"""Building blocks shared by every layer's facts: frozen dataclasses, units in field names.
 
-Facts are plain frozen dataclasses with the unit in each field name. A value
-that could not be read is an :class:`Unavailable` carrying the reason, never a
-silent ``None`` or NaN, so a report can say *why* a number is missing.
-
-:func:`to_jsonable` turns facts into JSON-ready data: an ``Unavailable`` field
-becomes ``null`` and its reason goes into an ``"unavailable"`` object beside
-it, keyed by field name (``"peak_flops.bf16"`` for a mapping entry).
-:func:`from_jsonable` reads such data back into the facts, reasons included:
-every saved or child-process result is loaded through it.
+A value that could not be read is an :class:`Unavailable` carrying the reason, never a silent
+``None`` or NaN. :func:`to_jsonable` writes facts as JSON-ready data (an ``Unavailable``
+field becomes null, its reason goes into an ``"unavailable"`` object beside it, keyed by
+field name or ``"field.key"``); :func:`dataclass_from_jsonable` reads them back, reasons
+included: every saved or child-process result is loaded through it.
 """
 
 from __future__ import annotations
@@ -57,11 +53,8 @@ def value_or(value: Maybe[T] | None, default: T) -> T:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Convert facts (dataclasses, enums, tuples, mappings) to JSON-ready data.
-
-    A dataclass may define ``to_json(self) -> dict`` to choose its own shape.
-    Floats that are not finite become ``null``: JSON has no NaN.
-    """
+    """Facts (dataclasses, enums, tuples, mappings) as JSON-ready data; a dataclass may choose
+    its own shape with ``to_json(self) -> dict``. Floats that are not finite become null."""
     if hasattr(obj, "to_json") and callable(obj.to_json) and not isinstance(obj, type):
         return obj.to_json()
     if isinstance(obj, Unavailable):
@@ -81,10 +74,8 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def fields_to_json(obj: Any) -> dict[str, Any]:
-    """The default conversion of a dataclass instance, field by field.
-
-    Classes with their own ``to_json`` call this and then adjust the result.
-    """
+    """The default conversion of a dataclass instance, field by field (``to_json`` may call
+    this and then adjust the result)."""
     out: dict[str, Any] = {}
     reasons: dict[str, str] = {}
     for field in dataclasses.fields(obj):
@@ -98,7 +89,7 @@ def _convert_field(name: str, value: Any, reasons: dict[str, str]) -> Any:
     if isinstance(value, Unavailable):
         reasons[name] = value.reason
         return None
-    if isinstance(value, Mapping) and not (hasattr(value, "to_json")):
+    if isinstance(value, Mapping) and not hasattr(value, "to_json"):
         converted: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(item, Unavailable):
@@ -117,21 +108,15 @@ class LoadError(ValueError):
 _ABSENT = object()
 
 
-def from_jsonable(kind: Any, data: Any, where: str = "") -> Any:
-    """The inverse of :func:`to_jsonable`: ``data`` read back into the type ``kind``.
-
-    Handles dataclasses (a class with its own ``from_json`` classmethod reads itself),
-    ``X | None``, ``Maybe[X]`` (null becomes ``Unavailable`` with the reason the
-    ``unavailable`` object beside it gives), tuples, lists, mappings, enums and
-    ``Any``. Fields the class does not know are ignored; a field the document lacks
-    takes its default, else becomes ``Unavailable`` or ``None`` where the type allows,
-    else the document is refused. Raises :class:`LoadError` naming the field.
-    """
-    return _load(kind, data, where or getattr(kind, "__name__", "value"), None, {})
-
-
 def dataclass_from_jsonable(kind: type[T], data: Any, where: str = "") -> T:
-    """A dataclass read field by field, without its own ``from_json`` (which calls this)."""
+    """The inverse of :func:`to_jsonable` for the dataclass ``kind`` (its own ``from_json``
+    calls this), field by field; :class:`LoadError` names a field of the wrong shape.
+
+    ``Maybe[X]`` null becomes ``Unavailable`` with the reason beside it; a field the class
+    does not know is ignored; a missing one takes its default, else ``Unavailable`` or
+    ``None`` where the type allows, else the document is refused. Fields of other
+    dataclasses use their ``from_json`` when they have one.
+    """
     where = where or kind.__name__
     if not isinstance(data, Mapping):
         raise LoadError(f"{where}: expected an object, got {_shown(data)}")

@@ -14,14 +14,9 @@ from mfu_advisor.errors import UserError
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Readers see either the old file or the complete new one; an existing
-    file keeps its permission bits. Whatever goes wrong, interrupts included,
-    the temporary file is removed. A path that is a directory, or whose
-    folder is missing or unwritable, raises :class:`UserError` (exit code 2)
-    and leaves nothing behind.
-    """
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers see the old
+    file or the complete new one, an existing file keeps its permission bits, and nothing is
+    left behind when it fails (:class:`UserError`) or is interrupted."""
     target = Path(path)
     if target.is_dir():
         raise UserError(f"cannot write {target}: it is a directory")
@@ -29,7 +24,17 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     if not folder.is_dir():
         raise UserError(f"cannot write {target}: folder {folder} does not exist")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    mode = _mode_for(target)
+    # An existing file's own permission bits (a private file stays private), else 0666 - umask.
+    try:
+        existing = os.stat(target)
+    except OSError:
+        existing = None
+    if existing is not None and stat.S_ISREG(existing.st_mode):
+        mode = stat.S_IMODE(existing.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -51,32 +56,9 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     return target
 
 
-def _mode_for(target: Path) -> int:
-    """The permission bits the written file gets: an existing file's own, else 0666 - umask.
-
-    A file the user made private (0600) stays private when it is rewritten.
-    """
-    try:
-        existing = os.stat(target)
-    except OSError:
-        return 0o666 & ~_current_umask()
-    if stat.S_ISREG(existing.st_mode):
-        return stat.S_IMODE(existing.st_mode)
-    return 0o666 & ~_current_umask()
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def silence_stdout() -> None:
-    """Point standard output at the null device after writing to it failed.
-
-    What is still buffered then goes nowhere, so Python's own flush at exit
-    cannot fail a second time with a traceback (full disk, closed pipe).
-    """
+    """Point standard output at the null device after writing to it failed, so Python's own
+    flush at exit cannot fail a second time with a traceback (full disk, closed pipe)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -85,16 +67,16 @@ def silence_stdout() -> None:
         pass
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def strict_json(text: str | bytes) -> Any:
     """``json.loads`` that refuses NaN and ±Infinity (JSON has neither; Python accepts them).
 
     Raises ValueError (json.JSONDecodeError included) or RecursionError on bad input.
     """
-    return json.loads(text, parse_constant=_refuse_constant)
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    return json.loads(text, parse_constant=refuse)
 
 
 def read_json_capped(path: Path, limit_bytes: int) -> Any | None:

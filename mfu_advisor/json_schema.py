@@ -1,13 +1,9 @@
 """JSON Schema (draft 2020-12) of facts as :func:`~mfu_advisor.facts.to_jsonable` writes them.
 
-The third view of a facts dataclass, beside ``to_jsonable`` (write) and
-``from_jsonable`` (read): the same type rules, so the three cannot drift apart.
-A field's docstring becomes its description. Every field is required except
-those with a default and those compat.py lists as added later (older results
-lack them); a ``Maybe``
-or optional field may be null, and the reason for a null goes into the
-``unavailable`` object. A class with a ``json_schema`` classmethod (its JSON
-has its own shape) describes itself.
+The same type rules as the writer and the reader, so the three cannot drift apart. A field's
+docstring becomes its description; fields with a default, and those compat.py lists as added
+later, are optional; a ``Maybe`` or optional field may be null, with its reason in
+``unavailable``. A class with a ``json_schema`` classmethod describes itself.
 """
 
 from __future__ import annotations

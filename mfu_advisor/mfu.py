@@ -1,14 +1,7 @@
-"""FLOP accounting and MFU arithmetic shared by bench, analyze and diagnose.
+"""FLOP accounting and MFU arithmetic shared by bench, analyze and diagnose (no torch import).
 
-Pure Python: no torch import, so ``analyze`` stays fast.
-
-The model-FLOPs formula is the one nanoGPT's ``estimate_mfu`` uses, from the
-PaLM paper (Chowdhery et al. 2022, "PaLM: Scaling Language Modeling with
-Pathways", appendix B): per token, a forward and backward pass costs
-``6 N + 12 L H Q T`` FLOPs, where N is the parameter count without position
-embeddings, L the layers, H the heads, Q the head size and T the sequence
-length. The second term is attention's score and value matmuls, which have no
-parameters. See docs/mfu.md.
+Model FLOPs per token are nanoGPT's ``estimate_mfu``: ``6 N + 12 L H Q T`` from the PaLM
+paper (Chowdhery et al. 2022, appendix B); docs/mfu.md explains each term.
 """
 
 from __future__ import annotations
@@ -43,20 +36,13 @@ class GptShape:
 
 
 def gpt_param_count(shape: GptShape, *, include_position_embeddings: bool = False) -> int:
-    """Parameters of a nanoGPT-style GPT, counted the way nanoGPT reports them.
-
-    The token embedding is tied to the output head and counted once. nanoGPT's
-    ``get_num_params()`` leaves out the position embeddings (the default here)
-    because they cost no matmul FLOPs.
-    """
+    """Parameters of a nanoGPT-style GPT as ``get_num_params()`` counts them: the tied token
+    embedding once, the position embeddings only when asked (they cost no matmul FLOPs)."""
     n, v, t, layers = shape.n_embd, shape.vocab_size, shape.block_size, shape.n_layer
     # Per block: attention qkv (n x 3n) + projection (n x n) + MLP (n x 4n) + (4n x n).
     per_layer = 12 * n * n
-    if shape.bias:
-        # Linear biases (3n + n + 4n + n) and two LayerNorms with weight and bias.
-        per_layer += 9 * n + 4 * n
-    else:
-        per_layer += 2 * n  # two LayerNorm weights
+    # Linear biases (3n + n + 4n + n) and two LayerNorms with weight and bias, or two weights.
+    per_layer += 9 * n + 4 * n if shape.bias else 2 * n
     final_norm = 2 * n if shape.bias else n
     total = v * n + layers * per_layer + final_norm
     if include_position_embeddings:
@@ -65,11 +51,8 @@ def gpt_param_count(shape: GptShape, *, include_position_embeddings: bool = Fals
 
 
 def flops_per_token(shape: GptShape, n_params: int | None = None) -> float:
-    """Training FLOPs (forward + backward) per token: ``6 N + 12 L H Q T`` (PaLM appendix B).
-
-    ``n_params`` overrides N when a log states the model size; otherwise it is
-    computed from the shape without position embeddings.
-    """
+    """Training FLOPs per token: ``6 N + 12 L H Q T`` (PaLM appendix B); ``n_params`` is N
+    when a log states the model size."""
     n = gpt_param_count(shape) if n_params is None else n_params
     attention = 12 * shape.n_layer * shape.n_head * shape.head_size * shape.block_size
     return float(6 * n + attention)
@@ -88,8 +71,7 @@ class MfuFigure:
     reason: str | None = None
     """Why ``value`` is null, when it is."""
     note: str | None = None
-    """What a reader must know to trust ``value``, when something is off (a peak found to be
-    below what was measured on the machine); None otherwise."""
+    """What a reader must know to trust ``value`` (a peak below what was measured), else None."""
 
 
 def mfu_against(

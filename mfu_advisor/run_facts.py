@@ -1,10 +1,5 @@
-"""Small views of a bench run, a training log and the measuring conditions.
-
-What the what-if variants (experiments/) and the rules (rules/) read: only
-what they need, units in the names. They sit below both layers so that
-neither imports the other for them. Build them from the typed results with
-:mod:`mfu_advisor.rules.facts_json`.
-"""
+"""What the what-if variants (experiments/) and the rules (rules/) read of a bench run, a
+training log, the measuring conditions and a watched job; built by rules/facts_json.py."""
 
 from __future__ import annotations
 
@@ -15,6 +10,10 @@ from mfu_advisor.facts import Maybe, Unavailable
 
 _NOT_GIVEN = Unavailable("not in the input")
 _NOT_SAMPLED = Unavailable("not sampled: NVML samples CUDA runs only")
+
+
+def _device_type(device: Maybe[str]) -> Maybe[str]:
+    return device if isinstance(device, Unavailable) else device.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class GpuLoadFacts:
 
 @dataclass(frozen=True)
 class RunFacts:
-    """The baseline bench run, as far as rules are concerned."""
+    """The baseline bench run."""
 
     device: str
     """torch device string: "cpu", "cuda:0", "mps", ..."""
@@ -71,8 +70,7 @@ class RunFacts:
     peak_memory_bytes: Maybe[int] = _NOT_GIVEN
     peak_memory_kind: str = ""
     gemm_flops_by_batch_multiple: Mapping[int, float] = field(default_factory=dict)
-    """Measured matmul FLOP/s over the model's GEMM shapes (FLOP-weighted) at 1x, 2x and
-    4x the run's micro-batch, from the roofline."""
+    """Roofline matmul FLOP/s over the model's GEMM shapes at 1x, 2x and 4x the micro-batch."""
     gpu_under_load: Maybe[GpuLoadFacts] = _NOT_SAMPLED
     """The run's GPU while its steps ran (NVML under load), when it ran on an NVIDIA GPU."""
 
@@ -98,7 +96,7 @@ class RunFacts:
 
 @dataclass(frozen=True)
 class LogFacts:
-    """An analyzed training log, as far as rules are concerned. nanoGPT names for the config."""
+    """An analyzed training log; nanoGPT names for the config."""
 
     format: str
     """"nanogpt", "llmc", "torchtitan", ..."""
@@ -151,9 +149,7 @@ class LogFacts:
 
     @property
     def device_type(self) -> Maybe[str]:
-        if isinstance(self.device, Unavailable):
-            return self.device
-        return self.device.split(":", 1)[0]
+        return _device_type(self.device)
 
 
 @dataclass(frozen=True)
@@ -161,8 +157,7 @@ class ConditionsFacts:
     """How quiet the machine was while the runs were measured."""
 
     other_cpu_share: Maybe[float] = _NOT_GIVEN
-    """Share (0-1) of the machine's CPUs other processes kept busy during the bench runs,
-    averaged over their wall time."""
+    """Share (0-1) of the CPUs other processes kept busy during the bench runs (time average)."""
     other_cpu_share_max: Maybe[float] = _NOT_GIVEN
     """The same during the busiest run."""
     run_to_run: Maybe[float] = _NOT_GIVEN
@@ -228,8 +223,7 @@ class DistributedFacts:
     compute_step_time_ms: Maybe[float] = _NOT_GIVEN
     """Median over ranks of the median step time under ``no_sync()``."""
     communication_fraction: Maybe[float] = _NOT_GIVEN
-    """Share of step time in the gradient all-reduce, waiting for the slowest rank included:
-    1 - compute step / step (measured by the bench)."""
+    """Share of step time in the all-reduce (slowest-rank wait included): 1 - compute / step."""
     straggler_rank: Maybe[int] = _NOT_GIVEN
     """The slowest rank."""
     straggler_spread: Maybe[float] = _NOT_GIVEN
@@ -258,9 +252,7 @@ class DistributedFacts:
     @property
     def device_type(self) -> Maybe[str]:
         """ "cpu", "cuda", ...: the device without its index."""
-        if isinstance(self.device, Unavailable):
-            return self.device
-        return self.device.split(":", 1)[0]
+        return _device_type(self.device)
 
     @property
     def local_ranks(self) -> Maybe[int]:
@@ -273,10 +265,7 @@ class DistributedFacts:
 
     def rank(self, number: int) -> RankFacts | None:
         """The rank numbered ``number``, None when it is not listed."""
-        for rank in self.ranks:
-            if rank.rank == number:
-                return rank
-        return None
+        return next((rank for rank in self.ranks if rank.rank == number), None)
 
 
 @dataclass(frozen=True)
@@ -305,11 +294,8 @@ class JobGpuFacts:
 
 @dataclass(frozen=True)
 class JobFacts:
-    """The user's own training job as ``mfu-advisor run`` watched it: what the hardware did.
-
-    Figures are over the job's steady window: the samples taken after its first
-    training step was printed (all samples when no step line was recognised).
-    """
+    """The user's own training job as ``mfu-advisor run`` watched it: what the hardware did,
+    over the samples after its first training step (all when no step line was recognised)."""
 
     exit_code: int
     wall_s: float

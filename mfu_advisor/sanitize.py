@@ -1,13 +1,8 @@
 """Making text from outside safe to show on a terminal, and deciding whether to colour.
 
-Text that mfu-advisor did not write itself (log lines, snapshot files, saved
-results, cache files, NVML strings, file names in error messages) may carry
-terminal control sequences: an OSC 52 sequence writes the clipboard, others
-retitle the window, move the cursor or hide what follows. :func:`terminal_safe`
-removes every escape sequence (CSI, OSC, DCS, SOS, PM, APC and two-character
-ESC sequences, in their 7-bit and 8-bit forms) and every other C0 and C1
-control character except newline and tab. Printable text is kept as it is.
-
+Log lines, snapshot files, saved results, NVML strings and file names may carry terminal
+control sequences (OSC 52 writes the clipboard; others retitle the window or hide text):
+:func:`terminal_safe` removes every escape sequence and C0/C1 control but newline and tab.
 Control codes: ECMA-48 (5th edition, 1991), sections 5.3-5.6 and 8.3
 (https://ecma-international.org/publications-and-standards/standards/ecma-48/).
 """
@@ -20,11 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-#: ESC-introduced sequences (7-bit) and their 8-bit C1 forms:
-#: - CSI: ESC [ (or 0x9B), parameter and intermediate bytes, one final byte;
-#: - OSC, DCS, SOS, PM, APC: ESC ] P X ^ _ (or 0x9D 0x90 0x98 0x9E 0x9F), any text up to
-#:   the string terminator ESC \ (0x9C) or BEL, or to the end of the text when unterminated;
-#: - any other ESC followed by intermediates and one final byte (ESC c, ESC ( B, ...).
+#: CSI (ESC [ or 0x9B, parameters, one final byte); OSC, DCS, SOS, PM, APC up to ST or BEL
+#: (or the end of the text); any other ESC with intermediates and a final byte.
 _ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
@@ -32,8 +24,6 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 #: C0 controls but tab and newline, DEL, and C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-#: Quick test: does the text hold anything to remove at all?
-_ANY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 #: Longest piece of outside input an error message quotes, in characters.
 MAX_ECHOED_CHARS = 200
@@ -41,17 +31,14 @@ MAX_ECHOED_CHARS = 200
 
 def terminal_safe(text: str) -> str:
     """``text`` without escape sequences and control characters (newline and tab kept)."""
-    if not _ANY_CONTROL.search(text):
+    if not _CONTROL.search(text):
         return text
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def terminal_safe_data(data: Any) -> Any:
-    """JSON-like ``data`` with every string (keys too) made :func:`terminal_safe`.
-
-    Walks without recursion, so a deeply nested document cannot overflow the stack;
-    strings without controls are returned as the same objects.
-    """
+    """JSON-like ``data`` with every string (keys too) made :func:`terminal_safe`; walks
+    without recursion, so a deeply nested document cannot overflow the stack."""
     if isinstance(data, str):
         return terminal_safe(data)
     if not isinstance(data, (Mapping, list, tuple)) or not _holds_control(data):
@@ -78,9 +65,8 @@ def terminal_safe_data(data: Any) -> Any:
     return root[0]
 
 
-#: A control character as json.dumps(ensure_ascii=False) writes it: C0 as \u00XX or
-#: \b \f \r, DEL and C1 raw (a literal backslash before b, f, r or u00 also matches:
-#: that only costs the slower walk).
+#: A control character as json.dumps(ensure_ascii=False) writes it (C0 as \u00XX or \b \f \r,
+#: DEL and C1 raw); a false match only costs the slower walk.
 _CONTROL_IN_JSON = re.compile(r"\\u00[01][0-9a-fA-F]|\\[bfr]|[\x7f-\x9f]")
 
 
@@ -103,11 +89,8 @@ def one_line(text: str, limit: int = MAX_ECHOED_CHARS * 2) -> str:
 
 
 def shown(value: object, limit: int = MAX_ECHOED_CHARS) -> str:
-    """``repr(value)`` for an error message: safe, one line, at most about ``limit`` characters.
-
-    Builds the repr of at most ``limit`` characters of a long string, so a 50 MB
-    value is never copied in full.
-    """
+    """``repr(value)`` for an error message: safe, one line, at most about ``limit`` characters
+    (a 50 MB string is never copied in full)."""
     if isinstance(value, str) and len(value) > limit:
         value = value[:limit]
         return one_line(repr(value)[:-1], limit) + "...'"
@@ -119,14 +102,6 @@ def shown(value: object, limit: int = MAX_ECHOED_CHARS) -> str:
 
 
 def colour_wanted(is_terminal: bool) -> bool:
-    """Whether to colour output: only on a terminal, never with NO_COLOR or TERM=dumb.
-
-    https://no-color.org: ``NO_COLOR`` set to a non-empty value turns colour off.
-    ``TERM=dumb`` is the terminal that understands no escape sequence at all
-    (terminfo's "dumb" entry has no capabilities).
-    """
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("TERM", "") == "dumb":
-        return False
-    return is_terminal
+    """Whether to colour output: only on a terminal, never with a non-empty ``NO_COLOR``
+    (https://no-color.org) or ``TERM=dumb`` (terminfo's entry without capabilities)."""
+    return is_terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"

@@ -1,10 +1,6 @@
-"""docs/schemas/: the JSON Schemas of the bench, analyze, diagnose and run results, generated.
-
-``python -m mfu_advisor.schemas`` writes them from the result dataclasses
-(mfu_advisor/json_schema.py); tests/test_schemas.py fails when a file is out
-of step. probe.schema.json (the probe's hand-shaped JSON) and
-report.schema.json (the envelope) are kept by hand.
-"""
+"""``python -m mfu_advisor.schemas`` writes docs/schemas/ for the bench, analyze, diagnose and
+run results from their dataclasses (tests/test_schemas.py keeps them in step).
+probe.schema.json and report.schema.json are kept by hand."""
 
 from __future__ import annotations
 

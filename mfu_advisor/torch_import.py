@@ -1,11 +1,7 @@
 """Importing torch for the commands that run a model, with a broken install as one line.
 
-A CUDA build of torch whose import fails on a missing library (``OSError:
-libcudnn.so.9: cannot open shared object file``), a torch removed after
-mfu-advisor was installed, or a half-upgraded one must not take the whole tool
-down: ``probe --no-torch``, ``analyze`` and ``report`` never import torch, and
-the commands that need it (``bench``, ``diagnose``) stop at once with exit code
-2 and one line naming the import error (docs/exit-codes.md).
+A CUDA build whose import fails on a missing library, or a removed torch, must not take the
+whole tool down: ``bench`` and ``diagnose`` stop with exit code 2 (docs/exit-codes.md).
 """
 
 from __future__ import annotations
@@ -14,15 +10,12 @@ from types import ModuleType
 
 from mfu_advisor.errors import UserError
 
-#: How much of the import error's message one line keeps.
-MAX_REASON_CHARS = 200
-
 
 def import_error_text(exc: BaseException) -> str:
     """``"OSError: libcudnn.so.9: cannot open ..."``: the error's type and first line, capped."""
     first_line = (str(exc).strip().splitlines() or [""])[0]
     text = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
-    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def import_torch(command: str) -> ModuleType:

@@ -1,11 +1,6 @@
-"""How mfu-advisor writes a number for people: one function per unit, used by every layer.
-
-Findings, the verdict, notes and every report format call these, so a figure
-reads the same wherever it appears: an MFU of 0.4567 is "45.7%" in the
-terminal, the JSON's findings, the Markdown and the HTML. Pure formatting of
-finite numbers: deciding what is missing is the caller's job
-(report/values.py wraps these for payload values that may be missing).
-"""
+"""How mfu-advisor writes a number for people: one function per unit, used by every layer,
+so a figure reads the same in every format (an MFU of 0.4567 is "45.7%"). Finite numbers
+only: report/values.py wraps these for values that may be missing."""
 
 from __future__ import annotations
 
@@ -52,11 +47,8 @@ def tick(value: float) -> str:
 
 
 def percent(fraction: float) -> str:
-    """A fraction as a percentage: 0.4567 -> "45.7%", 0.31 -> "31%", 0.000195 -> "0.0195%".
-
-    One decimal from 1% up (none when it is 0); below, three significant digits, so a tiny
-    MFU keeps its figure.
-    """
+    """A fraction as a percentage: 0.4567 -> "45.7%", 0.31 -> "31%", 0.000195 -> "0.0195%"
+    (below 1%, three significant digits, so a tiny MFU keeps its figure)."""
     shown = fraction * 100
     if shown == 0:
         return "0%"
@@ -76,10 +68,8 @@ def _one_decimal(value: float) -> str:
 
 
 def factor(value: float) -> str:
-    """A ratio: "1.42x"; from 10 on a whole number ("16x"); below 0.1 two digits ("0.063x").
-
-    No more digits than a measurement with a few percent of noise holds.
-    """
+    """A ratio: "1.42x"; from 10 on a whole number ("16x"); below 0.1 two digits ("0.063x"):
+    no more digits than a measurement with a few percent of noise holds."""
     if value >= 10:
         return f"{value:.0f}x"
     if value >= 0.1:

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from mfu_advisor.facts import LoadError, Unavailable, from_jsonable, known, to_jsonable, value_or
+from mfu_advisor.facts import (
+    LoadError,
+    Unavailable,
+    dataclass_from_jsonable,
+    known,
+    to_jsonable,
+    value_or,
+)
 
 
 class Colour(enum.Enum):
@@ -79,11 +86,12 @@ def _run() -> Run:
     return Run(sample, (gemm,), Unavailable("one pair only"), None, 3)
 
 
-def test_from_jsonable_reads_back_what_to_jsonable_wrote_reasons_included() -> None:
+def test_dataclass_from_jsonable_reads_back_what_to_jsonable_wrote_reasons_included() -> None:
     run = _run()
     document = json.loads(json.dumps(to_jsonable(run)))
-    assert from_jsonable(Run, document) == run
-    assert from_jsonable(Run, document).sample.peaks["bf16"] == Unavailable("emulated on this CPU")
+    loaded = dataclass_from_jsonable(Run, document)
+    assert loaded == run
+    assert loaded.sample.peaks["bf16"] == Unavailable("emulated on this CPU")
 
 
 def test_unknown_fields_are_ignored_and_missing_ones_take_defaults_or_reasons() -> None:
@@ -91,7 +99,7 @@ def test_unknown_fields_are_ignored_and_missing_ones_take_defaults_or_reasons() 
     document["from_a_newer_version"] = {"anything": 1}
     del document["added_later"], document["speedup"], document["note"]
     document.pop("unavailable")
-    run = from_jsonable(Run, document)
+    run = dataclass_from_jsonable(Run, document)
     assert run.added_later == 7
     assert run.speedup == Unavailable("speedup not in the result")
     assert run.note is None
@@ -101,9 +109,11 @@ def test_a_document_of_the_wrong_shape_is_refused_naming_the_field() -> None:
     document = to_jsonable(_run())
     document["gemms"][0]["rates"]["4"] = "fast"
     with pytest.raises(LoadError, match=r"Run\.gemms\[0\]\.rates\.4: expected float"):
-        from_jsonable(Run, document)
+        dataclass_from_jsonable(Run, document)
     del document["sample"]
     with pytest.raises(LoadError, match=r"Run\.sample: missing"):
-        from_jsonable(Run, document)
-    with pytest.raises(LoadError, match="is not a Colour"):
-        from_jsonable(Colour, "blue")
+        dataclass_from_jsonable(Run, document)
+    document = to_jsonable(_run())
+    document["sample"]["colour"] = "blue"
+    with pytest.raises(LoadError, match=r"Run\.sample\.colour: 'blue' is not a Colour"):
+        dataclass_from_jsonable(Run, document)

@@ -1,16 +1,9 @@
 """Running the user's command as a child: output passed through byte for byte, lines kept.
 
-The child gets its own process group (so a terminal's Ctrl-C reaches only
-mfu-advisor, which forwards it to the whole group: the trainer, its DataLoader
-workers, torchrun's ranks). Its stdout and stderr are pipes read with
-``os.read`` as soon as bytes arrive and written unchanged to this process's
-stdout and stderr with ``os.write``: nothing is buffered on the way, so a line
-appears as soon as the child flushes it. Python children are started with
-``PYTHONUNBUFFERED=1`` (unless the user set it) so that their own ``print``
-buffering does not hold lines back when their output is a pipe.
-
-Complete lines of both streams go to the kept log in the order they arrived; a
-partial line waits for its end, so a stdout fragment never splits a stderr line.
+The child gets its own process group: a terminal's Ctrl-C reaches only mfu-advisor, which
+forwards it to the whole group (trainer, DataLoader workers, torchrun's ranks). Its pipes
+are read as soon as bytes arrive and written on unchanged; complete lines of both streams
+go to the kept log in arrival order (docs/run.md).
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -37,9 +30,6 @@ KILL_AFTER_S = 5.0
 
 #: How long output is still drained after the child exited (a grandchild may hold the pipe).
 DRAIN_S = 1.0
-
-#: Signals forwarded to the child's group; the exit code after one is 128 + its number.
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -63,7 +53,7 @@ class ChildOutcome:
 class LineKeeper:
     """Cuts each stream into complete lines and hands them on in arrival order."""
 
-    def __init__(self, sink: Callable[[bytes], None]) -> None:
+    def __init__(self, sink: Callable[[bytes], object]) -> None:
         self._sink = sink
         self._partial: dict[int, bytearray] = {}
         self.lines = 0
@@ -78,8 +68,7 @@ class LineKeeper:
         pending += data[: end + 1]
         self.lines += pending.count(b"\n")
         self._sink(bytes(pending))
-        pending.clear()
-        pending += data[end + 1 :]
+        pending[:] = data[end + 1 :]
 
     def close(self) -> None:
         """Hand on what is left of each stream (a last line without a newline)."""
@@ -95,37 +84,27 @@ def _write_all(fd: int, data: bytes) -> bool:
     view = memoryview(data)
     while view:
         try:
-            written = os.write(fd, view)
+            view = view[os.write(fd, view) :]
         except BlockingIOError:
             time.sleep(0.001)
-            continue
-        except (BrokenPipeError, OSError):
+        except OSError:
             return False
-        view = view[written:]
     return True
-
-
-def child_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ours, with PYTHONUNBUFFERED=1 unless the user set it."""
-    env = dict(os.environ if base is None else base)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
 
 
 class ChildRun:
     """One run of the user's command; :meth:`wait` pumps its output until it ends.
 
-    ``on_tick`` is called at least every ``tick_s`` seconds while the child runs
-    (the sampler and the status line hang there); ``before_output`` and
-    ``after_output`` frame every pass-through write (the status line is erased
-    before and redrawn after).
+    ``on_tick`` is called at least every ``tick_s`` seconds while the child runs (the sampler
+    and the status line hang there); ``before_output(fd)`` and ``after_output(fd, data)``
+    frame every pass-through write (the status line is erased, then redrawn).
     """
 
     def __init__(
         self,
         argv: Sequence[str],
         *,
-        keep: Callable[[bytes], None],
+        keep: Callable[[bytes], object],
         tick_s: float,
         on_tick: Callable[[], None] = lambda: None,
         before_output: Callable[[int], None] = lambda fd: None,
@@ -133,8 +112,6 @@ class ChildRun:
         stdout_fd: int | None = None,
         stderr_fd: int | None = None,
     ) -> None:
-        if not argv:
-            raise UserError("run needs a command after --, e.g. mfu-advisor run -- python train.py")
         self.argv = list(argv)
         self.keeper = LineKeeper(keep)
         self.tick_s = tick_s
@@ -145,16 +122,12 @@ class ChildRun:
             1: sys.stdout.fileno() if stdout_fd is None else stdout_fd,
             2: sys.stderr.fileno() if stderr_fd is None else stderr_fd,
         }
-        self._open_outputs = {1: True, 2: True}
+        self.counts = {1: 0, 2: 0}
         self.interrupted_by: str | None = None
-        self._signal_count = 0
-        self._signalled_at: float | None = None
-        self._escalated = 0
+        self._signals = 0
+        self._escalation: list[tuple[float, int]] = []  # (when, signal) still to send
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
-        self.counts = {1: 0, 2: 0}
-
-    # -- start ---------------------------------------------------------------------------
 
     def start(self) -> int:
         """Start the child in a process group of its own; its pid."""
@@ -163,102 +136,90 @@ class ChildRun:
             # A background process group reading the terminal would be stopped (SIGTTIN).
             if os.isatty(sys.stdin.fileno()):
                 stdin = subprocess.DEVNULL
+        # Python children flush each print even into a pipe, unless the user chose otherwise.
+        env = {"PYTHONUNBUFFERED": "1", **os.environ}
         try:
             self.process = subprocess.Popen(
                 self.argv,
                 stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=child_environment(),
+                env=env,
                 process_group=0,
                 bufsize=0,
             )
-        except FileNotFoundError:
-            raise UserError(f"cannot run {self.argv[0]!r}: no such command") from None
-        except PermissionError:
-            raise UserError(f"cannot run {self.argv[0]!r}: permission denied") from None
         except OSError as exc:
-            raise UserError(f"cannot run {self.argv[0]!r}: {exc.strerror or exc}") from None
+            why = {FileNotFoundError: "no such command", PermissionError: "permission denied"}
+            reason = why.get(type(exc)) or exc.strerror or exc
+            raise UserError(f"cannot run {self.argv[0]!r}: {reason}") from None
         self.started = time.monotonic()
         return self.process.pid
 
-    # -- signals -------------------------------------------------------------------------
-
     def forward(self, signum: int) -> None:
         """Pass a signal this process received on to the child's whole group."""
-        name = signal.Signals(signum).name
-        self._signal_count += 1
+        self._signals += 1
         if self.interrupted_by is None:
-            self.interrupted_by = name
-            self._signalled_at = time.monotonic()
+            self.interrupted_by = signal.Signals(signum).name
+            now = time.monotonic()
+            self._escalation = [
+                (now + GRACE_S, signal.SIGTERM),
+                (now + GRACE_S + KILL_AFTER_S, signal.SIGKILL),
+            ]
         # A second Ctrl-C means "now": the group is killed at once.
-        self._kill_group(signal.SIGKILL if self._signal_count > 1 else signum)
+        self._kill_group(signal.SIGKILL if self._signals > 1 else signum)
 
     def _kill_group(self, signum: int) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signum)
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signum)
 
-    def _escalate(self) -> None:
-        """SIGTERM after GRACE_S, SIGKILL KILL_AFTER_S later, when the child ignores the signal."""
-        if self._signalled_at is None:
-            return
-        waited = time.monotonic() - self._signalled_at
-        if self._escalated == 0 and waited > GRACE_S:
-            self._escalated = 1
-            self._kill_group(signal.SIGTERM)
-        elif self._escalated == 1 and waited > GRACE_S + KILL_AFTER_S:
-            self._escalated = 2
-            self._kill_group(signal.SIGKILL)
-
-    # -- pumping -------------------------------------------------------------------------
+    def _tick(self) -> None:
+        """Sample, and escalate to SIGTERM after GRACE_S, SIGKILL KILL_AFTER_S later."""
+        self.on_tick()
+        if self._escalation and time.monotonic() > self._escalation[0][0]:
+            self._kill_group(self._escalation.pop(0)[1])
 
     def _pass_through(self, stream: int, data: bytes) -> None:
         self.counts[stream] += len(data)
         self.keeper.feed(stream, data)
-        if not self._open_outputs[stream]:
-            return
         fd = self.out_fds[stream]
-        self.before_output(fd)
-        self._open_outputs[stream] = _write_all(fd, data)
-        self.after_output(fd, data)
+        if fd >= 0:
+            self.before_output(fd)
+            if not _write_all(fd, data):
+                self.out_fds[stream] = -1  # the reader has gone: stop writing there
+            self.after_output(fd, data)
 
     def wait(self) -> ChildOutcome:
         """Pump the child's output until it has exited and its pipes are drained."""
         process = self.process
         assert process is not None and process.stdout is not None and process.stderr is not None
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ, 1)
-        selector.register(process.stderr, selectors.EVENT_READ, 2)
         next_tick = time.monotonic()
         exited_at: float | None = None
-        with selector:
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ, 1)
+            selector.register(process.stderr, selectors.EVENT_READ, 2)
             while selector.get_map():
                 now = time.monotonic()
                 if now >= next_tick:
-                    self.on_tick()
+                    self._tick()
                     next_tick = now + self.tick_s
-                    self._escalate()
                 if exited_at is None and process.poll() is not None:
                     exited_at = now
                 if exited_at is not None and now - exited_at > DRAIN_S:
                     break  # a grandchild still holds the pipe: stop reading it
                 timeout = max(0.0, min(next_tick - now, 0.1 if exited_at else self.tick_s))
                 for key, _ in selector.select(timeout):
-                    stream: int = key.data
                     try:
                         data = os.read(key.fd, READ_BYTES)
                     except OSError:
                         data = b""
-                    if not data:
+                    if data:
+                        self._pass_through(key.data, data)
+                    else:
                         selector.unregister(key.fileobj)
-                        continue
-                    self._pass_through(stream, data)
             while process.poll() is None:
                 # The pipes closed but the child runs on: keep sampling until it exits.
-                self.on_tick()
-                self._escalate()
+                self._tick()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=self.tick_s)
         for pipe in (process.stdout, process.stderr):
@@ -268,11 +229,10 @@ class ChildRun:
         if self.interrupted_by is not None:
             self._kill_group(signal.SIGKILL)  # no process of the job outlives an interrupt
         code = process.returncode
-        signal_name = signal.Signals(-code).name if code < 0 else None
         return ChildOutcome(
             exit_code=128 - code if code < 0 else code,
             wall_s=time.monotonic() - self.started,
-            signal_name=signal_name,
+            signal_name=signal.Signals(-code).name if code < 0 else None,
             interrupted_by=self.interrupted_by,
             stdout_bytes=self.counts[1],
             stderr_bytes=self.counts[2],
@@ -281,10 +241,10 @@ class ChildRun:
 
 
 @contextlib.contextmanager
-def forwarding_signals(run: ChildRun):  # type: ignore[no-untyped-def]
+def forwarding_signals(run: ChildRun) -> Iterator[None]:
     """While inside, SIGINT, SIGTERM and SIGHUP sent to mfu-advisor go to the child's group."""
     previous = {}
-    for signum in FORWARDED:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
             previous[signum] = signal.signal(signum, lambda s, _frame: run.forward(s))
     try:

@@ -1,30 +1,38 @@
 """``mfu-advisor run [options] -- CMD [ARGS...]``: the click command.
 
-stdout belongs to the command being watched, byte for byte, so the report
-goes to stderr (and to the files asked for); the exit code is the command's,
-or 130 / 143 / 129 when mfu-advisor was interrupted by SIGINT / SIGTERM /
-SIGHUP (what was measured is still reported and written).
+stdout belongs to the command being watched, so the report goes to stderr (and to the files
+asked for); the exit code is the command's, or 128 + N when mfu-advisor got signal N.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import signal
 import sys
+from collections.abc import Callable
 
 import click
 
-from mfu_advisor.report.options import check_output_path
+from mfu_advisor.errors import UserError
+from mfu_advisor.report.options import F, check_output_path
 
 
 def _positive(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
-    import math
-
     if value is not None and not (math.isfinite(value) and value > 0):
-        from mfu_advisor.errors import UserError
-
         raise UserError(f"--peak-tflops must be a finite number above 0, not {value:g}")
     return value
+
+
+def _file_option(flag: str, dest: str, what: str) -> Callable[[F], F]:
+    return click.option(
+        flag,
+        dest,
+        type=click.Path(),
+        callback=check_output_path,
+        default=None,
+        help=f"Write {what} to this file.",
+    )
 
 
 @click.command(
@@ -37,30 +45,9 @@ def _positive(_ctx: click.Context, _param: click.Parameter, value: float | None)
     },
 )
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
-@click.option(
-    "--output",
-    "output_path",
-    type=click.Path(),
-    callback=check_output_path,
-    default=None,
-    help="Write the result as JSON to this file.",
-)
-@click.option(
-    "--html",
-    "html_path",
-    type=click.Path(),
-    callback=check_output_path,
-    default=None,
-    help="Write a self-contained HTML report to this file.",
-)
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(),
-    callback=check_output_path,
-    default=None,
-    help="Write a Markdown report to this file.",
-)
+@_file_option("--output", "output_path", "the result as JSON")
+@_file_option("--html", "html_path", "a self-contained HTML report")
+@_file_option("--markdown", "markdown_path", "a Markdown report")
 @click.option(
     "--interval",
     "interval_s",
@@ -107,7 +94,6 @@ def run(ctx: click.Context, command: tuple[str, ...], **params: object) -> None:
 
         mfu-advisor run --output run.json -- python train.py config/train_shakespeare_char.py
     """
-    from mfu_advisor.errors import UserError
     from mfu_advisor.files import write_atomic
     from mfu_advisor.report.formats import OutputFormat, render
     from mfu_advisor.report.model import Command, make_report

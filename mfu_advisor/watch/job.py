@@ -1,10 +1,8 @@
 """Watching one job end to end: start it, pass its output through, sample, analyse, judge.
 
-:func:`watch_job` is what ``mfu-advisor run`` calls. The child's complete lines
-are appended to a log file as they arrive (``--log FILE``, else a private
-temporary file), and that file is what the analyze readers read: live, every
-few seconds, for the status line and to find when training started; at the end,
-once, for the result.
+The child's complete lines are appended to a log file as they arrive (``--log FILE``, else
+a private temporary file), which the analyze readers read: live, every few seconds, for the
+status line and to find when training started; at the end, once, for the result.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from mfu_advisor import units
 from mfu_advisor.errors import UserError
@@ -37,8 +34,8 @@ from mfu_advisor.watch.sampler import HardwareSampler
 from mfu_advisor.watch.status import StatusLine, status_wanted
 from mfu_advisor.watch.summary import job_facts, sample_series
 
-#: Seconds between live analyses of the output while the status line shows; without a status
-#: line, the output is analysed only until the first training step appears.
+#: Seconds between live analyses of the output with a status line; without one, the output
+#: is analysed only until the first training step appears.
 LIVE_EVERY_S = 2.0
 LIVE_EVERY_QUIET_S = 1.0
 
@@ -51,7 +48,7 @@ LIVE_MAX_BYTES = 32 * 1024 * 1024
 #: Samples kept in the result's time series; longer runs are downsampled (extremes kept).
 MAX_SERIES_POINTS = 1000
 
-#: Bounds of --interval.
+#: Bounds of --interval, in seconds.
 MIN_INTERVAL_S = 0.05
 MAX_INTERVAL_S = 60.0
 
@@ -69,45 +66,35 @@ class WatchOptions:
 
 
 def launched_world_size(argv: Sequence[str]) -> int | None:
-    """The number of ranks a ``torchrun``/``python -m torch.distributed.run`` command starts
-    (``--nproc-per-node`` x ``--nnodes``), read like a pasted command in a log; else None."""
+    """The ranks a ``torchrun`` command starts (``--nproc-per-node`` x ``--nnodes``), else None."""
     return read_launch([shlex.join(argv)]).world_size
 
 
 class LiveAnalysis:
     """Reads the output so far with the analyze readers; remembers when training started."""
 
-    def __init__(
-        self,
-        path: Path,
-        request: HardwareRequest,
-        every_s: float,
-        keep_going: bool,
-        world_size: int | None = None,
-    ):
+    def __init__(self, path: Path, request: HardwareRequest, show: bool, world: int | None):
         self.path = path
-        self.world_size = world_size
         self.request = request
-        self.every_s = every_s
-        self.keep_going = keep_going
+        self.every_s = LIVE_EVERY_S if show else LIVE_EVERY_QUIET_S
+        self.keep_going = show
+        self.world_size = world
         self.latest: LogAnalysis | None = None
         self.first_step_s: float | None = None
         self._next = 0.0
         self._size = -1
 
-    def due(self, now: float) -> bool:
-        if self.first_step_s is not None and not self.keep_going:
-            return False
-        return now >= self._next
-
-    def read(self, now: float, elapsed_s: float) -> LogAnalysis | None:
+    def read(self, now: float, elapsed_s: float) -> None:
+        """Analyse the output again when it is due and has grown."""
+        if (self.first_step_s is not None and not self.keep_going) or now < self._next:
+            return
         self._next = now + self.every_s
         try:
             size = self.path.stat().st_size
         except OSError:
-            return self.latest
+            return
         if size == self._size or size > LIVE_MAX_BYTES:
-            return self.latest
+            return
         self._size = size
         started = time.monotonic()
         try:
@@ -115,17 +102,14 @@ class LiveAnalysis:
                 [str(self.path)], request=self.request, world_size=self.world_size
             )
         except UserError:
-            return self.latest  # no step yet, or not a format the readers know (yet)
+            return  # no step yet, or not a format the readers know (yet)
         finally:
-            # A long log takes longer to read: space the reads so that they cost at most
-            # 1/LIVE_COST_RATIO of one core, whatever the log's length.
-            spent = time.monotonic() - started
-            self._next = max(self._next, now + LIVE_COST_RATIO * spent)
+            # Space the reads so that they cost at most 1/LIVE_COST_RATIO of one core.
+            self._next = max(self._next, now + LIVE_COST_RATIO * (time.monotonic() - started))
         if analysis.steps > 0:
             if self.first_step_s is None:
                 self.first_step_s = elapsed_s
             self.latest = analysis
-        return self.latest
 
 
 def status_text(analysis: LogAnalysis | None, sampler: HardwareSampler, elapsed_s: float) -> str:
@@ -152,23 +136,6 @@ def status_text(analysis: LogAnalysis | None, sampler: HardwareSampler, elapsed_
     return " · ".join(parts)
 
 
-def _open_log(path: str | None) -> tuple[Path, BinaryIO, tempfile.TemporaryDirectory[str] | None]:
-    if path is not None:
-        target = Path(path)
-        if target.exists():
-            raise UserError(
-                f"--log {target}: the file exists; give a new name (nothing is overwritten)"
-            )
-        try:
-            handle = open(target, "xb", buffering=0)  # noqa: SIM115  # closed by watch_job
-        except OSError as exc:
-            raise UserError(f"--log {target}: {exc.strerror or exc}") from None
-        return target, handle, None
-    folder = tempfile.TemporaryDirectory(prefix="mfu-advisor-run-")
-    target = Path(folder.name) / "output.log"
-    return target, open(target, "xb", buffering=0), folder
-
-
 def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
     """Run ``argv``, pass its output through, sample the hardware, and explain the job."""
     if not MIN_INTERVAL_S <= options.interval_s <= MAX_INTERVAL_S:
@@ -180,36 +147,39 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
         hardware=options.hardware if options.hardware or options.peak_tflops else "local",
         peak_tflops=options.peak_tflops,
     )
-    log_path, log_handle, folder = _open_log(options.log_path)
+    folder = None
+    if options.log_path is None:
+        folder = tempfile.TemporaryDirectory(prefix="mfu-advisor-run-")
+        log_path = Path(folder.name) / "output.log"
+    else:
+        log_path = Path(options.log_path)
+        if log_path.exists():
+            raise UserError(
+                f"--log {log_path}: the file exists; give a new name (nothing is overwritten)"
+            )
+    try:
+        # Unbuffered: the live analysis reads the file.
+        log_handle = open(log_path, "xb", buffering=0)  # noqa: SIM115  # closed below
+    except OSError as exc:
+        raise UserError(f"--log {log_path}: {exc.strerror or exc}") from None
     show = status_wanted() if options.status is None else options.status
     status = StatusLine(enabled=show)
-    # A torchrun command says how many ranks print into the output; the readers take it as
-    # analyze's --world-size.
+    # A torchrun command says how many ranks print into the output (analyze's --world-size).
     world = launched_world_size(argv)
-    live = LiveAnalysis(
-        log_path,
-        request,
-        LIVE_EVERY_S if show else LIVE_EVERY_QUIET_S,
-        keep_going=show,
-        world_size=world,
-    )
-    state: dict[str, HardwareSampler] = {}
+    live = LiveAnalysis(log_path, request, show, world)
+    samplers: list[HardwareSampler] = []
 
     def tick() -> None:
-        sampler = state.get("sampler")
-        if sampler is None:
-            return
-        sampler.sample()
-        now = time.monotonic()
-        elapsed = now - run.started
-        if live.due(now):
-            live.read(now, elapsed)
-        if show:
-            status.update(status_text(live.latest, sampler, elapsed))
+        if samplers:
+            samplers[0].sample()
+            now = time.monotonic()
+            live.read(now, now - run.started)
+            if show:
+                status.update(status_text(live.latest, samplers[0], now - run.started))
 
     run = ChildRun(
         argv,
-        keep=lambda data: _append(log_handle, data),
+        keep=log_handle.write,
         tick_s=options.interval_s,
         on_tick=tick,
         before_output=status.before_output,
@@ -217,28 +187,36 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
     )
     try:
         with forwarding_signals(run):
-            pid = run.start()
-            state["sampler"] = HardwareSampler(pid, open_nvml(), run.started)
+            samplers.append(HardwareSampler(run.start(), open_nvml(), run.started))
             outcome = run.wait()
         status.close()
-        sampler = state["sampler"]
+        sampler = samplers[0]
         sampler.close()
         log_handle.close()
         analysis = _final_analysis(log_path, request, outcome.lines, options.log_path, world)
-        # Before the first step: imports, data preparation, compilation (all samples if unseen).
-        window = live.first_step_s if live.first_step_s is not None else 0.0
         summary = job_facts(
             sampler.samples,
             exit_code=outcome.exit_code,
             wall_s=outcome.wall_s,
-            window_start_s=window,
+            # Before the first step: imports, data preparation, compilation (all if unseen).
+            window_start_s=live.first_step_s or 0.0,
             gpu_names=sampler.gpu_names,
             gpu_reasons=sampler.nvml.reasons if sampler.nvml is not None else {},
             gpu_unavailable=sampler.gpu_unavailable,
         )
         log = log_facts_from_analysis(analysis) if isinstance(analysis, LogAnalysis) else None
-        findings = evaluate(DiagnosisFacts(log=log, job=summary))
-        notes = _notes(analysis, outcome.interrupted_by, len(sampler.samples))
+        notes = []
+        if outcome.interrupted_by is not None:
+            notes.append(
+                f"stopped by {outcome.interrupted_by}: the figures cover the job up to that moment"
+            )
+        if isinstance(analysis, Unavailable):
+            notes.append(analysis.reason)
+        if len(sampler.samples) < 5:
+            notes.append(
+                f"only {len(sampler.samples)} hardware samples: the job was too short to judge "
+                "its hardware use"
+            )
         return JobResult(
             command_line=tuple(argv),
             exit_code=outcome.exit_code,
@@ -253,8 +231,8 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
             analysis=analysis,
             summary=summary,
             samples=_series(sampler),
-            findings=tuple(findings),
-            notes=notes,
+            findings=tuple(evaluate(DiagnosisFacts(log=log, job=summary))),
+            notes=tuple(notes),
         )
     finally:
         status.close()
@@ -264,22 +242,13 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
             folder.cleanup()
 
 
-def _append(handle: BinaryIO, data: bytes) -> None:
-    """Append complete lines to the kept log (unbuffered: the live analysis reads the file)."""
-    handle.write(data)
-
-
 def _final_analysis(
-    path: Path,
-    request: HardwareRequest,
-    lines: int,
-    saved_as: str | None,
-    world_size: int | None,
+    path: Path, request: HardwareRequest, lines: int, saved_as: str | None, world: int | None
 ) -> Maybe[LogAnalysis]:
     if lines == 0:
         return Unavailable("the command printed nothing: only the hardware side is known")
     try:
-        analysis = analyze_inputs([str(path)], request=request, world_size=world_size)
+        analysis = analyze_inputs([str(path)], request=request, world_size=world)
     except UserError as exc:
         return Unavailable(
             f"no training steps recognised in the command's output ({exc.message}); "
@@ -292,33 +261,16 @@ def _final_analysis(
     return dataclasses.replace(analysis, files=files)
 
 
-def _notes(
-    analysis: Maybe[LogAnalysis], interrupted_by: str | None, samples: int
-) -> tuple[str, ...]:
-    notes = []
-    if interrupted_by is not None:
-        notes.append(f"stopped by {interrupted_by}: the figures cover the job up to that moment")
-    if isinstance(analysis, Unavailable):
-        notes.append(analysis.reason)
-    if samples < 5:
-        notes.append(
-            f"only {samples} hardware samples: the job was too short to judge its hardware use"
-        )
-    return tuple(notes)
-
-
 def _series(sampler: HardwareSampler) -> dict[str, object]:
     samples = sampler.samples
-    main: list[float | None]
-    if samples and samples[0].gpus:
-        main = [s.gpus[0].util_percent if s.gpus else None for s in samples]
-    else:
-        main = [s.job_cpu_percent for s in samples]
     keep = list(range(len(samples)))
     if len(samples) > MAX_SERIES_POINTS:
+        main = [
+            (s.gpus[0].util_percent if s.gpus else None) if samples[0].gpus else s.job_cpu_percent
+            for s in samples
+        ]
         chosen = set(minmax_indices(main, MAX_SERIES_POINTS // 2))
-        stride = max(1, len(samples) // (MAX_SERIES_POINTS // 2))
-        chosen.update(range(0, len(samples), stride))
+        chosen.update(range(0, len(samples), max(1, len(samples) // (MAX_SERIES_POINTS // 2))))
         chosen.add(len(samples) - 1)
         keep = sorted(chosen)
     return sample_series(samples, keep)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mfu_advisor.facts import Maybe, Unavailable, dataclass_from_jsonable
+from mfu_advisor.facts import Maybe, dataclass_from_jsonable
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.rules.finding import Finding
 from mfu_advisor.run_facts import JobFacts
@@ -41,21 +40,12 @@ class JobResult:
     summary: JobFacts
     """What the hardware did during the job's steady window (medians, shares, maxima)."""
     samples: Mapping[str, Any]
-    """The hardware samples as columns (downsampled for long runs): ``t_s``, ``cpu_percent``,
-    ``busiest_cpu_percent``, ``job_cpu_cores``, ``job_threads``, ``job_rss_bytes``,
-    ``memory_used_bytes``, ``gpus`` (per GPU: ``util_percent``, ``sm_clock_mhz``, ``power_w``,
-    ``temperature_c``, ``memory_used_bytes``, ``event_reasons``, ``pcie_rx_kb_s``,
-    ``pcie_tx_kb_s``)."""
+    """The hardware samples as columns, downsampled for long runs (docs/run.md lists them)."""
     findings: tuple[Finding, ...]
     """What the rules found, best first (the job rules MA140-MA146 and the log rules)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> JobResult:
-        """A saved ``run`` result read back; its analysis is brought up to date like a saved
-        analysis (mfu_advisor/compat.py). Raises LoadError when the payload is not one."""
-        result = dataclass_from_jsonable(cls, payload, "run")
-        analysis = payload.get("analysis")
-        if isinstance(analysis, Mapping) and not isinstance(result.analysis, Unavailable):
-            result = dataclasses.replace(result, analysis=LogAnalysis.from_json(analysis))
-        return result
+        """A saved ``run`` result read back (its analysis upgraded like a saved analysis)."""
+        return dataclass_from_jsonable(cls, payload, "run")  # the analysis via its from_json

@@ -1,18 +1,7 @@
-"""Sampling the hardware while the user's job runs: CPUs, the job's processes, memory, GPUs.
+"""Sampling the hardware while the user's job runs: CPUs, the job's process tree, memory, GPUs.
 
-Every ``--interval`` seconds one :class:`Sample` is taken:
-
-- per-CPU utilisation since the last sample (psutil, from /proc/stat on Linux);
-- the job's process tree (the child and every descendant, DataLoader workers
-  and torchrun ranks included): CPU time used since the last sample as a
-  share of one core (100 = one core busy), threads, resident memory;
-- system memory in use and the 1-minute load average;
-- for NVIDIA GPUs, the live NVML figures of probe/nvml_live.py, with whether
-  one of the job's processes runs on each GPU.
-
-A reading that fails is None in that sample (its reason is kept once per
-field), never a made-up number. A sample costs about a millisecond of CPU
-(benchmarks/run_overhead.py).
+A reading that fails is None in that sample, never a made-up number. A sample costs about a
+millisecond of CPU (benchmarks/run_overhead.py); docs/run.md lists what is sampled.
 """
 
 from __future__ import annotations
@@ -54,8 +43,8 @@ class ProcessTree:
         self._last = time.monotonic()
 
     def pids(self) -> set[int]:
-        """The pids of the tree now."""
-        return {pid for pid in self._seen}
+        """The pids of the tree at the last read."""
+        return set(self._seen)
 
     def read(self) -> tuple[float | None, int | None, int | None, int | None]:
         """(CPU % of one core since the last read, threads, processes, RSS bytes)."""

@@ -1,10 +1,8 @@
 """The one live status line at the bottom of the terminal while the job runs.
 
-Shown only when stderr is a terminal (and TERM is not "dumb"); nothing is
-added to piped or redirected output. The line is drawn without a newline
-after the child's last complete line, erased (carriage return, erase-line)
-before each write of the child's output and drawn again once the terminal's
-cursor is back at the start of a line, so the child's lines are never broken.
+Shown only when stderr is a terminal (TERM not "dumb"). It is erased before each write of
+the child's output and redrawn once the cursor is back at the start of a line, so the
+child's lines are never broken.
 """
 
 from __future__ import annotations
@@ -19,11 +17,7 @@ _ERASE = b"\r\x1b[K"
 
 def status_wanted(fd: int = 2) -> bool:
     """Whether to show the status line: ``fd`` is a terminal that understands escapes."""
-    try:
-        tty = os.isatty(fd)
-    except OSError:
-        return False
-    return tty and os.environ.get("TERM", "") != "dumb"
+    return _isatty(fd) and os.environ.get("TERM", "") != "dumb"
 
 
 class StatusLine:

@@ -1,8 +1,8 @@
 """From the samples of a watched job to :class:`JobFacts` (what the rules read) and chart series.
 
-The steady window starts when the job printed its first training step (the
-start-up before it, imports, data preparation, compilation, would otherwise
-make every GPU look idle); with no step line recognised, every sample counts.
+The steady window starts when the job printed its first training step (imports, data
+preparation and compilation would otherwise make every GPU look idle); with no step line
+recognised, every sample counts.
 """
 
 from __future__ import annotations
@@ -18,17 +18,13 @@ from mfu_advisor.run_facts import JobFacts, JobGpuFacts
 from mfu_advisor.watch.sampler import Sample
 
 #: The clock-event reasons (probe/nvml.py's words for nvml.h's bits) behind each share.
-POWER_CAP = ("sw_power_cap",)
-THERMAL = ("sw_thermal_slowdown", "hw_thermal_slowdown")
-HW_SLOWDOWN = ("hw_slowdown", "hw_power_brake_slowdown")
+_SHARES = {
+    "power_cap_share": {"sw_power_cap"},
+    "thermal_share": {"sw_thermal_slowdown", "hw_thermal_slowdown"},
+    "hw_slowdown_share": {"hw_slowdown", "hw_power_brake_slowdown"},
+}
 
 _NO_SAMPLES = Unavailable("no samples in the steady window")
-
-
-def steady_samples(samples: Sequence[Sample], window_start_s: float) -> list[Sample]:
-    """The samples taken from ``window_start_s`` on (all of them when that leaves none)."""
-    steady = [s for s in samples if s.t_s >= window_start_s]
-    return steady or list(samples)
 
 
 def _median(values: Sequence[float | None]) -> Maybe[float]:
@@ -41,16 +37,16 @@ def _max(values: Sequence[float | None]) -> Maybe[float]:
     return max(known) if known else _NO_SAMPLES
 
 
-def _share(masks: Sequence[int | None], reasons: tuple[str, ...]) -> Maybe[float]:
-    known = [m for m in masks if m is not None and m >= 0]
-    if not known:
-        return Unavailable("NVML gave no clock-event reasons")
-    active = sum(1 for m in known if set(decode_clock_event_reasons(m)) & set(reasons))
-    return active / len(known)
-
-
 def _fraction(used: int | None, total: int | None) -> float | None:
     return used / total if used is not None and total else None
+
+
+def _machine_cpu(s: Sample) -> float | None:
+    return sum(s.cpu_percent) / len(s.cpu_percent) if s.cpu_percent else None
+
+
+def _job_cores(s: Sample) -> float | None:
+    return None if s.job_cpu_percent is None else s.job_cpu_percent / 100
 
 
 def _gpu_facts(
@@ -62,30 +58,31 @@ def _gpu_facts(
     def known(field: str, value: Maybe[float]) -> Maybe[float]:
         return why(field) if isinstance(value, Unavailable) else value
 
-    def median(field: str) -> Maybe[float]:
-        return known(field, _median([getattr(r, field) for r in readings]))
-
-    def maximum(field: str) -> Maybe[float]:
-        return known(field, _max([getattr(r, field) for r in readings]))
+    def over(field: str, how: Callable[[Sequence[float | None]], Maybe[float]]) -> Maybe[float]:
+        return known(field, how([getattr(r, field) for r in readings]))
 
     flags = [r.job_on_gpu for r in readings if r.job_on_gpu is not None]
     memory = _max([_fraction(r.memory_used_bytes, r.memory_total_bytes) for r in readings])
-    limits = [r.power_limit_w for r in readings if r.power_limit_w is not None]
-    masks = [r.event_reasons for r in readings]
+    masks = [r.event_reasons for r in readings if r.event_reasons is not None]
+    masks = [m for m in masks if m >= 0]
+    shares: dict[str, Maybe[float]] = {
+        field: sum(1 for m in masks if set(decode_clock_event_reasons(m)) & wanted) / len(masks)
+        if masks
+        else Unavailable("NVML gave no clock-event reasons")
+        for field, wanted in _SHARES.items()
+    }
     return JobGpuFacts(
         index=index,
         name=name,
         used_by_job=any(flags) if flags else why("job_on_gpu"),
-        util_percent_median=median("util_percent"),
-        sm_clock_mhz_median=median("sm_clock_mhz"),
-        sm_clock_mhz_max=maximum("sm_clock_mhz"),
-        power_w_median=median("power_w"),
-        power_limit_w=statistics.median(limits) if limits else why("power_limit_w"),
-        temperature_c_max=maximum("temperature_c"),
+        util_percent_median=over("util_percent", _median),
+        sm_clock_mhz_median=over("sm_clock_mhz", _median),
+        sm_clock_mhz_max=over("sm_clock_mhz", _max),
+        power_w_median=over("power_w", _median),
+        power_limit_w=over("power_limit_w", _median),
+        temperature_c_max=over("temperature_c", _max),
         memory_used_fraction_max=known("memory_used_bytes", memory),
-        power_cap_share=_share(masks, POWER_CAP),
-        thermal_share=_share(masks, THERMAL),
-        hw_slowdown_share=_share(masks, HW_SLOWDOWN),
+        **shares,
     )
 
 
@@ -100,28 +97,22 @@ def job_facts(
     gpu_unavailable: str | None,
 ) -> JobFacts:
     """What the rules read about the watched job."""
-    steady = steady_samples(samples, window_start_s)
-    cpus = max((len(s.cpu_percent) for s in steady), default=0)
+    steady = [s for s in samples if s.t_s >= window_start_s] or list(samples)
     threads = [s.job_threads for s in steady if s.job_threads is not None]
     gpus = []
     for index, name in enumerate(gpu_names):
         readings = [g for s in steady for g in s.gpus if g.gpu_index == index]
         if readings:
             gpus.append(_gpu_facts(index, name, readings, gpu_reasons))
-    cores = _median(
-        [None if s.job_cpu_percent is None else s.job_cpu_percent / 100 for s in steady]
-    )
     return JobFacts(
         exit_code=exit_code,
         wall_s=wall_s,
         samples=len(steady),
         window_start_s=window_start_s if steady and steady[0].t_s >= window_start_s else 0.0,
-        usable_cpus=cpus,
-        job_cpu_cores_median=cores,
+        usable_cpus=max((len(s.cpu_percent) for s in steady), default=0),
+        job_cpu_cores_median=_median([_job_cores(s) for s in steady]),
         busiest_cpu_percent_median=_median([max(s.cpu_percent, default=None) for s in steady]),
-        machine_cpu_percent_median=_median(
-            [sum(s.cpu_percent) / len(s.cpu_percent) if s.cpu_percent else None for s in steady]
-        ),
+        machine_cpu_percent_median=_median([_machine_cpu(s) for s in steady]),
         job_threads_max=max(threads) if threads else _NO_SAMPLES,
         load_1min_median=_median([s.load_1min for s in steady]),
         memory_used_fraction_max=_max(
@@ -152,32 +143,26 @@ def sample_series(samples: Sequence[Sample], keep: Sequence[int]) -> dict[str, A
     """The samples at indices ``keep`` as JSON-ready columns (docs/run.md, ``samples``)."""
     chosen = [samples[i] for i in keep]
 
-    def column(get: Callable[[Sample], float | int | None], digits: int = 1) -> list[Any]:
-        return [None if (v := get(s)) is None else round(float(v), digits) for s in chosen]
-
-    def gpu(at: int, field: str, digits: int) -> list[Any]:
-        readings = [s.gpus[at] if at < len(s.gpus) else None for s in chosen]
-        values = [None if r is None else getattr(r, field) for r in readings]
+    def column(values: Sequence[float | None], digits: int = 1) -> list[Any]:
         return [None if v is None else round(float(v), digits) for v in values]
 
+    def gpu(at: int, field: str) -> list[Any]:
+        readings = [getattr(s.gpus[at], field) if at < len(s.gpus) else None for s in chosen]
+        return column(readings, _GPU_COLUMNS[field])
+
     gpu_count = max((len(s.gpus) for s in chosen), default=0)
-    gpus = [
-        {"index": i, **{field: gpu(i, field, digits) for field, digits in _GPU_COLUMNS.items()}}
-        for i in range(gpu_count)
-    ]
     return {
         "count": len(samples),
         "shown": len(chosen),
-        "t_s": column(lambda s: s.t_s, 2),
-        "cpu_percent": column(
-            lambda s: sum(s.cpu_percent) / len(s.cpu_percent) if s.cpu_percent else None
-        ),
-        "busiest_cpu_percent": column(lambda s: max(s.cpu_percent, default=None)),
-        "job_cpu_cores": column(
-            lambda s: None if s.job_cpu_percent is None else s.job_cpu_percent / 100, 2
-        ),
-        "job_threads": column(lambda s: s.job_threads, 0),
-        "job_rss_bytes": column(lambda s: s.job_rss_bytes, 0),
-        "memory_used_bytes": column(lambda s: s.memory_used_bytes, 0),
-        "gpus": gpus,
+        "t_s": column([s.t_s for s in chosen], 2),
+        "cpu_percent": column([_machine_cpu(s) for s in chosen]),
+        "busiest_cpu_percent": column([max(s.cpu_percent, default=None) for s in chosen]),
+        "job_cpu_cores": column([_job_cores(s) for s in chosen], 2),
+        "job_threads": column([s.job_threads for s in chosen], 0),
+        "job_rss_bytes": column([s.job_rss_bytes for s in chosen], 0),
+        "memory_used_bytes": column([s.memory_used_bytes for s in chosen], 0),
+        "gpus": [
+            {"index": i, **{field: gpu(i, field) for field in _GPU_COLUMNS}}
+            for i in range(gpu_count)
+        ],
     }
