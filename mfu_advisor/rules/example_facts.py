@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from mfu_advisor.experiments.compare import verdict_of
 from mfu_advisor.experiments.result import ExperimentResult, Status
-from mfu_advisor.facts import Unavailable, from_jsonable
+from mfu_advisor.facts import Unavailable, dataclass_from_jsonable
 from mfu_advisor.probe.facts import (
     CpuFacts,
     GpuFacts,
@@ -50,7 +50,9 @@ def _example(kind: type[T], section: str, key: str, /, **changes: Any) -> T:
     data = _data()[section][key]
     missing = {key: Unavailable(why) for key, why in data.get("unavailable", {}).items()}
     missing |= dict.fromkeys(data.get("none", ()))
-    return dataclasses.replace(from_jsonable(kind, data), **(missing | changes))
+    loaded: Any = dataclass_from_jsonable(kind, data)
+    changed: T = dataclasses.replace(loaded, **(missing | changes))
+    return changed
 
 
 #: The 2-core AMD EPYC (Zen 3) KVM guest: AVX2 + FMA, no native bf16, no SMT.
