@@ -1,60 +1,69 @@
 """CPU peak FLOP/s: cores x FLOPs per cycle x clock, per dtype, always ``estimated``.
 
-FLOPs per cycle per core come from the microarchitecture table in
-:mod:`~mfu_advisor.probe.cpu_peaks_data` (FMA units x vector lanes x 2) or,
-when the microarchitecture is unknown, from the widest vector ISA present.
-
-Lower precisions are peaks only where the CPU computes them natively:
-
-- bf16: AMX (``amx_bf16``: 1024 FLOP/cycle/core), ``avx512_bf16`` (VDPBF16PS,
-  two bf16 products per fp32 lane: 2x the fp32 rate), ARM ``bf16`` (BFDOT and
-  BFMMLA: 2x the fp32 rate). Elsewhere PyTorch converts bf16 to fp32 and it
-  runs slower than fp32.
-- fp16: AMX-FP16 (``amx_fp16``), ``avx512_fp16`` (2x fp32), ARM ``asimdhp``
-  (2x fp32).
-- tf32 and fp8 are not CPU dtypes.
-
-At the maximum (turbo) clock the peak is an upper bound: all-core and
-AVX-heavy clocks are lower. Where only a nominal clock is known (a VM without
-cpufreq) it may be exceeded; the caller names the clock (probe/cpu_clock.py).
+FLOPs per cycle per core come from the microarchitecture's row in
+``mfu_advisor/data/cpus.toml`` (FMA units x vector lanes x 2) or, when the
+microarchitecture is unknown, from the widest vector ISA present. bf16 and
+fp16 are peaks only where the CPU computes them natively (AMX, avx512_bf16,
+avx512_fp16, ARM bf16/asimdhp; see :data:`NATIVE_HALF_PATHS`); tf32 and fp8 are
+not CPU dtypes. At the maximum clock the peak is an upper bound; where only a
+nominal clock is known (a VM without cpufreq) it may be exceeded.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from types import MappingProxyType
+from typing import NamedTuple
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.cpu_peaks_data import (
-    AMX_FLOPS_PER_CYCLE,
-    AMX_SOURCE,
-    APPLE_CLOCK_SOURCE,
-    APPLE_CORE_CLOCKS_MHZ,
-    CORE_RATES,
-)
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.tables import data_file
 
-BF16_EMULATED = (
-    "emulated: this CPU has no native bf16 (no avx512_bf16/AMX/ARM bf16); PyTorch converts "
-    "to fp32 and it runs slower than fp32"
-)
-FP16_EMULATED = (
-    "emulated: this CPU has no native fp16 arithmetic (no avx512_fp16/AMX-FP16/ARM "
-    "asimdhp); PyTorch converts to fp32 and it runs slower than fp32"
-)
-HALF_EMULATED = {"bf16": BF16_EMULATED, "fp16": FP16_EMULATED}
+
+class CoreRate(NamedTuple):
+    """Peak fp32 throughput of one core, and where its figures come from."""
+
+    fma_units: int
+    vector_bits: int
+    """Width of one FMA unit's datapath, in bits."""
+    source: str
+    note: str
+
+    @property
+    def fp32_flops_per_cycle(self) -> int:
+        """fma_units x (vector_bits / 32) lanes x 2 FLOPs per FMA."""
+        return self.fma_units * (self.vector_bits // 32) * 2
+
+
+@functools.cache
+def core_rates() -> dict[str, CoreRate]:
+    """Microarchitecture (core or package name) -> per-core fp32 rate."""
+    return {
+        name: CoreRate(row["fma_units"], row["vector_bits"], row["source"], row.get("note", ""))
+        for row in data_file("cpus.toml")["core_rate"]
+        for name in row["names"]
+    }
+
+
+HALF_EMULATED = {
+    "bf16": "emulated: this CPU has no native bf16 (no avx512_bf16/AMX/ARM bf16); PyTorch "
+    "converts to fp32 and it runs slower than fp32",
+    "fp16": "emulated: this CPU has no native fp16 arithmetic (no avx512_fp16/AMX-FP16/ARM "
+    "asimdhp); PyTorch converts to fp32 and it runs slower than fp32",
+}
 
 #: Native bf16/fp16 paths, the first present wins: (ISA feature, runs on AMX
-#: tiles (AMX_FLOPS_PER_CYCLE) rather than at 2x the fp32 vector rate, the
-#: instruction, the note). Sources in the module docstring.
+#: tiles (cpus.toml [amx]) rather than at 2x the fp32 vector rate, the
+#: instruction, the note).
 NATIVE_HALF_PATHS: dict[str, tuple[tuple[str, bool, str, str], ...]] = {
     "bf16": (
-        ("amx_bf16", True, AMX_SOURCE, "AMX tiles, fp32 accumulate"),
+        ("amx_bf16", True, "", "AMX tiles, fp32 accumulate"),
         ("avx512_bf16", False, "VDPBF16PS: 2x the fp32 rate", "avx512_bf16 dot product"),
         ("bf16", False, "BFDOT/BFMMLA: 2x the fp32 rate", "ARM bf16 extension"),
     ),
     "fp16": (
-        ("amx_fp16", True, AMX_SOURCE, "AMX-FP16 tiles"),
+        ("amx_fp16", True, "", "AMX-FP16 tiles"),
         ("avx512_fp16", False, "AVX512-FP16: 2x the fp32 rate", "avx512_fp16"),
         ("asimdhp", False, "ASIMD fp16: 2x the fp32 rate", "ARM half-precision arithmetic"),
     ),
@@ -87,8 +96,8 @@ def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tupl
     The microarchitecture table wins; the ISA only fills in when the
     microarchitecture is unknown.
     """
-    if microarchitecture is not None and microarchitecture in CORE_RATES:
-        rate = CORE_RATES[microarchitecture]
+    rate = core_rates().get(microarchitecture) if microarchitecture is not None else None
+    if rate is not None:
         text = (
             f"{microarchitecture}: {rate.fma_units} FMA x {rate.vector_bits}-bit "
             f"({rate.vector_bits // 32} fp32 lanes) x 2 = {rate.fp32_flops_per_cycle} "
@@ -160,8 +169,9 @@ def cpu_peaks(
         out[dtype] = Unavailable(HALF_EMULATED[dtype])
         for feature, amx, how, note in paths:
             if feature in features:
+                amx_row = data_file("cpus.toml")["amx"]
                 out[dtype] = (
-                    peak(AMX_FLOPS_PER_CYCLE, AMX_SOURCE, note)
+                    peak(amx_row["flops_per_cycle"], amx_row["source"], note)
                     if amx
                     else peak(2 * per_cycle, f"{how}; {rate_source}", note)
                 )
@@ -199,15 +209,3 @@ def sum_peaks(parts: Sequence[Peaks]) -> Peaks:
             note="sum over core types; " + "; ".join(dict.fromkeys(p.note for p in present)),
         )
     return MappingProxyType(out)
-
-
-def apple_core_max_clock_mhz(core_microarchitecture: str | None) -> tuple[float, str] | None:
-    """Maximum clock of an Apple silicon core type (macOS reports none), and its source.
-
-    ``core_microarchitecture`` is a core name from
-    :func:`~mfu_advisor.probe.cpu_uarch.core_microarchitecture` ("Apple M2
-    Blizzard"); None for anything else.
-    """
-    if core_microarchitecture is None or core_microarchitecture not in APPLE_CORE_CLOCKS_MHZ:
-        return None
-    return APPLE_CORE_CLOCKS_MHZ[core_microarchitecture], APPLE_CLOCK_SOURCE

@@ -95,8 +95,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         clock_fields,
     )
     from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
-    from mfu_advisor.probe.cpu_peaks_data import APPLE_CLOCK_SOURCE, APPLE_CORE_CLOCKS_MHZ
     from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
+    from mfu_advisor.probe.tables import data_file
 
     if isinstance(values, Unavailable):
         warnings.append(f"CPU facts unknown: {values.reason}")
@@ -149,8 +149,9 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         cores = _int(values, f"hw.perflevel{level}.physicalcpu") or 0
         name = "performance" if level == 0 else "efficiency"
         core_uarch = core_microarchitecture(uarch_name, name) if uarch_name else None
-        mhz = APPLE_CORE_CLOCKS_MHZ.get(core_uarch or "")
-        clocks.append(apple_clock(mhz, APPLE_CLOCK_SOURCE) if mhz else NO_CLOCK)
+        apple_clocks = data_file("cpus.toml")["apple_clocks"]
+        mhz = apple_clocks["mhz"].get(core_uarch or "")
+        clocks.append(apple_clock(mhz, apple_clocks["source"]) if mhz else NO_CLOCK)
         core_types.append(core_type(name, cores, core_uarch or uarch, clocks[-1]))
     if not core_types:
         mhz = _clock_value(values)
