@@ -22,31 +22,12 @@ from mfu_advisor.probe.facts import (
 )
 from mfu_advisor.probe.pci import LSPCI_ARGV, PciFunction, PciIdsNames, parse_lspci_names
 from mfu_advisor.probe.sources import MachineRoot
+from mfu_advisor.probe.tables import data_file
 from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
     from mfu_advisor.probe.nvml import NvmlDevice
-
-#: CUDA compute capability major.minor -> architecture. Source: CUDA C++
-#: Programming Guide, "Compute Capabilities" and the architecture whitepapers
-#: (https://docs.nvidia.com/cuda/cuda-c-programming-guide/#compute-capabilities).
-NVIDIA_ARCHITECTURES: dict[str, str] = {
-    "6.0": "Pascal",
-    "6.1": "Pascal",
-    "7.0": "Volta",
-    "7.2": "Volta",
-    "7.5": "Turing",
-    "8.0": "Ampere",
-    "8.6": "Ampere",
-    "8.7": "Ampere",
-    "8.9": "Ada Lovelace",
-    "9.0": "Hopper",
-    "10.0": "Blackwell",
-    "10.3": "Blackwell",
-    "12.0": "Blackwell",
-    "12.1": "Blackwell",
-}
 
 
 class _Namer:
@@ -180,8 +161,9 @@ def _gpu(
     peaks = _peaks(function, kind, name, nvidia, match, sm_count)
     if isinstance(nvidia, NvidiaFacts):
         cc = nvidia.compute_capability
+        families = data_file("gpus.toml")["nvidia_family"]
         family = (
-            NVIDIA_ARCHITECTURES.get(cc, Unavailable(f"compute capability {cc} not in the table"))
+            families.get(cc, Unavailable(f"compute capability {cc} not in the table"))
             if isinstance(cc, str)
             else cc
         )

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.tables import data_file
 
 #: Where the table lives inside the package (shipped as package data).
 DATA_FILE = "gpus.toml"
@@ -272,8 +271,7 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
 @functools.cache
 def load_table() -> tuple[dict[str, ArchRates], tuple[GpuSpec, ...]]:
     """Architectures by key and every GPU row, in file order (read once)."""
-    text = resources.files("mfu_advisor").joinpath("data", DATA_FILE).read_bytes()
-    data = tomllib.loads(text.decode("utf-8"))
+    data = data_file(DATA_FILE)
     archs = {key: _arch(key, raw) for key, raw in data["arch"].items()}
     sources = {key: str(value) for key, value in data["source"].items()}
     rows = []

@@ -50,11 +50,6 @@ CXX_CANDIDATES: tuple[str, ...] = ("g++", "c++", "clang++")
 # -- live ----------------------------------------------------------------------------
 
 
-def torch_is_installed() -> bool:
-    """Whether ``import torch`` could work, found without importing it."""
-    return importlib.util.find_spec("torch") is not None
-
-
 def collect_torch_answers() -> dict[str, Any]:
     """Import torch and ask it about the build and the devices it sees (seconds)."""
     try:
