@@ -54,10 +54,7 @@ class ArchiveRefused(Exception):
 
 
 def compression_of(archive: Path) -> str:
-    """ "gz", "bz2", "xz" or "" (a plain tar), from the file's first bytes.
-
-    Raises :class:`ArchiveRefused` for anything that is not a tar archive.
-    """
+    """ "gz", "bz2", "xz" or "" (a plain tar), from the file's first bytes."""
     with open(archive, "rb") as handle:
         head = handle.read(512)
     for magic, name in _MAGIC:
@@ -71,13 +68,7 @@ def compression_of(archive: Path) -> str:
 
 
 def extract_snapshot(archive: Path, target: Path) -> None:
-    """Unpack ``archive`` into the empty folder ``target``; refuse anything unsafe.
-
-    Raises :class:`ArchiveRefused` saying what was refused, and
-    :class:`tarfile.TarError`, :class:`EOFError` or :class:`OSError` for a
-    damaged archive. What was written before a refusal stays in ``target``
-    for the caller to remove.
-    """
+    """Unpack ``archive`` into the empty folder ``target``; refuse anything unsafe."""
     compression = compression_of(archive)
     with open(archive, "rb") as raw:
         decompressed = _decompressor(compression, raw)

@@ -1,8 +1,4 @@
-"""What the run's device can do natively, read from the probe's facts. Pure functions.
-
-Shared by the rules and the experiment variants, so that "this CPU has native
-bf16" means the same thing when a rule explains and when a variant is chosen.
-"""
+"""What the run's device can do natively, read from the probe's facts. Pure functions."""
 
 from __future__ import annotations
 

@@ -1,11 +1,4 @@
-"""Hardware by name, for ``analyze --hardware NAME``: GPUs, Apple silicon, common CPUs.
-
-Names are what users type or what a log printed ("RTX 4070 Ti", "i7-1260P",
-"12th Gen Intel(R) Core(TM) i7-1260P", "Apple M2"), so matching is on
-normalised tokens: a model number must be a whole token, and qualifiers such
-as "Ti", "SUPER", "Pro" or "Max" must agree. "RTX 4070 Ti" never finds the
-RTX 4070; "Apple M2 Pro" never finds the M2.
-"""
+"""Hardware by name, for ``analyze --hardware NAME``: GPUs, Apple silicon, common CPUs."""
 
 from __future__ import annotations
 
@@ -48,19 +41,13 @@ _QUALIFIERS = frozenset({"pro", "max", "ultra", "cpu", "gpu", "ti", "super", "la
 
 
 def catalog_tokens(name: str) -> frozenset[str]:
-    """Lower-case tokens of a CPU or Apple name; "(R)", "(TM)" and punctuation dropped.
-
-    "+" stays part of a token ("8480+") because it is part of the model number.
-    """
+    """Lower-case tokens of a CPU or Apple name; "(R)", "(TM)" and punctuation dropped."""
     text = re.sub(r"\((r|tm|c)\)|[®™]", " ", name.lower())
     return frozenset(t for t in re.split(r"[^a-z0-9+]+", text) if t)
 
 
 def _matches(forms: tuple[frozenset[str], ...], tokens: frozenset[str]) -> int:
-    """Size of the largest form present, or 0; 0 too when a qualifier disagrees.
-
-    A qualifier in the name ("pro", "cpu") must belong to one of the model's forms.
-    """
+    """Size of the largest form present, or 0; 0 too when a qualifier disagrees."""
     allowed = frozenset().union(*forms)
     if not (tokens & _QUALIFIERS) <= allowed:
         return 0
@@ -180,12 +167,7 @@ def _apple_gpu_entry(model: dict[str, Any]) -> CatalogEntry:
 
 
 def find_hardware(name: str) -> CatalogEntry | None:
-    """The hardware a user-typed name means, or None when unknown or ambiguous.
-
-    Discrete GPUs are tried first (the GPU table), then Apple silicon GPUs,
-    then CPUs by model number. See :func:`hardware_suggestions` for what to
-    offer when this returns None.
-    """
+    """The hardware a user-typed name means, or None when unknown or ambiguous."""
     if not name.strip():
         return None
     spec = find_gpu(name)
@@ -209,10 +191,7 @@ def _best_model(models: tuple[Model, ...], name: str) -> Model | None:
 
 
 def cpu_model_max_clock(model_name: str) -> tuple[float, str] | None:
-    """The max boost clock (MHz) of a CPU model in the table, and its source; None if unknown.
-
-    Used where the OS shows only the base clock (AMD under acpi-cpufreq).
-    """
+    """The max boost clock (MHz) of a CPU model in the table, and its source; None if unknown."""
     model = _best_model(catalog_models("cpu"), model_name)
     if model is None:
         return None
@@ -229,11 +208,7 @@ def known_hardware_names() -> list[str]:
 
 
 def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
-    """Known names closest to ``name``, for a "did you mean" line when nothing matched.
-
-    An ambiguous NVIDIA name ("H100") lists its variants; otherwise names are
-    ranked by shared tokens.
-    """
+    """Known names closest to ``name``, for a "did you mean" line when nothing matched."""
     candidates = [spec.name for spec in gpu_candidates(name)]
     if len(candidates) > 1:
         return candidates[:limit]

@@ -56,10 +56,7 @@ class CgroupLimits(NamedTuple):
 
 
 def read_affinity(root: MachineRoot, warnings: list[str]) -> Maybe[tuple[int, ...]]:
-    """Logical CPUs in this process's affinity mask (``Cpus_allowed_list`` of /proc/self/status).
-
-    Read from the file rather than ``os.sched_getaffinity`` so that snapshots carry it.
-    """
+    """Logical CPUs in this process's affinity mask (``Cpus_allowed_list`` of /proc/self/status)."""
     status = root.read_text("/proc/self/status")
     if isinstance(status, Unavailable):
         return status

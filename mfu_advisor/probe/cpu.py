@@ -1,9 +1,4 @@
-"""CPU facts on Linux: identity, ISA, cores, usable CPUs, clocks, caches and peak FLOP/s.
-
-Identity comes from numbers (CPUID vendor string, family and model; arm64
-implementer and part) and is named by the tables in ``cpu_uarch``; peaks come
-from ``cpu_peaks`` (cores x FLOPs per cycle x clock, marked estimated).
-"""
+"""CPU facts on Linux: identity, ISA, cores, usable CPUs, clocks, caches and peak FLOP/s."""
 
 from __future__ import annotations
 
@@ -152,14 +147,7 @@ def checked_core_map(
     online: Sequence[int],
     warnings: list[str],
 ) -> Maybe[dict[int, tuple[int, int]]]:
-    """Logical CPU -> (package, core), with a truncated /proc/cpuinfo detected.
-
-    A /proc/cpuinfo cut short (a container that copies part of it, a paste)
-    lists fewer CPUs than sysfs has online, or pairs ``siblings`` and ``cpu
-    cores`` counts that say SMT while its own ``core id`` lines say none: SMT
-    threads then look like cores. sysfs topology wins, and the disagreement is
-    reported as a warning.
-    """
+    """Logical CPU -> (package, core), with a truncated /proc/cpuinfo detected."""
     core_map = physical_core_map(root, processors, online)
     if processors and len(processors) < len(online):
         warnings.append(
@@ -262,13 +250,7 @@ def _group_clock(
     warnings: list[str],
     vendor: str = "",
 ) -> GroupClock:
-    """Max and base clock of a core type, and the clock its peak is computed at.
-
-    The peak uses the highest clock known: cpufreq's max (turbo), else the
-    base clock (cpufreq ``base_frequency`` or the brand string's "@ x.xxGHz"),
-    else /proc/cpuinfo's "cpu MHz" (on a VM without cpufreq: the nominal clock
-    the hypervisor reports). Only the first is an upper bound (cpu_clock.py).
-    """
+    """Max and base clock of a core type, and the clock its peak is computed at."""
     if not group.cpus:
         missing = Unavailable("no online CPU of this type")
         return GroupClock(missing, missing, NO_CLOCK)

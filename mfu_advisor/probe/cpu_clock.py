@@ -75,12 +75,7 @@ def max_clock(mhz: float) -> PeakClock:
 def table_boost_clock(
     mhz: float, base_mhz: float, source: str, *, cpufreq_missing: bool = False
 ) -> PeakClock:
-    """The model's max boost from the vendor's spec page, where cpufreq does not give it.
-
-    AMD under acpi-cpufreq with boost enabled: ``cpuinfo_max_freq`` is the
-    highest P-state, i.e. the base clock (an EPYC 7742 shows 2250 MHz; it boosts
-    to 3400 MHz). Or no cpufreq at all on bare metal (``cpufreq_missing``).
-    """
+    """The model's max boost from the vendor's spec page, where cpufreq does not give it."""
     why = (
         "cpufreq gives no maximum here"
         if cpufreq_missing
@@ -123,11 +118,7 @@ def base_clock(mhz: float, *, from_brand_string: bool) -> PeakClock:
 
 
 def cpuinfo_clock(mhz: float, hypervisor: str | None) -> PeakClock:
-    """/proc/cpuinfo's "cpu MHz" on a machine without cpufreq.
-
-    ``hypervisor`` names the hypervisor when the machine is a guest; there the
-    value is the nominal clock the hypervisor reports, not the host's boost clock.
-    """
+    """/proc/cpuinfo's "cpu MHz" on a machine without cpufreq."""
     if hypervisor:
         name = hypervisor.split(" (", 1)[0]  # "KVM (virtio devices; ...)" -> "KVM"
         return PeakClock(
@@ -177,11 +168,7 @@ NO_CLOCK = PeakClock(None, "unknown", False, "no clock", "no clock known, so no 
 
 
 def clock_fields(*clocks: PeakClock) -> dict[str, Any]:
-    """The clock fields of CoreTypeFacts / CpuFacts for the given core types' clocks.
-
-    The first clock (the performance cores') names the clock; the peak is an
-    upper bound only when every core type's clock is its maximum.
-    """
+    """The clock fields of CoreTypeFacts / CpuFacts for the given core types' clocks."""
     first = clocks[0] if clocks else NO_CLOCK
     return {
         "peak_clock_mhz": first.mhz if first.mhz is not None else Unavailable(first.note),

@@ -1,9 +1,4 @@
-"""CPU and memory facts where there is neither /proc nor sysctl (Windows): py-cpuinfo and psutil.
-
-py-cpuinfo runs CPUID through a helper process and takes around a second,
-so it is only the fallback; Linux and macOS use their own files and sysctl.
-Its answers are recorded in a snapshot as ``cpuinfo.json``.
-"""
+"""CPU and memory facts where there is neither /proc nor sysctl (Windows): py-cpuinfo and psutil."""
 
 from __future__ import annotations
 

@@ -1,13 +1,4 @@
-"""CPU peak FLOP/s: cores x FLOPs per cycle x clock, per dtype, always ``estimated``.
-
-FLOPs per cycle per core come from the microarchitecture's row in
-``mfu_advisor/data/cpus.toml`` (FMA units x vector lanes x 2) or, when the
-microarchitecture is unknown, from the widest vector ISA present. bf16 and
-fp16 are peaks only where the CPU computes them natively (AMX, avx512_bf16,
-avx512_fp16, ARM bf16/asimdhp; see :data:`NATIVE_HALF_PATHS`); tf32 and fp8 are
-not CPU dtypes. At the maximum clock the peak is an upper bound; where only a
-nominal clock is known (a VM without cpufreq) it may be exceeded.
-"""
+"""CPU peak FLOP/s: cores x FLOPs per cycle x clock, per dtype, always ``estimated``."""
 
 from __future__ import annotations
 
@@ -91,11 +82,7 @@ _ISA_FALLBACK: tuple[tuple[str, int, int, str], ...] = (
 
 
 def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tuple[int, str] | None:
-    """fp32 FLOPs per cycle per core and where that figure comes from, or None.
-
-    The microarchitecture table wins; the ISA only fills in when the
-    microarchitecture is unknown.
-    """
+    """fp32 FLOPs per cycle per core and where that figure comes from, or None."""
     rate = core_rates().get(microarchitecture) if microarchitecture is not None else None
     if rate is not None:
         text = (
@@ -134,14 +121,7 @@ def cpu_peaks(
     clock_label: str = MAX_CLOCK_LABEL,
     clock_note: str = MAX_CLOCK_NOTE,
 ) -> Peaks:
-    """Dense peak FLOP/s of ``cores`` identical physical cores at ``clock_mhz``.
-
-    ``isa`` holds canonical feature names (``avx512_bf16``, ``amx_bf16``,
-    ``asimdhp``, ``bf16``, ...). Every value is ``estimated``; its ``source``
-    spells out cores x FLOP/cycle x clock, naming the clock by ``clock_label``,
-    and every note ends with ``clock_note`` (which clock, and whether the peak
-    is an upper bound).
-    """
+    """Dense peak FLOP/s of ``cores`` identical physical cores at ``clock_mhz``."""
     if cores <= 0:
         return _all_unavailable(f"no cores in this group ({cores})")
     if clock_mhz is None or clock_mhz <= 0:
@@ -182,11 +162,7 @@ def cpu_peaks(
 
 
 def sum_peaks(parts: Sequence[Peaks]) -> Peaks:
-    """Per-dtype sum over core groups (P-cores + E-cores).
-
-    A dtype is Unavailable in the sum when any group lacks it: a bf16 matmul
-    spread over all cores runs at the speed of the emulated ones too.
-    """
+    """Per-dtype sum over core groups (P-cores + E-cores)."""
     if not parts:
         return _all_unavailable("no core groups to sum")
     out: dict[str, PeakFlops | Unavailable] = {}

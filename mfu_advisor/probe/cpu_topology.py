@@ -52,11 +52,7 @@ def read_online_cpus(
 def physical_core_map(
     root: MachineRoot, processors: Mapping[int, CpuinfoBlock], online: Sequence[int]
 ) -> Maybe[dict[int, tuple[int, int]]]:
-    """Logical CPU -> (package, core) key: CPUs sharing a key are SMT siblings of one core.
-
-    x86 /proc/cpuinfo carries ``physical id`` and ``core id`` per CPU (no extra
-    reads); elsewhere the sysfs ``topology`` folder of each core is read once.
-    """
+    """Logical CPU -> (package, core) key: CPUs sharing a key are SMT siblings of one core."""
     from_cpuinfo: dict[int, tuple[int, int]] = {}
     for cpu in online:
         block = processors.get(cpu)
@@ -95,10 +91,7 @@ def sysfs_core_map(root: MachineRoot, online: Sequence[int]) -> Maybe[dict[int, 
 def read_core_groups(
     root: MachineRoot, processors: Mapping[int, CpuinfoBlock], online: Sequence[int]
 ) -> tuple[CoreGroup, ...]:
-    """Core types: Intel hybrid P/E from the cpu_core/cpu_atom PMUs, arm64 by part number.
-
-    Every other CPU is one "performance" group holding all online CPUs.
-    """
+    """Core types: Intel hybrid P/E from the cpu_core/cpu_atom PMUs, arm64 by part number."""
     online_set = set(online)
     p_text = root.read_text("/sys/devices/cpu_core/cpus")
     if isinstance(p_text, str):
@@ -189,11 +182,7 @@ _CACHE_KINDS = {"Data": "data", "Instruction": "instruction", "Unified": "unifie
 def read_caches(
     root: MachineRoot, groups: Sequence[CoreGroup], online: Sequence[int], warnings: list[str]
 ) -> tuple[CacheFacts, ...]:
-    """Cache levels, read from the first CPU of each core type.
-
-    The instance count is the type's (or, for a cache shared across types, all
-    online) CPUs divided by how many CPUs share one instance.
-    """
+    """Cache levels, read from the first CPU of each core type."""
     seen: set[tuple[int, str, tuple[int, ...]]] = set()
     caches: list[CacheFacts] = []
     for group in groups:

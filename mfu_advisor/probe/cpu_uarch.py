@@ -1,9 +1,4 @@
-"""CPU vendors and microarchitectures from numbers: CPUID family/model, ARM MIDR, macOS cpufamily.
-
-Never from the model-name string: "AMD Ryzen" and "Intel Core" are marketing;
-family and model numbers are what the silicon reports. The tables, each citing
-its source, are in ``mfu_advisor/data/cpus.toml``.
-"""
+"""CPU vendors and microarchitectures from numbers: CPUID, ARM MIDR, macOS cpufamily."""
 
 from __future__ import annotations
 
@@ -17,11 +12,7 @@ def _table(key: str) -> Any:
 
 
 def vendor_from_cpuid(vendor_id: str) -> str:
-    """Vendor name for a CPUID vendor string ("GenuineIntel" -> "Intel").
-
-    The string is matched exactly first (Zhaoxin's has significant spaces),
-    then stripped; unknown strings come back as "Unknown (<string>)".
-    """
+    """Vendor name for a CPUID vendor string ("GenuineIntel" -> "Intel")."""
     vendors = _table("cpuid_vendors")
     if vendor_id in vendors:
         return str(vendors[vendor_id])
@@ -33,12 +24,7 @@ def vendor_from_cpuid(vendor_id: str) -> str:
 
 
 def x86_microarchitecture(vendor_id: str, family: int, model: int) -> str | None:
-    """Microarchitecture of an x86 CPU from its CPUID vendor, family and model.
-
-    ``family`` and ``model`` are the displayed values (``/proc/cpuinfo``'s
-    "cpu family" and "model", extended bits already added). Returns None when
-    the combination is not in the tables.
-    """
+    """Microarchitecture of an x86 CPU from its CPUID vendor, family and model."""
     vendor = vendor_from_cpuid(vendor_id)
     if vendor == "Intel":
         if family == 6:
@@ -71,12 +57,7 @@ def apple_microarchitecture(cpufamily: int) -> str | None:
 
 
 def core_microarchitecture(package: str | None, core_type: str) -> str | None:
-    """Microarchitecture of one core type of a package ("performance" or "efficiency").
-
-    Hybrid products map to their core designs ("Alder Lake", "efficiency" ->
-    "Gracemont"); other packages are their own core design for "performance"
-    and have no efficiency cores (None).
-    """
+    """Microarchitecture of one core type of a package ("performance" or "efficiency")."""
     if package is None:
         return None
     hybrid = _table("hybrid_cores").get(package)

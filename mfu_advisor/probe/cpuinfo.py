@@ -60,10 +60,7 @@ class CpuinfoBlock(NamedTuple):
 
 
 def parse_cpuinfo(text: str) -> tuple[CpuinfoBlock, ...]:
-    """Split ``/proc/cpuinfo`` into one block per logical CPU (plus arm64's trailer block).
-
-    Lines without a colon are ignored: a garbled file yields fewer fields, not a crash.
-    """
+    """Split ``/proc/cpuinfo`` into one block per logical CPU (plus arm64's trailer block)."""
     blocks: list[CpuinfoBlock] = []
     current: dict[str, str] = {}
     for line in text.splitlines():
@@ -138,11 +135,7 @@ MAX_CPUS = 8192
 
 
 def parse_cpu_list(text: str) -> tuple[int, ...] | None:
-    """Parse a kernel CPU list such as ``"0-3,8,10-11"`` (lib/bitmap.c's list format).
-
-    Returns None when the text is not a CPU list (or names a CPU number of
-    :data:`MAX_CPUS` or more); an empty string is an empty list.
-    """
+    """Parse a kernel CPU list such as ``"0-3,8,10-11"`` (lib/bitmap.c's list format)."""
     cpus: set[int] = set()
     text = text.strip()
     if not text:

@@ -1,9 +1,4 @@
-"""What the probe found: plain frozen dataclasses, units in the field names.
-
-This module is the contract between the probe and every other layer (bench,
-analyze, rules, reports). Add fields freely; renaming one breaks the JSON
-interface (docs/json.md).
-"""
+"""What the probe found: plain frozen dataclasses, units in the field names."""
 
 from __future__ import annotations
 

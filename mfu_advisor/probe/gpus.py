@@ -1,9 +1,4 @@
-"""GPU facts: PCI display functions joined with NVML, the knowledge tables and torch.
-
-Vendor and kind always come from the PCI numbers (``pci_ids``). The name is
-taken, in order, from the GPU table for integrated GPUs, NVML, the GPU table
-(by PCI IDs), the system's pci.ids, then ``lspci`` text; the first that knows it wins.
-"""
+"""GPU facts: PCI display functions joined with NVML, the knowledge tables and torch."""
 
 from __future__ import annotations
 
@@ -59,11 +54,7 @@ def assemble_gpus(
     torch: TorchFacts | Unavailable,
     cpu_model: str = "",
 ) -> tuple[GpuFacts, ...]:
-    """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing.
-
-    ``cpu_model`` tells apart integrated GPUs that share a device ID but not a
-    configuration (an i5's Iris Xe has 80 EUs, an i7's 96).
-    """
+    """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
     namer = _Namer(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
     gpus: list[GpuFacts] = []
@@ -93,12 +84,7 @@ def assemble_gpus(
 def _pair_nvml_devices(
     functions: Sequence[PciFunction], nvml_devices: Sequence[NvmlDevice]
 ) -> dict[str, NvmlDevice]:
-    """PCI address -> the NVML device there: by bus address, else in bus order.
-
-    A device whose handle NVML could not open (a lost GPU) has no address; it
-    pairs with the next NVIDIA function left over, since NVML numbers devices
-    in PCI bus order unless told otherwise.
-    """
+    """PCI address -> the NVML device there: by bus address, else in bus order."""
     pairs: dict[str, NvmlDevice] = {}
     addresses = {f.address for f in functions}
     for device in nvml_devices:
@@ -201,13 +187,8 @@ def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice 
 
 
 def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:
-    """SMs of the whole GPU: NVML's (MIG handles only, in practice), else torch's.
-
-    nvmlDeviceGetAttributes answers only for MIG device handles (NOT_SUPPORTED
-    on a whole GPU), so on real machines the count comes from torch's
-    ``multi_processor_count``. A MIG-enabled GPU's torch device is a slice, so
-    its count is not the GPU's.
-    """
+    """SMs of the whole GPU: NVML's (MIG handles only, in practice), else torch's."""
+    # NVML gives it only for MIG handles; a MIG-enabled GPU's torch device is a slice.
     nvml_count = nvidia.sm_count if isinstance(nvidia, NvidiaFacts) else None
     if isinstance(nvml_count, int):
         return nvml_count
@@ -284,13 +265,7 @@ def _peaks(
 def nvidia_formula_peaks(
     name: str, nvidia: NvidiaFacts | Unavailable | None, sm_count: Maybe[int]
 ) -> Peaks:
-    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock.
-
-    The clock is NVML's max customer boost clock (the rated boost; data-center
-    GPUs report it), else the architecture's typical rated boost, capped at
-    NVML's maximum clock. NVML's maximum SM clock alone is the top of the clock
-    curve (a 4080 SUPER: 3,105 MHz against 2,550 rated), never used silently.
-    """
+    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock."""
     from mfu_advisor.probe.gpu_peaks import (
         all_unavailable,
         estimated_nvidia_peaks,
@@ -322,6 +297,8 @@ def nvidia_formula_peaks(
             f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
             "laptop's power limit and NVML reports none"
         )
+    # NVML's max SM clock is the top of the clock curve (a 4080 SUPER: 3,105 MHz against
+    # 2,550 rated): it only caps the typical boost, never stands in for it.
     if isinstance(boost, int):
         clock, note = float(boost), "rated boost: NVML max customer boost clock"
     elif arch is not None:

@@ -55,12 +55,7 @@ def _first_line(text: str | Unavailable) -> Maybe[str]:
 
 
 def read_hypervisor(root: MachineRoot, cpu_flags: str | None) -> Maybe[str | None]:
-    """Hypervisor name; None on bare metal; Unavailable when nothing tells either way.
-
-    x86 guests see the CPUID "hypervisor" bit as the ``hypervisor`` flag. The
-    name comes from /sys/hypervisor/type (Xen), the DMI system vendor, or, on
-    a KVM guest with no DMI table, from virtio devices on the PCI bus.
-    """
+    """Hypervisor name; None on bare metal; Unavailable when nothing tells either way."""
     xen = root.read_text("/sys/hypervisor/type")
     if isinstance(xen, str) and xen.strip():
         return xen.strip().capitalize() if xen.strip() == "xen" else xen.strip()

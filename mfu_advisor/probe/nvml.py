@@ -76,11 +76,7 @@ def nvml_reason(error: str) -> str:
 
 
 def collect_nvml_answers() -> dict[str, Any]:
-    """Ask NVML everything the probe uses; each failure is recorded, none raised.
-
-    Imports pynvml here, not at module level, so ``--help`` and machines
-    without NVIDIA GPUs never pay for it.
-    """
+    """Ask NVML everything the probe uses; each failure is recorded, none raised."""
     try:
         import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no type hints
     except ImportError:
@@ -211,8 +207,6 @@ def _query(
 ) -> Callable[[Any, Any], Any]:
     """A device getter: the first of ``functions`` this binding and driver have (newest
     first), called on the handle (plus ``extra``), its answer made plain by ``convert``.
-
-    ``smi`` names the equivalent ``nvidia-smi`` query; it becomes the getter's docstring.
     """
 
     def ask(nv: Any, handle: Any) -> Any:
@@ -336,11 +330,7 @@ CLOCK_EVENT_MASK_BITS = 64
 
 
 def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
-    """Bitmask -> reason words (:data:`CLOCK_EVENT_REASONS`); unknown bits as "bit_0x...".
-
-    Only the 64 bits NVML defines are read, so a negative or huge value (a
-    garbled snapshot) cannot loop: it is checked as a 64-bit mask.
-    """
+    """Bitmask -> reason words (:data:`CLOCK_EVENT_REASONS`); unknown bits as "bit_0x..."."""
     mask &= (1 << CLOCK_EVENT_MASK_BITS) - 1
     words = [name for bit, name in CLOCK_EVENT_REASONS if mask & bit]
     known = 0
@@ -439,11 +429,7 @@ class _Fields:
 def nvidia_facts_from_answers(
     answers: Any, own_pid: int | None = None, warnings: list[str] | None = None
 ) -> tuple[tuple[NvmlDevice, ...], Maybe[str]]:
-    """NVML answers (live or from nvml.json) -> devices and NVML's status.
-
-    The status is the driver version when NVML answered, else why it did not.
-    ``own_pid`` is left out of ``other_processes`` (the probing process).
-    """
+    """NVML answers (live or from nvml.json) -> devices and NVML's status."""
     notes = warnings if warnings is not None else []
     if isinstance(answers, Unavailable):
         return (), answers

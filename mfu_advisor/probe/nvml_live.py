@@ -49,12 +49,7 @@ class GpuSample(NamedTuple):
 
 
 class NvmlReader:
-    """A live NVML session: one handle per GPU, read field by field each sample.
-
-    ``nvml`` is the pynvml module (tests pass a fake with the same functions and
-    error codes). Each failing getter gives None and its reason is kept once in
-    :attr:`reasons` under the field's name.
-    """
+    """A live NVML session: one handle per GPU, read field by field each sample."""
 
     def __init__(self, nvml: Any, pci_bus_id: str | None = None) -> None:
         self.nv = nvml

@@ -179,10 +179,7 @@ _TRAILING_ID = re.compile(r"\s*\[([0-9a-fA-F]{4})\]\s*$")
 
 
 def parse_lspci_names(text: str) -> dict[str, tuple[int | None, str]]:
-    """``lspci -D -nnmm`` output -> address -> (device ID in brackets, device name).
-
-    Only the device column is used; the vendor column's words are ignored.
-    """
+    """``lspci -D -nnmm`` output -> address -> (device ID in brackets, device name)."""
     import shlex
 
     names: dict[str, tuple[int | None, str]] = {}

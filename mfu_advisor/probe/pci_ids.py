@@ -1,11 +1,4 @@
-"""PCI vendor names and display-device kinds, from numeric IDs only.
-
-Everything here is keyed by the numbers a PCI function reports in sysfs; the
-tables, with their sources, are in ``mfu_advisor/data/pci.toml``. Names are
-never parsed to decide a vendor or a kind: a substring test on "Intel
-Corporation" finds "ati", which is how a home-made script once called an Iris
-Xe an AMD GPU.
-"""
+"""PCI vendor names and display-device kinds, from numeric IDs only."""
 
 from __future__ import annotations
 
@@ -54,10 +47,7 @@ def is_display_device(class_code: int) -> bool:
 
 
 def device_kind(vendor_id: int, device_id: int, class_code: int) -> GpuKind:
-    """Integrated, discrete, virtual, BMC or unknown, decided by numbers alone.
-
-    A device that is not a display controller is ``UNKNOWN``.
-    """
+    """Integrated, discrete, virtual, BMC or unknown, decided by numbers alone."""
     if not is_display_device(class_code):
         return GpuKind.UNKNOWN
     kinds = _kinds()

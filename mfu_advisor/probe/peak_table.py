@@ -1,11 +1,4 @@
-"""The GPU table (``mfu_advisor/data/gpus.toml``): rows keyed by PCI IDs, peaks per dtype.
-
-The data file is the one place peak FLOP/s, unit counts, rated boost clocks
-and memory live; this module only reads it into frozen :class:`GpuSpec` rows
-and their architecture rates (:class:`ArchRates`), and computes the peaks a
-row gives as a formula (``units x FLOP/clk/unit x clock``, marked estimated).
-Lookups by PCI numbers and by name are in :mod:`mfu_advisor.probe.gpu_peaks`.
-"""
+"""The GPU table (``mfu_advisor/data/gpus.toml``): rows keyed by PCI IDs, peaks per dtype."""
 
 from __future__ import annotations
 
@@ -125,11 +118,7 @@ def formula_peaks(
     clock_note: str,
     unit_source: str = "",
 ) -> dict[str, PeakFlops | Unavailable]:
-    """Peaks from units x FLOP/clk/unit x clock, every one ``estimated`` with its formula.
-
-    ``clock_note`` says which clock this is ("rated boost", "NVML max customer
-    boost clock"); ``unit_source`` where the unit count and clock came from.
-    """
+    """Peaks from units x FLOP/clk/unit x clock, every one ``estimated`` with its formula."""
     out: dict[str, PeakFlops | Unavailable] = {}
     for dtype in PEAK_DTYPES:
         rate = arch.rates.get(dtype)

@@ -1,13 +1,4 @@
-"""The PyTorch build in this environment: asked live, recorded as ``torch.json``, parsed once.
-
-:func:`collect_torch_answers` imports torch and asks it (version, build
-flavour, devices it sees, BLAS and oneDNN from ``torch.__config__.show()``,
-ATen's CPU capability, its default thread count). :func:`compile_answers`
-checks, without compiling anything, what ``torch.compile`` needs: a C++
-compiler and the Python headers for inductor's CPU backend, and triton for
-its GPU backend. :func:`torch_facts_from_answers` parses either a live answer
-or a snapshot's ``torch.json`` into :class:`TorchFacts`.
-"""
+"""The PyTorch build in this environment: asked live, recorded as ``torch.json``, parsed once."""
 
 from __future__ import annotations
 
@@ -288,11 +279,7 @@ def _devices(raw: Any, warnings: list[str]) -> tuple[TorchDevice, ...]:
 def _plausible(
     item: Mapping[str, Any], key: str, low: int, high: int, warnings: list[str]
 ) -> int | None:
-    """An integer answer within [low, high]; else None, with a warning for a bad value.
-
-    No GPU has more than 1024 SMs/CUs or 16 TiB of memory: a larger number is a
-    garbled or crafted snapshot, not hardware.
-    """
+    """An integer answer within [low, high]; else None, with a warning for a bad value."""
     value = item.get(key)
     if value is None:
         return None

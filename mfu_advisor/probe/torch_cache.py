@@ -110,12 +110,7 @@ def cache_key(install: Mapping[str, Any], gpu_inventory: Any) -> dict[str, Any]:
 def cached_answers(
     collect: Callable[[], dict[str, Any]], gpu_inventory: Any, *, fresh: bool = False
 ) -> tuple[dict[str, Any], str]:
-    """Torch's answers and where they came from ("asked torch now" or "cached ...").
-
-    ``collect`` is called (torch imported) only on a cache miss, when caching
-    is off, or when ``fresh`` is set. A cache that cannot be read or written
-    is ignored: the probe then simply asks torch.
-    """
+    """Torch's answers and where they came from ("asked torch now" or "cached ...")."""
     install = torch_install_fingerprint()
     if install is None:
         return {"error": "torch is not installed in this Python"}, "looked for torch"
@@ -145,11 +140,7 @@ def _read(path: Path, key: Mapping[str, Any]) -> tuple[dict[str, Any], str] | No
 
 
 def plausible_answers(answers: Mapping[str, Any]) -> bool:
-    """Whether cached answers look like torch's: the right types, counts in range.
-
-    A cache file is only ever this tool's own, but it lives in a folder of its
-    own and may be edited or damaged; anything odd means asking torch again.
-    """
+    """Whether cached answers look like torch's: the right types, counts in range."""
     if not isinstance(answers.get("version"), str) or len(answers["version"]) > 100:
         return False
     if not _count_in(answers.get("num_threads"), 1, MAX_THREADS):
