@@ -44,41 +44,10 @@ HALF_EMULATED = {
     "asimdhp); PyTorch converts to fp32 and it runs slower than fp32",
 }
 
-#: Native bf16/fp16 paths, the first present wins: (ISA feature, runs on AMX
-#: tiles (cpus.toml [amx]) rather than at 2x the fp32 vector rate, the
-#: instruction, the note).
-NATIVE_HALF_PATHS: dict[str, tuple[tuple[str, bool, str, str], ...]] = {
-    "bf16": (
-        ("amx_bf16", True, "", "AMX tiles, fp32 accumulate"),
-        ("avx512_bf16", False, "VDPBF16PS: 2x the fp32 rate", "avx512_bf16 dot product"),
-        ("bf16", False, "BFDOT/BFMMLA: 2x the fp32 rate", "ARM bf16 extension"),
-    ),
-    "fp16": (
-        ("amx_fp16", True, "", "AMX-FP16 tiles"),
-        ("avx512_fp16", False, "AVX512-FP16: 2x the fp32 rate", "avx512_fp16"),
-        ("asimdhp", False, "ASIMD fp16: 2x the fp32 rate", "ARM half-precision arithmetic"),
-    ),
-}
 NOT_A_CPU_DTYPE = {
     "tf32": "not a CPU dtype: TF32 is an NVIDIA tensor-core format",
     "fp8": "not a CPU dtype: no CPU computes in fp8; PyTorch emulates it",
 }
-
-#: ISA fallbacks, widest first: (feature, FMA units, vector bits, what is assumed).
-_ISA_FALLBACK: tuple[tuple[str, int, int, str], ...] = (
-    (
-        "avx512f",
-        2,
-        512,
-        "avx512f: assumed two 512-bit FMA units (server cores; client "
-        "cores with one unit reach half)",
-    ),
-    ("fma", 2, 256, "avx2+fma: assumed two 256-bit FMA units"),
-    ("avx2", 2, 256, "avx2+fma: assumed two 256-bit FMA units"),
-    ("sve", 2, 128, "sve (width unknown): assumed two 128-bit FMA pipes"),
-    ("asimd", 2, 128, "asimd: assumed two 128-bit FMA pipes"),
-    ("avx", 1, 256, "avx without fma: assumed one 256-bit add + one 256-bit multiply"),
-)
 
 
 def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tuple[int, str] | None:
@@ -94,9 +63,10 @@ def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tupl
             text += f"; {rate.note}"
         return rate.fp32_flops_per_cycle, text
     features = set(isa)
-    for feature, units, bits, assumption in _ISA_FALLBACK:
-        if feature in features:
-            per_cycle = units * (bits // 32) * 2
+    for row in data_file("cpus.toml")["isa_fallback"]:
+        if row["feature"] in features:
+            per_cycle = row["fma_units"] * (row["vector_bits"] // 32) * 2
+            assumption = row["assumption"]
             shown = microarchitecture or "unknown microarchitecture"
             return per_cycle, f"{shown}, from the ISA: {assumption} = {per_cycle} FLOP/cycle"
     return None
@@ -145,17 +115,19 @@ def cpu_peaks(
     out: dict[str, PeakFlops | Unavailable] = {"fp32": peak(per_cycle, rate_source, "dense")}
     out["tf32"] = Unavailable(NOT_A_CPU_DTYPE["tf32"])
 
-    for dtype, paths in NATIVE_HALF_PATHS.items():
-        out[dtype] = Unavailable(HALF_EMULATED[dtype])
-        for feature, amx, how, note in paths:
-            if feature in features:
-                amx_row = data_file("cpus.toml")["amx"]
-                out[dtype] = (
-                    peak(amx_row["flops_per_cycle"], amx_row["source"], note)
-                    if amx
-                    else peak(2 * per_cycle, f"{how}; {rate_source}", note)
-                )
-                break
+    tables = data_file("cpus.toml")
+    for dtype, emulated in HALF_EMULATED.items():
+        native = [
+            r for r in tables["native_half"] if r["dtype"] == dtype and r["feature"] in features
+        ]
+        if not native:
+            out[dtype] = Unavailable(emulated)
+        elif native[0].get("amx"):
+            amx = tables["amx"]
+            out[dtype] = peak(amx["flops_per_cycle"], amx["source"], native[0]["note"])
+        else:
+            how = f"{native[0]['how']}; {rate_source}"
+            out[dtype] = peak(2 * per_cycle, how, native[0]["note"])
 
     out["fp8"] = Unavailable(NOT_A_CPU_DTYPE["fp8"])
     return MappingProxyType({dtype: out[dtype] for dtype in PEAK_DTYPES})

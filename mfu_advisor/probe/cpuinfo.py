@@ -14,28 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.tables import data_file
 
-#: x86 feature flags worth reporting, by their Linux ``flags`` names, which are
-#: also the canonical names used in reports (arch/x86/include/asm/cpufeatures.h).
-X86_ISA: tuple[str, ...] = (
-    "avx",
-    "fma",
-    "avx2",
-    "avx512f",
-    "avx512_vnni",
-    "avx512_bf16",
-    "avx512_fp16",
-    "avx_vnni",
-    "amx_tile",
-    "amx_bf16",
-    "amx_int8",
-    "amx_fp16",
-)
 
-#: arm64 hwcap names (``Features`` line, arch/arm64/kernel/cpuinfo.c) worth
-#: reporting. ``asimdhp`` is native fp16 arithmetic, ``bf16`` the BFDOT/BFMMLA
-#: instructions, ``i8mm`` the int8 matrix multiply.
-ARM_ISA: tuple[str, ...] = ("asimd", "asimdhp", "sve", "sve2", "bf16", "i8mm", "sme", "sme2")
+def isa_order(arch: str) -> tuple[str, ...]:
+    """Canonical ISA names worth reporting for "x86" or "arm", in report order (cpus.toml)."""
+    return tuple(data_file("cpus.toml")["isa"][arch])
 
 
 # Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
@@ -89,15 +73,15 @@ def processor_blocks(blocks: Sequence[CpuinfoBlock]) -> dict[int, CpuinfoBlock]:
 
 
 def x86_isa(flags: str) -> tuple[str, ...]:
-    """Canonical ISA names present in an x86 ``flags`` line, in :data:`X86_ISA` order."""
+    """Canonical ISA names present in an x86 ``flags`` line, in report order."""
     present = set(flags.split())
-    return tuple(name for name in X86_ISA if name in present)
+    return tuple(name for name in isa_order("x86") if name in present)
 
 
 def arm_isa(features: str) -> tuple[str, ...]:
-    """Canonical ISA names present in an arm64 ``Features`` line, in :data:`ARM_ISA` order."""
+    """Canonical ISA names present in an arm64 ``Features`` line, in report order."""
     present = set(features.split())
-    return tuple(name for name in ARM_ISA if name in present)
+    return tuple(name for name in isa_order("arm") if name in present)
 
 
 def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
@@ -106,9 +90,9 @@ def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
     order: tuple[str, ...] = ()
     for block in blocks:
         if (flags := block.get("flags")) is not None:
-            names, order = x86_isa(flags), X86_ISA
+            names, order = x86_isa(flags), isa_order("x86")
         elif (features := block.get("Features")) is not None:
-            names, order = arm_isa(features), ARM_ISA
+            names, order = arm_isa(features), isa_order("arm")
         else:
             continue
         common = set(names) if common is None else common & set(names)

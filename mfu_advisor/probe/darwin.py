@@ -28,29 +28,12 @@ from mfu_advisor.probe.facts import (
     TorchSupport,
 )
 from mfu_advisor.probe.sources import MachineRoot
+from mfu_advisor.probe.tables import data_file
 
 SYSCTL_ARGV = ("sysctl", "hw", "machdep.cpu", "kern.hostname", "kern.osrelease")
 
 #: Apple's PCI vendor ID (PCI-SIG), used for the SoC GPU that has no PCI function.
 APPLE_VENDOR_ID = 0x106B
-
-#: sysctl feature flag -> canonical ISA name (docs/probe.md).
-APPLE_ISA: tuple[tuple[str, str], ...] = (
-    ("hw.optional.neon", "asimd"),
-    ("hw.optional.arm.FEAT_FP16", "asimdhp"),
-    ("hw.optional.arm.FEAT_BF16", "bf16"),
-    ("hw.optional.arm.FEAT_I8MM", "i8mm"),
-    ("hw.optional.arm.FEAT_SME", "sme"),
-    ("hw.optional.arm.FEAT_SME2", "sme2"),
-)
-
-#: Intel Mac ``machdep.cpu.features`` / ``leaf7_features`` words -> canonical names.
-INTEL_MAC_ISA: tuple[tuple[str, str], ...] = (
-    ("AVX1.0", "avx"),
-    ("FMA", "fma"),
-    ("AVX2", "avx2"),
-    ("AVX512F", "avx512f"),
-)
 
 
 def read_sysctl(root: MachineRoot) -> dict[str, str] | Unavailable:
@@ -96,7 +79,6 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
     )
     from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
     from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
-    from mfu_advisor.probe.tables import data_file
 
     if isinstance(values, Unavailable):
         warnings.append(f"CPU facts unknown: {values.reason}")
@@ -109,7 +91,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
     family_raw = _int(values, "hw.cpufamily")
     uarch: Maybe[str] = Unavailable("no hw.cpufamily")
     if apple:
-        isa = tuple(name for key, name in APPLE_ISA if values.get(key) == "1")
+        flags = data_file("cpus.toml")["isa"]["apple"]
+        isa = tuple(name for key, name in flags.items() if values.get(key) == "1")
         vendor, vendor_id = "Apple", "0x61"  # ARM implementer code of Apple Inc.
         if family_raw is not None:
             family_u32 = family_raw & 0xFFFFFFFF  # sysctl prints it as a signed int
@@ -122,7 +105,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
             + " "
             + values.get("machdep.cpu.leaf7_features", "")
         ).split()
-        isa = tuple(name for word, name in INTEL_MAC_ISA if word in words)
+        known = data_file("cpus.toml")["isa"]["intel_mac"]
+        isa = tuple(name for word, name in known.items() if word in words)
         vendor_id = values.get("machdep.cpu.vendor", "unknown")
         vendor = "Intel" if vendor_id == "GenuineIntel" else vendor_id
     uarch_name = uarch if isinstance(uarch, str) else None

@@ -10,21 +10,6 @@ from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
 from mfu_advisor.probe.peak_table import ArchRates, GpuSpec, formula_peaks, load_table
 
-__all__ = [
-    "GpuMatch",
-    "GpuSpec",
-    "all_unavailable",
-    "estimated_nvidia_peaks",
-    "find_gpu",
-    "gpu_candidates",
-    "gpu_table",
-    "is_geforce_name",
-    "laptop_peaks",
-    "lookup_pci",
-    "name_tokens",
-    "nvidia_arch",
-]
-
 
 def gpu_table() -> tuple[GpuSpec, ...]:
     """Every row of the data file, in file order."""
@@ -52,22 +37,8 @@ def all_unavailable(reason: str) -> Peaks:
 
 #: Words that carry no identity in a GPU name ("NVIDIA GeForce RTX 4090").
 _NOISE = frozenset(
-    {
-        "nvidia",
-        "geforce",
-        "tesla",
-        "rtx",
-        "gtx",
-        "gpu",
-        "graphics",
-        "generation",
-        "card",
-        "the",
-        "amd",
-        "radeon",
-        "instinct",
-        "rx",
-    }
+    {"nvidia", "geforce", "tesla", "rtx", "gtx", "gpu", "graphics", "generation", "card"}
+    | {"the", "amd", "radeon", "instinct", "rx"}
 )
 _MEMORY = re.compile(r"\d+gb?")
 _NUMBER_SUFFIX = re.compile(r"(\d{3,5})([a-z]+)")  # "4070ti" -> "4070", "ti"
