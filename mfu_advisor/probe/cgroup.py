@@ -30,8 +30,6 @@ from mfu_advisor.probe.sources import MachineRoot
 UNLIMITED_MEMORY_BYTES = 2**60
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CgroupMount(NamedTuple):
     """One cgroup hierarchy mounted in this process's mount namespace."""
 
@@ -49,8 +47,6 @@ class CgroupLimits(NamedTuple):
 
     cpu_limit: Maybe[float | None]
     """CPUs' worth of time per second allowed by the tightest quota; None when unlimited."""
-    cpu_limit_file: str | None
-    """The file holding the tightest CPU quota, when there is one."""
     memory_limit_bytes: Maybe[int | None]
     """Tightest memory limit in bytes; None when unlimited."""
 
@@ -78,12 +74,12 @@ def read_cgroup_limits(root: MachineRoot, warnings: list[str]) -> CgroupLimits:
     if isinstance(memberships, Unavailable) or isinstance(mounts, Unavailable):
         reason = memberships if isinstance(memberships, Unavailable) else mounts
         assert isinstance(reason, Unavailable)
-        return CgroupLimits(reason, None, reason)
+        return CgroupLimits(reason, reason)
     cpu_dirs = _controller_dirs(memberships, mounts, "cpu")
     memory_dirs = _controller_dirs(memberships, mounts, "memory")
-    cpu_limit, cpu_file = _tightest_cpu_quota(root, cpu_dirs, warnings)
+    cpu_limit = _tightest_cpu_quota(root, cpu_dirs, warnings)
     memory_limit = _tightest_memory_limit(root, memory_dirs, warnings)
-    return CgroupLimits(cpu_limit, cpu_file, memory_limit)
+    return CgroupLimits(cpu_limit, memory_limit)
 
 
 def usable_cpu_count(affinity_count: int, cpu_limit: Maybe[float | None]) -> int:
@@ -189,9 +185,8 @@ def _folders_up(mount: CgroupMount, cgroup_path: str) -> list[str]:
 
 def _tightest_cpu_quota(
     root: MachineRoot, hierarchies: list[tuple[int, list[str]]], warnings: list[str]
-) -> tuple[Maybe[float | None], str | None]:
+) -> Maybe[float | None]:
     best: float | None = None
-    best_file: str | None = None
     for version, folders in hierarchies:
         for folder in folders:
             quota = _cpu_quota_at(root, version, folder)
@@ -199,16 +194,13 @@ def _tightest_cpu_quota(
                 continue
             if isinstance(quota, Unavailable):
                 warnings.append(quota.reason)
-                return quota, None
-            cpus, file = quota
-            if best is None or cpus < best:
-                best, best_file = cpus, file
-    return best, best_file
+                return quota
+            if best is None or quota < best:
+                best = quota
+    return best
 
 
-def _cpu_quota_at(
-    root: MachineRoot, version: int, folder: str
-) -> tuple[float, str] | Unavailable | None:
+def _cpu_quota_at(root: MachineRoot, version: int, folder: str) -> float | Unavailable | None:
     """The CPU quota set in one cgroup folder; None when there is none (or no file)."""
     if version == 2:
         file = f"{folder}/cpu.max"
@@ -228,7 +220,7 @@ def _cpu_quota_at(
             return Unavailable(f"{file} holds {text.strip()[:40]!r}, not '$MAX $PERIOD'")
         if quota <= 0 or period <= 0:
             return Unavailable(f"{file} holds a non-positive quota or period: {text.strip()!r}")
-        return quota / period, file
+        return quota / period
     quota_file = f"{folder}/cpu.cfs_quota_us"
     quota_text = root.read_text(quota_file)
     if isinstance(quota_text, Unavailable):
@@ -249,7 +241,7 @@ def _cpu_quota_at(
         return garbled
     if quota_v1 == 0 or period_v1 <= 0:
         return Unavailable(f"{folder} has a zero CFS quota or period")
-    return quota_v1 / period_v1, quota_file
+    return quota_v1 / period_v1
 
 
 def _tightest_memory_limit(

@@ -44,8 +44,6 @@ from mfu_advisor.probe.host import read_hypervisor
 from mfu_advisor.probe.sources import MachineRoot
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CpuIdentity(NamedTuple):
     """Who made the CPU and what it is, from numbers."""
 

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks, all_unavailable
 from mfu_advisor.probe.tables import data_file
 
 
@@ -72,10 +72,6 @@ def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tupl
     return None
 
 
-def _all_unavailable(reason: str) -> Peaks:
-    return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
-
-
 #: How a peak computed at a maximum clock describes it (callers with another
 #: clock pass their own words: probe/cpu_clock.py).
 MAX_CLOCK_LABEL = "max clock"
@@ -93,13 +89,13 @@ def cpu_peaks(
 ) -> Peaks:
     """Dense peak FLOP/s of ``cores`` identical physical cores at ``clock_mhz``."""
     if cores <= 0:
-        return _all_unavailable(f"no cores in this group ({cores})")
+        return all_unavailable(f"no cores in this group ({cores})")
     if clock_mhz is None or clock_mhz <= 0:
-        return _all_unavailable("the CPU clock is unknown, so no peak can be computed")
+        return all_unavailable("the CPU clock is unknown, so no peak can be computed")
     rate = flops_per_cycle(microarchitecture, isa)
     if rate is None:
         shown = microarchitecture or "unknown microarchitecture"
-        return _all_unavailable(f"{shown} with no known vector ISA: FLOPs per cycle unknown")
+        return all_unavailable(f"{shown} with no known vector ISA: FLOPs per cycle unknown")
     per_cycle, rate_source = rate
     hz = clock_mhz * 1e6
     features = set(isa)
@@ -136,7 +132,7 @@ def cpu_peaks(
 def sum_peaks(parts: Sequence[Peaks]) -> Peaks:
     """Per-dtype sum over core groups (P-cores + E-cores)."""
     if not parts:
-        return _all_unavailable("no core groups to sum")
+        return all_unavailable("no core groups to sum")
     out: dict[str, PeakFlops | Unavailable] = {}
     for dtype in PEAK_DTYPES:
         values = [part.get(dtype, Unavailable(f"no {dtype} entry")) for part in parts]

@@ -24,8 +24,6 @@ from mfu_advisor.probe.sources import MachineRoot
 CPU_SYSFS = "/sys/devices/system/cpu"
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CoreGroup(NamedTuple):
     """Logical CPUs of one core type, before peaks are attached."""
 

@@ -22,8 +22,6 @@ def isa_order(arch: str) -> tuple[str, ...]:
     return tuple(data_file("cpus.toml")["isa"][arch])
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CpuinfoBlock(NamedTuple):
     """One logical CPU's block of ``/proc/cpuinfo``, as key/value text."""
 

@@ -15,7 +15,6 @@ import re
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import (
-    PEAK_DTYPES,
     CacheFacts,
     CoreTypeFacts,
     CpuFacts,
@@ -26,6 +25,7 @@ from mfu_advisor.probe.facts import (
     PeakFlops,
     Peaks,
     TorchSupport,
+    all_unavailable,
 )
 from mfu_advisor.probe.sources import MachineRoot
 from mfu_advisor.probe.tables import data_file
@@ -268,8 +268,7 @@ def _apple_gpu_peaks(brand: str, cores: Maybe[int]) -> Peaks:
 
     entry = find_hardware(f"{brand} GPU")
     if entry is None or entry.kind != "gpu":
-        reason = f"{brand} GPU is not in the Apple GPU table"
-        return {dtype: Unavailable(reason) for dtype in PEAK_DTYPES}
+        return all_unavailable(f"{brand} GPU is not in the Apple GPU table")
     table_cores = entry.details.get("gpu_cores")
     out: dict[str, PeakFlops | Unavailable] = {}
     for dtype, peak in entry.peak_flops.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable, fields_to_json, to_jsonable
@@ -36,6 +37,11 @@ _BOOST_NOT_RECORDED = Unavailable("NVML: max customer boost clock not recorded")
 
 #: What a CPU clock field holds before the probe sets it (facts built elsewhere).
 _CLOCK_NOT_RECORDED = Unavailable("the clock used for the peak was not recorded")
+
+
+def all_unavailable(reason: str) -> Peaks:
+    """Peaks with every dtype Unavailable for the same reason."""
+    return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
 
 
 def peaks_to_json(peaks: Peaks) -> dict[str, Any]:

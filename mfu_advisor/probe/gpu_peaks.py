@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.facts import PeakFlops, Peaks, all_unavailable
 from mfu_advisor.probe.peak_table import ArchRates, GpuSpec, formula_peaks, load_table
 
 
@@ -27,10 +26,6 @@ def nvidia_arch(compute_capability: str) -> tuple[ArchRates | None, str]:
         if key.startswith(f"nvidia-{major}.") and key.count("-") == 1:
             return arch, f"rates of compute capability {arch.compute_capability} assumed for {cc}"
     return None, ""
-
-
-def all_unavailable(reason: str) -> Peaks:
-    return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
 
 
 # -- by name -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from mfu_advisor.probe.facts import (
     Peaks,
     TorchDevice,
     TorchFacts,
+    all_unavailable,
 )
 from mfu_advisor.probe.pci import LSPCI_ARGV, PciFunction, PciIdsNames, parse_lspci_names
 from mfu_advisor.probe.sources import MachineRoot
@@ -240,7 +241,7 @@ def _peaks(
     match: GpuMatch,
     sm_count: Maybe[int],
 ) -> Peaks:
-    from mfu_advisor.probe.gpu_peaks import all_unavailable, find_gpu, laptop_peaks
+    from mfu_advisor.probe.gpu_peaks import find_gpu, laptop_peaks
 
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         return all_unavailable("not a compute device")
@@ -267,7 +268,6 @@ def nvidia_formula_peaks(
 ) -> Peaks:
     """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock."""
     from mfu_advisor.probe.gpu_peaks import (
-        all_unavailable,
         estimated_nvidia_peaks,
         is_geforce_name,
         nvidia_arch,

@@ -208,8 +208,6 @@ def device_getters() -> dict[str, Callable[[Any, Any], Any]]:
 # -- both: parsing the answers -------------------------------------------------------
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class NvmlDevice(NamedTuple):
     """One device NVML listed: where it sits on the bus, and its facts or why none."""
 

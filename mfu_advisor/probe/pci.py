@@ -34,8 +34,6 @@ PCI_IDS_PATHS: tuple[str, ...] = (
 LSPCI_ARGV = ("lspci", "-D", "-nnmm")
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class PciFunction(NamedTuple):
     """One display-class PCI function, as numbers."""
 
