@@ -1,17 +1,11 @@
 """The CPUs and memory this process may really use: affinity mask and cgroup limits.
 
-A container on a 64-core host limited to 2 CPUs sees 64 CPUs in
-``/proc/cpuinfo`` and in its affinity mask; only the cgroup's CPU quota says 2.
-The quota is found the way the kernel documents it: ``/proc/self/cgroup``
-names this process's cgroup in each hierarchy, ``/proc/self/mountinfo`` says
-where that hierarchy is mounted, and every ancestor cgroup's limit applies, so
-the tightest one along the path up to the mount point wins.
-
-- cgroup v2: ``cpu.max`` ("$MAX $PERIOD", "max" = no limit) and ``memory.max``
-  (Documentation/admin-guide/cgroup-v2.rst, https://docs.kernel.org/admin-guide/cgroup-v2.html).
-- cgroup v1: ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (-1 = no limit) and
-  ``memory.limit_in_bytes`` (https://docs.kernel.org/scheduler/sched-bwc.html,
-  https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
+Every ancestor cgroup's limit applies, so the tightest along the path up to the
+mount point wins. v2: ``cpu.max``, ``memory.max``
+(https://docs.kernel.org/admin-guide/cgroup-v2.html); v1: ``cpu.cfs_quota_us`` /
+``cpu.cfs_period_us``, ``memory.limit_in_bytes``
+(https://docs.kernel.org/scheduler/sched-bwc.html,
+https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
 """
 
 from __future__ import annotations

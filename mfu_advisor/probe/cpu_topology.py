@@ -1,12 +1,9 @@
 """CPU topology from sysfs: online CPUs, physical cores, core types, clocks, caches, NUMA.
 
-Paths and formats are the kernel's ABI (Documentation/ABI/testing/sysfs-devices-system-cpu,
-Documentation/admin-guide/pm/cpufreq.rst and, for hybrid Intel parts, the
-``cpu_core`` / ``cpu_atom`` PMU folders whose ``cpus`` file lists the P- and
-E-cores: arch/x86/events/intel/core.c, https://github.com/torvalds/linux).
-
-To stay fast on machines with hundreds of CPUs, per-CPU files are read once
-per physical core or core type, not once per logical CPU.
+Paths and formats: Documentation/ABI/testing/sysfs-devices-system-cpu,
+Documentation/admin-guide/pm/cpufreq.rst, and for hybrid Intel parts the
+``cpu_core`` / ``cpu_atom`` PMU folders (arch/x86/events/intel/core.c). Per-CPU
+files are read once per physical core or core type, not once per logical CPU.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Reading ``/proc/cpuinfo``: CPU identity and the ISA features that decide matmul speed.
 
-x86 kernels print one block per logical CPU with ``vendor_id``, ``cpu family``,
-``model``, ``model name`` and ``flags``; arm64 kernels print ``CPU implementer``,
-``CPU part`` and ``Features`` per CPU and usually no model name. The field
-names are those of the kernel's ``show_cpuinfo`` (arch/x86/kernel/cpu/proc.c,
+Field names are those of the kernel's ``show_cpuinfo`` (arch/x86/kernel/cpu/proc.c,
 arch/arm64/kernel/cpuinfo.c, https://github.com/torvalds/linux).
 """
 

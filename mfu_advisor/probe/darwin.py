@@ -1,10 +1,7 @@
 """macOS: CPU, memory and the Apple-silicon GPU from one ``sysctl`` call.
 
-macOS has no /proc or /sys; ``sysctl hw machdep.cpu kern.hostname kern.osrelease``
-prints every fact needed as ``name: value`` lines in a few milliseconds.
-Asking for whole subtrees (``hw``) rather than single names keeps an older
-macOS without, say, ``hw.perflevel1`` from failing the whole call. Names are
-Apple's (sys/sysctl.h and the "hw.optional" feature flags documented at
+Whole subtrees (``hw``) are asked, so a macOS without one name does not fail the
+call. Names are Apple's (sys/sysctl.h; the "hw.optional" flags at
 https://developer.apple.com/documentation/kernel/1387446-sysctlbyname/determining_instruction_set_characteristics).
 """
 

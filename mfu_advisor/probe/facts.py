@@ -93,7 +93,7 @@ class CoreTypeFacts:
     peak_clock_mhz: Maybe[float] = _CLOCK_NOT_RECORDED
     """The clock the peak is computed at (max turbo, or a nominal clock: ``clock_source``)."""
     clock_source: str = "unknown"
-    """Where ``peak_clock_mhz`` came from: a keyword of probe/cpu_clock.py CLOCK_SOURCES."""
+    """Where ``peak_clock_mhz`` came from: a key of data/cpus.toml [clock_source]."""
     peak_clock_is_max: bool = False
     """True when ``peak_clock_mhz`` is the maximum clock, so the peak is an upper bound;
     False when only a nominal or current clock is known and the peak may be exceeded."""
@@ -148,7 +148,7 @@ class CpuFacts:
     peak_clock_mhz: Maybe[float] = _CLOCK_NOT_RECORDED
     """The clock the peak is computed at (the performance cores' on hybrid parts)."""
     clock_source: str = "unknown"
-    """Where that clock came from (probe/cpu_clock.py CLOCK_SOURCES): "cpufreq_max",
+    """Where that clock came from (data/cpus.toml [clock_source]): "cpufreq_max",
     "hypervisor_cpu_mhz" (a VM's nominal clock), ..."""
     peak_clock_is_max: bool = False
     """True when every core type's peak uses its maximum clock (the peak is an upper bound);

@@ -1,13 +1,8 @@
 """Reading NVIDIA GPUs as they run: one NVML session, every live figure, each failure a reason.
 
-Used by ``mfu-advisor run`` (every GPU, each sample, with which of them the
-job's processes use) and by the bench's under-load sampler (the run's GPU,
-found by its PCI bus ID, about 10 times a second). Units and calls follow
-NVML's API reference (https://docs.nvidia.com/deploy/nvml-api/, "Device
-Queries"): power in milliwatts, PCIe throughput in KB/s over a 20 ms window,
-clocks in MHz. Only ``nvmlDevice*Get*`` queries are made; nothing is changed.
-A query that fails is None in that reading and its reason is kept once per
-field; one refused as NOT_SUPPORTED is not asked again.
+Used by ``mfu-advisor run`` and the bench's under-load sampler. Units follow the
+NVML API reference (https://docs.nvidia.com/deploy/nvml-api/, "Device Queries"):
+power in mW, PCIe throughput in KB/s over a 20 ms window, clocks in MHz.
 """
 
 from __future__ import annotations

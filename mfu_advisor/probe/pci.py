@@ -1,15 +1,9 @@
 """Display devices on the PCI bus, identified by numbers and named from tables or text.
 
-Each function in ``/sys/bus/pci/devices/<address>/`` has ``vendor``, ``device``,
-``class``, ``subsystem_vendor`` and ``subsystem_device`` files holding hex
-numbers (Documentation/ABI/testing/sysfs-bus-pci). A display device is one
-whose base class/subclass (``class >> 8``) is VGA (0x0300), 3D (0x0302) or
-other display (0x0380) (PCI Code and ID Assignment Specification, class 03h).
-
-The vendor is always the numeric vendor ID; a name from ``pci.ids`` or
-``lspci`` text is only ever used as a *device name*, never to decide who made
-it ("Intel Corporation" contains "ati"; "Advanced Micro Devices, Inc. [AMD/ATI]"
-names two vendors).
+sysfs files per function: Documentation/ABI/testing/sysfs-bus-pci; display classes:
+PCI Code and ID Assignment Specification, class 03h. A name from ``pci.ids`` or
+``lspci`` is only ever a device name, never who made it ("Intel Corporation"
+contains "ati").
 """
 
 from __future__ import annotations

@@ -1,25 +1,9 @@
 """Remembering torch's answers so that ``probe`` need not import torch every time.
 
-``import torch`` alone takes seconds (2.1-2.6 s on the 2-core development
-VM, about as long as ``python -m torch.utils.collect_env`` spends on
-everything else), yet its answers change only when torch is reinstalled or
-the environment around it changes. So the live probe keeps the answers in the
-user cache folder (:func:`mfu_advisor.cache.cache_dir`: ``$MFU_ADVISOR_CACHE_DIR``,
-else ``$XDG_CACHE_HOME/mfu-advisor`` or ``~/.cache/mfu-advisor``) under a key
-made of everything that can change them:
-
-- the torch installation (its folder, and the size and modification time of
-  ``version.py`` and of the ``_C`` extension),
-- this Python (executable and version),
-- the environment variables torch reads for devices and threads,
-- this process's CPU affinity,
-- the GPUs present (PCI display devices, NVML driver version and device UUIDs),
-- the boot (``/proc/sys/kernel/random/boot_id``), so a reboot, which may load
-  another driver, asks again.
-
-Set ``MFU_ADVISOR_NO_CACHE=1`` or pass ``probe --fresh`` to ask torch anew.
-The cache is this tool's own file; nothing of the machine's is changed.
-Compile prerequisites (compiler on PATH, triton) are checked fresh each time.
+``import torch`` alone takes seconds; the answers are kept in the user cache
+folder under a key of everything that can change them (the torch installation,
+Python, torch's environment variables, CPU affinity, the GPUs, the boot ID).
+``MFU_ADVISOR_NO_CACHE=1`` or ``probe --fresh`` asks anew (docs/probe.md).
 """
 
 from __future__ import annotations
