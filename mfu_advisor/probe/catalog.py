@@ -107,7 +107,7 @@ def _cpu_entry(model: dict[str, Any]) -> CatalogEntry:
         cpu_peaks(g["microarchitecture"], model["isa"], _max_clock_mhz(g), g["cores"])
         for g in groups
     ]
-    peaks = parts[0] if len(parts) == 1 else sum_peaks(parts)
+    peaks = sum_peaks(parts)
     return CatalogEntry(
         name=model["name"],
         kind="cpu",

@@ -20,6 +20,7 @@ from mfu_advisor.probe.cpu_clock import (
     max_clock,
     table_boost_clock,
 )
+from mfu_advisor.probe.cpu_peaks import sum_peaks
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
     physical_core_map,
@@ -92,7 +93,7 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
     core_types, usable_peaks = _core_types(
         groups, clocks, identity, isa_names, core_map, usable_set, limits.cpu_limit
     )
-    peaks = sum_peaks_safe(usable_peaks)
+    peaks = sum_peaks(usable_peaks)
 
     physical: Maybe[int]
     sockets: Maybe[int]
@@ -371,15 +372,6 @@ def _peaks_at_clock(
         else peak
         for dtype, peak in peaks.items()
     }
-
-
-def sum_peaks_safe(parts: Sequence[Peaks]) -> Peaks:
-    """Whole-CPU peak: the sum over core types (``cpu_peaks.sum_peaks``)."""
-    from mfu_advisor.probe.cpu_peaks import sum_peaks
-
-    if len(parts) == 1:
-        return parts[0]
-    return sum_peaks(parts)
 
 
 def _p_and_e_counts(

@@ -130,7 +130,9 @@ def cpu_peaks(
 
 
 def sum_peaks(parts: Sequence[Peaks]) -> Peaks:
-    """Per-dtype sum over core groups (P-cores + E-cores)."""
+    """Per-dtype sum over core groups (P-cores + E-cores); one group is its own peak."""
+    if len(parts) == 1:
+        return parts[0]
     if not parts:
         return all_unavailable("no core groups to sum")
     out: dict[str, PeakFlops | Unavailable] = {}

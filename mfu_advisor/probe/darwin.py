@@ -140,11 +140,7 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         core_types.append(core_type("performance", physical_raw or logical, uarch, clocks[-1]))
     performance: Maybe[int] = core_types[0].physical_cores
     efficiency: Maybe[int] = sum(t.physical_cores for t in core_types[1:])
-    total_peaks: Peaks = (
-        core_types[0].peak_flops
-        if len(core_types) == 1
-        else sum_peaks([t.peak_flops for t in core_types])
-    )
+    total_peaks = sum_peaks([t.peak_flops for t in core_types])
     max_clocks = [t.max_clock_mhz for t in core_types if isinstance(t.max_clock_mhz, float | int)]
     threads = logical // physical_raw if physical_raw else Unavailable("no hw.physicalcpu")
     no_cgroups = None  # macOS has no cgroups
