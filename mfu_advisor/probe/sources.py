@@ -172,18 +172,9 @@ class MachineRoot:
 
     def read_text(self, machine_path: str) -> str | Unavailable:
         """Contents of a text file, or why it could not be read."""
-        recorded_failure = self._recorded_failure("unreadable", machine_path)
-        if recorded_failure is not None:
-            return recorded_failure
-        target = self.confined(machine_path)
-        if isinstance(target, Unavailable):
-            return target
-        try:
-            with open(target, "rb") as handle:
-                data = _read_capped(handle)
-        except OSError as exc:
-            return _unreadable(machine_path, exc)
-        return data.decode("utf-8", errors="replace")
+        target = self._readable(machine_path)
+        data = target if isinstance(target, Unavailable) else _read_file(target, machine_path)
+        return data if isinstance(data, Unavailable) else data.decode("utf-8", errors="replace")
 
     def read_int(self, machine_path: str, base: int = 10) -> int | Unavailable:
         """A file holding one integer (``base=16`` or ``0`` for "0x8086"-style ids)."""
@@ -198,16 +189,18 @@ class MachineRoot:
 
     def listdir(self, machine_path: str) -> list[str] | Unavailable:
         """Sorted names in a folder, or why it could not be listed."""
-        recorded_failure = self._recorded_failure("unreadable", machine_path)
-        if recorded_failure is not None:
-            return recorded_failure
-        target = self.confined(machine_path)
+        target = self._readable(machine_path)
         if isinstance(target, Unavailable):
             return target
         try:
             return sorted(os.listdir(target))
         except OSError as exc:
             return _unreadable(machine_path, exc)
+
+    def _readable(self, machine_path: str) -> Path | Unavailable:
+        """:meth:`confined`, unless the recorded machine could not read the path."""
+        failure = self._recorded_failure("unreadable", machine_path)
+        return failure if failure is not None else self.confined(machine_path)
 
     def exists(self, machine_path: str) -> bool:
         target = self.confined(machine_path)
@@ -227,12 +220,8 @@ class MachineRoot:
             if isinstance(recorded, Unavailable):
                 return recorded
             if recorded.is_file():
-                try:
-                    with open(recorded, "rb") as handle:
-                        data = _read_capped(handle)
-                except OSError as exc:
-                    return _unreadable(f"commands/{name}.txt", exc)
-                return data.decode("utf-8", errors="replace")
+                data = _read_file(recorded, f"commands/{name}.txt")
+                return data if isinstance(data, Unavailable) else data.decode("utf-8", "replace")
             return Unavailable(f"`{' '.join(argv)}` was not recorded in the snapshot")
         import shutil
         import subprocess
@@ -279,12 +268,11 @@ class MachineRoot:
             return target
         if not target.is_file():
             return Unavailable(f"{name}.json not in the snapshot")
+        raw = _read_file(target, f"{name}.json")
+        if isinstance(raw, Unavailable):
+            return raw
         try:
-            with open(target, "rb") as handle:
-                raw = _read_capped(handle)
             return strict_json(raw.decode("utf-8"))
-        except OSError as exc:
-            return _unreadable(f"{name}.json", exc)
         except (ValueError, RecursionError) as exc:
             detail = one_line(str(exc), 120)
             return Unavailable(f"{name}.json in the snapshot is not valid JSON ({detail})")
@@ -295,6 +283,15 @@ def live_os_name() -> str:
     if sys.platform == "win32":
         return "Windows"
     return os.uname().sysname
+
+
+def _read_file(path: Path, shown: str) -> bytes | Unavailable:
+    """A file's first MAX_READ_BYTES, or why it could not be read (``shown`` names it)."""
+    try:
+        with open(path, "rb") as handle:
+            return _read_capped(handle)
+    except OSError as exc:
+        return _unreadable(shown, exc)
 
 
 def _read_capped(handle: Any) -> bytes:
