@@ -55,7 +55,7 @@ def _matches(forms: tuple[frozenset[str], ...], tokens: frozenset[str]) -> int:
 
 
 class Model(NamedTuple):
-    """A CPU or Apple GPU row of ``mfu_advisor/data/cpus.toml`` and its name's token sets."""
+    """A CPU or Apple GPU row of ``mfu_advisor/data/catalog.toml`` and its name's token sets."""
 
     kind: str
     """"cpu" or "apple_gpu"."""
@@ -69,7 +69,7 @@ def catalog_models(kind: str) -> tuple[Model, ...]:
     """The data file's "cpu" or "apple_gpu" rows, in file order."""
     return tuple(
         Model(kind, tuple(frozenset(form.split()) for form in row["forms"]), row)
-        for row in data_file("cpus.toml")[kind]
+        for row in data_file("catalog.toml")[kind]
     )
 
 
