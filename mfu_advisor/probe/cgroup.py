@@ -79,10 +79,8 @@ def read_cgroup_limits(root: MachineRoot, warnings: list[str]) -> CgroupLimits:
 def usable_cpu_count(affinity_count: int, cpu_limit: Maybe[float | None]) -> int:
     """CPUs this process can keep busy: ``min(affinity, ceil(quota))``, at least 1.
 
-    The quota is rounded up, as the JVM (OpenJDK ``CgroupSubsystem::active_processor_count``,
-    https://github.com/openjdk/jdk/blob/master/src/hotspot/os/linux/cgroupSubsystem_linux.cpp)
-    and .NET do: a 1.5-CPU quota keeps 2 threads busy 75% of the time, and
-    sizing a thread pool at 1 would leave half a CPU unused.
+    Rounded up as the JVM does (OpenJDK ``CgroupSubsystem::active_processor_count``,
+    src/hotspot/os/linux/cgroupSubsystem_linux.cpp): 1.5 CPUs keep 2 threads busy.
     """
     count = affinity_count
     if isinstance(cpu_limit, float | int) and not isinstance(cpu_limit, bool):

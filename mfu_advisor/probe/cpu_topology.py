@@ -156,11 +156,9 @@ def read_cpufreq_text(root: MachineRoot, cpu: int, name: str) -> str | None:
 
 
 def read_global_boost(root: MachineRoot) -> bool | None:
-    """``/sys/devices/system/cpu/cpufreq/boost``: 1 when frequency boost is enabled.
+    """``cpufreq/boost`` (acpi-cpufreq): 1 when boost clocks lie above ``cpuinfo_max_freq``.
 
-    acpi-cpufreq exposes it; there ``cpuinfo_max_freq`` is the highest P-state
-    (the base clock on AMD) and boost clocks lie above it
-    (Documentation/admin-guide/pm/cpufreq.rst, "The boost file").
+    Documentation/admin-guide/pm/cpufreq.rst, "The boost file".
     """
     text = root.read_text(f"{CPU_SYSFS}/cpufreq/boost")
     if not isinstance(text, str):

@@ -15,23 +15,8 @@ from typing import Any
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import TorchDevice, TorchFacts
 from mfu_advisor.probe.pci import normalize_pci_address
+from mfu_advisor.probe.tables import data_file
 from mfu_advisor.torch_import import import_error_text
-
-#: ``BLAS_INFO=`` values in ``torch.__config__.show()`` (set by PyTorch's
-#: cmake/Dependencies.cmake) -> library names.
-BLAS_NAMES: dict[str, str] = {
-    "mkl": "Intel MKL",
-    "open": "OpenBLAS",
-    "openblas": "OpenBLAS",
-    "accelerate": "Apple Accelerate",
-    "blis": "BLIS",
-    "flexi": "FlexiBLAS",
-    "eigen": "Eigen",
-    "armpl": "Arm Performance Libraries",
-    "nvpl": "NVIDIA Performance Libraries",
-    "atlas": "ATLAS",
-    "generic": "reference BLAS",
-}
 
 #: Compilers inductor's CPU backend may use: ``$CXX``, then these (torch/_inductor/config.py
 #: ``cpp.cxx`` defaults to g++ on Linux and clang++ on macOS).
@@ -176,7 +161,7 @@ def blas_from_config(config: str) -> Maybe[str]:
     if match is None:
         return Unavailable("torch.__config__.show() names no BLAS_INFO")
     key = match.group(1).lower()
-    name = BLAS_NAMES.get(key, key)
+    name = data_file("torch.toml")["blas_names"].get(key, key)
     version = re.search(r"Math Kernel Library Version ([0-9.]+)", config)
     if key == "mkl" and version:
         name = f"{name} {version.group(1)}"

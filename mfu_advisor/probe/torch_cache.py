@@ -22,22 +22,8 @@ from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.files import read_json_capped, write_atomic
+from mfu_advisor.probe.tables import data_file
 from mfu_advisor.sanitize import terminal_safe
-
-#: Environment variables that change which devices torch sees or how many threads it uses.
-TORCH_ENV_VARS: tuple[str, ...] = (
-    "CUDA_VISIBLE_DEVICES",
-    "CUDA_DEVICE_ORDER",
-    "HIP_VISIBLE_DEVICES",
-    "ROCR_VISIBLE_DEVICES",
-    "ZE_AFFINITY_MASK",
-    "ONEAPI_DEVICE_SELECTOR",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "ATEN_CPU_CAPABILITY",
-    "PYTORCH_ENABLE_MPS_FALLBACK",
-    "LD_LIBRARY_PATH",
-)
 
 #: How many cached answer files to keep (one per distinct environment).
 MAX_CACHE_FILES = 8
@@ -84,7 +70,7 @@ def cache_key(install: Mapping[str, Any], gpu_inventory: Any) -> dict[str, Any]:
     return {
         "torch": dict(install),
         "python": [sys.executable, sys.version],
-        "env": {name: os.environ.get(name) for name in TORCH_ENV_VARS},
+        "env": {name: os.environ.get(name) for name in data_file("torch.toml")["env_vars"]},
         "affinity": affinity,
         "gpus": gpu_inventory,
         "boot_id": boot_id,
