@@ -1,9 +1,4 @@
-"""The hardware probe: what CPU, GPUs and torch build this machine has, and their peaks.
-
-``probe_machine()`` reads the live machine; ``probe_machine(MachineRoot.open_snapshot(p))``
-reads a recorded snapshot through exactly the same code (docs/probe.md,
-docs/snapshot.md). Probing only reads: no file, GPU or OS setting is changed.
-"""
+"""The hardware probe: what CPU, GPUs and torch build this machine has, and their peaks."""
 
 from __future__ import annotations
 
@@ -27,11 +22,7 @@ NVML_WORTHY_VENDORS = frozenset({0x10DE, 0x1414})
 def probe_machine(
     root: MachineRoot | None = None, *, include_torch: bool = True, fresh_torch: bool = False
 ) -> HardwareFacts:
-    """Everything the probe can tell about a machine (None = the live one).
-
-    ``include_torch=False`` never imports torch. ``fresh_torch`` ignores
-    cached torch answers on the live machine (torch_cache.py).
-    """
+    """Everything the probe can tell about a machine (None = the live one)."""
     machine = root if root is not None else MachineRoot.live()
     warnings: list[str] = []
     if machine.os_name == "Darwin":

@@ -1,20 +1,9 @@
-"""Unpacking a snapshot archive someone sent you, without trusting it.
+"""Unpacking a snapshot archive someone sent you, without trusting it (docs/snapshot.md).
 
-A snapshot holds only folders and plain files, so everything else is refused
-outright: symbolic and hard links, devices, FIFOs, sparse files. Each member's
-path is checked as text before anything is written (no absolute path, no
-``..``, nothing too long or too deep), and since no link is ever created, a
-path that is fine as text stays inside the folder on disk. The checks are this
-module's own: they do not depend on the Python release's ``tarfile`` filter
-(Python 3.11.7's ``filter="data"`` is bypassed by chained symlinks longer than
-PATH_MAX, CVE-2025-4517, fixed in 3.11.13, 3.12.11 and 3.13.4:
-https://github.com/python/cpython/issues/135034).
-
-Limits (docs/snapshot.md): at most :data:`MAX_EXTRACTED_BYTES` of file
-contents, :data:`MAX_MEMBERS` members, and :data:`MAX_STREAM_BYTES` of
-decompressed tar stream, headers included, so a decompression bomb stops
-early. The compression is recognised by its first bytes, whatever the file is
-called: gzip, bzip2, xz, or none.
+Only folders and plain files are written, each path checked as text first; the
+checks do not rely on ``tarfile``'s filter (bypassed in Python 3.11.7 by
+CVE-2025-4517, https://github.com/python/cpython/issues/135034). Sizes, member
+counts and the decompressed stream are capped, so a decompression bomb stops early.
 """
 
 from __future__ import annotations
@@ -54,10 +43,7 @@ class ArchiveRefused(Exception):
 
 
 def compression_of(archive: Path) -> str:
-    """ "gz", "bz2", "xz" or "" (a plain tar), from the file's first bytes.
-
-    Raises :class:`ArchiveRefused` for anything that is not a tar archive.
-    """
+    """ "gz", "bz2", "xz" or "" (a plain tar), from the file's first bytes."""
     with open(archive, "rb") as handle:
         head = handle.read(512)
     for magic, name in _MAGIC:
@@ -71,13 +57,7 @@ def compression_of(archive: Path) -> str:
 
 
 def extract_snapshot(archive: Path, target: Path) -> None:
-    """Unpack ``archive`` into the empty folder ``target``; refuse anything unsafe.
-
-    Raises :class:`ArchiveRefused` saying what was refused, and
-    :class:`tarfile.TarError`, :class:`EOFError` or :class:`OSError` for a
-    damaged archive. What was written before a refusal stays in ``target``
-    for the caller to remove.
-    """
+    """Unpack ``archive`` into the empty folder ``target``; refuse anything unsafe."""
     compression = compression_of(archive)
     with open(archive, "rb") as raw:
         decompressed = _decompressor(compression, raw)

@@ -1,8 +1,4 @@
-"""What the run's device can do natively, read from the probe's facts. Pure functions.
-
-Shared by the rules and the experiment variants, so that "this CPU has native
-bf16" means the same thing when a rule explains and when a variant is chosen.
-"""
+"""What the run's device can do natively, read from the probe's facts. Pure functions."""
 
 from __future__ import annotations
 
@@ -11,17 +7,7 @@ from collections.abc import Mapping
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import CpuFacts, GpuFacts, HardwareFacts, NvidiaFacts, PeakFlops
 from mfu_advisor.probe.run_device import RunDevice, find_run_device
-
-#: x86 flags and arm64 hwcaps that give a CPU native bf16 matmul instructions:
-#: AVX512-BF16 (Cooper Lake, Zen 4 and later), AMX-BF16 (Sapphire Rapids),
-#: arm64 BF16 (BFDOT/BFMMLA, Armv8.6-A). Without them torch converts bf16 to
-#: fp32 in software (oneDNN's "bf16 emulation"), which is slower than fp32.
-#: Flag names: arch/x86/include/asm/cpufeatures.h; arch/arm64/kernel/cpuinfo.c.
-NATIVE_BF16_CPU_FEATURES = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
-
-#: Native fp16 matmul on a CPU: AVX512-FP16 and AMX-FP16 (Sapphire Rapids /
-#: Granite Rapids), arm64 ``asimdhp`` (half-precision arithmetic).
-NATIVE_FP16_CPU_FEATURES = frozenset({"avx512_fp16", "amx_fp16", "asimdhp"})
+from mfu_advisor.probe.tables import data_file
 
 #: CUDA compute capability from which tensor cores do bf16 and TF32 (Ampere,
 #: sm_80; NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020) and fp16
@@ -31,14 +17,20 @@ TF32_MIN_CAPABILITY = (8, 0)
 FP16_MIN_CAPABILITY = (7, 0)
 
 
+def _native_features(dtype: str) -> frozenset[str]:
+    """ISA features that give a CPU native ``dtype`` matmuls (cpus.toml [[native_half]])."""
+    rows = data_file("cpus.toml")["native_half"]
+    return frozenset(row["feature"] for row in rows if row["dtype"] == dtype)
+
+
 def cpu_has_native_bf16(cpu: CpuFacts) -> bool:
-    """True when the CPU has bf16 matmul instructions (see :data:`NATIVE_BF16_CPU_FEATURES`)."""
-    return bool(NATIVE_BF16_CPU_FEATURES & set(cpu.isa))
+    """True when the CPU has bf16 matmul instructions (without them torch emulates bf16)."""
+    return bool(_native_features("bf16") & set(cpu.isa))
 
 
 def cpu_has_native_fp16(cpu: CpuFacts) -> bool:
-    """True when the CPU has fp16 matmul arithmetic (see :data:`NATIVE_FP16_CPU_FEATURES`)."""
-    return bool(NATIVE_FP16_CPU_FEATURES & set(cpu.isa))
+    """True when the CPU has fp16 matmul arithmetic."""
+    return bool(_native_features("fp16") & set(cpu.isa))
 
 
 def capability(nvidia: NvidiaFacts | Unavailable | None) -> tuple[int, int] | None:

@@ -1,22 +1,15 @@
-"""Hardware by name, for ``analyze --hardware NAME``: GPUs, Apple silicon, common CPUs.
-
-Names are what users type or what a log printed ("RTX 4070 Ti", "i7-1260P",
-"12th Gen Intel(R) Core(TM) i7-1260P", "Apple M2"), so matching is on
-normalised tokens: a model number must be a whole token, and qualifiers such
-as "Ti", "SUPER", "Pro" or "Max" must agree. "RTX 4070 Ti" never finds the
-RTX 4070; "Apple M2 Pro" never finds the M2.
-"""
+"""Hardware by name, for ``analyze --hardware NAME``: GPUs, Apple silicon, common CPUs."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.catalog_data import APPLE_GPUS, CPU_MODELS, AppleGpuModel, CpuModel
 from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
 from mfu_advisor.probe.gpu_peaks import (
@@ -26,6 +19,7 @@ from mfu_advisor.probe.gpu_peaks import (
     gpu_table,
     name_tokens,
 )
+from mfu_advisor.probe.tables import data_file
 
 
 @dataclass(frozen=True)
@@ -47,23 +41,43 @@ _QUALIFIERS = frozenset({"pro", "max", "ultra", "cpu", "gpu", "ti", "super", "la
 
 
 def catalog_tokens(name: str) -> frozenset[str]:
-    """Lower-case tokens of a CPU or Apple name; "(R)", "(TM)" and punctuation dropped.
-
-    "+" stays part of a token ("8480+") because it is part of the model number.
-    """
+    """Lower-case tokens of a CPU or Apple name; "(R)", "(TM)" and punctuation dropped."""
     text = re.sub(r"\((r|tm|c)\)|[®™]", " ", name.lower())
     return frozenset(t for t in re.split(r"[^a-z0-9+]+", text) if t)
 
 
 def _matches(forms: tuple[frozenset[str], ...], tokens: frozenset[str]) -> int:
-    """Size of the largest form present, or 0; 0 too when a qualifier disagrees.
-
-    A qualifier in the name ("pro", "cpu") must belong to one of the model's forms.
-    """
+    """Size of the largest form present, or 0; 0 too when a qualifier disagrees."""
     allowed = frozenset().union(*forms)
     if not (tokens & _QUALIFIERS) <= allowed:
         return 0
     return max((len(form) for form in forms if form <= tokens), default=0)
+
+
+class Model(NamedTuple):
+    """A CPU or Apple GPU row of ``mfu_advisor/data/catalog.toml`` and its name's token sets."""
+
+    kind: str
+    """"cpu" or "apple_gpu"."""
+    forms: tuple[frozenset[str], ...]
+    """Token sets that identify it; any one must be in the user's name."""
+    row: dict[str, Any]
+
+
+@functools.cache
+def catalog_models(kind: str) -> tuple[Model, ...]:
+    """The data file's "cpu" or "apple_gpu" rows, in file order."""
+    return tuple(
+        Model(kind, tuple(frozenset(form.split()) for form in row["forms"]), row)
+        for row in data_file("catalog.toml")[kind]
+    )
+
+
+def _max_clock_mhz(group: dict[str, Any]) -> float:
+    """A core group's max clock; Apple's come from the measured [apple_clocks] table."""
+    if "max_clock_mhz" in group:
+        return group["max_clock_mhz"]  # type: ignore[no-any-return]
+    return data_file("cpus.toml")["apple_clocks"]["mhz"][group["microarchitecture"]]  # type: ignore[no-any-return]
 
 
 def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
@@ -87,32 +101,33 @@ def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
     )
 
 
-def _cpu_entry(model: CpuModel) -> CatalogEntry:
+def _cpu_entry(model: dict[str, Any]) -> CatalogEntry:
+    groups = model["groups"]
     parts = [
-        cpu_peaks(group.microarchitecture, model.isa, group.max_clock_mhz, group.cores)
-        for group in model.groups
+        cpu_peaks(g["microarchitecture"], model["isa"], _max_clock_mhz(g), g["cores"])
+        for g in groups
     ]
-    peaks = parts[0] if len(parts) == 1 else sum_peaks(parts)
+    peaks = sum_peaks(parts)
     return CatalogEntry(
-        name=model.name,
+        name=model["name"],
         kind="cpu",
         peak_flops=peaks,
-        source=model.source,
+        source=model["source"],
         details=MappingProxyType(
             {
-                "vendor": model.vendor,
-                "microarchitecture": model.microarchitecture,
-                "cores": sum(group.cores for group in model.groups),
+                "vendor": model["vendor"],
+                "microarchitecture": model["microarchitecture"],
+                "cores": sum(g["cores"] for g in groups),
                 "core_groups": [
                     {
-                        "kind": group.kind,
-                        "cores": group.cores,
-                        "microarchitecture": group.microarchitecture,
-                        "max_clock_mhz": group.max_clock_mhz,
+                        "kind": g["kind"],
+                        "cores": g["cores"],
+                        "microarchitecture": g["microarchitecture"],
+                        "max_clock_mhz": _max_clock_mhz(g),
                     }
-                    for group in model.groups
+                    for g in groups
                 ],
-                "isa": list(model.isa),
+                "isa": list(model["isa"]),
             }
         ),
     )
@@ -121,11 +136,12 @@ def _cpu_entry(model: CpuModel) -> CatalogEntry:
 _APPLE_GPU_RATE = 256  # 128 fp32 ALUs per GPU core x 2 FLOPs per FMA (metal-benchmarks)
 
 
-def _apple_gpu_entry(model: AppleGpuModel) -> CatalogEntry:
-    fp32 = model.gpu_cores * _APPLE_GPU_RATE * model.clock_mhz * 1e6
+def _apple_gpu_entry(model: dict[str, Any]) -> CatalogEntry:
+    cores, clock_mhz = model["gpu_cores"], model["clock_mhz"]
+    fp32 = cores * _APPLE_GPU_RATE * clock_mhz * 1e6
     formula = (
-        f"estimate: {model.gpu_cores} GPU cores x 128 ALUs x 2 FLOP x {model.clock_mhz:g} MHz"
-        f" = {fp32 / 1e12:.2f} TFLOP/s; {model.source}"
+        f"estimate: {cores} GPU cores x 128 ALUs x 2 FLOP x {clock_mhz:g} MHz"
+        f" = {fp32 / 1e12:.2f} TFLOP/s; {model['source']}"
     )
     peaks: dict[str, PeakFlops | Unavailable] = {
         "fp32": PeakFlops(fp32, formula, True, "dense, GPU ALUs"),
@@ -142,77 +158,57 @@ def _apple_gpu_entry(model: AppleGpuModel) -> CatalogEntry:
         "fp8": Unavailable("not an Apple GPU dtype"),
     }
     return CatalogEntry(
-        name=model.name,
+        name=model["name"],
         kind="gpu",
         peak_flops=MappingProxyType({d: peaks[d] for d in PEAK_DTYPES}),
-        source=model.source,
-        details=MappingProxyType(
-            {"vendor": "Apple", "gpu_cores": model.gpu_cores, "clock_mhz": model.clock_mhz}
-        ),
+        source=model["source"],
+        details=MappingProxyType({"vendor": "Apple", "gpu_cores": cores, "clock_mhz": clock_mhz}),
     )
 
 
 def find_hardware(name: str) -> CatalogEntry | None:
-    """The hardware a user-typed name means, or None when unknown or ambiguous.
-
-    Discrete GPUs are tried first (the GPU table), then Apple silicon GPUs,
-    then CPUs by model number. See :func:`hardware_suggestions` for what to
-    offer when this returns None.
-    """
+    """The hardware a user-typed name means, or None when unknown or ambiguous."""
     if not name.strip():
         return None
     spec = find_gpu(name)
     if spec is not None:
         return _gpu_entry(spec)
+    winner = _best_model((*catalog_models("apple_gpu"), *catalog_models("cpu")), name)
+    if winner is None:
+        return None
+    if winner.kind == "apple_gpu":
+        return _apple_gpu_entry(winner.row)
+    return _cpu_entry(winner.row)
+
+
+def _best_model(models: tuple[Model, ...], name: str) -> Model | None:
+    """The one model whose largest matching form is the largest; None when none or a tie."""
     tokens = catalog_tokens(name)
-    scored: list[tuple[int, CpuModel | AppleGpuModel]] = []
-    models: tuple[CpuModel | AppleGpuModel, ...] = (*APPLE_GPUS, *CPU_MODELS)
-    for model in models:
-        score = _matches(model.forms, tokens)
-        if score:
-            scored.append((score, model))
-    if not scored:
-        return None
-    best = max(score for score, _ in scored)
-    winners = [model for score, model in scored if score == best]
-    if len(winners) != 1:
-        return None
-    winner = winners[0]
-    if isinstance(winner, AppleGpuModel):
-        return _apple_gpu_entry(winner)
-    return _cpu_entry(winner)
+    scored = [(_matches(m.forms, tokens), m) for m in models]
+    best = max((score for score, _ in scored), default=0)
+    winners = [m for score, m in scored if score == best and score > 0]
+    return winners[0] if len(winners) == 1 else None
 
 
 def cpu_model_max_clock(model_name: str) -> tuple[float, str] | None:
-    """The max boost clock (MHz) of a CPU model in the table, and its source; None if unknown.
-
-    Used where the OS shows only the base clock (AMD under acpi-cpufreq).
-    """
-    tokens = catalog_tokens(model_name)
-    scored = [(_matches(m.forms, tokens), m) for m in CPU_MODELS]
-    best = max((score for score, _ in scored), default=0)
-    winners = [m for score, m in scored if score == best and score > 0]
-    if len(winners) != 1:
+    """The max boost clock (MHz) of a CPU model in the table, and its source; None if unknown."""
+    model = _best_model(catalog_models("cpu"), model_name)
+    if model is None:
         return None
-    model = winners[0]
-    return max(group.max_clock_mhz for group in model.groups), model.source
+    return max(_max_clock_mhz(g) for g in model.row["groups"]), model.row["source"]
 
 
 def known_hardware_names() -> list[str]:
     """Every name :func:`find_hardware` resolves, grouped: NVIDIA, Apple, CPUs."""
     return [
         *(spec.name for spec in gpu_table() if not spec.integrated),
-        *(model.name for model in APPLE_GPUS),
-        *(model.name for model in CPU_MODELS),
+        *(model.row["name"] for model in catalog_models("apple_gpu")),
+        *(model.row["name"] for model in catalog_models("cpu")),
     ]
 
 
 def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
-    """Known names closest to ``name``, for a "did you mean" line when nothing matched.
-
-    An ambiguous NVIDIA name ("H100") lists its variants; otherwise names are
-    ranked by shared tokens.
-    """
+    """Known names closest to ``name``, for a "did you mean" line when nothing matched."""
     candidates = [spec.name for spec in gpu_candidates(name)]
     if len(candidates) > 1:
         return candidates[:limit]

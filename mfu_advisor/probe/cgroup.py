@@ -1,17 +1,11 @@
 """The CPUs and memory this process may really use: affinity mask and cgroup limits.
 
-A container on a 64-core host limited to 2 CPUs sees 64 CPUs in
-``/proc/cpuinfo`` and in its affinity mask; only the cgroup's CPU quota says 2.
-The quota is found the way the kernel documents it: ``/proc/self/cgroup``
-names this process's cgroup in each hierarchy, ``/proc/self/mountinfo`` says
-where that hierarchy is mounted, and every ancestor cgroup's limit applies, so
-the tightest one along the path up to the mount point wins.
-
-- cgroup v2: ``cpu.max`` ("$MAX $PERIOD", "max" = no limit) and ``memory.max``
-  (Documentation/admin-guide/cgroup-v2.rst, https://docs.kernel.org/admin-guide/cgroup-v2.html).
-- cgroup v1: ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (-1 = no limit) and
-  ``memory.limit_in_bytes`` (https://docs.kernel.org/scheduler/sched-bwc.html,
-  https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
+Every ancestor cgroup's limit applies, so the tightest along the path up to the
+mount point wins. v2: ``cpu.max``, ``memory.max``
+(https://docs.kernel.org/admin-guide/cgroup-v2.html); v1: ``cpu.cfs_quota_us`` /
+``cpu.cfs_period_us``, ``memory.limit_in_bytes``
+(https://docs.kernel.org/scheduler/sched-bwc.html,
+https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
 """
 
 from __future__ import annotations
@@ -30,8 +24,6 @@ from mfu_advisor.probe.sources import MachineRoot
 UNLIMITED_MEMORY_BYTES = 2**60
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CgroupMount(NamedTuple):
     """One cgroup hierarchy mounted in this process's mount namespace."""
 
@@ -49,17 +41,12 @@ class CgroupLimits(NamedTuple):
 
     cpu_limit: Maybe[float | None]
     """CPUs' worth of time per second allowed by the tightest quota; None when unlimited."""
-    cpu_limit_file: str | None
-    """The file holding the tightest CPU quota, when there is one."""
     memory_limit_bytes: Maybe[int | None]
     """Tightest memory limit in bytes; None when unlimited."""
 
 
 def read_affinity(root: MachineRoot, warnings: list[str]) -> Maybe[tuple[int, ...]]:
-    """Logical CPUs in this process's affinity mask (``Cpus_allowed_list`` of /proc/self/status).
-
-    Read from the file rather than ``os.sched_getaffinity`` so that snapshots carry it.
-    """
+    """Logical CPUs in this process's affinity mask (``Cpus_allowed_list`` of /proc/self/status)."""
     status = root.read_text("/proc/self/status")
     if isinstance(status, Unavailable):
         return status
@@ -81,21 +68,19 @@ def read_cgroup_limits(root: MachineRoot, warnings: list[str]) -> CgroupLimits:
     if isinstance(memberships, Unavailable) or isinstance(mounts, Unavailable):
         reason = memberships if isinstance(memberships, Unavailable) else mounts
         assert isinstance(reason, Unavailable)
-        return CgroupLimits(reason, None, reason)
+        return CgroupLimits(reason, reason)
     cpu_dirs = _controller_dirs(memberships, mounts, "cpu")
     memory_dirs = _controller_dirs(memberships, mounts, "memory")
-    cpu_limit, cpu_file = _tightest_cpu_quota(root, cpu_dirs, warnings)
+    cpu_limit = _tightest_cpu_quota(root, cpu_dirs, warnings)
     memory_limit = _tightest_memory_limit(root, memory_dirs, warnings)
-    return CgroupLimits(cpu_limit, cpu_file, memory_limit)
+    return CgroupLimits(cpu_limit, memory_limit)
 
 
 def usable_cpu_count(affinity_count: int, cpu_limit: Maybe[float | None]) -> int:
     """CPUs this process can keep busy: ``min(affinity, ceil(quota))``, at least 1.
 
-    The quota is rounded up, as the JVM (OpenJDK ``CgroupSubsystem::active_processor_count``,
-    https://github.com/openjdk/jdk/blob/master/src/hotspot/os/linux/cgroupSubsystem_linux.cpp)
-    and .NET do: a 1.5-CPU quota keeps 2 threads busy 75% of the time, and
-    sizing a thread pool at 1 would leave half a CPU unused.
+    Rounded up as the JVM does (OpenJDK ``CgroupSubsystem::active_processor_count``,
+    src/hotspot/os/linux/cgroupSubsystem_linux.cpp): 1.5 CPUs keep 2 threads busy.
     """
     count = affinity_count
     if isinstance(cpu_limit, float | int) and not isinstance(cpu_limit, bool):
@@ -192,9 +177,8 @@ def _folders_up(mount: CgroupMount, cgroup_path: str) -> list[str]:
 
 def _tightest_cpu_quota(
     root: MachineRoot, hierarchies: list[tuple[int, list[str]]], warnings: list[str]
-) -> tuple[Maybe[float | None], str | None]:
+) -> Maybe[float | None]:
     best: float | None = None
-    best_file: str | None = None
     for version, folders in hierarchies:
         for folder in folders:
             quota = _cpu_quota_at(root, version, folder)
@@ -202,16 +186,13 @@ def _tightest_cpu_quota(
                 continue
             if isinstance(quota, Unavailable):
                 warnings.append(quota.reason)
-                return quota, None
-            cpus, file = quota
-            if best is None or cpus < best:
-                best, best_file = cpus, file
-    return best, best_file
+                return quota
+            if best is None or quota < best:
+                best = quota
+    return best
 
 
-def _cpu_quota_at(
-    root: MachineRoot, version: int, folder: str
-) -> tuple[float, str] | Unavailable | None:
+def _cpu_quota_at(root: MachineRoot, version: int, folder: str) -> float | Unavailable | None:
     """The CPU quota set in one cgroup folder; None when there is none (or no file)."""
     if version == 2:
         file = f"{folder}/cpu.max"
@@ -231,7 +212,7 @@ def _cpu_quota_at(
             return Unavailable(f"{file} holds {text.strip()[:40]!r}, not '$MAX $PERIOD'")
         if quota <= 0 or period <= 0:
             return Unavailable(f"{file} holds a non-positive quota or period: {text.strip()!r}")
-        return quota / period, file
+        return quota / period
     quota_file = f"{folder}/cpu.cfs_quota_us"
     quota_text = root.read_text(quota_file)
     if isinstance(quota_text, Unavailable):
@@ -252,7 +233,7 @@ def _cpu_quota_at(
         return garbled
     if quota_v1 == 0 or period_v1 <= 0:
         return Unavailable(f"{folder} has a zero CFS quota or period")
-    return quota_v1 / period_v1, quota_file
+    return quota_v1 / period_v1
 
 
 def _tightest_memory_limit(

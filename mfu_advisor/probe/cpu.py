@@ -1,9 +1,4 @@
-"""CPU facts on Linux: identity, ISA, cores, usable CPUs, clocks, caches and peak FLOP/s.
-
-Identity comes from numbers (CPUID vendor string, family and model; arm64
-implementer and part) and is named by the tables in ``cpu_uarch``; peaks come
-from ``cpu_peaks`` (cores x FLOPs per cycle x clock, marked estimated).
-"""
+"""CPU facts on Linux: identity, ISA, cores, usable CPUs, clocks, caches and peak FLOP/s."""
 
 from __future__ import annotations
 
@@ -25,6 +20,7 @@ from mfu_advisor.probe.cpu_clock import (
     max_clock,
     table_boost_clock,
 )
+from mfu_advisor.probe.cpu_peaks import sum_peaks
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
     physical_core_map,
@@ -49,8 +45,6 @@ from mfu_advisor.probe.host import read_hypervisor
 from mfu_advisor.probe.sources import MachineRoot
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CpuIdentity(NamedTuple):
     """Who made the CPU and what it is, from numbers."""
 
@@ -99,7 +93,7 @@ def read_linux_cpu(root: MachineRoot, limits: CgroupLimits, warnings: list[str])
     core_types, usable_peaks = _core_types(
         groups, clocks, identity, isa_names, core_map, usable_set, limits.cpu_limit
     )
-    peaks = sum_peaks_safe(usable_peaks)
+    peaks = sum_peaks(usable_peaks)
 
     physical: Maybe[int]
     sockets: Maybe[int]
@@ -152,14 +146,7 @@ def checked_core_map(
     online: Sequence[int],
     warnings: list[str],
 ) -> Maybe[dict[int, tuple[int, int]]]:
-    """Logical CPU -> (package, core), with a truncated /proc/cpuinfo detected.
-
-    A /proc/cpuinfo cut short (a container that copies part of it, a paste)
-    lists fewer CPUs than sysfs has online, or pairs ``siblings`` and ``cpu
-    cores`` counts that say SMT while its own ``core id`` lines say none: SMT
-    threads then look like cores. sysfs topology wins, and the disagreement is
-    reported as a warning.
-    """
+    """Logical CPU -> (package, core), with a truncated /proc/cpuinfo detected."""
     core_map = physical_core_map(root, processors, online)
     if processors and len(processors) < len(online):
         warnings.append(
@@ -262,13 +249,7 @@ def _group_clock(
     warnings: list[str],
     vendor: str = "",
 ) -> GroupClock:
-    """Max and base clock of a core type, and the clock its peak is computed at.
-
-    The peak uses the highest clock known: cpufreq's max (turbo), else the
-    base clock (cpufreq ``base_frequency`` or the brand string's "@ x.xxGHz"),
-    else /proc/cpuinfo's "cpu MHz" (on a VM without cpufreq: the nominal clock
-    the hypervisor reports). Only the first is an upper bound (cpu_clock.py).
-    """
+    """Max and base clock of a core type, and the clock its peak is computed at."""
     if not group.cpus:
         missing = Unavailable("no online CPU of this type")
         return GroupClock(missing, missing, NO_CLOCK)
@@ -391,15 +372,6 @@ def _peaks_at_clock(
         else peak
         for dtype, peak in peaks.items()
     }
-
-
-def sum_peaks_safe(parts: Sequence[Peaks]) -> Peaks:
-    """Whole-CPU peak: the sum over core types (``cpu_peaks.sum_peaks``)."""
-    from mfu_advisor.probe.cpu_peaks import sum_peaks
-
-    if len(parts) == 1:
-        return parts[0]
-    return sum_peaks(parts)
 
 
 def _p_and_e_counts(

@@ -1,9 +1,4 @@
-"""CPU and memory facts where there is neither /proc nor sysctl (Windows): py-cpuinfo and psutil.
-
-py-cpuinfo runs CPUID through a helper process and takes around a second,
-so it is only the fallback; Linux and macOS use their own files and sysctl.
-Its answers are recorded in a snapshot as ``cpuinfo.json``.
-"""
+"""CPU and memory facts where there is neither /proc nor sysctl (Windows): py-cpuinfo and psutil."""
 
 from __future__ import annotations
 
@@ -11,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.probe.cpuinfo import ARM_ISA, X86_ISA
+from mfu_advisor.probe.cpuinfo import isa_order
 from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, MemoryFacts
 
 
@@ -65,7 +60,9 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
     ps = answers.get("psutil") if isinstance(answers.get("psutil"), Mapping) else {}
     assert isinstance(info, Mapping) and isinstance(ps, Mapping)
     flags = set(info.get("flags") or [])
-    isa = tuple(n for n in X86_ISA if n in flags) or tuple(n for n in ARM_ISA if n in flags)
+    isa = tuple(n for n in isa_order("x86") if n in flags) or tuple(
+        n for n in isa_order("arm") if n in flags
+    )
     vendor_raw = str(info.get("vendor_id_raw") or "unknown")
     family, model = info.get("family"), info.get("model")
     uarch: Maybe[str] = Unavailable("family/model unknown")

@@ -1,12 +1,9 @@
 """CPU topology from sysfs: online CPUs, physical cores, core types, clocks, caches, NUMA.
 
-Paths and formats are the kernel's ABI (Documentation/ABI/testing/sysfs-devices-system-cpu,
-Documentation/admin-guide/pm/cpufreq.rst and, for hybrid Intel parts, the
-``cpu_core`` / ``cpu_atom`` PMU folders whose ``cpus`` file lists the P- and
-E-cores: arch/x86/events/intel/core.c, https://github.com/torvalds/linux).
-
-To stay fast on machines with hundreds of CPUs, per-CPU files are read once
-per physical core or core type, not once per logical CPU.
+Paths and formats: Documentation/ABI/testing/sysfs-devices-system-cpu,
+Documentation/admin-guide/pm/cpufreq.rst, and for hybrid Intel parts the
+``cpu_core`` / ``cpu_atom`` PMU folders (arch/x86/events/intel/core.c). Per-CPU
+files are read once per physical core or core type, not once per logical CPU.
 """
 
 from __future__ import annotations
@@ -24,8 +21,6 @@ from mfu_advisor.probe.sources import MachineRoot
 CPU_SYSFS = "/sys/devices/system/cpu"
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class CoreGroup(NamedTuple):
     """Logical CPUs of one core type, before peaks are attached."""
 
@@ -52,11 +47,7 @@ def read_online_cpus(
 def physical_core_map(
     root: MachineRoot, processors: Mapping[int, CpuinfoBlock], online: Sequence[int]
 ) -> Maybe[dict[int, tuple[int, int]]]:
-    """Logical CPU -> (package, core) key: CPUs sharing a key are SMT siblings of one core.
-
-    x86 /proc/cpuinfo carries ``physical id`` and ``core id`` per CPU (no extra
-    reads); elsewhere the sysfs ``topology`` folder of each core is read once.
-    """
+    """Logical CPU -> (package, core) key: CPUs sharing a key are SMT siblings of one core."""
     from_cpuinfo: dict[int, tuple[int, int]] = {}
     for cpu in online:
         block = processors.get(cpu)
@@ -95,10 +86,7 @@ def sysfs_core_map(root: MachineRoot, online: Sequence[int]) -> Maybe[dict[int, 
 def read_core_groups(
     root: MachineRoot, processors: Mapping[int, CpuinfoBlock], online: Sequence[int]
 ) -> tuple[CoreGroup, ...]:
-    """Core types: Intel hybrid P/E from the cpu_core/cpu_atom PMUs, arm64 by part number.
-
-    Every other CPU is one "performance" group holding all online CPUs.
-    """
+    """Core types: Intel hybrid P/E from the cpu_core/cpu_atom PMUs, arm64 by part number."""
     online_set = set(online)
     p_text = root.read_text("/sys/devices/cpu_core/cpus")
     if isinstance(p_text, str):
@@ -168,11 +156,9 @@ def read_cpufreq_text(root: MachineRoot, cpu: int, name: str) -> str | None:
 
 
 def read_global_boost(root: MachineRoot) -> bool | None:
-    """``/sys/devices/system/cpu/cpufreq/boost``: 1 when frequency boost is enabled.
+    """``cpufreq/boost`` (acpi-cpufreq): 1 when boost clocks lie above ``cpuinfo_max_freq``.
 
-    acpi-cpufreq exposes it; there ``cpuinfo_max_freq`` is the highest P-state
-    (the base clock on AMD) and boost clocks lie above it
-    (Documentation/admin-guide/pm/cpufreq.rst, "The boost file").
+    Documentation/admin-guide/pm/cpufreq.rst, "The boost file".
     """
     text = root.read_text(f"{CPU_SYSFS}/cpufreq/boost")
     if not isinstance(text, str):
@@ -189,11 +175,7 @@ _CACHE_KINDS = {"Data": "data", "Instruction": "instruction", "Unified": "unifie
 def read_caches(
     root: MachineRoot, groups: Sequence[CoreGroup], online: Sequence[int], warnings: list[str]
 ) -> tuple[CacheFacts, ...]:
-    """Cache levels, read from the first CPU of each core type.
-
-    The instance count is the type's (or, for a cache shared across types, all
-    online) CPUs divided by how many CPUs share one instance.
-    """
+    """Cache levels, read from the first CPU of each core type."""
     seen: set[tuple[int, str, tuple[int, ...]]] = set()
     caches: list[CacheFacts] = []
     for group in groups:

@@ -1,9 +1,6 @@
 """Reading ``/proc/cpuinfo``: CPU identity and the ISA features that decide matmul speed.
 
-x86 kernels print one block per logical CPU with ``vendor_id``, ``cpu family``,
-``model``, ``model name`` and ``flags``; arm64 kernels print ``CPU implementer``,
-``CPU part`` and ``Features`` per CPU and usually no model name. The field
-names are those of the kernel's ``show_cpuinfo`` (arch/x86/kernel/cpu/proc.c,
+Field names are those of the kernel's ``show_cpuinfo`` (arch/x86/kernel/cpu/proc.c,
 arch/arm64/kernel/cpuinfo.c, https://github.com/torvalds/linux).
 """
 
@@ -14,32 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
-
-#: x86 feature flags worth reporting, by their Linux ``flags`` names, which are
-#: also the canonical names used in reports (arch/x86/include/asm/cpufeatures.h).
-X86_ISA: tuple[str, ...] = (
-    "avx",
-    "fma",
-    "avx2",
-    "avx512f",
-    "avx512_vnni",
-    "avx512_bf16",
-    "avx512_fp16",
-    "avx_vnni",
-    "amx_tile",
-    "amx_bf16",
-    "amx_int8",
-    "amx_fp16",
-)
-
-#: arm64 hwcap names (``Features`` line, arch/arm64/kernel/cpuinfo.c) worth
-#: reporting. ``asimdhp`` is native fp16 arithmetic, ``bf16`` the BFDOT/BFMMLA
-#: instructions, ``i8mm`` the int8 matrix multiply.
-ARM_ISA: tuple[str, ...] = ("asimd", "asimdhp", "sve", "sve2", "bf16", "i8mm", "sme", "sme2")
+from mfu_advisor.probe.tables import data_file
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
+def isa_order(arch: str) -> tuple[str, ...]:
+    """Canonical ISA names worth reporting for "x86" or "arm", in report order (cpus.toml)."""
+    return tuple(data_file("cpus.toml")["isa"][arch])
+
+
 class CpuinfoBlock(NamedTuple):
     """One logical CPU's block of ``/proc/cpuinfo``, as key/value text."""
 
@@ -60,10 +39,7 @@ class CpuinfoBlock(NamedTuple):
 
 
 def parse_cpuinfo(text: str) -> tuple[CpuinfoBlock, ...]:
-    """Split ``/proc/cpuinfo`` into one block per logical CPU (plus arm64's trailer block).
-
-    Lines without a colon are ignored: a garbled file yields fewer fields, not a crash.
-    """
+    """Split ``/proc/cpuinfo`` into one block per logical CPU (plus arm64's trailer block)."""
     blocks: list[CpuinfoBlock] = []
     current: dict[str, str] = {}
     for line in text.splitlines():
@@ -92,15 +68,15 @@ def processor_blocks(blocks: Sequence[CpuinfoBlock]) -> dict[int, CpuinfoBlock]:
 
 
 def x86_isa(flags: str) -> tuple[str, ...]:
-    """Canonical ISA names present in an x86 ``flags`` line, in :data:`X86_ISA` order."""
+    """Canonical ISA names present in an x86 ``flags`` line, in report order."""
     present = set(flags.split())
-    return tuple(name for name in X86_ISA if name in present)
+    return tuple(name for name in isa_order("x86") if name in present)
 
 
 def arm_isa(features: str) -> tuple[str, ...]:
-    """Canonical ISA names present in an arm64 ``Features`` line, in :data:`ARM_ISA` order."""
+    """Canonical ISA names present in an arm64 ``Features`` line, in report order."""
     present = set(features.split())
-    return tuple(name for name in ARM_ISA if name in present)
+    return tuple(name for name in isa_order("arm") if name in present)
 
 
 def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
@@ -109,9 +85,9 @@ def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
     order: tuple[str, ...] = ()
     for block in blocks:
         if (flags := block.get("flags")) is not None:
-            names, order = x86_isa(flags), X86_ISA
+            names, order = x86_isa(flags), isa_order("x86")
         elif (features := block.get("Features")) is not None:
-            names, order = arm_isa(features), ARM_ISA
+            names, order = arm_isa(features), isa_order("arm")
         else:
             continue
         common = set(names) if common is None else common & set(names)
@@ -138,11 +114,7 @@ MAX_CPUS = 8192
 
 
 def parse_cpu_list(text: str) -> tuple[int, ...] | None:
-    """Parse a kernel CPU list such as ``"0-3,8,10-11"`` (lib/bitmap.c's list format).
-
-    Returns None when the text is not a CPU list (or names a CPU number of
-    :data:`MAX_CPUS` or more); an empty string is an empty list.
-    """
+    """Parse a kernel CPU list such as ``"0-3,8,10-11"`` (lib/bitmap.c's list format)."""
     cpus: set[int] = set()
     text = text.strip()
     if not text:

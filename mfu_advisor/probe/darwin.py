@@ -1,10 +1,7 @@
 """macOS: CPU, memory and the Apple-silicon GPU from one ``sysctl`` call.
 
-macOS has no /proc or /sys; ``sysctl hw machdep.cpu kern.hostname kern.osrelease``
-prints every fact needed as ``name: value`` lines in a few milliseconds.
-Asking for whole subtrees (``hw``) rather than single names keeps an older
-macOS without, say, ``hw.perflevel1`` from failing the whole call. Names are
-Apple's (sys/sysctl.h and the "hw.optional" feature flags documented at
+Whole subtrees (``hw``) are asked, so a macOS without one name does not fail the
+call. Names are Apple's (sys/sysctl.h; the "hw.optional" flags at
 https://developer.apple.com/documentation/kernel/1387446-sysctlbyname/determining_instruction_set_characteristics).
 """
 
@@ -15,7 +12,6 @@ import re
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import (
-    PEAK_DTYPES,
     CacheFacts,
     CoreTypeFacts,
     CpuFacts,
@@ -26,31 +22,15 @@ from mfu_advisor.probe.facts import (
     PeakFlops,
     Peaks,
     TorchSupport,
+    all_unavailable,
 )
 from mfu_advisor.probe.sources import MachineRoot
+from mfu_advisor.probe.tables import data_file
 
 SYSCTL_ARGV = ("sysctl", "hw", "machdep.cpu", "kern.hostname", "kern.osrelease")
 
 #: Apple's PCI vendor ID (PCI-SIG), used for the SoC GPU that has no PCI function.
 APPLE_VENDOR_ID = 0x106B
-
-#: sysctl feature flag -> canonical ISA name (docs/probe.md).
-APPLE_ISA: tuple[tuple[str, str], ...] = (
-    ("hw.optional.neon", "asimd"),
-    ("hw.optional.arm.FEAT_FP16", "asimdhp"),
-    ("hw.optional.arm.FEAT_BF16", "bf16"),
-    ("hw.optional.arm.FEAT_I8MM", "i8mm"),
-    ("hw.optional.arm.FEAT_SME", "sme"),
-    ("hw.optional.arm.FEAT_SME2", "sme2"),
-)
-
-#: Intel Mac ``machdep.cpu.features`` / ``leaf7_features`` words -> canonical names.
-INTEL_MAC_ISA: tuple[tuple[str, str], ...] = (
-    ("AVX1.0", "avx"),
-    ("FMA", "fma"),
-    ("AVX2", "avx2"),
-    ("AVX512F", "avx512f"),
-)
 
 
 def read_sysctl(root: MachineRoot) -> dict[str, str] | Unavailable:
@@ -95,7 +75,6 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         clock_fields,
     )
     from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
-    from mfu_advisor.probe.cpu_peaks_data import APPLE_CLOCK_SOURCE, APPLE_CORE_CLOCKS_MHZ
     from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
 
     if isinstance(values, Unavailable):
@@ -109,7 +88,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
     family_raw = _int(values, "hw.cpufamily")
     uarch: Maybe[str] = Unavailable("no hw.cpufamily")
     if apple:
-        isa = tuple(name for key, name in APPLE_ISA if values.get(key) == "1")
+        flags = data_file("cpus.toml")["isa"]["apple"]
+        isa = tuple(name for key, name in flags.items() if values.get(key) == "1")
         vendor, vendor_id = "Apple", "0x61"  # ARM implementer code of Apple Inc.
         if family_raw is not None:
             family_u32 = family_raw & 0xFFFFFFFF  # sysctl prints it as a signed int
@@ -122,7 +102,8 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
             + " "
             + values.get("machdep.cpu.leaf7_features", "")
         ).split()
-        isa = tuple(name for word, name in INTEL_MAC_ISA if word in words)
+        known = data_file("cpus.toml")["isa"]["intel_mac"]
+        isa = tuple(name for word, name in known.items() if word in words)
         vendor_id = values.get("machdep.cpu.vendor", "unknown")
         vendor = "Intel" if vendor_id == "GenuineIntel" else vendor_id
     uarch_name = uarch if isinstance(uarch, str) else None
@@ -149,8 +130,9 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         cores = _int(values, f"hw.perflevel{level}.physicalcpu") or 0
         name = "performance" if level == 0 else "efficiency"
         core_uarch = core_microarchitecture(uarch_name, name) if uarch_name else None
-        mhz = APPLE_CORE_CLOCKS_MHZ.get(core_uarch or "")
-        clocks.append(apple_clock(mhz, APPLE_CLOCK_SOURCE) if mhz else NO_CLOCK)
+        apple_clocks = data_file("cpus.toml")["apple_clocks"]
+        mhz = apple_clocks["mhz"].get(core_uarch or "")
+        clocks.append(apple_clock(mhz, apple_clocks["source"]) if mhz else NO_CLOCK)
         core_types.append(core_type(name, cores, core_uarch or uarch, clocks[-1]))
     if not core_types:
         mhz = _clock_value(values)
@@ -158,11 +140,7 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         core_types.append(core_type("performance", physical_raw or logical, uarch, clocks[-1]))
     performance: Maybe[int] = core_types[0].physical_cores
     efficiency: Maybe[int] = sum(t.physical_cores for t in core_types[1:])
-    total_peaks: Peaks = (
-        core_types[0].peak_flops
-        if len(core_types) == 1
-        else sum_peaks([t.peak_flops for t in core_types])
-    )
+    total_peaks = sum_peaks([t.peak_flops for t in core_types])
     max_clocks = [t.max_clock_mhz for t in core_types if isinstance(t.max_clock_mhz, float | int)]
     threads = logical // physical_raw if physical_raw else Unavailable("no hw.physicalcpu")
     no_cgroups = None  # macOS has no cgroups
@@ -283,8 +261,7 @@ def _apple_gpu_peaks(brand: str, cores: Maybe[int]) -> Peaks:
 
     entry = find_hardware(f"{brand} GPU")
     if entry is None or entry.kind != "gpu":
-        reason = f"{brand} GPU is not in the Apple GPU table"
-        return {dtype: Unavailable(reason) for dtype in PEAK_DTYPES}
+        return all_unavailable(f"{brand} GPU is not in the Apple GPU table")
     table_cores = entry.details.get("gpu_cores")
     out: dict[str, PeakFlops | Unavailable] = {}
     for dtype, peak in entry.peak_flops.items():

@@ -1,15 +1,11 @@
-"""What the probe found: plain frozen dataclasses, units in the field names.
-
-This module is the contract between the probe and every other layer (bench,
-analyze, rules, reports). Add fields freely; renaming one breaks the JSON
-interface (docs/json.md).
-"""
+"""What the probe found: plain frozen dataclasses, units in the field names."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable, fields_to_json, to_jsonable
@@ -41,6 +37,11 @@ _BOOST_NOT_RECORDED = Unavailable("NVML: max customer boost clock not recorded")
 
 #: What a CPU clock field holds before the probe sets it (facts built elsewhere).
 _CLOCK_NOT_RECORDED = Unavailable("the clock used for the peak was not recorded")
+
+
+def all_unavailable(reason: str) -> Peaks:
+    """Peaks with every dtype Unavailable for the same reason."""
+    return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
 
 
 def peaks_to_json(peaks: Peaks) -> dict[str, Any]:
@@ -92,7 +93,7 @@ class CoreTypeFacts:
     peak_clock_mhz: Maybe[float] = _CLOCK_NOT_RECORDED
     """The clock the peak is computed at (max turbo, or a nominal clock: ``clock_source``)."""
     clock_source: str = "unknown"
-    """Where ``peak_clock_mhz`` came from: a keyword of probe/cpu_clock.py CLOCK_SOURCES."""
+    """Where ``peak_clock_mhz`` came from: a key of data/cpus.toml [clock_source]."""
     peak_clock_is_max: bool = False
     """True when ``peak_clock_mhz`` is the maximum clock, so the peak is an upper bound;
     False when only a nominal or current clock is known and the peak may be exceeded."""
@@ -147,7 +148,7 @@ class CpuFacts:
     peak_clock_mhz: Maybe[float] = _CLOCK_NOT_RECORDED
     """The clock the peak is computed at (the performance cores' on hybrid parts)."""
     clock_source: str = "unknown"
-    """Where that clock came from (probe/cpu_clock.py CLOCK_SOURCES): "cpufreq_max",
+    """Where that clock came from (data/cpus.toml [clock_source]): "cpufreq_max",
     "hypervisor_cpu_mhz" (a VM's nominal clock), ..."""
     peak_clock_is_max: bool = False
     """True when every core type's peak uses its maximum clock (the peak is an upper bound);

@@ -1,19 +1,4 @@
-"""GPU peak FLOP/s: the data table by PCI numbers or by name, and a formula fallback.
-
-Lookups (rows come from ``mfu_advisor/data/gpus.toml`` via :mod:`~mfu_advisor.probe.peak_table`):
-
-- :func:`lookup_pci` finds the row of a PCI function by vendor and device ID,
-  narrowed by subsystem, revision, the NVML name, the unit count or the CPU
-  model when one ID covers several boards. When it stays ambiguous it says so,
-  with the range of peaks, instead of picking one.
-- :func:`find_gpu` finds a row from a name as NVML reports it ("NVIDIA H100
-  80GB HBM3", "Tesla T4") or as a user types it ("RTX 4070 Ti", "4070ti").
-  Matching is token by token, never by substring: "L4" is not "L40", "A10"
-  is not "A100", "RTX 4070" is not "RTX 4070 Ti".
-- :func:`estimated_nvidia_peaks` computes peaks for an NVIDIA GPU outside the
-  table from its compute capability, SM count and a rated clock, each value
-  marked ``estimated`` with the formula and the clock it used.
-"""
+"""GPU peak FLOP/s: the data table by PCI numbers or by name, and a formula fallback."""
 
 from __future__ import annotations
 
@@ -21,24 +6,8 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.facts import PeakFlops, Peaks, all_unavailable
 from mfu_advisor.probe.peak_table import ArchRates, GpuSpec, formula_peaks, load_table
-
-__all__ = [
-    "GpuMatch",
-    "GpuSpec",
-    "all_unavailable",
-    "estimated_nvidia_peaks",
-    "find_gpu",
-    "gpu_candidates",
-    "gpu_table",
-    "is_geforce_name",
-    "laptop_peaks",
-    "lookup_pci",
-    "name_tokens",
-    "nvidia_arch",
-]
 
 
 def gpu_table() -> tuple[GpuSpec, ...]:
@@ -59,30 +28,12 @@ def nvidia_arch(compute_capability: str) -> tuple[ArchRates | None, str]:
     return None, ""
 
 
-def all_unavailable(reason: str) -> Peaks:
-    return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
-
-
 # -- by name -----------------------------------------------------------------------
 
 #: Words that carry no identity in a GPU name ("NVIDIA GeForce RTX 4090").
 _NOISE = frozenset(
-    {
-        "nvidia",
-        "geforce",
-        "tesla",
-        "rtx",
-        "gtx",
-        "gpu",
-        "graphics",
-        "generation",
-        "card",
-        "the",
-        "amd",
-        "radeon",
-        "instinct",
-        "rx",
-    }
+    {"nvidia", "geforce", "tesla", "rtx", "gtx", "gpu", "graphics", "generation", "card"}
+    | {"the", "amd", "radeon", "instinct", "rx"}
 )
 _MEMORY = re.compile(r"\d+gb?")
 _NUMBER_SUFFIX = re.compile(r"(\d{3,5})([a-z]+)")  # "4070ti" -> "4070", "ti"
@@ -90,11 +41,7 @@ _BRAND_PREFIX = re.compile(r"(rtx|gtx)(\d.*)")  # "rtx4090" -> "rtx", "4090"
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
-    """Normalised identity tokens of a GPU name, noise words removed.
-
-    "NVIDIA GeForce RTX 4070Ti" -> ("4070", "ti"); "NVIDIA A100-SXM4-80GB" ->
-    ("a100", "sxm4", "80gb"); "H100 80 GB" -> ("h100", "80gb").
-    """
+    """Normalised identity tokens of a GPU name, noise words removed."""
     raw = re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
     split: list[str] = []
     for token in raw:
@@ -141,13 +88,7 @@ def _name_key(spec: GpuSpec) -> _NameKey:
 
 
 def gpu_candidates(name: str) -> tuple[GpuSpec, ...]:
-    """Discrete-GPU rows a name could mean: one when it is precise, several when not.
-
-    A row matches exactly when the model token is equal and one of its
-    qualifier sets ({"pcie"}, {"ti"}) is present with nothing foreign. When no
-    row matches exactly, every variant of the model that tolerates the given
-    qualifiers is returned ("H100" -> SXM, PCIe and NVL).
-    """
+    """Discrete-GPU rows a name could mean: one when it is precise, several when not."""
     model, qualifiers = _model_and_qualifiers(name_tokens(name))
     if model is None:
         return ()
@@ -174,12 +115,7 @@ def _same_peaks(specs: tuple[GpuSpec, ...]) -> bool:
 
 
 def find_gpu(name: str) -> GpuSpec | None:
-    """The row for a GPU name, or None when unknown or ambiguous.
-
-    A name that could mean several variants with the same peaks ("A100": 40
-    and 80 GB) returns the first; one whose variants differ ("H100": SXM, PCIe,
-    NVL) returns None. :func:`gpu_candidates` lists them.
-    """
+    """The row for a GPU name, or None when unknown or ambiguous."""
     candidates = gpu_candidates(name)
     if not candidates:
         return None
@@ -297,12 +233,7 @@ def estimated_nvidia_peaks(
     geforce: bool = False,
     clock_note: str = "rated boost",
 ) -> Peaks:
-    """Peaks from SMs x FLOPs per SM per clock x clock, all ``estimated``.
-
-    ``clock_note`` names the clock used ("NVML max customer boost clock",
-    "typical Hopper rated boost"). ``geforce`` applies GeForce's half-rate
-    fp32 accumulate on architectures that have it.
-    """
+    """Peaks from SMs x FLOPs per SM per clock x clock, all ``estimated``."""
     arch, assumption = nvidia_arch(compute_capability)
     if arch is None:
         return all_unavailable(f"no per-SM rates known for compute capability {compute_capability}")

@@ -1,9 +1,4 @@
-"""GPU facts: PCI display functions joined with NVML, the knowledge tables and torch.
-
-Vendor and kind always come from the PCI numbers (``pci_ids``). The name is
-taken, in order, from the GPU table for integrated GPUs, NVML, the GPU table
-(by PCI IDs), the system's pci.ids, then ``lspci`` text; the first that knows it wins.
-"""
+"""GPU facts: PCI display functions joined with NVML, the knowledge tables and torch."""
 
 from __future__ import annotations
 
@@ -19,34 +14,16 @@ from mfu_advisor.probe.facts import (
     Peaks,
     TorchDevice,
     TorchFacts,
+    all_unavailable,
 )
 from mfu_advisor.probe.pci import LSPCI_ARGV, PciFunction, PciIdsNames, parse_lspci_names
 from mfu_advisor.probe.sources import MachineRoot
+from mfu_advisor.probe.tables import data_file
 from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
     from mfu_advisor.probe.nvml import NvmlDevice
-
-#: CUDA compute capability major.minor -> architecture. Source: CUDA C++
-#: Programming Guide, "Compute Capabilities" and the architecture whitepapers
-#: (https://docs.nvidia.com/cuda/cuda-c-programming-guide/#compute-capabilities).
-NVIDIA_ARCHITECTURES: dict[str, str] = {
-    "6.0": "Pascal",
-    "6.1": "Pascal",
-    "7.0": "Volta",
-    "7.2": "Volta",
-    "7.5": "Turing",
-    "8.0": "Ampere",
-    "8.6": "Ampere",
-    "8.7": "Ampere",
-    "8.9": "Ada Lovelace",
-    "9.0": "Hopper",
-    "10.0": "Blackwell",
-    "10.3": "Blackwell",
-    "12.0": "Blackwell",
-    "12.1": "Blackwell",
-}
 
 
 class _Namer:
@@ -78,11 +55,7 @@ def assemble_gpus(
     torch: TorchFacts | Unavailable,
     cpu_model: str = "",
 ) -> tuple[GpuFacts, ...]:
-    """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing.
-
-    ``cpu_model`` tells apart integrated GPUs that share a device ID but not a
-    configuration (an i5's Iris Xe has 80 EUs, an i7's 96).
-    """
+    """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
     namer = _Namer(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
     gpus: list[GpuFacts] = []
@@ -112,12 +85,7 @@ def assemble_gpus(
 def _pair_nvml_devices(
     functions: Sequence[PciFunction], nvml_devices: Sequence[NvmlDevice]
 ) -> dict[str, NvmlDevice]:
-    """PCI address -> the NVML device there: by bus address, else in bus order.
-
-    A device whose handle NVML could not open (a lost GPU) has no address; it
-    pairs with the next NVIDIA function left over, since NVML numbers devices
-    in PCI bus order unless told otherwise.
-    """
+    """PCI address -> the NVML device there: by bus address, else in bus order."""
     pairs: dict[str, NvmlDevice] = {}
     addresses = {f.address for f in functions}
     for device in nvml_devices:
@@ -180,8 +148,9 @@ def _gpu(
     peaks = _peaks(function, kind, name, nvidia, match, sm_count)
     if isinstance(nvidia, NvidiaFacts):
         cc = nvidia.compute_capability
+        families = data_file("gpus.toml")["nvidia_family"]
         family = (
-            NVIDIA_ARCHITECTURES.get(cc, Unavailable(f"compute capability {cc} not in the table"))
+            families.get(cc, Unavailable(f"compute capability {cc} not in the table"))
             if isinstance(cc, str)
             else cc
         )
@@ -219,13 +188,8 @@ def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice 
 
 
 def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:
-    """SMs of the whole GPU: NVML's (MIG handles only, in practice), else torch's.
-
-    nvmlDeviceGetAttributes answers only for MIG device handles (NOT_SUPPORTED
-    on a whole GPU), so on real machines the count comes from torch's
-    ``multi_processor_count``. A MIG-enabled GPU's torch device is a slice, so
-    its count is not the GPU's.
-    """
+    """SMs of the whole GPU: NVML's (MIG handles only, in practice), else torch's."""
+    # NVML gives it only for MIG handles; a MIG-enabled GPU's torch device is a slice.
     nvml_count = nvidia.sm_count if isinstance(nvidia, NvidiaFacts) else None
     if isinstance(nvml_count, int):
         return nvml_count
@@ -277,7 +241,7 @@ def _peaks(
     match: GpuMatch,
     sm_count: Maybe[int],
 ) -> Peaks:
-    from mfu_advisor.probe.gpu_peaks import all_unavailable, find_gpu, laptop_peaks
+    from mfu_advisor.probe.gpu_peaks import find_gpu, laptop_peaks
 
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         return all_unavailable("not a compute device")
@@ -302,15 +266,8 @@ def _peaks(
 def nvidia_formula_peaks(
     name: str, nvidia: NvidiaFacts | Unavailable | None, sm_count: Maybe[int]
 ) -> Peaks:
-    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock.
-
-    The clock is NVML's max customer boost clock (the rated boost; data-center
-    GPUs report it), else the architecture's typical rated boost, capped at
-    NVML's maximum clock. NVML's maximum SM clock alone is the top of the clock
-    curve (a 4080 SUPER: 3,105 MHz against 2,550 rated), never used silently.
-    """
+    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock."""
     from mfu_advisor.probe.gpu_peaks import (
-        all_unavailable,
         estimated_nvidia_peaks,
         is_geforce_name,
         nvidia_arch,
@@ -340,6 +297,8 @@ def nvidia_formula_peaks(
             f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
             "laptop's power limit and NVML reports none"
         )
+    # NVML's max SM clock is the top of the clock curve (a 4080 SUPER: 3,105 MHz against
+    # 2,550 rated): it only caps the typical boost, never stands in for it.
     if isinstance(boost, int):
         clock, note = float(boost), "rated boost: NVML max customer boost clock"
     elif arch is not None:

@@ -7,29 +7,7 @@ import sys
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import HostFacts
 from mfu_advisor.probe.sources import MachineRoot
-
-#: DMI ``sys_vendor`` strings of virtual machines -> hypervisor name. The
-#: strings are what each hypervisor's firmware reports (systemd's
-#: src/basic/virt.c ``detect_vm_dmi_vendor`` table, https://github.com/systemd/systemd).
-DMI_HYPERVISORS: dict[str, str] = {
-    "KVM": "KVM",
-    "OpenStack": "KVM",
-    "KubeVirt": "KVM",
-    "Amazon EC2": "Amazon EC2 (Nitro/KVM)",
-    "QEMU": "QEMU",
-    "VMware": "VMware",
-    "VMW": "VMware",
-    "innotek GmbH": "VirtualBox",
-    "VirtualBox": "VirtualBox",
-    "Oracle Corporation": "VirtualBox",
-    "Xen": "Xen",
-    "Bochs": "Bochs",
-    "Parallels": "Parallels",
-    "BHYVE": "bhyve",
-    "Hyper-V": "Microsoft Hyper-V",
-    "Microsoft Corporation": "Microsoft Hyper-V",
-    "Google": "Google Compute Engine (KVM)",
-}
+from mfu_advisor.probe.tables import data_file
 
 #: PCI vendor of virtio devices (Red Hat, Inc.; PCI-SIG vendor list and the
 #: virtio 1.2 spec, section 4.1.2, https://docs.oasis-open.org/virtio/virtio/v1.2/virtio-v1.2.html).
@@ -55,12 +33,7 @@ def _first_line(text: str | Unavailable) -> Maybe[str]:
 
 
 def read_hypervisor(root: MachineRoot, cpu_flags: str | None) -> Maybe[str | None]:
-    """Hypervisor name; None on bare metal; Unavailable when nothing tells either way.
-
-    x86 guests see the CPUID "hypervisor" bit as the ``hypervisor`` flag. The
-    name comes from /sys/hypervisor/type (Xen), the DMI system vendor, or, on
-    a KVM guest with no DMI table, from virtio devices on the PCI bus.
-    """
+    """Hypervisor name; None on bare metal; Unavailable when nothing tells either way."""
     xen = root.read_text("/sys/hypervisor/type")
     if isinstance(xen, str) and xen.strip():
         return xen.strip().capitalize() if xen.strip() == "xen" else xen.strip()
@@ -68,7 +41,7 @@ def read_hypervisor(root: MachineRoot, cpu_flags: str | None) -> Maybe[str | Non
     vendor = root.read_text("/sys/class/dmi/id/sys_vendor")
     if isinstance(vendor, str):
         text = vendor.strip()
-        for needle, name in DMI_HYPERVISORS.items():
+        for needle, name in data_file("cpus.toml")["dmi_hypervisors"].items():
             if text.startswith(needle):
                 if name == "Microsoft Hyper-V" and not flagged and cpu_flags is not None:
                     return None  # a Surface laptop also says "Microsoft Corporation"

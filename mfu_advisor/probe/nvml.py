@@ -1,86 +1,36 @@
 """The single wrapper around every NVML call, and the one parser of its answers.
 
-Live, :func:`collect_nvml_answers` asks NVML (through ``pynvml`` from the
-nvidia-ml-py package) and returns plain JSON-ready data; a snapshot stores the
-same data as ``nvml.json`` (shape in docs/snapshot.md). :func:`nvidia_facts_from_answers`
-turns either into :class:`NvidiaFacts`, so live runs and snapshots cannot drift.
-
-Every NVML failure becomes ``{"error": "NVML_ERROR_..."}`` for the one field
-(or device, or the whole library) it hit, and later a readable reason. Only
-``nvmlDeviceGet*`` / ``nvmlSystemGet*`` queries are made: the probe never
-calls an ``nvmlDeviceSet*`` function and never changes a GPU setting.
-
-Constants and call semantics are those of nvml.h and the NVML API reference,
-https://docs.nvidia.com/deploy/nvml-api/ (mirrored in nvidia-ml-py's pynvml.py).
+Live, :func:`collect_nvml_answers` asks NVML (pynvml) and returns plain JSON-ready
+data; a snapshot stores the same data as ``nvml.json`` (docs/snapshot.md), and
+:func:`nvidia_facts_from_answers` parses either. Every failure becomes
+``{"error": "NVML_ERROR_..."}`` for the one field it hit. Only ``Get`` queries are
+made: no GPU setting is ever changed. What is asked, and how each answer is read,
+is in ``mfu_advisor/data/nvml.toml``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import NvidiaFacts
 from mfu_advisor.probe.pci import normalize_pci_address
-
-#: NVML return codes (nvml.h ``nvmlReturn_t``) -> readable reasons. Codes not
-#: listed are shown by name.
-NVML_ERROR_REASONS: dict[str, str] = {
-    "NVML_ERROR_UNINITIALIZED": "NVML was not initialized",
-    "NVML_ERROR_NOT_SUPPORTED": "not supported on this GPU",
-    "NVML_ERROR_NO_PERMISSION": (
-        "no permission to query the GPU (check /dev/nvidia* access or the container runtime)"
-    ),
-    "NVML_ERROR_DRIVER_NOT_LOADED": "NVIDIA driver not loaded (the kernel module is not running)",
-    "NVML_ERROR_LIBRARY_NOT_FOUND": (
-        "NVML library (libnvidia-ml) not found: no NVIDIA driver is installed"
-    ),
-    "NVML_ERROR_FUNCTION_NOT_FOUND": "this driver's NVML lacks the call (driver too old)",
-    "NVML_ERROR_GPU_IS_LOST": "GPU is lost (fell off the bus); it needs a reset or reboot",
-    "NVML_ERROR_LIB_RM_VERSION_MISMATCH": (
-        "NVML library and kernel driver versions differ (driver updated without a reboot)"
-    ),
-    "NVML_ERROR_RESET_REQUIRED": "GPU needs a reset",
-    "NVML_ERROR_TIMEOUT": "NVML timed out",
-    "NVML_ERROR_NO_DATA": "no data yet",
-    "NVML_ERROR_UNKNOWN": "unknown NVML error",
-}
-
-#: Clock event ("throttle") reason bits, ``nvmlClocksEventReason*`` in nvml.h
-#: (older drivers: ``nvmlClocksThrottleReason*``, same values).
-CLOCK_EVENT_REASONS: tuple[tuple[int, str], ...] = (
-    (0x1, "gpu_idle"),
-    (0x2, "applications_clocks_setting"),
-    (0x4, "sw_power_cap"),
-    (0x8, "hw_slowdown"),
-    (0x10, "sync_boost"),
-    (0x20, "sw_thermal_slowdown"),
-    (0x40, "hw_thermal_slowdown"),
-    (0x80, "hw_power_brake_slowdown"),
-    (0x100, "display_clock_setting"),
-)
-
-#: nvml.h NVML_CLOCK_SM: the clock domain the SMs run at.
-NVML_CLOCK_SM = 1
-#: nvml.h NVML_CLOCK_GRAPHICS: the domain nvidia-smi prints boost clocks for.
-NVML_CLOCK_GRAPHICS = 0
+from mfu_advisor.probe.tables import data_file
 
 
 def nvml_reason(error: str) -> str:
     """``"NVML_ERROR_NOT_SUPPORTED"`` -> ``"NVML: not supported on this GPU"``."""
-    return "NVML: " + NVML_ERROR_REASONS.get(error, error)
+    return "NVML: " + data_file("nvml.toml")["error_reasons"].get(error, error)
 
 
 # -- live: asking NVML ---------------------------------------------------------------
 
 
 def collect_nvml_answers() -> dict[str, Any]:
-    """Ask NVML everything the probe uses; each failure is recorded, none raised.
-
-    Imports pynvml here, not at module level, so ``--help`` and machines
-    without NVIDIA GPUs never pay for it.
-    """
+    """Ask NVML everything the probe uses; each failure is recorded, none raised."""
     try:
         import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no type hints
     except ImportError:
@@ -193,7 +143,7 @@ def _device_answers(ask: _Asker, index: int) -> dict[str, Any]:
     else:
         device["pci_bus_id"] = _pci_bus_id(pci)
         device["pci_device_id"] = int(pci.pciDeviceId)
-    for field, getter in DEVICE_GETTERS.items():
+    for field, getter in device_getters().items():
         device[field] = ask(getter, handle)
     return device
 
@@ -209,11 +159,7 @@ def _query(
     convert: Callable[[Any], Any] = int,
     extra: tuple[Any, ...] = (),
 ) -> Callable[[Any, Any], Any]:
-    """A device getter: the first of ``functions`` this binding and driver have (newest
-    first), called on the handle (plus ``extra``), its answer made plain by ``convert``.
-
-    ``smi`` names the equivalent ``nvidia-smi`` query; it becomes the getter's docstring.
-    """
+    """A device getter: the first of ``functions`` there is, its answer made plain."""
 
     def ask(nv: Any, handle: Any) -> Any:
         return convert(_first_of(nv, functions, handle, *extra))
@@ -233,92 +179,35 @@ def _processes(processes: Any) -> list[dict[str, Any]]:
     ]
 
 
-#: nvml.json device field -> its getter. The order is the nvml.json order. Units
-#: are the field's (bytes, MHz, mW) where nvidia-smi prints MiB or W.
-DEVICE_GETTERS: dict[str, Callable[[Any, Any], Any]] = {
-    "name": _query("nvmlDeviceGetName", convert=_text, smi="--query-gpu=name"),
-    "uuid": _query("nvmlDeviceGetUUID", convert=_text, smi="--query-gpu=uuid"),
-    "serial": _query("nvmlDeviceGetSerial", convert=_text, smi="--query-gpu=serial"),
-    "memory_total_bytes": _query(
-        "nvmlDeviceGetMemoryInfo",
-        convert=lambda m: int(m.total),
-        smi="--query-gpu=memory.total (which prints MiB)",
-    ),
-    "memory_used_bytes": _query(
-        "nvmlDeviceGetMemoryInfo", convert=lambda m: int(m.used), smi="--query-gpu=memory.used"
-    ),
-    "cuda_compute_capability": _query(
-        "nvmlDeviceGetCudaComputeCapability",
-        convert=lambda cc: [int(cc[0]), int(cc[1])],
-        smi="--query-gpu=compute_cap",
-    ),
-    "multiprocessor_count": _query(
-        "nvmlDeviceGetAttributes_v2",
-        "nvmlDeviceGetAttributes",
-        convert=lambda a: int(a.multiprocessorCount),
-        smi="has no field for the SM count (nvmlDeviceGetAttributes)",
-    ),
-    "max_sm_clock_mhz": _query(
-        "nvmlDeviceGetMaxClockInfo", extra=(NVML_CLOCK_SM,), smi="--query-gpu=clocks.max.sm"
-    ),
-    "max_customer_boost_clock_mhz": _query(
-        "nvmlDeviceGetMaxCustomerBoostClock",
-        extra=(NVML_CLOCK_GRAPHICS,),
-        smi="-q 'Max Customer Boost Clocks' (the rated boost; NOT_SUPPORTED on GeForce)",
-    ),
-    "sm_clock_mhz": _query(
-        "nvmlDeviceGetClockInfo", extra=(NVML_CLOCK_SM,), smi="--query-gpu=clocks.sm"
-    ),
-    "power_limit_mw": _query(
-        "nvmlDeviceGetEnforcedPowerLimit",
-        "nvmlDeviceGetPowerManagementLimit",
-        smi="--query-gpu=enforced.power.limit (which prints W)",
-    ),
-    "power_usage_mw": _query("nvmlDeviceGetPowerUsage", smi="--query-gpu=power.draw"),
-    "pcie_gen": _query(
-        "nvmlDeviceGetCurrPcieLinkGeneration",
-        smi="--query-gpu=pcie.link.gen.current (drops at idle to save power)",
-    ),
-    "pcie_gen_max": _query(
-        "nvmlDeviceGetMaxPcieLinkGeneration",
-        smi="--query-gpu=pcie.link.gen.max (the most this GPU and slot can do together)",
-    ),
-    "pcie_width": _query(
-        "nvmlDeviceGetCurrPcieLinkWidth", smi="--query-gpu=pcie.link.width.current"
-    ),
-    "pcie_width_max": _query(
-        "nvmlDeviceGetMaxPcieLinkWidth",
-        smi="--query-gpu=pcie.link.width.max (the most this GPU and slot can do together)",
-    ),
-    "clock_event_reasons": _query(
-        "nvmlDeviceGetCurrentClocksEventReasons",
-        "nvmlDeviceGetCurrentClocksThrottleReasons",
-        smi="--query-gpu=clocks_event_reasons.active (older: clocks_throttle_reasons.active)",
-    ),
-    "mig_mode": _query(
-        "nvmlDeviceGetMigMode",
-        convert=lambda mode: [int(mode[0]), int(mode[1])],
-        smi="--query-gpu=mig.mode.current,mig.mode.pending",
-    ),
-    "utilization_gpu_percent": _query(
-        "nvmlDeviceGetUtilizationRates",
-        convert=lambda rates: int(rates.gpu),
-        smi="--query-gpu=utilization.gpu (percent of time a kernel ran, last sample period)",
-    ),
-    "compute_processes": _query(
-        "nvmlDeviceGetComputeRunningProcesses",
-        "nvmlDeviceGetComputeRunningProcesses_v2",
-        convert=_processes,
-        smi="--query-compute-apps=pid,used_memory",
-    ),
+def _attribute(name: str) -> Callable[[Any], int]:
+    return lambda answer: int(getattr(answer, name))
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "text": _text,
+    "pair": lambda pair: [int(pair[0]), int(pair[1])],
+    "processes": _processes,
 }
+
+
+@functools.cache
+def device_getters() -> dict[str, Callable[[Any, Any], Any]]:
+    """nvml.json device field -> its getter, in nvml.json order (nvml.toml [[device_field]])."""
+    getters = {}
+    for row in data_file("nvml.toml")["device_field"]:
+        convert = _CONVERTERS.get(row.get("convert", ""), int)
+        if "attribute" in row:
+            convert = _attribute(row["attribute"])
+        extra = (row["clock"],) if "clock" in row else ()
+        getters[row["field"]] = _query(
+            *row["functions"], smi=row["smi"], convert=convert, extra=extra
+        )
+    return getters
 
 
 # -- both: parsing the answers -------------------------------------------------------
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class NvmlDevice(NamedTuple):
     """One device NVML listed: where it sits on the bus, and its facts or why none."""
 
@@ -336,15 +225,14 @@ CLOCK_EVENT_MASK_BITS = 64
 
 
 def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
-    """Bitmask -> reason words (:data:`CLOCK_EVENT_REASONS`); unknown bits as "bit_0x...".
-
-    Only the 64 bits NVML defines are read, so a negative or huge value (a
-    garbled snapshot) cannot loop: it is checked as a 64-bit mask.
-    """
+    """Bitmask -> reason words (nvml.toml); unknown bits as "bit_0x...", 64 bits at most."""
     mask &= (1 << CLOCK_EVENT_MASK_BITS) - 1
-    words = [name for bit, name in CLOCK_EVENT_REASONS if mask & bit]
+    reasons = [
+        (int(bit, 16), name) for bit, name in data_file("nvml.toml")["clock_event_reasons"].items()
+    ]
+    words = [name for bit, name in reasons if mask & bit]
     known = 0
-    for bit, _ in CLOCK_EVENT_REASONS:
+    for bit, _ in reasons:
         known |= bit
     rest = mask & ~known
     words += [f"bit_0x{1 << i:x}" for i in range(CLOCK_EVENT_MASK_BITS) if rest >> i & 1]
@@ -354,28 +242,6 @@ def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
 def cuda_version_text(version: int) -> str:
     """12040 -> "12.4" (NVML encodes 1000*major + 10*minor)."""
     return f"{version // 1000}.{(version % 1000) // 10}"
-
-
-#: nvml.json integer field -> the range a real GPU can report (inclusive); a value
-#: outside it (a garbled or crafted snapshot) becomes Unavailable with a warning.
-PLAUSIBLE: dict[str, tuple[int, int]] = {
-    "memory_total_bytes": (0, 2**44),  # 16 TiB: far above any GPU's memory
-    "memory_used_bytes": (0, 2**44),
-    "multiprocessor_count": (1, 1024),
-    "max_sm_clock_mhz": (1, 10_000),
-    "max_customer_boost_clock_mhz": (1, 10_000),
-    "sm_clock_mhz": (0, 10_000),
-    "power_limit_mw": (0, 10_000_000),
-    "power_usage_mw": (0, 10_000_000),
-    "pcie_gen": (1, 8),
-    "pcie_gen_max": (1, 8),
-    "pcie_width": (1, 32),
-    "pcie_width_max": (1, 32),
-    "clock_event_reasons": (0, 2**64 - 1),
-    "utilization_gpu_percent": (0, 100),
-    "cuda_driver_version": (1000, 99_990),
-    "pci_device_id": (0, 2**32 - 1),
-}
 
 
 class _Fields:
@@ -405,7 +271,7 @@ class _Fields:
             return value
         if isinstance(value, bool) or not isinstance(value, int):
             return self._bad(key, value)
-        bounds = PLAUSIBLE.get(key)
+        bounds = data_file("nvml.toml")["plausible"].get(key)
         if bounds is not None and not bounds[0] <= value <= bounds[1]:
             reason = (
                 f"{self.where}: {key} = {value!r:.40} is outside the plausible range "
@@ -439,11 +305,7 @@ class _Fields:
 def nvidia_facts_from_answers(
     answers: Any, own_pid: int | None = None, warnings: list[str] | None = None
 ) -> tuple[tuple[NvmlDevice, ...], Maybe[str]]:
-    """NVML answers (live or from nvml.json) -> devices and NVML's status.
-
-    The status is the driver version when NVML answered, else why it did not.
-    ``own_pid`` is left out of ``other_processes`` (the probing process).
-    """
+    """NVML answers (live or from nvml.json) -> devices and NVML's status."""
     notes = warnings if warnings is not None else []
     if isinstance(answers, Unavailable):
         return (), answers

@@ -1,13 +1,8 @@
 """Reading NVIDIA GPUs as they run: one NVML session, every live figure, each failure a reason.
 
-Used by ``mfu-advisor run`` (every GPU, each sample, with which of them the
-job's processes use) and by the bench's under-load sampler (the run's GPU,
-found by its PCI bus ID, about 10 times a second). Units and calls follow
-NVML's API reference (https://docs.nvidia.com/deploy/nvml-api/, "Device
-Queries"): power in milliwatts, PCIe throughput in KB/s over a 20 ms window,
-clocks in MHz. Only ``nvmlDevice*Get*`` queries are made; nothing is changed.
-A query that fails is None in that reading and its reason is kept once per
-field; one refused as NOT_SUPPORTED is not asked again.
+Used by ``mfu-advisor run`` and the bench's under-load sampler. Units follow the
+NVML API reference (https://docs.nvidia.com/deploy/nvml-api/, "Device Queries"):
+power in mW, PCIe throughput in KB/s over a 20 ms window, clocks in MHz.
 """
 
 from __future__ import annotations
@@ -49,12 +44,7 @@ class GpuSample(NamedTuple):
 
 
 class NvmlReader:
-    """A live NVML session: one handle per GPU, read field by field each sample.
-
-    ``nvml`` is the pynvml module (tests pass a fake with the same functions and
-    error codes). Each failing getter gives None and its reason is kept once in
-    :attr:`reasons` under the field's name.
-    """
+    """A live NVML session: one handle per GPU, read field by field each sample."""
 
     def __init__(self, nvml: Any, pci_bus_id: str | None = None) -> None:
         self.nv = nvml

@@ -1,16 +1,4 @@
-"""NVML sampled under load: a thread reads the run's GPU about 10 times a second.
-
-The probe reads NVML once, idle; a power cap, thermal slowdown or a low clock
-during the measured steps only shows while they run. :class:`NvmlSampler`
-records the SM and memory clocks, power draw and its limit, temperature,
-utilization and the clock-event ("throttle") reasons, and
-:meth:`NvmlSampler.stop` returns their medians and the share of samples in
-which each reason was active (:class:`GpuUnderLoad`).
-
-Only ``nvmlDeviceGet*`` queries are made (nvidia-smi's ``--query-gpu``
-equivalents are named per call); the GPU's settings are never changed.
-Every failure becomes a reason, never an exception in the training loop.
-"""
+"""NVML sampled under load: a thread reads the run's GPU about 10 times a second."""
 
 from __future__ import annotations
 

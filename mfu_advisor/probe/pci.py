@@ -1,15 +1,9 @@
 """Display devices on the PCI bus, identified by numbers and named from tables or text.
 
-Each function in ``/sys/bus/pci/devices/<address>/`` has ``vendor``, ``device``,
-``class``, ``subsystem_vendor`` and ``subsystem_device`` files holding hex
-numbers (Documentation/ABI/testing/sysfs-bus-pci). A display device is one
-whose base class/subclass (``class >> 8``) is VGA (0x0300), 3D (0x0302) or
-other display (0x0380) (PCI Code and ID Assignment Specification, class 03h).
-
-The vendor is always the numeric vendor ID; a name from ``pci.ids`` or
-``lspci`` text is only ever used as a *device name*, never to decide who made
-it ("Intel Corporation" contains "ati"; "Advanced Micro Devices, Inc. [AMD/ATI]"
-names two vendors).
+sysfs files per function: Documentation/ABI/testing/sysfs-bus-pci; display classes:
+PCI Code and ID Assignment Specification, class 03h. A name from ``pci.ids`` or
+``lspci`` is only ever a device name, never who made it ("Intel Corporation"
+contains "ati").
 """
 
 from __future__ import annotations
@@ -34,8 +28,6 @@ PCI_IDS_PATHS: tuple[str, ...] = (
 LSPCI_ARGV = ("lspci", "-D", "-nnmm")
 
 
-# Internal records are NamedTuples, not dataclasses: each frozen dataclass costs
-# about a millisecond at import, and probe start-up time is a target (issue 2).
 class PciFunction(NamedTuple):
     """One display-class PCI function, as numbers."""
 
@@ -179,10 +171,7 @@ _TRAILING_ID = re.compile(r"\s*\[([0-9a-fA-F]{4})\]\s*$")
 
 
 def parse_lspci_names(text: str) -> dict[str, tuple[int | None, str]]:
-    """``lspci -D -nnmm`` output -> address -> (device ID in brackets, device name).
-
-    Only the device column is used; the vendor column's words are ignored.
-    """
+    """``lspci -D -nnmm`` output -> address -> (device ID in brackets, device name)."""
     import shlex
 
     names: dict[str, tuple[int | None, str]] = {}

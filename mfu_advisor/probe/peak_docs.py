@@ -1,9 +1,4 @@
-"""The GPU part of docs/peaks.md, generated from ``mfu_advisor/data/gpus.toml``.
-
-``python -m mfu_advisor.probe.peak_docs`` rewrites the block between the two
-markers in docs/peaks.md; tests/probe/test_gpu_table.py fails when the page and
-the data file disagree.
-"""
+"""The GPU part of docs/peaks.md, generated from ``mfu_advisor/data/gpus.toml``."""
 
 from __future__ import annotations
 

@@ -1,24 +1,16 @@
-"""The GPU table (``mfu_advisor/data/gpus.toml``): rows keyed by PCI IDs, peaks per dtype.
-
-The data file is the one place peak FLOP/s, unit counts, rated boost clocks
-and memory live; this module only reads it into frozen :class:`GpuSpec` rows
-and their architecture rates (:class:`ArchRates`), and computes the peaks a
-row gives as a formula (``units x FLOP/clk/unit x clock``, marked estimated).
-Lookups by PCI numbers and by name are in :mod:`mfu_advisor.probe.gpu_peaks`.
-"""
+"""The GPU table (``mfu_advisor/data/gpus.toml``): rows keyed by PCI IDs, peaks per dtype."""
 
 from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
+from mfu_advisor.probe.tables import data_file
 
 #: Where the table lives inside the package (shipped as package data).
 DATA_FILE = "gpus.toml"
@@ -126,11 +118,7 @@ def formula_peaks(
     clock_note: str,
     unit_source: str = "",
 ) -> dict[str, PeakFlops | Unavailable]:
-    """Peaks from units x FLOP/clk/unit x clock, every one ``estimated`` with its formula.
-
-    ``clock_note`` says which clock this is ("rated boost", "NVML max customer
-    boost clock"); ``unit_source`` where the unit count and clock came from.
-    """
+    """Peaks from units x FLOP/clk/unit x clock, every one ``estimated`` with its formula."""
     out: dict[str, PeakFlops | Unavailable] = {}
     for dtype in PEAK_DTYPES:
         rate = arch.rates.get(dtype)
@@ -272,8 +260,7 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
 @functools.cache
 def load_table() -> tuple[dict[str, ArchRates], tuple[GpuSpec, ...]]:
     """Architectures by key and every GPU row, in file order (read once)."""
-    text = resources.files("mfu_advisor").joinpath("data", DATA_FILE).read_bytes()
-    data = tomllib.loads(text.decode("utf-8"))
+    data = data_file(DATA_FILE)
     archs = {key: _arch(key, raw) for key, raw in data["arch"].items()}
     sources = {key: str(value) for key, value in data["source"].items()}
     rows = []

@@ -1,16 +1,9 @@
 """Which GPU a run's ``cuda:N`` is, and its peak and memory: matched by PCI bus ID.
 
-CUDA numbers GPUs fastest first unless ``CUDA_DEVICE_ORDER=PCI_BUS_ID``, and
-``CUDA_VISIBLE_DEVICES`` may hold indices, ``GPU-<uuid>`` or ``MIG-<uuid>``
-(CUDA C++ Programming Guide, "CUDA Environment Variables"). torch enumerates
-exactly as CUDA does and reports each device's PCI bus ID, so when the probe
-asked torch, ``cuda:N`` is the probe GPU at that bus address. Without torch's
-answers the order is rebuilt from the two variables, and where CUDA's own
-"fastest first" order cannot be known (different GPU models) the answer is
-unknown with the reason, never a guess.
-
-A MIG slice is a torch device on its parent's bus address with the slice's SMs
-and memory: its peak is the GPU's scaled by the slice's share of the SMs.
+Without torch's bus IDs the order is rebuilt from ``CUDA_DEVICE_ORDER`` and
+``CUDA_VISIBLE_DEVICES`` (CUDA C++ Programming Guide, "CUDA Environment
+Variables"), and is unknown, never guessed, where CUDA's fastest-first order
+cannot be. A MIG slice's peak is the GPU's scaled by its share of the SMs.
 """
 
 from __future__ import annotations

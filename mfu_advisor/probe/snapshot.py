@@ -1,12 +1,4 @@
-"""``mfu-advisor snapshot OUT``: record the raw inputs the probe reads, for offline diagnosis.
-
-The snapshot is made by running the probe itself through a
-:class:`RecordingRoot`, which reads the live machine and copies every file,
-folder listing, command output and library answer it hands out. The list of
-recorded inputs is therefore the probe's own reads: it cannot drift from
-what ``probe --root`` will ask for, and it holds nothing the probe does not
-read (no home folders, no environment). Format: docs/snapshot.md.
-"""
+"""``mfu-advisor snapshot OUT``: record the raw inputs the probe reads, for offline diagnosis."""
 
 from __future__ import annotations
 
@@ -120,14 +112,7 @@ def is_archive_name(path: Path) -> bool:
 def write_snapshot(
     out: str | os.PathLike[str], *, include_torch: bool = True, redact: bool = False
 ) -> HardwareFacts:
-    """Record this machine into ``out`` (a new folder, or a ``.tar.gz``); never overwrites.
-
-    With ``redact``, host names, user names, serial numbers, UUIDs, MAC
-    addresses and user folders are removed from every recorded file first
-    (:func:`redact_tree`). Returns the facts probed while recording. Raises
-    :class:`UserError` when ``out`` exists, its folder does not, or writing
-    fails (a full disk); nothing half-written is left behind.
-    """
+    """Record this machine into ``out`` (a new folder, or a ``.tar.gz``); never overwrites."""
     from mfu_advisor.probe import probe_machine
 
     target = Path(out)
@@ -193,13 +178,7 @@ _SERIAL_FILES = ("serial", "uuid", "machine-id", "boot_id", "product_uuid")
 
 
 def redact_tree(tree: Path) -> None:
-    """Remove identifying values from every file of a recorded snapshot, in place.
-
-    Host and user names are learnt from the recorded host name, this machine's
-    own names and the patterns in the files (home folders in the mount table,
-    prompts...), then hunted everywhere; JSON answers (NVML, torch) are
-    redacted field by field, so serials and UUIDs go whatever their form.
-    """
+    """Remove identifying values from every file of a recorded snapshot, in place."""
     from mfu_advisor.redaction import Secrets, find_secrets, names_in, redact_text, redact_value
 
     files = sorted(p for p in tree.rglob("*") if p.is_file() and not p.is_symlink())

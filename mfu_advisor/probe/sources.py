@@ -1,14 +1,4 @@
-"""The one gate through which the probe reads a machine: files, commands, recorded answers.
-
-Every file the probe reads goes through :class:`MachineRoot`, which maps an
-absolute path such as ``/proc/cpuinfo`` under a root folder: ``/`` for the live
-machine, or a snapshot folder (docs/snapshot.md). External commands go through
-:meth:`MachineRoot.run`, which runs them on the live machine and reads their
-recorded output from ``commands/<name>.txt`` in a snapshot. Answers from
-libraries (NVML, torch) are recorded as ``<name>.json`` beside them.
-
-Nothing here writes: a probe only reads.
-"""
+"""The one gate through which the probe reads a machine: files, commands, recorded answers."""
 
 from __future__ import annotations
 
@@ -51,11 +41,7 @@ READ_CHUNK_BYTES = 64 * 1024
 
 
 class MachineRoot:
-    """Reads one machine, live or recorded, without changing anything.
-
-    Use :meth:`live` for this machine and :meth:`open_snapshot` for a folder or
-    ``.tar.gz`` written by ``mfu-advisor snapshot``.
-    """
+    """Reads one machine, live or recorded, without changing anything."""
 
     def __init__(
         self,
@@ -80,11 +66,7 @@ class MachineRoot:
 
     @classmethod
     def open_snapshot(cls, path: str | os.PathLike[str]) -> MachineRoot:
-        """A recorded snapshot: a folder, or a ``.tar.gz`` / ``.tgz`` / ``.tar`` archive of one.
-
-        Raises :class:`UserError` (exit code 2) when the path is missing, is not a
-        snapshot, or the archive is truncated or corrupt.
-        """
+        """A recorded snapshot: a folder, or a ``.tar.gz`` / ``.tgz`` / ``.tar`` archive of one."""
         source = Path(path)
         if not source.exists():
             raise UserError(f"snapshot {source} does not exist")
@@ -167,18 +149,14 @@ class MachineRoot:
         return self.root.joinpath(*relative)
 
     def confined(self, machine_path: str) -> Path | Unavailable:
-        """:meth:`path`, when it stays inside the root once links are followed; else why not.
-
-        A snapshot is someone else's folder: a link in it (``hostname`` ->
-        ``/etc/passwd``) must not make the probe read this machine's files.
-        Links that stay inside the snapshot are followed as usual.
-        """
+        """:meth:`path`, when it stays inside the root once links are followed; else why not."""
         try:
             target = self.path(machine_path)
         except ValueError:
             return Unavailable(f"{shown_value(machine_path)} is not a path on the machine")
         if self.is_live:
             return target
+        # A snapshot is someone else's folder: a link must not lead to this machine's files.
         return self._check_inside(target, machine_path)
 
     def _check_inside(self, target: Path, machine_path: str) -> Path | Unavailable:
@@ -194,18 +172,9 @@ class MachineRoot:
 
     def read_text(self, machine_path: str) -> str | Unavailable:
         """Contents of a text file, or why it could not be read."""
-        recorded_failure = self._recorded_failure("unreadable", machine_path)
-        if recorded_failure is not None:
-            return recorded_failure
-        target = self.confined(machine_path)
-        if isinstance(target, Unavailable):
-            return target
-        try:
-            with open(target, "rb") as handle:
-                data = _read_capped(handle)
-        except OSError as exc:
-            return _unreadable(machine_path, exc)
-        return data.decode("utf-8", errors="replace")
+        target = self._readable(machine_path)
+        data = target if isinstance(target, Unavailable) else _read_file(target, machine_path)
+        return data if isinstance(data, Unavailable) else data.decode("utf-8", errors="replace")
 
     def read_int(self, machine_path: str, base: int = 10) -> int | Unavailable:
         """A file holding one integer (``base=16`` or ``0`` for "0x8086"-style ids)."""
@@ -220,16 +189,18 @@ class MachineRoot:
 
     def listdir(self, machine_path: str) -> list[str] | Unavailable:
         """Sorted names in a folder, or why it could not be listed."""
-        recorded_failure = self._recorded_failure("unreadable", machine_path)
-        if recorded_failure is not None:
-            return recorded_failure
-        target = self.confined(machine_path)
+        target = self._readable(machine_path)
         if isinstance(target, Unavailable):
             return target
         try:
             return sorted(os.listdir(target))
         except OSError as exc:
             return _unreadable(machine_path, exc)
+
+    def _readable(self, machine_path: str) -> Path | Unavailable:
+        """:meth:`confined`, unless the recorded machine could not read the path."""
+        failure = self._recorded_failure("unreadable", machine_path)
+        return failure if failure is not None else self.confined(machine_path)
 
     def exists(self, machine_path: str) -> bool:
         target = self.confined(machine_path)
@@ -240,10 +211,7 @@ class MachineRoot:
     def run(
         self, name: str, argv: Sequence[str], timeout_s: float = COMMAND_TIMEOUT_S
     ) -> str | Unavailable:
-        """Standard output of a command, live or as recorded under ``commands/<name>.txt``.
-
-        ``name`` is the stable key the output is recorded under (e.g. "lspci").
-        """
+        """Standard output of a command, live or as recorded under ``commands/<name>.txt``."""
         if not self.is_live:
             recorded_failure = self._recorded_failure("failed_commands", name)
             if recorded_failure is not None:
@@ -252,12 +220,8 @@ class MachineRoot:
             if isinstance(recorded, Unavailable):
                 return recorded
             if recorded.is_file():
-                try:
-                    with open(recorded, "rb") as handle:
-                        data = _read_capped(handle)
-                except OSError as exc:
-                    return _unreadable(f"commands/{name}.txt", exc)
-                return data.decode("utf-8", errors="replace")
+                data = _read_file(recorded, f"commands/{name}.txt")
+                return data if isinstance(data, Unavailable) else data.decode("utf-8", "replace")
             return Unavailable(f"`{' '.join(argv)}` was not recorded in the snapshot")
         import shutil
         import subprocess
@@ -283,11 +247,7 @@ class MachineRoot:
         return done.stdout.decode("utf-8", errors="replace")
 
     def answers(self, name: str, collect: Callable[[], Any]) -> Any | Unavailable:
-        """A library's answers (NVML, torch): asked live, or read from ``<name>.json``.
-
-        ``collect`` asks the library on the live machine; it is never called on a
-        snapshot, so one parser serves both and they cannot drift.
-        """
+        """A library's answers (NVML, torch): asked live, or read from ``<name>.json``."""
         if self.is_live:
             return collect()
         return self.recorded_json(name)
@@ -300,10 +260,7 @@ class MachineRoot:
         return Unavailable(str(failures[key]))
 
     def recorded_json(self, name: str) -> Any | Unavailable:
-        """A recorded library answer (``<name>.json``) in a snapshot.
-
-        On the live machine there is nothing recorded: callers ask the library.
-        """
+        """A recorded library answer (``<name>.json``) in a snapshot."""
         if self.is_live:
             return Unavailable("live machine: nothing recorded")
         target = self._check_inside(self.root / f"{name}.json", f"{name}.json")
@@ -311,26 +268,30 @@ class MachineRoot:
             return target
         if not target.is_file():
             return Unavailable(f"{name}.json not in the snapshot")
+        raw = _read_file(target, f"{name}.json")
+        if isinstance(raw, Unavailable):
+            return raw
         try:
-            with open(target, "rb") as handle:
-                raw = _read_capped(handle)
             return strict_json(raw.decode("utf-8"))
-        except OSError as exc:
-            return _unreadable(f"{name}.json", exc)
         except (ValueError, RecursionError) as exc:
             detail = one_line(str(exc), 120)
             return Unavailable(f"{name}.json in the snapshot is not valid JSON ({detail})")
 
 
 def live_os_name() -> str:
-    """ "Linux", "Darwin" or "Windows" for this machine (what ``platform.system()`` says).
-
-    Read from ``os.uname`` rather than the ``platform`` module, whose import
-    costs more than the whole Linux probe.
-    """
+    """ "Linux", "Darwin" or "Windows" for this machine (what ``platform.system()`` says)."""
     if sys.platform == "win32":
         return "Windows"
     return os.uname().sysname
+
+
+def _read_file(path: Path, shown: str) -> bytes | Unavailable:
+    """A file's first MAX_READ_BYTES, or why it could not be read (``shown`` names it)."""
+    try:
+        with open(path, "rb") as handle:
+            return _read_capped(handle)
+    except OSError as exc:
+        return _unreadable(shown, exc)
 
 
 def _read_capped(handle: Any) -> bytes:

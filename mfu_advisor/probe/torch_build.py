@@ -1,13 +1,4 @@
-"""The PyTorch build in this environment: asked live, recorded as ``torch.json``, parsed once.
-
-:func:`collect_torch_answers` imports torch and asks it (version, build
-flavour, devices it sees, BLAS and oneDNN from ``torch.__config__.show()``,
-ATen's CPU capability, its default thread count). :func:`compile_answers`
-checks, without compiling anything, what ``torch.compile`` needs: a C++
-compiler and the Python headers for inductor's CPU backend, and triton for
-its GPU backend. :func:`torch_facts_from_answers` parses either a live answer
-or a snapshot's ``torch.json`` into :class:`TorchFacts`.
-"""
+"""The PyTorch build in this environment: asked live, recorded as ``torch.json``, parsed once."""
 
 from __future__ import annotations
 
@@ -24,23 +15,8 @@ from typing import Any
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import TorchDevice, TorchFacts
 from mfu_advisor.probe.pci import normalize_pci_address
+from mfu_advisor.probe.tables import data_file
 from mfu_advisor.torch_import import import_error_text
-
-#: ``BLAS_INFO=`` values in ``torch.__config__.show()`` (set by PyTorch's
-#: cmake/Dependencies.cmake) -> library names.
-BLAS_NAMES: dict[str, str] = {
-    "mkl": "Intel MKL",
-    "open": "OpenBLAS",
-    "openblas": "OpenBLAS",
-    "accelerate": "Apple Accelerate",
-    "blis": "BLIS",
-    "flexi": "FlexiBLAS",
-    "eigen": "Eigen",
-    "armpl": "Arm Performance Libraries",
-    "nvpl": "NVIDIA Performance Libraries",
-    "atlas": "ATLAS",
-    "generic": "reference BLAS",
-}
 
 #: Compilers inductor's CPU backend may use: ``$CXX``, then these (torch/_inductor/config.py
 #: ``cpp.cxx`` defaults to g++ on Linux and clang++ on macOS).
@@ -48,11 +24,6 @@ CXX_CANDIDATES: tuple[str, ...] = ("g++", "c++", "clang++")
 
 
 # -- live ----------------------------------------------------------------------------
-
-
-def torch_is_installed() -> bool:
-    """Whether ``import torch`` could work, found without importing it."""
-    return importlib.util.find_spec("torch") is not None
 
 
 def collect_torch_answers() -> dict[str, Any]:
@@ -190,7 +161,7 @@ def blas_from_config(config: str) -> Maybe[str]:
     if match is None:
         return Unavailable("torch.__config__.show() names no BLAS_INFO")
     key = match.group(1).lower()
-    name = BLAS_NAMES.get(key, key)
+    name = data_file("torch.toml")["blas_names"].get(key, key)
     version = re.search(r"Math Kernel Library Version ([0-9.]+)", config)
     if key == "mkl" and version:
         name = f"{name} {version.group(1)}"
@@ -293,11 +264,7 @@ def _devices(raw: Any, warnings: list[str]) -> tuple[TorchDevice, ...]:
 def _plausible(
     item: Mapping[str, Any], key: str, low: int, high: int, warnings: list[str]
 ) -> int | None:
-    """An integer answer within [low, high]; else None, with a warning for a bad value.
-
-    No GPU has more than 1024 SMs/CUs or 16 TiB of memory: a larger number is a
-    garbled or crafted snapshot, not hardware.
-    """
+    """An integer answer within [low, high]; else None, with a warning for a bad value."""
     value = item.get(key)
     if value is None:
         return None

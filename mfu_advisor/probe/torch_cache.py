@@ -1,25 +1,9 @@
 """Remembering torch's answers so that ``probe`` need not import torch every time.
 
-``import torch`` alone takes seconds (2.1-2.6 s on the 2-core development
-VM, about as long as ``python -m torch.utils.collect_env`` spends on
-everything else), yet its answers change only when torch is reinstalled or
-the environment around it changes. So the live probe keeps the answers in the
-user cache folder (:func:`mfu_advisor.cache.cache_dir`: ``$MFU_ADVISOR_CACHE_DIR``,
-else ``$XDG_CACHE_HOME/mfu-advisor`` or ``~/.cache/mfu-advisor``) under a key
-made of everything that can change them:
-
-- the torch installation (its folder, and the size and modification time of
-  ``version.py`` and of the ``_C`` extension),
-- this Python (executable and version),
-- the environment variables torch reads for devices and threads,
-- this process's CPU affinity,
-- the GPUs present (PCI display devices, NVML driver version and device UUIDs),
-- the boot (``/proc/sys/kernel/random/boot_id``), so a reboot, which may load
-  another driver, asks again.
-
-Set ``MFU_ADVISOR_NO_CACHE=1`` or pass ``probe --fresh`` to ask torch anew.
-The cache is this tool's own file; nothing of the machine's is changed.
-Compile prerequisites (compiler on PATH, triton) are checked fresh each time.
+``import torch`` alone takes seconds; the answers are kept in the user cache
+folder under a key of everything that can change them (the torch installation,
+Python, torch's environment variables, CPU affinity, the GPUs, the boot ID).
+``MFU_ADVISOR_NO_CACHE=1`` or ``probe --fresh`` asks anew (docs/probe.md).
 """
 
 from __future__ import annotations
@@ -38,22 +22,8 @@ from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.files import read_json_capped, write_atomic
+from mfu_advisor.probe.tables import data_file
 from mfu_advisor.sanitize import terminal_safe
-
-#: Environment variables that change which devices torch sees or how many threads it uses.
-TORCH_ENV_VARS: tuple[str, ...] = (
-    "CUDA_VISIBLE_DEVICES",
-    "CUDA_DEVICE_ORDER",
-    "HIP_VISIBLE_DEVICES",
-    "ROCR_VISIBLE_DEVICES",
-    "ZE_AFFINITY_MASK",
-    "ONEAPI_DEVICE_SELECTOR",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "ATEN_CPU_CAPABILITY",
-    "PYTORCH_ENABLE_MPS_FALLBACK",
-    "LD_LIBRARY_PATH",
-)
 
 #: How many cached answer files to keep (one per distinct environment).
 MAX_CACHE_FILES = 8
@@ -100,7 +70,7 @@ def cache_key(install: Mapping[str, Any], gpu_inventory: Any) -> dict[str, Any]:
     return {
         "torch": dict(install),
         "python": [sys.executable, sys.version],
-        "env": {name: os.environ.get(name) for name in TORCH_ENV_VARS},
+        "env": {name: os.environ.get(name) for name in data_file("torch.toml")["env_vars"]},
         "affinity": affinity,
         "gpus": gpu_inventory,
         "boot_id": boot_id,
@@ -110,12 +80,7 @@ def cache_key(install: Mapping[str, Any], gpu_inventory: Any) -> dict[str, Any]:
 def cached_answers(
     collect: Callable[[], dict[str, Any]], gpu_inventory: Any, *, fresh: bool = False
 ) -> tuple[dict[str, Any], str]:
-    """Torch's answers and where they came from ("asked torch now" or "cached ...").
-
-    ``collect`` is called (torch imported) only on a cache miss, when caching
-    is off, or when ``fresh`` is set. A cache that cannot be read or written
-    is ignored: the probe then simply asks torch.
-    """
+    """Torch's answers and where they came from ("asked torch now" or "cached ...")."""
     install = torch_install_fingerprint()
     if install is None:
         return {"error": "torch is not installed in this Python"}, "looked for torch"
@@ -145,11 +110,7 @@ def _read(path: Path, key: Mapping[str, Any]) -> tuple[dict[str, Any], str] | No
 
 
 def plausible_answers(answers: Mapping[str, Any]) -> bool:
-    """Whether cached answers look like torch's: the right types, counts in range.
-
-    A cache file is only ever this tool's own, but it lives in a folder of its
-    own and may be edited or damaged; anything odd means asking torch again.
-    """
+    """Whether cached answers look like torch's: the right types, counts in range."""
     if not isinstance(answers.get("version"), str) or len(answers["version"]) > 100:
         return False
     if not _count_in(answers.get("num_threads"), 1, MAX_THREADS):

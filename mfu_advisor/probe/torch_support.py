@@ -1,9 +1,4 @@
-"""Whether PyTorch here can use a GPU, and if not, what it would take.
-
-Decided from the torch build's answers (flavour and the devices it sees,
-matched to the PCI function by bus address) and the device's vendor and
-kind, which come from PCI numbers.
-"""
+"""Whether PyTorch here can use a GPU, and if not, what it would take."""
 
 from __future__ import annotations
 
@@ -51,11 +46,7 @@ def torch_support(
     torch: TorchFacts | Unavailable,
     family: object = None,
 ) -> TorchSupport:
-    """Can torch use the GPU at ``pci_address``? With the backend and a one-line why/what.
-
-    ``family`` (the architecture name from the GPU table) decides the advice for
-    Intel GPUs that PyTorch's XPU build does not validate.
-    """
+    """Can torch use the GPU at ``pci_address``? With the backend and a one-line why/what."""
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         what = "a server management (BMC)" if kind is GpuKind.BMC else "an emulated"
         return TorchSupport(False, None, f"{what} display adapter, not a compute device")

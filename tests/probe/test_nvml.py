@@ -11,10 +11,10 @@ import pytest
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import NvidiaFacts
 from mfu_advisor.probe.nvml import (
-    DEVICE_GETTERS,
     collect_nvml_answers,
     cuda_version_text,
     decode_clock_event_reasons,
+    device_getters,
     nvidia_facts_from_answers,
     nvml_reason,
 )
@@ -211,7 +211,7 @@ def test_live_answers_have_the_documented_shape_and_parse(monkeypatch: pytest.Mo
     answers = collect_nvml_answers()
     assert answers["init"] == "ok" and answers["driver_version"] == "550.54.15"
     (device,) = answers["devices"]
-    assert set(DEVICE_GETTERS) <= set(device)
+    assert set(device_getters()) <= set(device)
     assert device["pci_bus_id"] == "00000000:01:00.0"
     assert device["compute_processes"] == [{"pid": 4242, "used_memory_bytes": None}]
     (parsed,), status = nvidia_facts_from_answers(answers)
@@ -286,7 +286,7 @@ def test_a_driver_without_the_new_call_falls_back_too(monkeypatch: pytest.Monkey
 
 
 def test_every_getter_names_its_nvidia_smi_query() -> None:
-    for field, getter in DEVICE_GETTERS.items():
+    for field, getter in device_getters().items():
         assert getter.__doc__ and "nvidia-smi" in getter.__doc__, field
 
 

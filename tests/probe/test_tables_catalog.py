@@ -11,12 +11,13 @@ import pytest
 
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.probe.catalog import (
+    Model,
+    catalog_models,
     find_hardware,
     hardware_suggestions,
     known_hardware_names,
 )
-from mfu_advisor.probe.catalog_data import CPU_MODELS, CpuModel
-from mfu_advisor.probe.cpu_peaks_data import CORE_RATES
+from mfu_advisor.probe.cpu_peaks import core_rates
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops
 
 
@@ -134,11 +135,13 @@ def test_known_names_include_the_brief_list() -> None:
         assert expected in names
 
 
-@pytest.mark.parametrize("model", CPU_MODELS, ids=lambda m: m.name)
-def test_every_catalog_cpu_uses_tabled_core_rates(model: CpuModel) -> None:
-    for group in model.groups:
-        assert group.microarchitecture in CORE_RATES
-        assert group.cores > 0 and group.max_clock_mhz > 0
+@pytest.mark.parametrize("model", catalog_models("cpu"), ids=lambda m: m.row["name"])
+def test_every_catalog_cpu_uses_tabled_core_rates(model: Model) -> None:
+    entry = find_hardware(model.row["name"])
+    assert entry is not None
+    for group in entry.details["core_groups"]:
+        assert group["microarchitecture"] in core_rates()
+        assert group["cores"] > 0 and group["max_clock_mhz"] > 0
 
 
 def test_entries_are_json_ready() -> None:

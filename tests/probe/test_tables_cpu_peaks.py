@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.cpu_peaks import (
-    apple_core_max_clock_mhz,
-    cpu_peaks,
-    flops_per_cycle,
-    sum_peaks,
-)
-from mfu_advisor.probe.cpu_peaks_data import CORE_RATES
+from mfu_advisor.probe.cpu_peaks import core_rates, cpu_peaks, flops_per_cycle, sum_peaks
 from mfu_advisor.probe.cpu_uarch import x86_microarchitecture
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
 
@@ -162,15 +156,8 @@ def test_sum_of_nothing_is_unavailable() -> None:
     assert all(isinstance(p, Unavailable) for p in sum_peaks([]).values())
 
 
-def test_apple_core_clocks_are_known_because_macos_hides_them() -> None:
-    clock = apple_core_max_clock_mhz("Apple M1 Firestorm")
-    assert clock is not None and clock[0] == 3200 and clock[1]
-    assert apple_core_max_clock_mhz("Zen 3") is None
-    assert apple_core_max_clock_mhz(None) is None
-
-
-@pytest.mark.parametrize("uarch", sorted(CORE_RATES))
+@pytest.mark.parametrize("uarch", sorted(core_rates()))
 def test_every_rate_entry_is_sourced_and_plausible(uarch: str) -> None:
-    rate = CORE_RATES[uarch]
+    rate = core_rates()[uarch]
     assert rate.source.strip()
     assert rate.fp32_flops_per_cycle in {4, 8, 16, 32, 48, 64}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mfu_advisor.probe.cpu_peaks_data import CORE_RATES
+from mfu_advisor.probe.cpu_peaks import core_rates
 from mfu_advisor.probe.cpu_uarch import (
-    HYBRID_CORES,
     apple_microarchitecture,
     arm_implementer_name,
     arm_microarchitecture,
@@ -14,6 +13,7 @@ from mfu_advisor.probe.cpu_uarch import (
     vendor_from_cpuid,
     x86_microarchitecture,
 )
+from mfu_advisor.probe.tables import data_file
 
 
 @pytest.mark.parametrize(
@@ -183,32 +183,9 @@ def test_core_microarchitecture_of_hybrid_and_plain_parts(
     assert core_microarchitecture(package, core_type) == core
 
 
-@pytest.mark.parametrize(
-    "uarch",
-    [
-        "Zen 3",
-        "Zen 4",
-        "Zen 5",
-        "Golden Cove",
-        "Gracemont",
-        "Raptor Cove",
-        "Sapphire Rapids",
-        "Skylake-SP/Cascade Lake",
-        "Ice Lake-SP",
-        "Neoverse N1",
-        "Neoverse V1",
-        "Neoverse V2",
-        "Apple M1 Firestorm",
-        "Alder Lake",
-        "Tiger Lake",
-    ],
-)
-def test_common_microarchitectures_have_a_flops_per_cycle_entry(uarch: str) -> None:
-    assert uarch in CORE_RATES
-
-
 def test_every_hybrid_core_has_a_flops_per_cycle_entry() -> None:
-    for package, (performance, efficiency) in HYBRID_CORES.items():
-        assert package in CORE_RATES, package
-        assert performance in CORE_RATES, performance
-        assert efficiency in CORE_RATES, efficiency
+    rates = core_rates()
+    for package, (performance, efficiency) in data_file("cpus.toml")["hybrid_cores"].items():
+        assert package in rates, package
+        assert performance in rates, performance
+        assert efficiency in rates, efficiency
