@@ -37,8 +37,6 @@ class LaunchFacts:
 
     world_size: int | None = None
     world_size_source: str = ""
-    nproc_per_node: int | None = None
-    nnodes: int | None = None
     parallel_evidence: dict[str, str] = field(default_factory=dict)
     """"ddp" / "fsdp" / "data_parallel" -> the first line showing it."""
     backend: str | None = None
@@ -107,5 +105,4 @@ def _command(facts: LaunchFacts, line: str) -> None:
             return  # an elastic range "1:4": the node count is decided at run time
         nodes = int(nnodes.group(1))
         shown += f" --nnodes={nodes}"
-    facts.nproc_per_node, facts.nnodes = per_node, nodes
     facts._world(per_node * nodes, f"the pasted torchrun command ({shown})")

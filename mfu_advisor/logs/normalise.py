@@ -165,10 +165,6 @@ class LineNormaliser:
         text = ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
         return self.apply(text).decode("utf-8", errors="replace").split("\n")[:-1]
 
-    def line(self, line: str) -> list[str]:
-        """One line normalised: usually one line, two when a tqdm bar was glued to it."""
-        return self.lines([line])
-
 
 #: Passes lines through except for BOMs and glued tqdm bars (always handled: both are cheap to
 #: find).

@@ -92,9 +92,7 @@ class DeepSpeedParser(Parser):
                 time_ms = from_stamp
             sink.add_step(line_no, step=step, step_time_ms=time_ms)
             return True
-        match = STEP_LINE.match(line)
-        if match:
-            sink.meta["skipped_steps"] = int(match.group("skipped"))
+        if STEP_LINE.match(line):
             return True
         match = CONFIG.match(line)
         if match:

@@ -135,13 +135,12 @@ class HfTrainerParser(Parser):
             sink.set_summary(key, value, line_no)
 
     def _progress(self, match: re.Match[str], line_no: int) -> None:
-        done, total = int(match.group(2)), int(match.group(3))
+        total = int(match.group(3))
         rate, unit = float(match.group(6)), match.group(7)
         seconds_per_it = rate if unit == "s/it" else (1.0 / rate if rate else None)
         best = self.sink.meta.get("progress_total", 0)
         if total >= best:  # the training bar is the longest one
             self.sink.meta["progress_total"] = total
-            self.sink.meta["progress_done"] = done
             if seconds_per_it:
                 self.sink.meta["progress_s_per_it"] = seconds_per_it
 

@@ -69,8 +69,6 @@ class NanochatParser(Parser):
                 tokens_per_s=parse_finite(fields.get("tok/sec", "")),
                 reported_mfu=None if mfu is None else mfu / 100.0,
             )
-            if match.group(2):
-                sink.meta["iterations"] = int(match.group(2))
             return True
         match = EVAL.match(line)
         if match:

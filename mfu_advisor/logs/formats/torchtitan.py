@@ -54,7 +54,6 @@ MODEL_SIZE = re.compile(r"^Model (\S+) (\S+) size: ([\d,]+) total parameters")
 PAUSE = re.compile(
     r"^(Dumping profiler traces|Saving checkpoint|Saving the checkpoint|Dumping memory snapshot)"
 )
-GC = re.compile(rf"^\[GC\] Pe\w*forming periodical GC collection\.? {DECIMAL} seconds")
 
 
 class TorchtitanParser(Parser):
@@ -152,10 +151,6 @@ class TorchtitanParser(Parser):
             return
         if PAUSE.match(message):
             self.flags |= FLAG_AFTER_PAUSE
-            return
-        match = GC.match(message)
-        if match:
-            sink.count_meta("gc_collections")
 
 
 class Torchtitan(LogFormat):
