@@ -1,15 +1,8 @@
-"""From what a log said to what it means: steady throughput, achieved FLOP/s and the true MFU.
+"""From what a log said to what it means: steady step time -> tokens/s -> x FLOPs per token =
+achieved FLOP/s -> / peak = MFU (per device; ``achieved_flops_total`` counts every device).
 
-The chain is
-
-    steady step time  ->  tokens/s  ->  x FLOPs per token  =  achieved FLOP/s  ->  / peak  =  MFU
-
-and each link may come from the log (a printed tok/s, ``Estimated FLOPs per
-token``, torchtitan's tflops), from the trainer's configuration (nanoGPT's
-formula on the model shape), or from the user (``--set``, ``--hardware``,
-``--peak-tflops``). When a link is missing, every figure after it is null with
-the reason, and ``missing`` says how to supply it. All FLOP/s and MFU figures
-are per device; ``achieved_flops_total`` counts every device.
+Each link comes from the log, the trainer's configuration or ``--set``; when one is missing,
+every figure after it is Unavailable and ``missing`` says how to supply it.
 """
 
 from __future__ import annotations
@@ -51,9 +44,9 @@ from mfu_advisor.logs.sections import (
     step_range,
     warmup_facts,
 )
-from mfu_advisor.logs.steady import Steady, find_steady, jitter, loss_facts
+from mfu_advisor.logs.steady import Steady, find_steady, jitter, loss_facts, printed_values
 from mfu_advisor.logs.timeshare import iterations_covered, time_share
-from mfu_advisor.mfu import mfu_against
+from mfu_advisor.mfu import MfuFigure, mfu_against
 
 #: Inferring the device count from the log's MFU needs it printed to 2 significant digits.
 MIN_MFU_FOR_DEVICE_INFERENCE = 0.001
@@ -78,11 +71,7 @@ def analyze(
     launch: LaunchFacts | None = None,
     world_size: int | None = None,
 ) -> LogAnalysis:
-    """The analysis of everything ``sink`` collected, read as ``detection.format``.
-
-    ``launch`` holds what the first lines said about the launch (logs/launch.py);
-    ``world_size`` is ``--world-size``, which overrides every other statement.
-    """
+    """The analysis of everything ``sink`` collected, read as ``detection.format``."""
     run = RunView(sink, overrides)
     fmt = detection.format.for_run(run)
     launch = launch or LaunchFacts()
@@ -116,29 +105,8 @@ def analyze(
         log_device=fmt.device(run),
         log_gpu_names=[str(n) for n in run.hints("gpu_name")],
     )
-    peak_label = _peak_label(peak)
-    achieved_reason = achieved.reason if isinstance(achieved, Unavailable) else ""
-    peak_reason = peak.flops.reason if isinstance(peak.flops, Unavailable) else ""
-    mfu = mfu_against(
-        _value(achieved), _value(peak.flops), peak_label, peak_reason or achieved_reason
-    )
-    vs_reference = mfu_against(
-        _value(achieved),
-        reference.flops,
-        reference.label,
-        achieved_reason if reference.flops else f"no reference: {reference.note}",
-    )
-    implied: Maybe[float] = Unavailable("the log prints no MFU")
-    if known(reported) and reference.flops:
-        implied = reported * reference.flops  # type: ignore[operator]
-    elif known(reported):
-        implied = Unavailable(f"the log's MFU reference is not known: {reference.note}")
-    mfu_rescaled = mfu_against(
-        _value(implied),
-        _value(peak.flops),
-        f"{peak_label}, from the log's own MFU" if peak_label else None,
-        peak_reason or (implied.reason if isinstance(implied, Unavailable) else ""),
-    )
+    implied = _implied_flops(reported, reference)
+    mfu, vs_reference, mfu_rescaled = _mfu_figures(achieved, implied, peak, reference)
 
     share = time_share(sink, fmt, run, steady)
     eval_fraction = fraction(share.eval_ms, share.wall_ms)
@@ -150,10 +118,9 @@ def analyze(
     reference_detail = reference_facts(reference, hints, peak)
     covered = iterations_covered(sink)
     series, every = series_points(sink)
-    config = {key: entry.value for key, entry in sink.config.items()}
+    config = {key: entry.value for key, entry in sink.config.items()} | run.overrides
     sources = {key: entry.source for key, entry in sink.config.items()}
-    for key, value in run.overrides.items():
-        config[key], sources[key] = value, "--set"
+    sources |= dict.fromkeys(run.overrides, "--set")
     first, last = step_range(sink)
     gpt_config = fmt.gpt_config(run)
     distributed = distributed_facts(
@@ -185,23 +152,19 @@ def analyze(
         if covered is not None
         else Unavailable("the step lines are not numbered"),
         log_interval_steps=log_interval(sink, run),
-        steady_step_time_ms=step_time.value if isinstance(step_time, Figure) else step_time,
-        step_time_source=step_time.source if isinstance(step_time, Figure) else "",
+        steady_step_time_ms=_value_of(step_time),
+        step_time_source=_source_of(step_time),
         warmup_steps=warmup.steps,
         warmup=warmup,
-        tokens_per_step=tokens_per_step.value
-        if isinstance(tokens_per_step, Figure)
-        else tokens_per_step,
-        tokens_per_step_source=tokens_per_step.source
-        if isinstance(tokens_per_step, Figure)
-        else "",
+        tokens_per_step=_value_of(tokens_per_step),
+        tokens_per_step_source=_source_of(tokens_per_step),
         tokens_per_s=tokens_per_s,
         tokens_per_s_scope=fmt.tokens_per_s_scope,
         tokens_per_s_source=tokens_source,
         devices=devices,
         devices_source=devices_source,
-        flops_per_token=flops.value if isinstance(flops, FlopsPerToken) else flops,
-        flops_per_token_source=flops.source if isinstance(flops, FlopsPerToken) else "",
+        flops_per_token=_value_of(flops),
+        flops_per_token_source=_source_of(flops),
         n_params=_n_params(flops),
         flops_per_token_trainer=_trainer_flops(flops),
         achieved_flops=achieved,
@@ -308,7 +271,7 @@ def _tokens_per_s(
     tokens_per_step: Figure | Unavailable,
     step_time: Figure | Unavailable,
 ) -> tuple[Maybe[float], str]:
-    printed = _printed(sink, steady, "tokens_per_s")
+    printed = printed_values(sink, steady, "tokens_per_s")
     if len(printed):
         scope = "per device" if fmt.tokens_per_s_scope == "device" else "all devices"
         return float(
@@ -402,7 +365,7 @@ def _achieved_per_device(
         and isinstance(devices, int)
         and devices > 1
         and fmt.rank_tokens_scope() == "unknown"
-        and len(_printed(sink, steady, "tokens_per_s"))
+        and len(printed_values(sink, steady, "tokens_per_s"))
     ):
         # Dividing would assume the printed rate is the job's; it may be one device's.
         return Unavailable(
@@ -413,7 +376,7 @@ def _achieved_per_device(
     if known(total) and known(devices) and devices:
         suffix = f" / {devices} devices" if devices != 1 else ""
         return total / devices, total_source + suffix  # type: ignore[operator]
-    printed = _printed(sink, steady, "flops_per_s")
+    printed = printed_values(sink, steady, "flops_per_s")
     if len(printed):
         return float(
             np.median(printed)
@@ -426,7 +389,7 @@ def _achieved_per_device(
 def _reported_mfu(
     sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
 ) -> tuple[Maybe[float], Maybe[float], str]:
-    clean = _printed(sink, steady, "reported_mfu")
+    clean = printed_values(sink, steady, "reported_mfu")
     if len(clean):
         sample = sink.sample.columns()
         finite = np.isfinite(sample["reported_mfu"])
@@ -444,14 +407,6 @@ def _reported_mfu(
     return Unavailable(reason), Unavailable(reason), ""
 
 
-def _printed(sink: StepCollector, steady: Steady, column: str) -> np.ndarray:
-    """The values the log printed in ``column`` on steady steps; on every step if none are."""
-    values = sink.sample.columns()[column]
-    finite = np.isfinite(values)
-    steady_values = values[steady.clean & finite]
-    return steady_values if len(steady_values) else values[finite]
-
-
 def _peak_label(peak: PeakChoice) -> str | None:
     if not known(peak.flops):
         return None
@@ -462,6 +417,48 @@ def _peak_label(peak: PeakChoice) -> str | None:
     if known(peak.hardware):
         return f"{peak.hardware} {dtype}peak {tflops}{estimated}"
     return f"the {dtype}peak given, {tflops}{estimated}"
+
+
+def _value_of(figure: Figure | FlopsPerToken | Unavailable) -> Maybe[float]:
+    return figure if isinstance(figure, Unavailable) else figure.value
+
+
+def _source_of(figure: Figure | FlopsPerToken | Unavailable) -> str:
+    return "" if isinstance(figure, Unavailable) else figure.source
+
+
+def _implied_flops(reported: Maybe[float], reference: Reference) -> Maybe[float]:
+    """The FLOP/s the log's own MFU stands for, against its reference peak."""
+    if not known(reported):
+        return Unavailable("the log prints no MFU")
+    if not reference.flops:
+        return Unavailable(f"the log's MFU reference is not known: {reference.note}")
+    return reported * reference.flops  # type: ignore[operator]
+
+
+def _mfu_figures(
+    achieved: Maybe[float], implied: Maybe[float], peak: PeakChoice, reference: Reference
+) -> tuple[MfuFigure, MfuFigure, MfuFigure]:
+    """The MFU against the chosen peak, against the log's reference, and from the log's MFU."""
+    label = _peak_label(peak)
+    achieved_reason = achieved.reason if isinstance(achieved, Unavailable) else ""
+    peak_reason = peak.flops.reason if isinstance(peak.flops, Unavailable) else ""
+    implied_reason = implied.reason if isinstance(implied, Unavailable) else ""
+    return (
+        mfu_against(_value(achieved), _value(peak.flops), label, peak_reason or achieved_reason),
+        mfu_against(
+            _value(achieved),
+            reference.flops,
+            reference.label,
+            achieved_reason if reference.flops else f"no reference: {reference.note}",
+        ),
+        mfu_against(
+            _value(implied),
+            _value(peak.flops),
+            f"{label}, from the log's own MFU" if label else None,
+            peak_reason or implied_reason,
+        ),
+    )
 
 
 def _value(value: Maybe[float] | float | None) -> float | None:

@@ -1,27 +1,9 @@
 """Collecting what a log says, in bounded memory, while its lines stream past.
 
-Format parsers hand every step line to a :class:`StepCollector`, together with
-evaluations, configuration keys, hardware hints and end-of-run summaries.
-The collector keeps:
-
-- exact counts: step lines, lines per input, lines not understood, restarts;
-- the first :data:`HEAD_ROWS` step rows of every run segment, exactly (warm-up
-  and compile steps are at the start of a segment);
-- an evenly spaced sample of all step rows, at most :data:`SAMPLE_CAP` rows:
-  every row while there are fewer, then every 2nd, 4th, ... row (when the sample
-  is full, every other kept row is dropped and the spacing doubles). Medians,
-  percentiles, jitter, stall counts and the chart series come from this sample,
-  so they are exact up to ``SAMPLE_CAP`` step lines and an evenly spaced
-  approximation beyond (docs/analyze.md);
-- the chart series: per bucket of consecutive step rows, the rows with the
-  shortest and the longest step time and the evaluation step with the longest
-  time (min/max buckets, report/downsample.py, at most :data:`SERIES_BUCKETS`
-  buckets whose width doubles as the log grows), so isolated stalls and
-  evaluation spikes survive in a 100,000-step log;
-- the rows whose time includes an evaluation (up to :data:`EVAL_ROWS_CAP`).
-
-Missing numbers inside the collector are NaN (numpy's natural missing value);
-nothing NaN leaves the analysis layer.
+A :class:`StepCollector` keeps exact counts, the first :data:`HEAD_ROWS` rows of
+each run segment, an evenly spaced sample of at most :data:`SAMPLE_CAP` step rows
+(the stride doubles when full), min/max chart buckets and the evaluation-affected
+rows (docs/analyze.md). Missing numbers are NaN inside; none leave the analysis.
 """
 
 from __future__ import annotations
@@ -35,49 +17,35 @@ import numpy as np
 from mfu_advisor.logs.downsample import MinMaxBuckets
 from mfu_advisor.logs.reader import InputStats
 
-#: Step rows kept at the start of each run segment, exactly.
 HEAD_ROWS = 64
-#: Most rows in the evenly spaced sample (a power of two, so halving stays even).
+"""Step rows kept at the start of each run segment, exactly."""
 SAMPLE_CAP = 1 << 15
-#: Most buckets of the chart series. A bucket keeps at most three rows (fastest, slowest,
-#: slowest evaluation step), so the series stays within the 2,000 points a chart draws
-#: (report/series.py MAX_POINTS).
+"""Most rows in the evenly spaced sample (a power of two, so halving stays even)."""
+# A bucket keeps at most three rows, so the series stays within the 2,000 points a chart
+# draws (report/series.py MAX_POINTS).
 SERIES_BUCKETS = 665
-#: Rows stored for the series before those it no longer keeps are dropped.
 SERIES_ROWS_CAP = 8 * SERIES_BUCKETS
-#: Most evaluation-affected rows and evaluation lines kept (all are counted).
+# Most rows, evaluations, segments, examples, keys and hints kept (all are counted).
 EVAL_ROWS_CAP = 10_000
 EVALS_CAP = 1_000
-#: Most run segments remembered in detail (all are counted).
 SEGMENTS_CAP = 1_000
-#: Most examples of lines not understood kept per input.
 EXAMPLES_CAP = 5
-#: Most configuration keys and hardware hints kept.
 CONFIG_CAP = 2_000
 HINTS_CAP = 200
-#: Most ranks whose step lines are analysed one by one (every rank seen is still listed).
+# Ranks analysed one by one, and the sample of each (128 x 4,096 rows stay within ~50 MB).
 RANK_SINKS_CAP = 128
-#: Sample size of each other rank's collector: its steady median needs fewer rows, and
-#: 128 of them stay within ~50 MB.
 RANK_SAMPLE_CAP = 1 << 12
-#: Rows whose step deltas are tallied to infer the logging interval.
+# Rows whose step deltas are tallied, and most distinct deltas (to infer the log interval).
 DELTA_ROWS_CAP = 1_000_000
-#: Most distinct step differences tallied (random step numbers would make every one new).
 DELTA_KEYS_CAP = 1_000
 
 # Row flags, set by parsers.
-FLAG_AFTER_EVAL = 1
-"""This step's time includes an evaluation (nanoGPT times the eval inside the next iteration)."""
-FLAG_WARMUP = 2
-"""The trainer itself calls this step warm-up (nanoGPT bench.py's burn-in iterations)."""
-FLAG_LOSS_NAN = 4
-"""The loss was printed as nan or inf."""
-FLAG_OPTIMIZER_STEP = 8
-"""litgpt: the micro-iteration that ran optimizer.step()."""
-FLAG_RUN_START = 16
-"""The first step after a run header (a new run began here)."""
-FLAG_AFTER_PAUSE = 32
-"""This step's time includes a checkpoint save, profiler dump or similar pause."""
+FLAG_AFTER_EVAL = 1  # the step's time includes an evaluation
+FLAG_WARMUP = 2  # the trainer calls this step warm-up (nanoGPT bench.py's burn-in)
+FLAG_LOSS_NAN = 4  # the loss was printed as nan or inf
+FLAG_OPTIMIZER_STEP = 8  # litgpt: the micro-iteration that ran optimizer.step()
+FLAG_RUN_START = 16  # the first step after a run header
+FLAG_AFTER_PAUSE = 32  # the step's time includes a checkpoint save or profiler dump
 
 #: Numeric columns of a step row (NaN when the line does not give the value).
 VALUE_COLUMNS = (
@@ -88,6 +56,7 @@ VALUE_COLUMNS = (
     "reported_mfu",
     "flops_per_s",
 )
+_PARSED_COLUMNS = (*VALUE_COLUMNS, "line", "flags")
 _ALL_COLUMNS = (*VALUE_COLUMNS, "line", "file", "flags", "g", "seg", "pos")
 _INT_COLUMNS = ("line", "file", "flags", "g", "seg", "pos")
 
@@ -133,15 +102,14 @@ class Rows:
 
 @dataclass
 class Segment:
-    """A run of steps that never goes backwards: one run, or one part of a restarted run."""
+    """A run of steps that never goes backwards."""
 
     file: int
     first_line: int
     first_step: float
     last_step: float
     rows: int = 0
-    new_run: bool = False
-    """True when a run header came right before it (a second run concatenated)."""
+    new_run: bool = False  # a run header came right before it
 
 
 @dataclass
@@ -152,8 +120,7 @@ class EvalRecord:
     line: int
     step: float
     values: dict[str, float]
-    time_ms: float = math.nan
-    """How long it took, when the log says so."""
+    time_ms: float = math.nan  # when the log says
 
 
 @dataclass
@@ -161,8 +128,7 @@ class ConfigEntry:
     """One configuration key as the log gave it."""
 
     value: Any
-    source: str
-    """Where it came from: "Overriding line", "config file config/x.py", "llm.c table", ..."""
+    source: str  # "Overriding line", "config file config/x.py", ...
     file: int
     line: int
 
@@ -171,8 +137,7 @@ class ConfigEntry:
 class Hint:
     """Evidence about the hardware the run used."""
 
-    kind: str
-    """"device" (cpu/cuda/mps/xpu), "gpu_name", "peak_flops", "precision", "devices", ..."""
+    kind: str  # "device", "gpu_name", "peak_flops", "precision", ...
     value: Any
     file: int
     line: int
@@ -195,7 +160,6 @@ class StepCollector:
 
     def __init__(self, sample_cap: int | None = None) -> None:
         self.sample_cap = SAMPLE_CAP if sample_cap is None else sample_cap
-        """Most rows in the evenly spaced sample (a power of two)."""
         self.files: list[FileRecord] = []
         self.count = 0
         self.stride = 1
@@ -203,48 +167,38 @@ class StepCollector:
         self.head = Rows()
         self.eval_rows = Rows()
         self.eval_rows_count = 0
-        self.series = MinMaxBuckets(SERIES_BUCKETS)
-        """Which step rows the chart series keeps (by ``g``), by step time."""
-        self.series_rows = Rows()
-        """The rows :attr:`series` keeps, all columns."""
+        self.series = MinMaxBuckets(SERIES_BUCKETS)  # which rows (by ``g``) the chart keeps
+        self.series_rows = Rows()  # those rows, all columns
         self.segments: list[Segment] = []
         self.segment_count = 0
         self.evals: list[EvalRecord] = []
         self.eval_count = 0
-        self.eval_time_ms_total = 0.0
-        """Sum of the evaluation durations the log states (all of them, not only those kept)."""
+        self.eval_time_ms_total = 0.0  # every stated evaluation duration, not only those kept
         self.eval_timed_count = 0
         self.config: dict[str, ConfigEntry] = {}
         self.hints: list[Hint] = []
-        self.summary: dict[str, tuple[Any, int, int]] = {}
-        """key -> (value, file, line): end-of-run figures the trainer printed."""
-        self.meta: dict[str, Any] = {}
-        """Format-internal facts ("variant": "bench.py", counters), read by the format's hooks."""
+        self.summary: dict[str, tuple[Any, int, int]] = {}  # key -> (value, file, line)
+        self.meta: dict[str, Any] = {}  # format-internal facts, read by the format's hooks
         self.deltas: dict[int, int] = {}
         self.last_loss = math.nan
-        self.last_loss_step = math.nan
         self._last_step = math.nan
         self._seg_pos = 0
         self._run_start_pending = False
         self._pending: dict[str, list[float]] = {name: [] for name in (*VALUE_COLUMNS, "line")}
         self._pending_flags: list[int] = []
         self._batches: list[dict[str, np.ndarray]] = []
+        # With rank prefixes (logs/ranks.py): the rank analysed here (the lowest seen), every
+        # rank seen, one collector per other rank, and the prefix style ("torchrun").
         self.primary_rank: int | None = None
-        """In a log with rank prefixes (logs/ranks.py), the rank whose lines this collector
-        analyses (the lowest seen, usually 0); lines of other ranks go to :attr:`rank_sinks`."""
         self.ranks_seen: set[int] = set()
-        """Every rank whose prefix appeared on a line."""
         self.rank_sinks: dict[int, StepCollector] = {}
-        """One collector per other rank, for its step lines and evaluations only."""
         self.rank_prefix = ""
-        """The prefix style of the input (e.g. "torchrun"), "" when lines are not prefixed."""
         self._chunk_ranks: np.ndarray | None = None
         self._chunk_first_line = 0
-        self.repeated_steps = 0
-        """Step rows with the step number of the row before (ranks printing without labels)."""
+        self.repeated_steps = 0  # rows with the step number of the row before
+        # The last line of an input without a line break: its numbers may be cut, so a step
+        # row from it keeps only its step number.
         self.cut_line: int | None = None
-        """The current input's last line when it has no line break (InputStats.unterminated_line):
-        a step row from it keeps its step number, its other numbers may be cut and are dropped."""
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -299,7 +253,7 @@ class StepCollector:
         return out
 
     def _rank_sink(self, rank: int) -> StepCollector | None:
-        """The collector of another rank's lines, made on first use (None past the cap)."""
+        """Another rank's collector, made on first use (None past the cap)."""
         other = self.rank_sinks.get(rank)
         if other is None and len(self.rank_sinks) < RANK_SINKS_CAP:
             other = StepCollector(RANK_SAMPLE_CAP)
@@ -330,30 +284,19 @@ class StepCollector:
         flops_per_s: float | None = None,
         flags: int = 0,
     ) -> None:
-        """One step line parsed in Python; kept in order until :meth:`end_chunk`.
-
-        Every trainer's step line goes through here, so the common readings live
-        here too: a NaN or infinite ``loss`` (as printed: "nan", "inf") is kept
-        as missing and flags the row :data:`FLAG_LOSS_NAN`; a ``reported_mfu``
-        (a fraction) marks the log as printing an MFU (``meta["mfu_printed"]``).
-        """
+        """One step line parsed in Python, kept until :meth:`end_chunk`; a nan/inf ``loss`` is
+        missing and flags :data:`FLAG_LOSS_NAN`, a ``reported_mfu`` sets ``meta["mfu_printed"]``."""
         if loss is not None and not math.isfinite(loss):
             flags |= FLAG_LOSS_NAN
             loss = None
         if self._run_start_pending:
-            # A run header came before this line: this row opens the new run.
             flags |= FLAG_RUN_START
             self._run_start_pending = False
         if reported_mfu is not None:
             self.meta["mfu_printed"] = True
-        pending = self._pending
-        pending["line"].append(line)
-        pending["step"].append(math.nan if step is None else step)
-        pending["loss"].append(math.nan if loss is None else loss)
-        pending["step_time_ms"].append(math.nan if step_time_ms is None else step_time_ms)
-        pending["tokens_per_s"].append(math.nan if tokens_per_s is None else tokens_per_s)
-        pending["reported_mfu"].append(math.nan if reported_mfu is None else reported_mfu)
-        pending["flops_per_s"].append(math.nan if flops_per_s is None else flops_per_s)
+        values = (line, step, loss, step_time_ms, tokens_per_s, reported_mfu, flops_per_s)
+        for name, value in zip(("line", *VALUE_COLUMNS), values, strict=True):
+            self._pending[name].append(math.nan if value is None else value)
         self._pending_flags.append(flags)
 
     def mark_run_start(self) -> None:
@@ -361,14 +304,8 @@ class StepCollector:
         self._run_start_pending = True
 
     def detail_rows(self, steps: np.ndarray, step_times: np.ndarray) -> np.ndarray:
-        """Which of the next ``len(steps)`` step rows must carry all their values.
-
-        A vectorised parser that reads only step numbers and step times (NaN
-        where unread) for most rows asks this first, then parses in full the
-        rows marked True: those that will be in the sample, those the chart
-        series may keep, the first rows of each run segment, and the first and
-        last rows of the batch.
-        """
+        """Which of the next step rows a bulk parser must read in full: sampled, charted,
+        segment-head, first and last rows."""
         n = len(steps)
         g = self.count + np.arange(n)
         mask = g % self.stride == 0
@@ -380,8 +317,7 @@ class StepCollector:
         return mask
 
     def add_batch(self, columns: dict[str, np.ndarray]) -> None:
-        """Step rows parsed in bulk: ``line`` and ``step`` for every row, other columns NaN
-        where not parsed. Rows must be in line order."""
+        """Step rows parsed in bulk, in line order (columns NaN where not parsed)."""
         self._batches.append(columns)
 
     def end_chunk(self) -> None:
@@ -399,45 +335,32 @@ class StepCollector:
             self._pending_flags.clear()
         if not parts:
             return
-        if len(parts) == 1:
-            rows = parts[0]
-        else:
+        rows = parts[0]
+        if len(parts) > 1:
             rows = {
                 name: np.concatenate([_column(p, name, len(p["line"])) for p in parts])
-                for name in (*VALUE_COLUMNS, "line", "flags")
+                for name in _PARSED_COLUMNS
             }
             order = np.argsort(rows["line"], kind="stable")
             rows = {name: values[order] for name, values in rows.items()}
         ranks = self._ranks_of(np.asarray(rows["line"]))
-        if ranks is None:
+        own = None if ranks is None else (ranks < 0) | (ranks == self.primary_rank)
+        if own is None or own.all():
             self._process(rows)
             return
-        own = (ranks < 0) | (ranks == self.primary_rank)
+        assert ranks is not None
         n = len(ranks)
-        if own.all():
-            self._process(rows)
-            return
         if own.any():
-            self._process(
-                {name: _column(rows, name, n)[own] for name in (*VALUE_COLUMNS, "line", "flags")}
-            )
+            self._process({name: _column(rows, name, n)[own] for name in _PARSED_COLUMNS})
         for rank in np.unique(ranks[~own]).tolist():
             other = self._rank_sink(int(rank))
             if other is not None:
                 mine = ranks == rank
-                other._process(
-                    {
-                        name: _column(rows, name, n)[mine]
-                        for name in (*VALUE_COLUMNS, "line", "flags")
-                    }
-                )
+                other._process({name: _column(rows, name, n)[mine] for name in _PARSED_COLUMNS})
 
     def _segment_starts(self, steps: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:
-        """Rows that open a run segment: the step number goes back, or a run header preceded it.
-
-        A row without a step number never opens one; the comparison is with the
-        last row that had one.
-        """
+        """Rows that open a run segment: the step number goes back (against the last row that
+        had one), or a run header preceded it."""
         n = len(steps)
         index = np.arange(n)
         finite = np.isfinite(steps)
@@ -509,7 +432,6 @@ class StepCollector:
         finite_loss = np.flatnonzero(np.isfinite(losses))
         if len(finite_loss):
             self.last_loss = float(losses[finite_loss[-1]])
-            self.last_loss_step = float(steps[finite_loss[-1]])
         if self.count < DELTA_ROWS_CAP and n > 1:
             self._tally_deltas(steps, starts)
         if n:
@@ -523,8 +445,7 @@ class StepCollector:
         self._seg_pos = int(pos[-1]) + 1
 
     def _keep_series(self, columns: dict[str, np.ndarray], after_eval: np.ndarray) -> None:
-        """Hand the rows to the series buckets and store those picked; rows no longer kept are
-        dropped now and then (:meth:`series_columns`), which keeps memory bounded."""
+        """Store the rows the series buckets pick, dropping unkept ones now and then."""
         picked = self.series.add(columns["g"], columns["step_time_ms"], after_eval)
         if picked.any():
             self.series_rows.append({k: v[picked] for k, v in columns.items()})
@@ -650,6 +571,14 @@ class StepCollector:
     def count_meta(self, key: str, by: int = 1) -> None:
         """Increment a format-internal counter."""
         self.meta[key] = self.meta.get(key, 0) + by
+
+
+def usual_delta(sink: StepCollector) -> int:
+    """The most common difference between consecutive step numbers (the smaller on a tie), 0
+    when none was tallied."""
+    if not sink.deltas:
+        return 0
+    return max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0]
 
 
 def _column(rows: dict[str, np.ndarray], name: str, n: int) -> np.ndarray:

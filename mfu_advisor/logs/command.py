@@ -88,14 +88,7 @@ def analyze(
     html_path: str | None,
     redact: bool,
 ) -> None:
-    """Read a training log and tell its true MFU and what slows the run.
-
-    FILE may be a log, a .gz log, or - for standard input; with no FILE at a
-    terminal, paste the log and finish with Ctrl-D. Known formats: nanoGPT,
-    llm.c, nanochat, modded-nanogpt, llama2.c, MLX LM, DeepSpeed, torchtitan,
-    Hugging Face Trainer, Megatron-LM, LitGPT, and a generic reader for lines
-    with a step and a time. Timestamp, logging and rank prefixes are removed first.
-    """
+    """Read a training log and tell its true MFU and what slows the run."""
     check_peak_tflops(peak_tflops)
     overrides = parse_settings(settings)
     request = HardwareRequest(hardware=hardware, peak_tflops=peak_tflops, dtype=dtype)

@@ -1,17 +1,7 @@
-"""Per-step times from the clocks trainers print instead: cumulative counters and running means.
+"""Per-step times from a cumulative clock (``train_time:81344ms``) or a running mean
+(``step_avg:97.10ms``): their difference between two lines over the steps between them.
 
-Some trainers print, on a step line, not the time of that step but
-
-- a cumulative clock: the wall (or training) time since the start
-  (modded-nanogpt's ``train_time:81344ms``, ``elapsed``, ``total time``), or
-- a running average: that clock divided by the steps so far (modded-nanogpt's
-  ``step_avg:97.10ms``).
-
-Read as a step time, either is silently wrong (81,344 ms for a 97 ms step). Both
-give the time per step over the steps between two lines: the difference of the
-clocks divided by the difference of the step numbers, so a log printed every 10
-steps gives the mean of those 10 steps. A clock that goes back (a new run in the
-same log) starts over.
+A clock that goes back (a new run in the same log) starts over.
 """
 
 from __future__ import annotations
@@ -60,12 +50,7 @@ class CumulativeClock:
 
 
 class RunningAverage:
-    """Turns a running mean step time read at numbered steps into the mean since the last read.
-
-    The mean after step n times the steps it averages is the clock, so two readings
-    give the clock's difference. ``offset`` is the steps not counted in the mean
-    (modded-nanogpt's older versions start the clock after 10 warm-up steps).
-    """
+    """Turns a running mean step time read at numbered steps into the mean since the last read."""
 
     def __init__(self, offset: int = 0) -> None:
         self.clock = CumulativeClock()

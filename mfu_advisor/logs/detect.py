@@ -1,26 +1,9 @@
 """Which trainer wrote a log: every format counts its lines in the first part of the input.
 
-Only step lines decide: a format whose step lines are not there is not chosen for its other
-lines (configuration, code printed at the top of a log, evaluation lines), since those are
-often shared or copied between trainers (llama2.c prints nanoGPT's evaluation line). The
-formats with step lines are candidates in order of their evidence (a format whose lines also
-appear inside other trainers' logs, DeepSpeed's engine lines, after the others); the generic
-reader comes
-after them; a format with only other lines is the last resort, for logs that hold nothing but
-an end-of-run summary. The pipeline reads with the first candidate and falls back to the next
-when it finds no step line.
-
-Confidence, between 0 and 1, is the product of two shares:
-
-- agreement: the winner's evidence over all formats' evidence (step lines count
-  1, other lines only that trainer prints count 0.5), so a log where two
-  formats both claim lines scores lower;
-- amount: the winner's evidence lines over 5, capped at 1, so a 2-line paste
-  scores lower than a full log.
-
-The generic fallback is used only when no specific format claims a line; its
-confidence is the amount share halved, because it recognises lines by shape
-alone.
+Only formats with step lines are candidates, in order of evidence (``shared_lines`` formats
+after the others, generic next, formats with only other lines last). Confidence is agreement
+(the winner's evidence over everyone's; other lines count 0.5) x amount (evidence lines / 5,
+capped at 1); the generic fallback gets the amount share halved.
 """
 
 from __future__ import annotations

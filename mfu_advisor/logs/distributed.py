@@ -1,21 +1,8 @@
 """The multi-process view of a log: world size, what its figures count, each rank, the job.
 
-A distributed job's log holds one rank's lines (trainers print from rank 0) or
-several ranks' lines interleaved, each with a rank prefix (logs/ranks.py). The
-collector keeps the lowest rank's step lines for the main analysis, so a log of
-rank 0 alone reads exactly as an unprefixed one, and every other rank's step
-lines in a collector of their own (``StepCollector.rank_sinks``). Here each
-rank's steady state is found on its own, then combined:
-
-- world size: ``--world-size``, else what the trainer states (llm.c's
-  ``num_processes``, Megatron's ``world_size``, torchtitan's global / local batch,
-  nanochat's tokens per micro-batch over tokens per micro-batch per rank), else
-  what the launch lines say (logs/launch.py), else inferred from the log's MFU,
-  else the highest rank prefix + 1 (a lower bound);
-- per rank: steady median step time and tokens/s;
-- the job: tokens/s, achieved FLOP/s (per-rank x world), peak (per-device x
-  world) and MFU;
-- the straggler spread: the slowest rank's median over the median rank's, - 1.
+Each rank's collector (``StepCollector.rank_sinks``) gets its own steady state; they combine
+into per-rank figures, the job's tokens/s, FLOP/s, peak and MFU, and the straggler spread
+(docs/analyze.md, "Distributed runs").
 """
 
 from __future__ import annotations
@@ -31,7 +18,7 @@ from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import Figure, LogFormat
 from mfu_advisor.logs.launch import LaunchFacts
 from mfu_advisor.logs.result import DistributedFacts, JobFigures, RankFigures, StragglerFacts
-from mfu_advisor.logs.steady import Steady, find_steady
+from mfu_advisor.logs.steady import Steady, find_steady, printed_values
 
 #: Where the world size came from when it is only the highest rank prefix + 1.
 LOWER_BOUND_SUFFIX = "(a lower bound: ranks that printed nothing are not seen)"
@@ -41,12 +28,9 @@ LOWER_BOUND_SUFFIX = "(a lower bound: ranks that printed nothing are not seen)"
 class WorldHints:
     """The world-size statements other than the trainer's own, in the order they are trusted."""
 
-    option: int | None
-    """``--world-size``."""
-    launch: tuple[int, str] | None
-    """From the launch lines: a torchrun command, WORLD_SIZE=, a printed world size, n_gpu."""
-    prefix_bound: tuple[int, str] | None
-    """Highest rank prefix + 1 and how that reads ("rank prefixes [rank0]..[rank3] ...")."""
+    option: int | None  # --world-size
+    launch: tuple[int, str] | None  # from the launch lines, and which
+    prefix_bound: tuple[int, str] | None  # highest rank prefix + 1, and how that reads
 
 
 def world_hints(sink: StepCollector, launch: LaunchFacts, option: int | None) -> WorldHints:
@@ -216,9 +200,9 @@ def _rank_tokens(
     tokens_scope: str,
     fmt: LogFormat,
 ) -> tuple[Maybe[float], str]:
-    printed = _printed_tokens(sink, steady)
-    if tokens_scope == "per_rank" and len(printed):
-        return float(np.median(printed)), "median of the tokens/s this rank printed"
+    printed_tokens = printed_values(sink, steady, "tokens_per_s")
+    if tokens_scope == "per_rank" and len(printed_tokens):
+        return float(np.median(printed_tokens)), "median of the tokens/s this rank printed"
     if tokens_scope == "unknown":
         return Unavailable(f"{fmt.title} logs do not say what their tokens/s count"), ""
     if steady.median_ms is None or steady.median_ms <= 0:
@@ -235,13 +219,6 @@ def _rank_tokens(
             f"tokens per step / {world} ranks / this rank's steady step time",
         )
     return per_step / (steady.median_ms / 1000.0), "tokens per step / this rank's steady step time"
-
-
-def _printed_tokens(sink: StepCollector, steady: Steady) -> np.ndarray:
-    values = sink.sample.columns()["tokens_per_s"]
-    finite = np.isfinite(values)
-    chosen = values[steady.clean & finite]
-    return chosen if len(chosen) else values[finite]
 
 
 def _job(

@@ -1,34 +1,13 @@
 """Min/max bucket downsampling of a step series, in one go or while the steps stream past.
 
-Rows are numbered by position (0, 1, 2, ...). Bucket ``b`` holds the positions
-``[b * width, (b + 1) * width)``, and keeps:
-
-- the row with the smallest value and the row with the largest value (rows
-  without a value, NaN, are never picked for these), so a one-step stall in
-  100,000 steps survives as a spike and so does an impossibly fast step;
-- the marked row with the largest value (the analyzer marks steps whose time
-  includes an evaluation), so evaluation spikes survive even when two fall in
-  one bucket;
-- with ``keep_empty``, the first row of a bucket where no row has a value (a
-  trainer that prints no step time still keeps an evenly spaced loss curve).
-
-The first and last rows with a value are always kept. When the buckets
-outnumber ``max_buckets``, the width doubles and neighbouring buckets merge:
-the smallest of two minima is the minimum of their union, so merging loses
-nothing a single pass at the wider width would have kept, and memory stays
-bounded by ``max_buckets`` whatever the length. The kept rows are therefore at
-most ``3 x max_buckets + 3`` (usually about two per bucket: a mark is most
-often its bucket's maximum too).
-
-One algorithm serves both places that shrink a series: ``analyze`` streams a
-multi-gigabyte log through :class:`MinMaxBuckets` (logs/collect.py), and the
-reports downsample a saved series for charts with :func:`minmax_indices`
-(report/series.py).
+Each bucket of consecutive rows keeps its smallest and largest value and its largest marked
+(evaluation) value; ``keep_empty`` keeps the first row of a bucket without values. Past
+``max_buckets`` the width doubles and neighbours merge, losing nothing a wider single pass
+would keep. Used by collect.py (streaming) and report/series.py (:func:`minmax_indices`).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -68,11 +47,6 @@ def _merge(early: dict[str, np.ndarray], late: dict[str, np.ndarray]) -> dict[st
     }
 
 
-#: Up to this many buckets in one call, each is reduced on its own slice (argmin/argmax):
-#: a long log's chunk of thousands of rows falls in one or two wide buckets.
-_FEW_BUCKETS = 16
-
-
 def _reduce(
     positions: np.ndarray, values: np.ndarray, marked: np.ndarray, width: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -89,14 +63,9 @@ def _reduce(
         if any_mark
         else None
     )
-    if len(starts) <= _FEW_BUCKETS:
-        min_at, low_best, max_at, high_best, mark_at, mark_best = _reduce_slices(
-            starts, n, low, high, mark
-        )
-    else:
-        min_at, low_best, max_at, high_best, mark_at, mark_best = _reduce_all(
-            starts, n, low, high, mark
-        )
+    min_at, low_best, max_at, high_best, mark_at, mark_best = _reduce_all(
+        starts, n, low, high, mark
+    )
 
     def position(at: np.ndarray, best: np.ndarray, empty: float) -> np.ndarray:
         return np.where(best != empty, positions[np.minimum(at, n - 1)], _NONE)
@@ -115,30 +84,10 @@ def _reduce(
 _Picks = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _reduce_slices(
-    starts: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, mark: np.ndarray | None
-) -> _Picks:
-    """:func:`_reduce` for a few buckets: argmin/argmax per slice (the first of ties)."""
-    edges = [*starts.tolist(), n]
-    picks: list[list[float]] = []
-    for start, end in itertools.pairwise(edges):
-        lo, hi = int(low[start:end].argmin()), int(high[start:end].argmax())
-        row: list[float] = [start + lo, low[start + lo], start + hi, high[start + hi]]
-        if mark is None:
-            row += [0, -np.inf]
-        else:
-            best = int(mark[start:end].argmax())
-            row += [start + best, mark[start + best]]
-        picks.append(row)
-    table = np.array(picks, dtype=np.float64)  # positions below 2**53 stay exact
-    at = table[:, 0::2].astype(np.int64)
-    return at[:, 0], table[:, 1], at[:, 1], table[:, 3], at[:, 2], table[:, 5]
-
-
 def _reduce_all(
     starts: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, mark: np.ndarray | None
 ) -> _Picks:
-    """:func:`_reduce` for many buckets at once: reduceat, then the first row at each best."""
+    """Per bucket: the best values (reduceat) and the first row holding each."""
     sizes = np.diff(np.append(starts, n))
     index = np.arange(n)
 
@@ -186,12 +135,8 @@ class MinMaxBuckets:
     def candidates(
         self, positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None = None
     ) -> np.ndarray:
-        """Mask of the rows of a coming :meth:`add` that it may keep.
-
-        Computed at the current width, it is a superset of what ``add`` keeps
-        (a wider bucket keeps a subset of its halves' picks), so a streaming
-        reader can parse in full only these rows before handing them on.
-        """
+        """Mask of the rows of a coming :meth:`add` that it may keep (a superset: a wider
+        bucket keeps a subset of its halves' picks)."""
         positions, values, marked = _arrays(positions, values, marked)
         if not len(positions):
             return np.zeros(0, dtype=bool)
@@ -200,13 +145,8 @@ class MinMaxBuckets:
     def add(
         self, positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None = None
     ) -> np.ndarray:
-        """Take in rows at ``positions`` (ascending, after every earlier one) with their values.
-
-        ``values`` are floats, NaN where a row has none; ``marked`` flags rows
-        to keep as marks (evaluation steps). Returns the mask of the rows given
-        that are kept for now: a streaming caller stores those rows and drops
-        the ones :meth:`kept` no longer lists.
-        """
+        """Take in rows at ascending ``positions`` with their values (NaN: none) and marks;
+        returns the mask of those kept for now (:meth:`kept` lists what is still kept)."""
         positions, values, marked = _arrays(positions, values, marked)
         if not len(positions):
             return np.zeros(0, dtype=bool)
@@ -236,8 +176,7 @@ class MinMaxBuckets:
     def _picked(
         self, positions: np.ndarray, values: np.ndarray, picks: dict[str, np.ndarray]
     ) -> np.ndarray:
-        """Mask of the rows among ``positions`` that ``picks`` names, and the first and last
-        rows (with a value, and at all) that :meth:`kept` may name."""
+        """Mask of the rows ``picks`` names, plus the first and last rows (known, and at all)."""
         parts = [picks["min_pos"], picks["max_pos"], picks["mark_pos"]]
         if self.keep_empty:
             parts.append(picks["first_pos"])
@@ -289,11 +228,8 @@ def _arrays(
 
 
 def minmax_indices(values: Sequence[float | None], max_points: int) -> list[int]:
-    """Indices of ``values`` to keep so that at most ``max_points`` remain.
-
-    Each bucket keeps its smallest and largest value; missing values (None)
-    are never kept; the first and last known values always are.
-    """
+    """Indices of ``values`` to keep so that at most ``max_points`` remain (min and max per
+    bucket, first and last known values; None never)."""
     array = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
     known = int(np.count_nonzero(np.isfinite(array)))
     if known <= max_points:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.collect import StepCollector, usual_delta
 from mfu_advisor.logs.formats.base import Figure, FlopsPerToken, LogFormat, Reference, RunView
 from mfu_advisor.logs.peak import HOW_TO_GIVE
 from mfu_advisor.logs.result import HardwareHints, MissingFigure, PeakChoice
@@ -124,10 +124,8 @@ def collect_notes(
             "it from the steady steps"
         )
     sample = sink.sample.columns()
-    interval = (
-        max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0] if sink.deltas else 0
-    )
-    if hints.device in ("cuda", "xpu") and interval == 1 and fmt.name in ("nanogpt", "litgpt"):
+    every_step = usual_delta(sink) == 1
+    if hints.device in ("cuda", "xpu") and every_step and fmt.name in ("nanogpt", "litgpt"):
         notes.append(
             "the log prints every iteration: each print reads the loss back from the GPU "
             "(a sync), which costs time on fast GPUs"

@@ -1,16 +1,7 @@
-"""Vectorised scanning of a chunk of log lines with numpy, for the formats that log every step.
+"""Vectorised scanning of a chunk's bytes with numpy: line starts, prefixes, numbers at offsets.
 
-A Python loop costs about a microsecond per line on a small machine, which is
-too slow for a multi-gigabyte log (the target is a million lines per second).
-These helpers treat a chunk as one byte array and answer, for all its lines
-at once: where each line starts, which lines begin with a given prefix, and
-the unsigned integer or decimal number that starts at a given offset, where
-the next comma is. A format parser uses them to find its step lines, their
-step numbers and step times in bulk, and parses in Python only the lines it
-keeps in detail (see ``collect.StepCollector``).
-
-Reads never fail: an offset past the chunk reads the padding (NUL bytes), and
-every helper stops at a newline, so a short line never borrows from the next.
+Formats that log every step find their step lines and numbers in bulk with these. Reads never
+fail: past the chunk they read NUL padding, and every helper stops at a newline.
 """
 
 from __future__ import annotations
@@ -50,12 +41,7 @@ def line_bounds(buf: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _window(buf: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
-    """Offsets moved back so that ``width`` bytes from each stay inside the padded chunk.
-
-    Only an offset already in the padding moves, and it still reads NULs there
-    (``width`` is below :data:`PAD`), so the bytes read are the same; clipping
-    once per call costs less than once per byte.
-    """
+    """Offsets moved back so that ``width`` bytes from each stay inside the padded chunk."""
     return np.minimum(offsets, len(buf) - 1 - width)
 
 
@@ -69,10 +55,7 @@ def has_prefix(buf: np.ndarray, starts: np.ndarray, prefix: bytes) -> np.ndarray
 
 
 def find_byte(buf: np.ndarray, offsets: np.ndarray, byte: int, width: int) -> np.ndarray:
-    """How far after each offset ``byte`` first occurs, within ``width`` bytes and the line.
-
-    -1 where it does not (a newline or the width came first).
-    """
+    """How far after each offset ``byte`` first occurs, within ``width`` bytes and the line."""
     found = np.full(len(offsets), -1, dtype=np.int64)
     active = np.ones(len(offsets), dtype=bool)
     base = _window(buf, offsets, width)
@@ -87,12 +70,7 @@ def find_byte(buf: np.ndarray, offsets: np.ndarray, byte: int, width: int) -> np
 
 
 def uint_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The unsigned decimal integer starting at each offset, and its digit count.
-
-    Where no digit starts at an offset the value is 0 and the count 0; a number
-    of :data:`INT_WIDTH` digits or more is cut there (count == INT_WIDTH flags it).
-    One pass per digit column, each a 1-D numpy operation over all lines.
-    """
+    """The unsigned decimal integer starting at each offset, and its digit count."""
     return _digits(buf, offsets, INT_WIDTH)
 
 
@@ -114,14 +92,7 @@ def _digits(buf: np.ndarray, offsets: np.ndarray, width: int) -> tuple[np.ndarra
 
 
 def decimal_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The unsigned decimal ``123`` or ``123.45`` at each offset, and how many bytes it takes.
-
-    NaN and length 0 where no digit starts there, or where the number has more
-    than :data:`DECIMAL_DIGITS` digits (too long to read exactly here; the
-    caller parses such a line in Python). The value is ``(integer digits and
-    fraction digits) / 10**fraction``, one correctly rounded division, so it
-    equals ``float(text)``.
-    """
+    """The unsigned decimal ``123`` or ``123.45`` at each offset, and how many bytes it takes."""
     whole, whole_len = _digits(buf, offsets, DECIMAL_DIGITS + 1)
     dot = whole_len > 0
     dot &= buf[_window(buf, offsets + whole_len, 1)] == _DOT

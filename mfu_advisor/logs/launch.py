@@ -1,23 +1,8 @@
-"""What a log says about how the job was launched: world size, data parallelism, backend.
+"""What the first lines of a log say about the launch: world size, data parallelism, backend.
 
-Launchers and trainers print this near the top of a log, so only the first lines
-of each input (the ones format detection reads, rank prefixes removed) are
-scanned; a multi-gigabyte log costs nothing more. What is recognised:
-
-- a pasted launcher command: ``torchrun --nproc_per_node=8 --nnodes=2 ...`` (or
-  ``--nproc-per-node``, ``python -m torch.distributed.run``/``.launch``), with
-  ``--standalone`` meaning one node; lines starting with ``#`` are comments (a
-  config file's "launch as ..." advice), not what ran;
-- ``WORLD_SIZE=8`` in a pasted command or a printed environment;
-- a printed world size: ``World size: 8``, ``world_size=8``, ``Distributed world size: 8``;
-- Hugging Face example scripts' ``Process rank: 0, device: cuda:0, n_gpu: 2, distributed
-  training: False`` (``examples/pytorch/*/run_*.py``): n_gpu > 1 without distributed
-  training is torch.nn.DataParallel in one process;
-- a printed model: ``DataParallel(``, ``DistributedDataParallel(``,
-  ``FullyShardedDataParallel(``; torchtitan's ``Applied FSDP to the model`` /
-  ``Applied DDP to the model``;
-- the backend: ``backend=nccl``, ``backend: 'gloo'``, ``init_process_group`` lines,
-  ``NCCL INFO`` lines (NCCL's own debug output: the backend is nccl).
+Recognised: torchrun / torch.distributed commands (``#`` comment lines are not), WORLD_SIZE=,
+printed world sizes, Hugging Face's ``n_gpu`` line, printed DataParallel/DDP/FSDP models and
+torchtitan's "Applied ..." lines, and the backend (``backend=nccl``, ``NCCL INFO``).
 """
 
 from __future__ import annotations
@@ -34,7 +19,6 @@ _NNODES = re.compile(r"--nnodes[=\s]+(\S+)")
 _ENV_WORLD = re.compile(r"\bWORLD_SIZE=(\d+)\b")
 _PRINTED_WORLD = re.compile(r"\b(?:distributed )?world[ _]size\b\s*(?::|=|is)?\s*(\d+)\b", re.I)
 _HF_PROCESS = re.compile(r"n_gpu: (\d+), distributed training: (True|False)")
-_HF_RANK = re.compile(r"Process rank: (-?\d+)")
 _DATA_PARALLEL = re.compile(r"^\s*DataParallel\(")
 _DDP = re.compile(r"DistributedDataParallel\(|Applied DDP\b|\bDDP\b|\bddp\b")
 _FSDP = re.compile(r"FullyShardedDataParallel\(|\bFSDP2?\b|fully_shard")
@@ -53,12 +37,9 @@ class LaunchFacts:
 
     world_size: int | None = None
     world_size_source: str = ""
-    nproc_per_node: int | None = None
-    nnodes: int | None = None
     parallel_evidence: dict[str, str] = field(default_factory=dict)
     """"ddp" / "fsdp" / "data_parallel" -> the first line showing it."""
     backend: str | None = None
-    backend_evidence: str = ""
     data_parallel_devices: int | None = None
     """GPUs driven by one process with torch.nn.DataParallel (HF's n_gpu)."""
 
@@ -100,9 +81,9 @@ def read_launch(lines: Iterable[str]) -> LaunchFacts:
             facts._evidence("ddp", line)
         match = _BACKEND.search(line)
         if match and facts.backend is None:
-            facts.backend, facts.backend_evidence = match.group(1).lower(), line.strip()[:160]
+            facts.backend = match.group(1).lower()
         elif facts.backend is None and _NCCL_INFO.search(line):
-            facts.backend, facts.backend_evidence = "nccl", line.strip()[:160]
+            facts.backend = "nccl"
     return facts
 
 
@@ -124,5 +105,4 @@ def _command(facts: LaunchFacts, line: str) -> None:
             return  # an elastic range "1:4": the node count is decided at run time
         nodes = int(nnodes.group(1))
         shown += f" --nnodes={nodes}"
-    facts.nproc_per_node, facts.nnodes = per_node, nodes
     facts._world(per_node * nodes, f"the pasted torchrun command ({shown})")

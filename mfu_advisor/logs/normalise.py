@@ -1,42 +1,10 @@
-"""Line normalisation before detection: what terminals, loggers and pastes add to a trainer's lines.
+"""Line normalisation before detection: BOM, Markdown quotes, indentation, logger and
+timestamp prefixes (stacked too), and tqdm bars glued before a line (split onto their own).
 
-Every reader sees the trainer's own text, whatever was put around it:
-
-- a UTF-8 byte order mark (Windows editors, PowerShell ``Out-File``);
-- a Markdown quote (``> ``) and indentation (a log pasted as an indented code block);
-- timestamp and logging prefixes, possibly stacked: ``2024-05-01 12:00:01,123 INFO ``,
-  ``2024-05-01 12:00:01,123 - INFO - name - ``, ``05/01/2024 12:00:01 - INFO - name - ``
-  (Hugging Face's examples), ``[2024-05-01 12:00:01,123][name][INFO] - `` (Hydra),
-  ``2024-05-01 12:00:01.123 | INFO     | name:func:12 - `` (loguru), ``INFO:__main__:``
-  (``logging.basicConfig``), ``[2024-05-01 12:00:01,123] [INFO] [axolotl.train:60] [RANK:0] ``,
-  ``[INFO|trainer.py:123] 2024-05-01 12:00:01,123 >> ``
-  (transformers' own), ``I0501 12:00:01.123456 1234 train.py:12] `` (absl/glog),
-  ``2024-05-01T12:00:01.123456789Z `` (``docker logs -t``, CI runners), a time of day
-  (``[12:00:01] INFO `` from rich, ``03:22:14 [INFO] ``) and syslog
-  (``May  1 12:00:01 host python[123]: ``);
-- a tqdm bar glued before a line (``45%|####5 | 45/100 [00:09<00:11, 4.9it/s]iter 45: ...``):
-  the bar is split onto its own line, so a reader that reads bars still sees it.
-
-ANSI codes and carriage returns are removed earlier, by the reader (logs/reader.py); rank
-prefixes (``[rank3]:``) are removed by logs/ranks.py, which keeps who printed each line.
-
-:func:`fit` looks at the first lines of an input once and returns a
-:class:`LineNormaliser` that applies only what they need: an input without any
-prefix is passed through untouched, so the common case costs nothing. A
-prefixed input is cleaned chunk by chunk with one C-speed ``re.sub`` anchored on
-newlines.
-
-Most prefixed logs carry one logger's prefix on every line, always as wide
-(``2024-05-01 12:00:01,123 INFO ``). :func:`fit` then also learns its shape (which
-columns are digits, which are fixed characters) and :meth:`LineNormaliser.apply`
-removes it from every line of that shape with a few numpy operations over the chunk,
-leaving the regular expression only for chunks that hold other prefixed lines.
-
-Two prefixes are kept on purpose: ``2024-05-01 12:00:01,123 - root - INFO - `` (Python
-logging's ``asctime - name - levelname``) is torchtitan's own line form, and
-``[2023-11-07 01:55:23,714] [INFO] [timer.py:260:stop] `` DeepSpeed's; their timestamps
-are how those readers time steps. :func:`fit` with ``keep_own_stamps`` leaves them; the
-pipeline asks for that only when the log is one of those trainers'.
+:func:`fit` looks at an input's first lines once and returns a :class:`LineNormaliser` that
+does only what they need (nothing for plain logs); a fixed-width prefix is removed with numpy,
+others with one anchored ``re.sub`` per chunk. ``keep_own_stamps`` keeps torchtitan's and
+DeepSpeed's own prefixes, whose timestamps time their steps.
 """
 
 from __future__ import annotations
@@ -197,10 +165,6 @@ class LineNormaliser:
         text = ("\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
         return self.apply(text).decode("utf-8", errors="replace").split("\n")[:-1]
 
-    def line(self, line: str) -> list[str]:
-        """One line normalised: usually one line, two when a tqdm bar was glued to it."""
-        return self.lines([line])
-
 
 #: Passes lines through except for BOMs and glued tqdm bars (always handled: both are cheap to
 #: find).
@@ -208,11 +172,7 @@ PLAIN = LineNormaliser()
 
 
 def fit(lines: Sequence[str], *, keep_own_stamps: bool = True) -> LineNormaliser:
-    """The normaliser ``lines`` (an input's first lines) need.
-
-    ``keep_own_stamps`` keeps torchtitan's ``TS - name - LEVEL - `` form (see the module
-    docstring). Prefix removal is switched on when any first line carries a prefix.
-    """
+    """The normaliser ``lines`` (an input's first lines) need."""
     pattern = _STRIP if keep_own_stamps else _STRIP_ALL
     text = ("\n" + "\n".join(lines) + "\n").encode("utf-8", errors="surrogateescape")
     text = text.replace(BOM, b"")

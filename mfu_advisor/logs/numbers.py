@@ -1,9 +1,7 @@
 """Reading the numbers trainers print: "5,856", "1.2e+03", "-100.00%", "0:36:58.55", "'2219'".
 
-Every function returns a float or ``None`` (not a number); none raises on odd
-text, because a log line is untrusted input. The regular-expression pieces
-below are what every format's patterns are built from, so that a step number
-or a duration is matched the same way in every trainer's lines.
+Nothing here raises on odd text (a log line is untrusted input); the regex pieces below are
+what every format's patterns are built from.
 """
 
 from __future__ import annotations
@@ -22,16 +20,10 @@ SIGNED_DECIMAL = r"(-?\d+(?:\.\d+)?)"
 TIMESTAMP = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
 
 _DURATION = re.compile(r"^(?:(\d+)\s+days?,\s*)?(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
-_SIZE_SUFFIX = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 
 
 def parse_number(text: str) -> float | None:
-    """A plain number as printed: thousands separators, quotes and a trailing ``%`` allowed.
-
-    "nan" and "inf" come back as ``math.nan`` / ``math.inf`` (a trainer printing
-    a NaN loss is a fact worth keeping); anything else that is not a number is
-    ``None``. A percentage is returned as printed (``"16.6%"`` -> 16.6).
-    """
+    """A plain number as printed: thousands separators, quotes and a trailing ``%`` allowed."""
     cleaned = text.strip().strip("'\"").rstrip("%").replace(",", "").replace("_", "")
     if not cleaned:
         return None
@@ -67,20 +59,8 @@ def parse_duration_s(text: str) -> float | None:
     return parse_finite(cleaned)
 
 
-def parse_scaled(text: str) -> float | None:
-    """A number with an optional size suffix: "0.80M" -> 800000.0, "123.69M", "1.1B"."""
-    cleaned = text.strip().replace(",", "")
-    if cleaned and cleaned[-1].upper() in _SIZE_SUFFIX:
-        base = parse_finite(cleaned[:-1])
-        return None if base is None else base * _SIZE_SUFFIX[cleaned[-1].upper()]
-    return parse_finite(cleaned)
-
-
 def parse_value(text: str) -> int | float | bool | str:
-    """A configuration value as Python would read it: int, float, bool, else the text.
-
-    Quotes around strings are removed (nanoGPT prints ``dataset = 'shakespeare'``).
-    """
+    """A configuration value as Python would read it: int, float, bool, else the text."""
     cleaned = text.strip()
     if cleaned in ("True", "true"):
         return True
@@ -104,17 +84,11 @@ def _product(text: str) -> int | None:
     parts = [p.strip() for p in text.split("*")]
     if len(parts) < 2 or not all(p.isdigit() for p in parts):
         return None
-    result = 1
-    for part in parts:
-        result *= int(part)
-    return result
+    return math.prod(int(part) for part in parts)
 
 
 def timestamp_s(text: str, millis: str = "0") -> float | None:
-    """Seconds of "2025-06-16 22:30:50" plus ``millis`` milliseconds; None for a bad date.
-
-    Read as UTC: only differences between two stamps of one log matter.
-    """
+    """Seconds of "2025-06-16 22:30:50" plus ``millis`` milliseconds; None for a bad date."""
     try:
         stamp = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
     except ValueError:

@@ -1,15 +1,7 @@
-"""Which peak the true MFU divides by: ``--peak-tflops``, ``--hardware``, or the log's GPU.
+"""Which peak the true MFU divides by: ``--peak-tflops``, then ``--hardware local`` (this
+machine's probe), ``--hardware NAME`` (the catalog), a GPU the log names, else none.
 
-Order of precedence:
-
-1. ``--peak-tflops X``: the user's number (per device), named by ``--hardware`` if given;
-2. ``--hardware local``: this machine's probe (the CPU for a CPU run, else its first GPU);
-3. ``--hardware NAME``: the hardware catalog (mfu_advisor/probe/catalog.py);
-4. a GPU the log names (llm.c's table, torchtitan's capacity line), when the catalog knows it;
-5. nothing: the MFU is null and the report says how to give the hardware.
-
-The dtype is ``--dtype``, else what the log says the run computed in, else
-bf16 on a GPU and fp32 on a CPU.
+The dtype is ``--dtype``, else the log's, else bf16 on a GPU and fp32 on a CPU.
 """
 
 from __future__ import annotations
@@ -49,10 +41,7 @@ def _catalog() -> Any:
 
 @functools.cache
 def _probe_local() -> Any:
-    """This machine's hardware facts, without importing torch (tests replace this function).
-
-    Probed once per process: ``run`` reads its job's output again and again while it runs,
-    and the machine does not change under it."""
+    """This machine's hardware facts, without importing torch (tests replace this function)."""
     from mfu_advisor.probe import probe_machine
 
     return probe_machine(include_torch=False)
@@ -98,14 +87,26 @@ def choose_peak(
         if log_gpu_names
         else ""
     )
+    reason = f"no hardware given{named}; {HOW_TO_GIVE}"
+    return _no_peak(reason, "none", "no hardware given", request, log_dtype)
+
+
+def _no_peak(
+    reason: str,
+    hardware_source: str,
+    kind_reason: str,
+    request: HardwareRequest,
+    log_dtype: tuple[str | None, str],
+) -> PeakChoice:
+    """A choice without a peak: no hardware named, or none here that fits the run."""
     dtype, dtype_source = _dtype(request, log_dtype, None)
     return PeakChoice(
-        hardware=Unavailable(f"no hardware given{named}; {HOW_TO_GIVE}"),
-        hardware_source="none",
-        kind=Unavailable("no hardware given"),
+        hardware=Unavailable(reason),
+        hardware_source=hardware_source,
+        kind=Unavailable(kind_reason),
         dtype=dtype or Unavailable(dtype_source),
         dtype_source=dtype_source,
-        flops=Unavailable(f"no hardware given{named}; {HOW_TO_GIVE}"),
+        flops=Unavailable(reason),
         source="",
         estimated=False,
     )
@@ -118,14 +119,7 @@ def check_peak_tflops(peak_tflops: float | None) -> None:
 
 
 def _find(name: str, *, strict: bool) -> Any:
-    try:
-        catalog = _catalog()
-    except ImportError:
-        if strict:
-            raise UserError(
-                "--hardware needs the hardware catalog, which this build lacks; use --peak-tflops X"
-            ) from None
-        return None
+    catalog = _catalog()
     entry = catalog.find_hardware(name)
     if entry is None and strict:
         several = list(catalog.gpu_name_candidates(name))
@@ -136,11 +130,8 @@ def _find(name: str, *, strict: bool) -> Any:
             )
         suggestions = (
             list(catalog.hardware_suggestions(name))
-            if hasattr(catalog, "hardware_suggestions")
-            else []
+            or [n for n in catalog.known_hardware_names() if n][:6]
         )
-        if not suggestions:
-            suggestions = [n for n in catalog.known_hardware_names() if n][:6]
         raise UserError(
             f"unknown hardware {name!r}; known names include: {', '.join(suggestions)} "
             "(or use --hardware local, or --peak-tflops X)"
@@ -161,17 +152,7 @@ def _local(
             f"the log ran on {log_device}, but this machine has no GPU with a known peak; "
             "give --hardware NAME or --peak-tflops X"
         )
-        dtype, dtype_source = _dtype(request, log_dtype, None)
-        return PeakChoice(
-            hardware=Unavailable(reason),
-            hardware_source="this machine (probe)",
-            kind=Unavailable(reason),
-            dtype=dtype or Unavailable(dtype_source),
-            dtype_source=dtype_source,
-            flops=Unavailable(reason),
-            source="",
-            estimated=False,
-        )
+        return _no_peak(reason, "this machine (probe)", reason, request, log_dtype)
     if log_device in (None, "cpu") or not gpus:
         return _from_peaks(
             facts.cpu.model, "this machine (probe)", "cpu", facts.cpu.peak_flops, request, log_dtype
@@ -210,21 +191,14 @@ def _from_peaks(
 ) -> PeakChoice:
     dtype, dtype_source = _dtype(request, log_dtype, kind)
     peak = peaks.get(dtype) if dtype else None
+    flops: float | Unavailable
+    source, estimated = "", False
     if dtype is None:
-        flops: float | Unavailable = Unavailable(f"no dtype known; give --dtype ({dtype_source})")
-        source, estimated = "", False
+        flops = Unavailable(f"no dtype known; give --dtype ({dtype_source})")
     elif peak is None:
-        flops, source, estimated = (
-            Unavailable(f"{name} has no {dtype} peak in the table"),
-            "",
-            False,
-        )
+        flops = Unavailable(f"{name} has no {dtype} peak in the table")
     elif isinstance(peak, Unavailable):
-        flops, source, estimated = (
-            Unavailable(f"{name} has no {dtype} peak: {peak.reason}"),
-            "",
-            False,
-        )
+        flops = Unavailable(f"{name} has no {dtype} peak: {peak.reason}")
     else:
         flops, source, estimated = peak.flops, peak.source, peak.estimated
     return PeakChoice(

@@ -1,9 +1,6 @@
 """Reading inputs end to end: open, detect the format, parse every chunk, analyse.
 
-:func:`analyze_inputs` is the one entry point other layers use (``diagnose
---from-log`` reuses it): it takes paths (or ``-``) and returns a
-:class:`~mfu_advisor.logs.result.LogAnalysis`, raising ``UserError`` for
-input that is not a training log.
+:func:`analyze_inputs` is the entry point other layers use (``diagnose --from-log`` too).
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from mfu_advisor.logs.collect import RANK_SINKS_CAP, StepCollector
 from mfu_advisor.logs.detect import Detection, detect, forced
 from mfu_advisor.logs.formats import format_names
 from mfu_advisor.logs.formats.base import Parser
-from mfu_advisor.logs.launch import LaunchFacts, read_launch
+from mfu_advisor.logs.launch import read_launch
 from mfu_advisor.logs.normalise import LineNormaliser, fit
 from mfu_advisor.logs.numbers import parse_value
 from mfu_advisor.logs.peak import HardwareRequest
@@ -43,18 +40,8 @@ _KEY = re.compile(r"^[A-Za-z_]\w*$")
 CONFLICT_CONFIDENCE = 0.5
 
 
-def known_formats_text() -> str:
-    """The known format names, for error messages."""
-    return ", ".join(format_names())
-
-
 def parse_settings(settings: Sequence[str]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` options as a dict of typed values.
-
-    A number must be finite and not negative, and a size or count (batch_size,
-    tokens_per_step, n_params, ...) above zero: such a value is refused with one line
-    rather than ignored.
-    """
+    """``--set KEY=VALUE`` options as a dict of typed values."""
     out: dict[str, Any] = {}
     for setting in settings:
         key, sep, raw = setting.partition("=")
@@ -69,26 +56,10 @@ def parse_settings(settings: Sequence[str]) -> dict[str, Any]:
 
 #: ``--set`` keys whose value is a size, a count or a time: a number above zero.
 POSITIVE_SETTINGS = frozenset(
-    {
-        "batch_size",
-        "block_size",
-        "seq_len",
-        "max_seq_len",
-        "n_layer",
-        "n_head",
-        "n_embd",
-        "vocab_size",
-        "gradient_accumulation_steps",
-        "tokens_per_step",
-        "flops_per_token",
-        "n_params",
-        "devices",
-        "step_time_ms",
-        "train_batch_size",
-        "local_batch_size",
-        "global_batch_size",
-        "log_interval",
-    }
+    {"batch_size", "block_size", "seq_len", "max_seq_len", "n_layer", "n_head", "n_embd"}
+    | {"vocab_size", "gradient_accumulation_steps", "tokens_per_step", "flops_per_token"}
+    | {"n_params", "devices", "step_time_ms", "train_batch_size", "local_batch_size"}
+    | {"global_batch_size", "log_interval"}
 )
 
 
@@ -126,16 +97,11 @@ class Prepared:
     """One opened input and how its lines are cleaned before a parser sees them."""
 
     log: LogInput
-    outer: LineNormaliser
-    """Prefixes around each line (timestamps, logging, quotes, indentation; logs/normalise.py)."""
+    outer: LineNormaliser  # prefixes around each line (timestamps, quotes; normalise.py)
     rank_style: RankStyle | None = None
-    """How the lines are prefixed with ranks, when they are (logs/ranks.py)."""
-    first_rank: int | None = None
-    """The lowest rank among the first lines' prefixes."""
-    inner: LineNormaliser | None = None
-    """Prefixes inside the rank prefixes ("[rank0]: 2024-05-01 ... INFO ...")."""
-    lines: tuple[str, ...] = ()
-    """The first lines, cleaned: what detection and launch facts read."""
+    first_rank: int | None = None  # the lowest rank among the first lines' prefixes
+    inner: LineNormaliser | None = None  # prefixes inside the rank prefixes
+    lines: tuple[str, ...] = ()  # the first lines, cleaned: what detection reads
 
     @property
     def name(self) -> str:
@@ -168,7 +134,7 @@ def choose_format(inputs: Sequence[Prepared], format_name: str = "auto") -> Dete
     if format_name != "auto":
         if format_name not in format_names():
             raise UserError(
-                f"unknown format {format_name!r}; known formats: {known_formats_text()}"
+                f"unknown format {format_name!r}; known formats: {', '.join(format_names())}"
             )
         return forced(format_name)
     found: list[tuple[Prepared, Detection]] = []
@@ -198,17 +164,12 @@ def _nothing_found(inputs: Sequence[LogInput]) -> str:
     if binary:
         return (
             f"{', '.join(binary)} looks like a binary file, not a training log "
-            f"(known formats: {known_formats_text()})"
+            f"(known formats: {', '.join(format_names())})"
         )
     return (
         f"no training steps found in {names}: not a log format mfu-advisor knows "
-        f"(known formats: {known_formats_text()})"
+        f"(known formats: {', '.join(format_names())})"
     )
-
-
-def read_launch_facts(inputs: Sequence[Prepared]) -> LaunchFacts:
-    """World size, parallelism and backend as the first lines of the inputs state them."""
-    return read_launch(line for log in inputs for line in log.lines)
 
 
 def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
@@ -246,11 +207,7 @@ def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
 
 
 def prepare_all(inputs: Sequence[LogInput], format_name: str) -> tuple[list[Prepared], Detection]:
-    """Clean every input's first lines and choose the format.
-
-    torchtitan reads its step times from its own ``TS - name - LEVEL - `` prefixes, so they
-    are kept while detecting; any other format has them removed like other prefixes.
-    """
+    """Clean every input's first lines and choose the format."""
     prepared = [prepare(log) for log in inputs]
     detection = choose_format(prepared, format_name)
     if not detection.format.reads_own_stamps:
@@ -274,17 +231,13 @@ def analyze_inputs(
     request: HardwareRequest | None = None,
     world_size: int | None = None,
 ) -> LogAnalysis:
-    """Open, detect, read and analyse ``specs`` (paths or ``-``).
-
-    ``world_size`` (``analyze --world-size``) is the number of processes the job ran,
-    overriding what the log says (docs/analyze.md, "Distributed runs").
-    """
+    """Open, detect, read and analyse ``specs`` (paths or ``-``)."""
     if world_size is not None and world_size < 1:
         raise UserError(f"--world-size must be at least 1, got {world_size}")
     inputs = open_inputs(specs)
     try:
         prepared, detection = prepare_all(inputs, format_name)
-        launch = read_launch_facts(prepared)
+        launch = read_launch(line for log in prepared for line in log.lines)
         sink = read_all(prepared, detection)
     finally:
         for log in inputs:
@@ -312,7 +265,7 @@ def analyze_inputs(
             raise UserError(_nothing_found(inputs))
         raise UserError(
             f"no training step lines found in {names} "
-            f"(read as {detection.format.title}; known formats: {known_formats_text()})"
+            f"(read as {detection.format.title}; known formats: {', '.join(format_names())})"
         )
     return analyze(
         sink, detection, overrides=overrides, request=request, launch=launch, world_size=world_size

@@ -1,21 +1,9 @@
 """Rank prefixes: logs where several processes of a distributed job interleave their lines.
 
-Launchers label each line with the rank that printed it:
-
-- torchrun ``--tee``/``-t`` and ``--local-ranks-filter``: ``[rank3]:`` (torch >= 2.2;
-  ``torch/distributed/elastic/multiprocessing/api.py`` builds it from
-  ``f"[{role}{rank}]:"`` with the role ``rank``), ``[default3]:`` before (the default
-  role name was ``default``);
-- Slurm ``srun --label``: ``3: `` (the task id, right-aligned to the width of the
-  largest one; https://slurm.schedmd.com/srun.html#OPT_label);
-- PyTorch Lightning's ``rank_zero`` helpers: ``[rank: 3] ``; hand-made wrappers:
-  ``rank 3: ``, ``[rank 3] ``.
-
-The style is chosen once per input from its first lines (:func:`detect_style`);
-each chunk then has the prefix removed before a format parser sees it
-(:func:`strip_chunk`), so every format reads prefixed logs, and the rank of each
-line travels with the chunk (``Chunk.ranks``, -1 for a line without a prefix).
-Inputs without prefixes are never touched, so they cost nothing here.
+Styles: torchrun's ``[rank3]:`` (``[default3]:`` before torch 2.2), Slurm ``srun --label``'s
+``3: ``, Lightning's ``[rank: 3] ``, ``rank 3: ``. The style is chosen once per input
+(:func:`detect_style`); :func:`strip_chunk` removes it and keeps each line's rank in
+``Chunk.ranks`` (-1: no prefix).
 """
 
 from __future__ import annotations
@@ -104,11 +92,7 @@ def strip_lines(lines: Sequence[str], style: RankStyle | None) -> list[str]:
 def strip_chunk(
     chunk: Chunk, style: RankStyle, inner: Callable[[bytes], bytes] | None = None
 ) -> Chunk:
-    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``.
-
-    ``inner`` cleans what follows the rank prefixes (a logging prefix inside them,
-    logs/normalise.py); it must keep the number of lines.
-    """
+    """``chunk`` with the prefixes removed and each line's rank in ``Chunk.ranks``."""
     ranks: list[int] = []
     out: list[str] = []
     for line in chunk.lines():
@@ -131,14 +115,7 @@ def lowest_rank(lines: Sequence[str], style: RankStyle | None) -> int | None:
 
 
 def split_by_rank(chunk: Chunk, primary: int | None, cap: int) -> list[tuple[int, Chunk]]:
-    """``chunk`` once per rank, other ranks' lines blanked, for one parser per rank.
-
-    Parsers keep state between lines (torchtitan times a step from the previous step
-    line's timestamp, nanoGPT marks the iteration after an evaluation), so interleaved
-    ranks must not share one. Blank lines keep the line numbers; parsers skip them.
-    Lines without a prefix go with ``primary``'s. Past ``cap`` ranks, further ranks'
-    lines are left out.
-    """
+    """``chunk`` once per rank, other ranks' lines blanked, for one parser per rank."""
     ranks = chunk.ranks
     if ranks is None:
         return [(NO_RANK if primary is None else primary, chunk)]

@@ -1,19 +1,8 @@
 """Streaming input for ``analyze``: files, ``-`` for stdin, ``.gz``, and an interactive paste.
 
-A log is read in fixed-size binary chunks, so a 20-line paste and a
-multi-gigabyte file take the same path and the same bounded memory. Each chunk
-handed on holds whole lines only, each ending in ``b"\\n"``:
-
-- ANSI colour and cursor codes are removed (torchtitan colours its step lines);
-- carriage returns end a line, so every tqdm ``\\r`` update and every CRLF
-  line ending becomes its own line;
-- a line longer than :data:`MAX_LINE_BYTES` is cut there (the rest of it is
-  dropped and counted), so a binary file without newlines cannot make a line
-  grow without bound.
-
-Bytes are not decoded here: parsers decode the lines they need with
-``errors="replace"``, so invalid UTF-8 never raises. Nothing read is modified
-on disk; files are opened read-only.
+Inputs are read in fixed-size binary chunks of whole lines: ANSI codes removed, carriage
+returns end lines, lines over :data:`MAX_LINE_BYTES` cut (and counted). Bytes are decoded
+by parsers with ``errors="replace"``; files are opened read-only.
 """
 
 from __future__ import annotations
@@ -35,21 +24,14 @@ import click
 from mfu_advisor.errors import UserError
 from mfu_advisor.logs.chunk import Chunk
 
-#: Bytes read per chunk. Big enough that per-chunk overhead is small, small
-#: enough that the vectorised parsers' temporaries stay in cache.
+#: Bytes read per chunk: per-chunk overhead small, the parsers' temporaries in cache.
 CHUNK_BYTES = 512 * 1024
-
 #: Longest line kept, in bytes; longer lines are cut (training log lines are < 1 KiB).
 MAX_LINE_BYTES = 64 * 1024
-
-#: Bytes without a line break after which an input is refused: no training log has such a line
-#: (``analyze /dev/zero``, a binary stream, a file of one endless line).
+#: Bytes without a line break after which an input is refused (``analyze /dev/zero``).
 MAX_NEWLINELESS_BYTES = 16 * 1024 * 1024
-
-#: Seconds a stream that is not a regular file (a pipe, a terminal) may be read for: a log piped
-#: from ``tail -f`` or a generator never ends, and the analysis only comes at the end.
+#: Seconds a pipe or terminal may be read for (``tail -f`` never ends).
 MAX_STREAM_SECONDS = 600.0
-
 #: How much of the start of an input the format detector may look at.
 PEEK_BYTES = 4 * 1024 * 1024
 
@@ -72,23 +54,15 @@ class InputStats:
     lines: int = 0
     bytes_read: int = 0
     long_lines_cut: int = 0
-    nul_bytes: bool = False
-    """True when the input holds NUL bytes: it is probably not a text log."""
-    unterminated_line: int | None = None
-    """The number of the last line when it has no line break: it may have been cut (a copy of a
-    log still being written), so its numbers are not trusted (collect.py)."""
-    truncated_gzip: bool = False
-    """True when a gzip stream ended early; what came before it was analysed."""
+    nul_bytes: bool = False  # probably not a text log
+    unterminated_line: int | None = None  # the last line, without a line break: maybe cut
+    truncated_gzip: bool = False  # the gzip stream ended early; what came before was read
     notes: list[str] = field(default_factory=list)
 
 
 class LogInput:
-    """One input (a file, stdin or a paste), read once, front part re-playable.
-
-    :meth:`peek_lines` lets the format detector look at the beginning; the
-    chunks it read are kept and handed out again by :meth:`chunks`, so stdin
-    works although it cannot be rewound.
-    """
+    """One input (a file, stdin or a paste), read once; the chunks :meth:`peek_lines` read are
+    handed out again by :meth:`chunks`, so stdin works although it cannot be rewound."""
 
     def __init__(
         self, name: str, stream: BinaryIO, *, closes: bool, raw: BinaryIO | None = None
@@ -247,23 +221,14 @@ def _cut_long_lines(body: bytes, stats: InputStats) -> bytes:
     """Cut lines longer than MAX_LINE_BYTES inside a block of whole lines."""
     if len(body) <= MAX_LINE_BYTES or not _may_have_long_line(body):
         return body
-    parts = body.split(b"\n")
-    out = []
-    for part in parts:
-        if len(part) > MAX_LINE_BYTES:
-            stats.long_lines_cut += 1
-            part = part[:MAX_LINE_BYTES]
-        out.append(part)
-    return b"\n".join(out)
+    lines = body.split(b"\n")
+    stats.long_lines_cut += sum(len(line) > MAX_LINE_BYTES for line in lines)
+    return b"\n".join(line[:MAX_LINE_BYTES] for line in lines)
 
 
 def _may_have_long_line(body: bytes) -> bool:
-    """False when every line is surely at most MAX_LINE_BYTES long (a few C-speed finds).
-
-    A line longer than MAX_LINE_BYTES covers at least one whole aligned window of
-    MAX_LINE_BYTES / 2 bytes without a newline, so if every such window holds one,
-    no line is too long.
-    """
+    """False when every aligned window of MAX_LINE_BYTES / 2 bytes holds a newline, so no line
+    is too long (a longer line covers a whole window)."""
     half = MAX_LINE_BYTES // 2
     for start in range(0, len(body) - half + 1, half):
         if body.find(b"\n", start, start + half) < 0:
@@ -271,14 +236,8 @@ def _may_have_long_line(body: bytes) -> bool:
     return False
 
 
-# -- opening inputs ----------------------------------------------------------------------
-
-
 def open_input(spec: str) -> LogInput:
-    """Open ``spec``: a path (plain or gzip, by content not name) or ``-`` for stdin.
-
-    Missing files, folders and unreadable files raise :class:`UserError`.
-    """
+    """Open ``spec``, a path (plain or gzip, by content) or ``-``; UserError when it cannot be."""
     if spec == "-":
         return _wrap("<stdin>", sys.stdin.buffer, closes=False)
     path = os.fspath(spec)

@@ -1,9 +1,7 @@
 """The result of ``analyze``: frozen dataclasses that are the JSON payload (docs/analyze.md).
 
-Units are in the field names. A figure that could not be worked out is an
-``Unavailable`` with the reason, which becomes ``null`` plus an entry in the
-``unavailable`` object beside it in JSON. MFU figures use ``MfuFigure``
-(mfu_advisor/mfu.py): ``value`` null with a ``reason`` when missing.
+Units are in the field names; an ``Unavailable`` becomes ``null`` plus its reason in the
+``unavailable`` object beside it.
 """
 
 from __future__ import annotations
@@ -85,8 +83,7 @@ class EvalFacts:
     time_fraction: Maybe[float]
     """Share of the wall time spent evaluating (same as ``eval_time_fraction``)."""
     method: str
-    """"spike": slowdown of the steps that ran an evaluation; "stated": durations printed by the
-    trainer; "untimed": the log does not time evaluations."""
+    """"spike" (slowdown of the steps that ran one), "stated" (printed) or "untimed"."""
     points: tuple[EvalPoint, ...]
     """The first 1,000 evaluation lines."""
 
@@ -156,8 +153,7 @@ class ReferenceFacts:
     keyed_to: Maybe[str]
     """The device the reference peak belongs to ("A100")."""
     applies_to_run: Maybe[bool]
-    """False when the run did not use that device (nanoGPT on a CPU): its MFU then compares
-    with the wrong hardware."""
+    """False when the run did not use that device (nanoGPT on a CPU)."""
     note: str
 
 
@@ -311,19 +307,15 @@ class LogAnalysis:
     achieved_flops_total: Maybe[float]
     """Model FLOP/s of all devices together."""
     reported_mfu: Maybe[float]
-    """Median of the MFU the log printed over steady steps, as a fraction (placeholders such as
-    nanoGPT's -100.00% excluded)."""
+    """Median over steady steps of the MFU the log printed, a fraction (placeholders excluded)."""
     reported_mfu_last: Maybe[float]
     reported_mfu_source: str
     reported_mfu_placeholder: bool
-    """True when every MFU the log printed is a placeholder, not a measurement (llm.c's
-    ``-100.0%`` for a GPU missing from its table, or only nanoGPT's ``-100.00%`` of the first
-    iterations), so ``reported_mfu`` is null for that reason."""
+    """True when every MFU the log printed is a placeholder (``-100%``), not a measurement."""
     reported_mfu_placeholder_lines: int
     """Step lines whose printed MFU is such a placeholder (some are normal for nanoGPT)."""
     reference: Maybe[str]
-    """What the log's MFU was relative to, e.g. "A100 bf16 312 TFLOP/s (nanoGPT's fixed
-    reference)"."""
+    """What the log's MFU was relative to ("A100 bf16 312 TFLOP/s (...)")."""
     reference_flops: Maybe[float]
     reference_detail: ReferenceFacts
     achieved_flops_implied: Maybe[float]
@@ -346,18 +338,14 @@ class LogAnalysis:
     """Key/values the log states (and ``--set`` overrides), with nanoGPT's names if they exist."""
     config_sources: Mapping[str, str]
     gpt_config: Mapping[str, Any]
-    """The run's configuration under nanoGPT's names (n_layer, n_head, n_embd, block_size,
-    vocab_size, bias, batch_size, gradient_accumulation_steps, dtype, device, compile,
-    log_interval, eval_interval, eval_iters), the trainer's defaults filled in where they are
-    known; null with a reason when not. Empty for trainers without a GPT-2-like config."""
+    """The run's configuration under nanoGPT's names, known defaults filled in (empty for
+    trainers without a GPT-2-like config)."""
     gpt_config_sources: Mapping[str, str]
     summary: Mapping[str, Any]
     """End-of-run figures the trainer printed (train_runtime, time per iteration, ...)."""
     hardware_hints: HardwareHints
     series: tuple[SeriesPoint, ...]
-    """Step lines for the charts, in order: every one on a short log; on a long one, per bucket
-    of ``series_every`` consecutive step lines, the fastest and the slowest step and the
-    slowest step that includes an evaluation (``series_method``)."""
+    """Step lines for the charts, in order: all, or min/max per bucket (``series_method``)."""
     series_every: int
     """Step lines per series bucket (1 = every step line is in the series)."""
     series_method: str
@@ -369,17 +357,13 @@ class LogAnalysis:
     distributed: DistributedFacts | Unavailable
     """The multi-process view; unavailable (null) when the log shows one process."""
     tokens_per_s_scope_known: bool = True
-    """False when the trainer does not say whether its printed tokens/s count one device or the
-    whole job (the generic reader): ``tokens_per_s_scope`` is then how it is used, not a fact,
-    and the rate is never multiplied or divided by a device count."""
+    """False when the trainer does not say whether its tokens/s count one device or the job."""
     scope_note: str = ""
     """How this trainer's tokens/s and MFU count devices, with the source (logs/formats)."""
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> LogAnalysis:
-        """An analyze payload (``analyze --json`` minus the envelope, or a saved one) read back;
-        results of earlier versions are brought up to date first (mfu_advisor/compat.py).
-        Raises LoadError when the payload is not an analysis."""
+        """A saved analyze payload read back, upgraded first (compat.py); LoadError if not one."""
         from mfu_advisor.compat import upgrade_analysis
         from mfu_advisor.facts import dataclass_from_jsonable
 

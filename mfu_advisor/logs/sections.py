@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from mfu_advisor.facts import Maybe, Unavailable, known
-from mfu_advisor.logs.collect import StepCollector
+from mfu_advisor.logs.collect import StepCollector, usual_delta
 from mfu_advisor.logs.formats.base import LogFormat, Reference, RunView
 from mfu_advisor.logs.result import (
     EvalFacts,
@@ -204,7 +204,7 @@ def step_range(sink: StepCollector) -> tuple[Maybe[float], Maybe[float]]:
 
 def log_interval(sink: StepCollector, run: RunView) -> Maybe[int]:
     if sink.deltas:
-        return max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0]
+        return usual_delta(sink)
     interval = run.number("log_interval")
     if interval:
         return int(interval)

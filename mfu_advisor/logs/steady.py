@@ -1,17 +1,8 @@
-"""Step-time statistics: warm-up detection, the steady state, jitter, stalls, evaluation cost, loss.
+"""Step-time statistics: warm-up, the steady state, jitter, stalls, evaluation cost, loss.
 
-Warm-up: in each run segment, the steps up to the last one, among the first
-``max(5, 5%)`` steps of the segment, that took more than
-:data:`WARMUP_FACTOR` times the steady median. So iteration 0 (compilation,
-cuBLAS/cuDNN autotuning, allocator growth) and slow outliers right after it
-are excluded, while one slow step later in the run is not. An evaluation
-inside a step does not make it warm-up, except in the first step of a run.
-Steps the trainer itself calls burn-in (nanoGPT bench.py) are always warm-up.
-
-Steady state: every step line that is not warm-up, does not include an
-evaluation or a pause (checkpoint save, profiler dump) and has a time. Its
-median is the steady step time; its spread is the jitter; a steady step over
-:data:`STALL_FACTOR` times the median is a stall.
+Warm-up: per run segment, the steps up to the last of the first ``max(5, 5%)`` that took over
+:data:`WARMUP_FACTOR` x the steady median, plus the trainer's own burn-in. Steady: the other
+timed steps without an evaluation or pause; over :data:`STALL_FACTOR` x median is a stall.
 """
 
 from __future__ import annotations
@@ -55,8 +46,6 @@ class Steady:
     times: np.ndarray
     """Steady step times (ms) in the sample."""
     median_ms: float | None
-    reference_ms: float | None
-    """The median the warm-up test used (before warm-up was known)."""
 
 
 def _median(values: np.ndarray) -> float | None:
@@ -83,7 +72,7 @@ def find_steady(sink: StepCollector) -> Steady:
         # Every timed step is flagged (e.g. a two-line paste): fall back to all non-warm-up steps.
         steady_times = times[~in_warmup & np.isfinite(times)]
     median = float(np.median(steady_times)) if len(steady_times) else None
-    return Steady(frozenset(warmup), clean, steady_times, median, reference)
+    return Steady(frozenset(warmup), clean, steady_times, median)
 
 
 def _leading_slow(sink: StepCollector, head: dict[str, np.ndarray], reference: float) -> list[int]:
@@ -104,6 +93,14 @@ def _leading_slow(sink: StepCollector, head: dict[str, np.ndarray], reference: f
             last = int(pos[np.flatnonzero(eligible)[-1]])
             out.extend(head["g"][rows][pos <= last].tolist())
     return out
+
+
+def printed_values(sink: StepCollector, steady: Steady, column: str) -> np.ndarray:
+    """The values the log printed in ``column`` on steady steps; on every step if none are."""
+    values = sink.sample.columns()[column]
+    finite = np.isfinite(values)
+    steady_values = values[steady.clean & finite]
+    return steady_values if len(steady_values) else values[finite]
 
 
 def jitter(sink: StepCollector, steady: Steady) -> JitterFacts:

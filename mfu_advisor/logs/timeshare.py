@@ -1,21 +1,8 @@
-"""Where the wall time went: steady steps, warm-up, evaluations, pauses.
+"""Where the wall time went: steady median x iterations covered + warm-up, evaluation and
+pause excess over the median (docs/analyze.md, "The analysis").
 
-The wall time of the logged run is estimated as
-
-    steady median x iterations covered + warm-up excess + evaluation time + pause excess
-
-where "iterations covered" counts every training iteration between the first
-and last step line of each run (a line every 10 iterations covers 10), and an
-excess is how much longer a step took than the steady median. Evaluation time
-is measured three ways, depending on the trainer (``LogFormat.eval_timing``):
-
-- "spike": the trainer times the evaluation inside the next step (nanoGPT,
-  torchtitan), so each evaluation costs that step's excess. The first step of
-  a run also carries compilation; its evaluation is costed at the median
-  excess of the other evaluations, and the rest counts as warm-up;
-- "stated": the log prints each evaluation's duration (HF ``eval_runtime``,
-  litgpt ``val time``); Hugging Face's ``train_runtime`` is then the wall time;
-- "untimed": the log has no evaluation time (llm.c, nanochat, Megatron).
+Evaluation time by ``LogFormat.eval_timing``: "spike" (the next step's excess; a run's first
+step is costed at the median of the others), "stated" (printed durations), "untimed".
 """
 
 from __future__ import annotations
@@ -25,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, StepCollector
+from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, StepCollector, usual_delta
 from mfu_advisor.logs.formats.base import LogFormat, RunView
 from mfu_advisor.logs.steady import Steady
 
@@ -38,7 +25,6 @@ class TimeShare:
     warmup_ms: Maybe[float]
     eval_ms: Maybe[float]
     eval_method: str
-    eval_note: str
 
 
 def iterations_covered(sink: StepCollector) -> int | None:
@@ -62,7 +48,7 @@ def time_share(sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
     # evaluation or pause over that interval: its excess times the interval is the cost.
     span = 1
     if fmt.step_time_span == "interval" and sink.deltas:
-        span = max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0]
+        span = usual_delta(sink)
     eval_rows = sink.eval_rows.columns()
     in_warmup = np.isin(
         eval_rows["g"], np.fromiter(steady.warmup_g, dtype=np.int64, count=len(steady.warmup_g))
@@ -86,44 +72,32 @@ def time_share(sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
     pause_excess = np.maximum(sample["step_time_ms"][pause] - median, 0.0) * span
     pause_ms = float(np.nansum(pause_excess)) * sink.stride
 
-    method, note = fmt.eval_timing, ""
     eval_ms: Maybe[float]
     if fmt.eval_timing == "spike":
         scale = sink.eval_rows_count / max(1, len(excess))
         if per_eval is not None:
             eval_ms = float(clean.sum()) * scale + per_eval * warm_evals
             warmup_ms = max(0.0, warmup_ms - per_eval * warm_evals)
-            note = (
-                f"{sink.eval_rows_count} timed steps ran an evaluation; median cost "
-                f"{per_eval:.0f} ms each"
-            )
         elif len(excess) and finite.any():
             eval_ms = Unavailable(
                 "every evaluation ran in a warm-up step (the first of a run), where its time "
                 "cannot be told apart from compilation and other start-up costs"
             )
-            note = eval_ms.reason
         elif sink.eval_count:
             eval_ms = Unavailable(
                 "no timed step follows an evaluation line, so its duration is not in the log"
             )
         else:
-            eval_ms, note = 0.0, "no evaluation lines in the log"
+            eval_ms = 0.0
     elif fmt.eval_timing == "stated":
         eval_ms = sink.eval_time_ms_total if sink.eval_timed_count else 0.0
-        note = (
-            f"{sink.eval_timed_count} evaluations with stated durations"
-            if sink.eval_timed_count
-            else "no timed evaluations in the log"
-        )
     else:
         eval_ms = 0.0 if sink.eval_count == 0 else Unavailable(fmt.eval_untimed_reason)
-        note = "no evaluation lines in the log" if sink.eval_count == 0 else fmt.eval_untimed_reason
     wall = base + warmup_ms + pause_ms + (eval_ms if isinstance(eval_ms, float) else 0.0)
     runtime = run.summary("train_runtime")
     if fmt.eval_timing == "stated" and isinstance(runtime, float) and runtime > 0:
         wall = runtime * 1000.0
-    return TimeShare(wall, warmup_ms, eval_ms, method, note)
+    return TimeShare(wall, warmup_ms, eval_ms, fmt.eval_timing)
 
 
 def _without_step_times(sink: StepCollector, fmt: LogFormat, run: RunView) -> TimeShare:
@@ -134,21 +108,9 @@ def _without_step_times(sink: StepCollector, fmt: LogFormat, run: RunView) -> Ti
         runtime * 1000.0 if isinstance(runtime, float) and runtime > 0 else Unavailable(reason)
     )
     if fmt.eval_timing == "stated" and sink.eval_timed_count:
-        return TimeShare(
-            wall,
-            Unavailable(reason),
-            sink.eval_time_ms_total,
-            "stated",
-            "evaluation durations printed by the trainer",
-        )
+        return TimeShare(wall, Unavailable(reason), sink.eval_time_ms_total, "stated")
     if sink.eval_count == 0:
-        return TimeShare(
-            wall, Unavailable(reason), 0.0, fmt.eval_timing, "no evaluation lines in the log"
-        )
+        return TimeShare(wall, Unavailable(reason), 0.0, fmt.eval_timing)
     return TimeShare(
-        wall,
-        Unavailable(reason),
-        Unavailable(fmt.eval_untimed_reason),
-        fmt.eval_timing,
-        fmt.eval_untimed_reason,
+        wall, Unavailable(reason), Unavailable(fmt.eval_untimed_reason), fmt.eval_timing
     )

@@ -10,7 +10,6 @@ from mfu_advisor.logs.numbers import (
     parse_duration_s,
     parse_int,
     parse_number,
-    parse_scaled,
     parse_value,
 )
 
@@ -41,8 +40,7 @@ def test_durations() -> None:
     assert parse_duration_s("12.5") == 12.5
 
 
-def test_scaled_and_ints() -> None:
-    assert parse_scaled("0.80M") == pytest.approx(800_000)
+def test_ints() -> None:
     assert parse_int("21,479") == 21479 and parse_int("1.5") is None
 
 

@@ -1,18 +1,7 @@
-"""What a log format is: how to spot it, how to read its lines, and what its numbers mean.
-
-A format module defines one :class:`LogFormat` subclass and registers it in
-``formats/__init__.py``. The class has two jobs:
-
-1. reading: :meth:`LogFormat.sniff` counts the lines that look like this
-   trainer's output (for detection), and :meth:`LogFormat.parser` returns a
-   :class:`Parser` that turns lines into step rows, evaluations, configuration
-   keys, hardware hints and summaries in a ``StepCollector``;
-2. meaning: hooks that the analysis calls with a :class:`RunView` of what was
-   collected, to learn what only this trainer knows: tokens per step, FLOPs per
-   token, what its printed MFU is relative to, which dtype it trains in.
-
-Every hook has a default that says "not in this log", so a new format only
-implements what its trainer prints.
+"""What a log format is: :meth:`LogFormat.sniff` and a :class:`Parser` read its lines into a
+``StepCollector``; hooks, called with a :class:`RunView`, say what only the trainer knows
+(tokens per step, FLOPs per token, its MFU reference, its dtype). Every hook defaults to
+"not in this log".
 """
 
 from __future__ import annotations
@@ -32,9 +21,7 @@ class Evidence:
     """How much of a sample of lines looks like one format."""
 
     step_lines: int
-    """Lines that are this trainer's step lines."""
-    marker_lines: int
-    """Other lines only this trainer prints (headers, config dumps, eval lines)."""
+    marker_lines: int  # other lines only this trainer prints
 
     @property
     def total(self) -> int:
@@ -70,10 +57,8 @@ class FlopsPerToken:
 
     value: float
     source: str
-    n_params: int | None = None
-    """The N of 6N, when known."""
-    trainer_value: float | None = None
-    """The trainer's own FLOPs-per-token figure, when it uses a different formula."""
+    n_params: int | None = None  # the N of 6N
+    trainer_value: float | None = None  # the trainer's own figure, when its formula differs
     trainer_formula: str = ""
 
 
@@ -81,18 +66,14 @@ class FlopsPerToken:
 class Reference:
     """What a trainer's printed MFU divides by."""
 
-    label: str | None
-    """E.g. "A100 bf16 312 TFLOP/s (nanoGPT's fixed reference)"; None when there is no MFU."""
+    label: str | None  # "A100 bf16 312 TFLOP/s (...)"; None when there is no MFU
     flops: float | None
     """The per-device peak in FLOP/s, when known."""
+    # "fixed", "table" (by GPU name), "fallback" (for an unknown GPU), "printed", "inferred",
+    # "unknown" or "none".
     kind: str
-    """"fixed" (always the same device), "table" (looked up by GPU name), "fallback"
-    (a default used for an unknown GPU), "printed" (the log states it), "inferred"
-    (worked out from the log's own numbers), "unknown" or "none"."""
-    note: str = ""
-    """How the trainer computes its MFU (running average, sentinel values, ...)."""
-    keyed_to: str | None = None
-    """The device the reference peak belongs to (e.g. "A100")."""
+    note: str = ""  # how the trainer computes its MFU
+    keyed_to: str | None = None  # the device the reference peak belongs to ("A100")
 
 
 class RunView:
@@ -161,61 +142,37 @@ class Parser:
 
 
 class LogFormat:
-    """One trainer's log format. Subclass, fill in the class attributes, override hooks.
+    """One trainer's log format: class attributes, :meth:`sniff`, and the hooks it overrides."""
 
-    The analysis calls the public hooks; :meth:`tokens_per_step` and
-    :meth:`flops_per_token` apply the user's ``--set`` first and ask the
-    format's ``log_*`` hook only for what the log itself says.
-    """
-
-    name: ClassVar[str]
-    """Short id used by ``--format`` and in the JSON ("nanogpt")."""
+    name: ClassVar[str]  # the id of ``--format`` and the JSON ("nanogpt")
     title: ClassVar[str]
-    """What people call it ("nanoGPT train.py / bench.py")."""
-    upstream: ClassVar[str]
-    """Where the print statements live upstream (a source URL)."""
-    example: ClassVar[str]
-    """One step line as the trainer prints it."""
+    upstream: ClassVar[str]  # where the print statements live upstream
+    example: ClassVar[str]  # one step line as the trainer prints it
+    # "spike": step times include evaluations; "stated": eval lines give their durations;
+    # "untimed": evaluation time is not in the log.
     eval_timing: ClassVar[str] = "untimed"
-    """"spike": step times include evaluation, seen as slow steps after eval lines;
-    "stated": eval lines say how long they took; "untimed": evaluation time is not in the log."""
     eval_untimed_reason: ClassVar[str] = "the trainer does not time its evaluations"
-    tokens_per_s_scope: ClassVar[str] = "run"
-    """"run" when printed tokens/s count every device, "device" when per device."""
+    tokens_per_s_scope: ClassVar[str] = "run"  # "run": every device; "device": per device
+    # In a multi-process job, the printed MFU and tokens/s: "per_rank", "job" or "unknown";
+    # tokens_scope None follows tokens_per_s_scope.
     mfu_scope: ClassVar[str] = "unknown"
-    """What the printed MFU measures in a multi-process job: "per_rank" (one rank's FLOP/s over
-    one device's peak), "job" (the job's FLOP/s over the peaks of all devices) or "unknown"
-    (not verified, or the trainer prints no MFU)."""
     tokens_scope: ClassVar[str | None] = None
-    """What ``tokens_per_s`` measures in a multi-process job: "per_rank", "job" or "unknown";
-    None: follow :attr:`tokens_per_s_scope` ("run" is the job, "device" one rank)."""
+    # How the trainer parallelises in several processes when the log does not say ("ddp").
     parallel_when_distributed: ClassVar[str] = "unknown"
-    """How the trainer parallelises when it runs in several processes and the log does not
-    say ("ddp" for nanoGPT, which always wraps the model in DistributedDataParallel then)."""
-    scope_note: ClassVar[str] = ""
-    """One sentence on how the trainer's figures count ranks, with its source."""
+    scope_note: ClassVar[str] = ""  # how the trainer's figures count ranks, with its source
+    # "interval": a step line's time is the average since the previous line (torchtitan).
     step_time_span: ClassVar[str] = "step"
-    """"step" when a step line's time is that one step's; "interval" when it is the average over
-    the steps since the previous line (torchtitan, Megatron), so a pause in it costs the span."""
+    # The trainer's own ``TS - name - LEVEL -`` prefix carries what is read (normalise.py).
     reads_own_stamps: ClassVar[bool] = False
-    """True when the trainer's own ``TS - name - LEVEL - `` line prefix carries what is read
-    (torchtitan times steps by it), so line normalisation keeps it (logs/normalise.py)."""
+    # Its lines also appear in other trainers' logs (DeepSpeed's): detection prefers others.
     shared_lines: ClassVar[bool] = False
-    """True when this format's lines also appear inside other trainers' logs (DeepSpeed's engine
-    lines in Hugging Face, GPT-NeoX and Megatron-DeepSpeed logs): detection prefers any other
-    format with step lines."""
-    specific: ClassVar[bool] = True
-    """False only for the generic fallback, which detection tries last."""
+    specific: ClassVar[bool] = True  # False only for the generic fallback, tried last
     parser_class: ClassVar[type[Parser]]
-    """The :class:`Parser` subclass that reads this format."""
-    default_variant: ClassVar[str] = ""
-    """The program of this family when the log does not say (``meta["variant"]``)."""
-    default_device: ClassVar[str | None] = None
-    """"cuda" for trainers that only run on GPUs, when the log names no device."""
+    default_variant: ClassVar[str] = ""  # ``meta["variant"]`` when the log does not say
+    default_device: ClassVar[str | None] = None  # "cuda" for GPU-only trainers
 
     def for_run(self, run: RunView) -> LogFormat:
-        """This format as it applies to ``run``: itself, or a variant when what the log shows
-        changes a class-level fact (the generic reader's throughput scope)."""
+        """This format, or a variant of it when the log changes a class-level fact."""
         return self
 
     def rank_tokens_scope(self) -> str:
@@ -225,7 +182,7 @@ class LogFormat:
         return "per_rank" if self.tokens_per_s_scope == "device" else "job"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
-        """Count the lines in ``lines`` that look like this format (see :func:`count_evidence`)."""
+        """Count the lines in ``lines`` that look like this format."""
         raise NotImplementedError
 
     def parser(self, sink: StepCollector) -> Parser:
@@ -239,9 +196,8 @@ class LogFormat:
         return str(run.meta("variant", self.default_variant))
 
     def tokens_per_step(self, run: RunView) -> Figure | Unavailable:
-        """Tokens processed per logged step, all devices together: ``--set tokens_per_step``,
-        else what the log says (:meth:`log_tokens_per_step`)."""
-        return _from_override(run, "tokens_per_step") or self.log_tokens_per_step(run)
+        """Tokens per logged step, all devices: ``--set``, else :meth:`log_tokens_per_step`."""
+        return from_override(run, "tokens_per_step") or self.log_tokens_per_step(run)
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         """Tokens per logged step as the log states them (or their factors)."""
@@ -250,9 +206,9 @@ class LogFormat:
         )
 
     def flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        """Training FLOPs (forward and backward) per token: ``--set flops_per_token``, else
-        what the log says (:meth:`log_flops_per_token`), else 6 x ``--set n_params``."""
-        given = _from_override(run, "flops_per_token")
+        """Training FLOPs per token: ``--set``, else :meth:`log_flops_per_token`, else 6 x
+        ``--set n_params``."""
+        given = from_override(run, "flops_per_token")
         if given:
             return FlopsPerToken(given.value, "--set flops_per_token")
         stated = self.log_flops_per_token(run)
@@ -299,8 +255,8 @@ class LogFormat:
         return None
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
-        """The run's configuration under nanoGPT's names (GPT_CONFIG_KEYS), defaults included
-        where the trainer's defaults are known: what ``diagnose --from-log`` reproduces."""
+        """The run's configuration under nanoGPT's names (GPT_CONFIG_KEYS), known defaults
+        included: what ``diagnose --from-log`` reproduces."""
         return {}
 
     def flops_per_step(self, run: RunView) -> Figure | None:
@@ -333,26 +289,18 @@ GPT_CONFIG_KEYS = (
 #: A gpt_config entry: (value, where it came from), or why it is not known.
 ConfigEntryOrMissing = tuple[Any, str] | Unavailable
 
-#: A format's constructor, as the registry stores it.
-FormatFactory = Callable[[], LogFormat]
-
 
 def config_product(run: RunView, keys: Sequence[str], source: str) -> Figure | None:
-    """The product of the configuration numbers ``keys`` (e.g. batch x sequence length) as a
-    Figure from ``source``; None unless every one is known and non-zero."""
+    """The product of the configuration numbers ``keys``; None unless all are known and non-zero."""
     values = [run.number(key) for key in keys]
     if not all(values):
         return None
     return Figure(math.prod(v for v in values if v), source)
 
 
-def _from_override(run: RunView, key: str) -> Figure | None:
+def from_override(run: RunView, key: str) -> Figure | None:
+    """A positive number the user gave with ``--set key=...``, as a Figure."""
     value = run.number(key)
     if value is not None and value > 0 and key in run.overrides:
         return Figure(value, "--set")
     return None
-
-
-def from_override(run: RunView, key: str) -> Figure | None:
-    """A positive number the user gave with ``--set key=...``, as a Figure."""
-    return _from_override(run, key)

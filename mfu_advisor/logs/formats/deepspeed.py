@@ -1,25 +1,8 @@
-"""DeepSpeed's engine lines (https://github.com/deepspeedai/DeepSpeed), from any training script.
+"""DeepSpeed's engine lines (https://github.com/deepspeedai/DeepSpeed; docs/log-formats.md).
 
-With ``steps_per_print`` set, the engine logs, every that many optimizer steps
-(``deepspeed/runtime/engine.py`` and ``deepspeed/utils/timer.py``, ThroughputTimer.stop)::
-
-    [2023-11-07 01:55:23,711] [INFO] [logging.py:96:log_dist] [Rank 0] step=10, skipped=4,
-        lr=[4.998e-05], mom=[(0.9, 0.95)]
-    [2023-11-07 01:55:23,714] [INFO] [timer.py:260:stop] epoch=0/micro_step=40/global_step=10,
-        RunningAvgSamplesPerSec=25.02, CurrSamplesPerSec=25.70, MemAllocated=4.32GB, ...
-
-(one line each in the log)
-
-Older versions print ``[timer.py:189:stop] 0/40, SamplesPerSec=83.48, ...``: a running
-average since the timer's start step (2), with no current rate. Samples are the
-engine's ``train_batch_size``: micro batch x gradient accumulation x data-parallel
-ranks, the whole job's. The step time is ``train_batch_size / CurrSamplesPerSec``
-(one step), or from the running average's difference between lines
-(logs/counters.py); both need ``train_batch_size``, which the engine prints in its
-configuration dump (``[config.py:...:print]   train_batch_size ..... 32``). Without it,
-the step time is the wall time between timer lines over the steps between them, from the
-logger's own ``[2023-11-07 01:55:23,714] [INFO]`` stamps (kept for this reader by
-logs/normalise.py).
+``[timer.py:...:stop]`` lines give samples per second of ``train_batch_size`` (the whole job):
+the step time is ``train_batch_size / CurrSamplesPerSec``, or the running average's difference
+between lines (logs/counters.py), else the wall time between the logger's own stamps.
 """
 
 from __future__ import annotations
@@ -109,9 +92,7 @@ class DeepSpeedParser(Parser):
                 time_ms = from_stamp
             sink.add_step(line_no, step=step, step_time_ms=time_ms)
             return True
-        match = STEP_LINE.match(line)
-        if match:
-            sink.meta["skipped_steps"] = int(match.group("skipped"))
+        if STEP_LINE.match(line):
             return True
         match = CONFIG.match(line)
         if match:

@@ -1,19 +1,8 @@
-"""The fallback for trainers no other module knows: lines with a step number and a time or a rate.
+"""The fallback for trainers no other module knows: a step number plus a duration or a token rate.
 
-A line counts as a step when it has a step number (``step 12``, ``iter: 12``,
-``global_step=12``, ``[12/500]``...) and either a duration (``time 812 ms``,
-``dt: 0.81s``, ``took 812ms``) or a token rate (``tok/s: 12,345``, ``12.3k
-tokens/s``, ``tps=...``). Loss and an MFU (``mfu 41.2%``) are read when
-present. Nothing else is assumed: no model size, no reference device.
-
-A duration is read by its name (logs/counters.py): a step's own time (``time``,
-``dt``, ``step_time``) is taken as it is; a cumulative clock (``train_time``,
-``elapsed``, ``total time``) or a running mean (``step_avg``) gives the step time
-by its difference between lines over the steps between them. A clock named like a
-cumulative one that goes back while the steps go on is a step time after all.
-
-A token rate per device (``tokens/gpu/sec``, ``tok/s/gpu``, ``tgs``) makes the
-log's throughput per device; any other rate's scope is not known, and is said so.
+Durations are read by name (logs/counters.py): a step's own time as it is, a cumulative clock
+or running mean by differences (a "clock" that goes back is a step time after all). A rate
+named per device makes the throughput per device (docs/log-formats.md, "Generic").
 """
 
 from __future__ import annotations
@@ -76,11 +65,7 @@ def _times(line: str) -> dict[str, tuple[str, float]]:
 
 
 def read_step(line: str) -> dict[str, Any] | None:
-    """The step fields of a line, or None when it is not a step line.
-
-    ``times`` holds the named durations by kind (see :func:`_times`); ``step_time_ms`` is
-    the step's own time when the line gives one.
-    """
+    """The step fields of a line, or None when it is not a step line."""
     step = STEP.search(line)
     if step is None:
         return None

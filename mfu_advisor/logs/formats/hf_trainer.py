@@ -1,15 +1,6 @@
-"""Hugging Face ``transformers.Trainer`` console output.
-
-Trainer.log prints a Python dict per logging step (trainer.py, ``self.log``):
-``{'loss': 1.7093, 'grad_norm': 0.51, 'learning_rate': 2e-05, 'epoch': 0.02}``
-(grad_norm since 4.38); evaluations print ``{'eval_loss': ..., 'eval_runtime':
-12.3, ...}`` and the end of training ``{'train_runtime': 279.3049,
-'train_samples_per_second': 2.864, 'train_steps_per_second': 0.716,
-'train_loss': 1.32, 'epoch': 0.15}``. Some versions and wrappers print the
-values as quoted strings (``'2219'``). ``trainer.log_metrics("train", ...)``
-prints an aligned block with ``train_runtime = 0:36:58.55`` (H:MM:SS.ss) and
-``total_flos = 1234GF``. The ``***** Running training *****`` block gives the
-batch sizes and parameter count. Logging steps are not numbered.
+"""Hugging Face ``transformers.Trainer`` console output (trainer.py ``self.log`` dicts, the
+``***** Running training *****`` block, ``log_metrics`` blocks, tqdm bars; docs/log-formats.md).
+Logging steps are not numbered; values may be quoted strings.
 """
 
 from __future__ import annotations
@@ -144,13 +135,12 @@ class HfTrainerParser(Parser):
             sink.set_summary(key, value, line_no)
 
     def _progress(self, match: re.Match[str], line_no: int) -> None:
-        done, total = int(match.group(2)), int(match.group(3))
+        total = int(match.group(3))
         rate, unit = float(match.group(6)), match.group(7)
         seconds_per_it = rate if unit == "s/it" else (1.0 / rate if rate else None)
         best = self.sink.meta.get("progress_total", 0)
         if total >= best:  # the training bar is the longest one
             self.sink.meta["progress_total"] = total
-            self.sink.meta["progress_done"] = done
             if seconds_per_it:
                 self.sink.meta["progress_s_per_it"] = seconds_per_it
 

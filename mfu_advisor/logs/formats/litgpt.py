@@ -1,14 +1,6 @@
-"""LitGPT / lit-gpt pretraining and fine-tuning scripts (https://github.com/Lightning-AI/litgpt).
-
-Older lit-gpt (``pretrain/*.py``) prints one line per micro-iteration::
-
-    iter 173 step 87: loss 10.8259, iter time: 215.44ms (optimizer.step)
-
-and ``step N: val loss X, val time: Yms`` after evaluations. Current litgpt
-prints ``Epoch 1 | iter 173 step 87 | loss train: 10.826, val: n/a | iter time:
-215.44 ms (step)``. The iter time covers one micro-batch; the line marked
-``(optimizer.step)`` / ``(step)`` also ran the optimizer. ``Measured TFLOPs``
-at start is the FLOPs of one micro-batch's forward and backward on all devices.
+"""LitGPT / lit-gpt pretraining and fine-tuning (https://github.com/Lightning-AI/litgpt;
+docs/log-formats.md). The iter time covers one micro-batch; ``Measured TFLOPs`` is one
+micro-batch's forward and backward on all devices.
 """
 
 from __future__ import annotations

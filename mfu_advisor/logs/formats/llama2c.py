@@ -1,16 +1,6 @@
-"""llama2.c's ``train.py`` (https://github.com/karpathy/llama2.c), a nanoGPT descendant.
-
-It prints nanoGPT's start-up and evaluation lines (``tokens per iteration will be:``,
-``step 2000: train loss 1.23, val loss 1.25``) and its own step line (train.py,
-the ``print`` in the training loop at commit 350e04fe)::
-
-    2000 | loss 1.2345 | lr 4.999e-04 | 123.45ms | mfu 12.34%
-
-with ``breaks down as: 4 grad accum steps * 1 processes * 128 batch size * 256 max seq
-len`` after the tokens line. The time is that one iteration's; the MFU is nanoGPT's
-running average against an A100's 312 TFLOP/s (model.py estimate_mfu,
-``flops_promised = 312e12``), ``-100.00%`` until the fifth iteration, per process.
-The model's size is not printed, so the FLOPs per token are not known from the log.
+"""llama2.c's ``train.py`` (https://github.com/karpathy/llama2.c at 350e04fe; docs/log-formats.md):
+nanoGPT's start-up and evaluation lines plus ``2000 | loss X | lr Y | 123.45ms | mfu 12.34%``,
+the MFU nanoGPT's running average against an A100's 312 TFLOP/s, per process.
 """
 
 from __future__ import annotations
@@ -71,7 +61,6 @@ class Llama2c(NanoGpt):
     upstream = UPSTREAM
     example = "2000 | loss 1.2345 | lr 4.999e-04 | 123.45ms | mfu 12.34%"
     parser_class = Llama2cParser
-    default_variant = "train.py"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
         return count_evidence(

@@ -1,20 +1,7 @@
-"""llm.c: the CUDA trainer ``train_gpt2cu`` and the CPU trainer ``train_gpt2`` (karpathy/llm.c).
-
-train_gpt2.cu prints a ``| Parameter | Value |`` table (device, ``peak TFlops``,
-precision, batch sizes, model shape, num_parameters), then per step::
-
-    step    2/21479 | loss 10.829729 (+nanz)| norm 15.0011 (+nanz)| lr 2.86e-06 | 2391.52 ms
-    | -100.0% bf16 MFU | 191824 tok/s             (one line in the log)
-
-The time is one optimizer step measured with CUDA events around the training
-section only (validation and sampling are outside it); tok/s counts all
-processes and is a bias-corrected running average; MFU is per GPU against the
-peak llm.c's ``llmc/mfu.h`` table gives the GPU by its exact name, and is
-``-100.0%`` when the GPU is not in that table ("bf16" in the label is fixed
-text). Its FLOPs per token are ``6 N + 6 L C T`` with N counting every
-parameter (train_gpt2.cu, gpt2_estimate_mfu).
-
-train_gpt2.c (CPU) prints a ``[GPT-2]`` block and ``step N: train loss X (took Y ms)``.
+"""llm.c: ``train_gpt2cu`` and the CPU ``train_gpt2`` (https://github.com/karpathy/llm.c;
+the lines are in docs/log-formats.md). The step time covers the training section only; tok/s
+counts all processes; MFU is per GPU against ``llmc/mfu.h``'s table, ``-100.0%`` for a GPU not
+in it. FLOPs per token: ``6 N + 6 L C T`` with N counting every parameter (gpt2_estimate_mfu).
 """
 
 from __future__ import annotations

@@ -1,17 +1,7 @@
-"""Megatron-LM ``pretrain_gpt.py`` (https://github.com/NVIDIA/Megatron-LM).
+"""Megatron-LM ``pretrain_gpt.py`` (https://github.com/NVIDIA/Megatron-LM; docs/log-formats.md).
 
-training_log in megatron/training/training.py prints, every ``--log-interval``
-iterations::
-
-     [2024-04-06 02:59:36] iteration       43/     100 | consumed samples:         5504 |
-     elapsed time per iteration (ms): 5444.9 | throughput per GPU (TFLOP/s/GPU): 239.8 |
-     learning rate: 8.600000E-06 | global batch size:   128 | lm loss: 1.825991E+00 | ...
-     (one line in the log)
-
-The elapsed time is the average over the logging interval; throughput appears
-with ``--log-throughput`` and is per GPU. The arguments are dumped at start
-(``  seq_length ....... 4096``) between ``--- arguments ---`` rulers, and each
-evaluation prints ``validation loss at iteration N | lm loss value: ... |``.
+training_log prints ``iteration N/M | key: value | ...`` every ``--log-interval``: the elapsed
+time is the interval's average, throughput is per GPU; arguments are dumped at the start.
 Megatron prints no MFU.
 """
 

@@ -1,18 +1,8 @@
-"""MLX LM fine-tuning, ``mlx_lm.lora`` (https://github.com/ml-explore/mlx-lm).
+"""MLX LM fine-tuning, ``mlx_lm.lora`` (https://github.com/ml-explore/mlx-lm; docs/log-formats.md).
 
-``mlx_lm/tuner/trainer.py`` (``train``; before commit bdb77dae of 2026-06-06, which
-moved printing into a progress UI) prints, every ``steps_per_report`` iterations::
-
-    Iter 20: Train loss 2.101, Learning Rate 1.000e-05, It/sec 13.913, Tokens/sec 4560.749,
-        Trained Tokens 6568, Peak mem 10.588 GB        (one line in the log)
-
-and ``Iter 1: Val loss 2.936, Val took 5.265s`` for each validation (older versions print
-no learning rate, trained tokens or peak memory). ``It/sec`` is ``steps_per_report`` over
-the training time since the last report (validation excluded), so the step time is its
-inverse; ``Tokens/sec`` is the tokens of every process (``mx.distributed.all_sum``) over the
-same time. ``Trained Tokens`` counts all of them since the start. The model is usually
-trained with LoRA adapters, so 6N FLOPs per token does not hold: the FLOPs per token are
-left to ``--set flops_per_token``.
+``mlx_lm/tuner/trainer.py`` (before commit bdb77dae) prints ``Iter N: Train loss ..., It/sec
+..., Tokens/sec ...``: the step time is 1 / It/sec, Tokens/sec counts every process. LoRA runs
+break 6N, so the FLOPs per token are left to ``--set flops_per_token``.
 """
 
 from __future__ import annotations

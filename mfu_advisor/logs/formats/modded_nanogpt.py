@@ -1,19 +1,6 @@
-"""modded-nanogpt, the NanoGPT speedrun (https://github.com/KellerJordan/modded-nanogpt).
-
-Its ``train_gpt.py`` prints the code it runs and ``nvidia-smi`` at the top of its log,
-then per step (``print0`` in the training loop)::
-
-    step:125/1770 train_time:4428ms step_avg:35.42ms
-    step:125/1770 val_loss:4.2187 train_time:4430ms step_avg:35.44ms
-
-Earlier records also print ``train_loss:X``; some print ``train_time`` in seconds.
-``train_time`` is a cumulative training clock (paused during validation) and
-``step_avg`` is that clock over the steps so far: neither is one step's time. The
-step time is the clock's difference between lines over the steps between them
-(logs/counters.py). Records: https://github.com/KellerJordan/modded-nanogpt/tree/master/records.
-
-It prints neither the tokens per step nor an MFU; its batch size lives in the code
-at the top of the log, which is not read (the code changes from record to record).
+"""modded-nanogpt, the NanoGPT speedrun (https://github.com/KellerJordan/modded-nanogpt;
+docs/log-formats.md). ``train_time`` is a cumulative clock and ``step_avg`` its running mean,
+so step times come from differences between lines (logs/counters.py). No tokens per step or MFU.
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
-"""nanochat ``scripts/base_train.py`` (https://github.com/karpathy/nanochat).
+"""nanochat ``scripts/base_train.py`` (https://github.com/karpathy/nanochat; docs/log-formats.md).
 
-Step line (base_train.py, training loop)::
-
-    step 00004/21400 (0.02%) | loss: 8.893647 | lrm: 1.00 | dt: 989.44ms | tok/sec: 529,882
-    | mfu: 74.13 | total time: 0.00m              (one line in the log)
-
-``dt`` times one optimizer step (training section only); ``tok/sec`` is
-total_batch_size / dt over all GPUs; ``mfu`` is a percentage without the sign,
-flops_per_sec / (peak x world size). Early versions divide by a fixed H100
-bf16 989 TFLOP/s (``promised_flops_per_sec_h100``); later ones print
-``GPU: <name> | Peak FLOPS (BF16): 9.89e+14`` and call the field ``bf16_mfu``.
-The start of the log states ``Estimated FLOPs per token`` and the batch size.
+``dt`` times one optimizer step; ``tok/sec`` is the job's; ``mfu`` (later ``bf16_mfu``) is a
+percentage without the sign over peak x world size: a fixed H100 989 TFLOP/s in early versions,
+the printed ``Peak FLOPS (BF16)`` in later ones.
 """
 
 from __future__ import annotations
@@ -77,8 +69,6 @@ class NanochatParser(Parser):
                 tokens_per_s=parse_finite(fields.get("tok/sec", "")),
                 reported_mfu=None if mfu is None else mfu / 100.0,
             )
-            if match.group(2):
-                sink.meta["iterations"] = int(match.group(2))
             return True
         match = EVAL.match(line)
         if match:

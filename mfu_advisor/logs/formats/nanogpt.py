@@ -1,24 +1,6 @@
-"""nanoGPT: ``train.py`` and ``bench.py`` (https://github.com/karpathy/nanoGPT).
-
-What train.py prints (its print statements, train.py and model.py on master):
-
-- ``Overriding config with config/train_shakespeare_char.py:`` and the file's
-  text, then ``Overriding: key = value`` per command-line flag (configurator.py);
-- ``tokens per iteration will be: 491,520`` (grad_accum x world size x batch x block);
-- ``found vocab_size = 65 (inside data/shakespeare_char/meta.pkl)`` or
-  ``defaulting to vocab_size of GPT-2 to 50304 (50257 rounded up for efficiency)``;
-- ``number of parameters: 123.59M`` (model.py, without position embeddings);
-- ``num decayed parameter tensors: 50, with 124,354,560 parameters`` and the
-  non-decayed line (model.py configure_optimizers; their sum includes wpe);
-- ``step 250: train loss 1.5440, val loss 1.7220`` (evaluation, before iteration 250);
-- ``iter 10: loss 3.2202, time 893.76ms, mfu 16.68%``. The time is that one
-  iteration's, including an evaluation run at the top of the loop; the MFU is
-  a running average (0.9 old + 0.1 new) against an A100's 312 TFLOP/s bf16,
-  printed as ``-100.00%`` until the fifth iteration of the process.
-  Older versions print no MFU.
-
-bench.py prints ``k/num_steps loss: X`` for 10 burn-in then 20 timed steps,
-and ``time per iteration: 123.4567ms, MFU: 45.67%`` (the mean of the 20).
+"""nanoGPT: ``train.py`` and ``bench.py`` (https://github.com/karpathy/nanoGPT; the lines are
+in docs/log-formats.md). ``iter`` times are one iteration's, an evaluation included; its MFU
+is a running average against an A100's 312 TFLOP/s bf16, ``-100.00%`` before iteration 5.
 """
 
 from __future__ import annotations
@@ -83,7 +65,6 @@ BENCH_DEFAULTS = {
     "gradient_accumulation_steps": 1,
     "compile": True,
 }
-SHAPE_KEYS = ("n_layer", "n_head", "n_embd", "block_size", "vocab_size")
 #: train.py's other defaults that shape a run's speed (the same block of train.py).
 TRAIN_RUN_DEFAULTS = {
     **TRAIN_DEFAULTS,

@@ -1,10 +1,6 @@
-"""Reading nanoGPT output: other lines one by one, step lines in bulk (the format: nanogpt.py).
-
-Step lines (``iter N: ...``) are found and their step numbers read for a whole
-chunk at once with numpy (fastscan.py); only the rows the collector keeps in
-detail are parsed in full, straight from the bytes. Every other line goes
-through the line-by-line rules, first, so that an evaluation line can flag the
-iteration whose time it inflates.
+"""Reading nanoGPT output (nanogpt.py): ``iter`` lines found and read in bulk with numpy
+(fastscan.py), only rows kept in detail parsed in full; other lines first, line by line, so an
+evaluation line can flag the iteration it slows down.
 """
 
 from __future__ import annotations
@@ -389,11 +385,7 @@ class NanoGptParser(Parser):
 
 
 def step_times(buf: np.ndarray, after_step: np.ndarray) -> np.ndarray:
-    """The ``time N.NNms`` of ``iter`` lines, read in bulk; NaN where a line is laid out otherwise.
-
-    ``after_step`` is the offset just after each line's step number, where
-    ``: loss X, time T.TTms`` follows (train.py prints the loss with ``:.4f``).
-    """
+    """The ``time N.NNms`` of ``iter`` lines, read in bulk; NaN where laid out otherwise."""
     loss_at = after_step + len(b": loss ")
     comma = fastscan.find_byte(buf, loss_at, ord(","), LOSS_WIDTH)
     time_at = loss_at + np.maximum(comma, 0) + len(b", time ")
@@ -407,10 +399,7 @@ def step_times(buf: np.ndarray, after_step: np.ndarray) -> np.ndarray:
 def _iter_values(
     match: re.Match[str], sink: StepCollector
 ) -> tuple[float | None, float | None, float | None]:
-    """(loss as printed, time in ms, reported MFU as a fraction) of an ``iter`` line.
-
-    The ``-100.00%`` placeholder is counted and read as no MFU.
-    """
+    """(loss as printed, time in ms, reported MFU as a fraction) of an ``iter`` line."""
     mfu = None
     if match.group(4) is not None:
         printed = float(match.group(4))

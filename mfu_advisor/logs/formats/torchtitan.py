@@ -1,18 +1,7 @@
-"""torchtitan (https://github.com/pytorch/torchtitan), current and older log forms.
-
-Every line goes through Python logging with a timestamp; the metrics line is
-(torchtitan/components/metrics.py, MetricsProcessor.log)::
-
-    [rank0]:[titan] 2025-06-16 22:30:50,322 - root - INFO - step: 200  loss:  6.1384
-    memory: 49.66GiB(52.28%)  tps: 5,856  tflops: 339.16  mfu: 34.29%    (one line in the log)
-
-in colour on a terminal. Older versions print ``[rank0]:2024-08-19 ...`` without
-``[titan]`` and ``wps`` instead of ``tps``, without tflops. tps/wps are tokens
-per second per device over the logging interval, tflops is per device, and
-mfu divides by the peak that ``get_peak_flops`` looks up by GPU name, falling
-back to an A100's 312 TFLOP/s with only a warning for a GPU it does not know
-(torchtitan/tools/utils.py). No step time is printed, so it is derived here
-from the timestamps of consecutive step lines.
+"""torchtitan (https://github.com/pytorch/torchtitan), current and older log forms
+(docs/log-formats.md). tps/wps and tflops are per device; mfu divides by ``get_peak_flops``'s
+peak for the GPU name, an A100's 312 TFLOP/s for one it does not know
+(torchtitan/tools/utils.py). Step times come from the timestamps of consecutive step lines.
 """
 
 from __future__ import annotations
@@ -65,7 +54,6 @@ MODEL_SIZE = re.compile(r"^Model (\S+) (\S+) size: ([\d,]+) total parameters")
 PAUSE = re.compile(
     r"^(Dumping profiler traces|Saving checkpoint|Saving the checkpoint|Dumping memory snapshot)"
 )
-GC = re.compile(rf"^\[GC\] Pe\w*forming periodical GC collection\.? {DECIMAL} seconds")
 
 
 class TorchtitanParser(Parser):
@@ -163,10 +151,6 @@ class TorchtitanParser(Parser):
             return
         if PAUSE.match(message):
             self.flags |= FLAG_AFTER_PAUSE
-            return
-        match = GC.match(message)
-        if match:
-            sink.count_meta("gc_collections")
 
 
 class Torchtitan(LogFormat):
