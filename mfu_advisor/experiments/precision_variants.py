@@ -19,9 +19,6 @@ from mfu_advisor.probe.capabilities import (
 EMULATED_BF16_SLOWDOWN = 16.0
 
 
-# -- precision ------------------------------------------------------------------------------
-
-
 def _cuda_capability(ctx: VariantContext) -> tuple[int, int] | None:
     gpu = run_gpu(ctx.hardware, ctx.run.device)
     return capability(gpu.nvidia) if gpu is not None else None
@@ -82,18 +79,6 @@ def _fp16_skip(ctx: VariantContext) -> str | None:
     return None if ctx.device_type == "mps" else f"not measured on {ctx.device_type}"
 
 
-def _fp16_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change="dtype float32 -> float16 (autocast with a GradScaler)",
-        overrides={"dtype": "float16"},
-        promise=1.5 if ctx.device_type == "cuda" else 1.2,
-    )
-
-
-def _float32_skip(ctx: VariantContext) -> str | None:
-    return "the baseline runs float32" if ctx.run.dtype == "float32" else None
-
-
 def _float32_plan(ctx: VariantContext) -> VariantPlan:
     emulated = (
         ctx.device_type == "cpu"
@@ -122,21 +107,31 @@ def _tf32_skip(ctx: VariantContext) -> str | None:
     return None
 
 
-def _tf32_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change="tf32 False -> True",
-        overrides={"tf32": True},
-        promise=2.0,
-    )
-
-
 AUTOCAST_BF16 = Variant(
     "autocast-bf16", "autocast-not-used", "bf16 autocast", _bf16_skip, _bf16_plan
 )
 AUTOCAST_FP16 = Variant(
-    "autocast-fp16", "autocast-not-used", "fp16 autocast", _fp16_skip, _fp16_plan
+    "autocast-fp16",
+    "autocast-not-used",
+    "fp16 autocast",
+    _fp16_skip,
+    lambda ctx: VariantPlan(
+        change="dtype float32 -> float16 (autocast with a GradScaler)",
+        overrides={"dtype": "float16"},
+        promise=1.5 if ctx.device_type == "cuda" else 1.2,
+    ),
 )
 FLOAT32 = Variant(
-    "float32", "bf16-without-native-support", "autocast off", _float32_skip, _float32_plan
+    "float32",
+    "bf16-without-native-support",
+    "autocast off",
+    lambda ctx: "the baseline runs float32" if ctx.run.dtype == "float32" else None,
+    _float32_plan,
 )
-TF32 = Variant("tf32", "tf32-disabled", "TF32 matmuls on", _tf32_skip, _tf32_plan)
+TF32 = Variant(
+    "tf32",
+    "tf32-disabled",
+    "TF32 matmuls on",
+    _tf32_skip,
+    lambda ctx: VariantPlan(change="tf32 False -> True", overrides={"tf32": True}, promise=2.0),
+)

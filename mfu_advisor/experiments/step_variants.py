@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
@@ -14,8 +13,6 @@ from mfu_advisor.probe.facts import TorchFacts
 #: 40 s on the 2-core Zen 3 VM with a cold inductor cache (issue 5).
 COMPILE_WARMUP_S = {"cpu": 45.0, "default": 60.0}
 
-
-# -- micro-batch ----------------------------------------------------------------------
 
 #: Part of the memory a larger micro-batch may use: leave room for fragmentation.
 MEMORY_HEADROOM = 0.9
@@ -31,7 +28,7 @@ def _memory_capacity(ctx: VariantContext) -> int | None:
     return run_memory_bytes(hardware, ctx.run.device)  # a MIG slice's, not the parent's
 
 
-def _batch_skip(multiple: int) -> Callable[[VariantContext], str | None]:
+def _batch(multiple: int) -> Variant:
     def skip(ctx: VariantContext) -> str | None:
         used = ctx.run.peak_memory_bytes
         capacity = _memory_capacity(ctx)
@@ -44,15 +41,10 @@ def _batch_skip(multiple: int) -> Callable[[VariantContext], str | None]:
             )
         return None
 
-    return skip
-
-
-def _batch_plan(multiple: int) -> Callable[[VariantContext], VariantPlan]:
     def plan(ctx: VariantContext) -> VariantPlan:
         run = ctx.run
-        batch = run.batch_size * multiple
+        batch, tokens = run.batch_size * multiple, run.effective_batch_tokens
         overrides: dict[str, Any] = {"batch_size": batch}
-        before_tokens = run.effective_batch_tokens
         change = f"batch_size {run.batch_size} -> {batch}"
         note = ""
         if run.gradient_accumulation_steps % multiple == 0:
@@ -60,11 +52,10 @@ def _batch_plan(multiple: int) -> Callable[[VariantContext], VariantPlan]:
             overrides["gradient_accumulation_steps"] = accumulation
             change += (
                 f", gradient_accumulation_steps {run.gradient_accumulation_steps} -> "
-                f"{accumulation} (same {before_tokens} tokens per optimizer step)"
+                f"{accumulation} (same {tokens} tokens per optimizer step)"
             )
         else:
-            after_tokens = before_tokens * multiple
-            change += f" (effective batch {before_tokens} -> {after_tokens} tokens per step)"
+            change += f" (effective batch {tokens} -> {tokens * multiple} tokens per step)"
             note = (
                 f"The effective batch grows {multiple}x: the same tokens take {multiple}x "
                 f"fewer optimizer steps, and Adam usually wants the learning rate about "
@@ -80,20 +71,11 @@ def _batch_plan(multiple: int) -> Callable[[VariantContext], VariantPlan]:
             step_time_factor=float(multiple),
         )
 
-    return plan
-
-
-def _batch(multiple: int) -> Variant:
-    return Variant(
-        name=f"batch-x{multiple}",
-        verifies="micro-batch-too-small",
-        description=(
-            f"micro-batch x{multiple}, with gradient accumulation divided by {multiple} where "
-            "it can be (same effective batch); otherwise the effective batch grows"
-        ),
-        skip_reason=_batch_skip(multiple),
-        plan=_batch_plan(multiple),
+    description = (
+        f"micro-batch x{multiple}, with gradient accumulation divided by {multiple} where "
+        "it can be (same effective batch); otherwise the effective batch grows"
     )
+    return Variant(f"batch-x{multiple}", "micro-batch-too-small", description, skip, plan)
 
 
 # -- compile ------------------------------------------------------------------------------
@@ -120,18 +102,6 @@ def _compile_plan(ctx: VariantContext) -> VariantPlan:
     )
 
 
-def _no_compile_skip(ctx: VariantContext) -> str | None:
-    return None if ctx.run.compile else "the baseline does not compile (see compile)"
-
-
-def _no_compile_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change="compile True -> False",
-        overrides={"compile": False},
-        promise=1.0,
-    )
-
-
 # -- optimizer ----------------------------------------------------------------------------
 
 
@@ -143,20 +113,24 @@ def _fused_skip(ctx: VariantContext) -> str | None:
     return None
 
 
-def _fused_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change=f"AdamW {ctx.run.adamw_impl} -> fused",
-        overrides={"adamw_impl": "fused"},
-        promise=1.05,
-    )
-
-
 BATCH_X2 = _batch(2)
 BATCH_X4 = _batch(4)
 COMPILE = Variant("compile", "compile-not-used", "torch.compile on", _compile_skip, _compile_plan)
 NO_COMPILE = Variant(
-    "no-compile", "compile-slower-here", "torch.compile off", _no_compile_skip, _no_compile_plan
+    "no-compile",
+    "compile-slower-here",
+    "torch.compile off",
+    lambda ctx: None if ctx.run.compile else "the baseline does not compile (see compile)",
+    lambda ctx: VariantPlan(change="compile True -> False", overrides={"compile": False}),
 )
 FUSED_ADAMW = Variant(
-    "fused-adamw", "fused-adamw-not-used", "fused AdamW", _fused_skip, _fused_plan
+    "fused-adamw",
+    "fused-adamw-not-used",
+    "fused AdamW",
+    _fused_skip,
+    lambda ctx: VariantPlan(
+        change=f"AdamW {ctx.run.adamw_impl} -> fused",
+        overrides={"adamw_impl": "fused"},
+        promise=1.05,
+    ),
 )
