@@ -10,7 +10,7 @@ from mfu_advisor.units import cpu_list
 
 
 def _cpu(ctx: VariantContext) -> CpuFacts:
-    assert ctx.hardware is not None  # every plan and check below runs after _cpu_only
+    assert ctx.hardware is not None  # every use below comes after _cpu_only
     return ctx.hardware.cpu
 
 
@@ -46,7 +46,7 @@ def _no_smt(ctx: VariantContext) -> str | None:
     return None
 
 
-def _threads_plan(ctx: VariantContext, threads: int, why: str, promise: float) -> VariantPlan:
+def _threads(ctx: VariantContext, threads: int, why: str, promise: float) -> VariantPlan:
     """A plan that runs the baseline with ``threads`` threads (OMP_NUM_THREADS too)."""
     return VariantPlan(
         change=f"threads {ctx.run.threads} -> {threads} ({why})",
@@ -56,7 +56,7 @@ def _threads_plan(ctx: VariantContext, threads: int, why: str, promise: float) -
     )
 
 
-def _physical_skip(ctx: VariantContext) -> str | None:
+def _physical(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx):
         return reason
     physical = _physical_in_affinity(ctx)
@@ -66,48 +66,39 @@ def _physical_skip(ctx: VariantContext) -> str | None:
         return reason
     if ctx.run.threads <= physical:
         return f"the baseline uses {ctx.run.threads} threads, at most one per physical core"
-    return None
+    return _threads(ctx, physical, "one per physical core", 1.1)
 
 
-def _logical_skip(ctx: VariantContext) -> str | None:
+def _logical(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx) or _no_smt(ctx):
         return reason
     logical = _usable_logical(ctx)
     if ctx.run.threads >= logical:
         return f"the baseline uses all {logical} usable logical CPUs already"
-    return None
+    return _threads(ctx, logical, "every usable logical CPU", 1.05)
 
 
-def _usable_skip(ctx: VariantContext) -> str | None:
+def _usable(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx):
         return reason
     usable = _cpu(ctx).usable_cpus
     if ctx.run.threads <= usable:
         return f"the baseline's {ctx.run.threads} threads fit the {usable} usable CPUs"
-    return None
+    return _threads(ctx, usable, "the CPUs the quota and affinity allow", 1.5)
 
 
-def _p_cores(ctx: VariantContext) -> tuple[tuple[int, ...], int]:
-    p_types = [c for c in _cpu(ctx).core_types if c.name == "performance"]
-    cpus = tuple(sorted(set(_affinity(ctx)) & {n for c in p_types for n in c.cpus}))
-    return cpus, sum(c.physical_cores for c in p_types)
-
-
-def _pin_skip(ctx: VariantContext) -> str | None:
+def _pin(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx):
         return reason
     if "efficiency" not in {c.name for c in _cpu(ctx).core_types}:
         return "not a hybrid CPU: all cores are of one type"
-    cpus, _ = _p_cores(ctx)
+    p_types = [c for c in _cpu(ctx).core_types if c.name == "performance"]
+    cpus = tuple(sorted(set(_affinity(ctx)) & {n for c in p_types for n in c.cpus}))
     if not cpus:
         return "no performance core is in the run's CPU affinity"
     if set(_affinity(ctx)) <= set(cpus):
         return "the baseline runs on performance cores only already"
-    return None
-
-
-def _pin_plan(ctx: VariantContext) -> VariantPlan:
-    cpus, physical = _p_cores(ctx)
+    physical = sum(c.physical_cores for c in p_types)
     return VariantPlan(
         change=f"pinned to the {physical} performance cores (CPUs {cpu_list(cpus)}), "
         f"{physical} threads",
@@ -119,28 +110,12 @@ def _pin_plan(ctx: VariantContext) -> VariantPlan:
 
 
 THREADS_PHYSICAL = Variant(
-    "threads-physical",
-    "smt-siblings-as-compute-threads",
-    "one thread per core",
-    _physical_skip,
-    lambda ctx: _threads_plan(ctx, _physical_in_affinity(ctx) or 1, "one per physical core", 1.1),
+    "threads-physical", "smt-siblings-as-compute-threads", "one thread per core", _physical
 )
 THREADS_LOGICAL = Variant(
-    "threads-logical",
-    "smt-siblings-as-compute-threads",
-    "one thread per CPU",
-    _logical_skip,
-    lambda ctx: _threads_plan(ctx, _usable_logical(ctx), "every usable logical CPU", 1.05),
+    "threads-logical", "smt-siblings-as-compute-threads", "one thread per CPU", _logical
 )
 THREADS_USABLE = Variant(
-    "threads-usable",
-    "threads-oversubscribed",
-    "threads = usable CPUs",
-    _usable_skip,
-    lambda ctx: _threads_plan(
-        ctx, _cpu(ctx).usable_cpus, "the CPUs the quota and affinity allow", 1.5
-    ),
+    "threads-usable", "threads-oversubscribed", "threads = usable CPUs", _usable
 )
-PIN_P_CORES = Variant(
-    "pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin_skip, _pin_plan
-)
+PIN_P_CORES = Variant("pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin)
