@@ -26,13 +26,13 @@ from mfu_advisor.diagnose.assemble import (
     combined_of,
     ordered_experiments,
 )
-from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
 from mfu_advisor.diagnose.from_log import (
     analyze_log,
     baseline_from_log,
     merge_options,
     too_slow_here,
 )
+from mfu_advisor.diagnose.noise import CpuSample, others_share, sample
 from mfu_advisor.diagnose.progress import DiagnoseProgress
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.distributed.plan import DistributedOptions, launch_argv
