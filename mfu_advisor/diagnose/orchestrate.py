@@ -505,8 +505,8 @@ class _Steps:
                 continue
             started = journal.phase(phase, "the baseline and the change in fresh processes, ABBA")
             arms = {
-                "A": budget_plan.alone_options(resolved, {}, measure_s),
-                "B": budget_plan.alone_options(resolved, dict(plan.overrides), measure_s),
+                arm: budget_plan.variant_options(resolved, change, measure_s, alone=True)
+                for arm, change in (("A", baseline_plan), ("B", plan))
             }
             measures: list[RunMeasure] = []
             for arm in "ABBA":

@@ -161,22 +161,27 @@ def interleaved(plan: VariantPlan) -> bool:
     )
 
 
-def variant_options(resolved: BenchOptions, plan: VariantPlan) -> BenchOptions:
+def variant_options(
+    resolved: BenchOptions,
+    plan: VariantPlan,
+    measure_s: float = VARIANT_MEASURE_S,
+    alone: bool = False,
+) -> BenchOptions:
     """The bench options of one variant's process: the resolved baseline with the plan's
-    changes as ``--variant`` when interleaved, else applied, measured alone."""
+    changes as ``--variant`` when interleaved (unless ``alone``), else applied."""
     cap = plan.step_cap
     measuring: dict[str, Any] = {
-        "budget_s": VARIANT_MEASURE_S,
+        "budget_s": measure_s,
         "warmup_steps": cap.warmup_steps if cap else VARIANT_WARMUP_STEPS,
         "min_steps": cap.min_steps if cap else VARIANT_MIN_STEPS,
         "max_steps": cap.max_steps if cap else resolved.max_steps,
         "roofline": False,
         "fresh": False,
     }
-    if interleaved(plan):
+    if interleaved(plan) and not alone:
         return dataclasses.replace(resolved, variant=tuple(plan.overrides.items()), **measuring)
     changes: dict[str, Any] = dict(plan.overrides)
-    if "cpus" in changes and changes["cpus"] is not None:
+    if changes.get("cpus") is not None:
         changes["cpus"] = tuple(changes["cpus"])
     return dataclasses.replace(resolved, variant=(), **{**changes, **measuring})
 
@@ -211,22 +216,6 @@ def alone_estimate_s(
     warmup_steps = cap.warmup_steps if cap else VARIANT_WARMUP_STEPS
     measuring = cap.max_steps * step if cap else min(measure_s, max(VARIANT_MIN_STEPS * step, step))
     return timing.startup_s + plan.extra_warmup_s + warmup_steps * step + measuring
-
-
-def alone_options(
-    resolved: BenchOptions, overrides: dict[str, Any], measure_s: float
-) -> BenchOptions:
-    """The resolved baseline with ``overrides`` applied, measured alone for ``measure_s``."""
-    return dataclasses.replace(
-        resolved,
-        variant=(),
-        budget_s=measure_s,
-        warmup_steps=VARIANT_WARMUP_STEPS,
-        min_steps=VARIANT_MIN_STEPS,
-        roofline=False,
-        fresh=False,
-        **overrides,
-    )
 
 
 def timeout_for(estimate: float, available: float, *, runs_last: bool) -> float:
