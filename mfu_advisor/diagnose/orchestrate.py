@@ -299,7 +299,8 @@ class _Steps:
                 # The variant that runs last takes what remains, less the combined fix's cost.
                 reserve = self._combination_reserve(timing) if plan.runs_last else 0.0
                 options, launch = (unpinned, job_launch) if plan.distributed else (resolved, ())
-                ran = self._variant(plan, options, timing, reserve, launch)
+                available = max(0.0, journal.budget.for_processes() - reserve)
+                ran = self._variant(plan, options, timing, available, launch)
                 if ran and not budget_plan.interleaved(plan) and not plan.distributed:
                     # A B A: a variant run alone is bracketed by baseline runs.
                     self.repeat_baseline(preparation.asked, first, repeat_cost)
@@ -355,39 +356,27 @@ class _Steps:
         plan: VariantPlan,
         resolved: BenchOptions,
         timing: budget_plan.BaselineTiming,
-        reserve_s: float,
-        launch: tuple[str, ...],
+        available: float,
+        launch: tuple[str, ...] = (),
+        parts: tuple[str, ...] | None = None,
     ) -> bool:
-        """Run one variant if it fits the budget (less ``reserve_s``); True when it ran."""
-        journal = self.journal
-        available = max(0.0, journal.budget.for_processes() - reserve_s)
+        """Run one variant (with ``parts``: the combined fix) as phase ``experiment:<name>``
+        if it fits ``available`` seconds; True when it ran."""
+        journal, phase = self.journal, f"experiment:{plan.name}"
         estimate = budget_plan.estimate_s(plan, timing)
         needed = timing.startup_s + 2 if plan.runs_last else estimate
-        reason = self._fits(f"experiment:{plan.name}", needed, available)
+        reason = self._fits(phase, needed, available)
         if reason is not None:
-            journal.not_run.append(outcome.skipped_plan(plan, reason))
+            if parts is None:
+                journal.not_run.append(outcome.skipped_plan(plan, reason))
+            else:
+                journal.combined = outcome.skipped_plan(plan, reason, parts)
             self.diagnosis.progress.outcome(f"{plan.name}: skipped, {reason}")
             return False
         timeout = budget_plan.timeout_for(estimate, available, runs_last=plan.runs_last)
         options = budget_plan.variant_options(resolved, plan)
         how = "interleaved with the baseline" if options.variant else "in a run of its own"
-        process = self._experiment(plan, options, timeout, how, launch)
-        arm = _measure(process)
-        if options.variant and isinstance(arm, RunMeasure):
-            journal.interleaved_runs.append(arm)
-        return True
-
-    def _experiment(
-        self,
-        plan: VariantPlan,
-        options: BenchOptions,
-        timeout: float,
-        how: str,
-        launch: tuple[str, ...] = (),
-        parts: tuple[str, ...] | None = None,
-    ) -> BenchProcessResult:
-        """Run a variant (with ``parts``: the combined fix) as phase ``experiment:<name>``."""
-        journal, phase = self.journal, f"experiment:{plan.name}"
+        how = "together" if parts is not None else how
         started = journal.phase(f"experiment {plan.name}", f"{plan.change}, {how}")
         try:
             process = self._run_bench(plan.name, options, timeout, env=plan.env, launch=launch)
@@ -400,15 +389,17 @@ class _Steps:
             journal.record(phase, started, "interrupted")
             raise
         run = VariantRun(plan, process, timeout, len(journal.baseline_runs), parts or ())
-        if parts is None:
-            journal.variant_runs.append(run)
-        else:
+        arm = _measure(process)
+        if parts is not None:
             journal.combined = run
-        journal.record(
-            phase, started, "failed" if process.failure else "done", process.failure or ""
-        )
+        else:
+            journal.variant_runs.append(run)
+            if options.variant and isinstance(arm, RunMeasure):
+                journal.interleaved_runs.append(arm)
+        status = "failed" if process.failure else "done"
+        journal.record(phase, started, status, process.failure or "")
         self.diagnosis.progress.outcome(self._first_look(plan, process))
-        return process
+        return True
 
     def _first_look(self, plan: VariantPlan, process: BenchProcessResult) -> str:
         if process.failure or process.bench is None:
@@ -462,20 +453,11 @@ class _Steps:
         if estimate > available and compiled and len(parts) - len(compiled) >= 2:
             parts = [p for p in parts if p not in compiled]
             plan = combine.combined_plan(parts, self._plans_run())
-            estimate = budget_plan.estimate_s(plan, timing)
             journal.notes.append(
                 "the combined fix was measured without compile: with its warm-up it did not "
                 "fit the budget"
             )
-        names = tuple(p.name for p in parts)
-        reason = self._fits(f"experiment:{plan.name}", estimate, available)
-        if reason is not None:
-            journal.combined = outcome.skipped_plan(plan, reason, names)
-            self.diagnosis.progress.outcome(f"{plan.name}: skipped, {reason}")
-            return
-        timeout = budget_plan.timeout_for(estimate, available, runs_last=False)
-        options = budget_plan.variant_options(resolved, plan)
-        self._experiment(plan, options, timeout, "together", parts=names)
+        self._variant(plan, resolved, timing, available, parts=tuple(p.name for p in parts))
 
     def confirm(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
         """The combined fix when it measured faster, then the leading verified change: each
