@@ -97,8 +97,8 @@ class Journal:
         default_factory=dict
     )
     """Changes confirmed in fresh processes run A B B A: ((A1, B1), (A2, B2)) by name."""
-    planned: set[str] = field(default_factory=set)
-    """Names of the variants planned for this baseline."""
+    planned: list[VariantPlan] = field(default_factory=list)
+    """The variants planned for this baseline, in run order."""
 
     def phase(self, name: str, detail: str = "") -> float:
         """Announce a phase; returns its start in seconds since the diagnosis began."""
@@ -124,15 +124,23 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
         )
         for r in journal.variant_runs
     ]
+    planned = {p.name for p in journal.planned}
     not_applicable = [
         e
         for e in journal.not_run
         if e.overrides == {}
         and e.env == {}
         and e.status is Status.SKIPPED
-        and e.name not in journal.planned
+        and e.name not in planned
     ]
     others = [e for e in journal.not_run if e not in not_applicable]
+    # A plan that neither ran nor was skipped was cut short by Ctrl-C before it started.
+    accounted = {e.name for e in journal.not_run} | {r.plan.name for r in journal.variant_runs}
+    others += [
+        outcome.skipped_plan(p, "interrupted by Ctrl-C before it ran")
+        for p in journal.planned
+        if p.name not in accounted
+    ]
     return ran + others + not_applicable
 
 

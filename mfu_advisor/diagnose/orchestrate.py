@@ -291,30 +291,19 @@ class _Steps:
         timing = budget_plan.timing_of(first.result, first.wall_s)
         repeat_cost = max(timing.startup_s, first.wall_s - budget_plan.sweep_s(first.result))
         plans = selection.plans
-        journal.planned.update(p.name for p in plans)
+        journal.planned.extend(plans)
         if plans and dist is None:
             self.aa_check(resolved, timing)
-        for index, plan in enumerate(plans):
-            try:
-                # The variant that runs last takes what remains, less the combined fix's cost.
-                reserve = self._combination_reserve(timing) if plan.runs_last else 0.0
-                options, launch = (unpinned, job_launch) if plan.distributed else (resolved, ())
-                available = max(0.0, journal.budget.for_processes() - reserve)
-                ran = self._variant(plan, options, timing, available, launch)
-                if ran and not budget_plan.interleaved(plan) and not plan.distributed:
-                    # A B A: a variant run alone is bracketed by baseline runs.
-                    self.repeat_baseline(preparation.asked, first, repeat_cost)
-                timing = self._fastest_timing(timing)
-            except KeyboardInterrupt:
-                started = {e.name for e in journal.not_run} | {
-                    r.plan.name for r in journal.variant_runs
-                }
-                journal.not_run.extend(
-                    outcome.skipped_plan(p, "interrupted by Ctrl-C before it ran")
-                    for p in plans[index:]
-                    if p.name not in started
-                )
-                raise
+        for plan in plans:
+            # The variant that runs last takes what remains, less the combined fix's cost.
+            reserve = self._combination_reserve(timing) if plan.runs_last else 0.0
+            options, launch = (unpinned, job_launch) if plan.distributed else (resolved, ())
+            available = max(0.0, journal.budget.for_processes() - reserve)
+            ran = self._variant(plan, options, timing, available, launch)
+            if ran and not budget_plan.interleaved(plan) and not plan.distributed:
+                # A B A: a variant run alone is bracketed by baseline runs.
+                self.repeat_baseline(preparation.asked, first, repeat_cost)
+            timing = self._fastest_timing(timing)
         if dist is None:
             self.combined(resolved, self._fastest_timing(timing))
             self.confirm(resolved, self._fastest_timing(timing))
