@@ -109,13 +109,14 @@ def run_bench_process(
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+    elapsed = time.perf_counter() - started
     payload, bench, garbage = _parse(b"".join(stdout).decode("utf-8", errors="replace"))
     phases = [line for line in stderr if line.startswith("bench: ") and "interrupted" not in line]
     result = BenchProcessResult(
         payload=payload,
         bench=bench,
         failure=None,
-        elapsed_s=time.perf_counter() - started,
+        elapsed_s=elapsed,
         exit_code=process.returncode,
         timed_out=timed_out,
         last_phase=phases[-1] if phases else "",  # before any reaction to our SIGINT

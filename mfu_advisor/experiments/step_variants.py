@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
@@ -28,7 +27,9 @@ def _memory_capacity(ctx: VariantContext) -> int | None:
     return run_memory_bytes(hardware, ctx.run.device)  # a MIG slice's, not the parent's
 
 
-def _batch_times(multiple: int) -> Callable[[VariantContext], VariantPlan | str]:
+def _batch(multiple: int) -> Variant:
+    """Micro-batch x``multiple``, skipped when it would not fit in memory."""
+
     def plan(ctx: VariantContext) -> VariantPlan | str:
         run = ctx.run
         used, capacity = run.peak_memory_bytes, _memory_capacity(ctx)
@@ -66,17 +67,11 @@ def _batch_times(multiple: int) -> Callable[[VariantContext], VariantPlan | str]
             step_time_factor=float(multiple),
         )
 
-    return plan
-
-
-def _batch(multiple: int) -> Variant:
     description = (
         f"micro-batch x{multiple}, with gradient accumulation divided by {multiple} where "
         "it can be (same effective batch); otherwise the effective batch grows"
     )
-    return Variant(
-        f"batch-x{multiple}", "micro-batch-too-small", description, _batch_times(multiple)
-    )
+    return Variant(f"batch-x{multiple}", "micro-batch-too-small", description, plan)
 
 
 def _compile(ctx: VariantContext) -> VariantPlan | str:
