@@ -21,6 +21,7 @@ from mfu_advisor.diagnose.result import DiagnoseResult, PhaseRecord
 from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import BaselineEstimate, RunMeasure, separate_abba
+from mfu_advisor.experiments.outcome import VariantRun
 from mfu_advisor.experiments.result import ExperimentResult, Status
 from mfu_advisor.experiments.runner import BenchProcessResult
 from mfu_advisor.experiments.variant import VariantPlan
@@ -57,19 +58,6 @@ class Baseline:
     result: BenchResult
     payload: Mapping[str, Any]
     wall_s: float
-
-
-@dataclass(frozen=True)
-class VariantRun:
-    """A variant whose process ran, and where it fell among the baseline's own runs."""
-
-    plan: VariantPlan
-    process: BenchProcessResult
-    timeout_s: float
-    baseline_runs_before: int
-    """How many of the baseline's own runs had finished when it started."""
-    parts: tuple[str, ...] = ()
-    """The combined fix: the experiments it combines; else empty."""
 
 
 @dataclass
@@ -148,15 +136,7 @@ def _judged(
     journal: Journal, run: VariantRun, baseline: BaselineEstimate | None, floor: float
 ) -> ExperimentResult:
     """A run variant compared with ``baseline``, with its separate-process confirmation."""
-    result = outcome.measured_variant(
-        run.plan,
-        run.process,
-        baseline,
-        budget_s=VARIANT_MEASURE_S,
-        timeout_s=run.timeout_s,
-        floor=floor,
-        parts=run.parts,
-    )
+    result = outcome.measured_variant(run, baseline, budget_s=VARIANT_MEASURE_S, floor=floor)
     arms = journal.confirmations.get(result.name)
     if not arms or not result.ok:
         return result

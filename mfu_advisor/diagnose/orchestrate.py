@@ -21,7 +21,6 @@ from mfu_advisor.diagnose.assemble import (
     Baseline,
     Journal,
     Preparation,
-    VariantRun,
     assemble,
     combined_of,
     ordered_experiments,
@@ -44,6 +43,7 @@ from mfu_advisor.experiments.compare import (
     measure_of,
     paired_comparison,
 )
+from mfu_advisor.experiments.outcome import VariantRun
 from mfu_advisor.experiments.result import Verdict
 from mfu_advisor.experiments.runner import BenchProcessResult, run_bench_process
 from mfu_advisor.experiments.variant import VariantContext, VariantPlan

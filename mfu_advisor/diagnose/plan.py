@@ -123,11 +123,8 @@ def resolved_options(asked: BenchOptions, baseline: BenchResult) -> BenchOptions
 def one_rank(
     selection: Selection, resolved: BenchOptions, result: BenchResult
 ) -> tuple[Selection, BenchOptions, tuple[VariantPlan, ...], str]:
-    """A data-parallel baseline's variants measure one rank, pinned like rank 0.
-
-    Returns the selection without the per-process variants (their skip reasons
-    replaced), the options pinned like rank 0, the plans dropped, and a note.
-    """
+    """For a data-parallel baseline: the selection without the per-process variants (their
+    skip reasons replaced), the options pinned like rank 0, the plans dropped, and a note."""
     setup = result.distributed
     if setup is not None and setup.cpus_per_rank:
         resolved = dataclasses.replace(resolved, cpus=setup.cpus_per_rank[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.experiments.compare import (
@@ -33,6 +34,19 @@ def _plan_fields(plan: VariantPlan, parts: tuple[str, ...] = ()) -> dict[str, An
     }
 
 
+@dataclass(frozen=True)
+class VariantRun:
+    """A variant whose process ran, and where it fell among the baseline's own runs."""
+
+    plan: VariantPlan
+    process: BenchProcessResult
+    timeout_s: float
+    baseline_runs_before: int
+    """How many of the baseline's own runs had finished when it started."""
+    parts: tuple[str, ...] = ()
+    """The combined fix: the experiments it combines; else empty."""
+
+
 def skipped_variant(variant: Variant, reason: str) -> ExperimentResult:
     """A variant that does not apply to this baseline."""
     return ExperimentResult(
@@ -61,23 +75,21 @@ def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> E
 
 
 def measured_variant(
-    plan: VariantPlan,
-    process: BenchProcessResult,
+    run: VariantRun,
     baseline: BaselineEstimate | None,
     *,
     budget_s: float | None,
-    timeout_s: float,
     floor: float = NOISE_FLOOR,
-    parts: tuple[str, ...] = (),
 ) -> ExperimentResult:
     """The result of a variant that ran, or failed with a reason.
 
     Measured interleaved (its payload has ``paired``), it carries its own speedup and
     noise; measured alone, it is compared with ``baseline``. No noise is below ``floor``.
     """
-    common = _plan_fields(plan, parts) | {
+    process = run.process
+    common = _plan_fields(run.plan, run.parts) | {
         "budget_s": budget_s,
-        "timeout_s": round(timeout_s, 2),
+        "timeout_s": round(run.timeout_s, 2),
         "elapsed_s": round(process.elapsed_s, 2),
     }
     bench = process.bench

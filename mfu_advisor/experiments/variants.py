@@ -39,13 +39,8 @@ class Selection:
 
 
 def select(ctx: VariantContext, variants: tuple[Variant, ...] = VARIANTS) -> Selection:
-    """Plans for the variants that apply, most promising first and runs_last ones last.
-
-    A variant of the whole data-parallel job runs first, on the baseline's own
-    configuration, before the variants of one rank. A variant expected to be slower
-    (promise below 1) is there to show a cost; it runs after the promising ones,
-    before those that run last.
-    """
+    """Plans for the variants that apply, in run order: a whole data-parallel job's first,
+    then the most promising; those expected slower (to show a cost), then runs_last ones."""
     plans: list[VariantPlan] = []
     skipped: list[tuple[Variant, str]] = []
     for variant in variants:
