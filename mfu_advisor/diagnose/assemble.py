@@ -1,26 +1,30 @@
-"""From what a diagnosis measured to its result: compare, judge with the rules, write up.
+"""What a diagnosis measured (its journal) and the result made from it, without running anything.
 
-Pure: no process runs here. The variants that ran are compared with the
-baseline runs around them (diagnose/noise.py), the rules read every part
-(rules/registry.py) and the verdict sums it up (diagnose/verdict.py).
+The :class:`Journal` is the one mutable part of a diagnosis, append-only, so that a
+Ctrl-C at any moment leaves everything measured until then for the report. The variants
+that ran are compared with the baseline runs around them (diagnose/noise.py), the rules
+read every part and the verdict sums it up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.diagnose import noise
-from mfu_advisor.diagnose import plan as budget_plan
-from mfu_advisor.diagnose.journal import Journal
-from mfu_advisor.diagnose.result import DiagnoseResult
+from mfu_advisor.diagnose.plan import VARIANT_MEASURE_S, Budget
+from mfu_advisor.diagnose.progress import DiagnoseProgress
+from mfu_advisor.diagnose.result import DiagnoseResult, PhaseRecord
 from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments import outcome
-from mfu_advisor.experiments.compare import separate_abba
+from mfu_advisor.experiments.compare import BaselineEstimate, RunMeasure, separate_abba
+from mfu_advisor.experiments.outcome import VariantRun
 from mfu_advisor.experiments.result import ExperimentResult, Status
+from mfu_advisor.experiments.runner import BenchProcessResult
+from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.probe.facts import HardwareFacts
@@ -56,37 +60,83 @@ class Baseline:
     wall_s: float
 
 
+@dataclass
+class Journal:
+    """Phases, notes and measurements of one diagnosis, in the order they happened."""
+
+    budget: Budget
+    progress: DiagnoseProgress
+    phases: list[PhaseRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cpu_shares: list[tuple[float, float]] = field(default_factory=list)
+    """(share of the CPUs other processes kept busy, seconds) per bench run."""
+    baseline_runs: list[RunMeasure] = field(default_factory=list)
+    """The baseline's own runs (the first, and repeats around separate-run variants)."""
+    interleaved_runs: list[RunMeasure] = field(default_factory=list)
+    """The baseline arm of each interleaved variant's process."""
+    variant_runs: list[VariantRun] = field(default_factory=list)
+    not_run: list[ExperimentResult] = field(default_factory=list)
+    """Variants skipped (not applicable, no budget left) or cut short by Ctrl-C."""
+    aa_run: BenchProcessResult | None = None
+    """The A/A comparison (the baseline interleaved with itself), when it ran."""
+    combined: VariantRun | ExperimentResult | None = None
+    """The combined fix: its run, or why it was not run (skipped)."""
+    confirmations: dict[str, tuple[tuple[RunMeasure, RunMeasure], ...]] = field(
+        default_factory=dict
+    )
+    """Changes confirmed in fresh processes run A B B A: ((A1, B1), (A2, B2)) by name."""
+    planned: list[VariantPlan] = field(default_factory=list)
+    """The variants planned for this baseline, in run order."""
+
+    def phase(self, name: str, detail: str = "") -> float:
+        """Announce a phase; returns its start in seconds since the diagnosis began."""
+        self.progress.phase(name, detail, self.budget.elapsed(), self.budget.total_s)
+        return self.budget.elapsed()
+
+    def record(self, name: str, started: float, status: str, detail: str = "") -> None:
+        elapsed = round(self.budget.elapsed() - started, 2)
+        self.phases.append(PhaseRecord(name, round(started, 2), elapsed, status, detail))
+
+
 def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     """The variants that ran (in run order), then those not run, then those that do not
     apply here; each compared with the baseline runs around it."""
     estimate = noise.own_estimate(journal.baseline_runs)
     floor = noise.floor_of(aa_of(journal))
     ran = [
-        outcome.measured_variant(
-            r.plan,
-            r.process,
+        _judged(
+            journal,
+            r,
             noise.bracket(journal.baseline_runs, r.baseline_runs_before, estimate),
-            budget_s=budget_plan.VARIANT_MEASURE_S,
-            timeout_s=r.timeout_s,
-            floor=floor,
+            floor,
         )
         for r in journal.variant_runs
     ]
-    ran = [_confirmed(journal, e, floor) for e in ran]
+    planned = {p.name for p in journal.planned}
     not_applicable = [
         e
         for e in journal.not_run
         if e.overrides == {}
         and e.env == {}
         and e.status is Status.SKIPPED
-        and e.name not in journal.planned
+        and e.name not in planned
     ]
     others = [e for e in journal.not_run if e not in not_applicable]
+    # A plan that neither ran nor was skipped was cut short by Ctrl-C before it started.
+    accounted = {e.name for e in journal.not_run} | {r.plan.name for r in journal.variant_runs}
+    others += [
+        outcome.skipped_plan(p, "interrupted by Ctrl-C before it ran")
+        for p in journal.planned
+        if p.name not in accounted
+    ]
     return ran + others + not_applicable
 
 
-def _confirmed(journal: Journal, result: ExperimentResult, floor: float) -> ExperimentResult:
-    """The result with its separate-process confirmation, when it has one."""
+def _judged(
+    journal: Journal, run: VariantRun, baseline: BaselineEstimate | None, floor: float
+) -> ExperimentResult:
+    """A run variant compared with ``baseline``, with its separate-process confirmation."""
+    result = outcome.measured_variant(run, baseline, budget_s=VARIANT_MEASURE_S, floor=floor)
     arms = journal.confirmations.get(result.name)
     if not arms or not result.ok:
         return result
@@ -98,17 +148,7 @@ def combined_of(journal: Journal) -> ExperimentResult | None:
     run = journal.combined
     if run is None or isinstance(run, ExperimentResult):
         return run
-    floor = noise.floor_of(aa_of(journal))
-    measured = outcome.measured_variant(
-        run.plan,
-        run.process,
-        None,
-        budget_s=budget_plan.VARIANT_MEASURE_S,
-        timeout_s=run.timeout_s,
-        floor=floor,
-        parts=run.parts,
-    )
-    return _confirmed(journal, measured, floor)
+    return _judged(journal, run, None, noise.floor_of(aa_of(journal)))
 
 
 def aa_of(journal: Journal) -> noise.AAFloor | None:
@@ -130,8 +170,7 @@ def assemble(
     started = journal.budget.elapsed()
     experiments = tuple(ordered_experiments(journal))
     estimate = noise.own_estimate(journal.baseline_runs)
-    hardware = preparation.hardware
-    analysis = preparation.analysis
+    hardware, analysis = preparation.hardware, preparation.analysis
     bench = baseline.result if isinstance(baseline, Baseline) else None
     conditions = noise.conditions(journal.cpu_shares, estimate)
     distributed = (distributed_facts_from_bench(bench) if bench is not None else None) or (
@@ -146,7 +185,6 @@ def assemble(
         experiments=experiments,
     )
     findings = evaluate(facts)
-    spread = estimate.run_to_run if estimate is not None else None
     aa = aa_of(journal)
     combined = combined_of(journal)
     text = verdict(
@@ -154,14 +192,15 @@ def assemble(
         facts.log,
         findings,
         facts.experiments,
-        spread,
+        estimate.run_to_run if estimate is not None else None,
         aa_floor=(aa.speedup, aa.floor, aa.noise) if aa is not None else None,
         combined=combined,
     )
     journal.record("rules", started, "done", f"{len(findings)} findings")
+    hardware_json = to_jsonable(hardware) if isinstance(hardware, HardwareFacts) else hardware
     return DiagnoseResult(
         mode=mode,
-        hardware=_hardware_json(hardware),
+        hardware=hardware_json,
         baseline=baseline.payload if isinstance(baseline, Baseline) else baseline,
         analysis=to_jsonable(analysis) if analysis is not None else None,
         experiments=experiments,
@@ -175,11 +214,3 @@ def assemble(
         notes=tuple(journal.notes),
         combined=combined,
     )
-
-
-def _hardware_json(hardware: HardwareFacts | Unavailable) -> Mapping[str, Any] | Unavailable:
-    """The probe payload, or why there is none."""
-    if isinstance(hardware, Unavailable):
-        return hardware
-    doc = to_jsonable(hardware)
-    return doc if isinstance(doc, dict) else Unavailable("the probe gave no result")

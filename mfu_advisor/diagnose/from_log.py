@@ -1,12 +1,8 @@
 """``diagnose --from-log``: analyze the log, and reproduce its configuration here as the baseline.
 
-The analyzer (logs/pipeline.py) restates the run under nanoGPT's names in its
-``gpt_config`` (n_layer, n_head, n_embd, block_size, vocab_size, bias,
-batch_size, gradient_accumulation_steps, dtype, device, compile), with the
-trainer's defaults filled in where they are known, for nanoGPT and llm.c logs
-alike (llm.c's ``num_layers``/``channels``/``seq_len`` become ``n_layer``/
-``n_embd``/``block_size``). Those become the baseline's bench options; options
-given on the command line win over the log's.
+The analyzer restates the run under nanoGPT's names in its ``gpt_config`` (llm.c's
+``num_layers`` becomes ``n_layer``, ...), the trainer's defaults filled in where known;
+those become the baseline's bench options, and the command line's win (docs/diagnose.md).
 """
 
 from __future__ import annotations
@@ -48,11 +44,8 @@ class LogBaseline:
 
 
 def analyze_log(path: str, *, local_peak: bool) -> LogAnalysis:
-    """The analysis of the log at ``path`` (UserError for anything that is not a log).
-
-    ``local_peak`` asks the analyzer to divide by this machine's peak (the log
-    is taken to come from here); with a recorded machine (--root) it does not.
-    """
+    """The analysis of the log at ``path`` (UserError for anything that is not a log);
+    ``local_peak`` divides by this machine's peak (not with --root)."""
     from mfu_advisor.logs.peak import HardwareRequest
     from mfu_advisor.logs.pipeline import analyze_inputs
 
@@ -79,10 +72,9 @@ def _device_here(device: str, hardware: HardwareFacts | None) -> bool:
     """True when this machine can run ``device`` ("cuda", "mps", ...) with this torch."""
     if device == "cpu":
         return True
-    if hardware is None:
-        return False
     backends = {"cuda": ("cuda", "rocm")}.get(device, (device,))
-    return any(g.torch.usable is True and g.torch.backend in backends for g in hardware.gpus)
+    gpus = hardware.gpus if hardware is not None else ()
+    return any(g.torch.usable is True and g.torch.backend in backends for g in gpus)
 
 
 def baseline_from_log(analysis: LogAnalysis, hardware: HardwareFacts | None) -> LogBaseline:
@@ -102,7 +94,19 @@ def baseline_from_log(analysis: LogAnalysis, hardware: HardwareFacts | None) -> 
     dropout = analysis.config.get("dropout")
     if isinstance(dropout, (int, float)) and not isinstance(dropout, bool):
         options["dropout"] = float(dropout)
-    _device_and_dtype(gpt, value_or(analysis.hardware_hints.device, None), hardware, options, notes)
+    device = gpt.get("device") or value_or(analysis.hardware_hints.device, None)
+    kind = str(device).split(":", 1)[0] if device else None
+    if kind is not None and not _device_here(kind, hardware):
+        # The log's dtype was chosen for its device; this one's default fits this machine.
+        notes.append(f"the log ran on {device}, which this machine lacks: reproduced on auto")
+    elif kind == "cpu":
+        # nanoGPT train.py: ctx = nullcontext() if device_type == 'cpu', whatever dtype says.
+        options.update(device=str(device), dtype="float32")
+    else:
+        if device:
+            options["device"] = str(device)
+        if gpt.get("dtype") in DTYPES:
+            options["dtype"] = gpt["dtype"]
     defaults = sorted(k for k in options if "default" in str(sources.get(k, "")))
     if defaults:
         taken = ", ".join(f"{k} {options[k]} ({sources[k]})" for k in defaults)
@@ -110,65 +114,25 @@ def baseline_from_log(analysis: LogAnalysis, hardware: HardwareFacts | None) -> 
     missing = [n for n in _SHAPE_FIELDS if n not in options]
     if missing:
         notes.append(f"the log does not state {', '.join(missing)}: taken from the preset")
-    notes.extend(_fit_here(options, hardware))
-    return LogBaseline(options=options, notes=tuple(notes))
-
-
-def _device_and_dtype(
-    gpt: Mapping[str, Any],
-    hinted_device: str | None,
-    hardware: HardwareFacts | None,
-    options: dict[str, Any],
-    notes: list[str],
-) -> None:
-    """Keep the log's device (else the one its lines hint at) and dtype where this machine
-    has the device."""
-    device = gpt.get("device") or hinted_device
-    device = str(device) if device else None
-    dtype = gpt.get("dtype") if gpt.get("dtype") in DTYPES else None
-    if device is not None and not _device_here(device.split(":", 1)[0], hardware):
-        # The log's dtype was chosen for its device; this one's default fits this machine.
-        notes.append(f"the log ran on {device}, which this machine lacks: reproduced on auto")
-    elif device is not None and device.split(":", 1)[0] == "cpu":
-        # nanoGPT train.py: ctx = nullcontext() if device_type == 'cpu', whatever dtype says.
-        options.update(device=device, dtype="float32")
-    else:
-        if device is not None:
-            options["device"] = device
-        if dtype is not None:
-            options["dtype"] = dtype
-
-
-def _fit_here(options: dict[str, Any], hardware: HardwareFacts | None) -> list[str]:
-    """Drop gradient accumulation when one step would take longer than :data:`MAX_STEP_S`.
-
-    Tokens per second hardly depend on accumulation (the same micro-batches, one
-    optimizer step spread over more of them), so measuring one micro-batch per
-    step keeps the comparison fair and the run short. The estimate assumes
-    :data:`ASSUMED_PEAK_SHARE` of this machine's fp32 CPU peak.
-    """
+    # Tokens/s hardly depends on accumulation: a step too long to measure here is
+    # measured one micro-batch per optimizer step.
     step_s = _step_estimate_s(options, hardware)
     accumulation = int(options.get("gradient_accumulation_steps") or 1)
-    if step_s is None or step_s <= MAX_STEP_S or accumulation <= 1:
-        return []
-    options["gradient_accumulation_steps"] = 1
-    return [
-        f"one optimizer step of the log's run ({accumulation} micro-batches) would take "
-        f"about {step_s:,.0f} s here: measured with gradient_accumulation_steps 1 (tokens/s "
-        "hardly depends on it)"
-    ]
+    if step_s is not None and step_s > MAX_STEP_S and accumulation > 1:
+        options["gradient_accumulation_steps"] = 1
+        notes.append(
+            f"one optimizer step of the log's run ({accumulation} micro-batches) would take "
+            f"about {step_s:,.0f} s here: measured with gradient_accumulation_steps 1 (tokens/s "
+            "hardly depends on it)"
+        )
+    return LogBaseline(options=options, notes=tuple(notes))
 
 
 def too_slow_here(
     options: BenchOptions, hardware: HardwareFacts | None, budget_s: float
 ) -> str | None:
-    """Why the reproduced run is not worth starting here, or None.
-
-    A step estimated at more than :data:`MAX_BUDGET_SHARE_PER_STEP` of the budget
-    leaves no room for warm-up and measured steps: the baseline would only run
-    into its timeout. The user can give a smaller ``--batch_size`` (or
-    ``--block_size``) on the command line, which wins over the log's.
-    """
+    """Why the reproduced run is not worth starting here (a step longer than
+    :data:`MAX_BUDGET_SHARE_PER_STEP` of the budget), or None."""
     fields = {name: getattr(options, name) for name in MODEL_FIELDS}
     step_s = _step_estimate_s(fields, hardware)
     if step_s is None or step_s <= MAX_BUDGET_SHARE_PER_STEP * budget_s:
@@ -182,11 +146,8 @@ def too_slow_here(
 
 
 def _step_estimate_s(options: Mapping[str, Any], hardware: HardwareFacts | None) -> float | None:
-    """Rough seconds of one optimizer step on this machine's CPU; None when unknowable.
-
-    Only CPU runs are estimated: a GPU's step is short for any model a log would
-    reproduce here, and a GPU run is not placed on the CPU.
-    """
+    """Rough seconds of one optimizer step on this machine's CPU, at
+    :data:`ASSUMED_PEAK_SHARE` of its fp32 peak; None for a GPU run or when unknowable."""
     device = str(options.get("device") or "auto").split(":")[0]
     if hardware is None or device not in ("cpu", "auto"):
         return None
@@ -205,11 +166,8 @@ def _step_estimate_s(options: Mapping[str, Any], hardware: HardwareFacts | None)
         vocab_size=options["vocab_size"],
         bias=bool(options.get("bias")),
     )
-    tokens = (
-        options["batch_size"]
-        * options["block_size"]
-        * int(options.get("gradient_accumulation_steps") or 1)
-    )
+    accumulation = int(options.get("gradient_accumulation_steps") or 1)
+    tokens = options["batch_size"] * options["block_size"] * accumulation
     return flops_per_token(shape) * tokens / (peak.flops * ASSUMED_PEAK_SHARE)
 
 

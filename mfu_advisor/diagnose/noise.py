@@ -1,28 +1,23 @@
-"""What the diagnosis's verdicts are judged against: the machine's load and the baseline's spread.
+"""What the verdicts are judged against: the machine's load, the baseline's spread, the A/A floor.
 
-- The baseline's **run-to-run** noise comes from its own runs only (the first,
-  and the repeats around variants run alone): each a fresh process measuring
-  the baseline and nothing else. The baseline arm of an interleaved variant's
-  process is reported too, but apart: it shares its process with a different
-  variant each time (on the development VM, 9,000 tokens/s beside bf16 and
-  12,500 beside a compiled model, against 10,700 alone), so its spread is not
-  run-to-run noise, and an interleaved speedup does not need it: its noise
-  comes from its own pairs of blocks.
-- The **A/A floor**: the baseline interleaved with itself in one process
-  (diagnose/orchestrate.py ``aa_check``). Its speedup should be 1; how far its
-  interval reaches from 1 is the smallest effect this machine can tell from
-  noise, and no speedup's noise is below it.
-- **Load**: the share of the CPUs other processes used while the bench runs
-  were measured (diagnose/contention.py), weighted by each run's wall time.
-
-Pure Python.
+- **Run-to-run** noise comes from the baseline's own runs only; the baseline arm of
+  an interleaved variant's process is reported apart, as it shares its process with a
+  different variant each time (docs/diagnose.md, "Noise and verdicts").
+- The **A/A floor**: how far the baseline interleaved with itself reaches from 1.
+- **Load**: the CPU share other processes used while the bench runs were measured:
+  busy time in ``/proc/stat``'s "cpu" line (user, nice, system, irq, softirq in
+  ``USER_HZ`` ticks; proc(5)) less our own and our children's (``getrusage``), over
+  wall time and CPUs. Linux only; reads only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import resource
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from mfu_advisor.bench.paired import PairedComparison
 from mfu_advisor.diagnose.result import NoiseFacts
@@ -39,8 +34,51 @@ from mfu_advisor.experiments.compare import (
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.run_facts import ConditionsFacts
 
+PROC_STAT = Path("/proc/stat")
+
+#: Fields of /proc/stat's "cpu" line that count as busy (proc(5)): user, nice,
+#: system, irq, softirq. idle, iowait and steal are not.
+_BUSY_FIELDS = (0, 1, 2, 5, 6)
+
+#: An A/A comparison noisier than this gives no floor: a burst of other work hit its
+#: few pairs (on the development VM, once, 0.67x +-66,000% over 3 pairs while other
+#: processes kept 41% of the CPUs busy). The same cap as a single step's assumed noise.
+AA_USABLE_NOISE = SINGLE_STEP_NOISE
+
 _ONCE = "the baseline ran once in a process of its own"
 _NO_AA = Unavailable("the A/A comparison (the baseline against itself) did not run")
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """A reading of the machine's and our own CPU time, in seconds."""
+
+    machine_busy_s: float
+    ours_s: float
+
+
+def sample(stat_path: Path = PROC_STAT) -> CpuSample | None:
+    """The machine's busy CPU seconds and ours (this process, finished children); None off Linux."""
+    try:
+        ticks = [int(v) for v in stat_path.read_text(encoding="ascii").splitlines()[0].split()[1:]]
+        hz = os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+    busy = sum(ticks[i] for i in _BUSY_FIELDS if i < len(ticks)) / hz
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return CpuSample(busy, ours)
+
+
+def others_share(
+    before: CpuSample | None, after: CpuSample | None, wall_s: float, cpus: int
+) -> float | None:
+    """Share (0-1) of the machine's CPUs other processes kept busy between two samples."""
+    if before is None or after is None or wall_s <= 0 or cpus <= 0:
+        return None
+    others = (after.machine_busy_s - before.machine_busy_s) - (after.ours_s - before.ours_s)
+    return min(1.0, max(0.0, others / (wall_s * cpus)))
 
 
 def own_estimate(own_runs: Sequence[RunMeasure]) -> BaselineEstimate | None:
@@ -51,11 +89,8 @@ def own_estimate(own_runs: Sequence[RunMeasure]) -> BaselineEstimate | None:
 def bracket(
     own_runs: Sequence[RunMeasure], runs_before: int, overall: BaselineEstimate | None
 ) -> BaselineEstimate | None:
-    """The baseline a variant run alone is compared with (A B A).
-
-    The baseline's own runs just before and just after it, with the run-to-run
-    spread of all its own runs when there are more than those two.
-    """
+    """The baseline a variant run alone is compared with (A B A): its own runs just before
+    and after it, with the run-to-run spread of all its own runs when there are more."""
     around = list(own_runs[max(0, runs_before - 1) :][:2])
     if not around or overall is None:
         return overall
@@ -73,16 +108,8 @@ class AAFloor:
     """From its own pairs; None with a single pair."""
     pairs: int
     floor: float | None
-    """The measured noise floor (compare.aa_floor), never below NOISE_FLOOR; None when
-    the A/A comparison was too disturbed to give one (:data:`AA_USABLE_NOISE`)."""
-
-
-#: An A/A comparison noisier than this gives no floor: a burst of other work hit its
-#: few pairs (on the development VM, once, 0.67x +-66,000% over 3 pairs while other
-#: processes kept 41% of the CPUs busy), and it says nothing about the variants measured
-#: at other moments, which keep their own pairs' noise. The same cap as a single step's
-#: assumed noise (compare.SINGLE_STEP_NOISE).
-AA_USABLE_NOISE = SINGLE_STEP_NOISE
+    """The measured noise floor, never below NOISE_FLOOR; None when the comparison was
+    too disturbed to give one (noise over :data:`AA_USABLE_NOISE`)."""
 
 
 def aa_of(paired: PairedComparison | None) -> AAFloor | None:
@@ -100,24 +127,12 @@ def floor_of(aa: AAFloor | None) -> float:
     return aa.floor if aa is not None and aa.floor is not None else NOISE_FLOOR
 
 
-def _floor_json(aa: AAFloor | None) -> float | Unavailable:
-    if aa is None:
-        return _NO_AA
-    if aa.floor is None:
-        return Unavailable(
-            f"the A/A comparison was too noisy for a floor (over +-{AA_USABLE_NOISE:.0%}): "
-            "other work disturbed its pairs"
-        )
-    return round(aa.floor, 4)
-
-
 def conditions(
     cpu_shares: Sequence[tuple[float, float]], overall: BaselineEstimate | None
 ) -> ConditionsFacts:
     """How busy the machine was during the bench runs (share, wall seconds), and the spread."""
-    unmeasured = Unavailable("no bench run was measured")
-    share: float | Unavailable = unmeasured
-    peak: float | Unavailable = unmeasured
+    share: float | Unavailable = Unavailable("no bench run was measured")
+    peak = share
     wall = sum(elapsed for _, elapsed in cpu_shares)
     if cpu_shares and wall > 0:
         share = round(sum(s * e for s, e in cpu_shares) / wall, 4)
@@ -140,6 +155,19 @@ def noise_facts(
     if overall is None and not interleaved_arms:
         return None
     measured = overall.run_to_run if overall is not None else None
+    aa_noise: float | Unavailable = _NO_AA
+    floor: float | Unavailable = _NO_AA
+    if aa is not None:
+        one_pair = Unavailable("one pair gives no interval")
+        aa_noise = round(aa.noise, 4) if aa.noise is not None else one_pair
+        floor = (
+            round(aa.floor, 4)
+            if aa.floor is not None
+            else Unavailable(
+                f"the A/A comparison was too noisy for a floor (over +-{AA_USABLE_NOISE:.0%}): "
+                "other work disturbed its pairs"
+            )
+        )
     return NoiseFacts(
         other_cpu_share=facts.other_cpu_share,
         other_cpu_share_max=facts.other_cpu_share_max,
@@ -154,12 +182,8 @@ def noise_facts(
         assumed_run_to_run=ASSUMED_RUN_TO_RUN if measured is None else None,
         floor=NOISE_FLOOR,
         aa_speedup=round(aa.speedup, 4) if aa is not None else _NO_AA,
-        aa_noise=round(aa.noise, 4)
-        if aa is not None and aa.noise is not None
-        else Unavailable("one pair gives no interval")
-        if aa is not None
-        else _NO_AA,
+        aa_noise=aa_noise,
         aa_pairs=aa.pairs if aa is not None else None,
-        measured_floor=_floor_json(aa),
+        measured_floor=floor,
         between_runs=BETWEEN_RUNS,
     )

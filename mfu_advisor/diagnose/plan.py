@@ -1,12 +1,8 @@
 """The diagnosis plan: the time budget, the bench runs' settings, and what each is expected to cost.
 
-Budget rules (docs/diagnose.md, "Budget"): every subprocess gets a measuring
-budget and a hard timeout taken from what remains; a variant whose estimated
-cost does not fit is skipped with the reason "not enough budget left"; the
-variant that runs last (compile) gets whatever remains. A timeout is followed
-by at most :data:`~mfu_advisor.experiments.runner.GRACE_S` seconds of grace,
-and :data:`FINISH_RESERVE_S` is kept for the rules and the report, so the
-whole run stays within the budget plus a few seconds (at most 10%).
+Budget rules: docs/diagnose.md, "Budget". A timeout is followed by at most
+:data:`~mfu_advisor.experiments.runner.GRACE_S` of grace, and :data:`FINISH_RESERVE_S`
+is kept for the rules and the report.
 """
 
 from __future__ import annotations
@@ -20,9 +16,13 @@ from typing import Any
 from mfu_advisor.bench.options import MODEL_FIELDS, PAIRABLE_FIELDS, BenchOptions
 from mfu_advisor.bench.paired import BLOCK_TARGET_S, MIN_PAIRS
 from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.distributed import plan as job_plan
+from mfu_advisor.experiments.job_variants import SYNC_LESS
 from mfu_advisor.experiments.runner import GRACE_S
 from mfu_advisor.experiments.variant import VariantPlan
+from mfu_advisor.experiments.variants import Selection
 from mfu_advisor.facts import Unavailable, value_or
+from mfu_advisor.units import cpu_list
 
 #: Default --budget in seconds: on the 2-core Zen 3 VM the whole diagnose
 #: (start-up, probe, two baseline runs, batch x2 and x4, bf16, compile) must end
@@ -50,6 +50,17 @@ VARIANT_MIN_STEPS = 10
 #: Measured seconds of each fresh process confirming a change A B B A (diagnose's
 #: ``confirm``): four processes, so shorter than a variant's.
 CONFIRM_MEASURE_S = 2.0
+
+#: Variants that change a process's threads or CPUs: a data-parallel run sets those per
+#: rank (each rank gets its share of the CPUs), so they do not apply to it.
+PER_PROCESS_VARIANTS = frozenset(
+    {"threads-physical", "threads-logical", "threads-usable", "pin-p-cores"}
+)
+
+PER_PROCESS_REASON = (
+    "a data-parallel run sets threads and CPUs per rank (each rank gets its share of the "
+    "CPUs): compare --nproc-per-node values instead"
+)
 
 
 class Budget:
@@ -97,16 +108,6 @@ def sweep_s(result: BenchResult) -> float:
     return 0.0 if isinstance(result.roofline, Unavailable) else result.roofline.sweep_s
 
 
-def baseline_options(asked: BenchOptions, *, with_roofline: bool) -> BenchOptions:
-    """The baseline run: what the user asked, with the diagnosis's measuring budget."""
-    return dataclasses.replace(
-        asked,
-        budget_s=BASELINE_MEASURE_S,
-        roofline=with_roofline,
-        fresh=False,
-    )
-
-
 def resolved_options(asked: BenchOptions, baseline: BenchResult) -> BenchOptions:
     """The baseline as it really ran: the model and batch fields from its result's config."""
     config = baseline.config
@@ -119,15 +120,37 @@ def resolved_options(asked: BenchOptions, baseline: BenchResult) -> BenchOptions
     return dataclasses.replace(asked, **fields)
 
 
-def interleaved(plan: VariantPlan) -> bool:
-    """True when the variant is measured in one process with the baseline (bench --variant).
+def one_rank(
+    selection: Selection, resolved: BenchOptions, result: BenchResult
+) -> tuple[Selection, BenchOptions, tuple[VariantPlan, ...], str]:
+    """For a data-parallel baseline: the selection without the per-process variants (their
+    skip reasons replaced), the options pinned like rank 0, the plans dropped, and a note."""
+    setup = result.distributed
+    if setup is not None and setup.cpus_per_rank:
+        resolved = dataclasses.replace(resolved, cpus=setup.cpus_per_rank[0])
+    if setup is not None:
+        resolved = dataclasses.replace(resolved, threads=setup.threads_per_rank)
+    where = f"CPUs {cpu_list(resolved.cpus)}" if resolved.cpus else "one device"
+    note = (
+        f"data-parallel diagnosis: the what-if variants measure one rank's step (one process "
+        f"on {where}, {resolved.threads or 'default'} threads), not the whole job; "
+        f"{SYNC_LESS.name}, when it runs, measures the whole job"
+    )
+    kept = tuple(p for p in selection.plans if p.name not in PER_PROCESS_VARIANTS)
+    dropped = tuple(p for p in selection.plans if p.name in PER_PROCESS_VARIANTS)
+    skipped = tuple(
+        (v, PER_PROCESS_REASON if v.name in PER_PROCESS_VARIANTS else why)
+        for v, why in selection.skipped
+    )
+    return dataclasses.replace(selection, plans=kept, skipped=skipped), resolved, dropped, note
 
-    That needs a change one process can switch between blocks of steps; threads,
-    CPU affinity and environment variables hold for a whole process, so those
-    variants run in processes of their own.
-    """
+
+def interleaved(plan: VariantPlan) -> bool:
+    """True when the variant is measured in one process with the baseline (bench --variant):
+    a change one process can switch between blocks of steps, unlike threads, CPU affinity,
+    environment variables or a whole data-parallel job."""
     return (
-        not plan.distributed  # a whole data-parallel job: one process cannot hold two
+        not plan.distributed
         and not plan.env
         and plan.cpus is None
         and bool(plan.overrides)
@@ -135,26 +158,27 @@ def interleaved(plan: VariantPlan) -> bool:
     )
 
 
-def variant_options(resolved: BenchOptions, plan: VariantPlan) -> BenchOptions:
-    """The bench options of one variant's process.
-
-    Interleaved: the resolved baseline with the plan's changes as ``--variant``,
-    so the process measures both. Otherwise: the resolved baseline with the
-    changes applied, measured alone.
-    """
+def variant_options(
+    resolved: BenchOptions,
+    plan: VariantPlan,
+    measure_s: float = VARIANT_MEASURE_S,
+    alone: bool = False,
+) -> BenchOptions:
+    """The bench options of one variant's process: the resolved baseline with the plan's
+    changes as ``--variant`` when interleaved (unless ``alone``), else applied."""
     cap = plan.step_cap
     measuring: dict[str, Any] = {
-        "budget_s": VARIANT_MEASURE_S,
+        "budget_s": measure_s,
         "warmup_steps": cap.warmup_steps if cap else VARIANT_WARMUP_STEPS,
         "min_steps": cap.min_steps if cap else VARIANT_MIN_STEPS,
         "max_steps": cap.max_steps if cap else resolved.max_steps,
         "roofline": False,
         "fresh": False,
     }
-    if interleaved(plan):
+    if interleaved(plan) and not alone:
         return dataclasses.replace(resolved, variant=tuple(plan.overrides.items()), **measuring)
     changes: dict[str, Any] = dict(plan.overrides)
-    if "cpus" in changes and changes["cpus"] is not None:
+    if changes.get("cpus") is not None:
         changes["cpus"] = tuple(changes["cpus"])
     return dataclasses.replace(resolved, variant=(), **{**changes, **measuring})
 
@@ -163,13 +187,19 @@ def estimate_s(plan: VariantPlan, timing: BaselineTiming) -> float:
     """Expected wall time of a variant's process, in seconds."""
     step = timing.step_s * plan.step_time_factor
     cap = plan.step_cap
-    warmup_steps = cap.warmup_steps if cap else VARIANT_WARMUP_STEPS
+    if plan.distributed:
+        # The whole job without its single-process reference (--no-scaling): half the
+        # baseline job's start-up; synced steps only, MIN_PAIRS blocks and MIN_SYNC_STEPS.
+        steps = max(
+            job_plan.MIN_PAIRS * job_plan.block_steps_for(step * 1e3), job_plan.MIN_SYNC_STEPS
+        )
+        measured = max(steps * step, VARIANT_MEASURE_S)
+        return timing.startup_s / 2 + VARIANT_WARMUP_STEPS * step + measured
     if not interleaved(plan):
         return alone_estimate_s(plan, timing)
     # Both arms warm up; then pairs of blocks, each as long as the longer step at least.
-    warmup = warmup_steps * (timing.step_s + step)
-    pair_s = 2 * max(timing.step_s, step, BLOCK_TARGET_S)
-    pairs_s = (cap.max_steps if cap else MIN_PAIRS) * pair_s
+    warmup = (cap.warmup_steps if cap else VARIANT_WARMUP_STEPS) * (timing.step_s + step)
+    pairs_s = (cap.max_steps if cap else MIN_PAIRS) * 2 * max(timing.step_s, step, BLOCK_TARGET_S)
     measuring = pairs_s if cap else max(VARIANT_MEASURE_S, pairs_s)
     return timing.startup_s + plan.extra_warmup_s + warmup + measuring
 
@@ -181,25 +211,8 @@ def alone_estimate_s(
     step = timing.step_s * plan.step_time_factor
     cap = plan.step_cap
     warmup_steps = cap.warmup_steps if cap else VARIANT_WARMUP_STEPS
-    alone = min(measure_s, max(VARIANT_MIN_STEPS * step, step))
-    measuring = cap.max_steps * step if cap else alone
+    measuring = cap.max_steps * step if cap else min(measure_s, max(VARIANT_MIN_STEPS * step, step))
     return timing.startup_s + plan.extra_warmup_s + warmup_steps * step + measuring
-
-
-def alone_options(
-    resolved: BenchOptions, overrides: dict[str, Any], measure_s: float
-) -> BenchOptions:
-    """The resolved baseline with ``overrides`` applied, measured alone for ``measure_s``."""
-    return dataclasses.replace(
-        resolved,
-        variant=(),
-        budget_s=measure_s,
-        warmup_steps=VARIANT_WARMUP_STEPS,
-        min_steps=VARIANT_MIN_STEPS,
-        roofline=False,
-        fresh=False,
-        **overrides,
-    )
 
 
 def timeout_for(estimate: float, available: float, *, runs_last: bool) -> float:

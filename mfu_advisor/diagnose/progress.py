@@ -1,22 +1,21 @@
 """The diagnosis's progress on stderr: which phase runs, the budget spent, each result.
 
-On a terminal one status line is redrawn (the phase, the subprocess's own
-progress, seconds of the budget spent); otherwise each phase is one plain
-line, so a log of the run stays readable. Only the report goes to stdout.
+On a terminal one status line is redrawn; otherwise each phase is one plain line, so
+a log of the run stays readable. Only the report goes to stdout.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol
+from typing import Any
 
 from rich.markup import escape
 
 from mfu_advisor.sanitize import terminal_safe
 
 
-class DiagnoseProgress(Protocol):
-    """What the orchestration reports while it runs."""
+class DiagnoseProgress:
+    """What the orchestration reports while it runs; this one shows nothing (tests, library)."""
 
     def phase(self, name: str, detail: str, elapsed_s: float, budget_s: float) -> None:
         """A phase began."""
@@ -31,23 +30,7 @@ class DiagnoseProgress(Protocol):
         """The diagnosis ended."""
 
 
-class SilentDiagnoseProgress:
-    """Reports nothing (tests, library use)."""
-
-    def phase(self, name: str, detail: str, elapsed_s: float, budget_s: float) -> None:
-        pass
-
-    def child(self, name: str, line: str) -> None:
-        pass
-
-    def outcome(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class StderrDiagnoseProgress:
+class StderrDiagnoseProgress(DiagnoseProgress):
     """Progress on stderr: a redrawn status on a terminal, plain lines otherwise."""
 
     def __init__(self) -> None:
@@ -66,8 +49,7 @@ class StderrDiagnoseProgress:
         text = f"{self._head}: {detail}" if detail else self._head
         if not self.interactive:
             self.console.print(text, markup=False, soft_wrap=True)
-            return
-        if self._status is None:
+        elif self._status is None:
             self._status = self.console.status(escape(text))
             self._status.start()
         else:

@@ -1,8 +1,6 @@
 """The one-paragraph verdict: how far from this machine's peak, the biggest lever, what not to do.
 
-"Your run reaches X% of what this machine can do (measured matmul peak); the
-biggest lever is Y, measured Z x." Built from the facts and the ranked
-findings only: nothing here measures or guesses.
+Built from the facts and the ranked findings only: nothing here measures or guesses.
 """
 
 from __future__ import annotations
@@ -42,13 +40,8 @@ def _reach(run: RunFacts | None, log: LogFacts | None) -> str:
 
 
 def _peak_check(run: RunFacts | None, log: LogFacts | None) -> str:
-    """Say plainly when the device's peak is below what this machine measured or achieved.
-
-    A CPU peak is estimated from a clock; in a VM without cpufreq the readable
-    clock can be below the one the cores run at, and the estimate then comes out
-    below what a plain matmul measures. Any MFU against that peak is overstated
-    (it can pass 100%), so the verdict says which figure to trust.
-    """
+    """Say plainly when the device's peak is below what was measured or achieved here (a
+    CPU estimate from a VM's too-low clock): MFU against it is overstated."""
     if run is not None:
         device, measured = run.device_peak_flops, run.measured_peak_flops
         if (
@@ -75,10 +68,6 @@ def _peak_check(run: RunFacts | None, log: LogFacts | None) -> str:
             "read the logged throughput, not that MFU."
         )
     return ""
-
-
-def _by_name(experiments: Sequence[ExperimentResult]) -> dict[str, ExperimentResult]:
-    return {e.name: e for e in experiments}
 
 
 def _overlaps(top: Finding, other: Finding) -> bool:
@@ -131,13 +120,11 @@ def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]
             f"The biggest lever is {top.title.split(':')[0].lower()}: "
             f"{_measured(top, experiments)} ({top.fix})."
         )
-    ran = [e for e in experiments.values() if e.status is Status.OK]
+    ran = any(e.status is Status.OK for e in experiments.values())
+    sentence = "No change measured faster beyond the noise."
+    if not ran:
+        sentence = "No change was measured here (no experiments ran)."
     expected = [f for f in findings if f.kind is Kind.DO and f.expected_speedup is not None]
-    sentence = (
-        "No change measured faster beyond the noise."
-        if ran
-        else "No change was measured here (no experiments ran)."
-    )
     if expected:
         best = expected[0]
         sentence += f" The most promising change not yet verified: {best.fix} ({best.title})."
@@ -191,13 +178,12 @@ def _floor(aa_floor: tuple[float, float | None, float | None] | None) -> str:
 
 
 def _donts(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
-    parts = []
-    for finding in findings:
-        if finding.kind is not Kind.DONT or finding.verified_speedup is None:
-            continue
-        experiment = experiments.get(finding.experiment or "")
-        change = experiment.change if experiment else finding.title
-        parts.append(f"{change} measured {slower(finding.verified_speedup)}")
+    parts = [
+        f"{experiments[f.experiment].change if f.experiment in experiments else f.title} "
+        f"measured {slower(f.verified_speedup)}"
+        for f in findings
+        if f.kind is Kind.DONT and f.verified_speedup is not None
+    ]
     return f"Don't: {'; '.join(parts)}." if parts else ""
 
 
@@ -241,17 +227,12 @@ def verdict(
 ) -> str:
     """The verdict paragraph for the ranked ``findings``.
 
-    ``run_to_run`` is the spread between the baseline's measurements; a large one
-    adds a sentence saying the machine was busy. ``aa_floor`` is the A/A
-    comparison's (speedup, measured floor or None when too noisy, its own noise) when
-    it ran; the verdict states it. ``combined`` is the combined fix: when there is one,
-    the advice leads with it, then the single levers.
+    ``run_to_run``: the spread between the baseline's runs (a large one says the machine
+    was busy); ``aa_floor``: the A/A comparison's (speedup, floor or None when too noisy,
+    noise); ``combined``: the combined fix, which the advice leads with.
     """
-    named = _by_name(experiments)
+    named = {e.name: e for e in experiments}
     sentences = [_reach(run, log), _peak_check(run, log), _combined(combined)]
-    sentences += [_lever(findings, named), _donts(findings, named)]
-    if experiments:
-        sentences.append(_neutral(named))
-    sentences.append(_busy(run_to_run, experiments))
-    sentences.append(_floor(aa_floor))
+    sentences += [_lever(findings, named), _donts(findings, named), _neutral(named)]
+    sentences += [_busy(run_to_run, experiments), _floor(aa_floor)]
     return " ".join(s for s in sentences if s)

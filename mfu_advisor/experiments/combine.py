@@ -1,16 +1,7 @@
-"""The combined fix: every verified change together, as one variant measured with the baseline.
+"""The combined fix: every verified interleaved change together, as one more variant.
 
-A user who applies every "do" runs a combination nobody measured, and the sum
-of single gains is not the gain of the sum (two changes may each relieve the
-same bottleneck). So after the single experiments the diagnosis measures the
-verified changes together, interleaved with the baseline like any variant.
-
-Which changes: those measured faster beyond the noise, interleaved (a change
-one process can switch: diagnose/plan.py ``interleaved``). Two that set the
-same option conflict (batch x2 and batch x4); the larger speedup wins, the
-other is left out: the best compatible subset, greedily from the largest.
-
-Pure: no process runs here.
+Two changes that set the same option conflict (batch x2 and x4): the larger speedup
+wins (docs/diagnose.md, "The combined fix"). Pure: no process runs here.
 """
 
 from __future__ import annotations
@@ -27,35 +18,21 @@ COMBINED = "combined"
 
 def combinable(experiments: Sequence[ExperimentResult]) -> list[ExperimentResult]:
     """The verified changes that can be combined, best first, conflicts left out."""
-    verified = sorted(
-        (
-            e
-            for e in experiments
-            if e.ok
-            and e.verdict is Verdict.FASTER
-            and e.method is Method.INTERLEAVED
-            and e.overrides
-            and e.name != COMBINED
-        ),
-        key=lambda e: -(e.speedup or 0.0),
-    )
     chosen: list[ExperimentResult] = []
     taken: set[str] = set()
-    for experiment in verified:
-        if taken.isdisjoint(experiment.overrides):
-            chosen.append(experiment)
-            taken.update(experiment.overrides)
+    for e in sorted(experiments, key=lambda e: -(e.speedup or 0.0)):
+        verified = e.ok and e.verdict is Verdict.FASTER and e.method is Method.INTERLEAVED
+        if verified and e.overrides and e.name != COMBINED and taken.isdisjoint(e.overrides):
+            chosen.append(e)
+            taken.update(e.overrides)
     return chosen
 
 
 def combined_plan(
     parts: Sequence[ExperimentResult], plans: Mapping[str, VariantPlan]
 ) -> VariantPlan:
-    """One variant with every part's changes; its cost estimated from the parts' plans.
-
-    The step time factor is the product of the parts' (each part changes the step on its
-    own), and the extra warm-up is the compile step one part measured, when it compiles.
-    """
+    """One variant with every part's changes: its step time factor is the product of the
+    parts', its extra warm-up the compile step a part measured (or planned)."""
     overrides: dict[str, Any] = {}
     factor = 1.0
     warmup = 0.0

@@ -1,26 +1,7 @@
-"""Speedup of a variant over the baseline, with a noise interval, and what it means.
+"""Speedup of a variant over the baseline, with its noise interval and verdict.
 
-Interleaved variants (bench ``--variant``, bench/paired.py) come with their
-speedup and its noise already measured from the pairs of blocks: the 95%
-interval of the geometric mean of the per-pair ratios. :func:`paired_comparison`
-reads them. Variants measured in processes of their own are compared with the
-baseline's own runs.
-
-Noise model for separate runs (docs/diagnose.md, "Noise and verdicts"):
-
-- Each run's own noise is the relative half-width of the 95% confidence
-  interval of its median step time (tokens/s is taken at the median step): the
-  bench's distribution-free interval, so one slow outlier step (a neighbour's
-  job, a page fault) does not blow it up the way it does the mean's.
-- The baseline runs more than once (before and after the first variants);
-  the relative spread between its runs is the run-to-run noise: what changes
-  between two runs of the same thing on this machine.
-- A speedup's noise combines the two runs' own noise and the run-to-run noise
-  in quadrature, and is never below :data:`NOISE_FLOOR`.
-
-A speedup counts as faster only when ``speedup x (1 - noise) > 1`` and as
-slower only when ``speedup x (1 + noise) < 1``; otherwise it is "within noise".
-Pure Python: works on typed bench results (``BenchResult.from_json``).
+The noise model is docs/diagnose.md's "Noise and verdicts": a speedup is faster
+only when ``speedup x (1 - noise) > 1``, slower only when ``speedup x (1 + noise) < 1``.
 """
 
 from __future__ import annotations
@@ -103,13 +84,10 @@ class Comparison:
 
 
 def median_noise(stats: StepTimeStats) -> float | None:
-    """Relative 95% half-width of the median step time of a bench run's step statistics.
+    """Relative 95% half-width of a run's median step time; None with fewer than 2 steps.
 
-    The bench's distribution-free ``median_ci95_halfwidth_fraction`` when it
-    gives one (6 steps or more). Otherwise estimated from the p10-p90 spread:
-    sigma = (p90 - p10) / 2.563 (exact for a normal sample), the median's
-    standard error sqrt(pi/2) x sigma / sqrt(n), with Student's t for n - 1
-    degrees of freedom. None with fewer than 2 steps.
+    The bench's distribution-free interval when it gives one, else the p10-p90 spread
+    read as a normal sample's, with Student's t for n - 1 degrees of freedom.
     """
     given = stats.median_ci95_halfwidth_fraction
     if given is not None and given >= 0:
@@ -153,10 +131,7 @@ def baseline_estimate(runs: Sequence[RunMeasure]) -> BaselineEstimate:
 def compare(
     variant: RunMeasure, baseline: BaselineEstimate, floor: float = NOISE_FLOOR
 ) -> Comparison:
-    """Speedup of ``variant`` over ``baseline`` with its noise and verdict.
-
-    ``floor`` is the smallest noise (the measured A/A floor when there is one).
-    """
+    """Speedup of ``variant`` over ``baseline``; its noise is never below ``floor``."""
     speedup = variant.tokens_per_s / baseline.tokens_per_s
     run_to_run = baseline.run_to_run if baseline.run_to_run is not None else ASSUMED_RUN_TO_RUN
     noise = math.sqrt(variant.noise**2 + baseline.noise**2 + run_to_run**2)
@@ -169,10 +144,8 @@ def paired_comparison(
 ) -> Comparison | str:
     """The speedup an interleaved bench run measured, or why it holds none (one line).
 
-    Its noise is conservative: the half-width from its own pairs (a single pair
-    gives no interval: :data:`SINGLE_STEP_NOISE`) combined in quadrature with the
-    ``between_runs`` drift, and never below ``floor`` (the measured A/A floor,
-    :func:`aa_floor`) nor :data:`NOISE_FLOOR`. ``pair_noise`` keeps the first.
+    Its noise: its own pairs' half-width (``pair_noise``; one pair: SINGLE_STEP_NOISE)
+    and the ``between_runs`` drift in quadrature, never below ``floor`` nor NOISE_FLOOR.
     """
     speedup, noise = paired.speedup, paired.noise
     if isinstance(speedup, Unavailable):
@@ -185,13 +158,8 @@ def paired_comparison(
 
 
 def aa_floor(speedup: float, noise: float | None) -> float:
-    """The noise floor an A/A comparison (the baseline against itself) measured.
-
-    The farthest its interval, ``speedup x (1 -+ noise)``, reaches from 1: an
-    identical change can look that much faster or slower, so no speedup is
-    trusted closer than that. A single pair (no interval) counts its noise as
-    :data:`SINGLE_STEP_NOISE`.
-    """
+    """The noise floor an A/A comparison measured: how far ``speedup x (1 -+ noise)``
+    reaches from 1 (a single pair counts SINGLE_STEP_NOISE)."""
     spread = SINGLE_STEP_NOISE if noise is None else noise
     return max(abs(speedup * (1 + spread) - 1), abs(1 - speedup * (1 - spread)))
 
@@ -208,13 +176,10 @@ def verdict_of(speedup: float, noise: float) -> Verdict:
 def separate_abba(
     arms: Sequence[tuple[RunMeasure, RunMeasure]], floor: float = NOISE_FLOOR
 ) -> Comparison:
-    """The speedup of fresh processes run A B B A: ((A1, B1), (A2, B2)) pairs of runs.
+    """The speedup of fresh processes run A B B A, from ((A1, B1), (A2, B2)).
 
-    What a user sees changing a flag between two runs of their own. The speedup is the
-    geometric mean of the pairs' ratios; its noise combines in quadrature the runs' own
-    noise (of a mean of two ratios), half the pairs' disagreement (the drift between
-    them; the A B B A order cancels a steady one), and the between-run drift
-    :data:`BETWEEN_RUNS`; never below ``floor`` nor :data:`NOISE_FLOOR`.
+    The geometric mean of the pairs' ratios; its noise counts the runs' own noise, half
+    the pairs' disagreement and BETWEEN_RUNS in quadrature, never below ``floor``.
     """
     if not arms:
         raise ValueError("a separate-run comparison needs at least one pair of runs")

@@ -27,28 +27,17 @@ def suggested_accumulation(current: int) -> int:
     return max(SUGGESTED_ACCUMULATION, 2 * current)
 
 
-def _communication_share(ctx: VariantContext) -> float | None:
+def _sync_less(ctx: VariantContext) -> VariantPlan | str:
     dist = ctx.distributed
-    if dist is None or dist.source != "bench" or not dist.multi_rank:
-        return None
-    share = dist.communication_fraction
-    return share if isinstance(share, float) else None
-
-
-def _sync_less_skip(ctx: VariantContext) -> str | None:
-    share = _communication_share(ctx)
-    if share is None:
+    measured = dist is not None and dist.source == "bench" and dist.multi_rank
+    share = dist.communication_fraction if dist is not None and measured else None
+    if not isinstance(share, float):
         return "not a data-parallel run whose all-reduce share was measured"
     if not COMMUNICATION_SHARE_THRESHOLD <= share < 1:
         return (
             f"the all-reduce took {share:.1%} of the step, below "
             f"{COMMUNICATION_SHARE_THRESHOLD:.0%}"
         )
-    return None
-
-
-def _sync_less_plan(ctx: VariantContext) -> VariantPlan:
-    share = _communication_share(ctx) or 0.0
     current = max(ctx.run.gradient_accumulation_steps, 1)
     steps = suggested_accumulation(current)
     return VariantPlan(
@@ -72,7 +61,6 @@ SYNC_LESS = Variant(
     name="sync-less",
     verifies="communication-share-high",
     description="fewer gradient all-reduces per token: more micro-batches per optimizer step",
-    skip_reason=_sync_less_skip,
-    plan=_sync_less_plan,
+    plan=_sync_less,
     listed_when_skipped=False,
 )

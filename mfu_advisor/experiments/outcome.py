@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor.bench.paired import PairedComparison
-from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.experiments.compare import (
     NOISE_FLOOR,
     BaselineEstimate,
@@ -35,6 +34,19 @@ def _plan_fields(plan: VariantPlan, parts: tuple[str, ...] = ()) -> dict[str, An
     }
 
 
+@dataclass(frozen=True)
+class VariantRun:
+    """A variant whose process ran, and where it fell among the baseline's own runs."""
+
+    plan: VariantPlan
+    process: BenchProcessResult
+    timeout_s: float
+    baseline_runs_before: int
+    """How many of the baseline's own runs had finished when it started."""
+    parts: tuple[str, ...] = ()
+    """The combined fix: the experiments it combines; else empty."""
+
+
 def skipped_variant(variant: Variant, reason: str) -> ExperimentResult:
     """A variant that does not apply to this baseline."""
     return ExperimentResult(
@@ -51,71 +63,6 @@ def skipped_plan(plan: VariantPlan, reason: str, parts: tuple[str, ...] = ()) ->
     return ExperimentResult(status=Status.SKIPPED, reason=reason, **_plan_fields(plan, parts))
 
 
-def measured_variant(
-    plan: VariantPlan,
-    process: BenchProcessResult,
-    baseline: BaselineEstimate | None,
-    *,
-    budget_s: float | None,
-    timeout_s: float,
-    floor: float = NOISE_FLOOR,
-    parts: tuple[str, ...] = (),
-) -> ExperimentResult:
-    """The result of a variant that ran, or failed with a reason.
-
-    A variant measured interleaved (its payload has ``paired``) carries its own
-    speedup and noise; one measured alone is compared with ``baseline``. No noise
-    is below ``floor`` (the measured A/A floor when there is one).
-    """
-    common = _plan_fields(plan, parts) | {
-        "budget_s": budget_s,
-        "timeout_s": round(timeout_s, 2),
-        "elapsed_s": round(process.elapsed_s, 2),
-    }
-    bench = process.bench
-    if process.failure is not None or bench is None:
-        return ExperimentResult(
-            status=Status.FAILED, reason=process.failure or "no result", **common
-        )
-    paired = bench.paired
-    figures: BenchResult | PairedComparison = paired if paired is not None else bench
-    measure = measure_of(figures)
-    if isinstance(measure, str):
-        return ExperimentResult(status=Status.FAILED, reason=measure, **common)
-    comparison: Comparison | str
-    reference: float | None
-    if paired is not None:
-        comparison = paired_comparison(paired, floor)
-        method, pairs = Method.INTERLEAVED, paired.pairs
-        reference = value_or(bench.tokens_per_s, None)
-    elif baseline is None:
-        comparison = "no baseline measurement to compare with"
-        method, pairs, reference = Method.SEPARATE_RUNS, None, None
-    else:
-        comparison = compare(measure, baseline, floor)
-        method, pairs = Method.SEPARATE_RUNS, None
-        reference = round(baseline.tokens_per_s, 1)
-    if isinstance(comparison, str):
-        return ExperimentResult(status=Status.FAILED, reason=comparison, **common)
-    return ExperimentResult(
-        status=Status.OK,
-        speedup=round(comparison.speedup, 4),
-        noise=round(comparison.noise, 4),
-        pair_noise=round(comparison.pair_noise, 4) if comparison.pair_noise is not None else None,
-        verdict=comparison.verdict,
-        method=method,
-        baseline_tokens_per_s=round(reference, 1) if reference is not None else None,
-        pairs=pairs,
-        tokens_per_s=round(measure.tokens_per_s, 1),
-        step_time_ms=measure.step_time_ms,
-        run_noise=round(measure.noise, 4),
-        measured_steps=measure.steps,
-        compile_s=value_or(figures.compile_s, None),
-        peak_memory_bytes=value_or(bench.peak_memory_bytes, None),
-        **common,
-    )
-
-
 def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> ExperimentResult:
     """The variant that was running when Ctrl-C came."""
     return ExperimentResult(
@@ -124,6 +71,63 @@ def interrupted_plan(plan: VariantPlan, elapsed_s: float, timeout_s: float) -> E
         elapsed_s=round(elapsed_s, 2),
         timeout_s=round(timeout_s, 2),
         **_plan_fields(plan),
+    )
+
+
+def measured_variant(
+    run: VariantRun,
+    baseline: BaselineEstimate | None,
+    *,
+    budget_s: float | None,
+    floor: float = NOISE_FLOOR,
+) -> ExperimentResult:
+    """The result of a variant that ran, or failed with a reason.
+
+    Measured interleaved (its payload has ``paired``), it carries its own speedup and
+    noise; measured alone, it is compared with ``baseline``. No noise is below ``floor``.
+    """
+    process = run.process
+    common = _plan_fields(run.plan, run.parts) | {
+        "budget_s": budget_s,
+        "timeout_s": round(run.timeout_s, 2),
+        "elapsed_s": round(process.elapsed_s, 2),
+    }
+    bench = process.bench
+    if process.failure is not None or bench is None:
+        return ExperimentResult(
+            status=Status.FAILED, reason=process.failure or "no result", **common
+        )
+    paired = bench.paired
+    figures = paired if paired is not None else bench
+    measure = measure_of(figures)
+    comparison: Comparison | str = "no baseline measurement to compare with"
+    reference: float | None = None
+    if paired is not None:
+        comparison = paired_comparison(paired, floor)
+        reference = value_or(bench.tokens_per_s, None)
+    elif baseline is not None and not isinstance(measure, str):
+        comparison = compare(measure, baseline, floor)
+        reference = baseline.tokens_per_s
+    failure = measure if isinstance(measure, str) else comparison
+    if isinstance(failure, str):
+        return ExperimentResult(status=Status.FAILED, reason=failure, **common)
+    assert not isinstance(measure, str) and not isinstance(comparison, str)
+    return ExperimentResult(
+        status=Status.OK,
+        speedup=round(comparison.speedup, 4),
+        noise=round(comparison.noise, 4),
+        pair_noise=round(comparison.pair_noise, 4) if comparison.pair_noise is not None else None,
+        verdict=comparison.verdict,
+        method=Method.INTERLEAVED if paired is not None else Method.SEPARATE_RUNS,
+        baseline_tokens_per_s=round(reference, 1) if reference is not None else None,
+        pairs=paired.pairs if paired is not None else None,
+        tokens_per_s=round(measure.tokens_per_s, 1),
+        step_time_ms=measure.step_time_ms,
+        run_noise=round(measure.noise, 4),
+        measured_steps=measure.steps,
+        compile_s=value_or(figures.compile_s, None),
+        peak_memory_bytes=value_or(bench.peak_memory_bytes, None),
+        **common,
     )
 
 

@@ -19,33 +19,34 @@ from mfu_advisor.probe.capabilities import (
 EMULATED_BF16_SLOWDOWN = 16.0
 
 
-# -- precision ------------------------------------------------------------------------------
-
-
 def _cuda_capability(ctx: VariantContext) -> tuple[int, int] | None:
     gpu = run_gpu(ctx.hardware, ctx.run.device)
     return capability(gpu.nvidia) if gpu is not None else None
 
 
-def _bf16_skip(ctx: VariantContext) -> str | None:
+def _emulated_bf16(ctx: VariantContext) -> bool:
+    """A CPU run on a CPU without native bf16 (AMX, AVX512-BF16)."""
+    hardware = ctx.hardware
+    return (
+        ctx.device_type == "cpu" and hardware is not None and not cpu_has_native_bf16(hardware.cpu)
+    )
+
+
+def _bf16(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.dtype != "float32":
         return f"the baseline already runs {ctx.run.dtype}"
-    if ctx.device_type == "cpu":
-        return None if ctx.hardware is not None else "the CPU's instruction set is unknown"
+    if ctx.device_type == "cpu" and ctx.hardware is None:
+        return "the CPU's instruction set is unknown"
     if ctx.device_type == "cuda":
         cc = _cuda_capability(ctx)
         if cc is None:
             return "the GPU's compute capability is unknown"
         if cc < BF16_MIN_CAPABILITY:
             return f"no bf16 tensor cores on sm_{cc[0]}{cc[1]} (needs 8.0+)"
-        return None
-    return f"bf16 autocast is not measured on {ctx.device_type}"
-
-
-def _bf16_plan(ctx: VariantContext) -> VariantPlan:
+    elif ctx.device_type != "cpu":
+        return f"bf16 autocast is not measured on {ctx.device_type}"
     change = "dtype float32 -> bfloat16 (autocast)"
-    emulated = ctx.hardware is not None and not cpu_has_native_bf16(ctx.hardware.cpu)
-    if ctx.device_type == "cpu" and emulated:
+    if _emulated_bf16(ctx):
         return VariantPlan(
             change=change,
             overrides={"dtype": "bfloat16"},
@@ -55,22 +56,18 @@ def _bf16_plan(ctx: VariantContext) -> VariantPlan:
             step_time_factor=EMULATED_BF16_SLOWDOWN,
             step_cap=StepCap(warmup_steps=1, min_steps=2, max_steps=3),
         )
-    # A CPU with native bf16 (AMX, AVX512-BF16) gains less than a GPU's tensor cores.
-    return VariantPlan(
-        change=change,
-        overrides={"dtype": "bfloat16"},
-        promise=1.5 if ctx.device_type == "cpu" else 1.8,
-    )
+    # A CPU with native bf16 gains less than a GPU's tensor cores.
+    promise = 1.5 if ctx.device_type == "cpu" else 1.8
+    return VariantPlan(change=change, overrides={"dtype": "bfloat16"}, promise=promise)
 
 
-def _fp16_skip(ctx: VariantContext) -> str | None:
+def _fp16(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.dtype != "float32":
         return f"the baseline already runs {ctx.run.dtype}"
     if ctx.device_type == "cpu":
         if ctx.hardware is None or not cpu_has_native_fp16(ctx.hardware.cpu):
             return "no native fp16 matmul on this CPU (needs AVX512-FP16, AMX-FP16 or Arm FP16)"
-        return None
-    if ctx.device_type == "cuda":
+    elif ctx.device_type == "cuda":
         cc = _cuda_capability(ctx)
         if cc is None:
             return "the GPU's compute capability is unknown"
@@ -78,11 +75,8 @@ def _fp16_skip(ctx: VariantContext) -> str | None:
             return "bf16 is measured instead (same tensor-core speed, no loss scaling)"
         if cc < FP16_MIN_CAPABILITY:
             return f"no fp16 tensor cores on sm_{cc[0]}{cc[1]} (needs 7.0+)"
-        return None
-    return None if ctx.device_type == "mps" else f"not measured on {ctx.device_type}"
-
-
-def _fp16_plan(ctx: VariantContext) -> VariantPlan:
+    elif ctx.device_type != "mps":
+        return f"not measured on {ctx.device_type}"
     return VariantPlan(
         change="dtype float32 -> float16 (autocast with a GradScaler)",
         overrides={"dtype": "float16"},
@@ -90,16 +84,10 @@ def _fp16_plan(ctx: VariantContext) -> VariantPlan:
     )
 
 
-def _float32_skip(ctx: VariantContext) -> str | None:
-    return "the baseline runs float32" if ctx.run.dtype == "float32" else None
-
-
-def _float32_plan(ctx: VariantContext) -> VariantPlan:
-    emulated = (
-        ctx.device_type == "cpu"
-        and ctx.hardware is not None
-        and not cpu_has_native_bf16(ctx.hardware.cpu)
-    )
+def _float32(ctx: VariantContext) -> VariantPlan | str:
+    if ctx.run.dtype == "float32":
+        return "the baseline runs float32"
+    emulated = _emulated_bf16(ctx)
     return VariantPlan(
         change=f"dtype {ctx.run.dtype} -> float32 (autocast off)",
         overrides={"dtype": "float32"},
@@ -109,7 +97,7 @@ def _float32_plan(ctx: VariantContext) -> VariantPlan:
     )
 
 
-def _tf32_skip(ctx: VariantContext) -> str | None:
+def _tf32(ctx: VariantContext) -> VariantPlan | str:
     if ctx.device_type != "cuda":
         return "TF32 exists only on CUDA GPUs"
     if ctx.run.dtype != "float32":
@@ -119,24 +107,10 @@ def _tf32_skip(ctx: VariantContext) -> str | None:
     cc = _cuda_capability(ctx)
     if cc is None or cc < TF32_MIN_CAPABILITY:
         return "TF32 needs an Ampere or newer GPU (compute capability 8.0+)"
-    return None
+    return VariantPlan(change="tf32 False -> True", overrides={"tf32": True}, promise=2.0)
 
 
-def _tf32_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change="tf32 False -> True",
-        overrides={"tf32": True},
-        promise=2.0,
-    )
-
-
-AUTOCAST_BF16 = Variant(
-    "autocast-bf16", "autocast-not-used", "bf16 autocast", _bf16_skip, _bf16_plan
-)
-AUTOCAST_FP16 = Variant(
-    "autocast-fp16", "autocast-not-used", "fp16 autocast", _fp16_skip, _fp16_plan
-)
-FLOAT32 = Variant(
-    "float32", "bf16-without-native-support", "autocast off", _float32_skip, _float32_plan
-)
-TF32 = Variant("tf32", "tf32-disabled", "TF32 matmuls on", _tf32_skip, _tf32_plan)
+AUTOCAST_BF16 = Variant("autocast-bf16", "autocast-not-used", "bf16 autocast", _bf16)
+AUTOCAST_FP16 = Variant("autocast-fp16", "autocast-not-used", "fp16 autocast", _fp16)
+FLOAT32 = Variant("float32", "bf16-without-native-support", "autocast off", _float32)
+TF32 = Variant("tf32", "tf32-disabled", "TF32 matmuls on", _tf32)

@@ -1,9 +1,6 @@
-"""``ExperimentResult``: what one what-if variant did, measured against the baseline.
+"""``ExperimentResult``: one entry of the diagnose payload's ``experiments`` (docs/diagnose.md).
 
-Its JSON form is one entry of the diagnose payload's ``experiments`` list
-(docs/diagnose.md documents every field). A variant that could not run is
-still a result: ``status`` "failed" or "skipped" with the ``reason``, and the
-measured figures null.
+A variant that could not run is still a result: "failed" or "skipped" with the reason.
 """
 
 from __future__ import annotations
@@ -15,36 +12,27 @@ from typing import Any
 
 
 class Status(enum.StrEnum):
-    """How a variant ended."""
+    """How a variant ended: ran and measured, gave no usable measurement, or not started."""
 
     OK = "ok"
-    """It ran and measured tokens/s."""
     FAILED = "failed"
-    """It started but gave no usable measurement (out of memory, crash, hang, garbage)."""
     SKIPPED = "skipped"
-    """It was not started (not applicable here, or not enough budget left)."""
 
 
 class Method(enum.StrEnum):
-    """How a variant's speedup was measured."""
+    """How a speedup was measured: in one process with the baseline (bench --variant), or
+    in a process of its own against the baseline's own runs."""
 
     INTERLEAVED = "interleaved"
-    """In one process with the baseline, alternating blocks of steps (bench --variant):
-    both see the same moments of the machine."""
     SEPARATE_RUNS = "separate runs"
-    """In a process of its own, against the baseline's own runs (changes that hold for a
-    whole process: threads, CPU affinity, environment variables)."""
 
 
 class Verdict(enum.StrEnum):
-    """What a speedup means once its noise interval is taken into account."""
+    """Where the speedup's noise interval lies: all above 1, all below 1, or around 1."""
 
     FASTER = "faster"
-    """The whole interval is above 1: faster beyond the noise."""
     SLOWER = "slower"
-    """The whole interval is below 1: slower beyond the noise."""
     WITHIN_NOISE = "within noise"
-    """The interval contains 1: no measurable effect."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +89,7 @@ class ExperimentResult:
     """Interleaved: the relative half-width from its own pairs of blocks alone; ``noise``
     adds the between-run drift and the measured A/A floor to it."""
     parts: tuple[str, ...] = ()
+    """The combined fix: the experiments whose changes it measures together; else empty."""
     separate_speedup: float | None = None
     """The same change confirmed in fresh processes of its own, run A B B A (each after its
     own warm-up): what a user changing the flag between two runs sees; else None."""
@@ -112,7 +101,6 @@ class ExperimentResult:
     one is kept here; else None."""
     interleaved_noise: float | None = None
     """The in-process figure's noise, with ``interleaved_speedup``."""
-    """The combined fix: the experiments whose changes it measures together; else empty."""
 
     @property
     def ok(self) -> bool:

@@ -1,20 +1,15 @@
-"""Running one bench in its own process: ``python -m mfu_advisor.bench ... --json``.
+"""One bench in its own process (``python -m mfu_advisor.bench ... --json``), bounded in time.
 
-Each run gets its own environment variables and CPU affinity, and a hard
-wall-clock limit. The process starts in a new session (its own process
-group), so that on a timeout, a Ctrl-C or any exit the whole group can be
-ended: the bench and whatever it started (inductor's compile workers), with
-no orphan left behind. A timeout first sends SIGINT, on which the bench
-reports what it measured so far, then SIGKILL after a grace period.
-
-Out of memory, a crash, a hang or output that is not a bench result come
-back as a :class:`BenchProcessResult` with ``failure`` set, never as an
-exception.
+The process gets its own session, so a timeout, a Ctrl-C or any exit ends its
+whole group (inductor's compile workers included). A timeout sends SIGINT, on
+which the bench reports what it measured, then SIGKILL after :data:`GRACE_S`.
+A crash, hang or garbage comes back with ``failure`` set, never as an exception.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -88,13 +83,11 @@ def run_bench_process(
         env={**os.environ, **(env or {})},
         start_new_session=True,
     )
-    stdout_chunks: list[bytes] = []
-    stderr_lines: list[str] = []
+    stdout: list[bytes] = []
+    stderr: list[str] = []
     readers = [
-        threading.Thread(target=_read_all, args=(process.stdout, stdout_chunks), daemon=True),
-        threading.Thread(
-            target=_read_lines, args=(process.stderr, stderr_lines, on_line), daemon=True
-        ),
+        threading.Thread(target=_read_all, args=(process.stdout, stdout), daemon=True),
+        threading.Thread(target=_read_lines, args=(process.stderr, stderr, on_line), daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -105,26 +98,33 @@ def run_bench_process(
         except subprocess.TimeoutExpired:
             timed_out = True
             _signal_group(process, signal.SIGINT)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-    except BaseException:
-        _signal_group(process, signal.SIGKILL)
-        process.wait()
-        raise
     finally:
         # Whatever the bench started in its group (compile workers) goes with it.
         _signal_group(process, signal.SIGKILL)
+        process.wait()
         for reader in readers:
             reader.join(timeout=5.0)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
     elapsed = time.perf_counter() - started
-    stdout = b"".join(stdout_chunks).decode("utf-8", errors="replace")
-    return _interpret(process.returncode, stdout, stderr_lines, elapsed, timed_out, timeout_s)
+    payload, bench, garbage = _parse(b"".join(stdout).decode("utf-8", errors="replace"))
+    phases = [line for line in stderr if line.startswith("bench: ") and "interrupted" not in line]
+    result = BenchProcessResult(
+        payload=payload,
+        bench=bench,
+        failure=None,
+        elapsed_s=elapsed,
+        exit_code=process.returncode,
+        timed_out=timed_out,
+        last_phase=phases[-1] if phases else "",  # before any reaction to our SIGINT
+        stderr_tail=tuple(stderr),
+    )
+    if bench is not None and known(bench.tokens_per_s):
+        return result
+    return dataclasses.replace(result, failure=_failure(result, garbage, timeout_s))
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
@@ -134,10 +134,8 @@ def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
 
 
 def _read_all(stream: IO[bytes] | None, sink: list[bytes]) -> None:
-    if stream is None:
-        return
-    for chunk in iter(lambda: stream.read(65536), b""):
-        sink.append(chunk)
+    if stream is not None:
+        sink.extend(iter(lambda: stream.read(65536), b""))
 
 
 def _read_lines(
@@ -154,54 +152,6 @@ def _read_lines(
             # A progress display must never break the measurement.
             with contextlib.suppress(Exception):
                 on_line(line)
-
-
-def _last_phase(lines: Sequence[str]) -> str:
-    """The bench's last progress line before any reaction to our SIGINT."""
-    phases = [line for line in lines if line.startswith("bench: ") and "interrupted" not in line]
-    return phases[-1] if phases else ""
-
-
-def _interpret(
-    code: int | None,
-    stdout: str,
-    stderr: list[str],
-    elapsed: float,
-    timed_out: bool,
-    timeout_s: float,
-) -> BenchProcessResult:
-    phase = _last_phase(stderr)
-    tail = tuple(stderr)
-    payload, bench, garbage = _parse(stdout)
-
-    def result(failure: str | None) -> BenchProcessResult:
-        return BenchProcessResult(
-            payload=payload,
-            bench=bench,
-            failure=failure,
-            elapsed_s=elapsed,
-            exit_code=code,
-            timed_out=timed_out,
-            last_phase=phase,
-            stderr_tail=tail,
-        )
-
-    if bench is not None and known(bench.tokens_per_s):
-        return result(None)
-    if timed_out:
-        return result(_timeout_reason(phase, timeout_s))
-    error = _error_line(stderr)
-    if "out of memory" in "\n".join(stderr).lower():
-        return result(f"out of memory: {error}" if error else "out of memory")
-    if code is not None and code < 0:
-        name = _signal_name(-code)
-        oom = " (the kernel's out-of-memory killer, most likely)" if -code == signal.SIGKILL else ""
-        return result(f"killed by {name}{oom}")
-    if code not in (0, None):
-        return result(f"exited with code {code}: {error}" if error else f"exited with code {code}")
-    if garbage is not None:
-        return result(f"printed output that is not a bench result ({garbage})")
-    return result("finished without measuring a step")
 
 
 def _parse(stdout: str) -> tuple[dict[str, Any] | None, BenchResult | None, str | None]:
@@ -223,28 +173,27 @@ def _parse(stdout: str) -> tuple[dict[str, Any] | None, BenchResult | None, str 
         return None, None, f"a bench result this version cannot read ({exc})"
 
 
-def _error_line(stderr: Sequence[str]) -> str:
-    """The most telling line of stderr: "Error: ..." if there is one, else the last line."""
-    for line in reversed(stderr):
-        if line.startswith("Error:"):
-            return line.removeprefix("Error:").strip()
-    for line in reversed(stderr):
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _timeout_reason(phase: str, timeout_s: float) -> str:
-    if "warm-up" in phase:
-        what = "compiling" if "compiles" in phase else "warming up"
-        return f"did not finish its warm-up ({what}) within {timeout_s:.0f} s"
-    if "measuring" in phase:
-        return f"measured no step within {timeout_s:.0f} s"
-    return f"did not finish within {timeout_s:.0f} s (last: {phase or 'starting'})"
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
+def _failure(result: BenchProcessResult, garbage: str | None, timeout_s: float) -> str:
+    """Why a process that measured no tokens/s gave no measurement, in one line."""
+    phase, stderr, code = result.last_phase, result.stderr_tail, result.exit_code
+    if result.timed_out:
+        if "warm-up" in phase:
+            what = "compiling" if "compiles" in phase else "warming up"
+            return f"did not finish its warm-up ({what}) within {timeout_s:.0f} s"
+        if "measuring" in phase:
+            return f"measured no step within {timeout_s:.0f} s"
+        return f"did not finish within {timeout_s:.0f} s (last: {phase or 'starting'})"
+    # The most telling line of stderr: "Error: ..." if there is one, else the last line.
+    errors = [line.removeprefix("Error:").strip() for line in stderr if line.startswith("Error:")]
+    error = errors[-1] if errors else next((x.strip() for x in reversed(stderr) if x.strip()), "")
+    if "out of memory" in "\n".join(stderr).lower():
+        return f"out of memory: {error}" if error else "out of memory"
+    if code is not None and code < 0:
+        name = next((s.name for s in signal.Signals if s == -code), f"signal {-code}")
+        oom = " (the kernel's out-of-memory killer, most likely)" if -code == signal.SIGKILL else ""
+        return f"killed by {name}{oom}"
+    if code not in (0, None):
+        return f"exited with code {code}: {error}" if error else f"exited with code {code}"
+    if garbage is not None:
+        return f"printed output that is not a bench result ({garbage})"
+    return "finished without measuring a step"

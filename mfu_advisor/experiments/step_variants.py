@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
@@ -13,9 +12,6 @@ from mfu_advisor.probe.facts import TorchFacts
 #: Compile warm-up assumed when planning the budget, in seconds: measured about
 #: 40 s on the 2-core Zen 3 VM with a cold inductor cache (issue 5).
 COMPILE_WARMUP_S = {"cpu": 45.0, "default": 60.0}
-
-
-# -- micro-batch ----------------------------------------------------------------------
 
 #: Part of the memory a larger micro-batch may use: leave room for fragmentation.
 MEMORY_HEADROOM = 0.9
@@ -31,10 +27,12 @@ def _memory_capacity(ctx: VariantContext) -> int | None:
     return run_memory_bytes(hardware, ctx.run.device)  # a MIG slice's, not the parent's
 
 
-def _batch_skip(multiple: int) -> Callable[[VariantContext], str | None]:
-    def skip(ctx: VariantContext) -> str | None:
-        used = ctx.run.peak_memory_bytes
-        capacity = _memory_capacity(ctx)
+def _batch(multiple: int) -> Variant:
+    """Micro-batch x``multiple``, skipped when it would not fit in memory."""
+
+    def plan(ctx: VariantContext) -> VariantPlan | str:
+        run = ctx.run
+        used, capacity = run.peak_memory_bytes, _memory_capacity(ctx)
         # Activations grow with the batch; weights and optimizer state do not, so
         # scaling the whole peak is a cautious estimate.
         if isinstance(used, int) and capacity and used * multiple > MEMORY_HEADROOM * capacity:
@@ -42,17 +40,8 @@ def _batch_skip(multiple: int) -> Callable[[VariantContext], str | None]:
                 f"batch_size x{multiple} would need about {used * multiple / 2**30:.1f} GiB "
                 f"of the {capacity / 2**30:.1f} GiB available"
             )
-        return None
-
-    return skip
-
-
-def _batch_plan(multiple: int) -> Callable[[VariantContext], VariantPlan]:
-    def plan(ctx: VariantContext) -> VariantPlan:
-        run = ctx.run
-        batch = run.batch_size * multiple
+        batch, tokens = run.batch_size * multiple, run.effective_batch_tokens
         overrides: dict[str, Any] = {"batch_size": batch}
-        before_tokens = run.effective_batch_tokens
         change = f"batch_size {run.batch_size} -> {batch}"
         note = ""
         if run.gradient_accumulation_steps % multiple == 0:
@@ -60,103 +49,64 @@ def _batch_plan(multiple: int) -> Callable[[VariantContext], VariantPlan]:
             overrides["gradient_accumulation_steps"] = accumulation
             change += (
                 f", gradient_accumulation_steps {run.gradient_accumulation_steps} -> "
-                f"{accumulation} (same {before_tokens} tokens per optimizer step)"
+                f"{accumulation} (same {tokens} tokens per optimizer step)"
             )
         else:
-            after_tokens = before_tokens * multiple
-            change += f" (effective batch {before_tokens} -> {after_tokens} tokens per step)"
+            change += f" (effective batch {tokens} -> {tokens * multiple} tokens per step)"
             note = (
                 f"The effective batch grows {multiple}x: the same tokens take {multiple}x "
                 f"fewer optimizer steps, and Adam usually wants the learning rate about "
                 f"sqrt({multiple}) = {math.sqrt(multiple):.1f}x higher (square-root scaling, "
                 "Malladi et al. 2022, arXiv:2205.10287); compare the loss per token."
             )
-        promise = {2: 1.25, 4: 1.4}.get(multiple, 1.2)
         return VariantPlan(
             change=change,
             overrides=overrides,
             note=note,
-            promise=promise,
+            promise={2: 1.25, 4: 1.4}.get(multiple, 1.2),
             step_time_factor=float(multiple),
         )
 
-    return plan
-
-
-def _batch(multiple: int) -> Variant:
-    return Variant(
-        name=f"batch-x{multiple}",
-        verifies="micro-batch-too-small",
-        description=(
-            f"micro-batch x{multiple}, with gradient accumulation divided by {multiple} where "
-            "it can be (same effective batch); otherwise the effective batch grows"
-        ),
-        skip_reason=_batch_skip(multiple),
-        plan=_batch_plan(multiple),
+    description = (
+        f"micro-batch x{multiple}, with gradient accumulation divided by {multiple} where "
+        "it can be (same effective batch); otherwise the effective batch grows"
     )
+    return Variant(f"batch-x{multiple}", "micro-batch-too-small", description, plan)
 
 
-# -- compile ------------------------------------------------------------------------------
-
-
-def _compile_skip(ctx: VariantContext) -> str | None:
+def _compile(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.compile:
         return "the baseline already compiles (see no-compile)"
     torch = ctx.hardware.torch if ctx.hardware is not None else None
     if isinstance(torch, TorchFacts) and torch.compile_ready is False:
         return f"torch.compile is not ready here: {torch.compile_note}"
-    return None
-
-
-def _compile_plan(ctx: VariantContext) -> VariantPlan:
-    warmup = COMPILE_WARMUP_S.get(ctx.device_type, COMPILE_WARMUP_S["default"])
     return VariantPlan(
         change="compile False -> True (torch.compile, inductor)",
         overrides={"compile": True},
         note="The first step compiles; its time is reported apart as compile_s.",
         promise=1.43 if ctx.device_type == "cuda" else 1.05,
-        extra_warmup_s=warmup,
+        extra_warmup_s=COMPILE_WARMUP_S.get(ctx.device_type, COMPILE_WARMUP_S["default"]),
         runs_last=True,
     )
 
 
-def _no_compile_skip(ctx: VariantContext) -> str | None:
-    return None if ctx.run.compile else "the baseline does not compile (see compile)"
+def _no_compile(ctx: VariantContext) -> VariantPlan | str:
+    if not ctx.run.compile:
+        return "the baseline does not compile (see compile)"
+    return VariantPlan(change="compile True -> False", overrides={"compile": False})
 
 
-def _no_compile_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change="compile True -> False",
-        overrides={"compile": False},
-        promise=1.0,
-    )
-
-
-# -- optimizer ----------------------------------------------------------------------------
-
-
-def _fused_skip(ctx: VariantContext) -> str | None:
+def _fused(ctx: VariantContext) -> VariantPlan | str:
     if ctx.device_type != "cuda":
         return "fused AdamW is measured on CUDA only (nanoGPT enables it there)"
     if ctx.run.adamw_impl == "fused":
         return "the baseline uses fused AdamW already"
-    return None
-
-
-def _fused_plan(ctx: VariantContext) -> VariantPlan:
-    return VariantPlan(
-        change=f"AdamW {ctx.run.adamw_impl} -> fused",
-        overrides={"adamw_impl": "fused"},
-        promise=1.05,
-    )
+    change = f"AdamW {ctx.run.adamw_impl} -> fused"
+    return VariantPlan(change=change, overrides={"adamw_impl": "fused"}, promise=1.05)
 
 
 BATCH_X2 = _batch(2)
 BATCH_X4 = _batch(4)
-COMPILE = Variant("compile", "compile-not-used", "torch.compile on", _compile_skip, _compile_plan)
-NO_COMPILE = Variant(
-    "no-compile", "compile-slower-here", "torch.compile off", _no_compile_skip, _no_compile_plan
-)
-FUSED_ADAMW = Variant(
-    "fused-adamw", "fused-adamw-not-used", "fused AdamW", _fused_skip, _fused_plan
-)
+COMPILE = Variant("compile", "compile-not-used", "torch.compile on", _compile)
+NO_COMPILE = Variant("no-compile", "compile-slower-here", "torch.compile off", _no_compile)
+FUSED_ADAMW = Variant("fused-adamw", "fused-adamw-not-used", "fused AdamW", _fused)

@@ -5,43 +5,40 @@ from __future__ import annotations
 import math
 
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
+from mfu_advisor.probe.facts import CpuFacts
 from mfu_advisor.units import cpu_list
 
-# -- CPU threads ----------------------------------------------------------------------------
+
+def _cpu(ctx: VariantContext) -> CpuFacts:
+    assert ctx.hardware is not None  # every use below comes after _cpu_only
+    return ctx.hardware.cpu
 
 
 def _cpu_only(ctx: VariantContext) -> str | None:
     if ctx.device_type != "cpu":
         return f"the run is on {ctx.device_type}: CPU threads do not bound it"
-    if ctx.hardware is None:
-        return "the CPU's topology is unknown"
-    return None
+    return "the CPU's topology is unknown" if ctx.hardware is None else None
 
 
 def _affinity(ctx: VariantContext) -> tuple[int, ...]:
-    if isinstance(ctx.run.cpu_affinity, tuple):
-        return ctx.run.cpu_affinity
-    assert ctx.hardware is not None
-    return ctx.hardware.cpu.affinity_cpus
+    affinity = ctx.run.cpu_affinity
+    return affinity if isinstance(affinity, tuple) else _cpu(ctx).affinity_cpus
 
 
 def _physical_in_affinity(ctx: VariantContext) -> int | None:
-    assert ctx.hardware is not None
-    cpu = ctx.hardware.cpu
+    cpu = _cpu(ctx)
     if not isinstance(cpu.physical_cores, int):
         return None
     return max(1, math.floor(cpu.physical_cores * len(_affinity(ctx)) / cpu.logical_cpus))
 
 
 def _usable_logical(ctx: VariantContext) -> int:
-    assert ctx.hardware is not None
-    return min(len(_affinity(ctx)), ctx.hardware.cpu.usable_cpus)
+    return min(len(_affinity(ctx)), _cpu(ctx).usable_cpus)
 
 
 def _no_smt(ctx: VariantContext) -> str | None:
     """Why a physical-vs-logical comparison is pointless here, or None."""
-    physical = _physical_in_affinity(ctx)
-    logical = _usable_logical(ctx)
+    physical, logical = _physical_in_affinity(ctx), _usable_logical(ctx)
     if physical is not None and physical >= logical:
         return (
             f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
@@ -49,7 +46,7 @@ def _no_smt(ctx: VariantContext) -> str | None:
     return None
 
 
-def _threads_plan(ctx: VariantContext, threads: int, why: str, promise: float) -> VariantPlan:
+def _threads(ctx: VariantContext, threads: int, why: str, promise: float) -> VariantPlan:
     """A plan that runs the baseline with ``threads`` threads (OMP_NUM_THREADS too)."""
     return VariantPlan(
         change=f"threads {ctx.run.threads} -> {threads} ({why})",
@@ -59,83 +56,49 @@ def _threads_plan(ctx: VariantContext, threads: int, why: str, promise: float) -
     )
 
 
-def _physical_skip(ctx: VariantContext) -> str | None:
-    reason = _cpu_only(ctx)
-    if reason:
+def _physical(ctx: VariantContext) -> VariantPlan | str:
+    if reason := _cpu_only(ctx):
         return reason
     physical = _physical_in_affinity(ctx)
     if physical is None:
         return "the number of physical cores is unknown"
-    reason = _no_smt(ctx)
-    if reason:
+    if reason := _no_smt(ctx):
         return reason
     if ctx.run.threads <= physical:
         return f"the baseline uses {ctx.run.threads} threads, at most one per physical core"
-    return None
+    return _threads(ctx, physical, "one per physical core", 1.1)
 
 
-def _physical_plan(ctx: VariantContext) -> VariantPlan:
-    physical = _physical_in_affinity(ctx) or 1
-    return _threads_plan(ctx, physical, "one per physical core", 1.1)
-
-
-def _logical_skip(ctx: VariantContext) -> str | None:
-    reason = _cpu_only(ctx) or _no_smt(ctx)
-    if reason:
+def _logical(ctx: VariantContext) -> VariantPlan | str:
+    if reason := _cpu_only(ctx) or _no_smt(ctx):
         return reason
     logical = _usable_logical(ctx)
     if ctx.run.threads >= logical:
         return f"the baseline uses all {logical} usable logical CPUs already"
-    return None
+    return _threads(ctx, logical, "every usable logical CPU", 1.05)
 
 
-def _logical_plan(ctx: VariantContext) -> VariantPlan:
-    return _threads_plan(ctx, _usable_logical(ctx), "every usable logical CPU", 1.05)
-
-
-def _usable_skip(ctx: VariantContext) -> str | None:
-    reason = _cpu_only(ctx)
-    if reason:
+def _usable(ctx: VariantContext) -> VariantPlan | str:
+    if reason := _cpu_only(ctx):
         return reason
-    assert ctx.hardware is not None
-    usable = ctx.hardware.cpu.usable_cpus
+    usable = _cpu(ctx).usable_cpus
     if ctx.run.threads <= usable:
         return f"the baseline's {ctx.run.threads} threads fit the {usable} usable CPUs"
-    return None
+    return _threads(ctx, usable, "the CPUs the quota and affinity allow", 1.5)
 
 
-def _usable_plan(ctx: VariantContext) -> VariantPlan:
-    assert ctx.hardware is not None
-    return _threads_plan(
-        ctx, ctx.hardware.cpu.usable_cpus, "the CPUs the quota and affinity allow", 1.5
-    )
-
-
-def _p_cores(ctx: VariantContext) -> tuple[tuple[int, ...], int]:
-    assert ctx.hardware is not None
-    p_types = [c for c in ctx.hardware.cpu.core_types if c.name == "performance"]
-    cpus = tuple(sorted(set(_affinity(ctx)) & {n for c in p_types for n in c.cpus}))
-    return cpus, sum(c.physical_cores for c in p_types)
-
-
-def _pin_skip(ctx: VariantContext) -> str | None:
-    reason = _cpu_only(ctx)
-    if reason:
+def _pin(ctx: VariantContext) -> VariantPlan | str:
+    if reason := _cpu_only(ctx):
         return reason
-    assert ctx.hardware is not None
-    names = {c.name for c in ctx.hardware.cpu.core_types}
-    if "efficiency" not in names:
+    if "efficiency" not in {c.name for c in _cpu(ctx).core_types}:
         return "not a hybrid CPU: all cores are of one type"
-    cpus, _ = _p_cores(ctx)
+    p_types = [c for c in _cpu(ctx).core_types if c.name == "performance"]
+    cpus = tuple(sorted(set(_affinity(ctx)) & {n for c in p_types for n in c.cpus}))
     if not cpus:
         return "no performance core is in the run's CPU affinity"
     if set(_affinity(ctx)) <= set(cpus):
         return "the baseline runs on performance cores only already"
-    return None
-
-
-def _pin_plan(ctx: VariantContext) -> VariantPlan:
-    cpus, physical = _p_cores(ctx)
+    physical = sum(c.physical_cores for c in p_types)
     return VariantPlan(
         change=f"pinned to the {physical} performance cores (CPUs {cpu_list(cpus)}), "
         f"{physical} threads",
@@ -147,22 +110,12 @@ def _pin_plan(ctx: VariantContext) -> VariantPlan:
 
 
 THREADS_PHYSICAL = Variant(
-    "threads-physical",
-    "smt-siblings-as-compute-threads",
-    "one thread per core",
-    _physical_skip,
-    _physical_plan,
+    "threads-physical", "smt-siblings-as-compute-threads", "one thread per core", _physical
 )
 THREADS_LOGICAL = Variant(
-    "threads-logical",
-    "smt-siblings-as-compute-threads",
-    "one thread per CPU",
-    _logical_skip,
-    _logical_plan,
+    "threads-logical", "smt-siblings-as-compute-threads", "one thread per CPU", _logical
 )
 THREADS_USABLE = Variant(
-    "threads-usable", "threads-oversubscribed", "threads = usable CPUs", _usable_skip, _usable_plan
+    "threads-usable", "threads-oversubscribed", "threads = usable CPUs", _usable
 )
-PIN_P_CORES = Variant(
-    "pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin_skip, _pin_plan
-)
+PIN_P_CORES = Variant("pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin)

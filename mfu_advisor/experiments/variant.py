@@ -1,11 +1,7 @@
-"""The data types of a what-if experiment: the variant, its context and its concrete plan.
+"""The types of a what-if experiment: a :class:`Variant` turns the baseline (its
+:class:`VariantContext`) into a concrete :class:`VariantPlan`, or says why it does not apply.
 
-A :class:`Variant` turns the baseline (a :class:`VariantContext`) into a
-:class:`VariantPlan`: bench option overrides, environment variables, CPU
-affinity, the words for the change and what it means for training. Its
-``skip_reason`` says why it does not apply here; its ``promise`` (a prior
-expected speedup) orders the variants, most promising first. The variants
-themselves are in ``*_variants.py``, listed in experiments/variants.py.
+The variants are in ``*_variants.py``, listed in experiments/variants.py.
 """
 
 from __future__ import annotations
@@ -58,6 +54,7 @@ class VariantPlan:
     verifies: str = ""
     """Symbol of the rule whose fix it measures; "" for its variant's."""
     promise: float = 1.0
+    """A prior expected speedup: the variants run most promising first."""
     step_time_factor: float = 1.0
     """Expected step time over the baseline's, for the time estimate."""
     extra_warmup_s: float = 0.0
@@ -67,21 +64,19 @@ class VariantPlan:
     step_cap: StepCap | None = None
     distributed: bool = False
     """Runs as the baseline's whole data-parallel job (bench --nproc-per-node), in a run
-    of its own, compared with the baseline job's tokens/s (diagnose/data_parallel.py)."""
+    of its own, compared with the baseline job's tokens/s."""
 
 
 @dataclass(frozen=True)
 class Variant:
-    """A what-if experiment: its name, when it applies, and the plan it makes."""
+    """A what-if experiment: its name, the rule it verifies, and the plan it makes."""
 
     name: str
     verifies: str
     """Symbol of the rule whose fix it measures."""
     description: str
-    skip_reason: Callable[[VariantContext], str | None]
-    """Why it does not apply to this baseline; None when it does."""
-    plan: Callable[[VariantContext], VariantPlan]
-    """The concrete plan; call only when ``skip_reason`` is None."""
+    plan: Callable[[VariantContext], VariantPlan | str]
+    """The concrete plan for this baseline, or why the variant does not apply to it."""
     listed_when_skipped: bool = True
     """False for a variant that applies to few runs (a whole data-parallel job): when it
     does not apply, the diagnosis does not list it."""

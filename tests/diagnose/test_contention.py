@@ -9,7 +9,7 @@ import pytest
 from diagnose_fakes import FakeClock, FakeRunner
 
 from mfu_advisor.bench.options import BenchOptions
-from mfu_advisor.diagnose.contention import CpuSample, others_share, sample
+from mfu_advisor.diagnose.noise import CpuSample, others_share, sample
 from mfu_advisor.diagnose.orchestrate import DiagnoseRequest, Diagnosis
 from mfu_advisor.rules import example_facts as ex
 

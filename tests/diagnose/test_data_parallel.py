@@ -10,8 +10,13 @@ import pytest
 
 from mfu_advisor.bench.options import BenchOptions
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.diagnose.data_parallel import PER_PROCESS_REASON, one_rank, sync_less_estimate_s
-from mfu_advisor.diagnose.plan import BaselineTiming, interleaved
+from mfu_advisor.diagnose.plan import (
+    PER_PROCESS_REASON,
+    BaselineTiming,
+    estimate_s,
+    interleaved,
+    one_rank,
+)
 from mfu_advisor.experiments.variant import VariantContext, VariantPlan
 from mfu_advisor.experiments.variants import Selection, select
 from mfu_advisor.rules import example_facts as ex
@@ -70,7 +75,7 @@ def test_its_time_counts_half_the_baselines_start_up_and_at_least_six_long_steps
     plan = _sync_less(_ddp(0.25))
     assert plan is not None
     # 0.8 s steps x 8 micro-batches = 6.4 s: one step per block, 6 synced steps at least.
-    estimate = sync_less_estimate_s(plan, BaselineTiming(startup_s=26.0, step_s=0.8))
+    estimate = estimate_s(plan, BaselineTiming(startup_s=26.0, step_s=0.8))
     assert estimate == pytest.approx(13.0 + 2 * 6.4 + 6 * 6.4)
 
 
