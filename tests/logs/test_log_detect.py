@@ -34,6 +34,7 @@ EXPECTED = {
     "megatron_args.log": "megatron",
     "litgpt_3.log": "litgpt",
     "litgpt_current.log": "litgpt",
+    "maxtext_deepseek2_16b_tpu_v5p.log": "maxtext",
     "generic_custom_loop.log": "generic",
 }
 

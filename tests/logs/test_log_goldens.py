@@ -36,6 +36,15 @@ GOLDEN = [
         1.0,
         749_214_720 * 256 / 3.1997 / 1e12,
     ),
+    (
+        "maxtext_deepseek2_16b_tpu_v5p.log",
+        "maxtext",
+        10,
+        1012.0,
+        2024.6,
+        459,
+        31.496 / 459,  # the figure MaxText's guide computes for this run
+    ),
     ("megatron_1.log", "megatron", 3, 5533.8, None, 989, 236.0 / 989),
     ("megatron_args.log", "megatron", 12, 9145.9, 256 * 4096 / 9.1459, 989, 145.6 / 989),
     ("nanochat_1.log", "nanochat", 7, 992.91, 528029.0, 312, None),

@@ -27,6 +27,7 @@ MODULES: dict[str, str] = {
     "hf_trainer": "mfu_advisor.logs.formats.hf_trainer",
     "megatron": "mfu_advisor.logs.formats.megatron",
     "litgpt": "mfu_advisor.logs.formats.litgpt",
+    "maxtext": "mfu_advisor.logs.formats.maxtext",
     "generic": "mfu_advisor.logs.formats.generic",
 }
 
