@@ -1,9 +1,5 @@
-"""What a bench run is asked to do: nanoGPT's option names plus the bench's own.
-
-The model and batch options keep the names of nanoGPT's ``train.py``
-(https://github.com/karpathy/nanoGPT/blob/master/train.py) so that a command
-line or a config can be carried from one to the other. Pure Python: no torch.
-"""
+"""What a bench run is asked to do, under nanoGPT ``train.py``'s option names
+(https://github.com/karpathy/nanoGPT/blob/master/train.py). Pure Python: no torch."""
 
 from __future__ import annotations
 
@@ -16,8 +12,7 @@ from mfu_advisor.errors import UserError
 from mfu_advisor.mfu import GptShape
 from mfu_advisor.units import cpu_list
 
-#: The dtypes the bench runs in, by nanoGPT's names. float32 runs without
-#: autocast; the others run the forward pass under torch.autocast, as nanoGPT does.
+#: The dtypes the bench runs in, by nanoGPT's names (float32 without autocast).
 DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
 
 #: AdamW implementations: "auto" is nanoGPT's choice (fused on CUDA, torch's default elsewhere).
@@ -45,9 +40,7 @@ INT_MODEL_FIELDS = tuple(
 )
 
 #: Options a ``--variant`` may change: what one process can switch between blocks of
-#: steps (each arm has its own model, optimizer, autocast and TF32 setting).
-#: Threads, CPU affinity and environment variables belong to the whole process, so
-#: variants of those run in processes of their own.
+#: steps (threads, affinity and environment belong to the whole process).
 PAIRABLE_FIELDS: tuple[str, ...] = (
     "batch_size",
     "gradient_accumulation_steps",
@@ -65,7 +58,6 @@ MAX_BUDGET_S = 3600.0
 class BenchOptions:
     """A bench run's settings; ``None`` means "the preset's value" until it is resolved."""
 
-    # nanoGPT's train.py names -----------------------------------------------------------
     batch_size: int | None = None
     """Sequences per micro-batch."""
     block_size: int | None = None
@@ -83,7 +75,6 @@ class BenchOptions:
     device: str | None = None
     """"cpu", "cuda", "cuda:1", "mps", "xpu" or "auto"."""
     gradient_accumulation_steps: int | None = None
-    # the bench's own -------------------------------------------------------------------
     preset: str = "auto"
     """"cpu-small", "shakespeare-char", "gpt2-small" or "auto" (picked by device)."""
     budget_s: float | None = None
@@ -137,11 +128,7 @@ class BenchOptions:
         )
 
     def to_argv(self) -> list[str]:
-        """Command-line arguments that reproduce these options (for subprocess runs).
-
-        ``python -m mfu_advisor.bench *options.to_argv() --json`` runs the same bench;
-        values are written as nanoGPT's command line writes them (``str``: True/False).
-        """
+        """Command-line arguments that reproduce these options (for subprocess runs)."""
         argv = ["--preset", self.preset]
         for name in MODEL_FIELDS:
             value = getattr(self, name)
@@ -188,10 +175,7 @@ def parse_bool(text: str | bool, option: str) -> bool:
 
 
 def parse_variant(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
-    """``["batch_size=48", "compile=True"]`` -> (("batch_size", 48), ("compile", True)).
-
-    Values take nanoGPT's syntax; only PAIRABLE_FIELDS may change (UserError otherwise).
-    """
+    """``["batch_size=48", "compile=True"]`` -> (("batch_size", 48), ("compile", True))."""
     changes: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")

@@ -144,7 +144,7 @@ def _run(
         world, rank = dist.get_world_size(), dist.get_rank()
     # Each rank reads its own data (nanoGPT: seed 1337 + rank); DDP copies rank 0's weights.
     options = dataclasses.replace(options, seed=options.seed + rank, device=choice.device)
-    training, n_params, adamw_impl = _build(options, choice, job, solo, torch)
+    training, n_params, adamw_impl = _build(options, choice, job, solo)
     synchronize = make_synchronize(choice.device_type, choice.index)
     writer.write("warmup")
     writer.progress(f"warm-up: {options.warmup_steps} steps on each of {world} ranks")
@@ -206,15 +206,10 @@ def _share(shares: list[list[int]] | None, local_rank: int) -> list[int] | None:
     return shares[local_rank % len(shares)]
 
 
-def _build(options: BenchOptions, choice: Any, job: dict[str, Any], solo: bool, torch: Any) -> Any:
+def _build(options: BenchOptions, choice: Any, job: dict[str, Any], solo: bool) -> Any:
+    from mfu_advisor.bench.data import read_text
     from mfu_advisor.bench.training import build_training
 
-    text, vocabulary = None, None
-    if options.data:
-        from mfu_advisor.bench.data import read_text, text_vocabulary
-
-        text = read_text(options.data)
-        vocabulary = text_vocabulary(text)
     wrap: Callable[[Any], Any] | None = None
     if not solo:
         from torch.nn.parallel import DistributedDataParallel
@@ -225,7 +220,7 @@ def _build(options: BenchOptions, choice: Any, job: dict[str, Any], solo: bool, 
                 model, device_ids=ids, bucket_cap_mb=int(job["bucket_cap_mb"])
             )
 
-    return build_training(options, choice, text, vocabulary, wrap=wrap)
+    return build_training(options, choice, read_text(options.data), wrap=wrap)
 
 
 class _Timer:
