@@ -1,20 +1,5 @@
-"""``MFUMeter``: measure tokens/s and MFU inside your own training loop.
-
-In the spirit of Lightning's ``ThroughputMonitor``
-(https://lightning.ai/docs/fabric/stable/api/generated/lightning.fabric.utilities.throughput.ThroughputMonitor.html),
-but it knows CPUs and integrated GPUs too: the peak comes from mfu-advisor's
-hardware probe, with its source, unless you give one::
-
-    from mfu_advisor.bench.meter import MFUMeter
-    meter = MFUMeter(model_flops_per_token=6 * n_params, device="cpu", dtype="float32")
-    for step in range(max_steps):
-        ...  # forward, backward, optimizer step
-        meter.step(tokens=batch_size * block_size)
-    print(meter.summary())
-
-The bench itself uses it. The first ``warmup_steps`` steps are left out of the
-figures; the device is synchronized before the clock is read.
-"""
+"""``MFUMeter``: tokens/s and MFU inside any training loop, the bench's included
+(docs/mfu.md shows its use); the peak is the hardware probe's unless given."""
 
 from __future__ import annotations
 
@@ -26,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mfu_advisor import units
 from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
+from mfu_advisor.bench.devices import make_synchronize
 from mfu_advisor.bench.timing import StepTimer, StepTimeStats
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
@@ -96,18 +82,10 @@ class MFUMeter:
         clock: Callable[[], float] = time.perf_counter,
         sample_gpu: bool = True,
     ) -> None:
-        """Args:
-        model_flops_per_token: training FLOPs per token (forward + backward), e.g.
-            ``mfu_advisor.mfu.flops_per_token(GptShape(...))`` or 6 x parameters.
-        device: where the model runs ("cpu", "cuda:0", "mps", "xpu" or a torch.device).
-        dtype: the matmul precision ("float32", "bfloat16", "float16", "tf32" or a torch dtype).
-        peak_flops: the denominator in FLOP/s; by default the probe's peak for device and dtype.
-        warmup_steps: first steps left out of every figure (compilation, allocator warm-up).
-        hardware: probe facts to take the peak from (probed on first summary if None).
-        synchronize: waits for the device; by default torch's for the device type.
-        sample_gpu: on a CUDA GPU, sample NVML about 10 times a second while the
-            measured steps run (clocks, power, throttle reasons; probe/nvml_sampler.py).
-        """
+        """``model_flops_per_token``: training FLOPs per token (e.g. 6 x parameters);
+        ``dtype``: the matmul precision (float32, tf32, bfloat16, float16 or a torch dtype);
+        ``peak_flops``: the denominator in FLOP/s (default: the probe's); ``sample_gpu``:
+        on CUDA, NVML is sampled about 10 times a second during the measured steps."""
         self.model_flops_per_token = float(model_flops_per_token)
         self.device_type, self.index = _device_parts(device)
         self.dtype_key = _dtype_key(dtype)
@@ -124,14 +102,14 @@ class MFUMeter:
         )
         self.timer = StepTimer(
             warmup_steps=warmup_steps,
-            synchronize=synchronize or _default_synchronize(self.device_type, self.index),
+            synchronize=synchronize or make_synchronize(self.device_type, self.index),
             clock=clock,
         )
         self.timer.start()
 
     def start(self) -> None:
         """Restart the clock: the next step is timed from now (e.g. after evaluation)."""
-        self.timer.skip()
+        self.timer.start()
 
     def step(self, tokens: int) -> float:
         """Record one finished training step of ``tokens`` tokens; returns its seconds."""
@@ -184,11 +162,8 @@ class MFUMeter:
 
 
 def _median_rate(tokens: list[float], durations_s: list[float]) -> float | None:
-    """Tokens per second at the median step.
-
-    With the same tokens every step (the usual case, and the bench's) that is
-    tokens / median step time exactly; otherwise the median of per-step rates.
-    """
+    """Tokens / median step time when every step has the same tokens (the bench's case),
+    else the median of per-step rates."""
     pairs = [(t, d) for t, d in zip(tokens, durations_s, strict=True) if d > 0]
     if not pairs:
         return None
@@ -227,11 +202,3 @@ def _start_sampler(index: int) -> NvmlSampler | None:
     sampler = NvmlSampler(bus)
     sampler.start()
     return sampler
-
-
-def _default_synchronize(device_type: str, index: int) -> Callable[[], None]:
-    if device_type == "cpu":
-        return lambda: None
-    from mfu_advisor.bench.devices import make_synchronize
-
-    return make_synchronize(device_type, index)
