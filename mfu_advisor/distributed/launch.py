@@ -1,14 +1,10 @@
 """Running the job under torchrun and watching its ranks until they finish, fail or hang.
 
-torchrun (``python -m torch.distributed.run``) starts the ranks and, when one
-exits with an error, stops the others. What it cannot do is notice a rank that
-hangs (a stopped process, a deadlock, a collective that never completes: gloo
-would wait 30 minutes). So the launcher watches each rank's status files
-(status.py) and stops the whole job when a rank has not finished a step for
-``rank_timeout_s``. Whatever ends the job, every process it started (torchrun,
-the ranks, their compile workers; torchrun puts each rank in a session of its
-own, so a process-group kill would miss them) is killed before returning, and
-the failure comes back as one line naming the rank.
+torchrun stops the other ranks when one exits with an error, but cannot notice a
+rank that hangs; the launcher watches each rank's status files (status.py) and
+stops the job when a rank finishes no step for ``rank_timeout_s``. Whatever ends
+the job, every process it started is killed (torchrun puts each rank in a session
+of its own, so a process-group kill would miss them), and a failure is one line.
 """
 
 from __future__ import annotations
@@ -40,9 +36,8 @@ from mfu_advisor.distributed.status import (
 POLL_S = 0.2
 #: Seconds torchrun gets to stop its ranks after SIGTERM before everything is killed.
 TERMINATE_GRACE_S = 5.0
-#: An alive file older than this means the rank's process is not running at all
-#: (stopped, or blocked in the kernel), not merely busy or waiting: its thread touches
-#: the file every second, even while the main thread waits in a collective.
+#: An alive file older than this means the rank's process is not running at all (its
+#: thread touches the file every second, even while the main thread waits).
 FROZEN_AFTER_S = 3.5 * ALIVE_INTERVAL_S
 #: Log file of torchrun's own output, in the run folder.
 TORCHRUN_LOG = "torchrun.log"
@@ -86,14 +81,14 @@ class ProcessSweep:
         """Remember torchrun's descendants and the ranks' own pids as they are now."""
         import psutil
 
-        try:
-            root = psutil.Process(self.root_pid)
-            found = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            found = []
-        for pid in extra_pids:
+        found = []
+        for pid in [self.root_pid, *extra_pids]:
             try:
-                found.append(psutil.Process(pid))
+                process = psutil.Process(pid)
+                found += [
+                    process,
+                    *(process.children(recursive=True) if pid == self.root_pid else []),
+                ]
             except psutil.Error:
                 continue
         for process in found:
@@ -128,10 +123,8 @@ def run_job(
     env: dict[str, str],
     on_progress: Callable[[str], None],
 ) -> None:
-    """Run torchrun until every local rank is done; RankFailure when one fails or hangs.
-
-    KeyboardInterrupt stops the job (and is raised again).
-    """
+    """Run torchrun until every local rank is done; RankFailure when one fails or hangs
+    (KeyboardInterrupt stops the job and is raised again)."""
     started = time.time()
     shown = 0
     previous = _raise_on_sigterm()
@@ -159,13 +152,9 @@ def run_job(
 def _running(
     argv: list[str], log_path: Path, env: dict[str, str]
 ) -> Iterator[tuple[subprocess.Popen[bytes], ProcessSweep]]:
-    """``argv`` started with its output in ``log_path``; whatever ends the block, it and
-    every process it started are stopped before the block is left.
-
-    The process stays in the launcher's process group, so whatever ends the launcher's
-    group (Ctrl-C at a terminal, diagnose's timeout) ends it too; torchrun's ranks, in
-    sessions of their own, exit when they see their parent gone (status.StatusWriter).
-    """
+    """``argv`` started with its output in ``log_path``; it and every process it started are
+    stopped before the block is left. It stays in the launcher's process group (Ctrl-C and
+    diagnose's timeout reach it); the ranks exit when their parent is gone (StatusWriter)."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
         sweep = ProcessSweep(process.pid)
@@ -180,12 +169,8 @@ def _running(
 
 
 def _raise_on_sigterm() -> Any:
-    """Turn SIGTERM into an exception while the job runs, so the job is stopped cleanly.
-
-    Python's default SIGTERM ends the process at once, skipping the clean-up that stops
-    the ranks. Returns the previous handler (None outside the main thread, where signal
-    handlers cannot be set).
-    """
+    """Turn SIGTERM into an exception while the job runs, so the clean-up stops the ranks;
+    returns the previous handler (None outside the main thread)."""
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
@@ -225,13 +210,9 @@ def _forward_progress(run_dir: Path, shown: int, on_progress: Callable[[str], No
 def find_hang(
     statuses: list[RankStatus], allowance: Allowance, now: float, started: float
 ) -> str | None:
-    """One line naming the rank that hangs, or None while every rank makes progress.
-
-    A rank hangs when it has finished no step for longer than its allowance.
-    When several do (a rank that waits in a collective for a hung peer stops too),
-    the one whose process stopped running (its alive file went stale) is named,
-    else the one with the fewest steps.
-    """
+    """One line naming the rank that finished no step within its allowance, or None. Of
+    several (a rank waiting on a hung peer stops too), the one whose process stopped (its
+    alive file went stale) is named, else the one with the fewest steps."""
     late = [
         s
         for s in statuses

@@ -206,8 +206,8 @@ def _job_result(
     job_peak = device_peak(hardware, choice.device_type, 0, peak_key)
     if isinstance(job.peak_flops, Unavailable) and not isinstance(job_peak, Unavailable):
         job_peak = job.peak_flops
-    elif not isinstance(job_peak, Unavailable):  # the sum of the ranks' peaks
-        source = f"sum over {job.world_size} ranks: " + job_peak.source
+    elif not isinstance(job_peak, Unavailable) and isinstance(job.peak_flops, float):
+        source = f"sum over {job.world_size} ranks: " + job_peak.source  # the ranks' peaks
         job_peak = dataclasses.replace(job_peak, flops=job.peak_flops, source=source)
     achieved = job.achieved_flops if isinstance(job.achieved_flops, float) else None
     first = measured[0] if measured else {}
