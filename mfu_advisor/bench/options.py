@@ -50,6 +50,14 @@ PAIRABLE_FIELDS: tuple[str, ...] = (
     "tf32",
 )
 
+#: (BenchOptions field, its command-line flag) that to_argv writes as ``--flag=value``.
+_ARGV_FLAGS: tuple[tuple[str, str], ...] = (
+    *((name, name) for name in MODEL_FIELDS),
+    ("budget_s", "budget"),
+    ("warmup_steps", "warmup"),
+    *((n, n) for n in ("min_steps", "max_steps", "threads", "tf32", "adamw_impl", "seed", "data")),
+)
+
 #: Largest --budget accepted, in seconds (an hour; the bench is meant to be short).
 MAX_BUDGET_S = 3600.0
 
@@ -130,22 +138,9 @@ class BenchOptions:
     def to_argv(self) -> list[str]:
         """Command-line arguments that reproduce these options (for subprocess runs)."""
         argv = ["--preset", self.preset]
-        for name in MODEL_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                argv.append(f"--{name}={value}")
-        pairs: list[tuple[str, Any]] = [
-            ("budget", self.budget_s),
-            ("warmup", self.warmup_steps),
-            ("min_steps", self.min_steps),
-            ("max_steps", self.max_steps),
-            ("threads", self.threads),
-            ("tf32", self.tf32),
-            ("adamw_impl", self.adamw_impl),
-            ("seed", self.seed),
-            ("data", self.data),
-        ]
-        argv += [f"--{name}={value}" for name, value in pairs if value is not None]
+        for name, flag in _ARGV_FLAGS:
+            if getattr(self, name) is not None:
+                argv.append(f"--{flag}={getattr(self, name)}")
         if self.cpus is not None:
             argv.append(f"--cpus={cpu_list(self.cpus)}")
         argv += [f"--variant={name}={value}" for name, value in self.variant]

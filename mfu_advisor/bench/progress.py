@@ -1,8 +1,5 @@
-"""Progress of a bench run on stderr: a rich bar on a terminal, a few plain lines otherwise.
-
-Only the report goes to stdout, so ``--json`` output stays one clean document
-even while the bar is drawn.
-"""
+"""Progress of a bench run on stderr (so ``--json`` stays one clean document on stdout):
+a rich bar on a terminal, a few plain lines otherwise."""
 
 from __future__ import annotations
 
@@ -41,11 +38,7 @@ class SilentProgress:
 
 
 class StderrProgress:
-    """A rich progress bar on stderr when it is a terminal; one line per phase otherwise.
-
-    Subprocess callers (diagnose) read stderr as a log, so without a terminal
-    nothing is redrawn: each phase is one line.
-    """
+    """A rich progress bar on stderr when it is a terminal; one line per phase otherwise."""
 
     def __init__(self, *, prefix: str = "bench") -> None:
         from rich.console import Console
@@ -57,8 +50,7 @@ class StderrProgress:
         self._task: Any = None
 
     def phase(self, text: str) -> None:
-        # Phase texts may quote outside names (a GPU's, a path): no escape sequences reach
-        # the terminal, and brackets in them are text, not rich markup.
+        # Outside names (a GPU's, a path) reach the terminal without escapes or markup.
         text = escape(terminal_safe(text))
         if not self.interactive:
             self.console.print(f"{self.prefix}: {text}", soft_wrap=True)
