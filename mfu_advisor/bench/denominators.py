@@ -72,6 +72,13 @@ def device_peak_label(peak: PeakFlops) -> str:
     return "; ".join(parts)
 
 
+def device_mfu(achieved_flops: float | None, peak: PeakFlops | Unavailable) -> MfuFigure:
+    """MFU against the probe's peak, labelled with its source, or why there is none."""
+    if isinstance(peak, Unavailable):
+        return mfu_against(achieved_flops, None, None, peak.reason)
+    return mfu_against(achieved_flops, peak.flops, device_peak_label(peak))
+
+
 def mfu_figures(
     achieved_flops: float | None,
     peak: PeakFlops | Unavailable,
@@ -79,13 +86,14 @@ def mfu_figures(
     measured_label: str,
 ) -> MfuFigures:
     """The three labelled MFU figures for a run that achieved ``achieved_flops`` FLOP/s."""
-    if isinstance(peak, Unavailable):
-        device = mfu_against(achieved_flops, None, None, peak.reason)
-    else:
-        device = mfu_against(achieved_flops, peak.flops, device_peak_label(peak))
-        note = peak_too_low_note(peak, measured_flops, achieved_flops)
-        if note:
-            device = dataclasses.replace(device, note=note)
+    device = device_mfu(achieved_flops, peak)
+    note = (
+        None
+        if isinstance(peak, Unavailable)
+        else peak_too_low(peak, measured_flops, achieved_flops)
+    )
+    if note:
+        device = dataclasses.replace(device, note=note)
     if measured_flops is None:
         measured = mfu_against(achieved_flops, None, None, measured_label)
     else:
@@ -97,7 +105,7 @@ def mfu_figures(
     )
 
 
-def peak_too_low_note(
+def peak_too_low(
     peak: PeakFlops, measured_flops: float | None, achieved_flops: float | None
 ) -> str | None:
     """Why the device-peak MFU cannot be trusted, when this machine beat that peak (e.g. a

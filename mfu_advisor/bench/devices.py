@@ -178,23 +178,19 @@ def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
         return
     matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
     conv = getattr(cudnn, "conv", None)
+    value: str | bool
     if hasattr(matmul, "fp32_precision") and conv is not None:
-        before_new = (matmul.fp32_precision, conv.fp32_precision)
-        precision = "tf32" if enabled else "ieee"
-        matmul.fp32_precision = precision
-        conv.fp32_precision = precision
-        try:
-            yield
-        finally:
-            matmul.fp32_precision, conv.fp32_precision = before_new
-        return
-    before = (matmul.allow_tf32, cudnn.allow_tf32)
-    matmul.allow_tf32 = enabled
-    cudnn.allow_tf32 = enabled
+        objects, name, value = (matmul, conv), "fp32_precision", "tf32" if enabled else "ieee"
+    else:
+        objects, name, value = (matmul, cudnn), "allow_tf32", enabled
+    before = [getattr(target, name) for target in objects]
+    for target in objects:
+        setattr(target, name, value)
     try:
         yield
     finally:
-        matmul.allow_tf32, cudnn.allow_tf32 = before
+        for target, old in zip(objects, before, strict=True):
+            setattr(target, name, old)
 
 
 #: ROCm GPU architectures with native bf16 matrix math: CDNA 2 (gfx90a, MI200),

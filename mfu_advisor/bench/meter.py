@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mfu_advisor import units
-from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
+from mfu_advisor.bench.denominators import device_mfu, device_peak, load_hardware
 from mfu_advisor.bench.devices import make_synchronize
 from mfu_advisor.bench.timing import StepTimer, StepTimeStats
 from mfu_advisor.facts import Unavailable
@@ -22,16 +22,8 @@ _NOT_SAMPLED = Unavailable("not sampled")
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
-_DTYPE_KEYS = {
-    "float32": "fp32",
-    "fp32": "fp32",
-    "tf32": "tf32",
-    "bfloat16": "bf16",
-    "bf16": "bf16",
-    "float16": "fp16",
-    "fp16": "fp16",
-    "half": "fp16",
-}
+_DTYPE_KEYS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
+_DTYPE_KEYS |= {key: key for key in ("fp32", "tf32", "bf16", "fp16")}
 
 
 @dataclass(frozen=True)
@@ -87,7 +79,8 @@ class MFUMeter:
         ``peak_flops``: the denominator in FLOP/s (default: the probe's); ``sample_gpu``:
         on CUDA, NVML is sampled about 10 times a second during the measured steps."""
         self.model_flops_per_token = float(model_flops_per_token)
-        self.device_type, self.index = _device_parts(device)
+        kind, _, index = str(device).partition(":")
+        self.device_type, self.index = kind, int(index) if index.isdigit() else 0
         self.dtype_key = _dtype_key(dtype)
         self._peak_flops = peak_flops
         self._peak_source = peak_source
@@ -143,12 +136,10 @@ class MFUMeter:
         tokens_per_s = _median_rate(self._tokens, durations)
         achieved = None if tokens_per_s is None else tokens_per_s * self.model_flops_per_token
         peak = self.peak()
-        if isinstance(peak, Unavailable):
-            mfu = mfu_against(achieved, None, None, peak.reason)
-        elif isinstance(peak, float | int):
+        if isinstance(peak, float | int):
             mfu = mfu_against(achieved, float(peak), self._peak_source)
         else:
-            mfu = mfu_against(achieved, peak.flops, device_peak_label(peak))
+            mfu = device_mfu(achieved, peak)
         return MeterSummary(
             gpu_under_load=self.gpu_under_load(),
             steps=len(durations),
@@ -170,12 +161,6 @@ def _median_rate(tokens: list[float], durations_s: list[float]) -> float | None:
     if len({t for t, _ in pairs}) == 1:
         return pairs[0][0] / statistics.median(d for _, d in pairs)
     return statistics.median(t / d for t, d in pairs)
-
-
-def _device_parts(device: Any) -> tuple[str, int]:
-    text = str(device)
-    kind, _, index = text.partition(":")
-    return kind, int(index) if index.isdigit() else 0
 
 
 def _dtype_key(dtype: Any) -> str:

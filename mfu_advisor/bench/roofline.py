@@ -392,20 +392,14 @@ def _point(
 
 
 def _summarize_dtype(
-    dtype_key: str,
-    squares: list[MatmulPoint],
-    model_points: list[MatmulPoint],
-    table: dict[str, Any],
+    dtype_key: str, squares: list[MatmulPoint], model_points: list[MatmulPoint], table: dict
 ) -> DtypeRoofline:
-    best_key, best_entry = None, None
-    for key, entry in table.items():
-        flops = entry.get("flops_per_s")
-        if flops and (best_entry is None or flops > best_entry["flops_per_s"]):
-            best_key, best_entry = key, entry
+    measured = [(e["flops_per_s"], key, e) for key, e in table.items() if e.get("flops_per_s")]
+    best = max(measured, key=lambda found: found[0], default=None)
     return DtypeRoofline(
         dtype=dtype_key,
-        best_flops=float(best_entry["flops_per_s"]) if best_entry else None,
-        best_shape=f"{best_entry.get('name', 'matmul')} {best_key}" if best_entry else None,
+        best_flops=float(best[0]) if best else None,
+        best_shape=f"{best[2].get('name', 'matmul')} {best[1]}" if best else None,
         squares=tuple(squares),
         model_shapes=tuple(model_points),
     )
