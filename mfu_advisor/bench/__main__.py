@@ -8,10 +8,5 @@ import sys
 from mfu_advisor.cli import main
 
 
-def run() -> None:
-    """Run ``mfu-advisor bench`` with this process's arguments."""
-    main(["bench", *sys.argv[1:]])
-
-
 if __name__ == "__main__":
-    run()
+    main(["bench", *sys.argv[1:]])

@@ -64,12 +64,11 @@ MAX_BUDGET_S = 3600.0
 
 @dataclass(frozen=True)
 class BenchOptions:
-    """A bench run's settings; ``None`` means "the preset's value" until it is resolved."""
+    """A bench run's settings (docs/bench.md lists each option); ``None`` means "the preset's
+    value" until it is resolved."""
 
     batch_size: int | None = None
-    """Sequences per micro-batch."""
     block_size: int | None = None
-    """Sequence length in tokens."""
     n_layer: int | None = None
     n_head: int | None = None
     n_embd: int | None = None
@@ -77,40 +76,25 @@ class BenchOptions:
     dropout: float | None = None
     bias: bool | None = None
     dtype: str | None = None
-    """"float32", "bfloat16" or "float16"; None picks by device (bf16 on CUDA when supported)."""
     compile: bool | None = None
-    """torch.compile the model (inductor; triton on GPUs, a C++ compiler on CPUs)."""
     device: str | None = None
-    """"cpu", "cuda", "cuda:1", "mps", "xpu" or "auto"."""
     gradient_accumulation_steps: int | None = None
     preset: str = "auto"
-    """"cpu-small", "shakespeare-char", "gpt2-small" or "auto" (picked by device)."""
     budget_s: float | None = None
     """Seconds of measured steps (warm-up, compile and the roofline come on top)."""
     warmup_steps: int | None = None
-    """Steps run first and reported apart, never in the statistics."""
     min_steps: int | None = None
-    """Measured steps before the confidence-interval rule may stop the run."""
     max_steps: int | None = None
-    """Stop after this many measured steps even if budget remains (None: no limit)."""
     threads: int | None = None
-    """torch.set_num_threads; None keeps torch's default (or len(cpus) when cpus is given)."""
     cpus: tuple[int, ...] | None = None
-    """Logical CPUs to pin this process to (os.sched_setaffinity), before threads start."""
     tf32: bool | None = None
-    """Allow TF32 for float32 matmuls and convolutions on CUDA (nanoGPT turns it on)."""
     adamw_impl: str = "auto"
-    seed: int = 1337
-    """Seed of the weights and of the synthetic data (nanoGPT's default seed)."""
+    seed: int = 1337  # nanoGPT train.py's seed
     data: str | None = None
-    """A local text file to train on char-level; None for synthetic tokens."""
     roofline: bool = True
-    """Measure (or read from the cache) the matmul roofline after the run."""
     fresh: bool = False
-    """Redo the roofline even if this machine's is cached."""
     variant: tuple[tuple[str, Any], ...] = ()
-    """Changes (nanoGPT names, PAIRABLE_FIELDS) of a variant measured interleaved with
-    this run in the same process (bench/paired.py); empty for a plain run."""
+    """Changes (PAIRABLE_FIELDS) of a variant measured interleaved with this run."""
 
     def shape(self) -> GptShape:
         """The model shape for FLOP accounting; call on resolved options only."""

@@ -4,15 +4,15 @@ a rich bar on a terminal, a few plain lines otherwise."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol
+from typing import Any
 
 from rich.markup import escape
 
 from mfu_advisor.sanitize import terminal_safe
 
 
-class ProgressSink(Protocol):
-    """What ``run_bench`` tells about its progress."""
+class SilentProgress:
+    """What ``run_bench`` tells about its progress; this one reports nothing (library, tests)."""
 
     def phase(self, text: str) -> None:
         """A new phase began ("warm-up", "measuring", "roofline", ...)."""
@@ -24,20 +24,10 @@ class ProgressSink(Protocol):
         """The run is over (or interrupted): remove the bar."""
 
 
-class SilentProgress:
-    """Reports nothing (library use, tests)."""
-
-    def phase(self, text: str) -> None:
-        pass
-
-    def measured(self, steps: int, measured_s: float, budget_s: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+ProgressSink = SilentProgress
 
 
-class StderrProgress:
+class StderrProgress(SilentProgress):
     """A rich progress bar on stderr when it is a terminal; one line per phase otherwise."""
 
     def __init__(self, *, prefix: str = "bench") -> None:

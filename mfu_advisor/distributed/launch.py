@@ -75,7 +75,7 @@ class ProcessSweep:
 
     def __init__(self, root_pid: int) -> None:
         self.root_pid = root_pid
-        self.seen: dict[int, object] = {}
+        self.seen: dict[int, Any] = {}  # psutil.Process by pid
 
     def look(self, extra_pids: list[int]) -> None:
         """Remember torchrun's descendants and the ranks' own pids as they are now."""
@@ -99,7 +99,6 @@ class ProcessSweep:
         import psutil
 
         for process in self.seen.values():
-            assert isinstance(process, psutil.Process)
             try:
                 for child in process.children(recursive=True):
                     child.kill()
@@ -108,7 +107,6 @@ class ProcessSweep:
                 continue
         gone_by = time.monotonic() + TERMINATE_GRACE_S
         for process in self.seen.values():
-            assert isinstance(process, psutil.Process)
             try:
                 process.wait(timeout=max(0.0, gone_by - time.monotonic()))
             except psutil.Error:
@@ -162,8 +160,12 @@ def _running(
             yield process, sweep
         finally:
             sweep.look([])  # before stopping it: its children are still its children now
-            if process.poll() is None:
-                _terminate(process)
+            if process.poll() is None:  # ask torchrun to stop its ranks, then kill it
+                try:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=TERMINATE_GRACE_S)
+                except (subprocess.TimeoutExpired, OSError):
+                    process.kill()
             sweep.kill_all()
             process.wait()
 
@@ -179,15 +181,6 @@ def _raise_on_sigterm() -> Any:
         return signal.signal(signal.SIGTERM, stop)
     except ValueError:
         return None
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    """Ask torchrun to stop its ranks (SIGTERM), then kill it if it does not."""
-    try:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=TERMINATE_GRACE_S)
-    except (subprocess.TimeoutExpired, OSError):
-        process.kill()
 
 
 def _statuses(run_dir: Path, local_ranks: int) -> list[RankStatus]:
@@ -327,9 +320,7 @@ def _log_tail(run_dir: Path) -> str:
 
 def torchrun_env(threads_per_rank: int) -> dict[str, str]:
     """This environment plus OMP_NUM_THREADS for the ranks (torchrun would set 1 and warn)."""
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = str(threads_per_rank)
-    return env
+    return {**os.environ, "OMP_NUM_THREADS": str(threads_per_rank)}
 
 
 def run_solo(argv: list[str], run_dir: Path, env: dict[str, str], timeout_s: float) -> str | None:
