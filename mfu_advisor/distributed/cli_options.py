@@ -89,6 +89,21 @@ def distributed_options(command: F) -> F:
     return command
 
 
+def launch_argv(options: DistributedOptions) -> list[str]:
+    """``bench`` arguments that launch the same job (diagnose runs its baseline this way)."""
+    argv: list[str] = []
+    for spellings, name, *_ in _OPTIONS:
+        value = getattr(options, name)
+        if value is not None:
+            argv.append(
+                f"{spellings[0]}={value:g}"
+                if isinstance(value, float)
+                else f"{spellings[0]}={value}"
+            )
+    argv += [flag for flag, name, _ in _FLAGS if not getattr(options, name)]
+    return argv
+
+
 def distributed_from_params(params: Mapping[str, Any]) -> DistributedOptions:
     """What click parsed, as :class:`DistributedOptions`."""
     values: dict[str, Any] = {name: params[f"dist_{name}"] for _, name, *_ in _OPTIONS}

@@ -78,27 +78,6 @@ class DistributedOptions:
         return self.world_size > 1 or self.nnodes > 1 or self.rdzv_endpoint is not None
 
 
-def launch_argv(options: DistributedOptions) -> list[str]:
-    """``bench`` arguments that launch the same job (diagnose runs its baseline this way)."""
-    argv = [
-        f"--nproc-per-node={options.nproc_per_node}",
-        f"--nnodes={options.nnodes}",
-        f"--node-rank={options.node_rank}",
-        f"--rdzv-backend={options.rdzv_backend}",
-        f"--rdzv-id={options.rdzv_id}",
-        f"--backend={options.backend}",
-        f"--rank-timeout={options.rank_timeout_s:g}",
-        f"--bucket-cap-mb={options.bucket_cap_mb}",
-    ]
-    if options.rdzv_endpoint is not None:
-        argv.append(f"--rdzv-endpoint={options.rdzv_endpoint}")
-    if not options.scaling:
-        argv.append("--no-scaling")
-    if not options.communication_split:
-        argv.append("--no-communication-split")
-    return argv
-
-
 def validate(options: DistributedOptions) -> None:
     """Refuse, with one clear line, launch options that cannot work."""
     if options.nproc_per_node < 1:
