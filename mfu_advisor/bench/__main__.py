@@ -7,6 +7,5 @@ import sys
 
 from mfu_advisor.cli import main
 
-
 if __name__ == "__main__":
     main(["bench", *sys.argv[1:]])

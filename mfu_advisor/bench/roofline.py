@@ -245,20 +245,11 @@ class Sweeper:
         with tf32_setting(self.device_type, dtype_key == "tf32"), torch.no_grad():
             linear(a, w)  # warm-up: library initialisation, kernel selection
             self.synchronize()
-            start = self.clock()
-            linear(a, w)
-            self.synchronize()
-            first = max(self.clock() - start, 1e-9)
+            first = max(self._seconds(lambda: linear(a, w), 1), 1e-9)
             per_group = max(1, int(self.seconds_per_shape / 3 / first))
-            best = first
             groups = 3 if first * per_group * 3 <= self.seconds_per_shape * 2 else 1
-            for _ in range(groups):
-                start = self.clock()
-                for _ in range(per_group):
-                    linear(a, w)
-                self.synchronize()
-                best = min(best, (self.clock() - start) / per_group)
-        return 2.0 * m * n * k / best, first
+            timed = [self._seconds(lambda: linear(a, w), per_group) for _ in range(groups)]
+        return 2.0 * m * n * k / min(first, *timed), first
 
     def copy_bandwidth(self) -> tuple[float, str]:
         """Bytes per second of a large tensor copy (read + write counted), and the method."""
@@ -269,17 +260,20 @@ class Sweeper:
         dst = torch.empty_like(src)
         dst.copy_(src)
         self.synchronize()
-        best = float("inf")
-        for _ in range(BANDWIDTH_REPEATS):
-            start = self.clock()
-            dst.copy_(src)
-            self.synchronize()
-            best = min(best, self.clock() - start)
+        best = min(self._seconds(lambda: dst.copy_(src), 1) for _ in range(BANDWIDTH_REPEATS))
         method = (
             f"best of {BANDWIDTH_REPEATS} copies of a {size // 2**20} MiB float32 tensor, "
             "bytes read plus bytes written"
         )
         return 2.0 * size / max(best, 1e-9), method
+
+    def _seconds(self, call: Callable[[], Any], times: int) -> float:
+        """Seconds per call of ``call`` run ``times`` times, the device synchronized after."""
+        start = self.clock()
+        for _ in range(times):
+            call()
+        self.synchronize()
+        return (self.clock() - start) / times
 
 
 def measure_roofline(
