@@ -121,17 +121,13 @@ def train(
     choice: Any,
 ) -> tuple[list[float], str]:
     """Warm up and measure; returns (the loss of every step, why it stopped)."""
-    tokens = opts.tokens_per_step()
-    losses: list[float] = []
+    arm = _arm(training, opts, choice, meter)
     measured = RunningStats()
-    stopped_by = "interrupted"
     meter.start()
     try:
         while True:
-            loss = checked_step(training, opts, choice, not losses)
             in_warmup = meter.timer.in_warmup
-            duration = meter.step(tokens)
-            losses.append(float(loss))  # after the clock: the device is synchronized already
+            duration = arm.timed_step()
             if in_warmup:
                 if not meter.timer.in_warmup:
                     sink.phase(f"measuring: up to {opts.budget_s:g} s")
@@ -140,12 +136,10 @@ def train(
             sink.measured(measured.count, measured.total_s, float(opts.budget_s or 0))
             reason = rule.reason_to_stop(measured)
             if reason:
-                stopped_by = reason
-                break
+                return arm.losses, reason
     except KeyboardInterrupt:
-        stopped_by = "interrupted"
         sink.phase("interrupted: reporting what was measured so far")
-    return losses, stopped_by
+    return arm.losses, "interrupted"
 
 
 def train_paired(
