@@ -14,8 +14,7 @@ from mfu_advisor.torch_import import import_torch
 
 
 @click.command(
-    "bench",
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    "bench", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @run_options
 @click.option("--budget", "budget_s", type=float, default=None, help="Seconds of measured steps.")

@@ -99,9 +99,7 @@ def mfu_figures(
     else:
         measured = mfu_against(achieved_flops, measured_flops, measured_label)
     return MfuFigures(
-        device_peak=device,
-        measured_peak=measured,
-        a100_reference=a100_reference(achieved_flops),
+        device_peak=device, measured_peak=measured, a100_reference=a100_reference(achieved_flops)
     )
 
 

@@ -129,9 +129,7 @@ class MultiRankFigures:
 
 
 def rank_figures(
-    measured: Mapping[str, Any],
-    flops_per_token: float,
-    peak: RankPeak | Unavailable,
+    measured: Mapping[str, Any], flops_per_token: float, peak: RankPeak | Unavailable
 ) -> RankFigures:
     """One rank's figures from its worker measurements (worker.py's per-rank dict)."""
     sync = summarize([ms / 1e3 for ms in measured.get("sync_ms") or []])

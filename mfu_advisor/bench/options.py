@@ -215,15 +215,20 @@ def validate(options: BenchOptions) -> None:
         check_cpus(options.cpus)
 
 
+def cpu_affinity() -> list[int] | None:
+    """The logical CPUs this process may run on, sorted; None where the OS cannot say."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return sorted(getter(0)) if getter else None
+
+
 def check_cpus(cpus: tuple[int, ...]) -> None:
     """UserError unless every CPU in ``cpus`` is one this process may run on (Linux)."""
-    getter = getattr(os, "sched_getaffinity", None)
-    if getter is None:
+    allowed = cpu_affinity()
+    if allowed is None:
         raise UserError("--cpus needs CPU affinity, which this OS does not offer (Linux only)")
-    allowed = set(getter(0))
-    outside = sorted(set(cpus) - allowed)
+    outside = sorted(set(cpus) - set(allowed))
     if outside:
         raise UserError(
             f"--cpus {cpu_list(cpus)}: CPU {cpu_list(outside)} is not available "
-            f"to this process (allowed: {cpu_list(sorted(allowed))})"
+            f"to this process (allowed: {cpu_list(allowed)})"
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 from mfu_advisor.bench.devices import tf32_setting
 from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.bench.options import cpu_affinity
 from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
@@ -113,15 +114,12 @@ def machine_fingerprint(
     device_type: str, device_name: str, threads: int, torch_version: str
 ) -> dict[str, Any]:
     """The facts a measured roofline depends on."""
-    affinity: list[int] | None = None
-    if hasattr(os, "sched_getaffinity"):
-        affinity = sorted(os.sched_getaffinity(0))
     return {
         "device_type": device_type,
         "device_name": device_name,
         "machine_identity": machine_identity(),
         "logical_cpus": os.cpu_count(),
-        "cpu_affinity": affinity,
+        "cpu_affinity": cpu_affinity(),
         "threads": threads,
         "torch_version": torch_version,
     }

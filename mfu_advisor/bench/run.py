@@ -25,7 +25,7 @@ from mfu_advisor.bench.devices import (
     tf32_setting,
 )
 from mfu_advisor.bench.gemms import gemm_shapes
-from mfu_advisor.bench.options import BenchOptions, check_cpus
+from mfu_advisor.bench.options import BenchOptions, check_cpus, cpu_affinity
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.resolve import ResolvedRun, resolve_run
 from mfu_advisor.bench.result import BenchResult
@@ -113,6 +113,7 @@ def _run_resolved(
             training, meter, variant, opts, choice, text, sink
         )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)  # before the sweep
+    affinity = cpu_affinity()
     summary = meter.summary()  # probes the hardware for the device peak (no torch import)
     peak = meter.peak()  # the probe's, read once by summary() above
     assert not isinstance(peak, float)
@@ -132,7 +133,9 @@ def _run_resolved(
         device=choice.device,
         torch_version=str(torch.__version__),
         threads=torch.get_num_threads(),
-        cpu_affinity=_affinity(),
+        cpu_affinity=tuple(affinity)
+        if affinity
+        else Unavailable("CPU affinity is not available on this OS"),
         adamw_impl=adamw_impl,
         n_params=n_params,
         effective_batch_tokens=opts.tokens_per_step(),
@@ -266,13 +269,6 @@ def roofline_for_run(
     if not result.from_cache:
         sink.phase(f"roofline measured in {time.perf_counter() - started:.1f} s")
     return result
-
-
-def _affinity() -> tuple[int, ...] | Unavailable:
-    getter = getattr(os, "sched_getaffinity", None)
-    if getter is None:
-        return Unavailable("CPU affinity is not available on this OS")
-    return tuple(sorted(getter(0)))
 
 
 def or_missing(value: Any, reason: str = "no step was measured") -> Any:

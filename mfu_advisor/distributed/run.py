@@ -19,7 +19,7 @@ from typing import Any
 
 from mfu_advisor.bench import multi_rank as aggregate
 from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
-from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.options import BenchOptions, cpu_affinity
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.timing import StepTimeStats
@@ -44,9 +44,7 @@ DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda")
 
 
 def run_distributed_bench(
-    options: BenchOptions,
-    dist: plan.DistributedOptions,
-    progress: ProgressSink | None = None,
+    options: BenchOptions, dist: plan.DistributedOptions, progress: ProgressSink | None = None
 ) -> BenchResult:
     """Run the bench as a data-parallel job; UserError for what cannot run, RunFailed
     when a rank dies or hangs."""
@@ -283,8 +281,7 @@ def _usable_cpus(options: BenchOptions, hardware: Any) -> list[int]:
         return sorted(options.cpus)
     if not isinstance(hardware, Unavailable) and hardware.cpu.affinity_cpus:
         return sorted(hardware.cpu.affinity_cpus)[: max(1, hardware.cpu.usable_cpus)]
-    getter = getattr(os, "sched_getaffinity", None)
-    return sorted(getter(0)) if getter else list(range(os.cpu_count() or 1))
+    return cpu_affinity() or list(range(os.cpu_count() or 1))
 
 
 def _gathered(run_dir: Path) -> Mapping[str, Any]:

@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.options import BenchOptions, cpu_affinity
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.distributed.status import (
     JOB_FILE,
@@ -186,7 +186,7 @@ def _run(
         "pid": os.getpid(),
         "device": choice.device,
         "device_name": choice.name,
-        "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpus": cpu_affinity(),
         "threads": torch.get_num_threads(),
         "block_steps": block,
         "warmup_ms": warmup_ms,
