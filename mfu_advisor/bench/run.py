@@ -30,7 +30,6 @@ from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.resolve import ResolvedRun, resolve_run
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.roofline import measured_peak
-from mfu_advisor.bench.timing import StopRule
 from mfu_advisor.bench.training import build_training, meter_for, train, train_paired
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import flops_per_token
@@ -102,12 +101,7 @@ def _run_resolved(
     reset_peak_memory(choice.device_type, choice.index)
     paired = None
     if variant is None:
-        compiles = " (the first compiles)" if opts.compile else ""
-        sink.phase(f"warm-up: {opts.warmup_steps} steps{compiles}")
-        if not opts.warmup_steps:
-            sink.phase(f"measuring: up to {opts.budget_s:g} s")
-        rule = StopRule(opts.budget_s, int(opts.min_steps or 1), max_steps=opts.max_steps)
-        losses, stopped_by = train(training, meter, rule, opts, sink, choice)
+        losses, stopped_by = train(training, meter, opts, sink, choice)
     else:
         losses, stopped_by, paired = train_paired(
             training, meter, variant, opts, choice, text, sink

@@ -113,14 +113,14 @@ def build_training(
 
 
 def train(
-    training: Training,
-    meter: MFUMeter,
-    rule: StopRule,
-    opts: BenchOptions,
-    sink: ProgressSink,
-    choice: Any,
+    training: Training, meter: MFUMeter, opts: BenchOptions, sink: ProgressSink, choice: Any
 ) -> tuple[list[float], str]:
-    """Warm up and measure; returns (the loss of every step, why it stopped)."""
+    """Warm up and measure until the stop rule; returns (every step's loss, why it stopped)."""
+    compiles = " (the first compiles)" if opts.compile else ""
+    sink.phase(f"warm-up: {opts.warmup_steps} steps{compiles}")
+    if not opts.warmup_steps:
+        sink.phase(f"measuring: up to {opts.budget_s:g} s")
+    rule = StopRule(float(opts.budget_s or 0), int(opts.min_steps or 1), max_steps=opts.max_steps)
     arm = _arm(training, opts, choice, meter)
     measured = RunningStats()
     meter.start()
