@@ -140,7 +140,7 @@ def step_by_step(steps: int) -> float:
     """Comparison 2; returns the ratio of median step times reference / bench."""
     cpu = resolve_device("cpu")
     options = resolve_options(BenchOptions(preset="cpu-small"), cpu, bf16_supported=True).options
-    training, _, _ = build_training(options, cpu, None, None)
+    training, _, _ = build_training(options, cpu, None)
     variants = {"bench": lambda: float(training.step()), "reference": reference_step()}
     for run in variants.values():
         for _ in range(3):

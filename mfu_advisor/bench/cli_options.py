@@ -1,12 +1,5 @@
-"""The run options ``bench`` and ``diagnose`` share, declared once.
-
-The model and batch options keep nanoGPT ``train.py``'s names and value syntax
-(``--batch_size=12``, ``--compile=False``; the dashed ``--batch-size`` works
-too), so a nanoGPT command line can be pasted as it is. :func:`run_options`
-declares them on a click command; :func:`options_from_params` turns what click
-parsed into :class:`~mfu_advisor.bench.options.BenchOptions`. Each command adds
-its own options on top (bench: how long to measure; diagnose: its budget).
-"""
+"""The run options ``bench`` and ``diagnose`` share, declared once under nanoGPT ``train.py``'s
+names and value syntax (``--batch_size=12``, ``--compile=False``; ``--batch-size`` works too)."""
 
 from __future__ import annotations
 
@@ -25,6 +18,7 @@ from mfu_advisor.bench.options import (
 )
 from mfu_advisor.bench.presets import PRESET_NAMES
 from mfu_advisor.cpu_list import parse_cpu_list
+from mfu_advisor.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,12 +40,10 @@ class NanoBool(click.ParamType):
     name = "True|False"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
-        if isinstance(value, bool):
-            return value
-        lowered = str(value).strip().lower()
-        if lowered in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-            return parse_bool(lowered, param.name if param and param.name else "option")
-        self.fail(f"{value!r} is not True or False", param, ctx)
+        try:
+            return parse_bool(value if isinstance(value, bool) else str(value), "option")
+        except UserError:
+            self.fail(f"{value!r} is not True or False", param, ctx)
 
 
 NANO_BOOL = NanoBool()
@@ -125,13 +117,8 @@ def run_options(command: F) -> F:
 
 
 def options_from_params(params: Mapping[str, Any]) -> BenchOptions:
-    """What click parsed, as :class:`BenchOptions`.
-
-    Takes the :func:`run_options` parameters, and the bench's measuring options
-    (``budget_s``, ``warmup_steps``, ``min_steps``, ``max_steps``, ``fresh``,
-    ``no_roofline``, ``variant``) where the command has them; a command without
-    them (diagnose) gets their defaults.
-    """
+    """What click parsed, as :class:`BenchOptions`; the bench's measuring options (budget,
+    warm-up, steps, roofline, variant) take their defaults where the command has none."""
     fields = {name: params.get(name) for name in _PLAIN_FIELDS}
     cpus = params.get("cpus")
     seed = params.get("seed")

@@ -1,10 +1,4 @@
-"""``mfu-advisor bench``: the click command.
-
-Run options (preset, nanoGPT's names and syntax) come from
-bench/cli_options.py, shared with ``diagnose``; explicit options override the
-preset. The options below them say how long and how to measure. torch is
-imported only when the run starts, so ``bench --help`` is instant.
-"""
+"""``mfu-advisor bench``: the click command (run options from bench/cli_options.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +14,7 @@ from mfu_advisor.torch_import import import_torch
 
 
 @click.command(
-    "bench",
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    "bench", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @run_options
 @click.option("--budget", "budget_s", type=float, default=None, help="Seconds of measured steps.")

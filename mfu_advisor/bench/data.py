@@ -1,14 +1,11 @@
 """Training tokens: synthetic ones made in process, or a local text file read char-level.
 
-Batches are drawn the way nanoGPT's ``get_batch`` draws them: random offsets
-into one long token stream, input and the same window shifted by one as
-target, pinned and copied without blocking to a CUDA device. So the bench's
-step includes the same data work as a nanoGPT step.
+Batches are drawn as nanoGPT's ``get_batch`` draws them: random windows of one long
+stream, targets shifted by one, pinned and copied without blocking to a CUDA device.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +17,10 @@ SYNTHETIC_TOKENS = 1 << 20
 MAX_TEXT_BYTES = 256 * 2**20
 
 
-@dataclass(frozen=True)
-class TextVocabulary:
-    """The characters of a --data file, in sorted order: token i is ``chars[i]``."""
-
-    chars: str
-
-    @property
-    def size(self) -> int:
-        return len(self.chars)
-
-
-def read_text(path: str) -> str:
-    """A local UTF-8 text file's contents; UserError when it cannot be used."""
+def read_text(path: str | None) -> str | None:
+    """A local UTF-8 text file's contents (None without a path); UserError when unusable."""
+    if path is None:
+        return None
     source = Path(path)
     if not source.is_file():
         raise UserError(f"--data {path}: no such file")
@@ -48,11 +36,6 @@ def read_text(path: str) -> str:
         raise UserError(f"--data {path}: cannot read ({exc.strerror or exc})") from None
 
 
-def text_vocabulary(text: str) -> TextVocabulary:
-    """The sorted set of characters in ``text`` (nanoGPT's shakespeare_char prepare.py)."""
-    return TextVocabulary("".join(sorted(set(text))))
-
-
 class TokenStream:
     """One long stream of token ids on the CPU, and batches drawn from it."""
 
@@ -66,11 +49,8 @@ class TokenStream:
 
     @classmethod
     def synthetic(cls, vocab_size: int, device: str, device_type: str, seed: int) -> TokenStream:
-        """A learnable synthetic stream: each token is the previous plus 1, 2 or 3, mod vocab.
-
-        Uniform random tokens would be unlearnable and leave the loss flat at
-        ln(vocab); this stream lets the loss fall, so a broken backward pass shows.
-        """
+        """Each token is the previous plus 1, 2 or 3, mod vocab: learnable, so the loss falls
+        and a broken backward pass shows (uniform tokens stay at ln(vocab))."""
         import torch
 
         generator = torch.Generator().manual_seed(seed)
@@ -79,25 +59,21 @@ class TokenStream:
         return cls(tokens, device, device_type, seed + 1)
 
     @classmethod
-    def from_text(
-        cls, text: str, vocabulary: TextVocabulary, device: str, device_type: str, seed: int
-    ) -> TokenStream:
-        """The characters of ``text`` as token ids of ``vocabulary``."""
+    def from_text(cls, text: str, device: str, device_type: str, seed: int) -> TokenStream:
+        """The characters of ``text`` as ids into its sorted characters (nanoGPT's
+        shakespeare_char prepare.py)."""
         import torch
 
-        index = {ch: i for i, ch in enumerate(vocabulary.chars)}
+        index = {ch: i for i, ch in enumerate(sorted(set(text)))}
         tokens = torch.tensor([index[ch] for ch in text], dtype=torch.int64)
         return cls(tokens, device, device_type, seed)
-
-    def __len__(self) -> int:
-        return int(self.tokens.numel())
 
     def batch(self, batch_size: int, block_size: int) -> tuple[Any, Any]:
         """Inputs and targets, each (batch_size, block_size), on the run's device."""
         import torch
 
         starts = torch.randint(
-            len(self) - block_size - 1, (batch_size,), generator=self.generator
+            int(self.tokens.numel()) - block_size - 1, (batch_size,), generator=self.generator
         ).tolist()
         x = torch.stack([self.tokens[s : s + block_size] for s in starts])
         y = torch.stack([self.tokens[s + 1 : s + 1 + block_size] for s in starts])

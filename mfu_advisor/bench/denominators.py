@@ -1,14 +1,5 @@
-"""The three labelled MFU denominators (docs/mfu.md).
-
-1. ``device_peak``: the datasheet (or formula-estimated) peak of the device and
-   dtype the run used, from the hardware probe, with its source;
-2. ``measured_peak``: the best matmul FLOP/s measured on this machine for that
-   dtype (bench/roofline.py);
-3. ``a100_reference``: nanoGPT's fixed A100 bf16 312 TFLOP/s, so the figure
-   can be reconciled with what nanoGPT prints.
-
-Pure Python: the hardware facts come in as dataclasses.
-"""
+"""The three labelled MFU denominators (docs/mfu.md): the probe's device peak, the matmul
+peak measured here (bench/roofline.py) and nanoGPT's A100 312 TFLOP/s."""
 
 from __future__ import annotations
 
@@ -23,9 +14,8 @@ from mfu_advisor.units import flops
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
-#: A measured matmul more than this factor above the device peak means the peak is
-#: wrong, not that the sweep was lucky: the sweep keeps the best of three timed groups,
-#: which flatters by a percent or so on a quiet machine.
+#: A measured matmul this factor above the device peak means the peak is wrong (the best
+#: of three timed groups flatters by a percent or so).
 PEAK_TOLERANCE = 1.02
 
 
@@ -39,13 +29,8 @@ class MfuFigures:
 
 
 def load_hardware() -> HardwareFacts | Unavailable:
-    """Probe this machine, torch's device list included; Unavailable if the probe fails.
-
-    torch's answers are what tie ``cuda:N`` to a GPU (its PCI bus ID, honouring
-    CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER) and mark GPUs usable; without
-    them no CUDA run found its device peak. The run has imported torch already,
-    and the answers are cached (probe/torch_cache.py).
-    """
+    """Probe this machine, torch's device list included (it ties ``cuda:N`` to a GPU by PCI
+    bus ID); Unavailable if the probe fails."""
     try:
         from mfu_advisor.probe import probe_machine  # type: ignore[attr-defined]
     except ImportError as exc:
@@ -60,11 +45,8 @@ def load_hardware() -> HardwareFacts | Unavailable:
 def device_peak(
     hardware: HardwareFacts | Unavailable, device_type: str, index: int, dtype_key: str
 ) -> PeakFlops | Unavailable:
-    """The probe's peak for ``dtype_key`` on the device a run used, or why there is none.
-
-    ``index`` is torch's ordinal ("cuda:1" -> 1); the GPU is found by the PCI bus
-    ID torch reports (probe/run_device.py), and a MIG slice gets its share.
-    """
+    """The probe's peak for ``dtype_key`` on the device a run used (``index``: torch's
+    ordinal; a MIG slice gets its share), or why there is none."""
     from mfu_advisor.probe.run_device import find_run_device, run_device_peak
 
     if isinstance(hardware, Unavailable):
@@ -90,6 +72,13 @@ def device_peak_label(peak: PeakFlops) -> str:
     return "; ".join(parts)
 
 
+def device_mfu(achieved_flops: float | None, peak: PeakFlops | Unavailable) -> MfuFigure:
+    """MFU against the probe's peak, labelled with its source, or why there is none."""
+    if isinstance(peak, Unavailable):
+        return mfu_against(achieved_flops, None, None, peak.reason)
+    return mfu_against(achieved_flops, peak.flops, device_peak_label(peak))
+
+
 def mfu_figures(
     achieved_flops: float | None,
     peak: PeakFlops | Unavailable,
@@ -97,35 +86,28 @@ def mfu_figures(
     measured_label: str,
 ) -> MfuFigures:
     """The three labelled MFU figures for a run that achieved ``achieved_flops`` FLOP/s."""
-    if isinstance(peak, Unavailable):
-        device = mfu_against(achieved_flops, None, None, peak.reason)
-    else:
-        device = mfu_against(achieved_flops, peak.flops, device_peak_label(peak))
-        note = peak_too_low_note(peak, measured_flops, achieved_flops)
-        if note:
-            device = dataclasses.replace(device, note=note)
+    device = device_mfu(achieved_flops, peak)
+    note = (
+        None
+        if isinstance(peak, Unavailable)
+        else peak_too_low(peak, measured_flops, achieved_flops)
+    )
+    if note:
+        device = dataclasses.replace(device, note=note)
     if measured_flops is None:
         measured = mfu_against(achieved_flops, None, None, measured_label)
     else:
         measured = mfu_against(achieved_flops, measured_flops, measured_label)
     return MfuFigures(
-        device_peak=device,
-        measured_peak=measured,
-        a100_reference=a100_reference(achieved_flops),
+        device_peak=device, measured_peak=measured, a100_reference=a100_reference(achieved_flops)
     )
 
 
-def peak_too_low_note(
+def peak_too_low(
     peak: PeakFlops, measured_flops: float | None, achieved_flops: float | None
 ) -> str | None:
-    """Why the device-peak MFU cannot be trusted, when this machine beat that peak; else None.
-
-    A CPU's peak is estimated from its clock; where the clock that can be read is
-    below the one the cores really run at (a VM without cpufreq shows the base
-    clock in /proc/cpuinfo, not the boost), the estimate comes out below what a
-    plain matmul measures. Then the device-peak MFU is overstated (it can pass
-    100%) and the measured-peak MFU is the one to read.
-    """
+    """Why the device-peak MFU cannot be trusted, when this machine beat that peak (e.g. a
+    VM shows the base clock, not the boost); else None."""
     kind = "datasheet-style estimate" if peak.estimated else "datasheet peak"
     shown = flops(peak.flops)
     if measured_flops is not None and measured_flops > peak.flops * PEAK_TOLERANCE:

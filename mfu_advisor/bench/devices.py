@@ -1,8 +1,6 @@
 """Everything that differs between devices: choosing one, synchronizing, precision, optimizer.
 
-Each function takes the device type as a string so that the GPU paths can be
-unit-tested on a CPU-only machine with fakes (tests/bench/test_gpu_paths.py).
-torch is imported inside the functions.
+Functions take the device type as a string, so the GPU paths are tested on a CPU with fakes.
 """
 
 from __future__ import annotations
@@ -50,23 +48,9 @@ def visible_devices() -> list[str]:
     return found
 
 
-def torch_build_label() -> str:
-    """ "2.13.0+cpu (CPU-only build)", "2.5.1+cu124 (CUDA 12.4)", ..."""
-    import torch
-
-    if torch.version.cuda:
-        return f"{torch.__version__} (CUDA {torch.version.cuda})"
-    if getattr(torch.version, "hip", None):
-        return f"{torch.__version__} (ROCm/HIP {torch.version.hip})"
-    return f"{torch.__version__} (no CUDA or ROCm support)"
-
-
 def resolve_device(requested: str | None) -> DeviceChoice:
-    """The device for ``requested`` ("auto"/None picks the first accelerator, else the CPU).
-
-    A device this machine does not have raises :class:`UserError` naming what
-    was found instead (exit code 2).
-    """
+    """The device for ``requested`` ("auto"/None: the first accelerator, else the CPU);
+    UserError naming what was found for a device this machine does not have."""
     import torch
 
     wanted = (requested or "auto").strip().lower()
@@ -82,58 +66,45 @@ def resolve_device(requested: str | None) -> DeviceChoice:
         raise UserError(f"cannot read device {requested!r}; write e.g. cuda:0") from None
     if kind == "cpu":
         return DeviceChoice("cpu", "cpu", 0, cpu_model_name(), _available_ram_bytes())
-    if kind == "cuda":
-        return _cuda_device(index, requested or wanted)
+    found = f"devices: {', '.join(visible_devices())}"
     if kind == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise UserError(_not_found("MPS (Apple GPU)", "mps"))
+            raise UserError(_not_found("MPS (Apple GPU)", "mps", found))
         return DeviceChoice("mps", "mps", 0, "Apple GPU (MPS)", None)
-    xpu = getattr(torch, "xpu", None)
-    if xpu is None or not xpu.is_available():
-        raise UserError(_not_found("XPU (Intel GPU)", "xpu"))
-    if index >= xpu.device_count():
-        raise UserError(_not_found(f"xpu:{index}", "xpu"))
-    props = xpu.get_device_properties(index)
-    return DeviceChoice(
-        f"xpu:{index}",
-        "xpu",
-        index,
-        str(props.name),
-        int(getattr(props, "total_memory", 0)) or None,
-    )
-
-
-def _cuda_device(index: int, requested: str) -> DeviceChoice:
-    import torch
-
-    if not torch.cuda.is_available():
-        if not torch.version.cuda and not getattr(torch.version, "hip", None):
+    if kind == "cuda" and not torch.cuda.is_available():
+        hip = getattr(torch.version, "hip", None)
+        if not torch.version.cuda and not hip:
             raise UserError(
-                f"CUDA requested but this torch build is CPU-only ({torch.__version__}); "
-                f"devices: {', '.join(visible_devices())}"
+                f"CUDA requested but this torch build is CPU-only ({torch.__version__}); {found}"
             )
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else f"ROCm/HIP {hip}"
         raise UserError(
-            f"CUDA requested but torch {torch_build_label()} sees no GPU "
-            "(is the NVIDIA driver loaded, or CUDA_VISIBLE_DEVICES empty?); "
-            f"devices: {', '.join(visible_devices())}"
+            f"CUDA requested but torch {torch.__version__} ({build}) sees no GPU "
+            f"(is the NVIDIA driver loaded, or CUDA_VISIBLE_DEVICES empty?); {found}"
         )
-    count = torch.cuda.device_count()
+    module = torch.cuda if kind == "cuda" else getattr(torch, "xpu", None)
+    if kind == "xpu" and (module is None or not module.is_available()):
+        raise UserError(_not_found("XPU (Intel GPU)", "xpu", found))
+    assert module is not None
+    count = module.device_count()
+    if index >= count and kind == "cuda":
+        raise UserError(
+            f"{requested or wanted} requested but there are {count} CUDA devices; {found}"
+        )
     if index >= count:
-        raise UserError(
-            f"{requested} requested but there are {count} CUDA devices; "
-            f"devices: {', '.join(visible_devices())}"
-        )
-    props = torch.cuda.get_device_properties(index)
-    return DeviceChoice(f"cuda:{index}", "cuda", index, str(props.name), int(props.total_memory))
+        raise UserError(_not_found(f"xpu:{index}", "xpu", found))
+    props = module.get_device_properties(index)
+    memory = int(getattr(props, "total_memory", 0)) or None
+    return DeviceChoice(f"{kind}:{index}", kind, index, str(props.name), memory)
 
 
-def _not_found(what: str, kind: str) -> str:
+def _not_found(what: str, kind: str, found: str) -> str:
     import torch
 
     return (
         f"{what} requested but torch {torch.__version__} cannot use one here; "
-        f"devices: {', '.join(visible_devices())} (asked for {kind})"
+        f"{found} (asked for {kind})"
     )
 
 
@@ -158,20 +129,16 @@ def _available_ram_bytes() -> int | None:
 
 
 def make_synchronize(device_type: str, index: int = 0) -> Callable[[], None]:
-    """A function that waits until queued work on the device has finished.
-
-    Read the clock only after calling it: accelerator kernels run
-    asynchronously, so the clock alone would time only their launch.
-    """
+    """A function that waits until queued work on the device has finished (read the clock
+    after it: accelerator kernels run asynchronously). A no-op on the CPU."""
+    if device_type == "cpu":
+        return lambda: None
     import torch
 
-    if device_type == "cuda":
-        return lambda: torch.cuda.synchronize(index)
     if device_type == "mps":
         return lambda: torch.mps.synchronize()
-    if device_type == "xpu":
-        return lambda: torch.xpu.synchronize(index)
-    return lambda: None
+    module = torch.cuda if device_type == "cuda" else torch.xpu
+    return lambda: module.synchronize(index)
 
 
 def autocast_context(device_type: str, dtype: str) -> contextlib.AbstractContextManager[Any]:
@@ -201,9 +168,8 @@ def make_grad_scaler(device_type: str, dtype: str) -> Any:
 def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
     """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA for the run, then restore.
 
-    torch 2.9+ has the ``fp32_precision`` API; once anything has set it, reading
-    the legacy ``allow_tf32`` raises RuntimeError ("mix of the legacy and new
-    APIs"), so the new API is used wherever it exists.
+    torch 2.9+'s ``fp32_precision`` API is used where it exists: once it is set, reading
+    the legacy ``allow_tf32`` raises RuntimeError.
     """
     import torch
 
@@ -212,23 +178,19 @@ def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
         return
     matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
     conv = getattr(cudnn, "conv", None)
+    value: str | bool
     if hasattr(matmul, "fp32_precision") and conv is not None:
-        before_new = (matmul.fp32_precision, conv.fp32_precision)
-        precision = "tf32" if enabled else "ieee"
-        matmul.fp32_precision = precision
-        conv.fp32_precision = precision
-        try:
-            yield
-        finally:
-            matmul.fp32_precision, conv.fp32_precision = before_new
-        return
-    before = (matmul.allow_tf32, cudnn.allow_tf32)
-    matmul.allow_tf32 = enabled
-    cudnn.allow_tf32 = enabled
+        objects, name, value = (matmul, conv), "fp32_precision", "tf32" if enabled else "ieee"
+    else:
+        objects, name, value = (matmul, cudnn), "allow_tf32", enabled
+    before = [getattr(target, name) for target in objects]
+    for target in objects:
+        setattr(target, name, value)
     try:
         yield
     finally:
-        matmul.allow_tf32, cudnn.allow_tf32 = before
+        for target, old in zip(objects, before, strict=True):
+            setattr(target, name, old)
 
 
 #: ROCm GPU architectures with native bf16 matrix math: CDNA 2 (gfx90a, MI200),
@@ -240,11 +202,9 @@ ROCM_BF16_ARCH_PREFIXES: tuple[str, ...] = ("gfx90a", "gfx94", "gfx95", "gfx11",
 def native_bf16(device_type: str, index: int) -> bool:
     """Whether this device runs bf16 matmuls natively (so bf16 is the default dtype).
 
-    CUDA: compute capability 8.0+ (Ampere's bf16 tensor cores; the NVIDIA A100
-    whitepaper). ``torch.cuda.is_bf16_supported()`` also counts emulation and
-    says True on a T4 or V100, whose bf16 runs far below fp16; there nanoGPT's
-    rule applies: float16 with a GradScaler. ROCm: :data:`ROCM_BF16_ARCH_PREFIXES`.
-    Other device types are not decided here (True).
+    CUDA: compute capability 8.0+ (Ampere's bf16 tensor cores; NVIDIA A100 whitepaper);
+    ``torch.cuda.is_bf16_supported()`` also says True for a T4's emulation. ROCm:
+    :data:`ROCM_BF16_ARCH_PREFIXES`. Other device types: True.
     """
     if device_type != "cuda":
         return True
@@ -274,13 +234,9 @@ def make_optimizer(
     weight_decay: float = 0.1,
     betas: tuple[float, float] = (0.9, 0.95),
 ) -> tuple[Any, str]:
-    """AdamW with nanoGPT's settings and parameter groups; returns it and the implementation used.
-
-    Weight decay applies to matrices only, not to biases and LayerNorm gains
-    (nanoGPT ``configure_optimizers``; learning rate, decay and betas are its
-    train.py defaults). ``impl`` "auto" is nanoGPT's choice: fused on CUDA,
-    torch's default (a for-loop for CPU tensors) elsewhere.
-    """
+    """AdamW as nanoGPT's ``configure_optimizers`` makes it (decay on matrices only; its
+    train.py's rate, decay and betas); "auto" is fused on CUDA, a for-loop elsewhere.
+    Returns the optimizer and the implementation used."""
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -292,15 +248,9 @@ def make_optimizer(
     chosen = impl
     if impl == "auto":
         chosen = "fused" if device_type == "cuda" and fused_supported else "forloop"
-    kwargs: dict[str, Any] = {}
-    if chosen == "fused":
-        if not fused_supported:
-            raise UserError(f"--adamw_impl=fused needs torch >= 2.0; this is {torch.__version__}")
-        kwargs["fused"] = True
-    elif chosen == "foreach":
-        kwargs["foreach"] = True
-    else:
-        kwargs["foreach"] = False
+    if chosen == "fused" and not fused_supported:
+        raise UserError(f"--adamw_impl=fused needs torch >= 2.0; this is {torch.__version__}")
+    kwargs = {"fused": True} if chosen == "fused" else {"foreach": chosen == "foreach"}
     try:
         optimizer = torch.optim.AdamW(groups, lr=learning_rate, betas=betas, **kwargs)
     except RuntimeError as exc:
@@ -320,23 +270,19 @@ def peak_memory(device_type: str, index: int) -> tuple[int | None, str]:
     """Peak memory of the run in bytes, and what was measured."""
     import torch
 
-    if device_type == "cuda":
-        return int(torch.cuda.max_memory_allocated(index)), "torch.cuda.max_memory_allocated"
     if device_type == "mps":
         return int(torch.mps.driver_allocated_memory()), "torch.mps.driver_allocated_memory"
-    if device_type == "xpu":
-        return int(torch.xpu.max_memory_allocated(index)), "torch.xpu.max_memory_allocated"
-    return _peak_rss_bytes(), "process peak resident set size (whole process, torch included)"
-
-
-def _peak_rss_bytes() -> int | None:
+    if device_type in ("cuda", "xpu"):
+        call = getattr(torch, device_type).max_memory_allocated
+        return int(call(index)), f"torch.{device_type}.max_memory_allocated"
     try:
         import resource
     except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports KiB, macOS bytes (getrusage(2) on each).
-    return int(peak if platform.system() == "Darwin" else peak * 1024)
+        peak = None
+    else:  # Linux reports KiB, macOS bytes (getrusage(2) on each)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = int(peak if platform.system() == "Darwin" else peak * 1024)
+    return peak, "process peak resident set size (whole process, torch included)"
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

@@ -1,8 +1,4 @@
-"""The model's matrix multiplies (GEMMs), by shape: what the roofline sweep times.
-
-Pure Python (no torch), so that the bench can be imported, and its CPU
-affinity set, before torch starts any thread.
-"""
+"""The model's matrix multiplies (GEMMs), by shape: what the roofline sweep times. No torch."""
 
 from __future__ import annotations
 
@@ -30,12 +26,8 @@ class GemmShape:
 
 
 def gemm_shapes(shape: GptShape, batch_size: int, batch_multiple: int = 1) -> tuple[GemmShape, ...]:
-    """The linear-layer GEMMs of one forward pass, once each (every layer repeats them).
-
-    Attention's score and value products run inside the fused SDPA kernel and
-    are not plain GEMMs, so they are left out; the backward pass uses the
-    same shapes transposed.
-    """
+    """The linear-layer GEMMs of one forward pass, once each (attention's products run in
+    the fused SDPA kernel; the backward pass uses the same shapes transposed)."""
     tokens = batch_size * shape.block_size * batch_multiple
     c = shape.n_embd
     rows = (

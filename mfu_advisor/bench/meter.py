@@ -1,20 +1,5 @@
-"""``MFUMeter``: measure tokens/s and MFU inside your own training loop.
-
-In the spirit of Lightning's ``ThroughputMonitor``
-(https://lightning.ai/docs/fabric/stable/api/generated/lightning.fabric.utilities.throughput.ThroughputMonitor.html),
-but it knows CPUs and integrated GPUs too: the peak comes from mfu-advisor's
-hardware probe, with its source, unless you give one::
-
-    from mfu_advisor.bench.meter import MFUMeter
-    meter = MFUMeter(model_flops_per_token=6 * n_params, device="cpu", dtype="float32")
-    for step in range(max_steps):
-        ...  # forward, backward, optimizer step
-        meter.step(tokens=batch_size * block_size)
-    print(meter.summary())
-
-The bench itself uses it. The first ``warmup_steps`` steps are left out of the
-figures; the device is synchronized before the clock is read.
-"""
+"""``MFUMeter``: tokens/s and MFU inside any training loop, the bench's included
+(docs/mfu.md shows its use); the peak is the hardware probe's unless given."""
 
 from __future__ import annotations
 
@@ -25,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mfu_advisor import units
-from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
+from mfu_advisor.bench.denominators import device_mfu, device_peak, load_hardware
+from mfu_advisor.bench.devices import make_synchronize
 from mfu_advisor.bench.timing import StepTimer, StepTimeStats
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
@@ -36,16 +22,8 @@ _NOT_SAMPLED = Unavailable("not sampled")
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
-_DTYPE_KEYS = {
-    "float32": "fp32",
-    "fp32": "fp32",
-    "tf32": "tf32",
-    "bfloat16": "bf16",
-    "bf16": "bf16",
-    "float16": "fp16",
-    "fp16": "fp16",
-    "half": "fp16",
-}
+_DTYPE_KEYS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
+_DTYPE_KEYS |= {key: key for key in ("fp32", "tf32", "bf16", "fp16")}
 
 
 @dataclass(frozen=True)
@@ -96,20 +74,13 @@ class MFUMeter:
         clock: Callable[[], float] = time.perf_counter,
         sample_gpu: bool = True,
     ) -> None:
-        """Args:
-        model_flops_per_token: training FLOPs per token (forward + backward), e.g.
-            ``mfu_advisor.mfu.flops_per_token(GptShape(...))`` or 6 x parameters.
-        device: where the model runs ("cpu", "cuda:0", "mps", "xpu" or a torch.device).
-        dtype: the matmul precision ("float32", "bfloat16", "float16", "tf32" or a torch dtype).
-        peak_flops: the denominator in FLOP/s; by default the probe's peak for device and dtype.
-        warmup_steps: first steps left out of every figure (compilation, allocator warm-up).
-        hardware: probe facts to take the peak from (probed on first summary if None).
-        synchronize: waits for the device; by default torch's for the device type.
-        sample_gpu: on a CUDA GPU, sample NVML about 10 times a second while the
-            measured steps run (clocks, power, throttle reasons; probe/nvml_sampler.py).
-        """
+        """``model_flops_per_token``: training FLOPs per token (e.g. 6 x parameters);
+        ``dtype``: the matmul precision (float32, tf32, bfloat16, float16 or a torch dtype);
+        ``peak_flops``: the denominator in FLOP/s (default: the probe's); ``sample_gpu``:
+        on CUDA, NVML is sampled about 10 times a second during the measured steps."""
         self.model_flops_per_token = float(model_flops_per_token)
-        self.device_type, self.index = _device_parts(device)
+        kind, _, index = str(device).partition(":")
+        self.device_type, self.index = kind, int(index) if index.isdigit() else 0
         self.dtype_key = _dtype_key(dtype)
         self._peak_flops = peak_flops
         self._peak_source = peak_source
@@ -124,14 +95,14 @@ class MFUMeter:
         )
         self.timer = StepTimer(
             warmup_steps=warmup_steps,
-            synchronize=synchronize or _default_synchronize(self.device_type, self.index),
+            synchronize=synchronize or make_synchronize(self.device_type, self.index),
             clock=clock,
         )
         self.timer.start()
 
     def start(self) -> None:
         """Restart the clock: the next step is timed from now (e.g. after evaluation)."""
-        self.timer.skip()
+        self.timer.start()
 
     def step(self, tokens: int) -> float:
         """Record one finished training step of ``tokens`` tokens; returns its seconds."""
@@ -165,12 +136,10 @@ class MFUMeter:
         tokens_per_s = _median_rate(self._tokens, durations)
         achieved = None if tokens_per_s is None else tokens_per_s * self.model_flops_per_token
         peak = self.peak()
-        if isinstance(peak, Unavailable):
-            mfu = mfu_against(achieved, None, None, peak.reason)
-        elif isinstance(peak, float | int):
+        if isinstance(peak, float | int):
             mfu = mfu_against(achieved, float(peak), self._peak_source)
         else:
-            mfu = mfu_against(achieved, peak.flops, device_peak_label(peak))
+            mfu = device_mfu(achieved, peak)
         return MeterSummary(
             gpu_under_load=self.gpu_under_load(),
             steps=len(durations),
@@ -184,23 +153,14 @@ class MFUMeter:
 
 
 def _median_rate(tokens: list[float], durations_s: list[float]) -> float | None:
-    """Tokens per second at the median step.
-
-    With the same tokens every step (the usual case, and the bench's) that is
-    tokens / median step time exactly; otherwise the median of per-step rates.
-    """
+    """Tokens / median step time when every step has the same tokens (the bench's case),
+    else the median of per-step rates."""
     pairs = [(t, d) for t, d in zip(tokens, durations_s, strict=True) if d > 0]
     if not pairs:
         return None
     if len({t for t, _ in pairs}) == 1:
         return pairs[0][0] / statistics.median(d for _, d in pairs)
     return statistics.median(t / d for t, d in pairs)
-
-
-def _device_parts(device: Any) -> tuple[str, int]:
-    text = str(device)
-    kind, _, index = text.partition(":")
-    return kind, int(index) if index.isdigit() else 0
 
 
 def _dtype_key(dtype: Any) -> str:
@@ -227,11 +187,3 @@ def _start_sampler(index: int) -> NvmlSampler | None:
     sampler = NvmlSampler(bus)
     sampler.start()
     return sampler
-
-
-def _default_synchronize(device_type: str, index: int) -> Callable[[], None]:
-    if device_type == "cpu":
-        return lambda: None
-    from mfu_advisor.bench.devices import make_synchronize
-
-    return make_synchronize(device_type, index)

@@ -1,21 +1,9 @@
-"""The GPT the bench trains: a decoder-only transformer with GPT-2's layout.
-
-Written for this project. Its hyperparameters and its parameter count follow
-nanoGPT's ``model.py`` (https://github.com/karpathy/nanoGPT/blob/master/model.py)
-so that its FLOPs, and therefore its MFU, line up with what nanoGPT logs:
-
-- pre-LayerNorm blocks (GPT-2, Radford et al. 2019), optional biases
-  (nanoGPT's ``bias``; GPT-2 had them, ``bias=False`` is slightly faster);
-- causal self-attention through ``torch.nn.functional.scaled_dot_product_attention``
-  (the fused flash / memory-efficient kernels where the device has them);
-- an MLP of width 4 x n_embd with exact GELU, as GPT-2;
-- token embedding tied to the output head (Press & Wolf 2017), so the
-  vocabulary matrix is counted once;
-- GPT-2's initialisation: N(0, 0.02), residual projections scaled by
-  1/sqrt(2 n_layer) (GPT-2 paper, section 2.3).
-
-torch is imported by the caller before this module is imported: this module is
-only loaded by the bench run, never by ``--help`` or ``analyze``.
+"""The GPT the bench trains: GPT-2's layout, with nanoGPT ``model.py``'s hyperparameters and
+parameter count (https://github.com/karpathy/nanoGPT/blob/master/model.py), so its FLOPs and
+MFU line up with nanoGPT's: pre-LayerNorm blocks, optional biases, causal attention through
+``scaled_dot_product_attention``, a 4 x n_embd GELU MLP, the token embedding tied to the head
+(Press & Wolf 2017), GPT-2's initialisation (N(0, 0.02), residual projections scaled by
+1/sqrt(2 n_layer): GPT-2 paper, section 2.3). Imported only once torch is needed.
 """
 
 from __future__ import annotations

@@ -1,15 +1,5 @@
-"""From the ranks' step times to per-rank and whole-job figures. Pure Python.
-
-Per rank: the median step with the gradient all-reduce (``step_time_ms``) and
-without it (``compute_step_time_ms``, steps under DDP's ``no_sync()``), tokens/s
-and model FLOP/s at the synced median, MFU against the rank's own peak, and the
-all-reduce's share ``1 - compute / step``. For the job: tokens and FLOP/s summed
-over ranks, MFU against the sum of the ranks' peaks, the median rank's
-all-reduce share, the straggler spread (slowest rank's compute step over the
-median rank's, minus 1) and, given a single-process reference, the scaling
-efficiency ``job tokens/s / (world size x reference tokens/s)``.
-docs/distributed.md explains each figure.
-"""
+"""From the ranks' step times to per-rank and whole-job figures (docs/distributed.md explains
+each: all-reduce share, straggler spread, scaling efficiency). Pure Python."""
 
 from __future__ import annotations
 
@@ -139,27 +129,21 @@ class MultiRankFigures:
 
 
 def rank_figures(
-    measured: Mapping[str, Any],
-    flops_per_token: float,
-    peak: RankPeak | Unavailable,
+    measured: Mapping[str, Any], flops_per_token: float, peak: RankPeak | Unavailable
 ) -> RankFigures:
     """One rank's figures from its worker measurements (worker.py's per-rank dict)."""
     sync = summarize([ms / 1e3 for ms in measured.get("sync_ms") or []])
     no_sync = summarize([ms / 1e3 for ms in measured.get("no_sync_ms") or []])
-    tokens = int(measured["tokens_per_step"])
-    tokens_per_s: Maybe[float] = Unavailable("no synced step was measured")
-    achieved: Maybe[float] = Unavailable("no synced step was measured")
-    if sync is not None and sync.median > 0:
-        tokens_per_s = tokens / (sync.median / 1e3)
-        achieved = tokens_per_s * flops_per_token
-    compute: Maybe[float] = (
-        no_sync.median if no_sync is not None else Unavailable("no step under no_sync()")
-    )
+    no_synced = Unavailable("no synced step was measured")
+    tokens_per_s: Maybe[float] = no_synced
+    achieved: Maybe[float] = no_synced
     fraction: Maybe[float] = Unavailable("needs steps with and without the all-reduce")
-    if sync is not None and no_sync is not None and sync.median > 0:
-        fraction = max(0.0, 1.0 - no_sync.median / sync.median)
+    if sync is not None and sync.median > 0:
+        tokens_per_s = int(measured["tokens_per_step"]) / (sync.median / 1e3)
+        achieved = tokens_per_s * flops_per_token
+        if no_sync is not None:
+            fraction = max(0.0, 1.0 - no_sync.median / sync.median)
     mfu: Maybe[float] = Unavailable("no peak for this rank's device")
-    peak_flops: Maybe[float] = peak if isinstance(peak, Unavailable) else peak.flops
     if isinstance(peak, RankPeak) and isinstance(achieved, float) and peak.flops > 0:
         mfu = achieved / peak.flops
     cpus = measured.get("cpus")
@@ -171,11 +155,13 @@ def rank_figures(
         device_name=str(measured.get("device_name", "")),
         cpus=tuple(cpus) if isinstance(cpus, list) else None,
         threads=int(measured.get("threads", 0)),
-        step_time_ms=sync if sync is not None else Unavailable("no synced step was measured"),
-        compute_step_time_ms=compute,
+        step_time_ms=sync if sync is not None else no_synced,
+        compute_step_time_ms=(
+            no_sync.median if no_sync is not None else Unavailable("no step under no_sync()")
+        ),
         tokens_per_s=tokens_per_s,
         achieved_flops=achieved,
-        peak_flops=peak_flops,
+        peak_flops=peak if isinstance(peak, Unavailable) else peak.flops,
         peak_source="" if isinstance(peak, Unavailable) else peak.source,
         mfu=mfu,
         communication_fraction=fraction,
@@ -184,40 +170,32 @@ def rank_figures(
 
 def job_figures(ranks: Sequence[RankFigures], tokens_per_step: int) -> JobFigures:
     """Sums over the ranks; a figure any rank lacks is missing for the job."""
+    missing = Unavailable("some rank measured no synced step")
+
+    def total(values: list[Maybe[float]]) -> Maybe[float]:
+        absent = [v for v in values if isinstance(v, Unavailable)]
+        return absent[0] if absent else float(sum(values)) if values else missing  # type: ignore[arg-type]
+
     medians = [r.step_time_ms.median for r in ranks if isinstance(r.step_time_ms, StepTimeStats)]
-    step: Maybe[float] = max(medians) if len(medians) == len(ranks) and ranks else _missing()
-    tokens = _total([r.tokens_per_s for r in ranks])
-    achieved = _total([r.achieved_flops for r in ranks])
-    peak = _total([r.peak_flops for r in ranks])
+    achieved = total([r.achieved_flops for r in ranks])
+    peak = total([r.peak_flops for r in ranks])
     mfu: Maybe[float] = Unavailable("no peak for some rank's device")
     if isinstance(achieved, float) and isinstance(peak, float) and peak > 0:
         mfu = achieved / peak
     return JobFigures(
         world_size=len(ranks),
         tokens_per_step=tokens_per_step,
-        step_time_ms=step,
-        tokens_per_s=tokens,
+        step_time_ms=max(medians) if len(medians) == len(ranks) and ranks else missing,
+        tokens_per_s=total([r.tokens_per_s for r in ranks]),
         achieved_flops=achieved,
         peak_flops=peak,
         mfu=mfu,
     )
 
 
-def _missing() -> Unavailable:
-    return Unavailable("some rank measured no synced step")
-
-
-def _total(values: Sequence[Maybe[float]]) -> Maybe[float]:
-    for value in values:
-        if isinstance(value, Unavailable):
-            return value
-    return float(sum(v for v in values if isinstance(v, float))) if values else _missing()
-
-
 def communication_fraction(ranks: Sequence[RankFigures]) -> Maybe[float]:
     """The median rank's all-reduce share of its step."""
-    shares = [r.communication_fraction for r in ranks]
-    known = [s for s in shares if isinstance(s, float)]
+    known = [r.communication_fraction for r in ranks if isinstance(r.communication_fraction, float)]
     if not known:
         return Unavailable("no rank measured steps with and without the all-reduce")
     return statistics.median(known)
@@ -237,11 +215,8 @@ class RankSpread:
 
 
 def rank_spread(times: Sequence[tuple[int, float]]) -> RankSpread | None:
-    """The slowest of ``(rank, ms)`` against the median one; None under two ranks.
-
-    Shared by the bench (compute steps under no_sync) and analyze (each rank's steady
-    step from a log), so that both name the same median rank.
-    """
+    """The slowest of ``(rank, ms)`` against the median one; None under two ranks. Shared by
+    the bench and analyze (logs/distributed.py) so that both name the same median rank."""
     ordered = sorted(times, key=lambda pair: (pair[1], pair[0]))
     if len(ordered) < 2:
         return None
@@ -289,11 +264,8 @@ def multi_rank_figures(
     *,
     split: bool = True,
 ) -> MultiRankFigures:
-    """Everything the multi-rank result adds, from the gathered per-rank measurements.
-
-    Without ``split`` (--no-communication-split) no step ran under no_sync(), so
-    neither the all-reduce share nor the straggler's compute can be told.
-    """
+    """Everything the multi-rank result adds, from the gathered per-rank measurements;
+    without ``split`` no step ran under no_sync(): no all-reduce share, no straggler."""
     ordered = sorted(measured_ranks, key=lambda m: int(m["rank"]))
     ranks = tuple(rank_figures(m, flops_per_token, peak_of(m)) for m in ordered)
     job = job_figures(ranks, sum(int(m["tokens_per_step"]) for m in ordered))

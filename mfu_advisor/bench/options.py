@@ -1,9 +1,5 @@
-"""What a bench run is asked to do: nanoGPT's option names plus the bench's own.
-
-The model and batch options keep the names of nanoGPT's ``train.py``
-(https://github.com/karpathy/nanoGPT/blob/master/train.py) so that a command
-line or a config can be carried from one to the other. Pure Python: no torch.
-"""
+"""What a bench run is asked to do, under nanoGPT ``train.py``'s option names
+(https://github.com/karpathy/nanoGPT/blob/master/train.py). Pure Python: no torch."""
 
 from __future__ import annotations
 
@@ -16,8 +12,7 @@ from mfu_advisor.errors import UserError
 from mfu_advisor.mfu import GptShape
 from mfu_advisor.units import cpu_list
 
-#: The dtypes the bench runs in, by nanoGPT's names. float32 runs without
-#: autocast; the others run the forward pass under torch.autocast, as nanoGPT does.
+#: The dtypes the bench runs in, by nanoGPT's names (float32 without autocast).
 DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
 
 #: AdamW implementations: "auto" is nanoGPT's choice (fused on CUDA, torch's default elsewhere).
@@ -45,9 +40,7 @@ INT_MODEL_FIELDS = tuple(
 )
 
 #: Options a ``--variant`` may change: what one process can switch between blocks of
-#: steps (each arm has its own model, optimizer, autocast and TF32 setting).
-#: Threads, CPU affinity and environment variables belong to the whole process, so
-#: variants of those run in processes of their own.
+#: steps (threads, affinity and environment belong to the whole process).
 PAIRABLE_FIELDS: tuple[str, ...] = (
     "batch_size",
     "gradient_accumulation_steps",
@@ -57,19 +50,25 @@ PAIRABLE_FIELDS: tuple[str, ...] = (
     "tf32",
 )
 
+#: (BenchOptions field, its command-line flag) that to_argv writes as ``--flag=value``.
+_ARGV_FLAGS: tuple[tuple[str, str], ...] = (
+    *((name, name) for name in MODEL_FIELDS),
+    ("budget_s", "budget"),
+    ("warmup_steps", "warmup"),
+    *((n, n) for n in ("min_steps", "max_steps", "threads", "tf32", "adamw_impl", "seed", "data")),
+)
+
 #: Largest --budget accepted, in seconds (an hour; the bench is meant to be short).
 MAX_BUDGET_S = 3600.0
 
 
 @dataclass(frozen=True)
 class BenchOptions:
-    """A bench run's settings; ``None`` means "the preset's value" until it is resolved."""
+    """A bench run's settings (docs/bench.md lists each option); ``None`` means "the preset's
+    value" until it is resolved."""
 
-    # nanoGPT's train.py names -----------------------------------------------------------
     batch_size: int | None = None
-    """Sequences per micro-batch."""
     block_size: int | None = None
-    """Sequence length in tokens."""
     n_layer: int | None = None
     n_head: int | None = None
     n_embd: int | None = None
@@ -77,41 +76,25 @@ class BenchOptions:
     dropout: float | None = None
     bias: bool | None = None
     dtype: str | None = None
-    """"float32", "bfloat16" or "float16"; None picks by device (bf16 on CUDA when supported)."""
     compile: bool | None = None
-    """torch.compile the model (inductor; triton on GPUs, a C++ compiler on CPUs)."""
     device: str | None = None
-    """"cpu", "cuda", "cuda:1", "mps", "xpu" or "auto"."""
     gradient_accumulation_steps: int | None = None
-    # the bench's own -------------------------------------------------------------------
     preset: str = "auto"
-    """"cpu-small", "shakespeare-char", "gpt2-small" or "auto" (picked by device)."""
     budget_s: float | None = None
     """Seconds of measured steps (warm-up, compile and the roofline come on top)."""
     warmup_steps: int | None = None
-    """Steps run first and reported apart, never in the statistics."""
     min_steps: int | None = None
-    """Measured steps before the confidence-interval rule may stop the run."""
     max_steps: int | None = None
-    """Stop after this many measured steps even if budget remains (None: no limit)."""
     threads: int | None = None
-    """torch.set_num_threads; None keeps torch's default (or len(cpus) when cpus is given)."""
     cpus: tuple[int, ...] | None = None
-    """Logical CPUs to pin this process to (os.sched_setaffinity), before threads start."""
     tf32: bool | None = None
-    """Allow TF32 for float32 matmuls and convolutions on CUDA (nanoGPT turns it on)."""
     adamw_impl: str = "auto"
-    seed: int = 1337
-    """Seed of the weights and of the synthetic data (nanoGPT's default seed)."""
+    seed: int = 1337  # nanoGPT train.py's seed
     data: str | None = None
-    """A local text file to train on char-level; None for synthetic tokens."""
     roofline: bool = True
-    """Measure (or read from the cache) the matmul roofline after the run."""
     fresh: bool = False
-    """Redo the roofline even if this machine's is cached."""
     variant: tuple[tuple[str, Any], ...] = ()
-    """Changes (nanoGPT names, PAIRABLE_FIELDS) of a variant measured interleaved with
-    this run in the same process (bench/paired.py); empty for a plain run."""
+    """Changes (PAIRABLE_FIELDS) of a variant measured interleaved with this run."""
 
     def shape(self) -> GptShape:
         """The model shape for FLOP accounting; call on resolved options only."""
@@ -137,28 +120,11 @@ class BenchOptions:
         )
 
     def to_argv(self) -> list[str]:
-        """Command-line arguments that reproduce these options (for subprocess runs).
-
-        ``python -m mfu_advisor.bench *options.to_argv() --json`` runs the same bench;
-        values are written as nanoGPT's command line writes them (``str``: True/False).
-        """
+        """Command-line arguments that reproduce these options (for subprocess runs)."""
         argv = ["--preset", self.preset]
-        for name in MODEL_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                argv.append(f"--{name}={value}")
-        pairs: list[tuple[str, Any]] = [
-            ("budget", self.budget_s),
-            ("warmup", self.warmup_steps),
-            ("min_steps", self.min_steps),
-            ("max_steps", self.max_steps),
-            ("threads", self.threads),
-            ("tf32", self.tf32),
-            ("adamw_impl", self.adamw_impl),
-            ("seed", self.seed),
-            ("data", self.data),
-        ]
-        argv += [f"--{name}={value}" for name, value in pairs if value is not None]
+        for name, flag in _ARGV_FLAGS:
+            if getattr(self, name) is not None:
+                argv.append(f"--{flag}={getattr(self, name)}")
         if self.cpus is not None:
             argv.append(f"--cpus={cpu_list(self.cpus)}")
         argv += [f"--variant={name}={value}" for name, value in self.variant]
@@ -188,10 +154,7 @@ def parse_bool(text: str | bool, option: str) -> bool:
 
 
 def parse_variant(items: Sequence[str]) -> tuple[tuple[str, Any], ...]:
-    """``["batch_size=48", "compile=True"]`` -> (("batch_size", 48), ("compile", True)).
-
-    Values take nanoGPT's syntax; only PAIRABLE_FIELDS may change (UserError otherwise).
-    """
+    """``["batch_size=48", "compile=True"]`` -> (("batch_size", 48), ("compile", True))."""
     changes: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")
@@ -252,15 +215,20 @@ def validate(options: BenchOptions) -> None:
         check_cpus(options.cpus)
 
 
+def cpu_affinity() -> list[int] | None:
+    """The logical CPUs this process may run on, sorted; None where the OS cannot say."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return sorted(getter(0)) if getter else None
+
+
 def check_cpus(cpus: tuple[int, ...]) -> None:
     """UserError unless every CPU in ``cpus`` is one this process may run on (Linux)."""
-    getter = getattr(os, "sched_getaffinity", None)
-    if getter is None:
+    allowed = cpu_affinity()
+    if allowed is None:
         raise UserError("--cpus needs CPU affinity, which this OS does not offer (Linux only)")
-    allowed = set(getter(0))
-    outside = sorted(set(cpus) - allowed)
+    outside = sorted(set(cpus) - set(allowed))
     if outside:
         raise UserError(
             f"--cpus {cpu_list(cpus)}: CPU {cpu_list(outside)} is not available "
-            f"to this process (allowed: {cpu_list(sorted(allowed))})"
+            f"to this process (allowed: {cpu_list(allowed)})"
         )

@@ -1,31 +1,9 @@
-"""A variant measured interleaved with the run, in one process: a speedup robust to a noisy machine.
+"""A variant measured interleaved with the run in one process (``bench --variant``).
 
-On a shared machine throughput drifts from second to second (on the 2-core
-development VM a 2-thread matmul loop swung between 72 and 140 GFLOP/s while
-other work came and went). Two runs measured one after the other compare two
-different moments of the machine as much as two configurations. So ``bench
---variant KEY=VALUE`` builds both configurations in one process (each its own
-model, optimizer, data, autocast and TF32 setting, from the same seed) and
-alternates short blocks of steps, A B B A A B B A ...: each pair of adjacent
-blocks sees the same moment of the machine, and the ABBA order cancels a
-steady drift too.
-
-- Both arms warm up first (the variant's compile step included) and the
-  warm-up is never measured.
-- A block is about :data:`BLOCK_TARGET_S` seconds of steps, at least one, and
-  both blocks of a pair last about as long (as long as the slower arm's step),
-  so a burst of other work is as likely to land in either.
-- Each pair gives a ratio: the variant block's tokens/s over the run block's.
-  The speedup is their geometric mean; its noise is the relative half-width
-  of the 95% confidence interval (Student's t on the log ratios), so it is
-  measured from the repeats, not assumed.
-- Measuring stops once both arms together have spent the budget with at least
-  :data:`MIN_PAIRS` pairs, once the speedup is known within +-2% after
-  :data:`CI_MIN_PAIRS` pairs, once each arm has ``max_steps`` measured steps,
-  or on Ctrl-C (what was measured is kept).
-
-Pure Python: the arms' steps, clocks and contexts are passed in, so the logic
-is tested without torch.
+Both configurations are built in one process and alternate short blocks of steps,
+A B B A ..., so each pair of blocks sees the same moment of a noisy machine; the
+speedup is the geometric mean of the pairs' ratios, its noise their 95% interval
+(docs/bench.md). Pure Python: steps, clocks and contexts are passed in.
 """
 
 from __future__ import annotations
@@ -42,13 +20,11 @@ from mfu_advisor.bench.progress import ProgressSink
 from mfu_advisor.bench.timing import CI_TARGET_FRACTION, StepTimeStats, t_quantile_975
 from mfu_advisor.facts import Maybe, Unavailable
 
-#: Seconds of steps in one block. Short enough that the two blocks of a pair see
-#: the same state of a machine whose throughput changes from second to second,
-#: long enough that a switch between the arms (caches refilled) is a small part.
+#: Seconds of steps in one block: short enough that a pair sees one state of the machine,
+#: long enough that switching arms (caches refilled) is a small part.
 BLOCK_TARGET_S = 0.25
 
-#: Pairs measured before the budget may stop the run: two give an interval, three
-#: give one worth reading.
+#: Pairs measured before the budget may stop the run (three give an interval worth reading).
 MIN_PAIRS = 3
 
 #: Pairs before the +-2% rule may stop the run early.
@@ -101,19 +77,21 @@ class Arm:
     setting: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
     """Entered around each block (TF32 on or off for this arm)."""
     losses: list[float] = field(default_factory=list)
-    block_rates: list[float] = field(default_factory=list)
-    """tokens/s of each measured block, in order."""
+
+    def timed_step(self) -> float:
+        """One step, timed by the meter; its seconds (the loss is read after the clock)."""
+        loss = self.step()
+        duration = self.meter.step(self.tokens_per_step)
+        self.losses.append(float(loss))
+        return duration
 
     @property
     def measured_steps(self) -> int:
         return len(self.meter.timer.durations_s)
 
     def typical_step_s(self) -> float | None:
-        """The median measured step, else the last of two or more warm-up steps; else None.
-
-        A lone warm-up step says little about the steps after it: with compile on it
-        is the compilation itself (tens of seconds).
-        """
+        """The median measured step, else the last of two or more warm-up steps (a lone one
+        may be the compilation), else None."""
         measured = self.meter.timer.durations_s
         if measured:
             return statistics.median(measured)
@@ -130,33 +108,22 @@ class PairRule:
     max_steps: int | None = None
     """Stop once each arm has this many measured steps."""
     min_pairs: int = MIN_PAIRS
-    ci_min_pairs: int = CI_MIN_PAIRS
-    ci_target_fraction: float = CI_TARGET_FRACTION
 
     def reason_to_stop(self, measured_s: float, ratios: Sequence[float], steps: int) -> str | None:
-        """ "max_steps", "budget" or "ci" when the run should stop, else None.
-
-        ``steps`` is the measured steps of the arm that has fewer.
-        """
+        """ "max_steps", "budget" or "ci" when the run should stop, else None (``steps``: the
+        measured steps of the arm that has fewer)."""
         if self.max_steps is not None and steps >= self.max_steps:
             return "max_steps"
-        pairs = len(ratios)
-        if measured_s >= self.budget_s and pairs >= self.min_pairs:
+        if measured_s >= self.budget_s and len(ratios) >= self.min_pairs:
             return "budget"
-        if pairs >= self.ci_min_pairs:
-            _, noise = paired_speedup(ratios)
-            if noise is not None and noise <= self.ci_target_fraction:
-                return "ci"
-        return None
+        noise = paired_speedup(ratios)[1] if len(ratios) >= CI_MIN_PAIRS else None
+        return "ci" if noise is not None and noise <= CI_TARGET_FRACTION else None
 
 
 def paired_speedup(ratios: Sequence[float]) -> tuple[float | None, float | None]:
-    """(geometric mean, relative 95% half-width) of per-pair speedups.
-
-    The interval is exp(mean(log r) -+ t(0.975, n-1) s / sqrt(n)); the noise
-    given is its upper relative distance, exp(t s / sqrt(n)) - 1, the larger
-    side. (None, None) without ratios; the noise is None with a single pair.
-    """
+    """(geometric mean, relative 95% half-width) of per-pair speedups: the interval is
+    exp(mean(log r) -+ t s / sqrt(n)), the noise its larger side exp(t s / sqrt(n)) - 1;
+    None for what fewer than one (mean) or two (noise) ratios cannot give."""
     logs = [math.log(r) for r in ratios if r > 0]
     if not logs:
         return None, None
@@ -179,23 +146,15 @@ def warm_up(arm: Arm) -> None:
     with arm.setting():
         arm.meter.start()
         while arm.meter.timer.in_warmup:
-            loss = arm.step()
-            arm.meter.step(arm.tokens_per_step)
-            arm.losses.append(float(loss))  # after the clock, which synchronized the device
+            arm.timed_step()
 
 
 def run_block(arm: Arm, steps: int) -> float:
     """Measure ``steps`` steps of ``arm``; returns the block's tokens/s."""
-    durations = 0.0
     with arm.setting():
         arm.meter.start()  # the clock restarts: the other arm's time is not this arm's
-        for _ in range(steps):
-            loss = arm.step()
-            durations += arm.meter.step(arm.tokens_per_step)
-            arm.losses.append(float(loss))
-    rate = steps * arm.tokens_per_step / durations if durations > 0 else 0.0
-    arm.block_rates.append(rate)
-    return rate
+        durations = sum(arm.timed_step() for _ in range(steps))
+    return steps * arm.tokens_per_step / durations if durations > 0 else 0.0
 
 
 def measure_pairs(
@@ -207,16 +166,13 @@ def measure_pairs(
     block_target_s: float = BLOCK_TARGET_S,
 ) -> tuple[list[float], str]:
     """Alternate blocks A B B A ... until the rule stops; (pair speedups, why it stopped).
-
-    Ctrl-C stops it with "interrupted"; a pair cut short is left out of the ratios.
-    """
+    Ctrl-C stops it with "interrupted"; a pair cut short is left out."""
     ratios: list[float] = []
     stopped_by = "interrupted"
     try:
         while True:
             order = (run, variant) if len(ratios) % 2 == 0 else (variant, run)
-            # Both blocks of a pair last about as long as the longer step, so a burst of
-            # other work is as likely to land in either.
+            # Both blocks last about as long, so a burst of other work may land in either.
             typical = [arm.typical_step_s() or 0.0 for arm in order]
             target = max(block_target_s, *typical)
             rates = {

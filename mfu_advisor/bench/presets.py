@@ -1,12 +1,11 @@
-"""Named model configurations, and how ``auto`` picks one for the device.
-
-Each preset is a configuration nanoGPT ships or documents, so its numbers can
-be compared with nanoGPT runs people have already done. Pure Python: no torch.
-"""
+"""Named model configurations (mfu_advisor/data/presets.toml), and how ``auto`` picks one."""
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 from mfu_advisor.errors import UserError
 
@@ -17,7 +16,8 @@ class Preset:
 
     name: str
     source: str
-    """Where the configuration comes from."""
+    """Where the configuration comes from (``url``: its page)."""
+    url: str
     n_layer: int
     n_head: int
     n_embd: int
@@ -30,51 +30,15 @@ class Preset:
     gradient_accumulation_steps: int = 1
 
 
-PRESETS: dict[str, Preset] = {
-    "cpu-small": Preset(
-        name="cpu-small",
-        # nanoGPT README, "I only have a macbook": --device=cpu --compile=False
-        # --eval_iters=20 --log_interval=1 --block_size=64 --batch_size=12 --n_layer=4
-        # --n_head=4 --n_embd=128 --max_iters=2000 --lr_decay_iters=2000 --dropout=0.0,
-        # with the 65-character vocabulary of shakespeare_char.
-        # https://github.com/karpathy/nanoGPT/blob/master/README.md
-        source="nanoGPT README CPU config (shakespeare_char vocabulary)",
-        n_layer=4,
-        n_head=4,
-        n_embd=128,
-        block_size=64,
-        vocab_size=65,
-        batch_size=12,
-    ),
-    "shakespeare-char": Preset(
-        name="shakespeare-char",
-        # nanoGPT config/train_shakespeare_char.py (its dropout 0.2 is a training
-        # choice; 0 here keeps the timing free of random masks, as cpu-small).
-        # https://github.com/karpathy/nanoGPT/blob/master/config/train_shakespeare_char.py
-        source="nanoGPT config/train_shakespeare_char.py",
-        n_layer=6,
-        n_head=6,
-        n_embd=384,
-        block_size=256,
-        vocab_size=65,
-        batch_size=64,
-    ),
-    "gpt2-small": Preset(
-        name="gpt2-small",
-        # nanoGPT config/train_gpt2.py and model.py defaults: GPT-2 124M, with the
-        # vocabulary padded from 50257 to 50304 (a multiple of 64) as nanoGPT does.
-        # https://github.com/karpathy/nanoGPT/blob/master/config/train_gpt2.py
-        source="nanoGPT config/train_gpt2.py (GPT-2 124M, vocabulary padded to 50304)",
-        n_layer=12,
-        n_head=12,
-        n_embd=768,
-        block_size=1024,
-        vocab_size=50304,
-        batch_size=None,
-    ),
-}
+@functools.cache
+def presets() -> dict[str, Preset]:
+    """The presets by name, in file order (read once)."""
+    text = resources.files("mfu_advisor").joinpath("data", "presets.toml").read_text("utf-8")
+    rows = tomllib.loads(text).items()
+    return {name: Preset(name=name, **{"batch_size": None, **row}) for name, row in rows}
 
-PRESET_NAMES: tuple[str, ...] = (*PRESETS, "auto")
+
+PRESET_NAMES: tuple[str, ...] = (*presets(), "auto")
 
 #: Memory one gpt2-small sequence of 1024 tokens needs in training, in bytes: an
 #: A100 40 GB holds nanoGPT's batch of 12 with bf16 autocast (nanoGPT README),
@@ -92,9 +56,9 @@ AUTO_GPT2_MIN_BYTES = 16 * 2**30
 
 def get_preset(name: str) -> Preset:
     """The preset called ``name`` (not "auto"); UserError for an unknown name."""
-    if name not in PRESETS:
+    if name not in presets():
         raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESET_NAMES)}")
-    return PRESETS[name]
+    return presets()[name]
 
 
 def auto_preset_name(device_type: str, memory_bytes: int | None) -> str:

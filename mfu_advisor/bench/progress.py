@@ -1,21 +1,18 @@
-"""Progress of a bench run on stderr: a rich bar on a terminal, a few plain lines otherwise.
-
-Only the report goes to stdout, so ``--json`` output stays one clean document
-even while the bar is drawn.
-"""
+"""Progress of a bench run on stderr (so ``--json`` stays one clean document on stdout):
+a rich bar on a terminal, a few plain lines otherwise."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol
+from typing import Any
 
 from rich.markup import escape
 
 from mfu_advisor.sanitize import terminal_safe
 
 
-class ProgressSink(Protocol):
-    """What ``run_bench`` tells about its progress."""
+class SilentProgress:
+    """What ``run_bench`` tells about its progress; this one reports nothing (library, tests)."""
 
     def phase(self, text: str) -> None:
         """A new phase began ("warm-up", "measuring", "roofline", ...)."""
@@ -27,25 +24,11 @@ class ProgressSink(Protocol):
         """The run is over (or interrupted): remove the bar."""
 
 
-class SilentProgress:
-    """Reports nothing (library use, tests)."""
-
-    def phase(self, text: str) -> None:
-        pass
-
-    def measured(self, steps: int, measured_s: float, budget_s: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+ProgressSink = SilentProgress
 
 
-class StderrProgress:
-    """A rich progress bar on stderr when it is a terminal; one line per phase otherwise.
-
-    Subprocess callers (diagnose) read stderr as a log, so without a terminal
-    nothing is redrawn: each phase is one line.
-    """
+class StderrProgress(SilentProgress):
+    """A rich progress bar on stderr when it is a terminal; one line per phase otherwise."""
 
     def __init__(self, *, prefix: str = "bench") -> None:
         from rich.console import Console
@@ -57,8 +40,7 @@ class StderrProgress:
         self._task: Any = None
 
     def phase(self, text: str) -> None:
-        # Phase texts may quote outside names (a GPU's, a path): no escape sequences reach
-        # the terminal, and brackets in them are text, not rich markup.
+        # Outside names (a GPU's, a path) reach the terminal without escapes or markup.
         text = escape(terminal_safe(text))
         if not self.interactive:
             self.console.print(f"{self.prefix}: {text}", soft_wrap=True)

@@ -1,8 +1,5 @@
 """From what the user asked to what the run uses: preset, device defaults, data vocabulary.
-
-Explicit options always win over the preset. Pure Python (no torch): the
-device facts come in as a :class:`~mfu_advisor.bench.devices.DeviceChoice`.
-"""
+Explicit options always win over the preset."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mfu_advisor.bench.devices import DeviceChoice
+from mfu_advisor.bench.devices import DeviceChoice, native_bf16
 from mfu_advisor.bench.options import BenchOptions, validate
 from mfu_advisor.bench.presets import auto_preset_name, batch_for_memory, get_preset
 from mfu_advisor.bench.timing import DEFAULT_MIN_STEPS
@@ -18,14 +15,11 @@ from mfu_advisor.errors import UserError
 
 T = TypeVar("T")
 
-#: Seconds of measured steps when --budget is not given. Long enough for three
-#: cpu-small runs on an idle 2-core machine to agree within 5% (CV), short enough
-#: that diagnose's baseline plus variants fit its time budget
-#: (benchmarks/bench_repeatability.py measures it).
+#: Seconds of measured steps when --budget is not given: three cpu-small runs on an idle
+#: 2-core machine agree within 5% (benchmarks/bench_repeatability.py).
 DEFAULT_BUDGET_S = 8.0
 
-#: Warm-up steps when --warmup is not given: the first steps allocate memory,
-#: create oneDNN/cuBLAS handles and (with compile) compile.
+#: Warm-up steps when --warmup is not given (allocation, oneDNN/cuBLAS handles, compile).
 DEFAULT_WARMUP_STEPS = 3
 
 
@@ -38,6 +32,16 @@ class ResolvedRun:
     notes: tuple[str, ...]
 
 
+def resolve_run(options: BenchOptions, choice: DeviceChoice, text: str | None) -> ResolvedRun:
+    """:func:`resolve_options` for this device (bf16 where native) and the --data ``text``."""
+    return resolve_options(
+        options,
+        choice,
+        bf16_supported=native_bf16(choice.device_type, choice.index),  # T4/V100: fp16
+        text_vocab_size=len(set(text)) if text is not None else None,
+    )
+
+
 def resolve_options(
     asked: BenchOptions,
     choice: DeviceChoice,
@@ -47,8 +51,8 @@ def resolve_options(
 ) -> ResolvedRun:
     """Fill every unset option from the preset and the device; validate the result.
 
-    ``text_vocab_size`` is the character count of a --data file: it becomes the
-    vocabulary unless --vocab_size was given (and then must not be smaller).
+    ``text_vocab_size`` (a --data file's distinct characters) is the vocabulary unless
+    --vocab_size was given (and then must not be smaller).
     """
     notes: list[str] = []
     accelerator_memory = None if choice.device_type == "cpu" else choice.memory_bytes

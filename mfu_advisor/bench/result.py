@@ -1,8 +1,5 @@
-"""``BenchResult``: what one bench run measured; its JSON form is the ``bench`` payload.
-
-Every field is documented in docs/bench.md and checked by
-docs/schemas/bench.schema.json.
-"""
+"""``BenchResult``: what one bench run measured; its JSON form is the ``bench`` payload
+(docs/bench.md, docs/schemas/bench.schema.json)."""
 
 from __future__ import annotations
 
@@ -90,18 +87,14 @@ class BenchResult:
     """The linear-layer GEMMs of one forward pass at the run's micro-batch."""
     roofline: Maybe[Roofline]
     paired: PairedComparison | None = None
-    """With ``--variant``: the variant measured interleaved with this run, and its speedup;
-    null for a plain run."""
+    """With ``--variant``: the variant measured interleaved with this run; null otherwise."""
     notes: tuple[str, ...] = field(default=())
     multi_rank: MultiRankFigures | None = None
-    """With ``--nproc-per-node``: per-rank and job figures; in JSON its fields (``ranks``,
-    ``job``, ``communication_fraction``, ``straggler``, ``scaling``) sit at the top level,
-    and the top-level figures above are the job's."""
+    """With ``--nproc-per-node``: per-rank and job figures, at the top level in JSON."""
     distributed: DistributedSetup | None = None
     """With ``--nproc-per-node``: how the job was launched; absent from a plain run's JSON."""
     gpu_under_load: Maybe[GpuUnderLoad] = NOT_SAMPLED
-    """CUDA: NVML sampled about 10 times a second during the measured steps (medians of
-    clocks, power, temperature, utilization; share of samples per clock-event reason)."""
+    """CUDA: NVML's clocks, power and clock-event reasons during the measured steps."""
 
     def to_json(self) -> dict[str, Any]:
         doc = fields_to_json(self)
@@ -120,11 +113,8 @@ class BenchResult:
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> BenchResult:
-        """A bench payload (``bench --json`` minus the envelope, or a saved one) read back.
-
-        Results of earlier versions are brought up to date first (mfu_advisor/compat.py).
-        Raises LoadError when the payload is not a bench result.
-        """
+        """A bench payload (``bench --json`` minus the envelope, or a saved one, brought up to
+        date by compat.py) read back; LoadError when it is not a bench result."""
         doc = dict(upgrade_bench(payload))
         if isinstance(doc.get("distributed"), Mapping):
             # The multi-rank figures sit at the top level (see to_json): gather them back.
@@ -140,8 +130,7 @@ class BenchResult:
 
     @classmethod
     def json_schema(cls, builder: SchemaBuilder) -> dict[str, Any]:
-        """The schema of :meth:`to_json`'s shape: the multi-rank figures at the top level,
-        each GEMM shape with its FLOPs."""
+        """The schema of :meth:`to_json`'s shape (multi-rank figures on top, GEMM FLOPs)."""
         schema = builder.fields_of(cls)
         properties = schema["properties"]
         del properties["multi_rank"]

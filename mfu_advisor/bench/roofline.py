@@ -1,16 +1,8 @@
 """The measured roofline: best matmul FLOP/s per dtype and memory bandwidth, cached per machine.
 
-A short sweep of square matmuls and of the model's own GEMM shapes (at the
-run's micro-batch and at 2x and 4x) finds the best FLOP/s this machine's
-matmul reaches for a dtype, with the threads and CPUs the run uses. That is the
-"measured peak" MFU denominator: what a training step could reach if it were
-all matmul. A large tensor copy measures memory bandwidth.
-
-Results are cached in the user cache folder (:func:`mfu_advisor.cache.cache_dir`)
-under a fingerprint of the machine (device, CPU count and affinity, threads,
-torch version); points already there are reused and missing ones are
-measured. ``--fresh`` measures everything again; ``MFU_ADVISOR_NO_CACHE=1``
-measures everything and writes nothing.
+Square matmuls and the model's own GEMMs (at 1x, 2x and 4x its micro-batch) give
+the "measured peak" MFU denominator; a large copy gives the bandwidth. Cached under
+a fingerprint of the machine; ``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again.
 """
 
 from __future__ import annotations
@@ -28,6 +20,7 @@ from typing import Any
 
 from mfu_advisor.bench.devices import tf32_setting
 from mfu_advisor.bench.gemms import GemmShape
+from mfu_advisor.bench.options import cpu_affinity
 from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
@@ -37,16 +30,14 @@ CACHE_FORMAT = "mfu-advisor-roofline"
 #: 2: timed through F.linear (version 1 timed torch.matmul).
 CACHE_VERSION = 2
 
-#: Square sizes tried per device type. CPUs reach their best well below 2048;
-#: GPUs need large tiles to fill every SM.
+#: Square sizes tried per device type (GPUs need large tiles to fill every SM).
 SQUARE_SIZES: dict[str, tuple[int, ...]] = {
     "cpu": (256, 512, 1024),
     "default": (1024, 2048, 4096, 8192),
 }
 #: Time spent timing one shape, after its warm-up call, in seconds.
 SECONDS_PER_SHAPE = 0.05
-#: A shape whose single call would take longer than this is skipped (or ends the
-#: square sweep): the sweep must stay a few seconds even for bf16 on a CPU without it.
+#: A shape whose single call would take longer than this is skipped (or ends the squares).
 MAX_CALL_S = 0.25
 #: Bytes copied to measure memory bandwidth: well beyond any CPU's last-level cache.
 BANDWIDTH_BYTES = {"cpu": 64 * 2**20, "default": 1024 * 2**20}
@@ -58,13 +49,12 @@ MAX_CACHE_FILE_BYTES = 1024 * 1024
 #: about 2e15 FLOP/s and its HBM3 3.35e12 bytes/s: NVIDIA H100 datasheet), against damaged files.
 MAX_FLOPS_PER_S = 1e17
 MAX_BYTES_PER_S = 1e14
-#: A cached best matmul above a datasheet peak times this is measured again (the sweep
-#: never beats a datasheet peak by half); an estimated peak (a CPU's from a VM's
-#: nominal clock) may be beaten further, so its factor is larger.
+#: A cached best matmul above a datasheet peak times this is measured again; an estimated
+#: peak (a CPU's from a VM's nominal clock) may be beaten further.
 CEILING_FACTOR = 1.5
 ESTIMATED_CEILING_FACTOR = 4.0
-#: A cached best matmul below the training run's own FLOP/s divided by this is measured
-#: again: a step is matmuls plus other work, so it cannot beat the best matmul by half.
+#: A cached best matmul below the run's own FLOP/s / this is measured again (a step is
+#: matmuls plus other work: it cannot beat the best matmul by half).
 FLOOR_FACTOR = 1.5
 
 _TORCH_DTYPES = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
@@ -124,27 +114,20 @@ def machine_fingerprint(
     device_type: str, device_name: str, threads: int, torch_version: str
 ) -> dict[str, Any]:
     """The facts a measured roofline depends on."""
-    affinity: list[int] | None = None
-    if hasattr(os, "sched_getaffinity"):
-        affinity = sorted(os.sched_getaffinity(0))
     return {
         "device_type": device_type,
         "device_name": device_name,
         "machine_identity": machine_identity(),
         "logical_cpus": os.cpu_count(),
-        "cpu_affinity": affinity,
+        "cpu_affinity": cpu_affinity(),
         "threads": threads,
         "torch_version": torch_version,
     }
 
 
 def machine_identity() -> str:
-    """A short hash naming this machine, so that a cache folder shared between machines
-    (a home folder on NFS) never hands one machine's roofline to another.
-
-    Made of ``/etc/machine-id`` (systemd's per-installation ID; machine-id(5)) and the
-    host name; only the hash is kept, so neither appears in a report.
-    """
+    """A hash of ``/etc/machine-id`` (machine-id(5)) and the host name, so that a cache folder
+    shared between machines (NFS home) never hands one machine's roofline to another."""
     import socket
 
     try:
@@ -180,13 +163,8 @@ def load_cache(path: Path, machine: dict[str, Any] | None = None) -> dict[str, A
 def drop_implausible(
     points: dict[str, dict[str, Any]], bounds: Mapping[str, tuple[float, float]]
 ) -> list[str]:
-    """Forget a dtype's cached points when they fall outside ``bounds``, so they are measured again.
-
-    ``bounds`` maps a dtype to (lowest, highest) FLOP/s its best cached point may
-    claim: below what the training run itself reached, or above the device's
-    peak by far, the cache is wrong (edited, or from another machine).
-    Returns a note per dtype forgotten.
-    """
+    """Forget a dtype's cached points whose best is outside ``bounds`` (lowest, highest FLOP/s),
+    so they are measured again; a note per dtype forgotten."""
     notes: list[str] = []
     for dtype_key, (low, high) in bounds.items():
         table = points.get(dtype_key)
@@ -219,19 +197,14 @@ def cache_bounds(
 def _well_formed(doc: dict[str, Any]) -> bool:
     """Points are {dtype: {"MxNxK": {"flops_per_s": number, ...}}}; bandwidth has a number."""
     points = doc.get("points")
-    if not isinstance(points, dict):
+    if not isinstance(points, dict) or not all(isinstance(t, dict) for t in points.values()):
         return False
-    for table in points.values():
-        if not isinstance(table, dict):
+    for entry in (e for table in points.values() for e in table.values()):
+        if not isinstance(entry, dict):
             return False
-        for entry in table.values():
-            if not isinstance(entry, dict):
-                return False
-            flops = entry.get("flops_per_s")
-            if flops is None and isinstance(entry.get("skipped_reason"), str):
-                continue
-            if not _number_in(flops, MAX_FLOPS_PER_S):
-                return False
+        skipped = entry.get("flops_per_s") is None and isinstance(entry.get("skipped_reason"), str)
+        if not skipped and not _number_in(entry.get("flops_per_s"), MAX_FLOPS_PER_S):
+            return False
     bandwidth = doc.get("memory_bandwidth")
     if bandwidth is None:
         return True
@@ -240,16 +213,8 @@ def _well_formed(doc: dict[str, Any]) -> bool:
 
 
 def _number_in(value: Any, upper: float) -> bool:
-    """A real, positive number no larger than ``upper``."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and 0 < value <= upper  # also false for NaN
-    )
-
-
-def _point_key(m: int, n: int, k: int) -> str:
-    return f"{m}x{n}x{k}"
+    """A real, positive number no larger than ``upper`` (false for NaN and bools)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= upper
 
 
 @dataclass
@@ -264,11 +229,10 @@ class Sweeper:
     max_call_s: float = MAX_CALL_S
 
     def matmul_flops(self, m: int, n: int, k: int, dtype_key: str) -> tuple[float, float]:
-        """(best FLOP/s, seconds of one call) for an (m x k) input through an n x k weight.
+        """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k).
 
-        Timed as ``torch.nn.functional.linear``, the call every nn.Linear makes:
-        on CPUs the library path differs from ``torch.matmul`` (bf16 on a Zen 3
-        CPU: about 8 GFLOP/s through linear, 1.5 through matmul).
+        F.linear is what nn.Linear calls; on CPUs its path differs from torch.matmul
+        (bf16 on a Zen 3: about 8 GFLOP/s through linear, 1.5 through matmul).
         """
         import torch
         from torch.nn.functional import linear
@@ -279,20 +243,11 @@ class Sweeper:
         with tf32_setting(self.device_type, dtype_key == "tf32"), torch.no_grad():
             linear(a, w)  # warm-up: library initialisation, kernel selection
             self.synchronize()
-            start = self.clock()
-            linear(a, w)
-            self.synchronize()
-            first = max(self.clock() - start, 1e-9)
+            first = max(self._seconds(lambda: linear(a, w), 1), 1e-9)
             per_group = max(1, int(self.seconds_per_shape / 3 / first))
-            best = first
             groups = 3 if first * per_group * 3 <= self.seconds_per_shape * 2 else 1
-            for _ in range(groups):
-                start = self.clock()
-                for _ in range(per_group):
-                    linear(a, w)
-                self.synchronize()
-                best = min(best, (self.clock() - start) / per_group)
-        return 2.0 * m * n * k / best, first
+            timed = [self._seconds(lambda: linear(a, w), per_group) for _ in range(groups)]
+        return 2.0 * m * n * k / min(first, *timed), first
 
     def copy_bandwidth(self) -> tuple[float, str]:
         """Bytes per second of a large tensor copy (read + write counted), and the method."""
@@ -303,17 +258,20 @@ class Sweeper:
         dst = torch.empty_like(src)
         dst.copy_(src)
         self.synchronize()
-        best = float("inf")
-        for _ in range(BANDWIDTH_REPEATS):
-            start = self.clock()
-            dst.copy_(src)
-            self.synchronize()
-            best = min(best, self.clock() - start)
+        best = min(self._seconds(lambda: dst.copy_(src), 1) for _ in range(BANDWIDTH_REPEATS))
         method = (
             f"best of {BANDWIDTH_REPEATS} copies of a {size // 2**20} MiB float32 tensor, "
             "bytes read plus bytes written"
         )
         return 2.0 * size / max(best, 1e-9), method
+
+    def _seconds(self, call: Callable[[], Any], times: int) -> float:
+        """Seconds per call of ``call`` run ``times`` times, the device synchronized after."""
+        start = self.clock()
+        for _ in range(times):
+            call()
+        self.synchronize()
+        return (self.clock() - start) / times
 
 
 def measure_roofline(
@@ -326,12 +284,10 @@ def measure_roofline(
     directory: Path | None = None,
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> Roofline:
-    """The roofline for ``dtype_keys``, from the cache where it holds the points, else measured.
+    """The roofline for ``dtype_keys``: cached points reused, missing ones measured.
 
-    ``directory`` replaces the user cache folder (tests). With caching switched
-    off (``MFU_ADVISOR_NO_CACHE``), or a cache folder that is not private to this
-    user, everything is measured and nothing written. ``bounds`` maps a dtype
-    to the (lowest, highest) FLOP/s its cached best may be (:func:`drop_implausible`).
+    ``directory`` replaces the user cache folder (tests); without a private cache
+    folder everything is measured and nothing written. ``bounds``: see drop_implausible.
     """
     key = fingerprint_key(machine)
     folder = directory if directory is not None else cache_folder()
@@ -349,21 +305,31 @@ def measure_roofline(
         notes += drop_implausible(points, bounds)
     bandwidth: dict[str, Any] | None = cached.get("memory_bandwidth") if cached else None
     shapes = tuple(model_shapes)
-    squares = SQUARE_SIZES.get(sweeper.device_type, SQUARE_SIZES["default"])
+    sizes = SQUARE_SIZES.get(sweeper.device_type, SQUARE_SIZES["default"])
+    squares = [GemmShape("square", size, size, size) for size in sizes]
     started = time.perf_counter()
     measured_any = False
     result: dict[str, DtypeRoofline] = {}
     for dtype_key in dtype_keys:
         table = points.setdefault(dtype_key, {})
-        square_points = _sweep_squares(sweeper, dtype_key, squares, table)
-        measured_any |= square_points[1]
-        best_so_far = max((p.flops_per_s or 0.0) for p in square_points[0]) or None
+        square_points: list[MatmulPoint] = []
+        skip: str | None = None
+        for gemm in squares:
+            point, first = _point(sweeper, dtype_key, gemm, table, skip)
+            square_points.append(point)
+            measured_any |= first is not None
+            if first is not None and first > sweeper.max_call_s / 4:  # next size: 8x the work
+                skip = "a smaller square already hit the limit"
+        best = max((p.flops_per_s or 0.0) for p in square_points) or None
         model_points = []
         for gemm in shapes:
-            point, measured = _measure_point(sweeper, dtype_key, gemm, table, best_so_far)
+            estimate = gemm.flops / best if best else 0.0
+            too_long = estimate > sweeper.max_call_s
+            why = f"one call would take about {estimate:.1f} s" if too_long else None
+            point, first = _point(sweeper, dtype_key, gemm, table, why)
             model_points.append(point)
-            measured_any |= measured
-        result[dtype_key] = _summarize_dtype(dtype_key, square_points[0], model_points, table)
+            measured_any |= first is not None
+        result[dtype_key] = _summarize_dtype(dtype_key, square_points, model_points, table)
     if bandwidth is None:
         value, method = sweeper.copy_bandwidth()
         bandwidth = {"bytes_per_s": value, "method": method}
@@ -398,85 +364,34 @@ def measure_roofline(
     )
 
 
-def _sweep_squares(
-    sweeper: Sweeper, dtype_key: str, sizes: Sequence[int], table: dict[str, Any]
-) -> tuple[list[MatmulPoint], bool]:
-    out: list[MatmulPoint] = []
-    measured = False
-    too_slow = False
-    for size in sizes:
-        key = _point_key(size, size, size)
-        if key in table:
-            entry = table[key]
-        elif too_slow:
-            entry = {
-                "flops_per_s": None,
-                "skipped_reason": "a smaller square already hit the limit",
-            }
-        else:
-            flops, first = sweeper.matmul_flops(size, size, size, dtype_key)
-            entry = {"name": "square", "flops_per_s": flops, "call_s": first}
-            table[key] = entry
-            measured = True
-            too_slow = first > sweeper.max_call_s / 4  # the next size is 8x the work
-        out.append(
-            MatmulPoint(
-                "square", size, size, size, 1, entry.get("flops_per_s"), entry.get("skipped_reason")
-            )
-        )
-    return out, measured
-
-
-def _measure_point(
-    sweeper: Sweeper,
-    dtype_key: str,
-    gemm: GemmShape,
-    table: dict[str, Any],
-    best_so_far: float | None,
-) -> tuple[MatmulPoint, bool]:
-    key = _point_key(gemm.m, gemm.n, gemm.k)
-    measured = False
+def _point(
+    sweeper: Sweeper, dtype_key: str, gemm: GemmShape, table: dict[str, Any], skip: str | None
+) -> tuple[MatmulPoint, float | None]:
+    """The cached point, else ``skip``'s reason, else a measured one; and its one-call seconds
+    when measured now (None otherwise)."""
+    key = f"{gemm.m}x{gemm.n}x{gemm.k}"
+    first = None
     if key in table:
         entry = table[key]
+    elif skip:
+        entry = {"flops_per_s": None, "skipped_reason": skip}
     else:
-        estimate = gemm.flops / best_so_far if best_so_far else 0.0
-        if estimate > sweeper.max_call_s:
-            entry = {
-                "flops_per_s": None,
-                "skipped_reason": f"one call would take about {estimate:.1f} s",
-            }
-        else:
-            flops, first = sweeper.matmul_flops(gemm.m, gemm.n, gemm.k, dtype_key)
-            entry = {"name": gemm.name, "flops_per_s": flops, "call_s": first}
-            table[key] = entry
-            measured = True
-    point = MatmulPoint(
-        gemm.name,
-        gemm.m,
-        gemm.n,
-        gemm.k,
-        gemm.batch_multiple,
-        entry.get("flops_per_s"),
-        entry.get("skipped_reason"),
-    )
-    return point, measured
+        flops, first = sweeper.matmul_flops(gemm.m, gemm.n, gemm.k, dtype_key)
+        entry = table[key] = {"name": gemm.name, "flops_per_s": flops, "call_s": first}
+    flops_per_s, reason = entry.get("flops_per_s"), entry.get("skipped_reason")
+    point = MatmulPoint(gemm.name, gemm.m, gemm.n, gemm.k, gemm.batch_multiple, flops_per_s, reason)
+    return point, first
 
 
 def _summarize_dtype(
-    dtype_key: str,
-    squares: list[MatmulPoint],
-    model_points: list[MatmulPoint],
-    table: dict[str, Any],
+    dtype_key: str, squares: list[MatmulPoint], model_points: list[MatmulPoint], table: dict
 ) -> DtypeRoofline:
-    best_key, best_entry = None, None
-    for key, entry in table.items():
-        flops = entry.get("flops_per_s")
-        if flops and (best_entry is None or flops > best_entry["flops_per_s"]):
-            best_key, best_entry = key, entry
+    measured = [(e["flops_per_s"], key, e) for key, e in table.items() if e.get("flops_per_s")]
+    best = max(measured, key=lambda found: found[0], default=None)
     return DtypeRoofline(
         dtype=dtype_key,
-        best_flops=float(best_entry["flops_per_s"]) if best_entry else None,
-        best_shape=f"{best_entry.get('name', 'matmul')} {best_key}" if best_entry else None,
+        best_flops=float(best[0]) if best else None,
+        best_shape=f"{best[2].get('name', 'matmul')} {best[1]}" if best else None,
         squares=tuple(squares),
         model_shapes=tuple(model_points),
     )

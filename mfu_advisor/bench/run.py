@@ -1,14 +1,9 @@
 """``run_bench``: one calibrated GPT training run, start to finish.
 
-Order of events: pin the CPUs (before torch starts threads), import torch,
-pick the device, resolve the options, build model/data/optimizer, warm up
-(compile included), measure until the budget or the confidence-interval rule
-stops it, then probe the hardware and measure (or read) the roofline. Ctrl-C
-during the measurement stops it and keeps what was measured.
-
-With ``options.variant`` a second configuration (the variant) is built in the
-same process and measured interleaved with the run, block by block
-(bench/paired.py); the result's ``paired`` holds its figures and speedup.
+Pin the CPUs (before torch starts threads), resolve the options, build, warm up
+(compile included), measure until the budget or the CI rule stops it (Ctrl-C keeps
+what was measured), then the roofline. With ``options.variant`` a variant is
+measured interleaved with the run in this process (bench/paired.py).
 """
 
 from __future__ import annotations
@@ -19,25 +14,23 @@ import sys
 import time
 from typing import Any
 
+from mfu_advisor.bench.data import read_text
 from mfu_advisor.bench.denominators import mfu_figures
 from mfu_advisor.bench.devices import (
+    DeviceChoice,
     make_synchronize,
-    native_bf16,
-    peak_dtype_key,
     peak_memory,
     reset_peak_memory,
     resolve_device,
     tf32_setting,
 )
 from mfu_advisor.bench.gemms import gemm_shapes
-from mfu_advisor.bench.meter import MFUMeter
-from mfu_advisor.bench.options import BenchOptions, check_cpus
-from mfu_advisor.bench.paired import PairedComparison
+from mfu_advisor.bench.options import BenchOptions, check_cpus, cpu_affinity
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
-from mfu_advisor.bench.resolve import ResolvedRun, resolve_options
+from mfu_advisor.bench.resolve import ResolvedRun, resolve_run
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.bench.timing import StopRule
-from mfu_advisor.bench.training import build_training, train, train_paired
+from mfu_advisor.bench.roofline import measured_peak
+from mfu_advisor.bench.training import build_training, meter_for, train, train_paired
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import flops_per_token
 
@@ -63,43 +56,23 @@ def apply_cpu_affinity(cpus: tuple[int, ...] | None) -> str | None:
 def run_bench(options: BenchOptions, progress: ProgressSink | None = None) -> BenchResult:
     """Run the bench described by ``options``; UserError for anything that cannot run."""
     sink = progress or SilentProgress()
-    notes: list[str] = []
     affinity_note = apply_cpu_affinity(options.cpus)
-    if affinity_note:
-        notes.append(affinity_note)
     import torch
 
-    if options.threads is not None:
-        torch.set_num_threads(options.threads)
-    elif options.cpus is not None:
-        torch.set_num_threads(len(options.cpus))
+    if options.threads is not None or options.cpus is not None:
+        torch.set_num_threads(options.threads or len(options.cpus or ()))
     choice = resolve_device(options.device)
-    text, vocabulary = None, None
-    if options.data:
-        from mfu_advisor.bench.data import read_text, text_vocabulary
-
-        text = read_text(options.data)
-        vocabulary = text_vocabulary(text)
-    bf16 = native_bf16(choice.device_type, choice.index)  # T4/V100: fp16 + GradScaler
-    resolved = resolve_options(
-        options,
-        choice,
-        bf16_supported=bf16,
-        text_vocab_size=vocabulary.size if vocabulary else None,
-    )
-    notes += resolved.notes
+    text = read_text(options.data)
+    resolved = resolve_run(options, choice, text)
+    notes = [*([affinity_note] if affinity_note else []), *resolved.notes]
     variant: ResolvedRun | None = None
     if options.variant:
-        variant = resolve_options(
-            dataclasses.replace(resolved.options, **dict(options.variant), variant=()),
-            choice,
-            bf16_supported=bf16,
-            text_vocab_size=vocabulary.size if vocabulary else None,
-        )
+        changed = dataclasses.replace(resolved.options, **dict(options.variant), variant=())
+        variant = resolve_run(changed, choice, text)
         notes += [f"variant: {note}" for note in variant.notes]
     try:
         with tf32_setting(choice.device_type, bool(resolved.options.tf32)):
-            return _run_resolved(resolved, variant, choice, text, vocabulary, sink, notes)
+            return _run_resolved(resolved, variant, choice, text, sink, notes)
     finally:
         sink.close()
 
@@ -107,9 +80,8 @@ def run_bench(options: BenchOptions, progress: ProgressSink | None = None) -> Be
 def _run_resolved(
     resolved: ResolvedRun,
     variant: ResolvedRun | None,
-    choice: Any,
+    choice: DeviceChoice,
     text: str | None,
-    vocabulary: Any,
     sink: ProgressSink,
     notes: list[str],
 ) -> BenchResult:
@@ -123,103 +95,120 @@ def _run_resolved(
         f"block {shape.block_size}, batch {opts.batch_size} on {choice.device} "
         f"({choice.name}), {opts.dtype}, {torch.get_num_threads()} threads"
     )
-    training, n_params, adamw_impl = build_training(opts, choice, text, vocabulary)
-    peak_key = peak_dtype_key(choice.device_type, opts.dtype, bool(opts.tf32))
-    fpt = flops_per_token(shape)
-    tokens = opts.tokens_per_step()
+    training, n_params, adamw_impl = build_training(opts, choice, text)
+    meter = meter_for(opts, choice)
+    peak_key = meter.dtype_key
     reset_peak_memory(choice.device_type, choice.index)
-    meter = MFUMeter(
-        fpt,
-        device=choice.device,
-        dtype=peak_key,
-        warmup_steps=int(opts.warmup_steps or 0),
-        synchronize=make_synchronize(choice.device_type, choice.index),
-    )
-    paired: PairedComparison | None = None
+    paired = None
     if variant is None:
-        sink.phase(
-            f"warm-up: {opts.warmup_steps} steps"
-            + (" (the first compiles)" if opts.compile else "")
-        )
-        if not opts.warmup_steps:
-            sink.phase(f"measuring: up to {opts.budget_s:g} s")
-        rule = StopRule(
-            budget_s=opts.budget_s,
-            min_steps=int(opts.min_steps or 1),
-            max_steps=opts.max_steps,
-        )
-        losses, stopped_by = train(training, meter, rule, tokens, opts, sink, choice)
+        losses, stopped_by = train(training, meter, opts, sink, choice)
     else:
         losses, stopped_by, paired = train_paired(
-            training, meter, variant, opts, choice, text, vocabulary, sink
+            training, meter, variant, opts, choice, text, sink
         )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)  # before the sweep
+    affinity = cpu_affinity()
     summary = meter.summary()  # probes the hardware for the device peak (no torch import)
     peak = meter.peak()  # the probe's, read once by summary() above
     assert not isinstance(peak, float)
     roofline = roofline_for_run(
-        opts, choice, shape, peak_key, stopped_by, sink, peak, summary.achieved_flops
+        opts, choice, peak_key, stopped_by, sink, peak, summary.achieved_flops
     )
-    from mfu_advisor.bench.roofline import measured_peak
-
-    measured_flops, measured_label = measured_peak(roofline, peak_key)
-    figures = mfu_figures(summary.achieved_flops, peak, measured_flops, measured_label)
-    warmups = meter.timer.warmup_durations_s
-    compile_s, warmup_s = warmup_figures(warmups, bool(opts.compile))
-    if not isinstance(roofline, Unavailable):
-        notes += list(roofline.notes)
-    if figures.device_peak.note:
-        notes.append(figures.device_peak.note)
-    if paired is not None:
-        notes.append(
-            "peak memory covers both the run and its variant (one process holds both models)"
-        )
-    return BenchResult(
-        preset=opts.preset,
-        preset_source=resolved.preset_source,
-        config=opts.model_config(),
+    return assemble_result(
+        resolved,
+        choice,
+        peak_key,
+        roofline,
+        mfu_figures(summary.achieved_flops, peak, *measured_peak(roofline, peak_key)),
+        warmups_s=meter.timer.warmup_durations_s,
+        steps_s=meter.timer.durations_s,
+        losses=losses,
+        notes=notes,
         device=choice.device,
-        device_name=choice.name,
-        dtype=opts.dtype,
-        peak_dtype=peak_key,
         torch_version=str(torch.__version__),
         threads=torch.get_num_threads(),
-        cpu_affinity=_affinity(),
-        tf32=bool(opts.tf32),
+        cpu_affinity=tuple(affinity)
+        if affinity
+        else Unavailable("CPU affinity is not available on this OS"),
         adamw_impl=adamw_impl,
-        seed=opts.seed,
-        data=opts.data or "synthetic",
         n_params=n_params,
-        flops_per_token=fpt,
-        effective_batch_tokens=tokens,
-        warmup_steps=len(warmups),
-        warmup_step_ms=tuple(d * 1e3 for d in warmups),
-        compile_s=compile_s,
-        warmup_s=warmup_s,
-        measured_s=sum(meter.timer.durations_s),
-        budget_s=opts.budget_s,
+        effective_batch_tokens=opts.tokens_per_step(),
         stopped_by=stopped_by,
         step_time_ms=summary.step_time or Unavailable("no step was measured"),
         tokens_per_s=or_missing(summary.tokens_per_s),
         achieved_flops=or_missing(summary.achieved_flops),
-        mfu=figures,
-        peak_memory_bytes=memory if memory is not None else Unavailable("not measurable here"),
+        peak_memory_bytes=or_missing(memory, "not measurable here"),
         peak_memory_kind=memory_kind,
-        loss_first=or_missing(losses[0] if losses else None, "no step finished"),
-        loss_last=or_missing(losses[-1] if losses else None, "no step finished"),
-        series=series_columns(warmups, meter.timer.durations_s, losses),
-        gemm_shapes=gemm_shapes(shape, opts.batch_size),
-        roofline=roofline,
         paired=paired,
-        notes=tuple(notes),
         gpu_under_load=summary.gpu_under_load,
     )
 
 
+def assemble_result(
+    resolved: ResolvedRun,
+    choice: DeviceChoice,
+    peak_key: str,
+    roofline: Any,
+    mfu: Any,
+    *,
+    warmups_s: list[float],
+    steps_s: list[float],
+    losses: list[float],
+    notes: list[str],
+    **measured: Any,
+) -> BenchResult:
+    """The BenchResult of a run (single or multi-rank) from its options, warm-up and measured
+    step seconds and losses, plus the other ``measured`` fields the caller computed."""
+    opts = resolved.options
+    compile_s: Any = Unavailable("compile is off")
+    warmup_s = sum(warmups_s)
+    if opts.compile:
+        compile_s = (
+            warmups_s[0] if warmups_s else Unavailable("interrupted before the compile step")
+        )
+        warmup_s = sum(warmups_s[1:])
+    notes = list(notes)
+    if not isinstance(roofline, Unavailable):
+        notes += roofline.notes
+    if mfu.device_peak.note:
+        notes.append(mfu.device_peak.note)
+    if measured.get("paired") is not None:
+        notes.append(
+            "peak memory covers both the run and its variant (one process holds both models)"
+        )
+    times = [d * 1e3 for d in [*warmups_s, *steps_s]][:SERIES_MAX_STEPS]
+    n = min(len(times), len(losses))
+    common = dict(
+        preset=opts.preset,
+        preset_source=resolved.preset_source,
+        config=opts.model_config(),
+        device_name=choice.name,
+        dtype=str(opts.dtype),
+        peak_dtype=peak_key,
+        tf32=bool(opts.tf32),
+        seed=opts.seed,
+        data=opts.data or "synthetic",
+        flops_per_token=flops_per_token(opts.shape()),
+        warmup_steps=len(warmups_s),
+        warmup_step_ms=tuple(d * 1e3 for d in warmups_s),
+        compile_s=compile_s,
+        warmup_s=warmup_s,
+        measured_s=sum(steps_s),
+        budget_s=float(opts.budget_s or 0),
+        mfu=mfu,
+        loss_first=or_missing(losses[0] if losses else None, "no step finished"),
+        loss_last=or_missing(losses[-1] if losses else None, "no step finished"),
+        series={"step": list(range(n)), "step_time_ms": times[:n], "loss": losses[:n]},
+        gemm_shapes=gemm_shapes(opts.shape(), int(opts.batch_size or 1)),
+        roofline=roofline,
+        notes=tuple(notes),
+    )
+    return BenchResult(**{**common, **measured})
+
+
 def roofline_for_run(
     opts: BenchOptions,
-    choice: Any,
-    shape: Any,
+    choice: DeviceChoice,
     peak_key: str,
     stopped_by: str,
     sink: ProgressSink,
@@ -228,8 +217,8 @@ def roofline_for_run(
 ) -> Any:
     """The measured roofline, from the cache or a short sweep; Unavailable when skipped.
 
-    ``peak`` (the probe's PeakFlops for ``peak_key``) and the run's ``achieved_flops``
-    bound what a cached figure may claim (roofline.cache_bounds).
+    ``peak`` (the probe's PeakFlops) and ``achieved_flops`` bound what a cached figure
+    may claim (roofline.cache_bounds).
     """
     import torch
 
@@ -239,24 +228,23 @@ def roofline_for_run(
         return Unavailable("skipped: --no-roofline")
     if stopped_by == "interrupted":
         return Unavailable("skipped: the run was interrupted")
-    dtype_keys = ["fp32"]
-    if choice.device_type == "cuda":
-        dtype_keys += ["tf32", "bf16", "fp16"]
+    dtype_keys = ["fp32", "tf32", "bf16", "fp16"] if choice.device_type == "cuda" else ["fp32"]
     dtype_keys = [peak_key] + [d for d in dtype_keys if d != peak_key]
     batch = int(opts.batch_size or 1)
-    shapes = [g for multiple in (1, 2, 4) for g in gemm_shapes(shape, batch, multiple)]
+    shapes = [g for multiple in (1, 2, 4) for g in gemm_shapes(opts.shape(), batch, multiple)]
     machine = sweep.machine_fingerprint(
         choice.device_type, choice.name, torch.get_num_threads(), str(torch.__version__)
     )
     sink.phase("roofline: matmul sweep and memory bandwidth (cached per machine)")
     started = time.perf_counter()
+    synchronize = make_synchronize(choice.device_type, choice.index)
     try:
         result = sweep.measure_roofline(
             sweeper=sweep.Sweeper(
                 choice.device,
                 choice.device_type,
-                make_synchronize(choice.device_type, choice.index),
-                seconds_per_shape=sweep.SECONDS_PER_SHAPE,
+                synchronize,
+                seconds_per_shape=sweep.SECONDS_PER_SHAPE,  # read now: tests shorten it
                 max_call_s=sweep.MAX_CALL_S,
             ),
             machine=machine,
@@ -277,31 +265,6 @@ def roofline_for_run(
     return result
 
 
-def _affinity() -> tuple[int, ...] | Unavailable:
-    getter = getattr(os, "sched_getaffinity", None)
-    if getter is None:
-        return Unavailable("CPU affinity is not available on this OS")
-    return tuple(sorted(getter(0)))
-
-
-def or_missing(value: float | None, reason: str = "no step was measured") -> Any:
+def or_missing(value: Any, reason: str = "no step was measured") -> Any:
     """``value``, or Unavailable with ``reason`` when there is none."""
     return value if value is not None else Unavailable(reason)
-
-
-def warmup_figures(warmups_s: list[float], compiled: bool) -> tuple[Any, float]:
-    """(``compile_s``, ``warmup_s``) of a run's warm-up steps, the compiling one first."""
-    if not compiled:
-        return Unavailable("compile is off"), sum(warmups_s)
-    if not warmups_s:
-        return Unavailable("interrupted before the compile step"), 0.0
-    return warmups_s[0], sum(warmups_s[1:])
-
-
-def series_columns(
-    warmups_s: list[float], measured_s: list[float], losses: list[float]
-) -> dict[str, Any]:
-    """Per-step columns (warm-up first), capped at SERIES_MAX_STEPS."""
-    times = [d * 1e3 for d in [*warmups_s, *measured_s]][:SERIES_MAX_STEPS]
-    n = min(len(times), len(losses))
-    return {"step": list(range(n)), "step_time_ms": times[:n], "loss": losses[:n]}

@@ -1,8 +1,5 @@
-"""Step timing done right: warm-up apart, the device synchronized, a stopping rule, robust stats.
-
-Pure Python (no torch): the clock and the synchronize function are passed
-in, so the logic is tested with a fake clock.
-"""
+"""Step timing: warm-up apart, the device synchronized, a stopping rule, robust stats.
+Pure Python: the clock and the synchronize function are passed in."""
 
 from __future__ import annotations
 
@@ -16,8 +13,8 @@ from dataclasses import dataclass, field
 #: which a run may stop early: the mean is then known to within +-2%.
 CI_TARGET_FRACTION = 0.02
 
-#: Measured steps before the confidence-interval rule is consulted. Fewer
-#: steps make the standard deviation itself too uncertain to trust.
+#: Measured steps before the confidence-interval rule is consulted (fewer make the
+#: standard deviation itself too uncertain).
 DEFAULT_MIN_STEPS = 20
 
 #: Student's t, two-sided 95% (0.975 quantile), for 1..30 degrees of freedom
@@ -79,20 +76,9 @@ def summarize(durations_s: Sequence[float]) -> StepTimeStats | None:
         mean=statistics.fmean(ms),
         min=min(ms),
         max=max(ms),
-        ci95_halfwidth_fraction=ci95_halfwidth_fraction(durations_s),
+        ci95_halfwidth_fraction=RunningStats.of(durations_s).ci95_halfwidth_fraction(),
         median_ci95_halfwidth_fraction=median_ci95_halfwidth_fraction(durations_s),
     )
-
-
-def ci95_halfwidth_fraction(durations_s: Sequence[float]) -> float | None:
-    """t(0.975, n-1) x s / sqrt(n) / mean: the relative precision of the mean step time."""
-    n = len(durations_s)
-    if n < 2:
-        return None
-    mean = statistics.fmean(durations_s)
-    if mean <= 0:
-        return None
-    return t_quantile_975(n - 1) * statistics.stdev(durations_s) / math.sqrt(n) / mean
 
 
 def median_ci95_halfwidth_fraction(durations_s: Sequence[float]) -> float | None:
@@ -116,11 +102,8 @@ def median_ci95_halfwidth_fraction(durations_s: Sequence[float]) -> float | None
 
 @dataclass
 class RunningStats:
-    """Count, total, mean and variance of durations, updated in O(1) per step (Welford 1962).
-
-    The stopping rule is checked after every step, inside the timed loop: a
-    full pass over thousands of tiny steps would add to the steps it times.
-    """
+    """Count, total, mean and variance of durations in O(1) per step (Welford 1962): the
+    stopping rule runs after every step, inside the timed loop."""
 
     count: int = 0
     total_s: float = 0.0
@@ -144,7 +127,7 @@ class RunningStats:
         self._m2 += delta * (duration_s - self.mean_s)
 
     def ci95_halfwidth_fraction(self) -> float | None:
-        """Same as :func:`ci95_halfwidth_fraction` of the steps added so far."""
+        """t(0.975, n-1) x s / sqrt(n) / mean: the relative precision of the mean step time."""
         if self.count < 2 or self.mean_s <= 0:
             return None
         stdev = math.sqrt(max(self._m2, 0.0) / (self.count - 1))
@@ -177,12 +160,8 @@ class StopRule:
 
 @dataclass
 class StepTimer:
-    """Times training steps: call :meth:`start` once, then :meth:`lap` after each step.
-
-    ``lap`` synchronizes the device before it reads the clock, so a step's time
-    includes the kernels it queued. The first ``warmup_steps`` laps are kept
-    apart and never enter the statistics.
-    """
+    """Times training steps: :meth:`start`, then :meth:`lap` after each step (synchronized,
+    so a step includes the kernels it queued); the first ``warmup_steps`` laps are kept apart."""
 
     warmup_steps: int = 0
     synchronize: Callable[[], None] = lambda: None
@@ -192,7 +171,7 @@ class StepTimer:
     _last: float | None = None
 
     def start(self) -> None:
-        """Mark the beginning of the first step (synchronizing first)."""
+        """(Re)start the clock: the next lap is timed from now (synchronizing first)."""
         self.synchronize()
         self._last = self.clock()
 
@@ -215,11 +194,6 @@ class StepTimer:
     def in_warmup(self) -> bool:
         """True while the next lap will still be a warm-up step."""
         return len(self.warmup_durations_s) < self.warmup_steps
-
-    def skip(self) -> None:
-        """Restart the clock without recording (e.g. after a pause the step should not include)."""
-        self.synchronize()
-        self._last = self.clock()
 
     def stats(self) -> StepTimeStats | None:
         """Statistics of the measured (non-warm-up) steps."""

@@ -1,11 +1,5 @@
-"""The training step the bench times, and the loops that time it.
-
-:class:`Training` is one nanoGPT training step (micro-batches under autocast,
-gradient clipping, AdamW); :func:`train` times a run alone, until its stop
-rule; :func:`train_paired` builds a variant beside it and times both
-interleaved (bench/paired.py). A step that runs out of memory or fails to
-compile becomes one clear line (:class:`~mfu_advisor.errors.UserError`).
-"""
+"""The nanoGPT training step the bench times (:class:`Training`), and the loops that time it
+alone (:func:`train`) or interleaved with a variant (:func:`train_paired`, bench/paired.py)."""
 
 from __future__ import annotations
 
@@ -50,12 +44,9 @@ class Training:
     block_size: int
     accumulation: int
     no_sync: Callable[[], Any] | None = None
-    """DDP's ``model.no_sync`` when the model is wrapped in DistributedDataParallel: the
-    micro-batches before the last run under it, as nanoGPT does, so gradients are
-    all-reduced once per optimizer step."""
+    """DDP's ``model.no_sync``: micro-batches before the last run under it (nanoGPT)."""
     sync: bool = True
-    """False: the last micro-batch skips the all-reduce too (the distributed bench times
-    such steps to measure what the all-reduce costs)."""
+    """False: the last micro-batch skips the all-reduce too (to time what it costs)."""
 
     def step(self) -> Any:
         """One optimizer step over ``accumulation`` micro-batches; the last micro-batch's loss."""
@@ -81,16 +72,11 @@ class Training:
 
 
 def build_training(
-    opts: BenchOptions,
-    choice: Any,
-    text: str | None,
-    vocabulary: Any,
-    wrap: Callable[[Any], Any] | None = None,
+    opts: BenchOptions, choice: Any, text: str | None, wrap: Callable[[Any], Any] | None = None
 ) -> tuple[Training, int, str]:
     """Data, model, optimizer and precision for the run; (training, parameters, AdamW impl).
 
-    ``wrap`` wraps the (compiled) model, e.g. in DistributedDataParallel; the
-    training step then uses the wrapper's ``no_sync`` between micro-batches.
+    ``wrap`` wraps the (compiled) model, e.g. in DistributedDataParallel.
     """
     import torch
 
@@ -99,11 +85,9 @@ def build_training(
 
     shape = opts.shape()
     torch.manual_seed(opts.seed)
-    if text is not None and vocabulary is not None and opts.data:
-        check_stream_fits(len(text), shape.block_size, opts.data)
-        stream = TokenStream.from_text(
-            text, vocabulary, choice.device, choice.device_type, opts.seed
-        )
+    if text is not None:
+        check_stream_fits(len(text), shape.block_size, str(opts.data))
+        stream = TokenStream.from_text(text, choice.device, choice.device_type, opts.seed)
     else:
         stream = TokenStream.synthetic(
             shape.vocab_size, choice.device, choice.device_type, opts.seed
@@ -129,25 +113,21 @@ def build_training(
 
 
 def train(
-    training: Training,
-    meter: MFUMeter,
-    rule: StopRule,
-    tokens: int,
-    opts: BenchOptions,
-    sink: ProgressSink,
-    choice: Any,
+    training: Training, meter: MFUMeter, opts: BenchOptions, sink: ProgressSink, choice: Any
 ) -> tuple[list[float], str]:
-    """Warm up and measure; returns (the loss of every step, why it stopped)."""
-    losses: list[float] = []
+    """Warm up and measure until the stop rule; returns (every step's loss, why it stopped)."""
+    compiles = " (the first compiles)" if opts.compile else ""
+    sink.phase(f"warm-up: {opts.warmup_steps} steps{compiles}")
+    if not opts.warmup_steps:
+        sink.phase(f"measuring: up to {opts.budget_s:g} s")
+    rule = StopRule(float(opts.budget_s or 0), int(opts.min_steps or 1), max_steps=opts.max_steps)
+    arm = _arm(training, opts, choice, meter)
     measured = RunningStats()
-    stopped_by = "interrupted"
     meter.start()
     try:
         while True:
-            loss = checked_step(training, opts, choice, not losses)
             in_warmup = meter.timer.in_warmup
-            duration = meter.step(tokens)
-            losses.append(float(loss))  # after the clock: the device is synchronized already
+            duration = arm.timed_step()
             if in_warmup:
                 if not meter.timer.in_warmup:
                     sink.phase(f"measuring: up to {opts.budget_s:g} s")
@@ -156,12 +136,10 @@ def train(
             sink.measured(measured.count, measured.total_s, float(opts.budget_s or 0))
             reason = rule.reason_to_stop(measured)
             if reason:
-                stopped_by = reason
-                break
+                return arm.losses, reason
     except KeyboardInterrupt:
-        stopped_by = "interrupted"
         sink.phase("interrupted: reporting what was measured so far")
-    return losses, stopped_by
+    return arm.losses, "interrupted"
 
 
 def train_paired(
@@ -171,7 +149,6 @@ def train_paired(
     opts: BenchOptions,
     choice: Any,
     text: str | None,
-    vocabulary: Any,
     sink: ProgressSink,
 ) -> tuple[list[float], str, PairedComparison]:
     """Build the variant, warm both up, and measure them interleaved (bench/paired.py)."""
@@ -179,28 +156,9 @@ def train_paired(
     assert vopts.dtype is not None
     changes = tuple((name, getattr(vopts, name)) for name in dict(opts.variant))
     sink.phase("variant: " + ", ".join(f"{k} {getattr(opts, k)} -> {v}" for k, v in changes))
-    v_training, _, _ = build_training(vopts, choice, text, vocabulary)
-    v_peak = peak_dtype_key(choice.device_type, vopts.dtype, bool(vopts.tf32))
-    synchronize = make_synchronize(choice.device_type, choice.index)
-    v_meter = MFUMeter(
-        flops_per_token(vopts.shape()),
-        device=choice.device,
-        dtype=v_peak,
-        warmup_steps=int(vopts.warmup_steps or 0),
-        synchronize=synchronize,
-    )
-    run_arm = Arm(
-        step=lambda: checked_step(training, opts, choice, not run_arm.losses),
-        meter=meter,
-        tokens_per_step=opts.tokens_per_step(),
-        setting=lambda: tf32_setting(choice.device_type, bool(opts.tf32)),
-    )
-    variant_arm = Arm(
-        step=lambda: checked_step(v_training, vopts, choice, not variant_arm.losses),
-        meter=v_meter,
-        tokens_per_step=vopts.tokens_per_step(),
-        setting=lambda: tf32_setting(choice.device_type, bool(vopts.tf32)),
-    )
+    v_training, _, _ = build_training(vopts, choice, text)
+    run_arm = _arm(training, opts, choice, meter)
+    variant_arm = _arm(v_training, vopts, choice, meter_for(vopts, choice))
     rule = PairRule(budget_s=float(opts.budget_s or 0), max_steps=opts.max_steps)
     stopped_by = "interrupted"
     ratios: list[float] = []
@@ -219,37 +177,51 @@ def train_paired(
         vopts.model_config(),
         variant_arm,
         dtype=vopts.dtype,
-        peak_dtype=v_peak,
+        peak_dtype=variant_arm.meter.dtype_key,
         compiles=bool(vopts.compile),
         ratios=ratios,
     )
     return run_arm.losses, stopped_by, paired
 
 
+def meter_for(opts: BenchOptions, choice: Any) -> MFUMeter:
+    """The MFUMeter that times a run of ``opts`` on ``choice`` (its warm-up apart)."""
+    return MFUMeter(
+        flops_per_token(opts.shape()),
+        device=choice.device,
+        dtype=peak_dtype_key(choice.device_type, str(opts.dtype), bool(opts.tf32)),
+        warmup_steps=int(opts.warmup_steps or 0),
+        synchronize=make_synchronize(choice.device_type, choice.index),
+    )
+
+
+def _arm(training: Training, opts: BenchOptions, choice: Any, meter: MFUMeter) -> Arm:
+    arm = Arm(
+        step=lambda: checked_step(training, opts, choice, not arm.losses),
+        meter=meter,
+        tokens_per_step=opts.tokens_per_step(),
+        setting=lambda: tf32_setting(choice.device_type, bool(opts.tf32)),
+    )
+    return arm
+
+
 def checked_step(training: Training, opts: BenchOptions, choice: Any, first: bool) -> Any:
-    """One step; an out-of-memory or compile failure becomes one clear line."""
+    """One step; an out-of-memory or first-step compile failure becomes one clear line."""
     try:
         return training.step()
     except Exception as exc:  # OOM and compile failures become one line; others re-raise
-        error = _step_error(exc, opts, choice, first)
-        if error is None:
+        if is_out_of_memory(exc):
+            half = max(1, (opts.batch_size or 2) // 2)
+            raise UserError(
+                f"out of memory on {choice.device} with batch_size {opts.batch_size} x "
+                f"block_size {opts.block_size}; try --batch_size={half} (and "
+                f"--gradient_accumulation_steps={2 * int(opts.gradient_accumulation_steps or 1)}"
+                " to keep the tokens per step)"
+            ) from None
+        if not (opts.compile and first):
             raise
-        raise error from None
-
-
-def _step_error(exc: Exception, opts: BenchOptions, choice: Any, first: bool) -> UserError | None:
-    """One clear line for a step that failed: out of memory, compile failure, or other."""
-    if is_out_of_memory(exc):
-        half = max(1, (opts.batch_size or 2) // 2)
-        return UserError(
-            f"out of memory on {choice.device} with batch_size {opts.batch_size} x block_size "
-            f"{opts.block_size}; try --batch_size={half} (and --gradient_accumulation_steps="
-            f"{2 * int(opts.gradient_accumulation_steps or 1)} to keep the tokens per step)"
-        )
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if opts.compile and first:
-        return UserError(
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UserError(
             f"torch.compile failed on the first step ({type(exc).__name__}: {first_line}); "
             "rerun with --compile=False"
-        )
-    return None
+        ) from None

@@ -1,14 +1,10 @@
 """Running the job under torchrun and watching its ranks until they finish, fail or hang.
 
-torchrun (``python -m torch.distributed.run``) starts the ranks and, when one
-exits with an error, stops the others. What it cannot do is notice a rank that
-hangs (a stopped process, a deadlock, a collective that never completes: gloo
-would wait 30 minutes). So the launcher watches each rank's status files
-(status.py) and stops the whole job when a rank has not finished a step for
-``rank_timeout_s``. Whatever ends the job, every process it started (torchrun,
-the ranks, their compile workers; torchrun puts each rank in a session of its
-own, so a process-group kill would miss them) is killed before returning, and
-the failure comes back as one line naming the rank.
+torchrun stops the other ranks when one exits with an error, but cannot notice a
+rank that hangs; the launcher watches each rank's status files (status.py) and
+stops the job when a rank finishes no step for ``rank_timeout_s``. Whatever ends
+the job, every process it started is killed (torchrun puts each rank in a session
+of its own, so a process-group kill would miss them), and a failure is one line.
 """
 
 from __future__ import annotations
@@ -40,9 +36,8 @@ from mfu_advisor.distributed.status import (
 POLL_S = 0.2
 #: Seconds torchrun gets to stop its ranks after SIGTERM before everything is killed.
 TERMINATE_GRACE_S = 5.0
-#: An alive file older than this means the rank's process is not running at all
-#: (stopped, or blocked in the kernel), not merely busy or waiting: its thread touches
-#: the file every second, even while the main thread waits in a collective.
+#: An alive file older than this means the rank's process is not running at all (its
+#: thread touches the file every second, even while the main thread waits).
 FROZEN_AFTER_S = 3.5 * ALIVE_INTERVAL_S
 #: Log file of torchrun's own output, in the run folder.
 TORCHRUN_LOG = "torchrun.log"
@@ -80,20 +75,20 @@ class ProcessSweep:
 
     def __init__(self, root_pid: int) -> None:
         self.root_pid = root_pid
-        self.seen: dict[int, object] = {}
+        self.seen: dict[int, Any] = {}  # psutil.Process by pid
 
     def look(self, extra_pids: list[int]) -> None:
         """Remember torchrun's descendants and the ranks' own pids as they are now."""
         import psutil
 
-        try:
-            root = psutil.Process(self.root_pid)
-            found = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            found = []
-        for pid in extra_pids:
+        found = []
+        for pid in [self.root_pid, *extra_pids]:
             try:
-                found.append(psutil.Process(pid))
+                process = psutil.Process(pid)
+                found += [
+                    process,
+                    *(process.children(recursive=True) if pid == self.root_pid else []),
+                ]
             except psutil.Error:
                 continue
         for process in found:
@@ -104,7 +99,6 @@ class ProcessSweep:
         import psutil
 
         for process in self.seen.values():
-            assert isinstance(process, psutil.Process)
             try:
                 for child in process.children(recursive=True):
                     child.kill()
@@ -113,7 +107,6 @@ class ProcessSweep:
                 continue
         gone_by = time.monotonic() + TERMINATE_GRACE_S
         for process in self.seen.values():
-            assert isinstance(process, psutil.Process)
             try:
                 process.wait(timeout=max(0.0, gone_by - time.monotonic()))
             except psutil.Error:
@@ -128,10 +121,8 @@ def run_job(
     env: dict[str, str],
     on_progress: Callable[[str], None],
 ) -> None:
-    """Run torchrun until every local rank is done; RankFailure when one fails or hangs.
-
-    KeyboardInterrupt stops the job (and is raised again).
-    """
+    """Run torchrun until every local rank is done; RankFailure when one fails or hangs
+    (KeyboardInterrupt stops the job and is raised again)."""
     started = time.time()
     shown = 0
     previous = _raise_on_sigterm()
@@ -159,13 +150,9 @@ def run_job(
 def _running(
     argv: list[str], log_path: Path, env: dict[str, str]
 ) -> Iterator[tuple[subprocess.Popen[bytes], ProcessSweep]]:
-    """``argv`` started with its output in ``log_path``; whatever ends the block, it and
-    every process it started are stopped before the block is left.
-
-    The process stays in the launcher's process group, so whatever ends the launcher's
-    group (Ctrl-C at a terminal, diagnose's timeout) ends it too; torchrun's ranks, in
-    sessions of their own, exit when they see their parent gone (status.StatusWriter).
-    """
+    """``argv`` started with its output in ``log_path``; it and every process it started are
+    stopped before the block is left. It stays in the launcher's process group (Ctrl-C and
+    diagnose's timeout reach it); the ranks exit when their parent is gone (StatusWriter)."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
         sweep = ProcessSweep(process.pid)
@@ -173,19 +160,19 @@ def _running(
             yield process, sweep
         finally:
             sweep.look([])  # before stopping it: its children are still its children now
-            if process.poll() is None:
-                _terminate(process)
+            if process.poll() is None:  # ask torchrun to stop its ranks, then kill it
+                try:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=TERMINATE_GRACE_S)
+                except (subprocess.TimeoutExpired, OSError):
+                    process.kill()
             sweep.kill_all()
             process.wait()
 
 
 def _raise_on_sigterm() -> Any:
-    """Turn SIGTERM into an exception while the job runs, so the job is stopped cleanly.
-
-    Python's default SIGTERM ends the process at once, skipping the clean-up that stops
-    the ranks. Returns the previous handler (None outside the main thread, where signal
-    handlers cannot be set).
-    """
+    """Turn SIGTERM into an exception while the job runs, so the clean-up stops the ranks;
+    returns the previous handler (None outside the main thread)."""
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
@@ -194,15 +181,6 @@ def _raise_on_sigterm() -> Any:
         return signal.signal(signal.SIGTERM, stop)
     except ValueError:
         return None
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    """Ask torchrun to stop its ranks (SIGTERM), then kill it if it does not."""
-    try:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=TERMINATE_GRACE_S)
-    except (subprocess.TimeoutExpired, OSError):
-        process.kill()
 
 
 def _statuses(run_dir: Path, local_ranks: int) -> list[RankStatus]:
@@ -225,13 +203,9 @@ def _forward_progress(run_dir: Path, shown: int, on_progress: Callable[[str], No
 def find_hang(
     statuses: list[RankStatus], allowance: Allowance, now: float, started: float
 ) -> str | None:
-    """One line naming the rank that hangs, or None while every rank makes progress.
-
-    A rank hangs when it has finished no step for longer than its allowance.
-    When several do (a rank that waits in a collective for a hung peer stops too),
-    the one whose process stopped running (its alive file went stale) is named,
-    else the one with the fewest steps.
-    """
+    """One line naming the rank that finished no step within its allowance, or None. Of
+    several (a rank waiting on a hung peer stops too), the one whose process stopped (its
+    alive file went stale) is named, else the one with the fewest steps."""
     late = [
         s
         for s in statuses
@@ -346,9 +320,7 @@ def _log_tail(run_dir: Path) -> str:
 
 def torchrun_env(threads_per_rank: int) -> dict[str, str]:
     """This environment plus OMP_NUM_THREADS for the ranks (torchrun would set 1 and warn)."""
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = str(threads_per_rank)
-    return env
+    return {**os.environ, "OMP_NUM_THREADS": str(threads_per_rank)}
 
 
 def run_solo(argv: list[str], run_dir: Path, env: dict[str, str], timeout_s: float) -> str | None:

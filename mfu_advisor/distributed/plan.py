@@ -1,10 +1,7 @@
 """What a multi-rank run is asked to do, and how its ranks share the CPUs. Pure Python.
 
-torchrun's own options keep their names (``--nproc-per-node``, ``--nnodes``,
-``--node-rank``, ``--rdzv-endpoint``, ``--rdzv-backend``, ``--rdzv-id``; see
-https://pytorch.org/docs/stable/elastic/run.html), so a cluster command line
-carries over. One node without an endpoint runs ``--standalone`` (a private
-rendezvous on a free loopback port).
+torchrun's option names (https://pytorch.org/docs/stable/elastic/run.html), so a cluster
+command line carries over; one node without an endpoint runs ``--standalone``.
 """
 
 from __future__ import annotations
@@ -19,26 +16,21 @@ from mfu_advisor.errors import UserError
 #: Process-group backends: gloo runs everywhere (the CPU backend), nccl on CUDA GPUs.
 BACKENDS: tuple[str, ...] = ("auto", "gloo", "nccl")
 
-#: Seconds a rank may go without finishing a step before the job is stopped. A
-#: cpu-small step takes 0.1 s and a gpt2-small step on a laptop GPU a few seconds,
-#: so a minute without one means a rank hangs (a lost peer, a deadlock, swapping).
+#: Seconds a rank may go without finishing a step before the job is stopped (a cpu-small
+#: step takes 0.1 s, a gpt2-small step on a laptop GPU a few seconds).
 DEFAULT_RANK_TIMEOUT_S = 60.0
 
-#: Shortest --rank-timeout: below a few seconds a rank's own alive signal (touched every
-#: second) cannot tell a stopped process from a busy one.
+#: Shortest --rank-timeout: the alive file, touched every second, needs a few to tell.
 MIN_RANK_TIMEOUT_S = 3.0
 
-#: Extra seconds allowed for the warm-up when torch.compile is on: a first compile of
-#: a small GPT took 40 s on a 2-core VM (docs/bench.md), a large one takes minutes.
+#: Extra seconds for the warm-up with torch.compile (a small GPT took 40 s on a 2-core VM).
 COMPILE_ALLOWANCE_S = 600.0
 
-#: Seconds allowed from launch until every rank has reported that it started
-#: (importing torch and the rendezvous; a cold start on a slow disk takes 20 s).
+#: Seconds from launch until every rank has started (torch import and rendezvous).
 START_ALLOWANCE_S = 120.0
 
-#: How the ranks measure (distributed/worker.py): blocks of steps, with and without the
-#: gradient all-reduce in turn. A block is longer than one of bench --variant's
-#: (bench/paired.py, 0.25 s) because each starts with a barrier across the ranks.
+#: Seconds of steps per measured block (longer than bench --variant's: each starts with a
+#: barrier across the ranks).
 BLOCK_TARGET_S = 0.5
 #: Fewest and most steps in one block.
 BLOCK_STEPS = (3, 25)
@@ -46,8 +38,7 @@ BLOCK_STEPS = (3, 25)
 LONG_STEP_MS = 1000.0
 #: Fewest pairs of blocks (sync + no_sync) before the budget may stop the run.
 MIN_PAIRS = 2
-#: Fewest synced steps before the budget may stop the run: with steps of a second or
-#: more (one per block), two pairs alone would leave a median of two steps.
+#: Fewest synced steps before the budget may stop the run (one-step blocks of long steps).
 MIN_SYNC_STEPS = 6
 
 #: DDP's default gradient bucket size, in MiB
@@ -87,27 +78,6 @@ class DistributedOptions:
         return self.world_size > 1 or self.nnodes > 1 or self.rdzv_endpoint is not None
 
 
-def launch_argv(options: DistributedOptions) -> list[str]:
-    """``bench`` arguments that launch the same job (diagnose runs its baseline this way)."""
-    argv = [
-        f"--nproc-per-node={options.nproc_per_node}",
-        f"--nnodes={options.nnodes}",
-        f"--node-rank={options.node_rank}",
-        f"--rdzv-backend={options.rdzv_backend}",
-        f"--rdzv-id={options.rdzv_id}",
-        f"--backend={options.backend}",
-        f"--rank-timeout={options.rank_timeout_s:g}",
-        f"--bucket-cap-mb={options.bucket_cap_mb}",
-    ]
-    if options.rdzv_endpoint is not None:
-        argv.append(f"--rdzv-endpoint={options.rdzv_endpoint}")
-    if not options.scaling:
-        argv.append("--no-scaling")
-    if not options.communication_split:
-        argv.append("--no-communication-split")
-    return argv
-
-
 def validate(options: DistributedOptions) -> None:
     """Refuse, with one clear line, launch options that cannot work."""
     if options.nproc_per_node < 1:
@@ -138,13 +108,8 @@ def pick_backend(asked: str, device_type: str) -> str:
 
 
 def split_cpus(cpus: Sequence[int], ranks: int) -> list[tuple[int, ...]]:
-    """Each local rank's own share of ``cpus``: contiguous, equal, the rest left unused.
-
-    4 CPUs over 2 ranks -> (0, 1), (2, 3); 5 over 2 -> (0, 1), (2, 3). With fewer
-    CPUs than ranks, ranks share CPUs round-robin (an oversubscribed job).
-    Contiguous numbering keeps a rank on neighbouring cores (on Linux, SMT siblings
-    are usually numbered apart, so a share of N CPUs is N physical cores).
-    """
+    """Each local rank's own share of ``cpus``: contiguous (neighbouring cores; Linux numbers
+    SMT siblings apart), equal, the rest unused; round-robin with fewer CPUs than ranks."""
     ordered = sorted(set(cpus))
     if ranks < 1 or not ordered:
         return []
@@ -178,11 +143,8 @@ def torchrun_argv(options: DistributedOptions, run_dir: str) -> list[str]:
 
 
 def block_steps_for(step_ms: float) -> int:
-    """Steps per measured block for steps of ``step_ms``: about BLOCK_TARGET_S of steps.
-
-    At least BLOCK_STEPS[0], except for steps of a second or more, where one step is
-    already long beside the barrier that starts a block.
-    """
+    """Steps per measured block for steps of ``step_ms``: about BLOCK_TARGET_S of them, at
+    least BLOCK_STEPS[0] unless a step takes LONG_STEP_MS (long beside the barrier)."""
     low, high = BLOCK_STEPS
     if step_ms >= LONG_STEP_MS:
         low = 1

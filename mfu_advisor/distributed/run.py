@@ -1,12 +1,9 @@
 """``bench --nproc-per-node N``: a calibrated data-parallel run, start to finish.
 
-The launcher process resolves the options (so bad ones fail before anything
-starts), splits the usable CPUs between the local ranks, writes the job file,
-runs the ranks under torchrun (launch.py), then the single-process reference
-for the scaling efficiency, then the matmul roofline (cached), and turns it all
-into a bench result whose top-level figures are the job's, plus ``ranks``,
-``job``, ``communication_fraction``, ``straggler``, ``scaling`` and
-``distributed`` (docs/distributed.md).
+Resolve the options (bad ones fail before anything starts), split the usable CPUs
+between the local ranks, write the job file, run the ranks under torchrun
+(launch.py), then the single-process reference and the roofline; the result's
+top-level figures are the job's (docs/distributed.md).
 """
 
 from __future__ import annotations
@@ -21,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from mfu_advisor.bench import multi_rank as aggregate
-from mfu_advisor.bench.denominators import (
-    load_hardware,
-)
-from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.denominators import device_peak, device_peak_label, load_hardware
+from mfu_advisor.bench.options import BenchOptions, cpu_affinity
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.result import BenchResult
+from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.distributed import launch, plan
-from mfu_advisor.distributed.result import JobPlan, bench_result
 from mfu_advisor.distributed.status import (
     JOB_FILE,
     SOLO_RANK,
@@ -49,9 +44,7 @@ DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda")
 
 
 def run_distributed_bench(
-    options: BenchOptions,
-    dist: plan.DistributedOptions,
-    progress: ProgressSink | None = None,
+    options: BenchOptions, dist: plan.DistributedOptions, progress: ProgressSink | None = None
 ) -> BenchResult:
     """Run the bench as a data-parallel job; UserError for what cannot run, RunFailed
     when a rank dies or hangs."""
@@ -71,8 +64,9 @@ def run_distributed_bench(
 def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSink) -> BenchResult:
     import torch
 
-    from mfu_advisor.bench.devices import native_bf16, peak_dtype_key, resolve_device
-    from mfu_advisor.bench.resolve import resolve_options
+    from mfu_advisor.bench.data import read_text
+    from mfu_advisor.bench.devices import resolve_device
+    from mfu_advisor.bench.resolve import resolve_run
 
     if not torch.distributed.is_available():
         raise UserError("this torch build has no torch.distributed; a multi-rank bench needs it")
@@ -89,13 +83,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             f"--nproc-per-node {dist.nproc_per_node} needs {dist.nproc_per_node} CUDA GPUs; "
             f"{torch.cuda.device_count()} are visible"
         )
-    vocab = None
-    if options.data:
-        from mfu_advisor.bench.data import read_text, text_vocabulary
-
-        vocab = text_vocabulary(read_text(options.data)).size
-    bf16 = native_bf16(choice.device_type, choice.index)  # T4/V100: fp16 + GradScaler
-    resolved = resolve_options(options, choice, bf16_supported=bf16, text_vocab_size=vocab)
+    resolved = resolve_run(options, choice, read_text(options.data))
     opts = resolved.options
     hardware = load_hardware()
     usable = _usable_cpus(options, hardware)
@@ -137,38 +125,154 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             warmup_extra_s=plan.COMPILE_ALLOWANCE_S if opts.compile else 0.0,
         )
         env = launch.torchrun_env(threads)
+        argv = plan.torchrun_argv(dist, str(run_dir))
         try:
-            launch.run_job(
-                plan.torchrun_argv(dist, str(run_dir)),
-                run_dir,
-                dist.nproc_per_node,
-                allowance,
-                env,
-                sink.phase,
-            )
+            launch.run_job(argv, run_dir, dist.nproc_per_node, allowance, env, sink.phase)
         except launch.RankFailure as failure:
             raise RunFailed(str(failure)) from None
         gathered = _gathered(run_dir)
-        reference, reference_text = _reference(dist, run_dir, env, opts, shares, threads, sink)
-        job_plan = JobPlan(
-            options=opts,
-            preset_source=resolved.preset_source,
-            choice=choice,
-            dist=dist,
+        reference = _reference(dist, run_dir, env, opts, shares, threads, sink)
+        setup = aggregate.DistributedSetup(
+            launcher="torch.distributed.run",
             backend=backend,
-            shares=shares,
-            usable=usable,
-            threads=threads,
-            hardware=hardware,
-            peak_key=peak_dtype_key(choice.device_type, str(opts.dtype), bool(opts.tf32)),
-            notes=notes,
+            nccl_available=bool(gathered.get("nccl_available")),
+            world_size=int(gathered.get("world_size", dist.world_size)),
+            nnodes=dist.nnodes,
+            nproc_per_node=dist.nproc_per_node,
+            rdzv_endpoint=dist.rdzv_endpoint,
+            usable_cpus=len(usable),
+            threads_per_rank=threads,
+            cpus_per_rank=tuple(shares) if shares else None,
+            bucket_cap_mb=dist.bucket_cap_mb,
+            block_steps=0,
+            communication_split=dist.communication_split,
+            sync_steps=0,
+            no_sync_steps=0,
         )
-        return bench_result(job_plan, gathered, (reference, reference_text), sink)
+        return _job_result(
+            resolved, choice, dist, hardware, setup, gathered, reference, notes, sink
+        )
     finally:
         if os.environ.get(KEEP_RUN_DIR_ENV) == "1":
             sink.phase(f"run folder kept: {run_dir} (torchrun.log, the ranks' status files)")
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _job_result(
+    resolved: Any,
+    choice: Any,
+    dist: plan.DistributedOptions,
+    hardware: Any,
+    setup: aggregate.DistributedSetup,
+    gathered: Mapping[str, Any],
+    reference: tuple[Maybe[float], str],
+    notes: list[str],
+    sink: ProgressSink,
+) -> BenchResult:
+    """The job's figures on top (summed over ranks, the slowest rank's steps), the ranks'
+    beside; the measured matmul peak times the GPUs (or the nodes)."""
+    import torch
+
+    from mfu_advisor.bench.denominators import mfu_figures
+    from mfu_advisor.bench.devices import peak_dtype_key
+    from mfu_advisor.bench.roofline import measured_peak
+    from mfu_advisor.bench.run import assemble_result, or_missing, roofline_for_run
+    from mfu_advisor.mfu import flops_per_token
+
+    opts = resolved.options
+    peak_key = peak_dtype_key(choice.device_type, str(opts.dtype), bool(opts.tf32))
+    measured = list(gathered.get("ranks") or [])
+    figures = aggregate.multi_rank_figures(
+        measured,
+        flops_per_token(opts.shape()),
+        lambda m: _rank_peak(m, hardware, choice.device_type, peak_key, setup.usable_cpus),
+        *reference,
+        split=dist.communication_split,
+    )
+    job = figures.job
+    # The roofline with as many threads as the ranks on this node use together.
+    torch.set_num_threads(max(1, setup.threads_per_rank * dist.nproc_per_node))
+    roofline = roofline_for_run(opts, choice, peak_key, "budget", sink)
+    measured_flops, measured_label = measured_peak(roofline, peak_key)
+    if measured_flops is not None and choice.device_type == "cuda":
+        measured_flops *= dist.world_size
+        measured_label += f"; x {dist.world_size} GPUs"
+    elif measured_flops is not None and dist.nnodes > 1:
+        measured_flops *= dist.nnodes
+        measured_label += f"; x {dist.nnodes} nodes, assumed alike"
+    job_peak = device_peak(hardware, choice.device_type, 0, peak_key)
+    if isinstance(job.peak_flops, Unavailable) and not isinstance(job_peak, Unavailable):
+        job_peak = job.peak_flops
+    elif not isinstance(job_peak, Unavailable) and isinstance(job.peak_flops, float):
+        source = f"sum over {job.world_size} ranks: " + job_peak.source  # the ranks' peaks
+        job_peak = dataclasses.replace(job_peak, flops=job.peak_flops, source=source)
+    achieved = job.achieved_flops if isinstance(job.achieved_flops, float) else None
+    first = measured[0] if measured else {}
+    sync_ms = [float(ms) for ms in first.get("sync_ms") or []]
+    no_sync_ms = [float(ms) for ms in first.get("no_sync_ms") or []]
+    stats = [r.step_time_ms for r in figures.ranks if isinstance(r.step_time_ms, StepTimeStats)]
+    memory = first.get("peak_memory_bytes")
+    synced = len(sync_ms)
+    return assemble_result(
+        resolved,
+        choice,
+        peak_key,
+        roofline,
+        mfu_figures(achieved, job_peak, measured_flops, measured_label),
+        warmups_s=[float(ms) / 1e3 for ms in first.get("warmup_ms") or []],
+        steps_s=[ms / 1e3 for ms in sync_ms],
+        losses=[*first.get("warmup_losses", []), *first.get("sync_losses", [])],
+        notes=notes,
+        measured_s=(sum(sync_ms) + sum(no_sync_ms)) / 1e3,  # both kinds, on rank 0
+        loss_first=or_missing(first.get("loss_first"), "no step finished"),
+        loss_last=or_missing(first.get("loss_last"), "no step finished"),
+        device=choice.device_type,
+        torch_version=str(gathered.get("torch_version", torch.__version__)),
+        threads=int(first.get("threads", setup.threads_per_rank)),
+        cpu_affinity=tuple(first["cpus"]) if first.get("cpus") else Unavailable("not pinned"),
+        adamw_impl=str(gathered.get("adamw_impl", "")),
+        n_params=int(gathered.get("n_params", 0)),
+        effective_batch_tokens=job.tokens_per_step,
+        stopped_by="max_steps" if opts.max_steps and synced >= opts.max_steps else "budget",
+        step_time_ms=(  # the slowest rank's synced steps: the job's pace
+            max(stats, key=lambda s: s.median)
+            if stats
+            else Unavailable("no rank measured a synced step")
+        ),
+        tokens_per_s=job.tokens_per_s,
+        achieved_flops=job.achieved_flops,
+        peak_memory_bytes=int(memory) if isinstance(memory, int) else Unavailable("not measured"),
+        peak_memory_kind=str(first.get("peak_memory_kind", "")) + " (rank 0)",
+        multi_rank=figures,
+        distributed=dataclasses.replace(
+            setup,
+            block_steps=int(first.get("block_steps", 0)),
+            sync_steps=synced,
+            no_sync_steps=len(no_sync_ms),
+        ),
+    )
+
+
+def _rank_peak(
+    measured: Mapping[str, Any], hardware: Any, device_type: str, peak_key: str, usable: int
+) -> aggregate.RankPeak | Unavailable:
+    """A rank's peak: its share of the CPU's (by CPUs pinned), or its own GPU's."""
+    if device_type == "cpu":
+        whole = device_peak(hardware, "cpu", 0, peak_key)
+        if isinstance(whole, Unavailable):
+            return whole
+        cpus = measured.get("cpus") or []
+        share = min(len(cpus), usable) / usable if usable else 0.0
+        return aggregate.RankPeak(
+            whole.flops * share,
+            f"{len(cpus)} of {usable} usable CPUs x the CPU's peak, {whole.flops / 1e9:,.1f} "
+            f"GFLOP/s{' (estimated)' if whole.estimated else ''}",
+        )
+    gpu = device_peak(hardware, device_type, int(measured.get("local_rank", 0)), peak_key)
+    if isinstance(gpu, Unavailable):
+        return gpu
+    return aggregate.RankPeak(gpu.flops, device_peak_label(gpu))
 
 
 def _usable_cpus(options: BenchOptions, hardware: Any) -> list[int]:
@@ -177,8 +281,7 @@ def _usable_cpus(options: BenchOptions, hardware: Any) -> list[int]:
         return sorted(options.cpus)
     if not isinstance(hardware, Unavailable) and hardware.cpu.affinity_cpus:
         return sorted(hardware.cpu.affinity_cpus)[: max(1, hardware.cpu.usable_cpus)]
-    getter = getattr(os, "sched_getaffinity", None)
-    return sorted(getter(0)) if getter else list(range(os.cpu_count() or 1))
+    return cpu_affinity() or list(range(os.cpu_count() or 1))
 
 
 def _gathered(run_dir: Path) -> Mapping[str, Any]:

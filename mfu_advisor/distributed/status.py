@@ -1,16 +1,9 @@
 """The files through which ranks and the launcher talk, in the job's run folder.
 
-- ``job.json``: what every rank is to run (written by the launcher);
-- ``rank-R.status.json``: rank R's state and step count, rewritten after each
-  step by its main thread (progress);
-- ``rank-R.alive``: touched every second by a thread of rank R (the process is
-  running, even while its main thread waits in a collective);
-- ``rank-R.result.json``: rank R's measurements, written once at the end;
-- ``progress.log``: rank 0's progress lines, which the launcher shows.
-
-Status files are replaced whole (a temporary file and a rename, no fsync: they
-are rewritten many times a second and only matter while the job runs), so a
-reader never sees half of one.
+``job.json`` (the launcher's), ``rank-R.status.json`` (state and steps, rewritten after
+each step), ``rank-R.alive`` (touched every second by a thread: the process runs),
+``rank-R.result.json`` (measurements), ``progress.log`` (rank 0's lines). Files are
+replaced whole (a temporary file and a rename), so a reader never sees half of one.
 """
 
 from __future__ import annotations
@@ -23,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: A rank's states, in the order a healthy rank goes through them.
-STATES: tuple[str, ...] = ("starting", "warmup", "measuring", "done")
 #: States a rank ends in: finished, failed with a Python error, or stopped by a signal.
 FINAL_STATES: tuple[str, ...] = ("done", "error", "terminated")
 
@@ -42,10 +33,6 @@ SOLO_RANK = "solo"
 
 def status_path(run_dir: str | Path, rank: int | str) -> Path:
     return Path(run_dir) / f"rank-{rank}.status.json"
-
-
-def alive_path(run_dir: str | Path, rank: int | str) -> Path:
-    return Path(run_dir) / f"rank-{rank}.alive"
 
 
 def result_path(run_dir: str | Path, rank: int | str) -> Path:
@@ -89,7 +76,7 @@ class RankStatus:
 
     rank: int
     state: str
-    """One of STATES or FINAL_STATES; "missing" before the rank wrote anything."""
+    """starting, warmup, measuring, or one of FINAL_STATES; "missing" before it wrote any."""
     steps: int
     """Steps finished so far (warm-up included)."""
     pid: int | None
@@ -104,7 +91,7 @@ def read_status(run_dir: str | Path, rank: int) -> RankStatus:
     """Rank ``rank``'s status as its files say; state "missing" before it started."""
     doc = read_json(status_path(run_dir, rank))
     try:
-        alive_at: float | None = alive_path(run_dir, rank).stat().st_mtime
+        alive_at: float | None = (Path(run_dir) / f"rank-{rank}.alive").stat().st_mtime
     except OSError:
         alive_at = None
     if not isinstance(doc, dict):
@@ -139,12 +126,10 @@ class StatusWriter:
         self._thread.start()
 
     def _touch(self) -> None:
-        path = alive_path(self.run_dir, self.rank)
+        path = self.run_dir / f"rank-{self.rank}.alive"
         parent = os.getppid()
         while not self._stop.is_set():
-            if os.getppid() != parent:
-                # torchrun (or the launcher) is gone: nobody will collect this rank's
-                # result, and nobody would stop it. End now rather than linger.
+            if os.getppid() != parent:  # torchrun is gone: nobody would collect or stop it
                 os._exit(ORPHANED_EXIT_CODE)
             path.touch()
             self._stop.wait(ALIVE_INTERVAL_S)

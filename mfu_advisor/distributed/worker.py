@@ -1,17 +1,10 @@
 """One rank of a distributed bench: ``python -m mfu_advisor.distributed.worker RUN_DIR``.
 
-torchrun starts it once per local rank with RANK, LOCAL_RANK and WORLD_SIZE
-set; without them it runs the single-process reference (the same per-rank
-configuration, no process group, no DDP) used for the scaling efficiency.
-
-A rank pins itself to its share of the CPUs before torch starts its threads,
-joins the process group, wraps the model in DistributedDataParallel (after
-torch.compile, as nanoGPT does) and measures blocks of steps alternately with
-the gradient all-reduce and under ``no_sync()`` (no communication), each block
-started together after a barrier. The all-reduce's share of the step is
-``1 - step(no_sync) / step(sync)``. Every rank's measurements are gathered to
-all ranks and written by local rank 0 (so each node's launcher has the whole
-job). Its state goes to status files the launcher watches (status.py).
+torchrun starts it once per local rank (RANK, LOCAL_RANK, WORLD_SIZE set); without
+them it is the single-process reference (no process group, no DDP). A rank pins
+itself to its CPUs before torch starts, wraps the (compiled) model in DDP and times
+blocks of steps with the all-reduce and under ``no_sync()`` in turn, each block
+started after a barrier; local rank 0 writes every rank's measurements (status.py).
 """
 
 from __future__ import annotations
@@ -28,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from mfu_advisor.bench.options import BenchOptions
+from mfu_advisor.bench.options import BenchOptions, cpu_affinity
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.distributed.status import (
     JOB_FILE,
@@ -85,23 +78,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def rank_device(device_type: str, local_rank: int, visible_gpus: int, default: str) -> str:
-    """The device a rank trains on: ``cuda:LOCAL_RANK``, or ``cuda:0`` when it sees one GPU.
-
-    Launchers that give each rank its own CUDA_VISIBLE_DEVICES (SLURM's
-    --gpus-per-task, many cluster wrappers) leave every rank one device, cuda:0,
-    whatever its LOCAL_RANK.
-    """
+    """The device a rank trains on: ``cuda:LOCAL_RANK``, or ``cuda:0`` when it sees one GPU
+    (launchers that give each rank its own CUDA_VISIBLE_DEVICES, e.g. SLURM's)."""
     if device_type != "cuda":
         return default
     return "cuda:0" if visible_gpus == 1 else f"cuda:{local_rank}"
 
 
 def destroy_process_group() -> None:
-    """Tear down this rank's process group whether it measured or failed.
-
-    Done in ``finally``: a rank that raised mid-run otherwise leaves NCCL/gloo
-    resources behind (and torch warns that the group was never destroyed).
-    """
+    """Tear down this rank's process group whether it measured or failed (a rank that
+    raised mid-run would leave NCCL/gloo resources behind)."""
     dist = sys.modules.get("torch.distributed")
     if dist is None or not dist.is_available() or not dist.is_initialized():
         return
@@ -118,13 +104,16 @@ def _one_line(exc: BaseException) -> str:
 def _run(
     job: dict[str, Any], writer: StatusWriter, local_rank: int, solo: bool
 ) -> dict[str, Any] | None:
-    cpus = job["solo_cpus"] if solo else _share(job["cpus_per_local_rank"], local_rank)
+    shares = job["cpus_per_local_rank"]
+    cpus = job["solo_cpus"] if solo else shares[local_rank % len(shares)] if shares else None
     if cpus:
         os.sched_setaffinity(0, cpus)
     import torch
 
     torch.set_num_threads(int(job["threads_per_rank"]))
+    from mfu_advisor.bench.data import read_text
     from mfu_advisor.bench.devices import make_synchronize, peak_memory, resolve_device
+    from mfu_advisor.bench.training import build_training, checked_step
 
     options = options_from_json(job["options"])
     device_type = str(job["device_type"])
@@ -144,23 +133,50 @@ def _run(
         world, rank = dist.get_world_size(), dist.get_rank()
     # Each rank reads its own data (nanoGPT: seed 1337 + rank); DDP copies rank 0's weights.
     options = dataclasses.replace(options, seed=options.seed + rank, device=choice.device)
-    training, n_params, adamw_impl = _build(options, choice, job, solo, torch)
+    wrap: Callable[[Any], Any] | None = None
+    if not solo:
+        from torch.nn.parallel import DistributedDataParallel
+
+        def wrap(model: Any) -> Any:
+            ids = [choice.index] if choice.device_type == "cuda" else None
+            cap = int(job["bucket_cap_mb"])
+            return DistributedDataParallel(model, device_ids=ids, bucket_cap_mb=cap)
+
+    training, n_params, adamw_impl = build_training(
+        options, choice, read_text(options.data), wrap=wrap
+    )
     synchronize = make_synchronize(choice.device_type, choice.index)
+    losses: list[float] = []
+
+    def step(sync: bool) -> float:
+        """One step, with or without the gradient all-reduce; its milliseconds."""
+        training.sync = sync
+        started = time.perf_counter()
+        loss = checked_step(training, options, choice, not losses)
+        synchronize()
+        elapsed_ms = (time.perf_counter() - started) * 1e3
+        losses.append(float(loss))
+        writer.write()
+        return elapsed_ms
+
     writer.write("warmup")
     writer.progress(f"warm-up: {options.warmup_steps} steps on each of {world} ranks")
-    timer = _Timer(training, options, choice, synchronize, writer)
-    warmup_ms = [timer.step(sync=True) for _ in range(int(options.warmup_steps or 0))]
+    warmup_ms = [step(True) for _ in range(int(options.warmup_steps or 0))]
     split = not solo and bool(job.get("communication_split", True))
     if split:
-        timer.step(sync=False)  # no_sync's first step too, so neither kind is measured cold
-    block = _block_steps(warmup_ms, dist)
+        step(False)  # no_sync's first step too, so neither kind is measured cold
+    # Steps per block, from the last warm-up step; rank 0's choice for every rank.
+    chosen = [block_steps_for(warmup_ms[-1] if warmup_ms else 100.0)]
+    if dist is not None:
+        dist.broadcast_object_list(chosen, src=0)
+    block = int(chosen[0])
     writer.write("measuring")
     budget = float(job["solo_budget_s"] if solo else options.budget_s or 0)
     kinds = "with and without all-reduce" if split else "with the all-reduce"
     writer.progress(f"measuring: blocks of {block} steps, {kinds}")
-    warmup_losses = list(timer.losses[: len(warmup_ms)])
+    warmup_losses = losses[: len(warmup_ms)]
     sync_ms, no_sync_ms, sync_losses = _measure(
-        timer, block, budget, options.max_steps, dist, writer, split
+        step, losses, block, budget, options.max_steps, dist, writer, split
     )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)
     mine = {
@@ -170,7 +186,7 @@ def _run(
         "pid": os.getpid(),
         "device": choice.device,
         "device_name": choice.name,
-        "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpus": cpu_affinity(),
         "threads": torch.get_num_threads(),
         "block_steps": block,
         "warmup_ms": warmup_ms,
@@ -178,8 +194,8 @@ def _run(
         "no_sync_ms": no_sync_ms,
         "warmup_losses": warmup_losses,
         "sync_losses": sync_losses,
-        "loss_first": timer.losses[0] if timer.losses else None,
-        "loss_last": timer.losses[-1] if timer.losses else None,
+        "loss_first": losses[0] if losses else None,
+        "loss_last": losses[-1] if losses else None,
         "tokens_per_step": options.tokens_per_step(),
         "peak_memory_bytes": memory,
         "peak_memory_kind": memory_kind,
@@ -200,78 +216,9 @@ def _run(
     return {**common, "ranks": gathered} if local_rank == 0 else None
 
 
-def _share(shares: list[list[int]] | None, local_rank: int) -> list[int] | None:
-    if not shares:
-        return None
-    return shares[local_rank % len(shares)]
-
-
-def _build(options: BenchOptions, choice: Any, job: dict[str, Any], solo: bool, torch: Any) -> Any:
-    from mfu_advisor.bench.training import build_training
-
-    text, vocabulary = None, None
-    if options.data:
-        from mfu_advisor.bench.data import read_text, text_vocabulary
-
-        text = read_text(options.data)
-        vocabulary = text_vocabulary(text)
-    wrap: Callable[[Any], Any] | None = None
-    if not solo:
-        from torch.nn.parallel import DistributedDataParallel
-
-        def wrap(model: Any) -> Any:
-            ids = [choice.index] if choice.device_type == "cuda" else None
-            return DistributedDataParallel(
-                model, device_ids=ids, bucket_cap_mb=int(job["bucket_cap_mb"])
-            )
-
-    return build_training(options, choice, text, vocabulary, wrap=wrap)
-
-
-class _Timer:
-    """Times one training step at a time, synchronized, and records its loss."""
-
-    def __init__(
-        self,
-        training: Any,
-        options: BenchOptions,
-        choice: Any,
-        synchronize: Callable[[], None],
-        writer: StatusWriter,
-    ) -> None:
-        self.training = training
-        self.options = options
-        self.choice = choice
-        self.synchronize = synchronize
-        self.writer = writer
-        self.losses: list[float] = []
-
-    def step(self, *, sync: bool) -> float:
-        """One step, with (``sync``) or without the gradient all-reduce; milliseconds."""
-        from mfu_advisor.bench.training import checked_step
-
-        self.training.sync = sync
-        started = time.perf_counter()
-        loss = checked_step(self.training, self.options, self.choice, not self.losses)
-        self.synchronize()
-        elapsed_ms = (time.perf_counter() - started) * 1e3
-        self.losses.append(float(loss))
-        self.writer.write()
-        return elapsed_ms
-
-
-def _block_steps(warmup_ms: list[float], dist: Any) -> int:
-    """Steps per block, from the last warm-up step; rank 0's choice for every rank."""
-    steps = block_steps_for(warmup_ms[-1] if warmup_ms else 100.0)
-    if dist is None:
-        return steps
-    chosen = [steps]
-    dist.broadcast_object_list(chosen, src=0)
-    return int(chosen[0])
-
-
 def _measure(
-    timer: _Timer,
+    step: Callable[[bool], float],
+    losses: list[float],
     block: int,
     budget_s: float,
     max_steps: int | None,
@@ -279,13 +226,9 @@ def _measure(
     writer: StatusWriter,
     split: bool,
 ) -> tuple[list[float], list[float], list[float]]:
-    """Blocks of steps with and without all-reduce, alternating (ABBA) until the budget.
-
-    Without ``split`` (the single-process reference, --no-communication-split) only
-    synced blocks. Stops after MIN_PAIRS rounds and MIN_SYNC_STEPS synced steps once
-    the budget is spent. Returns the synced steps' milliseconds, the no_sync steps',
-    and the synced steps' losses.
-    """
+    """Blocks of steps with and without all-reduce (only synced ones without ``split``),
+    ABBA, until the budget is spent after MIN_PAIRS rounds and MIN_SYNC_STEPS synced steps;
+    (synced steps' milliseconds, no_sync steps', synced steps' losses)."""
     sync_ms: list[float] = []
     no_sync_ms: list[float] = []
     sync_losses: list[float] = []
@@ -296,10 +239,10 @@ def _measure(
             if dist is not None:
                 dist.barrier()  # every rank starts the block together; not timed
             for _ in range(block):
-                elapsed = timer.step(sync=sync)
+                elapsed = step(sync)
                 if sync:
                     sync_ms.append(elapsed)
-                    sync_losses.append(timer.losses[-1])
+                    sync_losses.append(losses[-1])
                 else:
                     no_sync_ms.append(elapsed)
         pairs += 1

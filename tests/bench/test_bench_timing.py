@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import statistics
+
 import pytest
 
 from mfu_advisor.bench.timing import (
     RunningStats,
     StepTimer,
     StopRule,
-    ci95_halfwidth_fraction,
     median_ci95_halfwidth_fraction,
     summarize,
     t_quantile_975,
@@ -48,7 +50,7 @@ def test_stop_rule_waits_for_min_steps_before_the_ci_rule() -> None:
 def test_stop_rule_keeps_going_while_noisy_and_stops_on_budget() -> None:
     rule = StopRule(budget_s=1.0, min_steps=4)
     noisy = [0.05, 0.15] * 4  # +-50%: the CI is far wider than 2%
-    assert ci95_halfwidth_fraction(noisy) > 0.02  # type: ignore[operator]
+    assert RunningStats.of(noisy).ci95_halfwidth_fraction() > 0.02  # type: ignore[operator]
     assert rule.reason_to_stop(noisy) is None
     assert rule.reason_to_stop([*noisy, 0.2]) == "budget"
 
@@ -106,5 +108,7 @@ def test_running_stats_agree_with_the_batch_formulas() -> None:
     durations = [0.051, 0.049, 0.060, 0.047, 0.052, 0.050, 0.055]
     running = RunningStats.of(durations)
     assert running.count == 7 and running.total_s == pytest.approx(sum(durations))
-    assert running.ci95_halfwidth_fraction() == pytest.approx(ci95_halfwidth_fraction(durations))
+    mean, stdev = statistics.fmean(durations), statistics.stdev(durations)
+    expected = t_quantile_975(6) * stdev / math.sqrt(7) / mean
+    assert running.ci95_halfwidth_fraction() == pytest.approx(expected)
     assert RunningStats.of([0.1]).ci95_halfwidth_fraction() is None
