@@ -26,6 +26,10 @@ EVAL_REDUCTION = 4
 #: steady loop on a quiet machine stays within a few percent.
 JITTER_THRESHOLD = 0.3
 
+#: Start-up "dominates" a log when its warm-up steps take this share of the logged step time:
+#: then the run's average throughput is below three quarters of its steady figure.
+WARMUP_SHARE_DOMINANT = 0.25
+
 #: Device types whose kernels run asynchronously, so that a .item() stalls the host.
 ASYNC_DEVICES = ("cuda", "xpu", "mps")
 
@@ -117,6 +121,41 @@ FIXED_REFERENCES: dict[str, tuple[str, str]] = {
 }
 
 
+def _warmup_dominates(facts: DiagnosisFacts) -> Draft | None:
+    log = facts.log
+    # With compile on, MA122 (compile-dominates-first-steps) says it with the compile fix.
+    if log is None or log.compile is True:
+        return None
+    share, first = log.warmup_time_fraction, log.first_step_ms
+    steady, steps = log.steady_step_time_ms, log.warmup_steps
+    if not (isinstance(share, float) and isinstance(first, float) and isinstance(steady, float)):
+        return None
+    if share < WARMUP_SHARE_DOMINANT or not isinstance(steps, int) or steps < 1:
+        return None
+    which = "first step" if steps == 1 else f"first {steps} steps (warm-up)"
+    return Draft(
+        explanation=(
+            f"The log's {which} took {percent(share)} of its logged step time: the first step "
+            f"{first / 1e3:.1f} s against {steady:,.0f} ms per steady step. "
+            "Start-up (a JIT such as XLA or torch.compile compiling the step, allocators and "
+            "the data pipeline warming up) dominates this run: the MFU and tokens/s here are "
+            f"the steady steps', and over the whole log the rate averages about "
+            f"{percent(1 - share)} of them."
+        ),
+        fix=(
+            "judge throughput on a longer run; keep the compilation cache on a persistent disk "
+            "(JAX: jax_compilation_cache_dir; torch.compile: TORCHINDUCTOR_CACHE_DIR) so "
+            "restarts skip the compile"
+        ),
+        evidence={
+            "warmup_steps": steps,
+            "warmup_share": share,
+            "first_step_ms": first,
+            "steady_step_time_ms": steady,
+        },
+    )
+
+
 def _reference(log: LogFacts) -> tuple[str, str] | None:
     """(reference device or "unknown", sentence), None when the printed MFU needs no caveat.
     After a placeholder MFU (-100%) a fixed reference still stands; any other is unknown."""
@@ -202,6 +241,12 @@ def _mfu_reference(facts: DiagnosisFacts) -> Draft | None:
 
 
 RULES = family(
-    {"MA103": _mfu_reference, "MA119": _eval_share, "MA120": _log_interval, "MA121": _jitter},
+    {
+        "MA103": _mfu_reference,
+        "MA119": _eval_share,
+        "MA120": _log_interval,
+        "MA121": _jitter,
+        "MA132": _warmup_dominates,
+    },
     globals(),
 )

@@ -75,7 +75,8 @@ class MaxTextParser(Parser):
             if key in NUMBERS:
                 value = parse_finite(text)
                 if value is not None:
-                    sink.set_config(key, value, "log", line_no)
+                    number = int(value) if value.is_integer() else value
+                    sink.set_config(key, number, "log", line_no)
             elif key == "dtype":
                 sink.set_config("dtype", text, "log", line_no)
             return True
@@ -97,7 +98,6 @@ class MaxText(LogFormat):
         "total_weights: 8192, loss: 5.989"
     )
     tokens_per_s_scope = "device"
-    mfu_scope = "per_rank"
     scope_note = (
         "MaxText prints TFLOP/s and tokens/s per device (MaxText/metric_logger.py); the job's "
         "tokens/s is the per-device rate x Num_devices"
