@@ -1,10 +1,4 @@
-"""``mfu-advisor report RESULT.json``: re-render a saved result.
-
-Reads what ``probe``, ``bench``, ``analyze`` or ``diagnose`` printed with
-``--json`` and prints it as text (default), JSON, Markdown, or writes HTML,
-exactly as the original command would have, since every renderer reads only
-the saved document. ``-`` reads standard input.
-"""
+"""``mfu-advisor report RESULT.json``: re-render a saved result (``-`` reads standard input)."""
 
 from __future__ import annotations
 

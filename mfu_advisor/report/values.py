@@ -1,12 +1,4 @@
-"""Reading report payloads tolerantly, and writing their numbers for people.
-
-Renderers never trust a payload's shape: a key may be absent (an older or
-newer result), a value may be ``null`` with its reason in an ``unavailable``
-object beside it (docs/json.md), or an MFU figure may carry its own
-``reason``. :func:`lookup` turns all of these into either the value or a
-:class:`Missing` that knows why, so every renderer can print "—" and the
-reason instead of crashing.
-"""
+"""Reading report payloads tolerantly: a value, or a :class:`Missing` that knows why."""
 
 from __future__ import annotations
 
@@ -36,11 +28,8 @@ Cell = str | Missing
 
 
 def lookup(data: Any, path: str) -> Any:
-    """The value at a dotted ``path`` ("mfu.device_peak.value"), or :class:`Missing`.
-
-    The reason of a missing value comes from, nearest first: the ``reason`` key
-    of the object holding it (an MFU figure), or the ``unavailable`` object of
-    any enclosing object, keyed by the rest of the path (``"peak_flops.bf16"``).
+    """The value at a dotted ``path``, or :class:`Missing` with the reason from the figure's
+    ``reason`` or an enclosing ``unavailable`` object.
     """
     parts = path.split(".")
     current: Any = data

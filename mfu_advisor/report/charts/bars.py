@@ -1,11 +1,4 @@
-"""Horizontal bar charts: MFU against each denominator, and what-if speedups.
-
-MFU bars share one linear 0-100% axis, so nanoGPT's A100-relative 0.02% looks
-as small as it is next to the 50% against the measured peak. Speedups use a
-logarithmic axis centred on 1x, so "16x slower" and "1.4x faster" both fit
-and a halving looks as big as a doubling; each bar carries a whisker for its
-noise interval (speedup x (1 ± noise)).
-"""
+"""Horizontal bars: MFU on a 0-100% axis; speedups on a log axis around 1x, with noise whiskers."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Step time and loss over steps: two stacked line panels sharing the step axis.
-
-Long series are downsampled per line (min/max buckets, report/series.py) to
-at most ~2,000 points, so spikes stay visible. A few huge outliers (iteration
-0's compile, an eval step) would flatten everything else, so the time axis is
-capped near the 99th percentile and the points above it are drawn as markers
-on the top edge, labelled with the largest value.
+"""Step time and loss over steps: stacked line panels sharing the step axis; outliers far above
+the 95th percentile are drawn as capped spikes so they do not flatten the rest.
 """
 
 from __future__ import annotations
@@ -160,9 +155,7 @@ def _draw_panel(
     ticks = nice_ticks(low, cap, 4)
     top, bottom = panel.top, panel.bottom
     y = LinearScale(ticks[0], ticks[-1], bottom, top)
-    for tick in ticks:
-        svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
+    svg.y_grid(y, ticks, LEFT, WIDTH - RIGHT)
     svg.text(LEFT, top - 7, panel.label, "axis-label")
     points: list[tuple[float, float] | None] = []
     previous = None
@@ -207,9 +200,6 @@ def _x_axis(
     svg: Svg, x: LinearScale, low: float, high: float, bottom: float, *, labelled: bool
 ) -> None:
     svg.line(LEFT, bottom, WIDTH - RIGHT, bottom, "axis")
-    for tick in nice_ticks(low, high, 6):
-        if low <= tick <= high:
-            svg.line(x(tick), bottom, x(tick), bottom + 4, "axis")
-            svg.text(x(tick), bottom + 16, units.tick(tick), "tick", anchor="middle")
+    svg.x_labels(x, low, high, bottom, marks=True)
     if labelled:
         svg.text(LEFT - 6, bottom + 16, "step", "axis-label", anchor="end")

@@ -1,28 +1,13 @@
-"""The data-parallel part of a bench report: one sentence on the job and a row per rank.
-
-From the multi-rank fields of a bench payload (``distributed``, ``ranks``,
-``job``, ``communication_fraction``, ``straggler``, ``scaling``; docs/distributed.md).
-A single-process result has none of them, and gets no blocks.
-"""
+"""A data-parallel bench (docs/distributed.md): a sentence on the job and a row per rank."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import Block, Paragraph, Table, Tone
-from mfu_advisor.report.values import (
-    Cell,
-    Missing,
-    flops,
-    items,
-    mapping,
-    milliseconds,
-    number,
-    percent,
-    rate,
-    text,
-)
+from mfu_advisor.report.values import Cell, Missing
 from mfu_advisor.units import cpu_list
 
 #: From this all-reduce share or straggler spread the sentence reads as a warning:
@@ -33,8 +18,8 @@ HIGH_SPREAD = 0.10
 
 def ranks_blocks(run: Mapping[str, Any]) -> tuple[Block, ...]:
     """The job sentence and the per-rank table; empty for a single-process result."""
-    setup = mapping(run, "distributed")
-    ranks = [r for r in items(run, "ranks") if isinstance(r, Mapping)]
+    setup = v.mapping(run, "distributed")
+    ranks = [r for r in v.items(run, "ranks") if isinstance(r, Mapping)]
     if not setup and not ranks:
         return ()
     blocks: list[Block] = [job_paragraph(run)]
@@ -45,41 +30,40 @@ def ranks_blocks(run: Mapping[str, Any]) -> tuple[Block, ...]:
 
 def job_paragraph(run: Mapping[str, Any]) -> Paragraph:
     """ "Data-parallel: 2 ranks x 1 thread (gloo, torchrun) ... all-reduce 7.7% of the step ..."."""
-    setup = mapping(run, "distributed")
-    world = number(setup, "world_size")
-    threads = number(setup, "threads_per_rank")
+    setup = v.mapping(run, "distributed")
+    world = v.number(setup, "world_size")
+    threads = v.number(setup, "threads_per_rank")
     ranks_text = "ranks" if isinstance(world, Missing) else f"{world:.0f} ranks"
     if not isinstance(threads, Missing):
         ranks_text += f" x {threads:.0f} thread{'s' if threads != 1 else ''}"
-    how = [str(v) for v in (text(setup, "backend"), "torchrun") if not isinstance(v, Missing)]
-    nodes = number(setup, "nnodes")
+    how = [str(x) for x in (v.text(setup, "backend"), "torchrun") if not isinstance(x, Missing)]
+    nodes = v.number(setup, "nnodes")
     if not isinstance(nodes, Missing) and nodes > 1:
         how.append(f"{nodes:.0f} nodes")
     parts = [f"Data-parallel run (DDP): {ranks_text} ({', '.join(how)})"]
-    job = mapping(run, "job")
-    tokens, achieved = number(job, "tokens_per_s"), number(job, "achieved_flops")
+    job = v.mapping(run, "job")
+    tokens, achieved = v.number(job, "tokens_per_s"), v.number(job, "achieved_flops")
     if not isinstance(tokens, Missing) and not isinstance(achieved, Missing):
-        job_text = f"the job does {rate(tokens)}, {flops(achieved)}"
-        mfu = number(job, "mfu")
+        job_text = f"the job does {v.rate(tokens)}, {v.flops(achieved)}"
+        mfu = v.number(job, "mfu")
         if not isinstance(mfu, Missing):
-            job_text += (
-                f", {percent(mfu)} of the ranks' summed peak {flops(number(job, 'peak_flops'))}"
-            )
+            peak = v.flops(v.number(job, "peak_flops"))
+            job_text += f", {v.percent(mfu)} of the ranks' summed peak {peak}"
         parts.append(job_text)
     warn = False
-    share = number(run, "communication_fraction")
+    share = v.number(run, "communication_fraction")
     if not isinstance(share, Missing):
         parts.append(
-            f"the gradient all-reduce takes {percent(share)} of the median rank's step "
+            f"the gradient all-reduce takes {v.percent(share)} of the median rank's step "
             "(steps under no_sync() against steps with it)"
         )
         warn = warn or share >= HIGH_COMMUNICATION
-    straggler = mapping(run, "straggler")
-    spread = number(straggler, "spread")
+    straggler = v.mapping(run, "straggler")
+    spread = v.number(straggler, "spread")
     if not isinstance(spread, Missing):
         parts.append(
-            f"the slowest rank, {number(straggler, 'slowest_rank'):.0f}, computes "
-            f"{percent(spread)} slower than the median rank"
+            f"the slowest rank, {v.number(straggler, 'slowest_rank'):.0f}, computes "
+            f"{v.percent(spread)} slower than the median rank"
         )
         warn = warn or spread >= HIGH_SPREAD
     parts.append(_scaling_text(run))
@@ -87,16 +71,16 @@ def job_paragraph(run: Mapping[str, Any]) -> Paragraph:
 
 
 def _scaling_text(run: Mapping[str, Any]) -> str:
-    scaling = mapping(run, "scaling")
-    efficiency = number(scaling, "efficiency")
+    scaling = v.mapping(run, "scaling")
+    efficiency = v.number(scaling, "efficiency")
     if isinstance(efficiency, Missing):
-        reason = mapping(run, "unavailable").get("scaling")
+        reason = v.mapping(run, "unavailable").get("scaling")
         return f"scaling efficiency not measured ({reason})" if reason else ""
-    reference = text(scaling, "reference")
-    shown = f"scaling efficiency {percent(efficiency)}"
-    tokens = number(scaling, "reference_tokens_per_s")
+    reference = v.text(scaling, "reference")
+    shown = f"scaling efficiency {v.percent(efficiency)}"
+    tokens = v.number(scaling, "reference_tokens_per_s")
     if not isinstance(reference, Missing) and not isinstance(tokens, Missing):
-        shown += f" against {reference}, alone ({rate(tokens)})"
+        shown += f" against {reference}, alone ({v.rate(tokens)})"
     if efficiency > 1.05:
         shown += (
             " (above 100%: the reference ran slower than each rank, so the machine was busier "
@@ -112,11 +96,11 @@ def ranks_table(ranks: list[Mapping[str, Any]]) -> Table:
         rows.append(
             (
                 _rank_cell(rank),
-                milliseconds(number(rank, "step_time_ms.median")),
-                milliseconds(number(rank, "compute_step_time_ms")),
-                percent(number(rank, "communication_fraction")),
-                rate(number(rank, "tokens_per_s")),
-                percent(number(rank, "mfu")),
+                v.milliseconds(v.number(rank, "step_time_ms.median")),
+                v.milliseconds(v.number(rank, "compute_step_time_ms")),
+                v.percent(v.number(rank, "communication_fraction")),
+                v.rate(v.number(rank, "tokens_per_s")),
+                v.percent(v.number(rank, "mfu")),
             )
         )
     return Table(
@@ -133,7 +117,7 @@ def ranks_table(ranks: list[Mapping[str, Any]]) -> Table:
 
 def _rank_cell(rank: Mapping[str, Any]) -> Cell:
     """ "0 (CPU 0-3)", "1 (cuda:1)"."""
-    number_ = number(rank, "rank")
+    number_ = v.number(rank, "rank")
     if isinstance(number_, Missing):
         return number_
     where = _where(rank)
@@ -141,8 +125,8 @@ def _rank_cell(rank: Mapping[str, Any]) -> Cell:
 
 
 def _where(rank: Mapping[str, Any]) -> Cell:
-    cpus = [c for c in items(rank, "cpus") if isinstance(c, int)]
-    device = text(rank, "device")
+    cpus = [c for c in v.items(rank, "cpus") if isinstance(c, int)]
+    device = v.text(rank, "device")
     if cpus and (isinstance(device, Missing) or device == "cpu"):
         return f"CPU {cpu_list(cpus)}"
     return device

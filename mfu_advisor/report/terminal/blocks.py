@@ -1,9 +1,4 @@
-"""Drawing format-neutral report blocks (report/content/blocks.py) on a rich console.
-
-Every piece of payload text goes through ``rich.text.Text``, never through
-rich's markup parser, so a value such as ``[bold]`` or ``[/]`` in a log line
-prints as itself.
-"""
+"""Report blocks on a rich console; payload text goes through ``Text``, never rich markup."""
 
 from __future__ import annotations
 
