@@ -22,12 +22,7 @@ from mfu_advisor.report.content.document import build_document
 from mfu_advisor.report.json_format import readable_json
 from mfu_advisor.report.markdown import summarise_series
 from mfu_advisor.report.model import Report
-from mfu_advisor.report.series import (
-    MAX_POINTS,
-    downsample_series,
-    replace_series,
-    series_length,
-)
+from mfu_advisor.report.series import MAX_POINTS, downsample_series, replace_series, series_length
 from mfu_advisor.report.values import Missing
 
 TEMPLATE = "report.html.j2"

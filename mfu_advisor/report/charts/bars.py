@@ -84,8 +84,9 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     ]
     highs = [b["speedup"] * (1 + float(b.get("noise") or 0)) for b in bars]
     highs = [min(hi, b["speedup"] * WHISKER_SPAN) for b, hi in zip(bars, highs, strict=True)]
-    low = _power_of_two_below(min([0.5, *lows]) / 1.05)
-    high = _power_of_two_above(max([2.0, *highs]) * 1.05)
+    # The axis runs between powers of two.
+    low = float(2 ** math.floor(math.log2(min([0.5, *lows]) / 1.05)))
+    high = float(2 ** math.ceil(math.log2(max([2.0, *highs]) * 1.05)))
     height = TOP + ROW * len(bars) + BOTTOM
     svg = Svg(
         WIDTH,
@@ -96,7 +97,8 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     x = LogScale(low, high, LABEL_WIDTH, WIDTH - VALUE_WIDTH)
     for tick in _powers_of_two(low, high):
         svg.line(x(tick), TOP - 4, x(tick), height - BOTTOM + 4, "axis" if tick == 1 else "grid")
-        svg.text(x(tick), height - BOTTOM + 18, _ratio_label(tick), "tick", anchor="middle")
+        label = f"{tick:g}x" if tick >= 1 else f"1/{1 / tick:g}"
+        svg.text(x(tick), height - BOTTOM + 18, label, "tick", anchor="middle")
     svg.text(x(1.0) - 6, height - 2, "◀ slower", "note", anchor="end")
     svg.text(x(1.0) + 6, height - 2, "faster ▶", "note")
     for index, (bar, lo, hi, cut) in enumerate(zip(bars, lows, highs, clipped, strict=True)):
@@ -106,7 +108,8 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         label = _shorten(str(bar.get("label", "")), 30)
         svg.text(LABEL_WIDTH - 10, y + 19, label, "label", anchor="end")
         start, end = sorted((x(1.0), x(value)))
-        words = f"{bar.get('label')}: {units.speedup(value)}, noise {_noise(bar)}"
+        noise = units.plus_minus(float(bar.get("noise") or 0))
+        words = f"{bar.get('label')}: {units.speedup(value)}, noise {noise}"
         svg.rect(
             start,
             y + 7,
@@ -130,25 +133,9 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     return svg.markup()
 
 
-def _noise(bar: Mapping[str, Any]) -> str:
-    return units.plus_minus(float(bar.get("noise") or 0))
-
-
-def _power_of_two_below(value: float) -> float:
-    return float(2 ** math.floor(math.log2(value)))
-
-
-def _power_of_two_above(value: float) -> float:
-    return float(2 ** math.ceil(math.log2(value)))
-
-
 def _powers_of_two(low: float, high: float) -> Sequence[float]:
     exponents = range(round(math.log2(low)), round(math.log2(high)) + 1)
     ticks = [float(2**e) for e in exponents]
     if len(ticks) > 9:  # a very wide range: every other power
         ticks = [t for t in ticks if round(math.log2(t)) % 2 == 0]
     return ticks
-
-
-def _ratio_label(value: float) -> str:
-    return f"{value:g}x" if value >= 1 else f"1/{1 / value:g}"

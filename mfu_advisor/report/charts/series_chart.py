@@ -13,12 +13,7 @@ from markupsafe import Markup
 from mfu_advisor import units
 from mfu_advisor.report.charts.scale import LinearScale, nice_ticks
 from mfu_advisor.report.charts.svg import Svg, path_data
-from mfu_advisor.report.series import (
-    columns,
-    downsample_series,
-    series_length,
-    step_at,
-)
+from mfu_advisor.report.series import columns, downsample_series, series_length, step_at
 
 WIDTH = 720
 PANEL_HEIGHT = 170

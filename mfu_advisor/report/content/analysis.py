@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mfu_advisor.report import values as v
@@ -59,25 +59,12 @@ def _log_facts(log: Mapping[str, Any]) -> KeyValues:
         ("files", _files(log)),
         ("step lines", _steps(log)),
         ("warm-up steps excluded", _warmup(log)),
-        (
-            "steady step time (median)",
-            _with_source(
-                v.milliseconds(v.number(log, "steady_step_time_ms")), log, "step_time_source"
-            ),
-        ),
-        (
-            "tokens per step",
-            _with_source(v.count(v.number(log, "tokens_per_step")), log, "tokens_per_step_source"),
-        ),
-        ("devices", _with_source(v.cell(v.lookup(log, "devices")), log, "devices_source")),
+        ("steady step time (median)", _sourced(log, "steady_step_time_ms", v.milliseconds)),
+        ("tokens per step", _sourced(log, "tokens_per_step", v.count)),
+        ("devices", v.with_detail(v.cell(v.lookup(log, "devices")), v.text(log, "devices_source"))),
         ("tokens/s", _tokens(log)),
         ("parameters", v.count(v.number(log, "n_params"))),
-        (
-            "FLOPs per token",
-            _with_source(
-                v.si(v.number(log, "flops_per_token"), "FLOP"), log, "flops_per_token_source"
-            ),
-        ),
+        ("FLOPs per token", _sourced(log, "flops_per_token", lambda x: v.si(x, "FLOP"))),
         ("achieved", _achieved(log)),
         ("peak divided by", _peak(log)),
         ("log's own MFU", _reported(log)),
@@ -103,12 +90,7 @@ def ranks_blocks(log: Mapping[str, Any]) -> tuple[Block, ...]:
         ("world size", _world(dist)),
         ("parallelism", _parallel(dist)),
         ("backend", v.cell(v.lookup(dist, "backend"))),
-        (
-            "job tokens/s",
-            _with_source(
-                v.rate(v.number(dist, "job.tokens_per_s")), dist, "job.tokens_per_s_source"
-            ),
-        ),
+        ("job tokens/s", _sourced(dist, "job.tokens_per_s", v.rate)),
         ("job achieved", v.flops(v.number(dist, "job.achieved_flops"))),
         ("job peak", v.flops(v.number(dist, "job.peak_flops"))),
         ("job MFU", v.percent(v.number(dist, "job.mfu"))),
@@ -191,8 +173,10 @@ def _straggler(dist: Mapping[str, Any]) -> Cell:
     return f"rank {slowest} is {v.percent(spread)} slower than the median rank ({median})"
 
 
-def _with_source(value: Cell, log: Mapping[str, Any], key: str) -> Cell:
-    return v.with_detail(value, v.text(log, key))
+def _sourced(data: Mapping[str, Any], path: str, show: Callable[[Any], Cell]) -> Cell:
+    """The number at ``path`` shown, with its ``<path>_source`` (``step_time_source``) beside."""
+    source = "step_time_source" if path == "steady_step_time_ms" else f"{path}_source"
+    return v.with_detail(show(v.number(data, path)), v.text(data, source))
 
 
 def _files(log: Mapping[str, Any]) -> Cell:

@@ -9,7 +9,7 @@ from typing import Any
 
 from mfu_advisor.report import values as v
 from mfu_advisor.report.content.analysis import analysis_blocks
-from mfu_advisor.report.content.bench import bench_blocks
+from mfu_advisor.report.content.bench import bench_blocks, ranks_blocks
 from mfu_advisor.report.content.blocks import (
     Block,
     KeyValues,
@@ -27,7 +27,6 @@ from mfu_advisor.report.content.findings import (
     skipped_sentence,
 )
 from mfu_advisor.report.content.hardware import compact_hardware_table, hardware_blocks
-from mfu_advisor.report.content.ranks import ranks_blocks
 from mfu_advisor.report.content.run import absent, notes_paragraph, run_headline
 from mfu_advisor.report.values import Cell, Missing
 
@@ -80,7 +79,10 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
             findings,
             experiments,
             Section("analysis", "Your training log", log_blocks) if log_blocks else None,
-            _how_it_ran_section(payload, conditions_blocks),
+            # The terminal's short "How it ran": mode and phases, and the measurement conditions.
+            Section(
+                "process", "How it ran", (*present(phases_paragraph(payload)), *conditions_blocks)
+            ),
             Section("verdict", "Verdict", (*missing_parts, *verdict))
             if verdict or missing_parts
             else None,
@@ -157,11 +159,6 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     if interrupted:
         sentence += "; interrupted (Ctrl-C) before the end"
     return Paragraph(sentence + ".", tone=tone)
-
-
-def _how_it_ran_section(payload: Mapping[str, Any], conditions: tuple[Block, ...]) -> Section:
-    """The terminal's short "How it ran": mode and phases, and the measurement conditions."""
-    return Section("process", "How it ran", (*present(phases_paragraph(payload)), *conditions))
 
 
 def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:

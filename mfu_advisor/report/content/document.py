@@ -11,13 +11,7 @@ from typing import Any
 from mfu_advisor.report import values as v
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
-from mfu_advisor.report.content.blocks import (
-    Document,
-    KeyValues,
-    Paragraph,
-    Section,
-    Tone,
-)
+from mfu_advisor.report.content.blocks import Document, KeyValues, Paragraph, Section, Tone
 from mfu_advisor.report.content.diagnose import diagnose_sections
 from mfu_advisor.report.content.hardware import hardware_blocks
 from mfu_advisor.report.content.job import job_sections, job_subtitle

@@ -155,12 +155,9 @@ def _cpu_block(probe: Mapping[str, Any]) -> KeyValues:
             "sockets / NUMA nodes",
             _pair(v.cell(v.lookup(cpu, "sockets")), v.cell(v.lookup(cpu, "numa_nodes"))),
         ),
-        ("hypervisor", _hypervisor(v.lookup(cpu, "hypervisor"), cpu)),
+        ("hypervisor", _null_means(v.lookup(cpu, "hypervisor"), "none (bare metal)")),
         ("memory (total / available)", _memory(probe)),
-        (
-            "memory cgroup limit",
-            _none_or(v.lookup(probe, "memory.cgroup_limit_bytes"), v.size_bytes),
-        ),
+        ("memory cgroup limit", _null_means(v.lookup(probe, _CGROUP), "none", v.size_bytes)),
     ]
     # Rows of facts an older result does not hold, and core types of a one-type CPU, are left out.
     return KeyValues(tuple(r for r in rows if r[1] != "" and not absent(r[1])), title="CPU")
@@ -183,11 +180,14 @@ def _cache_size(value: Any) -> str:
     return f"{value} B"
 
 
-def _none_or(value: Any, shown: Callable[[float], Cell]) -> Cell:
-    """A JSON null without a reason means "none" (no limit), not "unknown"."""
+_CGROUP = "memory.cgroup_limit_bytes"
+
+
+def _null_means(value: Any, words: str, shown: Callable[[float], Cell] | None = None) -> Cell:
+    """A JSON null without a reason means ``words`` (no limit, bare metal), not "unknown"."""
     if isinstance(value, Missing):
-        return value if value.reason else "none"
-    return shown(float(value)) if isinstance(value, (int, float)) else v.cell(value)
+        return value if value.reason else words
+    return shown(float(value)) if shown and isinstance(value, (int, float)) else v.cell(value)
 
 
 def _usable(cpu: Mapping[str, Any]) -> Cell:
@@ -213,13 +213,6 @@ def _clocks(cpu: Mapping[str, Any]) -> Cell:
 
 def _mhz(value: float | Missing) -> str:
     return "—" if isinstance(value, Missing) else f"{value / 1000:.2f} GHz"
-
-
-def _hypervisor(value: Any, cpu: Mapping[str, Any]) -> Cell:
-    if isinstance(value, Missing):
-        # null with no reason means "bare metal" (HardwareFacts.hypervisor is None).
-        return value if value.reason else "none (bare metal)"
-    return v.cell(value)
 
 
 def _memory(probe: Mapping[str, Any]) -> Cell:
@@ -266,38 +259,19 @@ def _nvidia_blocks(probe: Mapping[str, Any]) -> list[Block]:
                 blocks.append(Paragraph(f"{title}: NVML unavailable: {nv.reason}", tone=Tone.WARN))
             continue
         reasons = v.lookup(nv, "clock_event_reasons")
+        memory = [v.size_bytes(v.number(nv, f"memory_{k}_bytes")) for k in ("used", "total")]
         rows: list[tuple[str, Cell]] = [
-            (
-                "memory (used / total)",
-                _pair(
-                    v.size_bytes(v.number(nv, "memory_used_bytes")),
-                    v.size_bytes(v.number(nv, "memory_total_bytes")),
-                ),
-            ),
+            ("memory (used / total)", _pair(*memory)),
             ("compute capability", v.text(nv, "compute_capability")),
             ("SMs", v.cell(v.lookup(nv, "sm_count"))),
-            (
-                "SM clock (now / max)",
-                _pair(_unit(nv, "sm_clock_mhz", "MHz"), _unit(nv, "sm_clock_max_mhz", "MHz")),
-            ),
-            (
-                "power (draw / limit)",
-                _pair(_unit(nv, "power_draw_w", "W"), _unit(nv, "power_limit_w", "W")),
-            ),
-            (
-                "PCIe (now / max)",
-                _pair(
-                    _link(nv, "pcie_gen", "pcie_width"), _link(nv, "pcie_gen_max", "pcie_width_max")
-                ),
-            ),
+            ("SM clock (now / max)", _pair(*_units(nv, "MHz", "sm_clock_mhz", "sm_clock_max_mhz"))),
+            ("power (draw / limit)", _pair(*_units(nv, "W", "power_draw_w", "power_limit_w"))),
+            ("PCIe (now / max)", _pair(_link(nv, ""), _link(nv, "_max"))),
             ("clocks held down by", "nothing" if reasons == [] else v.cell(reasons)),
             ("MIG mode", v.cell(v.lookup(nv, "mig_mode"))),
-            ("utilization", _unit(nv, "utilization_gpu_percent", "%")),
+            ("utilization", _units(nv, "%", "utilization_gpu_percent")[0]),
             ("other processes", v.cell(v.lookup(nv, "other_processes"))),
-            (
-                "driver / CUDA driver",
-                _pair(v.text(nv, "driver_version"), v.text(nv, "cuda_driver_version")),
-            ),
+            ("driver / CUDA driver", _pair(*(v.text(nv, k) for k in _DRIVERS))),
         ]
         blocks.append(KeyValues(tuple(rows), title=title))
     return blocks
@@ -309,14 +283,17 @@ def _pair(first: Cell, second: Cell) -> Cell:
     return f"{first} / {second}"
 
 
-def _unit(data: Mapping[str, Any], key: str, unit: str) -> Cell:
-    value = v.number(data, key)
-    return value if isinstance(value, Missing) else f"{value:g} {unit}"
+_DRIVERS = ("driver_version", "cuda_driver_version")
 
 
-def _link(nv: Mapping[str, Any], gen_key: str, width_key: str) -> Cell:
-    gen = v.number(nv, gen_key)
-    width = v.number(nv, width_key)
+def _units(data: Mapping[str, Any], unit: str, *keys: str) -> list[Cell]:
+    return [v.templated(v.number(data, key), "{:g} " + unit) for key in keys]
+
+
+def _link(nv: Mapping[str, Any], which: str) -> Cell:
+    """ "Gen4 x16": the PCIe link now (``which`` "") or at most ("_max")."""
+    gen = v.number(nv, f"pcie_gen{which}")
+    width = v.number(nv, f"pcie_width{which}")
     if isinstance(gen, Missing):
         return gen
     return f"Gen{gen:.0f} x{width:.0f}" if not isinstance(width, Missing) else f"Gen{gen:.0f}"

@@ -138,7 +138,10 @@ def _hardware(payload: Mapping[str, Any]) -> tuple[Block, ...]:
         ),
         ("steady window", window),
         ("usable CPUs", v.cell(summary.get("usable_cpus"))),
-        ("job CPU use (median)", _cores(v.number(summary, "job_cpu_cores_median"))),
+        (
+            "job CPU use (median)",
+            v.templated(v.number(summary, "job_cpu_cores_median"), "{:.2f} cores"),
+        ),
         ("busiest core (median)", v.utilisation(v.number(summary, "busiest_cpu_percent_median"))),
         ("all CPUs (median)", v.utilisation(v.number(summary, "machine_cpu_percent_median"))),
         ("job threads (max)", v.cell(summary.get("job_threads_max"))),
@@ -208,7 +211,3 @@ def _reasons(gpu: Mapping[str, Any]) -> Cell:
         return ", ".join(parts)
     share = v.number(gpu, "power_cap_share")
     return "nothing" if not isinstance(share, Missing) else v.cell(None)
-
-
-def _cores(value: float | Missing) -> Cell:
-    return value if isinstance(value, Missing) else f"{value:.2f} cores"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mfu_advisor.report import values as v
@@ -34,60 +35,49 @@ ANALYZE_EXTRA_FIGURES: tuple[tuple[str, str], ...] = (
 )
 
 
-def mfu_figures(run: Mapping[str, Any], *, headline: bool = False) -> list[dict[str, Any]]:
-    """The MFU figures of a bench or analyze payload: ``key``, ``label``, ``value``,
-    ``denominator_flops`` and ``source`` each; ``headline`` keeps those a headline shows.
-    """
-    rows: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class MfuFigure:
+    """One MFU figure of a bench or analyze payload, for tables, headlines and charts."""
+
+    key: str
+    label: str
+    value: float | Missing
+    """A fraction of ``denominator_flops``."""
+    denominator_flops: float | Missing
+    source: str
+
+
+def mfu_figures(run: Mapping[str, Any], *, headline: bool = False) -> list[MfuFigure]:
+    """The MFU figures of a bench or analyze payload; ``headline`` keeps those a headline shows."""
+    figures: list[MfuFigure] = []
     mfu = v.lookup(run, "mfu")
     if isinstance(mfu, Mapping) and "value" in mfu:
         # analyze: one figure against the hardware the user named.
-        rows.append(_figure_row(run, "mfu", "your hardware"))
+        figures.append(_figure(run, "mfu", "your hardware"))
         if not headline:
-            rows.extend(
-                _figure_row(run, key, label)
-                for key, label in ANALYZE_EXTRA_FIGURES
-                if isinstance(run.get(key), Mapping)
-            )
+            extra = [
+                (k, label) for k, label in ANALYZE_EXTRA_FIGURES if isinstance(run.get(k), Mapping)
+            ]
+            figures += [_figure(run, key, label) for key, label in extra]
     elif isinstance(mfu, Mapping):
-        for key, label in MFU_DENOMINATORS:
-            rows.append(_figure_row(run, f"mfu.{key}", label))
+        figures += [_figure(run, f"mfu.{key}", label) for key, label in MFU_DENOMINATORS]
     elif isinstance(mfu, Missing):
-        rows.append(
-            {
-                "key": "mfu",
-                "label": "your hardware",
-                "value": mfu,
-                "denominator_flops": mfu,
-                "source": "",
-            }
-        )
-    reported = v.number(run, "reported_mfu")
+        figures.append(MfuFigure("mfu", "your hardware", mfu, mfu, ""))
     if "reported_mfu" in run:
         reference = v.text(run, "reference")
-        rows.append(
-            {
-                "key": "reported_mfu",
-                "label": "as the log printed it",
-                "value": reported,
-                "denominator_flops": v.number(run, "reference_flops"),
-                "source": f"relative to {reference}"
-                if not isinstance(reference, Missing)
-                else "reference unknown",
-            }
+        source = (
+            "reference unknown" if isinstance(reference, Missing) else f"relative to {reference}"
         )
-    return rows
+        reported, of = v.number(run, "reported_mfu"), v.number(run, "reference_flops")
+        figures.append(MfuFigure("reported_mfu", "as the log printed it", reported, of, source))
+    return figures
 
 
-def _figure_row(run: Mapping[str, Any], path: str, label: str) -> dict[str, Any]:
-    source = v.text(run, f"{path}.source")
-    return {
-        "key": path.rsplit(".", 1)[-1],
-        "label": label,
-        "value": v.number(run, f"{path}.value"),
-        "denominator_flops": v.number(run, f"{path}.denominator_flops"),
-        "source": "" if isinstance(source, Missing) else source,
-    }
+def _figure(run: Mapping[str, Any], path: str, label: str) -> MfuFigure:
+    source = v.plain_text(run, f"{path}.source")
+    value = v.number(run, f"{path}.value")
+    denominator = v.number(run, f"{path}.denominator_flops")
+    return MfuFigure(path.rsplit(".", 1)[-1], label, value, denominator, source)
 
 
 def run_headline(run: Mapping[str, Any]) -> Headline:
@@ -96,35 +86,30 @@ def run_headline(run: Mapping[str, Any]) -> Headline:
         Figure("achieved", v.flops(v.number(run, "achieved_flops")), "model FLOPs per second"),
         Figure("throughput", v.rate(v.number(run, "tokens_per_s")), ""),
     ]
-    for row in mfu_figures(run, headline=True):
-        denominator = row["denominator_flops"]
+    for mfu in mfu_figures(run, headline=True):
+        denominator = mfu.denominator_flops
         detail = f"of {v.flops(denominator)}" if not isinstance(denominator, Missing) else ""
-        if row["key"] == "reported_mfu":
-            detail = str(row["source"])
-        tone = Tone.MUTED if row["key"] in ("a100_reference", "reported_mfu") else Tone.PLAIN
-        label = (
-            "MFU as the log printed it"
-            if row["key"] == "reported_mfu"
-            else (f"MFU vs {row['label']}")
-        )
-        figures.append(Figure(label, v.percent(row["value"]), detail, tone))
+        label = f"MFU vs {mfu.label}"
+        if mfu.key == "reported_mfu":
+            detail, label = mfu.source, "MFU as the log printed it"
+        tone = Tone.MUTED if mfu.key in ("a100_reference", "reported_mfu") else Tone.PLAIN
+        figures.append(Figure(label, v.percent(mfu.value), detail, tone))
     return Headline(tuple(figures))
 
 
 def mfu_table(run: Mapping[str, Any]) -> Table:
     """MFU against each denominator, with the denominator and its source; above 100% is marked."""
     rows: list[tuple[Cell, ...]] = []
-    for row in mfu_figures(run):
-        value, denominator = row["value"], row["denominator_flops"]
-        source = str(row["source"])
+    for mfu in mfu_figures(run):
+        value, source = mfu.value, mfu.source
         if isinstance(value, Missing):
             why = f"unknown: {value.reason}" if value.reason else "unknown"
             source = f"{source}; {why}" if source else why
             shown: Cell = Missing()
         else:
             shown = f"{v.percent(value)} (!)" if value > 1 else v.percent(value)
-        peak = Missing() if isinstance(denominator, Missing) else v.flops(denominator)
-        rows.append((row["label"], peak, shown, source))
+        peak = v.flops(mfu.denominator_flops)
+        rows.append((mfu.label, Missing() if isinstance(peak, Missing) else peak, shown, source))
     return Table(
         columns=("MFU against", "peak", "MFU", "source"),
         rows=tuple(rows),
@@ -137,14 +122,13 @@ def mfu_table(run: Mapping[str, Any]) -> Table:
 def mfu_notes(run: Mapping[str, Any]) -> list[str]:
     """Each MFU figure's note; an MFU above 100% always gets one, from the figure or here."""
     notes: list[str] = []
-    for row in mfu_figures(run):
-        note = v.text(run, f"mfu.{row['key']}.note")
-        value = row["value"]
-        if not isinstance(note, Missing) and note:
+    for mfu in mfu_figures(run):
+        note = v.plain_text(run, f"mfu.{mfu.key}.note")
+        if note:
             notes.append(note)
-        elif not isinstance(value, Missing) and value > 1:
+        elif not isinstance(mfu.value, Missing) and mfu.value > 1:
             notes.append(
-                f"(!) {v.percent(value)} against the {row['label']} is above 100%, which no run "
+                f"(!) {v.percent(mfu.value)} against the {mfu.label} is above 100%, which no run "
                 "can reach: that denominator is too low for this machine; MFU against the "
                 "measured peak is the trustworthy one"
             )
@@ -153,25 +137,20 @@ def mfu_notes(run: Mapping[str, Any]) -> list[str]:
 
 def mfu_chart(run: Mapping[str, Any]) -> Chart:
     """Bars of MFU against each denominator."""
-    bars = []
-    for row in mfu_figures(run):
-        value = row["value"]
+    bars, shown = [], []
+    for mfu in mfu_figures(run):
+        value, denominator = mfu.value, mfu.denominator_flops
+        missing = isinstance(value, Missing)
         bars.append(
             {
-                "label": row["label"],
+                "label": mfu.label,
                 "value": None if isinstance(value, Missing) else value,
                 "reason": value.reason if isinstance(value, Missing) else "",
-                "detail": str(v.flops(row["denominator_flops"]))
-                if not isinstance(row["denominator_flops"], Missing)
-                else row["source"],
+                "detail": mfu.source if isinstance(denominator, Missing) else v.flops(denominator),
             }
         )
-    caption = "; ".join(f"{b['label']}: {v.percent(_num(b['value']))}" for b in bars)
-    return Chart("mfu", "MFU against each denominator", {"bars": bars}, caption=caption)
-
-
-def _num(value: Any) -> float | Missing:
-    return Missing() if value is None else float(value)
+        shown.append(f"{mfu.label}: {v.percent(Missing() if missing else value)}")
+    return Chart("mfu", "MFU against each denominator", {"bars": bars}, caption="; ".join(shown))
 
 
 def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:

@@ -159,9 +159,7 @@ def _grid_table(block: Table, console: Console) -> None:
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for index, column in enumerate(block.columns):
         table.add_column(
-            Text(column),
-            justify="right" if block.is_numeric(index) else "left",
-            overflow="fold",
+            Text(column), justify="right" if block.is_numeric(index) else "left", overflow="fold"
         )
     for row in block.rows:
         table.add_row(*(as_text(c) for c in row))
