@@ -66,27 +66,26 @@ def diagnose_sections(payload: Mapping[str, Any], *, detailed: bool) -> tuple[Se
             Section("baseline", "Baseline run", bench_blocks(baseline, headline=False))
             if baseline
             else None,
-            Section("analysis", "Your training log", log_blocks) if log_blocks else None,
+            Section("analysis", "Your training log", log_blocks),
             _process_section(payload, missing_parts),
         ]
     else:
         sections = [
-            Section("summary", "Summary", tuple(headline)) if headline else None,
+            Section("summary", "Summary", tuple(headline)),
             Section("hardware", "Hardware", (compact_hardware_table(hardware),))
             if hardware
             else None,
             _ranks_section(baseline),
             findings,
             experiments,
-            Section("analysis", "Your training log", log_blocks) if log_blocks else None,
+            Section("analysis", "Your training log", log_blocks),
             # The terminal's short "How it ran": mode and phases, and the measurement conditions.
             Section(
                 "process", "How it ran", (*present(phases_paragraph(payload)), *conditions_blocks)
             ),
-            Section("verdict", "Verdict", (*missing_parts, *verdict))
-            if verdict or missing_parts
-            else None,
+            Section("verdict", "Verdict", (*missing_parts, *verdict)),
         ]
+    # A section without blocks (no log, no verdict, no experiments) is left out.
     return tuple(s for s in sections if s is not None and s.blocks)
 
 
@@ -161,7 +160,7 @@ def phases_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     return Paragraph(sentence + ".", tone=tone)
 
 
-def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section | None:
+def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> Section:
     """How the diagnosis ran: mode, noise, phases and notes."""
     blocks: list[Block] = list(missing)
     rows: list[tuple[str, Cell]] = [("mode", v.text(payload, "mode"))]
@@ -192,7 +191,7 @@ def _process_section(payload: Mapping[str, Any], missing: tuple[Block, ...]) -> 
             )
         )
     blocks.extend(present(notes_paragraph(payload)))
-    return Section("process", "How the diagnosis ran", tuple(blocks)) if blocks else None
+    return Section("process", "How the diagnosis ran", tuple(blocks))
 
 
 def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
@@ -204,7 +203,7 @@ def _verdict(payload: Mapping[str, Any]) -> tuple[Block, ...]:
     return ()
 
 
-def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Section | None:
+def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Section:
     """Detailed: every variant, their notes, then the chart. Short: the variants that ran,
     their notes, and one sentence naming those that did not."""
     blocks = present(
@@ -212,8 +211,6 @@ def _experiments_section(payload: Mapping[str, Any], *, detailed: bool) -> Secti
         experiment_notes(payload),
         experiments_chart(payload) if detailed else skipped_sentence(payload),
     )
-    if not blocks:
-        return None
     return Section("experiments", "What-if experiments, measured on this machine", blocks)
 
 

@@ -155,7 +155,7 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
 
 def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     """(outcome words, tone): "faster beyond the noise", "failed: <reason>", ..."""
-    status = str(experiment.get("status") or "ok")
+    status = _status(experiment)
     reason = v.plain_text(experiment, "reason")
     if status != "ok":
         return (f"{status}: {reason}" if reason else status), Tone.MUTED
@@ -171,17 +171,19 @@ def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     return VERDICT_WORDS[verdict]
 
 
-def _skipped(experiment: Mapping[str, Any]) -> bool:
-    return str(experiment.get("status") or "ok") == "skipped"
+def _status(experiment: Mapping[str, Any]) -> str:
+    return str(experiment.get("status") or "ok")
+
+
+def _experiments(payload: Mapping[str, Any], *, skipped: bool | None = None) -> list[Any]:
+    """The experiments of a payload: all of them, or those that did (not) run."""
+    found = [e for e in v.items(payload, "experiments") if isinstance(e, Mapping)]
+    return [e for e in found if skipped is None or (_status(e) == "skipped") == skipped]
 
 
 def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Table | None:
     """Every what-if variant: change, speedup, noise, outcome; ``skipped=False``: those that ran."""
-    experiments = [
-        e
-        for e in v.items(payload, "experiments")
-        if isinstance(e, Mapping) and (skipped or not _skipped(e))
-    ]
+    experiments = _experiments(payload, skipped=None if skipped else False)
     combined = v.mapping(payload, "combined")
     if combined:
         experiments.append(combined)  # the verified changes together, measured as one
@@ -190,7 +192,7 @@ def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Ta
     rows: list[tuple[Cell, ...]] = []
     for experiment in experiments:
         outcome, _tone = experiment_outcome(experiment)
-        ok = str(experiment.get("status") or "ok") == "ok"
+        ok = _status(experiment) == "ok"
         rows.append(
             (
                 v.plain_text(experiment, "name") or "?",
@@ -224,25 +226,19 @@ def _separate(experiment: Mapping[str, Any]) -> Cell:
 
 def experiment_notes(payload: Mapping[str, Any]) -> KeyValues | None:
     """What each variant that ran means beyond speed (its ``note``), one row per variant."""
-    rows: list[tuple[str, Cell]] = []
-    for experiment in v.items(payload, "experiments"):
-        if isinstance(experiment, Mapping) and not _skipped(experiment):
-            note = v.plain_text(experiment, "note")
-            if note:
-                rows.append((v.plain_text(experiment, "name") or "?", note))
-    if not rows:
-        return None
-    return KeyValues(tuple(rows), title="What each change means beyond speed")
+    ran = _experiments(payload, skipped=False)
+    notes = [(v.plain_text(e, "name") or "?", v.plain_text(e, "note")) for e in ran]
+    rows: tuple[tuple[str, Cell], ...] = tuple((name, note) for name, note in notes if note)
+    return KeyValues(rows, title="What each change means beyond speed") if rows else None
 
 
 def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
     """The variants that did not run, with why, in one paragraph (the terminal's short form)."""
     parts = []
-    for experiment in v.items(payload, "experiments"):
-        if isinstance(experiment, Mapping) and _skipped(experiment):
-            reason = v.plain_text(experiment, "reason")
-            name = v.plain_text(experiment, "name") or "?"
-            parts.append(f"{name}: {reason}" if reason else name)
+    for experiment in _experiments(payload, skipped=True):
+        reason = v.plain_text(experiment, "reason")
+        name = v.plain_text(experiment, "name") or "?"
+        parts.append(f"{name}: {reason}" if reason else name)
     if not parts:
         return None
     return Paragraph("Not run here: " + "; ".join(parts) + ".", tone=Tone.MUTED)
@@ -251,12 +247,10 @@ def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
 def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
     """Speedup bars (log scale around 1x) with noise whiskers, for the experiments that ran."""
     bars: list[dict[str, Any]] = []
-    for experiment in v.items(payload, "experiments"):
-        if not isinstance(experiment, Mapping):
-            continue
+    for experiment in _experiments(payload):
         value = v.number(experiment, "speedup")
         noise = v.number(experiment, "noise")
-        if str(experiment.get("status") or "ok") != "ok" or isinstance(value, Missing):
+        if _status(experiment) != "ok" or isinstance(value, Missing):
             continue
         outcome, tone = experiment_outcome(experiment)
         bars.append(
