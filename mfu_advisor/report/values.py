@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from mfu_advisor import units
 
@@ -141,9 +141,14 @@ def items(data: Any, path: str) -> list[Any]:
 # -- formatting: mfu_advisor.units for numbers; a Missing value passes through -------------
 
 
-def _keep_missing(format_number: Callable[[float], str]) -> Callable[[float | Missing], Cell]:
-    def format_cell(value: float | Missing) -> Cell:
-        return value if isinstance(value, Missing) else format_number(value)
+_P = ParamSpec("_P")
+
+
+def _keep_missing(
+    format_number: Callable[Concatenate[float, _P], str],
+) -> Callable[Concatenate[float | Missing, _P], Cell]:
+    def format_cell(value: float | Missing, *args: _P.args, **kwargs: _P.kwargs) -> Cell:
+        return value if isinstance(value, Missing) else format_number(value, *args, **kwargs)
 
     format_cell.__doc__ = format_number.__doc__
     return format_cell
@@ -157,16 +162,8 @@ count = _keep_missing(units.count)
 size_bytes = _keep_missing(units.size_bytes)
 plus_minus = _keep_missing(units.plus_minus)
 factor = _keep_missing(units.factor)
-
-
-def si(value: float | Missing, unit: str) -> Cell:
-    """``61.2 GFLOP/s``-style (units.si); a Missing value passes through."""
-    return value if isinstance(value, Missing) else units.si(value, unit)
-
-
-def rate(value: float | Missing, unit: str = "tokens/s") -> Cell:
-    """A throughput ("11,781 tokens/s", units.rate); a Missing value passes through."""
-    return value if isinstance(value, Missing) else units.rate(value, unit)
+si = _keep_missing(units.si)
+rate = _keep_missing(units.rate)
 
 
 def speedup(value: float | Missing) -> Cell:
