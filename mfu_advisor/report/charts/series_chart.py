@@ -77,7 +77,11 @@ def draw_series(data: Mapping[str, Any], title: str) -> Markup | None:
         top = index * PANEL_HEIGHT + TOP
         bottom = (index + 1) * PANEL_HEIGHT - BOTTOM
         if warmup_end is not None:
-            _warmup_band(svg, x, x_low, warmup_end, top, bottom, warmup, first_panel=index == 0)
+            width = x(warmup_end) - x(x_low)
+            title = f"{warmup} warm-up steps, excluded from the figures"
+            svg.rect(x(x_low), top, width, bottom - top, "warmup", title=title)
+            if index == 0 and width > 60:  # label only a band wide enough to hold it
+                svg.text(x(x_low) + 3, top + 11, "warm-up", "note")
         complete = len(steps) == total and data.get("bucketed") is not True
         panel = Panel(label, cls, reference, top, bottom, warmup_end, complete=complete)
         _draw_panel(svg, x, steps, values, panel)
@@ -100,29 +104,6 @@ class Panel:
     complete: bool
     """False when the values were downsampled, here or by the analyzer (spikes are then not
     counted)."""
-
-
-def _warmup_band(
-    svg: Svg,
-    x: LinearScale,
-    start: float,
-    end: float,
-    top: float,
-    bottom: float,
-    warmup: int,
-    *,
-    first_panel: bool,
-) -> None:
-    svg.rect(
-        x(start),
-        top,
-        x(end) - x(start),
-        bottom - top,
-        "warmup",
-        title=f"{warmup} warm-up steps, excluded from the figures",
-    )
-    if first_panel and x(end) - x(start) > 60:  # label only a band wide enough to hold it
-        svg.text(x(start) + 3, top + 11, "warm-up", "note")
 
 
 def _axis_values(steps: list[Any], values: list[Any], warmup_end: float | None) -> list[float]:

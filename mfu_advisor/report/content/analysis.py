@@ -139,10 +139,8 @@ def _world(dist: Mapping[str, Any]) -> Cell:
     world = v.cell(v.lookup(dist, "world_size"))
     if isinstance(world, Missing):
         return world
-    shown = f"{world}"
-    if v.lookup(dist, "world_size_lower_bound") is True:
-        shown = f"at least {world}"
-    return v.with_detail(shown, v.text(dist, "world_size_source"))
+    bound = v.lookup(dist, "world_size_lower_bound") is True
+    return v.with_detail(f"at least {world}" if bound else world, v.text(dist, "world_size_source"))
 
 
 def _parallel(dist: Mapping[str, Any]) -> Cell:

@@ -370,7 +370,7 @@ def _torch_block(probe: Mapping[str, Any]) -> KeyValues | Paragraph:
         thread_cell = f"{v.count(threads)} (usable CPUs: {v.count(usable)})"
         if threads > usable:
             thread_cell += ": oversubscribed"
-    compile_ready = v.lookup(torch, "compile_ready")
+    ready = v.cell(v.lookup(torch, "compile_ready"))
     note = v.text(torch, "compile_note")
     rows: list[tuple[str, Cell]] = [
         ("version", torch_summary(torch)),
@@ -379,12 +379,7 @@ def _torch_block(probe: Mapping[str, Any]) -> KeyValues | Paragraph:
         ("oneDNN", v.text(torch, "onednn")),
         ("ATen CPU capability", v.text(torch, "cpu_capability")),
         ("threads", thread_cell),
-        (
-            "torch.compile",
-            f"{v.cell(compile_ready)}: {note}"
-            if not isinstance(note, Missing)
-            else v.cell(compile_ready),
-        ),
+        ("torch.compile", ready if isinstance(note, Missing) else f"{ready}: {note}"),
         ("accelerator", v.text(torch, "accelerator_note")),
         ("answers", v.text(torch, "answers_source")),
     ]
