@@ -1,10 +1,4 @@
-"""``mfu-advisor report RESULT.json``: re-render a saved result.
-
-Reads what ``probe``, ``bench``, ``analyze`` or ``diagnose`` printed with
-``--json`` and prints it as text (default), JSON, Markdown, or writes HTML,
-exactly as the original command would have, since every renderer reads only
-the saved document. ``-`` reads standard input.
-"""
+"""``mfu-advisor report RESULT.json``: re-render a saved result (``-`` reads standard input)."""
 
 from __future__ import annotations
 
@@ -85,16 +79,10 @@ def load_result(source: str) -> Report:
 
 def _read_capped(handle: Any, shown: str) -> bytes:
     """Up to MAX_RESULT_BYTES from a file or stream; more is refused, not read to the end."""
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = handle.read(1024 * 1024)
-        if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if total > MAX_RESULT_BYTES:
-            raise UserError(f"{shown} is too large to be an mfu-advisor result")
-        chunks.append(chunk)
+    raw: bytes = handle.read(MAX_RESULT_BYTES + 1)
+    if len(raw) > MAX_RESULT_BYTES:
+        raise UserError(f"{shown} is too large to be an mfu-advisor result")
+    return raw
 
 
 def _depth_exceeds(document: Any, limit: int) -> bool:

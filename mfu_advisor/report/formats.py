@@ -1,8 +1,4 @@
-"""Output formats and the renderer behind each one.
-
-Renderers only format: each takes a :class:`Report` and returns text.
-``tests/report/test_report_formats.py`` checks that every member has a renderer.
-"""
+"""Output formats and the renderer behind each one (each takes a Report and returns text)."""
 
 from __future__ import annotations
 

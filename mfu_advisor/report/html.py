@@ -1,16 +1,6 @@
-"""HTML renderer: one self-contained file, readable offline, printable, with SVG charts.
-
-Rendered with jinja2 from the top-level ``templates/`` folder (shipped as the
-package ``mfu_advisor.templates``) with autoescape on. Everything is inline:
-the stylesheet in a ``<style>`` element whose hash the Content-Security-Policy
-names, the charts as ``<svg>`` drawn in Python (report/charts/), and the
-report's data as JSON in a ``<script type="application/json">`` data block
-written by jinja's ``tojson`` (``<``, ``>``, ``&`` and ``'`` escaped, so no
-value can end the block). The page runs no script and loads nothing: no
-URL of any kind appears in it (a URL scheme in a value, such as a datasheet
-citation, is shown without its ``https://``; in the JSON block the ``h`` of
-``http`` and the ``:`` of ``://`` are written as ``\\u0068`` and ``\\u003a``,
-which parse back to the same text).
+"""HTML renderer: one self-contained page (jinja2, autoescape on, inline CSS named by its CSP hash,
+SVG charts, the data as a JSON block). No URL appears in it: schemes are dropped from text, and
+in the JSON block ``http`` and ``://`` are unicode-escaped.
 """
 
 from __future__ import annotations
@@ -19,7 +9,6 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -33,7 +22,7 @@ from mfu_advisor.report.content.document import build_document
 from mfu_advisor.report.json_format import readable_json
 from mfu_advisor.report.markdown import summarise_series
 from mfu_advisor.report.model import Report
-from mfu_advisor.report.series import MAX_POINTS, downsample_series, series_length
+from mfu_advisor.report.series import MAX_POINTS, downsample_series, replace_series, series_length
 from mfu_advisor.report.values import Missing
 
 TEMPLATE = "report.html.j2"
@@ -96,28 +85,19 @@ def content_security_policy(style_hash: str) -> str:
 
 def embedded_data(report: Report) -> tuple[dict[str, Any], str]:
     """The report document for the data block, long series downsampled, and a note saying so."""
-    doc = report.to_json()
     notes: list[str] = []
-    return _downsample_all(doc, "", notes), "; ".join(notes)
 
+    def downsample(where: str, series: Any) -> Any:
+        if series_length(series) <= MAX_POINTS:
+            return None
+        short = downsample_series(series)
+        notes.append(
+            f"{where}: {series_length(series):,} points downsampled to "
+            f"{series_length(short):,} (min/max per bucket)"
+        )
+        return short
 
-def _downsample_all(data: Any, path: str, notes: list[str]) -> Any:
-    if isinstance(data, Mapping):
-        out = {}
-        for key, value in data.items():
-            where = f"{path}.{key}" if path else str(key)
-            if key == "series" and series_length(value) > MAX_POINTS:
-                out[key] = downsample_series(value)
-                notes.append(
-                    f"{where}: {series_length(value):,} points downsampled to "
-                    f"{series_length(out[key]):,} (min/max per bucket)"
-                )
-            else:
-                out[key] = _downsample_all(value, where, notes)
-        return out
-    if isinstance(data, list):
-        return [_downsample_all(v, f"{path}.{i}", notes) for i, v in enumerate(data)]
-    return data
+    return replace_series(report.to_json(), downsample), "; ".join(notes)
 
 
 def render_html(report: Report, **_options: Any) -> str:

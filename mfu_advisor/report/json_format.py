@@ -1,10 +1,4 @@
-"""JSON renderers: the report document for machines, and a compact one for people.
-
-``render_json`` is what ``--json`` prints: two-space indent, keys in the order
-the command wrote them, UTF-8, trailing newline, never NaN. ``readable_json``
-is the same data laid out for reading inside a Markdown or HTML report: an
-object or list that fits on one line stays on one line.
-"""
+"""JSON renderers: ``--json``'s document, and a readable layout for Markdown and HTML."""
 
 from __future__ import annotations
 

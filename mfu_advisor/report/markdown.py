@@ -1,19 +1,10 @@
-"""Markdown renderer: a report that pastes into a GitHub issue or discussion.
-
-GitHub-flavoured Markdown: headings, tables, lists, and the raw facts as JSON
-in a collapsed ``<details>`` block. Every value from the payload is escaped,
-so a log line holding ``|``, a backtick or ``<script>`` shows as itself and
-never becomes markup or breaks a table. The whole text stays under GitHub's
-65,536-character limit for an issue body: series are summarised in the raw
-facts, which go on one line if laid out they would not fit, and are left out
-(with a note) if even that would not fit.
-"""
+"""Markdown renderer: a report for a GitHub issue, every value escaped, under its size limit."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mfu_advisor.report.content.blocks import (
@@ -29,7 +20,7 @@ from mfu_advisor.report.content.blocks import (
 from mfu_advisor.report.content.document import build_document
 from mfu_advisor.report.json_format import readable_json
 from mfu_advisor.report.model import Report
-from mfu_advisor.report.series import series_length
+from mfu_advisor.report.series import replace_series, series_length
 from mfu_advisor.report.values import Cell, Missing
 
 #: GitHub refuses issue bodies longer than this many characters.
@@ -172,11 +163,7 @@ def _findings(block: Findings) -> list[str]:
 
 
 def raw_facts(report: Report, *, compact: bool = False) -> str:
-    """The payload as JSON in a collapsed block, series summarised.
-
-    Laid out for reading, or with ``compact`` on one line without spaces (still
-    the same JSON to copy, about a quarter shorter).
-    """
+    """The payload as JSON in a collapsed block, series summarised (``compact``: on one line)."""
     doc = summarise_series(report.to_json())
     if compact:
         body = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -200,17 +187,12 @@ def raw_facts(report: Report, *, compact: bool = False) -> str:
 
 def summarise_series(data: Any) -> Any:
     """A copy of ``data`` whose every ``series`` is replaced by a one-line summary."""
-    if isinstance(data, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            if key == "series" and series_length(value) > 0:
-                out[key] = f"{series_length(value)} points, left out here (see the --json output)"
-            else:
-                out[key] = summarise_series(value)
-        return out
-    if isinstance(data, list):
-        return [summarise_series(v) for v in data]
-    return data
+
+    def summary(_where: str, series: Any) -> str | None:
+        points = series_length(series)
+        return f"{points} points, left out here (see the --json output)" if points else None
+
+    return replace_series(data, summary)
 
 
 def _footer(document: Document) -> str:

@@ -1,12 +1,4 @@
-"""The one report model that every command produces and every renderer reads.
-
-A report is the JSON document a command writes (``--json``), held in memory:
-a few envelope fields plus the command's payload, already JSON-ready. Keeping
-the payload as plain data is what lets ``mfu-advisor report RESULT.json``
-re-render a saved result exactly as the command would have.
-
-Payload shapes, per command, are in ``docs/schemas/<command>.schema.json``.
-"""
+"""The one report model: a command's JSON document (envelope plus JSON-ready payload) in memory."""
 
 from __future__ import annotations
 

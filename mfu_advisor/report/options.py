@@ -17,12 +17,7 @@ F = TypeVar("F", bound=Callable[..., object])
 def check_output_path(
     _ctx: click.Context | None, _param: click.Parameter | None, value: str | None
 ) -> str | None:
-    """Refuse an output path that cannot be written, before any work is done.
-
-    A directory, a missing folder or an unwritable folder gets one line and exit
-    code 2 (click's own path checks print a usage block instead). Writing is
-    still atomic and re-checked by ``write_atomic``.
-    """
+    """Refuse an output path that cannot be written, before any work is done (one line, exit 2)."""
     if value is None:
         return None
     target = Path(value)
@@ -39,13 +34,7 @@ def check_output_path(
 
 
 def output_options(command: F) -> F:
-    """Add ``--json``, ``--markdown``, ``--html PATH`` and ``--redact`` to a click command.
-
-    The command receives them as ``as_json``, ``markdown``, ``html_path`` and
-    ``redact`` and passes them to :func:`mfu_advisor.report.output.emit`.
-    ``--html`` is checked when the command starts, so a long run never ends
-    in "cannot write".
-    """
+    """Add ``--json``, ``--markdown``, ``--html PATH`` (checked first) and ``--redact``."""
     decorators = [
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         click.option(

@@ -1,8 +1,4 @@
-"""How every command hands its report to the user: stdout and optional files.
-
-Only the report goes to stdout; progress and notes go to stderr. Files are
-written atomically (mfu_advisor.files.write_atomic).
-"""
+"""How every command hands its report to the user: stdout, and files written atomically."""
 
 from __future__ import annotations
 
@@ -26,21 +22,10 @@ def emit(
     html_path: str | None = None,
     redact: bool = False,
 ) -> None:
-    """Print ``report`` (text, or JSON/Markdown when asked) and write the HTML file if asked.
+    """Print ``report`` (text, JSON or Markdown; JSON wins) and write the HTML file if asked.
 
-    Every command with a report takes the same options and passes them here:
-    ``--json``, ``--markdown``, ``--html PATH`` and ``--redact`` (remove host
-    names, user names, home paths and serial numbers from every output). With
-    both ``--json`` and ``--markdown``, JSON wins. A file that cannot be written
-    raises :class:`mfu_advisor.errors.UserError` (exit code 2) after the report
-    has been printed.
-
-    This is the one place reports reach the terminal: every string in the
-    payload is made terminal-safe first (control characters and escape
-    sequences from logs, snapshots or saved results removed;
-    mfu_advisor.sanitize), and colour is used only on a terminal without
-    ``NO_COLOR`` or ``TERM=dumb``. The "redacted" mark shows only when this run
-    redacted: a saved result's own ``"redacted": true`` is never trusted.
+    The one place reports reach the terminal: payload strings are made terminal-safe, colour
+    only on a terminal without NO_COLOR, and "redacted" shows only when this run redacted.
     """
     if sys.stdout is None:  # started with standard output closed (`>&-`)
         raise UserError("standard output is closed; redirect it to a file to keep the report")

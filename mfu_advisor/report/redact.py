@@ -1,12 +1,4 @@
-"""``--redact``: remove what identifies a person or a machine from a report, in every format.
-
-What goes is listed in docs/reports.md and implemented by
-:mod:`mfu_advisor.redaction` (shared with ``snapshot --redact``). Redaction works
-on the JSON payload, so every renderer (text, JSON, Markdown, HTML) shows the
-same redacted report; the report is marked ``redacted: true``. Nothing else is
-changed: numbers, model names and configuration keys stay, so a redacted
-report still diagnoses.
-"""
+"""``--redact`` on a report's payload (mfu_advisor.redaction), so every format is redacted alike."""
 
 from __future__ import annotations
 

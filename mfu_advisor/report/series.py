@@ -1,17 +1,8 @@
-"""Per-step series in a payload: reading either shape, and downsampling for charts.
-
-A ``series`` may be a list of step objects (``[{"step": 0, "loss": 4.3,
-"step_time_ms": 65.1}, ...]``) or an object of columns (``{"step": [...],
-"loss": [...]}``); both are accepted. Long series are downsampled with
-min/max buckets (report/downsample.py, the same algorithm the analyzer
-streams a log through): each bucket keeps its smallest and largest value, so
-a one-step stall in a 100,000-step log still shows as a spike while the chart
-stays under ~2,000 points per series.
-"""
+"""Per-step series in either shape (a list of step objects, or columns); min/max downsampling."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 #: Most points a chart draws per series; a bucket contributes at most two.
@@ -42,10 +33,7 @@ def step_at(series: Any, index: int) -> float | None:
 
 
 def columns(series: Any) -> dict[str, list[float | None]]:
-    """The series as numeric columns; a missing or non-numeric value becomes None.
-
-    Always has a ``step`` column (the position when the series gives none).
-    """
+    """The series as numeric columns (None where not a number), always with a ``step`` column."""
     out: dict[str, list[float | None]] = {}
     if isinstance(series, Mapping):
         n = series_length(series)
@@ -83,17 +71,28 @@ def _numbers(values: Sequence[Any]) -> list[float | None]:
     return out
 
 
+def replace_series(data: Any, replace: Callable[[str, Any], Any], path: str = "") -> Any:
+    """A copy of ``data`` with each ``series`` value ``s`` at ``path`` replaced by
+    ``replace(path, s)``; where that returns None, the value is copied as it is."""
+    if isinstance(data, Mapping):
+        out = {}
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            new = replace(where, value) if key == "series" else None
+            out[key] = replace_series(value, replace, where) if new is None else new
+        return out
+    if isinstance(data, list):
+        return [replace_series(v, replace, f"{path}.{i}") for i, v in enumerate(data)]
+    return data
+
+
 #: Series already downsampled in this process, by identity (a report is rendered in several
 #: places: the chart and the embedded data). Holds the series itself so its id stays unique.
 _DOWNSAMPLED: dict[int, tuple[Any, int, Any]] = {}
 
 
 def downsample_series(series: Any, max_points: int = MAX_POINTS) -> Any:
-    """The same series (same shape) with at most about ``max_points`` steps.
-
-    The steps kept are the union of the min/max picks of every numeric column,
-    so each column's spikes survive; a short series is returned unchanged.
-    """
+    """The same series with at most about ``max_points`` steps: each column's min/max per bucket."""
     n = series_length(series)
     if n <= max_points:
         return series

@@ -1,19 +1,11 @@
-"""Reading report payloads tolerantly, and writing their numbers for people.
-
-Renderers never trust a payload's shape: a key may be absent (an older or
-newer result), a value may be ``null`` with its reason in an ``unavailable``
-object beside it (docs/json.md), or an MFU figure may carry its own
-``reason``. :func:`lookup` turns all of these into either the value or a
-:class:`Missing` that knows why, so every renderer can print "—" and the
-reason instead of crashing.
-"""
+"""Reading report payloads tolerantly: a value, or a :class:`Missing` that knows why."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from mfu_advisor import units
 
@@ -36,11 +28,8 @@ Cell = str | Missing
 
 
 def lookup(data: Any, path: str) -> Any:
-    """The value at a dotted ``path`` ("mfu.device_peak.value"), or :class:`Missing`.
-
-    The reason of a missing value comes from, nearest first: the ``reason`` key
-    of the object holding it (an MFU figure), or the ``unavailable`` object of
-    any enclosing object, keyed by the rest of the path (``"peak_flops.bf16"``).
+    """The value at a dotted ``path``, or :class:`Missing` with the reason from the figure's
+    ``reason`` or an enclosing ``unavailable`` object.
     """
     parts = path.split(".")
     current: Any = data
@@ -152,9 +141,14 @@ def items(data: Any, path: str) -> list[Any]:
 # -- formatting: mfu_advisor.units for numbers; a Missing value passes through -------------
 
 
-def _keep_missing(format_number: Callable[[float], str]) -> Callable[[float | Missing], Cell]:
-    def format_cell(value: float | Missing) -> Cell:
-        return value if isinstance(value, Missing) else format_number(value)
+_P = ParamSpec("_P")
+
+
+def _keep_missing(
+    format_number: Callable[Concatenate[float, _P], str],
+) -> Callable[Concatenate[float | Missing, _P], Cell]:
+    def format_cell(value: float | Missing, *args: _P.args, **kwargs: _P.kwargs) -> Cell:
+        return value if isinstance(value, Missing) else format_number(value, *args, **kwargs)
 
     format_cell.__doc__ = format_number.__doc__
     return format_cell
@@ -168,16 +162,8 @@ count = _keep_missing(units.count)
 size_bytes = _keep_missing(units.size_bytes)
 plus_minus = _keep_missing(units.plus_minus)
 factor = _keep_missing(units.factor)
-
-
-def si(value: float | Missing, unit: str) -> Cell:
-    """``61.2 GFLOP/s``-style (units.si); a Missing value passes through."""
-    return value if isinstance(value, Missing) else units.si(value, unit)
-
-
-def rate(value: float | Missing, unit: str = "tokens/s") -> Cell:
-    """A throughput ("11,781 tokens/s", units.rate); a Missing value passes through."""
-    return value if isinstance(value, Missing) else units.rate(value, unit)
+si = _keep_missing(units.si)
+rate = _keep_missing(units.rate)
 
 
 def speedup(value: float | Missing) -> Cell:

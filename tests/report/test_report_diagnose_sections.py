@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from mfu_advisor.report.content.blocks import KeyValues, Tone
-from mfu_advisor.report.content.conditions import conditions_paragraph, measurement_rows
-from mfu_advisor.report.content.diagnose import phases_paragraph
+from mfu_advisor.report.content.diagnose import (
+    conditions_paragraph,
+    measurement_rows,
+    phases_paragraph,
+)
 from mfu_advisor.report.content.findings import experiment_notes, experiments_table
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.markdown import escape
@@ -237,11 +240,11 @@ def test_the_detailed_report_lists_mode_conditions_and_phases(diagnose_report: R
 
 
 def test_the_busy_thresholds_are_the_machine_busy_rules() -> None:
-    from mfu_advisor.report.content import conditions
+    from mfu_advisor.report.content import diagnose
     from mfu_advisor.rules import conditions_rules
 
-    assert conditions.BUSY_CPU_SHARE == conditions_rules.BUSY_CPU_SHARE
-    assert conditions.BUSY_RUN_TO_RUN == conditions_rules.BUSY_RUN_TO_RUN
+    assert diagnose.BUSY_CPU_SHARE == conditions_rules.BUSY_CPU_SHARE
+    assert diagnose.BUSY_RUN_TO_RUN == conditions_rules.BUSY_RUN_TO_RUN
 
 
 def test_separate_run_figures_and_the_combined_fix_are_rows_of_the_experiments_table(

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mfu_advisor.report.content.bench import HIGH_COMMUNICATION, HIGH_SPREAD, ranks_blocks
 from mfu_advisor.report.content.blocks import Paragraph, Table, Tone
-from mfu_advisor.report.content.ranks import HIGH_COMMUNICATION, HIGH_SPREAD, ranks_blocks
 from mfu_advisor.report.values import percent, rate
 from mfu_advisor.rules import distributed_rules
 

@@ -1,8 +1,4 @@
-"""SVG charts for the HTML report, drawn by small Python functions (no JavaScript).
-
-:func:`draw` turns a chart block (report/content/blocks.py) into an inline
-``<svg>``; docs/reports.md says why hand-written SVG rather than a library.
-"""
+"""SVG charts for the HTML report, drawn in Python (no JavaScript)."""
 
 from __future__ import annotations
 
@@ -28,10 +24,8 @@ DRAWERS: dict[str, Callable[[Mapping[str, Any], str], Markup | None]] = {
 
 
 def draw(chart: Chart) -> Markup | None:
-    """The chart as inline SVG, or None when its data is too thin, or too odd, to draw.
-
-    A chart only repeats numbers that the report's tables and sentences already
-    give, so absurd data (a 1e308 FLOP/s measurement) drops the chart, not the report.
+    """The chart as inline SVG, or None when its data is too thin or too odd to draw
+    (its numbers are in the tables too, so odd data drops the chart, not the report).
     """
     drawer = DRAWERS.get(chart.kind)
     if drawer is None:

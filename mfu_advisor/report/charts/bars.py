@@ -1,11 +1,4 @@
-"""Horizontal bar charts: MFU against each denominator, and what-if speedups.
-
-MFU bars share one linear 0-100% axis, so nanoGPT's A100-relative 0.02% looks
-as small as it is next to the 50% against the measured peak. Speedups use a
-logarithmic axis centred on 1x, so "16x slower" and "1.4x faster" both fit
-and a halving looks as big as a doubling; each bar carries a whisker for its
-noise interval (speedup x (1 ± noise)).
-"""
+"""Horizontal bars: MFU on a 0-100% axis; speedups on a log axis around 1x, with noise whiskers."""
 
 from __future__ import annotations
 
@@ -91,8 +84,9 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     ]
     highs = [b["speedup"] * (1 + float(b.get("noise") or 0)) for b in bars]
     highs = [min(hi, b["speedup"] * WHISKER_SPAN) for b, hi in zip(bars, highs, strict=True)]
-    low = _power_of_two_below(min([0.5, *lows]) / 1.05)
-    high = _power_of_two_above(max([2.0, *highs]) * 1.05)
+    # The axis runs between powers of two.
+    low = float(2 ** math.floor(math.log2(min([0.5, *lows]) / 1.05)))
+    high = float(2 ** math.ceil(math.log2(max([2.0, *highs]) * 1.05)))
     height = TOP + ROW * len(bars) + BOTTOM
     svg = Svg(
         WIDTH,
@@ -103,7 +97,8 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     x = LogScale(low, high, LABEL_WIDTH, WIDTH - VALUE_WIDTH)
     for tick in _powers_of_two(low, high):
         svg.line(x(tick), TOP - 4, x(tick), height - BOTTOM + 4, "axis" if tick == 1 else "grid")
-        svg.text(x(tick), height - BOTTOM + 18, _ratio_label(tick), "tick", anchor="middle")
+        label = f"{tick:g}x" if tick >= 1 else f"1/{1 / tick:g}"
+        svg.text(x(tick), height - BOTTOM + 18, label, "tick", anchor="middle")
     svg.text(x(1.0) - 6, height - 2, "◀ slower", "note", anchor="end")
     svg.text(x(1.0) + 6, height - 2, "faster ▶", "note")
     for index, (bar, lo, hi, cut) in enumerate(zip(bars, lows, highs, clipped, strict=True)):
@@ -113,7 +108,8 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
         label = _shorten(str(bar.get("label", "")), 30)
         svg.text(LABEL_WIDTH - 10, y + 19, label, "label", anchor="end")
         start, end = sorted((x(1.0), x(value)))
-        words = f"{bar.get('label')}: {units.speedup(value)}, noise {_noise(bar)}"
+        noise = units.plus_minus(float(bar.get("noise") or 0))
+        words = f"{bar.get('label')}: {units.speedup(value)}, noise {noise}"
         svg.rect(
             start,
             y + 7,
@@ -137,25 +133,9 @@ def draw_speedups(data: Mapping[str, Any], title: str) -> Markup | None:
     return svg.markup()
 
 
-def _noise(bar: Mapping[str, Any]) -> str:
-    return units.plus_minus(float(bar.get("noise") or 0))
-
-
-def _power_of_two_below(value: float) -> float:
-    return float(2 ** math.floor(math.log2(value)))
-
-
-def _power_of_two_above(value: float) -> float:
-    return float(2 ** math.ceil(math.log2(value)))
-
-
 def _powers_of_two(low: float, high: float) -> Sequence[float]:
     exponents = range(round(math.log2(low)), round(math.log2(high)) + 1)
     ticks = [float(2**e) for e in exponents]
     if len(ticks) > 9:  # a very wide range: every other power
         ticks = [t for t in ticks if round(math.log2(t)) % 2 == 0]
     return ticks
-
-
-def _ratio_label(value: float) -> str:
-    return f"{value:g}x" if value >= 1 else f"1/{1 / value:g}"

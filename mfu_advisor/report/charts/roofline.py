@@ -1,13 +1,5 @@
-"""The roofline view: what the run achieves against what this machine can do.
-
-With a measured matmul sweep (each GEMM shape's FLOP/s) and a measured
-memory bandwidth, this is a classic roofline (Williams, Waterman and
-Patterson, "Roofline: an insightful visual performance model for multicore
-architectures", CACM 2009): log-log axes of arithmetic intensity (FLOP per
-byte moved) against FLOP/s, a slanted memory roof and flat compute roofs,
-each measured GEMM as a dot, the training step as a horizontal line. Without
-those, it is a "ladder" on one log axis: achieved FLOP/s, the measured matmul
-peak and the datasheet peak, with the gap between each pair.
+"""The roofline (Williams, Waterman and Patterson, CACM 2009) of the run against the measured
+matmuls and memory bandwidth, or without them a ladder of achieved FLOP/s and the peaks.
 """
 
 from __future__ import annotations
@@ -28,21 +20,10 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 130, 16, 40
 
 #: Bytes per element by dtype name (torch names and short names).
 DTYPE_BYTES = {
-    "float32": 4,
-    "fp32": 4,
-    "tf32": 4,
-    "float": 4,
-    "bfloat16": 2,
-    "bf16": 2,
-    "float16": 2,
-    "fp16": 2,
-    "half": 2,
-    "float8": 1,
-    "fp8": 1,
-    "float8_e4m3fn": 1,
-    "float8_e5m2": 1,
-    "float64": 8,
-    "fp64": 8,
+    **dict.fromkeys(("float32", "fp32", "tf32", "float"), 4),
+    **dict.fromkeys(("bfloat16", "bf16", "float16", "fp16", "half"), 2),
+    **dict.fromkeys(("float8", "fp8", "float8_e4m3fn", "float8_e5m2"), 1),
+    **dict.fromkeys(("float64", "fp64"), 8),
 }
 
 
@@ -183,9 +164,7 @@ def _right_labels(svg: Svg, labels: list[tuple[float, str, str]], gap: float = 1
 def _log_grid(
     svg: Svg, x: LogScale, y: LogScale, x_low: float, x_high: float, y_low: float, y_high: float
 ) -> None:
-    for tick in log_ticks(y_low, y_high):
-        svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
+    svg.y_grid(y, log_ticks(y_low, y_high), LEFT, WIDTH - RIGHT)
     for tick in log_ticks(x_low, x_high):
         svg.line(x(tick), TOP, x(tick), HEIGHT - BOTTOM, "grid")
         svg.text(x(tick), HEIGHT - BOTTOM + 16, units.tick(tick), "tick", anchor="middle")
@@ -203,9 +182,7 @@ def _ladder(data: Mapping[str, Any], achieved: float, title: str) -> Markup | No
     high = max(r[1] for r in rungs) * 3
     svg = Svg(WIDTH, height, title, _words(data, achieved))
     y = LogScale(low, high, height - 24, 16)
-    for tick in log_ticks(low, high):
-        svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
+    svg.y_grid(y, log_ticks(low, high), LEFT, WIDTH - RIGHT)
     svg.text(LEFT - 60, 12, "FLOP/s", "axis-label")
     previous = None
     _right_labels(svg, [(y(v), f"{label} {units.tick(v)}", "note") for label, v, _c in rungs])

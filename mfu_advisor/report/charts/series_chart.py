@@ -1,10 +1,5 @@
-"""Step time and loss over steps: two stacked line panels sharing the step axis.
-
-Long series are downsampled per line (min/max buckets, report/series.py) to
-at most ~2,000 points, so spikes stay visible. A few huge outliers (iteration
-0's compile, an eval step) would flatten everything else, so the time axis is
-capped near the 99th percentile and the points above it are drawn as markers
-on the top edge, labelled with the largest value.
+"""Step time and loss over steps: stacked line panels sharing the step axis; outliers far above
+the 95th percentile are drawn as capped spikes so they do not flatten the rest.
 """
 
 from __future__ import annotations
@@ -18,12 +13,7 @@ from markupsafe import Markup
 from mfu_advisor import units
 from mfu_advisor.report.charts.scale import LinearScale, nice_ticks
 from mfu_advisor.report.charts.svg import Svg, path_data
-from mfu_advisor.report.series import (
-    columns,
-    downsample_series,
-    series_length,
-    step_at,
-)
+from mfu_advisor.report.series import columns, downsample_series, series_length, step_at
 
 WIDTH = 720
 PANEL_HEIGHT = 170
@@ -87,7 +77,11 @@ def draw_series(data: Mapping[str, Any], title: str) -> Markup | None:
         top = index * PANEL_HEIGHT + TOP
         bottom = (index + 1) * PANEL_HEIGHT - BOTTOM
         if warmup_end is not None:
-            _warmup_band(svg, x, x_low, warmup_end, top, bottom, warmup, first_panel=index == 0)
+            width = x(warmup_end) - x(x_low)
+            title = f"{warmup} warm-up steps, excluded from the figures"
+            svg.rect(x(x_low), top, width, bottom - top, "warmup", title=title)
+            if index == 0 and width > 60:  # label only a band wide enough to hold it
+                svg.text(x(x_low) + 3, top + 11, "warm-up", "note")
         complete = len(steps) == total and data.get("bucketed") is not True
         panel = Panel(label, cls, reference, top, bottom, warmup_end, complete=complete)
         _draw_panel(svg, x, steps, values, panel)
@@ -110,29 +104,6 @@ class Panel:
     complete: bool
     """False when the values were downsampled, here or by the analyzer (spikes are then not
     counted)."""
-
-
-def _warmup_band(
-    svg: Svg,
-    x: LinearScale,
-    start: float,
-    end: float,
-    top: float,
-    bottom: float,
-    warmup: int,
-    *,
-    first_panel: bool,
-) -> None:
-    svg.rect(
-        x(start),
-        top,
-        x(end) - x(start),
-        bottom - top,
-        "warmup",
-        title=f"{warmup} warm-up steps, excluded from the figures",
-    )
-    if first_panel and x(end) - x(start) > 60:  # label only a band wide enough to hold it
-        svg.text(x(start) + 3, top + 11, "warm-up", "note")
 
 
 def _axis_values(steps: list[Any], values: list[Any], warmup_end: float | None) -> list[float]:
@@ -160,9 +131,7 @@ def _draw_panel(
     ticks = nice_ticks(low, cap, 4)
     top, bottom = panel.top, panel.bottom
     y = LinearScale(ticks[0], ticks[-1], bottom, top)
-    for tick in ticks:
-        svg.line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid")
-        svg.text(LEFT - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
+    svg.y_grid(y, ticks, LEFT, WIDTH - RIGHT)
     svg.text(LEFT, top - 7, panel.label, "axis-label")
     points: list[tuple[float, float] | None] = []
     previous = None
@@ -207,9 +176,6 @@ def _x_axis(
     svg: Svg, x: LinearScale, low: float, high: float, bottom: float, *, labelled: bool
 ) -> None:
     svg.line(LEFT, bottom, WIDTH - RIGHT, bottom, "axis")
-    for tick in nice_ticks(low, high, 6):
-        if low <= tick <= high:
-            svg.line(x(tick), bottom, x(tick), bottom + 4, "axis")
-            svg.text(x(tick), bottom + 16, units.tick(tick), "tick", anchor="middle")
+    svg.x_labels(x, low, high, bottom, marks=True)
     if labelled:
         svg.text(LEFT - 6, bottom + 16, "step", "axis-label", anchor="end")

@@ -1,14 +1,15 @@
-"""A very small SVG writer whose every text and attribute is escaped.
-
-Charts are built from these elements and returned as ``markupsafe.Markup``
-for the HTML template. Styling is by CSS class only (the report's inline
-stylesheet colours ``.bar-good`` and friends), never by ``style=""``
-attributes, so the page's Content-Security-Policy needs no 'unsafe-inline'.
+"""A small SVG writer: every text and attribute escaped, styled by CSS class only (the CSP
+allows no inline style).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from markupsafe import Markup, escape
+
+from mfu_advisor import units
+from mfu_advisor.report.charts.scale import nice_ticks
 
 
 def _fmt(value: float | int | str) -> str:
@@ -70,6 +71,24 @@ class Svg:
         self.parts.append(
             f"<text{attrs(x=x, y=y, class_=cls, text_anchor=anchor)}>{escape(content)}</text>"
         )
+
+    def y_grid(
+        self, y: Callable[[float], float], ticks: list[float], left: float, right: float
+    ) -> None:
+        """Horizontal grid lines at ``ticks`` from ``left`` to ``right``, labelled on the left."""
+        for tick in ticks:
+            self.line(left, y(tick), right, y(tick), "grid")
+            self.text(left - 6, y(tick) + 4, units.tick(tick), "tick", anchor="end")
+
+    def x_labels(
+        self, x: Callable[[float], float], low: float, high: float, bottom: float, *, marks: bool
+    ) -> None:
+        """Round labels under an x axis from ``low`` to ``high`` (``marks``: with tick marks)."""
+        for tick in nice_ticks(low, high, 6):
+            if low <= tick <= high:
+                if marks:
+                    self.line(x(tick), bottom, x(tick), bottom + 4, "axis")
+                self.text(x(tick), bottom + 16, units.tick(tick), "tick", anchor="middle")
 
     def markup(self) -> Markup:
         """The finished ``<svg>`` element, sized by its viewBox so it scales with the page."""

@@ -1,9 +1,4 @@
-"""What the hardware did over the watched job's time: GPU or CPU utilisation, one panel.
-
-Drawn from a ``run`` result's ``samples``: each GPU's utilisation (0-100%)
-when GPUs were sampled, else the job's CPU use in cores. The steady window's
-start (the first training step) is marked, so start-up idling is visible as such.
-"""
+"""GPU utilisation (or the job's CPU cores) over a ``run`` result's samples."""
 
 from __future__ import annotations
 
@@ -14,7 +9,6 @@ from markupsafe import Markup
 
 from mfu_advisor.report.charts.scale import LinearScale, nice_ticks
 from mfu_advisor.report.charts.svg import Svg, path_data
-from mfu_advisor.units import tick
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 24, 30
@@ -47,9 +41,7 @@ def draw_utilisation(data: Mapping[str, Any], title: str) -> Markup | None:
     x = LinearScale(min(times), max(times), LEFT, WIDTH - RIGHT)
     y = LinearScale(ticks[0], ticks[-1], HEIGHT - BOTTOM, TOP)
     svg = Svg(WIDTH, HEIGHT, title, f"{title}: {len(times)} samples over {times[-1]:.0f} s")
-    for mark in ticks:
-        svg.line(LEFT, y(mark), WIDTH - RIGHT, y(mark), "grid")
-        svg.text(LEFT - 6, y(mark) + 4, tick(mark), "tick", anchor="end")
+    svg.y_grid(y, ticks, LEFT, WIDTH - RIGHT)
     svg.text(LEFT, TOP - 8, label, "axis-label")
     start = data.get("window_start_s")
     if isinstance(start, (int, float)) and min(times) < start <= max(times):
@@ -65,9 +57,7 @@ def draw_utilisation(data: Mapping[str, Any], title: str) -> Markup | None:
                 points.append(None)
         svg.path(path_data(points), f"line {classes[index % 2]}")
     svg.line(LEFT, HEIGHT - BOTTOM, WIDTH - RIGHT, HEIGHT - BOTTOM, "axis")
-    for mark in nice_ticks(min(times), max(times), 6):
-        if min(times) <= mark <= max(times):
-            svg.text(x(mark), HEIGHT - BOTTOM + 16, tick(mark), "tick", anchor="middle")
+    svg.x_labels(x, min(times), max(times), HEIGHT - BOTTOM, marks=False)
     svg.text(LEFT - 6, HEIGHT - BOTTOM + 16, "s", "axis-label", anchor="end")
     names = ", ".join(name for name, _ in lines)
     svg.text(WIDTH - RIGHT, TOP - 8, names, "note", anchor="end")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import (
     Block,
     Figure,
@@ -25,36 +26,17 @@ from mfu_advisor.report.content.run import (
     run_headline,
     series_chart,
 )
-from mfu_advisor.report.values import (
-    Cell,
-    Missing,
-    cell,
-    count,
-    factor,
-    flops,
-    items,
-    lookup,
-    mapping,
-    milliseconds,
-    number,
-    numbers,
-    percent,
-    plain_text,
-    rate,
-    si,
-    text,
-    with_detail,
-)
+from mfu_advisor.report.values import Cell, Missing
 
 
 def analysis_blocks(log: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
     """Everything an analyzed log says: the true MFU, what the log's MFU meant, its series."""
     explanation = explain_mfu(log)
-    config = mapping(log, "config")
+    config = v.mapping(log, "config")
     return present(
         analysis_headline(log) if headline else None,
         Paragraph(explanation) if explanation else None,
-        *(_missing_paragraph(m) for m in items(log, "missing") if isinstance(m, Mapping)),
+        *(_missing_paragraph(m) for m in v.items(log, "missing") if isinstance(m, Mapping)),
         mfu_table(log),
         _log_facts(log),
         notes_paragraph(log, shown=mfu_notes(log)),
@@ -77,21 +59,12 @@ def _log_facts(log: Mapping[str, Any]) -> KeyValues:
         ("files", _files(log)),
         ("step lines", _steps(log)),
         ("warm-up steps excluded", _warmup(log)),
-        (
-            "steady step time (median)",
-            _with_source(milliseconds(number(log, "steady_step_time_ms")), log, "step_time_source"),
-        ),
-        (
-            "tokens per step",
-            _with_source(count(number(log, "tokens_per_step")), log, "tokens_per_step_source"),
-        ),
-        ("devices", _with_source(cell(lookup(log, "devices")), log, "devices_source")),
+        ("steady step time (median)", _sourced(log, "steady_step_time_ms", v.milliseconds)),
+        ("tokens per step", _sourced(log, "tokens_per_step", v.count)),
+        ("devices", v.with_detail(v.cell(v.lookup(log, "devices")), v.text(log, "devices_source"))),
         ("tokens/s", _tokens(log)),
-        ("parameters", count(number(log, "n_params"))),
-        (
-            "FLOPs per token",
-            _with_source(si(number(log, "flops_per_token"), "FLOP"), log, "flops_per_token_source"),
-        ),
+        ("parameters", v.count(v.number(log, "n_params"))),
+        ("FLOPs per token", _sourced(log, "flops_per_token", lambda x: v.si(x, "FLOP"))),
         ("achieved", _achieved(log)),
         ("peak divided by", _peak(log)),
         ("log's own MFU", _reported(log)),
@@ -110,37 +83,34 @@ _SCOPE_WORDS = {"per_rank": "per rank", "job": "the whole job", "unknown": "not 
 def ranks_blocks(log: Mapping[str, Any]) -> tuple[Block, ...]:
     """The "Ranks" part: world size and its source, what the log's figures count, each rank's
     steady state, the job's figures and the straggler; nothing for a one-process log."""
-    dist = mapping(log, "distributed")
+    dist = v.mapping(log, "distributed")
     if not dist:
         return ()
     rows: list[tuple[str, Cell]] = [
         ("world size", _world(dist)),
         ("parallelism", _parallel(dist)),
-        ("backend", cell(lookup(dist, "backend"))),
-        (
-            "job tokens/s",
-            _with_source(rate(number(dist, "job.tokens_per_s")), dist, "job.tokens_per_s_source"),
-        ),
-        ("job achieved", flops(number(dist, "job.achieved_flops"))),
-        ("job peak", flops(number(dist, "job.peak_flops"))),
-        ("job MFU", percent(number(dist, "job.mfu"))),
+        ("backend", v.cell(v.lookup(dist, "backend"))),
+        ("job tokens/s", _sourced(dist, "job.tokens_per_s", v.rate)),
+        ("job achieved", v.flops(v.number(dist, "job.achieved_flops"))),
+        ("job peak", v.flops(v.number(dist, "job.peak_flops"))),
+        ("job MFU", v.percent(v.number(dist, "job.mfu"))),
         ("straggler", _straggler(dist)),
     ]
     blocks: list[Block] = [
         KeyValues(tuple(r for r in rows if not absent(r[1])), title="Ranks"),
         Paragraph(scope_sentence(dist)),
     ]
-    per_rank = [r for r in items(dist, "per_rank") if isinstance(r, Mapping)]
+    per_rank = [r for r in v.items(dist, "per_rank") if isinstance(r, Mapping)]
     if per_rank:
         blocks.append(
             Table(
                 ("rank", "step lines", "steady step time", "tokens/s"),
                 tuple(
                     (
-                        cell(lookup(r, "rank")),
-                        count(number(r, "steps")),
-                        milliseconds(number(r, "steady_step_time_ms")),
-                        rate(number(r, "tokens_per_s")),
+                        v.cell(v.lookup(r, "rank")),
+                        v.count(v.number(r, "steps")),
+                        v.milliseconds(v.number(r, "steady_step_time_ms")),
+                        v.rate(v.number(r, "tokens_per_s")),
                     )
                     for r in per_rank
                 ),
@@ -148,7 +118,7 @@ def ranks_blocks(log: Mapping[str, Any]) -> tuple[Block, ...]:
                 numeric=(True, True, True, True),
             )
         )
-    notes = [str(n) for n in items(dist, "notes")]
+    notes = [str(n) for n in v.items(dist, "notes")]
     if notes:
         blocks.append(Paragraph(" ".join(n.rstrip(".") + "." for n in notes)))
     return tuple(blocks)
@@ -156,8 +126,8 @@ def ranks_blocks(log: Mapping[str, Any]) -> tuple[Block, ...]:
 
 def scope_sentence(dist: Mapping[str, Any]) -> str:
     """What the log's MFU and tokens/s count: "The log's MFU is per rank; its tokens/s ..."."""
-    mfu = _SCOPE_WORDS.get(str(lookup(dist, "mfu_scope")), "not known")
-    tokens = _SCOPE_WORDS.get(str(lookup(dist, "tokens_per_s_scope")), "not known")
+    mfu = _SCOPE_WORDS.get(str(v.lookup(dist, "mfu_scope")), "not known")
+    tokens = _SCOPE_WORDS.get(str(v.lookup(dist, "tokens_per_s_scope")), "not known")
     return (
         f"What the log's figures count: its MFU is {mfu}"
         + (" (or the log prints none)" if mfu == "not known" else "")
@@ -166,17 +136,15 @@ def scope_sentence(dist: Mapping[str, Any]) -> str:
 
 
 def _world(dist: Mapping[str, Any]) -> Cell:
-    world = cell(lookup(dist, "world_size"))
+    world = v.cell(v.lookup(dist, "world_size"))
     if isinstance(world, Missing):
         return world
-    shown = f"{world}"
-    if lookup(dist, "world_size_lower_bound") is True:
-        shown = f"at least {world}"
-    return with_detail(shown, text(dist, "world_size_source"))
+    bound = v.lookup(dist, "world_size_lower_bound") is True
+    return v.with_detail(f"at least {world}" if bound else world, v.text(dist, "world_size_source"))
 
 
 def _parallel(dist: Mapping[str, Any]) -> Cell:
-    kind = text(dist, "parallel")
+    kind = v.text(dist, "parallel")
     if isinstance(kind, Missing):
         return kind
     names = {
@@ -186,31 +154,33 @@ def _parallel(dist: Mapping[str, Any]) -> Cell:
         "unknown": "not stated",
     }
     shown = names.get(kind, kind)
-    ranks = [str(r) for r in items(dist, "ranks_seen")]
+    ranks = [str(r) for r in v.items(dist, "ranks_seen")]
     if ranks:
-        style = text(dist, "rank_prefix_style")
+        style = v.text(dist, "rank_prefix_style")
         by = f" ({style} prefixes)" if not isinstance(style, Missing) and style else ""
         shown += f"; lines of rank{'s' if len(ranks) > 1 else ''} {', '.join(ranks)}{by}"
     return shown
 
 
 def _straggler(dist: Mapping[str, Any]) -> Cell:
-    spread = number(dist, "straggler.spread")
+    spread = v.number(dist, "straggler.spread")
     if isinstance(spread, Missing):
         return spread
-    slowest = lookup(dist, "straggler.slowest_rank")
-    median = lookup(dist, "straggler.median_rank")
-    return f"rank {slowest} is {percent(spread)} slower than the median rank ({median})"
+    slowest = v.lookup(dist, "straggler.slowest_rank")
+    median = v.lookup(dist, "straggler.median_rank")
+    return f"rank {slowest} is {v.percent(spread)} slower than the median rank ({median})"
 
 
-def _with_source(value: Cell, log: Mapping[str, Any], key: str) -> Cell:
-    return with_detail(value, text(log, key))
+def _sourced(data: Mapping[str, Any], path: str, show: Callable[[Any], Cell]) -> Cell:
+    """The number at ``path`` shown, with its ``<path>_source`` (``step_time_source``) beside."""
+    source = "step_time_source" if path == "steady_step_time_ms" else f"{path}_source"
+    return v.with_detail(show(v.number(data, path)), v.text(data, source))
 
 
 def _files(log: Mapping[str, Any]) -> Cell:
-    files = items(log, "files")
+    files = v.items(log, "files")
     if not files:
-        return lookup(log, "files") if isinstance(lookup(log, "files"), Missing) else "none"
+        return v.lookup(log, "files") if isinstance(v.lookup(log, "files"), Missing) else "none"
     shown = []
     for entry in files:
         if isinstance(entry, Mapping):
@@ -229,40 +199,40 @@ def _files(log: Mapping[str, Any]) -> Cell:
 
 
 def _steps(log: Mapping[str, Any]) -> Cell:
-    steps = count(number(log, "steps"))
-    first, last = number(log, "first_step"), number(log, "last_step")
+    steps = v.count(v.number(log, "steps"))
+    first, last = v.number(log, "first_step"), v.number(log, "last_step")
     if isinstance(steps, Missing) or isinstance(first, Missing) or isinstance(last, Missing):
         return steps
     return f"{steps} (steps {first:,.0f}-{last:,.0f})"
 
 
 def _warmup(log: Mapping[str, Any]) -> Cell:
-    steps = cell(lookup(log, "warmup_steps"))
-    first = number(log, "warmup.first_step_time_ms")
-    ratio = number(log, "warmup.first_over_steady")
+    steps = v.cell(v.lookup(log, "warmup_steps"))
+    first = v.number(log, "warmup.first_step_time_ms")
+    ratio = v.number(log, "warmup.first_over_steady")
     if isinstance(steps, Missing) or isinstance(first, Missing):
         return steps
-    shown = f"{steps} (first step {milliseconds(first)}"
-    shown += f" = {factor(ratio)} the steady step)" if not isinstance(ratio, Missing) else ")"
+    shown = f"{steps} (first step {v.milliseconds(first)}"
+    shown += f" = {v.factor(ratio)} the steady step)" if not isinstance(ratio, Missing) else ")"
     return shown
 
 
 def _peak(log: Mapping[str, Any]) -> Cell:
-    value = number(log, "peak.flops")
+    value = v.number(log, "peak.flops")
     if isinstance(value, Missing):
-        return Missing(value.reason or str(text(log, "mfu.reason")))
-    hardware = text(log, "peak.hardware")
-    dtype = text(log, "peak.dtype")
-    shown = f"{flops(value)}"
-    if lookup(log, "peak.estimated") is True:
+        return Missing(value.reason or str(v.text(log, "mfu.reason")))
+    hardware = v.text(log, "peak.hardware")
+    dtype = v.text(log, "peak.dtype")
+    shown = f"{v.flops(value)}"
+    if v.lookup(log, "peak.estimated") is True:
         shown += " (est.)"
     parts = [str(p) for p in (hardware, dtype) if not isinstance(p, Missing)]
     return f"{' '.join(parts)} {shown}" if parts else shown
 
 
 def _evals(log: Mapping[str, Any]) -> Cell:
-    share = percent(number(log, "eval_time_fraction"))
-    evals = number(log, "evals.count")
+    share = v.percent(v.number(log, "eval_time_fraction"))
+    evals = v.number(log, "evals.count")
     if isinstance(evals, Missing):
         return share
     evaluations = f"{evals:.0f} evaluation{'s' if evals != 1 else ''}"
@@ -273,91 +243,93 @@ def _evals(log: Mapping[str, Any]) -> Cell:
 
 
 def _jitter(log: Mapping[str, Any]) -> Cell:
-    cv = number(log, "jitter.cv")
+    cv = v.number(log, "jitter.cv")
     if isinstance(cv, Missing):
         if not cv.reason or cv.reason == "not in this result":
-            return Missing("fewer than two steady step times") if mapping(log, "jitter") else cv
+            return Missing("fewer than two steady step times") if v.mapping(log, "jitter") else cv
         return cv
-    shown = f"CV {percent(cv)}"
-    ratio = number(log, "jitter.p90_over_p50")
+    shown = f"CV {v.percent(cv)}"
+    ratio = v.number(log, "jitter.p90_over_p50")
     if not isinstance(ratio, Missing):
         shown += f", p90/p50 {ratio:.2f}"
-    stalls = number(log, "jitter.stalls")
-    threshold = number(log, "jitter.stall_threshold_ms")
+    stalls = v.number(log, "jitter.stalls")
+    threshold = v.number(log, "jitter.stall_threshold_ms")
     if not isinstance(stalls, Missing):
-        over = "" if isinstance(threshold, Missing) else f" (steps over {milliseconds(threshold)})"
+        over = (
+            "" if isinstance(threshold, Missing) else f" (steps over {v.milliseconds(threshold)})"
+        )
         shown += f", {stalls:.0f} stall{'s' if stalls != 1 else ''}{over if stalls else ''}"
     return shown
 
 
 def _loss(log: Mapping[str, Any]) -> Cell:
-    losses = numbers(log, "loss.first", "loss.last")
+    losses = v.numbers(log, "loss.first", "loss.last")
     if isinstance(losses, Missing):
-        if losses.reason in ("", "not in this result") and mapping(log, "loss"):
+        if losses.reason in ("", "not in this result") and v.mapping(log, "loss"):
             return Missing("the log prints no loss")
         return losses
     first, last = losses
     shown = f"{first:.4g} → {last:.4g}"
-    trend = text(log, "loss.trend")
+    trend = v.text(log, "loss.trend")
     if not isinstance(trend, Missing):
         shown += f" ({trend})"
-    nan_steps = number(log, "loss.nan_steps")
+    nan_steps = v.number(log, "loss.nan_steps")
     if not isinstance(nan_steps, Missing) and nan_steps:
         shown += f", {nan_steps:.0f} steps with a NaN loss"
     return shown
 
 
 def _tokens(log: Mapping[str, Any]) -> Cell:
-    tokens = rate(number(log, "tokens_per_s"))
-    if not isinstance(tokens, Missing) and lookup(log, "tokens_per_s_scope") == "device":
+    tokens = v.rate(v.number(log, "tokens_per_s"))
+    if not isinstance(tokens, Missing) and v.lookup(log, "tokens_per_s_scope") == "device":
         return f"{tokens} per device"
     return tokens
 
 
 def _achieved(log: Mapping[str, Any]) -> Cell:
-    achieved = flops(number(log, "achieved_flops"))
+    achieved = v.flops(v.number(log, "achieved_flops"))
     if isinstance(achieved, Missing):
         return achieved
-    devices = number(log, "devices")
+    devices = v.number(log, "devices")
     if isinstance(devices, Missing) or devices <= 1:
         return f"{achieved} per device"
-    source = plain_text(log, "devices_source")
+    source = v.plain_text(log, "devices_source")
     return f"{achieved} per device ({devices:.0f} devices{': ' + source if source else ''})"
 
 
 def _reported(log: Mapping[str, Any]) -> Cell:
     """The MFU the log printed, against what, and that recomputed from the log's figures."""
-    reported = number(log, "reported_mfu")
+    reported = v.number(log, "reported_mfu")
     if isinstance(reported, Missing):
-        if lookup(log, "reference_detail.kind") == "unknown":
-            return Missing(plain_text(log, "reference_detail.note") or reported.reason)
+        if v.lookup(log, "reference_detail.kind") == "unknown":
+            return Missing(v.plain_text(log, "reference_detail.note") or reported.reason)
         if reported.reason == "not in this result":
             return Missing("the log prints no MFU")
         return reported
-    reference = plain_text(log, "reference")
-    shown = f"{percent(reported)} " + (
+    reference = v.plain_text(log, "reference")
+    shown = f"{v.percent(reported)} " + (
         f"relative to {reference}" if reference else "(reference not known)"
     )
-    recomputed = number(log, "mfu_vs_reference.value")
+    recomputed = v.number(log, "mfu_vs_reference.value")
     if not isinstance(recomputed, Missing):
-        shown += f"; recomputed from the log: {percent(recomputed)}"
+        shown += f"; recomputed from the log: {v.percent(recomputed)}"
     return shown
 
 
 def _restarts(log: Mapping[str, Any]) -> Cell:
-    restarts = number(log, "restart_count")
+    restarts = v.number(log, "restart_count")
     if isinstance(restarts, Missing) or not restarts:
         return "none" if not isinstance(restarts, Missing) else restarts
-    runs = number(log, "runs")
+    runs = v.number(log, "runs")
     shown = f"{restarts:.0f} (the step number goes back"
     shown += f"; {runs:.0f} runs)" if not isinstance(runs, Missing) else ")"
-    first = mapping(log, "restarts.0")
+    first = v.mapping(log, "restarts.0")
     if first:
-        where = ":".join(p for p in (plain_text(first, "file"), plain_text(first, "line")) if p)
-        kind = plain_text(first, "kind")
+        where = ":".join(p for p in (v.plain_text(first, "file"), v.plain_text(first, "line")) if p)
+        kind = v.plain_text(first, "kind")
         shown += (
             f"; first {'at ' + where + ', ' if where else ''}step "
-            f"{plain_text(first, 'from_step') or '?'} → {plain_text(first, 'to_step') or '?'}"
+            f"{v.plain_text(first, 'from_step') or '?'} → {v.plain_text(first, 'to_step') or '?'}"
             + (f" ({kind})" if kind else "")
         )
     return shown
@@ -366,37 +338,37 @@ def _restarts(log: Mapping[str, Any]) -> Cell:
 def analysis_headline(log: Mapping[str, Any]) -> Headline:
     """Steady step time first, then the run headline (FLOP/s, tokens/s, MFUs)."""
     base = run_headline(log).figures
-    step = Figure("steady step time", milliseconds(number(log, "steady_step_time_ms")), "median")
+    step = Figure(
+        "steady step time", v.milliseconds(v.number(log, "steady_step_time_ms")), "median"
+    )
     return Headline((step, *base))
 
 
 def _format_cell(log: Mapping[str, Any]) -> Cell:
-    name = text(log, "format_title")
+    name = v.text(log, "format_title")
     if isinstance(name, Missing):
-        name = text(log, "format")
-    variant = text(log, "format_variant")
+        name = v.text(log, "format")
+    variant = v.text(log, "format_variant")
     if not isinstance(name, Missing) and not isinstance(variant, Missing):
         name = f"{name} {variant}"
-    confidence = number(log, "format_confidence")
+    confidence = v.number(log, "format_confidence")
     if isinstance(name, Missing) or isinstance(confidence, Missing):
         return name
-    return f"{name} (confidence {percent(confidence)})"
+    return f"{name} (confidence {v.percent(confidence)})"
 
 
 def explain_mfu(log: Mapping[str, Any]) -> str:
     """What the log's MFU means in FLOP/s, and that on the hardware the run used.
 
-    E.g. "nanoGPT's 0.02% means 62.4 GFLOP/s against an A100's 312 TFLOP/s; on
-    your Intel Core i7-1260P that is about 6.0% of its fp32 peak (1.04 TFLOP/s)."
-    A figure the payload lacks leaves its clause out; nothing prints as "None".
+    A clause whose figures the payload lacks is left out.
     """
-    title = plain_text(log, "format_title") or plain_text(log, "format") or "The log"
-    reported = number(log, "reported_mfu")
-    implied = number(log, "achieved_flops_implied")
-    reference_flops = number(log, "reference_flops")
-    peak_flops = number(log, "peak.flops")
-    hardware = plain_text(log, "peak.hardware")
-    dtype = plain_text(log, "peak.dtype")
+    title = v.plain_text(log, "format_title") or v.plain_text(log, "format") or "The log"
+    reported = v.number(log, "reported_mfu")
+    implied = v.number(log, "achieved_flops_implied")
+    reference_flops = v.number(log, "reference_flops")
+    peak_flops = v.number(log, "peak.flops")
+    hardware = v.plain_text(log, "peak.hardware")
+    dtype = v.plain_text(log, "peak.dtype")
     of_peak = f"{dtype} peak" if dtype else "peak"
     parts: list[str] = []
     if (
@@ -404,19 +376,19 @@ def explain_mfu(log: Mapping[str, Any]) -> str:
         and not isinstance(implied, Missing)
         and not isinstance(reference_flops, Missing)
     ):
-        keyed = plain_text(log, "reference_detail.keyed_to")
-        reference = plain_text(log, "reference") or str(flops(reference_flops))
-        against = f"{article(keyed)}'s {flops(reference_flops)}" if keyed else reference
-        sentence = f"{title}'s {percent(reported)} means {flops(implied)} against {against}"
-        rescaled = number(log, "mfu_from_reported.value")
+        keyed = v.plain_text(log, "reference_detail.keyed_to")
+        reference = v.plain_text(log, "reference") or str(v.flops(reference_flops))
+        against = f"{article(keyed)}'s {v.flops(reference_flops)}" if keyed else reference
+        sentence = f"{title}'s {v.percent(reported)} means {v.flops(implied)} against {against}"
+        rescaled = v.number(log, "mfu_from_reported.value")
         if not isinstance(rescaled, Missing) and not isinstance(peak_flops, Missing):
             if hardware:
                 sentence += (
-                    f"; on your {hardware} that is about {percent(rescaled)} of its {of_peak}"
+                    f"; on your {hardware} that is about {v.percent(rescaled)} of its {of_peak}"
                 )
             else:
-                sentence += f"; that is about {percent(rescaled)} of the {of_peak} you gave"
-            sentence += f" ({flops(peak_flops)})"
+                sentence += f"; that is about {v.percent(rescaled)} of the {of_peak} you gave"
+            sentence += f" ({v.flops(peak_flops)})"
             if rescaled > 1:
                 sentence += ", more than that peak, so the run cannot have used that hardware"
         elif isinstance(peak_flops, Missing):
@@ -424,21 +396,21 @@ def explain_mfu(log: Mapping[str, Any]) -> str:
                 "; give --hardware or --peak-tflops to see that on the hardware the run used"
             )
         parts.append(sentence + ".")
-        if lookup(log, "reference_detail.applies_to_run") is False and keyed:
+        if v.lookup(log, "reference_detail.applies_to_run") is False and keyed:
             parts.append(
                 f"The run did not use {article(keyed)}, so the log's MFU compares it with "
                 "other hardware."
             )
-    elif lookup(log, "reference_detail.kind") == "unknown":
-        note = plain_text(log, "reference_detail.note")
+    elif v.lookup(log, "reference_detail.kind") == "unknown":
+        note = v.plain_text(log, "reference_detail.note")
         if note:
             parts.append(note.rstrip(".") + ".")
-    mfu = number(log, "mfu.value")
-    achieved = number(log, "achieved_flops")
+    mfu = v.number(log, "mfu.value")
+    achieved = v.number(log, "achieved_flops")
     if not isinstance(mfu, Missing) and not isinstance(achieved, Missing):
         whose = f"the {of_peak} of {hardware}." if hardware else f"the {of_peak} you gave."
         parts.append(
-            f"Recomputed from the log: {flops(achieved)} per device, {percent(mfu)} of {whose}"
+            f"Recomputed from the log: {v.flops(achieved)} per device, {v.percent(mfu)} of {whose}"
         )
     return " ".join(parts)
 

@@ -1,14 +1,12 @@
-"""The calibrated-run part of a report, from a bench payload (``mfu-advisor bench --json``).
-
-Field names follow docs/schemas/bench.schema.json; every field is read
-tolerantly, so an older or partial result still renders.
-"""
+"""The calibrated-run part of a report, from a bench payload (docs/schemas/bench.schema.json),
+with a data-parallel run's job and ranks (docs/distributed.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import (
     Block,
     Chart,
@@ -18,7 +16,6 @@ from mfu_advisor.report.content.blocks import (
     Tone,
     present,
 )
-from mfu_advisor.report.content.ranks import ranks_blocks
 from mfu_advisor.report.content.run import (
     absent,
     config_block,
@@ -29,32 +26,8 @@ from mfu_advisor.report.content.run import (
     run_headline,
     series_chart,
 )
-from mfu_advisor.report.values import (
-    Cell,
-    Missing,
-    cell,
-    count,
-    factor,
-    first_number,
-    flops,
-    items,
-    lookup,
-    mapping,
-    milliseconds,
-    number,
-    numbers,
-    percent,
-    plus_minus,
-    power_of_limit,
-    rate,
-    seconds,
-    si,
-    size_bytes,
-    templated,
-    text,
-    utilisation,
-    with_detail,
-)
+from mfu_advisor.report.values import Cell, Missing
+from mfu_advisor.units import cpu_list
 
 #: torch dtype names -> the probe's short names, which roofline entries are keyed by.
 SHORT_DTYPE = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
@@ -62,7 +35,7 @@ SHORT_DTYPE = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
     """Everything about one calibrated run: MFUs, timing, model, charts, the matmul sweep."""
-    config = mapping(run, "config")
+    config = v.mapping(run, "config")
     return present(
         run_headline(run) if headline else None,
         mfu_table(run),
@@ -81,48 +54,52 @@ def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Bloc
 
 def run_facts(run: Mapping[str, Any]) -> KeyValues:
     """How the run was made and measured."""
+    memory = v.number(run, "peak_memory_bytes")
     rows: list[tuple[str, Cell]] = [
-        ("preset", _preset(run)),
+        ("preset", v.with_detail(v.text(run, "preset"), v.text(run, "preset_source"))),
         ("device", _device(run)),
-        ("dtype", text(run, "dtype")),
-        ("threads", cell(lookup(run, "threads"))),
+        ("dtype", v.text(run, "dtype")),
+        ("threads", v.cell(v.lookup(run, "threads"))),
         ("step time (median, p10-p90)", _spread(run)),
         ("measured steps", _measured(run)),
         ("stopped because", _stopped(run)),
         ("warm-up (excluded)", _warmup(run)),
-        ("compile time", seconds(number(run, "compile_s"))),
-        ("tokens per step", count(first_number(run, "effective_batch_tokens", "tokens_per_step"))),
-        ("parameters", count(number(run, "n_params"))),
-        ("FLOPs per token", si(number(run, "flops_per_token"), "FLOP")),
-        ("tokens/s", rate(number(run, "tokens_per_s"))),
-        ("achieved", flops(number(run, "achieved_flops"))),
-        ("peak memory", _memory(run)),
+        ("compile time", v.seconds(v.number(run, "compile_s"))),
+        (
+            "tokens per step",
+            v.count(v.first_number(run, "effective_batch_tokens", "tokens_per_step")),
+        ),
+        ("parameters", v.count(v.number(run, "n_params"))),
+        ("FLOPs per token", v.si(v.number(run, "flops_per_token"), "FLOP")),
+        ("tokens/s", v.rate(v.number(run, "tokens_per_s"))),
+        ("achieved", v.flops(v.number(run, "achieved_flops"))),
+        ("peak memory", v.with_detail(v.size_bytes(memory), v.text(run, "peak_memory_kind"))),
         ("loss (first / last step)", _loss(run)),
-        ("AdamW", text(run, "adamw_impl")),
-        ("TF32", text(run, "tf32")),
-        ("data", text(run, "data")),
-        ("PyTorch", text(run, "torch_version")),
+        ("AdamW", v.text(run, "adamw_impl")),
+        ("TF32", v.text(run, "tf32")),
+        ("data", v.text(run, "data")),
+        ("PyTorch", v.text(run, "torch_version")),
     ]
     return KeyValues(tuple(r for r in rows if not absent(r[1])), title="Run")
 
 
 def gpu_under_load(run: Mapping[str, Any]) -> KeyValues | None:
     """The run's GPU while the measured steps ran (NVML sampled about 10 times a second)."""
-    load = mapping(run, "gpu_under_load")
+    load = v.mapping(run, "gpu_under_load")
     if not load:
         return None
-    shares = mapping(load, "clock_event_reason_shares")
+    shares = v.mapping(load, "clock_event_reason_shares")
     held = ", ".join(
-        f"{reason} {percent(share)}"
+        f"{reason} {v.percent(share)}"
         for reason, share in shares.items()
         if isinstance(share, (int, float)) and reason != "gpu_idle"
     )
     rows: list[tuple[str, Cell]] = [
-        ("samples", count(number(load, "samples"))),
-        ("SM clock (median)", templated(number(load, "sm_clock_mhz"), "{:.0f} MHz")),
-        ("power draw / limit (median)", power_of_limit(load, "power_draw_w", "power_limit_w")),
-        ("temperature (median)", templated(number(load, "temperature_c"), "{:.0f} °C")),
-        ("busy (median)", utilisation(number(load, "utilization_gpu_percent"))),
+        ("samples", v.count(v.number(load, "samples"))),
+        ("SM clock (median)", v.templated(v.number(load, "sm_clock_mhz"), "{:.0f} MHz")),
+        ("power draw / limit (median)", v.power_of_limit(load, "power_draw_w", "power_limit_w")),
+        ("temperature (median)", v.templated(v.number(load, "temperature_c"), "{:.0f} °C")),
+        ("busy (median)", v.utilisation(v.number(load, "utilization_gpu_percent"))),
         ("clocks held down by", held or "nothing"),
     ]
     return KeyValues(tuple(rows), title="GPU while the steps ran")
@@ -130,61 +107,57 @@ def gpu_under_load(run: Mapping[str, Any]) -> KeyValues | None:
 
 def paired_paragraph(run: Mapping[str, Any]) -> Paragraph | None:
     """A variant measured interleaved with the run (``bench --variant``): its speedup and noise."""
-    paired = mapping(run, "paired")
+    paired = v.mapping(run, "paired")
     if not paired:
         return None
-    config = mapping(run, "config")
+    config = v.mapping(run, "config")
     changes = ", ".join(
-        f"{k} {config.get(k, '?')} -> {v}" for k, v in mapping(paired, "changes").items()
+        f"{k} {config.get(k, '?')} -> {new}" for k, new in v.mapping(paired, "changes").items()
     )
-    speedup = number(paired, "speedup")
+    speedup = v.number(paired, "speedup")
     if isinstance(speedup, Missing):
         result = f"speedup {speedup}"
     else:
-        noise = plus_minus(number(paired, "noise"))
-        pairs = cell(lookup(paired, "pairs"))
-        result = f"{factor(speedup)} tokens/s {noise} over {pairs} pairs of blocks"
-    rates = numbers(paired, "tokens_per_s")
-    base = number(run, "tokens_per_s")
+        noise = v.plus_minus(v.number(paired, "noise"))
+        pairs = v.cell(v.lookup(paired, "pairs"))
+        result = f"{v.factor(speedup)} tokens/s {noise} over {pairs} pairs of blocks"
+    rates = v.numbers(paired, "tokens_per_s")
+    base = v.number(run, "tokens_per_s")
     if not isinstance(rates, Missing) and not isinstance(base, Missing):
-        result += f"; {rate(rates[0], '')}vs {rate(base)}"
-    compile_s = number(paired, "compile_s")
+        result += f"; {v.rate(rates[0], '')}vs {v.rate(base)}"
+    compile_s = v.number(paired, "compile_s")
     if not isinstance(compile_s, Missing):
-        result += f"; its compile step {seconds(compile_s)}"
+        result += f"; its compile step {v.seconds(compile_s)}"
     return Paragraph(
         f"Variant ({changes or 'no change'}), measured interleaved with the run: {result}."
     )
 
 
-def _preset(run: Mapping[str, Any]) -> Cell:
-    return with_detail(text(run, "preset"), text(run, "preset_source"))
-
-
 def _device(run: Mapping[str, Any]) -> Cell:
-    device = text(run, "device")
-    name = text(run, "device_name")
-    return device if name == device else with_detail(device, name)
+    device = v.text(run, "device")
+    name = v.text(run, "device_name")
+    return device if name == device else v.with_detail(device, name)
 
 
 def _spread(run: Mapping[str, Any]) -> Cell:
-    median = milliseconds(number(run, "step_time_ms.median"))
-    p10 = number(run, "step_time_ms.p10")
-    p90 = number(run, "step_time_ms.p90")
+    median = v.milliseconds(v.number(run, "step_time_ms.median"))
+    p10 = v.number(run, "step_time_ms.p10")
+    p90 = v.number(run, "step_time_ms.p90")
     if isinstance(median, Missing) or isinstance(p10, Missing) or isinstance(p90, Missing):
         return median
     shown = f"{median} ({p10:.1f}-{p90:.1f} ms)"
-    ci = number(run, "step_time_ms.ci95_halfwidth_fraction")
+    ci = v.number(run, "step_time_ms.ci95_halfwidth_fraction")
     if not isinstance(ci, Missing):
-        shown += f", mean known to {plus_minus(ci)} (95% CI)"
+        shown += f", mean known to {v.plus_minus(ci)} (95% CI)"
     return shown
 
 
 def _stopped(run: Mapping[str, Any]) -> Cell:
     """Why the measurement ended, in words (``stopped_by`` is a code: docs/bench.md)."""
-    code = text(run, "stopped_by")
+    code = v.text(run, "stopped_by")
     if isinstance(code, Missing):
         return code
-    budget = number(run, "budget_s")
+    budget = v.number(run, "budget_s")
     budget_words = "budget" if isinstance(budget, Missing) else f"{budget:g} s budget"
     return {
         "budget": f"the {budget_words} was spent",
@@ -195,33 +168,29 @@ def _stopped(run: Mapping[str, Any]) -> Cell:
 
 
 def _measured(run: Mapping[str, Any]) -> Cell:
-    steps = first_number(run, "step_time_ms.steps", "measured_steps")
-    elapsed = number(run, "measured_s")
+    steps = v.first_number(run, "step_time_ms.steps", "measured_steps")
+    elapsed = v.number(run, "measured_s")
     if isinstance(steps, Missing) or isinstance(elapsed, Missing):
-        return count(steps)
-    return f"{count(steps)} in {seconds(elapsed)}"
+        return v.count(steps)
+    return f"{v.count(steps)} in {v.seconds(elapsed)}"
 
 
 def _warmup(run: Mapping[str, Any]) -> Cell:
-    steps = number(run, "warmup_steps")
-    elapsed = number(run, "warmup_s")
+    steps = v.number(run, "warmup_steps")
+    elapsed = v.number(run, "warmup_s")
     if isinstance(steps, Missing):
         return steps
     shown = f"{steps:.0f} steps"
     if not isinstance(elapsed, Missing):
-        shown += f", {seconds(elapsed)}"
-    first = number(run, "warmup_step_ms.0")
+        shown += f", {v.seconds(elapsed)}"
+    first = v.number(run, "warmup_step_ms.0")
     if not isinstance(first, Missing):
-        shown += f" (first step {milliseconds(first)})"
+        shown += f" (first step {v.milliseconds(first)})"
     return shown
 
 
-def _memory(run: Mapping[str, Any]) -> Cell:
-    return with_detail(size_bytes(number(run, "peak_memory_bytes")), text(run, "peak_memory_kind"))
-
-
 def _loss(run: Mapping[str, Any]) -> Cell:
-    losses = numbers(run, "loss_first", "loss_last")
+    losses = v.numbers(run, "loss_first", "loss_last")
     if isinstance(losses, Missing):
         return losses
     first, last = losses
@@ -229,16 +198,12 @@ def _loss(run: Mapping[str, Any]) -> Cell:
 
 
 def sweep_points(run: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """The measured matmuls: ``{dtype, name, m, n, k, flops, group, skipped}`` each.
-
-    Reads bench's ``roofline.dtypes.<dtype>.{squares, model_shapes}``; ``group``
-    is "square" or "model x<batch multiple>".
-    """
-    for dtype, entry in mapping(run, "roofline.dtypes").items():
+    """The measured matmuls: ``{dtype, name, m, n, k, flops, group, skipped}`` each."""
+    for dtype, entry in v.mapping(run, "roofline.dtypes").items():
         if not isinstance(entry, Mapping):
             continue
         for list_key, kind in (("squares", "square"), ("model_shapes", "model")):
-            for point in items(entry, list_key):
+            for point in v.items(entry, list_key):
                 if not isinstance(point, Mapping):
                     continue
                 multiple = point.get("batch_multiple")
@@ -256,25 +221,25 @@ def sweep_points(run: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _run_dtype(run: Mapping[str, Any]) -> str:
-    peak_dtype = text(run, "peak_dtype")
+    peak_dtype = v.text(run, "peak_dtype")
     if not isinstance(peak_dtype, Missing):
         return peak_dtype
-    dtype = text(run, "dtype")
+    dtype = v.text(run, "dtype")
     return "" if isinstance(dtype, Missing) else SHORT_DTYPE.get(dtype, dtype)
 
 
 def roofline_chart(run: Mapping[str, Any]) -> Chart | None:
     """Achieved FLOP/s against the measured matmul peak and the datasheet peak."""
-    achieved = number(run, "achieved_flops")
-    measured = number(run, "mfu.measured_peak.denominator_flops")
-    device = number(run, "mfu.device_peak.denominator_flops")
+    achieved = v.number(run, "achieved_flops")
+    measured = v.number(run, "mfu.measured_peak.denominator_flops")
+    device = v.number(run, "mfu.device_peak.denominator_flops")
     if isinstance(achieved, Missing) or (
         isinstance(measured, Missing) and isinstance(device, Missing)
     ):
         return None
     dtype = _run_dtype(run)
     points = [p for p in sweep_points(run) if p["dtype"] == dtype and p["flops"]]
-    bandwidth = number(run, "roofline.memory_bandwidth_bytes_per_s")
+    bandwidth = v.number(run, "roofline.memory_bandwidth_bytes_per_s")
     data = {
         "achieved_flops": achieved,
         "measured_peak_flops": None if isinstance(measured, Missing) else measured,
@@ -284,11 +249,11 @@ def roofline_chart(run: Mapping[str, Any]) -> Chart | None:
         "dtype": dtype,
     }
     caption = (
-        f"{dtype}: your run {flops(achieved)}; best measured matmul {flops(measured)}; "
-        f"device peak {flops(device)}"
+        f"{dtype}: your run {v.flops(achieved)}; best measured matmul {v.flops(measured)}; "
+        f"device peak {v.flops(device)}"
     )
     if points and not isinstance(bandwidth, Missing):
-        caption += f"; memory bandwidth {si(bandwidth, 'B/s')}; dots are the measured matmuls"
+        caption += f"; memory bandwidth {v.si(bandwidth, 'B/s')}; dots are the measured matmuls"
     return Chart(
         "roofline", "Roofline: your run against what this machine can do", data, caption=caption
     )
@@ -304,21 +269,21 @@ def sweep_table(run: Mapping[str, Any]) -> Table | None:
             p["dtype"],
             p["name"] if p["group"] == "square" else f"{p['name']} ({p['group']})",
             "x".join(str(p.get(k, "?")) for k in ("m", "n", "k")),
-            flops(p["flops"])
+            v.flops(p["flops"])
             if isinstance(p["flops"], (int, float))
             else Missing(p["skipped"] or "not measured"),
         )
         for p in points
     )
-    bandwidth = number(run, "roofline.memory_bandwidth_bytes_per_s")
-    method = text(run, "roofline.memory_bandwidth_method")
-    sweep_s = number(run, "roofline.sweep_s")
-    if lookup(run, "roofline.from_cache") is True:
+    bandwidth = v.number(run, "roofline.memory_bandwidth_bytes_per_s")
+    method = v.text(run, "roofline.memory_bandwidth_method")
+    sweep_s = v.number(run, "roofline.sweep_s")
+    if v.lookup(run, "roofline.from_cache") is True:
         note = "From the cache of an earlier sweep on this machine."
     else:
-        note = "" if isinstance(sweep_s, Missing) else f"Measured in {seconds(sweep_s)}."
+        note = "" if isinstance(sweep_s, Missing) else f"Measured in {v.seconds(sweep_s)}."
     if not isinstance(bandwidth, Missing):
-        note += f" Memory bandwidth: {si(bandwidth, 'B/s')}"
+        note += f" Memory bandwidth: {v.si(bandwidth, 'B/s')}"
         note += f" ({method})." if not isinstance(method, Missing) else "."
     note = note.strip()
     return Table(
@@ -328,3 +293,125 @@ def sweep_table(run: Mapping[str, Any]) -> Table | None:
         numeric=(False, False, False, True),
         note=note,
     )
+
+
+#: From this all-reduce share or straggler spread the sentence reads as a warning:
+#: the thresholds of rules MA126 and MA127 (rules/distributed_rules.py).
+HIGH_COMMUNICATION = 0.20
+HIGH_SPREAD = 0.10
+
+
+def ranks_blocks(run: Mapping[str, Any]) -> tuple[Block, ...]:
+    """The job sentence and the per-rank table; empty for a single-process result."""
+    setup = v.mapping(run, "distributed")
+    ranks = [r for r in v.items(run, "ranks") if isinstance(r, Mapping)]
+    if not setup and not ranks:
+        return ()
+    blocks: list[Block] = [job_paragraph(run)]
+    if ranks:
+        blocks.append(ranks_table(ranks))
+    return tuple(blocks)
+
+
+def job_paragraph(run: Mapping[str, Any]) -> Paragraph:
+    """ "Data-parallel: 2 ranks x 1 thread (gloo, torchrun) ... all-reduce 7.7% of the step ..."."""
+    setup = v.mapping(run, "distributed")
+    world = v.number(setup, "world_size")
+    threads = v.number(setup, "threads_per_rank")
+    ranks_text = "ranks" if isinstance(world, Missing) else f"{world:.0f} ranks"
+    if not isinstance(threads, Missing):
+        ranks_text += f" x {threads:.0f} thread{'s' if threads != 1 else ''}"
+    how = [str(x) for x in (v.text(setup, "backend"), "torchrun") if not isinstance(x, Missing)]
+    nodes = v.number(setup, "nnodes")
+    if not isinstance(nodes, Missing) and nodes > 1:
+        how.append(f"{nodes:.0f} nodes")
+    parts = [f"Data-parallel run (DDP): {ranks_text} ({', '.join(how)})"]
+    job = v.mapping(run, "job")
+    tokens, achieved = v.number(job, "tokens_per_s"), v.number(job, "achieved_flops")
+    if not isinstance(tokens, Missing) and not isinstance(achieved, Missing):
+        job_text = f"the job does {v.rate(tokens)}, {v.flops(achieved)}"
+        mfu = v.number(job, "mfu")
+        if not isinstance(mfu, Missing):
+            peak = v.flops(v.number(job, "peak_flops"))
+            job_text += f", {v.percent(mfu)} of the ranks' summed peak {peak}"
+        parts.append(job_text)
+    warn = False
+    share = v.number(run, "communication_fraction")
+    if not isinstance(share, Missing):
+        parts.append(
+            f"the gradient all-reduce takes {v.percent(share)} of the median rank's step "
+            "(steps under no_sync() against steps with it)"
+        )
+        warn = warn or share >= HIGH_COMMUNICATION
+    straggler = v.mapping(run, "straggler")
+    spread = v.number(straggler, "spread")
+    if not isinstance(spread, Missing):
+        parts.append(
+            f"the slowest rank, {v.number(straggler, 'slowest_rank'):.0f}, computes "
+            f"{v.percent(spread)} slower than the median rank"
+        )
+        warn = warn or spread >= HIGH_SPREAD
+    parts.append(_scaling_text(run))
+    return Paragraph("; ".join(p for p in parts if p) + ".", tone=Tone.WARN if warn else Tone.PLAIN)
+
+
+def _scaling_text(run: Mapping[str, Any]) -> str:
+    scaling = v.mapping(run, "scaling")
+    efficiency = v.number(scaling, "efficiency")
+    if isinstance(efficiency, Missing):
+        reason = v.mapping(run, "unavailable").get("scaling")
+        return f"scaling efficiency not measured ({reason})" if reason else ""
+    reference = v.text(scaling, "reference")
+    shown = f"scaling efficiency {v.percent(efficiency)}"
+    tokens = v.number(scaling, "reference_tokens_per_s")
+    if not isinstance(reference, Missing) and not isinstance(tokens, Missing):
+        shown += f" against {reference}, alone ({v.rate(tokens)})"
+    if efficiency > 1.05:
+        shown += (
+            " (above 100%: the reference ran slower than each rank, so the machine was busier "
+            "while it ran; rerun on an idle machine)"
+        )
+    return shown
+
+
+def ranks_table(ranks: list[Mapping[str, Any]]) -> Table:
+    """A row per rank: where it ran, its step with and without the all-reduce, tokens/s, MFU."""
+    rows: list[tuple[Cell, ...]] = []
+    for rank in ranks:
+        rows.append(
+            (
+                _rank_cell(rank),
+                v.milliseconds(v.number(rank, "step_time_ms.median")),
+                v.milliseconds(v.number(rank, "compute_step_time_ms")),
+                v.percent(v.number(rank, "communication_fraction")),
+                v.rate(v.number(rank, "tokens_per_s")),
+                v.percent(v.number(rank, "mfu")),
+            )
+        )
+    return Table(
+        columns=("rank", "step", "no all-reduce", "all-reduce", "tokens/s", "MFU"),
+        rows=tuple(rows),
+        title="Ranks",
+        numeric=(False, True, True, True, True, True),
+        note=(
+            "step: median with the gradient all-reduce; no all-reduce: median under no_sync(); "
+            "MFU against the rank's own peak (its share of the CPUs, or its GPU)."
+        ),
+    )
+
+
+def _rank_cell(rank: Mapping[str, Any]) -> Cell:
+    """ "0 (CPU 0-3)", "1 (cuda:1)"."""
+    number_ = v.number(rank, "rank")
+    if isinstance(number_, Missing):
+        return number_
+    where = _where(rank)
+    return f"{number_:.0f}" if isinstance(where, Missing) else f"{number_:.0f} ({where})"
+
+
+def _where(rank: Mapping[str, Any]) -> Cell:
+    cpus = [c for c in v.items(rank, "cpus") if isinstance(c, int)]
+    device = v.text(rank, "device")
+    if cpus and (isinstance(device, Missing) or device == "cpu"):
+        return f"CPU {cpu_list(cpus)}"
+    return device

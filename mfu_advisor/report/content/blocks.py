@@ -1,10 +1,5 @@
-"""The format-neutral pieces a report is made of.
-
-Section builders (``content/hardware.py`` and friends) turn a payload into
-these blocks once; the terminal, Markdown and HTML renderers each know how to
-draw every block kind, so a report says the same thing in every format.
-Charts are blocks too: the HTML draws them as SVG, the text formats skip
-them (every chart's numbers are also in a table or a sentence).
+"""The format-neutral blocks a report is made of; every renderer draws every kind
+(the text formats skip charts, whose numbers are also in tables).
 """
 
 from __future__ import annotations

@@ -1,38 +1,22 @@
-"""A whole report as a format-neutral :class:`Document`, sections chosen by what the payload holds.
-
-A payload with ``findings``, ``experiments`` or ``verdict`` is a diagnosis;
-one with ``cpu`` or ``gpus`` is a hardware probe; one with ``format`` and
-``steps`` an analyzed log; one with ``step_time_ms`` or ``config`` and
-``device`` a bench. The envelope's command decides only when the payload is
-ambiguous, so a saved result renders the same whichever command made it.
-"""
+"""A whole report as a :class:`Document`, sections chosen by what the payload holds."""
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
-from mfu_advisor.report.content.blocks import (
-    Document,
-    KeyValues,
-    Paragraph,
-    Section,
-    Tone,
-)
+from mfu_advisor.report.content.blocks import Document, KeyValues, Paragraph, Section, Tone
 from mfu_advisor.report.content.diagnose import diagnose_sections
 from mfu_advisor.report.content.hardware import hardware_blocks
 from mfu_advisor.report.content.job import job_sections, job_subtitle
 from mfu_advisor.report.model import Report
-from mfu_advisor.report.values import (
-    Missing,
-    cell,
-    items,
-    number,
-    seconds,
-    text,
-)
+from mfu_advisor.report.values import Missing
 
 TITLES = {
     "diagnose": "Diagnosis",
@@ -98,34 +82,34 @@ def subtitle(payload: Mapping[str, Any], kind: str) -> str:
     if kind == "run":
         return job_subtitle(payload)
     if kind == "diagnose":
-        cpu = text(payload, "hardware.cpu.model")
-        device = text(payload, "baseline.device")
+        cpu = v.text(payload, "hardware.cpu.model")
+        device = v.text(payload, "baseline.device")
         parts = [str(p) for p in (cpu, device) if not isinstance(p, Missing)]
-        elapsed = number(payload, "elapsed_s")
-        budget = number(payload, "budget_s")
+        elapsed = v.number(payload, "elapsed_s")
+        budget = v.number(payload, "budget_s")
         if not isinstance(elapsed, Missing):
-            of_budget = "" if isinstance(budget, Missing) else f" of a {seconds(budget)} budget"
-            parts.append(f"measured in {seconds(elapsed)}{of_budget}")
-        mode = text(payload, "mode")
+            of_budget = "" if isinstance(budget, Missing) else f" of a {v.seconds(budget)} budget"
+            parts.append(f"measured in {v.seconds(elapsed)}{of_budget}")
+        mode = v.text(payload, "mode")
         if not isinstance(mode, Missing) and mode != "live":
             parts.append(f"mode: {mode}")
         return " · ".join(parts)
     if kind == "probe":
-        return str(cell(text(payload, "cpu.model")))
+        return str(v.cell(v.text(payload, "cpu.model")))
     if kind == "analyze":
-        name = text(payload, "format_title")
-        shown = [str(cell(name if not isinstance(name, Missing) else text(payload, "format")))]
-        for entry in items(payload, "files"):
+        name = v.text(payload, "format_title")
+        shown = [str(v.cell(name if not isinstance(name, Missing) else v.text(payload, "format")))]
+        for entry in v.items(payload, "files"):
             shown.append(str(entry.get("name", "?")) if isinstance(entry, Mapping) else str(entry))
         return " · ".join(shown)
     if kind == "bench":
         parts = [
             str(value)
-            for value in (text(payload, k) for k in ("preset", "device", "dtype"))
+            for value in (v.text(payload, k) for k in ("preset", "device", "dtype"))
             if not isinstance(value, Missing)
         ]
-        world = number(payload, "distributed.world_size")
-        backend = text(payload, "distributed.backend")
+        world = v.number(payload, "distributed.world_size")
+        backend = v.text(payload, "distributed.backend")
         if not isinstance(world, Missing):
             how = "" if isinstance(backend, Missing) else f" ({backend})"
             parts.append(f"{world:.0f} ranks{how}")
@@ -145,53 +129,16 @@ def _meta(report: Report) -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
-def _keys(names: str) -> frozenset[str]:
-    """Payload keys written as a whitespace-separated list."""
-    return frozenset(names.split())
-
-
-#: Top-level payload keys each kind already shows (the rest go to "Other facts");
-#: analyze's include those content/analysis.py reads.
-SHOWN_KEYS: dict[str, frozenset[str]] = {
-    "run": _keys(
-        """
-        command_line exit_code wall_s interrupted_by ended_by_signal output_lines stdout_bytes
-        stderr_bytes log_file interval_s analysis summary samples findings notes
-        """
-    ),
-    "diagnose": _keys(
-        """
-        hardware baseline analysis experiments findings verdict elapsed_s budget_s mode noise phases
-        interrupted notes
-        """
-    ),
-    "probe": _keys("source host cpu memory gpus nvml torch warnings"),
-    "analyze": _keys(
-        """
-        format format_confidence files steps warmup_steps steady_step_time_ms tokens_per_step
-        flops_per_token tokens_per_s achieved_flops reported_mfu reference mfu eval_time_fraction
-        config series format_title format_variant first_step last_step step_time_source warmup
-        tokens_per_step_source tokens_per_s_scope devices devices_source n_params
-        flops_per_token_source achieved_flops_implied reference_flops reference_detail peak
-        mfu_vs_reference mfu_from_reported evals jitter restarts restart_count runs loss missing
-        notes distributed series_every log_interval_steps
-        """
-    ),
-    "bench": _keys(
-        """
-        preset preset_source config device device_name dtype peak_dtype torch_version threads tf32
-        adamw_impl data n_params flops_per_token effective_batch_tokens tokens_per_step warmup_steps
-        warmup_step_ms compile_s warmup_s measured_s measured_steps stopped_by step_time_ms
-        tokens_per_s achieved_flops mfu peak_memory_bytes peak_memory_kind loss_first loss_last
-        gemm_shapes roofline notes series paired
-        """
-    ),
-}
+@functools.cache
+def shown_keys() -> dict[str, frozenset[str]]:
+    """Top-level payload keys each kind already shows (data/report_shown_keys.toml, read once)."""
+    text = resources.files("mfu_advisor").joinpath("data", "report_shown_keys.toml").read_text()
+    return {kind: frozenset(keys) for kind, keys in tomllib.loads(text)["shown"].items()}
 
 
 def other_facts(payload: Mapping[str, Any], kind: str) -> KeyValues | None:
     """Scalar fields no section shows (newer results, extra facts), so nothing is hidden."""
-    shown = SHOWN_KEYS.get(kind, frozenset()) | {"unavailable"}
+    shown = shown_keys().get(kind, frozenset()) | {"unavailable"}
     rows: list[tuple[str, Any]] = []
     for key, value in payload.items():
         if key in shown:
@@ -199,9 +146,9 @@ def other_facts(payload: Mapping[str, Any], kind: str) -> KeyValues | None:
         if isinstance(value, Mapping):
             for sub, item in value.items():
                 if not isinstance(item, (Mapping, list)):
-                    rows.append((f"{key}.{sub}", cell(item)))
+                    rows.append((f"{key}.{sub}", v.cell(item)))
         elif isinstance(value, list):
             rows.append((key, f"{len(value)} items (see the JSON)"))
         else:
-            rows.append((key, cell(value)))
+            rows.append((key, v.cell(value)))
     return KeyValues(tuple(rows)) if rows else None

@@ -1,11 +1,5 @@
-"""Findings and what-if experiments of a diagnosis, ranked and worded for reading.
-
-Ranking (docs/reports.md), the same as the rules engine's
-(``mfu_advisor.rules.finding.Finding.rank_key``): changes to make ("do")
-with a measured speedup first, biggest first, then those with an expected
-gain, biggest first, then severity; "don'ts" by how much slower they
-measured, the most harmful first. The order is recomputed here so that every
-format shows the same ranking whatever order the JSON lists.
+"""Findings and what-if experiments of a diagnosis, ranked as the rules engine ranks them
+(``Finding.rank_key``), so every format shows one order whatever order the JSON lists.
 """
 
 from __future__ import annotations
@@ -16,6 +10,7 @@ from typing import Any
 
 from mfu_advisor import units
 from mfu_advisor.experiments.compare import verdict_of
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import (
     Chart,
     FindingItem,
@@ -25,17 +20,7 @@ from mfu_advisor.report.content.blocks import (
     Table,
     Tone,
 )
-from mfu_advisor.report.values import (
-    Cell,
-    Missing,
-    items,
-    lookup,
-    mapping,
-    number,
-    plain_text,
-    plus_minus,
-    speedup,
-)
+from mfu_advisor.report.values import Cell, Missing
 
 #: Severity words the rules engine may use, most urgent first; unknown words rank in between.
 SEVERITY_RANK: dict[str, int] = {
@@ -67,12 +52,12 @@ def expected_factor(value: Any) -> float | None:
 
 
 def _verified(finding: Mapping[str, Any]) -> float | None:
-    value = number(finding, "verified_speedup")
+    value = v.number(finding, "verified_speedup")
     return None if isinstance(value, Missing) else value
 
 
 def _expected(finding: Mapping[str, Any]) -> float | None:
-    value = number(finding, "expected_speedup")
+    value = v.number(finding, "expected_speedup")
     if not isinstance(value, Missing):
         return value
     return expected_factor(finding.get("expected_gain"))
@@ -94,18 +79,18 @@ def rank_key(finding: Mapping[str, Any]) -> tuple[float, ...]:
 def gain_text(finding: Mapping[str, Any]) -> str:
     """ "measured 1.42x faster on this machine (expected 1.2-1.6x tokens/s)" and the like."""
     measured = _verified(finding)
-    expected = lookup(finding, "expected_gain")
+    expected = v.lookup(finding, "expected_gain")
     expected_text = ""
     if not isinstance(expected, Missing) and expected != "":
         expected_text = (
             units.factor(expected) if isinstance(expected, (int, float)) else str(expected)
         )
     if measured is not None:
-        shown = f"measured {speedup(measured)} on this machine"
-        noise = number(finding, "noise")
+        shown = f"measured {v.speedup(measured)} on this machine"
+        noise = v.number(finding, "noise")
         if not isinstance(noise, Missing):
             shown += f" ({units.plus_minus(noise)})"
-        experiment = plain_text(finding, "experiment")
+        experiment = v.plain_text(finding, "experiment")
         if experiment:
             shown += f" by {experiment}"
         return f"{shown}; expected {expected_text}" if expected_text else shown
@@ -123,15 +108,15 @@ def finding_item(finding: Mapping[str, Any]) -> FindingItem:
     tone = {"do": Tone.GOOD, "dont": Tone.BAD}.get(kind, Tone.PLAIN)
     if kind == "do" and measured is not None and measured < 1:
         tone = Tone.WARN
-    symbol = plain_text(finding, "symbol")
-    rule_id = plain_text(finding, "id")
+    symbol = v.plain_text(finding, "symbol")
+    rule_id = v.plain_text(finding, "id")
     return FindingItem(
         id=f"{rule_id} {symbol}".strip() if symbol != rule_id else rule_id,
         kind=kind,
-        severity=plain_text(finding, "severity"),
-        title=plain_text(finding, "title") or plain_text(finding, "id") or "(untitled finding)",
-        explanation=plain_text(finding, "explanation"),
-        fix=plain_text(finding, "fix"),
+        severity=v.plain_text(finding, "severity"),
+        title=v.plain_text(finding, "title") or v.plain_text(finding, "id") or "(untitled finding)",
+        explanation=v.plain_text(finding, "explanation"),
+        fix=v.plain_text(finding, "fix"),
         gain=gain_text(finding),
         verified=measured is not None,
         tone=tone,
@@ -140,11 +125,11 @@ def finding_item(finding: Mapping[str, Any]) -> FindingItem:
 
 def findings_blocks(payload: Mapping[str, Any]) -> tuple[Findings, Findings, Findings]:
     """Three ranked lists: changes to make, changes not to make, facts worth knowing."""
-    all_findings = [f for f in items(payload, "findings") if isinstance(f, Mapping)]
+    all_findings = [f for f in v.items(payload, "findings") if isinstance(f, Mapping)]
     by_kind: dict[str, list[Mapping[str, Any]]] = {"do": [], "dont": [], "info": []}
     for finding in all_findings:
         by_kind.get(str(finding.get("kind")), by_kind["info"]).append(finding)
-    ranked = {k: sorted(v, key=rank_key) for k, v in by_kind.items()}
+    ranked = {k: sorted(found, key=rank_key) for k, found in by_kind.items()}
     return (
         Findings(
             "What to change, biggest gain first",
@@ -170,15 +155,15 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
 
 def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     """(outcome words, tone): "faster beyond the noise", "failed: <reason>", ..."""
-    status = str(experiment.get("status") or "ok")
-    reason = plain_text(experiment, "reason")
+    status = _status(experiment)
+    reason = v.plain_text(experiment, "reason")
     if status != "ok":
         return (f"{status}: {reason}" if reason else status), Tone.MUTED
-    value = number(experiment, "speedup")
-    noise = number(experiment, "noise")
+    value = v.number(experiment, "speedup")
+    noise = v.number(experiment, "noise")
     if isinstance(value, Missing):
         return "no result", Tone.MUTED
-    verdict = plain_text(experiment, "verdict")  # the engine's own judgment, when given
+    verdict = v.plain_text(experiment, "verdict")  # the engine's own judgment, when given
     if verdict not in VERDICT_WORDS:
         if isinstance(noise, Missing):
             return "noise not measured", Tone.PLAIN
@@ -186,24 +171,20 @@ def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     return VERDICT_WORDS[verdict]
 
 
-def _skipped(experiment: Mapping[str, Any]) -> bool:
-    return str(experiment.get("status") or "ok") == "skipped"
+def _status(experiment: Mapping[str, Any]) -> str:
+    return str(experiment.get("status") or "ok")
+
+
+def _experiments(payload: Mapping[str, Any], *, skipped: bool | None = None) -> list[Any]:
+    """The experiments of a payload: all of them, or those that did (not) run."""
+    found = [e for e in v.items(payload, "experiments") if isinstance(e, Mapping)]
+    return [e for e in found if skipped is None or (_status(e) == "skipped") == skipped]
 
 
 def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Table | None:
-    """Every what-if variant: what changed, its speedup with noise, and what that means.
-
-    ``skipped=False`` leaves out the variants that did not run (see
-    :func:`skipped_sentence`). Each variant's note (what the change means beyond
-    speed) is not a column, which would make every row tall: see
-    :func:`experiment_notes`.
-    """
-    experiments = [
-        e
-        for e in items(payload, "experiments")
-        if isinstance(e, Mapping) and (skipped or not _skipped(e))
-    ]
-    combined = mapping(payload, "combined")
+    """Every what-if variant: change, speedup, noise, outcome; ``skipped=False``: those that ran."""
+    experiments = _experiments(payload, skipped=None if skipped else False)
+    combined = v.mapping(payload, "combined")
     if combined:
         experiments.append(combined)  # the verified changes together, measured as one
     if not experiments:
@@ -211,13 +192,13 @@ def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Ta
     rows: list[tuple[Cell, ...]] = []
     for experiment in experiments:
         outcome, _tone = experiment_outcome(experiment)
-        ok = str(experiment.get("status") or "ok") == "ok"
+        ok = _status(experiment) == "ok"
         rows.append(
             (
-                plain_text(experiment, "name") or "?",
-                plain_text(experiment, "change"),
-                speedup(number(experiment, "speedup")) if ok else "",
-                plus_minus(number(experiment, "noise")) if ok else "",
+                v.plain_text(experiment, "name") or "?",
+                v.plain_text(experiment, "change"),
+                v.speedup(v.number(experiment, "speedup")) if ok else "",
+                v.plus_minus(v.number(experiment, "noise")) if ok else "",
                 _separate(experiment) if ok else "",
                 outcome,
             )
@@ -235,40 +216,29 @@ def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Ta
 
 def _separate(experiment: Mapping[str, Any]) -> Cell:
     """The separate-process confirmation, "1.16x ±4%", or "" when none was made."""
-    value = number(experiment, "separate_speedup")
+    value = v.number(experiment, "separate_speedup")
     if isinstance(value, Missing):
         return ""
-    noise = number(experiment, "separate_noise")
-    shown = str(speedup(value))
-    return shown if isinstance(noise, Missing) else f"{shown} {plus_minus(noise)}"
+    noise = v.number(experiment, "separate_noise")
+    shown = str(v.speedup(value))
+    return shown if isinstance(noise, Missing) else f"{shown} {v.plus_minus(noise)}"
 
 
 def experiment_notes(payload: Mapping[str, Any]) -> KeyValues | None:
-    """What each variant that ran means beyond speed (its ``note``), one row per variant.
-
-    E.g. "batch-x4: same effective batch of 48 sequences, so training is
-    unchanged". Variants that did not run are left out: their row in the
-    table already says why.
-    """
-    rows: list[tuple[str, Cell]] = []
-    for experiment in items(payload, "experiments"):
-        if isinstance(experiment, Mapping) and not _skipped(experiment):
-            note = plain_text(experiment, "note")
-            if note:
-                rows.append((plain_text(experiment, "name") or "?", note))
-    if not rows:
-        return None
-    return KeyValues(tuple(rows), title="What each change means beyond speed")
+    """What each variant that ran means beyond speed (its ``note``), one row per variant."""
+    ran = _experiments(payload, skipped=False)
+    notes = [(v.plain_text(e, "name") or "?", v.plain_text(e, "note")) for e in ran]
+    rows: tuple[tuple[str, Cell], ...] = tuple((name, note) for name, note in notes if note)
+    return KeyValues(rows, title="What each change means beyond speed") if rows else None
 
 
 def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
     """The variants that did not run, with why, in one paragraph (the terminal's short form)."""
     parts = []
-    for experiment in items(payload, "experiments"):
-        if isinstance(experiment, Mapping) and _skipped(experiment):
-            reason = plain_text(experiment, "reason")
-            name = plain_text(experiment, "name") or "?"
-            parts.append(f"{name}: {reason}" if reason else name)
+    for experiment in _experiments(payload, skipped=True):
+        reason = v.plain_text(experiment, "reason")
+        name = v.plain_text(experiment, "name") or "?"
+        parts.append(f"{name}: {reason}" if reason else name)
     if not parts:
         return None
     return Paragraph("Not run here: " + "; ".join(parts) + ".", tone=Tone.MUTED)
@@ -277,17 +247,15 @@ def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
 def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
     """Speedup bars (log scale around 1x) with noise whiskers, for the experiments that ran."""
     bars: list[dict[str, Any]] = []
-    for experiment in items(payload, "experiments"):
-        if not isinstance(experiment, Mapping):
-            continue
-        value = number(experiment, "speedup")
-        noise = number(experiment, "noise")
-        if str(experiment.get("status") or "ok") != "ok" or isinstance(value, Missing):
+    for experiment in _experiments(payload):
+        value = v.number(experiment, "speedup")
+        noise = v.number(experiment, "noise")
+        if _status(experiment) != "ok" or isinstance(value, Missing):
             continue
         outcome, tone = experiment_outcome(experiment)
         bars.append(
             {
-                "label": plain_text(experiment, "name") or "?",
+                "label": v.plain_text(experiment, "name") or "?",
                 "speedup": value,
                 "noise": 0.0 if isinstance(noise, Missing) else noise,
                 "outcome": outcome,
@@ -297,7 +265,7 @@ def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
     if not bars:
         return None
     bars.sort(key=lambda b: -b["speedup"])
-    caption = "; ".join(f"{b['label']}: {speedup(b['speedup'])}" for b in bars)
+    caption = "; ".join(f"{b['label']}: {v.speedup(b['speedup'])}" for b in bars)
     return Chart(
         "speedups",
         "What-if speedups (tokens/s against the baseline)",

@@ -1,30 +1,14 @@
-"""The hardware part of a report, from a probe payload (``mfu-advisor probe --json``).
-
-Used alone for ``probe`` and, compact, inside ``diagnose``.
-"""
+"""The hardware part of a report, from a probe payload; compact inside ``diagnose``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import Block, KeyValues, Paragraph, Table, Tone
 from mfu_advisor.report.content.run import absent
-from mfu_advisor.report.values import (
-    DASH,
-    Cell,
-    Missing,
-    cell,
-    count,
-    flops,
-    items,
-    lookup,
-    mapping,
-    number,
-    si,
-    size_bytes,
-    text,
-)
+from mfu_advisor.report.values import DASH, Cell, Missing
 
 #: Dtypes in the order the tables show them (mfu_advisor.probe.facts.PEAK_DTYPES).
 PEAK_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -32,37 +16,37 @@ PEAK_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8")
 
 def peak_cell(device: Mapping[str, Any], dtype: str) -> Cell:
     """A device's dense peak for one dtype, "(est.)" when derived from a formula."""
-    value = number(device, f"peak_flops.{dtype}")
-    detail = mapping(device, f"peak_flops_detail.{dtype}")
+    value = v.number(device, f"peak_flops.{dtype}")
+    detail = v.mapping(device, f"peak_flops_detail.{dtype}")
     if isinstance(value, Missing):
         reason = detail.get("reason") if isinstance(detail.get("reason"), str) else ""
         return Missing(str(reason or value.reason or "no peak known"))
-    shown = str(flops(value))
+    shown = str(v.flops(value))
     return f"{shown} (est.)" if detail.get("estimated") else shown
 
 
 def cpu_summary(cpu: Mapping[str, Any]) -> str:
     """ "AMD EPYC (Zen 3)" style: model, and the microarchitecture when known."""
-    model = text(cpu, "model")
-    arch = text(cpu, "microarchitecture")
+    model = v.text(cpu, "model")
+    arch = v.text(cpu, "microarchitecture")
     name = str(model) if not isinstance(model, Missing) else "unknown CPU"
     return f"{name} ({arch})" if not isinstance(arch, Missing) and arch not in name else name
 
 
 def cores_summary(cpu: Mapping[str, Any]) -> Cell:
     """ "2 usable of 2 logical CPUs; 2 physical cores (8 P + 4 E)"."""
-    logical = number(cpu, "logical_cpus")
-    usable = number(cpu, "usable_cpus")
-    physical = number(cpu, "physical_cores")
+    logical = v.number(cpu, "logical_cpus")
+    usable = v.number(cpu, "usable_cpus")
+    physical = v.number(cpu, "physical_cores")
     if isinstance(logical, Missing) and isinstance(usable, Missing):
         return Missing("core counts not in this result")
-    parts = [f"{count(usable)} usable of {count(logical)} logical CPUs"]
+    parts = [f"{v.count(usable)} usable of {v.count(logical)} logical CPUs"]
     if not isinstance(physical, Missing):
-        cores = f"{count(physical)} physical cores"
-        efficiency = number(cpu, "efficiency_cores")
-        performance = number(cpu, "performance_cores")
+        cores = f"{v.count(physical)} physical cores"
+        efficiency = v.number(cpu, "efficiency_cores")
+        performance = v.number(cpu, "performance_cores")
         if not isinstance(efficiency, Missing) and efficiency > 0:
-            cores += f" ({count(performance)} P + {count(efficiency)} E)"
+            cores += f" ({v.count(performance)} P + {v.count(efficiency)} E)"
         parts.append(cores)
     return "; ".join(parts)
 
@@ -71,22 +55,22 @@ def torch_summary(torch: Any) -> Cell:
     """ "2.13.0+cpu (cpu), 2 threads"."""
     if isinstance(torch, Missing) or not isinstance(torch, Mapping):
         return torch if isinstance(torch, Missing) else Missing()
-    version = text(torch, "version")
-    flavour = text(torch, "flavour")
-    threads = number(torch, "num_threads")
+    version = v.text(torch, "version")
+    flavour = v.text(torch, "flavour")
+    threads = v.number(torch, "num_threads")
     shown = f"{version} ({flavour})"
     if not isinstance(threads, Missing):
-        shown += f", {count(threads)} threads"
+        shown += f", {v.count(threads)} threads"
     return shown
 
 
 def usable_cell(gpu: Mapping[str, Any]) -> Cell:
     """ "yes (cuda)" or "no: <what it would take>"."""
-    usable = lookup(gpu, "torch.usable")
+    usable = v.lookup(gpu, "torch.usable")
     if isinstance(usable, Missing):
-        usable = lookup(gpu, "usable_by_torch")
-    note = text(gpu, "torch.note")
-    backend = text(gpu, "torch.backend")
+        usable = v.lookup(gpu, "usable_by_torch")
+    note = v.text(gpu, "torch.note")
+    backend = v.text(gpu, "torch.backend")
     if usable is True:
         return f"yes ({backend})" if not isinstance(backend, Missing) else "yes"
     if usable is False:
@@ -96,19 +80,19 @@ def usable_cell(gpu: Mapping[str, Any]) -> Cell:
 
 def compact_hardware_table(probe: Mapping[str, Any]) -> Table:
     """One row per device plus PyTorch and memory: what diagnose shows first."""
-    cpu = mapping(probe, "cpu")
+    cpu = v.mapping(probe, "cpu")
     rows: list[tuple[Cell, ...]] = []
     if cpu:
         rows.append(("CPU", f"{cpu_summary(cpu)}; {cores_summary(cpu)}", peak_cell(cpu, "fp32")))
-    for gpu in items(probe, "gpus"):
+    for gpu in v.items(probe, "gpus"):
         if not isinstance(gpu, Mapping):
             continue
-        name = f"{text(gpu, 'vendor')} {text(gpu, 'name')} ({text(gpu, 'kind')})"
+        name = f"{v.text(gpu, 'vendor')} {v.text(gpu, 'name')} ({v.text(gpu, 'kind')})"
         usable = usable_cell(gpu)
         rows.append(("GPU", f"{name}; torch: {usable}", _best_gpu_peak(gpu)))
-    memory = number(probe, "memory.total_bytes")
-    rows.append(("Memory", size_bytes(memory), ""))
-    rows.append(("PyTorch", torch_summary(lookup(probe, "torch")), ""))
+    memory = v.number(probe, "memory.total_bytes")
+    rows.append(("Memory", v.size_bytes(memory), ""))
+    rows.append(("PyTorch", torch_summary(v.lookup(probe, "torch")), ""))
     return Table(
         columns=("", "device", "peak FLOP/s"),
         rows=tuple(rows),
@@ -118,7 +102,7 @@ def compact_hardware_table(probe: Mapping[str, Any]) -> Table:
 
 
 def _best_gpu_peak(gpu: Mapping[str, Any]) -> Cell:
-    if not mapping(gpu, "peak_flops"):
+    if not v.mapping(gpu, "peak_flops"):
         return Missing("no compute peak")
     for dtype in ("bf16", "fp16", "tf32", "fp32"):
         value = peak_cell(gpu, dtype)
@@ -134,53 +118,53 @@ def hardware_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
     blocks.extend(_peaks_blocks(probe))
     blocks.append(_torch_block(probe))
     blocks.append(_host_block(probe))
-    warnings = [str(w) for w in items(probe, "warnings")]
+    warnings = [str(w) for w in v.items(probe, "warnings")]
     if warnings:
         blocks.append(Paragraph("Probe warnings: " + "; ".join(warnings), tone=Tone.WARN))
     return tuple(blocks)
 
 
 def _cpu_block(probe: Mapping[str, Any]) -> KeyValues:
-    cpu = mapping(probe, "cpu")
-    isa = items(cpu, "isa")
+    cpu = v.mapping(probe, "cpu")
+    isa = v.items(cpu, "isa")
     core_types = [
         f"{t.get('name')}: {t.get('physical_cores')} cores"
         + (f" ({t.get('microarchitecture')})" if t.get("microarchitecture") else "")
-        for t in items(cpu, "core_types")
+        for t in v.items(cpu, "core_types")
         if isinstance(t, Mapping)
     ]
     caches = [
         f"L{c.get('level')}{_CACHE_LETTERS.get(str(c.get('kind')), '')} "
         f"{_cache_size(c.get('size_bytes'))} x{c.get('instances')}"
-        for c in items(cpu, "caches")
+        for c in v.items(cpu, "caches")
         if isinstance(c, Mapping)
     ]
     rows: list[tuple[str, Cell]] = [
-        ("model", text(cpu, "model")),
-        ("vendor", text(cpu, "vendor")),
-        ("microarchitecture", text(cpu, "microarchitecture")),
+        ("model", v.text(cpu, "model")),
+        ("vendor", v.text(cpu, "vendor")),
+        ("microarchitecture", v.text(cpu, "microarchitecture")),
         ("CPUs", cores_summary(cpu)),
         ("core types", "; ".join(core_types) if len(core_types) > 1 else ""),
         ("usable CPUs", _usable(cpu)),
-        ("threads per core", cell(lookup(cpu, "threads_per_core"))),
+        ("threads per core", v.cell(v.lookup(cpu, "threads_per_core"))),
         ("clock (base / max)", _clocks(cpu)),
         ("peak computed at", _clock_note(cpu)),
         ("matmul ISA", ", ".join(str(f) for f in isa) if isa else Missing("none reported")),
         ("caches", ", ".join(caches) if caches else Missing("not read")),
         (
             "sockets / NUMA nodes",
-            _pair(cell(lookup(cpu, "sockets")), cell(lookup(cpu, "numa_nodes"))),
+            _pair(v.cell(v.lookup(cpu, "sockets")), v.cell(v.lookup(cpu, "numa_nodes"))),
         ),
-        ("hypervisor", _hypervisor(lookup(cpu, "hypervisor"), cpu)),
+        ("hypervisor", _null_means(v.lookup(cpu, "hypervisor"), "none (bare metal)")),
         ("memory (total / available)", _memory(probe)),
-        ("memory cgroup limit", _none_or(lookup(probe, "memory.cgroup_limit_bytes"), size_bytes)),
+        ("memory cgroup limit", _null_means(v.lookup(probe, _CGROUP), "none", v.size_bytes)),
     ]
     # Rows of facts an older result does not hold, and core types of a one-type CPU, are left out.
     return KeyValues(tuple(r for r in rows if r[1] != "" and not absent(r[1])), title="CPU")
 
 
 def _clock_note(cpu: Mapping[str, Any]) -> Cell:
-    note = text(cpu, "clock_note")
+    note = v.text(cpu, "clock_note")
     return note if isinstance(note, Missing) else note.removeprefix("at ")
 
 
@@ -196,29 +180,32 @@ def _cache_size(value: Any) -> str:
     return f"{value} B"
 
 
-def _none_or(value: Any, shown: Callable[[float], Cell]) -> Cell:
-    """A JSON null without a reason means "none" (no limit), not "unknown"."""
+_CGROUP = "memory.cgroup_limit_bytes"
+
+
+def _null_means(value: Any, words: str, shown: Callable[[float], Cell] | None = None) -> Cell:
+    """A JSON null without a reason means ``words`` (no limit, bare metal), not "unknown"."""
     if isinstance(value, Missing):
-        return value if value.reason else "none"
-    return shown(float(value)) if isinstance(value, (int, float)) else cell(value)
+        return value if value.reason else words
+    return shown(float(value)) if shown and isinstance(value, (int, float)) else v.cell(value)
 
 
 def _usable(cpu: Mapping[str, Any]) -> Cell:
     """ "2 (affinity 2 CPUs, no cgroup CPU quota)"."""
-    usable = cell(lookup(cpu, "usable_cpus"))
+    usable = v.cell(v.lookup(cpu, "usable_cpus"))
     if isinstance(usable, Missing):
         return usable
-    limit = lookup(cpu, "cgroup_cpu_limit")
+    limit = v.lookup(cpu, "cgroup_cpu_limit")
     if isinstance(limit, Missing):
         quota = f"cgroup quota unknown ({limit.reason})" if limit.reason else "no cgroup CPU quota"
     else:
         quota = f"cgroup quota {limit:g} CPUs" if isinstance(limit, (int, float)) else str(limit)
-    return f"{usable} (affinity {len(items(cpu, 'affinity_cpus'))} CPUs, {quota})"
+    return f"{usable} (affinity {len(v.items(cpu, 'affinity_cpus'))} CPUs, {quota})"
 
 
 def _clocks(cpu: Mapping[str, Any]) -> Cell:
-    base = number(cpu, "base_clock_mhz")
-    top = number(cpu, "max_clock_mhz")
+    base = v.number(cpu, "base_clock_mhz")
+    top = v.number(cpu, "max_clock_mhz")
     if isinstance(base, Missing) and isinstance(top, Missing):
         return base
     return f"{_mhz(base)} / {_mhz(top)}"
@@ -228,31 +215,24 @@ def _mhz(value: float | Missing) -> str:
     return "—" if isinstance(value, Missing) else f"{value / 1000:.2f} GHz"
 
 
-def _hypervisor(value: Any, cpu: Mapping[str, Any]) -> Cell:
-    if isinstance(value, Missing):
-        # null with no reason means "bare metal" (HardwareFacts.hypervisor is None).
-        return value if value.reason else "none (bare metal)"
-    return cell(value)
-
-
 def _memory(probe: Mapping[str, Any]) -> Cell:
-    total = number(probe, "memory.total_bytes")
-    available = number(probe, "memory.available_bytes")
+    total = v.number(probe, "memory.total_bytes")
+    available = v.number(probe, "memory.available_bytes")
     if isinstance(total, Missing):
         return total
-    return f"{size_bytes(total)} / {size_bytes(available)}"
+    return f"{v.size_bytes(total)} / {v.size_bytes(available)}"
 
 
 def _devices_block(probe: Mapping[str, Any]) -> Table | Paragraph:
-    gpus = [g for g in items(probe, "gpus") if isinstance(g, Mapping)]
+    gpus = [g for g in v.items(probe, "gpus") if isinstance(g, Mapping)]
     if not gpus:
         return Paragraph("No display or compute device on the PCI bus.", tone=Tone.MUTED)
     rows = tuple(
         (
-            text(g, "pci_address"),
-            f"{text(g, 'vendor')} ({text(g, 'vendor_id')}:{text(g, 'device_id')})",
-            text(g, "name"),
-            text(g, "kind"),
+            v.text(g, "pci_address"),
+            f"{v.text(g, 'vendor')} ({v.text(g, 'vendor_id')}:{v.text(g, 'device_id')})",
+            v.text(g, "name"),
+            v.text(g, "kind"),
             usable_cell(g),
         )
         for g in gpus
@@ -266,51 +246,32 @@ def _devices_block(probe: Mapping[str, Any]) -> Table | Paragraph:
 
 def _nvidia_blocks(probe: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = []
-    for gpu in items(probe, "gpus"):
+    for gpu in v.items(probe, "gpus"):
         if not isinstance(gpu, Mapping) or "nvidia" not in gpu:
             continue
-        nv = lookup(gpu, "nvidia")
-        name = str(text(gpu, "name"))
+        nv = v.lookup(gpu, "nvidia")
+        name = str(v.text(gpu, "name"))
         title = (
-            f"{'' if name.startswith('NVIDIA') else 'NVIDIA '}{name} ({text(gpu, 'pci_address')})"
+            f"{'' if name.startswith('NVIDIA') else 'NVIDIA '}{name} ({v.text(gpu, 'pci_address')})"
         )
         if not isinstance(nv, Mapping):
             if isinstance(nv, Missing) and nv.reason:
                 blocks.append(Paragraph(f"{title}: NVML unavailable: {nv.reason}", tone=Tone.WARN))
             continue
-        reasons = lookup(nv, "clock_event_reasons")
+        reasons = v.lookup(nv, "clock_event_reasons")
+        memory = [v.size_bytes(v.number(nv, f"memory_{k}_bytes")) for k in ("used", "total")]
         rows: list[tuple[str, Cell]] = [
-            (
-                "memory (used / total)",
-                _pair(
-                    size_bytes(number(nv, "memory_used_bytes")),
-                    size_bytes(number(nv, "memory_total_bytes")),
-                ),
-            ),
-            ("compute capability", text(nv, "compute_capability")),
-            ("SMs", cell(lookup(nv, "sm_count"))),
-            (
-                "SM clock (now / max)",
-                _pair(_unit(nv, "sm_clock_mhz", "MHz"), _unit(nv, "sm_clock_max_mhz", "MHz")),
-            ),
-            (
-                "power (draw / limit)",
-                _pair(_unit(nv, "power_draw_w", "W"), _unit(nv, "power_limit_w", "W")),
-            ),
-            (
-                "PCIe (now / max)",
-                _pair(
-                    _link(nv, "pcie_gen", "pcie_width"), _link(nv, "pcie_gen_max", "pcie_width_max")
-                ),
-            ),
-            ("clocks held down by", "nothing" if reasons == [] else cell(reasons)),
-            ("MIG mode", cell(lookup(nv, "mig_mode"))),
-            ("utilization", _unit(nv, "utilization_gpu_percent", "%")),
-            ("other processes", cell(lookup(nv, "other_processes"))),
-            (
-                "driver / CUDA driver",
-                _pair(text(nv, "driver_version"), text(nv, "cuda_driver_version")),
-            ),
+            ("memory (used / total)", _pair(*memory)),
+            ("compute capability", v.text(nv, "compute_capability")),
+            ("SMs", v.cell(v.lookup(nv, "sm_count"))),
+            ("SM clock (now / max)", _pair(*_units(nv, "MHz", "sm_clock_mhz", "sm_clock_max_mhz"))),
+            ("power (draw / limit)", _pair(*_units(nv, "W", "power_draw_w", "power_limit_w"))),
+            ("PCIe (now / max)", _pair(_link(nv, ""), _link(nv, "_max"))),
+            ("clocks held down by", "nothing" if reasons == [] else v.cell(reasons)),
+            ("MIG mode", v.cell(v.lookup(nv, "mig_mode"))),
+            ("utilization", _units(nv, "%", "utilization_gpu_percent")[0]),
+            ("other processes", v.cell(v.lookup(nv, "other_processes"))),
+            ("driver / CUDA driver", _pair(*(v.text(nv, k) for k in _DRIVERS))),
         ]
         blocks.append(KeyValues(tuple(rows), title=title))
     return blocks
@@ -322,14 +283,17 @@ def _pair(first: Cell, second: Cell) -> Cell:
     return f"{first} / {second}"
 
 
-def _unit(data: Mapping[str, Any], key: str, unit: str) -> Cell:
-    value = number(data, key)
-    return value if isinstance(value, Missing) else f"{value:g} {unit}"
+_DRIVERS = ("driver_version", "cuda_driver_version")
 
 
-def _link(nv: Mapping[str, Any], gen_key: str, width_key: str) -> Cell:
-    gen = number(nv, gen_key)
-    width = number(nv, width_key)
+def _units(data: Mapping[str, Any], unit: str, *keys: str) -> list[Cell]:
+    return [v.templated(v.number(data, key), "{:g} " + unit) for key in keys]
+
+
+def _link(nv: Mapping[str, Any], which: str) -> Cell:
+    """ "Gen4 x16": the PCIe link now (``which`` "") or at most ("_max")."""
+    gen = v.number(nv, f"pcie_gen{which}")
+    width = v.number(nv, f"pcie_width{which}")
     if isinstance(gen, Missing):
         return gen
     return f"Gen{gen:.0f} x{width:.0f}" if not isinstance(width, Missing) else f"Gen{gen:.0f}"
@@ -338,14 +302,14 @@ def _link(nv: Mapping[str, Any], gen_key: str, width_key: str) -> Cell:
 def _peaks_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
     """A device x dtype table of dense peaks, and where each figure comes from (numbered)."""
     devices: list[tuple[str, Mapping[str, Any]]] = []
-    cpu = mapping(probe, "cpu")
+    cpu = v.mapping(probe, "cpu")
     if cpu:
         devices.append(("CPU (usable cores)", cpu))
     counts: dict[tuple[str, str], int] = {}
-    for gpu in items(probe, "gpus"):
-        if isinstance(gpu, Mapping) and mapping(gpu, "peak_flops"):
+    for gpu in v.items(probe, "gpus"):
+        if isinstance(gpu, Mapping) and v.mapping(gpu, "peak_flops"):
             # Identical GPUs (8x H100) share one row.
-            key = (str(text(gpu, "name")), repr(gpu.get("peak_flops")))
+            key = (str(v.text(gpu, "name")), repr(gpu.get("peak_flops")))
             if key not in counts:
                 devices.append((key[0], gpu))
             counts[key] = counts.get(key, 0) + 1
@@ -355,8 +319,8 @@ def _peaks_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
         times = counts.get((name, repr(device.get("peak_flops"))), 1)
         cells: list[Cell] = [f"{name} (x{times})" if times > 1 else name]
         for dtype in PEAK_DTYPES:
-            value = number(device, f"peak_flops.{dtype}")
-            detail = mapping(device, f"peak_flops_detail.{dtype}")
+            value = v.number(device, f"peak_flops.{dtype}")
+            detail = v.mapping(device, f"peak_flops_detail.{dtype}")
             if isinstance(value, Missing):
                 reason = str(detail.get("reason") or value.reason or "no peak known")
                 mark = footnotes.setdefault(reason, len(footnotes) + 1)
@@ -369,7 +333,7 @@ def _peaks_blocks(probe: Mapping[str, Any]) -> tuple[Block, ...]:
             where = f"{source} ({note})" if source and note else source or note
             mark = footnotes.setdefault(where, len(footnotes) + 1)
             tilde = "~" if detail.get("estimated") else ""
-            cells.append(f"{tilde}{si(value, '')} [{mark}]")
+            cells.append(f"{tilde}{v.si(value, '')} [{mark}]")
         rows.append(tuple(cells))
     table = Table(
         columns=("device", *PEAK_DTYPES),
@@ -395,44 +359,39 @@ def _short_reason(reason: str) -> str:
 
 
 def _torch_block(probe: Mapping[str, Any]) -> KeyValues | Paragraph:
-    torch = lookup(probe, "torch")
+    torch = v.lookup(probe, "torch")
     if not isinstance(torch, Mapping):
         reason = torch.reason if isinstance(torch, Missing) else ""
         return Paragraph(f"PyTorch: not probed ({reason or 'no facts'}).", tone=Tone.MUTED)
-    threads = number(torch, "num_threads")
-    usable = number(probe, "cpu.usable_cpus")
-    thread_cell: Cell = count(threads)
+    threads = v.number(torch, "num_threads")
+    usable = v.number(probe, "cpu.usable_cpus")
+    thread_cell: Cell = v.count(threads)
     if not isinstance(threads, Missing) and not isinstance(usable, Missing):
-        thread_cell = f"{count(threads)} (usable CPUs: {count(usable)})"
+        thread_cell = f"{v.count(threads)} (usable CPUs: {v.count(usable)})"
         if threads > usable:
             thread_cell += ": oversubscribed"
-    compile_ready = lookup(torch, "compile_ready")
-    note = text(torch, "compile_note")
+    ready = v.cell(v.lookup(torch, "compile_ready"))
+    note = v.text(torch, "compile_note")
     rows: list[tuple[str, Cell]] = [
         ("version", torch_summary(torch)),
-        ("devices", text(torch, "devices")),
-        ("BLAS", text(torch, "blas")),
-        ("oneDNN", text(torch, "onednn")),
-        ("ATen CPU capability", text(torch, "cpu_capability")),
+        ("devices", v.text(torch, "devices")),
+        ("BLAS", v.text(torch, "blas")),
+        ("oneDNN", v.text(torch, "onednn")),
+        ("ATen CPU capability", v.text(torch, "cpu_capability")),
         ("threads", thread_cell),
-        (
-            "torch.compile",
-            f"{cell(compile_ready)}: {note}"
-            if not isinstance(note, Missing)
-            else cell(compile_ready),
-        ),
-        ("accelerator", text(torch, "accelerator_note")),
-        ("answers", text(torch, "answers_source")),
+        ("torch.compile", ready if isinstance(note, Missing) else f"{ready}: {note}"),
+        ("accelerator", v.text(torch, "accelerator_note")),
+        ("answers", v.text(torch, "answers_source")),
     ]
     return KeyValues(tuple(r for r in rows if r[1] != "" and not absent(r[1])), title="PyTorch")
 
 
 def _host_block(probe: Mapping[str, Any]) -> KeyValues:
     rows: list[tuple[str, Cell]] = [
-        ("host name", text(probe, "host.hostname")),
-        ("OS / kernel", _pair(text(probe, "host.os"), text(probe, "host.kernel"))),
-        ("Python", text(probe, "host.python_version")),
-        ("probed", text(probe, "source")),
-        ("NVML", text(probe, "nvml")),
+        ("host name", v.text(probe, "host.hostname")),
+        ("OS / kernel", _pair(v.text(probe, "host.os"), v.text(probe, "host.kernel"))),
+        ("Python", v.text(probe, "host.python_version")),
+        ("probed", v.text(probe, "source")),
+        ("NVML", v.text(probe, "nvml")),
     ]
     return KeyValues(tuple(rows), title="Host")

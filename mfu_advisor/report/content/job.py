@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.blocks import (
     Block,
@@ -20,21 +21,7 @@ from mfu_advisor.report.content.blocks import (
     present,
 )
 from mfu_advisor.report.content.findings import findings_blocks
-from mfu_advisor.report.values import (
-    Cell,
-    Missing,
-    cell,
-    items,
-    mapping,
-    number,
-    percent,
-    power_of_limit,
-    rate,
-    seconds,
-    templated,
-    text,
-    utilisation,
-)
+from mfu_advisor.report.values import Cell, Missing
 
 
 def job_sections(payload: Mapping[str, Any]) -> tuple[Section, ...]:
@@ -46,7 +33,7 @@ def job_sections(payload: Mapping[str, Any]) -> tuple[Section, ...]:
         Section("findings", "Findings", found or (Findings("What to change", (), nothing),)),
         Section("hardware-while-running", "The hardware while it ran", _hardware(payload)),
     ]
-    analysis = mapping(payload, "analysis")
+    analysis = v.mapping(payload, "analysis")
     if analysis:
         sections.append(Section("analysis", "Its training log", analysis_blocks(analysis)))
     return tuple(sections)
@@ -54,34 +41,34 @@ def job_sections(payload: Mapping[str, Any]) -> tuple[Section, ...]:
 
 def job_subtitle(payload: Mapping[str, Any]) -> str:
     """``python train.py · exit code 0 · 5m 02s``."""
-    command = " ".join(str(part) for part in items(payload, "command_line"))
+    command = " ".join(str(part) for part in v.items(payload, "command_line"))
     if len(command) > 80:
         command = command[:77] + "..."
     parts = [command or "?"]
-    code = number(payload, "exit_code")
+    code = v.number(payload, "exit_code")
     if not isinstance(code, Missing):
         parts.append(f"exit code {code:.0f}")
-    wall = number(payload, "wall_s")
+    wall = v.number(payload, "wall_s")
     if not isinstance(wall, Missing):
-        parts.append(str(seconds(wall)))
+        parts.append(str(v.seconds(wall)))
     return " · ".join(parts)
 
 
 def _job_blocks(payload: Mapping[str, Any]) -> tuple[Block, ...]:
-    analysis = mapping(payload, "analysis")
-    mfu = number(analysis, "mfu.value")
-    source = text(analysis, "mfu.source")
+    analysis = v.mapping(payload, "analysis")
+    mfu = v.number(analysis, "mfu.value")
+    source = v.text(analysis, "mfu.source")
     figures = [
-        Figure("tokens/s", _short(rate(number(analysis, "tokens_per_s")), analysis)),
+        Figure("tokens/s", _short(v.rate(v.number(analysis, "tokens_per_s")), analysis)),
         Figure(
             "MFU",
-            _short(percent(mfu), analysis),
+            _short(v.percent(mfu), analysis),
             "" if isinstance(source, Missing) or isinstance(mfu, Missing) else source,
         ),
     ]
     figures.extend(_utilisation_figures(payload))
     blocks: list[Block] = [Headline(tuple(figures)), Paragraph(_ending(payload))]
-    for note in items(payload, "notes"):
+    for note in v.items(payload, "notes"):
         blocks.append(Paragraph(str(note), tone=Tone.WARN))
     return tuple(blocks)
 
@@ -96,72 +83,75 @@ def _short(value: Cell, analysis: Mapping[str, Any]) -> Cell:
 
 
 def _utilisation_figures(payload: Mapping[str, Any]) -> list[Figure]:
-    summary = mapping(payload, "summary")
+    summary = v.mapping(payload, "summary")
     figures = []
-    for gpu in items(summary, "gpus"):
+    for gpu in v.items(summary, "gpus"):
         if isinstance(gpu, Mapping) and gpu.get("used_by_job") is not False:
-            util = number(gpu, "util_percent_median")
+            util = v.number(gpu, "util_percent_median")
             if not isinstance(util, Missing):
                 figures.append(
                     Figure(
-                        f"GPU {gpu.get('index')} busy", percent(util / 100), "median over the job"
+                        f"GPU {gpu.get('index')} busy", v.percent(util / 100), "median over the job"
                     )
                 )
-    cores = number(summary, "job_cpu_cores_median")
+    cores = v.number(summary, "job_cpu_cores_median")
     if not isinstance(cores, Missing):
-        usable = number(summary, "usable_cpus")
+        usable = v.number(summary, "usable_cpus")
         of = "" if isinstance(usable, Missing) else f" of {usable:.0f}"
         figures.append(Figure("CPU cores used", f"{cores:.1f}{of}", "median over the job"))
     return figures
 
 
 def _ending(payload: Mapping[str, Any]) -> str:
-    code = number(payload, "exit_code")
-    wall = number(payload, "wall_s")
-    how = "ran" if isinstance(wall, Missing) else f"ran {seconds(wall)}"
-    interrupted = text(payload, "interrupted_by")
+    code = v.number(payload, "exit_code")
+    wall = v.number(payload, "wall_s")
+    how = "ran" if isinstance(wall, Missing) else f"ran {v.seconds(wall)}"
+    interrupted = v.text(payload, "interrupted_by")
     if not isinstance(interrupted, Missing):
         return f"The job {how} and was stopped by {interrupted} (forwarded to its processes)."
     if isinstance(code, Missing):
         return f"The job {how}."
     if code == 0:
         return f"The job {how} and exited with code 0."
-    signal_name = text(payload, "ended_by_signal")
+    signal_name = v.text(payload, "ended_by_signal")
     by = "" if isinstance(signal_name, Missing) else f" ({signal_name})"
     return f"The job {how} and failed with exit code {code:.0f}{by}."
 
 
 def _hardware(payload: Mapping[str, Any]) -> tuple[Block, ...]:
-    summary = mapping(payload, "summary")
-    start = number(summary, "window_start_s")
+    summary = v.mapping(payload, "summary")
+    start = v.number(summary, "window_start_s")
     if not isinstance(start, Missing) and start > 0:
-        window = f"from the first training step, {seconds(start)} after the start"
-    elif mapping(payload, "analysis"):
+        window = f"from the first training step, {v.seconds(start)} after the start"
+    elif v.mapping(payload, "analysis"):
         window = "all samples (the first training step came before the first look)"
     else:
         window = "all samples (no training step was recognised)"
-    samples_count = number(payload, "samples.count")
-    interval = number(payload, "interval_s")
+    samples_count = v.number(payload, "samples.count")
+    interval = v.number(payload, "interval_s")
     rows: list[tuple[str, Cell]] = [
         (
             "samples",
             f"{samples_count:.0f} every {interval:g} s"
             if not isinstance(samples_count, Missing) and not isinstance(interval, Missing)
-            else cell(None),
+            else v.cell(None),
         ),
         ("steady window", window),
-        ("usable CPUs", cell(summary.get("usable_cpus"))),
-        ("job CPU use (median)", _cores(number(summary, "job_cpu_cores_median"))),
-        ("busiest core (median)", utilisation(number(summary, "busiest_cpu_percent_median"))),
-        ("all CPUs (median)", utilisation(number(summary, "machine_cpu_percent_median"))),
-        ("job threads (max)", cell(summary.get("job_threads_max"))),
-        ("load average (median)", templated(number(summary, "load_1min_median"), "{:.1f}")),
-        ("system memory in use (max)", percent(number(summary, "memory_used_fraction_max"))),
+        ("usable CPUs", v.cell(summary.get("usable_cpus"))),
+        (
+            "job CPU use (median)",
+            v.templated(v.number(summary, "job_cpu_cores_median"), "{:.2f} cores"),
+        ),
+        ("busiest core (median)", v.utilisation(v.number(summary, "busiest_cpu_percent_median"))),
+        ("all CPUs (median)", v.utilisation(v.number(summary, "machine_cpu_percent_median"))),
+        ("job threads (max)", v.cell(summary.get("job_threads_max"))),
+        ("load average (median)", v.templated(v.number(summary, "load_1min_median"), "{:.1f}")),
+        ("system memory in use (max)", v.percent(v.number(summary, "memory_used_fraction_max"))),
     ]
-    reason = text(summary, "gpu_unavailable")
+    reason = v.text(summary, "gpu_unavailable")
     if not isinstance(reason, Missing) and reason:
         rows.append(("GPUs", f"not sampled: {reason}"))
-    samples = mapping(payload, "samples")
+    samples = v.mapping(payload, "samples")
     chart = Chart(
         "utilisation",
         "Utilisation while the job ran",
@@ -173,7 +163,7 @@ def _hardware(payload: Mapping[str, Any]) -> tuple[Block, ...]:
 
 
 def _gpu_table(summary: Mapping[str, Any]) -> Table | None:
-    gpus = [g for g in items(summary, "gpus") if isinstance(g, Mapping)]
+    gpus = [g for g in v.items(summary, "gpus") if isinstance(g, Mapping)]
     if not gpus:
         return None
     rows = []
@@ -182,12 +172,12 @@ def _gpu_table(summary: Mapping[str, Any]) -> Table | None:
         rows.append(
             (
                 f"{gpu.get('index')} {gpu.get('name', '')}".strip(),
-                "yes" if used is True else ("no" if used is False else cell(None)),
-                utilisation(number(gpu, "util_percent_median")),
-                templated(number(gpu, "sm_clock_mhz_median"), "{:.0f} MHz"),
-                power_of_limit(gpu, "power_w_median", "power_limit_w"),
-                templated(number(gpu, "temperature_c_max"), "{:.0f} °C"),
-                percent(number(gpu, "memory_used_fraction_max")),
+                "yes" if used is True else ("no" if used is False else v.cell(None)),
+                v.utilisation(v.number(gpu, "util_percent_median")),
+                v.templated(v.number(gpu, "sm_clock_mhz_median"), "{:.0f} MHz"),
+                v.power_of_limit(gpu, "power_w_median", "power_limit_w"),
+                v.templated(v.number(gpu, "temperature_c_max"), "{:.0f} °C"),
+                v.percent(v.number(gpu, "memory_used_fraction_max")),
                 _reasons(gpu),
             )
         )
@@ -214,14 +204,10 @@ def _reasons(gpu: Mapping[str, Any]) -> Cell:
         ("thermal_share", "thermal"),
         ("hw_slowdown_share", "hardware slowdown"),
     ):
-        share = number(gpu, key)
+        share = v.number(gpu, key)
         if not isinstance(share, Missing) and share > 0:
-            parts.append(f"{label} {percent(share)}")
+            parts.append(f"{label} {v.percent(share)}")
     if parts:
         return ", ".join(parts)
-    share = number(gpu, "power_cap_share")
-    return "nothing" if not isinstance(share, Missing) else cell(None)
-
-
-def _cores(value: float | Missing) -> Cell:
-    return value if isinstance(value, Missing) else f"{value:.2f} cores"
+    share = v.number(gpu, "power_cap_share")
+    return "nothing" if not isinstance(share, Missing) else v.cell(None)

@@ -1,16 +1,13 @@
-"""What bench and analyze payloads share: MFU figures, the headline, the step series.
-
-Both carry achieved FLOP/s, tokens/s, MFU figures and possibly a per-step
-``series``; diagnose embeds them as ``baseline`` and ``analysis``. The rest
-of each is in content/bench.py and content/analysis.py.
-"""
+"""What bench and analyze payloads share: MFU figures, the headline, the step series."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import (
     Chart,
     Figure,
@@ -21,19 +18,7 @@ from mfu_advisor.report.content.blocks import (
     Tone,
 )
 from mfu_advisor.report.series import series_length
-from mfu_advisor.report.values import (
-    Cell,
-    Missing,
-    config_value,
-    flops,
-    items,
-    lookup,
-    milliseconds,
-    number,
-    percent,
-    rate,
-    text,
-)
+from mfu_advisor.report.values import Cell, Missing
 
 #: Bench's three MFU denominators (issue 3), in the order reports show them.
 MFU_DENOMINATORS: tuple[tuple[str, str], ...] = (
@@ -50,103 +35,81 @@ ANALYZE_EXTRA_FIGURES: tuple[tuple[str, str], ...] = (
 )
 
 
-def mfu_figures(run: Mapping[str, Any], *, headline: bool = False) -> list[dict[str, Any]]:
-    """The MFU figures of a bench or analyze payload as plain rows for tables and charts.
+@dataclass(frozen=True)
+class MfuFigure:
+    """One MFU figure of a bench or analyze payload, for tables, headlines and charts."""
 
-    Each row: ``key``, ``label``, ``value`` (fraction or Missing), ``denominator_flops``
-    (or Missing), ``source`` (text). ``headline`` keeps only the figures a headline shows.
-    """
-    rows: list[dict[str, Any]] = []
-    mfu = lookup(run, "mfu")
+    key: str
+    label: str
+    value: float | Missing
+    """A fraction of ``denominator_flops``."""
+    denominator_flops: float | Missing
+    source: str
+
+
+def mfu_figures(run: Mapping[str, Any], *, headline: bool = False) -> list[MfuFigure]:
+    """The MFU figures of a bench or analyze payload; ``headline`` keeps those a headline shows."""
+    figures: list[MfuFigure] = []
+    mfu = v.lookup(run, "mfu")
     if isinstance(mfu, Mapping) and "value" in mfu:
         # analyze: one figure against the hardware the user named.
-        rows.append(_figure_row(run, "mfu", "your hardware"))
+        figures.append(_figure(run, "mfu", "your hardware"))
         if not headline:
-            rows.extend(
-                _figure_row(run, key, label)
-                for key, label in ANALYZE_EXTRA_FIGURES
-                if isinstance(run.get(key), Mapping)
-            )
+            extra = [
+                (k, label) for k, label in ANALYZE_EXTRA_FIGURES if isinstance(run.get(k), Mapping)
+            ]
+            figures += [_figure(run, key, label) for key, label in extra]
     elif isinstance(mfu, Mapping):
-        for key, label in MFU_DENOMINATORS:
-            rows.append(_figure_row(run, f"mfu.{key}", label))
+        figures += [_figure(run, f"mfu.{key}", label) for key, label in MFU_DENOMINATORS]
     elif isinstance(mfu, Missing):
-        rows.append(
-            {
-                "key": "mfu",
-                "label": "your hardware",
-                "value": mfu,
-                "denominator_flops": mfu,
-                "source": "",
-            }
-        )
-    reported = number(run, "reported_mfu")
+        figures.append(MfuFigure("mfu", "your hardware", mfu, mfu, ""))
     if "reported_mfu" in run:
-        reference = text(run, "reference")
-        rows.append(
-            {
-                "key": "reported_mfu",
-                "label": "as the log printed it",
-                "value": reported,
-                "denominator_flops": number(run, "reference_flops"),
-                "source": f"relative to {reference}"
-                if not isinstance(reference, Missing)
-                else "reference unknown",
-            }
+        reference = v.text(run, "reference")
+        source = (
+            "reference unknown" if isinstance(reference, Missing) else f"relative to {reference}"
         )
-    return rows
+        reported, of = v.number(run, "reported_mfu"), v.number(run, "reference_flops")
+        figures.append(MfuFigure("reported_mfu", "as the log printed it", reported, of, source))
+    return figures
 
 
-def _figure_row(run: Mapping[str, Any], path: str, label: str) -> dict[str, Any]:
-    source = text(run, f"{path}.source")
-    return {
-        "key": path.rsplit(".", 1)[-1],
-        "label": label,
-        "value": number(run, f"{path}.value"),
-        "denominator_flops": number(run, f"{path}.denominator_flops"),
-        "source": "" if isinstance(source, Missing) else source,
-    }
+def _figure(run: Mapping[str, Any], path: str, label: str) -> MfuFigure:
+    source = v.plain_text(run, f"{path}.source")
+    value = v.number(run, f"{path}.value")
+    denominator = v.number(run, f"{path}.denominator_flops")
+    return MfuFigure(path.rsplit(".", 1)[-1], label, value, denominator, source)
 
 
 def run_headline(run: Mapping[str, Any]) -> Headline:
     """Achieved FLOP/s, tokens/s and each MFU, labelled with its denominator."""
     figures = [
-        Figure("achieved", flops(number(run, "achieved_flops")), "model FLOPs per second"),
-        Figure("throughput", rate(number(run, "tokens_per_s")), ""),
+        Figure("achieved", v.flops(v.number(run, "achieved_flops")), "model FLOPs per second"),
+        Figure("throughput", v.rate(v.number(run, "tokens_per_s")), ""),
     ]
-    for row in mfu_figures(run, headline=True):
-        denominator = row["denominator_flops"]
-        detail = f"of {flops(denominator)}" if not isinstance(denominator, Missing) else ""
-        if row["key"] == "reported_mfu":
-            detail = str(row["source"])
-        tone = Tone.MUTED if row["key"] in ("a100_reference", "reported_mfu") else Tone.PLAIN
-        label = (
-            "MFU as the log printed it"
-            if row["key"] == "reported_mfu"
-            else (f"MFU vs {row['label']}")
-        )
-        figures.append(Figure(label, percent(row["value"]), detail, tone))
+    for mfu in mfu_figures(run, headline=True):
+        denominator = mfu.denominator_flops
+        detail = f"of {v.flops(denominator)}" if not isinstance(denominator, Missing) else ""
+        label = f"MFU vs {mfu.label}"
+        if mfu.key == "reported_mfu":
+            detail, label = mfu.source, "MFU as the log printed it"
+        tone = Tone.MUTED if mfu.key in ("a100_reference", "reported_mfu") else Tone.PLAIN
+        figures.append(Figure(label, v.percent(mfu.value), detail, tone))
     return Headline(tuple(figures))
 
 
 def mfu_table(run: Mapping[str, Any]) -> Table:
-    """MFU against each labelled denominator, with the denominator and its source.
-
-    A figure that could not be computed shows a dash and, in the source column, why. An MFU
-    above 100% is marked "(!)" and explained under the table, with each figure's own note.
-    """
+    """MFU against each denominator, with the denominator and its source; above 100% is marked."""
     rows: list[tuple[Cell, ...]] = []
-    for row in mfu_figures(run):
-        value, denominator = row["value"], row["denominator_flops"]
-        source = str(row["source"])
+    for mfu in mfu_figures(run):
+        value, source = mfu.value, mfu.source
         if isinstance(value, Missing):
             why = f"unknown: {value.reason}" if value.reason else "unknown"
             source = f"{source}; {why}" if source else why
             shown: Cell = Missing()
         else:
-            shown = f"{percent(value)} (!)" if value > 1 else percent(value)
-        peak = Missing() if isinstance(denominator, Missing) else flops(denominator)
-        rows.append((row["label"], peak, shown, source))
+            shown = f"{v.percent(value)} (!)" if value > 1 else v.percent(value)
+        peak = v.flops(mfu.denominator_flops)
+        rows.append((mfu.label, Missing() if isinstance(peak, Missing) else peak, shown, source))
     return Table(
         columns=("MFU against", "peak", "MFU", "source"),
         rows=tuple(rows),
@@ -159,14 +122,13 @@ def mfu_table(run: Mapping[str, Any]) -> Table:
 def mfu_notes(run: Mapping[str, Any]) -> list[str]:
     """Each MFU figure's note; an MFU above 100% always gets one, from the figure or here."""
     notes: list[str] = []
-    for row in mfu_figures(run):
-        note = text(run, f"mfu.{row['key']}.note")
-        value = row["value"]
-        if not isinstance(note, Missing) and note:
+    for mfu in mfu_figures(run):
+        note = v.plain_text(run, f"mfu.{mfu.key}.note")
+        if note:
             notes.append(note)
-        elif not isinstance(value, Missing) and value > 1:
+        elif not isinstance(mfu.value, Missing) and mfu.value > 1:
             notes.append(
-                f"(!) {percent(value)} against the {row['label']} is above 100%, which no run "
+                f"(!) {v.percent(mfu.value)} against the {mfu.label} is above 100%, which no run "
                 "can reach: that denominator is too low for this machine; MFU against the "
                 "measured peak is the trustworthy one"
             )
@@ -175,39 +137,34 @@ def mfu_notes(run: Mapping[str, Any]) -> list[str]:
 
 def mfu_chart(run: Mapping[str, Any]) -> Chart:
     """Bars of MFU against each denominator."""
-    bars = []
-    for row in mfu_figures(run):
-        value = row["value"]
+    bars, shown = [], []
+    for mfu in mfu_figures(run):
+        value, denominator = mfu.value, mfu.denominator_flops
+        missing = isinstance(value, Missing)
         bars.append(
             {
-                "label": row["label"],
+                "label": mfu.label,
                 "value": None if isinstance(value, Missing) else value,
                 "reason": value.reason if isinstance(value, Missing) else "",
-                "detail": str(flops(row["denominator_flops"]))
-                if not isinstance(row["denominator_flops"], Missing)
-                else row["source"],
+                "detail": mfu.source if isinstance(denominator, Missing) else v.flops(denominator),
             }
         )
-    caption = "; ".join(f"{b['label']}: {percent(_num(b['value']))}" for b in bars)
-    return Chart("mfu", "MFU against each denominator", {"bars": bars}, caption=caption)
-
-
-def _num(value: Any) -> float | Missing:
-    return Missing() if value is None else float(value)
+        shown.append(f"{mfu.label}: {v.percent(Missing() if missing else value)}")
+    return Chart("mfu", "MFU against each denominator", {"bars": bars}, caption="; ".join(shown))
 
 
 def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
     """Step time and loss over steps, when the payload has a ``series``."""
-    series = lookup(run, "series")
+    series = v.lookup(run, "series")
     if isinstance(series, Missing) or not series:
         return None
-    steady = number(run, "steady_step_time_ms")
+    steady = v.number(run, "steady_step_time_ms")
     if isinstance(steady, Missing):
-        steady = number(run, "step_time_ms.median")
-    warmup = number(run, "warmup_steps")
-    every = number(run, "series_every")
+        steady = v.number(run, "step_time_ms.median")
+    warmup = v.number(run, "warmup_steps")
+    every = v.number(run, "series_every")
     bucketed = not isinstance(every, Missing) and every > 1
-    interval = number(run, "log_interval_steps")
+    interval = v.number(run, "log_interval_steps")
     data = {
         "series": series,
         # A bucketed series holds the slowest step of each bucket, not every slow step.
@@ -221,7 +178,7 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
         else warmup * (1 if isinstance(interval, Missing) else interval),
     }
     points = series_length(series)
-    total = number(run, "steps")
+    total = v.number(run, "steps")
     if bucketed and not isinstance(total, Missing):
         caption = (
             f"{points:,} of {total:,.0f} step lines: the fastest and slowest of every "
@@ -230,7 +187,7 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
     else:
         caption = f"{points:,} steps"
     if not isinstance(steady, Missing):
-        caption += f"; steady median step time {milliseconds(steady)}"
+        caption += f"; steady median step time {v.milliseconds(steady)}"
     if not isinstance(warmup, Missing) and warmup > 0:
         plural = "s" if warmup != 1 else ""
         caption += f"; shaded: {warmup:.0f} warm-up step{plural}, excluded from the figures"
@@ -240,11 +197,8 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
 def notes_paragraph(
     data: Mapping[str, Any], tone: str = Tone.MUTED, *, shown: Sequence[str] = ()
 ) -> Paragraph | None:
-    """The ``notes`` of a payload as one paragraph, each note a sentence; None without notes.
-
-    Notes in ``shown`` (already under the MFU table) are left out.
-    """
-    notes = [str(n).strip() for n in items(data, "notes") if str(n).strip() and n not in shown]
+    """The payload's ``notes`` as one paragraph, less those in ``shown``; None without notes."""
+    notes = [str(n).strip() for n in v.items(data, "notes") if str(n).strip() and n not in shown]
     if not notes:
         return None
     sentences = [_sentence(n) for n in notes]
@@ -270,4 +224,4 @@ def absent(value: Cell) -> bool:
 
 def config_block(config: Mapping[str, Any], title: str) -> KeyValues:
     """A trainer configuration, values as the trainer prints them."""
-    return KeyValues(tuple((str(k), config_value(v)) for k, v in config.items()), title=title)
+    return KeyValues(tuple((str(k), v.config_value(x)) for k, x in config.items()), title=title)

@@ -1,10 +1,4 @@
-"""Terminal renderer (rich): the report's document, drawn for a console.
-
-The same document (report/content/) that the Markdown and HTML renderers
-draw, built short (``detailed=False``: a diagnosis shows its compact form, no
-"Other facts"), drawn by terminal/blocks.py. Colour follows ``NO_COLOR`` and
-whether stdout is a terminal.
-"""
+"""Terminal renderer (rich): the short document (``detailed=False``), colour unless NO_COLOR."""
 
 from __future__ import annotations
 

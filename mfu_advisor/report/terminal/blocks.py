@@ -1,9 +1,4 @@
-"""Drawing format-neutral report blocks (report/content/blocks.py) on a rich console.
-
-Every piece of payload text goes through ``rich.text.Text``, never through
-rich's markup parser, so a value such as ``[bold]`` or ``[/]`` in a log line
-prints as itself.
-"""
+"""Report blocks on a rich console; payload text goes through ``Text``, never rich markup."""
 
 from __future__ import annotations
 
@@ -164,9 +159,7 @@ def _grid_table(block: Table, console: Console) -> None:
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for index, column in enumerate(block.columns):
         table.add_column(
-            Text(column),
-            justify="right" if block.is_numeric(index) else "left",
-            overflow="fold",
+            Text(column), justify="right" if block.is_numeric(index) else "left", overflow="fold"
         )
     for row in block.rows:
         table.add_row(*(as_text(c) for c in row))
