@@ -32,23 +32,19 @@ class LinearScale:
     end: float
 
     def __call__(self, value: float) -> float:
-        span = (self.high - self.low) or 1.0
-        return self.start + (value - self.low) / span * (self.end - self.start)
+        return self.start + self._share(value) * (self.end - self.start)
+
+    def _share(self, value: float) -> float:
+        return (value - self.low) / ((self.high - self.low) or 1.0)
 
 
-@dataclass(frozen=True)
-class LogScale:
+class LogScale(LinearScale):
     """Maps positive values in [low, high] to pixels on a logarithmic axis."""
 
-    low: float
-    high: float
-    start: float
-    end: float
-
-    def __call__(self, value: float) -> float:
+    def _share(self, value: float) -> float:
         value = max(value, self.low * 1e-3, 1e-300)
         span = (math.log(self.high) - math.log(self.low)) or 1.0
-        return self.start + (math.log(value) - math.log(self.low)) / span * (self.end - self.start)
+        return (math.log(value) - math.log(self.low)) / span
 
 
 def log_ticks(low: float, high: float, base: float = 10.0) -> list[float]:

@@ -39,31 +39,26 @@ class Svg:
         self.description = description
         self.parts: list[str] = []
 
-    def add(self, element: str) -> None:
-        """Append already-built markup (from the methods below)."""
-        self.parts.append(element)
-
     def line(self, x1: float, y1: float, x2: float, y2: float, cls: str) -> None:
         self.parts.append(f"<line{attrs(x1=x1, y1=y1, x2=x2, y2=y2, class_=cls)}/>")
 
-    def rect(self, x: float, y: float, w: float, h: float, cls: str, title: str = "") -> None:
+    def titled(self, tag: str, title: str, **attributes: float | int | str | None) -> None:
+        """A ``tag`` element with a hover ``title`` (none when empty)."""
         body = f"<title>{escape(title)}</title>" if title else ""
-        self.parts.append(
-            f"<rect{attrs(x=x, y=y, width=max(0.0, w), height=max(0.0, h), class_=cls)}>"
-            f"{body}</rect>"
-        )
+        self.parts.append(f"<{tag}{attrs(**attributes)}>{body}</{tag}>")
+
+    def rect(self, x: float, y: float, w: float, h: float, cls: str, title: str = "") -> None:
+        self.titled("rect", title, x=x, y=y, width=max(0.0, w), height=max(0.0, h), class_=cls)
 
     def circle(self, cx: float, cy: float, r: float, cls: str, title: str = "") -> None:
-        body = f"<title>{escape(title)}</title>" if title else ""
-        self.parts.append(f"<circle{attrs(cx=cx, cy=cy, r=r, class_=cls)}>{body}</circle>")
+        self.titled("circle", title, cx=cx, cy=cy, r=r, class_=cls)
 
     def path(self, d: str, cls: str) -> None:
         self.parts.append(f"<path{attrs(d=d, class_=cls)}/>")
 
     def polygon(self, points: list[tuple[float, float]], cls: str, title: str = "") -> None:
-        body = f"<title>{escape(title)}</title>" if title else ""
         shown = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
-        self.parts.append(f"<polygon{attrs(points=shown, class_=cls)}>{body}</polygon>")
+        self.titled("polygon", title, points=shown, class_=cls)
 
     def text(
         self, x: float, y: float, content: str, cls: str = "label", anchor: str = "start"

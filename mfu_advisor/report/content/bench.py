@@ -376,21 +376,20 @@ def _scaling_text(run: Mapping[str, Any]) -> str:
 
 def ranks_table(ranks: list[Mapping[str, Any]]) -> Table:
     """A row per rank: where it ran, its step with and without the all-reduce, tokens/s, MFU."""
-    rows: list[tuple[Cell, ...]] = []
-    for rank in ranks:
-        rows.append(
-            (
-                _rank_cell(rank),
-                v.milliseconds(v.number(rank, "step_time_ms.median")),
-                v.milliseconds(v.number(rank, "compute_step_time_ms")),
-                v.percent(v.number(rank, "communication_fraction")),
-                v.rate(v.number(rank, "tokens_per_s")),
-                v.percent(v.number(rank, "mfu")),
-            )
+    rows = tuple(
+        (
+            _rank_cell(rank),
+            v.milliseconds(v.number(rank, "step_time_ms.median")),
+            v.milliseconds(v.number(rank, "compute_step_time_ms")),
+            v.percent(v.number(rank, "communication_fraction")),
+            v.rate(v.number(rank, "tokens_per_s")),
+            v.percent(v.number(rank, "mfu")),
         )
+        for rank in ranks
+    )
     return Table(
         columns=("rank", "step", "no all-reduce", "all-reduce", "tokens/s", "MFU"),
-        rows=tuple(rows),
+        rows=rows,
         title="Ranks",
         numeric=(False, True, True, True, True, True),
         note=(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
 from mfu_advisor.report import values as v
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
-from mfu_advisor.report.content.blocks import Document, KeyValues, Paragraph, Section, Tone
+from mfu_advisor.report.content.blocks import Block, Document, KeyValues, Paragraph, Section, Tone
 from mfu_advisor.report.content.diagnose import diagnose_sections
 from mfu_advisor.report.content.hardware import hardware_blocks
 from mfu_advisor.report.content.job import job_sections, job_subtitle
@@ -24,6 +24,13 @@ TITLES = {
     "bench": "Calibrated run",
     "analyze": "Training log analysis",
     "run": "Your training job",
+}
+
+#: kind -> (anchor, title, builder) of the results shown as one section.
+ONE_SECTION: dict[str, tuple[str, str, Callable[[Mapping[str, Any]], tuple[Block, ...]]]] = {
+    "probe": ("hardware", "Hardware", hardware_blocks),
+    "analyze": ("analysis", "Training log", analysis_blocks),
+    "bench": ("run", "Calibrated run", bench_blocks),
 }
 
 
@@ -51,20 +58,12 @@ def build_document(report: Report, *, detailed: bool = True) -> Document:
         sections = job_sections(payload)
     elif kind == "diagnose":
         sections = diagnose_sections(payload, detailed=detailed)
-    elif kind == "probe":
-        sections = (Section("hardware", "Hardware", hardware_blocks(payload)),)
-    elif kind == "analyze":
-        sections = (Section("analysis", "Training log", analysis_blocks(payload)),)
-    elif kind == "bench":
-        sections = (Section("run", "Calibrated run", bench_blocks(payload)),)
+    elif kind in ONE_SECTION:
+        anchor, title, blocks = ONE_SECTION[kind]
+        sections = (Section(anchor, title, blocks(payload)),)
     else:
-        sections = (
-            Section(
-                "unknown",
-                "Result",
-                (Paragraph("This result holds no section this version can show.", Tone.MUTED),),
-            ),
-        )
+        unknown = Paragraph("This result holds no section this version can show.", Tone.MUTED)
+        sections = (Section("unknown", "Result", (unknown,)),)
     extra = other_facts(payload, kind) if detailed else None
     if extra is not None:
         sections = (*sections, Section("other", "Other facts", (extra,)))
