@@ -233,11 +233,9 @@ class DistributedFacts:
     slowest_rank_step_ms: Maybe[float] = _NOT_GIVEN
     scaling_efficiency: Maybe[float] = _NOT_GIVEN
     """Job tokens/s over world_size x one process's tokens/s on the same per-rank config."""
-    scaling_reference_tokens_per_s: Maybe[float] = _NOT_GIVEN
     scaling_reference: str = ""
     """What the single-process reference ran ("1 process x 1 thread on CPU 0, batch_size 12")."""
     job_tokens_per_s: Maybe[float] = _NOT_GIVEN
-    job_mfu: Maybe[float] = _NOT_GIVEN
     mfu_scope: Maybe[str] = _NOT_GIVEN
     """What an MFU figure of the run measures: "per_rank", "job" or "unknown"."""
     tokens_per_s_scope: Maybe[str] = _NOT_GIVEN

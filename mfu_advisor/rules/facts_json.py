@@ -265,10 +265,8 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         median_rank_step_ms=_of(straggler, "median_rank_compute_step_ms"),
         slowest_rank_step_ms=_of(straggler, "slowest_rank_compute_step_ms"),
         scaling_efficiency=_of(scaling, "efficiency"),
-        scaling_reference_tokens_per_s=_of(scaling, "reference_tokens_per_s"),
         scaling_reference="" if isinstance(scaling, Unavailable) else scaling.reference,
         job_tokens_per_s=figures.job.tokens_per_s,
-        job_mfu=figures.job.mfu,
         mfu_scope="job",
         tokens_per_s_scope="job",
         ranks=ranks,
@@ -315,7 +313,6 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         if isinstance(straggler, Unavailable)
         else straggler.slowest_rank_step_time_ms,
         job_tokens_per_s=_real(dist.job.tokens_per_s),
-        job_mfu=_real(dist.job.mfu),
         mfu_scope=_text(dist.mfu_scope, "mfu_scope not in the result"),
         tokens_per_s_scope=_text(dist.tokens_per_s_scope, "tokens_per_s_scope not in the result"),
         ranks=ranks,
