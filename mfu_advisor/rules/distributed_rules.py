@@ -41,13 +41,6 @@ def world_text(dist: DistributedFacts) -> str:
     return f"{dist.world_size} ranks" if isinstance(dist.world_size, int) else "the ranks"
 
 
-def _measured_bench(facts: DiagnosisFacts) -> DistributedFacts | None:
-    dist = facts.distributed
-    if dist is None or dist.source != "bench" or not dist.multi_rank:
-        return None
-    return dist
-
-
 def scaling_sentence(dist: DistributedFacts) -> str:
     efficiency = dist.scaling_efficiency
     if not isinstance(efficiency, float):
@@ -60,7 +53,7 @@ def scaling_sentence(dist: DistributedFacts) -> str:
 
 
 def _communication(facts: DiagnosisFacts) -> Draft | None:
-    dist = _measured_bench(facts)
+    dist = facts.distributed if facts.multi_rank_bench else None
     if dist is None or not isinstance(dist.communication_fraction, float):
         return None
     share = dist.communication_fraction

@@ -140,14 +140,12 @@ def _under_load(result: BenchResult) -> Maybe[GpuLoadFacts]:
 def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
     """The rules' view of a log analysis."""
     config = analysis.config
-    device = config.get("device") or value_or(analysis.hardware_hints.device, None)
     reference = analysis.reference_detail
     warmup = analysis.warmup
-    tokens_per_step = analysis.tokens_per_step
     return LogFacts(
         format=analysis.format or "unknown",
         config={str(k): str(v) for k, v in config.items()},
-        device=str(device) if device else Unavailable("the log does not name the device"),
+        device=_log_device(analysis),
         dtype=str(config["dtype"]) if config.get("dtype") else Unavailable("not stated"),
         compile=config_boolean(config.get("compile")),
         batch_size=_config_integer(config, "batch_size"),
@@ -157,11 +155,7 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         eval_iters=_config_integer(config, "eval_iters"),
         log_interval=_config_integer(config, "log_interval"),
         steps=analysis.steps,
-        tokens_per_step=(
-            int(tokens_per_step)
-            if isinstance(tokens_per_step, float) and tokens_per_step.is_integer()
-            else Unavailable(getattr(tokens_per_step, "reason", "not a whole number"))
-        ),
+        tokens_per_step=_whole(analysis.tokens_per_step),
         steady_step_time_ms=_real(analysis.steady_step_time_ms),
         first_step_ms=_real(warmup.first_step_time_ms),
         warmup_steps=analysis.warmup_steps,
@@ -183,6 +177,18 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         eval_time_fraction=_real(analysis.eval_time_fraction),
         step_time_jitter=_jitter(analysis),
     )
+
+
+def _log_device(analysis: LogAnalysis) -> Maybe[str]:
+    device = analysis.config.get("device") or value_or(analysis.hardware_hints.device, None)
+    return str(device) if device else Unavailable("the log does not name the device")
+
+
+def _whole(value: Maybe[float]) -> Maybe[int]:
+    """A figure that is a whole number as an int (tokens per step)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return Unavailable(getattr(value, "reason", "not a whole number"))
 
 
 def _jitter(analysis: LogAnalysis) -> Maybe[float]:
@@ -291,12 +297,11 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
     straggler = dist.straggler
     steps = [r.step_time_ms for r in ranks]
     tokens, source = _log_micro_batch_tokens(analysis, dist.world_size)
-    device = config.get("device") or value_or(analysis.hardware_hints.device, None)
     return DistributedFacts(
         source="log",
         world_size=dist.world_size,
         world_size_source=dist.world_size_source,
-        device=str(device) if device else Unavailable("the log does not name the device"),
+        device=_log_device(analysis),
         backend=dist.backend,
         nccl_available=Unavailable("a log does not say"),
         parallel=_text(dist.parallel, "parallel not in the result"),
@@ -328,8 +333,7 @@ def _log_micro_batch_tokens(analysis: LogAnalysis, world: Maybe[int]) -> tuple[M
     batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
     if isinstance(batch, int) and isinstance(block, int):
         return batch * block, f"batch_size {batch} x block_size {block}"
-    per_step = analysis.tokens_per_step
-    step = int(per_step) if isinstance(per_step, float) and per_step.is_integer() else None
+    step = value_or(_whole(analysis.tokens_per_step), None)
     accumulation = _config_integer(config, "gradient_accumulation_steps")
     stated = isinstance(accumulation, int) and accumulation > 0
     accum = accumulation if isinstance(accumulation, int) and stated else 1
