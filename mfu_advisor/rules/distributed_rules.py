@@ -137,8 +137,7 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
         numbers = f"its {what} took {_ms(slow)} against {_ms(median)} for the median rank, "
     else:
         numbers = f"its {what} is "
-    rank = dist.rank(slowest) if isinstance(slowest, int) else None
-    cpus = rank.cpus if rank is not None and isinstance(rank.cpus, tuple) else None
+    cpus = dist.rank_cpus.get(slowest) if isinstance(slowest, int) else None
     where = f" It ran on CPU {cpu_list(cpus)}." if cpus else ""
     explanation = (
         f"{who} is a straggler: {numbers}{percent(spread)} longer. Every gradient all-reduce "
