@@ -26,7 +26,6 @@ class GpuLoadFacts:
     power_draw_w: Maybe[float] = _NOT_GIVEN
     power_limit_w: Maybe[float] = _NOT_GIVEN
     temperature_c: Maybe[float] = _NOT_GIVEN
-    utilization_gpu_percent: Maybe[float] = _NOT_GIVEN
     reason_shares: Mapping[str, float] = field(default_factory=dict)
     """Clock-event reason (probe/nvml.py's words, "sw_power_cap") -> share of samples active."""
 
@@ -37,16 +36,12 @@ class RunFacts:
 
     device: str
     """torch device string: "cpu", "cuda:0", "mps", ..."""
-    device_name: str
     dtype: str
     """"float32", "bfloat16" or "float16" (autocast)."""
     compile: bool
     batch_size: int
     block_size: int
-    n_layer: int
-    n_head: int
     n_embd: int
-    vocab_size: int
     gradient_accumulation_steps: int
     threads: int
     """torch.get_num_threads() during the run."""
@@ -100,20 +95,14 @@ class LogFacts:
 
     format: str
     """"nanogpt", "llmc", "torchtitan", ..."""
-    config: Mapping[str, str] = field(default_factory=dict)
-    """Settings the log states (``Overriding: batch_size = 12`` and the like), as text."""
     device: Maybe[str] = _NOT_GIVEN
     dtype: Maybe[str] = _NOT_GIVEN
     compile: Maybe[bool] = _NOT_GIVEN
-    batch_size: Maybe[int] = _NOT_GIVEN
-    block_size: Maybe[int] = _NOT_GIVEN
-    gradient_accumulation_steps: Maybe[int] = _NOT_GIVEN
     eval_interval: Maybe[int] = _NOT_GIVEN
     eval_iters: Maybe[int] = _NOT_GIVEN
     log_interval: Maybe[int] = _NOT_GIVEN
     steps: Maybe[int] = _NOT_GIVEN
     """Iteration lines read."""
-    tokens_per_step: Maybe[int] = _NOT_GIVEN
     steady_step_time_ms: Maybe[float] = _NOT_GIVEN
     """Median step time after the warm-up steps."""
     first_step_ms: Maybe[float] = _NOT_GIVEN
@@ -122,9 +111,7 @@ class LogFacts:
     """Leading steps the analyzer set apart as warm-up or compile."""
     warmup_time_fraction: Maybe[float] = _NOT_GIVEN
     """Share of the logged step time spent in the warm-up steps."""
-    tokens_per_s: Maybe[float] = _NOT_GIVEN
     achieved_flops: Maybe[float] = _NOT_GIVEN
-    flops_per_token: Maybe[float] = _NOT_GIVEN
     reported_mfu: Maybe[float] = _NOT_GIVEN
     """The MFU the trainer printed, as a fraction (0.0002 = 0.02%)."""
     reported_mfu_reference: Maybe[str] = _NOT_GIVEN
@@ -165,34 +152,12 @@ class ConditionsFacts:
 
 
 @dataclass(frozen=True)
-class RankFacts:
-    """One rank of a multi-rank run: its step times and throughput."""
-
-    rank: int
-    local_rank: Maybe[int] = _NOT_GIVEN
-    host: Maybe[str] = _NOT_GIVEN
-    device: Maybe[str] = _NOT_GIVEN
-    cpus: Maybe[tuple[int, ...]] = _NOT_GIVEN
-    """CPUs the rank was pinned to (CPU runs)."""
-    threads: Maybe[int] = _NOT_GIVEN
-    step_time_ms: Maybe[float] = _NOT_GIVEN
-    """Median step time with the gradient all-reduce (bench), or the steady step time (log)."""
-    compute_step_time_ms: Maybe[float] = _NOT_GIVEN
-    """Median step time under DDP ``no_sync()``: no all-reduce (bench only)."""
-    tokens_per_s: Maybe[float] = _NOT_GIVEN
-    mfu: Maybe[float] = _NOT_GIVEN
-    communication_fraction: Maybe[float] = _NOT_GIVEN
-
-
-@dataclass(frozen=True)
 class DistributedFacts:
     """A multi-rank (torch.distributed) run, from a multi-rank bench or an analyzed log."""
 
     source: str
     """"bench" (measured by ``bench --nproc-per-node``) or "log" (read from a training log)."""
     world_size: Maybe[int] = _NOT_GIVEN
-    world_size_source: str = ""
-    """Where the world size was read ("rank prefixes [rank0]..[rank7]", "the bench")."""
     nnodes: Maybe[int] = _NOT_GIVEN
     nproc_per_node: Maybe[int] = _NOT_GIVEN
     """Ranks on this host (local ranks)."""
@@ -212,7 +177,6 @@ class DistributedFacts:
     bucket_cap_mb: Maybe[float] = _NOT_GIVEN
     """DDP's gradient bucket size during the run."""
     batch_size_per_rank: Maybe[int] = _NOT_GIVEN
-    block_size: Maybe[int] = _NOT_GIVEN
     gradient_accumulation_steps_per_rank: Maybe[int] = _NOT_GIVEN
     micro_batch_tokens_per_rank: Maybe[int] = _NOT_GIVEN
     """Tokens in one rank's forward/backward: batch_size x block_size."""
@@ -233,16 +197,11 @@ class DistributedFacts:
     slowest_rank_step_ms: Maybe[float] = _NOT_GIVEN
     scaling_efficiency: Maybe[float] = _NOT_GIVEN
     """Job tokens/s over world_size x one process's tokens/s on the same per-rank config."""
-    scaling_reference_tokens_per_s: Maybe[float] = _NOT_GIVEN
     scaling_reference: str = ""
     """What the single-process reference ran ("1 process x 1 thread on CPU 0, batch_size 12")."""
     job_tokens_per_s: Maybe[float] = _NOT_GIVEN
-    job_mfu: Maybe[float] = _NOT_GIVEN
-    mfu_scope: Maybe[str] = _NOT_GIVEN
-    """What an MFU figure of the run measures: "per_rank", "job" or "unknown"."""
-    tokens_per_s_scope: Maybe[str] = _NOT_GIVEN
-    ranks: tuple[RankFacts, ...] = ()
-    notes: tuple[str, ...] = ()
+    rank_cpus: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    """CPUs each rank was pinned to, by rank (a pinned bench)."""
 
     @property
     def multi_rank(self) -> bool:
@@ -262,10 +221,6 @@ class DistributedFacts:
         if isinstance(self.world_size, int) and self.nnodes == 1:
             return self.world_size
         return Unavailable("ranks per node not known")
-
-    def rank(self, number: int) -> RankFacts | None:
-        """The rank numbered ``number``, None when it is not listed."""
-        return next((rank for rank in self.ranks if rank.rank == number), None)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,5 @@
-"""What a diagnosis measured (its journal) and the result made from it, without running anything.
-
-The :class:`Journal` is the one mutable part of a diagnosis, append-only, so that a
-Ctrl-C at any moment leaves everything measured until then for the report. The variants
-that ran are compared with the baseline runs around them (diagnose/noise.py), the rules
-read every part and the verdict sums it up.
-"""
+"""What a diagnosis measured (its append-only :class:`Journal`, all a Ctrl-C leaves) and the
+result made from it, without running anything."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""``mfu-advisor diagnose``: the click command.
-
-The run to diagnose takes the same run options as ``bench``
-(bench/cli_options.py: preset, nanoGPT's names and syntax), declared once for
-both. torch is imported only when the probe or a run needs it.
-"""
+"""``mfu-advisor diagnose``: the click command; the run options are bench's
+(bench/cli_options.py)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""``diagnose --from-log``: analyze the log, and reproduce its configuration here as the baseline.
-
-The analyzer restates the run under nanoGPT's names in its ``gpt_config`` (llm.c's
-``num_layers`` becomes ``n_layer``, ...), the trainer's defaults filled in where known;
-those become the baseline's bench options, and the command line's win (docs/diagnose.md).
-"""
+"""``diagnose --from-log``: analyze the log, and reproduce its ``gpt_config`` (nanoGPT's names)
+here as the baseline's bench options; the command line's win (docs/diagnose.md)."""
 
 from __future__ import annotations
 

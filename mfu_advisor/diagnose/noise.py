@@ -1,14 +1,5 @@
-"""What the verdicts are judged against: the machine's load, the baseline's spread, the A/A floor.
-
-- **Run-to-run** noise comes from the baseline's own runs only; the baseline arm of
-  an interleaved variant's process is reported apart, as it shares its process with a
-  different variant each time (docs/diagnose.md, "Noise and verdicts").
-- The **A/A floor**: how far the baseline interleaved with itself reaches from 1.
-- **Load**: the CPU share other processes used while the bench runs were measured:
-  busy time in ``/proc/stat``'s "cpu" line (user, nice, system, irq, softirq in
-  ``USER_HZ`` ticks; proc(5)) less our own and our children's (``getrusage``), over
-  wall time and CPUs. Linux only; reads only.
-"""
+"""What the verdicts are judged against (docs/diagnose.md, "Noise and verdicts"): the baseline's
+own run-to-run spread, the A/A floor, and the CPU share other processes used (Linux only)."""
 
 from __future__ import annotations
 

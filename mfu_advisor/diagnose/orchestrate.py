@@ -1,11 +1,5 @@
-"""The diagnosis: probe, (log,) baseline, A/A noise floor, experiments most promising first,
-the combined fix, confirmation in fresh processes, rules, verdict; all within the budget.
-
-docs/diagnose.md describes each step. A variant one process can switch runs interleaved
-with the baseline (bench ``--variant``); one that needs a process of its own runs between
-two baseline runs (A B A). What must survive a Ctrl-C goes to the :class:`Journal`, and
-diagnose/assemble.py makes the result from it.
-"""
+"""The diagnosis's steps, within the budget (docs/diagnose.md describes each); what must
+survive a Ctrl-C goes to the :class:`Journal`, and diagnose/assemble.py makes the result."""
 
 from __future__ import annotations
 

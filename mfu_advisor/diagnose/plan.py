@@ -1,9 +1,5 @@
-"""The diagnosis plan: the time budget, the bench runs' settings, and what each is expected to cost.
-
-Budget rules: docs/diagnose.md, "Budget". A timeout is followed by at most
-:data:`~mfu_advisor.experiments.runner.GRACE_S` of grace, and :data:`FINISH_RESERVE_S`
-is kept for the rules and the report.
-"""
+"""The diagnosis plan: the time budget, the bench runs' settings, and what each is expected to
+cost (docs/diagnose.md, "Budget")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The diagnosis's progress on stderr: which phase runs, the budget spent, each result.
-
-On a terminal one status line is redrawn; otherwise each phase is one plain line, so
-a log of the run stays readable. Only the report goes to stdout.
-"""
+"""The diagnosis's progress on stderr: a redrawn status line on a terminal, else one plain
+line per phase; only the report goes to stdout."""
 
 from __future__ import annotations
 

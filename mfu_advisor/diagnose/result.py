@@ -1,10 +1,5 @@
-"""``DiagnoseResult``: the diagnose payload (docs/diagnose.md documents every field).
-
-``hardware``, ``baseline`` and ``analysis`` are the payloads of ``probe``,
-``bench`` and ``analyze`` as their ``--json`` gives them, minus the envelope,
-so a diagnosis carries everything the other commands would have shown. A part
-that did not run is null, with the reason in the ``unavailable`` object.
-"""
+"""``DiagnoseResult``: the diagnose payload (docs/diagnose.md documents every field); its
+hardware, baseline and analysis are the probe, bench and analyze payloads."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The one-paragraph verdict: how far from this machine's peak, the biggest lever, what not to do.
-
-Built from the facts and the ranked findings only: nothing here measures or guesses.
-"""
+"""The one-paragraph verdict: how far from the peak, the biggest lever, what not to do."""
 
 from __future__ import annotations
 

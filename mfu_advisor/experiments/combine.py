@@ -1,8 +1,5 @@
-"""The combined fix: every verified interleaved change together, as one more variant.
-
-Two changes that set the same option conflict (batch x2 and x4): the larger speedup
-wins (docs/diagnose.md, "The combined fix"). Pure: no process runs here.
-"""
+"""The combined fix: every verified interleaved change together, as one more variant; of two
+that set the same option the larger speedup wins (docs/diagnose.md, "The combined fix")."""
 
 from __future__ import annotations
 

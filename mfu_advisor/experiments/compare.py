@@ -1,8 +1,5 @@
-"""Speedup of a variant over the baseline, with its noise interval and verdict.
-
-The noise model is docs/diagnose.md's "Noise and verdicts": a speedup is faster
-only when ``speedup x (1 - noise) > 1``, slower only when ``speedup x (1 + noise) < 1``.
-"""
+"""Speedup of a variant over the baseline, with its noise interval and verdict (the noise model
+is docs/diagnose.md's "Noise and verdicts")."""
 
 from __future__ import annotations
 

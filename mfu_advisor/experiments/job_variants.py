@@ -1,10 +1,5 @@
-"""Variants of a whole data-parallel job (``diagnose --nproc-per-node N``).
-
-``sync-less``: the baseline job with more micro-batches per gradient all-reduce,
-planned when the all-reduce took a large share of the step. It runs as the whole
-job, launched like the baseline, and verifies rule MA126
-(communication-share-high) with the job's own tokens/s.
-"""
+"""Variants of a whole data-parallel job (``diagnose --nproc-per-node N``): ``sync-less``, more
+micro-batches per gradient all-reduce, run as the whole job (verifies MA126)."""
 
 from __future__ import annotations
 

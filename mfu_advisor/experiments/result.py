@@ -1,7 +1,4 @@
-"""``ExperimentResult``: one entry of the diagnose payload's ``experiments`` (docs/diagnose.md).
-
-A variant that could not run is still a result: "failed" or "skipped" with the reason.
-"""
+"""``ExperimentResult``: one entry of the diagnose payload's ``experiments`` (docs/diagnose.md)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""One bench in its own process (``python -m mfu_advisor.bench ... --json``), bounded in time.
-
-The process gets its own session, so a timeout, a Ctrl-C or any exit ends its
-whole group (inductor's compile workers included). A timeout sends SIGINT, on
-which the bench reports what it measured, then SIGKILL after :data:`GRACE_S`.
-A crash, hang or garbage comes back with ``failure`` set, never as an exception.
-"""
+"""One bench in its own process group, bounded in time: a timeout sends SIGINT (the bench
+reports what it measured), then SIGKILL; a crash, hang or garbage comes back as ``failure``."""
 
 from __future__ import annotations
 

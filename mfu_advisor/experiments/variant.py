@@ -1,8 +1,5 @@
 """The types of a what-if experiment: a :class:`Variant` turns the baseline (its
-:class:`VariantContext`) into a concrete :class:`VariantPlan`, or says why it does not apply.
-
-The variants are in ``*_variants.py``, listed in experiments/variants.py.
-"""
+:class:`VariantContext`) into a concrete :class:`VariantPlan`, or says why it does not apply."""
 
 from __future__ import annotations
 

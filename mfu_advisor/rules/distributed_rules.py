@@ -41,13 +41,6 @@ def world_text(dist: DistributedFacts) -> str:
     return f"{dist.world_size} ranks" if isinstance(dist.world_size, int) else "the ranks"
 
 
-def _measured_bench(facts: DiagnosisFacts) -> DistributedFacts | None:
-    dist = facts.distributed
-    if dist is None or dist.source != "bench" or not dist.multi_rank:
-        return None
-    return dist
-
-
 def scaling_sentence(dist: DistributedFacts) -> str:
     efficiency = dist.scaling_efficiency
     if not isinstance(efficiency, float):
@@ -60,7 +53,7 @@ def scaling_sentence(dist: DistributedFacts) -> str:
 
 
 def _communication(facts: DiagnosisFacts) -> Draft | None:
-    dist = _measured_bench(facts)
+    dist = facts.distributed if facts.multi_rank_bench else None
     if dist is None or not isinstance(dist.communication_fraction, float):
         return None
     share = dist.communication_fraction
@@ -144,8 +137,7 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
         numbers = f"its {what} took {_ms(slow)} against {_ms(median)} for the median rank, "
     else:
         numbers = f"its {what} is "
-    rank = dist.rank(slowest) if isinstance(slowest, int) else None
-    cpus = rank.cpus if rank is not None and isinstance(rank.cpus, tuple) else None
+    cpus = dist.rank_cpus.get(slowest) if isinstance(slowest, int) else None
     where = f" It ran on CPU {cpu_list(cpus)}." if cpus else ""
     explanation = (
         f"{who} is a straggler: {numbers}{percent(spread)} longer. Every gradient all-reduce "

@@ -7,7 +7,6 @@ import statistics
 from collections.abc import Mapping
 from typing import Any
 
-from mfu_advisor.bench.multi_rank import RankFigures as BenchRank
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.bench.roofline import Roofline
 from mfu_advisor.facts import Maybe, Unavailable, value_or
@@ -17,7 +16,6 @@ from mfu_advisor.run_facts import (
     DistributedFacts,
     GpuLoadFacts,
     LogFacts,
-    RankFacts,
     RunFacts,
 )
 
@@ -93,15 +91,11 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
     device_flops, device_source = _mfu_peak(result.mfu.device_peak)
     return RunFacts(
         device=result.device or str(config.get("device") or "cpu"),
-        device_name=result.device_name,
         dtype=result.dtype or str(config.get("dtype") or "float32"),
         compile=bool(config.get("compile")),
         batch_size=int(config.get("batch_size") or 1),
         block_size=int(config.get("block_size") or 1),
-        n_layer=int(config.get("n_layer") or 1),
-        n_head=int(config.get("n_head") or 1),
         n_embd=int(config.get("n_embd") or 1),
-        vocab_size=int(config.get("vocab_size") or 1),
         gradient_accumulation_steps=int(config.get("gradient_accumulation_steps") or 1),
         threads=result.threads or 1,
         tf32=result.tf32,
@@ -132,7 +126,6 @@ def _under_load(result: BenchResult) -> Maybe[GpuLoadFacts]:
         power_draw_w=load.power_draw_w,
         power_limit_w=load.power_limit_w,
         temperature_c=load.temperature_c,
-        utilization_gpu_percent=load.utilization_gpu_percent,
         reason_shares=dict(load.clock_event_reason_shares),
     )
 
@@ -140,35 +133,22 @@ def _under_load(result: BenchResult) -> Maybe[GpuLoadFacts]:
 def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
     """The rules' view of a log analysis."""
     config = analysis.config
-    device = config.get("device") or value_or(analysis.hardware_hints.device, None)
     reference = analysis.reference_detail
     warmup = analysis.warmup
-    tokens_per_step = analysis.tokens_per_step
     return LogFacts(
         format=analysis.format or "unknown",
-        config={str(k): str(v) for k, v in config.items()},
-        device=str(device) if device else Unavailable("the log does not name the device"),
+        device=_log_device(analysis),
         dtype=str(config["dtype"]) if config.get("dtype") else Unavailable("not stated"),
         compile=config_boolean(config.get("compile")),
-        batch_size=_config_integer(config, "batch_size"),
-        block_size=_config_integer(config, "block_size"),
-        gradient_accumulation_steps=_config_integer(config, "gradient_accumulation_steps"),
         eval_interval=_config_integer(config, "eval_interval"),
         eval_iters=_config_integer(config, "eval_iters"),
         log_interval=_config_integer(config, "log_interval"),
         steps=analysis.steps,
-        tokens_per_step=(
-            int(tokens_per_step)
-            if isinstance(tokens_per_step, float) and tokens_per_step.is_integer()
-            else Unavailable(getattr(tokens_per_step, "reason", "not a whole number"))
-        ),
         steady_step_time_ms=_real(analysis.steady_step_time_ms),
         first_step_ms=_real(warmup.first_step_time_ms),
         warmup_steps=analysis.warmup_steps,
         warmup_time_fraction=_real(warmup.wall_time_fraction),
-        tokens_per_s=_real(analysis.tokens_per_s),
         achieved_flops=_real(analysis.achieved_flops),
-        flops_per_token=_real(analysis.flops_per_token),
         reported_mfu=_real(analysis.reported_mfu),
         reported_mfu_reference=analysis.reference or Unavailable("none"),
         reported_mfu_placeholder=analysis.reported_mfu_placeholder,
@@ -183,6 +163,18 @@ def log_facts_from_analysis(analysis: LogAnalysis) -> LogFacts:
         eval_time_fraction=_real(analysis.eval_time_fraction),
         step_time_jitter=_jitter(analysis),
     )
+
+
+def _log_device(analysis: LogAnalysis) -> Maybe[str]:
+    device = analysis.config.get("device") or value_or(analysis.hardware_hints.device, None)
+    return str(device) if device else Unavailable("the log does not name the device")
+
+
+def _whole(value: Maybe[float]) -> Maybe[int]:
+    """A figure that is a whole number as an int (tokens per step)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return Unavailable(getattr(value, "reason", "not a whole number"))
 
 
 def _jitter(analysis: LogAnalysis) -> Maybe[float]:
@@ -201,47 +193,28 @@ def _median_of(values: list[Maybe[float]], what: str) -> Maybe[float]:
     return statistics.median(found) if found else Unavailable(f"no rank reported its {what}")
 
 
-def _bench_rank(rank: BenchRank) -> RankFacts:
-    steps = rank.step_time_ms
-    return RankFacts(
-        rank=rank.rank,
-        local_rank=rank.local_rank,
-        host=_text(rank.host, "host not in the result"),
-        device=_text(rank.device, "device not in the result"),
-        cpus=rank.cpus if rank.cpus is not None else Unavailable("cpus not in the result"),
-        threads=rank.threads,
-        step_time_ms=_of(steps, "median"),
-        compute_step_time_ms=rank.compute_step_time_ms,
-        tokens_per_s=rank.tokens_per_s,
-        mfu=rank.mfu,
-        communication_fraction=rank.communication_fraction,
-    )
-
-
 def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None:
     """The rules' view of a multi-rank bench result; None for a single process."""
     setup, figures = result.distributed, result.multi_rank
     if setup is None or figures is None:
         return None
     config = result.config
-    ranks = tuple(_bench_rank(r) for r in figures.ranks)
+    ranks = figures.ranks
     batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
     tokens: Maybe[int] = (
         batch * block
         if isinstance(batch, int) and isinstance(block, int)
         else Unavailable("the bench config lacks batch_size or block_size")
     )
-    device = ranks[0].device if ranks else Unavailable("no ranks in the result")
-    if isinstance(device, Unavailable) and result.device:
-        device = result.device
+    device = (ranks[0].device if ranks else "") or result.device
     straggler, scaling = figures.straggler, figures.scaling
     return DistributedFacts(
         source="bench",
         world_size=setup.world_size,
-        world_size_source="the bench (--nproc-per-node)",
         nnodes=setup.nnodes,
         nproc_per_node=setup.nproc_per_node,
-        device=device,
+        device=device
+        or Unavailable("device not in the result" if ranks else "no ranks in the result"),
         backend=_text(setup.backend, "backend not in the result"),
         nccl_available=setup.nccl_available,
         # The bench wraps the model in DistributedDataParallel (spec A).
@@ -253,11 +226,10 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         else Unavailable("the ranks were not pinned to CPUs"),
         bucket_cap_mb=float(setup.bucket_cap_mb),
         batch_size_per_rank=batch,
-        block_size=block,
         gradient_accumulation_steps_per_rank=_config_integer(config, "gradient_accumulation_steps"),
         micro_batch_tokens_per_rank=tokens,
         micro_batch_tokens_source="the bench's per-rank batch_size x block_size",
-        step_time_ms=_median_of([r.step_time_ms for r in ranks], "step time"),
+        step_time_ms=_median_of([_of(r.step_time_ms, "median") for r in ranks], "step time"),
         compute_step_time_ms=_median_of([r.compute_step_time_ms for r in ranks], "no_sync step"),
         communication_fraction=figures.communication_fraction,
         straggler_rank=_of(straggler, "slowest_rank"),
@@ -265,13 +237,9 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         median_rank_step_ms=_of(straggler, "median_rank_compute_step_ms"),
         slowest_rank_step_ms=_of(straggler, "slowest_rank_compute_step_ms"),
         scaling_efficiency=_of(scaling, "efficiency"),
-        scaling_reference_tokens_per_s=_of(scaling, "reference_tokens_per_s"),
         scaling_reference="" if isinstance(scaling, Unavailable) else scaling.reference,
         job_tokens_per_s=figures.job.tokens_per_s,
-        job_mfu=figures.job.mfu,
-        mfu_scope="job",
-        tokens_per_s_scope="job",
-        ranks=ranks,
+        rank_cpus={r.rank: r.cpus for r in ranks if r.cpus is not None},
     )
 
 
@@ -282,28 +250,17 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
     if isinstance(dist, Unavailable):
         return None
     config = analysis.config
-    ranks = tuple(
-        RankFacts(
-            rank=r.rank,
-            step_time_ms=_real(r.steady_step_time_ms),
-            tokens_per_s=_real(r.tokens_per_s),
-        )
-        for r in dist.per_rank
-    )
     straggler = dist.straggler
-    steps = [r.step_time_ms for r in ranks]
+    steps = [_real(r.steady_step_time_ms) for r in dist.per_rank]
     tokens, source = _log_micro_batch_tokens(analysis, dist.world_size)
-    device = config.get("device") or value_or(analysis.hardware_hints.device, None)
     return DistributedFacts(
         source="log",
         world_size=dist.world_size,
-        world_size_source=dist.world_size_source,
-        device=str(device) if device else Unavailable("the log does not name the device"),
+        device=_log_device(analysis),
         backend=dist.backend,
         nccl_available=Unavailable("a log does not say"),
         parallel=_text(dist.parallel, "parallel not in the result"),
         batch_size_per_rank=_config_integer(config, "batch_size"),
-        block_size=_config_integer(config, "block_size"),
         micro_batch_tokens_per_rank=tokens,
         micro_batch_tokens_source=source,
         straggler_rank=_of(straggler, "slowest_rank"),
@@ -315,11 +272,6 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         if isinstance(straggler, Unavailable)
         else straggler.slowest_rank_step_time_ms,
         job_tokens_per_s=_real(dist.job.tokens_per_s),
-        job_mfu=_real(dist.job.mfu),
-        mfu_scope=_text(dist.mfu_scope, "mfu_scope not in the result"),
-        tokens_per_s_scope=_text(dist.tokens_per_s_scope, "tokens_per_s_scope not in the result"),
-        ranks=ranks,
-        notes=dist.notes,
     )
 
 
@@ -331,8 +283,7 @@ def _log_micro_batch_tokens(analysis: LogAnalysis, world: Maybe[int]) -> tuple[M
     batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
     if isinstance(batch, int) and isinstance(block, int):
         return batch * block, f"batch_size {batch} x block_size {block}"
-    per_step = analysis.tokens_per_step
-    step = int(per_step) if isinstance(per_step, float) and per_step.is_integer() else None
+    step = value_or(_whole(analysis.tokens_per_step), None)
     accumulation = _config_integer(config, "gradient_accumulation_steps")
     stated = isinstance(accumulation, int) and accumulation > 0
     accum = accumulation if isinstance(accumulation, int) and stated else 1

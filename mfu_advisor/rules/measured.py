@@ -88,47 +88,30 @@ def measured_or_expected(
     facts: DiagnosisFacts,
     experiments: tuple[str, ...],
     *,
-    subject: str,
-    hypothesis: str,
-    fix: str,
-    fix_options: Mapping[str, Any] | None = None,
-    undo_fix: str = "",
-    expected_gain: str | None = None,
     gain_until_measured: str | None = None,
-    expected_speedup: float | None = None,
     severity: Severity | None = None,
-    evidence: Mapping[str, Any] | None = None,
+    **draft: Any,
 ) -> Draft:
     """The finding for a fix that one of ``experiments`` may have measured: :func:`measured_draft`
-    when one ran, else the explanation from facts with the fix and its expected gain
-    (``gain_until_measured`` only then). ``severity`` overrides the rule's unless measured no
-    better."""
+    (given ``draft``, its keyword arguments) when one ran, else the explanation from facts with
+    the fix and its expected gain (``gain_until_measured`` only then). ``severity`` overrides
+    the rule's unless measured no better."""
     measured = facts.measured(*experiments)
-    if measured is None:
-        return Draft(
-            explanation=hypothesis,
-            fix=fix,
-            fix_options=dict(fix_options or {}),
-            severity=severity,
-            expected_gain=gain_until_measured or expected_gain,
-            expected_speedup=expected_speedup,
-            evidence=dict(evidence or {}),
+    if measured is not None:
+        found = measured_draft(measured, **draft)
+        return (
+            dataclasses.replace(found, severity=severity)
+            if severity and found.kind is Kind.DO
+            else found
         )
-    draft = measured_draft(
-        measured,
-        subject=subject,
-        hypothesis=hypothesis,
-        fix=fix,
-        fix_options=fix_options,
-        expected_gain=expected_gain,
-        expected_speedup=expected_speedup,
-        evidence=evidence,
-        undo_fix=undo_fix,
-    )
-    return (
-        dataclasses.replace(draft, severity=severity)
-        if severity and draft.kind is Kind.DO
-        else draft
+    return Draft(
+        explanation=draft["hypothesis"],
+        fix=draft["fix"],
+        fix_options=dict(draft.get("fix_options") or {}),
+        severity=severity,
+        expected_gain=gain_until_measured or draft.get("expected_gain"),
+        expected_speedup=draft.get("expected_speedup"),
+        evidence=dict(draft.get("evidence") or {}),
     )
 
 
