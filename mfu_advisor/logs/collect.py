@@ -184,8 +184,7 @@ class StepCollector:
         self._last_step = math.nan
         self._seg_pos = 0
         self._run_start_pending = False
-        self._pending: dict[str, list[float]] = {name: [] for name in (*VALUE_COLUMNS, "line")}
-        self._pending_flags: list[int] = []
+        self._pending: list[tuple[float | None, ...]] = []  # (line, *VALUE_COLUMNS, flags)
         self._batches: list[dict[str, np.ndarray]] = []
         # With rank prefixes (logs/ranks.py): the rank analysed here (the lowest seen), every
         # rank seen, one collector per other rank, and the prefix style ("torchrun").
@@ -294,10 +293,9 @@ class StepCollector:
             self._run_start_pending = False
         if reported_mfu is not None:
             self.meta["mfu_printed"] = True
-        values = (line, step, loss, step_time_ms, tokens_per_s, reported_mfu, flops_per_s)
-        for name, value in zip(("line", *VALUE_COLUMNS), values, strict=True):
-            self._pending[name].append(math.nan if value is None else value)
-        self._pending_flags.append(flags)
+        self._pending.append(
+            (line, step, loss, step_time_ms, tokens_per_s, reported_mfu, flops_per_s, flags)
+        )
 
     def mark_run_start(self) -> None:
         """A run header was seen: the next step row starts a new run."""
@@ -317,30 +315,24 @@ class StepCollector:
         return mask
 
     def add_batch(self, columns: dict[str, np.ndarray]) -> None:
-        """Step rows parsed in bulk, in line order (columns NaN where not parsed)."""
+        """Step rows parsed in bulk, in line order: every column of _PARSED_COLUMNS, NaN where not
+        parsed."""
         self._batches.append(columns)
 
     def end_chunk(self) -> None:
         """Merge the rows given since the last call (bulk and one by one) in line order."""
         parts = list(self._batches)
         self._batches = []
-        if self._pending["line"]:
-            pending = {
-                name: np.asarray(values, dtype=np.float64) for name, values in self._pending.items()
-            }
-            pending["flags"] = np.asarray(self._pending_flags, dtype=np.int64)
-            parts.append(pending)
-            for values in self._pending.values():
-                values.clear()
-            self._pending_flags.clear()
+        if self._pending:
+            table = np.array(self._pending, dtype=np.float64).T  # None -> NaN
+            self._pending = []
+            parts.append(dict(zip(("line", *VALUE_COLUMNS), table[:-1], strict=True)))
+            parts[-1]["flags"] = table[-1].astype(np.int64)
         if not parts:
             return
         rows = parts[0]
         if len(parts) > 1:
-            rows = {
-                name: np.concatenate([_column(p, name, len(p["line"])) for p in parts])
-                for name in _PARSED_COLUMNS
-            }
+            rows = {name: np.concatenate([p[name] for p in parts]) for name in _PARSED_COLUMNS}
             order = np.argsort(rows["line"], kind="stable")
             rows = {name: values[order] for name, values in rows.items()}
         ranks = self._ranks_of(np.asarray(rows["line"]))
@@ -349,14 +341,13 @@ class StepCollector:
             self._process(rows)
             return
         assert ranks is not None
-        n = len(ranks)
         if own.any():
-            self._process({name: _column(rows, name, n)[own] for name in _PARSED_COLUMNS})
+            self._process({name: values[own] for name, values in rows.items()})
         for rank in np.unique(ranks[~own]).tolist():
             other = self._rank_sink(int(rank))
             if other is not None:
                 mine = ranks == rank
-                other._process({name: _column(rows, name, n)[mine] for name in _PARSED_COLUMNS})
+                other._process({name: values[mine] for name, values in rows.items()})
 
     def _segment_starts(self, steps: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:
         """Rows that open a run segment: the step number goes back (against the last row that
@@ -388,7 +379,7 @@ class StepCollector:
     def _process(self, rows: dict[str, np.ndarray]) -> None:
         n = len(rows["line"])
         steps = rows["step"].astype(np.float64)
-        flags = _column(rows, "flags", n).astype(np.int64)
+        flags = rows["flags"].astype(np.int64)
         if self._run_start_pending and n:
             flags[0] |= FLAG_RUN_START
             self._run_start_pending = False
@@ -397,7 +388,7 @@ class StepCollector:
         seg = self.segment_count - 1 + np.cumsum(starts)
         g = self.count + np.arange(n)
         columns: dict[str, np.ndarray] = {
-            name: _column(rows, name, n).astype(np.float64) for name in VALUE_COLUMNS
+            name: rows[name].astype(np.float64) for name in VALUE_COLUMNS
         }
         if self.cut_line is not None and n and rows["line"][-1] == self.cut_line:
             for name in VALUE_COLUMNS:
@@ -579,10 +570,3 @@ def usual_delta(sink: StepCollector) -> int:
     if not sink.deltas:
         return 0
     return max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0]
-
-
-def _column(rows: dict[str, np.ndarray], name: str, n: int) -> np.ndarray:
-    values = rows.get(name)
-    if values is None:
-        return np.zeros(n, dtype=np.int64) if name == "flags" else np.full(n, np.nan)
-    return values

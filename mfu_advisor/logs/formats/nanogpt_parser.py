@@ -143,6 +143,8 @@ class NanoGptParser(Parser):
             "loss": np.full(len(fast_rows), np.nan),
             "step_time_ms": times,
             "reported_mfu": np.full(len(fast_rows), np.nan),
+            "tokens_per_s": np.full(len(fast_rows), np.nan),
+            "flops_per_s": np.full(len(fast_rows), np.nan),
             "flags": flags,
         }
         rows = np.flatnonzero(detail)
