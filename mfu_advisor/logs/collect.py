@@ -9,6 +9,7 @@ rows (docs/analyze.md). Missing numbers are NaN inside; none leave the analysis.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -499,10 +500,11 @@ class StepCollector:
         self,
         line: int,
         step: float | None,
-        values: dict[str, float],
+        values: Mapping[str, float | None],
         time_ms: float | None = None,
     ) -> None:
-        """An evaluation line: its step, the metrics it printed, and its duration when stated."""
+        """An evaluation line: its step, the metrics it printed (None: not a number, dropped),
+        and its duration when stated."""
         rank = self._other_rank(line)
         if rank is not None:
             other = self._rank_sink(rank)
@@ -519,7 +521,7 @@ class StepCollector:
                     file=self.file_index,
                     line=line,
                     step=math.nan if step is None else step,
-                    values=values,
+                    values={k: v for k, v in values.items() if v is not None},
                     time_ms=math.nan if time_ms is None else time_ms,
                 )
             )

@@ -213,10 +213,7 @@ class NanoGptParser(Parser):
                 return False
             step = int(match.group(1))
             values = {"train_loss": match.group(2), "val_loss": match.group(3)}
-            numbers = {k: parse_number(v) for k, v in values.items()}
-            sink.add_eval(
-                line_no, step, {k: v for k, v in numbers.items() if v is not None and v == v}
-            )
+            sink.add_eval(line_no, step, {k: parse_number(v) for k, v in values.items()})
             self.pending_evals.append((step, line_no))
             return True
         match = BENCH_STEP.match(line)
