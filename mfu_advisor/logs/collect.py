@@ -191,10 +191,8 @@ class StepCollector:
         # rank seen, one collector per other rank, and the prefix style ("torchrun").
         self.primary_rank: int | None = None
         self.ranks_seen: set[int] = set()
-        self.rank_sinks: dict[int, StepCollector] = {}
+        self.rank_sinks: dict[int, RankCollector] = {}
         self.rank_prefix = ""
-        self._chunk_ranks: np.ndarray | None = None
-        self._chunk_first_line = 0
         self.repeated_steps = 0  # rows with the step number of the row before
         # The last line of an input without a line break: its numbers may be cut, so a step
         # row from it keeps only its step number.
@@ -209,7 +207,6 @@ class StepCollector:
     def begin_file(self, name: str) -> None:
         """Start collecting from a new input; step numbering may restart per input."""
         self.end_chunk()
-        self._chunk_ranks = None
         self.files.append(FileRecord(name))
         for other in self.rank_sinks.values():
             other.begin_file(name)
@@ -217,7 +214,6 @@ class StepCollector:
     def end_file(self, stats: InputStats) -> None:
         """Finish the current input, recording how it was read."""
         self.end_chunk()
-        self._chunk_ranks = None
         self.files[-1].stats = stats
 
     def not_understood(self, line: int, text: str) -> None:
@@ -230,10 +226,8 @@ class StepCollector:
 
     # -- ranks ----------------------------------------------------------------------------
 
-    def begin_chunk(self, ranks: np.ndarray | None, first_line: int) -> None:
+    def begin_chunk(self, ranks: np.ndarray | None) -> None:
         """The rank of each line of the chunk about to be parsed (None: no rank prefixes)."""
-        self._chunk_ranks = ranks
-        self._chunk_first_line = first_line
         if ranks is not None and len(ranks):
             seen = np.unique(ranks)
             seen = seen[seen >= 0]
@@ -241,34 +235,18 @@ class StepCollector:
             if self.primary_rank is None and len(seen):
                 self.primary_rank = int(seen[0])
 
-    def _ranks_of(self, lines: np.ndarray) -> np.ndarray | None:
-        """Rank of each of ``lines`` in the current chunk (-1: no prefix, or not in the chunk)."""
-        ranks = self._chunk_ranks
-        if ranks is None:
-            return None
-        index = lines.astype(np.int64) - self._chunk_first_line
-        inside = (index >= 0) & (index < len(ranks))
-        out = np.full(len(lines), -1, dtype=np.int64)
-        out[inside] = ranks[index[inside]]
-        return out
-
-    def _rank_sink(self, rank: int) -> StepCollector | None:
-        """Another rank's collector, made on first use (None past the cap)."""
+    def for_rank(self, rank: int) -> StepCollector:
+        """Where the parser of ``rank``'s lines writes: this collector for the primary rank (and
+        lines without a rank), else that rank's own, made on first use (past RANK_SINKS_CAP, one
+        that is not kept)."""
+        if rank < 0 or rank == self.primary_rank:
+            return self
         other = self.rank_sinks.get(rank)
-        if other is None and len(self.rank_sinks) < RANK_SINKS_CAP:
-            other = StepCollector(RANK_SAMPLE_CAP)
-            for record in self.files:
-                other.begin_file(record.name)
-            self.rank_sinks[rank] = other
+        if other is None:
+            other = RankCollector(self)
+            if len(self.rank_sinks) < RANK_SINKS_CAP:
+                self.rank_sinks[rank] = other
         return other
-
-    def _other_rank(self, line: int) -> int | None:
-        """The rank of ``line`` when it is not this collector's own rank, else None."""
-        ranks = self._ranks_of(np.asarray([line]))
-        if ranks is None:
-            return None
-        rank = int(ranks[0])
-        return None if rank < 0 or rank == self.primary_rank else rank
 
     # -- step rows ------------------------------------------------------------------------
 
@@ -336,19 +314,7 @@ class StepCollector:
             rows = {name: np.concatenate([p[name] for p in parts]) for name in _PARSED_COLUMNS}
             order = np.argsort(rows["line"], kind="stable")
             rows = {name: values[order] for name, values in rows.items()}
-        ranks = self._ranks_of(np.asarray(rows["line"]))
-        own = None if ranks is None else (ranks < 0) | (ranks == self.primary_rank)
-        if own is None or own.all():
-            self._process(rows)
-            return
-        assert ranks is not None
-        if own.any():
-            self._process({name: values[own] for name, values in rows.items()})
-        for rank in np.unique(ranks[~own]).tolist():
-            other = self._rank_sink(int(rank))
-            if other is not None:
-                mine = ranks == rank
-                other._process({name: values[mine] for name, values in rows.items()})
+        self._process(rows)
 
     def _segment_starts(self, steps: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:
         """Rows that open a run segment: the step number goes back (against the last row that
@@ -505,12 +471,6 @@ class StepCollector:
     ) -> None:
         """An evaluation line: its step, the metrics it printed (None: not a number, dropped),
         and its duration when stated."""
-        rank = self._other_rank(line)
-        if rank is not None:
-            other = self._rank_sink(rank)
-            if other is not None:
-                other.add_eval(line, step, values, time_ms)
-            return
         self.eval_count += 1
         if time_ms is not None and math.isfinite(time_ms):
             self.eval_time_ms_total += time_ms
@@ -572,3 +532,27 @@ def usual_delta(sink: StepCollector) -> int:
     if not sink.deltas:
         return 0
     return max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0]
+
+
+class RankCollector(StepCollector):
+    """Another rank's step and evaluation rows; the rest its parser reads goes to ``main``."""
+
+    def __init__(self, main: StepCollector) -> None:
+        super().__init__(RANK_SAMPLE_CAP)
+        self.main = main
+        self.meta = main.meta
+        self.config = main.config
+        for record in main.files:
+            self.begin_file(record.name)
+
+    def not_understood(self, line: int, text: str) -> None:
+        self.main.not_understood(line, text)
+
+    def set_config(self, key: str, value: Any, source: str, line: int) -> None:
+        self.main.set_config(key, value, source, line)
+
+    def hint(self, kind: str, value: Any, line: int, text: str) -> None:
+        self.main.hint(kind, value, line, text)
+
+    def set_summary(self, key: str, value: Any, line: int) -> None:
+        self.main.set_summary(key, value, line)
