@@ -9,6 +9,7 @@ rows (docs/analyze.md). Missing numbers are NaN inside; none leave the analysis.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,17 +185,14 @@ class StepCollector:
         self._last_step = math.nan
         self._seg_pos = 0
         self._run_start_pending = False
-        self._pending: dict[str, list[float]] = {name: [] for name in (*VALUE_COLUMNS, "line")}
-        self._pending_flags: list[int] = []
+        self._pending: list[tuple[float | None, ...]] = []  # (line, *VALUE_COLUMNS, flags)
         self._batches: list[dict[str, np.ndarray]] = []
         # With rank prefixes (logs/ranks.py): the rank analysed here (the lowest seen), every
         # rank seen, one collector per other rank, and the prefix style ("torchrun").
         self.primary_rank: int | None = None
         self.ranks_seen: set[int] = set()
-        self.rank_sinks: dict[int, StepCollector] = {}
+        self.rank_sinks: dict[int, RankCollector] = {}
         self.rank_prefix = ""
-        self._chunk_ranks: np.ndarray | None = None
-        self._chunk_first_line = 0
         self.repeated_steps = 0  # rows with the step number of the row before
         # The last line of an input without a line break: its numbers may be cut, so a step
         # row from it keeps only its step number.
@@ -209,7 +207,6 @@ class StepCollector:
     def begin_file(self, name: str) -> None:
         """Start collecting from a new input; step numbering may restart per input."""
         self.end_chunk()
-        self._chunk_ranks = None
         self.files.append(FileRecord(name))
         for other in self.rank_sinks.values():
             other.begin_file(name)
@@ -217,7 +214,6 @@ class StepCollector:
     def end_file(self, stats: InputStats) -> None:
         """Finish the current input, recording how it was read."""
         self.end_chunk()
-        self._chunk_ranks = None
         self.files[-1].stats = stats
 
     def not_understood(self, line: int, text: str) -> None:
@@ -230,10 +226,8 @@ class StepCollector:
 
     # -- ranks ----------------------------------------------------------------------------
 
-    def begin_chunk(self, ranks: np.ndarray | None, first_line: int) -> None:
+    def begin_chunk(self, ranks: np.ndarray | None) -> None:
         """The rank of each line of the chunk about to be parsed (None: no rank prefixes)."""
-        self._chunk_ranks = ranks
-        self._chunk_first_line = first_line
         if ranks is not None and len(ranks):
             seen = np.unique(ranks)
             seen = seen[seen >= 0]
@@ -241,34 +235,18 @@ class StepCollector:
             if self.primary_rank is None and len(seen):
                 self.primary_rank = int(seen[0])
 
-    def _ranks_of(self, lines: np.ndarray) -> np.ndarray | None:
-        """Rank of each of ``lines`` in the current chunk (-1: no prefix, or not in the chunk)."""
-        ranks = self._chunk_ranks
-        if ranks is None:
-            return None
-        index = lines.astype(np.int64) - self._chunk_first_line
-        inside = (index >= 0) & (index < len(ranks))
-        out = np.full(len(lines), -1, dtype=np.int64)
-        out[inside] = ranks[index[inside]]
-        return out
-
-    def _rank_sink(self, rank: int) -> StepCollector | None:
-        """Another rank's collector, made on first use (None past the cap)."""
+    def for_rank(self, rank: int) -> StepCollector:
+        """Where the parser of ``rank``'s lines writes: this collector for the primary rank (and
+        lines without a rank), else that rank's own, made on first use (past RANK_SINKS_CAP, one
+        that is not kept)."""
+        if rank < 0 or rank == self.primary_rank:
+            return self
         other = self.rank_sinks.get(rank)
-        if other is None and len(self.rank_sinks) < RANK_SINKS_CAP:
-            other = StepCollector(RANK_SAMPLE_CAP)
-            for record in self.files:
-                other.begin_file(record.name)
-            self.rank_sinks[rank] = other
+        if other is None:
+            other = RankCollector(self)
+            if len(self.rank_sinks) < RANK_SINKS_CAP:
+                self.rank_sinks[rank] = other
         return other
-
-    def _other_rank(self, line: int) -> int | None:
-        """The rank of ``line`` when it is not this collector's own rank, else None."""
-        ranks = self._ranks_of(np.asarray([line]))
-        if ranks is None:
-            return None
-        rank = int(ranks[0])
-        return None if rank < 0 or rank == self.primary_rank else rank
 
     # -- step rows ------------------------------------------------------------------------
 
@@ -294,10 +272,9 @@ class StepCollector:
             self._run_start_pending = False
         if reported_mfu is not None:
             self.meta["mfu_printed"] = True
-        values = (line, step, loss, step_time_ms, tokens_per_s, reported_mfu, flops_per_s)
-        for name, value in zip(("line", *VALUE_COLUMNS), values, strict=True):
-            self._pending[name].append(math.nan if value is None else value)
-        self._pending_flags.append(flags)
+        self._pending.append(
+            (line, step, loss, step_time_ms, tokens_per_s, reported_mfu, flops_per_s, flags)
+        )
 
     def mark_run_start(self) -> None:
         """A run header was seen: the next step row starts a new run."""
@@ -317,46 +294,27 @@ class StepCollector:
         return mask
 
     def add_batch(self, columns: dict[str, np.ndarray]) -> None:
-        """Step rows parsed in bulk, in line order (columns NaN where not parsed)."""
+        """Step rows parsed in bulk, in line order: every column of _PARSED_COLUMNS, NaN where not
+        parsed."""
         self._batches.append(columns)
 
     def end_chunk(self) -> None:
         """Merge the rows given since the last call (bulk and one by one) in line order."""
         parts = list(self._batches)
         self._batches = []
-        if self._pending["line"]:
-            pending = {
-                name: np.asarray(values, dtype=np.float64) for name, values in self._pending.items()
-            }
-            pending["flags"] = np.asarray(self._pending_flags, dtype=np.int64)
-            parts.append(pending)
-            for values in self._pending.values():
-                values.clear()
-            self._pending_flags.clear()
+        if self._pending:
+            table = np.array(self._pending, dtype=np.float64).T  # None -> NaN
+            self._pending = []
+            parts.append(dict(zip(("line", *VALUE_COLUMNS), table[:-1], strict=True)))
+            parts[-1]["flags"] = table[-1].astype(np.int64)
         if not parts:
             return
         rows = parts[0]
         if len(parts) > 1:
-            rows = {
-                name: np.concatenate([_column(p, name, len(p["line"])) for p in parts])
-                for name in _PARSED_COLUMNS
-            }
+            rows = {name: np.concatenate([p[name] for p in parts]) for name in _PARSED_COLUMNS}
             order = np.argsort(rows["line"], kind="stable")
             rows = {name: values[order] for name, values in rows.items()}
-        ranks = self._ranks_of(np.asarray(rows["line"]))
-        own = None if ranks is None else (ranks < 0) | (ranks == self.primary_rank)
-        if own is None or own.all():
-            self._process(rows)
-            return
-        assert ranks is not None
-        n = len(ranks)
-        if own.any():
-            self._process({name: _column(rows, name, n)[own] for name in _PARSED_COLUMNS})
-        for rank in np.unique(ranks[~own]).tolist():
-            other = self._rank_sink(int(rank))
-            if other is not None:
-                mine = ranks == rank
-                other._process({name: _column(rows, name, n)[mine] for name in _PARSED_COLUMNS})
+        self._process(rows)
 
     def _segment_starts(self, steps: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray:
         """Rows that open a run segment: the step number goes back (against the last row that
@@ -388,7 +346,7 @@ class StepCollector:
     def _process(self, rows: dict[str, np.ndarray]) -> None:
         n = len(rows["line"])
         steps = rows["step"].astype(np.float64)
-        flags = _column(rows, "flags", n).astype(np.int64)
+        flags = rows["flags"].astype(np.int64)
         if self._run_start_pending and n:
             flags[0] |= FLAG_RUN_START
             self._run_start_pending = False
@@ -397,7 +355,7 @@ class StepCollector:
         seg = self.segment_count - 1 + np.cumsum(starts)
         g = self.count + np.arange(n)
         columns: dict[str, np.ndarray] = {
-            name: _column(rows, name, n).astype(np.float64) for name in VALUE_COLUMNS
+            name: rows[name].astype(np.float64) for name in VALUE_COLUMNS
         }
         if self.cut_line is not None and n and rows["line"][-1] == self.cut_line:
             for name in VALUE_COLUMNS:
@@ -508,16 +466,11 @@ class StepCollector:
         self,
         line: int,
         step: float | None,
-        values: dict[str, float],
+        values: Mapping[str, float | None],
         time_ms: float | None = None,
     ) -> None:
-        """An evaluation line: its step, the metrics it printed, and its duration when stated."""
-        rank = self._other_rank(line)
-        if rank is not None:
-            other = self._rank_sink(rank)
-            if other is not None:
-                other.add_eval(line, step, values, time_ms)
-            return
+        """An evaluation line: its step, the metrics it printed (None: not a number, dropped),
+        and its duration when stated."""
         self.eval_count += 1
         if time_ms is not None and math.isfinite(time_ms):
             self.eval_time_ms_total += time_ms
@@ -528,7 +481,7 @@ class StepCollector:
                     file=self.file_index,
                     line=line,
                     step=math.nan if step is None else step,
-                    values=values,
+                    values={k: v for k, v in values.items() if v is not None},
                     time_ms=math.nan if time_ms is None else time_ms,
                 )
             )
@@ -581,8 +534,25 @@ def usual_delta(sink: StepCollector) -> int:
     return max(sink.deltas.items(), key=lambda item: (item[1], -item[0]))[0]
 
 
-def _column(rows: dict[str, np.ndarray], name: str, n: int) -> np.ndarray:
-    values = rows.get(name)
-    if values is None:
-        return np.zeros(n, dtype=np.int64) if name == "flags" else np.full(n, np.nan)
-    return values
+class RankCollector(StepCollector):
+    """Another rank's step and evaluation rows; the rest its parser reads goes to ``main``."""
+
+    def __init__(self, main: StepCollector) -> None:
+        super().__init__(RANK_SAMPLE_CAP)
+        self.main = main
+        self.meta = main.meta
+        self.config = main.config
+        for record in main.files:
+            self.begin_file(record.name)
+
+    def not_understood(self, line: int, text: str) -> None:
+        self.main.not_understood(line, text)
+
+    def set_config(self, key: str, value: Any, source: str, line: int) -> None:
+        self.main.set_config(key, value, source, line)
+
+    def hint(self, kind: str, value: Any, line: int, text: str) -> None:
+        self.main.hint(kind, value, line, text)
+
+    def set_summary(self, key: str, value: Any, line: int) -> None:
+        self.main.set_summary(key, value, line)

@@ -13,104 +13,62 @@ from collections.abc import Sequence
 import numpy as np
 
 _NONE = -1
-_FIELDS = ("min_pos", "min_val", "max_pos", "max_val", "mark_pos", "mark_val", "first_pos")
+#: What a bucket picks: the name, the value of an empty bucket, and the ufunc for the better value.
+_PICKS = (("min", np.inf, np.minimum), ("max", -np.inf, np.maximum), ("mark", -np.inf, np.maximum))
 #: A marked row without a value still beats "no marked row" (-inf) but loses to any value.
 _MARK_WITHOUT_VALUE = np.finfo(np.float64).min
 
 
-def _empty(n: int) -> dict[str, np.ndarray]:
-    """State for ``n`` buckets that hold nothing yet."""
-    return {
-        "min_pos": np.full(n, _NONE, dtype=np.int64),
-        "min_val": np.full(n, np.inf),
-        "max_pos": np.full(n, _NONE, dtype=np.int64),
-        "max_val": np.full(n, -np.inf),
-        "mark_pos": np.full(n, _NONE, dtype=np.int64),
-        "mark_val": np.full(n, -np.inf),
-        "first_pos": np.full(n, _NONE, dtype=np.int64),
-    }
+def _empty(n: int, state: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """State for ``n`` buckets that hold nothing yet, or ``state`` grown to ``n`` buckets."""
+    out = {"first_pos": np.full(n, _NONE, dtype=np.int64)}
+    for name, empty, _better in _PICKS:
+        out[f"{name}_pos"] = np.full(n, _NONE, dtype=np.int64)
+        out[f"{name}_val"] = np.full(n, empty)
+    for key, values in (state or {}).items():
+        out[key][: len(values)] = values
+    return out
 
 
 def _merge(early: dict[str, np.ndarray], late: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Bucket by bucket, what the union of ``early`` and ``late`` keeps (ties keep ``early``)."""
-    take_min = late["min_val"] < early["min_val"]
-    take_max = late["max_val"] > early["max_val"]
-    take_mark = late["mark_val"] > early["mark_val"]
-    return {
-        "min_pos": np.where(take_min, late["min_pos"], early["min_pos"]),
-        "min_val": np.where(take_min, late["min_val"], early["min_val"]),
-        "max_pos": np.where(take_max, late["max_pos"], early["max_pos"]),
-        "max_val": np.where(take_max, late["max_val"], early["max_val"]),
-        "mark_pos": np.where(take_mark, late["mark_pos"], early["mark_pos"]),
-        "mark_val": np.where(take_mark, late["mark_val"], early["mark_val"]),
-        "first_pos": np.where(early["first_pos"] != _NONE, early["first_pos"], late["first_pos"]),
-    }
+    first = early["first_pos"]
+    out = {"first_pos": np.where(first != _NONE, first, late["first_pos"])}
+    for name, _empty_value, better in _PICKS:
+        pos, val = f"{name}_pos", f"{name}_val"
+        take = better(late[val], early[val]) != early[val]
+        out[pos] = np.where(take, late[pos], early[pos])
+        out[val] = np.where(take, late[val], early[val])
+    return out
 
 
 def _reduce(
     positions: np.ndarray, values: np.ndarray, marked: np.ndarray, width: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Per bucket present in ``positions`` (ascending): its number, and what it keeps."""
+    """Per bucket present in ``positions`` (ascending): its number, and what it keeps (the best
+    values by reduceat, and the first row holding each)."""
     n = len(positions)
     bucket = positions // width
     starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
-    finite = np.isfinite(values)
-    low = np.where(finite, values, np.inf)
-    high = np.where(finite, values, -np.inf)
-    any_mark = bool(marked.any())
-    mark = (
-        np.where(marked, np.where(finite, values, _MARK_WITHOUT_VALUE), -np.inf)
-        if any_mark
-        else None
-    )
-    min_at, low_best, max_at, high_best, mark_at, mark_best = _reduce_all(
-        starts, n, low, high, mark
-    )
-
-    def position(at: np.ndarray, best: np.ndarray, empty: float) -> np.ndarray:
-        return np.where(best != empty, positions[np.minimum(at, n - 1)], _NONE)
-
-    return bucket[starts], {
-        "min_pos": position(min_at, low_best, np.inf),
-        "min_val": low_best,
-        "max_pos": position(max_at, high_best, -np.inf),
-        "max_val": high_best,
-        "mark_pos": position(mark_at, mark_best, -np.inf),
-        "mark_val": mark_best,
-        "first_pos": positions[starts],
-    }
-
-
-_Picks = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _reduce_all(
-    starts: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, mark: np.ndarray | None
-) -> _Picks:
-    """Per bucket: the best values (reduceat) and the first row holding each."""
     sizes = np.diff(np.append(starts, n))
-    index = np.arange(n)
-
-    def best_at(values: np.ndarray, best: np.ndarray) -> np.ndarray:
-        hit = values == np.repeat(best, sizes)
-        return np.minimum.reduceat(np.where(hit, index, n), starts)
-
-    low_best = np.minimum.reduceat(low, starts)
-    high_best = np.maximum.reduceat(high, starts)
-    if mark is None:
-        mark_best = np.full(len(starts), -np.inf)
-        mark_at = np.zeros(len(starts), dtype=np.int64)
-    else:
-        mark_best = np.maximum.reduceat(mark, starts)
-        mark_at = best_at(mark, mark_best)
-    return (
-        best_at(low, low_best),
-        low_best,
-        best_at(high, high_best),
-        high_best,
-        mark_at,
-        mark_best,
-    )
+    finite = np.isfinite(values)
+    scores = {
+        "min": np.where(finite, values, np.inf),
+        "max": np.where(finite, values, -np.inf),
+        "mark": np.where(marked, np.where(finite, values, _MARK_WITHOUT_VALUE), -np.inf),
+    }
+    picks = {"first_pos": positions[starts]}
+    for name, empty, better in _PICKS:
+        if name == "mark" and not marked.any():
+            picks["mark_pos"] = np.full(len(starts), _NONE, dtype=np.int64)
+            picks["mark_val"] = np.full(len(starts), -np.inf)
+            continue
+        best = better.reduceat(scores[name], starts)
+        hit = scores[name] == np.repeat(best, sizes)
+        at = np.minimum.reduceat(np.where(hit, np.arange(n), n), starts)
+        picks[f"{name}_pos"] = np.where(best != empty, positions[np.minimum(at, n - 1)], _NONE)
+        picks[f"{name}_val"] = best
+    return bucket[starts], picks
 
 
 class MinMaxBuckets:
@@ -157,13 +115,10 @@ class MinMaxBuckets:
         state = self._state
         size = len(state["first_pos"])
         if buckets[-1] >= size:
-            grown = _empty(int(buckets[-1]) + 1)
-            for name in _FIELDS:
-                grown[name][:size] = state[name]
-            state = grown
-        merged = _merge({name: state[name][buckets] for name in _FIELDS}, picks)
-        for name in _FIELDS:
-            state[name][buckets] = merged[name]
+            state = _empty(int(buckets[-1]) + 1, state)
+        merged = _merge({name: column[buckets] for name, column in state.items()}, picks)
+        for name, column in merged.items():
+            state[name][buckets] = column
         self._state = state
         known = np.flatnonzero(np.isfinite(values))
         if len(known):
@@ -193,10 +148,7 @@ class MinMaxBuckets:
         state = self._state
         size = len(state["first_pos"])
         if size % 2:
-            padded = _empty(size + 1)
-            for name in _FIELDS:
-                padded[name][:size] = state[name]
-            state = padded
+            state = _empty(size + 1, state)
         early = {name: values[0::2] for name, values in state.items()}
         late = {name: values[1::2] for name, values in state.items()}
         self._state = _merge(early, late)

@@ -69,12 +69,9 @@ def find_byte(buf: np.ndarray, offsets: np.ndarray, byte: int, width: int) -> np
     return found
 
 
-def uint_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The unsigned decimal integer starting at each offset, and its digit count."""
-    return _digits(buf, offsets, INT_WIDTH)
-
-
-def _digits(buf: np.ndarray, offsets: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def uint_at(
+    buf: np.ndarray, offsets: np.ndarray, width: int = INT_WIDTH
+) -> tuple[np.ndarray, np.ndarray]:
     """The unsigned integer of at most ``width`` digits at each offset, and its digit count."""
     values = np.zeros(len(offsets), dtype=np.int64)
     length = np.zeros(len(offsets), dtype=np.int64)
@@ -93,10 +90,10 @@ def _digits(buf: np.ndarray, offsets: np.ndarray, width: int) -> tuple[np.ndarra
 
 def decimal_at(buf: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The unsigned decimal ``123`` or ``123.45`` at each offset, and how many bytes it takes."""
-    whole, whole_len = _digits(buf, offsets, DECIMAL_DIGITS + 1)
+    whole, whole_len = uint_at(buf, offsets, DECIMAL_DIGITS + 1)
     dot = whole_len > 0
     dot &= buf[_window(buf, offsets + whole_len, 1)] == _DOT
-    fraction, fraction_len = _digits(buf, offsets + whole_len + 1, DECIMAL_DIGITS + 1)
+    fraction, fraction_len = uint_at(buf, offsets + whole_len + 1, DECIMAL_DIGITS + 1)
     fraction_len = np.where(dot, fraction_len, 0)
     fraction = np.where(dot, fraction, 0)
     digits = whole_len + fraction_len

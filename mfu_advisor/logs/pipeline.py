@@ -193,10 +193,11 @@ def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
                 parser.feed(chunk)
                 continue
             chunk = strip_chunk(chunk, style, inner)
-            sink.begin_chunk(chunk.ranks, chunk.first_line)
+            sink.begin_chunk(chunk.ranks)
             for rank, part in split_by_rank(chunk, sink.primary_rank, RANK_SINKS_CAP + 1):
                 if rank not in parsers:
-                    parsers[rank] = parser if not parsers else detection.format.parser(sink)
+                    target = sink.for_rank(rank)
+                    parsers[rank] = parser if target is sink else detection.format.parser(target)
                 parsers[rank].feed(part)
         for other in parsers.values():
             if other is not parser:

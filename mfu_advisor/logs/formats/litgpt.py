@@ -63,11 +63,10 @@ class LitgptParser(Parser):
             return True
         match = VAL.match(line)
         if match:
-            loss = parse_number(match.group(2))
             sink.add_eval(
                 line_no,
                 int(match.group(1)),
-                {"val_loss": loss} if loss is not None else {},
+                {"val_loss": parse_number(match.group(2))},
                 time_ms=float(match.group(3)),
             )
             return True

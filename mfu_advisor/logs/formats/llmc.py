@@ -120,8 +120,7 @@ class LlmcParser(Parser):
             return True
         match = VAL.match(stripped)
         if match:
-            value = parse_number(match.group(1))
-            sink.add_eval(line_no, None, {"val_loss": value} if value is not None else {})
+            sink.add_eval(line_no, None, {"val_loss": parse_number(match.group(1))})
             return True
         match = HELLASWAG.match(stripped)
         if match:

@@ -99,11 +99,7 @@ class MegatronParser(Parser):
         match = VALIDATION.match(line)
         if match:
             fields = dict(PAIR.findall("|" + match.group(2) + "|"))
-            values = {
-                k.replace(" ", "_"): v
-                for k, raw in fields.items()
-                if (v := parse_number(raw)) is not None
-            }
+            values = {k.replace(" ", "_"): parse_number(raw) for k, raw in fields.items()}
             sink.add_eval(line_no, int(match.group(1)), values)
             return True
         match = PARAMS.search(line)

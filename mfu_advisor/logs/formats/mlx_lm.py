@@ -44,11 +44,10 @@ class MlxLmParser(Parser):
             return True
         match = VAL.match(line)
         if match:
-            loss = parse_number(match.group(2))
             sink.add_eval(
                 line_no,
                 int(match.group(1)),
-                {"loss": loss} if loss is not None else {},
+                {"loss": parse_number(match.group(2))},
                 time_ms=float(match.group(3)) * 1000.0,
             )
             return True

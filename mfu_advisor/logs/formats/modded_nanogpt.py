@@ -54,8 +54,7 @@ class ModdedNanoGptParser(Parser):
             self.train_lines = 0
         step_time = self.clock.step_time_ms(step, clock)
         if "val_loss" in fields:
-            loss = parse_number(fields["val_loss"])
-            self.sink.add_eval(line_no, step, {"loss": loss} if loss is not None else {})
+            self.sink.add_eval(line_no, step, {"loss": parse_number(fields["val_loss"])})
             if self.train_lines:
                 return True
             # A log of validation lines only: the clock still times the steps between them.

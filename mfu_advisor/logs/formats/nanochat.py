@@ -72,9 +72,8 @@ class NanochatParser(Parser):
             return True
         match = EVAL.match(line)
         if match:
-            value = parse_number(match.group(3))
             key = re.sub(r"\W+", "_", match.group(2).strip().lower())
-            sink.add_eval(line_no, int(match.group(1)), {key: value} if value is not None else {})
+            sink.add_eval(line_no, int(match.group(1)), {key: parse_number(match.group(3))})
             return True
         return self._header(line, line_no)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -30,10 +31,7 @@ from mfu_advisor.logs.numbers import (
     parse_value,
 )
 
-ITER_TEXT = rf"iter {INT}: loss ([^,\s]+), time {DECIMAL}ms(?:, mfu {SIGNED_DECIMAL}%)?"
-ITER = re.compile("^" + ITER_TEXT)
-#: The same, for matching inside a chunk's bytes at a line start (match(data, pos, endpos)).
-ITER_BYTES = re.compile(ITER_TEXT.encode())
+ITER = re.compile(rf"^iter {INT}: loss ([^,\s]+), time {DECIMAL}ms(?:, mfu {SIGNED_DECIMAL}%)?")
 EVAL = re.compile(rf"^step {INT}: train loss ([^,\s]+), val loss ([^,\s]+)")
 BENCH_STEP = re.compile(rf"^{INT}/{INT} loss: (\S+)\s*$")
 BENCH_TIME = re.compile(rf"^time per iteration: {DECIMAL}ms(?:, MFU: {SIGNED_DECIMAL}%)?")
@@ -55,6 +53,16 @@ LOADING = re.compile(r"^loading weights from pretrained gpt: (\S+)")
 FORCING = re.compile(rf"^forcing vocab_size={INT}, block_size={INT}, bias=(True|False)")
 DROPOUT = re.compile(rf"^overriding dropout rate to {DECIMAL}")
 SAVING = re.compile(r"^saving checkpoint to ")
+#: Header lines that give one config key: pattern, key, value of the first group, source.
+CONFIG_LINES: tuple[tuple[re.Pattern[str], str, Callable[[str], object], str], ...] = (
+    (TOKENS, "tokens_per_iter", parse_int, "log"),
+    (VOCAB_FOUND, "vocab_size", int, "log (meta.pkl)"),
+    (VOCAB_DEFAULT, "vocab_size", int, "log (GPT-2 default)"),
+    (VOCAB_OLD, "vocab_size", int, "log (GPT-2 default)"),
+    (N_PARAMS, "n_params_printed_m", float, "log"),
+    (FUSED, "fused_adamw", lambda text: text == "True", "log"),
+    (DROPOUT, "dropout", float, "log"),
+)
 SNIFF_PREFIXES = (
     "Overriding",
     "step ",
@@ -135,6 +143,8 @@ class NanoGptParser(Parser):
             "loss": np.full(len(fast_rows), np.nan),
             "step_time_ms": times,
             "reported_mfu": np.full(len(fast_rows), np.nan),
+            "tokens_per_s": np.full(len(fast_rows), np.nan),
+            "flops_per_s": np.full(len(fast_rows), np.nan),
             "flags": flags,
         }
         rows = np.flatnonzero(detail)
@@ -154,45 +164,20 @@ class NanoGptParser(Parser):
         rows: np.ndarray,
         columns: dict[str, np.ndarray],
     ) -> None:
-        """Parse the loss, time and MFU of the rows kept in detail, straight from the bytes."""
-        losses, times, mfus = [], [], []
+        """Parse the loss, time and MFU of the rows kept in detail, as :meth:`_iter_line` does."""
         flags = columns["flags"]
-        match = ITER_BYTES.match
-        placeholders = 0
-        nan = math.nan
+        values = []
         for row, begin, end in zip(rows.tolist(), begins, ends, strict=True):
-            found = match(data, begin, end)
-            if found is None:
-                losses.append(nan)
-                times.append(nan)
-                mfus.append(nan)
-                continue
-            loss_text, time_text, mfu_text = found.group(2, 3, 4)
-            try:
-                loss = float(loss_text)
-            except ValueError:
-                loss = nan
-            if loss != loss or loss in (math.inf, -math.inf):
+            found = ITER.match(data[begin:end].decode("utf-8", errors="replace"))
+            loss, time_ms, mfu = _iter_values(found, self.sink) if found else (None, None, None)
+            if loss is not None and not math.isfinite(loss):
                 flags[row] |= FLAG_LOSS_NAN
-                loss = nan
-            losses.append(loss)
-            times.append(float(time_text))
-            if mfu_text is None:
-                mfus.append(nan)
-            else:
-                mfu = float(mfu_text)
-                if mfu == MFU_PLACEHOLDER:
-                    placeholders += 1
-                    mfus.append(nan)
-                else:
-                    mfus.append(mfu / 100.0)
-        if placeholders:
-            self.sink.count_meta("mfu_placeholder_lines", placeholders)
-        if len(mfus) > placeholders and any(m == m for m in mfus):
-            self.sink.meta["mfu_printed"] = True
-        columns["loss"][rows] = losses
-        columns["step_time_ms"][rows] = times
-        columns["reported_mfu"][rows] = mfus
+                loss = None
+            if mfu is not None:
+                self.sink.meta["mfu_printed"] = True
+            values.append((loss, time_ms, mfu))
+        table = np.array(values, dtype=np.float64).reshape(-1, 3).T  # None -> NaN
+        columns["loss"][rows], columns["step_time_ms"][rows], columns["reported_mfu"][rows] = table
 
     def _mark_after_eval(self, lines: np.ndarray, steps: np.ndarray, flags: np.ndarray) -> None:
         """Flag the iteration printed after each evaluation line with the same step."""
@@ -227,8 +212,8 @@ class NanoGptParser(Parser):
             if match is None:
                 return False
             step = int(match.group(1))
-            values = {"train_loss": _float(match.group(2)), "val_loss": _float(match.group(3))}
-            sink.add_eval(line_no, step, {k: v for k, v in values.items() if v == v})
+            values = {"train_loss": match.group(2), "val_loss": match.group(3)}
+            sink.add_eval(line_no, step, {k: parse_number(v) for k, v in values.items()})
             self.pending_evals.append((step, line_no))
             return True
         match = BENCH_STEP.match(line)
@@ -317,24 +302,13 @@ class NanoGptParser(Parser):
             self.in_config_file = True
             self.config_file = match.group(1)
             return True
-        match = TOKENS.match(line)
-        if match:
-            self._run_header()
-            sink.set_config("tokens_per_iter", parse_int(match.group(1)), "log", line_no)
-            return True
-        for pattern, source in (
-            (VOCAB_FOUND, "meta.pkl"),
-            (VOCAB_DEFAULT, "GPT-2 default"),
-            (VOCAB_OLD, "GPT-2 default"),
-        ):
+        for pattern, key, convert, source in CONFIG_LINES:
             match = pattern.match(line)
             if match:
-                sink.set_config("vocab_size", int(match.group(1)), f"log ({source})", line_no)
+                if pattern is TOKENS:
+                    self._run_header()
+                sink.set_config(key, convert(match.group(1)), source, line_no)
                 return True
-        match = N_PARAMS.match(line)
-        if match:
-            sink.set_config("n_params_printed_m", float(match.group(1)), "log", line_no)
-            return True
         match = DECAYED.match(line)
         if match:
             key = "params_decayed" if match.group(1) == "decayed" else "params_non_decayed"
@@ -347,18 +321,13 @@ class NanoGptParser(Parser):
             if match.group(2) is not None:
                 sink.set_summary("bench_mfu_percent", float(match.group(2)), line_no)
             return True
-        match = FUSED.match(line)
-        if match:
-            sink.set_config("fused_adamw", match.group(1) == "True", "log", line_no)
-            return True
         match = RESUME.match(line) or INIT_GPT2.match(line)
         if match:
             self._run_header()
             init = "resume" if line.startswith("Resuming") else match.group(1)
             sink.set_config("init_from", init, "log", line_no)
             return True
-        match = LOADING.match(line)
-        if match:
+        if LOADING.match(line):
             return True
         match = FORCING.match(line)
         if match:
@@ -367,10 +336,6 @@ class NanoGptParser(Parser):
                 "model_block_size", int(match.group(2)), "log (GPT-2 checkpoint)", line_no
             )
             sink.set_config("bias", match.group(3) == "True", "log (GPT-2 checkpoint)", line_no)
-            return True
-        match = DROPOUT.match(line)
-        if match:
-            sink.set_config("dropout", float(match.group(1)), "log", line_no)
             return True
         if SAVING.match(line):
             self.pause_pending = True  # the next iteration's time includes the save
@@ -408,14 +373,6 @@ def _iter_values(
         else:
             mfu = printed / 100.0
     return parse_number(match.group(2)), parse_finite(match.group(3)), mfu
-
-
-def _float(text: str) -> float:
-    """A number the trainer printed with a format code; NaN when it is not one."""
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
 
 
 def device_kind(device: str) -> str:

@@ -113,8 +113,7 @@ class TorchtitanParser(Parser):
         sink = self.sink
         match = VALIDATE.match(message)
         if match:
-            loss = parse_number(match.group(2))
-            sink.add_eval(line_no, int(match.group(1)), {"loss": loss} if loss is not None else {})
+            sink.add_eval(line_no, int(match.group(1)), {"loss": parse_number(match.group(2))})
             self.flags |= FLAG_AFTER_EVAL
             return
         match = TRAIN_START.match(message)
