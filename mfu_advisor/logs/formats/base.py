@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import StepCollector
@@ -296,6 +298,16 @@ def config_product(run: RunView, keys: Sequence[str], source: str) -> Figure | N
     if not all(values):
         return None
     return Figure(math.prod(v for v in values if v), source)
+
+
+def median_ratio(run: RunView, numerator: str, denominator: str) -> float | None:
+    """The median over step lines of one printed column over another (FLOP/s over tokens/s),
+    among the lines where both are printed and the ratio is positive; None when there are none."""
+    sample = run.sink.sample.columns()
+    with np.errstate(divide="ignore", invalid="ignore"):  # a printed 0 is skipped, not warned
+        ratio = sample[numerator] / sample[denominator]
+    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+    return float(np.median(ratio)) if len(ratio) else None
 
 
 def from_override(run: RunView, key: str) -> Figure | None:

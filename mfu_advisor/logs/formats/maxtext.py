@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
     Evidence,
@@ -23,6 +21,7 @@ from mfu_advisor.logs.formats.base import (
     RunView,
     config_product,
     count_evidence,
+    median_ratio,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
 
@@ -125,12 +124,10 @@ class MaxText(LogFormat):
         )
 
     def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        sample = run.sink.sample.columns()
-        ratio = sample["flops_per_s"] / sample["tokens_per_s"]
-        ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
-        if len(ratio):
+        ratio = median_ratio(run, "flops_per_s", "tokens_per_s")
+        if ratio is not None:
             return FlopsPerToken(
-                float(np.median(ratio)),
+                ratio,
                 "log: TFLOP/s/device ÷ Tokens/s/device (MaxText's own count of matmul FLOPs, "
                 "attention included)",
             )

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, StepCollector
 from mfu_advisor.logs.formats.base import (
@@ -22,6 +20,7 @@ from mfu_advisor.logs.formats.base import (
     Reference,
     RunView,
     config_product,
+    median_ratio,
 )
 from mfu_advisor.logs.numbers import (
     DECIMAL,
@@ -202,12 +201,10 @@ class Torchtitan(LogFormat):
         )
 
     def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        sample = run.sink.sample.columns()
-        ratio = sample["flops_per_s"] / sample["tokens_per_s"]
-        ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
-        if len(ratio):
+        ratio = median_ratio(run, "flops_per_s", "tokens_per_s")
+        if ratio is not None:
             return FlopsPerToken(
-                float(np.median(ratio)),
+                ratio,
                 "log: tflops ÷ tps (torchtitan's own 6N + 12·L·H·Q·T per token)",
             )
         return Unavailable(
@@ -237,11 +234,8 @@ class Torchtitan(LogFormat):
             return Reference(
                 f"{peak / 1e12:.0f} TFLOP/s (torchtitan's peak for {name})", peak, "printed", note
             )
-        sample = run.sink.sample.columns()
-        implied = sample["flops_per_s"] / sample["reported_mfu"]
-        implied = implied[np.isfinite(implied) & (implied > 0)]
-        if len(implied):
-            value = float(np.median(implied))
+        value = median_ratio(run, "flops_per_s", "reported_mfu")
+        if value is not None:
             return Reference(
                 f"{value / 1e12:.0f} TFLOP/s (inferred from tflops ÷ mfu)", value, "inferred", note
             )
