@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -13,14 +12,13 @@ from mfu_advisor.probe.cgroup import CgroupLimits, read_affinity, usable_cpu_cou
 from mfu_advisor.probe.cpu_clock import (
     NO_CLOCK,
     PeakClock,
-    base_clock,
     boost_above_clock,
     clock_fields,
     cpuinfo_clock,
-    max_clock,
+    peak_clock,
     table_boost_clock,
 )
-from mfu_advisor.probe.cpu_peaks import sum_peaks
+from mfu_advisor.probe.cpu_peaks import clock_peaks, core_type, sum_peaks
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
     physical_core_map,
@@ -40,7 +38,7 @@ from mfu_advisor.probe.cpuinfo import (
     parse_cpuinfo,
     processor_blocks,
 )
-from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, PeakFlops, Peaks
+from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, Peaks
 from mfu_advisor.probe.host import read_hypervisor
 from mfu_advisor.probe.sources import MachineRoot
 
@@ -270,7 +268,7 @@ def _group_clock(
                 clock = table_boost_clock(boost[0], max_mhz, boost[1])
                 return GroupClock(boost[0], max_mhz, clock)
             return GroupClock(max_mhz, max_mhz, boost_above_clock(max_mhz))
-        return GroupClock(max_mhz, base_mhz, max_clock(max_mhz))
+        return GroupClock(max_mhz, base_mhz, peak_clock("cpufreq_max", max_mhz))
     model_name = block.get("model name") or ""
     if group.name == "performance" and not hypervisor:
         # No cpufreq maximum (cpufreq off, or a driver that hides it): the model's
@@ -283,7 +281,8 @@ def _group_clock(
             clock = table_boost_clock(boost[0], known_base, boost[1], cpufreq_missing=True)
             return GroupClock(boost[0], base_mhz, clock)
     if isinstance(base_mhz, float):
-        return GroupClock(max_mhz, base_mhz, base_clock(base_mhz, from_brand_string=from_brand))
+        source = "brand_string" if from_brand else "cpufreq_base"
+        return GroupClock(max_mhz, base_mhz, peak_clock(source, base_mhz))
     current = block.get("cpu MHz")
     try:
         current_mhz = float(current) if current is not None else None
@@ -317,7 +316,6 @@ def _core_types(
         elif len(groups) > 1 and isinstance(uarch, str):
             # Hybrid x86: "Alder Lake" -> "Golden Cove" / "Gracemont" (different FLOPs/cycle).
             uarch = core_microarchitecture(uarch, group.name) or uarch
-        uarch_name = uarch if isinstance(uarch, str) else None
         if isinstance(core_map, Unavailable):
             cores = len(group.cpus)
             usable_cores = float(len(set(group.cpus) & set(usable_set)))
@@ -330,48 +328,11 @@ def _core_types(
         # performance cores first, as the scheduler does on hybrid parts.
         usable_cores = min(usable_cores, budget)
         budget = max(0.0, budget - usable_cores)
-        all_peaks = _peaks_at_clock(uarch_name, isa, clock, cores)
         core_types.append(
-            CoreTypeFacts(
-                name=group.name,
-                cpus=group.cpus,
-                physical_cores=cores,
-                microarchitecture=uarch,
-                max_clock_mhz=clock.max_mhz,
-                peak_flops=all_peaks,
-                **clock_fields(clock.peak),
-            )
+            core_type(group.name, group.cpus, cores, uarch, clock.max_mhz, clock.peak, isa)
         )
-        usable_peaks.append(_peaks_at_clock(uarch_name, isa, clock, usable_cores))
+        usable_peaks.append(clock_peaks(uarch, isa, clock.peak, usable_cores))
     return tuple(core_types), usable_peaks
-
-
-def _peaks_at_clock(
-    uarch: str | None, isa: tuple[str, ...], clock: GroupClock, cores: float
-) -> Peaks:
-    """``cpu_peaks`` for a whole or fractional core count, naming the clock used."""
-    from mfu_advisor.probe.cpu_peaks import cpu_peaks
-
-    whole = int(cores)
-    scale = 1.0 if cores == whole else cores
-    peaks = cpu_peaks(
-        uarch,
-        isa,
-        clock.peak.mhz,
-        whole if scale == 1.0 else 1,
-        clock_label=clock.peak.label,
-        clock_note=clock.peak.note,
-    )
-    if scale == 1.0:
-        return peaks
-    return {
-        dtype: dataclasses.replace(
-            peak, flops=peak.flops * scale, note=f"{peak.note}; x{scale:g} cores (cgroup quota)"
-        )
-        if isinstance(peak, PeakFlops)
-        else peak
-        for dtype, peak in peaks.items()
-    }
 
 
 def _p_and_e_counts(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
-from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks, all_unavailable
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.cpu_clock import PeakClock, clock_fields
+from mfu_advisor.probe.facts import PEAK_DTYPES, CoreTypeFacts, PeakFlops, Peaks, all_unavailable
 from mfu_advisor.probe.tables import data_file
 
 
@@ -155,3 +157,48 @@ def sum_peaks(parts: Sequence[Peaks]) -> Peaks:
             note="sum over core types; " + "; ".join(dict.fromkeys(p.note for p in present)),
         )
     return MappingProxyType(out)
+
+
+def clock_peaks(uarch: Maybe[str], isa: Collection[str], clock: PeakClock, cores: float) -> Peaks:
+    """:func:`cpu_peaks` at ``clock`` for a whole or fractional (cgroup quota) core count."""
+    whole = int(cores)
+    scale = 1.0 if cores == whole else cores
+    peaks = cpu_peaks(
+        uarch if isinstance(uarch, str) else None,
+        isa,
+        clock.mhz,
+        whole if scale == 1.0 else 1,
+        clock_label=clock.label,
+        clock_note=clock.note,
+    )
+    if scale == 1.0:
+        return peaks
+    return {
+        dtype: dataclasses.replace(
+            peak, flops=peak.flops * scale, note=f"{peak.note}; x{scale:g} cores (cgroup quota)"
+        )
+        if isinstance(peak, PeakFlops)
+        else peak
+        for dtype, peak in peaks.items()
+    }
+
+
+def core_type(
+    name: str,
+    cpus: tuple[int, ...],
+    cores: int,
+    uarch: Maybe[str],
+    max_clock_mhz: Maybe[float],
+    clock: PeakClock,
+    isa: Collection[str],
+) -> CoreTypeFacts:
+    """One core type's facts, its peak that of all ``cores`` at ``clock``."""
+    return CoreTypeFacts(
+        name=name,
+        cpus=cpus,
+        physical_cores=cores,
+        microarchitecture=uarch,
+        max_clock_mhz=max_clock_mhz,
+        peak_flops=clock_peaks(uarch, isa, clock, cores),
+        **clock_fields(clock),
+    )
