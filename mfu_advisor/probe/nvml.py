@@ -35,7 +35,7 @@ def collect_nvml_answers() -> dict[str, Any]:
         import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no type hints
     except ImportError:
         return {"init": {"error": "NVML_ERROR_LIBRARY_NOT_FOUND"}}
-    errors = _error_names(pynvml)
+    errors = error_names(pynvml)
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as exc:
@@ -59,8 +59,10 @@ def collect_nvml_answers() -> dict[str, Any]:
             pynvml.nvmlShutdown()
 
 
-def _error_names(pynvml: Any) -> dict[int, str]:
-    return {getattr(pynvml, name): name for name in dir(pynvml) if name.startswith("NVML_ERROR_")}
+def error_names(pynvml: Any) -> dict[int, str]:
+    """pynvml's NVML_ERROR_* codes -> their names (the first name wins for a shared code)."""
+    names = reversed(dir(pynvml))
+    return {getattr(pynvml, name): name for name in names if name.startswith("NVML_ERROR_")}
 
 
 class _Asker:
