@@ -74,16 +74,6 @@ class RecordingRoot(MachineRoot):
         live = self.confined(machine_path)
         return not isinstance(live, Unavailable) and os.path.lexists(live)
 
-    def exists(self, machine_path: str) -> bool:
-        live = self.confined(machine_path)
-        if isinstance(live, Unavailable):
-            return False
-        if live.is_dir():
-            self._copy_path(machine_path).mkdir(exist_ok=True)
-        elif live.exists():
-            self.read_text(machine_path)
-        return live.exists()
-
     def run(
         self, name: str, argv: Sequence[str], timeout_s: float = COMMAND_TIMEOUT_S
     ) -> str | Unavailable:

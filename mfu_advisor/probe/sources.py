@@ -202,10 +202,6 @@ class MachineRoot:
         failure = self._recorded_failure("unreadable", machine_path)
         return failure if failure is not None else self.confined(machine_path)
 
-    def exists(self, machine_path: str) -> bool:
-        target = self.confined(machine_path)
-        return not isinstance(target, Unavailable) and target.exists()
-
     # -- commands and recorded answers --------------------------------------------------
 
     def run(
@@ -216,13 +212,9 @@ class MachineRoot:
             recorded_failure = self._recorded_failure("failed_commands", name)
             if recorded_failure is not None:
                 return recorded_failure
-            recorded = self._check_inside(self.root / "commands" / f"{name}.txt", f"{name}.txt")
-            if isinstance(recorded, Unavailable):
-                return recorded
-            if recorded.is_file():
-                data = _read_file(recorded, f"commands/{name}.txt")
-                return data if isinstance(data, Unavailable) else data.decode("utf-8", "replace")
-            return Unavailable(f"`{' '.join(argv)}` was not recorded in the snapshot")
+            missing = f"`{' '.join(argv)}` was not recorded in the snapshot"
+            data = self._recorded_file(f"commands/{name}.txt", missing, f"{name}.txt")
+            return data if isinstance(data, Unavailable) else data.decode("utf-8", "replace")
         import shutil
         import subprocess
 
@@ -259,16 +251,18 @@ class MachineRoot:
             return None
         return Unavailable(str(failures[key]))
 
+    def _recorded_file(self, relative: str, missing: str, shown: str = "") -> bytes | Unavailable:
+        """A file of the snapshot folder (a recorded answer), confined to the folder."""
+        target = self._check_inside(self.root / relative, shown or relative)
+        if isinstance(target, Unavailable):
+            return target
+        return _read_file(target, relative) if target.is_file() else Unavailable(missing)
+
     def recorded_json(self, name: str) -> Any | Unavailable:
         """A recorded library answer (``<name>.json``) in a snapshot."""
         if self.is_live:
             return Unavailable("live machine: nothing recorded")
-        target = self._check_inside(self.root / f"{name}.json", f"{name}.json")
-        if isinstance(target, Unavailable):
-            return target
-        if not target.is_file():
-            return Unavailable(f"{name}.json not in the snapshot")
-        raw = _read_file(target, f"{name}.json")
+        raw = self._recorded_file(f"{name}.json", f"{name}.json not in the snapshot")
         if isinstance(raw, Unavailable):
             return raw
         try:
