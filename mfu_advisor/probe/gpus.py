@@ -16,7 +16,7 @@ from mfu_advisor.probe.facts import (
     TorchFacts,
     all_unavailable,
 )
-from mfu_advisor.probe.pci import LSPCI_ARGV, PciFunction, PciIdsNames, parse_lspci_names
+from mfu_advisor.probe.pci import PciFunction, TextNames
 from mfu_advisor.probe.sources import MachineRoot
 from mfu_advisor.probe.tables import data_file
 from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
@@ -24,27 +24,6 @@ from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
     from mfu_advisor.probe.nvml import NvmlDevice
-
-
-class _Namer:
-    """Device names from pci.ids and lspci, each source read at most once."""
-
-    def __init__(self, root: MachineRoot) -> None:
-        self.root = root
-        self.pci_ids = PciIdsNames(root)
-        self._lspci: dict[str, tuple[int | None, str]] | None = None
-
-    def from_text(self, function: PciFunction) -> tuple[str, str] | None:
-        name = self.pci_ids.device_name(function.vendor_id, function.device_id)
-        if name:
-            return name, "pci.ids"
-        if self._lspci is None:
-            text = self.root.run("lspci", LSPCI_ARGV)
-            self._lspci = parse_lspci_names(text) if isinstance(text, str) else {}
-        found = self._lspci.get(function.address)
-        if found and found[0] in (None, function.device_id):
-            return found[1], "lspci"
-        return None
 
 
 def assemble_gpus(
@@ -56,7 +35,7 @@ def assemble_gpus(
     cpu_model: str = "",
 ) -> tuple[GpuFacts, ...]:
     """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
-    namer = _Namer(root)
+    namer = TextNames(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
     gpus: list[GpuFacts] = []
     for function in functions:
@@ -105,7 +84,7 @@ def _gpu(
     nvml_device: NvmlDevice | None,
     nvml_status: Maybe[str],
     torch: TorchFacts | Unavailable,
-    namer: _Namer,
+    namer: TextNames,
     cpu_model: str,
 ) -> GpuFacts:
     from mfu_advisor.probe.gpu_peaks import lookup_pci
@@ -218,13 +197,13 @@ def _name(
     vendor: str,
     nvml_name: Maybe[str] | None,
     spec: GpuSpec | None,
-    namer: _Namer,
+    namer: TextNames,
 ) -> tuple[str, str]:
     if isinstance(nvml_name, str) and nvml_name:
         return nvml_name, "NVML"
     if spec is not None:
         return spec.name, "device table"
-    text = namer.from_text(function)
+    text = namer.name(function)
     if text is not None:
         # "QEMU (Bochs stdvga)" -> "QEMU": the plain vendor word, unless the name starts with it.
         short = vendor.split(" (")[0]

@@ -181,8 +181,8 @@ def _processes(processes: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _attribute(name: str) -> Callable[[Any], int]:
-    return lambda answer: int(getattr(answer, name))
+def _attribute(name: str, answer: Any) -> int:
+    return int(getattr(answer, name))
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -199,7 +199,7 @@ def device_getters() -> dict[str, Callable[[Any, Any], Any]]:
     for row in data_file("nvml.toml")["device_field"]:
         convert = _CONVERTERS.get(row.get("convert", ""), int)
         if "attribute" in row:
-            convert = _attribute(row["attribute"])
+            convert = functools.partial(_attribute, row["attribute"])
         extra = (row["clock"],) if "clock" in row else ()
         getters[row["field"]] = _query(
             *row["functions"], smi=row["smi"], convert=convert, extra=extra

@@ -113,7 +113,12 @@ class NvmlReader:
 
     def read(self, job_pids: set[int] | None = None) -> tuple[GpuSample, ...]:
         """One reading of every GPU; ``job_on_gpu`` only when ``job_pids`` is given."""
-        reasons_call = _event_reasons_function(self.nv)
+        # Renamed in R535 (nvml.h: "ClocksThrottleReasons" is the deprecated name, same bits).
+        reasons_call = "nvmlDeviceGetCurrentClocks" + (
+            "EventReasons"
+            if hasattr(self.nv, "nvmlDeviceGetCurrentClocksEventReasons")
+            else "ThrottleReasons"
+        )
         out = []
         for index, handle in enumerate(self.handles):
             util = self._get("util_percent", "nvmlDeviceGetUtilizationRates", handle)
@@ -151,13 +156,6 @@ class NvmlReader:
         if self.unavailable is None:
             with contextlib.suppress(Exception):
                 self.nv.nvmlShutdown()
-
-
-def _event_reasons_function(nv: Any) -> str:
-    # Renamed in R535 (nvml.h: "ClocksThrottleReasons" is the deprecated name, same bits).
-    if hasattr(nv, "nvmlDeviceGetCurrentClocksEventReasons"):
-        return "nvmlDeviceGetCurrentClocksEventReasons"
-    return "nvmlDeviceGetCurrentClocksThrottleReasons"
 
 
 def _error_text(nv: Any, exc: Exception) -> str:

@@ -105,10 +105,6 @@ def _hex_pair(text: str, where: str) -> tuple[int, int]:
     return int(match.group(1), 16), int(match.group(2), 16)
 
 
-def _tflops(value: float, source: str, note: str, *, estimated: bool = False) -> PeakFlops:
-    return PeakFlops(flops=value * 1e12, source=source, estimated=estimated, note=note)
-
-
 def formula_peaks(
     arch: ArchRates,
     units: int,
@@ -209,7 +205,7 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
                 note += ", fp32 accumulate"
                 if geforce:
                     note += " (GeForce: half the fp16-accumulate rate)"
-            peaks[dtype] = _tflops(float(given[dtype]), source, note)
+            peaks[dtype] = PeakFlops(float(given[dtype]) * 1e12, source, False, note)
         elif dtype in unknown:
             peaks[dtype] = Unavailable(str(unknown[dtype]))
         elif dtype in formula:

@@ -50,16 +50,12 @@ class RunDevice:
     """Memory the run's device has: the slice's under MIG, else the GPU's."""
 
 
-def _index(device: str) -> tuple[str, int]:
-    device_type, _, text = device.partition(":")
-    return device_type, int(text) if text.isdigit() else 0
-
-
 def find_run_device(
     hardware: HardwareFacts, device: str, env: Mapping[str, str] | None = None
 ) -> RunDevice | Unavailable:
     """The GPU behind ``device`` ("cuda:1"), or why it cannot be told."""
-    device_type, index = _index(device)
+    device_type, _, number = device.partition(":")
+    index = int(number) if number.isdigit() else 0
     environ = os.environ if env is None else env
     torch = hardware.torch if isinstance(hardware.torch, TorchFacts) else None
     seen = None

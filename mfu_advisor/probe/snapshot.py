@@ -94,11 +94,6 @@ class RecordingRoot(MachineRoot):
         return result
 
 
-def is_archive_name(path: Path) -> bool:
-    """True when ``path`` asks for a gzip-compressed tar archive."""
-    return path.name.endswith(ARCHIVE_SUFFIXES)
-
-
 def write_snapshot(
     out: str | os.PathLike[str], *, include_torch: bool = True, redact: bool = False
 ) -> HardwareFacts:
@@ -123,7 +118,7 @@ def write_snapshot(
         _write_manifest(tree, recorder, include_torch, redact)
         if redact:
             redact_tree(tree)
-        if is_archive_name(target):
+        if target.name.endswith(ARCHIVE_SUFFIXES):
             _publish_archive(tree, work, target)
         else:
             _publish_folder(tree, target)
