@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -220,7 +219,7 @@ def _peaks(
     match: GpuMatch,
     sm_count: Maybe[int],
 ) -> Peaks:
-    from mfu_advisor.probe.gpu_peaks import find_gpu, laptop_peaks
+    from mfu_advisor.probe.gpu_peaks import find_gpu, laptop_peaks, nvidia_formula_peaks
 
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         return all_unavailable("not a compute device")
@@ -240,53 +239,3 @@ def _peaks(
     if function.vendor_id == NVIDIA_VENDOR_ID:
         return nvidia_formula_peaks(name, nvidia, sm_count)
     return all_unavailable(match.reason)
-
-
-def nvidia_formula_peaks(
-    name: str, nvidia: NvidiaFacts | Unavailable | None, sm_count: Maybe[int]
-) -> Peaks:
-    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock."""
-    from mfu_advisor.probe.gpu_peaks import (
-        estimated_nvidia_peaks,
-        is_geforce_name,
-        nvidia_arch,
-    )
-
-    if not isinstance(nvidia, NvidiaFacts):
-        reason = nvidia.reason if isinstance(nvidia, Unavailable) else "no NVML facts"
-        return all_unavailable(f"{name} is not in the GPU table and NVML gave nothing: {reason}")
-    cc = nvidia.compute_capability
-    missing = [
-        label
-        for label, value in (("compute capability", cc), ("SM count", sm_count))
-        if not isinstance(value, (str, int))
-    ]
-    if missing or not isinstance(cc, str) or not isinstance(sm_count, int):
-        return all_unavailable(
-            f"{name} is not in the GPU table and NVML gave no {', '.join(missing)}"
-        )
-    arch, _ = nvidia_arch(cc)
-    boost = nvidia.sm_clock_boost_mhz
-    top = nvidia.sm_clock_max_mhz
-    words = set(re.sub(r"[^a-z]+", " ", name.lower()).split())
-    if not isinstance(boost, int) and ({"laptop", "mobile"} & words or "max" in words):
-        # A laptop GPU's rated boost is the maker's choice (NVIDIA prints a range per
-        # model); no typical clock is within a few percent of it.
-        return all_unavailable(
-            f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
-            "laptop's power limit and NVML reports none"
-        )
-    # NVML's max SM clock is the top of the clock curve (a 4080 SUPER: 3,105 MHz against
-    # 2,550 rated): it only caps the typical boost, never stands in for it.
-    if isinstance(boost, int):
-        clock, note = float(boost), "rated boost: NVML max customer boost clock"
-    elif arch is not None:
-        clock, note = arch.boost_mhz, f"typical {arch.name} rated boost from the GPU table"
-        if isinstance(top, int) and top < clock:
-            clock, note = float(top), "NVML max SM clock, below the typical rated boost"
-        note += "; NVML gave no rated boost for this GPU"
-    else:
-        return all_unavailable(f"no per-SM rates known for compute capability {cc}")
-    return estimated_nvidia_peaks(
-        cc, sm_count, clock, geforce=is_geforce_name(name), clock_note=note
-    )
