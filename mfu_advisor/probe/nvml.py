@@ -267,41 +267,34 @@ class _Fields:
         self.warnings.append(reason)
         return Unavailable(reason)
 
-    def integer(self, key: str) -> Maybe[int]:
+    def _typed(self, key: str, fits: Callable[[Any], bool]) -> Any:
         value = self.raw(key)
-        if isinstance(value, Unavailable):
-            return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            return self._bad(key, value)
+        return value if isinstance(value, Unavailable) or fits(value) else self._bad(key, value)
+
+    def integer(self, key: str) -> Maybe[int]:
+        value = self._typed(key, _is_int)
         bounds = data_file("nvml.toml")["plausible"].get(key)
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        if isinstance(value, int) and bounds is not None and not bounds[0] <= value <= bounds[1]:
             reason = (
                 f"{self.where}: {key} = {value!r:.40} is outside the plausible range "
                 f"{bounds[0]}..{bounds[1]}"
             )
             self.warnings.append(reason)
             return Unavailable(reason)
-        return value
+        return value  # type: ignore[no-any-return]
 
     def text(self, key: str) -> Maybe[str]:
-        value = self.raw(key)
-        if isinstance(value, Unavailable):
-            return value
-        if not isinstance(value, str):
-            return self._bad(key, value)
-        return value
+        return self._typed(key, lambda value: isinstance(value, str))  # type: ignore[no-any-return]
 
     def int_list(self, key: str, length: int) -> Maybe[list[int]]:
-        value = self.raw(key)
-        if isinstance(value, Unavailable):
-            return value
-        if (
-            not isinstance(value, list)
-            or len(value) != length
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            return self._bad(key, value)
-        return value
+        def fits(value: Any) -> bool:
+            return isinstance(value, list) and len(value) == length and all(map(_is_int, value))
+
+        return self._typed(key, fits)  # type: ignore[no-any-return]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def nvidia_facts_from_answers(
