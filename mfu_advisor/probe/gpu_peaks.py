@@ -129,17 +129,6 @@ class GpuMatch:
     """Rows with this vendor and device ID (several when one ID covers several boards)."""
     reason: str
     """Why ``spec`` is None: not in the table, or ambiguous with the range of peaks."""
-    chosen_by: str = ""
-    """What picked the row among several: "subsystem", "revision", "name", "units", "CPU"."""
-
-
-def _narrow(
-    rows: list[GpuSpec], keep: list[GpuSpec], label: str, chosen: list[str]
-) -> list[GpuSpec]:
-    if keep and len(keep) < len(rows):
-        chosen.append(label)
-        return keep
-    return rows
 
 
 def lookup_pci(
@@ -158,26 +147,21 @@ def lookup_pci(
     if not rows:
         return GpuMatch(None, (), f"{where} is not in the GPU table")
     candidates = tuple(rows)
-    chosen: list[str] = []
-    if len(rows) > 1:
-        specific = [s for s in rows if s.subsystems]
-        if subsystem is not None and specific:
-            hit = [s for s in specific if subsystem in s.subsystems]
-            rows = hit or [s for s in rows if not s.subsystems] or rows
-            if len(rows) < len(candidates):
-                chosen.append("subsystem")
+    # Each clue keeps the rows it fits, unless it fits none of them.
+    if len(rows) > 1 and subsystem is not None and any(s.subsystems for s in rows):
+        hit = [s for s in rows if subsystem in s.subsystems]
+        rows = hit or [s for s in rows if not s.subsystems] or rows
     if len(rows) > 1 and revision is not None:
-        rows = _narrow(rows, [s for s in rows if revision in s.revisions], "revision", chosen)
+        rows = [s for s in rows if revision in s.revisions] or rows
     if len(rows) > 1 and name:
         by_name = {id(s) for s in gpu_candidates(name)}
-        rows = _narrow(rows, [s for s in rows if id(s) in by_name], "name", chosen)
+        rows = [s for s in rows if id(s) in by_name] or rows
     if len(rows) > 1 and units is not None:
-        rows = _narrow(rows, [s for s in rows if s.sm_count == units], "units", chosen)
+        rows = [s for s in rows if s.sm_count == units] or rows
     if len(rows) > 1 and cpu_model:
-        hit = [s for s in rows if s.cpu_pattern and re.search(s.cpu_pattern, cpu_model)]
-        rows = _narrow(rows, hit, "CPU", chosen)
+        rows = [s for s in rows if s.cpu_pattern and re.search(s.cpu_pattern, cpu_model)] or rows
     if len(rows) == 1 or _same_peaks(tuple(rows)):
-        return GpuMatch(rows[0], candidates, "", ", ".join(chosen))
+        return GpuMatch(rows[0], candidates, "")
     return GpuMatch(None, candidates, _ambiguous(where, rows, revision, cpu_model))
 
 

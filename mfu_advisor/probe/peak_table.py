@@ -70,8 +70,6 @@ class GpuSpec:
     """Dense peak per dtype, or why there is none."""
     fp16_acc16_flops: float | None
     """GeForce: the fp16 tensor rate with fp16 accumulate (twice what PyTorch reaches)."""
-    sparse: bool
-    """2:4 structured sparsity doubles the tensor figures (not used by training)."""
     source: str
     note: str
     """Which SKU the row describes and how others sharing its ID differ."""
@@ -243,7 +241,6 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
         bandwidth_gbs=float(raw["bandwidth_gbs"]) if "bandwidth_gbs" in raw else None,
         peak_flops=MappingProxyType(peaks),
         fp16_acc16_flops=float(raw["fp16_acc16"]) * 1e12 if "fp16_acc16" in raw else None,
-        sparse=bool(raw.get("sparse", False)),
         source=source,
         note=str(raw.get("note", "")),
         integrated=bool(raw.get("integrated", False)),
