@@ -39,19 +39,6 @@ def core_rates() -> dict[str, CoreRate]:
     }
 
 
-HALF_EMULATED = {
-    "bf16": "emulated: this CPU has no native bf16 (no avx512_bf16/AMX/ARM bf16); PyTorch "
-    "converts to fp32 and it runs slower than fp32",
-    "fp16": "emulated: this CPU has no native fp16 arithmetic (no avx512_fp16/AMX-FP16/ARM "
-    "asimdhp); PyTorch converts to fp32 and it runs slower than fp32",
-}
-
-NOT_A_CPU_DTYPE = {
-    "tf32": "not a CPU dtype: TF32 is an NVIDIA tensor-core format",
-    "fp8": "not a CPU dtype: no CPU computes in fp8; PyTorch emulates it",
-}
-
-
 def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tuple[int, str] | None:
     """fp32 FLOPs per cycle per core and where that figure comes from, or None."""
     rate = core_rates().get(microarchitecture) if microarchitecture is not None else None
@@ -110,24 +97,23 @@ def cpu_peaks(
         )
         return PeakFlops(flops=flops, source=source, estimated=True, note=f"{note}, {clock_note}")
 
-    out: dict[str, PeakFlops | Unavailable] = {"fp32": peak(per_cycle, rate_source, "dense")}
-    out["tf32"] = Unavailable(NOT_A_CPU_DTYPE["tf32"])
-
     tables = data_file("cpus.toml")
-    for dtype, emulated in HALF_EMULATED.items():
+    out: dict[str, PeakFlops | Unavailable] = {
+        dtype: Unavailable(reason) for dtype, reason in tables["cpu_dtype_reasons"].items()
+    }
+    out["fp32"] = peak(per_cycle, rate_source, "dense")
+    for dtype in ("bf16", "fp16"):
         native = [
             r for r in tables["native_half"] if r["dtype"] == dtype and r["feature"] in features
         ]
         if not native:
-            out[dtype] = Unavailable(emulated)
-        elif native[0].get("amx"):
+            continue
+        if native[0].get("amx"):
             amx = tables["amx"]
             out[dtype] = peak(amx["flops_per_cycle"], amx["source"], native[0]["note"])
         else:
             how = f"{native[0]['how']}; {rate_source}"
             out[dtype] = peak(2 * per_cycle, how, native[0]["note"])
-
-    out["fp8"] = Unavailable(NOT_A_CPU_DTYPE["fp8"])
     return MappingProxyType({dtype: out[dtype] for dtype in PEAK_DTYPES})
 
 
