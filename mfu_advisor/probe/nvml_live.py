@@ -11,24 +11,7 @@ import contextlib
 from typing import Any, NamedTuple
 
 from mfu_advisor.probe.nvml import error_names, nvml_reason
-
-#: nvml.h constants used here (NVML API reference, "Device Queries").
-NVML_CLOCK_SM = 1  # nvmlClockType_t NVML_CLOCK_SM
-NVML_CLOCK_MEM = 2  # nvmlClockType_t NVML_CLOCK_MEM
-NVML_TEMPERATURE_GPU = 0  # nvmlTemperatureSensors_t NVML_TEMPERATURE_GPU
-NVML_PCIE_UTIL_TX_BYTES = 0  # nvmlPcieUtilCounter_t; answers in KB/s over a 20 ms window
-NVML_PCIE_UTIL_RX_BYTES = 1
-
-#: GpuSample's numeric fields -> the NVML query and its arguments after the handle.
-_NUMBERS: dict[str, tuple[Any, ...]] = {
-    "power_w": ("nvmlDeviceGetPowerUsage",),
-    "power_limit_w": ("nvmlDeviceGetEnforcedPowerLimit",),
-    "sm_clock_mhz": ("nvmlDeviceGetClockInfo", NVML_CLOCK_SM),
-    "memory_clock_mhz": ("nvmlDeviceGetClockInfo", NVML_CLOCK_MEM),
-    "temperature_c": ("nvmlDeviceGetTemperature", NVML_TEMPERATURE_GPU),
-    "pcie_tx_kb_s": ("nvmlDeviceGetPcieThroughput", NVML_PCIE_UTIL_TX_BYTES),
-    "pcie_rx_kb_s": ("nvmlDeviceGetPcieThroughput", NVML_PCIE_UTIL_RX_BYTES),
-}
+from mfu_advisor.probe.tables import data_file
 
 
 class GpuSample(NamedTuple):
@@ -125,7 +108,7 @@ class NvmlReader:
             memory = self._get("memory_used_bytes", "nvmlDeviceGetMemoryInfo", handle)
             numbers = {
                 field: _float(self._get(field, function, handle, *args))
-                for field, (function, *args) in _NUMBERS.items()
+                for field, (function, *args) in data_file("nvml.toml")["live_numbers"].items()
             }
             for watts in ("power_w", "power_limit_w"):  # NVML answers in milliwatts
                 if (milliwatts := numbers[watts]) is not None:
