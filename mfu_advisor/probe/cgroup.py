@@ -1,11 +1,9 @@
 """The CPUs and memory this process may really use: affinity mask and cgroup limits.
 
-Every ancestor cgroup's limit applies, so the tightest along the path up to the
-mount point wins. v2: ``cpu.max``, ``memory.max``
-(https://docs.kernel.org/admin-guide/cgroup-v2.html); v1: ``cpu.cfs_quota_us`` /
-``cpu.cfs_period_us``, ``memory.limit_in_bytes``
-(https://docs.kernel.org/scheduler/sched-bwc.html,
-https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
+Every ancestor cgroup's limit applies, so the tightest up to the mount point wins: v2
+``cpu.max``, ``memory.max`` (https://docs.kernel.org/admin-guide/cgroup-v2.html); v1
+``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (https://docs.kernel.org/scheduler/sched-bwc.html),
+``memory.limit_in_bytes`` (https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
 """
 
 from __future__ import annotations

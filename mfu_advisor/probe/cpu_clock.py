@@ -1,10 +1,9 @@
 """Which clock a CPU peak is computed at, where it came from, and what that means for the peak.
 
-Only cpufreq's ``cpuinfo_max_freq`` (and the Apple table) give the maximum clock;
-the other sources (a guest's "cpu MHz", the brand string, ``base_frequency``) are
-below it, so the peak may be exceeded (docs/probe.md, "Which clock a CPU peak
-uses"). "cpu MHz" is the current or TSC frequency
-(Documentation/admin-guide/pm/cpufreq.rst, arch/x86/kernel/cpu/proc.c).
+Only cpufreq's ``cpuinfo_max_freq`` (and the Apple table) give the maximum clock; the other
+sources (a guest's "cpu MHz": the current or TSC frequency, the brand string, ``base_frequency``)
+are below it, so the peak may be exceeded (docs/probe.md; Documentation/admin-guide/pm/cpufreq.rst,
+arch/x86/kernel/cpu/proc.c).
 """
 
 from __future__ import annotations

@@ -110,11 +110,10 @@ def _gpu(
         cpu_model=cpu_model or None,
     )
     spec = match.spec
-    family: Maybe[str] = Unavailable(match.reason or "not in the GPU table")
-    units: Maybe[int] = Unavailable(match.reason or "not in the GPU table")
-    unit_kind: Maybe[str] = Unavailable(match.reason or "not in the GPU table")
-    if spec is not None:
-        family, units, unit_kind = spec.arch.name, spec.sm_count, spec.unit_kind
+    missing = Unavailable(match.reason or "not in the GPU table")
+    family: Maybe[str] = spec.arch.name if spec is not None else missing
+    units: Maybe[int] = spec.sm_count if spec is not None else missing
+    unit_kind: Maybe[str] = spec.unit_kind if spec is not None else missing
     if spec is not None and spec.integrated:
         name, name_source = spec.name, "device table"
     elif spec is None and match.candidates and not isinstance(nvml_name, str):
@@ -159,10 +158,7 @@ def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice 
     """The torch device at this bus address (a whole GPU, not a MIG slice), if torch saw it."""
     if isinstance(torch, Unavailable):
         return None
-    for device in torch.device_details:
-        if device.pci_bus_id == address:
-            return device
-    return None
+    return next((d for d in torch.device_details if d.pci_bus_id == address), None)
 
 
 def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:

@@ -1,11 +1,8 @@
-"""The single wrapper around every NVML call, and the one parser of its answers.
+"""The one wrapper around every NVML call (``Get`` queries only) and the one parser of answers.
 
-Live, :func:`collect_nvml_answers` asks NVML (pynvml) and returns plain JSON-ready
-data; a snapshot stores the same data as ``nvml.json`` (docs/snapshot.md), and
-:func:`nvidia_facts_from_answers` parses either. Every failure becomes
-``{"error": "NVML_ERROR_..."}`` for the one field it hit. Only ``Get`` queries are
-made: no GPU setting is ever changed. What is asked, and how each answer is read,
-is in ``mfu_advisor/data/nvml.toml``.
+:func:`collect_nvml_answers` asks NVML live; a snapshot stores the same JSON as ``nvml.json``
+(docs/snapshot.md); :func:`nvidia_facts_from_answers` parses either. A failure becomes
+``{"error": "NVML_ERROR_..."}`` for the one field it hit. What is asked: data/nvml.toml.
 """
 
 from __future__ import annotations

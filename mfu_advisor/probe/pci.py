@@ -1,9 +1,7 @@
 """Display devices on the PCI bus, identified by numbers and named from tables or text.
 
-sysfs files per function: Documentation/ABI/testing/sysfs-bus-pci; display classes:
-PCI Code and ID Assignment Specification, class 03h. A name from ``pci.ids`` or
-``lspci`` is only ever a device name, never who made it ("Intel Corporation"
-contains "ati").
+sysfs: Documentation/ABI/testing/sysfs-bus-pci; display classes: PCI Code and ID Assignment
+Specification, class 03h. A ``pci.ids`` or ``lspci`` name is a device name, never the vendor.
 """
 
 from __future__ import annotations

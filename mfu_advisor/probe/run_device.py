@@ -1,9 +1,8 @@
 """Which GPU a run's ``cuda:N`` is, and its peak and memory: matched by PCI bus ID.
 
-Without torch's bus IDs the order is rebuilt from ``CUDA_DEVICE_ORDER`` and
-``CUDA_VISIBLE_DEVICES`` (CUDA C++ Programming Guide, "CUDA Environment
-Variables"), and is unknown, never guessed, where CUDA's fastest-first order
-cannot be. A MIG slice's peak is the GPU's scaled by its share of the SMs.
+Without torch's bus IDs the order comes from ``CUDA_DEVICE_ORDER`` and ``CUDA_VISIBLE_DEVICES``
+(CUDA C++ Programming Guide, "CUDA Environment Variables"), never guessed where CUDA's
+fastest-first order decides. A MIG slice's peak is the GPU's scaled by its share of the SMs.
 """
 
 from __future__ import annotations
