@@ -163,17 +163,13 @@ def checked_core_map(
     if said == seen:
         return core_map
     sysfs = sysfs_core_map(root, online)
-    if isinstance(sysfs, dict) and sysfs:
-        warnings.append(
-            f"/proc/cpuinfo says {said} thread(s) per core (siblings {siblings}, cpu cores "
-            f"{cores}) but its core ids give {seen}: topology taken from sysfs"
-        )
-        return sysfs
+    found = isinstance(sysfs, dict) and bool(sysfs)
     warnings.append(
         f"/proc/cpuinfo says {said} thread(s) per core (siblings {siblings}, cpu cores "
-        f"{cores}) but its core ids give {seen}, and sysfs has no topology to decide"
+        f"{cores}) but its core ids give {seen}"
+        + (": topology taken from sysfs" if found else ", and sysfs has no topology to decide")
     )
-    return core_map
+    return sysfs if found else core_map
 
 
 def cpu_identity(first: CpuinfoBlock) -> CpuIdentity:
@@ -255,7 +251,8 @@ def _group_clock(
     max_mhz = read_cpufreq_mhz(root, cpu, "cpuinfo_max_freq", warnings)
     base_mhz = read_cpufreq_mhz(root, cpu, "base_frequency", warnings)
     block = processors.get(cpu, CpuinfoBlock({}))
-    brand = clock_from_model_name(block.get("model name") or "")
+    model_name = block.get("model name") or ""
+    brand = clock_from_model_name(model_name)
     from_brand = False
     if isinstance(base_mhz, Unavailable) and brand is not None:
         base_mhz, from_brand = brand, True
@@ -263,13 +260,12 @@ def _group_clock(
         if vendor == "AMD" and _max_is_base_pstate(root, cpu):
             from mfu_advisor.probe.catalog import cpu_model_max_clock
 
-            boost = cpu_model_max_clock(block.get("model name") or "")
+            boost = cpu_model_max_clock(model_name)
             if boost is not None and boost[0] > max_mhz:
                 clock = table_boost_clock(boost[0], max_mhz, boost[1])
                 return GroupClock(boost[0], max_mhz, clock)
             return GroupClock(max_mhz, max_mhz, boost_above_clock(max_mhz))
         return GroupClock(max_mhz, base_mhz, peak_clock("cpufreq_max", max_mhz))
-    model_name = block.get("model name") or ""
     if group.name == "performance" and not hypervisor:
         # No cpufreq maximum (cpufreq off, or a driver that hides it): the model's
         # max boost from the vendor's spec page, when the model is in the table.
@@ -283,12 +279,11 @@ def _group_clock(
     if isinstance(base_mhz, float):
         source = "brand_string" if from_brand else "cpufreq_base"
         return GroupClock(max_mhz, base_mhz, peak_clock(source, base_mhz))
-    current = block.get("cpu MHz")
     try:
-        current_mhz = float(current) if current is not None else None
+        current_mhz = float(block.get("cpu MHz") or 0)
     except ValueError:
-        current_mhz = None
-    if current_mhz and current_mhz > 0:
+        current_mhz = 0.0
+    if current_mhz > 0:
         return GroupClock(max_mhz, base_mhz, cpuinfo_clock(current_mhz, hypervisor))
     return GroupClock(max_mhz, base_mhz, NO_CLOCK)
 
