@@ -84,29 +84,24 @@ class MachineRoot:
         if not archive.is_file():
             raise UserError(f"snapshot {_shown_path(archive)} is neither a folder nor a file")
         workdir = tempfile.TemporaryDirectory(prefix="mfu-advisor-snapshot-")
-        try:
-            extract_snapshot(archive, Path(workdir.name))
-        except ArchiveRefused as exc:
-            workdir.cleanup()
-            raise UserError(f"snapshot archive {_shown_path(archive)} refused: {exc}") from None
-        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            workdir.cleanup()
-            raise UserError(
-                f"snapshot archive {_shown_path(archive)} is truncated or not a tar archive "
-                f"({one_line(str(exc), 200)})"
-            ) from None
-        except BaseException:
-            workdir.cleanup()  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing behind
-            raise
         top = Path(workdir.name)
-        entries = [p for p in top.iterdir()]
-        # Accept both "manifest at the top" and "one folder holding the snapshot".
-        if not (top / SNAPSHOT_MANIFEST).exists() and len(entries) == 1 and entries[0].is_dir():
-            top = entries[0]
         try:
+            try:
+                extract_snapshot(archive, top)
+            except ArchiveRefused as exc:
+                raise UserError(f"snapshot archive {_shown_path(archive)} refused: {exc}") from None
+            except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+                raise UserError(
+                    f"snapshot archive {_shown_path(archive)} is truncated or not a tar archive "
+                    f"({one_line(str(exc), 200)})"
+                ) from None
+            entries = list(top.iterdir())
+            # Accept both "manifest at the top" and "one folder holding the snapshot".
+            if not (top / SNAPSHOT_MANIFEST).exists() and len(entries) == 1 and entries[0].is_dir():
+                top = entries[0]
             manifest = _read_manifest(top, shown=archive)
         except BaseException:
-            workdir.cleanup()
+            workdir.cleanup()  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing behind too
             raise
         return cls(top, is_live=False, manifest=manifest, cleanup=workdir)
 
