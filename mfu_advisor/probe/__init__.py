@@ -25,16 +25,16 @@ def probe_machine(
     """Everything the probe can tell about a machine (None = the live one)."""
     machine = root if root is not None else MachineRoot.live()
     warnings: list[str] = []
-    if machine.os_name == "Darwin":
-        facts = _probe_darwin(machine, include_torch, fresh_torch, warnings)
-    else:
-        facts = _probe_linux_or_other(machine, include_torch, fresh_torch, warnings)
-    return facts
+    read = _read_darwin if machine.os_name == "Darwin" else _read_linux_or_other
+    host, cpu, memory, gpus, nvml, torch = read(machine, include_torch, fresh_torch, warnings)
+    return HardwareFacts(
+        machine.label, host, cpu, memory, gpus, nvml, torch, tuple(dict.fromkeys(warnings))
+    )
 
 
-def _probe_linux_or_other(
+def _read_linux_or_other(
     root: MachineRoot, include_torch: bool, fresh_torch: bool, warnings: list[str]
-) -> HardwareFacts:
+) -> tuple[Any, ...]:
     from mfu_advisor.probe.cgroup import read_cgroup_limits
     from mfu_advisor.probe.cpu import read_linux_cpu
     from mfu_advisor.probe.gpus import assemble_gpus
@@ -82,21 +82,12 @@ def _probe_linux_or_other(
     }
     torch = _torch_facts(root, include_torch, fresh_torch, inventory, warnings)
     gpus = assemble_gpus(root, functions, nvml_devices, nvml_status, torch, cpu.model)
-    return HardwareFacts(
-        source=root.label,
-        host=host,
-        cpu=cpu,
-        memory=memory,
-        gpus=gpus,
-        nvml=nvml_status,
-        torch=torch,
-        warnings=_unique(warnings),
-    )
+    return host, cpu, memory, gpus, nvml_status, torch
 
 
-def _probe_darwin(
+def _read_darwin(
     root: MachineRoot, include_torch: bool, fresh_torch: bool, warnings: list[str]
-) -> HardwareFacts:
+) -> tuple[Any, ...]:
     from mfu_advisor.probe.darwin import (
         apple_gpu,
         darwin_cpu,
@@ -110,16 +101,8 @@ def _probe_darwin(
     torch = _torch_facts(root, include_torch, fresh_torch, {"os": "Darwin"}, warnings)
     gpu = apple_gpu(root, values, _mps_support(torch))
     gpus: tuple[GpuFacts, ...] = (gpu,) if gpu is not None else ()
-    return HardwareFacts(
-        source=root.label,
-        host=darwin_host(root, values),
-        cpu=cpu,
-        memory=darwin_memory(values),
-        gpus=gpus,
-        nvml=Unavailable("NVML does not exist on macOS"),
-        torch=torch,
-        warnings=_unique(warnings),
-    )
+    nvml = Unavailable("NVML does not exist on macOS")
+    return darwin_host(root, values), cpu, darwin_memory(values), gpus, nvml, torch
 
 
 def _mps_support(torch: Maybe[TorchFacts]) -> TorchSupport:
@@ -160,7 +143,3 @@ def _torch_facts(
 
     answers = root.answers("torch", collect_live)
     return torch_facts_from_answers(answers, source, warnings)
-
-
-def _unique(lines: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(lines))

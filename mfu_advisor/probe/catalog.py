@@ -19,6 +19,7 @@ from mfu_advisor.probe.gpu_peaks import (
     gpu_table,
     name_tokens,
 )
+from mfu_advisor.probe.pci_ids import vendor_name
 from mfu_advisor.probe.tables import data_file
 
 
@@ -88,9 +89,7 @@ def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
         source=spec.source,
         details=MappingProxyType(
             {
-                "vendor": {0x10DE: "NVIDIA", 0x1002: "AMD", 0x8086: "Intel"}.get(
-                    spec.vendor_id, f"0x{spec.vendor_id:04x}"
-                ),
+                "vendor": vendor_name(spec.vendor_id),
                 "compute_capability": spec.compute_capability,
                 "sm_count": spec.sm_count,
                 "unit_kind": spec.unit_kind,

@@ -1,18 +1,17 @@
 """The CPUs and memory this process may really use: affinity mask and cgroup limits.
 
-Every ancestor cgroup's limit applies, so the tightest along the path up to the
-mount point wins. v2: ``cpu.max``, ``memory.max``
-(https://docs.kernel.org/admin-guide/cgroup-v2.html); v1: ``cpu.cfs_quota_us`` /
-``cpu.cfs_period_us``, ``memory.limit_in_bytes``
-(https://docs.kernel.org/scheduler/sched-bwc.html,
-https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
+Every ancestor cgroup's limit applies, so the tightest up to the mount point wins: v2
+``cpu.max``, ``memory.max`` (https://docs.kernel.org/admin-guide/cgroup-v2.html); v1
+``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (https://docs.kernel.org/scheduler/sched-bwc.html),
+``memory.limit_in_bytes`` (https://docs.kernel.org/admin-guide/cgroup-v1/memory.html).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.cpuinfo import parse_cpu_list
@@ -71,8 +70,8 @@ def read_cgroup_limits(root: MachineRoot, warnings: list[str]) -> CgroupLimits:
         return CgroupLimits(reason, reason)
     cpu_dirs = _controller_dirs(memberships, mounts, "cpu")
     memory_dirs = _controller_dirs(memberships, mounts, "memory")
-    cpu_limit = _tightest_cpu_quota(root, cpu_dirs, warnings)
-    memory_limit = _tightest_memory_limit(root, memory_dirs, warnings)
+    cpu_limit = _tightest(root, cpu_dirs, warnings, _cpu_quota_at)
+    memory_limit = _tightest(root, memory_dirs, warnings, _memory_limit_at)
     return CgroupLimits(cpu_limit, memory_limit)
 
 
@@ -175,20 +174,22 @@ def _folders_up(mount: CgroupMount, cgroup_path: str) -> list[str]:
 # -- limits --------------------------------------------------------------------------
 
 
-def _tightest_cpu_quota(
-    root: MachineRoot, hierarchies: list[tuple[int, list[str]]], warnings: list[str]
-) -> Maybe[float | None]:
-    best: float | None = None
+def _tightest(
+    root: MachineRoot,
+    hierarchies: list[tuple[int, list[str]]],
+    warnings: list[str],
+    limit_at: Callable[[MachineRoot, int, str], Any],
+) -> Any:
+    """The smallest limit any folder sets (None: none does); a garbled one wins, warned."""
+    best = None
     for version, folders in hierarchies:
         for folder in folders:
-            quota = _cpu_quota_at(root, version, folder)
-            if quota is None:
-                continue
-            if isinstance(quota, Unavailable):
-                warnings.append(quota.reason)
-                return quota
-            if best is None or quota < best:
-                best = quota
+            limit = limit_at(root, version, folder)
+            if isinstance(limit, Unavailable):
+                warnings.append(limit.reason)
+                return limit
+            if limit is not None and (best is None or limit < best):
+                best = limit
     return best
 
 
@@ -200,14 +201,10 @@ def _cpu_quota_at(root: MachineRoot, version: int, folder: str) -> float | Unava
         if isinstance(text, Unavailable):
             return None
         fields = text.split()
-        if len(fields) == 1 and fields[0] == "max":
-            return None
-        if len(fields) != 2:
-            return Unavailable(f"{file} holds {text.strip()[:40]!r}, not '$MAX $PERIOD'")
-        if fields[0] == "max":
+        if len(fields) in (1, 2) and fields[0] == "max":
             return None
         try:
-            quota, period = int(fields[0]), int(fields[1])
+            quota, period = map(int, fields)  # a count other than 2 is a ValueError too
         except ValueError:
             return Unavailable(f"{file} holds {text.strip()[:40]!r}, not '$MAX $PERIOD'")
         if quota <= 0 or period <= 0:
@@ -236,28 +233,14 @@ def _cpu_quota_at(root: MachineRoot, version: int, folder: str) -> float | Unava
     return quota_v1 / period_v1
 
 
-def _tightest_memory_limit(
-    root: MachineRoot, hierarchies: list[tuple[int, list[str]]], warnings: list[str]
-) -> Maybe[int | None]:
-    best: int | None = None
-    for version, folders in hierarchies:
-        name = "memory.max" if version == 2 else "memory.limit_in_bytes"
-        for folder in folders:
-            file = f"{folder}/{name}"
-            text = root.read_text(file)
-            if isinstance(text, Unavailable):
-                continue
-            value = text.strip()
-            if value == "max":
-                continue
-            try:
-                limit = int(value)
-            except ValueError:
-                reason = f"{file} holds {value[:40]!r}, not a byte count"
-                warnings.append(reason)
-                return Unavailable(reason)
-            if limit >= UNLIMITED_MEMORY_BYTES:
-                continue
-            if best is None or limit < best:
-                best = limit
-    return best
+def _memory_limit_at(root: MachineRoot, version: int, folder: str) -> int | Unavailable | None:
+    """The memory limit set in one cgroup folder; None when there is none (or no file)."""
+    file = f"{folder}/{'memory.max' if version == 2 else 'memory.limit_in_bytes'}"
+    text = root.read_text(file)
+    if isinstance(text, Unavailable) or text.strip() == "max":
+        return None
+    try:
+        limit = int(text.strip())
+    except ValueError:
+        return Unavailable(f"{file} holds {text.strip()[:40]!r}, not a byte count")
+    return limit if limit < UNLIMITED_MEMORY_BYTES else None

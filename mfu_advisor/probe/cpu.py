@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -13,14 +12,13 @@ from mfu_advisor.probe.cgroup import CgroupLimits, read_affinity, usable_cpu_cou
 from mfu_advisor.probe.cpu_clock import (
     NO_CLOCK,
     PeakClock,
-    base_clock,
     boost_above_clock,
     clock_fields,
     cpuinfo_clock,
-    max_clock,
+    peak_clock,
     table_boost_clock,
 )
-from mfu_advisor.probe.cpu_peaks import sum_peaks
+from mfu_advisor.probe.cpu_peaks import clock_peaks, core_type, sum_peaks
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
     physical_core_map,
@@ -40,7 +38,7 @@ from mfu_advisor.probe.cpuinfo import (
     parse_cpuinfo,
     processor_blocks,
 )
-from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, PeakFlops, Peaks
+from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, Peaks
 from mfu_advisor.probe.host import read_hypervisor
 from mfu_advisor.probe.sources import MachineRoot
 
@@ -165,17 +163,13 @@ def checked_core_map(
     if said == seen:
         return core_map
     sysfs = sysfs_core_map(root, online)
-    if isinstance(sysfs, dict) and sysfs:
-        warnings.append(
-            f"/proc/cpuinfo says {said} thread(s) per core (siblings {siblings}, cpu cores "
-            f"{cores}) but its core ids give {seen}: topology taken from sysfs"
-        )
-        return sysfs
+    found = isinstance(sysfs, dict) and bool(sysfs)
     warnings.append(
         f"/proc/cpuinfo says {said} thread(s) per core (siblings {siblings}, cpu cores "
-        f"{cores}) but its core ids give {seen}, and sysfs has no topology to decide"
+        f"{cores}) but its core ids give {seen}"
+        + (": topology taken from sysfs" if found else ", and sysfs has no topology to decide")
     )
-    return core_map
+    return sysfs if found else core_map
 
 
 def cpu_identity(first: CpuinfoBlock) -> CpuIdentity:
@@ -257,7 +251,8 @@ def _group_clock(
     max_mhz = read_cpufreq_mhz(root, cpu, "cpuinfo_max_freq", warnings)
     base_mhz = read_cpufreq_mhz(root, cpu, "base_frequency", warnings)
     block = processors.get(cpu, CpuinfoBlock({}))
-    brand = clock_from_model_name(block.get("model name") or "")
+    model_name = block.get("model name") or ""
+    brand = clock_from_model_name(model_name)
     from_brand = False
     if isinstance(base_mhz, Unavailable) and brand is not None:
         base_mhz, from_brand = brand, True
@@ -265,13 +260,12 @@ def _group_clock(
         if vendor == "AMD" and _max_is_base_pstate(root, cpu):
             from mfu_advisor.probe.catalog import cpu_model_max_clock
 
-            boost = cpu_model_max_clock(block.get("model name") or "")
+            boost = cpu_model_max_clock(model_name)
             if boost is not None and boost[0] > max_mhz:
                 clock = table_boost_clock(boost[0], max_mhz, boost[1])
                 return GroupClock(boost[0], max_mhz, clock)
             return GroupClock(max_mhz, max_mhz, boost_above_clock(max_mhz))
-        return GroupClock(max_mhz, base_mhz, max_clock(max_mhz))
-    model_name = block.get("model name") or ""
+        return GroupClock(max_mhz, base_mhz, peak_clock("cpufreq_max", max_mhz))
     if group.name == "performance" and not hypervisor:
         # No cpufreq maximum (cpufreq off, or a driver that hides it): the model's
         # max boost from the vendor's spec page, when the model is in the table.
@@ -283,13 +277,13 @@ def _group_clock(
             clock = table_boost_clock(boost[0], known_base, boost[1], cpufreq_missing=True)
             return GroupClock(boost[0], base_mhz, clock)
     if isinstance(base_mhz, float):
-        return GroupClock(max_mhz, base_mhz, base_clock(base_mhz, from_brand_string=from_brand))
-    current = block.get("cpu MHz")
+        source = "brand_string" if from_brand else "cpufreq_base"
+        return GroupClock(max_mhz, base_mhz, peak_clock(source, base_mhz))
     try:
-        current_mhz = float(current) if current is not None else None
+        current_mhz = float(block.get("cpu MHz") or 0)
     except ValueError:
-        current_mhz = None
-    if current_mhz and current_mhz > 0:
+        current_mhz = 0.0
+    if current_mhz > 0:
         return GroupClock(max_mhz, base_mhz, cpuinfo_clock(current_mhz, hypervisor))
     return GroupClock(max_mhz, base_mhz, NO_CLOCK)
 
@@ -317,7 +311,6 @@ def _core_types(
         elif len(groups) > 1 and isinstance(uarch, str):
             # Hybrid x86: "Alder Lake" -> "Golden Cove" / "Gracemont" (different FLOPs/cycle).
             uarch = core_microarchitecture(uarch, group.name) or uarch
-        uarch_name = uarch if isinstance(uarch, str) else None
         if isinstance(core_map, Unavailable):
             cores = len(group.cpus)
             usable_cores = float(len(set(group.cpus) & set(usable_set)))
@@ -330,48 +323,11 @@ def _core_types(
         # performance cores first, as the scheduler does on hybrid parts.
         usable_cores = min(usable_cores, budget)
         budget = max(0.0, budget - usable_cores)
-        all_peaks = _peaks_at_clock(uarch_name, isa, clock, cores)
         core_types.append(
-            CoreTypeFacts(
-                name=group.name,
-                cpus=group.cpus,
-                physical_cores=cores,
-                microarchitecture=uarch,
-                max_clock_mhz=clock.max_mhz,
-                peak_flops=all_peaks,
-                **clock_fields(clock.peak),
-            )
+            core_type(group.name, group.cpus, cores, uarch, clock.max_mhz, clock.peak, isa)
         )
-        usable_peaks.append(_peaks_at_clock(uarch_name, isa, clock, usable_cores))
+        usable_peaks.append(clock_peaks(uarch, isa, clock.peak, usable_cores))
     return tuple(core_types), usable_peaks
-
-
-def _peaks_at_clock(
-    uarch: str | None, isa: tuple[str, ...], clock: GroupClock, cores: float
-) -> Peaks:
-    """``cpu_peaks`` for a whole or fractional core count, naming the clock used."""
-    from mfu_advisor.probe.cpu_peaks import cpu_peaks
-
-    whole = int(cores)
-    scale = 1.0 if cores == whole else cores
-    peaks = cpu_peaks(
-        uarch,
-        isa,
-        clock.peak.mhz,
-        whole if scale == 1.0 else 1,
-        clock_label=clock.peak.label,
-        clock_note=clock.peak.note,
-    )
-    if scale == 1.0:
-        return peaks
-    return {
-        dtype: dataclasses.replace(
-            peak, flops=peak.flops * scale, note=f"{peak.note}; x{scale:g} cores (cgroup quota)"
-        )
-        if isinstance(peak, PeakFlops)
-        else peak
-        for dtype, peak in peaks.items()
-    }
 
 
 def _p_and_e_counts(

@@ -1,10 +1,9 @@
 """Which clock a CPU peak is computed at, where it came from, and what that means for the peak.
 
-Only cpufreq's ``cpuinfo_max_freq`` (and the Apple table) give the maximum clock;
-the other sources (a guest's "cpu MHz", the brand string, ``base_frequency``) are
-below it, so the peak may be exceeded (docs/probe.md, "Which clock a CPU peak
-uses"). "cpu MHz" is the current or TSC frequency
-(Documentation/admin-guide/pm/cpufreq.rst, arch/x86/kernel/cpu/proc.c).
+Only cpufreq's ``cpuinfo_max_freq`` (and the Apple table) give the maximum clock; the other
+sources (a guest's "cpu MHz": the current or TSC frequency, the brand string, ``base_frequency``)
+are below it, so the peak may be exceeded (docs/probe.md; Documentation/admin-guide/pm/cpufreq.rst,
+arch/x86/kernel/cpu/proc.c).
 """
 
 from __future__ import annotations
@@ -30,9 +29,6 @@ class PeakClock(NamedTuple):
     """One sentence for the peak's note and the report: which clock, and what it implies."""
 
 
-_UNDERESTIMATE = "so the peak may be an underestimate and a measured matmul can exceed it"
-
-
 def clock_sources() -> dict[str, dict[str, Any]]:
     """``cpu.clock_source`` values, in the order the probe tries them on Linux (cpus.toml)."""
     return data_file("cpus.toml")["clock_source"]  # type: ignore[no-any-return]
@@ -43,11 +39,6 @@ def peak_clock(clock_source: str, mhz: float, **details: str) -> PeakClock:
     row = clock_sources()[clock_source]
     note = row["note"].format(mhz=mhz, **details)
     return PeakClock(mhz, clock_source, row["is_max"], row["label"], note)
-
-
-def max_clock(mhz: float) -> PeakClock:
-    """cpufreq's ``cpuinfo_max_freq``: the single-core turbo clock, an upper bound."""
-    return peak_clock("cpufreq_max", mhz)
 
 
 def table_boost_clock(
@@ -71,13 +62,9 @@ def boost_above_clock(mhz: float) -> PeakClock:
         False,
         "base clock; boost unknown",
         f"at {mhz:.0f} MHz, cpufreq's cpuinfo_max_freq, which under acpi-cpufreq with boost on "
-        f"is the base P-state: the boost clock is unknown, {_UNDERESTIMATE}",
+        "is the base P-state: the boost clock is unknown, so the peak may be an underestimate "
+        "and a measured matmul can exceed it",
     )
-
-
-def base_clock(mhz: float, *, from_brand_string: bool) -> PeakClock:
-    """The base clock, from cpufreq ``base_frequency`` or the brand string; turbo unknown."""
-    return peak_clock("brand_string" if from_brand_string else "cpufreq_base", mhz)
 
 
 def cpuinfo_clock(mhz: float, hypervisor: str | None) -> PeakClock:
@@ -86,16 +73,6 @@ def cpuinfo_clock(mhz: float, hypervisor: str | None) -> PeakClock:
         name = hypervisor.split(" (", 1)[0]  # "KVM (virtio devices; ...)" -> "KVM"
         return peak_clock("hypervisor_cpu_mhz", mhz, name=name)
     return peak_clock("cpuinfo_cpu_mhz", mhz)
-
-
-def apple_clock(mhz: float, source: str) -> PeakClock:
-    """An Apple-silicon core clock from the measured table (``source`` cites it)."""
-    return peak_clock("apple_table", mhz, source=source)
-
-
-def advertised_clock(mhz: float, *, on_mac: bool = False) -> PeakClock:
-    """The nominal clock py-cpuinfo (or an Intel Mac's sysctl) advertises; turbo unknown."""
-    return peak_clock("sysctl_cpufrequency" if on_mac else "advertised", mhz)
 
 
 NO_CLOCK = PeakClock(None, "unknown", False, "no clock", "no clock known, so no peak")

@@ -7,7 +7,7 @@ from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.cpuinfo import isa_order
-from mfu_advisor.probe.facts import CoreTypeFacts, CpuFacts, MemoryFacts
+from mfu_advisor.probe.facts import CpuFacts, MemoryFacts
 
 
 def collect_fallback_answers() -> dict[str, Any]:
@@ -48,8 +48,8 @@ def collect_fallback_answers() -> dict[str, Any]:
 
 def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFacts]:
     """CPU and memory facts from recorded or live py-cpuinfo/psutil answers."""
-    from mfu_advisor.probe.cpu_clock import NO_CLOCK, advertised_clock, clock_fields
-    from mfu_advisor.probe.cpu_peaks import cpu_peaks
+    from mfu_advisor.probe.cpu_clock import NO_CLOCK, clock_fields, peak_clock
+    from mfu_advisor.probe.cpu_peaks import core_type
     from mfu_advisor.probe.cpu_uarch import vendor_from_cpuid, x86_microarchitecture
 
     if not isinstance(answers, Mapping):
@@ -78,16 +78,10 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
     hz = info.get("hz_advertised")
     clock = hz[0] / 1e6 if isinstance(hz, list) and hz and isinstance(hz[0], int) else None
     cores: int = physical_raw if isinstance(physical_raw, int) else logical
-    peak_clock = advertised_clock(clock) if clock else NO_CLOCK
-    peaks = cpu_peaks(
-        uarch if isinstance(uarch, str) else None,
-        isa,
-        clock,
-        cores,
-        clock_label=peak_clock.label,
-        clock_note=peak_clock.note,
-    )
+    advertised = peak_clock("advertised", clock) if clock else NO_CLOCK
     clock_value: Maybe[float] = clock if clock else Unavailable("no advertised clock")
+    cpus = tuple(range(logical))
+    only = core_type("performance", cpus, cores, uarch, clock_value, advertised, isa)
     cpu = CpuFacts(
         vendor=vendor_from_cpuid(vendor_raw),
         vendor_id=vendor_raw,
@@ -100,17 +94,7 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
         physical_cores=physical,
         performance_cores=physical,
         efficiency_cores=0,
-        core_types=(
-            CoreTypeFacts(
-                "performance",
-                tuple(range(logical)),
-                cores,
-                uarch,
-                clock_value,
-                peaks,
-                **clock_fields(peak_clock),
-            ),
-        ),
+        core_types=(only,),
         threads_per_core=logical // physical_raw
         if isinstance(physical_raw, int) and physical_raw
         else Unavailable("unknown"),
@@ -120,11 +104,11 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
         caches=(),
         numa_nodes=Unavailable("not read on this platform"),
         hypervisor=Unavailable("not read on this platform"),
-        affinity_cpus=tuple(range(logical)),
+        affinity_cpus=cpus,
         cgroup_cpu_limit=None,
         usable_cpus=logical,
-        peak_flops=peaks,
-        **clock_fields(peak_clock),
+        peak_flops=only.peak_flops,
+        **clock_fields(advertised),
     )
     total, available = ps.get("memory_total_bytes"), ps.get("memory_available_bytes")
     memory = MemoryFacts(

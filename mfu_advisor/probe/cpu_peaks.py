@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
-from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks, all_unavailable
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.cpu_clock import PeakClock, clock_fields
+from mfu_advisor.probe.facts import PEAK_DTYPES, CoreTypeFacts, PeakFlops, Peaks, all_unavailable
 from mfu_advisor.probe.tables import data_file
 
 
@@ -35,19 +37,6 @@ def core_rates() -> dict[str, CoreRate]:
         for row in data_file("cpus.toml")["core_rate"]
         for name in row["names"]
     }
-
-
-HALF_EMULATED = {
-    "bf16": "emulated: this CPU has no native bf16 (no avx512_bf16/AMX/ARM bf16); PyTorch "
-    "converts to fp32 and it runs slower than fp32",
-    "fp16": "emulated: this CPU has no native fp16 arithmetic (no avx512_fp16/AMX-FP16/ARM "
-    "asimdhp); PyTorch converts to fp32 and it runs slower than fp32",
-}
-
-NOT_A_CPU_DTYPE = {
-    "tf32": "not a CPU dtype: TF32 is an NVIDIA tensor-core format",
-    "fp8": "not a CPU dtype: no CPU computes in fp8; PyTorch emulates it",
-}
 
 
 def flops_per_cycle(microarchitecture: str | None, isa: Collection[str]) -> tuple[int, str] | None:
@@ -108,24 +97,23 @@ def cpu_peaks(
         )
         return PeakFlops(flops=flops, source=source, estimated=True, note=f"{note}, {clock_note}")
 
-    out: dict[str, PeakFlops | Unavailable] = {"fp32": peak(per_cycle, rate_source, "dense")}
-    out["tf32"] = Unavailable(NOT_A_CPU_DTYPE["tf32"])
-
     tables = data_file("cpus.toml")
-    for dtype, emulated in HALF_EMULATED.items():
+    out: dict[str, PeakFlops | Unavailable] = {
+        dtype: Unavailable(reason) for dtype, reason in tables["cpu_dtype_reasons"].items()
+    }
+    out["fp32"] = peak(per_cycle, rate_source, "dense")
+    for dtype in ("bf16", "fp16"):
         native = [
             r for r in tables["native_half"] if r["dtype"] == dtype and r["feature"] in features
         ]
         if not native:
-            out[dtype] = Unavailable(emulated)
-        elif native[0].get("amx"):
+            continue
+        if native[0].get("amx"):
             amx = tables["amx"]
             out[dtype] = peak(amx["flops_per_cycle"], amx["source"], native[0]["note"])
         else:
             how = f"{native[0]['how']}; {rate_source}"
             out[dtype] = peak(2 * per_cycle, how, native[0]["note"])
-
-    out["fp8"] = Unavailable(NOT_A_CPU_DTYPE["fp8"])
     return MappingProxyType({dtype: out[dtype] for dtype in PEAK_DTYPES})
 
 
@@ -155,3 +143,48 @@ def sum_peaks(parts: Sequence[Peaks]) -> Peaks:
             note="sum over core types; " + "; ".join(dict.fromkeys(p.note for p in present)),
         )
     return MappingProxyType(out)
+
+
+def clock_peaks(uarch: Maybe[str], isa: Collection[str], clock: PeakClock, cores: float) -> Peaks:
+    """:func:`cpu_peaks` at ``clock`` for a whole or fractional (cgroup quota) core count."""
+    whole = int(cores)
+    scale = 1.0 if cores == whole else cores
+    peaks = cpu_peaks(
+        uarch if isinstance(uarch, str) else None,
+        isa,
+        clock.mhz,
+        whole if scale == 1.0 else 1,
+        clock_label=clock.label,
+        clock_note=clock.note,
+    )
+    if scale == 1.0:
+        return peaks
+    return {
+        dtype: dataclasses.replace(
+            peak, flops=peak.flops * scale, note=f"{peak.note}; x{scale:g} cores (cgroup quota)"
+        )
+        if isinstance(peak, PeakFlops)
+        else peak
+        for dtype, peak in peaks.items()
+    }
+
+
+def core_type(
+    name: str,
+    cpus: tuple[int, ...],
+    cores: int,
+    uarch: Maybe[str],
+    max_clock_mhz: Maybe[float],
+    clock: PeakClock,
+    isa: Collection[str],
+) -> CoreTypeFacts:
+    """One core type's facts, its peak that of all ``cores`` at ``clock``."""
+    return CoreTypeFacts(
+        name=name,
+        cpus=cpus,
+        physical_cores=cores,
+        microarchitecture=uarch,
+        max_clock_mhz=max_clock_mhz,
+        peak_flops=clock_peaks(uarch, isa, clock, cores),
+        **clock_fields(clock),
+    )

@@ -1,9 +1,7 @@
 """CPU topology from sysfs: online CPUs, physical cores, core types, clocks, caches, NUMA.
 
-Paths and formats: Documentation/ABI/testing/sysfs-devices-system-cpu,
-Documentation/admin-guide/pm/cpufreq.rst, and for hybrid Intel parts the
-``cpu_core`` / ``cpu_atom`` PMU folders (arch/x86/events/intel/core.c). Per-CPU
-files are read once per physical core or core type, not once per logical CPU.
+Documentation/ABI/testing/sysfs-devices-system-cpu, Documentation/admin-guide/pm/cpufreq.rst;
+hybrid Intel parts: the ``cpu_core`` / ``cpu_atom`` PMU folders (arch/x86/events/intel/core.c).
 """
 
 from __future__ import annotations

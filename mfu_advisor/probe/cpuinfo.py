@@ -67,16 +67,10 @@ def processor_blocks(blocks: Sequence[CpuinfoBlock]) -> dict[int, CpuinfoBlock]:
     return out
 
 
-def x86_isa(flags: str) -> tuple[str, ...]:
-    """Canonical ISA names present in an x86 ``flags`` line, in report order."""
-    present = set(flags.split())
-    return tuple(name for name in isa_order("x86") if name in present)
-
-
-def arm_isa(features: str) -> tuple[str, ...]:
-    """Canonical ISA names present in an arm64 ``Features`` line, in report order."""
-    present = set(features.split())
-    return tuple(name for name in isa_order("arm") if name in present)
+def isa_names(arch: str, words: str) -> tuple[str, ...]:
+    """Canonical ISA names present in an x86 ``flags`` or arm64 ``Features`` line, in order."""
+    present = set(words.split())
+    return tuple(name for name in isa_order(arch) if name in present)
 
 
 def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
@@ -84,13 +78,12 @@ def isa_from_blocks(blocks: Iterable[CpuinfoBlock]) -> Maybe[tuple[str, ...]]:
     common: set[str] | None = None
     order: tuple[str, ...] = ()
     for block in blocks:
-        if (flags := block.get("flags")) is not None:
-            names, order = x86_isa(flags), isa_order("x86")
-        elif (features := block.get("Features")) is not None:
-            names, order = arm_isa(features), isa_order("arm")
-        else:
+        arch = "x86" if "flags" in block.fields else "arm" if "Features" in block.fields else ""
+        if not arch:
             continue
-        common = set(names) if common is None else common & set(names)
+        order = isa_order(arch)
+        names = set(isa_names(arch, block.fields["flags" if arch == "x86" else "Features"]))
+        common = names if common is None else common & names
     if common is None:
         return Unavailable("/proc/cpuinfo has no flags or Features line")
     return tuple(name for name in order if name in common)

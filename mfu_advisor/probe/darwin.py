@@ -67,14 +67,8 @@ def darwin_host(root: MachineRoot, values: dict[str, str] | Unavailable) -> Host
 
 def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> CpuFacts:
     """CPU facts from sysctl; Apple silicon's performance levels become core types."""
-    from mfu_advisor.probe.cpu_clock import (
-        NO_CLOCK,
-        PeakClock,
-        advertised_clock,
-        apple_clock,
-        clock_fields,
-    )
-    from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
+    from mfu_advisor.probe.cpu_clock import NO_CLOCK, PeakClock, clock_fields, peak_clock
+    from mfu_advisor.probe.cpu_peaks import core_type, sum_peaks
     from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
 
     if isinstance(values, Unavailable):
@@ -107,22 +101,6 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         vendor_id = values.get("machdep.cpu.vendor", "unknown")
         vendor = "Intel" if vendor_id == "GenuineIntel" else vendor_id
     uarch_name = uarch if isinstance(uarch, str) else None
-
-    def core_type(name: str, cores: int, core_uarch: Maybe[str], clock: PeakClock) -> CoreTypeFacts:
-        known = core_uarch if isinstance(core_uarch, str) else None
-        peaks = cpu_peaks(
-            known, isa, clock.mhz, cores, clock_label=clock.label, clock_note=clock.note
-        )
-        return CoreTypeFacts(
-            name=name,
-            cpus=(),
-            physical_cores=cores,
-            microarchitecture=core_uarch,
-            max_clock_mhz=_clock(clock.mhz),
-            peak_flops=peaks,
-            **clock_fields(clock),
-        )
-
     levels = _int(values, "hw.nperflevels") or 0
     core_types: list[CoreTypeFacts] = []
     clocks: list[PeakClock] = []
@@ -132,12 +110,14 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         core_uarch = core_microarchitecture(uarch_name, name) if uarch_name else None
         apple_clocks = data_file("cpus.toml")["apple_clocks"]
         mhz = apple_clocks["mhz"].get(core_uarch or "")
-        clocks.append(apple_clock(mhz, apple_clocks["source"]) if mhz else NO_CLOCK)
-        core_types.append(core_type(name, cores, core_uarch or uarch, clocks[-1]))
+        clock = peak_clock("apple_table", mhz, source=apple_clocks["source"]) if mhz else NO_CLOCK
+        clocks.append(clock)
+        core_types.append(core_type(name, (), cores, core_uarch or uarch, _clock(mhz), clock, isa))
     if not core_types:
         mhz = _clock_value(values)
-        clocks.append(advertised_clock(mhz, on_mac=True) if mhz else NO_CLOCK)
-        core_types.append(core_type("performance", physical_raw or logical, uarch, clocks[-1]))
+        clocks.append(peak_clock("sysctl_cpufrequency", mhz) if mhz else NO_CLOCK)
+        cores = physical_raw or logical
+        core_types.append(core_type("performance", (), cores, uarch, _clock(mhz), clocks[-1], isa))
     performance: Maybe[int] = core_types[0].physical_cores
     efficiency: Maybe[int] = sum(t.physical_cores for t in core_types[1:])
     total_peaks = sum_peaks([t.peak_flops for t in core_types])

@@ -6,26 +6,14 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from mfu_advisor.probe.facts import PeakFlops, Peaks, all_unavailable
-from mfu_advisor.probe.peak_table import ArchRates, GpuSpec, formula_peaks, load_table
+from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.facts import NvidiaFacts, PeakFlops, Peaks, all_unavailable
+from mfu_advisor.probe.peak_table import GpuSpec, formula_peaks, load_table
 
 
 def gpu_table() -> tuple[GpuSpec, ...]:
     """Every row of the data file, in file order."""
     return load_table()[1]
-
-
-def nvidia_arch(compute_capability: str) -> tuple[ArchRates | None, str]:
-    """Rates for a compute capability, else the same major version's first entry (said so)."""
-    archs = load_table()[0]
-    cc = compute_capability.strip()
-    if f"nvidia-{cc}" in archs:
-        return archs[f"nvidia-{cc}"], ""
-    major = cc.split(".", 1)[0]
-    for key, arch in archs.items():
-        if key.startswith(f"nvidia-{major}.") and key.count("-") == 1:
-            return arch, f"rates of compute capability {arch.compute_capability} assumed for {cc}"
-    return None, ""
 
 
 # -- by name -----------------------------------------------------------------------
@@ -141,17 +129,6 @@ class GpuMatch:
     """Rows with this vendor and device ID (several when one ID covers several boards)."""
     reason: str
     """Why ``spec`` is None: not in the table, or ambiguous with the range of peaks."""
-    chosen_by: str = ""
-    """What picked the row among several: "subsystem", "revision", "name", "units", "CPU"."""
-
-
-def _narrow(
-    rows: list[GpuSpec], keep: list[GpuSpec], label: str, chosen: list[str]
-) -> list[GpuSpec]:
-    if keep and len(keep) < len(rows):
-        chosen.append(label)
-        return keep
-    return rows
 
 
 def lookup_pci(
@@ -170,26 +147,21 @@ def lookup_pci(
     if not rows:
         return GpuMatch(None, (), f"{where} is not in the GPU table")
     candidates = tuple(rows)
-    chosen: list[str] = []
-    if len(rows) > 1:
-        specific = [s for s in rows if s.subsystems]
-        if subsystem is not None and specific:
-            hit = [s for s in specific if subsystem in s.subsystems]
-            rows = hit or [s for s in rows if not s.subsystems] or rows
-            if len(rows) < len(candidates):
-                chosen.append("subsystem")
+    # Each clue keeps the rows it fits, unless it fits none of them.
+    if len(rows) > 1 and subsystem is not None and any(s.subsystems for s in rows):
+        hit = [s for s in rows if subsystem in s.subsystems]
+        rows = hit or [s for s in rows if not s.subsystems] or rows
     if len(rows) > 1 and revision is not None:
-        rows = _narrow(rows, [s for s in rows if revision in s.revisions], "revision", chosen)
+        rows = [s for s in rows if revision in s.revisions] or rows
     if len(rows) > 1 and name:
         by_name = {id(s) for s in gpu_candidates(name)}
-        rows = _narrow(rows, [s for s in rows if id(s) in by_name], "name", chosen)
+        rows = [s for s in rows if id(s) in by_name] or rows
     if len(rows) > 1 and units is not None:
-        rows = _narrow(rows, [s for s in rows if s.sm_count == units], "units", chosen)
+        rows = [s for s in rows if s.sm_count == units] or rows
     if len(rows) > 1 and cpu_model:
-        hit = [s for s in rows if s.cpu_pattern and re.search(s.cpu_pattern, cpu_model)]
-        rows = _narrow(rows, hit, "CPU", chosen)
+        rows = [s for s in rows if s.cpu_pattern and re.search(s.cpu_pattern, cpu_model)] or rows
     if len(rows) == 1 or _same_peaks(tuple(rows)):
-        return GpuMatch(rows[0], candidates, "", ", ".join(chosen))
+        return GpuMatch(rows[0], candidates, "")
     return GpuMatch(None, candidates, _ambiguous(where, rows, revision, cpu_model))
 
 
@@ -225,23 +197,52 @@ def laptop_peaks(spec: GpuSpec, clock_mhz: float, clock_label: str) -> Peaks | N
     return MappingProxyType(out)
 
 
-def estimated_nvidia_peaks(
-    compute_capability: str,
-    sm_count: int,
-    clock_mhz: float,
-    *,
-    geforce: bool = False,
-    clock_note: str = "rated boost",
+def nvidia_formula_peaks(
+    name: str, nvidia: NvidiaFacts | Unavailable | None, sm_count: Maybe[int]
 ) -> Peaks:
-    """Peaks from SMs x FLOPs per SM per clock x clock, all ``estimated``."""
-    arch, assumption = nvidia_arch(compute_capability)
-    if arch is None:
-        return all_unavailable(f"no per-SM rates known for compute capability {compute_capability}")
-    if not 0 < sm_count <= 1024 or not 100 <= clock_mhz <= 5000:
+    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock, estimated."""
+    if not isinstance(nvidia, NvidiaFacts):
+        reason = nvidia.reason if isinstance(nvidia, Unavailable) else "no NVML facts"
+        return all_unavailable(f"{name} is not in the GPU table and NVML gave nothing: {reason}")
+    cc = nvidia.compute_capability
+    missing = [
+        label
+        for label, value in (("compute capability", cc), ("SM count", sm_count))
+        if not isinstance(value, (str, int))
+    ]
+    if missing or not isinstance(cc, str) or not isinstance(sm_count, int):
         return all_unavailable(
-            f"SM count ({sm_count}) or clock ({clock_mhz:g} MHz) is outside a plausible range"
+            f"{name} is not in the GPU table and NVML gave no {', '.join(missing)}"
         )
-    note = clock_note + (f"; {assumption}" if assumption else "")
-    return MappingProxyType(
-        formula_peaks(arch, sm_count, clock_mhz, geforce=geforce, clock_note=note)
-    )
+    boost, top = nvidia.sm_clock_boost_mhz, nvidia.sm_clock_max_mhz
+    words = set(re.sub(r"[^a-z]+", " ", name.lower()).split())
+    if not isinstance(boost, int) and ({"laptop", "mobile"} & words or "max" in words):
+        # A laptop GPU's rated boost is the maker's choice (NVIDIA prints a range per
+        # model); no typical clock is within a few percent of it.
+        return all_unavailable(
+            f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
+            "laptop's power limit and NVML reports none"
+        )
+    # Rates of the compute capability, else of the same major version's first entry (said so).
+    archs = load_table()[0]
+    same_major = (a for k, a in archs.items() if k.startswith(f"nvidia-{cc.split('.')[0]}."))
+    arch = archs.get(f"nvidia-{cc}") or next((a for a in same_major if a.key.count("-") == 1), None)
+    if arch is None:
+        return all_unavailable(f"no per-SM rates known for compute capability {cc}")
+    # NVML's max SM clock is the top of the clock curve (a 4080 SUPER: 3,105 MHz against
+    # 2,550 rated): it only caps the typical boost, never stands in for it.
+    if isinstance(boost, int):
+        clock, note = float(boost), "rated boost: NVML max customer boost clock"
+    else:
+        clock, note = arch.boost_mhz, f"typical {arch.name} rated boost from the GPU table"
+        if isinstance(top, int) and top < clock:
+            clock, note = float(top), "NVML max SM clock, below the typical rated boost"
+        note += "; NVML gave no rated boost for this GPU"
+    if not 0 < sm_count <= 1024 or not 100 <= clock <= 5000:
+        return all_unavailable(
+            f"SM count ({sm_count}) or clock ({clock:g} MHz) is outside a plausible range"
+        )
+    if arch.key != f"nvidia-{cc}":
+        note += f"; rates of compute capability {arch.compute_capability} assumed for {cc}"
+    geforce = is_geforce_name(name)
+    return MappingProxyType(formula_peaks(arch, sm_count, clock, geforce=geforce, clock_note=note))

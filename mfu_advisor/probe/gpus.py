@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from mfu_advisor.probe.facts import (
     TorchFacts,
     all_unavailable,
 )
-from mfu_advisor.probe.pci import LSPCI_ARGV, PciFunction, PciIdsNames, parse_lspci_names
+from mfu_advisor.probe.pci import PciFunction, TextNames
 from mfu_advisor.probe.sources import MachineRoot
 from mfu_advisor.probe.tables import data_file
 from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
@@ -24,27 +23,6 @@ from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
     from mfu_advisor.probe.nvml import NvmlDevice
-
-
-class _Namer:
-    """Device names from pci.ids and lspci, each source read at most once."""
-
-    def __init__(self, root: MachineRoot) -> None:
-        self.root = root
-        self.pci_ids = PciIdsNames(root)
-        self._lspci: dict[str, tuple[int | None, str]] | None = None
-
-    def from_text(self, function: PciFunction) -> tuple[str, str] | None:
-        name = self.pci_ids.device_name(function.vendor_id, function.device_id)
-        if name:
-            return name, "pci.ids"
-        if self._lspci is None:
-            text = self.root.run("lspci", LSPCI_ARGV)
-            self._lspci = parse_lspci_names(text) if isinstance(text, str) else {}
-        found = self._lspci.get(function.address)
-        if found and found[0] in (None, function.device_id):
-            return found[1], "lspci"
-        return None
 
 
 def assemble_gpus(
@@ -56,7 +34,7 @@ def assemble_gpus(
     cpu_model: str = "",
 ) -> tuple[GpuFacts, ...]:
     """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
-    namer = _Namer(root)
+    namer = TextNames(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
     gpus: list[GpuFacts] = []
     for function in functions:
@@ -105,7 +83,7 @@ def _gpu(
     nvml_device: NvmlDevice | None,
     nvml_status: Maybe[str],
     torch: TorchFacts | Unavailable,
-    namer: _Namer,
+    namer: TextNames,
     cpu_model: str,
 ) -> GpuFacts:
     from mfu_advisor.probe.gpu_peaks import lookup_pci
@@ -132,11 +110,10 @@ def _gpu(
         cpu_model=cpu_model or None,
     )
     spec = match.spec
-    family: Maybe[str] = Unavailable(match.reason or "not in the GPU table")
-    units: Maybe[int] = Unavailable(match.reason or "not in the GPU table")
-    unit_kind: Maybe[str] = Unavailable(match.reason or "not in the GPU table")
-    if spec is not None:
-        family, units, unit_kind = spec.arch.name, spec.sm_count, spec.unit_kind
+    missing = Unavailable(match.reason or "not in the GPU table")
+    family: Maybe[str] = spec.arch.name if spec is not None else missing
+    units: Maybe[int] = spec.sm_count if spec is not None else missing
+    unit_kind: Maybe[str] = spec.unit_kind if spec is not None else missing
     if spec is not None and spec.integrated:
         name, name_source = spec.name, "device table"
     elif spec is None and match.candidates and not isinstance(nvml_name, str):
@@ -181,10 +158,7 @@ def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice 
     """The torch device at this bus address (a whole GPU, not a MIG slice), if torch saw it."""
     if isinstance(torch, Unavailable):
         return None
-    for device in torch.device_details:
-        if device.pci_bus_id == address:
-            return device
-    return None
+    return next((d for d in torch.device_details if d.pci_bus_id == address), None)
 
 
 def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:
@@ -218,13 +192,13 @@ def _name(
     vendor: str,
     nvml_name: Maybe[str] | None,
     spec: GpuSpec | None,
-    namer: _Namer,
+    namer: TextNames,
 ) -> tuple[str, str]:
     if isinstance(nvml_name, str) and nvml_name:
         return nvml_name, "NVML"
     if spec is not None:
         return spec.name, "device table"
-    text = namer.from_text(function)
+    text = namer.name(function)
     if text is not None:
         # "QEMU (Bochs stdvga)" -> "QEMU": the plain vendor word, unless the name starts with it.
         short = vendor.split(" (")[0]
@@ -241,7 +215,7 @@ def _peaks(
     match: GpuMatch,
     sm_count: Maybe[int],
 ) -> Peaks:
-    from mfu_advisor.probe.gpu_peaks import find_gpu, laptop_peaks
+    from mfu_advisor.probe.gpu_peaks import find_gpu, laptop_peaks, nvidia_formula_peaks
 
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         return all_unavailable("not a compute device")
@@ -261,53 +235,3 @@ def _peaks(
     if function.vendor_id == NVIDIA_VENDOR_ID:
         return nvidia_formula_peaks(name, nvidia, sm_count)
     return all_unavailable(match.reason)
-
-
-def nvidia_formula_peaks(
-    name: str, nvidia: NvidiaFacts | Unavailable | None, sm_count: Maybe[int]
-) -> Peaks:
-    """An NVIDIA GPU outside the table: SMs x per-SM rate x its rated boost clock."""
-    from mfu_advisor.probe.gpu_peaks import (
-        estimated_nvidia_peaks,
-        is_geforce_name,
-        nvidia_arch,
-    )
-
-    if not isinstance(nvidia, NvidiaFacts):
-        reason = nvidia.reason if isinstance(nvidia, Unavailable) else "no NVML facts"
-        return all_unavailable(f"{name} is not in the GPU table and NVML gave nothing: {reason}")
-    cc = nvidia.compute_capability
-    missing = [
-        label
-        for label, value in (("compute capability", cc), ("SM count", sm_count))
-        if not isinstance(value, (str, int))
-    ]
-    if missing or not isinstance(cc, str) or not isinstance(sm_count, int):
-        return all_unavailable(
-            f"{name} is not in the GPU table and NVML gave no {', '.join(missing)}"
-        )
-    arch, _ = nvidia_arch(cc)
-    boost = nvidia.sm_clock_boost_mhz
-    top = nvidia.sm_clock_max_mhz
-    words = set(re.sub(r"[^a-z]+", " ", name.lower()).split())
-    if not isinstance(boost, int) and ({"laptop", "mobile"} & words or "max" in words):
-        # A laptop GPU's rated boost is the maker's choice (NVIDIA prints a range per
-        # model); no typical clock is within a few percent of it.
-        return all_unavailable(
-            f"{name} is a laptop GPU outside the GPU table: its rated boost depends on the "
-            "laptop's power limit and NVML reports none"
-        )
-    # NVML's max SM clock is the top of the clock curve (a 4080 SUPER: 3,105 MHz against
-    # 2,550 rated): it only caps the typical boost, never stands in for it.
-    if isinstance(boost, int):
-        clock, note = float(boost), "rated boost: NVML max customer boost clock"
-    elif arch is not None:
-        clock, note = arch.boost_mhz, f"typical {arch.name} rated boost from the GPU table"
-        if isinstance(top, int) and top < clock:
-            clock, note = float(top), "NVML max SM clock, below the typical rated boost"
-        note += "; NVML gave no rated boost for this GPU"
-    else:
-        return all_unavailable(f"no per-SM rates known for compute capability {cc}")
-    return estimated_nvidia_peaks(
-        cc, sm_count, clock, geforce=is_geforce_name(name), clock_note=note
-    )

@@ -1,11 +1,8 @@
-"""The single wrapper around every NVML call, and the one parser of its answers.
+"""The one wrapper around every NVML call (``Get`` queries only) and the one parser of answers.
 
-Live, :func:`collect_nvml_answers` asks NVML (pynvml) and returns plain JSON-ready
-data; a snapshot stores the same data as ``nvml.json`` (docs/snapshot.md), and
-:func:`nvidia_facts_from_answers` parses either. Every failure becomes
-``{"error": "NVML_ERROR_..."}`` for the one field it hit. Only ``Get`` queries are
-made: no GPU setting is ever changed. What is asked, and how each answer is read,
-is in ``mfu_advisor/data/nvml.toml``.
+:func:`collect_nvml_answers` asks NVML live; a snapshot stores the same JSON as ``nvml.json``
+(docs/snapshot.md); :func:`nvidia_facts_from_answers` parses either. A failure becomes
+``{"error": "NVML_ERROR_..."}`` for the one field it hit. What is asked: data/nvml.toml.
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ def collect_nvml_answers() -> dict[str, Any]:
         import pynvml  # type: ignore[import-untyped]  # nvidia-ml-py ships no type hints
     except ImportError:
         return {"init": {"error": "NVML_ERROR_LIBRARY_NOT_FOUND"}}
-    errors = _error_names(pynvml)
+    errors = error_names(pynvml)
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as exc:
@@ -59,8 +56,10 @@ def collect_nvml_answers() -> dict[str, Any]:
             pynvml.nvmlShutdown()
 
 
-def _error_names(pynvml: Any) -> dict[int, str]:
-    return {getattr(pynvml, name): name for name in dir(pynvml) if name.startswith("NVML_ERROR_")}
+def error_names(pynvml: Any) -> dict[int, str]:
+    """pynvml's NVML_ERROR_* codes -> their names (the first name wins for a shared code)."""
+    names = reversed(dir(pynvml))
+    return {getattr(pynvml, name): name for name in names if name.startswith("NVML_ERROR_")}
 
 
 class _Asker:
@@ -179,8 +178,8 @@ def _processes(processes: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _attribute(name: str) -> Callable[[Any], int]:
-    return lambda answer: int(getattr(answer, name))
+def _attribute(name: str, answer: Any) -> int:
+    return int(getattr(answer, name))
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -197,7 +196,7 @@ def device_getters() -> dict[str, Callable[[Any, Any], Any]]:
     for row in data_file("nvml.toml")["device_field"]:
         convert = _CONVERTERS.get(row.get("convert", ""), int)
         if "attribute" in row:
-            convert = _attribute(row["attribute"])
+            convert = functools.partial(_attribute, row["attribute"])
         extra = (row["clock"],) if "clock" in row else ()
         getters[row["field"]] = _query(
             *row["functions"], smi=row["smi"], convert=convert, extra=extra
@@ -265,41 +264,34 @@ class _Fields:
         self.warnings.append(reason)
         return Unavailable(reason)
 
-    def integer(self, key: str) -> Maybe[int]:
+    def _typed(self, key: str, fits: Callable[[Any], bool]) -> Any:
         value = self.raw(key)
-        if isinstance(value, Unavailable):
-            return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            return self._bad(key, value)
+        return value if isinstance(value, Unavailable) or fits(value) else self._bad(key, value)
+
+    def integer(self, key: str) -> Maybe[int]:
+        value = self._typed(key, _is_int)
         bounds = data_file("nvml.toml")["plausible"].get(key)
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        if isinstance(value, int) and bounds is not None and not bounds[0] <= value <= bounds[1]:
             reason = (
                 f"{self.where}: {key} = {value!r:.40} is outside the plausible range "
                 f"{bounds[0]}..{bounds[1]}"
             )
             self.warnings.append(reason)
             return Unavailable(reason)
-        return value
+        return value  # type: ignore[no-any-return]
 
     def text(self, key: str) -> Maybe[str]:
-        value = self.raw(key)
-        if isinstance(value, Unavailable):
-            return value
-        if not isinstance(value, str):
-            return self._bad(key, value)
-        return value
+        return self._typed(key, lambda value: isinstance(value, str))  # type: ignore[no-any-return]
 
     def int_list(self, key: str, length: int) -> Maybe[list[int]]:
-        value = self.raw(key)
-        if isinstance(value, Unavailable):
-            return value
-        if (
-            not isinstance(value, list)
-            or len(value) != length
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            return self._bad(key, value)
-        return value
+        def fits(value: Any) -> bool:
+            return isinstance(value, list) and len(value) == length and all(map(_is_int, value))
+
+        return self._typed(key, fits)  # type: ignore[no-any-return]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def nvidia_facts_from_answers(

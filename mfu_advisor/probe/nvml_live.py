@@ -10,14 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, NamedTuple
 
-from mfu_advisor.probe.nvml import nvml_reason
-
-#: nvml.h constants used here (NVML API reference, "Device Queries").
-NVML_CLOCK_SM = 1  # nvmlClockType_t NVML_CLOCK_SM
-NVML_CLOCK_MEM = 2  # nvmlClockType_t NVML_CLOCK_MEM
-NVML_TEMPERATURE_GPU = 0  # nvmlTemperatureSensors_t NVML_TEMPERATURE_GPU
-NVML_PCIE_UTIL_TX_BYTES = 0  # nvmlPcieUtilCounter_t; answers in KB/s over a 20 ms window
-NVML_PCIE_UTIL_RX_BYTES = 1
+from mfu_advisor.probe.nvml import error_names, nvml_reason
+from mfu_advisor.probe.tables import data_file
 
 
 class GpuSample(NamedTuple):
@@ -100,43 +94,35 @@ class NvmlReader:
                 self._refused.add((field, id(handle)))
             return None
 
-    def _number(self, field: str, function: str, handle: Any, *args: Any) -> float | None:
-        return _float(self._get(field, function, handle, *args))
-
     def read(self, job_pids: set[int] | None = None) -> tuple[GpuSample, ...]:
         """One reading of every GPU; ``job_on_gpu`` only when ``job_pids`` is given."""
-        reasons_call = _event_reasons_function(self.nv)
+        # Renamed in R535 (nvml.h: "ClocksThrottleReasons" is the deprecated name, same bits).
+        reasons_call = "nvmlDeviceGetCurrentClocks" + (
+            "EventReasons"
+            if hasattr(self.nv, "nvmlDeviceGetCurrentClocksEventReasons")
+            else "ThrottleReasons"
+        )
         out = []
         for index, handle in enumerate(self.handles):
             util = self._get("util_percent", "nvmlDeviceGetUtilizationRates", handle)
             memory = self._get("memory_used_bytes", "nvmlDeviceGetMemoryInfo", handle)
-            power = self._number("power_w", "nvmlDeviceGetPowerUsage", handle)
-            limit = self._number("power_limit_w", "nvmlDeviceGetEnforcedPowerLimit", handle)
-            clock, pcie = "nvmlDeviceGetClockInfo", "nvmlDeviceGetPcieThroughput"
+            numbers = {
+                field: _float(self._get(field, function, handle, *args))
+                for field, (function, *args) in data_file("nvml.toml")["live_numbers"].items()
+            }
+            for watts in ("power_w", "power_limit_w"):  # NVML answers in milliwatts
+                if (milliwatts := numbers[watts]) is not None:
+                    numbers[watts] = milliwatts / 1000.0
             out.append(
                 GpuSample(
                     gpu_index=index,
                     util_percent=_float(getattr(util, "gpu", None)),
                     memory_util_percent=_float(getattr(util, "memory", None)),
-                    sm_clock_mhz=self._number("sm_clock_mhz", clock, handle, NVML_CLOCK_SM),
-                    memory_clock_mhz=self._number(
-                        "memory_clock_mhz", clock, handle, NVML_CLOCK_MEM
-                    ),
-                    power_w=None if power is None else power / 1000.0,  # milliwatts
-                    power_limit_w=None if limit is None else limit / 1000.0,
-                    temperature_c=self._number(
-                        "temperature_c", "nvmlDeviceGetTemperature", handle, NVML_TEMPERATURE_GPU
-                    ),
                     memory_used_bytes=_int(getattr(memory, "used", None)),
                     memory_total_bytes=_int(getattr(memory, "total", None)),
                     event_reasons=_int(self._get("event_reasons", reasons_call, handle)),
-                    pcie_tx_kb_s=self._number(
-                        "pcie_tx_kb_s", pcie, handle, NVML_PCIE_UTIL_TX_BYTES
-                    ),
-                    pcie_rx_kb_s=self._number(
-                        "pcie_rx_kb_s", pcie, handle, NVML_PCIE_UTIL_RX_BYTES
-                    ),
                     job_on_gpu=self._job_on_gpu(handle, job_pids),
+                    **numbers,
                 )
             )
         return tuple(out)
@@ -155,19 +141,9 @@ class NvmlReader:
                 self.nv.nvmlShutdown()
 
 
-def _event_reasons_function(nv: Any) -> str:
-    # Renamed in R535 (nvml.h: "ClocksThrottleReasons" is the deprecated name, same bits).
-    if hasattr(nv, "nvmlDeviceGetCurrentClocksEventReasons"):
-        return "nvmlDeviceGetCurrentClocksEventReasons"
-    return "nvmlDeviceGetCurrentClocksThrottleReasons"
-
-
 def _error_text(nv: Any, exc: Exception) -> str:
-    value = getattr(exc, "value", None)
-    for name in dir(nv):
-        if name.startswith("NVML_ERROR_") and getattr(nv, name, object()) == value:
-            return nvml_reason(name)
-    return f"{type(exc).__name__}: {str(exc)[:120]}"
+    name = error_names(nv).get(getattr(exc, "value", None))  # type: ignore[arg-type]
+    return nvml_reason(name) if name else f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
 def _float(value: Any) -> float | None:

@@ -1,9 +1,7 @@
 """Display devices on the PCI bus, identified by numbers and named from tables or text.
 
-sysfs files per function: Documentation/ABI/testing/sysfs-bus-pci; display classes:
-PCI Code and ID Assignment Specification, class 03h. A name from ``pci.ids`` or
-``lspci`` is only ever a device name, never who made it ("Intel Corporation"
-contains "ati").
+sysfs: Documentation/ABI/testing/sysfs-bus-pci; display classes: PCI Code and ID Assignment
+Specification, class 03h. A ``pci.ids`` or ``lspci`` name is a device name, never the vendor.
 """
 
 from __future__ import annotations
@@ -124,26 +122,29 @@ def _driver(root: MachineRoot, folder: str) -> str | None:
     return None
 
 
-class PciIdsNames:
-    """Device names from the system's pci.ids, read once and only when needed."""
+class TextNames:
+    """Device names from pci.ids and lspci, each source read at most once and only when needed."""
 
     def __init__(self, root: MachineRoot) -> None:
-        self._root = root
-        self._names: dict[tuple[int, int], str] | None = None
-        self.path: str | None = None
+        self.root = root
+        self._pci_ids: dict[tuple[int, int], str] | None = None
+        self._lspci: dict[str, tuple[int | None, str]] | None = None
 
-    def device_name(self, vendor_id: int, device_id: int) -> str | None:
-        if self._names is None:
-            self._names = self._load()
-        return self._names.get((vendor_id, device_id))
-
-    def _load(self) -> dict[tuple[int, int], str]:
-        for path in PCI_IDS_PATHS:
-            text = self._root.read_text(path)
-            if isinstance(text, str):
-                self.path = path
-                return parse_pci_ids(text)
-        return {}
+    def name(self, function: PciFunction) -> tuple[str, str] | None:
+        """(device name, "pci.ids" or "lspci") of a function, or None."""
+        if self._pci_ids is None:
+            texts = (self.root.read_text(path) for path in PCI_IDS_PATHS)
+            self._pci_ids = next((parse_pci_ids(t) for t in texts if isinstance(t, str)), {})
+        name = self._pci_ids.get((function.vendor_id, function.device_id))
+        if name:
+            return name, "pci.ids"
+        if self._lspci is None:
+            text = self.root.run("lspci", LSPCI_ARGV)
+            self._lspci = parse_lspci_names(text) if isinstance(text, str) else {}
+        found = self._lspci.get(function.address)
+        if found and found[0] in (None, function.device_id):
+            return found[1], "lspci"
+        return None
 
 
 _VENDOR_LINE = re.compile(r"^([0-9a-fA-F]{4})\s+(.*)$")

@@ -70,8 +70,6 @@ class GpuSpec:
     """Dense peak per dtype, or why there is none."""
     fp16_acc16_flops: float | None
     """GeForce: the fp16 tensor rate with fp16 accumulate (twice what PyTorch reaches)."""
-    sparse: bool
-    """2:4 structured sparsity doubles the tensor figures (not used by training)."""
     source: str
     note: str
     """Which SKU the row describes and how others sharing its ID differ."""
@@ -103,10 +101,6 @@ def _hex_pair(text: str, where: str) -> tuple[int, int]:
     if match is None:
         raise TableError(f"{where}: {text!r} is not 'vvvv:dddd' (lower-case hex)")
     return int(match.group(1), 16), int(match.group(2), 16)
-
-
-def _tflops(value: float, source: str, note: str, *, estimated: bool = False) -> PeakFlops:
-    return PeakFlops(flops=value * 1e12, source=source, estimated=estimated, note=note)
 
 
 def formula_peaks(
@@ -209,7 +203,7 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
                 note += ", fp32 accumulate"
                 if geforce:
                     note += " (GeForce: half the fp16-accumulate rate)"
-            peaks[dtype] = _tflops(float(given[dtype]), source, note)
+            peaks[dtype] = PeakFlops(float(given[dtype]) * 1e12, source, False, note)
         elif dtype in unknown:
             peaks[dtype] = Unavailable(str(unknown[dtype]))
         elif dtype in formula:
@@ -247,7 +241,6 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
         bandwidth_gbs=float(raw["bandwidth_gbs"]) if "bandwidth_gbs" in raw else None,
         peak_flops=MappingProxyType(peaks),
         fp16_acc16_flops=float(raw["fp16_acc16"]) * 1e12 if "fp16_acc16" in raw else None,
-        sparse=bool(raw.get("sparse", False)),
         source=source,
         note=str(raw.get("note", "")),
         integrated=bool(raw.get("integrated", False)),

@@ -1,9 +1,8 @@
 """Which GPU a run's ``cuda:N`` is, and its peak and memory: matched by PCI bus ID.
 
-Without torch's bus IDs the order is rebuilt from ``CUDA_DEVICE_ORDER`` and
-``CUDA_VISIBLE_DEVICES`` (CUDA C++ Programming Guide, "CUDA Environment
-Variables"), and is unknown, never guessed, where CUDA's fastest-first order
-cannot be. A MIG slice's peak is the GPU's scaled by its share of the SMs.
+Without torch's bus IDs the order comes from ``CUDA_DEVICE_ORDER`` and ``CUDA_VISIBLE_DEVICES``
+(CUDA C++ Programming Guide, "CUDA Environment Variables"), never guessed where CUDA's
+fastest-first order decides. A MIG slice's peak is the GPU's scaled by its share of the SMs.
 """
 
 from __future__ import annotations
@@ -50,16 +49,12 @@ class RunDevice:
     """Memory the run's device has: the slice's under MIG, else the GPU's."""
 
 
-def _index(device: str) -> tuple[str, int]:
-    device_type, _, text = device.partition(":")
-    return device_type, int(text) if text.isdigit() else 0
-
-
 def find_run_device(
     hardware: HardwareFacts, device: str, env: Mapping[str, str] | None = None
 ) -> RunDevice | Unavailable:
     """The GPU behind ``device`` ("cuda:1"), or why it cannot be told."""
-    device_type, index = _index(device)
+    device_type, _, number = device.partition(":")
+    index = int(number) if number.isdigit() else 0
     environ = os.environ if env is None else env
     torch = hardware.torch if isinstance(hardware.torch, TorchFacts) else None
     seen = None

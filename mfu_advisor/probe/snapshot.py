@@ -74,16 +74,6 @@ class RecordingRoot(MachineRoot):
         live = self.confined(machine_path)
         return not isinstance(live, Unavailable) and os.path.lexists(live)
 
-    def exists(self, machine_path: str) -> bool:
-        live = self.confined(machine_path)
-        if isinstance(live, Unavailable):
-            return False
-        if live.is_dir():
-            self._copy_path(machine_path).mkdir(exist_ok=True)
-        elif live.exists():
-            self.read_text(machine_path)
-        return live.exists()
-
     def run(
         self, name: str, argv: Sequence[str], timeout_s: float = COMMAND_TIMEOUT_S
     ) -> str | Unavailable:
@@ -102,11 +92,6 @@ class RecordingRoot(MachineRoot):
             json.dumps(result, indent=1, default=str), encoding="utf-8"
         )
         return result
-
-
-def is_archive_name(path: Path) -> bool:
-    """True when ``path`` asks for a gzip-compressed tar archive."""
-    return path.name.endswith(ARCHIVE_SUFFIXES)
 
 
 def write_snapshot(
@@ -133,7 +118,7 @@ def write_snapshot(
         _write_manifest(tree, recorder, include_torch, redact)
         if redact:
             redact_tree(tree)
-        if is_archive_name(target):
+        if target.name.endswith(ARCHIVE_SUFFIXES):
             _publish_archive(tree, work, target)
         else:
             _publish_folder(tree, target)

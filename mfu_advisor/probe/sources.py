@@ -84,29 +84,24 @@ class MachineRoot:
         if not archive.is_file():
             raise UserError(f"snapshot {_shown_path(archive)} is neither a folder nor a file")
         workdir = tempfile.TemporaryDirectory(prefix="mfu-advisor-snapshot-")
-        try:
-            extract_snapshot(archive, Path(workdir.name))
-        except ArchiveRefused as exc:
-            workdir.cleanup()
-            raise UserError(f"snapshot archive {_shown_path(archive)} refused: {exc}") from None
-        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            workdir.cleanup()
-            raise UserError(
-                f"snapshot archive {_shown_path(archive)} is truncated or not a tar archive "
-                f"({one_line(str(exc), 200)})"
-            ) from None
-        except BaseException:
-            workdir.cleanup()  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing behind
-            raise
         top = Path(workdir.name)
-        entries = [p for p in top.iterdir()]
-        # Accept both "manifest at the top" and "one folder holding the snapshot".
-        if not (top / SNAPSHOT_MANIFEST).exists() and len(entries) == 1 and entries[0].is_dir():
-            top = entries[0]
         try:
+            try:
+                extract_snapshot(archive, top)
+            except ArchiveRefused as exc:
+                raise UserError(f"snapshot archive {_shown_path(archive)} refused: {exc}") from None
+            except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+                raise UserError(
+                    f"snapshot archive {_shown_path(archive)} is truncated or not a tar archive "
+                    f"({one_line(str(exc), 200)})"
+                ) from None
+            entries = list(top.iterdir())
+            # Accept both "manifest at the top" and "one folder holding the snapshot".
+            if not (top / SNAPSHOT_MANIFEST).exists() and len(entries) == 1 and entries[0].is_dir():
+                top = entries[0]
             manifest = _read_manifest(top, shown=archive)
         except BaseException:
-            workdir.cleanup()
+            workdir.cleanup()  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing behind too
             raise
         return cls(top, is_live=False, manifest=manifest, cleanup=workdir)
 
@@ -202,10 +197,6 @@ class MachineRoot:
         failure = self._recorded_failure("unreadable", machine_path)
         return failure if failure is not None else self.confined(machine_path)
 
-    def exists(self, machine_path: str) -> bool:
-        target = self.confined(machine_path)
-        return not isinstance(target, Unavailable) and target.exists()
-
     # -- commands and recorded answers --------------------------------------------------
 
     def run(
@@ -216,13 +207,9 @@ class MachineRoot:
             recorded_failure = self._recorded_failure("failed_commands", name)
             if recorded_failure is not None:
                 return recorded_failure
-            recorded = self._check_inside(self.root / "commands" / f"{name}.txt", f"{name}.txt")
-            if isinstance(recorded, Unavailable):
-                return recorded
-            if recorded.is_file():
-                data = _read_file(recorded, f"commands/{name}.txt")
-                return data if isinstance(data, Unavailable) else data.decode("utf-8", "replace")
-            return Unavailable(f"`{' '.join(argv)}` was not recorded in the snapshot")
+            missing = f"`{' '.join(argv)}` was not recorded in the snapshot"
+            data = self._recorded_file(f"commands/{name}.txt", missing, f"{name}.txt")
+            return data if isinstance(data, Unavailable) else data.decode("utf-8", "replace")
         import shutil
         import subprocess
 
@@ -259,16 +246,18 @@ class MachineRoot:
             return None
         return Unavailable(str(failures[key]))
 
+    def _recorded_file(self, relative: str, missing: str, shown: str = "") -> bytes | Unavailable:
+        """A file of the snapshot folder (a recorded answer), confined to the folder."""
+        target = self._check_inside(self.root / relative, shown or relative)
+        if isinstance(target, Unavailable):
+            return target
+        return _read_file(target, relative) if target.is_file() else Unavailable(missing)
+
     def recorded_json(self, name: str) -> Any | Unavailable:
         """A recorded library answer (``<name>.json``) in a snapshot."""
         if self.is_live:
             return Unavailable("live machine: nothing recorded")
-        target = self._check_inside(self.root / f"{name}.json", f"{name}.json")
-        if isinstance(target, Unavailable):
-            return target
-        if not target.is_file():
-            return Unavailable(f"{name}.json not in the snapshot")
-        raw = _read_file(target, f"{name}.json")
+        raw = self._recorded_file(f"{name}.json", f"{name}.json not in the snapshot")
         if isinstance(raw, Unavailable):
             return raw
         try:

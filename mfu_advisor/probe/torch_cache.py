@@ -1,8 +1,7 @@
-"""Remembering torch's answers so that ``probe`` need not import torch every time.
+"""Remembering torch's answers so that ``probe`` need not import torch (seconds) every time.
 
-``import torch`` alone takes seconds; the answers are kept in the user cache
-folder under a key of everything that can change them (the torch installation,
-Python, torch's environment variables, CPU affinity, the GPUs, the boot ID).
+They are kept in the user cache folder under a key of everything that can change them (torch
+install, Python, torch's environment variables, CPU affinity, GPUs, boot ID);
 ``MFU_ADVISOR_NO_CACHE=1`` or ``probe --fresh`` asks anew (docs/probe.md).
 """
 

@@ -4,37 +4,16 @@ from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe.facts import GpuKind, NvidiaFacts, TorchDevice, TorchFacts, TorchSupport
+from mfu_advisor.probe.tables import data_file
 
 INTEL_VENDOR_ID = 0x8086
 AMD_VENDOR_ID = 0x1002
 NVIDIA_VENDOR_ID = 0x10DE
 
-#: Where the install command for each PyTorch build is generated.
-PYTORCH_INSTALL_URL = "https://pytorch.org/get-started/locally/"
 
-_NEEDS: dict[int, str] = {
-    NVIDIA_VENDOR_ID: f"a CUDA build of torch ({PYTORCH_INSTALL_URL})",
-    AMD_VENDOR_ID: f"a ROCm build of torch on a ROCm-supported GPU ({PYTORCH_INSTALL_URL})",
-    INTEL_VENDOR_ID: (
-        "a torch XPU build + Intel GPU driver (level-zero), see "
-        "https://docs.pytorch.org/docs/stable/notes/get_start_xpu.html"
-    ),
-}
-
-
-#: Intel GPU families PyTorch's XPU getting-started page lists as validated:
-#: Arc A-series (Alchemist) and B-series (Battlemage) discrete, Core Ultra
-#: (Meteor Lake and newer) integrated Arc, Data Center GPU Max
-#: (https://docs.pytorch.org/docs/stable/notes/get_start_xpu.html, "Hardware
-#: Prerequisite"). Older integrated GPUs (Gen9, Gen11, Xe-LP Iris Xe) are not.
-XPU_UNVALIDATED_FAMILIES = frozenset({"Gen9.5", "Gen11", "Xe-LP (Gen12)"})
-
-_XPU_UNVALIDATED = (
-    "PyTorch's XPU build is validated on Intel Arc A/B-series and Core Ultra (Meteor Lake "
-    "and newer) GPUs, not on this {family} integrated GPU: the driver may expose it, but "
-    "expect missing kernels, no XMX matrix engines and speeds near the CPU's; measure "
-    "before relying on it (https://docs.pytorch.org/docs/stable/notes/get_start_xpu.html)"
-)
+def _needs(vendor_id: int) -> str | None:
+    """What using this vendor's GPU takes (torch.toml [needs]), None for other vendors."""
+    return data_file("torch.toml")["needs"].get(f"0x{vendor_id:04x}")  # type: ignore[no-any-return]
 
 
 def torch_support(
@@ -50,15 +29,16 @@ def torch_support(
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         what = "a server management (BMC)" if kind is GpuKind.BMC else "an emulated"
         return TorchSupport(False, None, f"{what} display adapter, not a compute device")
-    if vendor_id == INTEL_VENDOR_ID and family in XPU_UNVALIDATED_FAMILIES:
-        note = _XPU_UNVALIDATED.format(family=family)
+    unvalidated = data_file("torch.toml")["xpu_unvalidated"]
+    if vendor_id == INTEL_VENDOR_ID and family in unvalidated["families"]:
+        note = unvalidated["note"].format(family=family)
         if isinstance(torch, Unavailable):
             return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, note)
         if torch.flavour != "xpu" or not any(
             d.device.startswith("xpu") for d in torch.device_details
         ):
             return TorchSupport(False, None, note)
-    needs = _NEEDS.get(vendor_id)
+    needs = _needs(vendor_id)
     if isinstance(torch, Unavailable):
         hint = f"; using it takes {needs}" if needs else ""
         return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, f"unknown{hint}")
@@ -100,7 +80,7 @@ def _nvidia(
         return TorchSupport(
             False,
             None,
-            f"this torch is a {torch.flavour} build: install {_NEEDS[NVIDIA_VENDOR_ID]}{extra}",
+            f"this torch is a {torch.flavour} build: install {_needs(NVIDIA_VENDOR_ID)}{extra}",
         )
     if driver_missing:
         bound = (
@@ -129,7 +109,7 @@ def _amd(pci_address: str, kind: GpuKind, torch: TorchFacts) -> TorchSupport:
         if kind is GpuKind.INTEGRATED:
             why += "; ROCm officially supports few integrated Radeon GPUs"
         return TorchSupport(False, "rocm", why)
-    note = f"this torch is a {torch.flavour} build: using it takes {_NEEDS[AMD_VENDOR_ID]}"
+    note = f"this torch is a {torch.flavour} build: using it takes {_needs(AMD_VENDOR_ID)}"
     if kind is GpuKind.INTEGRATED:
         note += "; ROCm officially supports few integrated Radeon GPUs"
     return TorchSupport(False, None, note)
@@ -145,5 +125,5 @@ def _intel(torch: TorchFacts) -> TorchSupport:
     return TorchSupport(
         False,
         None,
-        f"this torch is a {torch.flavour} build: using it takes {_NEEDS[INTEL_VENDOR_ID]}",
+        f"this torch is a {torch.flavour} build: using it takes {_needs(INTEL_VENDOR_ID)}",
     )

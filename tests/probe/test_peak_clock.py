@@ -8,11 +8,10 @@ from probe_helpers import probe_fixture
 from mfu_advisor.facts import to_jsonable
 from mfu_advisor.probe.cpu_clock import (
     NO_CLOCK,
-    base_clock,
     clock_fields,
     clock_sources,
     cpuinfo_clock,
-    max_clock,
+    peak_clock,
 )
 from mfu_advisor.probe.cpu_peaks import cpu_peaks
 from mfu_advisor.probe.facts import PeakFlops
@@ -83,8 +82,8 @@ def test_bare_metal_cpu_mhz_is_the_clock_when_probed_not_the_hypervisors() -> No
 
 def test_base_clock_sources_say_the_turbo_clock_is_unknown() -> None:
     for clock, source in (
-        (base_clock(2400.0, from_brand_string=True), "brand_string"),
-        (base_clock(2400.0, from_brand_string=False), "cpufreq_base"),
+        (peak_clock("brand_string", 2400.0), "brand_string"),
+        (peak_clock("cpufreq_base", 2400.0), "cpufreq_base"),
     ):
         assert (clock.source, clock.is_max) == (source, False)
         assert "turbo clock is unknown" in clock.note
@@ -92,9 +91,9 @@ def test_base_clock_sources_say_the_turbo_clock_is_unknown() -> None:
 
 def test_every_clock_source_is_documented_in_the_table() -> None:
     made = [
-        max_clock(1.0),
-        base_clock(1.0, from_brand_string=True),
-        base_clock(1.0, from_brand_string=False),
+        peak_clock("cpufreq_max", 1.0),
+        peak_clock("brand_string", 1.0),
+        peak_clock("cpufreq_base", 1.0),
         cpuinfo_clock(1.0, "KVM"),
         cpuinfo_clock(1.0, None),
         NO_CLOCK,
@@ -103,8 +102,13 @@ def test_every_clock_source_is_documented_in_the_table() -> None:
 
 
 def test_peak_is_an_upper_bound_only_when_every_core_types_clock_is_its_max() -> None:
-    assert clock_fields(max_clock(4700.0), max_clock(3400.0))["peak_clock_is_max"] is True
-    mixed = clock_fields(max_clock(4700.0), cpuinfo_clock(2000.0, None))
+    assert (
+        clock_fields(peak_clock("cpufreq_max", 4700.0), peak_clock("cpufreq_max", 3400.0))[
+            "peak_clock_is_max"
+        ]
+        is True
+    )
+    mixed = clock_fields(peak_clock("cpufreq_max", 4700.0), cpuinfo_clock(2000.0, None))
     assert mixed["peak_clock_is_max"] is False
     assert clock_fields()["peak_clock_is_max"] is False
 
