@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mfu_advisor import units
 from mfu_advisor.bench.denominators import device_mfu, device_peak, load_hardware
 from mfu_advisor.bench.devices import make_synchronize
-from mfu_advisor.bench.timing import StepTimer, StepTimeStats
+from mfu_advisor.bench.timing import StepTimeStats, summarize
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
 from mfu_advisor.probe.nvml_sampler import GpuUnderLoad, NvmlSampler
@@ -93,24 +93,33 @@ class MFUMeter:
             if self.device_type != "cuda"
             else "not sampled"
         )
-        self.timer = StepTimer(
-            warmup_steps=warmup_steps,
-            synchronize=synchronize or make_synchronize(self.device_type, self.index),
-            clock=clock,
-        )
-        self.timer.start()
+        self.warmup_steps = warmup_steps
+        self._synchronize = synchronize or make_synchronize(self.device_type, self.index)
+        self._clock = clock
+        self.warmup_durations_s: list[float] = []  # seconds, kept out of the figures
+        self.durations_s: list[float] = []  # seconds of each measured step
+        self.start()
+
+    @property
+    def in_warmup(self) -> bool:
+        """True while the next step will still be a warm-up step."""
+        return len(self.warmup_durations_s) < self.warmup_steps
 
     def start(self) -> None:
         """Restart the clock: the next step is timed from now (e.g. after evaluation)."""
-        self.timer.start()
+        self._synchronize()  # the device first: a step includes the kernels it queued
+        self._last = self._clock()
 
     def step(self, tokens: int) -> float:
         """Record one finished training step of ``tokens`` tokens; returns its seconds."""
-        in_warmup = self.timer.in_warmup
-        duration = self.timer.lap()
+        in_warmup = self.in_warmup
+        self._synchronize()
+        now = self._clock()
+        duration, self._last = now - self._last, now
+        (self.warmup_durations_s if in_warmup else self.durations_s).append(duration)
         if not in_warmup:
             self._tokens.append(float(tokens))
-        if self._sample_gpu and self._sampler is None and not self.timer.in_warmup:
+        if self._sample_gpu and self._sampler is None and not self.in_warmup:
             self._sampler = _start_sampler(self.index)  # from the first measured step on
         return duration
 
@@ -131,8 +140,8 @@ class MFUMeter:
 
     def summary(self) -> MeterSummary:
         """Figures over the measured steps so far."""
-        durations = self.timer.durations_s
-        stats = self.timer.stats()
+        durations = self.durations_s
+        stats = summarize(durations)
         tokens_per_s = _median_rate(self._tokens, durations)
         achieved = None if tokens_per_s is None else tokens_per_s * self.model_flops_per_token
         peak = self.peak()
@@ -143,7 +152,7 @@ class MFUMeter:
         return MeterSummary(
             gpu_under_load=self.gpu_under_load(),
             steps=len(durations),
-            warmup_steps=len(self.timer.warmup_durations_s),
+            warmup_steps=len(self.warmup_durations_s),
             step_time=stats,
             tokens_per_s=tokens_per_s,
             achieved_flops=achieved,

@@ -126,10 +126,10 @@ def train(
     meter.start()
     try:
         while True:
-            in_warmup = meter.timer.in_warmup
+            in_warmup = meter.in_warmup
             duration = arm.timed_step()
             if in_warmup:
-                if not meter.timer.in_warmup:
+                if not meter.in_warmup:
                     sink.phase(f"measuring: up to {opts.budget_s:g} s")
                 continue
             measured.add(duration)
