@@ -44,7 +44,7 @@ def nano_option(name: str, type_: Any, help_text: str) -> Callable[[F], F]:
     spellings = [f"--{name}"]
     if "_" in name:
         spellings.append(f"--{name.replace('_', '-')}")
-    flag = {"is_flag": False, "flag_value": "True"} if type_ is NANO_BOOL else {}
+    flag: dict[str, Any] = {"is_flag": False, "flag_value": "True"} if type_ is NANO_BOOL else {}
     return click.option(*spellings, name, type=type_, default=None, help=help_text, **flag)
 
 

@@ -280,11 +280,3 @@ def multi_rank_figures(
         straggler=slowest,
         scaling=scaling(job, reference_tokens_per_s, reference),
     )
-
-
-def tokens_per_s_of(measured: Mapping[str, Any]) -> Maybe[float]:
-    """A single-process reference's tokens/s at its median step."""
-    sync = summarize([ms / 1e3 for ms in measured.get("sync_ms") or []])
-    if sync is None or sync.median <= 0:
-        return Unavailable("the single-process reference measured no step")
-    return int(measured["tokens_per_step"]) / (sync.median / 1e3)

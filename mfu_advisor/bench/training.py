@@ -220,8 +220,13 @@ def checked_step(training: Training, opts: BenchOptions, choice: Any, first: boo
             ) from None
         if not (opts.compile and first):
             raise
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise UserError(
-            f"torch.compile failed on the first step ({type(exc).__name__}: {first_line}); "
-            "rerun with --compile=False"
+            f"torch.compile failed on the first step ({one_line(exc)}); rerun with --compile=False"
         ) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` of an exception, for one-line reports."""
+    text = str(getattr(exc, "message", "") or exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

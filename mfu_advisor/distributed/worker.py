@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions, cpu_affinity
+from mfu_advisor.bench.training import one_line
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.distributed.status import (
     JOB_FILE,
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         writer.write("done")
         return 0
     except BaseException as exc:  # every failure is reported to the launcher as one line
-        writer.write("error", error=_one_line(exc))
+        writer.write("error", error=one_line(exc))
         return 1
     finally:
         destroy_process_group()
@@ -93,12 +94,6 @@ def destroy_process_group() -> None:
         return
     with contextlib.suppress(Exception):  # a broken group must not hide the rank's error
         dist.destroy_process_group()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", "") or exc).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _run(
