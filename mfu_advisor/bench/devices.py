@@ -1,7 +1,5 @@
-"""Everything that differs between devices: choosing one, synchronizing, precision, optimizer.
-
-Functions take the device type as a string, so the GPU paths are tested on a CPU with fakes.
-"""
+"""Everything that differs between devices: choosing one, synchronizing, precision, optimizer
+(by device type as a string, so the GPU paths are tested on a CPU with fakes)."""
 
 from __future__ import annotations
 
@@ -158,11 +156,8 @@ def make_grad_scaler(device_type: str, dtype: str) -> Any:
 
 @contextlib.contextmanager
 def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
-    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA for the run, then restore.
-
-    torch 2.9+'s ``fp32_precision`` API is used where it exists: once it is set, reading
-    the legacy ``allow_tf32`` raises RuntimeError.
-    """
+    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA, then restore; through
+    torch 2.9+'s ``fp32_precision`` where it exists (then reading ``allow_tf32`` raises)."""
     import torch
 
     if device_type != "cuda":

@@ -1,10 +1,6 @@
-"""A variant measured interleaved with the run in one process (``bench --variant``).
-
-Both configurations are built in one process and alternate short blocks of steps,
-A B B A ..., so each pair of blocks sees the same moment of a noisy machine; the
-speedup is the geometric mean of the pairs' ratios, its noise their 95% interval
-(docs/bench.md). Pure Python: steps, clocks and contexts are passed in.
-"""
+"""``bench --variant``: run and variant alternate short blocks of steps in one process, A B B A,
+so each pair sees one moment of a noisy machine; the speedup is the pairs' geometric mean, its
+noise their 95% interval (docs/bench.md). Pure Python: steps and clocks are passed in."""
 
 from __future__ import annotations
 

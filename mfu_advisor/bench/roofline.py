@@ -1,9 +1,6 @@
-"""The measured roofline: best matmul FLOP/s per dtype and memory bandwidth, cached per machine.
-
-Square matmuls and the model's own GEMMs (at 1x, 2x and 4x its micro-batch) give
-the "measured peak" MFU denominator; a large copy gives the bandwidth. Cached under
-a fingerprint of the machine; ``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again.
-"""
+"""The measured roofline: best matmul FLOP/s per dtype (squares and the model's GEMMs at 1x, 2x
+and 4x its micro-batch: the "measured peak") and copy bandwidth, cached per machine
+(``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again)."""
 
 from __future__ import annotations
 
@@ -229,11 +226,8 @@ class Sweeper:
     max_call_s: float = MAX_CALL_S
 
     def matmul_flops(self, m: int, n: int, k: int, dtype_key: str) -> tuple[float, float]:
-        """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k).
-
-        F.linear is what nn.Linear calls; on CPUs its path differs from torch.matmul
-        (bf16 on a Zen 3: about 8 GFLOP/s through linear, 1.5 through matmul).
-        """
+        """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k): what
+        nn.Linear calls (bf16 on a Zen 3: about 8 GFLOP/s through it, 1.5 through matmul)."""
         import torch
         from torch.nn.functional import linear
 
@@ -284,11 +278,8 @@ def measure_roofline(
     directory: Path | None = None,
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> Roofline:
-    """The roofline for ``dtype_keys``: cached points reused, missing ones measured.
-
-    ``directory`` replaces the user cache folder (tests); without a private cache
-    folder everything is measured and nothing written. ``bounds``: see drop_implausible.
-    """
+    """The roofline for ``dtype_keys``: cached points reused, missing ones measured (all of
+    them, nothing written, without a private cache folder); ``bounds``: drop_implausible's."""
     key = fingerprint_key(machine)
     folder = directory if directory is not None else cache_folder()
     notes: list[str] = []

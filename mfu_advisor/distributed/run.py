@@ -1,10 +1,6 @@
-"""``bench --nproc-per-node N``: a calibrated data-parallel run, start to finish.
-
-Resolve the options (bad ones fail before anything starts), split the usable CPUs
-between the local ranks, write the job file, run the ranks under torchrun
-(launch.py), then the single-process reference and the roofline; the result's
-top-level figures are the job's (docs/distributed.md).
-"""
+"""``bench --nproc-per-node N``: resolve (bad options fail before anything starts), split the
+CPUs between the local ranks, run them under torchrun (launch.py), then the single-process
+reference and the roofline; the top-level figures are the job's (docs/distributed.md)."""
 
 from __future__ import annotations
 
@@ -28,8 +24,9 @@ from mfu_advisor.distributed.status import (
     JOB_FILE,
     SOLO_RANK,
     ranks_with,
-    read_result,
+    read_json,
     replace_json,
+    result_path,
 )
 from mfu_advisor.errors import RunFailed, UserError
 from mfu_advisor.facts import Maybe, Unavailable
@@ -124,7 +121,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             start_s=plan.START_ALLOWANCE_S,
             warmup_extra_s=plan.COMPILE_ALLOWANCE_S if opts.compile else 0.0,
         )
-        env = launch.torchrun_env(threads)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}  # torchrun would set 1 and warn
         argv = plan.torchrun_argv(dist, str(run_dir))
         try:
             launch.run_job(argv, run_dir, dist.nproc_per_node, allowance, env, sink.phase)
@@ -286,8 +283,8 @@ def _usable_cpus(options: BenchOptions, hardware: Any) -> list[int]:
 def _gathered(run_dir: Path) -> Mapping[str, Any]:
     """The job's results, as the node's local rank 0 wrote them."""
     for rank in ranks_with(run_dir, "result"):
-        document = read_result(run_dir, rank)
-        if document is not None:
+        document = read_json(result_path(run_dir, rank))
+        if isinstance(document, dict):
             return document
     raise RunFailed("every rank finished but none wrote its results (see torchrun's output)")
 
@@ -311,14 +308,13 @@ def _reference(
         return Unavailable("skipped: --no-scaling"), text
     sink.phase(f"scaling reference: {text}, up to {opts.budget_s:g} s")
     timeout = float(opts.budget_s or 0) + plan.START_ALLOWANCE_S + dist.rank_timeout_s
-    if opts.compile:
-        timeout += plan.COMPILE_ALLOWANCE_S
+    timeout += plan.COMPILE_ALLOWANCE_S if opts.compile else 0.0
     argv = [sys.executable, "-m", "mfu_advisor.distributed.worker", str(run_dir)]
     failed = launch.run_solo(argv, run_dir, env, timeout)
     if failed:
         return Unavailable(failed), text
-    document = read_result(run_dir, SOLO_RANK)
-    ranks = document.get("ranks") if document else None
+    document = read_json(result_path(run_dir, SOLO_RANK))
+    ranks = document.get("ranks") if isinstance(document, dict) else None
     if not isinstance(ranks, list) or not ranks:
         return Unavailable("the single-process reference wrote no result"), text
     tokens_per_s = aggregate.rank_figures(ranks[0], 0.0, Unavailable("")).tokens_per_s

@@ -1,16 +1,13 @@
-"""One rank of a distributed bench: ``python -m mfu_advisor.distributed.worker RUN_DIR``.
-
-torchrun starts it once per local rank (RANK, LOCAL_RANK, WORLD_SIZE set); without
-them it is the single-process reference (no process group, no DDP). A rank pins
-itself to its CPUs before torch starts, wraps the (compiled) model in DDP and times
-blocks of steps with the all-reduce and under ``no_sync()`` in turn, each block
-started after a barrier; local rank 0 writes every rank's measurements (status.py).
-"""
+"""One rank of a distributed bench: ``python -m mfu_advisor.distributed.worker RUN_DIR``
+(without torchrun's RANK: the single-process reference, no DDP). It times blocks of steps
+with the all-reduce and under ``no_sync()`` in turn, each after a barrier; local rank 0
+writes every rank's measurements (status.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import socket
@@ -132,11 +129,9 @@ def _run(
     if not solo:
         from torch.nn.parallel import DistributedDataParallel
 
-        def wrap(model: Any) -> Any:
-            ids = [choice.index] if choice.device_type == "cuda" else None
-            cap = int(job["bucket_cap_mb"])
-            return DistributedDataParallel(model, device_ids=ids, bucket_cap_mb=cap)
-
+        ids = [choice.index] if choice.device_type == "cuda" else None
+        cap = int(job["bucket_cap_mb"])
+        wrap = functools.partial(DistributedDataParallel, device_ids=ids, bucket_cap_mb=cap)
     training, n_params, adamw_impl = build_training(
         options, choice, read_text(options.data), wrap=wrap
     )
@@ -204,10 +199,9 @@ def _run(
         "torch_version": str(torch.__version__),
         "config": options.model_config(),
     }
-    if solo:
-        return {**common, "ranks": [mine]}
-    gathered: list[Any] = [None] * world
-    dist.all_gather_object(gathered, mine)
+    gathered: list[Any] = [mine] * world
+    if not solo:
+        dist.all_gather_object(gathered, mine)
     return {**common, "ranks": gathered} if local_rank == 0 else None
 
 
