@@ -187,12 +187,8 @@ ROCM_BF16_ARCH_PREFIXES: tuple[str, ...] = ("gfx90a", "gfx94", "gfx95", "gfx11",
 
 
 def native_bf16(device_type: str, index: int) -> bool:
-    """Whether this device runs bf16 matmuls natively (so bf16 is the default dtype).
-
-    CUDA: compute capability 8.0+ (Ampere's bf16 tensor cores; NVIDIA A100 whitepaper);
-    ``torch.cuda.is_bf16_supported()`` also says True for a T4's emulation. ROCm:
-    :data:`ROCM_BF16_ARCH_PREFIXES`. Other device types: True.
-    """
+    """Whether bf16 matmuls run natively (then bf16 is the default): CUDA compute capability
+    8.0+ (NVIDIA A100 whitepaper; is_bf16_supported() says True for a T4's emulation)."""
     if device_type != "cuda":
         return True
     import torch
@@ -221,9 +217,8 @@ def make_optimizer(
     weight_decay: float = 0.1,
     betas: tuple[float, float] = (0.9, 0.95),
 ) -> tuple[Any, str]:
-    """AdamW as nanoGPT's ``configure_optimizers`` makes it (decay on matrices only; its
-    train.py's rate, decay and betas); "auto" is fused on CUDA, a for-loop elsewhere.
-    Returns the optimizer and the implementation used."""
+    """(AdamW as nanoGPT's ``configure_optimizers`` makes it, the implementation used);
+    "auto" is fused on CUDA, a for-loop elsewhere."""
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]

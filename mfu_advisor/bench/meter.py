@@ -88,11 +88,8 @@ class MFUMeter:
         self._tokens: list[float] = []
         self._sample_gpu = sample_gpu and self.device_type == "cuda"
         self._sampler: NvmlSampler | None = None
-        self._under_load: GpuUnderLoad | Unavailable = Unavailable(
-            "not sampled: NVML is sampled on CUDA GPUs only"
-            if self.device_type != "cuda"
-            else "not sampled"
-        )
+        why = "" if self.device_type == "cuda" else ": NVML is sampled on CUDA GPUs only"
+        self._under_load: GpuUnderLoad | Unavailable = Unavailable(f"not sampled{why}")
         self.warmup_steps = warmup_steps
         self._synchronize = synchronize or make_synchronize(self.device_type, self.index)
         self._clock = clock

@@ -46,11 +46,8 @@ def resolve_options(
     bf16_supported: bool,
     text_vocab_size: int | None = None,
 ) -> ResolvedRun:
-    """Fill every unset option from the preset and the device; validate the result.
-
-    ``text_vocab_size`` (a --data file's distinct characters) is the vocabulary unless
-    --vocab_size was given (and then must not be smaller).
-    """
+    """Fill every unset option from the preset and the device, and validate; a --data file's
+    distinct characters (``text_vocab_size``) are the vocabulary unless --vocab_size is given."""
     notes: list[str] = []
     accelerator_memory = None if choice.device_type == "cpu" else choice.memory_bytes
     preset_name = asked.preset

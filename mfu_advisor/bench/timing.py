@@ -80,11 +80,8 @@ def summarize(durations_s: Sequence[float]) -> StepTimeStats | None:
 
 
 def median_ci95_halfwidth_fraction(durations_s: Sequence[float]) -> float | None:
-    """Half the distance between the order statistics that bracket the median at 95%, / median.
-
-    Ranks n/2 -+ 1.96 sqrt(n)/2 (normal approximation to the binomial; M. Bland,
-    "Confidence interval for a median", https://www-users.york.ac.uk/~mb55/intro/cicent.htm).
-    """
+    """Half the gap between the order statistics n/2 -+ 1.96 sqrt(n)/2 around the median, / median
+    (M. Bland, https://www-users.york.ac.uk/~mb55/intro/cicent.htm)."""
     n = len(durations_s)
     if n < 6:
         return None

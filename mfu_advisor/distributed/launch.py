@@ -76,18 +76,14 @@ class ProcessSweep:
         """Remember torchrun's descendants and the ranks' own pids as they are now."""
         import psutil
 
-        found = []
         for pid in [self.root_pid, *extra_pids]:
             try:
                 process = psutil.Process(pid)
-                found += [
-                    process,
-                    *(process.children(recursive=True) if pid == self.root_pid else []),
-                ]
+                family = process.children(recursive=True) if pid == self.root_pid else []
             except psutil.Error:
                 continue
-        for process in found:
-            self.seen.setdefault(process.pid, process)
+            for member in [process, *family]:
+                self.seen.setdefault(member.pid, member)
 
     def kill_all(self) -> None:
         """SIGKILL every remembered process still running (psutil checks it is the same one)."""
