@@ -116,22 +116,20 @@ def _run(
         torch.cuda.set_device(choice.index)
     world, rank = 1, 0
     dist: Any = None
+    wrap: Callable[[Any], Any] | None = None
     if not solo:
         import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
 
         dist.init_process_group(
             backend=job["backend"], timeout=timedelta(seconds=float(job["collective_timeout_s"]))
         )
         world, rank = dist.get_world_size(), dist.get_rank()
-    # Each rank reads its own data (nanoGPT: seed 1337 + rank); DDP copies rank 0's weights.
-    options = dataclasses.replace(options, seed=options.seed + rank, device=choice.device)
-    wrap: Callable[[Any], Any] | None = None
-    if not solo:
-        from torch.nn.parallel import DistributedDataParallel
-
         ids = [choice.index] if choice.device_type == "cuda" else None
         cap = int(job["bucket_cap_mb"])
         wrap = functools.partial(DistributedDataParallel, device_ids=ids, bucket_cap_mb=cap)
+    # Each rank reads its own data (nanoGPT: seed 1337 + rank); DDP copies rank 0's weights.
+    options = dataclasses.replace(options, seed=options.seed + rank, device=choice.device)
     training, n_params, adamw_impl = build_training(
         options, choice, read_text(options.data), wrap=wrap
     )
