@@ -81,7 +81,9 @@ class MFUMeter:
         self.model_flops_per_token = float(model_flops_per_token)
         kind, _, index = str(device).partition(":")
         self.device_type, self.index = kind, int(index) if index.isdigit() else 0
-        self.dtype_key = _dtype_key(dtype)
+        self.dtype_key = _DTYPE_KEYS.get(str(dtype).removeprefix("torch."), "")
+        if not self.dtype_key:
+            raise ValueError(f"dtype {dtype!r}: use float32, tf32, bfloat16 or float16")
         self._peak_flops = peak_flops
         self._peak_source = peak_source
         self._hardware = hardware
@@ -167,13 +169,6 @@ def _median_rate(tokens: list[float], durations_s: list[float]) -> float | None:
     if len({t for t, _ in pairs}) == 1:
         return pairs[0][0] / statistics.median(d for _, d in pairs)
     return statistics.median(t / d for t, d in pairs)
-
-
-def _dtype_key(dtype: Any) -> str:
-    name = str(dtype).removeprefix("torch.")
-    if name not in _DTYPE_KEYS:
-        raise ValueError(f"dtype {dtype!r}: use float32, tf32, bfloat16 or float16")
-    return _DTYPE_KEYS[name]
 
 
 def _start_sampler(index: int) -> NvmlSampler | None:

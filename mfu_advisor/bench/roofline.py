@@ -139,12 +139,6 @@ def machine_identity() -> str:
     return hashlib.sha256(machine_id + b"\0" + host).hexdigest()[:16]
 
 
-def fingerprint_key(machine: dict[str, Any]) -> str:
-    """A short stable hash of the machine facts (the cache file's name)."""
-    text = json.dumps(machine, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def load_cache(path: Path, machine: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The cached document, or None when absent, unreadable, of another format or machine."""
     doc = read_json_capped(path, MAX_CACHE_FILE_BYTES)
@@ -280,7 +274,7 @@ def measure_roofline(
 ) -> Roofline:
     """The roofline for ``dtype_keys``: cached points reused, missing ones measured (all of
     them, nothing written, without a private cache folder); ``bounds``: drop_implausible's."""
-    key = fingerprint_key(machine)
+    key = hashlib.sha256(json.dumps(machine, sort_keys=True).encode()).hexdigest()[:16]
     folder = directory if directory is not None else cache_folder()
     notes: list[str] = []
     if isinstance(folder, Unavailable):

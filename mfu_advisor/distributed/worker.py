@@ -34,15 +34,6 @@ from mfu_advisor.distributed.status import (
 EXIT_TERMINATED = 143
 
 
-def options_from_json(document: dict[str, Any]) -> BenchOptions:
-    """The BenchOptions the launcher wrote with ``dataclasses.asdict``."""
-    fields = dict(document)
-    if fields.get("cpus") is not None:
-        fields["cpus"] = tuple(fields["cpus"])
-    fields["variant"] = tuple(tuple(pair) for pair in fields.get("variant") or ())
-    return BenchOptions(**fields)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run this rank; 0 when it measured, 1 when it failed (its status says why)."""
     args = sys.argv[1:] if argv is None else argv
@@ -107,7 +98,10 @@ def _run(
     from mfu_advisor.bench.devices import make_synchronize, peak_memory, resolve_device
     from mfu_advisor.bench.training import build_training, checked_step
 
-    options = options_from_json(job["options"])
+    fields = job["options"]  # the BenchOptions the launcher wrote with dataclasses.asdict
+    fields["cpus"] = tuple(fields["cpus"]) if fields.get("cpus") is not None else None
+    fields["variant"] = tuple(tuple(pair) for pair in fields.get("variant") or ())
+    options = BenchOptions(**fields)
     device_type = str(job["device_type"])
     visible = torch.cuda.device_count() if device_type == "cuda" else 0
     device = rank_device(device_type, local_rank, visible, str(options.device))
