@@ -314,7 +314,15 @@ def measure_roofline(
             point, first = _point(sweeper, dtype_key, gemm, table, why)
             model_points.append(point)
             measured_any |= first is not None
-        result[dtype_key] = _summarize_dtype(dtype_key, square_points, model_points, table)
+        found = [(e["flops_per_s"], key, e) for key, e in table.items() if e.get("flops_per_s")]
+        top = max(found, key=lambda row: row[0], default=None)
+        result[dtype_key] = DtypeRoofline(
+            dtype=dtype_key,
+            best_flops=float(top[0]) if top else None,
+            best_shape=f"{top[2].get('name', 'matmul')} {top[1]}" if top else None,
+            squares=tuple(square_points),
+            model_shapes=tuple(model_points),
+        )
     if bandwidth is None:
         value, method = sweeper.copy_bandwidth()
         bandwidth = {"bytes_per_s": value, "method": method}
@@ -366,20 +374,6 @@ def _point(
     flops_per_s, reason = entry.get("flops_per_s"), entry.get("skipped_reason")
     point = MatmulPoint(gemm.name, gemm.m, gemm.n, gemm.k, gemm.batch_multiple, flops_per_s, reason)
     return point, first
-
-
-def _summarize_dtype(
-    dtype_key: str, squares: list[MatmulPoint], model_points: list[MatmulPoint], table: dict
-) -> DtypeRoofline:
-    measured = [(e["flops_per_s"], key, e) for key, e in table.items() if e.get("flops_per_s")]
-    best = max(measured, key=lambda found: found[0], default=None)
-    return DtypeRoofline(
-        dtype=dtype_key,
-        best_flops=float(best[0]) if best else None,
-        best_shape=f"{best[2].get('name', 'matmul')} {best[1]}" if best else None,
-        squares=tuple(squares),
-        model_shapes=tuple(model_points),
-    )
 
 
 def measured_peak(roofline: Roofline | Unavailable, dtype_key: str) -> tuple[float | None, str]:
