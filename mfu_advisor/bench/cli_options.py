@@ -4,6 +4,7 @@ names and value syntax (``--batch_size=12``, ``--compile=False``; ``--batch-size
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any, TypeVar
 
 import click
@@ -11,7 +12,6 @@ import click
 from mfu_advisor.bench.options import (
     ADAMW_IMPLS,
     DTYPES,
-    MODEL_FIELDS,
     BenchOptions,
     parse_bool,
     parse_variant,
@@ -21,17 +21,6 @@ from mfu_advisor.cpu_list import parse_cpu_list
 from mfu_advisor.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: The BenchOptions fields that are None until resolved, taken from click as they are.
-_PLAIN_FIELDS: tuple[str, ...] = (
-    *MODEL_FIELDS,
-    "budget_s",
-    "warmup_steps",
-    "min_steps",
-    "max_steps",
-    "threads",
-    "tf32",
-)
 
 
 class NanoBool(click.ParamType):
@@ -49,90 +38,68 @@ class NanoBool(click.ParamType):
 NANO_BOOL = NanoBool()
 
 
-def nano_option(name: str, type_: Any, help_text: str, **extra: Any) -> Callable[[F], F]:
-    """An option spelled both nanoGPT's way (``--batch_size``) and dashed (``--batch-size``)."""
+def nano_option(name: str, type_: Any, help_text: str) -> Callable[[F], F]:
+    """An option spelled both nanoGPT's way (``--batch_size``) and dashed (``--batch-size``);
+    a bare nanoGPT boolean (``--compile``) means True, ``--compile=False`` also works."""
     spellings = [f"--{name}"]
     if "_" in name:
         spellings.append(f"--{name.replace('_', '-')}")
-    return click.option(*spellings, name, type=type_, default=None, help=help_text, **extra)
+    flag: dict[str, Any] = {"is_flag": False, "flag_value": "True"} if type_ is NANO_BOOL else {}
+    return click.option(*spellings, name, type=type_, default=None, help=help_text, **flag)
 
 
-def nano_bool_option(name: str, help_text: str) -> Callable[[F], F]:
-    """A nanoGPT boolean: a bare ``--compile`` means True; ``--compile=False`` also works."""
-    return nano_option(name, NANO_BOOL, help_text, is_flag=False, flag_value="True")
+#: The shared options after --preset, in ``--help`` order: (name, click type, help).
+_RUN_OPTIONS: tuple[tuple[str, Any, str], ...] = (
+    ("batch_size", int, "Sequences per micro-batch."),
+    ("block_size", int, "Sequence length in tokens."),
+    ("n_layer", int, "Transformer layers."),
+    ("n_head", int, "Attention heads (must divide n_embd)."),
+    ("n_embd", int, "Model width."),
+    ("vocab_size", int, "Vocabulary size."),
+    ("dropout", float, "Dropout probability."),
+    ("bias", NANO_BOOL, "Biases in Linear and LayerNorm layers (True|False)."),
+    ("dtype", click.Choice(DTYPES), "float32, or bfloat16/float16 under autocast."),
+    ("compile", NANO_BOOL, "torch.compile the model (True|False)."),
+    ("device", str, "cpu, cuda, cuda:N, mps, xpu or auto (the default)."),
+    ("gradient_accumulation_steps", int, "Micro-batches per optimizer step."),
+    ("threads", int, "torch.set_num_threads(N)."),
+    ("cpus", None, "Pin the process to these CPUs, e.g. 0-3,6."),
+    ("tf32", NANO_BOOL, "Allow TF32 matmuls on CUDA (True|False; default True there)."),
+    ("adamw_impl", click.Choice(ADAMW_IMPLS), "AdamW implementation (default auto)."),
+    ("seed", int, "Seed of weights and data (default 1337)."),
+    (
+        "data",
+        click.Path(dir_okay=False),
+        "Train char-level on this local text file instead of synthetic tokens.",
+    ),
+)
+
+#: The parameter names :func:`run_options` declares.
+RUN_OPTION_NAMES: tuple[str, ...] = ("preset", *(name for name, *_ in _RUN_OPTIONS))
 
 
-#: The shared options, in the order ``--help`` lists them.
-_RUN_OPTIONS: tuple[Callable[[F], F], ...] = (
-    click.option(
+def run_options(command: F) -> F:
+    """Declare the run options (preset, nanoGPT's model and batch flags, threads, CPUs...)."""
+    for name, type_, help_text in reversed(_RUN_OPTIONS):
+        command = nano_option(name, type_, help_text)(command)
+    preset = click.option(
         "--preset",
         type=click.Choice(PRESET_NAMES),
         default="auto",
         show_default=True,
         help="Model and batch configuration; auto picks cpu-small on a CPU.",
-    ),
-    nano_option("batch_size", int, "Sequences per micro-batch."),
-    nano_option("block_size", int, "Sequence length in tokens."),
-    nano_option("n_layer", int, "Transformer layers."),
-    nano_option("n_head", int, "Attention heads (must divide n_embd)."),
-    nano_option("n_embd", int, "Model width."),
-    nano_option("vocab_size", int, "Vocabulary size."),
-    nano_option("dropout", float, "Dropout probability."),
-    nano_bool_option("bias", "Biases in Linear and LayerNorm layers (True|False)."),
-    nano_option("dtype", click.Choice(DTYPES), "float32, or bfloat16/float16 under autocast."),
-    nano_bool_option("compile", "torch.compile the model (True|False)."),
-    nano_option("device", str, "cpu, cuda, cuda:N, mps, xpu or auto (the default)."),
-    nano_option("gradient_accumulation_steps", int, "Micro-batches per optimizer step."),
-    click.option("--threads", type=int, default=None, help="torch.set_num_threads(N)."),
-    click.option("--cpus", default=None, help="Pin the process to these CPUs, e.g. 0-3,6."),
-    nano_bool_option("tf32", "Allow TF32 matmuls on CUDA (True|False; default True there)."),
-    nano_option("adamw_impl", click.Choice(ADAMW_IMPLS), "AdamW implementation (default auto)."),
-    click.option("--seed", type=int, default=None, help="Seed of weights and data (default 1337)."),
-    click.option(
-        "--data",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Train char-level on this local text file instead of synthetic tokens.",
-    ),
-)
-
-#: The parameter names :func:`run_options` declares.
-RUN_OPTION_NAMES: tuple[str, ...] = (
-    "preset",
-    *MODEL_FIELDS,
-    "threads",
-    "cpus",
-    "tf32",
-    "adamw_impl",
-    "seed",
-    "data",
-)
-
-
-def run_options(command: F) -> F:
-    """Declare the run options (preset, nanoGPT's model and batch flags, threads, CPUs...)."""
-    for option in reversed(_RUN_OPTIONS):
-        command = option(command)
-    return command
+    )
+    return preset(command)
 
 
 def options_from_params(params: Mapping[str, Any]) -> BenchOptions:
     """What click parsed, as :class:`BenchOptions`; the bench's measuring options (budget,
     warm-up, steps, roofline, variant) take their defaults where the command has none."""
-    fields = {name: params.get(name) for name in _PLAIN_FIELDS}
-    cpus = params.get("cpus")
-    seed = params.get("seed")
-    return BenchOptions(
-        **fields,
-        preset=params.get("preset") or "auto",
-        cpus=parse_cpu_list(cpus) if cpus is not None else None,
-        adamw_impl=params.get("adamw_impl") or "auto",
-        seed=seed if seed is not None else BenchOptions.seed,
-        data=params.get("data"),
-        roofline=not params.get("no_roofline", False),
-        fresh=bool(params.get("fresh", False)),
-        variant=parse_variant(params.get("variant") or ()),
-    )
+    given = {f.name: params[f.name] for f in fields(BenchOptions) if params.get(f.name) is not None}
+    if "cpus" in given:
+        given["cpus"] = parse_cpu_list(given["cpus"])
+    given["variant"] = parse_variant(params.get("variant") or ())
+    return BenchOptions(**given, roofline=not params.get("no_roofline", False))
 
 
 def given_on_command_line(ctx: click.Context, names: tuple[str, ...]) -> list[str]:

@@ -1,8 +1,5 @@
-"""Training tokens: synthetic ones made in process, or a local text file read char-level.
-
-Batches are drawn as nanoGPT's ``get_batch`` draws them: random windows of one long
-stream, targets shifted by one, pinned and copied without blocking to a CUDA device.
-"""
+"""Training tokens, synthetic or a local text file read char-level, drawn as nanoGPT's
+``get_batch`` draws them (random windows, targets shifted by one, pinned on CUDA)."""
 
 from __future__ import annotations
 

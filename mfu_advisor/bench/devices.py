@@ -1,7 +1,5 @@
-"""Everything that differs between devices: choosing one, synchronizing, precision, optimizer.
-
-Functions take the device type as a string, so the GPU paths are tested on a CPU with fakes.
-"""
+"""Everything that differs between devices: choosing one, synchronizing, precision, optimizer
+(by device type as a string, so the GPU paths are tested on a CPU with fakes)."""
 
 from __future__ import annotations
 
@@ -32,20 +30,22 @@ class DeviceChoice:
     """Total accelerator memory; available system RAM for the CPU; None if unknown."""
 
 
+def _accelerator(torch: Any, kind: str) -> Any:
+    """torch's module for an accelerator kind (torch.cuda, torch.xpu, torch.mps), None when
+    this build cannot use one."""
+    available = getattr(torch.backends if kind == "mps" else torch, kind, None)
+    return getattr(torch, kind) if available is not None and available.is_available() else None
+
+
 def visible_devices() -> list[str]:
     """Devices this torch build can use, e.g. ["cpu", "cuda:0", "cuda:1"]."""
     import torch
 
     found = ["cpu"]
-    if torch.cuda.is_available():
-        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    xpu = getattr(torch, "xpu", None)
-    if xpu is not None and xpu.is_available():
-        found += [f"xpu:{i}" for i in range(xpu.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        found.append("mps")
-    return found
+    for kind in ("cuda", "xpu"):
+        module = _accelerator(torch, kind)
+        found += [f"{kind}:{i}" for i in range(module.device_count())] if module else []
+    return found + (["mps"] if _accelerator(torch, "mps") else [])
 
 
 def resolve_device(requested: str | None) -> DeviceChoice:
@@ -67,12 +67,8 @@ def resolve_device(requested: str | None) -> DeviceChoice:
     if kind == "cpu":
         return DeviceChoice("cpu", "cpu", 0, cpu_model_name(), _available_ram_bytes())
     found = f"devices: {', '.join(visible_devices())}"
-    if kind == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise UserError(_not_found("MPS (Apple GPU)", "mps", found))
-        return DeviceChoice("mps", "mps", 0, "Apple GPU (MPS)", None)
-    if kind == "cuda" and not torch.cuda.is_available():
+    module = _accelerator(torch, kind)
+    if kind == "cuda" and module is None:
         hip = getattr(torch.version, "hip", None)
         if not torch.version.cuda and not hip:
             raise UserError(
@@ -83,29 +79,23 @@ def resolve_device(requested: str | None) -> DeviceChoice:
             f"CUDA requested but torch {torch.__version__} ({build}) sees no GPU "
             f"(is the NVIDIA driver loaded, or CUDA_VISIBLE_DEVICES empty?); {found}"
         )
-    module = torch.cuda if kind == "cuda" else getattr(torch, "xpu", None)
-    if kind == "xpu" and (module is None or not module.is_available()):
-        raise UserError(_not_found("XPU (Intel GPU)", "xpu", found))
-    assert module is not None
-    count = module.device_count()
-    if index >= count and kind == "cuda":
+    if kind == "mps" and module is not None:
+        return DeviceChoice("mps", "mps", 0, "Apple GPU (MPS)", None)
+    count = module.device_count() if module is not None else 0
+    if kind == "cuda" and index >= count:
         raise UserError(
             f"{requested or wanted} requested but there are {count} CUDA devices; {found}"
         )
     if index >= count:
-        raise UserError(_not_found(f"xpu:{index}", "xpu", found))
+        names = {"mps": "MPS (Apple GPU)", "xpu": "XPU (Intel GPU)"}
+        what = names[kind] if module is None else f"{kind}:{index}"
+        raise UserError(
+            f"{what} requested but torch {torch.__version__} cannot use one here; "
+            f"{found} (asked for {kind})"
+        )
     props = module.get_device_properties(index)
     memory = int(getattr(props, "total_memory", 0)) or None
     return DeviceChoice(f"{kind}:{index}", kind, index, str(props.name), memory)
-
-
-def _not_found(what: str, kind: str, found: str) -> str:
-    import torch
-
-    return (
-        f"{what} requested but torch {torch.__version__} cannot use one here; "
-        f"{found} (asked for {kind})"
-    )
 
 
 def cpu_model_name() -> str:
@@ -135,9 +125,9 @@ def make_synchronize(device_type: str, index: int = 0) -> Callable[[], None]:
         return lambda: None
     import torch
 
+    module = getattr(torch, device_type)
     if device_type == "mps":
-        return lambda: torch.mps.synchronize()
-    module = torch.cuda if device_type == "cuda" else torch.xpu
+        return lambda: module.synchronize()
     return lambda: module.synchronize(index)
 
 
@@ -166,11 +156,8 @@ def make_grad_scaler(device_type: str, dtype: str) -> Any:
 
 @contextlib.contextmanager
 def tf32_setting(device_type: str, enabled: bool) -> Iterator[None]:
-    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA for the run, then restore.
-
-    torch 2.9+'s ``fp32_precision`` API is used where it exists: once it is set, reading
-    the legacy ``allow_tf32`` raises RuntimeError.
-    """
+    """Allow (or forbid) TF32 for float32 matmuls and cuDNN on CUDA, then restore; through
+    torch 2.9+'s ``fp32_precision`` where it exists (then reading ``allow_tf32`` raises)."""
     import torch
 
     if device_type != "cuda":
@@ -200,12 +187,8 @@ ROCM_BF16_ARCH_PREFIXES: tuple[str, ...] = ("gfx90a", "gfx94", "gfx95", "gfx11",
 
 
 def native_bf16(device_type: str, index: int) -> bool:
-    """Whether this device runs bf16 matmuls natively (so bf16 is the default dtype).
-
-    CUDA: compute capability 8.0+ (Ampere's bf16 tensor cores; NVIDIA A100 whitepaper);
-    ``torch.cuda.is_bf16_supported()`` also says True for a T4's emulation. ROCm:
-    :data:`ROCM_BF16_ARCH_PREFIXES`. Other device types: True.
-    """
+    """Whether bf16 matmuls run natively (then bf16 is the default): CUDA compute capability
+    8.0+ (NVIDIA A100 whitepaper; is_bf16_supported() says True for a T4's emulation)."""
     if device_type != "cuda":
         return True
     import torch
@@ -234,9 +217,8 @@ def make_optimizer(
     weight_decay: float = 0.1,
     betas: tuple[float, float] = (0.9, 0.95),
 ) -> tuple[Any, str]:
-    """AdamW as nanoGPT's ``configure_optimizers`` makes it (decay on matrices only; its
-    train.py's rate, decay and betas); "auto" is fused on CUDA, a for-loop elsewhere.
-    Returns the optimizer and the implementation used."""
+    """(AdamW as nanoGPT's ``configure_optimizers`` makes it, the implementation used);
+    "auto" is fused on CUDA, a for-loop elsewhere."""
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]

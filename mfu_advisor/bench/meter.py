@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mfu_advisor import units
 from mfu_advisor.bench.denominators import device_mfu, device_peak, load_hardware
 from mfu_advisor.bench.devices import make_synchronize
-from mfu_advisor.bench.timing import StepTimer, StepTimeStats
+from mfu_advisor.bench.timing import StepTimeStats, summarize
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
 from mfu_advisor.probe.nvml_sampler import GpuUnderLoad, NvmlSampler
@@ -81,36 +81,44 @@ class MFUMeter:
         self.model_flops_per_token = float(model_flops_per_token)
         kind, _, index = str(device).partition(":")
         self.device_type, self.index = kind, int(index) if index.isdigit() else 0
-        self.dtype_key = _dtype_key(dtype)
+        self.dtype_key = _DTYPE_KEYS.get(str(dtype).removeprefix("torch."), "")
+        if not self.dtype_key:
+            raise ValueError(f"dtype {dtype!r}: use float32, tf32, bfloat16 or float16")
         self._peak_flops = peak_flops
         self._peak_source = peak_source
         self._hardware = hardware
         self._tokens: list[float] = []
         self._sample_gpu = sample_gpu and self.device_type == "cuda"
         self._sampler: NvmlSampler | None = None
-        self._under_load: GpuUnderLoad | Unavailable = Unavailable(
-            "not sampled: NVML is sampled on CUDA GPUs only"
-            if self.device_type != "cuda"
-            else "not sampled"
-        )
-        self.timer = StepTimer(
-            warmup_steps=warmup_steps,
-            synchronize=synchronize or make_synchronize(self.device_type, self.index),
-            clock=clock,
-        )
-        self.timer.start()
+        why = "" if self.device_type == "cuda" else ": NVML is sampled on CUDA GPUs only"
+        self._under_load: GpuUnderLoad | Unavailable = Unavailable(f"not sampled{why}")
+        self.warmup_steps = warmup_steps
+        self._synchronize = synchronize or make_synchronize(self.device_type, self.index)
+        self._clock = clock
+        self.warmup_durations_s: list[float] = []  # seconds, kept out of the figures
+        self.durations_s: list[float] = []  # seconds of each measured step
+        self.start()
+
+    @property
+    def in_warmup(self) -> bool:
+        """True while the next step will still be a warm-up step."""
+        return len(self.warmup_durations_s) < self.warmup_steps
 
     def start(self) -> None:
         """Restart the clock: the next step is timed from now (e.g. after evaluation)."""
-        self.timer.start()
+        self._synchronize()  # the device first: a step includes the kernels it queued
+        self._last = self._clock()
 
     def step(self, tokens: int) -> float:
         """Record one finished training step of ``tokens`` tokens; returns its seconds."""
-        in_warmup = self.timer.in_warmup
-        duration = self.timer.lap()
+        in_warmup = self.in_warmup
+        self._synchronize()
+        now = self._clock()
+        duration, self._last = now - self._last, now
+        (self.warmup_durations_s if in_warmup else self.durations_s).append(duration)
         if not in_warmup:
             self._tokens.append(float(tokens))
-        if self._sample_gpu and self._sampler is None and not self.timer.in_warmup:
+        if self._sample_gpu and self._sampler is None and not self.in_warmup:
             self._sampler = _start_sampler(self.index)  # from the first measured step on
         return duration
 
@@ -131,8 +139,8 @@ class MFUMeter:
 
     def summary(self) -> MeterSummary:
         """Figures over the measured steps so far."""
-        durations = self.timer.durations_s
-        stats = self.timer.stats()
+        durations = self.durations_s
+        stats = summarize(durations)
         tokens_per_s = _median_rate(self._tokens, durations)
         achieved = None if tokens_per_s is None else tokens_per_s * self.model_flops_per_token
         peak = self.peak()
@@ -143,7 +151,7 @@ class MFUMeter:
         return MeterSummary(
             gpu_under_load=self.gpu_under_load(),
             steps=len(durations),
-            warmup_steps=len(self.timer.warmup_durations_s),
+            warmup_steps=len(self.warmup_durations_s),
             step_time=stats,
             tokens_per_s=tokens_per_s,
             achieved_flops=achieved,
@@ -161,13 +169,6 @@ def _median_rate(tokens: list[float], durations_s: list[float]) -> float | None:
     if len({t for t, _ in pairs}) == 1:
         return pairs[0][0] / statistics.median(d for _, d in pairs)
     return statistics.median(t / d for t, d in pairs)
-
-
-def _dtype_key(dtype: Any) -> str:
-    name = str(dtype).removeprefix("torch.")
-    if name not in _DTYPE_KEYS:
-        raise ValueError(f"dtype {dtype!r}: use float32, tf32, bfloat16 or float16")
-    return _DTYPE_KEYS[name]
 
 
 def _start_sampler(index: int) -> NvmlSampler | None:

@@ -193,14 +193,6 @@ def job_figures(ranks: Sequence[RankFigures], tokens_per_step: int) -> JobFigure
     )
 
 
-def communication_fraction(ranks: Sequence[RankFigures]) -> Maybe[float]:
-    """The median rank's all-reduce share of its step."""
-    known = [r.communication_fraction for r in ranks if isinstance(r.communication_fraction, float)]
-    if not known:
-        return Unavailable("no rank measured steps with and without the all-reduce")
-    return statistics.median(known)
-
-
 @dataclass(frozen=True)
 class RankSpread:
     """The slowest rank against the median rank, by a per-rank time."""
@@ -226,35 +218,6 @@ def rank_spread(times: Sequence[tuple[int, float]]) -> RankSpread | None:
     return RankSpread(slowest_rank, slowest, median_rank, median, spread)
 
 
-def straggler(ranks: Sequence[RankFigures]) -> Maybe[Straggler]:
-    """The slowest rank's compute step against the median rank's (needs 2 ranks or more)."""
-    compute = [(r.rank, r.compute_step_time_ms) for r in ranks]
-    found = rank_spread([(rank, ms) for rank, ms in compute if isinstance(ms, float)])
-    if found is None:
-        return Unavailable("needs the compute step time of two ranks or more")
-    return Straggler(
-        slowest_rank=found.slowest_rank,
-        median_rank_compute_step_ms=found.median_ms,
-        slowest_rank_compute_step_ms=found.slowest_ms,
-        spread=found.spread,
-    )
-
-
-def scaling(
-    job: JobFigures, reference_tokens_per_s: Maybe[float], reference: str
-) -> Maybe[Scaling]:
-    """Job tokens/s over world size x the single process's; Unavailable without either."""
-    if isinstance(reference_tokens_per_s, Unavailable):
-        return reference_tokens_per_s
-    if not isinstance(job.tokens_per_s, float) or reference_tokens_per_s <= 0:
-        return Unavailable("the job measured no tokens/s")
-    return Scaling(
-        reference_tokens_per_s=reference_tokens_per_s,
-        efficiency=job.tokens_per_s / (job.world_size * reference_tokens_per_s),
-        reference=reference,
-    )
-
-
 def multi_rank_figures(
     measured_ranks: Sequence[Mapping[str, Any]],
     flops_per_token: float,
@@ -269,22 +232,23 @@ def multi_rank_figures(
     ordered = sorted(measured_ranks, key=lambda m: int(m["rank"]))
     ranks = tuple(rank_figures(m, flops_per_token, peak_of(m)) for m in ordered)
     job = job_figures(ranks, sum(int(m["tokens_per_step"]) for m in ordered))
-    share: Maybe[float] = communication_fraction(ranks)
-    slowest: Maybe[Straggler] = straggler(ranks)
+    shares = [r.communication_fraction for r in ranks]
+    known = [share for share in shares if isinstance(share, float)]
+    share: Maybe[float] = Unavailable("no rank measured steps with and without the all-reduce")
+    if known:
+        share = statistics.median(known)  # the median rank's all-reduce share of its step
+    compute = [(r.rank, r.compute_step_time_ms) for r in ranks]
+    found = rank_spread([(rank, ms) for rank, ms in compute if isinstance(ms, float)])
+    slowest: Maybe[Straggler] = Unavailable("needs the compute step time of two ranks or more")
+    if found is not None:
+        slowest = Straggler(found.slowest_rank, found.median_ms, found.slowest_ms, found.spread)
     if not split:
         share = slowest = Unavailable(NOT_SPLIT)
-    return MultiRankFigures(
-        ranks=ranks,
-        job=job,
-        communication_fraction=share,
-        straggler=slowest,
-        scaling=scaling(job, reference_tokens_per_s, reference),
-    )
-
-
-def tokens_per_s_of(measured: Mapping[str, Any]) -> Maybe[float]:
-    """A single-process reference's tokens/s at its median step."""
-    sync = summarize([ms / 1e3 for ms in measured.get("sync_ms") or []])
-    if sync is None or sync.median <= 0:
-        return Unavailable("the single-process reference measured no step")
-    return int(measured["tokens_per_step"]) / (sync.median / 1e3)
+    # Job tokens/s over world size x the single process's.
+    scaling: Maybe[Scaling] = Unavailable("the job measured no tokens/s")
+    if isinstance(reference_tokens_per_s, Unavailable):
+        scaling = reference_tokens_per_s
+    elif isinstance(job.tokens_per_s, float) and reference_tokens_per_s > 0:
+        efficiency = job.tokens_per_s / (job.world_size * reference_tokens_per_s)
+        scaling = Scaling(reference_tokens_per_s, efficiency, reference)
+    return MultiRankFigures(ranks, job, share, slowest, scaling)

@@ -50,13 +50,8 @@ PAIRABLE_FIELDS: tuple[str, ...] = (
     "tf32",
 )
 
-#: (BenchOptions field, its command-line flag) that to_argv writes as ``--flag=value``.
-_ARGV_FLAGS: tuple[tuple[str, str], ...] = (
-    *((name, name) for name in MODEL_FIELDS),
-    ("budget_s", "budget"),
-    ("warmup_steps", "warmup"),
-    *((n, n) for n in ("min_steps", "max_steps", "threads", "tf32", "adamw_impl", "seed", "data")),
-)
+#: Command-line flags not named as their BenchOptions field (to_argv).
+_FLAGS = {"budget_s": "budget", "warmup_steps": "warmup"}
 
 #: Largest --budget accepted, in seconds (an hour; the bench is meant to be short).
 MAX_BUDGET_S = 3600.0
@@ -122,9 +117,9 @@ class BenchOptions:
     def to_argv(self) -> list[str]:
         """Command-line arguments that reproduce these options (for subprocess runs)."""
         argv = ["--preset", self.preset]
-        for name, flag in _ARGV_FLAGS:
-            if getattr(self, name) is not None:
-                argv.append(f"--{flag}={getattr(self, name)}")
+        for name, value in vars(self).items():
+            if value is not None and name not in ("preset", "cpus", "roofline", "fresh", "variant"):
+                argv.append(f"--{_FLAGS.get(name, name)}={value}")
         if self.cpus is not None:
             argv.append(f"--cpus={cpu_list(self.cpus)}")
         argv += [f"--variant={name}={value}" for name, value in self.variant]

@@ -1,10 +1,6 @@
-"""A variant measured interleaved with the run in one process (``bench --variant``).
-
-Both configurations are built in one process and alternate short blocks of steps,
-A B B A ..., so each pair of blocks sees the same moment of a noisy machine; the
-speedup is the geometric mean of the pairs' ratios, its noise their 95% interval
-(docs/bench.md). Pure Python: steps, clocks and contexts are passed in.
-"""
+"""``bench --variant``: run and variant alternate short blocks of steps in one process, A B B A,
+so each pair sees one moment of a noisy machine; the speedup is the pairs' geometric mean, its
+noise their 95% interval (docs/bench.md). Pure Python: steps and clocks are passed in."""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ from typing import Any
 
 from mfu_advisor.bench.meter import MFUMeter
 from mfu_advisor.bench.progress import ProgressSink
-from mfu_advisor.bench.timing import CI_TARGET_FRACTION, StepTimeStats, t_quantile_975
+from mfu_advisor.bench.timing import CI_TARGET_FRACTION, StepTimeStats, summarize, t_quantile_975
 from mfu_advisor.facts import Maybe, Unavailable
 
 #: Seconds of steps in one block: short enough that a pair sees one state of the machine,
@@ -87,15 +83,15 @@ class Arm:
 
     @property
     def measured_steps(self) -> int:
-        return len(self.meter.timer.durations_s)
+        return len(self.meter.durations_s)
 
     def typical_step_s(self) -> float | None:
         """The median measured step, else the last of two or more warm-up steps (a lone one
         may be the compilation), else None."""
-        measured = self.meter.timer.durations_s
+        measured = self.meter.durations_s
         if measured:
             return statistics.median(measured)
-        warmup = self.meter.timer.warmup_durations_s
+        warmup = self.meter.warmup_durations_s
         return warmup[-1] if len(warmup) >= 2 else None
 
 
@@ -145,7 +141,7 @@ def warm_up(arm: Arm) -> None:
     """Run the arm's warm-up steps (its meter counts them apart)."""
     with arm.setting():
         arm.meter.start()
-        while arm.meter.timer.in_warmup:
+        while arm.meter.in_warmup:
             arm.timed_step()
 
 
@@ -181,7 +177,7 @@ def measure_pairs(
             }
             if rates[id(run)] > 0 and rates[id(variant)] > 0:
                 ratios.append(rates[id(variant)] / rates[id(run)])
-            measured_s = sum(run.meter.timer.durations_s) + sum(variant.meter.timer.durations_s)
+            measured_s = sum(run.meter.durations_s) + sum(variant.meter.durations_s)
             steps = run.measured_steps + variant.measured_steps
             sink.measured(steps, measured_s, rule.budget_s)
             reason = rule.reason_to_stop(
@@ -207,11 +203,11 @@ def comparison(
     block_target_s: float = BLOCK_TARGET_S,
 ) -> PairedComparison:
     """The variant arm's figures and its speedup over the run, for the result's ``paired``."""
-    stats = arm.meter.timer.stats()
+    stats = summarize(arm.meter.durations_s)
     # Every step of an arm has the same tokens: tokens/s at the median step (as the run's).
     tokens_per_s = arm.tokens_per_step / (stats.median / 1e3) if stats and stats.median else None
     achieved = tokens_per_s * arm.meter.model_flops_per_token if tokens_per_s else None
-    warmups = arm.meter.timer.warmup_durations_s
+    warmups = arm.meter.warmup_durations_s
     compile_s: Maybe[float] = Unavailable("the variant does not compile")
     if compiles:
         compile_s = warmups[0] if warmups else Unavailable("interrupted before the compile step")

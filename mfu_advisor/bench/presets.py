@@ -71,10 +71,8 @@ def auto_preset_name(device_type: str, memory_bytes: int | None) -> str:
 
 
 def batch_for_memory(device_type: str, memory_bytes: int | None) -> int:
-    """gpt2-small's batch for a device with ``memory_bytes`` (free RAM on a CPU).
-
-    A power of two, so the GEMM shapes stay friendly; 1 when memory is unknown.
-    """
+    """gpt2-small's batch for ``memory_bytes`` (free RAM on a CPU): a power of two, so the GEMM
+    shapes stay friendly; 1 when memory is unknown."""
     if memory_bytes is None:
         return 1
     cap = GPT2_MAX_BATCH_CPU if device_type == "cpu" else GPT2_MAX_BATCH_GPU

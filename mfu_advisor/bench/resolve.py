@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TypeVar
 
 from mfu_advisor.bench.devices import DeviceChoice, native_bf16
 from mfu_advisor.bench.options import BenchOptions, validate
 from mfu_advisor.bench.presets import auto_preset_name, batch_for_memory, get_preset
 from mfu_advisor.bench.timing import DEFAULT_MIN_STEPS
 from mfu_advisor.errors import UserError
-
-T = TypeVar("T")
 
 #: Seconds of measured steps when --budget is not given: three cpu-small runs on an idle
 #: 2-core machine agree within 5% (benchmarks/bench_repeatability.py).
@@ -49,11 +46,8 @@ def resolve_options(
     bf16_supported: bool,
     text_vocab_size: int | None = None,
 ) -> ResolvedRun:
-    """Fill every unset option from the preset and the device; validate the result.
-
-    ``text_vocab_size`` (a --data file's distinct characters) is the vocabulary unless
-    --vocab_size was given (and then must not be smaller).
-    """
+    """Fill every unset option from the preset and the device, and validate; a --data file's
+    distinct characters (``text_vocab_size``) are the vocabulary unless --vocab_size is given."""
     notes: list[str] = []
     accelerator_memory = None if choice.device_type == "cpu" else choice.memory_bytes
     preset_name = asked.preset
@@ -78,27 +72,24 @@ def resolve_options(
     if choice.device_type == "cuda":
         # nanoGPT train.py: bfloat16 where supported, else float16 with a GradScaler.
         default_dtype = "bfloat16" if bf16_supported else "float16"
+    defaults = {
+        "batch_size": batch,
+        "vocab_size": vocab,
+        "dtype": default_dtype,
+        "compile": False,
+        "budget_s": DEFAULT_BUDGET_S,
+        "warmup_steps": DEFAULT_WARMUP_STEPS,
+        "min_steps": DEFAULT_MIN_STEPS,
+        "tf32": choice.device_type == "cuda",
+        **{name: getattr(preset, name) for name in ("block_size", "n_layer", "n_head", "n_embd")},
+        **{name: getattr(preset, name) for name in ("dropout", "bias")},
+        "gradient_accumulation_steps": preset.gradient_accumulation_steps,
+    }
     filled = dataclasses.replace(
         asked,
         preset=preset_name,
-        batch_size=_first(asked.batch_size, batch),
-        block_size=_first(asked.block_size, preset.block_size),
-        n_layer=_first(asked.n_layer, preset.n_layer),
-        n_head=_first(asked.n_head, preset.n_head),
-        n_embd=_first(asked.n_embd, preset.n_embd),
-        vocab_size=_first(asked.vocab_size, vocab),
-        dropout=_first(asked.dropout, preset.dropout),
-        bias=_first(asked.bias, preset.bias),
-        dtype=_first(asked.dtype, default_dtype),
-        compile=_first(asked.compile, False),
         device=choice.device,
-        gradient_accumulation_steps=_first(
-            asked.gradient_accumulation_steps, preset.gradient_accumulation_steps
-        ),
-        budget_s=_first(asked.budget_s, DEFAULT_BUDGET_S),
-        warmup_steps=_first(asked.warmup_steps, DEFAULT_WARMUP_STEPS),
-        min_steps=_first(asked.min_steps, DEFAULT_MIN_STEPS),
-        tf32=_first(asked.tf32, choice.device_type == "cuda"),
+        **{k: d if getattr(asked, k) is None else getattr(asked, k) for k, d in defaults.items()},
     )
     if filled.compile and filled.warmup_steps == 0:
         # The compile step must never be measured.
@@ -113,7 +104,3 @@ def resolve_options(
         raise UserError(f"{choice.name} does not support bfloat16; use --dtype=float16")
     validate(filled)
     return ResolvedRun(options=filled, preset_source=preset.source, notes=tuple(notes))
-
-
-def _first(value: T | None, fallback: T) -> T:
-    return fallback if value is None else value

@@ -1,9 +1,6 @@
-"""The measured roofline: best matmul FLOP/s per dtype and memory bandwidth, cached per machine.
-
-Square matmuls and the model's own GEMMs (at 1x, 2x and 4x its micro-batch) give
-the "measured peak" MFU denominator; a large copy gives the bandwidth. Cached under
-a fingerprint of the machine; ``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again.
-"""
+"""The measured roofline: best matmul FLOP/s per dtype (squares and the model's GEMMs at 1x, 2x
+and 4x its micro-batch: the "measured peak") and copy bandwidth, cached per machine
+(``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again)."""
 
 from __future__ import annotations
 
@@ -142,12 +139,6 @@ def machine_identity() -> str:
     return hashlib.sha256(machine_id + b"\0" + host).hexdigest()[:16]
 
 
-def fingerprint_key(machine: dict[str, Any]) -> str:
-    """A short stable hash of the machine facts (the cache file's name)."""
-    text = json.dumps(machine, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def load_cache(path: Path, machine: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The cached document, or None when absent, unreadable, of another format or machine."""
     doc = read_json_capped(path, MAX_CACHE_FILE_BYTES)
@@ -229,11 +220,8 @@ class Sweeper:
     max_call_s: float = MAX_CALL_S
 
     def matmul_flops(self, m: int, n: int, k: int, dtype_key: str) -> tuple[float, float]:
-        """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k).
-
-        F.linear is what nn.Linear calls; on CPUs its path differs from torch.matmul
-        (bf16 on a Zen 3: about 8 GFLOP/s through linear, 1.5 through matmul).
-        """
+        """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k): what
+        nn.Linear calls (bf16 on a Zen 3: about 8 GFLOP/s through it, 1.5 through matmul)."""
         import torch
         from torch.nn.functional import linear
 
@@ -284,12 +272,9 @@ def measure_roofline(
     directory: Path | None = None,
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> Roofline:
-    """The roofline for ``dtype_keys``: cached points reused, missing ones measured.
-
-    ``directory`` replaces the user cache folder (tests); without a private cache
-    folder everything is measured and nothing written. ``bounds``: see drop_implausible.
-    """
-    key = fingerprint_key(machine)
+    """The roofline for ``dtype_keys``: cached points reused, missing ones measured (all of
+    them, nothing written, without a private cache folder); ``bounds``: drop_implausible's."""
+    key = hashlib.sha256(json.dumps(machine, sort_keys=True).encode()).hexdigest()[:16]
     folder = directory if directory is not None else cache_folder()
     notes: list[str] = []
     if isinstance(folder, Unavailable):
@@ -329,7 +314,15 @@ def measure_roofline(
             point, first = _point(sweeper, dtype_key, gemm, table, why)
             model_points.append(point)
             measured_any |= first is not None
-        result[dtype_key] = _summarize_dtype(dtype_key, square_points, model_points, table)
+        found = [(e["flops_per_s"], key, e) for key, e in table.items() if e.get("flops_per_s")]
+        top = max(found, key=lambda row: row[0], default=None)
+        result[dtype_key] = DtypeRoofline(
+            dtype=dtype_key,
+            best_flops=float(top[0]) if top else None,
+            best_shape=f"{top[2].get('name', 'matmul')} {top[1]}" if top else None,
+            squares=tuple(square_points),
+            model_shapes=tuple(model_points),
+        )
     if bandwidth is None:
         value, method = sweeper.copy_bandwidth()
         bandwidth = {"bytes_per_s": value, "method": method}
@@ -381,20 +374,6 @@ def _point(
     flops_per_s, reason = entry.get("flops_per_s"), entry.get("skipped_reason")
     point = MatmulPoint(gemm.name, gemm.m, gemm.n, gemm.k, gemm.batch_multiple, flops_per_s, reason)
     return point, first
-
-
-def _summarize_dtype(
-    dtype_key: str, squares: list[MatmulPoint], model_points: list[MatmulPoint], table: dict
-) -> DtypeRoofline:
-    measured = [(e["flops_per_s"], key, e) for key, e in table.items() if e.get("flops_per_s")]
-    best = max(measured, key=lambda found: found[0], default=None)
-    return DtypeRoofline(
-        dtype=dtype_key,
-        best_flops=float(best[0]) if best else None,
-        best_shape=f"{best[2].get('name', 'matmul')} {best[1]}" if best else None,
-        squares=tuple(squares),
-        model_shapes=tuple(model_points),
-    )
 
 
 def measured_peak(roofline: Roofline | Unavailable, dtype_key: str) -> tuple[float | None, str]:

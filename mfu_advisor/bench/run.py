@@ -1,10 +1,6 @@
-"""``run_bench``: one calibrated GPT training run, start to finish.
-
-Pin the CPUs (before torch starts threads), resolve the options, build, warm up
-(compile included), measure until the budget or the CI rule stops it (Ctrl-C keeps
-what was measured), then the roofline. With ``options.variant`` a variant is
-measured interleaved with the run in this process (bench/paired.py).
-"""
+"""``run_bench``: one calibrated GPT training run: pin the CPUs (before torch starts threads),
+resolve, build, warm up, measure until the budget or the CI rule (Ctrl-C keeps what was
+measured), then the roofline; a ``variant`` is measured interleaved (bench/paired.py)."""
 
 from __future__ import annotations
 
@@ -43,9 +39,8 @@ def apply_cpu_affinity(cpus: tuple[int, ...] | None) -> str | None:
     if cpus is None:
         return None
     check_cpus(cpus)
-    started_before = "torch" in sys.modules
     os.sched_setaffinity(0, cpus)
-    if started_before:
+    if "torch" in sys.modules:
         return (
             "torch was imported before --cpus was applied: threads it had already started "
             "keep their old affinity (run the bench in its own process to pin it fully)"
@@ -98,8 +93,8 @@ def _run_resolved(
     training, n_params, adamw_impl = build_training(opts, choice, text)
     meter = meter_for(opts, choice)
     peak_key = meter.dtype_key
-    reset_peak_memory(choice.device_type, choice.index)
     paired = None
+    reset_peak_memory(choice.device_type, choice.index)
     if variant is None:
         losses, stopped_by = train(training, meter, opts, sink, choice)
     else:
@@ -120,8 +115,8 @@ def _run_resolved(
         peak_key,
         roofline,
         mfu_figures(summary.achieved_flops, peak, *measured_peak(roofline, peak_key)),
-        warmups_s=meter.timer.warmup_durations_s,
-        steps_s=meter.timer.durations_s,
+        warmups_s=meter.warmup_durations_s,
+        steps_s=meter.durations_s,
         losses=losses,
         notes=notes,
         device=choice.device,
@@ -216,10 +211,7 @@ def roofline_for_run(
     achieved_flops: float | None = None,
 ) -> Any:
     """The measured roofline, from the cache or a short sweep; Unavailable when skipped.
-
-    ``peak`` (the probe's PeakFlops) and ``achieved_flops`` bound what a cached figure
-    may claim (roofline.cache_bounds).
-    """
+    ``peak`` (the probe's PeakFlops) and ``achieved_flops`` bound a cached figure."""
     import torch
 
     from mfu_advisor.bench import roofline as sweep
@@ -228,8 +220,7 @@ def roofline_for_run(
         return Unavailable("skipped: --no-roofline")
     if stopped_by == "interrupted":
         return Unavailable("skipped: the run was interrupted")
-    dtype_keys = ["fp32", "tf32", "bf16", "fp16"] if choice.device_type == "cuda" else ["fp32"]
-    dtype_keys = [peak_key] + [d for d in dtype_keys if d != peak_key]
+    others = ["fp32", "tf32", "bf16", "fp16"] if choice.device_type == "cuda" else ["fp32"]
     batch = int(opts.batch_size or 1)
     shapes = [g for multiple in (1, 2, 4) for g in gemm_shapes(opts.shape(), batch, multiple)]
     machine = sweep.machine_fingerprint(
@@ -248,7 +239,7 @@ def roofline_for_run(
                 max_call_s=sweep.MAX_CALL_S,
             ),
             machine=machine,
-            dtype_keys=dtype_keys,
+            dtype_keys=[peak_key, *(d for d in others if d != peak_key)],
             model_shapes=shapes,
             fresh=opts.fresh,
             bounds=sweep.cache_bounds(

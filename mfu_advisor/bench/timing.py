@@ -1,13 +1,11 @@
-"""Step timing: warm-up apart, the device synchronized, a stopping rule, robust stats.
-Pure Python: the clock and the synchronize function are passed in."""
+"""Step-time statistics and the stopping rule (MFUMeter times the steps). Pure Python."""
 
 from __future__ import annotations
 
 import math
 import statistics
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 #: Relative half-width of the 95% confidence interval of the mean step time at
 #: which a run may stop early: the mean is then known to within +-2%.
@@ -82,11 +80,8 @@ def summarize(durations_s: Sequence[float]) -> StepTimeStats | None:
 
 
 def median_ci95_halfwidth_fraction(durations_s: Sequence[float]) -> float | None:
-    """Half the distance between the order statistics that bracket the median at 95%, / median.
-
-    Ranks n/2 -+ 1.96 sqrt(n)/2 (normal approximation to the binomial; M. Bland,
-    "Confidence interval for a median", https://www-users.york.ac.uk/~mb55/intro/cicent.htm).
-    """
+    """Half the gap between the order statistics n/2 -+ 1.96 sqrt(n)/2 around the median, / median
+    (M. Bland, https://www-users.york.ac.uk/~mb55/intro/cicent.htm)."""
     n = len(durations_s)
     if n < 6:
         return None
@@ -156,45 +151,3 @@ class StopRule:
             if precision is not None and precision <= self.ci_target_fraction:
                 return "ci"
         return None
-
-
-@dataclass
-class StepTimer:
-    """Times training steps: :meth:`start`, then :meth:`lap` after each step (synchronized,
-    so a step includes the kernels it queued); the first ``warmup_steps`` laps are kept apart."""
-
-    warmup_steps: int = 0
-    synchronize: Callable[[], None] = lambda: None
-    clock: Callable[[], float] = time.perf_counter
-    warmup_durations_s: list[float] = field(default_factory=list)
-    durations_s: list[float] = field(default_factory=list)
-    _last: float | None = None
-
-    def start(self) -> None:
-        """(Re)start the clock: the next lap is timed from now (synchronizing first)."""
-        self.synchronize()
-        self._last = self.clock()
-
-    def lap(self) -> float:
-        """End the current step: returns its duration in seconds and starts the next one."""
-        self.synchronize()
-        now = self.clock()
-        if self._last is None:  # no start(): the first lap only starts the clock
-            self._last = now
-            return 0.0
-        duration = now - self._last
-        self._last = now
-        if len(self.warmup_durations_s) < self.warmup_steps:
-            self.warmup_durations_s.append(duration)
-        else:
-            self.durations_s.append(duration)
-        return duration
-
-    @property
-    def in_warmup(self) -> bool:
-        """True while the next lap will still be a warm-up step."""
-        return len(self.warmup_durations_s) < self.warmup_steps
-
-    def stats(self) -> StepTimeStats | None:
-        """Statistics of the measured (non-warm-up) steps."""
-        return summarize(self.durations_s)

@@ -74,10 +74,7 @@ class Training:
 def build_training(
     opts: BenchOptions, choice: Any, text: str | None, wrap: Callable[[Any], Any] | None = None
 ) -> tuple[Training, int, str]:
-    """Data, model, optimizer and precision for the run; (training, parameters, AdamW impl).
-
-    ``wrap`` wraps the (compiled) model, e.g. in DistributedDataParallel.
-    """
+    """(training, parameters, AdamW impl) for the run; ``wrap`` wraps the compiled model (DDP)."""
     import torch
 
     from mfu_advisor.bench.data import TokenStream, check_stream_fits
@@ -118,24 +115,16 @@ def train(
     """Warm up and measure until the stop rule; returns (every step's loss, why it stopped)."""
     compiles = " (the first compiles)" if opts.compile else ""
     sink.phase(f"warm-up: {opts.warmup_steps} steps{compiles}")
-    if not opts.warmup_steps:
-        sink.phase(f"measuring: up to {opts.budget_s:g} s")
     rule = StopRule(float(opts.budget_s or 0), int(opts.min_steps or 1), max_steps=opts.max_steps)
     arm = _arm(training, opts, choice, meter)
     measured = RunningStats()
-    meter.start()
     try:
+        warm_up_arm(arm)
+        sink.phase(f"measuring: up to {opts.budget_s:g} s")
         while True:
-            in_warmup = meter.timer.in_warmup
-            duration = arm.timed_step()
-            if in_warmup:
-                if not meter.timer.in_warmup:
-                    sink.phase(f"measuring: up to {opts.budget_s:g} s")
-                continue
-            measured.add(duration)
+            measured.add(arm.timed_step())
             sink.measured(measured.count, measured.total_s, float(opts.budget_s or 0))
-            reason = rule.reason_to_stop(measured)
-            if reason:
+            if reason := rule.reason_to_stop(measured):
                 return arm.losses, reason
     except KeyboardInterrupt:
         sink.phase("interrupted: reporting what was measured so far")
@@ -220,8 +209,13 @@ def checked_step(training: Training, opts: BenchOptions, choice: Any, first: boo
             ) from None
         if not (opts.compile and first):
             raise
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise UserError(
-            f"torch.compile failed on the first step ({type(exc).__name__}: {first_line}); "
-            "rerun with --compile=False"
+            f"torch.compile failed on the first step ({one_line(exc)}); rerun with --compile=False"
         ) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` of an exception, for one-line reports."""
+    text = str(getattr(exc, "message", "") or exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -1,16 +1,11 @@
-"""Running the job under torchrun and watching its ranks until they finish, fail or hang.
-
-torchrun stops the other ranks when one exits with an error, but cannot notice a
-rank that hangs; the launcher watches each rank's status files (status.py) and
-stops the job when a rank finishes no step for ``rank_timeout_s``. Whatever ends
-the job, every process it started is killed (torchrun puts each rank in a session
-of its own, so a process-group kill would miss them), and a failure is one line.
-"""
+"""Running the job under torchrun and watching its ranks' status files (status.py) until
+they finish, fail or hang (torchrun cannot notice a hung rank). Whatever ends the job, every
+process it started is killed (each rank has a session of its own, out of a group kill's
+reach); a failure is one line."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -81,18 +76,14 @@ class ProcessSweep:
         """Remember torchrun's descendants and the ranks' own pids as they are now."""
         import psutil
 
-        found = []
         for pid in [self.root_pid, *extra_pids]:
             try:
                 process = psutil.Process(pid)
-                found += [
-                    process,
-                    *(process.children(recursive=True) if pid == self.root_pid else []),
-                ]
+                family = process.children(recursive=True) if pid == self.root_pid else []
             except psutil.Error:
                 continue
-        for process in found:
-            self.seen.setdefault(process.pid, process)
+            for member in [process, *family]:
+                self.seen.setdefault(member.pid, member)
 
     def kill_all(self) -> None:
         """SIGKILL every remembered process still running (psutil checks it is the same one)."""
@@ -229,11 +220,8 @@ def find_hang(
             return None
         fewest = min(s.steps for s in late)
         culprits = [s for s in late if s.steps == fewest]
-        how = (
-            "it is running but makes no progress"
-            if len(culprits) == 1
-            else "they are running but make no progress"
-        )
+        how = "it is running but makes" if len(culprits) == 1 else "they are running but make"
+        how += " no progress"
     first = culprits[0]
     waited = now - (first.progress_at or started)
     who = _ranks_text(culprits)
@@ -265,19 +253,14 @@ def explain_exit(code: int, statuses: list[RankStatus], run_dir: Path) -> str:
     peers = [s for s in statuses if s.state == "error" and s.error]
     if peers:
         return f"{_ranks_text(peers)} lost a peer: {peers[0].error}"
-    missing = [s for s in statuses if s.state == "missing"]
-    tail = _log_tail(run_dir)
-    if missing:
-        return f"torchrun exited with code {code} before every rank started: {tail}"
-    return f"torchrun exited with code {code}: {tail}"
+    early = " before every rank started" if any(s.state == "missing" for s in statuses) else ""
+    return f"torchrun exited with code {code}{early}: {_log_tail(run_dir)}"
 
 
 def _ranks_text(statuses: list[RankStatus]) -> str:
     ranks = sorted({s.rank for s in statuses if s.rank >= 0})
-    if not ranks:
-        return "a rank"
-    if len(ranks) == 1:
-        return f"rank {ranks[0]}"
+    if len(ranks) < 2:
+        return f"rank {ranks[0]}" if ranks else "a rank"
     return "ranks " + ", ".join(str(r) for r in ranks)
 
 
@@ -316,11 +299,6 @@ def _log_tail(run_dir: Path) -> str:
         if stripped and not set(stripped) <= set("=-*"):
             return stripped[:300]
     return "it printed nothing"
-
-
-def torchrun_env(threads_per_rank: int) -> dict[str, str]:
-    """This environment plus OMP_NUM_THREADS for the ranks (torchrun would set 1 and warn)."""
-    return {**os.environ, "OMP_NUM_THREADS": str(threads_per_rank)}
 
 
 def run_solo(argv: list[str], run_dir: Path, env: dict[str, str], timeout_s: float) -> str | None:

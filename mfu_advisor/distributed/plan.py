@@ -1,8 +1,5 @@
-"""What a multi-rank run is asked to do, and how its ranks share the CPUs. Pure Python.
-
-torchrun's option names (https://pytorch.org/docs/stable/elastic/run.html), so a cluster
-command line carries over; one node without an endpoint runs ``--standalone``.
-"""
+"""What a multi-rank run is asked to do, under torchrun's option names
+(https://pytorch.org/docs/stable/elastic/run.html), and how its ranks share the CPUs."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""``bench --nproc-per-node N``: a calibrated data-parallel run, start to finish.
-
-Resolve the options (bad ones fail before anything starts), split the usable CPUs
-between the local ranks, write the job file, run the ranks under torchrun
-(launch.py), then the single-process reference and the roofline; the result's
-top-level figures are the job's (docs/distributed.md).
-"""
+"""``bench --nproc-per-node N``: resolve (bad options fail before anything starts), split the
+CPUs between the local ranks, run them under torchrun (launch.py), then the single-process
+reference and the roofline; the top-level figures are the job's (docs/distributed.md)."""
 
 from __future__ import annotations
 
@@ -28,8 +24,9 @@ from mfu_advisor.distributed.status import (
     JOB_FILE,
     SOLO_RANK,
     ranks_with,
-    read_result,
+    read_json,
     replace_json,
+    result_path,
 )
 from mfu_advisor.errors import RunFailed, UserError
 from mfu_advisor.facts import Maybe, Unavailable
@@ -124,7 +121,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             start_s=plan.START_ALLOWANCE_S,
             warmup_extra_s=plan.COMPILE_ALLOWANCE_S if opts.compile else 0.0,
         )
-        env = launch.torchrun_env(threads)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}  # torchrun would set 1 and warn
         argv = plan.torchrun_argv(dist, str(run_dir))
         try:
             launch.run_job(argv, run_dir, dist.nproc_per_node, allowance, env, sink.phase)
@@ -132,6 +129,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             raise RunFailed(str(failure)) from None
         gathered = _gathered(run_dir)
         reference = _reference(dist, run_dir, env, opts, shares, threads, sink)
+        first = (gathered.get("ranks") or [{}])[0]
         setup = aggregate.DistributedSetup(
             launcher="torch.distributed.run",
             backend=backend,
@@ -144,10 +142,10 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             threads_per_rank=threads,
             cpus_per_rank=tuple(shares) if shares else None,
             bucket_cap_mb=dist.bucket_cap_mb,
-            block_steps=0,
+            block_steps=int(first.get("block_steps", 0)),
             communication_split=dist.communication_split,
-            sync_steps=0,
-            no_sync_steps=0,
+            sync_steps=len(first.get("sync_ms") or []),
+            no_sync_steps=len(first.get("no_sync_ms") or []),
         )
         return _job_result(
             resolved, choice, dist, hardware, setup, gathered, reference, notes, sink
@@ -202,18 +200,19 @@ def _job_result(
         measured_flops *= dist.nnodes
         measured_label += f"; x {dist.nnodes} nodes, assumed alike"
     job_peak = device_peak(hardware, choice.device_type, 0, peak_key)
-    if isinstance(job.peak_flops, Unavailable) and not isinstance(job_peak, Unavailable):
-        job_peak = job.peak_flops
-    elif not isinstance(job_peak, Unavailable) and isinstance(job.peak_flops, float):
-        source = f"sum over {job.world_size} ranks: " + job_peak.source  # the ranks' peaks
-        job_peak = dataclasses.replace(job_peak, flops=job.peak_flops, source=source)
+    if not isinstance(job_peak, Unavailable):  # labelled as the device's, summed over ranks
+        source = f"sum over {job.world_size} ranks: " + job_peak.source
+        job_peak = (
+            job.peak_flops
+            if isinstance(job.peak_flops, Unavailable)
+            else (dataclasses.replace(job_peak, flops=job.peak_flops, source=source))
+        )
     achieved = job.achieved_flops if isinstance(job.achieved_flops, float) else None
     first = measured[0] if measured else {}
     sync_ms = [float(ms) for ms in first.get("sync_ms") or []]
     no_sync_ms = [float(ms) for ms in first.get("no_sync_ms") or []]
     stats = [r.step_time_ms for r in figures.ranks if isinstance(r.step_time_ms, StepTimeStats)]
     memory = first.get("peak_memory_bytes")
-    synced = len(sync_ms)
     return assemble_result(
         resolved,
         choice,
@@ -234,7 +233,9 @@ def _job_result(
         adamw_impl=str(gathered.get("adamw_impl", "")),
         n_params=int(gathered.get("n_params", 0)),
         effective_batch_tokens=job.tokens_per_step,
-        stopped_by="max_steps" if opts.max_steps and synced >= opts.max_steps else "budget",
+        stopped_by="max_steps"
+        if opts.max_steps and setup.sync_steps >= opts.max_steps
+        else "budget",
         step_time_ms=(  # the slowest rank's synced steps: the job's pace
             max(stats, key=lambda s: s.median)
             if stats
@@ -245,12 +246,7 @@ def _job_result(
         peak_memory_bytes=int(memory) if isinstance(memory, int) else Unavailable("not measured"),
         peak_memory_kind=str(first.get("peak_memory_kind", "")) + " (rank 0)",
         multi_rank=figures,
-        distributed=dataclasses.replace(
-            setup,
-            block_steps=int(first.get("block_steps", 0)),
-            sync_steps=synced,
-            no_sync_steps=len(no_sync_ms),
-        ),
+        distributed=setup,
     )
 
 
@@ -287,8 +283,8 @@ def _usable_cpus(options: BenchOptions, hardware: Any) -> list[int]:
 def _gathered(run_dir: Path) -> Mapping[str, Any]:
     """The job's results, as the node's local rank 0 wrote them."""
     for rank in ranks_with(run_dir, "result"):
-        document = read_result(run_dir, rank)
-        if document is not None:
+        document = read_json(result_path(run_dir, rank))
+        if isinstance(document, dict):
             return document
     raise RunFailed("every rank finished but none wrote its results (see torchrun's output)")
 
@@ -312,14 +308,16 @@ def _reference(
         return Unavailable("skipped: --no-scaling"), text
     sink.phase(f"scaling reference: {text}, up to {opts.budget_s:g} s")
     timeout = float(opts.budget_s or 0) + plan.START_ALLOWANCE_S + dist.rank_timeout_s
-    if opts.compile:
-        timeout += plan.COMPILE_ALLOWANCE_S
+    timeout += plan.COMPILE_ALLOWANCE_S if opts.compile else 0.0
     argv = [sys.executable, "-m", "mfu_advisor.distributed.worker", str(run_dir)]
     failed = launch.run_solo(argv, run_dir, env, timeout)
     if failed:
         return Unavailable(failed), text
-    document = read_result(run_dir, SOLO_RANK)
-    ranks = document.get("ranks") if document else None
+    document = read_json(result_path(run_dir, SOLO_RANK))
+    ranks = document.get("ranks") if isinstance(document, dict) else None
     if not isinstance(ranks, list) or not ranks:
         return Unavailable("the single-process reference wrote no result"), text
-    return aggregate.tokens_per_s_of(ranks[0]), text
+    tokens_per_s = aggregate.rank_figures(ranks[0], 0.0, Unavailable("")).tokens_per_s
+    if isinstance(tokens_per_s, Unavailable):
+        return Unavailable("the single-process reference measured no step"), text
+    return tokens_per_s, text

@@ -1,10 +1,6 @@
-"""The files through which ranks and the launcher talk, in the job's run folder.
-
-``job.json`` (the launcher's), ``rank-R.status.json`` (state and steps, rewritten after
-each step), ``rank-R.alive`` (touched every second by a thread: the process runs),
-``rank-R.result.json`` (measurements), ``progress.log`` (rank 0's lines). Files are
-replaced whole (a temporary file and a rename), so a reader never sees half of one.
-"""
+"""The files of the job's run folder, through which ranks and the launcher talk: ``job.json``,
+``rank-R.status.json`` (state and steps), ``rank-R.alive`` (touched every second while the
+process runs), ``rank-R.result.json``, ``progress.log``; each replaced whole (a rename)."""
 
 from __future__ import annotations
 
@@ -47,12 +43,6 @@ def ranks_with(run_dir: str | Path, kind: str) -> list[int]:
         if name.isdigit():
             ranks.append(int(name))
     return sorted(ranks)
-
-
-def read_result(run_dir: str | Path, rank: int | str) -> dict[str, Any] | None:
-    """A rank's result file (or the single-process reference's), None when there is none."""
-    document = read_json(result_path(run_dir, rank))
-    return document if isinstance(document, dict) else None
 
 
 def replace_json(path: Path, document: Any) -> None:

@@ -1,16 +1,13 @@
-"""One rank of a distributed bench: ``python -m mfu_advisor.distributed.worker RUN_DIR``.
-
-torchrun starts it once per local rank (RANK, LOCAL_RANK, WORLD_SIZE set); without
-them it is the single-process reference (no process group, no DDP). A rank pins
-itself to its CPUs before torch starts, wraps the (compiled) model in DDP and times
-blocks of steps with the all-reduce and under ``no_sync()`` in turn, each block
-started after a barrier; local rank 0 writes every rank's measurements (status.py).
-"""
+"""One rank of a distributed bench: ``python -m mfu_advisor.distributed.worker RUN_DIR``
+(without torchrun's RANK: the single-process reference, no DDP). It times blocks of steps
+with the all-reduce and under ``no_sync()`` in turn, each after a barrier; local rank 0
+writes every rank's measurements (status.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import socket
@@ -22,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mfu_advisor.bench.options import BenchOptions, cpu_affinity
+from mfu_advisor.bench.training import one_line
 from mfu_advisor.distributed.plan import MIN_PAIRS, MIN_SYNC_STEPS, block_steps_for
 from mfu_advisor.distributed.status import (
     JOB_FILE,
@@ -34,15 +32,6 @@ from mfu_advisor.distributed.status import (
 
 #: Exit code of a rank stopped by SIGTERM (128 + 15), as a shell reports it.
 EXIT_TERMINATED = 143
-
-
-def options_from_json(document: dict[str, Any]) -> BenchOptions:
-    """The BenchOptions the launcher wrote with ``dataclasses.asdict``."""
-    fields = dict(document)
-    if fields.get("cpus") is not None:
-        fields["cpus"] = tuple(fields["cpus"])
-    fields["variant"] = tuple(tuple(pair) for pair in fields.get("variant") or ())
-    return BenchOptions(**fields)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         writer.write("done")
         return 0
     except BaseException as exc:  # every failure is reported to the launcher as one line
-        writer.write("error", error=_one_line(exc))
+        writer.write("error", error=one_line(exc))
         return 1
     finally:
         destroy_process_group()
@@ -95,12 +84,6 @@ def destroy_process_group() -> None:
         dist.destroy_process_group()
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", "") or exc).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
 def _run(
     job: dict[str, Any], writer: StatusWriter, local_rank: int, solo: bool
 ) -> dict[str, Any] | None:
@@ -115,7 +98,10 @@ def _run(
     from mfu_advisor.bench.devices import make_synchronize, peak_memory, resolve_device
     from mfu_advisor.bench.training import build_training, checked_step
 
-    options = options_from_json(job["options"])
+    fields = job["options"]  # the BenchOptions the launcher wrote with dataclasses.asdict
+    fields["cpus"] = tuple(fields["cpus"]) if fields.get("cpus") is not None else None
+    fields["variant"] = tuple(tuple(pair) for pair in fields.get("variant") or ())
+    options = BenchOptions(**fields)
     device_type = str(job["device_type"])
     visible = torch.cuda.device_count() if device_type == "cuda" else 0
     device = rank_device(device_type, local_rank, visible, str(options.device))
@@ -124,24 +110,20 @@ def _run(
         torch.cuda.set_device(choice.index)
     world, rank = 1, 0
     dist: Any = None
+    wrap: Callable[[Any], Any] | None = None
     if not solo:
         import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
 
         dist.init_process_group(
             backend=job["backend"], timeout=timedelta(seconds=float(job["collective_timeout_s"]))
         )
         world, rank = dist.get_world_size(), dist.get_rank()
+        ids = [choice.index] if choice.device_type == "cuda" else None
+        cap = int(job["bucket_cap_mb"])
+        wrap = functools.partial(DistributedDataParallel, device_ids=ids, bucket_cap_mb=cap)
     # Each rank reads its own data (nanoGPT: seed 1337 + rank); DDP copies rank 0's weights.
     options = dataclasses.replace(options, seed=options.seed + rank, device=choice.device)
-    wrap: Callable[[Any], Any] | None = None
-    if not solo:
-        from torch.nn.parallel import DistributedDataParallel
-
-        def wrap(model: Any) -> Any:
-            ids = [choice.index] if choice.device_type == "cuda" else None
-            cap = int(job["bucket_cap_mb"])
-            return DistributedDataParallel(model, device_ids=ids, bucket_cap_mb=cap)
-
     training, n_params, adamw_impl = build_training(
         options, choice, read_text(options.data), wrap=wrap
     )
@@ -209,10 +191,9 @@ def _run(
         "torch_version": str(torch.__version__),
         "config": options.model_config(),
     }
-    if solo:
-        return {**common, "ranks": [mine]}
-    gathered: list[Any] = [None] * world
-    dist.all_gather_object(gathered, mine)
+    gathered: list[Any] = [mine] * world
+    if not solo:
+        dist.all_gather_object(gathered, mine)
     return {**common, "ranks": gathered} if local_rank == 0 else None
 
 

@@ -87,7 +87,7 @@ def test_blocks_alternate_abba_and_each_arm_times_only_its_own_steps() -> None:
     assert blocks.startswith("AAAAABBAAAAAAAAAAB")
     assert stopped == "budget" and len(ratios) >= 3
     assert all(r == pytest.approx((3072 / 0.2) / (768 / 0.05)) for r in ratios)
-    assert run.meter.timer.durations_s == pytest.approx([0.05] * run.measured_steps)
+    assert run.meter.durations_s == pytest.approx([0.05] * run.measured_steps)
 
 
 def test_a_slowdown_of_the_whole_machine_cancels_out_of_the_pairs() -> None:

@@ -7,9 +7,9 @@ import statistics
 
 import pytest
 
+from mfu_advisor.bench.meter import MFUMeter
 from mfu_advisor.bench.timing import (
     RunningStats,
-    StepTimer,
     StopRule,
     median_ci95_halfwidth_fraction,
     summarize,
@@ -76,15 +76,16 @@ class FakeClock:
 
 def test_timer_keeps_warmup_apart_and_synchronizes_before_each_clock_read() -> None:
     clock = FakeClock([0.0, 1.0, 1.5, 1.6, 1.7])
-    timer = StepTimer(warmup_steps=2, synchronize=clock.synchronize, clock=clock)
-    timer.start()
-    assert timer.in_warmup
+    meter = MFUMeter(
+        1.0, warmup_steps=2, peak_flops=1.0, synchronize=clock.synchronize, clock=clock
+    )
+    assert meter.in_warmup
     for _ in range(4):
-        timer.lap()
-    assert timer.warmup_durations_s == [1.0, 0.5]
-    assert timer.durations_s == pytest.approx([0.1, 0.1])
+        meter.step(tokens=1)
+    assert meter.warmup_durations_s == [1.0, 0.5]
+    assert meter.durations_s == pytest.approx([0.1, 0.1])
     assert clock.events == ["sync", "clock"] * 5
-    stats = timer.stats()
+    stats = summarize(meter.durations_s)
     assert stats is not None and stats.steps == 2 and stats.median == pytest.approx(100.0)
 
 

@@ -10,7 +10,6 @@ from mfu_advisor.bench.multi_rank import (
     NOT_SPLIT,
     RankPeak,
     multi_rank_figures,
-    tokens_per_s_of,
 )
 from mfu_advisor.distributed.plan import block_steps_for
 from mfu_advisor.facts import Unavailable
@@ -77,11 +76,6 @@ def test_a_rank_without_a_peak_leaves_the_job_mfu_missing_with_the_reason() -> N
     assert isinstance(figures.job.mfu, Unavailable)
     assert figures.job.peak_flops == Unavailable("the probe gives no fp32 peak")
     assert figures.scaling == Unavailable("skipped: --no-scaling")
-
-
-def test_single_process_reference_tokens_per_s() -> None:
-    assert tokens_per_s_of(_rank(0, 50.0, 0.0)) == pytest.approx(768 / 0.05)
-    assert isinstance(tokens_per_s_of({"sync_ms": [], "tokens_per_step": 1}), Unavailable)
 
 
 def test_without_the_communication_split_share_and_straggler_say_why() -> None:
