@@ -29,6 +29,10 @@ from mfu_advisor.probe.tables import data_file
 
 SYSCTL_ARGV = ("sysctl", "hw", "machdep.cpu", "kern.hostname", "kern.osrelease")
 
+#: Most performance levels sysctl can report: Apple silicon has two (performance and
+#: efficiency cores); a larger hw.nperflevels is a corrupt or forged value, read as none.
+MAX_PERF_LEVELS = 8
+
 #: Apple's PCI vendor ID (PCI-SIG), used for the SoC GPU that has no PCI function.
 APPLE_VENDOR_ID = 0x106B
 
@@ -70,11 +74,15 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
     from mfu_advisor.probe.cpu_clock import NO_CLOCK, PeakClock, clock_fields, peak_clock
     from mfu_advisor.probe.cpu_peaks import core_type, sum_peaks
     from mfu_advisor.probe.cpu_uarch import apple_microarchitecture, core_microarchitecture
+    from mfu_advisor.probe.cpuinfo import MAX_CPUS
 
     if isinstance(values, Unavailable):
         warnings.append(f"CPU facts unknown: {values.reason}")
         values = {}
     logical = _int(values, "hw.logicalcpu") or _int(values, "hw.ncpu") or 0
+    if not 0 <= logical < MAX_CPUS:
+        warnings.append(f"hw.logicalcpu is {logical}, beyond any machine: read as unknown")
+        logical = 0
     physical_raw = _int(values, "hw.physicalcpu")
     physical: Maybe[int] = physical_raw if physical_raw else Unavailable("no hw.physicalcpu")
     brand = values.get("machdep.cpu.brand_string", "unknown")
@@ -102,6 +110,12 @@ def darwin_cpu(values: dict[str, str] | Unavailable, warnings: list[str]) -> Cpu
         vendor = "Intel" if vendor_id == "GenuineIntel" else vendor_id
     uarch_name = uarch if isinstance(uarch, str) else None
     levels = _int(values, "hw.nperflevels") or 0
+    if not 0 <= levels <= MAX_PERF_LEVELS:
+        warnings.append(
+            f"hw.nperflevels is {levels}, outside the 0-{MAX_PERF_LEVELS} a Mac reports: "
+            "read as no performance levels"
+        )
+        levels = 0
     core_types: list[CoreTypeFacts] = []
     clocks: list[PeakClock] = []
     for level in range(levels):

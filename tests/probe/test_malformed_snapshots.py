@@ -74,6 +74,20 @@ def _truncate(name: str, keep: float) -> Edit:
     return edit
 
 
+def _sysctl(name: str, value: str) -> Edit:
+    """The recorded ``sysctl`` output with ``name``'s value replaced."""
+
+    def edit(folder: Path) -> None:
+        path = folder / "commands" / "sysctl.txt"
+        lines = path.read_text().splitlines()
+        path.write_text(
+            "\n".join(f"{name}: {value}" if line.startswith(f"{name}:") else line for line in lines)
+            + "\n"
+        )
+
+    return edit
+
+
 def _folder_for_file(name: str) -> Edit:
     def edit(folder: Path) -> None:
         (folder / name).unlink()
@@ -175,6 +189,9 @@ CASES: dict[str, tuple[str, Edit]] = {
         "rtx_4070_ti_desktop",
         _write("torch.json", '{"version": "2.13", "num_threads": NaN}'),
     ),
+    # Found by tests/test_fuzz.py: each was a loop or a tuple as long as the number.
+    "Mac with 2^32 performance levels": ("apple_m2", _sysctl("hw.nperflevels", str(2**32))),
+    "Mac with 10^12 logical CPUs": ("apple_m2", _sysctl("hw.logicalcpu", str(10**12))),
 }
 
 
@@ -182,8 +199,8 @@ CASES: dict[str, tuple[str, Edit]] = {
 MUST_REFUSE = frozenset(list(CASES)[:17])
 
 
-def test_there_are_35_cases() -> None:
-    assert len(CASES) == 35
+def test_there_are_37_cases() -> None:
+    assert len(CASES) == 37
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGALRM")
@@ -207,3 +224,23 @@ def test_a_malformed_snapshot_is_exit_0_with_warnings_or_exit_2(case: str, tmp_p
         result = json.loads(done.stdout)
         assert result["command"] == "probe"
         assert "\x1b" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "warning"),
+    [
+        ("hw.nperflevels", str(2**32), "hw.nperflevels is 4294967296, outside the 0-8"),
+        ("hw.logicalcpu", str(10**12), "hw.logicalcpu is 1000000000000, beyond any machine"),
+    ],
+)
+def test_a_mac_count_beyond_any_machine_is_a_warning(
+    name: str, value: str, warning: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "snap"
+    shutil.copytree(SNAPSHOTS / "apple_m2", folder)
+    _sysctl(name, value)(folder)
+    with time_limit(LIMIT_S):
+        done = CliRunner().invoke(cli, ["probe", "--root", str(folder), "--json"])
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    assert any(warning in text for text in result["warnings"]), result["warnings"]
