@@ -12,12 +12,21 @@ cache see it working. Tests that exercise the cache set their own folder with
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mfu_advisor.cache import CACHE_DIR_ENV, NO_CACHE_ENV
+
+# Compiled modules are kept (in __pycache__, which git ignores) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: the hundreds of `python -m mfu_advisor ...` processes the tests start
+# would otherwise each compile the package from source, and pytest would rewrite every test
+# module's asserts again on every run.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(scope="session", autouse=True)

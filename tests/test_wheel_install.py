@@ -24,7 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "tests" / "data" / "logs" / "nanogpt_cpu_300.log"
 
-pytestmark = pytest.mark.slow
+# Both tests share one build, so xdist keeps them on one worker (--dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:

@@ -32,7 +32,8 @@ from report_fixtures import first_skipped, headline_mfu, measured_gain, top_chan
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Report
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# One Chromium for the module: xdist keeps its tests on one worker (--dist loadgroup).
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "reports"
