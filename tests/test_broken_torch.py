@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 BROKEN = {
     "OSError": 'raise OSError("libcudnn.so.9: cannot open shared object file: No such file")',
-    "ImportError": 'raise ImportError("cannot import name \'_C\' from torch")',
+    "ImportError": "raise ImportError(\"cannot import name '_C' from torch\")",
 }
 
 
