@@ -128,7 +128,7 @@ def _read_mounts(root: MachineRoot) -> list[CgroupMount] | Unavailable:
         if "-" not in fields:
             continue
         dash = fields.index("-")
-        if dash < 5 or len(fields) < dash + 3:
+        if dash < 5 or len(fields) < dash + 4:  # fstype, source, super options: a cut line
             continue
         fstype = fields[dash + 1]
         if fstype == "cgroup2":

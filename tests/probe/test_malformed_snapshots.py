@@ -189,7 +189,15 @@ CASES: dict[str, tuple[str, Edit]] = {
         "rtx_4070_ti_desktop",
         _write("torch.json", '{"version": "2.13", "num_threads": NaN}'),
     ),
-    # Found by tests/test_fuzz.py: each was a loop or a tuple as long as the number.
+    # Found by tests/test_fuzz.py: an IndexError, then loops or tuples as long as the number.
+    "mountinfo cut inside a cgroup line": (
+        "kvm_epyc_virtio",
+        _write(
+            "proc/self/mountinfo",
+            "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+            "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup c",
+        ),
+    ),
     "Mac with 2^32 performance levels": ("apple_m2", _sysctl("hw.nperflevels", str(2**32))),
     "Mac with 10^12 logical CPUs": ("apple_m2", _sysctl("hw.logicalcpu", str(10**12))),
 }
@@ -199,8 +207,8 @@ CASES: dict[str, tuple[str, Edit]] = {
 MUST_REFUSE = frozenset(list(CASES)[:17])
 
 
-def test_there_are_37_cases() -> None:
-    assert len(CASES) == 37
+def test_there_are_38_cases() -> None:
+    assert len(CASES) == 38
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGALRM")
