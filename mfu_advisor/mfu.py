@@ -17,6 +17,9 @@ A100_BF16_DENSE_PEAK_FLOPS = 312e12
 
 A100_REFERENCE_LABEL = "A100 bf16 312 TFLOP/s (nanoGPT's fixed reference)"
 
+#: torch dtype names -> the keys of a device's peak FLOP/s ("fp32", "bf16", "fp16").
+PEAK_DTYPE_KEYS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+
 
 @dataclass(frozen=True)
 class GptShape:

@@ -14,7 +14,7 @@ from mfu_advisor.bench.denominators import device_mfu, device_peak, load_hardwar
 from mfu_advisor.bench.devices import make_synchronize
 from mfu_advisor.bench.timing import StepTimeStats, summarize
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.mfu import MfuFigure, a100_reference, mfu_against
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS, MfuFigure, a100_reference, mfu_against
 from mfu_advisor.probe.nvml_sampler import GpuUnderLoad, NvmlSampler
 
 _NOT_SAMPLED = Unavailable("not sampled")
@@ -22,7 +22,7 @@ _NOT_SAMPLED = Unavailable("not sampled")
 if TYPE_CHECKING:
     from mfu_advisor.probe.facts import HardwareFacts, PeakFlops
 
-_DTYPE_KEYS = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
+_DTYPE_KEYS = {**PEAK_DTYPE_KEYS, "half": "fp16"}
 _DTYPE_KEYS |= {key: key for key in ("fp32", "tf32", "bf16", "fp16")}
 
 

@@ -3,6 +3,7 @@ software, slower), TF32."""
 
 from __future__ import annotations
 
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS
 from mfu_advisor.probe.capabilities import (
     BF16_MIN_CAPABILITY,
     FP16_MIN_CAPABILITY,
@@ -19,8 +20,6 @@ from mfu_advisor.rules.finding import Kind
 from mfu_advisor.rules.measured import measured_draft, measured_or_expected
 from mfu_advisor.rules.rule import Draft, family
 from mfu_advisor.units import factor, flops
-
-_SHORT = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
 def _run_dtype(facts: DiagnosisFacts) -> str | None:
@@ -78,16 +77,17 @@ def _autocast(facts: DiagnosisFacts) -> Draft | None:
         return None
     dtype, why, peaks = native
     base_key = "tf32" if facts.baseline is not None and facts.baseline.tf32 else "fp32"
-    low, base = peak(peaks, _SHORT[dtype]), peak(peaks, base_key)
+    key = PEAK_DTYPE_KEYS[dtype]
+    low, base = peak(peaks, key), peak(peaks, base_key)
     story = f"The run computes in float32, but {why}."
     expected_text = None
     if low and base:
-        story += f" Peak {flops(low)} in {_SHORT[dtype]} against {flops(base)} in {base_key}."
+        story += f" Peak {flops(low)} in {key} against {flops(base)} in {base_key}."
         expected_text = f"up to {factor(low / base)} on the matmuls by peak; the step gains less"
     return measured_or_expected(
         facts,
         ("autocast-bf16", "autocast-fp16"),
-        subject=f"{_SHORT[dtype]} autocast",
+        subject=f"{key} autocast",
         hypothesis=story,
         fix=f"--dtype={dtype} (torch.autocast(device_type, dtype=torch.{dtype}))",
         fix_options={"dtype": dtype},

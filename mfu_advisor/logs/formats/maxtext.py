@@ -24,6 +24,7 @@ from mfu_advisor.logs.formats.base import (
     median_ratio,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS
 
 UPSTREAM = "https://github.com/AI-Hypercomputer/maxtext/blob/main/MaxText/metric_logger.py"
 
@@ -139,9 +140,7 @@ class MaxText(LogFormat):
     def default_dtype(self, run: RunView) -> tuple[str | None, str]:
         dtype = run.config("dtype")
         if isinstance(dtype, str) and dtype:
-            return {"bfloat16": "bf16", "float32": "fp32", "float16": "fp16"}.get(
-                dtype, dtype
-            ), "log: Config param dtype"
+            return PEAK_DTYPE_KEYS.get(dtype, dtype), "log: Config param dtype"
         return "bf16", "MaxText's default activation dtype (bfloat16, configs/base.yml)"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS
 from mfu_advisor.report import values as v
 from mfu_advisor.report.content.blocks import (
     Block,
@@ -30,7 +31,6 @@ from mfu_advisor.report.values import Cell, Missing
 from mfu_advisor.units import cpu_list
 
 #: torch dtype names -> the probe's short names, which roofline entries are keyed by.
-SHORT_DTYPE = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 
 def bench_blocks(run: Mapping[str, Any], *, headline: bool = True) -> tuple[Block, ...]:
@@ -225,7 +225,7 @@ def _run_dtype(run: Mapping[str, Any]) -> str:
     if not isinstance(peak_dtype, Missing):
         return peak_dtype
     dtype = v.text(run, "dtype")
-    return "" if isinstance(dtype, Missing) else SHORT_DTYPE.get(dtype, dtype)
+    return "" if isinstance(dtype, Missing) else PEAK_DTYPE_KEYS.get(dtype, dtype)
 
 
 def roofline_chart(run: Mapping[str, Any]) -> Chart | None:
