@@ -1,16 +1,28 @@
-"""Writing output files without ever leaving a half-written one behind; reading JSON strictly."""
+"""Writing output files without ever leaving a half-written one behind; reading JSON strictly;
+the package's data files (``mfu_advisor/data/*.toml``), each parsed once."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
 import sys
 import tempfile
+import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from mfu_advisor.errors import UserError
+
+
+@functools.cache
+def data_file(name: str) -> dict[str, Any]:
+    """The parsed TOML file ``mfu_advisor/data/<name>`` (shipped as package data), read on first
+    use; callers must not change it."""
+    text = resources.files("mfu_advisor").joinpath("data", name).read_text("utf-8")
+    return tomllib.loads(text)
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:

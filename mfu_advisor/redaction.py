@@ -16,10 +16,10 @@ import getpass
 import ipaddress
 import re
 import socket
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from importlib import resources
 from typing import Any
+
+from mfu_advisor.files import data_file
 
 HOST = "<host>"
 USER = "<user>"
@@ -46,8 +46,7 @@ class _Scrub:
 @functools.cache
 def _table() -> dict[str, Any]:
     """redaction.toml, read once; its patterns compiled under ``re`` and ``scrubs``."""
-    text = resources.files("mfu_advisor").joinpath("data", "redaction.toml").read_bytes()
-    table = tomllib.loads(text.decode("utf-8"))
+    table = dict(data_file("redaction.toml"))  # a copy: compiled entries are added below
     table["re"] = {row["name"]: re.compile("".join(row["pattern"])) for row in table["scrub"]}
     for key in ("serial_field", "secret_field"):  # "".join: a long pattern is a list of parts
         table[key] = re.compile("".join(table[key]))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 
 from mfu_advisor.errors import UserError
+from mfu_advisor.files import data_file
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,7 @@ class Preset:
 @functools.cache
 def presets() -> dict[str, Preset]:
     """The presets by name, in file order (read once)."""
-    text = resources.files("mfu_advisor").joinpath("data", "presets.toml").read_text("utf-8")
-    rows = tomllib.loads(text).items()
+    rows = data_file("presets.toml").items()
     return {name: Preset(name=name, **{"batch_size": None, **row}) for name, row in rows}
 
 

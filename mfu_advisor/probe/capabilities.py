@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import CpuFacts, GpuFacts, HardwareFacts, NvidiaFacts, PeakFlops
 from mfu_advisor.probe.run_device import RunDevice, find_run_device
-from mfu_advisor.probe.tables import data_file
 
 #: CUDA compute capability from which tensor cores do bf16 and TF32 (Ampere,
 #: sm_80; NVIDIA A100 Tensor Core GPU Architecture whitepaper, 2020) and fp16

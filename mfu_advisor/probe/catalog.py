@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.cpu_peaks import cpu_peaks, sum_peaks
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
 from mfu_advisor.probe.gpu_peaks import (
@@ -20,7 +21,6 @@ from mfu_advisor.probe.gpu_peaks import (
     name_tokens,
 )
 from mfu_advisor.probe.pci_ids import vendor_name
-from mfu_advisor.probe.tables import data_file
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.probe.tables import data_file
+from mfu_advisor.files import data_file
 
 
 class PeakClock(NamedTuple):

@@ -9,9 +9,9 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.cpu_clock import PeakClock, clock_fields
 from mfu_advisor.probe.facts import PEAK_DTYPES, CoreTypeFacts, PeakFlops, Peaks, all_unavailable
-from mfu_advisor.probe.tables import data_file
 
 
 class CoreRate(NamedTuple):

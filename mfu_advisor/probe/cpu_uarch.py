@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mfu_advisor.probe.tables import data_file
+from mfu_advisor.files import data_file
 
 
 def _table(key: str) -> Any:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.probe.tables import data_file
+from mfu_advisor.files import data_file
 
 
 def isa_order(arch: str) -> tuple[str, ...]:

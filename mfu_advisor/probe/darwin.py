@@ -11,6 +11,7 @@ import dataclasses
 import re
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import (
     CacheFacts,
     CoreTypeFacts,
@@ -25,7 +26,6 @@ from mfu_advisor.probe.facts import (
     all_unavailable,
 )
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.probe.tables import data_file
 
 SYSCTL_ARGV = ("sysctl", "hw", "machdep.cpu", "kern.hostname", "kern.osrelease")
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import (
     GpuFacts,
     GpuKind,
@@ -17,7 +18,6 @@ from mfu_advisor.probe.facts import (
 )
 from mfu_advisor.probe.pci import PciFunction, TextNames
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.probe.tables import data_file
 from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
 
 if TYPE_CHECKING:

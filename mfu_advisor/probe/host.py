@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import HostFacts
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.probe.tables import data_file
 
 #: PCI vendor of virtio devices (Red Hat, Inc.; PCI-SIG vendor list and the
 #: virtio 1.2 spec, section 4.1.2, https://docs.oasis-open.org/virtio/virtio/v1.2/virtio-v1.2.html).

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import NvidiaFacts
 from mfu_advisor.probe.pci import normalize_pci_address
-from mfu_advisor.probe.tables import data_file
 
 
 def nvml_reason(error: str) -> str:

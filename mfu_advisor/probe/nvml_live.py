@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, NamedTuple
 
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.nvml import error_names, nvml_reason
-from mfu_advisor.probe.tables import data_file
 
 
 class GpuSample(NamedTuple):

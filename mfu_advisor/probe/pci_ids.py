@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import GpuKind
-from mfu_advisor.probe.tables import data_file
 
 INTEL = 0x8086
 AMD_GRAPHICS = 0x1002

@@ -9,8 +9,8 @@ from types import MappingProxyType
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import PEAK_DTYPES, PeakFlops, Peaks
-from mfu_advisor.probe.tables import data_file
 
 #: Where the table lives inside the package (shipped as package data).
 DATA_FILE = "gpus.toml"

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import TorchDevice, TorchFacts
 from mfu_advisor.probe.pci import normalize_pci_address
-from mfu_advisor.probe.tables import data_file
 from mfu_advisor.torch_import import import_error_text
 
 #: Compilers inductor's CPU backend may use: ``$CXX``, then these (torch/_inductor/config.py

@@ -20,8 +20,7 @@ from typing import Any
 from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Unavailable
-from mfu_advisor.files import read_json_capped, write_atomic
-from mfu_advisor.probe.tables import data_file
+from mfu_advisor.files import data_file, read_json_capped, write_atomic
 from mfu_advisor.sanitize import terminal_safe
 
 #: How many cached answer files to keep (one per distinct environment).

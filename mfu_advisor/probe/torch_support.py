@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import GpuKind, NvidiaFacts, TorchDevice, TorchFacts, TorchSupport
-from mfu_advisor.probe.tables import data_file
 
 INTEL_VENDOR_ID = 0x8086
 AMD_VENDOR_ID = 0x1002

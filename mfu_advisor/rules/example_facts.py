@@ -7,14 +7,13 @@ import ast
 import dataclasses
 import functools
 import operator
-import tomllib
 from collections.abc import Callable
-from importlib import resources
 from typing import Any, TypeVar
 
 from mfu_advisor.experiments.compare import verdict_of
 from mfu_advisor.experiments.result import ExperimentResult, Status
 from mfu_advisor.facts import Unavailable, dataclass_from_jsonable
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import (
     CpuFacts,
     GpuFacts,
@@ -39,10 +38,8 @@ from mfu_advisor.run_facts import (
 T = TypeVar("T")
 
 
-@functools.cache
 def _data() -> dict[str, Any]:
-    text = resources.files("mfu_advisor").joinpath("data", "example_facts.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return data_file("example_facts.toml")
 
 
 def _example(kind: type[T], section: str, key: str, /, **changes: Any) -> T:

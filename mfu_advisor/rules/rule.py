@@ -4,15 +4,13 @@ kind, severity, description, fix, examples) plus a pure predicate from its famil
 
 from __future__ import annotations
 
-import functools
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import resources
 from typing import Any
 
+from mfu_advisor.files import data_file
 from mfu_advisor.rules.example_facts import build
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Finding, Kind, Severity
@@ -106,11 +104,9 @@ class Rule:
         )
 
 
-@functools.cache
 def rule_data() -> dict[str, Any]:
     """``mfu_advisor/data/rules.toml``, read once: rule id -> its table."""
-    text = resources.files("mfu_advisor").joinpath("data", DATA_FILE).read_text("utf-8")
-    return tomllib.loads(text)
+    return data_file(DATA_FILE)
 
 
 class _Threshold(float):

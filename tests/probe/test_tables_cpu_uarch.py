@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mfu_advisor.files import data_file
 from mfu_advisor.probe.cpu_peaks import core_rates
 from mfu_advisor.probe.cpu_uarch import (
     apple_microarchitecture,
@@ -13,7 +14,6 @@ from mfu_advisor.probe.cpu_uarch import (
     vendor_from_cpuid,
     x86_microarchitecture,
 )
-from mfu_advisor.probe.tables import data_file
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Callable, Mapping
-from importlib import resources
 from typing import Any
 
+from mfu_advisor.files import data_file
 from mfu_advisor.report import values as v
 from mfu_advisor.report.content.analysis import analysis_blocks
 from mfu_advisor.report.content.bench import bench_blocks
@@ -131,8 +130,8 @@ def _meta(report: Report) -> tuple[tuple[str, str], ...]:
 @functools.cache
 def shown_keys() -> dict[str, frozenset[str]]:
     """Top-level payload keys each kind already shows (data/report_shown_keys.toml, read once)."""
-    text = resources.files("mfu_advisor").joinpath("data", "report_shown_keys.toml").read_text()
-    return {kind: frozenset(keys) for kind, keys in tomllib.loads(text)["shown"].items()}
+    shown = data_file("report_shown_keys.toml")["shown"]
+    return {kind: frozenset(keys) for kind, keys in shown.items()}
 
 
 def other_facts(payload: Mapping[str, Any], kind: str) -> KeyValues | None:
