@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
+from mfu_advisor.experiments.variant import VariantContext, VariantPlan
 from mfu_advisor.probe.facts import CpuFacts
 from mfu_advisor.units import cpu_list
 
@@ -56,7 +56,7 @@ def _threads(ctx: VariantContext, threads: int, why: str, promise: float) -> Var
     )
 
 
-def _physical(ctx: VariantContext) -> VariantPlan | str:
+def physical(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx):
         return reason
     physical = _physical_in_affinity(ctx)
@@ -69,7 +69,7 @@ def _physical(ctx: VariantContext) -> VariantPlan | str:
     return _threads(ctx, physical, "one per physical core", 1.1)
 
 
-def _logical(ctx: VariantContext) -> VariantPlan | str:
+def logical(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx) or _no_smt(ctx):
         return reason
     logical = _usable_logical(ctx)
@@ -78,7 +78,7 @@ def _logical(ctx: VariantContext) -> VariantPlan | str:
     return _threads(ctx, logical, "every usable logical CPU", 1.05)
 
 
-def _usable(ctx: VariantContext) -> VariantPlan | str:
+def usable(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx):
         return reason
     usable = _cpu(ctx).usable_cpus
@@ -87,7 +87,7 @@ def _usable(ctx: VariantContext) -> VariantPlan | str:
     return _threads(ctx, usable, "the CPUs the quota and affinity allow", 1.5)
 
 
-def _pin(ctx: VariantContext) -> VariantPlan | str:
+def pin_p_cores(ctx: VariantContext) -> VariantPlan | str:
     if reason := _cpu_only(ctx):
         return reason
     if "efficiency" not in {c.name for c in _cpu(ctx).core_types}:
@@ -107,15 +107,3 @@ def _pin(ctx: VariantContext) -> VariantPlan | str:
         cpus=cpus,
         promise=1.3,
     )
-
-
-THREADS_PHYSICAL = Variant(
-    "threads-physical", "smt-siblings-as-compute-threads", "one thread per core", _physical
-)
-THREADS_LOGICAL = Variant(
-    "threads-logical", "smt-siblings-as-compute-threads", "one thread per CPU", _logical
-)
-THREADS_USABLE = Variant(
-    "threads-usable", "threads-oversubscribed", "threads = usable CPUs", _usable
-)
-PIN_P_CORES = Variant("pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin)
