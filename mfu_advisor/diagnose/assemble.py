@@ -17,7 +17,7 @@ from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import BaselineEstimate, RunMeasure, separate_abba
 from mfu_advisor.experiments.outcome import VariantRun
-from mfu_advisor.experiments.result import ExperimentResult, Status
+from mfu_advisor.experiments.result import ExperimentResult
 from mfu_advisor.experiments.runner import BenchProcessResult
 from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.facts import Unavailable, to_jsonable
@@ -71,7 +71,9 @@ class Journal:
     """The baseline arm of each interleaved variant's process."""
     variant_runs: list[VariantRun] = field(default_factory=list)
     not_run: list[ExperimentResult] = field(default_factory=list)
-    """Variants skipped (not applicable, no budget left) or cut short by Ctrl-C."""
+    """Planned variants skipped (no budget left, per process) or cut short by Ctrl-C."""
+    not_applicable: list[ExperimentResult] = field(default_factory=list)
+    """Variants that do not apply to this baseline."""
     aa_run: BenchProcessResult | None = None
     """The A/A comparison (the baseline interleaved with itself), when it ran."""
     combined: VariantRun | ExperimentResult | None = None
@@ -82,6 +84,15 @@ class Journal:
     """Changes confirmed in fresh processes run A B B A: ((A1, B1), (A2, B2)) by name."""
     planned: list[VariantPlan] = field(default_factory=list)
     """The variants planned for this baseline, in run order."""
+
+    def keep(self, run: VariantRun | ExperimentResult) -> None:
+        """A variant's run, or why it did not run; the combined fix's when it has parts."""
+        if run.parts:
+            self.combined = run
+        elif isinstance(run, VariantRun):
+            self.variant_runs.append(run)
+        else:
+            self.not_run.append(run)
 
     def phase(self, name: str, detail: str = "") -> float:
         """Announce a phase; returns its start in seconds since the diagnosis began."""
@@ -107,24 +118,14 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
         )
         for r in journal.variant_runs
     ]
-    planned = {p.name for p in journal.planned}
-    not_applicable = [
-        e
-        for e in journal.not_run
-        if e.overrides == {}
-        and e.env == {}
-        and e.status is Status.SKIPPED
-        and e.name not in planned
-    ]
-    others = [e for e in journal.not_run if e not in not_applicable]
     # A plan that neither ran nor was skipped was cut short by Ctrl-C before it started.
     accounted = {e.name for e in journal.not_run} | {r.plan.name for r in journal.variant_runs}
-    others += [
+    cut_short = [
         outcome.skipped_plan(p, "interrupted by Ctrl-C before it ran")
         for p in journal.planned
         if p.name not in accounted
     ]
-    return ran + others + not_applicable
+    return ran + journal.not_run + cut_short + journal.not_applicable
 
 
 def _judged(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mfu_advisor.bench.denominators import PEAK_TOLERANCE
-from mfu_advisor.experiments.combine import fix_flags
+from mfu_advisor.experiments.compare import overlap
+from mfu_advisor.experiments.outcome import fix_flags
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
 from mfu_advisor.rules.finding import Finding, Kind
@@ -67,13 +68,6 @@ def _peak_check(run: RunFacts | None, log: LogFacts | None) -> str:
     return ""
 
 
-def _overlaps(top: Finding, other: Finding) -> bool:
-    """True when two measured speedups' intervals overlap (neither is surely the larger)."""
-    assert top.verified_speedup is not None and other.verified_speedup is not None
-    low = top.verified_speedup * (1 - (top.noise or 0.0))
-    return other.verified_speedup * (1 + (other.noise or 0.0)) >= low
-
-
 def _both(experiment: ExperimentResult | None) -> str:
     """What separate fresh processes measured too, when they confirmed the change."""
     if experiment is None or experiment.separate_speedup is None:
@@ -101,11 +95,19 @@ def _measured(finding: Finding, experiments: dict[str, ExperimentResult]) -> str
     return f"{change} measured {measured} tokens/s{noise}{_both(experiment)}"
 
 
+def _tied(top: Finding, other: Finding) -> bool:
+    """True when two measured speedups' intervals overlap (neither is surely the larger)."""
+    assert top.verified_speedup is not None and other.verified_speedup is not None
+    return overlap(
+        (top.verified_speedup, top.noise or 0.0), (other.verified_speedup, other.noise or 0.0)
+    )
+
+
 def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
     verified = [f for f in findings if f.kind is Kind.DO and f.verified_speedup is not None]
     if verified:
         top = verified[0]
-        tied = [f for f in verified[1:] if f.experiment != top.experiment and _overlaps(top, f)]
+        tied = [f for f in verified[1:] if f.experiment != top.experiment and _tied(top, f)]
         if tied:
             leaders = [top, *tied]
             listed = "; ".join(f"{_measured(f, experiments)} ({f.fix})" for f in leaders)
