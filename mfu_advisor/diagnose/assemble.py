@@ -189,7 +189,7 @@ def assemble(
         findings,
         facts.experiments,
         estimate.run_to_run if estimate is not None else None,
-        aa_floor=(aa.speedup, aa.floor, aa.noise) if aa is not None else None,
+        aa=aa,
         combined=combined,
     )
     journal.record("rules", started, "done", f"{len(findings)} findings")
