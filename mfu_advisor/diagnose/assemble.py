@@ -18,7 +18,6 @@ from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import BaselineEstimate, RunMeasure, separate_abba
 from mfu_advisor.experiments.outcome import VariantRun
 from mfu_advisor.experiments.result import ExperimentResult
-from mfu_advisor.experiments.runner import BenchProcessResult
 from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.logs.result import LogAnalysis
@@ -74,8 +73,8 @@ class Journal:
     """Planned variants skipped (no budget left, per process) or cut short by Ctrl-C."""
     not_applicable: list[ExperimentResult] = field(default_factory=list)
     """Variants that do not apply to this baseline."""
-    aa_run: BenchProcessResult | None = None
-    """The A/A comparison (the baseline interleaved with itself), when it ran."""
+    aa: noise.AAFloor | None = None
+    """The A/A comparison (the baseline interleaved with itself), when it measured one."""
     combined: VariantRun | ExperimentResult | None = None
     """The combined fix: its run, or why it was not run (skipped)."""
     confirmations: dict[str, tuple[tuple[RunMeasure, RunMeasure], ...]] = field(
@@ -108,7 +107,7 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     """The variants that ran (in run order), then those not run, then those that do not
     apply here; each compared with the baseline runs around it."""
     estimate = noise.own_estimate(journal.baseline_runs)
-    floor = noise.floor_of(aa_of(journal))
+    floor = noise.floor_of(journal.aa)
     ran = [
         _judged(
             journal,
@@ -144,13 +143,7 @@ def combined_of(journal: Journal) -> ExperimentResult | None:
     run = journal.combined
     if run is None or isinstance(run, ExperimentResult):
         return run
-    return _judged(journal, run, None, noise.floor_of(aa_of(journal)))
-
-
-def aa_of(journal: Journal) -> noise.AAFloor | None:
-    """The A/A comparison's figures, when it ran."""
-    run = journal.aa_run
-    return noise.aa_of(run.bench.paired if run is not None and run.bench is not None else None)
+    return _judged(journal, run, None, noise.floor_of(journal.aa))
 
 
 def assemble(
@@ -181,7 +174,6 @@ def assemble(
         experiments=experiments,
     )
     findings = evaluate(facts)
-    aa = aa_of(journal)
     combined = combined_of(journal)
     text = verdict(
         facts.baseline,
@@ -189,7 +181,7 @@ def assemble(
         findings,
         facts.experiments,
         estimate.run_to_run if estimate is not None else None,
-        aa=aa,
+        aa=journal.aa,
         combined=combined,
     )
     journal.record("rules", started, "done", f"{len(findings)} findings")
@@ -202,7 +194,7 @@ def assemble(
         experiments=experiments,
         findings=tuple(findings),
         verdict=text,
-        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions, aa),
+        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions, journal.aa),
         budget_s=budget_s,
         elapsed_s=round(journal.budget.elapsed(), 2),
         phases=tuple(journal.phases),

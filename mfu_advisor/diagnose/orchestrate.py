@@ -25,7 +25,7 @@ from mfu_advisor.diagnose.from_log import (
     merge_options,
     too_slow_here,
 )
-from mfu_advisor.diagnose.noise import CpuSample, others_share, sample
+from mfu_advisor.diagnose.noise import CpuSample, aa_of, others_share, sample
 from mfu_advisor.diagnose.progress import DiagnoseProgress
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.distributed.cli_options import launch_argv
@@ -325,7 +325,7 @@ class _Steps:
         if process.failure is not None or paired is None:
             journal.record(name, started, "failed", process.failure or "no paired result")
             return
-        journal.aa_run = process
+        journal.aa = aa_of(paired)
         shown = paired_comparison(paired)
         detail = (
             shown
