@@ -17,8 +17,7 @@ from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import BaselineEstimate, RunMeasure, separate_abba
 from mfu_advisor.experiments.outcome import VariantRun
-from mfu_advisor.experiments.result import ExperimentResult, Status
-from mfu_advisor.experiments.runner import BenchProcessResult
+from mfu_advisor.experiments.result import ExperimentResult
 from mfu_advisor.experiments.variant import VariantPlan
 from mfu_advisor.facts import Unavailable, to_jsonable
 from mfu_advisor.logs.result import LogAnalysis
@@ -71,9 +70,11 @@ class Journal:
     """The baseline arm of each interleaved variant's process."""
     variant_runs: list[VariantRun] = field(default_factory=list)
     not_run: list[ExperimentResult] = field(default_factory=list)
-    """Variants skipped (not applicable, no budget left) or cut short by Ctrl-C."""
-    aa_run: BenchProcessResult | None = None
-    """The A/A comparison (the baseline interleaved with itself), when it ran."""
+    """Planned variants skipped (no budget left, per process) or cut short by Ctrl-C."""
+    not_applicable: list[ExperimentResult] = field(default_factory=list)
+    """Variants that do not apply to this baseline."""
+    aa: noise.AAFloor | None = None
+    """The A/A comparison (the baseline interleaved with itself), when it measured one."""
     combined: VariantRun | ExperimentResult | None = None
     """The combined fix: its run, or why it was not run (skipped)."""
     confirmations: dict[str, tuple[tuple[RunMeasure, RunMeasure], ...]] = field(
@@ -82,6 +83,15 @@ class Journal:
     """Changes confirmed in fresh processes run A B B A: ((A1, B1), (A2, B2)) by name."""
     planned: list[VariantPlan] = field(default_factory=list)
     """The variants planned for this baseline, in run order."""
+
+    def keep(self, run: VariantRun | ExperimentResult) -> None:
+        """A variant's run, or why it did not run; the combined fix's when it has parts."""
+        if run.parts:
+            self.combined = run
+        elif isinstance(run, VariantRun):
+            self.variant_runs.append(run)
+        else:
+            self.not_run.append(run)
 
     def phase(self, name: str, detail: str = "") -> float:
         """Announce a phase; returns its start in seconds since the diagnosis began."""
@@ -97,7 +107,7 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
     """The variants that ran (in run order), then those not run, then those that do not
     apply here; each compared with the baseline runs around it."""
     estimate = noise.own_estimate(journal.baseline_runs)
-    floor = noise.floor_of(aa_of(journal))
+    floor = noise.floor_of(journal.aa)
     ran = [
         _judged(
             journal,
@@ -107,24 +117,14 @@ def ordered_experiments(journal: Journal) -> list[ExperimentResult]:
         )
         for r in journal.variant_runs
     ]
-    planned = {p.name for p in journal.planned}
-    not_applicable = [
-        e
-        for e in journal.not_run
-        if e.overrides == {}
-        and e.env == {}
-        and e.status is Status.SKIPPED
-        and e.name not in planned
-    ]
-    others = [e for e in journal.not_run if e not in not_applicable]
     # A plan that neither ran nor was skipped was cut short by Ctrl-C before it started.
     accounted = {e.name for e in journal.not_run} | {r.plan.name for r in journal.variant_runs}
-    others += [
+    cut_short = [
         outcome.skipped_plan(p, "interrupted by Ctrl-C before it ran")
         for p in journal.planned
         if p.name not in accounted
     ]
-    return ran + others + not_applicable
+    return ran + journal.not_run + cut_short + journal.not_applicable
 
 
 def _judged(
@@ -143,13 +143,7 @@ def combined_of(journal: Journal) -> ExperimentResult | None:
     run = journal.combined
     if run is None or isinstance(run, ExperimentResult):
         return run
-    return _judged(journal, run, None, noise.floor_of(aa_of(journal)))
-
-
-def aa_of(journal: Journal) -> noise.AAFloor | None:
-    """The A/A comparison's figures, when it ran."""
-    run = journal.aa_run
-    return noise.aa_of(run.bench.paired if run is not None and run.bench is not None else None)
+    return _judged(journal, run, None, noise.floor_of(journal.aa))
 
 
 def assemble(
@@ -180,7 +174,6 @@ def assemble(
         experiments=experiments,
     )
     findings = evaluate(facts)
-    aa = aa_of(journal)
     combined = combined_of(journal)
     text = verdict(
         facts.baseline,
@@ -188,7 +181,7 @@ def assemble(
         findings,
         facts.experiments,
         estimate.run_to_run if estimate is not None else None,
-        aa_floor=(aa.speedup, aa.floor, aa.noise) if aa is not None else None,
+        aa=journal.aa,
         combined=combined,
     )
     journal.record("rules", started, "done", f"{len(findings)} findings")
@@ -201,7 +194,7 @@ def assemble(
         experiments=experiments,
         findings=tuple(findings),
         verdict=text,
-        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions, aa),
+        noise=noise.noise_facts(estimate, journal.interleaved_runs, conditions, journal.aa),
         budget_s=budget_s,
         elapsed_s=round(journal.budget.elapsed(), 2),
         phases=tuple(journal.phases),

@@ -25,13 +25,13 @@ from mfu_advisor.diagnose.from_log import (
     merge_options,
     too_slow_here,
 )
-from mfu_advisor.diagnose.noise import CpuSample, others_share, sample
+from mfu_advisor.diagnose.noise import CpuSample, aa_of, others_share, sample
 from mfu_advisor.diagnose.progress import DiagnoseProgress
 from mfu_advisor.diagnose.result import DiagnoseResult
 from mfu_advisor.distributed.cli_options import launch_argv
 from mfu_advisor.distributed.plan import DistributedOptions
 from mfu_advisor.errors import EXIT_BAD_INPUT, UserError
-from mfu_advisor.experiments import combine, outcome
+from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import (
     ASSUMED_RUN_TO_RUN,
     RunMeasure,
@@ -282,7 +282,7 @@ class _Steps:
             # A variant of the whole job is launched like the baseline, synced steps only.
             whole_job = dataclasses.replace(dist, scaling=False, communication_split=False)
             job_launch = tuple(launch_argv(whole_job))
-        journal.not_run.extend(outcome.skipped_variant(v, r) for v, r in selection.skipped)
+        journal.not_applicable.extend(outcome.skipped_variant(v, r) for v, r in selection.skipped)
         timing = budget_plan.timing_of(first.result, first.wall_s)
         repeat_cost = max(timing.startup_s, first.wall_s - budget_plan.sweep_s(first.result))
         plans = selection.plans
@@ -325,7 +325,7 @@ class _Steps:
         if process.failure is not None or paired is None:
             journal.record(name, started, "failed", process.failure or "no paired result")
             return
-        journal.aa_run = process
+        journal.aa = aa_of(paired)
         shown = paired_comparison(paired)
         detail = (
             shown
@@ -342,7 +342,7 @@ class _Steps:
         timing: budget_plan.BaselineTiming,
         available: float,
         launch: tuple[str, ...] = (),
-        parts: tuple[str, ...] | None = None,
+        parts: tuple[str, ...] = (),
     ) -> bool:
         """Run one variant (with ``parts``: the combined fix) as phase ``experiment:<name>``
         if it fits ``available`` seconds; True when it ran."""
@@ -351,35 +351,29 @@ class _Steps:
         needed = timing.startup_s + 2 if plan.runs_last else estimate
         reason = self._fits(phase, needed, available)
         if reason is not None:
-            if parts is None:
-                journal.not_run.append(outcome.skipped_plan(plan, reason))
-            else:
-                journal.combined = outcome.skipped_plan(plan, reason, parts)
+            journal.keep(outcome.skipped_plan(plan, reason, parts))
             self.diagnosis.progress.outcome(f"{plan.name}: skipped, {reason}")
             return False
         timeout = budget_plan.timeout_for(estimate, available, runs_last=plan.runs_last)
         options = budget_plan.variant_options(resolved, plan)
         how = "interleaved with the baseline" if options.variant else "in a run of its own"
-        how = "together" if parts is not None else how
+        how = "together" if parts else how
         started = journal.phase(f"experiment {plan.name}", f"{plan.change}, {how}")
         try:
             process = self._run_bench(plan.name, options, timeout, env=plan.env, launch=launch)
         except KeyboardInterrupt:
-            if parts is None:
-                elapsed = journal.budget.elapsed() - started
-                journal.not_run.append(outcome.interrupted_plan(plan, elapsed, timeout))
-            else:
-                journal.combined = outcome.skipped_plan(plan, "interrupted by Ctrl-C", parts)
+            elapsed = journal.budget.elapsed() - started
+            journal.keep(
+                outcome.skipped_plan(plan, "interrupted by Ctrl-C", parts)
+                if parts
+                else outcome.interrupted_plan(plan, elapsed, timeout)
+            )
             journal.record(phase, started, "interrupted")
             raise
-        run = VariantRun(plan, process, timeout, len(journal.baseline_runs), parts or ())
+        journal.keep(VariantRun(plan, process, timeout, len(journal.baseline_runs), parts))
         arm = _measure(process)
-        if parts is not None:
-            journal.combined = run
-        else:
-            journal.variant_runs.append(run)
-            if options.variant and isinstance(arm, RunMeasure):
-                journal.interleaved_runs.append(arm)
+        if options.variant and isinstance(arm, RunMeasure) and not parts:
+            journal.interleaved_runs.append(arm)
         status = "failed" if process.failure else "done"
         journal.record(phase, started, status, process.failure or "")
         self.diagnosis.progress.outcome(self._first_look(plan, process))
@@ -418,25 +412,25 @@ class _Steps:
     def _combination_reserve(self, timing: budget_plan.BaselineTiming) -> float:
         """Seconds to keep for the combined fix: its cost without a compile warm-up, when
         a change has already been verified (the last variant may make it two)."""
-        parts = combine.combinable(ordered_experiments(self.journal))
+        parts = outcome.combinable(ordered_experiments(self.journal))
         if not parts:
             return 0.0
-        return budget_plan.estimate_s(combine.combined_plan(parts, self._plans_run()), timing)
+        return budget_plan.estimate_s(outcome.combined_plan(parts, self._plans_run()), timing)
 
     def combined(self, resolved: BenchOptions, timing: budget_plan.BaselineTiming) -> None:
         """Every verified change together, interleaved with the baseline, when two or more
         combine; without compile when that alone makes it not fit."""
         journal = self.journal
-        parts = combine.combinable(ordered_experiments(journal))
+        parts = outcome.combinable(ordered_experiments(journal))
         if len(parts) < 2:
             return
-        plan = combine.combined_plan(parts, self._plans_run())
+        plan = outcome.combined_plan(parts, self._plans_run())
         estimate = budget_plan.estimate_s(plan, timing)
         available = journal.budget.for_processes()
         compiled = [p for p in parts if p.overrides.get("compile") is True]
         if estimate > available and compiled and len(parts) - len(compiled) >= 2:
             parts = [p for p in parts if p not in compiled]
-            plan = combine.combined_plan(parts, self._plans_run())
+            plan = outcome.combined_plan(parts, self._plans_run())
             journal.notes.append(
                 "the combined fix was measured without compile: with its warm-up it did not "
                 "fit the budget"
@@ -452,7 +446,7 @@ class _Steps:
         if combined is not None and combined.ok and combined.verdict is Verdict.FASTER:
             assert isinstance(journal.combined, VariantRun)
             targets.append(journal.combined.plan)
-        parts = combine.combinable(ordered_experiments(journal))
+        parts = outcome.combinable(ordered_experiments(journal))
         plans = self._plans_run()
         if parts and parts[0].name in plans:
             targets.append(plans[parts[0].name])

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mfu_advisor.bench.denominators import PEAK_TOLERANCE
-from mfu_advisor.experiments.combine import fix_flags
+from mfu_advisor.diagnose.noise import AAFloor
+from mfu_advisor.experiments.compare import overlap
+from mfu_advisor.experiments.outcome import fix_flags
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.rules.conditions_rules import BUSY_RUN_TO_RUN
 from mfu_advisor.rules.finding import Finding, Kind
@@ -67,13 +69,6 @@ def _peak_check(run: RunFacts | None, log: LogFacts | None) -> str:
     return ""
 
 
-def _overlaps(top: Finding, other: Finding) -> bool:
-    """True when two measured speedups' intervals overlap (neither is surely the larger)."""
-    assert top.verified_speedup is not None and other.verified_speedup is not None
-    low = top.verified_speedup * (1 - (top.noise or 0.0))
-    return other.verified_speedup * (1 + (other.noise or 0.0)) >= low
-
-
 def _both(experiment: ExperimentResult | None) -> str:
     """What separate fresh processes measured too, when they confirmed the change."""
     if experiment is None or experiment.separate_speedup is None:
@@ -101,11 +96,19 @@ def _measured(finding: Finding, experiments: dict[str, ExperimentResult]) -> str
     return f"{change} measured {measured} tokens/s{noise}{_both(experiment)}"
 
 
+def _tied(top: Finding, other: Finding) -> bool:
+    """True when two measured speedups' intervals overlap (neither is surely the larger)."""
+    assert top.verified_speedup is not None and other.verified_speedup is not None
+    return overlap(
+        (top.verified_speedup, top.noise or 0.0), (other.verified_speedup, other.noise or 0.0)
+    )
+
+
 def _lever(findings: Sequence[Finding], experiments: dict[str, ExperimentResult]) -> str:
     verified = [f for f in findings if f.kind is Kind.DO and f.verified_speedup is not None]
     if verified:
         top = verified[0]
-        tied = [f for f in verified[1:] if f.experiment != top.experiment and _overlaps(top, f)]
+        tied = [f for f in verified[1:] if f.experiment != top.experiment and _tied(top, f)]
         if tied:
             leaders = [top, *tied]
             listed = "; ".join(f"{_measured(f, experiments)} ({f.fix})" for f in leaders)
@@ -156,20 +159,19 @@ def _combined(combined: ExperimentResult | None) -> str:
     )
 
 
-def _floor(aa_floor: tuple[float, float | None, float | None] | None) -> str:
+def _floor(aa: AAFloor | None) -> str:
     """The measured noise floor: the baseline against itself."""
-    if aa_floor is None:
+    if aa is None:
         return ""
-    speedup, floor, noise = aa_floor
-    if floor is None:
-        spread = f" ({plus_minus(noise)})" if noise is not None else ""
+    if aa.floor is None:
+        spread = f" ({plus_minus(aa.noise)})" if aa.noise is not None else ""
         return (
-            f"The baseline measured against itself gave {factor(speedup)}{spread}: other work "
+            f"The baseline measured against itself gave {factor(aa.speedup)}{spread}: other work "
             "disturbed that comparison, so it sets no noise floor here."
         )
     return (
-        f"Noise floor: the baseline measured against itself gave {factor(speedup)}, so no "
-        f"effect under {percent(floor)} is told from noise here; each interval also counts "
+        f"Noise floor: the baseline measured against itself gave {factor(aa.speedup)}, so no "
+        f"effect under {percent(aa.floor)} is told from noise here; each interval also counts "
         "the drift between runs."
     )
 
@@ -219,17 +221,14 @@ def verdict(
     experiments: Sequence[ExperimentResult],
     run_to_run: float | None = None,
     *,
-    aa_floor: tuple[float, float | None, float | None] | None = None,
+    aa: AAFloor | None = None,
     combined: ExperimentResult | None = None,
 ) -> str:
-    """The verdict paragraph for the ranked ``findings``.
-
-    ``run_to_run``: the spread between the baseline's runs (a large one says the machine
-    was busy); ``aa_floor``: the A/A comparison's (speedup, floor or None when too noisy,
-    noise); ``combined``: the combined fix, which the advice leads with.
-    """
+    """The verdict paragraph for the ranked ``findings``; ``run_to_run`` is the spread between
+    the baseline's runs (a large one says the machine was busy), ``combined`` the combined fix,
+    which the advice leads with."""
     named = {e.name: e for e in experiments}
     sentences = [_reach(run, log), _peak_check(run, log), _combined(combined)]
     sentences += [_lever(findings, named), _donts(findings, named), _neutral(named)]
-    sentences += [_busy(run_to_run, experiments), _floor(aa_floor)]
+    sentences += [_busy(run_to_run, experiments), _floor(aa)]
     return " ".join(s for s in sentences if s)

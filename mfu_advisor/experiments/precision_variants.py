@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mfu_advisor.experiments.variant import StepCap, Variant, VariantContext, VariantPlan
+from mfu_advisor.experiments.variant import StepCap, VariantContext, VariantPlan
 from mfu_advisor.probe.capabilities import (
     BF16_MIN_CAPABILITY,
     FP16_MIN_CAPABILITY,
@@ -32,7 +32,7 @@ def _emulated_bf16(ctx: VariantContext) -> bool:
     )
 
 
-def _bf16(ctx: VariantContext) -> VariantPlan | str:
+def bf16(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.dtype != "float32":
         return f"the baseline already runs {ctx.run.dtype}"
     if ctx.device_type == "cpu" and ctx.hardware is None:
@@ -61,7 +61,7 @@ def _bf16(ctx: VariantContext) -> VariantPlan | str:
     return VariantPlan(change=change, overrides={"dtype": "bfloat16"}, promise=promise)
 
 
-def _fp16(ctx: VariantContext) -> VariantPlan | str:
+def fp16(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.dtype != "float32":
         return f"the baseline already runs {ctx.run.dtype}"
     if ctx.device_type == "cpu":
@@ -84,7 +84,7 @@ def _fp16(ctx: VariantContext) -> VariantPlan | str:
     )
 
 
-def _float32(ctx: VariantContext) -> VariantPlan | str:
+def float32(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.dtype == "float32":
         return "the baseline runs float32"
     emulated = _emulated_bf16(ctx)
@@ -97,7 +97,7 @@ def _float32(ctx: VariantContext) -> VariantPlan | str:
     )
 
 
-def _tf32(ctx: VariantContext) -> VariantPlan | str:
+def tf32(ctx: VariantContext) -> VariantPlan | str:
     if ctx.device_type != "cuda":
         return "TF32 exists only on CUDA GPUs"
     if ctx.run.dtype != "float32":
@@ -108,9 +108,3 @@ def _tf32(ctx: VariantContext) -> VariantPlan | str:
     if cc is None or cc < TF32_MIN_CAPABILITY:
         return "TF32 needs an Ampere or newer GPU (compute capability 8.0+)"
     return VariantPlan(change="tf32 False -> True", overrides={"tf32": True}, promise=2.0)
-
-
-AUTOCAST_BF16 = Variant("autocast-bf16", "autocast-not-used", "bf16 autocast", _bf16)
-AUTOCAST_FP16 = Variant("autocast-fp16", "autocast-not-used", "fp16 autocast", _fp16)
-FLOAT32 = Variant("float32", "bf16-without-native-support", "autocast off", _float32)
-TF32 = Variant("tf32", "tf32-disabled", "TF32 matmuls on", _tf32)

@@ -27,7 +27,7 @@ def _memory_capacity(ctx: VariantContext) -> int | None:
     return run_memory_bytes(hardware, ctx.run.device)  # a MIG slice's, not the parent's
 
 
-def _batch(multiple: int) -> Variant:
+def batch(multiple: int) -> Variant:
     """Micro-batch x``multiple``, skipped when it would not fit in memory."""
 
     def plan(ctx: VariantContext) -> VariantPlan | str:
@@ -74,7 +74,7 @@ def _batch(multiple: int) -> Variant:
     return Variant(f"batch-x{multiple}", "micro-batch-too-small", description, plan)
 
 
-def _compile(ctx: VariantContext) -> VariantPlan | str:
+def compile_on(ctx: VariantContext) -> VariantPlan | str:
     if ctx.run.compile:
         return "the baseline already compiles (see no-compile)"
     torch = ctx.hardware.torch if ctx.hardware is not None else None
@@ -90,23 +90,16 @@ def _compile(ctx: VariantContext) -> VariantPlan | str:
     )
 
 
-def _no_compile(ctx: VariantContext) -> VariantPlan | str:
+def compile_off(ctx: VariantContext) -> VariantPlan | str:
     if not ctx.run.compile:
         return "the baseline does not compile (see compile)"
     return VariantPlan(change="compile True -> False", overrides={"compile": False})
 
 
-def _fused(ctx: VariantContext) -> VariantPlan | str:
+def fused_adamw(ctx: VariantContext) -> VariantPlan | str:
     if ctx.device_type != "cuda":
         return "fused AdamW is measured on CUDA only (nanoGPT enables it there)"
     if ctx.run.adamw_impl == "fused":
         return "the baseline uses fused AdamW already"
     change = f"AdamW {ctx.run.adamw_impl} -> fused"
     return VariantPlan(change=change, overrides={"adamw_impl": "fused"}, promise=1.05)
-
-
-BATCH_X2 = _batch(2)
-BATCH_X4 = _batch(4)
-COMPILE = Variant("compile", "compile-not-used", "torch.compile on", _compile)
-NO_COMPILE = Variant("no-compile", "compile-slower-here", "torch.compile off", _no_compile)
-FUSED_ADAMW = Variant("fused-adamw", "fused-adamw-not-used", "fused AdamW", _fused)

@@ -4,46 +4,37 @@ from __future__ import annotations
 
 import math
 
-from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
+from mfu_advisor.experiments.variant import VariantContext, VariantPlan
 from mfu_advisor.probe.facts import CpuFacts
 from mfu_advisor.units import cpu_list
 
 
-def _cpu(ctx: VariantContext) -> CpuFacts:
-    assert ctx.hardware is not None  # every use below comes after _cpu_only
-    return ctx.hardware.cpu
-
-
-def _cpu_only(ctx: VariantContext) -> str | None:
+def _topology(ctx: VariantContext) -> tuple[CpuFacts, tuple[int, ...]] | str:
+    """The CPU and the run's CPU affinity; or why thread variants do not apply."""
     if ctx.device_type != "cpu":
         return f"the run is on {ctx.device_type}: CPU threads do not bound it"
-    return "the CPU's topology is unknown" if ctx.hardware is None else None
+    if ctx.hardware is None:
+        return "the CPU's topology is unknown"
+    cpu, affinity = ctx.hardware.cpu, ctx.run.cpu_affinity
+    return cpu, affinity if isinstance(affinity, tuple) else cpu.affinity_cpus
 
 
-def _affinity(ctx: VariantContext) -> tuple[int, ...]:
-    affinity = ctx.run.cpu_affinity
-    return affinity if isinstance(affinity, tuple) else _cpu(ctx).affinity_cpus
-
-
-def _physical_in_affinity(ctx: VariantContext) -> int | None:
-    cpu = _cpu(ctx)
-    if not isinstance(cpu.physical_cores, int):
-        return None
-    return max(1, math.floor(cpu.physical_cores * len(_affinity(ctx)) / cpu.logical_cpus))
-
-
-def _usable_logical(ctx: VariantContext) -> int:
-    return min(len(_affinity(ctx)), _cpu(ctx).usable_cpus)
-
-
-def _no_smt(ctx: VariantContext) -> str | None:
-    """Why a physical-vs-logical comparison is pointless here, or None."""
-    physical, logical = _physical_in_affinity(ctx), _usable_logical(ctx)
+def _smt(ctx: VariantContext) -> tuple[int | None, int] | str:
+    """Physical cores (None when unknown) and usable logical CPUs in the run's affinity; or why
+    a physical-vs-logical comparison is pointless here."""
+    topology = _topology(ctx)
+    if isinstance(topology, str):
+        return topology
+    cpu, affinity = topology
+    physical = None
+    if isinstance(cpu.physical_cores, int):
+        physical = max(1, math.floor(cpu.physical_cores * len(affinity) / cpu.logical_cpus))
+    logical = min(len(affinity), cpu.usable_cpus)
     if physical is not None and physical >= logical:
         return (
             f"physical cores ({physical}) equal usable logical CPUs ({logical}): nothing to compare"
         )
-    return None
+    return physical, logical
 
 
 def _threads(ctx: VariantContext, threads: int, why: str, promise: float) -> VariantPlan:
@@ -56,47 +47,48 @@ def _threads(ctx: VariantContext, threads: int, why: str, promise: float) -> Var
     )
 
 
-def _physical(ctx: VariantContext) -> VariantPlan | str:
-    if reason := _cpu_only(ctx):
-        return reason
-    physical = _physical_in_affinity(ctx)
-    if physical is None:
+def physical(ctx: VariantContext) -> VariantPlan | str:
+    counts = _smt(ctx)
+    if isinstance(counts, str):
+        return counts
+    if counts[0] is None:
         return "the number of physical cores is unknown"
-    if reason := _no_smt(ctx):
-        return reason
-    if ctx.run.threads <= physical:
+    if ctx.run.threads <= counts[0]:
         return f"the baseline uses {ctx.run.threads} threads, at most one per physical core"
-    return _threads(ctx, physical, "one per physical core", 1.1)
+    return _threads(ctx, counts[0], "one per physical core", 1.1)
 
 
-def _logical(ctx: VariantContext) -> VariantPlan | str:
-    if reason := _cpu_only(ctx) or _no_smt(ctx):
-        return reason
-    logical = _usable_logical(ctx)
-    if ctx.run.threads >= logical:
-        return f"the baseline uses all {logical} usable logical CPUs already"
-    return _threads(ctx, logical, "every usable logical CPU", 1.05)
+def logical(ctx: VariantContext) -> VariantPlan | str:
+    counts = _smt(ctx)
+    if isinstance(counts, str):
+        return counts
+    if ctx.run.threads >= counts[1]:
+        return f"the baseline uses all {counts[1]} usable logical CPUs already"
+    return _threads(ctx, counts[1], "every usable logical CPU", 1.05)
 
 
-def _usable(ctx: VariantContext) -> VariantPlan | str:
-    if reason := _cpu_only(ctx):
-        return reason
-    usable = _cpu(ctx).usable_cpus
+def usable(ctx: VariantContext) -> VariantPlan | str:
+    topology = _topology(ctx)
+    if isinstance(topology, str):
+        return topology
+    usable = topology[0].usable_cpus
     if ctx.run.threads <= usable:
         return f"the baseline's {ctx.run.threads} threads fit the {usable} usable CPUs"
     return _threads(ctx, usable, "the CPUs the quota and affinity allow", 1.5)
 
 
-def _pin(ctx: VariantContext) -> VariantPlan | str:
-    if reason := _cpu_only(ctx):
-        return reason
-    if "efficiency" not in {c.name for c in _cpu(ctx).core_types}:
+def pin_p_cores(ctx: VariantContext) -> VariantPlan | str:
+    topology = _topology(ctx)
+    if isinstance(topology, str):
+        return topology
+    cpu, affinity = topology
+    if "efficiency" not in {c.name for c in cpu.core_types}:
         return "not a hybrid CPU: all cores are of one type"
-    p_types = [c for c in _cpu(ctx).core_types if c.name == "performance"]
-    cpus = tuple(sorted(set(_affinity(ctx)) & {n for c in p_types for n in c.cpus}))
+    p_types = [c for c in cpu.core_types if c.name == "performance"]
+    cpus = tuple(sorted(set(affinity) & {n for c in p_types for n in c.cpus}))
     if not cpus:
         return "no performance core is in the run's CPU affinity"
-    if set(_affinity(ctx)) <= set(cpus):
+    if set(affinity) <= set(cpus):
         return "the baseline runs on performance cores only already"
     physical = sum(c.physical_cores for c in p_types)
     return VariantPlan(
@@ -107,15 +99,3 @@ def _pin(ctx: VariantContext) -> VariantPlan | str:
         cpus=cpus,
         promise=1.3,
     )
-
-
-THREADS_PHYSICAL = Variant(
-    "threads-physical", "smt-siblings-as-compute-threads", "one thread per core", _physical
-)
-THREADS_LOGICAL = Variant(
-    "threads-logical", "smt-siblings-as-compute-threads", "one thread per CPU", _logical
-)
-THREADS_USABLE = Variant(
-    "threads-usable", "threads-oversubscribed", "threads = usable CPUs", _usable
-)
-PIN_P_CORES = Variant("pin-p-cores", "threads-on-efficiency-cores", "P-cores only", _pin)

@@ -8,25 +8,28 @@ from dataclasses import dataclass
 from mfu_advisor.experiments import job_variants as job
 from mfu_advisor.experiments import precision_variants as precision
 from mfu_advisor.experiments import step_variants as step
-from mfu_advisor.experiments import thread_variants as threads
+from mfu_advisor.experiments import thread_variants as cpu
 from mfu_advisor.experiments.variant import Variant, VariantContext, VariantPlan
 
-#: Every variant. Order here is only a tie-break; runs are ordered by promise.
+_SMT_RULE = "smt-siblings-as-compute-threads"
+
+#: Every variant: name, the rule symbol it verifies, a description, its plan. Order here is
+#: only a tie-break; runs are ordered by promise.
 VARIANTS: tuple[Variant, ...] = (
     job.SYNC_LESS,
-    step.BATCH_X2,
-    step.BATCH_X4,
-    step.COMPILE,
-    step.NO_COMPILE,
-    precision.AUTOCAST_BF16,
-    precision.AUTOCAST_FP16,
-    precision.FLOAT32,
-    precision.TF32,
-    threads.THREADS_PHYSICAL,
-    threads.THREADS_LOGICAL,
-    threads.THREADS_USABLE,
-    threads.PIN_P_CORES,
-    step.FUSED_ADAMW,
+    step.batch(2),
+    step.batch(4),
+    Variant("compile", "compile-not-used", "torch.compile on", step.compile_on),
+    Variant("no-compile", "compile-slower-here", "torch.compile off", step.compile_off),
+    Variant("autocast-bf16", "autocast-not-used", "bf16 autocast", precision.bf16),
+    Variant("autocast-fp16", "autocast-not-used", "fp16 autocast", precision.fp16),
+    Variant("float32", "bf16-without-native-support", "autocast off", precision.float32),
+    Variant("tf32", "tf32-disabled", "TF32 matmuls on", precision.tf32),
+    Variant("threads-physical", _SMT_RULE, "one thread per core", cpu.physical),
+    Variant("threads-logical", _SMT_RULE, "one thread per CPU", cpu.logical),
+    Variant("threads-usable", "threads-oversubscribed", "threads = usable CPUs", cpu.usable),
+    Variant("pin-p-cores", "threads-on-efficiency-cores", "P-cores only", cpu.pin_p_cores),
+    Variant("fused-adamw", "fused-adamw-not-used", "fused AdamW", step.fused_adamw),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from mfu_advisor.diagnose.noise import AAFloor
 from mfu_advisor.diagnose.verdict import verdict
 from mfu_advisor.experiments.result import Method
 from mfu_advisor.rules import example_facts as ex
@@ -108,12 +109,12 @@ def test_a_leader_clear_of_the_next_is_named_alone() -> None:
 
 def test_the_measured_noise_floor_is_stated() -> None:
     facts = ex.here()
-    text = verdict(facts.baseline, None, evaluate(facts), (), aa_floor=(1.004, 0.024, 0.02))
+    text = verdict(facts.baseline, None, evaluate(facts), (), aa=AAFloor(1.004, 0.02, 8, 0.024))
     assert "the baseline measured against itself gave 1.00x" in text
     assert "no effect under 2.4% is told from noise here" in text
 
 
 def test_a_disturbed_aa_comparison_sets_no_floor() -> None:
     facts = ex.here()
-    text = verdict(facts.baseline, None, evaluate(facts), (), aa_floor=(0.666, None, 662.0))
+    text = verdict(facts.baseline, None, evaluate(facts), (), aa=AAFloor(0.666, 662.0, 3, None))
     assert "gave 0.67x (±66200%): other work disturbed that comparison" in text

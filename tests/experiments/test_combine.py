@@ -6,9 +6,8 @@ import math
 
 import pytest
 
-from mfu_advisor.experiments.combine import combinable, combined_plan, fix_flags
 from mfu_advisor.experiments.compare import BETWEEN_RUNS, Comparison, RunMeasure, separate_abba
-from mfu_advisor.experiments.outcome import confirmed
+from mfu_advisor.experiments.outcome import combinable, combined_plan, confirmed, fix_flags
 from mfu_advisor.experiments.result import ExperimentResult, Method, Status, Verdict
 from mfu_advisor.experiments.variant import VariantPlan
 
