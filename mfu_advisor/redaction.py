@@ -16,10 +16,11 @@ import getpass
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.files import data_file
+from mfu_advisor.sanitize import map_strings
 
 HOST = "<host>"
 USER = "<user>"
@@ -29,9 +30,6 @@ PATH = "<path>"
 
 #: Most node names one SLURM list expands to (gpu[0001-9999] is still one pattern).
 _MAX_NODES = 256
-
-#: Leaf types that hold nothing to redact (the bulk of a long series).
-_PLAIN = (int, float, bool, type(None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,17 +78,20 @@ def find_secrets(data: Any, *, local: bool = True) -> Secrets:
     table = _table()
     hosts: set[str] = set()
     users: set[str] = set()
-    for key, value in _strings(data):
-        if not value.strip():
-            continue
+
+    def learn(key: str, value: str) -> str:
         name = key.lower()
-        if name in table["endpoint_fields"]:
-            hosts.update(_host_forms(_strip_port(value)))
-        elif name in table["host_fields"]:
-            hosts.update(_host_forms(value))
-        elif name in table["user_fields"]:
-            users.add(value.strip())
-        learn_from_text(value, hosts, users)
+        if value.strip():
+            if name in table["endpoint_fields"]:
+                hosts.update(_host_forms(_strip_port(value)))
+            elif name in table["host_fields"]:
+                hosts.update(_host_forms(value))
+            elif name in table["user_fields"]:
+                users.add(value.strip())
+            learn_from_text(value, hosts, users)
+        return value
+
+    map_strings(data, learn)
     if local:
         hosts.update(_host_forms(local_host()))
         users.add(local_user())
@@ -98,11 +99,6 @@ def find_secrets(data: Any, *, local: bool = True) -> Secrets:
         hosts=frozenset(h for h in hosts if _worth_hunting(h)),
         users=frozenset(u for u in users if _worth_hunting(u)),
     )
-
-
-def names_in(texts: Iterable[str]) -> Secrets:
-    """The names that ``texts`` reveal by their patterns alone (snapshot files)."""
-    return find_secrets(list(texts), local=False)
 
 
 def learn_from_text(text: str, hosts: set[str], users: set[str]) -> None:
@@ -125,39 +121,33 @@ def learn_from_text(text: str, hosts: set[str], users: set[str]) -> None:
             target.update(_expand_node_list(match["value"]))
 
 
-def redact_value(
-    data: Any, secrets: Secrets, key: str = "", memo: dict[str, str] | None = None
-) -> Any:
+def redact_value(data: Any, secrets: Secrets, memo: dict[str, str] | None = None) -> Any:
     """``data`` with identifying fields replaced and every string scrubbed.
 
     ``memo`` remembers scrubbed strings: a long series repeats the same keys in every row.
     """
     memo = {} if memo is None else memo
-    if type(data) in _PLAIN:
-        return data
-    if isinstance(data, Mapping):
-        return {
-            _scrub(str(k), secrets, memo): redact_value(v, secrets, str(k), memo)
-            for k, v in data.items()
-        }
-    if isinstance(data, (list, tuple)):
-        return [redact_value(v, secrets, key, memo) for v in data]
-    if not isinstance(data, str):
-        return data
-    name = key.lower()
     table = _table()
-    if data.strip():
-        if name in table["endpoint_fields"] and ":" in data:
-            return f"{HOST}:{data.rsplit(':', 1)[1]}"
-        if name in table["host_fields"]:
-            return HOST
-        if name in table["user_fields"]:
-            return USER
-        if table["serial_field"].search(name):
-            return SERIAL
-        if table["secret_field"].search(name) and not _is_setting(data):
-            return SECRET
-    return _scrub(data, secrets, memo)
+
+    def redact(key: str, text: str) -> str:
+        name = key.lower()
+        if text.strip():
+            if name in table["endpoint_fields"] and ":" in text:
+                return f"{HOST}:{text.rsplit(':', 1)[1]}"
+            if name in table["host_fields"]:
+                return HOST
+            if name in table["user_fields"]:
+                return USER
+            if table["serial_field"].search(name):
+                return SERIAL
+            if table["secret_field"].search(name) and not _is_setting(text):
+                return SECRET
+        done = memo.get(text)
+        if done is None:
+            done = memo[text] = redact_text(text, secrets)
+        return done
+
+    return map_strings(data, redact)
 
 
 def redact_text(text: str, secrets: Secrets) -> str:
@@ -190,34 +180,6 @@ def local_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return ""
-
-
-def _strings(data: Any) -> list[tuple[str, str]]:
-    """Every string in ``data`` with the key it sits under (a list's items share its key)."""
-    found: list[tuple[str, str]] = []
-    stack: list[tuple[str, Any]] = [("", data)]
-    while stack:
-        key, item = stack.pop()
-        kind = type(item)
-        if kind in _PLAIN:
-            continue
-        if kind is str:
-            found.append((key, item))
-        elif isinstance(item, Mapping):
-            for k, v in item.items():
-                found.append(("", str(k)))
-                if type(v) not in _PLAIN:
-                    stack.append((str(k), v))
-        elif isinstance(item, (list, tuple)):
-            stack.extend((key, v) for v in item if type(v) not in _PLAIN)
-    return found
-
-
-def _scrub(text: str, secrets: Secrets, memo: dict[str, str]) -> str:
-    done = memo.get(text)
-    if done is None:
-        done = memo[text] = redact_text(text, secrets)
-    return done
 
 
 def _strip_port(value: str) -> str:
