@@ -100,7 +100,3 @@ def a100_reference(achieved_flops: float | None) -> MfuFigure:
     """MFU as nanoGPT prints it: against the A100's 312 TFLOP/s, whatever the device."""
     return mfu_against(achieved_flops, A100_BF16_DENSE_PEAK_FLOPS, A100_REFERENCE_LABEL)
 
-
-def achieved_flops(flops_per_token_value: float, tokens_per_s: float) -> float:
-    """Model FLOP/s achieved: FLOPs per token times tokens per second."""
-    return flops_per_token_value * tokens_per_s

@@ -38,7 +38,6 @@ def _sample(t: float, job_cpu: float, gpu: GpuSample | None) -> Sample:
         cpu_percent=(100.0, 10.0, 5.0, 5.0),
         job_cpu_percent=job_cpu,
         job_threads=12,
-        job_processes=1,
         job_rss_bytes=3 * GIB,
         memory_used_bytes=8 * GIB,
         memory_total_bytes=32 * GIB,
