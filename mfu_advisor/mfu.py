@@ -99,4 +99,3 @@ def mfu_against(
 def a100_reference(achieved_flops: float | None) -> MfuFigure:
     """MFU as nanoGPT prints it: against the A100's 312 TFLOP/s, whatever the device."""
     return mfu_against(achieved_flops, A100_BF16_DENSE_PEAK_FLOPS, A100_REFERENCE_LABEL)
-
