@@ -61,13 +61,8 @@ class WatchOptions:
     hardware: str | None = None
     peak_tflops: float | None = None
     log_path: str | None = None
-    status: bool | None = None
-    """Show the live status line; None: when stderr is a terminal."""
-
-
-def launched_world_size(argv: Sequence[str]) -> int | None:
-    """The ranks a ``torchrun`` command starts (``--nproc-per-node`` x ``--nnodes``), else None."""
-    return read_launch([shlex.join(argv)]).world_size
+    no_status: bool = False
+    """No live status line, even when stderr is a terminal."""
 
 
 class LiveAnalysis:
@@ -162,10 +157,10 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
         log_handle = open(log_path, "xb", buffering=0)  # noqa: SIM115  # closed below
     except OSError as exc:
         raise UserError(f"--log {log_path}: {exc.strerror or exc}") from None
-    show = status_wanted() if options.status is None else options.status
+    show = not options.no_status and status_wanted()
     status = StatusLine(enabled=show)
     # A torchrun command says how many ranks print into the output (analyze's --world-size).
-    world = launched_world_size(argv)
+    world = read_launch([shlex.join(argv)]).world_size
     live = LiveAnalysis(log_path, request, show, world)
     samplers: list[HardwareSampler] = []
 
@@ -189,7 +184,7 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
         with forwarding_signals(run):
             samplers.append(HardwareSampler(run.start(), open_nvml(), run.started))
             outcome = run.wait()
-        status.close()
+        status.erase()
         sampler = samplers[0]
         sampler.close()
         log_handle.close()
@@ -235,7 +230,7 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
             notes=tuple(notes),
         )
     finally:
-        status.close()
+        status.erase()
         with contextlib.suppress(OSError):
             log_handle.close()
         if folder is not None:

@@ -17,7 +17,7 @@ _ERASE = b"\r\x1b[K"
 
 def status_wanted(fd: int = 2) -> bool:
     """Whether to show the status line: ``fd`` is a terminal that understands escapes."""
-    return _isatty(fd) and os.environ.get("TERM", "") != "dumb"
+    return os.isatty(fd) and os.environ.get("TERM", "") != "dumb"
 
 
 class StatusLine:
@@ -29,23 +29,18 @@ class StatusLine:
         self.text = ""
         self.shown = False
         self.at_line_start = True
-        self._terminal_fds = {fd for fd in (1, 2) if _isatty(fd)} if enabled else set()
+        self._terminal_fds = {fd for fd in (1, 2) if os.isatty(fd)} if enabled else set()
 
-    def update(self, text: str) -> None:
-        """Show ``text`` (cut to the terminal's width) in place of the current line."""
-        self.text = text
-        self.draw()
-
-    def draw(self) -> None:
-        if not self.enabled or not self.text or not self.at_line_start:
-            return
-        width = shutil.get_terminal_size(fallback=(100, 24)).columns
-        line = self.text[: max(10, width - 1)]
-        self._write(_ERASE + line.encode("utf-8", "replace"))
-        self.shown = True
+    def update(self, text: str = "") -> None:
+        """Show ``text`` (else the last one), cut to the terminal's width, at a line start."""
+        self.text = text or self.text
+        if self.enabled and self.text and self.at_line_start:
+            width = shutil.get_terminal_size(fallback=(100, 24)).columns
+            self._write(_ERASE + self.text[: max(10, width - 1)].encode("utf-8", "replace"))
+            self.shown = True
 
     def erase(self) -> None:
-        if self.enabled and self.shown:
+        if self.shown:
             self._write(_ERASE)
             self.shown = False
 
@@ -58,18 +53,8 @@ class StatusLine:
         """Called after; redraws once the cursor is at the start of a line again."""
         if fd in self._terminal_fds and data:
             self.at_line_start = data.endswith(b"\n")
-            self.draw()
-
-    def close(self) -> None:
-        self.erase()
+            self.update()
 
     def _write(self, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.write(self.fd, data)
-
-
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
