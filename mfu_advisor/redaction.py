@@ -32,30 +32,22 @@ PATH = "<path>"
 _MAX_NODES = 256
 
 
-@dataclasses.dataclass(frozen=True)
-class _Scrub:
-    """One row of the table: a pattern and what replaces its matches."""
-
-    pattern: re.Pattern[str]
-    replace: str | Callable[[re.Match[str]], str]
-    when: tuple[str, ...]
-
-
 @functools.cache
 def _table() -> dict[str, Any]:
-    """redaction.toml, read once; its patterns compiled under ``re`` and ``scrubs``."""
+    """redaction.toml, read once; its patterns compiled under ``re``, and ``scrubs``: (pattern,
+    what replaces a match, substrings of which the text must hold one) in order."""
     table = dict(data_file("redaction.toml"))  # a copy: compiled entries are added below
     table["re"] = {row["name"]: re.compile("".join(row["pattern"])) for row in table["scrub"]}
     for key in ("serial_field", "secret_field"):  # "".join: a long pattern is a list of parts
         table[key] = re.compile("".join(table[key]))
-    table["scrubs"] = tuple(
-        _Scrub(
+    table["scrubs"] = [
+        (
             table["re"][row["name"]],
-            _CALLS[row["call"]] if "call" in row else row["replace"],
-            tuple(row.get("when", ())),
+            _CALLS.get(row.get("call", ""), row.get("replace")),
+            row.get("when"),
         )
         for row in table["scrub"]
-    )
+    ]
     for key in ("host_fields", "user_fields", "endpoint_fields", "generic_names", "public_hosts"):
         table[key] = frozenset(table[key])
     return table
@@ -153,9 +145,9 @@ def redact_value(data: Any, secrets: Secrets, memo: dict[str, str] | None = None
 def redact_text(text: str, secrets: Secrets) -> str:
     """Scrub one string: every pattern of the table, then the known host and user names."""
     out = text
-    for scrub in _table()["scrubs"]:
-        if not scrub.when or any(s in out for s in scrub.when):
-            out = scrub.pattern.sub(scrub.replace, out)
+    for pattern, replace, when in _table()["scrubs"]:
+        if not when or any(s in out for s in when):
+            out = pattern.sub(replace, out)
     # Longest first, so "gpu-07.lab" goes before "gpu-07".
     for word, replacement in sorted(
         [(h, HOST) for h in secrets.hosts] + [(u, USER) for u in secrets.users],
