@@ -270,12 +270,6 @@ def _ipv6(match: re.Match[str]) -> str:
     return match.group(0) if str(parsed) in _table()["keep_ips"] else "<ip>"
 
 
-def _nccl(match: re.Match[str]) -> str:
-    if match["host"].startswith("<"):
-        return match.group(0)
-    return f"{HOST}:{match['pid']}:{match['tid']}"
-
-
 def _slurm(match: re.Match[str]) -> str:
     marker = USER if _names_user(match["key"]) else HOST
     return f"{match['key']}{match['sep']}{PATH if 'dir' in match['key'].lower() else marker}"
@@ -293,7 +287,6 @@ _CALLS: dict[str, Callable[[re.Match[str]], str]] = {
     "mac": _mac,
     "ip": _ip,
     "ipv6": _ipv6,
-    "nccl": _nccl,
     "slurm": _slurm,
     "fqdn": _fqdn,
 }
