@@ -50,8 +50,8 @@ def schema_of(command: str) -> dict[str, Any]:
         "title": f"mfu-advisor {command} result",
         "description": (
             f"The JSON document `mfu-advisor {command}` writes (--json or --output); every field "
-            f"is described in docs/{command}.md. Generated from {kind.__module__}.{kind.__name__} by "
-            "`python -m mfu_advisor.schemas`: do not edit. Fields may be added without a "
+            f"is described in docs/{command}.md. Generated from {kind.__module__}."
+            f"{kind.__name__} by `python -m mfu_advisor.schemas`: do not edit. Fields may be added without a "
             "schema_version bump; none is renamed or removed without one."
         ),
         "type": "object",
