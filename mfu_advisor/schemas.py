@@ -51,8 +51,8 @@ def schema_of(command: str) -> dict[str, Any]:
         "description": (
             f"The JSON document `mfu-advisor {command}` writes (--json or --output); every field "
             f"is described in docs/{command}.md. Generated from {kind.__module__}."
-            f"{kind.__name__} by `python -m mfu_advisor.schemas`: do not edit. Fields may be added without a "
-            "schema_version bump; none is renamed or removed without one."
+            f"{kind.__name__} by `python -m mfu_advisor.schemas`: do not edit. Fields may be "
+            "added without a schema_version bump; none is renamed or removed without one."
         ),
         "type": "object",
         "required": ["schema_version", "command", "tool", "created_at", *top["required"]],
