@@ -1,11 +1,8 @@
-"""Removing what identifies a person, a machine or an account from data and text.
+"""Removing what identifies a person, a machine or an account (``--redact``, ``snapshot --redact``).
 
-Used by ``--redact`` on every report (report/redact.py) and by ``snapshot --redact``
-(probe/snapshot.py). What goes, and what replaces it, is the table in
-``mfu_advisor/data/redaction.toml``. Two passes: :func:`find_secrets` learns the host and
-user names a document holds, then :func:`redact_value` replaces identifying fields and
-scrubs every string with :func:`redact_text`, which applies the table's patterns and hunts
-the learnt names as whole words, in any case.
+What goes is the table ``data/redaction.toml``. :func:`find_secrets` learns the host and user
+names a document holds; :func:`redact_value` and :func:`redact_text` replace identifying
+fields, the table's patterns and the learnt names (as whole words, in any case).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Watching one job end to end: start it, pass its output through, sample, analyse, judge.
 
-The child's complete lines are appended to a log file as they arrive (``--log FILE``, else
-a private temporary file), which the analyze readers read: live, every few seconds, for the
-status line and to find when training started; at the end, once, for the result.
+Its lines go to a log file (``--log`` or a private temporary one) that the analyze readers
+read live (docs/run.md) and once at the end.
 """
 
 from __future__ import annotations

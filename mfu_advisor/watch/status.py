@@ -1,9 +1,5 @@
-"""The one live status line at the bottom of the terminal while the job runs.
-
-Shown only when stderr is a terminal (TERM not "dumb"). It is erased before each write of
-the child's output and redrawn once the cursor is back at the start of a line, so the
-child's lines are never broken.
-"""
+"""The live status line on a terminal's stderr: erased before each write of the child's output,
+redrawn once the cursor is back at a line start, so no line of the child's is broken."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""From the samples of a watched job to :class:`JobFacts` (what the rules read) and chart series.
+"""A watched job's samples as :class:`JobFacts` (what the rules read) and chart series.
 
-The steady window starts when the job printed its first training step (imports, data
-preparation and compilation would otherwise make every GPU look idle); with no step line
-recognised, every sample counts.
+Only the steady window counts: from the first training step (docs/run.md), else every sample.
 """
 
 from __future__ import annotations
