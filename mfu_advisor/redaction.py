@@ -110,12 +110,9 @@ def learn_from_text(text: str, hosts: set[str], users: set[str]) -> None:
             target.update(_expand_node_list(match["value"]))
 
 
-def redact_value(data: Any, secrets: Secrets, memo: dict[str, str] | None = None) -> Any:
-    """``data`` with identifying fields replaced and every string scrubbed.
-
-    ``memo`` remembers scrubbed strings: a long series repeats the same keys in every row.
-    """
-    memo = {} if memo is None else memo
+def redact_value(data: Any, secrets: Secrets) -> Any:
+    """``data`` with identifying fields replaced and every string scrubbed."""
+    memo: dict[str, str] = {}  # a long series repeats the same keys in every row
     table = _table()
 
     def redact(key: str, text: str) -> str:

@@ -11,17 +11,16 @@ import shutil
 _ERASE = b"\r\x1b[K"
 
 
-def status_wanted(fd: int = 2) -> bool:
-    """Whether to show the status line: ``fd`` is a terminal that understands escapes."""
-    return os.isatty(fd) and os.environ.get("TERM", "") != "dumb"
+def status_wanted() -> bool:
+    """Whether to show the status line: stderr is a terminal that understands escapes."""
+    return os.isatty(2) and os.environ.get("TERM", "") != "dumb"
 
 
 class StatusLine:
-    """Draws, erases and redraws the status line on ``fd`` (stderr)."""
+    """Draws, erases and redraws the status line on stderr."""
 
-    def __init__(self, *, enabled: bool, fd: int = 2) -> None:
+    def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
-        self.fd = fd
         self.text = ""
         self.shown = False
         self.at_line_start = True
@@ -53,4 +52,4 @@ class StatusLine:
 
     def _write(self, data: bytes) -> None:
         with contextlib.suppress(OSError):
-            os.write(self.fd, data)
+            os.write(2, data)
