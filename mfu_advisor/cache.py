@@ -54,7 +54,7 @@ def cache_folder() -> Path | Unavailable:
     A cache someone else can write could make every later run report figures they chose
     (``/tmp/mfu-advisor-<uid>`` can be made by anyone first).
     """
-    if caching_disabled():
+    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0"):
         return Unavailable(f"the cache is off ({NO_CACHE_ENV})")
     folder = cache_dir()
     try:
@@ -75,8 +75,3 @@ def cache_folder() -> Path | Unavailable:
 def _uid() -> int | None:
     getuid = getattr(os, "getuid", None)  # not on Windows
     return getuid() if getuid is not None else None
-
-
-def caching_disabled() -> bool:
-    """True when ``MFU_ADVISOR_NO_CACHE`` asks for no cache at all."""
-    return os.environ.get(NO_CACHE_ENV, "") not in ("", "0")

@@ -81,8 +81,6 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         error_line(exc.format_message())
         sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
     except RecursionError:
         error_line("input nested too deeply to read (is it an mfu-advisor file?)")
         sys.exit(EXIT_BAD_INPUT)

@@ -28,16 +28,12 @@ ADDED_LATER: dict[str, frozenset[str]] = {
 
 
 def upgrade_bench(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A bench payload with every field today's loader needs.
-
-    - ``distributed.communication_split`` (added with ``--no-communication-split``): every
-      earlier multi-rank bench measured blocks under no_sync(), so true.
-    - ``distributed.world_size``: the job's, when the setup does not state it.
-    """
+    """A bench payload with every field today's loader needs."""
     doc = dict(payload)
     setup = doc.get("distributed")
     if isinstance(setup, Mapping):
         setup = dict(setup)
+        # Before --no-communication-split every multi-rank bench measured under no_sync().
         setup.setdefault("communication_split", True)
         job = doc.get("job")
         if "world_size" not in setup and isinstance(job, Mapping):
@@ -47,25 +43,17 @@ def upgrade_bench(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_analysis(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """An analyze payload with every field today's loader needs.
-
-    - ``reported_mfu_placeholder`` (added with llm.c's -100% placeholders): older results
-      said so only in the reason's wording for ``reported_mfu``.
-    - ``reported_mfu_placeholder_lines``: not counted before; 0.
-    - ``gpt_config`` and ``gpt_config_sources``: not worked out before; empty.
-    - ``series_method``: before min/max buckets existed every step line was kept when
-      ``series_every`` is 1, else the bucket's extremes.
-    - ``distributed``: multi-rank logs were not analysed before; null, with that reason.
-    """
+    """An analyze payload with every field today's loader needs (what an older version did not
+    count or work out is 0 or empty; multi-rank logs were not analysed)."""
     doc = dict(payload)
     reasons = doc.get("unavailable")
     reasons = reasons if isinstance(reasons, Mapping) else {}
-    if "reported_mfu_placeholder" not in doc:
+    if "reported_mfu_placeholder" not in doc:  # llm.c's -100%: said only in the reason's words
         doc["reported_mfu_placeholder"] = "placeholder" in str(reasons.get("reported_mfu", ""))
     doc.setdefault("reported_mfu_placeholder_lines", 0)
     doc.setdefault("gpt_config", {})
     doc.setdefault("gpt_config_sources", {})
-    if "series_method" not in doc:
+    if "series_method" not in doc:  # before min/max buckets: every line when series_every is 1
         every = doc.get("series_every")
         doc["series_method"] = "every step line" if every in (None, 1) else "min/max per bucket"
     if "distributed" not in doc:

@@ -1,9 +1,7 @@
 """JSON Schema (draft 2020-12) of facts as :func:`~mfu_advisor.facts.to_jsonable` writes them.
 
-The same type rules as the writer and the reader, so the three cannot drift apart. A field's
-docstring becomes its description; fields with a default, and those compat.py lists as added
-later, are optional; a ``Maybe`` or optional field may be null, with its reason in
-``unavailable``. A class with a ``json_schema`` classmethod describes itself.
+A field's docstring is its description; fields with a default or in compat.ADDED_LATER are
+optional; a ``Maybe`` field may be null, its reason in ``unavailable``.
 """
 
 from __future__ import annotations

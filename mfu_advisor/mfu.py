@@ -33,10 +33,6 @@ class GptShape:
     bias: bool = False
     """nanoGPT's ``bias``: biases in Linear and LayerNorm layers (GPT-2 had them)."""
 
-    @property
-    def head_size(self) -> int:
-        return self.n_embd // self.n_head
-
 
 def gpt_param_count(shape: GptShape, *, include_position_embeddings: bool = False) -> int:
     """Parameters of a nanoGPT-style GPT as ``get_num_params()`` counts them: the tied token
@@ -57,7 +53,8 @@ def flops_per_token(shape: GptShape, n_params: int | None = None) -> float:
     """Training FLOPs per token: ``6 N + 12 L H Q T`` (PaLM appendix B); ``n_params`` is N
     when a log states the model size."""
     n = gpt_param_count(shape) if n_params is None else n_params
-    attention = 12 * shape.n_layer * shape.n_head * shape.head_size * shape.block_size
+    head_size = shape.n_embd // shape.n_head
+    attention = 12 * shape.n_layer * shape.n_head * head_size * shape.block_size
     return float(6 * n + attention)
 
 
@@ -99,8 +96,3 @@ def mfu_against(
 def a100_reference(achieved_flops: float | None) -> MfuFigure:
     """MFU as nanoGPT prints it: against the A100's 312 TFLOP/s, whatever the device."""
     return mfu_against(achieved_flops, A100_BF16_DENSE_PEAK_FLOPS, A100_REFERENCE_LABEL)
-
-
-def achieved_flops(flops_per_token_value: float, tokens_per_s: float) -> float:
-    """Model FLOP/s achieved: FLOPs per token times tokens per second."""
-    return flops_per_token_value * tokens_per_s

@@ -1,11 +1,8 @@
-"""Removing what identifies a person, a machine or an account from data and text.
+"""Removing what identifies a person, a machine or an account (``--redact``, ``snapshot --redact``).
 
-Used by ``--redact`` on every report (report/redact.py) and by ``snapshot --redact``
-(probe/snapshot.py). What goes, and what replaces it, is the table in
-``mfu_advisor/data/redaction.toml``. Two passes: :func:`find_secrets` learns the host and
-user names a document holds, then :func:`redact_value` replaces identifying fields and
-scrubs every string with :func:`redact_text`, which applies the table's patterns and hunts
-the learnt names as whole words, in any case.
+What goes is the table ``data/redaction.toml``. :func:`find_secrets` learns the host and user
+names a document holds; :func:`redact_value` and :func:`redact_text` replace identifying
+fields, the table's patterns and the learnt names (as whole words, in any case).
 """
 
 from __future__ import annotations
@@ -16,10 +13,11 @@ import getpass
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from mfu_advisor.files import data_file
+from mfu_advisor.sanitize import map_strings
 
 HOST = "<host>"
 USER = "<user>"
@@ -30,34 +28,23 @@ PATH = "<path>"
 #: Most node names one SLURM list expands to (gpu[0001-9999] is still one pattern).
 _MAX_NODES = 256
 
-#: Leaf types that hold nothing to redact (the bulk of a long series).
-_PLAIN = (int, float, bool, type(None))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Scrub:
-    """One row of the table: a pattern and what replaces its matches."""
-
-    pattern: re.Pattern[str]
-    replace: str | Callable[[re.Match[str]], str]
-    when: tuple[str, ...]
-
 
 @functools.cache
 def _table() -> dict[str, Any]:
-    """redaction.toml, read once; its patterns compiled under ``re`` and ``scrubs``."""
+    """redaction.toml, read once; its patterns compiled under ``re``, and ``scrubs``: (pattern,
+    what replaces a match, substrings of which the text must hold one) in order."""
     table = dict(data_file("redaction.toml"))  # a copy: compiled entries are added below
     table["re"] = {row["name"]: re.compile("".join(row["pattern"])) for row in table["scrub"]}
     for key in ("serial_field", "secret_field"):  # "".join: a long pattern is a list of parts
         table[key] = re.compile("".join(table[key]))
-    table["scrubs"] = tuple(
-        _Scrub(
+    table["scrubs"] = [
+        (
             table["re"][row["name"]],
-            _CALLS[row["call"]] if "call" in row else row["replace"],
-            tuple(row.get("when", ())),
+            _CALLS.get(row.get("call", ""), row.get("replace")),
+            row.get("when"),
         )
         for row in table["scrub"]
-    )
+    ]
     for key in ("host_fields", "user_fields", "endpoint_fields", "generic_names", "public_hosts"):
         table[key] = frozenset(table[key])
     return table
@@ -80,17 +67,20 @@ def find_secrets(data: Any, *, local: bool = True) -> Secrets:
     table = _table()
     hosts: set[str] = set()
     users: set[str] = set()
-    for key, value in _strings(data):
-        if not value.strip():
-            continue
+
+    def learn(key: str, value: str) -> str:
         name = key.lower()
-        if name in table["endpoint_fields"]:
-            hosts.update(_host_forms(_strip_port(value)))
-        elif name in table["host_fields"]:
-            hosts.update(_host_forms(value))
-        elif name in table["user_fields"]:
-            users.add(value.strip())
-        learn_from_text(value, hosts, users)
+        if value.strip():
+            if name in table["endpoint_fields"]:
+                hosts.update(_host_forms(_strip_port(value)))
+            elif name in table["host_fields"]:
+                hosts.update(_host_forms(value))
+            elif name in table["user_fields"]:
+                users.add(value.strip())
+            learn_from_text(value, hosts, users)
+        return value
+
+    map_strings(data, learn)
     if local:
         hosts.update(_host_forms(local_host()))
         users.add(local_user())
@@ -98,11 +88,6 @@ def find_secrets(data: Any, *, local: bool = True) -> Secrets:
         hosts=frozenset(h for h in hosts if _worth_hunting(h)),
         users=frozenset(u for u in users if _worth_hunting(u)),
     )
-
-
-def names_in(texts: Iterable[str]) -> Secrets:
-    """The names that ``texts`` reveal by their patterns alone (snapshot files)."""
-    return find_secrets(list(texts), local=False)
 
 
 def learn_from_text(text: str, hosts: set[str], users: set[str]) -> None:
@@ -125,47 +110,38 @@ def learn_from_text(text: str, hosts: set[str], users: set[str]) -> None:
             target.update(_expand_node_list(match["value"]))
 
 
-def redact_value(
-    data: Any, secrets: Secrets, key: str = "", memo: dict[str, str] | None = None
-) -> Any:
-    """``data`` with identifying fields replaced and every string scrubbed.
-
-    ``memo`` remembers scrubbed strings: a long series repeats the same keys in every row.
-    """
-    memo = {} if memo is None else memo
-    if type(data) in _PLAIN:
-        return data
-    if isinstance(data, Mapping):
-        return {
-            _scrub(str(k), secrets, memo): redact_value(v, secrets, str(k), memo)
-            for k, v in data.items()
-        }
-    if isinstance(data, (list, tuple)):
-        return [redact_value(v, secrets, key, memo) for v in data]
-    if not isinstance(data, str):
-        return data
-    name = key.lower()
+def redact_value(data: Any, secrets: Secrets) -> Any:
+    """``data`` with identifying fields replaced and every string scrubbed."""
+    memo: dict[str, str] = {}  # a long series repeats the same keys in every row
     table = _table()
-    if data.strip():
-        if name in table["endpoint_fields"] and ":" in data:
-            return f"{HOST}:{data.rsplit(':', 1)[1]}"
-        if name in table["host_fields"]:
-            return HOST
-        if name in table["user_fields"]:
-            return USER
-        if table["serial_field"].search(name):
-            return SERIAL
-        if table["secret_field"].search(name) and not _is_setting(data):
-            return SECRET
-    return _scrub(data, secrets, memo)
+
+    def redact(key: str, text: str) -> str:
+        name = key.lower()
+        if text.strip():
+            if name in table["endpoint_fields"] and ":" in text:
+                return f"{HOST}:{text.rsplit(':', 1)[1]}"
+            if name in table["host_fields"]:
+                return HOST
+            if name in table["user_fields"]:
+                return USER
+            if table["serial_field"].search(name):
+                return SERIAL
+            if table["secret_field"].search(name) and not _is_setting(text):
+                return SECRET
+        done = memo.get(text)
+        if done is None:
+            done = memo[text] = redact_text(text, secrets)
+        return done
+
+    return map_strings(data, redact)
 
 
 def redact_text(text: str, secrets: Secrets) -> str:
     """Scrub one string: every pattern of the table, then the known host and user names."""
     out = text
-    for scrub in _table()["scrubs"]:
-        if not scrub.when or any(s in out for s in scrub.when):
-            out = scrub.pattern.sub(scrub.replace, out)
+    for pattern, replace, when in _table()["scrubs"]:
+        if not when or any(s in out for s in when):
+            out = pattern.sub(replace, out)
     # Longest first, so "gpu-07.lab" goes before "gpu-07".
     for word, replacement in sorted(
         [(h, HOST) for h in secrets.hosts] + [(u, USER) for u in secrets.users],
@@ -190,34 +166,6 @@ def local_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return ""
-
-
-def _strings(data: Any) -> list[tuple[str, str]]:
-    """Every string in ``data`` with the key it sits under (a list's items share its key)."""
-    found: list[tuple[str, str]] = []
-    stack: list[tuple[str, Any]] = [("", data)]
-    while stack:
-        key, item = stack.pop()
-        kind = type(item)
-        if kind in _PLAIN:
-            continue
-        if kind is str:
-            found.append((key, item))
-        elif isinstance(item, Mapping):
-            for k, v in item.items():
-                found.append(("", str(k)))
-                if type(v) not in _PLAIN:
-                    stack.append((str(k), v))
-        elif isinstance(item, (list, tuple)):
-            stack.extend((key, v) for v in item if type(v) not in _PLAIN)
-    return found
-
-
-def _scrub(text: str, secrets: Secrets, memo: dict[str, str]) -> str:
-    done = memo.get(text)
-    if done is None:
-        done = memo[text] = redact_text(text, secrets)
-    return done
 
 
 def _strip_port(value: str) -> str:
@@ -316,12 +264,6 @@ def _ipv6(match: re.Match[str]) -> str:
     return match.group(0) if str(parsed) in _table()["keep_ips"] else "<ip>"
 
 
-def _nccl(match: re.Match[str]) -> str:
-    if match["host"].startswith("<"):
-        return match.group(0)
-    return f"{HOST}:{match['pid']}:{match['tid']}"
-
-
 def _slurm(match: re.Match[str]) -> str:
     marker = USER if _names_user(match["key"]) else HOST
     return f"{match['key']}{match['sep']}{PATH if 'dir' in match['key'].lower() else marker}"
@@ -339,7 +281,6 @@ _CALLS: dict[str, Callable[[re.Match[str]], str]] = {
     "mac": _mac,
     "ip": _ip,
     "ipv6": _ipv6,
-    "nccl": _nccl,
     "slurm": _slurm,
     "fqdn": _fqdn,
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: CSI (ESC [ or 0x9B, parameters, one final byte); OSC, DCS, SOS, PM, APC up to ST or BEL
@@ -37,32 +37,41 @@ def terminal_safe(text: str) -> str:
 
 
 def terminal_safe_data(data: Any) -> Any:
-    """JSON-like ``data`` with every string (keys too) made :func:`terminal_safe`; walks
-    without recursion, so a deeply nested document cannot overflow the stack."""
-    if isinstance(data, str):
-        return terminal_safe(data)
-    if not isinstance(data, (Mapping, list, tuple)) or not _holds_control(data):
-        return data
-    root: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any]] = [(data, root, 0)]
+    """JSON-like ``data`` with every string (keys too) made :func:`terminal_safe`."""
+    return (
+        map_strings(data, lambda _key, text: terminal_safe(text)) if _holds_control(data) else data
+    )
+
+
+def map_strings(data: Any, change: Callable[[str, str], str]) -> Any:
+    """JSON-like ``data`` with each string replaced by ``change(key, text)``: ``key`` is the
+    field it sits under (a list's items share their list's), "" for a key itself; tuples become
+    lists. Walks without recursion, so a deeply nested document cannot overflow the stack."""
+    root: list[Any] = [data]
+    stack: list[tuple[Any, Any, Any, str]] = [(data, root, 0, "")]
     while stack:
-        item, parent, slot = stack.pop()
+        item, parent, slot, key = stack.pop()
         if isinstance(item, str):
-            parent[slot] = terminal_safe(item)
+            parent[slot] = change(key, item)
         elif isinstance(item, Mapping):
-            copy: dict[str, Any] = {}
-            parent[slot] = copy
-            for key, value in item.items():
-                clean_key = terminal_safe(key) if isinstance(key, str) else key
-                copy[clean_key] = value
-                stack.append((value, copy, clean_key))
+            # Two keys that become one keep the first's place and the last's value, as in a dict.
+            fields = {
+                change("", name) if isinstance(name, str) else name: (value, str(name))
+                for name, value in item.items()
+            }
+            parent[slot] = copy = {new: value for new, (value, _) in fields.items()}
+            stack.extend(
+                (v, copy, new, name) for new, (v, name) in fields.items() if type(v) not in _PLAIN
+            )
         elif isinstance(item, (list, tuple)):
             items = list(item)
             parent[slot] = items
-            stack.extend((value, items, i) for i, value in enumerate(items))
-        else:
-            parent[slot] = item
+            stack.extend((v, items, i, key) for i, v in enumerate(items) if type(v) not in _PLAIN)
     return root[0]
+
+
+#: Leaf types that hold no string (the bulk of a long series).
+_PLAIN = (int, float, bool, type(None))
 
 
 #: A control character as json.dumps(ensure_ascii=False) writes it (C0 as \u00XX or \b \f \r,

@@ -18,12 +18,12 @@ from mfu_advisor.watch.result import JobResult
 #: Where the schemas live, from the repository root.
 SCHEMA_DIR = Path("docs") / "schemas"
 
-#: command -> (result class, title, the page that documents every field).
-RESULTS: dict[str, tuple[type, str, str]] = {
-    "bench": (BenchResult, "mfu-advisor bench result", "docs/bench.md"),
-    "analyze": (LogAnalysis, "mfu-advisor analyze result", "docs/analyze.md"),
-    "diagnose": (DiagnoseResult, "mfu-advisor diagnose result", "docs/diagnose.md"),
-    "run": (JobResult, "mfu-advisor run result", "docs/run.md"),
+#: command -> its result class (docs/<command>.md documents every field).
+RESULTS: dict[str, type] = {
+    "bench": BenchResult,
+    "analyze": LogAnalysis,
+    "diagnose": DiagnoseResult,
+    "run": JobResult,
 }
 
 _ENVELOPE: dict[str, Any] = {
@@ -40,25 +40,23 @@ _ENVELOPE: dict[str, Any] = {
 
 def schema_of(command: str) -> dict[str, Any]:
     """The JSON Schema of ``mfu-advisor COMMAND --json``."""
-    kind, title, page = RESULTS[command]
+    kind = RESULTS[command]
     builder = SchemaBuilder()
     builder.reference(kind)
     top = builder.defs.pop(kind.__name__)
-    envelope = {**_ENVELOPE, "command": {"const": command}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://github.com/mfu-advisor/mfu-advisor/docs/schemas/{command}.schema.json",
-        "title": title,
+        "title": f"mfu-advisor {command} result",
         "description": (
             f"The JSON document `mfu-advisor {command}` writes (--json or --output); every field "
-            f"is described "
-            f"in {page}. Generated from {kind.__module__}.{kind.__name__} by "
-            "`python -m mfu_advisor.schemas`: do not edit. Fields may be added without a "
-            "schema_version bump; none is renamed or removed without one."
+            f"is described in docs/{command}.md. Generated from {kind.__module__}."
+            f"{kind.__name__} by `python -m mfu_advisor.schemas`: do not edit. Fields may be "
+            "added without a schema_version bump; none is renamed or removed without one."
         ),
         "type": "object",
         "required": ["schema_version", "command", "tool", "created_at", *top["required"]],
-        "properties": {**envelope, **top["properties"]},
+        "properties": {**_ENVELOPE, "command": {"const": command}, **top["properties"]},
         **{
             k: v
             for k, v in top.items()

@@ -4,6 +4,7 @@ only: report/values.py wraps these for values that may be missing."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -81,8 +82,6 @@ def speedup(value: float) -> str:
     """A speed ratio in words: "1.42x faster", "1.16x slower", "16x slower" (0.0625), "1.00x"."""
     if value >= 1.005:
         return f"{factor(value)} faster"
-    if value <= 0:
-        return "no progress at all"
     if value <= 0.995:
         return slower(value)
     return "1.00x (same)"
@@ -127,16 +126,9 @@ def size_bytes(value: float) -> str:
 
 def cpu_list(cpus: Sequence[int]) -> str:
     """CPU numbers as Linux writes a CPU list: (0, 1, 2, 3, 6) -> "0-3,6"."""
-    ordered = sorted(set(cpus))
-    if not ordered:
-        return ""
-    parts: list[str] = []
-    start = prev = ordered[0]
-    for cpu in [*ordered[1:], None]:
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if cpu is not None:
-            start = prev = cpu
+    parts = []
+    # Consecutive numbers share their difference from their position in the sorted list.
+    for _, run in itertools.groupby(enumerate(sorted(set(cpus))), lambda pair: pair[1] - pair[0]):
+        group = [cpu for _, cpu in run]
+        parts.append(f"{group[0]}-{group[-1]}" if len(group) > 1 else str(group[0]))
     return ",".join(parts)

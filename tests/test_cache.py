@@ -10,6 +10,7 @@ import pytest
 
 from mfu_advisor import cache
 from mfu_advisor.bench import roofline
+from mfu_advisor.facts import Unavailable
 from mfu_advisor.probe import torch_cache
 
 
@@ -42,7 +43,9 @@ def test_no_cache_switches_caching_off_unless_empty_or_zero(
     value: str, off: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MFU_ADVISOR_NO_CACHE", value)
-    assert cache.caching_disabled() is off
+    folder = cache.cache_folder()
+    assert isinstance(folder, Unavailable) is off
+    assert not off or folder.reason == "the cache is off (MFU_ADVISOR_NO_CACHE)"
 
 
 def test_tests_run_with_a_session_cache_outside_the_home(session_cache_dir: Path) -> None:

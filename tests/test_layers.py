@@ -27,7 +27,6 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "files",
                 "cache",
                 "errors",
-                "cpu_list",
                 "facts",
                 "compat",
                 "json_schema",

@@ -17,8 +17,8 @@ from mfu_advisor.bench.options import (
     parse_variant,
 )
 from mfu_advisor.bench.presets import PRESET_NAMES
-from mfu_advisor.cpu_list import parse_cpu_list
 from mfu_advisor.errors import UserError
+from mfu_advisor.probe.cpuinfo import parse_cpu_list
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +98,8 @@ def options_from_params(params: Mapping[str, Any]) -> BenchOptions:
     given = {f.name: params[f.name] for f in fields(BenchOptions) if params.get(f.name) is not None}
     if "cpus" in given:
         given["cpus"] = parse_cpu_list(given["cpus"])
+        if not given["cpus"]:
+            raise UserError(f"--cpus: cannot read {params['cpus']!r}; write a list such as 0-3,6")
     given["variant"] = parse_variant(params.get("variant") or ())
     return BenchOptions(**given, roofline=not params.get("no_roofline", False))
 

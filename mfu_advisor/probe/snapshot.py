@@ -164,14 +164,12 @@ _SERIAL_FILES = ("serial", "uuid", "machine-id", "boot_id", "product_uuid")
 
 def redact_tree(tree: Path) -> None:
     """Remove identifying values from every file of a recorded snapshot, in place."""
-    from mfu_advisor.redaction import Secrets, find_secrets, names_in, redact_text, redact_value
+    from mfu_advisor.redaction import find_secrets, redact_text, redact_value
 
     files = sorted(p for p in tree.rglob("*") if p.is_file() and not p.is_symlink())
     texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in files}
     hostname = texts.get(tree / "proc/sys/kernel/hostname", "").strip()
-    known = find_secrets({"hostname": hostname}, local=True)
-    learnt = names_in(texts.values())
-    secrets = Secrets(hosts=known.hosts | learnt.hosts, users=known.users | learnt.users)
+    secrets = find_secrets({"hostname": hostname, "files": list(texts.values())}, local=True)
     for path, text in texts.items():
         if path.name == SNAPSHOT_MANIFEST:
             continue

@@ -11,5 +11,5 @@ from mfu_advisor.report.model import Report
 def redact_report(report: Report) -> Report:
     """A copy of ``report`` with host names, user names, paths, keys and serials removed."""
     secrets = find_secrets(report.payload, local=True)
-    payload = redact_value(report.payload, secrets, memo={})
+    payload = redact_value(report.payload, secrets)
     return dataclasses.replace(report, payload=payload, redacted=True)

@@ -34,20 +34,16 @@ DRAIN_S = 1.0
 
 @dataclass(frozen=True)
 class ChildOutcome:
-    """How the child ended."""
+    """How the child ended (watch/result.py's JobResult says what each field holds)."""
 
     exit_code: int
-    """The child's exit code; 128 + N when signal N ended it (the shell's convention)."""
     wall_s: float
     """Seconds from start to exit."""
     signal_name: str | None
-    """The signal that ended the child ("SIGINT"), None when it exited by itself."""
     interrupted_by: str | None
-    """The signal mfu-advisor received and forwarded ("SIGINT", "SIGTERM"), else None."""
     stdout_bytes: int
     stderr_bytes: int
     lines: int
-    """Complete lines kept (both streams)."""
 
 
 class LineKeeper:

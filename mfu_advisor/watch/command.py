@@ -107,14 +107,8 @@ def run(ctx: click.Context, command: tuple[str, ...], **params: object) -> None:
         raise UserError("run needs a command after --, e.g. mfu-advisor run -- python train.py")
     if params["hardware"] and params["peak_tflops"] is not None:
         raise UserError("give --hardware or --peak-tflops, not both")
-    options = WatchOptions(
-        interval_s=float(params["interval_s"]),  # type: ignore[arg-type]
-        hardware=params["hardware"],  # type: ignore[arg-type]
-        peak_tflops=params["peak_tflops"],  # type: ignore[arg-type]
-        log_path=params["log_path"],  # type: ignore[arg-type]
-        status=False if params["no_status"] else None,
-    )
-    result = watch_job(argv, options)
+    options = {f.name: params[f.name] for f in dataclasses.fields(WatchOptions)}
+    result = watch_job(argv, WatchOptions(**options))  # type: ignore[arg-type]
     # The command's output is text from outside: made terminal-safe like every report.
     report = make_report(Command.RUN, result)
     report = dataclasses.replace(report, payload=terminal_safe_data(report.payload))

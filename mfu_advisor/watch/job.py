@@ -1,18 +1,18 @@
 """Watching one job end to end: start it, pass its output through, sample, analyse, judge.
 
-The child's complete lines are appended to a log file as they arrive (``--log FILE``, else
-a private temporary file), which the analyze readers read: live, every few seconds, for the
-status line and to find when training started; at the end, once, for the result.
+Its lines go to a log file (``--log`` or a private temporary one) that the analyze readers
+read live (docs/run.md) and once at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import shlex
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,24 +61,18 @@ class WatchOptions:
     hardware: str | None = None
     peak_tflops: float | None = None
     log_path: str | None = None
-    status: bool | None = None
-    """Show the live status line; None: when stderr is a terminal."""
-
-
-def launched_world_size(argv: Sequence[str]) -> int | None:
-    """The ranks a ``torchrun`` command starts (``--nproc-per-node`` x ``--nnodes``), else None."""
-    return read_launch([shlex.join(argv)]).world_size
+    no_status: bool = False
+    """No live status line, even when stderr is a terminal."""
 
 
 class LiveAnalysis:
     """Reads the output so far with the analyze readers; remembers when training started."""
 
-    def __init__(self, path: Path, request: HardwareRequest, show: bool, world: int | None):
+    def __init__(self, path: Path, analyse: Callable[[], LogAnalysis], show: bool) -> None:
         self.path = path
-        self.request = request
+        self.analyse = analyse
         self.every_s = LIVE_EVERY_S if show else LIVE_EVERY_QUIET_S
         self.keep_going = show
-        self.world_size = world
         self.latest: LogAnalysis | None = None
         self.first_step_s: float | None = None
         self._next = 0.0
@@ -98,9 +92,7 @@ class LiveAnalysis:
         self._size = size
         started = time.monotonic()
         try:
-            analysis = analyze_inputs(
-                [str(self.path)], request=self.request, world_size=self.world_size
-            )
+            analysis = self.analyse()
         except UserError:
             return  # no step yet, or not a format the readers know (yet)
         finally:
@@ -153,20 +145,25 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
         log_path = Path(folder.name) / "output.log"
     else:
         log_path = Path(options.log_path)
-        if log_path.exists():
-            raise UserError(
-                f"--log {log_path}: the file exists; give a new name (nothing is overwritten)"
-            )
     try:
         # Unbuffered: the live analysis reads the file.
         log_handle = open(log_path, "xb", buffering=0)  # noqa: SIM115  # closed below
+    except FileExistsError:
+        raise UserError(
+            f"--log {log_path}: the file exists; give a new name (nothing is overwritten)"
+        ) from None
     except OSError as exc:
         raise UserError(f"--log {log_path}: {exc.strerror or exc}") from None
-    show = status_wanted() if options.status is None else options.status
+    show = not options.no_status and status_wanted()
     status = StatusLine(enabled=show)
-    # A torchrun command says how many ranks print into the output (analyze's --world-size).
-    world = launched_world_size(argv)
-    live = LiveAnalysis(log_path, request, show, world)
+    analyse = functools.partial(
+        analyze_inputs,
+        [str(log_path)],
+        request=request,
+        # A torchrun command says how many ranks print into the output (analyze's --world-size).
+        world_size=read_launch([shlex.join(argv)]).world_size,
+    )
+    live = LiveAnalysis(log_path, analyse, show)
     samplers: list[HardwareSampler] = []
 
     def tick() -> None:
@@ -189,11 +186,11 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
         with forwarding_signals(run):
             samplers.append(HardwareSampler(run.start(), open_nvml(), run.started))
             outcome = run.wait()
-        status.close()
+        status.erase()
         sampler = samplers[0]
         sampler.close()
         log_handle.close()
-        analysis = _final_analysis(log_path, request, outcome.lines, options.log_path, world)
+        analysis = _final_analysis(analyse, outcome.lines, options.log_path)
         summary = job_facts(
             sampler.samples,
             exit_code=outcome.exit_code,
@@ -235,7 +232,7 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
             notes=tuple(notes),
         )
     finally:
-        status.close()
+        status.erase()
         with contextlib.suppress(OSError):
             log_handle.close()
         if folder is not None:
@@ -243,12 +240,12 @@ def watch_job(argv: Sequence[str], options: WatchOptions) -> JobResult:
 
 
 def _final_analysis(
-    path: Path, request: HardwareRequest, lines: int, saved_as: str | None, world: int | None
+    analyse: Callable[[], LogAnalysis], lines: int, saved_as: str | None
 ) -> Maybe[LogAnalysis]:
     if lines == 0:
         return Unavailable("the command printed nothing: only the hardware side is known")
     try:
-        analysis = analyze_inputs([str(path)], request=request, world_size=world)
+        analysis = analyse()
     except UserError as exc:
         return Unavailable(
             f"no training steps recognised in the command's output ({exc.message}); "

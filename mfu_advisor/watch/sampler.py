@@ -26,7 +26,6 @@ class Sample(NamedTuple):
     job_cpu_percent: float | None
     """The job's processes' CPU time since the previous sample, as % of one core."""
     job_threads: int | None
-    job_processes: int | None
     job_rss_bytes: int | None
     memory_used_bytes: int
     memory_total_bytes: int
@@ -46,8 +45,8 @@ class ProcessTree:
         """The pids of the tree at the last read."""
         return set(self._seen)
 
-    def read(self) -> tuple[float | None, int | None, int | None, int | None]:
-        """(CPU % of one core since the last read, threads, processes, RSS bytes)."""
+    def read(self) -> tuple[float | None, int | None, int | None]:
+        """(CPU % of one core since the last read, threads, RSS bytes)."""
         now = time.monotonic()
         elapsed = now - self._last
         self._last = now
@@ -55,7 +54,7 @@ class ProcessTree:
             root = psutil.Process(self.pid)
             members = [root, *root.children(recursive=True)]
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            return None, None, None, None
+            return None, None, None
         used = 0.0
         threads = 0
         rss = 0
@@ -80,8 +79,8 @@ class ProcessTree:
         first = not self._seen
         self._seen = seen
         if first or elapsed <= 0:
-            return None, threads, len(seen), rss
-        return 100.0 * used / elapsed, threads, len(seen), rss
+            return None, threads, rss
+        return 100.0 * used / elapsed, threads, rss
 
 
 class HardwareSampler:
@@ -98,7 +97,7 @@ class HardwareSampler:
 
     def sample(self) -> Sample:
         cpus = tuple(float(x) for x in psutil.cpu_percent(percpu=True))
-        job_cpu, threads, processes, rss = self.tree.read()
+        job_cpu, threads, rss = self.tree.read()
         memory = psutil.virtual_memory()
         load: float | None = None
         with contextlib.suppress(OSError, AttributeError):
@@ -109,7 +108,6 @@ class HardwareSampler:
             cpu_percent=cpus,
             job_cpu_percent=job_cpu,
             job_threads=threads,
-            job_processes=processes,
             job_rss_bytes=rss,
             memory_used_bytes=int(memory.total - memory.available),
             memory_total_bytes=int(memory.total),

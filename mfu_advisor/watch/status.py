@@ -1,9 +1,5 @@
-"""The one live status line at the bottom of the terminal while the job runs.
-
-Shown only when stderr is a terminal (TERM not "dumb"). It is erased before each write of
-the child's output and redrawn once the cursor is back at the start of a line, so the
-child's lines are never broken.
-"""
+"""The live status line on a terminal's stderr: erased before each write of the child's output,
+redrawn once the cursor is back at a line start, so no line of the child's is broken."""
 
 from __future__ import annotations
 
@@ -15,37 +11,31 @@ import shutil
 _ERASE = b"\r\x1b[K"
 
 
-def status_wanted(fd: int = 2) -> bool:
-    """Whether to show the status line: ``fd`` is a terminal that understands escapes."""
-    return _isatty(fd) and os.environ.get("TERM", "") != "dumb"
+def status_wanted() -> bool:
+    """Whether to show the status line: stderr is a terminal that understands escapes."""
+    return os.isatty(2) and os.environ.get("TERM", "") != "dumb"
 
 
 class StatusLine:
-    """Draws, erases and redraws the status line on ``fd`` (stderr)."""
+    """Draws, erases and redraws the status line on stderr."""
 
-    def __init__(self, *, enabled: bool, fd: int = 2) -> None:
+    def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
-        self.fd = fd
         self.text = ""
         self.shown = False
         self.at_line_start = True
-        self._terminal_fds = {fd for fd in (1, 2) if _isatty(fd)} if enabled else set()
+        self._terminal_fds = {fd for fd in (1, 2) if os.isatty(fd)} if enabled else set()
 
-    def update(self, text: str) -> None:
-        """Show ``text`` (cut to the terminal's width) in place of the current line."""
-        self.text = text
-        self.draw()
-
-    def draw(self) -> None:
-        if not self.enabled or not self.text or not self.at_line_start:
-            return
-        width = shutil.get_terminal_size(fallback=(100, 24)).columns
-        line = self.text[: max(10, width - 1)]
-        self._write(_ERASE + line.encode("utf-8", "replace"))
-        self.shown = True
+    def update(self, text: str = "") -> None:
+        """Show ``text`` (else the last one), cut to the terminal's width, at a line start."""
+        self.text = text or self.text
+        if self.enabled and self.text and self.at_line_start:
+            width = shutil.get_terminal_size(fallback=(100, 24)).columns
+            self._write(_ERASE + self.text[: max(10, width - 1)].encode("utf-8", "replace"))
+            self.shown = True
 
     def erase(self) -> None:
-        if self.enabled and self.shown:
+        if self.shown:
             self._write(_ERASE)
             self.shown = False
 
@@ -58,18 +48,8 @@ class StatusLine:
         """Called after; redraws once the cursor is at the start of a line again."""
         if fd in self._terminal_fds and data:
             self.at_line_start = data.endswith(b"\n")
-            self.draw()
-
-    def close(self) -> None:
-        self.erase()
+            self.update()
 
     def _write(self, data: bytes) -> None:
         with contextlib.suppress(OSError):
-            os.write(self.fd, data)
-
-
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
+            os.write(2, data)

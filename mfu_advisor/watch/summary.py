@@ -1,8 +1,6 @@
-"""From the samples of a watched job to :class:`JobFacts` (what the rules read) and chart series.
+"""A watched job's samples as :class:`JobFacts` (what the rules read) and chart series.
 
-The steady window starts when the job printed its first training step (imports, data
-preparation and compilation would otherwise make every GPU look idle); with no step line
-recognised, every sample counts.
+Only the steady window counts: from the first training step (docs/run.md), else every sample.
 """
 
 from __future__ import annotations
@@ -27,14 +25,12 @@ _SHARES = {
 _NO_SAMPLES = Unavailable("no samples in the steady window")
 
 
-def _median(values: Sequence[float | None]) -> Maybe[float]:
+def _over(
+    values: Sequence[float | None], how: Callable[[list[float]], float] = statistics.median
+) -> Maybe[float]:
+    """``how`` (the median) of the known ``values``."""
     known = [float(v) for v in values if v is not None]
-    return statistics.median(known) if known else _NO_SAMPLES
-
-
-def _max(values: Sequence[float | None]) -> Maybe[float]:
-    known = [float(v) for v in values if v is not None]
-    return max(known) if known else _NO_SAMPLES
+    return how(known) if known else _NO_SAMPLES
 
 
 def _fraction(used: int | None, total: int | None) -> float | None:
@@ -58,11 +54,11 @@ def _gpu_facts(
     def known(field: str, value: Maybe[float]) -> Maybe[float]:
         return why(field) if isinstance(value, Unavailable) else value
 
-    def over(field: str, how: Callable[[Sequence[float | None]], Maybe[float]]) -> Maybe[float]:
-        return known(field, how([getattr(r, field) for r in readings]))
+    def over(field: str, how: Callable[[list[float]], float] = statistics.median) -> Maybe[float]:
+        return known(field, _over([getattr(r, field) for r in readings], how))
 
     flags = [r.job_on_gpu for r in readings if r.job_on_gpu is not None]
-    memory = _max([_fraction(r.memory_used_bytes, r.memory_total_bytes) for r in readings])
+    memory = _over([_fraction(r.memory_used_bytes, r.memory_total_bytes) for r in readings], max)
     masks = [r.event_reasons for r in readings if r.event_reasons is not None]
     masks = [m for m in masks if m >= 0]
     shares: dict[str, Maybe[float]] = {
@@ -75,12 +71,12 @@ def _gpu_facts(
         index=index,
         name=name,
         used_by_job=any(flags) if flags else why("job_on_gpu"),
-        util_percent_median=over("util_percent", _median),
-        sm_clock_mhz_median=over("sm_clock_mhz", _median),
-        sm_clock_mhz_max=over("sm_clock_mhz", _max),
-        power_w_median=over("power_w", _median),
-        power_limit_w=over("power_limit_w", _median),
-        temperature_c_max=over("temperature_c", _max),
+        util_percent_median=over("util_percent"),
+        sm_clock_mhz_median=over("sm_clock_mhz"),
+        sm_clock_mhz_max=over("sm_clock_mhz", max),
+        power_w_median=over("power_w"),
+        power_limit_w=over("power_limit_w"),
+        temperature_c_max=over("temperature_c", max),
         memory_used_fraction_max=known("memory_used_bytes", memory),
         **shares,
     )
@@ -110,16 +106,16 @@ def job_facts(
         samples=len(steady),
         window_start_s=window_start_s if steady and steady[0].t_s >= window_start_s else 0.0,
         usable_cpus=max((len(s.cpu_percent) for s in steady), default=0),
-        job_cpu_cores_median=_median([_job_cores(s) for s in steady]),
-        busiest_cpu_percent_median=_median([max(s.cpu_percent, default=None) for s in steady]),
-        machine_cpu_percent_median=_median([_machine_cpu(s) for s in steady]),
+        job_cpu_cores_median=_over([_job_cores(s) for s in steady]),
+        busiest_cpu_percent_median=_over([max(s.cpu_percent, default=None) for s in steady]),
+        machine_cpu_percent_median=_over([_machine_cpu(s) for s in steady]),
         job_threads_max=max(threads) if threads else _NO_SAMPLES,
-        load_1min_median=_median([s.load_1min for s in steady]),
-        memory_used_fraction_max=_max(
-            [_fraction(s.memory_used_bytes, s.memory_total_bytes) for s in steady]
+        load_1min_median=_over([s.load_1min for s in steady]),
+        memory_used_fraction_max=_over(
+            [_fraction(s.memory_used_bytes, s.memory_total_bytes) for s in steady], max
         ),
-        job_memory_fraction_max=_max(
-            [_fraction(s.job_rss_bytes, s.memory_total_bytes) for s in steady]
+        job_memory_fraction_max=_over(
+            [_fraction(s.job_rss_bytes, s.memory_total_bytes) for s in steady], max
         ),
         gpus=tuple(gpus),
         gpu_unavailable=gpu_unavailable or "",

@@ -12,7 +12,6 @@ from mfu_advisor.bench.devices import DeviceChoice
 from mfu_advisor.bench.options import BenchOptions, parse_bool, validate
 from mfu_advisor.bench.presets import auto_preset_name, batch_for_memory
 from mfu_advisor.bench.resolve import DEFAULT_BUDGET_S, resolve_options
-from mfu_advisor.cpu_list import parse_cpu_list
 from mfu_advisor.errors import UserError
 from mfu_advisor.units import cpu_list
 
@@ -66,10 +65,11 @@ def test_parse_bool_reads_nanogpt_values() -> None:
 
 
 def test_cpu_list_round_trips_through_taskset_syntax() -> None:
-    assert parse_cpu_list("0-3,6") == (0, 1, 2, 3, 6)
+    assert _parse(["--cpus", "0-3,6"]).cpus == (0, 1, 2, 3, 6)
     assert cpu_list((6, 0, 1, 2, 3)) == "0-3,6"
-    with pytest.raises(UserError, match="cannot read"):
-        parse_cpu_list("3-1")
+    for bad in ("3-1", ""):
+        with pytest.raises(UserError, match="cannot read"):
+            _parse(["--cpus", bad])
 
 
 def test_explicit_options_override_the_preset() -> None:

@@ -42,7 +42,8 @@ def test_process_tree_counts_the_cpu_time_of_the_child_and_its_grandchild(
         deadline = first + 60
         while not all(m.exists() for m in markers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        cores, threads, processes, rss = tree.read()
+        cores, threads, rss = tree.read()
+        processes = len(tree.pids())
         elapsed = time.monotonic() - first
     finally:
         for member in psutil.Process(process.pid).children(recursive=True):
@@ -61,7 +62,7 @@ def test_process_tree_counts_the_cpu_time_of_the_child_and_its_grandchild(
 def test_process_tree_of_a_finished_child_reads_nothing() -> None:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
-    assert ProcessTree(process.pid).read() == (None, None, None, None)
+    assert ProcessTree(process.pid).read() == (None, None, None)
 
 
 def test_nvml_readings_are_converted_to_watts_and_job_gpus_found_by_pid() -> None:
@@ -118,4 +119,4 @@ def test_sampler_without_gpus_still_samples_cpus_and_memory() -> None:
     assert sample.gpus == ()
     assert sampler.gpu_unavailable == "NVML lists no GPU"
     assert 0 < sample.memory_used_bytes < sample.memory_total_bytes
-    assert sample.job_processes == 1
+    assert sampler.tree.pids() == {process.pid}

@@ -38,7 +38,6 @@ def _sample(t: float, job_cpu: float, gpu: GpuSample | None) -> Sample:
         cpu_percent=(100.0, 10.0, 5.0, 5.0),
         job_cpu_percent=job_cpu,
         job_threads=12,
-        job_processes=1,
         job_rss_bytes=3 * GIB,
         memory_used_bytes=8 * GIB,
         memory_total_bytes=32 * GIB,
@@ -124,7 +123,12 @@ def test_series_keeps_the_chosen_samples_as_columns() -> None:
 
 
 def test_a_torchrun_command_gives_the_world_size_its_output_is_read_with() -> None:
-    from mfu_advisor.watch.job import launched_world_size
+    import shlex
+
+    from mfu_advisor.logs.launch import read_launch
+
+    def launched_world_size(argv: list[str]) -> int | None:
+        return read_launch([shlex.join(argv)]).world_size  # as watch_job reads its command
 
     assert launched_world_size(["torchrun", "--nproc-per-node", "8", "train.py"]) == 8
     assert launched_world_size(["torchrun", "--nproc_per_node=4", "--nnodes=2", "t.py"]) == 8
