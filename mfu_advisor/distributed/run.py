@@ -174,8 +174,8 @@ def _job_result(
 
     from mfu_advisor.bench.denominators import mfu_figures
     from mfu_advisor.bench.devices import peak_dtype_key
-    from mfu_advisor.bench.roofline import measured_peak
-    from mfu_advisor.bench.run import assemble_result, or_missing, roofline_for_run
+    from mfu_advisor.bench.roofline import measured_peak, roofline_for_run
+    from mfu_advisor.bench.run import assemble_result, or_missing
     from mfu_advisor.mfu import flops_per_token
 
     opts = resolved.options
