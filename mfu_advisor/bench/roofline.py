@@ -21,7 +21,7 @@ from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.files import read_json_capped, write_atomic
-from mfu_advisor.mfu import GptShape
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS, GptShape
 
 CACHE_FORMAT = "mfu-advisor-roofline"
 #: 2: timed through F.linear (version 1 timed torch.matmul).
@@ -57,7 +57,7 @@ FLOOR_FACTOR = 1.5
 if TYPE_CHECKING:
     from mfu_advisor.bench.progress import ProgressSink
 
-_TORCH_DTYPES = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+_TORCH_DTYPES = {key: name for name, key in PEAK_DTYPE_KEYS.items()} | {"tf32": "float32"}
 
 
 @dataclass(frozen=True)
@@ -239,9 +239,7 @@ class Sweeper:
     device: str
     device_type: str
     synchronize: Callable[[], None]
-    clock: Callable[[], float] = time.perf_counter
     seconds_per_shape: float = SECONDS_PER_SHAPE
-    max_call_s: float = MAX_CALL_S
 
     def matmul_flops(self, m: int, n: int, k: int, dtype_key: str) -> tuple[float, float]:
         """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k): what
@@ -279,11 +277,11 @@ class Sweeper:
 
     def _seconds(self, call: Callable[[], Any], times: int) -> float:
         """Seconds per call of ``call`` run ``times`` times, the device synchronized after."""
-        start = self.clock()
+        start = time.perf_counter()
         for _ in range(times):
             call()
         self.synchronize()
-        return (self.clock() - start) / times
+        return (time.perf_counter() - start) / times
 
 
 def measure_roofline(
@@ -327,13 +325,13 @@ def measure_roofline(
             point, first = _point(sweeper, dtype_key, gemm, table, skip)
             square_points.append(point)
             measured_any |= first is not None
-            if first is not None and first > sweeper.max_call_s / 4:  # next size: 8x the work
+            if first is not None and first > MAX_CALL_S / 4:  # next size: 8x the work
                 skip = "a smaller square already hit the limit"
         best = max((p.flops_per_s or 0.0) for p in square_points) or None
         model_points = []
         for gemm in shapes:
             estimate = gemm.flops / best if best else 0.0
-            too_long = estimate > sweeper.max_call_s
+            too_long = estimate > MAX_CALL_S
             why = f"one call would take about {estimate:.1f} s" if too_long else None
             point, first = _point(sweeper, dtype_key, gemm, table, why)
             model_points.append(point)

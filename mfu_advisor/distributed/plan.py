@@ -91,8 +91,6 @@ def validate(options: DistributedOptions) -> None:
         )
     if options.nnodes > 1 and not options.rdzv_endpoint:
         raise UserError("--nnodes above 1 needs --rdzv-endpoint HOST:PORT (the same on every node)")
-    if options.backend not in BACKENDS:
-        raise UserError(f"--backend must be one of {', '.join(BACKENDS)}")
     if options.rank_timeout_s < MIN_RANK_TIMEOUT_S:
         raise UserError(f"--rank-timeout must be at least {MIN_RANK_TIMEOUT_S:g} seconds")
     if options.bucket_cap_mb < 1:
