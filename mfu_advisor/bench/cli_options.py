@@ -16,7 +16,7 @@ from mfu_advisor.bench.options import (
     parse_bool,
     parse_variant,
 )
-from mfu_advisor.bench.presets import PRESET_NAMES
+from mfu_advisor.bench.resolve import PRESET_NAMES
 from mfu_advisor.errors import UserError
 from mfu_advisor.probe.cpuinfo import parse_cpu_list
 

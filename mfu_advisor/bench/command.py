@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from mfu_advisor.bench.cli_options import nano_option, options_from_params, run_options
-from mfu_advisor.distributed.cli_options import distributed_from_params, distributed_options
+from mfu_advisor.distributed.plan import distributed_from_params, distributed_options
 from mfu_advisor.errors import EXIT_INTERRUPTED
 from mfu_advisor.report.options import output_options
 from mfu_advisor.torch_import import import_torch

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mfu_advisor.errors import UserError
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS
 
 
 @dataclass(frozen=True)
@@ -201,11 +202,8 @@ def native_bf16(device_type: str, index: int) -> bool:
 
 def peak_dtype_key(device_type: str, dtype: str, tf32: bool) -> str:
     """The probe's dtype name for the matmuls this run does: fp32, tf32, bf16 or fp16."""
-    if dtype == "bfloat16":
-        return "bf16"
-    if dtype == "float16":
-        return "fp16"
-    return "tf32" if device_type == "cuda" and tf32 else "fp32"
+    key = PEAK_DTYPE_KEYS.get(dtype, "fp32")
+    return "tf32" if key == "fp32" and device_type == "cuda" and tf32 else key
 
 
 def make_optimizer(

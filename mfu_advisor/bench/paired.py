@@ -158,8 +158,6 @@ def measure_pairs(
     variant: Arm,
     rule: PairRule,
     sink: ProgressSink,
-    *,
-    block_target_s: float = BLOCK_TARGET_S,
 ) -> tuple[list[float], str]:
     """Alternate blocks A B B A ... until the rule stops; (pair speedups, why it stopped).
     Ctrl-C stops it with "interrupted"; a pair cut short is left out."""
@@ -170,7 +168,7 @@ def measure_pairs(
             order = (run, variant) if len(ratios) % 2 == 0 else (variant, run)
             # Both blocks last about as long, so a burst of other work may land in either.
             typical = [arm.typical_step_s() or 0.0 for arm in order]
-            target = max(block_target_s, *typical)
+            target = max(BLOCK_TARGET_S, *typical)
             rates = {
                 id(arm): run_block(arm, steps_per_block(arm.typical_step_s(), target))
                 for arm in order
@@ -200,7 +198,6 @@ def comparison(
     peak_dtype: str,
     compiles: bool,
     ratios: Sequence[float],
-    block_target_s: float = BLOCK_TARGET_S,
 ) -> PairedComparison:
     """The variant arm's figures and its speedup over the run, for the result's ``paired``."""
     stats = summarize(arm.meter.durations_s)
@@ -227,7 +224,7 @@ def comparison(
         step_time_ms=stats or missing,
         tokens_per_s=_known(tokens_per_s, missing),
         achieved_flops=_known(achieved, missing),
-        block_target_s=block_target_s,
+        block_target_s=BLOCK_TARGET_S,
         pairs=len(ratios),
         pair_speedups=tuple(round(r, 5) for r in ratios),
         speedup=_known(speedup, no_pair),

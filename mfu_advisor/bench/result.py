@@ -8,10 +8,9 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from mfu_advisor.bench.denominators import MfuFigures
-from mfu_advisor.bench.gemms import GemmShape
 from mfu_advisor.bench.multi_rank import DistributedSetup, MultiRankFigures
 from mfu_advisor.bench.paired import PairedComparison
-from mfu_advisor.bench.roofline import Roofline
+from mfu_advisor.bench.roofline import GemmShape, Roofline
 from mfu_advisor.bench.timing import StepTimeStats
 from mfu_advisor.compat import upgrade_bench
 from mfu_advisor.facts import Maybe, Unavailable, dataclass_from_jsonable, fields_to_json

@@ -1,6 +1,6 @@
-"""The measured roofline: best matmul FLOP/s per dtype (squares and the model's GEMMs at 1x, 2x
-and 4x its micro-batch: the "measured peak") and copy bandwidth, cached per machine
-(``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again)."""
+"""The model's GEMM shapes, and the measured roofline: best matmul FLOP/s per dtype (squares
+and the model's GEMMs at 1x, 2x and 4x its micro-batch: the "measured peak") and copy
+bandwidth, cached per machine (``--fresh`` or ``MFU_ADVISOR_NO_CACHE=1`` measure again)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mfu_advisor.bench.devices import tf32_setting
-from mfu_advisor.bench.gemms import GemmShape
-from mfu_advisor.bench.options import cpu_affinity
+from mfu_advisor.bench.devices import DeviceChoice, make_synchronize, tf32_setting
+from mfu_advisor.bench.options import BenchOptions, cpu_affinity
 from mfu_advisor.cache import cache_folder
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.files import read_json_capped, write_atomic
+from mfu_advisor.mfu import PEAK_DTYPE_KEYS, GptShape
 
 CACHE_FORMAT = "mfu-advisor-roofline"
 #: 2: timed through F.linear (version 1 timed torch.matmul).
@@ -54,7 +54,43 @@ ESTIMATED_CEILING_FACTOR = 4.0
 #: matmuls plus other work: it cannot beat the best matmul by half).
 FLOOR_FACTOR = 1.5
 
-_TORCH_DTYPES = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+if TYPE_CHECKING:
+    from mfu_advisor.bench.progress import ProgressSink
+
+_TORCH_DTYPES = {key: name for name, key in PEAK_DTYPE_KEYS.items()} | {"tf32": "float32"}
+
+
+@dataclass(frozen=True)
+class GemmShape:
+    """One matrix multiply of the model's forward pass: (m x k) @ (k x n)."""
+
+    name: str
+    m: int
+    """Rows: tokens in the micro-batch (batch_size x block_size x batch_multiple)."""
+    n: int
+    k: int
+    batch_multiple: int = 1
+    """1 for the run's micro-batch; 2 and 4 for the larger batches the roofline also tries."""
+
+    @property
+    def flops(self) -> float:
+        """FLOPs of one such multiply (2 per multiply-add)."""
+        return 2.0 * self.m * self.n * self.k
+
+
+def gemm_shapes(shape: GptShape, batch_size: int, batch_multiple: int = 1) -> tuple[GemmShape, ...]:
+    """The linear-layer GEMMs of one forward pass, once each (attention's products run in
+    the fused SDPA kernel; the backward pass uses the same shapes transposed)."""
+    tokens = batch_size * shape.block_size * batch_multiple
+    c = shape.n_embd
+    rows = (
+        ("attn.qkv", 3 * c, c),
+        ("attn.out_proj", c, c),
+        ("mlp.expand", 4 * c, c),
+        ("mlp.contract", c, 4 * c),
+        ("lm_head", shape.vocab_size, c),
+    )
+    return tuple(GemmShape(name, tokens, n, k, batch_multiple) for name, n, k in rows)
 
 
 @dataclass(frozen=True)
@@ -173,18 +209,6 @@ def drop_implausible(
     return notes
 
 
-def cache_bounds(
-    dtype_key: str, peak_flops: float | None, peak_estimated: bool, achieved_flops: float | None
-) -> dict[str, tuple[float, float]]:
-    """The range a cached best ``dtype_key`` matmul must fall in, from what is known here."""
-    high = MAX_FLOPS_PER_S
-    if peak_flops is not None and peak_flops > 0:
-        factor = ESTIMATED_CEILING_FACTOR if peak_estimated else CEILING_FACTOR
-        high = min(high, peak_flops * factor)
-    low = achieved_flops / FLOOR_FACTOR if achieved_flops and achieved_flops > 0 else 0.0
-    return {dtype_key: (low, high)}
-
-
 def _well_formed(doc: dict[str, Any]) -> bool:
     """Points are {dtype: {"MxNxK": {"flops_per_s": number, ...}}}; bandwidth has a number."""
     points = doc.get("points")
@@ -215,9 +239,7 @@ class Sweeper:
     device: str
     device_type: str
     synchronize: Callable[[], None]
-    clock: Callable[[], float] = time.perf_counter
     seconds_per_shape: float = SECONDS_PER_SHAPE
-    max_call_s: float = MAX_CALL_S
 
     def matmul_flops(self, m: int, n: int, k: int, dtype_key: str) -> tuple[float, float]:
         """(best FLOP/s, seconds of one call) of ``F.linear`` on (m x k) by (n x k): what
@@ -255,11 +277,11 @@ class Sweeper:
 
     def _seconds(self, call: Callable[[], Any], times: int) -> float:
         """Seconds per call of ``call`` run ``times`` times, the device synchronized after."""
-        start = self.clock()
+        start = time.perf_counter()
         for _ in range(times):
             call()
         self.synchronize()
-        return (self.clock() - start) / times
+        return (time.perf_counter() - start) / times
 
 
 def measure_roofline(
@@ -303,13 +325,13 @@ def measure_roofline(
             point, first = _point(sweeper, dtype_key, gemm, table, skip)
             square_points.append(point)
             measured_any |= first is not None
-            if first is not None and first > sweeper.max_call_s / 4:  # next size: 8x the work
+            if first is not None and first > MAX_CALL_S / 4:  # next size: 8x the work
                 skip = "a smaller square already hit the limit"
         best = max((p.flops_per_s or 0.0) for p in square_points) or None
         model_points = []
         for gemm in shapes:
             estimate = gemm.flops / best if best else 0.0
-            too_long = estimate > sweeper.max_call_s
+            too_long = estimate > MAX_CALL_S
             why = f"one call would take about {estimate:.1f} s" if too_long else None
             point, first = _point(sweeper, dtype_key, gemm, table, why)
             model_points.append(point)
@@ -388,3 +410,53 @@ def measured_peak(roofline: Roofline | Unavailable, dtype_key: str) -> tuple[flo
     return entry.best_flops, (
         f"best {dtype_key} matmul measured on this machine ({entry.best_shape}{where})"
     )
+
+
+def roofline_for_run(
+    opts: BenchOptions,
+    choice: DeviceChoice,
+    peak_key: str,
+    stopped_by: str,
+    sink: ProgressSink,
+    peak: Any = None,
+    achieved_flops: float | None = None,
+) -> Roofline | Unavailable:
+    """The measured roofline of a run, from the cache or a short sweep; Unavailable when skipped.
+    ``peak`` (the probe's PeakFlops) and ``achieved_flops`` bound a cached best matmul."""
+    import torch
+
+    if not opts.roofline:
+        return Unavailable("skipped: --no-roofline")
+    if stopped_by == "interrupted":
+        return Unavailable("skipped: the run was interrupted")
+    others = ["fp32", "tf32", "bf16", "fp16"] if choice.device_type == "cuda" else ["fp32"]
+    batch = int(opts.batch_size or 1)
+    shapes = [g for multiple in (1, 2, 4) for g in gemm_shapes(opts.shape(), batch, multiple)]
+    machine = machine_fingerprint(
+        choice.device_type, choice.name, torch.get_num_threads(), str(torch.__version__)
+    )
+    high = MAX_FLOPS_PER_S
+    peak_flops = getattr(peak, "flops", None)
+    if peak_flops is not None and peak_flops > 0:
+        estimated = bool(getattr(peak, "estimated", True))
+        high = min(high, peak_flops * (ESTIMATED_CEILING_FACTOR if estimated else CEILING_FACTOR))
+    low = achieved_flops / FLOOR_FACTOR if achieved_flops and achieved_flops > 0 else 0.0
+    sink.phase("roofline: matmul sweep and memory bandwidth (cached per machine)")
+    started = time.perf_counter()
+    synchronize = make_synchronize(choice.device_type, choice.index)
+    try:
+        result = measure_roofline(
+            sweeper=Sweeper(
+                choice.device, choice.device_type, synchronize, seconds_per_shape=SECONDS_PER_SHAPE
+            ),
+            machine=machine,
+            dtype_keys=[peak_key, *(d for d in others if d != peak_key)],
+            model_shapes=shapes,
+            fresh=opts.fresh,
+            bounds={peak_key: (low, high)},
+        )
+    except KeyboardInterrupt:
+        return Unavailable("skipped: interrupted during the roofline sweep")
+    if not result.from_cache:
+        sink.phase(f"roofline measured in {time.perf_counter() - started:.1f} s")
+    return result

@@ -7,25 +7,22 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import time
 from typing import Any
 
 from mfu_advisor.bench.data import read_text
 from mfu_advisor.bench.denominators import mfu_figures
 from mfu_advisor.bench.devices import (
     DeviceChoice,
-    make_synchronize,
     peak_memory,
     reset_peak_memory,
     resolve_device,
     tf32_setting,
 )
-from mfu_advisor.bench.gemms import gemm_shapes
 from mfu_advisor.bench.options import BenchOptions, check_cpus, cpu_affinity
 from mfu_advisor.bench.progress import ProgressSink, SilentProgress
 from mfu_advisor.bench.resolve import ResolvedRun, resolve_run
 from mfu_advisor.bench.result import BenchResult
-from mfu_advisor.bench.roofline import measured_peak
+from mfu_advisor.bench.roofline import gemm_shapes, measured_peak, roofline_for_run
 from mfu_advisor.bench.training import build_training, meter_for, train, train_paired
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.mfu import flops_per_token
@@ -34,24 +31,18 @@ from mfu_advisor.mfu import flops_per_token
 SERIES_MAX_STEPS = 20_000
 
 
-def apply_cpu_affinity(cpus: tuple[int, ...] | None) -> str | None:
-    """Pin this process to ``cpus``; returns a note when torch's threads may predate it."""
-    if cpus is None:
-        return None
-    check_cpus(cpus)
-    os.sched_setaffinity(0, cpus)
-    if "torch" in sys.modules:
-        return (
-            "torch was imported before --cpus was applied: threads it had already started "
-            "keep their old affinity (run the bench in its own process to pin it fully)"
-        )
-    return None
-
-
 def run_bench(options: BenchOptions, progress: ProgressSink | None = None) -> BenchResult:
     """Run the bench described by ``options``; UserError for anything that cannot run."""
     sink = progress or SilentProgress()
-    affinity_note = apply_cpu_affinity(options.cpus)
+    notes: list[str] = []
+    if options.cpus is not None:
+        check_cpus(options.cpus)
+        os.sched_setaffinity(0, options.cpus)
+        if "torch" in sys.modules:  # imported by the caller: its threads keep their affinity
+            notes.append(
+                "torch was imported before --cpus was applied: threads it had already started "
+                "keep their old affinity (run the bench in its own process to pin it fully)"
+            )
     import torch
 
     if options.threads is not None or options.cpus is not None:
@@ -59,7 +50,7 @@ def run_bench(options: BenchOptions, progress: ProgressSink | None = None) -> Be
     choice = resolve_device(options.device)
     text = read_text(options.data)
     resolved = resolve_run(options, choice, text)
-    notes = [*([affinity_note] if affinity_note else []), *resolved.notes]
+    notes += resolved.notes
     variant: ResolvedRun | None = None
     if options.variant:
         changed = dataclasses.replace(resolved.options, **dict(options.variant), variant=())
@@ -199,61 +190,6 @@ def assemble_result(
         notes=tuple(notes),
     )
     return BenchResult(**{**common, **measured})
-
-
-def roofline_for_run(
-    opts: BenchOptions,
-    choice: DeviceChoice,
-    peak_key: str,
-    stopped_by: str,
-    sink: ProgressSink,
-    peak: Any = None,
-    achieved_flops: float | None = None,
-) -> Any:
-    """The measured roofline, from the cache or a short sweep; Unavailable when skipped.
-    ``peak`` (the probe's PeakFlops) and ``achieved_flops`` bound a cached figure."""
-    import torch
-
-    from mfu_advisor.bench import roofline as sweep
-
-    if not opts.roofline:
-        return Unavailable("skipped: --no-roofline")
-    if stopped_by == "interrupted":
-        return Unavailable("skipped: the run was interrupted")
-    others = ["fp32", "tf32", "bf16", "fp16"] if choice.device_type == "cuda" else ["fp32"]
-    batch = int(opts.batch_size or 1)
-    shapes = [g for multiple in (1, 2, 4) for g in gemm_shapes(opts.shape(), batch, multiple)]
-    machine = sweep.machine_fingerprint(
-        choice.device_type, choice.name, torch.get_num_threads(), str(torch.__version__)
-    )
-    sink.phase("roofline: matmul sweep and memory bandwidth (cached per machine)")
-    started = time.perf_counter()
-    synchronize = make_synchronize(choice.device_type, choice.index)
-    try:
-        result = sweep.measure_roofline(
-            sweeper=sweep.Sweeper(
-                choice.device,
-                choice.device_type,
-                synchronize,
-                seconds_per_shape=sweep.SECONDS_PER_SHAPE,  # read now: tests shorten it
-                max_call_s=sweep.MAX_CALL_S,
-            ),
-            machine=machine,
-            dtype_keys=[peak_key, *(d for d in others if d != peak_key)],
-            model_shapes=shapes,
-            fresh=opts.fresh,
-            bounds=sweep.cache_bounds(
-                peak_key,
-                getattr(peak, "flops", None),
-                bool(getattr(peak, "estimated", True)),
-                achieved_flops,
-            ),
-        )
-    except KeyboardInterrupt:
-        return Unavailable("skipped: interrupted during the roofline sweep")
-    if not result.from_cache:
-        sink.phase(f"roofline measured in {time.perf_counter() - started:.1f} s")
-    return result
 
 
 def or_missing(value: Any, reason: str = "no step was measured") -> Any:

@@ -15,7 +15,7 @@ from mfu_advisor.bench.cli_options import (
 )
 from mfu_advisor.bench.options import MAX_BUDGET_S
 from mfu_advisor.diagnose.plan import DEFAULT_BUDGET_S, MIN_BUDGET_S
-from mfu_advisor.distributed.cli_options import distributed_from_params, distributed_options
+from mfu_advisor.distributed.plan import distributed_from_params, distributed_options
 from mfu_advisor.errors import EXIT_INTERRUPTED, UserError
 from mfu_advisor.report.options import output_options
 from mfu_advisor.torch_import import import_torch

@@ -28,8 +28,7 @@ from mfu_advisor.diagnose.from_log import (
 from mfu_advisor.diagnose.noise import CpuSample, aa_of, others_share, sample
 from mfu_advisor.diagnose.progress import DiagnoseProgress
 from mfu_advisor.diagnose.result import DiagnoseResult
-from mfu_advisor.distributed.cli_options import launch_argv
-from mfu_advisor.distributed.plan import DistributedOptions
+from mfu_advisor.distributed.plan import DistributedOptions, launch_argv
 from mfu_advisor.errors import EXIT_BAD_INPUT, UserError
 from mfu_advisor.experiments import outcome
 from mfu_advisor.experiments.compare import (

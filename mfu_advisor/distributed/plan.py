@@ -1,11 +1,15 @@
-"""What a multi-rank run is asked to do, under torchrun's option names
-(https://pytorch.org/docs/stable/elastic/run.html), and how its ranks share the CPUs."""
+"""What a multi-rank run is asked to do, under torchrun's option names and spellings
+(https://pytorch.org/docs/stable/elastic/run.html): the launch options ``bench`` and
+``diagnose`` share, and how the ranks share the CPUs."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
 
 from mfu_advisor.bench.paired import steps_per_block
 from mfu_advisor.errors import UserError
@@ -87,8 +91,6 @@ def validate(options: DistributedOptions) -> None:
         )
     if options.nnodes > 1 and not options.rdzv_endpoint:
         raise UserError("--nnodes above 1 needs --rdzv-endpoint HOST:PORT (the same on every node)")
-    if options.backend not in BACKENDS:
-        raise UserError(f"--backend must be one of {', '.join(BACKENDS)}")
     if options.rank_timeout_s < MIN_RANK_TIMEOUT_S:
         raise UserError(f"--rank-timeout must be at least {MIN_RANK_TIMEOUT_S:g} seconds")
     if options.bucket_cap_mb < 1:
@@ -146,3 +148,99 @@ def block_steps_for(step_ms: float) -> int:
     if step_ms >= LONG_STEP_MS:
         low = 1
     return max(low, min(high, steps_per_block(step_ms / 1e3, BLOCK_TARGET_S)))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: (spellings, DistributedOptions field, click type, default, help); torchrun's own options
+#: also take their older underscored spelling (``--nproc_per_node``).
+_OPTIONS: tuple[tuple[tuple[str, ...], str, Any, Any, str | None], ...] = (
+    (
+        ("--nproc-per-node", "--nproc_per_node"),
+        "nproc_per_node",
+        int,
+        1,
+        "Ranks on this machine: above 1, a data-parallel run (DDP) under torchrun.",
+    ),
+    (("--nnodes",), "nnodes", int, 1, "Machines in the job."),
+    (("--node-rank", "--node_rank"), "node_rank", int, 0, "This machine's rank."),
+    (
+        ("--rdzv-endpoint", "--rdzv_endpoint"),
+        "rdzv_endpoint",
+        str,
+        None,
+        "HOST:PORT of the rendezvous, the same on every node (multi-node).",
+    ),
+    (("--rdzv-backend", "--rdzv_backend"), "rdzv_backend", str, "c10d", None),
+    (("--rdzv-id", "--rdzv_id"), "rdzv_id", str, "mfu-advisor", None),
+    (
+        ("--backend",),
+        "backend",
+        click.Choice(BACKENDS),
+        "auto",
+        "Process-group backend: auto is nccl on CUDA, gloo on CPU.",
+    ),
+    (
+        ("--rank-timeout",),
+        "rank_timeout_s",
+        float,
+        DEFAULT_RANK_TIMEOUT_S,
+        "Seconds a rank may go without finishing a step before the job is stopped.",
+    ),
+    (
+        ("--bucket-cap-mb",),
+        "bucket_cap_mb",
+        int,
+        DEFAULT_BUCKET_CAP_MB,
+        "DDP's gradient bucket size in MiB.",
+    ),
+)
+
+#: Flags that switch a DistributedOptions field off: (flag, field, help).
+_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--no-scaling", "scaling", "Skip the single-process reference run (no scaling efficiency)."),
+    (
+        "--no-communication-split",
+        "communication_split",
+        "Time synced steps only, no no_sync() blocks (no all-reduce share; faster).",
+    ),
+)
+
+
+def distributed_options(command: F) -> F:
+    """Declare the data-parallel launch options on a click command."""
+    for flag, name, help_text in reversed(_FLAGS):
+        command = click.option(flag, f"dist_no_{name}", is_flag=True, help=help_text)(command)
+    for spellings, name, type_, default, help_text in reversed(_OPTIONS):
+        option = click.option(
+            *spellings,
+            f"dist_{name}",
+            type=type_,
+            default=default,
+            show_default=True,
+            help=help_text,
+        )
+        command = option(command)
+    return command
+
+
+def launch_argv(options: DistributedOptions) -> list[str]:
+    """``bench`` arguments that launch the same job (diagnose runs its baseline this way)."""
+    argv: list[str] = []
+    for spellings, name, *_ in _OPTIONS:
+        value = getattr(options, name)
+        if value is not None:
+            argv.append(
+                f"{spellings[0]}={value:g}"
+                if isinstance(value, float)
+                else f"{spellings[0]}={value}"
+            )
+    argv += [flag for flag, name, _ in _FLAGS if not getattr(options, name)]
+    return argv
+
+
+def distributed_from_params(params: Mapping[str, Any]) -> DistributedOptions:
+    """What click parsed, as :class:`DistributedOptions`."""
+    values: dict[str, Any] = {name: params[f"dist_{name}"] for _, name, *_ in _OPTIONS}
+    values.update((name, not params[f"dist_no_{name}"]) for _, name, _ in _FLAGS)
+    return DistributedOptions(**values)

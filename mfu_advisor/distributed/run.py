@@ -36,9 +36,6 @@ from mfu_advisor.units import cpu_list
 #: files) instead of deleting it, to look into a failed job.
 KEEP_RUN_DIR_ENV = "MFU_ADVISOR_KEEP_RUN_DIR"
 
-#: Device types a multi-rank bench runs on: gloo on CPUs, nccl (or gloo) on CUDA GPUs.
-DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda")
-
 
 def run_distributed_bench(
     options: BenchOptions, dist: plan.DistributedOptions, progress: ProgressSink | None = None
@@ -68,7 +65,7 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
     if not torch.distributed.is_available():
         raise UserError("this torch build has no torch.distributed; a multi-rank bench needs it")
     choice = resolve_device(options.device)
-    if choice.device_type not in DEVICE_TYPES:
+    if choice.device_type not in ("cpu", "cuda"):
         raise UserError(
             f"a multi-rank bench runs on CPUs (gloo) or CUDA GPUs (nccl), not {choice.device}"
         )
@@ -105,8 +102,6 @@ def _run(options: BenchOptions, dist: plan.DistributedOptions, sink: ProgressSin
             # gloo's own timeout, beyond the launcher's, so the launcher names the hung rank
             "collective_timeout_s": 2 * dist.rank_timeout_s,
             "bucket_cap_mb": dist.bucket_cap_mb,
-            "solo_cpus": list(shares[0]) if shares else None,
-            "solo_budget_s": opts.budget_s,
             "communication_split": dist.communication_split,
         }
         replace_json(run_dir / JOB_FILE, job)
@@ -174,8 +169,8 @@ def _job_result(
 
     from mfu_advisor.bench.denominators import mfu_figures
     from mfu_advisor.bench.devices import peak_dtype_key
-    from mfu_advisor.bench.roofline import measured_peak
-    from mfu_advisor.bench.run import assemble_result, or_missing, roofline_for_run
+    from mfu_advisor.bench.roofline import measured_peak, roofline_for_run
+    from mfu_advisor.bench.run import assemble_result, or_missing
     from mfu_advisor.mfu import flops_per_token
 
     opts = resolved.options

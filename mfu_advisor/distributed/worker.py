@@ -88,7 +88,7 @@ def _run(
     job: dict[str, Any], writer: StatusWriter, local_rank: int, solo: bool
 ) -> dict[str, Any] | None:
     shares = job["cpus_per_local_rank"]
-    cpus = job["solo_cpus"] if solo else shares[local_rank % len(shares)] if shares else None
+    cpus = shares[local_rank % len(shares)] if shares else None  # solo: local rank 0's
     if cpus:
         os.sched_setaffinity(0, cpus)
     import torch
@@ -153,19 +153,17 @@ def _run(
         dist.broadcast_object_list(chosen, src=0)
     block = int(chosen[0])
     writer.write("measuring")
-    budget = float(job["solo_budget_s"] if solo else options.budget_s or 0)
     kinds = "with and without all-reduce" if split else "with the all-reduce"
     writer.progress(f"measuring: blocks of {block} steps, {kinds}")
     warmup_losses = losses[: len(warmup_ms)]
     sync_ms, no_sync_ms, sync_losses = _measure(
-        step, losses, block, budget, options.max_steps, dist, writer, split
+        step, losses, block, float(options.budget_s or 0), options.max_steps, dist, writer, split
     )
     memory, memory_kind = peak_memory(choice.device_type, choice.index)
     mine = {
         "rank": rank,
         "local_rank": local_rank,
         "host": socket.gethostname(),
-        "pid": os.getpid(),
         "device": choice.device,
         "device_name": choice.name,
         "cpus": cpu_affinity(),
@@ -184,12 +182,10 @@ def _run(
     }
     common = {
         "world_size": world,
-        "backend": None if solo else job["backend"],
         "nccl_available": bool(dist.is_nccl_available()) if dist is not None else None,
         "n_params": n_params,
         "adamw_impl": adamw_impl,
         "torch_version": str(torch.__version__),
-        "config": options.model_config(),
     }
     gathered: list[Any] = [mine] * world
     if not solo:
@@ -220,12 +216,9 @@ def _measure(
             if dist is not None:
                 dist.barrier()  # every rank starts the block together; not timed
             for _ in range(block):
-                elapsed = step(sync)
+                (sync_ms if sync else no_sync_ms).append(step(sync))
                 if sync:
-                    sync_ms.append(elapsed)
                     sync_losses.append(losses[-1])
-                else:
-                    no_sync_ms.append(elapsed)
         pairs += 1
         spent_s = (sum(sync_ms) + sum(no_sync_ms)) / 1e3
         enough = pairs >= MIN_PAIRS and len(sync_ms) >= MIN_SYNC_STEPS

@@ -7,8 +7,8 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from mfu_advisor.bench.gemms import gemm_shapes
 from mfu_advisor.bench.model import Gpt
+from mfu_advisor.bench.roofline import gemm_shapes
 from mfu_advisor.mfu import GptShape, flops_per_token, gpt_param_count
 
 CPU_SMALL = GptShape(n_layer=4, n_head=4, n_embd=128, block_size=64, vocab_size=65, bias=False)

@@ -10,8 +10,12 @@ from mfu_advisor.bench.cli_options import options_from_params
 from mfu_advisor.bench.command import bench
 from mfu_advisor.bench.devices import DeviceChoice
 from mfu_advisor.bench.options import BenchOptions, parse_bool, validate
-from mfu_advisor.bench.presets import auto_preset_name, batch_for_memory
-from mfu_advisor.bench.resolve import DEFAULT_BUDGET_S, resolve_options
+from mfu_advisor.bench.resolve import (
+    DEFAULT_BUDGET_S,
+    auto_preset_name,
+    batch_for_memory,
+    resolve_options,
+)
 from mfu_advisor.errors import UserError
 from mfu_advisor.units import cpu_list
 

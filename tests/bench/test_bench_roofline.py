@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from mfu_advisor.bench import roofline
-from mfu_advisor.bench.gemms import GemmShape
-from mfu_advisor.bench.roofline import Sweeper, measure_roofline, measured_peak
+from mfu_advisor.bench.roofline import GemmShape, Sweeper, measure_roofline, measured_peak
 from mfu_advisor.facts import Unavailable
 
 MACHINE = {"device_type": "cpu", "device_name": "Test CPU", "threads": 2, "torch_version": "x"}
