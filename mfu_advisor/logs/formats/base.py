@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -43,6 +44,30 @@ def count_evidence(
         elif is_marker(line):
             markers += 1
     return Evidence(steps, markers)
+
+
+#: A line that only gives values: its pattern, the key of each group in order (None skips one),
+#: the conversion of the groups' text, and the source (:data:`SUMMARY`: end-of-run summary values).
+ValueLine = tuple[re.Pattern[str], tuple[str | None, ...], Callable[[str], Any], str]
+SUMMARY = "summary"
+
+
+def read_value_line(
+    sink: StepCollector, table: Sequence[ValueLine], line: str, line_no: int
+) -> re.Match[str] | None:
+    """Store the values of the first line of ``table`` that ``line`` matches; its match or None."""
+    for pattern, keys, convert, source in table:
+        match = pattern.match(line)
+        if match:
+            for key, text in zip(keys, match.groups(), strict=False):
+                if key is None:
+                    continue
+                if source == SUMMARY:
+                    sink.set_summary(key, convert(text), line_no)
+                else:
+                    sink.set_config(key, convert(text), source, line_no)
+            return match
+    return None
 
 
 @dataclass(frozen=True)
@@ -148,8 +173,6 @@ class LogFormat:
 
     name: ClassVar[str]  # the id of ``--format`` and the JSON ("nanogpt")
     title: ClassVar[str]
-    upstream: ClassVar[str]  # where the print statements live upstream
-    example: ClassVar[str]  # one step line as the trainer prints it
     # "spike": step times include evaluations; "stated": eval lines give their durations;
     # "untimed": evaluation time is not in the log.
     eval_timing: ClassVar[str] = "untimed"

@@ -28,8 +28,6 @@ from mfu_advisor.logs.numbers import (
     timestamp_s,
 )
 
-UPSTREAM = "https://github.com/deepspeedai/DeepSpeed/blob/master/deepspeed/utils/timer.py"
-
 #: The logger's own prefix, kept by line normalisation for this reader: its time stamps time the
 #: steps when the batch size is not in the log.
 STAMP = (
@@ -124,11 +122,6 @@ class DeepSpeed(LogFormat):
 
     name = "deepspeed"
     title = "DeepSpeed engine"
-    upstream = UPSTREAM
-    example = (
-        "[timer.py:260:stop] epoch=0/micro_step=40/global_step=10, "
-        "RunningAvgSamplesPerSec=25.02, CurrSamplesPerSec=25.70, MemAllocated=4.32GB"
-    )
     tokens_scope = "job"
     scope_note = (
         "DeepSpeed's samples/s count the engine's train_batch_size, every data-parallel rank's "

@@ -170,8 +170,6 @@ class Generic(LogFormat):
 
     name = "generic"
     title = "generic step log"
-    upstream = "(none: a fallback)"
-    example = "step 120 | loss 3.21 | time 812.5 ms | 12,345 tok/s"
     specific = False
     eval_untimed_reason = "the generic reader does not recognise evaluation lines"
 

@@ -28,8 +28,6 @@ from mfu_advisor.logs.numbers import (
     parse_number,
 )
 
-UPSTREAM = "https://github.com/huggingface/transformers/blob/main/src/transformers/trainer.py"
-
 DICT = re.compile(r"^\{\s*'[\w/.-]+':.*\}\s*$")
 PAIR = re.compile(r"'([\w/.-]+)':\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,}]+)")
 TRAIN_OUTPUT = re.compile(
@@ -168,8 +166,6 @@ class HfTrainer(LogFormat):
 
     name = "hf_trainer"
     title = "Hugging Face Trainer"
-    upstream = UPSTREAM
-    example = "{'loss': 1.7093, 'learning_rate': 2e-05, 'epoch': 0.02}"
     eval_timing = "stated"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:

@@ -14,19 +14,28 @@ from mfu_advisor.logs.formats.base import (
     Evidence,
     FlopsPerToken,
     RunView,
+    ValueLine,
     count_evidence,
+    read_value_line,
 )
 from mfu_advisor.logs.formats.nanogpt import NanoGpt
 from mfu_advisor.logs.formats.nanogpt_parser import NanoGptParser
 from mfu_advisor.logs.numbers import DECIMAL, INT, SIGNED_DECIMAL
-
-UPSTREAM = "https://github.com/karpathy/llama2.c/blob/master/train.py"
 
 # The first versions printed no MFU.
 STEP = re.compile(rf"^{INT} \| loss (\S+) \| lr \S+ \| {DECIMAL}ms(?: \| mfu {SIGNED_DECIMAL}%)?")
 BREAKDOWN = re.compile(
     rf"^breaks down as: {INT} grad accum steps \* {INT} processes \* {INT} batch size \* "
     rf"{INT} max seq len"
+)
+
+BREAKDOWN_LINE: tuple[ValueLine, ...] = (
+    (
+        BREAKDOWN,
+        ("gradient_accumulation_steps", "devices", "batch_size", "max_seq_len"),
+        int,
+        "'breaks down as' line",
+    ),
 )
 
 
@@ -39,16 +48,7 @@ class Llama2cParser(NanoGptParser):
             if match:
                 self._iter_line(match, line_no)  # groups: step, loss, time, mfu, as nanoGPT's
                 return True
-        match = BREAKDOWN.match(line)
-        if match:
-            accum, processes, batch, seq = (int(g) for g in match.groups())
-            for key, value in (
-                ("gradient_accumulation_steps", accum),
-                ("devices", processes),
-                ("batch_size", batch),
-                ("max_seq_len", seq),
-            ):
-                self.sink.set_config(key, value, "'breaks down as' line", line_no)
+        if read_value_line(self.sink, BREAKDOWN_LINE, line, line_no):
             return True
         return super().parse_line(line, line_no)
 
@@ -58,8 +58,6 @@ class Llama2c(NanoGpt):
 
     name = "llama2c"
     title = "llama2.c"
-    upstream = UPSTREAM
-    example = "2000 | loss 1.2345 | lr 4.999e-04 | 123.45ms | mfu 12.34%"
     parser_class = Llama2cParser
 
     def sniff(self, lines: Sequence[str]) -> Evidence:

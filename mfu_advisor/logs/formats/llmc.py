@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
+    SUMMARY,
     ConfigEntryOrMissing,
     Evidence,
     Figure,
@@ -20,7 +21,9 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     Reference,
     RunView,
+    ValueLine,
     count_evidence,
+    read_value_line,
 )
 from mfu_advisor.logs.numbers import (
     DECIMAL,
@@ -31,8 +34,6 @@ from mfu_advisor.logs.numbers import (
     parse_value,
 )
 from mfu_advisor.mfu import GptShape, flops_per_token
-
-UPSTREAM = "https://github.com/karpathy/llm.c/blob/master/train_gpt2.cu"
 
 STEP_CUDA = re.compile(rf"^step\s+{INT}/{INT}\s*[|:]")
 STEP_CPU = re.compile(rf"^step {INT}: train loss (\S+) \(took {DECIMAL} ms\)")
@@ -53,6 +54,12 @@ BATCH = re.compile(
 )
 GRAD_ACCUM = re.compile(rf"^=> setting grad_accum_steps={INT}")
 TOTAL_AVERAGE = re.compile(rf"^total average iteration time: {DECIMAL} ms")
+VALUE_LINES: tuple[ValueLine, ...] = (
+    (NUM_PARAMS, ("num_parameters",), int, "log"),
+    (BATCH, ("batch_size", "seq_len", "num_processes", "total_batch_size"), int, "log"),
+    (GRAD_ACCUM, ("grad_accum_steps",), int, "log"),
+    (TOTAL_AVERAGE, ("total_average_iteration_time_ms",), float, SUMMARY),
+)
 CHATTER = re.compile(
     r"^(allocat|device memory usage|memory per sequence|\s*-> estimated|created directory|"
     r"HellaSwag eval not found|You can run|Writing checkpoint|Deleting checkpoint|"
@@ -204,27 +211,7 @@ class LlmcParser(Parser):
 
     def _other(self, stripped: str, line_no: int) -> bool:
         sink = self.sink
-        match = NUM_PARAMS.match(stripped)
-        if match:
-            sink.set_config("num_parameters", int(match.group(1)), "log", line_no)
-            return True
-        match = BATCH.match(stripped)
-        if match:
-            for key, group in (
-                ("batch_size", 1),
-                ("seq_len", 2),
-                ("num_processes", 3),
-                ("total_batch_size", 4),
-            ):
-                sink.set_config(key, int(match.group(group)), "log", line_no)
-            return True
-        match = GRAD_ACCUM.match(stripped)
-        if match:
-            sink.set_config("grad_accum_steps", int(match.group(1)), "log", line_no)
-            return True
-        match = TOTAL_AVERAGE.match(stripped)
-        if match:
-            sink.set_summary("total_average_iteration_time_ms", float(match.group(1)), line_no)
+        if read_value_line(sink, VALUE_LINES, stripped, line_no):
             return True
         if self.block is not None:
             match = KEY_VALUE.match(stripped)
@@ -271,11 +258,6 @@ class Llmc(LogFormat):
 
     name = "llmc"
     title = "llm.c"
-    upstream = UPSTREAM
-    example = (
-        "step    2/21479 | loss 10.829729 (+nanz)| norm 15.0011 (+nanz)| lr 2.86e-06 | "
-        "2391.52 ms | -100.0% bf16 MFU | 191824 tok/s"
-    )
     eval_timing = "untimed"
     eval_untimed_reason = (
         "llm.c times only the training step (CUDA events around forward, backward and update); "

@@ -26,8 +26,6 @@ from mfu_advisor.logs.formats.base import (
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
 from mfu_advisor.mfu import PEAK_DTYPE_KEYS
 
-UPSTREAM = "https://github.com/AI-Hypercomputer/maxtext/blob/main/MaxText/metric_logger.py"
-
 STEP = re.compile(rf"^completed step: {INT}, (.*)$")
 FIELD = re.compile(r"([\w/]+): (\S+?)(?:,|$)")
 CONFIG = re.compile(r"^Config param (\w+): (.*?)\s*$")
@@ -92,11 +90,6 @@ class MaxText(LogFormat):
 
     name = "maxtext"
     title = "MaxText"
-    upstream = UPSTREAM
-    example = (
-        "completed step: 9, seconds: 1.012, TFLOP/s/device: 31.496, Tokens/s/device: 2024.558, "
-        "total_weights: 8192, loss: 5.989"
-    )
     tokens_per_s_scope = "device"
     scope_note = (
         "MaxText prints TFLOP/s and tokens/s per device (MaxText/metric_logger.py); the job's "

@@ -24,8 +24,6 @@ from mfu_advisor.logs.formats.base import (
 )
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number, parse_value
 
-UPSTREAM = "https://github.com/NVIDIA/Megatron-LM/blob/main/megatron/training/training.py"
-
 # GPT-NeoX (Megatron's descendant, on DeepSpeed) puts " samples/sec: 7.799 | " first.
 ITERATION = re.compile(
     rf"^\s*(?:\[[^\]]*\]\s*)?(?:samples/sec:\s*[\d.]+\s*\|\s*)?iteration\s+{INT}\s*/\s*{INT}\s*\|"
@@ -114,11 +112,6 @@ class Megatron(LogFormat):
 
     name = "megatron"
     title = "Megatron-LM"
-    upstream = UPSTREAM
-    example = (
-        " [2024-04-06 02:59:36] iteration       43/     100 | consumed samples:         5504 | "
-        "elapsed time per iteration (ms): 5444.9 | throughput per GPU (TFLOP/s/GPU): 239.8 | ..."
-    )
     eval_timing = "untimed"
     eval_untimed_reason = "Megatron's elapsed time per iteration covers training iterations only"
     step_time_span = "interval"

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, count_evidence
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
-UPSTREAM = "https://github.com/ml-explore/mlx-lm/blob/main/mlx_lm/tuner/trainer.py"
-
 TRAIN = re.compile(
     rf"^Iter {INT}: Train loss (\S+?),(?: Learning Rate \S+?,)? It/sec {DECIMAL}, "
     rf"Tokens/sec {DECIMAL}(?:, Trained Tokens {DECIMAL})?(?:, Peak mem {DECIMAL} GB)?"
@@ -70,11 +68,6 @@ class MlxLm(LogFormat):
 
     name = "mlx_lm"
     title = "MLX LM (mlx_lm.lora)"
-    upstream = UPSTREAM
-    example = (
-        "Iter 20: Train loss 2.101, Learning Rate 1.000e-05, It/sec 13.913, Tokens/sec 4560.749, "
-        "Trained Tokens 6568, Peak mem 10.588 GB"
-    )
     eval_timing = "stated"
     step_time_span = "interval"
     tokens_scope = "job"

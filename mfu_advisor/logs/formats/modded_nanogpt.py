@@ -13,8 +13,6 @@ from mfu_advisor.logs.counters import CumulativeClock
 from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, RunView, count_evidence
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
-UPSTREAM = "https://github.com/KellerJordan/modded-nanogpt/blob/master/train_gpt.py"
-
 STEP = re.compile(rf"^step:{INT}/{INT} ")
 FIELD = re.compile(r"(\w+):(\S+)")
 CLOCK = re.compile(rf"^{DECIMAL}(ms|s)$")
@@ -89,8 +87,6 @@ class ModdedNanoGpt(LogFormat):
 
     name = "modded_nanogpt"
     title = "modded-nanogpt"
-    upstream = UPSTREAM
-    example = "step:125/1770 train_time:4428ms step_avg:35.42ms"
     eval_untimed_reason = (
         "modded-nanogpt pauses its training clock during validation, so its length is not in "
         "the log"

@@ -26,8 +26,6 @@ from mfu_advisor.logs.formats.base import (
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_int, parse_number, parse_value
 
-UPSTREAM = "https://github.com/karpathy/nanochat/blob/master/scripts/base_train.py"
-
 STEP = re.compile(rf"^step {INT}(?:/{INT})? \(\d+(?:\.\d+)?%\) \| ")
 FIELD = re.compile(r"([\w/ ]+?):\s*([^|]+?)\s*(?:\||$)")
 EVAL = re.compile(rf"^Step {INT} \| (.+?): (\S+)\s*$")
@@ -121,11 +119,6 @@ class Nanochat(LogFormat):
 
     name = "nanochat"
     title = "nanochat"
-    upstream = UPSTREAM
-    example = (
-        "step 00004/21400 (0.02%) | loss: 8.893647 | lrm: 1.00 | dt: 989.44ms | "
-        "tok/sec: 529,882 | mfu: 74.13 | total time: 0.00m"
-    )
     eval_timing = "untimed"
     eval_untimed_reason = "nanochat's dt times only the training step; evaluations are not timed"
 

@@ -37,8 +37,6 @@ from mfu_advisor.mfu import (
     gpt_param_count,
 )
 
-UPSTREAM = "https://github.com/karpathy/nanoGPT/blob/master/train.py"
-
 __all__ = ["FORMAT", "NanoGpt", "NanoGptParser"]
 
 #: GPT-2 checkpoints nanoGPT can start from: (n_layer, n_head, n_embd); model.py
@@ -97,8 +95,6 @@ class NanoGpt(LogFormat):
 
     name = "nanogpt"
     title = "nanoGPT"
-    upstream = UPSTREAM
-    example = "iter 10: loss 3.2202, time 893.76ms, mfu 16.68%"
     eval_timing = "spike"
 
     parser_class = NanoGptParser

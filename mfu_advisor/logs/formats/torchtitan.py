@@ -33,8 +33,6 @@ from mfu_advisor.logs.numbers import (
 )
 from mfu_advisor.mfu import A100_BF16_DENSE_PEAK_FLOPS
 
-UPSTREAM = "https://github.com/pytorch/torchtitan/blob/main/torchtitan/components/metrics.py"
-
 PREFIX = re.compile(
     rf"^(?:\[rank\d+\]:)?(?:\[titan\]\s*)?{TIMESTAMP}[,.](\d{{3}}) - \S+ - \w+ - (.*)$"
 )
@@ -164,11 +162,6 @@ class Torchtitan(LogFormat):
 
     name = "torchtitan"
     title = "torchtitan"
-    upstream = UPSTREAM
-    example = (
-        "[rank0]:[titan] 2025-06-16 22:30:50,322 - root - INFO - step: 200  loss:  6.1384  "
-        "memory: 49.66GiB(52.28%)  tps: 5,856  tflops: 339.16  mfu: 34.29%"
-    )
     eval_timing = "spike"
     tokens_per_s_scope = "device"
     step_time_span = "interval"
