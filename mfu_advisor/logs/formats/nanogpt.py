@@ -48,9 +48,6 @@ GPT2_SHAPES = {
     "gpt2-xl": (48, 25, 1600),
 }
 
-#: train.py's defaults (the GPT-2 124M config on OpenWebText), the "default config values"
-#: block at the top of https://github.com/karpathy/nanoGPT/blob/master/train.py.
-TRAIN_DEFAULTS = {"n_layer": 12, "n_head": 12, "n_embd": 768, "block_size": 1024, "bias": False}
 #: bench.py: the model shape is fixed in the file; batch_size/block_size/bias are configurable.
 BENCH_DEFAULTS = {
     "n_layer": 12,
@@ -63,9 +60,14 @@ BENCH_DEFAULTS = {
     "gradient_accumulation_steps": 1,
     "compile": True,
 }
-#: train.py's other defaults that shape a run's speed (the same block of train.py).
-TRAIN_RUN_DEFAULTS = {
-    **TRAIN_DEFAULTS,
+#: train.py's defaults that shape a run's speed (the GPT-2 124M config on OpenWebText), the
+#: "default config values" block at the top of https://github.com/karpathy/nanoGPT/blob/master/train.py.
+TRAIN_DEFAULTS = {
+    "n_layer": 12,
+    "n_head": 12,
+    "n_embd": 768,
+    "block_size": 1024,
+    "bias": False,
     "batch_size": 12,
     "gradient_accumulation_steps": 40,
     "compile": True,
@@ -74,6 +76,7 @@ TRAIN_RUN_DEFAULTS = {
     "eval_iters": 200,
 }
 
+SHAPE_KEYS = ("n_layer", "n_head", "n_embd", "block_size")
 #: peak dtype -> nanoGPT's dtype config value, for gpt_config.
 CONFIG_DTYPES = {"bf16": "bfloat16", "fp16": "float16", "tf32": "float32", "fp32": "float32"}
 
@@ -133,12 +136,12 @@ class NanoGpt(LogFormat):
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
         out: dict[str, ConfigEntryOrMissing] = {}
-        defaults = BENCH_DEFAULTS if self._bench(run) else TRAIN_RUN_DEFAULTS
+        defaults = BENCH_DEFAULTS if self._bench(run) else TRAIN_DEFAULTS
         start_seen = bool(run.meta("run_start_seen")) or self._bench(run)
         for key in GPT_CONFIG_KEYS:
             if run.has(key):
                 out[key] = (run.config(key), run.config_source(key) or "log")
-            elif key in ("n_layer", "n_head", "n_embd", "block_size"):
+            elif key in SHAPE_KEYS:
                 value, source = self._value(run, key)
                 out[key] = (
                     (int(value), source) if value is not None else Unavailable("not in the log")
@@ -189,13 +192,8 @@ class NanoGpt(LogFormat):
         )
 
     def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        values: dict[str, float] = {}
-        sources: dict[str, str] = {}
-        for key in ("n_layer", "n_head", "n_embd", "block_size"):
-            value, source = self._value(run, key)
-            if value is not None:
-                values[key], sources[key] = value, source
-        missing = [k for k in ("n_layer", "n_head", "n_embd", "block_size") if k not in values]
+        values = {key: self._value(run, key)[0] for key in SHAPE_KEYS}
+        missing = [key for key, value in values.items() if value is None]
         if missing:
             return Unavailable(
                 "the model size is missing: the log does not give "
@@ -203,9 +201,7 @@ class NanoGpt(LogFormat):
                 + " (no Overriding lines or config file dump); give them with "
                 + " ".join(f"--set {k}=N" for k in missing)
             )
-        n_layer, n_head, n_embd, block = (
-            int(values[k]) for k in ("n_layer", "n_head", "n_embd", "block_size")
-        )
+        n_layer, n_head, n_embd, block = (int(values[key] or 0) for key in SHAPE_KEYS)
         if n_head <= 0 or n_embd % n_head:
             return Unavailable(f"n_embd={n_embd} is not a multiple of n_head={n_head}")
         n_params, n_source = self._n_params(run, n_layer, n_head, n_embd, block)

@@ -181,8 +181,14 @@ class NanoGptParser(Parser):
         table = np.array(values, dtype=np.float64).reshape(-1, 3).T  # None -> NaN
         columns["loss"][rows], columns["step_time_ms"][rows], columns["reported_mfu"][rows] = table
 
-    def _mark_after_eval(self, lines: np.ndarray, steps: np.ndarray, flags: np.ndarray) -> None:
-        """Flag the iteration printed after each evaluation line with the same step."""
+    def _mark_after_eval(
+        self,
+        lines: np.ndarray | list[int],
+        steps: np.ndarray | list[int],
+        flags: np.ndarray | list[int],
+    ) -> None:
+        """Flag the iteration printed after each evaluation line with the same step, and the
+        first one after a checkpoint save (``lines`` in order: a chunk's, or one line's)."""
         still_pending = []
         for eval_step, eval_line in self.pending_evals:
             at = int(np.searchsorted(lines, eval_line))
@@ -227,20 +233,11 @@ class NanoGptParser(Parser):
     def _iter_line(self, match: re.Match[str], line_no: int) -> None:
         step = int(match.group(1))
         loss, time_ms, mfu = _iter_values(match, self.sink)
-        flags = 0
-        for i, (eval_step, _line) in enumerate(self.pending_evals):
-            if eval_step == step:
-                flags |= FLAG_AFTER_EVAL
-                del self.pending_evals[i]
-                break
-        else:
-            self.pending_evals = [(s, ln) for s, ln in self.pending_evals if s > step]
-        if self.pause_pending:
-            flags |= FLAG_AFTER_PAUSE
-            self.pause_pending = False
+        flags = [0]
+        self._mark_after_eval([line_no], [step], flags)
         self._steps_started()
         self.sink.add_step(
-            line_no, step=step, loss=loss, step_time_ms=time_ms, reported_mfu=mfu, flags=flags
+            line_no, step=step, loss=loss, step_time_ms=time_ms, reported_mfu=mfu, flags=flags[0]
         )
 
     def _bench_step(self, match: re.Match[str], line_no: int) -> None:
