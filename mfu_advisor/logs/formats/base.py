@@ -31,25 +31,11 @@ class Evidence:
         return self.step_lines + self.marker_lines
 
 
-def count_evidence(
-    lines: Sequence[str],
-    is_step: Callable[[str], object],
-    is_marker: Callable[[str], object],
-) -> Evidence:
-    """How many of ``lines`` are step lines, and how many of the others are marker lines."""
-    steps = markers = 0
-    for line in lines:
-        if is_step(line):
-            steps += 1
-        elif is_marker(line):
-            markers += 1
-    return Evidence(steps, markers)
-
-
 #: A line that only gives values: its pattern, the key of each group in order (None skips one),
 #: the conversion of the groups' text, and the source (:data:`SUMMARY`: end-of-run summary values).
 ValueLine = tuple[re.Pattern[str], tuple[str | None, ...], Callable[[str], Any], str]
 SUMMARY = "summary"
+Patterns = tuple[re.Pattern[str], ...]
 
 
 def read_value_line(
@@ -206,9 +192,29 @@ class LogFormat:
             return self.tokens_scope
         return "per_rank" if self.tokens_per_s_scope == "device" else "job"
 
+    # What :meth:`sniff` counts: a step line matches one of ``step_lines`` and holds every
+    # string of ``step_needs``; a marker line (printed only by this trainer) ``marker_lines``.
+    step_lines: ClassVar[Patterns] = ()
+    step_needs: ClassVar[tuple[str, ...]] = ()
+    marker_lines: ClassVar[Patterns] = ()
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
         """Count the lines in ``lines`` that look like this format."""
-        raise NotImplementedError
+        steps = markers = 0
+        for line in lines:
+            if self.is_step_line(line):
+                steps += 1
+            elif self.is_marker_line(line):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def is_step_line(self, line: str) -> bool:
+        return any(p.match(line) for p in self.step_lines) and all(
+            need in line for need in self.step_needs
+        )
+
+    def is_marker_line(self, line: str) -> bool:
+        return any(p.match(line) for p in self.marker_lines)
 
     def parser(self, sink: StepCollector) -> Parser:
         """A fresh parser for one input."""

@@ -8,19 +8,16 @@ between lines (logs/counters.py), else the wall time between the logger's own st
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.counters import CumulativeClock, RunningAverage
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     LogFormat,
     Parser,
     RunView,
     config_product,
-    count_evidence,
 )
 from mfu_advisor.logs.numbers import (
     parse_finite,
@@ -131,15 +128,8 @@ class DeepSpeed(LogFormat):
     parser_class = DeepSpeedParser
     reads_own_stamps = True
     shared_lines = True
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: (
-                "SamplesPerSec=" in line and (TIMER_NEW.match(line) or TIMER_OLD.match(line))
-            ),
-            lambda line: line.startswith("[") and (STEP_LINE.match(line) or CONFIG.match(line)),
-        )
+    step_lines = (TIMER_NEW, TIMER_OLD)
+    marker_lines = (STEP_LINE, CONFIG)
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         return config_product(

@@ -8,12 +8,11 @@ named per device makes the throughput per device (docs/log-formats.md, "Generic"
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.counters import CumulativeClock, RunningAverage, field_kind
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, RunView, count_evidence
+from mfu_advisor.logs.formats.base import LogFormat, Parser, RunView
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
 STEP = re.compile(
@@ -175,8 +174,8 @@ class Generic(LogFormat):
 
     parser_class = GenericParser
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(lines, read_step, lambda _line: False)
+    def is_step_line(self, line: str) -> bool:
+        return read_step(line) is not None
 
     def for_run(self, run: RunView) -> LogFormat:
         return PER_DEVICE if run.meta("rate_per_device") else self

@@ -6,20 +6,17 @@ micro-batch's forward and backward on all devices.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import FLAG_OPTIMIZER_STEP
 from mfu_advisor.logs.formats.base import (
     SUMMARY,
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     RunView,
     ValueLine,
-    count_evidence,
     read_value_line,
 )
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_int, parse_number
@@ -111,14 +108,9 @@ class Litgpt(LogFormat):
     eval_timing = "stated"
 
     parser_class = LitgptParser
+    step_lines = (OLD, NEW)
+    marker_lines = (VAL, MEASURED)
     default_variant = "pretrain"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: OLD.match(line) or NEW.match(line),
-            lambda line: VAL.match(line) or MEASURED.match(line),
-        )
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         micro = run.number("micro_batch_size")

@@ -6,16 +6,13 @@ the MFU nanoGPT's running average against an A100's 312 TFLOP/s, per process.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
     ConfigEntryOrMissing,
-    Evidence,
     FlopsPerToken,
     RunView,
     ValueLine,
-    count_evidence,
     read_value_line,
 )
 from mfu_advisor.logs.formats.nanogpt import NanoGpt
@@ -60,13 +57,9 @@ class Llama2c(NanoGpt):
     title = "llama2.c"
     parser_class = Llama2cParser
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line[:1].isdigit() and STEP.match(line),
-            # Its evaluation and start-up lines are nanoGPT's: only its own line is a marker.
-            lambda line: line.startswith("breaks down as") and BREAKDOWN.match(line),
-        )
+    step_lines = (STEP,)
+    # Its evaluation and start-up lines are nanoGPT's: only its own line is a marker.
+    marker_lines = (BREAKDOWN,)
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
         return {}  # a Llama, not nanoGPT's GPT: diagnose --from-log cannot reproduce it

@@ -7,14 +7,12 @@ in it. FLOPs per token: ``6 N + 6 L C T`` with N counting every parameter (gpt2_
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
     SUMMARY,
     ConfigEntryOrMissing,
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
@@ -22,7 +20,6 @@ from mfu_advisor.logs.formats.base import (
     Reference,
     RunView,
     ValueLine,
-    count_evidence,
     read_value_line,
 )
 from mfu_advisor.logs.numbers import (
@@ -233,19 +230,6 @@ class LlmcParser(Parser):
         return bool(CHATTER.match(stripped))
 
 
-def _is_step(line: str) -> bool:
-    return line.startswith("step") and bool(
-        STEP_CPU.match(line) or (STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line))
-    )
-
-
-def _is_marker(line: str) -> bool:
-    if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")):
-        return True
-    row = TABLE_ROW.match(line.strip()) if line.startswith("| ") else None
-    return bool(row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter"))
-
-
 class Llmc(LogFormat):
     """llm.c's GPT-2 trainers, CUDA and CPU."""
 
@@ -267,8 +251,16 @@ class Llmc(LogFormat):
     parser_class = LlmcParser
     default_variant = "train_gpt2cu"
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(lines, _is_step, _is_marker)
+    def is_step_line(self, line: str) -> bool:
+        return line.startswith("step") and bool(
+            STEP_CPU.match(line) or (STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line))
+        )
+
+    def is_marker_line(self, line: str) -> bool:
+        if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")):
+            return True
+        row = TABLE_ROW.match(line.strip()) if line.startswith("| ") else None
+        return bool(row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter"))
 
     def _cpu(self, run: RunView) -> bool:
         return run.meta("variant") == "train_gpt2 (CPU)"

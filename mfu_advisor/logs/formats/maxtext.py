@@ -9,18 +9,15 @@ rates, with MaxText's own FLOP count (matmuls, attention included). The start of
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     RunView,
     config_product,
-    count_evidence,
     median_ratio,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
@@ -97,14 +94,9 @@ class MaxText(LogFormat):
     )
     parser_class = MaxTextParser
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("completed step: ") and "Tokens/s/device" in line,
-            lambda line: line.startswith(
-                ("Config param ", "Num_devices: ", "System Information: ")
-            ),
-        )
+    step_lines = (re.compile("completed step: "),)
+    step_needs = ("Tokens/s/device",)
+    marker_lines = (re.compile("Config param |Num_devices: |System Information: "),)
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         keys = ["per_device_batch_size", "max_target_length"]

@@ -8,9 +8,8 @@ break 6N, so the FLOPs per token are left to ``--set flops_per_token``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, count_evidence
+from mfu_advisor.logs.formats.base import LogFormat, Parser
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
 TRAIN = re.compile(
@@ -76,16 +75,8 @@ class MlxLm(LogFormat):
         "mlx_lm/tuner/trainer.py), so it is the job's"
     )
     parser_class = MlxLmParser
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("Iter ") and TRAIN.match(line),
-            lambda line: (
-                line.startswith(("Iter ", "Trainable parameters", "Starting training"))
-                and (VAL.match(line) or TRAINABLE.match(line) or START.match(line))
-            ),
-        )
+    step_lines = (TRAIN,)
+    marker_lines = (VAL, TRAINABLE, START)
 
 
 FORMAT = MlxLm()

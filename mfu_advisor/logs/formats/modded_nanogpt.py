@@ -6,11 +6,10 @@ so step times come from differences between lines (logs/counters.py). No tokens 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.counters import CumulativeClock
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, RunView, count_evidence
+from mfu_advisor.logs.formats.base import LogFormat, Parser, RunView
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
 STEP = re.compile(rf"^step:{INT}/{INT} ")
@@ -97,13 +96,9 @@ class ModdedNanoGpt(LogFormat):
     )
     default_device = "cuda"
     parser_class = ModdedNanoGptParser
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("step:") and STEP.match(line) and "train_time:" in line,
-            lambda line: line.startswith("|") and SMI_GPU.match(line),
-        )
+    step_lines = (STEP,)
+    step_needs = ("train_time:",)
+    marker_lines = (SMI_GPU,)
 
     def variant(self, run: RunView) -> str:
         return "train_gpt.py"

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     Reference,
     RunView,
-    count_evidence,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_int, parse_number, parse_value
 
@@ -123,19 +120,11 @@ class Nanochat(LogFormat):
     eval_untimed_reason = "nanochat's dt times only the training step; evaluations are not timed"
 
     parser_class = NanochatParser
+    step_lines = (STEP,)
+    step_needs = ("tok/sec",)
+    marker_lines = (EVAL, FLOPS_PER_TOKEN, GPU)
     default_variant = "base_train"
     default_device = "cuda"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("step ") and STEP.match(line) and "tok/sec" in line,
-            lambda line: (
-                (line.startswith("Step ") and EVAL.match(line))
-                or FLOPS_PER_TOKEN.match(line)
-                or GPU.match(line)
-            ),
-        )
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         total = run.number("total_batch_size")

@@ -6,26 +6,30 @@ is a running average against an A100's 312 TFLOP/s bf16, ``-100.00%`` before ite
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import ClassVar
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
     GPT_CONFIG_KEYS,
     ConfigEntryOrMissing,
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
+    Patterns,
     Reference,
     RunView,
-    count_evidence,
 )
 from mfu_advisor.logs.formats.nanogpt_parser import (
     BENCH_STEP,
+    BENCH_TIME,
+    CONFIG_FILE,
     DTYPES,
+    EVAL,
     ITER,
-    SNIFF_MARKERS,
-    SNIFF_PREFIXES,
+    N_PARAMS,
+    OVERRIDE,
+    TOKENS,
+    VOCAB_FOUND,
     NanoGptParser,
     device_kind,
 )
@@ -101,16 +105,17 @@ class NanoGpt(LogFormat):
     eval_timing = "spike"
 
     parser_class = NanoGptParser
+    step_lines: ClassVar[Patterns] = (ITER, BENCH_STEP)
+    marker_lines: ClassVar[Patterns] = (
+        OVERRIDE,
+        CONFIG_FILE,
+        EVAL,
+        TOKENS,
+        N_PARAMS,
+        VOCAB_FOUND,
+        BENCH_TIME,
+    )
     default_variant = "train.py"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: (line.startswith("iter ") and ITER.match(line)) or BENCH_STEP.match(line),
-            lambda line: (
-                line.startswith(SNIFF_PREFIXES) and any(p.match(line) for p in SNIFF_MARKERS)
-            ),
-        )
 
     def _bench(self, run: RunView) -> bool:
         return run.meta("variant") == "bench.py"

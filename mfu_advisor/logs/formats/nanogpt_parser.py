@@ -65,15 +65,6 @@ CONFIG_LINES: tuple[ValueLine, ...] = (
     (FORCING, ("vocab_size", "model_block_size", "bias"), parse_value, "log (GPT-2 checkpoint)"),
     (LOADING, (), str, "log"),
 )
-SNIFF_PREFIXES = (
-    "Overriding",
-    "step ",
-    "tokens per iteration",
-    "number of parameters",
-    "found vocab_size",
-    "time per iteration",
-)
-SNIFF_MARKERS = (OVERRIDE, CONFIG_FILE, EVAL, TOKENS, N_PARAMS, VOCAB_FOUND, BENCH_TIME)
 MARKERS = (
     "Initializing a new model from scratch",
     "compiling the model... (takes a ~minute)",
