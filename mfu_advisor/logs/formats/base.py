@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import StepCollector
 
@@ -337,6 +338,11 @@ def median_ratio(run: RunView, numerator: str, denominator: str) -> float | None
         ratio = sample[numerator] / sample[denominator]
     ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
     return float(np.median(ratio)) if len(ratio) else None
+
+
+def format_table(fmt: str, name: str) -> Any:
+    """The table ``name`` of format ``fmt`` in ``data/log_formats.toml`` (parsed once)."""
+    return data_file("log_formats.toml")[fmt][name]
 
 
 def from_override(run: RunView, key: str) -> Figure | None:

@@ -18,6 +18,7 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     RunView,
     config_product,
+    format_table,
 )
 from mfu_advisor.logs.numbers import (
     DECIMAL,
@@ -40,15 +41,6 @@ TQDM = re.compile(rf"^\s*{INT}%\|.*?\|\s*{INT}/{INT} \[([\d:]+)<([\d:?]+),\s*{DE
 PROGRESS = re.compile(r"^\s*\d+%\|.*\|\s*\d+/\d+ \[")
 FLOS = re.compile(rf"^{DECIMAL}\s*([KMGTP]?)F$")
 
-RUNNING_KEYS = {
-    "Num examples": "num_examples",
-    "Num Epochs": "num_epochs",
-    "Instantaneous batch size per device": "per_device_train_batch_size",
-    "Total train batch size (w. parallel, distributed & accumulation)": "total_train_batch_size",
-    "Gradient Accumulation steps": "gradient_accumulation_steps",
-    "Total optimization steps": "max_steps",
-    "Number of trainable parameters": "n_trainable_params",
-}
 _FLOS_SCALE = {"": 1.0, "K": 2.0**10, "M": 2.0**20, "G": 2.0**30, "T": 2.0**40, "P": 2.0**50}
 
 
@@ -145,7 +137,7 @@ class HfTrainerParser(Parser):
     def _block_line(self, label: str, raw: str, line_no: int) -> None:
         sink = self.sink
         if self.block and self.block.startswith("Running"):
-            key = RUNNING_KEYS.get(label.strip())
+            key = format_table("hf_trainer", "running_keys").get(label.strip())
             if key and self.block == "Running training":
                 sink.set_config(key, parse_int(raw), "Running training block", line_no)
             return

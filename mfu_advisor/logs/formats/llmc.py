@@ -20,6 +20,7 @@ from mfu_advisor.logs.formats.base import (
     Reference,
     RunView,
     ValueLine,
+    format_table,
     read_value_line,
 )
 from mfu_advisor.logs.numbers import (
@@ -64,23 +65,6 @@ CHATTER = re.compile(
     r"(train|val) dataset num_batches|writing|\[State\])"
 )
 
-#: Table labels (train_gpt2.cu main) -> config keys.
-TABLE_KEYS = {
-    "micro batch size B": "batch_size",
-    "sequence length T": "seq_len",
-    "total batch size": "total_batch_size",
-    "max_sequence_length T": "max_seq_len",
-    "vocab_size V": "vocab_size",
-    "padded_vocab_size Vp": "padded_vocab_size",
-    "num_layers L": "num_layers",
-    "num_heads NH": "num_heads",
-    "channels C": "channels",
-    "num_parameters": "num_parameters",
-    "device": "device_name",
-    "peak TFlops": "peak_tflops",
-    "precision": "precision",
-    "num_processes": "num_processes",
-}
 #: precision row -> peak dtype. llm.c enables TF32 for FP32 by default (-f 1), and
 #: its mfu.h uses the TF_32 peak for FP32 mode.
 PRECISIONS = {"BF16": "bf16", "FP16": "fp16", "FP32": "tf32"}
@@ -190,7 +174,7 @@ class LlmcParser(Parser):
         label, raw = match.group(1), match.group(2)
         if label == "Parameter":
             return True
-        key = TABLE_KEYS.get(label, _slug(label))
+        key = format_table("llmc", "table_keys").get(label, _slug(label))
         value = parse_value(raw)
         sink = self.sink
         sink.meta.setdefault("variant", "train_gpt2cu")
@@ -260,7 +244,10 @@ class Llmc(LogFormat):
         if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")):
             return True
         row = TABLE_ROW.match(line.strip()) if line.startswith("| ") else None
-        return bool(row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter"))
+        return bool(
+            row
+            and (row.group(1) in format_table("llmc", "table_keys") or row.group(1) == "Parameter")
+        )
 
     def _cpu(self, run: RunView) -> bool:
         return run.meta("variant") == "train_gpt2 (CPU)"

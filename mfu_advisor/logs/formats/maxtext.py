@@ -18,6 +18,7 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     RunView,
     config_product,
+    format_table,
     median_ratio,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
@@ -29,20 +30,6 @@ CONFIG = re.compile(r"^Config param (\w+): (.*?)\s*$")
 DEVICES = re.compile(rf"^Num_devices: {INT}")
 #: The configuration numbers the analysis reads (``Config param`` prints every setting).
 NUMBERS = ("per_device_batch_size", "max_target_length", "gradient_accumulation_steps", "steps")
-#: Start-up lines MaxText prints that carry nothing the analysis reads.
-CHATTER = (
-    "System Information: ",
-    "Running Model: ",
-    "Updating ",
-    "Per train step:",
-    "Total TFLOPs: ",
-    "split as ",
-    "number parameters: ",
-    "Memstats: ",
-    "Using (GB) ",
-    "Total memory size: ",
-    "To see full metrics ",
-)
 
 
 class MaxTextParser(Parser):
@@ -79,7 +66,7 @@ class MaxTextParser(Parser):
         if match:
             sink.set_config("devices", int(match.group(1)), "log", line_no)
             return True
-        return line.lstrip().startswith(CHATTER)
+        return line.lstrip().startswith(tuple(format_table("maxtext", "chatter")))
 
 
 class MaxText(LogFormat):

@@ -18,6 +18,7 @@ from mfu_advisor.logs.formats.base import (
     Patterns,
     Reference,
     RunView,
+    format_table,
 )
 from mfu_advisor.logs.formats.nanogpt_parser import (
     BENCH_STEP,
@@ -42,43 +43,6 @@ from mfu_advisor.mfu import (
 )
 
 __all__ = ["FORMAT", "NanoGpt", "NanoGptParser"]
-
-#: GPT-2 checkpoints nanoGPT can start from: (n_layer, n_head, n_embd); model.py
-#: GPT.from_pretrained, config_args. All have vocab 50257, block 1024 and biases.
-GPT2_SHAPES = {
-    "gpt2": (12, 12, 768),
-    "gpt2-medium": (24, 16, 1024),
-    "gpt2-large": (36, 20, 1280),
-    "gpt2-xl": (48, 25, 1600),
-}
-
-#: bench.py: the model shape is fixed in the file; batch_size/block_size/bias are configurable.
-BENCH_DEFAULTS = {
-    "n_layer": 12,
-    "n_head": 12,
-    "n_embd": 768,
-    "block_size": 1024,
-    "bias": False,
-    "batch_size": 12,
-    "vocab_size": 50304,
-    "gradient_accumulation_steps": 1,
-    "compile": True,
-}
-#: train.py's defaults that shape a run's speed (the GPT-2 124M config on OpenWebText), the
-#: "default config values" block at the top of https://github.com/karpathy/nanoGPT/blob/master/train.py.
-TRAIN_DEFAULTS = {
-    "n_layer": 12,
-    "n_head": 12,
-    "n_embd": 768,
-    "block_size": 1024,
-    "bias": False,
-    "batch_size": 12,
-    "gradient_accumulation_steps": 40,
-    "compile": True,
-    "log_interval": 1,
-    "eval_interval": 2000,
-    "eval_iters": 200,
-}
 
 SHAPE_KEYS = ("n_layer", "n_head", "n_embd", "block_size")
 #: peak dtype -> nanoGPT's dtype config value, for gpt_config.
@@ -125,23 +89,27 @@ class NanoGpt(LogFormat):
         value = run.number(key)
         if value is not None:
             return value, run.config_source(key) or "log"
-        if self._bench(run) and key in BENCH_DEFAULTS:
-            return float(BENCH_DEFAULTS[key]), "bench.py default"
-        init = run.config("init_from")
-        if isinstance(init, str) and init in GPT2_SHAPES:
-            shape = dict(zip(("n_layer", "n_head", "n_embd"), GPT2_SHAPES[init], strict=True))
+        bench = format_table("nanogpt", "bench_defaults")
+        if self._bench(run) and key in bench:
+            return float(bench[key]), "bench.py default"
+        init, shapes = run.config("init_from"), format_table("nanogpt", "gpt2_shapes")
+        if isinstance(init, str) and init in shapes:
+            shape = shapes[init]
             if key in shape:
                 return float(shape[key]), f"{init} checkpoint"
             if key == "block_size":
                 block = min(run.number("block_size") or 1024, 1024)
                 return float(block), f"{init} checkpoint"
-        if run.meta("run_start_seen") and key in TRAIN_DEFAULTS:
-            return float(TRAIN_DEFAULTS[key]), "train.py default"
+        train = format_table("nanogpt", "train_defaults")
+        if run.meta("run_start_seen") and key in train:
+            return float(train[key]), "train.py default"
         return None, ""
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
         out: dict[str, ConfigEntryOrMissing] = {}
-        defaults = BENCH_DEFAULTS if self._bench(run) else TRAIN_DEFAULTS
+        defaults = format_table(
+            "nanogpt", "bench_defaults" if self._bench(run) else "train_defaults"
+        )
         start_seen = bool(run.meta("run_start_seen")) or self._bench(run)
         for key in GPT_CONFIG_KEYS:
             if run.has(key):
