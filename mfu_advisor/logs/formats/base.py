@@ -151,9 +151,6 @@ class Parser:
         """Handle one line (without its newline); True when it was recognised."""
         raise NotImplementedError
 
-    def finish(self) -> None:
-        """Called after the last chunk of the input."""
-
 
 class LogFormat:
     """One trainer's log format: class attributes, :meth:`sniff`, and the hooks it overrides."""
@@ -276,6 +273,10 @@ class LogFormat:
         value = run.number("devices")
         if value is not None and value >= 1:
             return Figure(value, run.config_source("devices") or "the log")
+        return self.implied_devices(run)
+
+    def implied_devices(self, run: RunView) -> Figure | None:
+        """The device count the log's batch sizes imply, when it gives no count."""
         return None
 
     def summary_step_time(self, run: RunView) -> Figure | None:

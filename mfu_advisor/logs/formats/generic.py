@@ -54,10 +54,8 @@ _SCALE = {"k": 1e3, "m": 1e6}
 def _times(line: str) -> dict[str, tuple[str, float]]:
     """The line's named durations by kind ("step", "average", "cumulative"): (name, ms)."""
     found: dict[str, tuple[str, float]] = {}
-    for name, value, unit in TIME.findall(line):
-        ms = float(value) if unit.lower() == "ms" else float(value) * 1000.0
-        found.setdefault(field_kind(name), (name.lower(), ms))
-    for name, unit, value in TIME_UNIT_FIRST.findall(line):
+    unit_first = [(name, value, unit) for name, unit, value in TIME_UNIT_FIRST.findall(line)]
+    for name, value, unit in TIME.findall(line) + unit_first:
         ms = float(value) if unit.lower() == "ms" else float(value) * 1000.0
         found.setdefault(field_kind(name), (name.lower(), ms))
     return found
@@ -75,12 +73,9 @@ def read_step(line: str) -> dict[str, Any] | None:
         if match:
             time_ms = float(match.group(1))
     rate = None
-    per_device = False
     match = RATE_PER_DEVICE.search(line)
-    if match:
-        per_device = True
-    else:
-        match = RATE_AFTER.search(line) or RATE_BEFORE.search(line)
+    per_device = match is not None
+    match = match or RATE_AFTER.search(line) or RATE_BEFORE.search(line)
     if match:
         base = parse_finite(match.group(1))
         scale = _SCALE.get((match.group(2) or "").lower(), 1.0)

@@ -218,10 +218,7 @@ class HfTrainer(LogFormat):
             "the model's); give --set flops_per_token=X or --set n_params=N"
         )
 
-    def devices(self, run: RunView) -> Figure | None:
-        given = super().devices(run)
-        if given:
-            return given
+    def implied_devices(self, run: RunView) -> Figure | None:
         total = run.number("total_train_batch_size")
         per_device = run.number("per_device_train_batch_size")
         accum = run.number("gradient_accumulation_steps") or 1

@@ -183,10 +183,7 @@ class Nanochat(LogFormat):
             keyed_to="H100",
         )
 
-    def devices(self, run: RunView) -> Figure | None:
-        given = super().devices(run)
-        if given:
-            return given
+    def implied_devices(self, run: RunView) -> Figure | None:
         # base_train.py: world_tokens_per_fwdbwd = tokens_per_fwdbwd * ddp_world_size, printed
         # as "Tokens / micro-batch / rank: B x T = N" and "Tokens / micro-batch: M".
         per_rank = _last_number(run.config("tokens_micro_batch_rank"))

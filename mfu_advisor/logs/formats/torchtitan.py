@@ -245,10 +245,7 @@ class Torchtitan(LogFormat):
     def default_dtype(self, run: RunView) -> tuple[str | None, str]:
         return "bf16", "torchtitan's default mixed precision (bfloat16 parameters)"
 
-    def devices(self, run: RunView) -> Figure | None:
-        given = super().devices(run)
-        if given:
-            return given
+    def implied_devices(self, run: RunView) -> Figure | None:
         local, global_ = run.number("local_batch_size"), run.number("global_batch_size")
         if local and global_ and global_ >= local:
             return Figure(
