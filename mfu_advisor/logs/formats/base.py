@@ -138,13 +138,10 @@ class Parser:
 
     def feed(self, chunk: Chunk) -> None:
         """Parse every line of ``chunk``; lines no rule recognises are counted as not understood."""
-        sink = self.sink
-        parse_line = self.parse_line
-        line_no = chunk.first_line
-        for line in chunk.lines():
+        sink, parse_line = self.sink, self.parse_line
+        for line_no, line in enumerate(chunk.lines(), chunk.first_line):
             if line.strip() and not parse_line(line, line_no):
                 sink.not_understood(line_no, line)
-            line_no += 1
         sink.end_chunk()
 
     def parse_line(self, line: str, line_no: int) -> bool:

@@ -58,9 +58,7 @@ class TorchtitanParser(Parser):
 
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
-        self.anchor: tuple[float, float] | None = (
-            None  # (step, timestamp) of the previous step line
-        )
+        self.anchor: tuple[float, float] | None = None  # (step, time stamp) of the last step
         self.flags = 0
 
     def parse_line(self, line: str, line_no: int) -> bool:
@@ -89,7 +87,7 @@ class TorchtitanParser(Parser):
         step = int(match.group(1))
         fields = dict(FIELD.findall(message))
         tflops = parse_finite(fields.get("tflops", ""))
-        mfu = parse_finite(fields.get("mfu", "")) if fields.get("mfu") != "N/A" else None
+        mfu = parse_finite(fields.get("mfu", ""))  # None for "N/A"
         step_time_ms = None
         if self.anchor is not None and step > self.anchor[0]:
             step_time_ms = (stamp - self.anchor[1]) * 1000.0 / (step - self.anchor[0])
