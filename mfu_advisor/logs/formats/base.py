@@ -196,20 +196,29 @@ class LogFormat:
     def sniff(self, lines: Sequence[str]) -> Evidence:
         """Count the lines in ``lines`` that look like this format."""
         steps = markers = 0
+        is_step, is_marker = self.is_step_line, self.is_marker_line
         for line in lines:
-            if self.is_step_line(line):
+            if is_step(line):
                 steps += 1
-            elif self.is_marker_line(line):
+            elif is_marker(line):
                 markers += 1
         return Evidence(steps, markers)
 
     def is_step_line(self, line: str) -> bool:
-        return any(p.match(line) for p in self.step_lines) and all(
-            need in line for need in self.step_needs
-        )
+        for need in self.step_needs:
+            if need not in line:
+                return False
+        return self._matches(self.step_lines, line)
 
     def is_marker_line(self, line: str) -> bool:
-        return any(p.match(line) for p in self.marker_lines)
+        return self._matches(self.marker_lines, line)
+
+    @staticmethod
+    def _matches(patterns: Patterns, line: str) -> bool:
+        for pattern in patterns:  # noqa: SIM110 (any() of a generator: detection 1.5x slower)
+            if pattern.match(line):
+                return True
+        return False
 
     def parser(self, sink: StepCollector) -> Parser:
         """A fresh parser for one input."""
