@@ -307,17 +307,8 @@ class Llmc(LogFormat):
         )
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
-        names = {
-            "n_layer": "num_layers",
-            "n_head": "num_heads",
-            "n_embd": "channels",
-            "block_size": "seq_len",
-            "vocab_size": "padded_vocab_size",
-            "batch_size": "batch_size",
-            "gradient_accumulation_steps": "grad_accum_steps",
-        }
         out: dict[str, ConfigEntryOrMissing] = {}
-        for key, source_key in names.items():
+        for key, source_key in format_table("llmc", "gpt_config_keys").items():
             value = run.config(source_key)
             out[key] = (
                 (value, f"llm.c {source_key}")
