@@ -199,10 +199,6 @@ def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
                     target = sink.for_rank(rank)
                     parsers[rank] = parser if target is sink else detection.format.parser(target)
                 parsers[rank].feed(part)
-        for other in parsers.values():
-            if other is not parser:
-                other.finish()
-        parser.finish()
         sink.end_file(log.log.stats)
     return sink
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mfu_advisor.facts import Unavailable
+from mfu_advisor.files import data_file
 from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import StepCollector
 
@@ -30,19 +32,29 @@ class Evidence:
         return self.step_lines + self.marker_lines
 
 
-def count_evidence(
-    lines: Sequence[str],
-    is_step: Callable[[str], object],
-    is_marker: Callable[[str], object],
-) -> Evidence:
-    """How many of ``lines`` are step lines, and how many of the others are marker lines."""
-    steps = markers = 0
-    for line in lines:
-        if is_step(line):
-            steps += 1
-        elif is_marker(line):
-            markers += 1
-    return Evidence(steps, markers)
+#: A line that only gives values: its pattern, the key of each group in order (None skips one),
+#: the conversion of the groups' text, and the source (:data:`SUMMARY`: end-of-run summary values).
+ValueLine = tuple[re.Pattern[str], tuple[str | None, ...], Callable[[str], Any], str]
+SUMMARY = "summary"
+Patterns = tuple[re.Pattern[str], ...]
+
+
+def read_value_line(
+    sink: StepCollector, table: Sequence[ValueLine], line: str, line_no: int
+) -> re.Match[str] | None:
+    """Store the values of the first line of ``table`` that ``line`` matches; its match or None."""
+    for pattern, keys, convert, source in table:
+        match = pattern.match(line)
+        if match:
+            for key, text in zip(keys, match.groups(), strict=False):
+                if key is None:
+                    continue
+                if source == SUMMARY:
+                    sink.set_summary(key, convert(text), line_no)
+                else:
+                    sink.set_config(key, convert(text), source, line_no)
+            return match
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,21 +138,15 @@ class Parser:
 
     def feed(self, chunk: Chunk) -> None:
         """Parse every line of ``chunk``; lines no rule recognises are counted as not understood."""
-        sink = self.sink
-        parse_line = self.parse_line
-        line_no = chunk.first_line
-        for line in chunk.lines():
+        sink, parse_line = self.sink, self.parse_line
+        for line_no, line in enumerate(chunk.lines(), chunk.first_line):
             if line.strip() and not parse_line(line, line_no):
                 sink.not_understood(line_no, line)
-            line_no += 1
         sink.end_chunk()
 
     def parse_line(self, line: str, line_no: int) -> bool:
         """Handle one line (without its newline); True when it was recognised."""
         raise NotImplementedError
-
-    def finish(self) -> None:
-        """Called after the last chunk of the input."""
 
 
 class LogFormat:
@@ -148,8 +154,6 @@ class LogFormat:
 
     name: ClassVar[str]  # the id of ``--format`` and the JSON ("nanogpt")
     title: ClassVar[str]
-    upstream: ClassVar[str]  # where the print statements live upstream
-    example: ClassVar[str]  # one step line as the trainer prints it
     # "spike": step times include evaluations; "stated": eval lines give their durations;
     # "untimed": evaluation time is not in the log.
     eval_timing: ClassVar[str] = "untimed"
@@ -183,9 +187,38 @@ class LogFormat:
             return self.tokens_scope
         return "per_rank" if self.tokens_per_s_scope == "device" else "job"
 
+    # What :meth:`sniff` counts: a step line matches one of ``step_lines`` and holds every
+    # string of ``step_needs``; a marker line (printed only by this trainer) ``marker_lines``.
+    step_lines: ClassVar[Patterns] = ()
+    step_needs: ClassVar[tuple[str, ...]] = ()
+    marker_lines: ClassVar[Patterns] = ()
+
     def sniff(self, lines: Sequence[str]) -> Evidence:
         """Count the lines in ``lines`` that look like this format."""
-        raise NotImplementedError
+        steps = markers = 0
+        is_step, is_marker = self.is_step_line, self.is_marker_line
+        for line in lines:
+            if is_step(line):
+                steps += 1
+            elif is_marker(line):
+                markers += 1
+        return Evidence(steps, markers)
+
+    def is_step_line(self, line: str) -> bool:
+        for need in self.step_needs:
+            if need not in line:
+                return False
+        return self._matches(self.step_lines, line)
+
+    def is_marker_line(self, line: str) -> bool:
+        return self._matches(self.marker_lines, line)
+
+    @staticmethod
+    def _matches(patterns: Patterns, line: str) -> bool:
+        for pattern in patterns:  # noqa: SIM110 (any() of a generator: detection 1.5x slower)
+            if pattern.match(line):
+                return True
+        return False
 
     def parser(self, sink: StepCollector) -> Parser:
         """A fresh parser for one input."""
@@ -246,6 +279,10 @@ class LogFormat:
         value = run.number("devices")
         if value is not None and value >= 1:
             return Figure(value, run.config_source("devices") or "the log")
+        return self.implied_devices(run)
+
+    def implied_devices(self, run: RunView) -> Figure | None:
+        """The device count the log's batch sizes imply, when it gives no count."""
         return None
 
     def summary_step_time(self, run: RunView) -> Figure | None:
@@ -308,6 +345,11 @@ def median_ratio(run: RunView, numerator: str, denominator: str) -> float | None
         ratio = sample[numerator] / sample[denominator]
     ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
     return float(np.median(ratio)) if len(ratio) else None
+
+
+def format_table(fmt: str, name: str) -> Any:
+    """The table ``name`` of format ``fmt`` in ``data/log_formats.toml`` (parsed once)."""
+    return data_file("log_formats.toml")[fmt][name]
 
 
 def from_override(run: RunView, key: str) -> Figure | None:

@@ -8,27 +8,22 @@ between lines (logs/counters.py), else the wall time between the logger's own st
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.counters import CumulativeClock, RunningAverage
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     LogFormat,
     Parser,
     RunView,
     config_product,
-    count_evidence,
 )
 from mfu_advisor.logs.numbers import (
     parse_finite,
     parse_value,
     timestamp_s,
 )
-
-UPSTREAM = "https://github.com/deepspeedai/DeepSpeed/blob/master/deepspeed/utils/timer.py"
 
 #: The logger's own prefix, kept by line normalisation for this reader: its time stamps time the
 #: steps when the batch size is not in the log.
@@ -124,11 +119,6 @@ class DeepSpeed(LogFormat):
 
     name = "deepspeed"
     title = "DeepSpeed engine"
-    upstream = UPSTREAM
-    example = (
-        "[timer.py:260:stop] epoch=0/micro_step=40/global_step=10, "
-        "RunningAvgSamplesPerSec=25.02, CurrSamplesPerSec=25.70, MemAllocated=4.32GB"
-    )
     tokens_scope = "job"
     scope_note = (
         "DeepSpeed's samples/s count the engine's train_batch_size, every data-parallel rank's "
@@ -138,15 +128,8 @@ class DeepSpeed(LogFormat):
     parser_class = DeepSpeedParser
     reads_own_stamps = True
     shared_lines = True
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: (
-                "SamplesPerSec=" in line and (TIMER_NEW.match(line) or TIMER_OLD.match(line))
-            ),
-            lambda line: line.startswith("[") and (STEP_LINE.match(line) or CONFIG.match(line)),
-        )
+    step_lines = (TIMER_NEW, TIMER_OLD)
+    marker_lines = (STEP_LINE, CONFIG)
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         return config_product(

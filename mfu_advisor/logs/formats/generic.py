@@ -8,12 +8,11 @@ named per device makes the throughput per device (docs/log-formats.md, "Generic"
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.counters import CumulativeClock, RunningAverage, field_kind
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, RunView, count_evidence
+from mfu_advisor.logs.formats.base import LogFormat, Parser, RunView
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
 
 STEP = re.compile(
@@ -55,10 +54,8 @@ _SCALE = {"k": 1e3, "m": 1e6}
 def _times(line: str) -> dict[str, tuple[str, float]]:
     """The line's named durations by kind ("step", "average", "cumulative"): (name, ms)."""
     found: dict[str, tuple[str, float]] = {}
-    for name, value, unit in TIME.findall(line):
-        ms = float(value) if unit.lower() == "ms" else float(value) * 1000.0
-        found.setdefault(field_kind(name), (name.lower(), ms))
-    for name, unit, value in TIME_UNIT_FIRST.findall(line):
+    unit_first = [(name, value, unit) for name, unit, value in TIME_UNIT_FIRST.findall(line)]
+    for name, value, unit in TIME.findall(line) + unit_first:
         ms = float(value) if unit.lower() == "ms" else float(value) * 1000.0
         found.setdefault(field_kind(name), (name.lower(), ms))
     return found
@@ -76,12 +73,9 @@ def read_step(line: str) -> dict[str, Any] | None:
         if match:
             time_ms = float(match.group(1))
     rate = None
-    per_device = False
     match = RATE_PER_DEVICE.search(line)
-    if match:
-        per_device = True
-    else:
-        match = RATE_AFTER.search(line) or RATE_BEFORE.search(line)
+    per_device = match is not None
+    match = match or RATE_AFTER.search(line) or RATE_BEFORE.search(line)
     if match:
         base = parse_finite(match.group(1))
         scale = _SCALE.get((match.group(2) or "").lower(), 1.0)
@@ -170,15 +164,13 @@ class Generic(LogFormat):
 
     name = "generic"
     title = "generic step log"
-    upstream = "(none: a fallback)"
-    example = "step 120 | loss 3.21 | time 812.5 ms | 12,345 tok/s"
     specific = False
     eval_untimed_reason = "the generic reader does not recognise evaluation lines"
 
     parser_class = GenericParser
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(lines, read_step, lambda _line: False)
+    def is_step_line(self, line: str) -> bool:
+        return read_step(line) is not None
 
     def for_run(self, run: RunView) -> LogFormat:
         return PER_DEVICE if run.meta("rate_per_device") else self

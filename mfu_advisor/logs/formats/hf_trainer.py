@@ -18,6 +18,7 @@ from mfu_advisor.logs.formats.base import (
     Parser,
     RunView,
     config_product,
+    format_table,
 )
 from mfu_advisor.logs.numbers import (
     DECIMAL,
@@ -27,8 +28,6 @@ from mfu_advisor.logs.numbers import (
     parse_int,
     parse_number,
 )
-
-UPSTREAM = "https://github.com/huggingface/transformers/blob/main/src/transformers/trainer.py"
 
 DICT = re.compile(r"^\{\s*'[\w/.-]+':.*\}\s*$")
 PAIR = re.compile(r"'([\w/.-]+)':\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,}]+)")
@@ -42,15 +41,6 @@ TQDM = re.compile(rf"^\s*{INT}%\|.*?\|\s*{INT}/{INT} \[([\d:]+)<([\d:?]+),\s*{DE
 PROGRESS = re.compile(r"^\s*\d+%\|.*\|\s*\d+/\d+ \[")
 FLOS = re.compile(rf"^{DECIMAL}\s*([KMGTP]?)F$")
 
-RUNNING_KEYS = {
-    "Num examples": "num_examples",
-    "Num Epochs": "num_epochs",
-    "Instantaneous batch size per device": "per_device_train_batch_size",
-    "Total train batch size (w. parallel, distributed & accumulation)": "total_train_batch_size",
-    "Gradient Accumulation steps": "gradient_accumulation_steps",
-    "Total optimization steps": "max_steps",
-    "Number of trainable parameters": "n_trainable_params",
-}
 _FLOS_SCALE = {"": 1.0, "K": 2.0**10, "M": 2.0**20, "G": 2.0**30, "T": 2.0**40, "P": 2.0**50}
 
 
@@ -147,7 +137,7 @@ class HfTrainerParser(Parser):
     def _block_line(self, label: str, raw: str, line_no: int) -> None:
         sink = self.sink
         if self.block and self.block.startswith("Running"):
-            key = RUNNING_KEYS.get(label.strip())
+            key = format_table("hf_trainer", "running_keys").get(label.strip())
             if key and self.block == "Running training":
                 sink.set_config(key, parse_int(raw), "Running training block", line_no)
             return
@@ -168,8 +158,6 @@ class HfTrainer(LogFormat):
 
     name = "hf_trainer"
     title = "Hugging Face Trainer"
-    upstream = UPSTREAM
-    example = "{'loss': 1.7093, 'learning_rate': 2e-05, 'epoch': 0.02}"
     eval_timing = "stated"
 
     def sniff(self, lines: Sequence[str]) -> Evidence:
@@ -230,10 +218,7 @@ class HfTrainer(LogFormat):
             "the model's); give --set flops_per_token=X or --set n_params=N"
         )
 
-    def devices(self, run: RunView) -> Figure | None:
-        given = super().devices(run)
-        if given:
-            return given
+    def implied_devices(self, run: RunView) -> Figure | None:
         total = run.number("total_train_batch_size")
         per_device = run.number("per_device_train_batch_size")
         accum = run.number("gradient_accumulation_steps") or 1

@@ -6,22 +6,20 @@ micro-batch's forward and backward on all devices.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import FLAG_OPTIMIZER_STEP
 from mfu_advisor.logs.formats.base import (
-    Evidence,
+    SUMMARY,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     RunView,
-    count_evidence,
+    ValueLine,
+    read_value_line,
 )
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_int, parse_number
-
-UPSTREAM = "https://github.com/Lightning-AI/litgpt/blob/main/litgpt/pretrain.py"
 
 OLD = re.compile(
     rf"^\[?iter {INT} step {INT}\]?: loss (\S+?),(?: lr \S+,)? iter time: {DECIMAL}\s*ms"
@@ -42,6 +40,10 @@ DICT_KEY = re.compile(
     rf"n_head|vocab_size|padded_vocab_size)': {INT}"
 )
 TRAINING_TIME = re.compile(rf"^Training time: {DECIMAL}s")
+VALUE_LINES: tuple[ValueLine, ...] = (
+    (MEASURED, ("measured_tflops",), float, "log"),
+    (TRAINING_TIME, ("training_time_s",), float, SUMMARY),
+)
 
 
 class LitgptParser(Parser):
@@ -70,9 +72,7 @@ class LitgptParser(Parser):
                 time_ms=float(match.group(3)),
             )
             return True
-        match = MEASURED.match(line)
-        if match:
-            sink.set_config("measured_tflops", float(match.group(1)), "log", line_no)
+        if read_value_line(sink, VALUE_LINES, line, line_no):
             return True
         match = PARAMS.match(line)
         if match:
@@ -81,10 +81,6 @@ class LitgptParser(Parser):
                 "Number of trainable parameters": "n_trainable_params",
             }.get(match.group(1), "n_non_trainable_params")
             sink.set_config(key, parse_int(match.group(2)), "log", line_no)
-            return True
-        match = TRAINING_TIME.match(line)
-        if match:
-            sink.set_summary("training_time_s", float(match.group(1)), line_no)
             return True
         if line.lstrip().startswith("{") or line.startswith(("Loading model with", "Seed set to")):
             for key, value in DICT_KEY.findall(line):
@@ -109,19 +105,12 @@ class Litgpt(LogFormat):
 
     name = "litgpt"
     title = "LitGPT"
-    upstream = UPSTREAM
-    example = "iter 173 step 87: loss 10.8259, iter time: 215.44ms (optimizer.step)"
     eval_timing = "stated"
 
     parser_class = LitgptParser
+    step_lines = (OLD, NEW)
+    marker_lines = (VAL, MEASURED)
     default_variant = "pretrain"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: OLD.match(line) or NEW.match(line),
-            lambda line: VAL.match(line) or MEASURED.match(line),
-        )
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         micro = run.number("micro_batch_size")

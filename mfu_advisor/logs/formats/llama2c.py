@@ -6,27 +6,33 @@ the MFU nanoGPT's running average against an A100's 312 TFLOP/s, per process.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
     ConfigEntryOrMissing,
-    Evidence,
     FlopsPerToken,
     RunView,
-    count_evidence,
+    ValueLine,
+    read_value_line,
 )
 from mfu_advisor.logs.formats.nanogpt import NanoGpt
 from mfu_advisor.logs.formats.nanogpt_parser import NanoGptParser
 from mfu_advisor.logs.numbers import DECIMAL, INT, SIGNED_DECIMAL
-
-UPSTREAM = "https://github.com/karpathy/llama2.c/blob/master/train.py"
 
 # The first versions printed no MFU.
 STEP = re.compile(rf"^{INT} \| loss (\S+) \| lr \S+ \| {DECIMAL}ms(?: \| mfu {SIGNED_DECIMAL}%)?")
 BREAKDOWN = re.compile(
     rf"^breaks down as: {INT} grad accum steps \* {INT} processes \* {INT} batch size \* "
     rf"{INT} max seq len"
+)
+
+BREAKDOWN_LINE: tuple[ValueLine, ...] = (
+    (
+        BREAKDOWN,
+        ("gradient_accumulation_steps", "devices", "batch_size", "max_seq_len"),
+        int,
+        "'breaks down as' line",
+    ),
 )
 
 
@@ -39,16 +45,7 @@ class Llama2cParser(NanoGptParser):
             if match:
                 self._iter_line(match, line_no)  # groups: step, loss, time, mfu, as nanoGPT's
                 return True
-        match = BREAKDOWN.match(line)
-        if match:
-            accum, processes, batch, seq = (int(g) for g in match.groups())
-            for key, value in (
-                ("gradient_accumulation_steps", accum),
-                ("devices", processes),
-                ("batch_size", batch),
-                ("max_seq_len", seq),
-            ):
-                self.sink.set_config(key, value, "'breaks down as' line", line_no)
+        if read_value_line(self.sink, BREAKDOWN_LINE, line, line_no):
             return True
         return super().parse_line(line, line_no)
 
@@ -58,17 +55,11 @@ class Llama2c(NanoGpt):
 
     name = "llama2c"
     title = "llama2.c"
-    upstream = UPSTREAM
-    example = "2000 | loss 1.2345 | lr 4.999e-04 | 123.45ms | mfu 12.34%"
     parser_class = Llama2cParser
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line[:1].isdigit() and STEP.match(line),
-            # Its evaluation and start-up lines are nanoGPT's: only its own line is a marker.
-            lambda line: line.startswith("breaks down as") and BREAKDOWN.match(line),
-        )
+    step_lines = (STEP,)
+    # Its evaluation and start-up lines are nanoGPT's: only its own line is a marker.
+    marker_lines = (BREAKDOWN,)
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
         return {}  # a Llama, not nanoGPT's GPT: diagnose --from-log cannot reproduce it

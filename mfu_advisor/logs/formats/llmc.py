@@ -7,20 +7,21 @@ in it. FLOPs per token: ``6 N + 6 L C T`` with N counting every parameter (gpt2_
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
+    SUMMARY,
     ConfigEntryOrMissing,
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     Reference,
     RunView,
-    count_evidence,
+    ValueLine,
+    format_table,
+    read_value_line,
 )
 from mfu_advisor.logs.numbers import (
     DECIMAL,
@@ -31,8 +32,6 @@ from mfu_advisor.logs.numbers import (
     parse_value,
 )
 from mfu_advisor.mfu import GptShape, flops_per_token
-
-UPSTREAM = "https://github.com/karpathy/llm.c/blob/master/train_gpt2.cu"
 
 STEP_CUDA = re.compile(rf"^step\s+{INT}/{INT}\s*[|:]")
 STEP_CPU = re.compile(rf"^step {INT}: train loss (\S+) \(took {DECIMAL} ms\)")
@@ -53,6 +52,12 @@ BATCH = re.compile(
 )
 GRAD_ACCUM = re.compile(rf"^=> setting grad_accum_steps={INT}")
 TOTAL_AVERAGE = re.compile(rf"^total average iteration time: {DECIMAL} ms")
+VALUE_LINES: tuple[ValueLine, ...] = (
+    (NUM_PARAMS, ("num_parameters",), int, "log"),
+    (BATCH, ("batch_size", "seq_len", "num_processes", "total_batch_size"), int, "log"),
+    (GRAD_ACCUM, ("grad_accum_steps",), int, "log"),
+    (TOTAL_AVERAGE, ("total_average_iteration_time_ms",), float, SUMMARY),
+)
 CHATTER = re.compile(
     r"^(allocat|device memory usage|memory per sequence|\s*-> estimated|created directory|"
     r"HellaSwag eval not found|You can run|Writing checkpoint|Deleting checkpoint|"
@@ -60,23 +65,6 @@ CHATTER = re.compile(
     r"(train|val) dataset num_batches|writing|\[State\])"
 )
 
-#: Table labels (train_gpt2.cu main) -> config keys.
-TABLE_KEYS = {
-    "micro batch size B": "batch_size",
-    "sequence length T": "seq_len",
-    "total batch size": "total_batch_size",
-    "max_sequence_length T": "max_seq_len",
-    "vocab_size V": "vocab_size",
-    "padded_vocab_size Vp": "padded_vocab_size",
-    "num_layers L": "num_layers",
-    "num_heads NH": "num_heads",
-    "channels C": "channels",
-    "num_parameters": "num_parameters",
-    "device": "device_name",
-    "peak TFlops": "peak_tflops",
-    "precision": "precision",
-    "num_processes": "num_processes",
-}
 #: precision row -> peak dtype. llm.c enables TF32 for FP32 by default (-f 1), and
 #: its mfu.h uses the TF_32 peak for FP32 mode.
 PRECISIONS = {"BF16": "bf16", "FP16": "fp16", "FP32": "tf32"}
@@ -186,7 +174,7 @@ class LlmcParser(Parser):
         label, raw = match.group(1), match.group(2)
         if label == "Parameter":
             return True
-        key = TABLE_KEYS.get(label, _slug(label))
+        key = format_table("llmc", "table_keys").get(label, _slug(label))
         value = parse_value(raw)
         sink = self.sink
         sink.meta.setdefault("variant", "train_gpt2cu")
@@ -204,27 +192,7 @@ class LlmcParser(Parser):
 
     def _other(self, stripped: str, line_no: int) -> bool:
         sink = self.sink
-        match = NUM_PARAMS.match(stripped)
-        if match:
-            sink.set_config("num_parameters", int(match.group(1)), "log", line_no)
-            return True
-        match = BATCH.match(stripped)
-        if match:
-            for key, group in (
-                ("batch_size", 1),
-                ("seq_len", 2),
-                ("num_processes", 3),
-                ("total_batch_size", 4),
-            ):
-                sink.set_config(key, int(match.group(group)), "log", line_no)
-            return True
-        match = GRAD_ACCUM.match(stripped)
-        if match:
-            sink.set_config("grad_accum_steps", int(match.group(1)), "log", line_no)
-            return True
-        match = TOTAL_AVERAGE.match(stripped)
-        if match:
-            sink.set_summary("total_average_iteration_time_ms", float(match.group(1)), line_no)
+        if read_value_line(sink, VALUE_LINES, stripped, line_no):
             return True
         if self.block is not None:
             match = KEY_VALUE.match(stripped)
@@ -246,19 +214,6 @@ class LlmcParser(Parser):
         return bool(CHATTER.match(stripped))
 
 
-def _is_step(line: str) -> bool:
-    return line.startswith("step") and bool(
-        STEP_CPU.match(line) or (STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line))
-    )
-
-
-def _is_marker(line: str) -> bool:
-    if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")):
-        return True
-    row = TABLE_ROW.match(line.strip()) if line.startswith("| ") else None
-    return bool(row and (row.group(1) in TABLE_KEYS or row.group(1) == "Parameter"))
-
-
 class Llmc(LogFormat):
     """llm.c's GPT-2 trainers, CUDA and CPU."""
 
@@ -271,11 +226,6 @@ class Llmc(LogFormat):
 
     name = "llmc"
     title = "llm.c"
-    upstream = UPSTREAM
-    example = (
-        "step    2/21479 | loss 10.829729 (+nanz)| norm 15.0011 (+nanz)| lr 2.86e-06 | "
-        "2391.52 ms | -100.0% bf16 MFU | 191824 tok/s"
-    )
     eval_timing = "untimed"
     eval_untimed_reason = (
         "llm.c times only the training step (CUDA events around forward, backward and update); "
@@ -285,8 +235,19 @@ class Llmc(LogFormat):
     parser_class = LlmcParser
     default_variant = "train_gpt2cu"
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(lines, _is_step, _is_marker)
+    def is_step_line(self, line: str) -> bool:
+        return line.startswith("step") and bool(
+            STEP_CPU.match(line) or (STEP_CUDA.match(line) and ("tok/s" in line or " ms" in line))
+        )
+
+    def is_marker_line(self, line: str) -> bool:
+        if line.startswith(("[GPT-2]", "val loss", "num_parameters:", "=> setting grad_accum")):
+            return True
+        row = TABLE_ROW.match(line.strip()) if line.startswith("| ") else None
+        return bool(
+            row
+            and (row.group(1) in format_table("llmc", "table_keys") or row.group(1) == "Parameter")
+        )
 
     def _cpu(self, run: RunView) -> bool:
         return run.meta("variant") == "train_gpt2 (CPU)"
@@ -346,17 +307,8 @@ class Llmc(LogFormat):
         )
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
-        names = {
-            "n_layer": "num_layers",
-            "n_head": "num_heads",
-            "n_embd": "channels",
-            "block_size": "seq_len",
-            "vocab_size": "padded_vocab_size",
-            "batch_size": "batch_size",
-            "gradient_accumulation_steps": "grad_accum_steps",
-        }
         out: dict[str, ConfigEntryOrMissing] = {}
-        for key, source_key in names.items():
+        for key, source_key in format_table("llmc", "gpt_config_keys").items():
             value = run.config(source_key)
             out[key] = (
                 (value, f"llm.c {source_key}")

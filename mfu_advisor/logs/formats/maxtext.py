@@ -9,24 +9,20 @@ rates, with MaxText's own FLOP count (matmuls, attention included). The start of
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     RunView,
     config_product,
-    count_evidence,
+    format_table,
     median_ratio,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
 from mfu_advisor.mfu import PEAK_DTYPE_KEYS
-
-UPSTREAM = "https://github.com/AI-Hypercomputer/maxtext/blob/main/MaxText/metric_logger.py"
 
 STEP = re.compile(rf"^completed step: {INT}, (.*)$")
 FIELD = re.compile(r"([\w/]+): (\S+?)(?:,|$)")
@@ -34,20 +30,6 @@ CONFIG = re.compile(r"^Config param (\w+): (.*?)\s*$")
 DEVICES = re.compile(rf"^Num_devices: {INT}")
 #: The configuration numbers the analysis reads (``Config param`` prints every setting).
 NUMBERS = ("per_device_batch_size", "max_target_length", "gradient_accumulation_steps", "steps")
-#: Start-up lines MaxText prints that carry nothing the analysis reads.
-CHATTER = (
-    "System Information: ",
-    "Running Model: ",
-    "Updating ",
-    "Per train step:",
-    "Total TFLOPs: ",
-    "split as ",
-    "number parameters: ",
-    "Memstats: ",
-    "Using (GB) ",
-    "Total memory size: ",
-    "To see full metrics ",
-)
 
 
 class MaxTextParser(Parser):
@@ -84,7 +66,7 @@ class MaxTextParser(Parser):
         if match:
             sink.set_config("devices", int(match.group(1)), "log", line_no)
             return True
-        return line.lstrip().startswith(CHATTER)
+        return line.lstrip().startswith(tuple(format_table("maxtext", "chatter")))
 
 
 class MaxText(LogFormat):
@@ -92,11 +74,6 @@ class MaxText(LogFormat):
 
     name = "maxtext"
     title = "MaxText"
-    upstream = UPSTREAM
-    example = (
-        "completed step: 9, seconds: 1.012, TFLOP/s/device: 31.496, Tokens/s/device: 2024.558, "
-        "total_weights: 8192, loss: 5.989"
-    )
     tokens_per_s_scope = "device"
     scope_note = (
         "MaxText prints TFLOP/s and tokens/s per device (MaxText/metric_logger.py); the job's "
@@ -104,14 +81,9 @@ class MaxText(LogFormat):
     )
     parser_class = MaxTextParser
 
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("completed step: ") and "Tokens/s/device" in line,
-            lambda line: line.startswith(
-                ("Config param ", "Num_devices: ", "System Information: ")
-            ),
-        )
+    step_lines = (re.compile("completed step: "),)
+    step_needs = ("Tokens/s/device",)
+    marker_lines = (re.compile("Config param |Num_devices: |System Information: "),)
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         keys = ["per_device_batch_size", "max_target_length"]

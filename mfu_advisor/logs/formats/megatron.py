@@ -8,23 +8,18 @@ Megatron prints no MFU.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     RunView,
     config_product,
-    count_evidence,
 )
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number, parse_value
-
-UPSTREAM = "https://github.com/NVIDIA/Megatron-LM/blob/main/megatron/training/training.py"
 
 # GPT-NeoX (Megatron's descendant, on DeepSpeed) puts " samples/sec: 7.799 | " first.
 ITERATION = re.compile(
@@ -34,7 +29,7 @@ ITERATION = re.compile(
 NEOX_FLOPS = re.compile(rf"^{DECIMAL}\s*TFLOPS$")
 PAIR = re.compile(r"\|\s*([^|:]+?):\s*([^|]+?)\s*(?=\|)")
 VALIDATION = re.compile(rf"^\s*validation loss at iteration {INT}[^|]*\|(.*)$")
-ARGS_START = re.compile(r"^-+ arguments -+$")
+ARGS_START = re.compile(r"^\s*-+ arguments -+\s*$")
 ARGS_END = re.compile(r"^-+ end of arguments -+$")
 #: Other lines the arguments dump may hold before it is taken as over without its end line.
 ARGS_MISSES = 3
@@ -114,31 +109,16 @@ class Megatron(LogFormat):
 
     name = "megatron"
     title = "Megatron-LM"
-    upstream = UPSTREAM
-    example = (
-        " [2024-04-06 02:59:36] iteration       43/     100 | consumed samples:         5504 | "
-        "elapsed time per iteration (ms): 5444.9 | throughput per GPU (TFLOP/s/GPU): 239.8 | ..."
-    )
     eval_timing = "untimed"
     eval_untimed_reason = "Megatron's elapsed time per iteration covers training iterations only"
     step_time_span = "interval"
 
     parser_class = MegatronParser
+    step_lines = (ITERATION,)
+    step_needs = ("elapsed time per iteration",)
+    marker_lines = (VALIDATION, ARGS_START)
     default_variant = "pretrain_gpt"
     default_device = "cuda"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: (
-                "iteration" in line
-                and ITERATION.match(line)
-                and "elapsed time per iteration" in line
-            ),
-            lambda line: (
-                VALIDATION.match(line) if "iteration" in line else ARGS_START.match(line.strip())
-            ),
-        )
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         return config_product(

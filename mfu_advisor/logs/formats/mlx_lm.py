@@ -8,12 +8,9 @@ break 6N, so the FLOPs per token are left to ``--set flops_per_token``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, count_evidence
+from mfu_advisor.logs.formats.base import LogFormat, Parser
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
-
-UPSTREAM = "https://github.com/ml-explore/mlx-lm/blob/main/mlx_lm/tuner/trainer.py"
 
 TRAIN = re.compile(
     rf"^Iter {INT}: Train loss (\S+?),(?: Learning Rate \S+?,)? It/sec {DECIMAL}, "
@@ -70,11 +67,6 @@ class MlxLm(LogFormat):
 
     name = "mlx_lm"
     title = "MLX LM (mlx_lm.lora)"
-    upstream = UPSTREAM
-    example = (
-        "Iter 20: Train loss 2.101, Learning Rate 1.000e-05, It/sec 13.913, Tokens/sec 4560.749, "
-        "Trained Tokens 6568, Peak mem 10.588 GB"
-    )
     eval_timing = "stated"
     step_time_span = "interval"
     tokens_scope = "job"
@@ -83,16 +75,8 @@ class MlxLm(LogFormat):
         "mlx_lm/tuner/trainer.py), so it is the job's"
     )
     parser_class = MlxLmParser
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("Iter ") and TRAIN.match(line),
-            lambda line: (
-                line.startswith(("Iter ", "Trainable parameters", "Starting training"))
-                and (VAL.match(line) or TRAINABLE.match(line) or START.match(line))
-            ),
-        )
+    step_lines = (TRAIN,)
+    marker_lines = (VAL, TRAINABLE, START)
 
 
 FORMAT = MlxLm()

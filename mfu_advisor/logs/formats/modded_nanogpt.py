@@ -6,14 +6,11 @@ so step times come from differences between lines (logs/counters.py). No tokens 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.counters import CumulativeClock
-from mfu_advisor.logs.formats.base import Evidence, LogFormat, Parser, RunView, count_evidence
+from mfu_advisor.logs.formats.base import LogFormat, Parser, RunView
 from mfu_advisor.logs.numbers import DECIMAL, INT, parse_finite, parse_number
-
-UPSTREAM = "https://github.com/KellerJordan/modded-nanogpt/blob/master/train_gpt.py"
 
 STEP = re.compile(rf"^step:{INT}/{INT} ")
 FIELD = re.compile(r"(\w+):(\S+)")
@@ -89,8 +86,6 @@ class ModdedNanoGpt(LogFormat):
 
     name = "modded_nanogpt"
     title = "modded-nanogpt"
-    upstream = UPSTREAM
-    example = "step:125/1770 train_time:4428ms step_avg:35.42ms"
     eval_untimed_reason = (
         "modded-nanogpt pauses its training clock during validation, so its length is not in "
         "the log"
@@ -101,13 +96,9 @@ class ModdedNanoGpt(LogFormat):
     )
     default_device = "cuda"
     parser_class = ModdedNanoGptParser
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("step:") and STEP.match(line) and "train_time:" in line,
-            lambda line: line.startswith("|") and SMI_GPU.match(line),
-        )
+    step_lines = (STEP,)
+    step_needs = ("train_time:",)
+    marker_lines = (SMI_GPU,)
 
     def variant(self, run: RunView) -> str:
         return "train_gpt.py"

@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
     Parser,
     Reference,
     RunView,
-    count_evidence,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_int, parse_number, parse_value
-
-UPSTREAM = "https://github.com/karpathy/nanochat/blob/master/scripts/base_train.py"
 
 STEP = re.compile(rf"^step {INT}(?:/{INT})? \(\d+(?:\.\d+)?%\) \| ")
 FIELD = re.compile(r"([\w/ ]+?):\s*([^|]+?)\s*(?:\||$)")
@@ -95,7 +90,7 @@ class NanochatParser(Parser):
             sink.hint("gpu_name", match.group(1), line_no, line)
             sink.hint("device", "cuda", line_no, line)
             peak = parse_finite(match.group(2))
-            if peak and math.isfinite(peak):
+            if peak:
                 sink.set_config("peak_flops", peak, "log", line_no)
                 sink.hint("peak_flops", peak, line_no, line)
             return True
@@ -121,28 +116,15 @@ class Nanochat(LogFormat):
 
     name = "nanochat"
     title = "nanochat"
-    upstream = UPSTREAM
-    example = (
-        "step 00004/21400 (0.02%) | loss: 8.893647 | lrm: 1.00 | dt: 989.44ms | "
-        "tok/sec: 529,882 | mfu: 74.13 | total time: 0.00m"
-    )
     eval_timing = "untimed"
     eval_untimed_reason = "nanochat's dt times only the training step; evaluations are not timed"
 
     parser_class = NanochatParser
+    step_lines = (STEP,)
+    step_needs = ("tok/sec",)
+    marker_lines = (EVAL, FLOPS_PER_TOKEN, GPU)
     default_variant = "base_train"
     default_device = "cuda"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: line.startswith("step ") and STEP.match(line) and "tok/sec" in line,
-            lambda line: (
-                (line.startswith("Step ") and EVAL.match(line))
-                or FLOPS_PER_TOKEN.match(line)
-                or GPU.match(line)
-            ),
-        )
 
     def log_tokens_per_step(self, run: RunView) -> Figure | Unavailable:
         total = run.number("total_batch_size")
@@ -201,10 +183,7 @@ class Nanochat(LogFormat):
             keyed_to="H100",
         )
 
-    def devices(self, run: RunView) -> Figure | None:
-        given = super().devices(run)
-        if given:
-            return given
+    def implied_devices(self, run: RunView) -> Figure | None:
         # base_train.py: world_tokens_per_fwdbwd = tokens_per_fwdbwd * ddp_world_size, printed
         # as "Tokens / micro-batch / rank: B x T = N" and "Tokens / micro-batch: M".
         per_rank = _last_number(run.config("tokens_micro_batch_rank"))

@@ -6,26 +6,31 @@ is a running average against an A100's 312 TFLOP/s bf16, ``-100.00%`` before ite
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import ClassVar
 
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.logs.formats.base import (
     GPT_CONFIG_KEYS,
     ConfigEntryOrMissing,
-    Evidence,
     Figure,
     FlopsPerToken,
     LogFormat,
+    Patterns,
     Reference,
     RunView,
-    count_evidence,
+    format_table,
 )
 from mfu_advisor.logs.formats.nanogpt_parser import (
     BENCH_STEP,
+    BENCH_TIME,
+    CONFIG_FILE,
     DTYPES,
+    EVAL,
     ITER,
-    SNIFF_MARKERS,
-    SNIFF_PREFIXES,
+    N_PARAMS,
+    OVERRIDE,
+    TOKENS,
+    VOCAB_FOUND,
     NanoGptParser,
     device_kind,
 )
@@ -37,45 +42,9 @@ from mfu_advisor.mfu import (
     gpt_param_count,
 )
 
-UPSTREAM = "https://github.com/karpathy/nanoGPT/blob/master/train.py"
-
 __all__ = ["FORMAT", "NanoGpt", "NanoGptParser"]
 
-#: GPT-2 checkpoints nanoGPT can start from: (n_layer, n_head, n_embd); model.py
-#: GPT.from_pretrained, config_args. All have vocab 50257, block 1024 and biases.
-GPT2_SHAPES = {
-    "gpt2": (12, 12, 768),
-    "gpt2-medium": (24, 16, 1024),
-    "gpt2-large": (36, 20, 1280),
-    "gpt2-xl": (48, 25, 1600),
-}
-
-#: train.py's defaults (the GPT-2 124M config on OpenWebText), the "default config values"
-#: block at the top of https://github.com/karpathy/nanoGPT/blob/master/train.py.
-TRAIN_DEFAULTS = {"n_layer": 12, "n_head": 12, "n_embd": 768, "block_size": 1024, "bias": False}
-#: bench.py: the model shape is fixed in the file; batch_size/block_size/bias are configurable.
-BENCH_DEFAULTS = {
-    "n_layer": 12,
-    "n_head": 12,
-    "n_embd": 768,
-    "block_size": 1024,
-    "bias": False,
-    "batch_size": 12,
-    "vocab_size": 50304,
-    "gradient_accumulation_steps": 1,
-    "compile": True,
-}
-#: train.py's other defaults that shape a run's speed (the same block of train.py).
-TRAIN_RUN_DEFAULTS = {
-    **TRAIN_DEFAULTS,
-    "batch_size": 12,
-    "gradient_accumulation_steps": 40,
-    "compile": True,
-    "log_interval": 1,
-    "eval_interval": 2000,
-    "eval_iters": 200,
-}
-
+SHAPE_KEYS = ("n_layer", "n_head", "n_embd", "block_size")
 #: peak dtype -> nanoGPT's dtype config value, for gpt_config.
 CONFIG_DTYPES = {"bf16": "bfloat16", "fp16": "float16", "tf32": "float32", "fp32": "float32"}
 
@@ -97,21 +66,20 @@ class NanoGpt(LogFormat):
 
     name = "nanogpt"
     title = "nanoGPT"
-    upstream = UPSTREAM
-    example = "iter 10: loss 3.2202, time 893.76ms, mfu 16.68%"
     eval_timing = "spike"
 
     parser_class = NanoGptParser
+    step_lines: ClassVar[Patterns] = (ITER, BENCH_STEP)
+    marker_lines: ClassVar[Patterns] = (
+        OVERRIDE,
+        CONFIG_FILE,
+        EVAL,
+        TOKENS,
+        N_PARAMS,
+        VOCAB_FOUND,
+        BENCH_TIME,
+    )
     default_variant = "train.py"
-
-    def sniff(self, lines: Sequence[str]) -> Evidence:
-        return count_evidence(
-            lines,
-            lambda line: (line.startswith("iter ") and ITER.match(line)) or BENCH_STEP.match(line),
-            lambda line: (
-                line.startswith(SNIFF_PREFIXES) and any(p.match(line) for p in SNIFF_MARKERS)
-            ),
-        )
 
     def _bench(self, run: RunView) -> bool:
         return run.meta("variant") == "bench.py"
@@ -121,28 +89,32 @@ class NanoGpt(LogFormat):
         value = run.number(key)
         if value is not None:
             return value, run.config_source(key) or "log"
-        if self._bench(run) and key in BENCH_DEFAULTS:
-            return float(BENCH_DEFAULTS[key]), "bench.py default"
-        init = run.config("init_from")
-        if isinstance(init, str) and init in GPT2_SHAPES:
-            shape = dict(zip(("n_layer", "n_head", "n_embd"), GPT2_SHAPES[init], strict=True))
+        bench = format_table("nanogpt", "bench_defaults")
+        if self._bench(run) and key in bench:
+            return float(bench[key]), "bench.py default"
+        init, shapes = run.config("init_from"), format_table("nanogpt", "gpt2_shapes")
+        if isinstance(init, str) and init in shapes:
+            shape = shapes[init]
             if key in shape:
                 return float(shape[key]), f"{init} checkpoint"
             if key == "block_size":
                 block = min(run.number("block_size") or 1024, 1024)
                 return float(block), f"{init} checkpoint"
-        if run.meta("run_start_seen") and key in TRAIN_DEFAULTS:
-            return float(TRAIN_DEFAULTS[key]), "train.py default"
+        train = format_table("nanogpt", "train_defaults")
+        if run.meta("run_start_seen") and key in train:
+            return float(train[key]), "train.py default"
         return None, ""
 
     def gpt_config(self, run: RunView) -> dict[str, ConfigEntryOrMissing]:
         out: dict[str, ConfigEntryOrMissing] = {}
-        defaults = BENCH_DEFAULTS if self._bench(run) else TRAIN_RUN_DEFAULTS
+        defaults = format_table(
+            "nanogpt", "bench_defaults" if self._bench(run) else "train_defaults"
+        )
         start_seen = bool(run.meta("run_start_seen")) or self._bench(run)
         for key in GPT_CONFIG_KEYS:
             if run.has(key):
                 out[key] = (run.config(key), run.config_source(key) or "log")
-            elif key in ("n_layer", "n_head", "n_embd", "block_size"):
+            elif key in SHAPE_KEYS:
                 value, source = self._value(run, key)
                 out[key] = (
                     (int(value), source) if value is not None else Unavailable("not in the log")
@@ -193,13 +165,8 @@ class NanoGpt(LogFormat):
         )
 
     def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        values: dict[str, float] = {}
-        sources: dict[str, str] = {}
-        for key in ("n_layer", "n_head", "n_embd", "block_size"):
-            value, source = self._value(run, key)
-            if value is not None:
-                values[key], sources[key] = value, source
-        missing = [k for k in ("n_layer", "n_head", "n_embd", "block_size") if k not in values]
+        values = {key: self._value(run, key)[0] for key in SHAPE_KEYS}
+        missing = [key for key, value in values.items() if value is None]
         if missing:
             return Unavailable(
                 "the model size is missing: the log does not give "
@@ -207,9 +174,7 @@ class NanoGpt(LogFormat):
                 + " (no Overriding lines or config file dump); give them with "
                 + " ".join(f"--set {k}=N" for k in missing)
             )
-        n_layer, n_head, n_embd, block = (
-            int(values[k]) for k in ("n_layer", "n_head", "n_embd", "block_size")
-        )
+        n_layer, n_head, n_embd, block = (int(values[key] or 0) for key in SHAPE_KEYS)
         if n_head <= 0 or n_embd % n_head:
             return Unavailable(f"n_embd={n_embd} is not a multiple of n_head={n_head}")
         n_params, n_source = self._n_params(run, n_layer, n_head, n_embd, block)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from mfu_advisor.logs.collect import (
     FLAG_WARMUP,
     StepCollector,
 )
-from mfu_advisor.logs.formats.base import Parser
+from mfu_advisor.logs.formats.base import Parser, ValueLine, read_value_line
 from mfu_advisor.logs.numbers import (
     DECIMAL,
     INT,
@@ -43,9 +42,8 @@ VOCAB_FOUND = re.compile(rf"^found vocab_size = {INT}")
 VOCAB_DEFAULT = re.compile(rf"^defaulting to vocab_size of GPT-2 to {INT}")
 VOCAB_OLD = re.compile(rf"^vocab_size not found in .*, using GPT-2 default of {INT}")
 N_PARAMS = re.compile(rf"^number of parameters: {DECIMAL}M")
-DECAYED = re.compile(
-    rf"^num (decayed|non-decayed) parameter tensors: {INT}, with ([\d,]+) parameters"
-)
+DECAYED = re.compile(rf"^num decayed parameter tensors: {INT}, with ([\d,]+) parameters")
+NON_DECAYED = re.compile(rf"^num non-decayed parameter tensors: {INT}, with ([\d,]+) parameters")
 FUSED = re.compile(r"^using fused AdamW: (True|False)")
 RESUME = re.compile(r"^Resuming training from (.*)")
 INIT_GPT2 = re.compile(r"^Initializing from OpenAI GPT-2 weights: (\S+)")
@@ -53,25 +51,20 @@ LOADING = re.compile(r"^loading weights from pretrained gpt: (\S+)")
 FORCING = re.compile(rf"^forcing vocab_size={INT}, block_size={INT}, bias=(True|False)")
 DROPOUT = re.compile(rf"^overriding dropout rate to {DECIMAL}")
 SAVING = re.compile(r"^saving checkpoint to ")
-#: Header lines that give one config key: pattern, key, value of the first group, source.
-CONFIG_LINES: tuple[tuple[re.Pattern[str], str, Callable[[str], object], str], ...] = (
-    (TOKENS, "tokens_per_iter", parse_int, "log"),
-    (VOCAB_FOUND, "vocab_size", int, "log (meta.pkl)"),
-    (VOCAB_DEFAULT, "vocab_size", int, "log (GPT-2 default)"),
-    (VOCAB_OLD, "vocab_size", int, "log (GPT-2 default)"),
-    (N_PARAMS, "n_params_printed_m", float, "log"),
-    (FUSED, "fused_adamw", lambda text: text == "True", "log"),
-    (DROPOUT, "dropout", float, "log"),
+#: Header lines that only give config values (logs/formats/base.py read_value_line).
+CONFIG_LINES: tuple[ValueLine, ...] = (
+    (TOKENS, ("tokens_per_iter",), parse_int, "log"),
+    (VOCAB_FOUND, ("vocab_size",), int, "log (meta.pkl)"),
+    (VOCAB_DEFAULT, ("vocab_size",), int, "log (GPT-2 default)"),
+    (VOCAB_OLD, ("vocab_size",), int, "log (GPT-2 default)"),
+    (N_PARAMS, ("n_params_printed_m",), float, "log"),
+    (FUSED, ("fused_adamw",), lambda text: text == "True", "log"),
+    (DROPOUT, ("dropout",), float, "log"),
+    (DECAYED, (None, "params_decayed"), parse_int, "log"),
+    (NON_DECAYED, (None, "params_non_decayed"), parse_int, "log"),
+    (FORCING, ("vocab_size", "model_block_size", "bias"), parse_value, "log (GPT-2 checkpoint)"),
+    (LOADING, (), str, "log"),
 )
-SNIFF_PREFIXES = (
-    "Overriding",
-    "step ",
-    "tokens per iteration",
-    "number of parameters",
-    "found vocab_size",
-    "time per iteration",
-)
-SNIFF_MARKERS = (OVERRIDE, CONFIG_FILE, EVAL, TOKENS, N_PARAMS, VOCAB_FOUND, BENCH_TIME)
 MARKERS = (
     "Initializing a new model from scratch",
     "compiling the model... (takes a ~minute)",
@@ -179,8 +172,14 @@ class NanoGptParser(Parser):
         table = np.array(values, dtype=np.float64).reshape(-1, 3).T  # None -> NaN
         columns["loss"][rows], columns["step_time_ms"][rows], columns["reported_mfu"][rows] = table
 
-    def _mark_after_eval(self, lines: np.ndarray, steps: np.ndarray, flags: np.ndarray) -> None:
-        """Flag the iteration printed after each evaluation line with the same step."""
+    def _mark_after_eval(
+        self,
+        lines: np.ndarray | list[int],
+        steps: np.ndarray | list[int],
+        flags: np.ndarray | list[int],
+    ) -> None:
+        """Flag the iteration printed after each evaluation line with the same step, and the
+        first one after a checkpoint save (``lines`` in order: a chunk's, or one line's)."""
         still_pending = []
         for eval_step, eval_line in self.pending_evals:
             at = int(np.searchsorted(lines, eval_line))
@@ -225,20 +224,11 @@ class NanoGptParser(Parser):
     def _iter_line(self, match: re.Match[str], line_no: int) -> None:
         step = int(match.group(1))
         loss, time_ms, mfu = _iter_values(match, self.sink)
-        flags = 0
-        for i, (eval_step, _line) in enumerate(self.pending_evals):
-            if eval_step == step:
-                flags |= FLAG_AFTER_EVAL
-                del self.pending_evals[i]
-                break
-        else:
-            self.pending_evals = [(s, ln) for s, ln in self.pending_evals if s > step]
-        if self.pause_pending:
-            flags |= FLAG_AFTER_PAUSE
-            self.pause_pending = False
+        flags = [0]
+        self._mark_after_eval([line_no], [step], flags)
         self._steps_started()
         self.sink.add_step(
-            line_no, step=step, loss=loss, step_time_ms=time_ms, reported_mfu=mfu, flags=flags
+            line_no, step=step, loss=loss, step_time_ms=time_ms, reported_mfu=mfu, flags=flags[0]
         )
 
     def _bench_step(self, match: re.Match[str], line_no: int) -> None:
@@ -302,17 +292,10 @@ class NanoGptParser(Parser):
             self.in_config_file = True
             self.config_file = match.group(1)
             return True
-        for pattern, key, convert, source in CONFIG_LINES:
-            match = pattern.match(line)
-            if match:
-                if pattern is TOKENS:
-                    self._run_header()
-                sink.set_config(key, convert(match.group(1)), source, line_no)
-                return True
-        match = DECAYED.match(line)
+        match = read_value_line(sink, CONFIG_LINES, line, line_no)
         if match:
-            key = "params_decayed" if match.group(1) == "decayed" else "params_non_decayed"
-            sink.set_config(key, parse_int(match.group(3)), "log", line_no)
+            if match.re is TOKENS:
+                self._run_header()
             return True
         match = BENCH_TIME.match(line)
         if match:
@@ -326,16 +309,6 @@ class NanoGptParser(Parser):
             self._run_header()
             init = "resume" if line.startswith("Resuming") else match.group(1)
             sink.set_config("init_from", init, "log", line_no)
-            return True
-        if LOADING.match(line):
-            return True
-        match = FORCING.match(line)
-        if match:
-            sink.set_config("vocab_size", int(match.group(1)), "log (GPT-2 checkpoint)", line_no)
-            sink.set_config(
-                "model_block_size", int(match.group(2)), "log (GPT-2 checkpoint)", line_no
-            )
-            sink.set_config("bias", match.group(3) == "True", "log (GPT-2 checkpoint)", line_no)
             return True
         if SAVING.match(line):
             self.pause_pending = True  # the next iteration's time includes the save

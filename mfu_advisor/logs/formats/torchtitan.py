@@ -33,8 +33,6 @@ from mfu_advisor.logs.numbers import (
 )
 from mfu_advisor.mfu import A100_BF16_DENSE_PEAK_FLOPS
 
-UPSTREAM = "https://github.com/pytorch/torchtitan/blob/main/torchtitan/components/metrics.py"
-
 PREFIX = re.compile(
     rf"^(?:\[rank\d+\]:)?(?:\[titan\]\s*)?{TIMESTAMP}[,.](\d{{3}}) - \S+ - \w+ - (.*)$"
 )
@@ -60,9 +58,7 @@ class TorchtitanParser(Parser):
 
     def __init__(self, sink: StepCollector) -> None:
         super().__init__(sink)
-        self.anchor: tuple[float, float] | None = (
-            None  # (step, timestamp) of the previous step line
-        )
+        self.anchor: tuple[float, float] | None = None  # (step, time stamp) of the last step
         self.flags = 0
 
     def parse_line(self, line: str, line_no: int) -> bool:
@@ -91,7 +87,7 @@ class TorchtitanParser(Parser):
         step = int(match.group(1))
         fields = dict(FIELD.findall(message))
         tflops = parse_finite(fields.get("tflops", ""))
-        mfu = parse_finite(fields.get("mfu", "")) if fields.get("mfu") != "N/A" else None
+        mfu = parse_finite(fields.get("mfu", ""))  # None for "N/A"
         step_time_ms = None
         if self.anchor is not None and step > self.anchor[0]:
             step_time_ms = (stamp - self.anchor[1]) * 1000.0 / (step - self.anchor[0])
@@ -164,11 +160,6 @@ class Torchtitan(LogFormat):
 
     name = "torchtitan"
     title = "torchtitan"
-    upstream = UPSTREAM
-    example = (
-        "[rank0]:[titan] 2025-06-16 22:30:50,322 - root - INFO - step: 200  loss:  6.1384  "
-        "memory: 49.66GiB(52.28%)  tps: 5,856  tflops: 339.16  mfu: 34.29%"
-    )
     eval_timing = "spike"
     tokens_per_s_scope = "device"
     step_time_span = "interval"
@@ -252,10 +243,7 @@ class Torchtitan(LogFormat):
     def default_dtype(self, run: RunView) -> tuple[str | None, str]:
         return "bf16", "torchtitan's default mixed precision (bfloat16 parameters)"
 
-    def devices(self, run: RunView) -> Figure | None:
-        given = super().devices(run)
-        if given:
-            return given
+    def implied_devices(self, run: RunView) -> Figure | None:
         local, global_ = run.number("local_batch_size"), run.number("global_batch_size")
         if local and global_ and global_ >= local:
             return Figure(
