@@ -24,11 +24,11 @@ from mfu_advisor.probe.facts import (
     TorchFacts,
     TorchSupport,
 )
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.run_facts import (
     ConditionsFacts,
     DistributedFacts,
-    GpuLoadFacts,
     JobFacts,
     JobGpuFacts,
     LogFacts,
@@ -199,7 +199,6 @@ def ddp_here(
     dist = distributed or cpu_ddp()
     threads = dist.threads_per_rank if isinstance(dist.threads_per_rank, int) else 1
     run_changes.setdefault("threads", threads)
-    run_changes.setdefault("tokens_per_s", dist.job_tokens_per_s)
     run = cuda_run if dist.device_type == "cuda" else cpu_run
     return DiagnosisFacts(
         hardware=hardware or machine(),
@@ -233,7 +232,9 @@ def a100_under_load(
     """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran (``shares``:
     clock-event reason -> share of samples; ``clock`` the median SM clock in MHz)."""
     nvidia = nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
-    load = _example(GpuLoadFacts, "gpu_load", "a100", sm_clock_mhz=clock, reason_shares=shares)
+    load = _example(
+        GpuUnderLoad, "gpu_load", "a100", sm_clock_mhz=clock, clock_event_reason_shares=shares
+    )
     return on_a100(nvidia, gpu_under_load=load)
 
 

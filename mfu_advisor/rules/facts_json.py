@@ -14,7 +14,6 @@ from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import MfuFigure
 from mfu_advisor.run_facts import (
     DistributedFacts,
-    GpuLoadFacts,
     LogFacts,
     RunFacts,
 )
@@ -101,7 +100,6 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
         tf32=result.tf32,
         adamw_impl=result.adamw_impl or "unknown",
         cpu_affinity=result.cpu_affinity,
-        tokens_per_s=result.tokens_per_s,
         step_time_ms=_of(stats, "median"),
         achieved_flops=result.achieved_flops,
         measured_peak_flops=measured_flops,
@@ -112,21 +110,7 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
         peak_memory_bytes=result.peak_memory_bytes,
         peak_memory_kind=result.peak_memory_kind,
         gemm_flops_by_batch_multiple=gemm_rates(result.roofline, result.peak_dtype or "fp32"),
-        gpu_under_load=_under_load(result),
-    )
-
-
-def _under_load(result: BenchResult) -> Maybe[GpuLoadFacts]:
-    load = result.gpu_under_load
-    if isinstance(load, Unavailable):
-        return load
-    return GpuLoadFacts(
-        samples=load.samples,
-        sm_clock_mhz=load.sm_clock_mhz,
-        power_draw_w=load.power_draw_w,
-        power_limit_w=load.power_limit_w,
-        temperature_c=load.temperature_c,
-        reason_shares=dict(load.clock_event_reason_shares),
+        gpu_under_load=result.gpu_under_load,
     )
 
 
@@ -238,7 +222,6 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         slowest_rank_step_ms=_of(straggler, "slowest_rank_compute_step_ms"),
         scaling_efficiency=_of(scaling, "efficiency"),
         scaling_reference="" if isinstance(scaling, Unavailable) else scaling.reference,
-        job_tokens_per_s=figures.job.tokens_per_s,
         rank_cpus={r.rank: r.cpus for r in ranks if r.cpus is not None},
     )
 
@@ -271,7 +254,6 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         slowest_rank_step_ms=Unavailable("the slowest rank's step time is not in the log")
         if isinstance(straggler, Unavailable)
         else straggler.slowest_rank_step_time_ms,
-        job_tokens_per_s=_real(dist.job.tokens_per_s),
     )
 
 

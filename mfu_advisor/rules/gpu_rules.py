@@ -8,10 +8,10 @@ from typing import Any
 
 from mfu_advisor.probe.capabilities import run_gpu
 from mfu_advisor.probe.facts import GpuFacts, NvidiaFacts
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.measured import measured_or_expected
 from mfu_advisor.rules.rule import Draft, family
-from mfu_advisor.run_facts import GpuLoadFacts
 from mfu_advisor.units import percent
 
 #: NVML clock event reasons (nvml.h nvmlClocksEventReason*) that mean the clocks are held down
@@ -100,11 +100,11 @@ def _clocks(facts: DiagnosisFacts) -> Draft | None:
     """Under load when the run's GPU was sampled while its steps ran; else NVML's one reading."""
     run = facts.baseline
     load = run.gpu_under_load if run is not None else None
-    if not isinstance(load, GpuLoadFacts):
+    if not isinstance(load, GpuUnderLoad):
         return _on_nvidia_gpus(_clock_test, facts)
     limiting = {
         r: share
-        for r, share in load.reason_shares.items()
+        for r, share in load.clock_event_reason_shares.items()
         if r in LIMITING_CLOCK_REASONS and share >= UNDER_LOAD_SHARE
     }
     if not limiting:
