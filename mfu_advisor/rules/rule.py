@@ -1,6 +1,7 @@
 """``Rule``: a diagnosis rule as data (``mfu_advisor/data/rules.toml``: id, symbol, title,
-kind, severity, description, fix, examples) plus a pure predicate from its family module
-(:func:`family`) that returns a :class:`Draft`, which :meth:`Rule.check` makes a Finding."""
+kind, severity, description, fix, examples, its findings' words) plus a pure predicate from its
+family module (:func:`family`) that returns a :class:`Draft`, which :meth:`Rule.check` makes a
+Finding."""
 
 from __future__ import annotations
 
@@ -107,6 +108,13 @@ class Rule:
 def rule_data() -> dict[str, Any]:
     """``mfu_advisor/data/rules.toml``, read once: rule id -> its table."""
     return data_file(DATA_FILE)
+
+
+def wording(rule_id: str, case: str = "", /, **values: Any) -> dict[str, Any]:
+    """A finding's words from the rule's ``says`` table in rules.toml (``says.<case>`` for one
+    of several cases) as :class:`Draft` arguments, their ``{fields}`` filled from ``values``."""
+    table = rule_data()[rule_id]["says"]
+    return {part: text.format(**values) for part, text in (table[case] if case else table).items()}
 
 
 class _Threshold(float):
