@@ -111,10 +111,13 @@ def rule_data() -> dict[str, Any]:
 
 
 def wording(rule_id: str, case: str = "", /, **values: Any) -> dict[str, Any]:
-    """A finding's words from the rule's ``says`` table in rules.toml (``says.<case>`` for one
-    of several cases) as :class:`Draft` arguments, their ``{fields}`` filled from ``values``."""
+    """A finding's words from the rule's ``says`` table in rules.toml (with ``says.<case>``'s
+    over them for one of several cases) as :class:`Draft` arguments, their ``{fields}`` filled
+    from ``values``."""
     table = rule_data()[rule_id]["says"]
-    return {part: text.format(**values) for part, text in (table[case] if case else table).items()}
+    words = {part: text for part, text in table.items() if isinstance(text, str)}
+    words |= table[case] if case else {}
+    return {part: text.format(**values) for part, text in words.items()}
 
 
 class _Threshold(float):

@@ -103,7 +103,8 @@ def test_every_findings_words_are_draft_parts_with_well_formed_fields() -> None:
     parts |= {"subject", "hypothesis", "undo_fix", "gain_until_measured"}  # measured_or_expected
     for rule_id, data in rule_data().items():
         says = data.get("says", {})
-        for case in [v for v in says.values() if isinstance(v, dict)] or [says]:
+        shared = {part: text for part, text in says.items() if isinstance(text, str)}
+        for case in [shared, *(v for v in says.values() if isinstance(v, dict))]:
             assert set(case) <= parts, rule_id
             for text in case.values():
                 fields = [name for _, name, _, _ in string.Formatter().parse(text) if name]
