@@ -38,13 +38,9 @@ from mfu_advisor.run_facts import (
 T = TypeVar("T")
 
 
-def _data() -> dict[str, Any]:
-    return data_file("example_facts.toml")
-
-
 def _example(kind: type[T], section: str, key: str, /, **changes: Any) -> T:
     """The fact ``[section.key]`` of example_facts.toml as ``kind``, changed as given."""
-    data = _data()[section][key]
+    data = data_file("example_facts.toml")[section][key]
     missing = {key: Unavailable(why) for key, why in data.get("unavailable", {}).items()}
     missing |= dict.fromkeys(data.get("none", ()))
     loaded: Any = dataclass_from_jsonable(kind, data)

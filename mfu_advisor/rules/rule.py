@@ -17,9 +17,6 @@ from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Finding, Kind, Severity
 from mfu_advisor.units import percent
 
-#: The rules' data in ``mfu_advisor/data/``, one table per rule id.
-DATA_FILE = "rules.toml"
-
 Predicate = Callable[[DiagnosisFacts], "Draft | None"]
 
 _ID = re.compile(r"MA\d{3}")
@@ -107,7 +104,7 @@ class Rule:
 
 def rule_data() -> dict[str, Any]:
     """``mfu_advisor/data/rules.toml``, read once: rule id -> its table."""
-    return data_file(DATA_FILE)
+    return data_file("rules.toml")
 
 
 def wording(rule_id: str, case: str = "", /, **values: Any) -> dict[str, Any]:
