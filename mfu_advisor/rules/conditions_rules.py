@@ -33,11 +33,8 @@ def _busy(facts: DiagnosisFacts) -> Draft | None:
         )
     if isinstance(spread, float):
         parts.append(f"The two baseline runs differed by {percent(spread)}.")
-    words = wording("MA125")
-    parts.append(words.pop("explanation"))
     return Draft(
-        **words,
-        explanation=" ".join(parts),
+        **wording("MA125", found="".join(f"{part} " for part in parts)),
         evidence={"other_cpu_share": share, "other_cpu_share_max": peak, "run_to_run": spread},
     )
 

@@ -147,17 +147,14 @@ def _tf32(facts: DiagnosisFacts) -> Draft | None:
     if gpu is None or cc is None or cc < TF32_MIN_CAPABILITY:
         return None
     tf32, fp32 = peak(gpu.peak_flops, "tf32"), peak(gpu.peak_flops, "fp32")
-    words = wording("MA110", name=gpu.name, sm=f"{cc[0]}{cc[1]}")
-    story = words.pop("hypothesis")
-    expected_text = None
+    peaks, expected_text = "", None
     if tf32 and fp32:
-        story += f" Peak {flops(tf32)} in TF32 against {flops(fp32)} in fp32."
+        peaks = f" Peak {flops(tf32)} in TF32 against {flops(fp32)} in fp32."
         expected_text = f"up to {factor(tf32 / fp32)} on the matmuls by peak"
     return measured_or_expected(
         facts,
         ("tf32",),
-        **words,
-        hypothesis=story,
+        **wording("MA110", name=gpu.name, sm=f"{cc[0]}{cc[1]}", peaks=peaks),
         fix_options={"tf32": True},
         expected_gain=expected_text,
     )
