@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
 
 _NOT_GIVEN = Unavailable("not in the input")
 _NOT_SAMPLED = Unavailable("not sampled: NVML samples CUDA runs only")
@@ -14,20 +15,6 @@ _NOT_SAMPLED = Unavailable("not sampled: NVML samples CUDA runs only")
 
 def _device_type(device: Maybe[str]) -> Maybe[str]:
     return device if isinstance(device, Unavailable) else device.split(":", 1)[0]
-
-
-@dataclass(frozen=True)
-class GpuLoadFacts:
-    """The run's GPU during its measured steps, sampled from NVML about 10 times a second."""
-
-    samples: int
-    sm_clock_mhz: Maybe[float] = _NOT_GIVEN
-    """Median SM clock while the steps ran."""
-    power_draw_w: Maybe[float] = _NOT_GIVEN
-    power_limit_w: Maybe[float] = _NOT_GIVEN
-    temperature_c: Maybe[float] = _NOT_GIVEN
-    reason_shares: Mapping[str, float] = field(default_factory=dict)
-    """Clock-event reason (probe/nvml.py's words, "sw_power_cap") -> share of samples active."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +36,6 @@ class RunFacts:
     adamw_impl: str
     """"fused", "foreach" or "forloop"."""
     cpu_affinity: Maybe[tuple[int, ...]] = _NOT_GIVEN
-    tokens_per_s: Maybe[float] = _NOT_GIVEN
     step_time_ms: Maybe[float] = _NOT_GIVEN
     """Median optimizer-step time."""
     achieved_flops: Maybe[float] = _NOT_GIVEN
@@ -66,7 +52,7 @@ class RunFacts:
     peak_memory_kind: str = ""
     gemm_flops_by_batch_multiple: Mapping[int, float] = field(default_factory=dict)
     """Roofline matmul FLOP/s over the model's GEMM shapes at 1x, 2x and 4x the micro-batch."""
-    gpu_under_load: Maybe[GpuLoadFacts] = _NOT_SAMPLED
+    gpu_under_load: Maybe[GpuUnderLoad] = _NOT_SAMPLED
     """The run's GPU while its steps ran (NVML under load), when it ran on an NVIDIA GPU."""
 
     @property
@@ -199,7 +185,6 @@ class DistributedFacts:
     """Job tokens/s over world_size x one process's tokens/s on the same per-rank config."""
     scaling_reference: str = ""
     """What the single-process reference ran ("1 process x 1 thread on CPU 0, batch_size 12")."""
-    job_tokens_per_s: Maybe[float] = _NOT_GIVEN
     rank_cpus: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     """CPUs each rank was pinned to, by rank (a pinned bench)."""
 

@@ -37,8 +37,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("run facts", frozenset({"run_facts"})),
     ("probe", frozenset({"probe"})),
+    ("run facts", frozenset({"run_facts"})),
     ("bench", frozenset({"bench"})),
     ("distributed", frozenset({"distributed"})),
     ("logs", frozenset({"logs"})),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from mfu_advisor.probe.capabilities import run_gpu, run_memory_bytes
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.measured import measured_draft, nanogpt_flags
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.run_facts import RunFacts
 from mfu_advisor.units import flops, percent, size_bytes
 
@@ -111,15 +111,14 @@ def _model_too_small(facts: DiagnosisFacts) -> Draft | None:
     if best >= NARROW_MODEL_FRACTION * peak:
         return None
     return Draft(
-        explanation=(
-            f"Even at {best_multiple}x the micro-batch, the model's matmuls (width n_embd "
-            f"{run.n_embd}) reach {flops(best)}, {percent(best / peak)} of the {flops(peak)} "
-            f"this device reaches on its best matmul ({run.measured_peak_source}). Its matrices "
-            "are too narrow to fill the device; more batch will not fix that."
-        ),
-        fix=(
-            f"a wider model (n_embd a multiple of 128, above {run.n_embd}) uses this device "
-            "better; or train this model on a smaller device"
+        **wording(
+            "MA105",
+            multiple=best_multiple,
+            n_embd=run.n_embd,
+            best=flops(best),
+            share=percent(best / peak),
+            peak=flops(peak),
+            source=run.measured_peak_source,
         ),
         evidence={"best_gemm_flops": best, "measured_peak_flops": peak, "n_embd": run.n_embd},
     )
@@ -158,16 +157,14 @@ def _memory_nearly_full(facts: DiagnosisFacts) -> Draft | None:
         "gradient_accumulation_steps": run.gradient_accumulation_steps * 2,
     }
     return Draft(
-        explanation=(
-            f"The run's peak memory ({run.peak_memory_kind}) is "
-            f"{size_bytes(run.peak_memory_bytes)}, {percent(used)} of {what} "
-            f"({size_bytes(total)}). A longer sequence or another process will run out of "
-            "memory, and near the limit the allocator spends time retrying."
-        ),
-        fix=(
-            f"{nanogpt_flags(options)} (same tokens per step), or gradient checkpointing: "
-            "x = torch.utils.checkpoint.checkpoint(block, x, use_reentrant=False) in "
-            "GPT.forward"
+        **wording(
+            "MA123",
+            kind=run.peak_memory_kind,
+            peak=size_bytes(run.peak_memory_bytes),
+            share=percent(used),
+            what=what,
+            total=size_bytes(total),
+            flags=nanogpt_flags(options),
         ),
         fix_options=options,
         evidence={"peak_memory_bytes": run.peak_memory_bytes, "capacity_bytes": total},

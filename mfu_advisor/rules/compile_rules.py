@@ -7,7 +7,7 @@ from mfu_advisor.probe.facts import TorchFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind, Severity
 from mfu_advisor.rules.measured import measured_draft
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.units import percent
 
 #: PyTorch 2.0 announcement: torch.compile trained 163 open-source models 43%
@@ -62,15 +62,9 @@ def _compile_not_used(facts: DiagnosisFacts) -> Draft | None:
     failed = facts.attempted("compile")
     if failed is not None:
         return Draft(
-            title="torch.compile could not be measured within the budget",
+            **wording("MA106", "failed", story=story, reason=failed.reason),
             kind=Kind.INFO,
             severity=Severity.LOW,
-            explanation=(
-                f"{story} The compile experiment failed: {failed.reason}. Every run pays that "
-                "warm-up at its start (less once the inductor cache under /tmp is warm); "
-                "over a short run it cannot pay for itself."
-            ),
-            fix="keep --compile=False for short runs; measure a longer run with --compile=True",
             experiment=failed.name,
         )
     if device != "cuda":
@@ -120,15 +114,7 @@ def _compile_dominates(facts: DiagnosisFacts) -> Draft | None:
             share = log.first_step_ms / (log.first_step_ms + steady * max(log.steps - 1, 0))
         if isinstance(share, float) and share >= COMPILE_SHARE_DOMINANT:
             return Draft(
-                explanation=(
-                    f"The log's first step took {log.first_step_ms / 1e3:.1f} s with compile "
-                    f"on: {percent(share)} of the logged step time went to compiling and "
-                    "warming up."
-                ),
-                fix=(
-                    "for short runs and debugging, --compile=False; keep the inductor cache "
-                    "on a persistent disk (TORCHINDUCTOR_CACHE_DIR) so later runs reuse it"
-                ),
+                **wording("MA122", "log", first_s=log.first_step_ms / 1e3, share=percent(share)),
                 evidence={"first_step_ms": log.first_step_ms, "warmup_share": share},
             )
     run = facts.baseline
@@ -140,15 +126,7 @@ def _compile_dominates(facts: DiagnosisFacts) -> Draft | None:
     if steps < COMPILE_STEPS_DOMINANT:
         return None
     return Draft(
-        explanation=(
-            f"Compiling took {run.compile_s:.0f} s, as long as {steps:.0f} steady steps of "
-            f"{run.step_time_ms:.0f} ms: a run shorter than that spends most of its time "
-            "compiling."
-        ),
-        fix=(
-            "for short runs, --compile=False; keep the inductor cache on a persistent disk "
-            "(TORCHINDUCTOR_CACHE_DIR) so later runs reuse it"
-        ),
+        **wording("MA122", "run", compile_s=run.compile_s, steps=steps, step=run.step_time_ms),
         evidence={"compile_s": run.compile_s, "steps_equivalent": round(steps)},
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.units import percent
 
 #: Other processes' share of the CPUs, during the busiest run, from which the machine is busy:
@@ -33,13 +33,8 @@ def _busy(facts: DiagnosisFacts) -> Draft | None:
         )
     if isinstance(spread, float):
         parts.append(f"The two baseline runs differed by {percent(spread)}.")
-    parts.append(
-        "Every speedup here carries that noise, so only large effects can be told apart; "
-        "the training run itself is slowed the same way while they run."
-    )
     return Draft(
-        explanation=" ".join(parts),
-        fix="stop or pause the other jobs (`top` shows them), or rerun on an idle machine",
+        **wording("MA125", found="".join(f"{part} " for part in parts)),
         evidence={"other_cpu_share": share, "other_cpu_share_max": peak, "run_to_run": spread},
     )
 

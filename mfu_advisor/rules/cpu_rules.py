@@ -9,7 +9,7 @@ from mfu_advisor.probe.capabilities import usable_gpus
 from mfu_advisor.probe.facts import CpuFacts, TorchFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.measured import measured_or_expected
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.units import cpu_list
 
 
@@ -73,28 +73,19 @@ def _hybrid(facts: DiagnosisFacts) -> Draft | None:
         return None
     p_physical = sum(c.physical_cores for c in p_types)
     threads = _run_threads(facts)
-    options = {"cpus": tuple(p_cpus), "threads": p_physical}
-    fix = (
-        f"taskset -c {cpu_list(p_cpus)} with OMP_NUM_THREADS={p_physical} "
-        f"(bench: --cpus={cpu_list(p_cpus)} --threads={p_physical})"
-    )
-    story = (
-        f"This {cpu.model} mixes {p_physical} performance cores with "
-        f"{sum(c.physical_cores for c in e_types)} efficiency cores, and the run may use "
-        f"efficiency-core CPUs {cpu_list(e_used)} with {threads or 'its'} threads. "
-        "Each operation is split evenly over the threads and waits for the slowest, so "
-        "threads on efficiency cores hold back the performance cores."
-    )
     return measured_or_expected(
         facts,
         ("pin-p-cores",),
-        subject="pinning to the performance cores",
-        hypothesis=story,
-        fix=fix,
-        fix_options=options,
-        undo_fix="keep all cores",
-        gain_until_measured="depends on the P/E speed ratio; the pin-p-cores experiment "
-        "measures it",
+        **wording(
+            "MA111",
+            model=cpu.model,
+            p_cores=p_physical,
+            e_cores=sum(c.physical_cores for c in e_types),
+            e_cpus=cpu_list(e_used),
+            p_cpus=cpu_list(p_cpus),
+            threads=threads or "its",
+        ),
+        fix_options={"cpus": tuple(p_cpus), "threads": p_physical},
         evidence={"efficiency_cpus": e_used, "performance_cpus": p_cpus, "threads": threads},
     )
 
@@ -119,20 +110,13 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
         )
     else:
         why = f"{usable} CPUs are usable (the process's affinity)"
-    story = (
-        f"{_threads_words(facts, threads)} but {why}. The extra threads take turns on the "
-        "CPUs, and every parallel operation waits for the thread that is descheduled."
-    )
     return measured_or_expected(
         facts,
         ("threads-usable",),
-        subject=f"{usable} threads",
-        hypothesis=story,
-        fix=f"OMP_NUM_THREADS={usable} or torch.set_num_threads({usable})",
+        **wording(
+            "MA112", uses=_threads_words(facts, threads), why=why, usable=usable, threads=threads
+        ),
         fix_options={"threads": usable},
-        undo_fix=f"keep {threads} threads",
-        gain_until_measured="removes the waiting for descheduled threads; threads-usable "
-        "measures it",
         evidence={"threads": threads, "usable_cpus": usable, "cgroup_cpu_limit": limit},
     )
 
@@ -155,21 +139,19 @@ def _smt(facts: DiagnosisFacts) -> Draft | None:
     ranks = facts.distributed.local_ranks if facts.multi_rank_bench and facts.distributed else 1
     ranks = ranks if isinstance(ranks, int) and ranks > 0 else 1
     per_process = max(1, cores // ranks)
-    each = f" in each of the {ranks} ranks" if ranks > 1 else ""
-    story = (
-        f"{_threads_words(facts, threads)} on {cores} physical cores with {per_core} hardware "
-        "threads each. Sibling threads share one core's FMA units, so matmuls gain little "
-        "from them, and every operation waits for the slower sibling."
-    )
     return measured_or_expected(
         facts,
         ("threads-physical",),
-        subject="one thread per physical core",
-        hypothesis=story,
-        fix=f"OMP_NUM_THREADS={per_process} or torch.set_num_threads({per_process}){each}",
+        **wording(
+            "MA113",
+            uses=_threads_words(facts, threads),
+            cores=cores,
+            per_core=per_core,
+            per_process=per_process,
+            each=f" in each of the {ranks} ranks" if ranks > 1 else "",
+            threads=threads,
+        ),
         fix_options={"threads": per_process},
-        undo_fix=f"keep {threads} threads",
-        gain_until_measured="small to moderate; threads-physical measures it",
         evidence={"threads": threads, "physical_cores": cores, "threads_per_core": per_core},
     )
 

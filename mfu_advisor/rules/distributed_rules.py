@@ -17,7 +17,7 @@ from mfu_advisor.rules.batch_rules import BATCH_EXPERIMENTS, GEMM_GAIN_THRESHOLD
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Severity
 from mfu_advisor.rules.measured import measured_or_expected, nanogpt_flags
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.run_facts import DistributedFacts
 from mfu_advisor.units import cpu_list, factor, flops, percent
 
@@ -77,28 +77,19 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
     bucket = (
         f", buckets of {dist.bucket_cap_mb:g} MB" if isinstance(dist.bucket_cap_mb, float) else ""
     )
-    explanation = (
-        f"{timing}{percent(share)} of each step is gradient all-reduce and waiting for the "
-        f"slowest rank ({world_text(dist)} over {backend}{bucket}). Steps without the all-reduce "
-        f"measured {factor(ceiling)} faster: that is the most syncing less can give back "
-        "(accumulating micro-batches also spreads the optimizer step over more tokens, which "
-        "can add to it)."
-        f"{scaling_sentence(dist)} With gradient accumulation DDP all-reduces once per "
-        f"optimizer step: nanoGPT skips the sync on all but the last micro-step "
-        "(model.require_backward_grad_sync); in other loops wrap those micro-steps in "
-        "`with model.no_sync():`. Each optimizer step then holds "
-        f"{steps // accumulation}x the tokens (mind the learning rate). Other levers: "
-        "DDP(model, bucket_cap_mb=...) (the default is 25 MB; larger buckets mean fewer, "
-        "longer all-reduce calls, smaller ones start overlapping with backward earlier), or "
-        "fewer ranks with more threads each on one CPU host."
-    )
-    fix = (
-        f"--gradient_accumulation_steps={steps * world} (nanoGPT divides it by the world "
-        f"size: {steps} micro-steps per rank, one all-reduce per optimizer step)"
-    )
-    expected_gain = (
-        f"{factor(gain)} tokens/s with {steps} micro-steps per all-reduce; the measured "
-        f"ceiling (no all-reduce at all) is {factor(ceiling)}"
+    words = wording(
+        "MA126",
+        timing=timing,
+        share=percent(share),
+        world=world_text(dist),
+        backend=backend,
+        bucket=bucket,
+        ceiling=factor(ceiling),
+        scaling=scaling_sentence(dist),
+        more=steps // accumulation,
+        steps=steps,
+        total=steps * world,
+        gain=factor(gain),
     )
     evidence = {
         "communication_fraction": share,
@@ -113,13 +104,13 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
         facts,
         (SYNC_LESS.name,),
         subject="syncing the gradients less often",
-        hypothesis=explanation,
-        fix=fix,
-        expected_gain=expected_gain,
+        hypothesis=words["explanation"],
+        fix=words["fix"],
+        expected_gain=words["expected_gain"],
         expected_speedup=gain,
         severity=Severity.HIGH if share >= COMMUNICATION_SHARE_HIGH else None,
         evidence=evidence,
-        undo_fix="keep the all-reduce after every micro-batch",
+        undo_fix=words["undo_fix"],
     )
 
 
@@ -139,26 +130,19 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
         numbers = f"its {what} is "
     cpus = dist.rank_cpus.get(slowest) if isinstance(slowest, int) else None
     where = f" It ran on CPU {cpu_list(cpus)}." if cpus else ""
-    explanation = (
-        f"{who} is a straggler: {numbers}{percent(spread)} longer. Every gradient all-reduce "
-        f"waits for it, so all {world_text(dist)} run at its pace.{where}"
-    )
-    if dist.device_type == "cpu":
-        fix = (
-            f"find what else runs on {'CPU ' + cpu_list(cpus) if cpus else 'its CPUs'} "
-            "(top, then press 1) and stop it, or pin each rank to its own physical cores of "
-            "the same kind (taskset -c <cores> per rank)"
-        )
-    else:
-        fix = (
-            "check that rank's GPU: nvidia-smi -q -d PERFORMANCE,CLOCK (clocks held down), "
-            "its PCIe link and other processes on it (mfu-advisor probe), and its data loading"
-        )
     return Draft(
-        explanation=explanation,
-        fix=fix,
+        **wording(
+            "MA127",
+            "cpu" if dist.device_type == "cpu" else "gpu",
+            who=who,
+            numbers=numbers,
+            spread=percent(spread),
+            world=world_text(dist),
+            where=where,
+            cpus="CPU " + cpu_list(cpus) if cpus else "its CPUs",
+            gain=factor(1 + spread),
+        ),
         severity=Severity.HIGH if spread >= STRAGGLER_SPREAD_HIGH else None,
-        expected_gain=f"up to {factor(1 + spread)} if it ran at the median rank's pace",
         expected_speedup=1 + spread,
         evidence={
             "slowest_rank": slowest,
@@ -177,22 +161,8 @@ def _data_parallel(facts: DiagnosisFacts) -> Draft | None:
     count: int | None = dist.world_size if isinstance(dist.world_size, int) else None
     if count is None and facts.hardware is not None:
         count = len(usable_gpus(facts.hardware)) or None
-    gpus = str(count) if count else "<GPUs>"
     return Draft(
-        explanation=(
-            "The log shows torch.nn.DataParallel: one process drives every GPU from Python "
-            "threads. Each forward pass copies the model to every GPU, scatters the batch "
-            "from GPU 0 and gathers the outputs back on it, and the threads contend for one "
-            "GIL; GPU 0 also holds every output. PyTorch's documentation recommends "
-            "DistributedDataParallel instead, even on a single node: one process per GPU, "
-            "the gradients all-reduced in buckets overlapping the backward pass."
-        ),
-        fix=(
-            f"torchrun --standalone --nproc_per_node={gpus} train.py, with "
-            "model = DDP(model, device_ids=[local_rank]) in place of nn.DataParallel(model)"
-        ),
-        expected_gain="usually large on several GPUs (no per-step model copies, no GIL "
-        "contention); not measured here",
+        **wording("MA128", gpus=str(count) if count else "<GPUs>"),
         evidence={"parallel": dist.parallel, "world_size": dist.world_size, "gpus": count},
     )
 
@@ -234,17 +204,13 @@ def _gloo_on_cuda(facts: DiagnosisFacts) -> Draft | None:
         ceiling = 1 / (1 - share)
         measured = f" The bench measured {percent(share)} of each step in the all-reduce with gloo."
     return Draft(
-        explanation=(
-            f"The ranks train on CUDA ({dist.device}) but all-reduce their gradients with "
-            "gloo, which moves CUDA tensors through host memory and the CPU; NCCL reduces "
-            f"them GPU to GPU over NVLink or PCIe. NCCL is available: {why}. PyTorch's rule "
-            f"of thumb: NCCL for distributed GPU training, gloo for CPU.{measured}"
-        ),
-        fix='torch.distributed.init_process_group(backend="nccl")',
-        expected_gain=(
-            f"up to {factor(ceiling)} (the all-reduce share measured with gloo)"
-            if ceiling
-            else "less time in every all-reduce; the bench with --nproc-per-node measures it"
+        **wording(
+            "MA129",
+            "measured" if ceiling else "unmeasured",
+            device=dist.device,
+            why=why,
+            measured=measured,
+            gain=factor(ceiling) if ceiling else "",
         ),
         expected_speedup=ceiling,
         evidence={
@@ -282,18 +248,19 @@ def _per_rank_batch_bench(facts: DiagnosisFacts, dist: DistributedFacts) -> Draf
     if total % multiple == 0 and total // multiple >= world:
         options["gradient_accumulation_steps"] = total // multiple
     return Draft(
-        explanation=(
-            f"Each of the {world_text(dist)} computes on its own micro-batch of batch_size "
-            f"{run.batch_size} x block_size {run.block_size} = "
-            f"{run.batch_size * run.block_size} tokens. The model's matmuls measured {shown} "
-            f"that micro-batch: {factor(ratio)} faster at {multiple}x. Splitting a batch over "
-            "more ranks shrinks each rank's share below what fills its matmul units; a larger "
-            "per-rank batch (with fewer accumulation steps, the same tokens per optimizer "
-            "step), or fewer ranks, gives each rank more work per step."
+        **wording(
+            "MA130",
+            "bench",
+            world=world_text(dist),
+            batch=run.batch_size,
+            block=run.block_size,
+            tokens=run.batch_size * run.block_size,
+            shown=shown,
+            ratio=factor(ratio),
+            multiple=multiple,
         ),
         fix=nanogpt_flags(options),
         fix_options=options,
-        expected_gain=f"up to {factor(ratio)} on the matmuls (the roofline at {multiple}x)",
         expected_speedup=ratio,
         evidence={
             "micro_batch_tokens_per_rank": run.batch_size * run.block_size,
@@ -314,27 +281,18 @@ def _per_rank_batch_log(dist: DistributedFacts) -> Draft | None:
     while tokens * multiple < MIN_GPU_MICRO_BATCH_TOKENS:
         multiple *= 2
     batch = dist.batch_size_per_rank
-    fix = (
-        f"--batch_size={batch * multiple} with --gradient_accumulation_steps divided by "
-        f"{multiple} (same tokens per optimizer step)"
-        if isinstance(batch, int)
-        else f"{multiple}x the per-rank micro-batch, with {multiple}x fewer accumulation steps"
-    )
     return Draft(
-        explanation=(
-            f"Each of the {world_text(dist)} computes on micro-batches of {tokens} tokens "
-            f"({dist.micro_batch_tokens_source}, per rank). On a GPU, fewer than "
-            f"{MIN_GPU_MICRO_BATCH_TOKENS} tokens per micro-batch leave part of the device "
-            "idle in every matmul, and the per-step costs (optimizer, kernel launches, the "
-            "all-reduce) are spread over few tokens. Splitting the batch over more ranks "
-            "made each share smaller."
+        **wording(
+            "MA130",
+            "log" if isinstance(batch, int) else "log_no_batch",
+            world=world_text(dist),
+            tokens=tokens,
+            source=dist.micro_batch_tokens_source,
+            floor=MIN_GPU_MICRO_BATCH_TOKENS,
+            batch=batch * multiple if isinstance(batch, int) else "",
+            multiple=multiple,
         ),
-        fix=fix,
         fix_options={"batch_size": batch * multiple} if isinstance(batch, int) else {},
-        expected_gain=(
-            "depends on the model's width; mfu-advisor bench with the new --batch_size "
-            "measures it on one device"
-        ),
         evidence={
             "micro_batch_tokens_per_rank": tokens,
             "world_size": dist.world_size,
@@ -355,32 +313,20 @@ def _oversubscribe(facts: DiagnosisFacts) -> Draft | None:
         return None
     if ranks * threads <= usable or usable < 1:
         return None
-    if ranks <= usable:
-        fitting = usable // ranks
-        fix = (
-            f"--threads={fitting} (by hand: OMP_NUM_THREADS={fitting} torchrun "
-            f"--nproc_per_node={ranks} ...)"
-        )
-        options: dict[str, int] = {"threads": fitting}
-    else:
-        fix = (
-            f"--nproc-per-node={usable} --threads=1 (by hand: OMP_NUM_THREADS=1 torchrun "
-            f"--nproc_per_node={usable} ...)"
-        )
-        options = {}
+    fitting = usable // ranks
     return Draft(
-        explanation=(
-            f"{ranks} ranks x {threads} threads each = {ranks * threads} compute threads on "
-            f"this host, but {usable} CPUs are usable. Threads of different ranks take turns "
-            "on the CPUs, each rank's parallel operations wait for their descheduled "
-            "threads, and every all-reduce then waits for the rank that was held up. "
-            "(torchrun itself sets OMP_NUM_THREADS=1 per rank unless it is set.)"
-            f"{scaling_sentence(dist)}"
+        **wording(
+            "MA131",
+            "fewer_threads" if ranks <= usable else "fewer_ranks",
+            ranks=ranks,
+            threads=threads,
+            total=ranks * threads,
+            usable=usable,
+            fitting=fitting,
+            scaling=scaling_sentence(dist),
         ),
-        fix=fix,
-        fix_options=options,
+        fix_options={"threads": fitting} if ranks <= usable else {},
         severity=Severity.HIGH,
-        expected_gain="removes the waiting for descheduled threads; rerun the bench to measure it",
         evidence={
             "local_ranks": ranks,
             "threads_per_rank": threads,

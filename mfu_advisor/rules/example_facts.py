@@ -24,11 +24,11 @@ from mfu_advisor.probe.facts import (
     TorchFacts,
     TorchSupport,
 )
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.run_facts import (
     ConditionsFacts,
     DistributedFacts,
-    GpuLoadFacts,
     JobFacts,
     JobGpuFacts,
     LogFacts,
@@ -38,13 +38,9 @@ from mfu_advisor.run_facts import (
 T = TypeVar("T")
 
 
-def _data() -> dict[str, Any]:
-    return data_file("example_facts.toml")
-
-
 def _example(kind: type[T], section: str, key: str, /, **changes: Any) -> T:
     """The fact ``[section.key]`` of example_facts.toml as ``kind``, changed as given."""
-    data = _data()[section][key]
+    data = data_file("example_facts.toml")[section][key]
     missing = {key: Unavailable(why) for key, why in data.get("unavailable", {}).items()}
     missing |= dict.fromkeys(data.get("none", ()))
     loaded: Any = dataclass_from_jsonable(kind, data)
@@ -199,7 +195,6 @@ def ddp_here(
     dist = distributed or cpu_ddp()
     threads = dist.threads_per_rank if isinstance(dist.threads_per_rank, int) else 1
     run_changes.setdefault("threads", threads)
-    run_changes.setdefault("tokens_per_s", dist.job_tokens_per_s)
     run = cuda_run if dist.device_type == "cuda" else cpu_run
     return DiagnosisFacts(
         hardware=hardware or machine(),
@@ -233,7 +228,9 @@ def a100_under_load(
     """The A100 box with a cuda:0 run whose GPU was sampled while its steps ran (``shares``:
     clock-event reason -> share of samples; ``clock`` the median SM clock in MHz)."""
     nvidia = nvidia_facts(clock_event_reasons=("sw_power_cap",) if idle_reasons else ())
-    load = _example(GpuLoadFacts, "gpu_load", "a100", sm_clock_mhz=clock, reason_shares=shares)
+    load = _example(
+        GpuUnderLoad, "gpu_load", "a100", sm_clock_mhz=clock, clock_event_reason_shares=shares
+    )
     return on_a100(nvidia, gpu_under_load=load)
 
 

@@ -38,13 +38,8 @@ class DiagnosisFacts:
         """Of the experiments named that ran, the one that decides the advice (the fastest beyond
         the noise, else one within it, else the least slow); None if none ran."""
         ran = [e for e in self.experiments if e.name in names and e.ok]
-        if not ran:
-            return None
-        for verdict in (Verdict.FASTER, Verdict.WITHIN_NOISE, Verdict.SLOWER):
-            matching = [e for e in ran if e.verdict is verdict]
-            if matching:
-                return max(matching, key=lambda e: e.speedup or 0.0)
-        return max(ran, key=lambda e: e.speedup or 0.0)
+        order = (None, Verdict.SLOWER, Verdict.WITHIN_NOISE, Verdict.FASTER)
+        return max(ran, key=lambda e: (order.index(e.verdict), e.speedup or 0.0), default=None)
 
     def attempted(self, *names: str) -> ExperimentResult | None:
         """The first of the experiments named that failed (ran but measured nothing)."""

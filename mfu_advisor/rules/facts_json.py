@@ -14,7 +14,6 @@ from mfu_advisor.logs.result import LogAnalysis
 from mfu_advisor.mfu import MfuFigure
 from mfu_advisor.run_facts import (
     DistributedFacts,
-    GpuLoadFacts,
     LogFacts,
     RunFacts,
 )
@@ -101,7 +100,6 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
         tf32=result.tf32,
         adamw_impl=result.adamw_impl or "unknown",
         cpu_affinity=result.cpu_affinity,
-        tokens_per_s=result.tokens_per_s,
         step_time_ms=_of(stats, "median"),
         achieved_flops=result.achieved_flops,
         measured_peak_flops=measured_flops,
@@ -112,21 +110,7 @@ def run_facts_from_bench(result: BenchResult) -> RunFacts:
         peak_memory_bytes=result.peak_memory_bytes,
         peak_memory_kind=result.peak_memory_kind,
         gemm_flops_by_batch_multiple=gemm_rates(result.roofline, result.peak_dtype or "fp32"),
-        gpu_under_load=_under_load(result),
-    )
-
-
-def _under_load(result: BenchResult) -> Maybe[GpuLoadFacts]:
-    load = result.gpu_under_load
-    if isinstance(load, Unavailable):
-        return load
-    return GpuLoadFacts(
-        samples=load.samples,
-        sm_clock_mhz=load.sm_clock_mhz,
-        power_draw_w=load.power_draw_w,
-        power_limit_w=load.power_limit_w,
-        temperature_c=load.temperature_c,
-        reason_shares=dict(load.clock_event_reason_shares),
+        gpu_under_load=result.gpu_under_load,
     )
 
 
@@ -170,13 +154,6 @@ def _log_device(analysis: LogAnalysis) -> Maybe[str]:
     return str(device) if device else Unavailable("the log does not name the device")
 
 
-def _whole(value: Maybe[float]) -> Maybe[int]:
-    """A figure that is a whole number as an int (tokens per step)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return Unavailable(getattr(value, "reason", "not a whole number"))
-
-
 def _jitter(analysis: LogAnalysis) -> Maybe[float]:
     """How far the p90 steady step time is above the median: p90 / p50 - 1."""
     ratio, cv = analysis.jitter.p90_over_p50, analysis.jitter.cv
@@ -200,12 +177,6 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         return None
     config = result.config
     ranks = figures.ranks
-    batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
-    tokens: Maybe[int] = (
-        batch * block
-        if isinstance(batch, int) and isinstance(block, int)
-        else Unavailable("the bench config lacks batch_size or block_size")
-    )
     device = (ranks[0].device if ranks else "") or result.device
     straggler, scaling = figures.straggler, figures.scaling
     return DistributedFacts(
@@ -225,10 +196,7 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         if setup.cpus_per_rank is not None
         else Unavailable("the ranks were not pinned to CPUs"),
         bucket_cap_mb=float(setup.bucket_cap_mb),
-        batch_size_per_rank=batch,
         gradient_accumulation_steps_per_rank=_config_integer(config, "gradient_accumulation_steps"),
-        micro_batch_tokens_per_rank=tokens,
-        micro_batch_tokens_source="the bench's per-rank batch_size x block_size",
         step_time_ms=_median_of([_of(r.step_time_ms, "median") for r in ranks], "step time"),
         compute_step_time_ms=_median_of([r.compute_step_time_ms for r in ranks], "no_sync step"),
         communication_fraction=figures.communication_fraction,
@@ -238,7 +206,6 @@ def distributed_facts_from_bench(result: BenchResult) -> DistributedFacts | None
         slowest_rank_step_ms=_of(straggler, "slowest_rank_compute_step_ms"),
         scaling_efficiency=_of(scaling, "efficiency"),
         scaling_reference="" if isinstance(scaling, Unavailable) else scaling.reference,
-        job_tokens_per_s=figures.job.tokens_per_s,
         rank_cpus={r.rank: r.cpus for r in ranks if r.cpus is not None},
     )
 
@@ -271,7 +238,6 @@ def distributed_facts_from_analysis(analysis: LogAnalysis) -> DistributedFacts |
         slowest_rank_step_ms=Unavailable("the slowest rank's step time is not in the log")
         if isinstance(straggler, Unavailable)
         else straggler.slowest_rank_step_time_ms,
-        job_tokens_per_s=_real(dist.job.tokens_per_s),
     )
 
 
@@ -283,7 +249,8 @@ def _log_micro_batch_tokens(analysis: LogAnalysis, world: Maybe[int]) -> tuple[M
     batch, block = _config_integer(config, "batch_size"), _config_integer(config, "block_size")
     if isinstance(batch, int) and isinstance(block, int):
         return batch * block, f"batch_size {batch} x block_size {block}"
-    step = value_or(_whole(analysis.tokens_per_step), None)
+    whole = analysis.tokens_per_step
+    step = int(whole) if isinstance(whole, float) and whole.is_integer() else None
     accumulation = _config_integer(config, "gradient_accumulation_steps")
     stated = isinstance(accumulation, int) and accumulation > 0
     accum = accumulation if isinstance(accumulation, int) and stated else 1

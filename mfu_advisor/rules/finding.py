@@ -29,10 +29,6 @@ class Severity(enum.StrEnum):
     INFO = "info"
 
 
-#: Severity order for ranking: lower is more urgent.
-SEVERITY_ORDER: dict[Severity, int] = {severity: i for i, severity in enumerate(Severity)}
-
-
 @dataclass(frozen=True)
 class Finding:
     """A rule's finding about this run and machine."""
@@ -68,7 +64,7 @@ class Finding:
     def rank_key(self) -> tuple[float, float, int]:
         """Sort key, best first: verified speedup, then expected speedup, then severity; "dont"
         findings last, most harmful first."""
-        severity = SEVERITY_ORDER[self.severity]
+        severity = list(Severity).index(self.severity)
         if self.kind is Kind.DONT:
             harm = self.verified_speedup if self.verified_speedup is not None else 1.0
             return (2.0, harm, severity)

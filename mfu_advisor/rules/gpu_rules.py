@@ -8,10 +8,10 @@ from typing import Any
 
 from mfu_advisor.probe.capabilities import run_gpu
 from mfu_advisor.probe.facts import GpuFacts, NvidiaFacts
+from mfu_advisor.probe.nvml_sampler import GpuUnderLoad
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.measured import measured_or_expected
-from mfu_advisor.rules.rule import Draft, family
-from mfu_advisor.run_facts import GpuLoadFacts
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.units import percent
 
 #: NVML clock event reasons (nvml.h nvmlClocksEventReason*) that mean the clocks are held down
@@ -78,14 +78,8 @@ def _held_down(
 ) -> Draft:
     """The finding of clocks held down: the fix for heat or for power, the clock-ratio gain."""
     return Draft(
+        **wording("MA115", "thermal" if any("thermal" in r for r in reasons) else "power"),
         explanation=" ".join(parts),
-        fix=(
-            "check cooling (airflow, fan curve, dust) and "
-            "`nvidia-smi -q -d TEMPERATURE,PERFORMANCE`"
-            if any("thermal" in r for r in reasons)
-            else "`nvidia-smi -q -d POWER,PERFORMANCE`; raise the limit with `sudo nvidia-smi "
-            "-pl <watts>` if the board allows it"
-        ),
         expected_gain=f"up to {expected:.2f}x (clock ratio)" if expected else None,
         expected_speedup=expected if expected and expected > 1 else None,
         evidence=evidence,
@@ -100,11 +94,11 @@ def _clocks(facts: DiagnosisFacts) -> Draft | None:
     """Under load when the run's GPU was sampled while its steps ran; else NVML's one reading."""
     run = facts.baseline
     load = run.gpu_under_load if run is not None else None
-    if not isinstance(load, GpuLoadFacts):
+    if not isinstance(load, GpuUnderLoad):
         return _on_nvidia_gpus(_clock_test, facts)
     limiting = {
         r: share
-        for r, share in load.reason_shares.items()
+        for r, share in load.clock_event_reason_shares.items()
         if r in LIMITING_CLOCK_REASONS and share >= UNDER_LOAD_SHARE
     }
     if not limiting:
@@ -157,15 +151,8 @@ def _pcie_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     if not problems:
         return None
     return Draft(
-        explanation=(
-            f"GPU {nv.index} ({gpu.name}): {'; '.join(problems)}, so host-device copies get "
-            f"1/{factor_lost:.0f} of the bandwidth the card supports. Training steps that "
-            "copy each batch to the GPU or offload weights feel it; compute-bound steps "
-            "barely do."
-        ),
-        fix=(
-            "move the card to a full-width slot (x16 electrical), check the BIOS for lane "
-            "sharing with M.2 slots, reseat it; `nvidia-smi -q -d PCIE` confirms"
+        **wording(
+            "MA116", gpu=nv.index, name=gpu.name, problems="; ".join(problems), lost=factor_lost
         ),
         evidence={
             "gpu": nv.index,
@@ -189,8 +176,7 @@ def _busy_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
             f"holding {percent(nv.memory_used_bytes / nv.memory_total_bytes)} of its memory"
         )
     return Draft(
-        explanation=", ".join(parts) + ". They share its SMs and memory with this run.",
-        fix="`nvidia-smi` lists them; stop them, or run on an idle GPU: CUDA_VISIBLE_DEVICES=<id>",
+        **wording("MA117", found=", ".join(parts)),
         evidence={
             "gpu": nv.index,
             "other_processes": others,
@@ -203,13 +189,7 @@ def _mig_test(gpu: GpuFacts, nv: NvidiaFacts) -> Draft | None:
     if nv.mig_mode is not True:
         return None
     return Draft(
-        explanation=(
-            f"GPU {nv.index} ({gpu.name}) is in MIG mode: this process sees one slice with a "
-            "fraction of the SMs and memory, so the whole-GPU datasheet peak overstates what "
-            "it can reach (a 1g slice of an A100 has 1/7 of the compute)."
-        ),
-        fix="compare MFU against the slice's share of the peak; ask for a larger slice "
-        "(`nvidia-smi mig -lgip` lists the profiles) or a whole GPU for training",
+        **wording("MA118", gpu=nv.index, name=gpu.name),
         evidence={"gpu": nv.index, "mig_mode": True},
     )
 
@@ -218,20 +198,11 @@ def _fused_adamw(facts: DiagnosisFacts) -> Draft | None:
     run = facts.baseline
     if run is None or run.device_type != "cuda" or run.adamw_impl == "fused":
         return None
-    story = (
-        f"The run's AdamW is the {run.adamw_impl} implementation on CUDA. fused=True updates "
-        "every parameter in a few kernels instead of several per tensor (nanoGPT turns it "
-        "on when torch has it)."
-    )
     return measured_or_expected(
         facts,
         ("fused-adamw",),
-        subject="fused AdamW",
-        hypothesis=story,
-        fix="torch.optim.AdamW(params, lr=..., fused=True)",
+        **wording("MA124", impl=run.adamw_impl),
         fix_options={"adamw_impl": "fused"},
-        undo_fix=f"keep {run.adamw_impl} AdamW",
-        gain_until_measured="a few percent of the step (the optimizer's share)",
         evidence={"adamw_impl": run.adamw_impl},
     )
 

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from mfu_advisor.rules.facts import DiagnosisFacts
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.run_facts import JobFacts, JobGpuFacts
 from mfu_advisor.units import percent
 
@@ -77,18 +77,9 @@ def _input_bound(facts: DiagnosisFacts) -> Draft | None:
         return None
     cores = _float(job.job_cpu_cores_median)
     busy = f"; the job's processes used {cores:.1f} CPU cores" if cores is not None else ""
+    gain = 100 / max(starved[0][1], 1)
     return Draft(
-        explanation=(
-            f"While training, the GPU ran kernels only part of the time: {_gpu_names(starved)} "
-            f"(median utilisation over {job.samples} samples){busy}. No single core was "
-            "saturated, so the steps wait on the input pipeline (loading, decoding, "
-            "host-to-device copies), not on Python."
-        ),
-        fix=(
-            "DataLoader(num_workers=<4-8>, pin_memory=True, persistent_workers=True, "
-            "prefetch_factor=2) and .to(device, non_blocking=True); pre-tokenize the data"
-        ),
-        expected_gain=f"up to {100 / max(starved[0][1], 1):.1f}x if the GPU were kept busy",
+        **wording("MA140", gpus=_gpu_names(starved), samples=job.samples, busy=busy, gain=gain),
         evidence={
             "gpu_util_percent_median": {g.index: u for g, u in starved},
             "job_cpu_cores_median": cores,
@@ -106,17 +97,7 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
     starved = _starved(job)
     if starved:
         return Draft(
-            explanation=(
-                f"The GPU waited ({_gpu_names(starved)} median utilisation) while one CPU core "
-                f"ran at {busiest:.0f}% and the job used {cores:.1f} cores in all: a single "
-                "Python thread launching kernels one by one is the bottleneck."
-            ),
-            fix=(
-                "torch.compile(model) (fewer, fused kernels), CUDA graphs "
-                '(mode="reduce-overhead"), a larger micro-batch per step, no .item()/print '
-                "in the inner loop"
-            ),
-            expected_gain="up to the GPU's idle share, when the launches stop being serial",
+            **wording("MA141", "gpu", gpus=_gpu_names(starved), busiest=busiest, cores=cores),
             evidence={
                 "busiest_cpu_percent_median": busiest,
                 "job_cpu_cores_median": cores,
@@ -126,17 +107,7 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
     if job.gpus or job.usable_cpus < 4:
         return None
     return Draft(
-        explanation=(
-            f"The job used {cores:.1f} of {job.usable_cpus} usable CPUs: one core ran at "
-            f"{busiest:.0f}% while the rest stayed idle. A CPU training step parallelises over "
-            "torch's intra-op threads; this one did not."
-        ),
-        fix=(
-            f"unset OMP_NUM_THREADS (or set it to {job.usable_cpus}) and do not call "
-            "torch.set_num_threads(1)"
-        ),
-        expected_gain=f"up to {job.usable_cpus}x on the matrix multiplications",
-        title="The job runs on one CPU core",
+        **wording("MA141", "cpu", cores=cores, usable=job.usable_cpus, busiest=busiest),
         evidence={
             "busiest_cpu_percent_median": busiest,
             "job_cpu_cores_median": cores,
@@ -145,7 +116,7 @@ def _host_bound(facts: DiagnosisFacts) -> Draft | None:
     )
 
 
-def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft | None:
+def _clock_limited(facts: DiagnosisFacts, rule: str, field: str, threshold: float) -> Draft | None:
     job = facts.job
     if job is None:
         return None
@@ -178,6 +149,7 @@ def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft
             text += f", up to {temp:.0f} °C"
         parts.append(text)
     return Draft(
+        **wording(rule),
         explanation="; ".join(parts) + ".",
         evidence={
             f"gpu{g.index}": {
@@ -189,12 +161,6 @@ def _clock_limited(facts: DiagnosisFacts, field: str, threshold: float) -> Draft
             }
             for g, share in hit
         },
-        fix=(
-            "nvidia-smi -q -d PERFORMANCE,POWER shows the limit; raise it where allowed "
-            "(nvidia-smi -pl, as root), or improve cooling/airflow"
-            if field == "power_cap_share"
-            else "check cooling: fans, airflow, dust, the room; nvidia-smi -q -d TEMPERATURE"
-        ),
     )
 
 
@@ -211,25 +177,13 @@ def _memory_full(facts: DiagnosisFacts) -> Draft | None:
     if full:
         names = ", ".join(f"GPU {g.index} ({g.name}) {percent(u)}" for g, u in full)
         return Draft(
-            explanation=(
-                f"GPU memory was nearly full while training: {names} in use at the peak. "
-                "A larger micro-batch will not fit as it is."
-            ),
-            fix=(
-                "activation checkpointing, bf16 autocast (halves activations), a fused/8-bit "
-                "optimizer, or gradient_accumulation_steps to grow the batch without memory"
-            ),
+            **wording("MA144", "gpu", names=names),
             evidence={f"gpu{g.index}_memory_used_fraction_max": u for g, u in full},
         )
     held = _float(job.job_memory_fraction_max)
     if system is not None and system >= MEMORY_FULL and held is not None and held >= JOB_HOLDS:
         return Draft(
-            explanation=(
-                f"System memory was {percent(system)} in use at the peak, {percent(held)} of it "
-                "held by the job's processes: the machine is close to swapping, which stalls "
-                "every step."
-            ),
-            fix="fewer DataLoader workers, memory-mapped datasets (np.memmap), a smaller batch",
+            **wording("MA144", "system", used=percent(system), held=percent(held)),
             evidence={"memory_used_fraction_max": system, "job_memory_fraction_max": held},
         )
     return None
@@ -249,16 +203,7 @@ def _oversubscribed(facts: DiagnosisFacts) -> Draft | None:
     if cores is None or cores < JOB_OWNS_MACHINE * job.usable_cpus:
         return None  # the job is not what keeps the cores busy (MA147 names the others)
     return Draft(
-        explanation=(
-            f"The load average stayed at {load:.1f} on {job.usable_cpus} usable CPUs "
-            f"(median); the job ran up to {threads} threads: runnable threads queue for cores, "
-            "and torch's intra-op threads in each process (or each DataLoader worker) fight "
-            "for the same cores."
-        ),
-        fix=(
-            "OMP_NUM_THREADS=<cores per process> for each rank or worker "
-            "(torchrun sets 1 unless told), fewer DataLoader workers"
-        ),
+        **wording("MA145", load=load, usable=job.usable_cpus, threads=threads),
         evidence={
             "load_1min_median": load,
             "usable_cpus": job.usable_cpus,
@@ -280,13 +225,7 @@ def _machine_shared(facts: DiagnosisFacts) -> Draft | None:
     if share < OTHERS_SHARE:
         return None
     return Draft(
-        explanation=(
-            f"Other processes kept {others:.1f} of the {job.usable_cpus} usable CPUs busy while "
-            f"the job ran (all CPUs {machine:.0f}% busy, the job {cores:.1f} cores; medians): "
-            "the job's figures are lower than this machine gives a job alone, and vary with them."
-        ),
-        fix="run when the machine is quiet, or pin the job and the others to separate cores "
-        "(taskset -c)",
+        **wording("MA147", others=others, usable=job.usable_cpus, machine=machine, cores=cores),
         evidence={
             "other_cpu_cores_median": round(others, 2),
             "machine_cpu_percent_median": machine,
@@ -308,34 +247,31 @@ def _idle_gpus(facts: DiagnosisFacts) -> Draft | None:
     if not busy or not idle:
         return None
     in_job = [g for g in idle if g.used_by_job is True]
-    listed = ", ".join(f"GPU {g.index} {utils[g.index]:.0f}%" for g in idle)
-    if in_job:
-        explanation = (
-            f"The job holds {len(in_job)} GPU(s) that stay idle while GPU "
-            f"{busy[0].index} runs at {utils[busy[0].index]:.0f}%: {listed}. A rank that waits "
-            "(a straggler, an all-reduce, rank 0 doing evaluation or logging alone) idles the rest."
-        )
-        fix = "check the per-rank step times (mfu-advisor analyze with rank prefixes)"
-    else:
-        explanation = (
-            f"{len(idle)} of {len(job.gpus)} GPUs did nothing while the job ran ({listed}); "
-            f"it used {len(busy)}."
-        )
-        fix = f"torchrun --nproc-per-node={len(job.gpus)} train.py (data-parallel on every GPU)"
-    return Draft(
-        explanation=explanation,
-        fix=fix,
-        expected_gain=f"up to {len(job.gpus) / len(busy):.0f}x tokens/s with every GPU busy",
-        evidence={"gpu_util_percent_median": utils},
+    words = wording(
+        "MA146",
+        "held" if in_job else "unused",
+        held=len(in_job),
+        idle=len(idle),
+        gpus=len(job.gpus),
+        used=len(busy),
+        busy=busy[0].index,
+        busy_util=utils[busy[0].index],
+        listed=", ".join(f"GPU {g.index} {utils[g.index]:.0f}%" for g in idle),
+        gain=len(job.gpus) / len(busy),
     )
+    return Draft(**words, evidence={"gpu_util_percent_median": utils})
 
 
 RULES = family(
     {
         "MA140": _input_bound,
         "MA141": _host_bound,
-        "MA142": partial(_clock_limited, field="power_cap_share", threshold=POWER_CAP_SHARE),
-        "MA143": partial(_clock_limited, field="thermal_share", threshold=THERMAL_SHARE),
+        "MA142": partial(
+            _clock_limited, rule="MA142", field="power_cap_share", threshold=POWER_CAP_SHARE
+        ),
+        "MA143": partial(
+            _clock_limited, rule="MA143", field="thermal_share", threshold=THERMAL_SHARE
+        ),
         "MA144": _memory_full,
         "MA147": _machine_shared,
         "MA145": _oversubscribed,

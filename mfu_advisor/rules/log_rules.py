@@ -11,7 +11,7 @@ from mfu_advisor.probe.capabilities import peak
 from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.measured import nanogpt_flags
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.run_facts import LogFacts
 from mfu_advisor.units import factor, flops, percent
 
@@ -57,12 +57,8 @@ def _eval_share(facts: DiagnosisFacts) -> Draft | None:
     gain = 1 / ((1 - share) + share / EVAL_REDUCTION)
     told = f" ({', '.join(settings)})" if settings else ""
     return Draft(
-        explanation=(
-            f"Evaluation took {percent(share)} of the run's wall time{told}. Each evaluation "
-            "runs eval_iters forward passes on train and val splits without training."
-        ),
+        **wording("MA119", share=percent(share), told=told, gain=factor(gain)),
         fix=fix,
-        expected_gain=f"{factor(gain)} wall time with a quarter of the evaluation",
         expected_speedup=gain,
         evidence={
             "eval_time_fraction": share,
@@ -77,13 +73,7 @@ def _log_interval(facts: DiagnosisFacts) -> Draft | None:
     if log is None or log.log_interval != 1 or log.device_type not in ASYNC_DEVICES:
         return None
     return Draft(
-        explanation=(
-            "log_interval=1 logs every step, and nanoGPT's logging calls loss.item(), a "
-            f"host-device sync point (train.py says so): on {log.device_type} the host stops "
-            "queueing the next step's kernels until the GPU has finished this one."
-        ),
-        fix="--log_interval=10 (nanoGPT's default)",
-        expected_gain="a few percent when the host's kernel launches are on the critical path",
+        **wording("MA120", device=log.device_type),
         evidence={"log_interval": 1, "device": log.device},
     )
 
@@ -98,18 +88,7 @@ def _jitter(facts: DiagnosisFacts) -> Draft | None:
     median = log.steady_step_time_ms
     at = f" around a median of {median:.0f} ms" if isinstance(median, float) else ""
     return Draft(
-        explanation=(
-            f"One steady step in ten is at least {percent(jitter)} slower than the median"
-            f"{at}. A steady "
-            "training loop varies by a few percent; slow steps that come and go point to "
-            "the input pipeline (batches read or decoded on the training thread) or to "
-            "other processes competing for the CPU or disk."
-        ),
-        fix=(
-            "load batches ahead: DataLoader(..., num_workers=4, pin_memory=True, "
-            "persistent_workers=True); check `top` for competing processes"
-        ),
-        expected_gain="up to the jitter share of the step time",
+        **wording("MA121", jitter=percent(jitter), at=at),
         evidence={"step_time_jitter": jitter, "steady_step_time_ms": median},
     )
 
@@ -134,18 +113,13 @@ def _warmup_dominates(facts: DiagnosisFacts) -> Draft | None:
         return None
     which = "first step" if steps == 1 else f"first {steps} steps (warm-up)"
     return Draft(
-        explanation=(
-            f"The log's {which} took {percent(share)} of its logged step time: the first step "
-            f"{first / 1e3:.1f} s against {steady:,.0f} ms per steady step. "
-            "Start-up (a JIT such as XLA or torch.compile compiling the step, allocators and "
-            "the data pipeline warming up) dominates this run: the MFU and tokens/s here are "
-            f"the steady steps', and over the whole log the rate averages about "
-            f"{percent(1 - share)} of them."
-        ),
-        fix=(
-            "judge throughput on a longer run; keep the compilation cache on a persistent disk "
-            "(JAX: jax_compilation_cache_dir; torch.compile: TORCHINDUCTOR_CACHE_DIR) so "
-            "restarts skip the compile"
+        **wording(
+            "MA132",
+            which=which,
+            share=percent(share),
+            first_s=first / 1e3,
+            steady=steady,
+            rest=percent(1 - share),
         ),
         evidence={
             "warmup_steps": steps,

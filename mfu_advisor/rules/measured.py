@@ -43,44 +43,41 @@ def measured_draft(
         f"Measured here: {result.change} gave {factor(result.speedup)} tokens/s "
         f"({plus_minus(result.noise)})."
     )
-    note = f" {result.note}" if result.note else ""
-    common = {
+    common: dict[str, Any] = {
         "noise": result.noise,
         "experiment": result.name,
         "expected_gain": expected_gain,
         "expected_speedup": expected_speedup,
         "evidence": shown,
+        "fix": fix,
+        "fix_options": dict(fix_options or {}),
     }
     if result.verdict is Verdict.FASTER:
+        note = f" {result.note}" if result.note else ""
         return Draft(
             title=f"{_capital(subject)}: measured {factor(result.speedup)} tokens/s here",
             explanation=f"{hypothesis} {sentence}{note}".strip(),
-            fix=fix,
-            fix_options=dict(fix_options or {}),
             kind=Kind.DO,
             verified_speedup=result.speedup,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     if result.verdict is Verdict.SLOWER:
         return Draft(
             title=dont_title or f"Don't use {subject} here: measured {slower(result.speedup)}",
             explanation=f"{hypothesis} {sentence}".strip(),
-            fix=undo_fix or "keep the current setting",
             kind=Kind.DONT,
             severity=Severity.MEDIUM if result.speedup > 0.5 else Severity.HIGH,
             verified_speedup=result.speedup,
-            **common,  # type: ignore[arg-type]
+            **common | {"fix": undo_fix or "keep the current setting", "fix_options": {}},
         )
     return Draft(
         title=f"{_capital(subject)}: no measurable effect here",
         explanation=(
             f"{hypothesis} {sentence} That is within the noise: no measurable effect."
         ).strip(),
-        fix=fix,
-        fix_options=dict(fix_options or {}),
         kind=Kind.INFO,
         severity=Severity.LOW,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
 
 

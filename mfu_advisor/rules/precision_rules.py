@@ -18,7 +18,7 @@ from mfu_advisor.probe.facts import HardwareFacts
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Kind
 from mfu_advisor.rules.measured import measured_draft, measured_or_expected
-from mfu_advisor.rules.rule import Draft, family
+from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.units import factor, flops
 
 
@@ -87,11 +87,9 @@ def _autocast(facts: DiagnosisFacts) -> Draft | None:
     return measured_or_expected(
         facts,
         ("autocast-bf16", "autocast-fp16"),
-        subject=f"{key} autocast",
+        **wording("MA108", key=key, dtype=dtype),
         hypothesis=story,
-        fix=f"--dtype={dtype} (torch.autocast(device_type, dtype=torch.{dtype}))",
         fix_options={"dtype": dtype},
-        undo_fix="keep --dtype=float32",
         expected_gain=expected_text,
         evidence={"dtype": "float32", "native": dtype},
     )
@@ -105,11 +103,7 @@ def _bf16_emulated(facts: DiagnosisFacts) -> Draft | None:
     if not cpu.isa or cpu_has_native_bf16(cpu):
         return None
     uarch = cpu.microarchitecture if isinstance(cpu.microarchitecture, str) else "this CPU"
-    story = (
-        f"{cpu.model} ({uarch}) has no native bf16 matmul instructions (AVX512-BF16, "
-        "AMX-BF16 or Arm BF16): under bf16 autocast torch converts every operand to fp32 "
-        "and back in software."
-    )
+    story = wording("MA109", model=cpu.model, uarch=uarch)["explanation"]
     if _run_dtype(facts) == "bfloat16":
         measured = facts.measured("float32")
         if measured is not None:
@@ -153,23 +147,14 @@ def _tf32(facts: DiagnosisFacts) -> Draft | None:
     if gpu is None or cc is None or cc < TF32_MIN_CAPABILITY:
         return None
     tf32, fp32 = peak(gpu.peak_flops, "tf32"), peak(gpu.peak_flops, "fp32")
-    story = (
-        f"The run computes float32 matmuls in full fp32 on {gpu.name} (sm_{cc[0]}{cc[1]}), "
-        "whose tensor cores do TF32 (10-bit mantissa, fp32 range)."
-    )
-    expected_text = None
+    peaks, expected_text = "", None
     if tf32 and fp32:
-        story += f" Peak {flops(tf32)} in TF32 against {flops(fp32)} in fp32."
+        peaks = f" Peak {flops(tf32)} in TF32 against {flops(fp32)} in fp32."
         expected_text = f"up to {factor(tf32 / fp32)} on the matmuls by peak"
     return measured_or_expected(
         facts,
         ("tf32",),
-        subject="TF32",
-        hypothesis=story,
-        fix=(
-            "torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = "
-            "True (nanoGPT's train.py sets both)"
-        ),
+        **wording("MA110", name=gpu.name, sm=f"{cc[0]}{cc[1]}", peaks=peaks),
         fix_options={"tf32": True},
         expected_gain=expected_text,
     )

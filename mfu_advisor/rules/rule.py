@@ -1,6 +1,7 @@
 """``Rule``: a diagnosis rule as data (``mfu_advisor/data/rules.toml``: id, symbol, title,
-kind, severity, description, fix, examples) plus a pure predicate from its family module
-(:func:`family`) that returns a :class:`Draft`, which :meth:`Rule.check` makes a Finding."""
+kind, severity, description, fix, examples, its findings' words) plus a pure predicate from its
+family module (:func:`family`) that returns a :class:`Draft`, which :meth:`Rule.check` makes a
+Finding."""
 
 from __future__ import annotations
 
@@ -15,9 +16,6 @@ from mfu_advisor.rules.example_facts import build
 from mfu_advisor.rules.facts import DiagnosisFacts
 from mfu_advisor.rules.finding import Finding, Kind, Severity
 from mfu_advisor.units import percent
-
-#: The rules' data in ``mfu_advisor/data/``, one table per rule id.
-DATA_FILE = "rules.toml"
 
 Predicate = Callable[[DiagnosisFacts], "Draft | None"]
 
@@ -106,7 +104,17 @@ class Rule:
 
 def rule_data() -> dict[str, Any]:
     """``mfu_advisor/data/rules.toml``, read once: rule id -> its table."""
-    return data_file(DATA_FILE)
+    return data_file("rules.toml")
+
+
+def wording(rule_id: str, case: str = "", /, **values: Any) -> dict[str, Any]:
+    """A finding's words from the rule's ``says`` table in rules.toml (with ``says.<case>``'s
+    over them for one of several cases) as :class:`Draft` arguments, their ``{fields}`` filled
+    from ``values``."""
+    table = rule_data()[rule_id]["says"]
+    words = {part: text for part, text in table.items() if isinstance(text, str)}
+    words |= table[case] if case else {}
+    return {part: text.format(**values) for part, text in words.items()}
 
 
 class _Threshold(float):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import string
+
 import pytest
 
 from mfu_advisor.experiments.variants import VARIANTS
 from mfu_advisor.rules.example_facts import build
 from mfu_advisor.rules.finding import Finding, Kind
 from mfu_advisor.rules.registry import RULES, rule_by_id
-from mfu_advisor.rules.rule import Example, Rule, rule_data
+from mfu_advisor.rules.rule import Draft, Example, Rule, rule_data
 from mfu_advisor.units import factor, flops, percent, plus_minus, size_bytes
 
 #: Evidence figures a finding keeps for the report's tables without naming them in words:
@@ -93,6 +96,19 @@ def test_rule_ids_and_symbols_are_unique_and_in_order() -> None:
 
 def test_every_rule_in_the_data_file_has_a_predicate() -> None:
     assert sorted(rule_data()) == [rule.id for rule in RULES]
+
+
+def test_every_findings_words_are_draft_parts_with_well_formed_fields() -> None:
+    parts = {f.name for f in dataclasses.fields(Draft)}
+    parts |= {"subject", "hypothesis", "undo_fix", "gain_until_measured"}  # measured_or_expected
+    for rule_id, data in rule_data().items():
+        says = data.get("says", {})
+        shared = {part: text for part, text in says.items() if isinstance(text, str)}
+        for case in [shared, *(v for v in says.values() if isinstance(v, dict))]:
+            assert set(case) <= parts, rule_id
+            for text in case.values():
+                fields = [name for _, name, _, _ in string.Formatter().parse(text) if name]
+                assert all(name.isidentifier() for name in fields), (rule_id, text)
 
 
 def test_an_example_may_only_call_the_builders() -> None:
