@@ -92,7 +92,7 @@ def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
                 "vendor": vendor_name(spec.vendor_id),
                 "compute_capability": spec.compute_capability,
                 "sm_count": spec.sm_count,
-                "unit_kind": spec.unit_kind,
+                "unit_kind": spec.arch.unit,
                 "boost_clock_mhz": spec.boost_clock_mhz,
                 "memory_bytes": spec.memory_bytes,
             }
@@ -208,7 +208,7 @@ def known_hardware_names() -> list[str]:
 
 def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
     """Known names closest to ``name``, for a "did you mean" line when nothing matched."""
-    candidates = [spec.name for spec in gpu_candidates(name)]
+    candidates = gpu_name_candidates(name)
     if len(candidates) > 1:
         return candidates[:limit]
     wanted = catalog_tokens(name) | frozenset(name_tokens(name))

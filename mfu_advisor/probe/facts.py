@@ -250,11 +250,6 @@ class GpuFacts:
     nvidia: NvidiaFacts | Unavailable | None
     """NVML facts for NVIDIA devices (Unavailable with the NVML reason); None for other vendors."""
 
-    @property
-    def usable_by_torch(self) -> Maybe[bool]:
-        """Same as ``torch.usable`` (the JSON's top-level ``usable_by_torch``)."""
-        return self.torch.usable
-
     def to_json(self) -> dict[str, Any]:
         plain = _json_with_peaks(self)
         usable = self.torch.usable

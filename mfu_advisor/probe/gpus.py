@@ -113,7 +113,7 @@ def _gpu(
     missing = Unavailable(match.reason or "not in the GPU table")
     family: Maybe[str] = spec.arch.name if spec is not None else missing
     units: Maybe[int] = spec.sm_count if spec is not None else missing
-    unit_kind: Maybe[str] = spec.unit_kind if spec is not None else missing
+    unit_kind: Maybe[str] = spec.arch.unit if spec is not None else missing
     if spec is not None and spec.integrated:
         name, name_source = spec.name, "device table"
     elif spec is None and match.candidates and not isinstance(nvml_name, str):

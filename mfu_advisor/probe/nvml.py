@@ -39,7 +39,7 @@ def collect_nvml_answers() -> dict[str, Any]:
         return {"init": {"error": errors.get(exc.value, f"NVML_ERROR_{exc.value}")}}
     try:
         answers: dict[str, Any] = {"init": "ok"}
-        ask = _Asker(pynvml, errors)
+        ask = _asker(pynvml, errors)
         answers["driver_version"] = ask(_driver_version)
         answers["cuda_driver_version"] = ask(_cuda_driver_version)
         count = ask(lambda nv: nv.nvmlDeviceGetCount())
@@ -62,31 +62,26 @@ def error_names(pynvml: Any) -> dict[int, str]:
     return {getattr(pynvml, name): name for name in names if name.startswith("NVML_ERROR_")}
 
 
-class _Asker:
+def _asker(nv: Any, errors: dict[int, str]) -> Callable[..., Any]:
     """Calls one getter and turns any NVML failure into ``{"error": NAME}``."""
 
-    def __init__(self, pynvml: Any, errors: dict[int, str]) -> None:
-        self.nv = pynvml
-        self.errors = errors
-
-    def __call__(self, getter: Callable[..., Any], *args: Any) -> Any:
+    def ask(getter: Callable[..., Any], *args: Any) -> Any:
         try:
-            return getter(self.nv, *args)
-        except self.nv.NVMLError as exc:
-            return {"error": self.errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
-        except _library_mismatch(self.nv):
-            # pynvml raises NVMLLibraryMismatchError (not an NVMLError) when an
-            # unversioned call is missing from an older driver's NVML.
-            return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
-        except AttributeError:
-            # An nvidia-ml-py too old to have the function at all.
+            return getter(nv, *args)
+        except nv.NVMLError as exc:
+            return {"error": errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
+        except (*_library_mismatch(nv), AttributeError):
+            # NVMLLibraryMismatchError (not an NVMLError): an unversioned call missing from an
+            # older driver's NVML; AttributeError: an nvidia-ml-py too old to have the function.
             return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
 
+    return ask
 
-def _library_mismatch(nv: Any) -> type[BaseException] | tuple[()]:
+
+def _library_mismatch(nv: Any) -> tuple[type[BaseException], ...]:
     """pynvml's NVMLLibraryMismatchError (nvidia-ml-py 12+), or nothing to catch."""
     found = getattr(nv, "NVMLLibraryMismatchError", None)
-    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
+    return (found,) if isinstance(found, type) and issubclass(found, BaseException) else ()
 
 
 def _first_of(nv: Any, names: tuple[str, ...], *args: Any) -> Any:
@@ -130,7 +125,7 @@ def _cuda_driver_version(nv: Any) -> int:
     )
 
 
-def _device_answers(ask: _Asker, index: int) -> dict[str, Any]:
+def _device_answers(ask: Callable[..., Any], index: int) -> dict[str, Any]:
     handle = ask(lambda nv: nv.nvmlDeviceGetHandleByIndex(index))
     if isinstance(handle, dict) and "error" in handle:
         return {"index": index, "error": handle["error"]}
