@@ -64,15 +64,16 @@ def error_names(pynvml: Any) -> dict[int, str]:
 
 def _asker(nv: Any, errors: dict[int, str]) -> Callable[..., Any]:
     """Calls one getter and turns any NVML failure into ``{"error": NAME}``."""
+    # NVMLLibraryMismatchError (not an NVMLError): an unversioned call missing from an
+    # older driver's NVML; AttributeError: an nvidia-ml-py too old to have the function.
+    missing_call = (*_library_mismatch(nv), AttributeError)
 
     def ask(getter: Callable[..., Any], *args: Any) -> Any:
         try:
             return getter(nv, *args)
         except nv.NVMLError as exc:
             return {"error": errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
-        except (*_library_mismatch(nv), AttributeError):
-            # NVMLLibraryMismatchError (not an NVMLError): an unversioned call missing from an
-            # older driver's NVML; AttributeError: an nvidia-ml-py too old to have the function.
+        except missing_call:
             return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
 
     return ask
