@@ -66,7 +66,7 @@ def _asker(nv: Any, errors: dict[int, str]) -> Callable[..., Any]:
     """Calls one getter and turns any NVML failure into ``{"error": NAME}``."""
     # NVMLLibraryMismatchError (not an NVMLError): an unversioned call missing from an
     # older driver's NVML; AttributeError: an nvidia-ml-py too old to have the function.
-    missing_call = (*_library_mismatch(nv), AttributeError)
+    missing_call: tuple[type[BaseException], ...] = (*_library_mismatch(nv), AttributeError)
 
     def ask(getter: Callable[..., Any], *args: Any) -> Any:
         try:
