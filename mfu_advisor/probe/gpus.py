@@ -18,7 +18,7 @@ from mfu_advisor.probe.facts import (
 )
 from mfu_advisor.probe.pci import PciFunction, TextNames
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
+from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_device, torch_support
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
@@ -93,7 +93,7 @@ def _gpu(
     kind = device_kind(function.vendor_id, function.device_id, function.class_code)
     nvidia = _nvidia_facts(function, nvml_device, nvml_status)
     nvml_name = nvidia.name if isinstance(nvidia, NvidiaFacts) else None
-    seen = _torch_device(torch, function.address)
+    seen = torch_device(torch, "", function.address) if isinstance(torch, TorchFacts) else None
     sm_count = _sm_count(nvidia, seen)
     subsystem = (
         (function.subsystem_vendor_id, function.subsystem_device_id)
@@ -152,13 +152,6 @@ def _gpu(
         peak_flops=peaks,
         nvidia=nvidia,
     )
-
-
-def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice | None:
-    """The torch device at this bus address (a whole GPU, not a MIG slice), if torch saw it."""
-    if isinstance(torch, Unavailable):
-        return None
-    return next((d for d in torch.device_details if d.pci_bus_id == address), None)
 
 
 def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:

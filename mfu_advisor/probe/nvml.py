@@ -136,16 +136,11 @@ def _device_answers(ask: Callable[..., Any], index: int) -> dict[str, Any]:
         device["pci_bus_id"] = pci
         device["pci_device_id"] = pci
     else:
-        device["pci_bus_id"] = _pci_bus_id(pci)
+        device["pci_bus_id"] = _text(pci.busId)  # nvidia-smi --query-gpu=pci.bus_id
         device["pci_device_id"] = int(pci.pciDeviceId)
     for field, getter in device_getters().items():
         device[field] = ask(getter, handle)
     return device
-
-
-def _pci_bus_id(pci: Any) -> str:
-    """nvidia-smi --query-gpu=pci.bus_id"""
-    return _text(pci.busId)
 
 
 def _query(
@@ -226,10 +221,7 @@ def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
         (int(bit, 16), name) for bit, name in data_file("nvml.toml")["clock_event_reasons"].items()
     ]
     words = [name for bit, name in reasons if mask & bit]
-    known = 0
-    for bit, _ in reasons:
-        known |= bit
-    rest = mask & ~known
+    rest = functools.reduce(lambda left, bit: left & ~bit, (bit for bit, _ in reasons), mask)
     words += [f"bit_0x{1 << i:x}" for i in range(CLOCK_EVENT_MASK_BITS) if rest >> i & 1]
     return tuple(words)
 

@@ -51,8 +51,8 @@ def torch_support(
     return TorchSupport(False, None, "PyTorch has no backend for this vendor's GPUs")
 
 
-def _match(
-    torch: TorchFacts, prefix: str, pci_address: str, name: str | None
+def torch_device(
+    torch: TorchFacts, prefix: str, pci_address: str, name: str | None = None
 ) -> TorchDevice | None:
     """The torch device at this bus address (or, when torch gives no addresses, by name)."""
     candidates = [d for d in torch.device_details if d.device.startswith(prefix)]
@@ -88,7 +88,7 @@ def _nvidia(
         )
         return TorchSupport(False, "cuda", f"NVIDIA driver not loaded{bound}: install or load it")
     name = nvidia.name if isinstance(nvidia, NvidiaFacts) and isinstance(nvidia.name, str) else None
-    device = _match(torch, "cuda", pci_address, name)
+    device = torch_device(torch, "cuda", pci_address, name)
     if device is not None:
         how = "" if device.pci_bus_id else " (matched by name: this torch gives no bus address)"
         return TorchSupport(True, "cuda", f"torch sees it as {device.device}{how}")
@@ -102,7 +102,7 @@ def _nvidia(
 
 def _amd(pci_address: str, kind: GpuKind, torch: TorchFacts) -> TorchSupport:
     if torch.flavour == "rocm":
-        device = _match(torch, "cuda", pci_address, None)
+        device = torch_device(torch, "cuda", pci_address)
         if device is not None:
             return TorchSupport(True, "rocm", f"torch sees it as {device.device} (ROCm)")
         why = torch.accelerator_note or "the ROCm build of torch does not see it"
