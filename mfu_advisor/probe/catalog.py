@@ -142,20 +142,17 @@ def _apple_gpu_entry(model: dict[str, Any]) -> CatalogEntry:
         f"estimate: {cores} GPU cores x 128 ALUs x 2 FLOP x {clock_mhz:g} MHz"
         f" = {fp32 / 1e12:.2f} TFLOP/s; {model['source']}"
     )
+    reasons = data_file("catalog.toml")["apple_gpu_dtype_reasons"]
     peaks: dict[str, PeakFlops | Unavailable] = {
-        "fp32": PeakFlops(fp32, formula, True, "dense, GPU ALUs"),
-        "tf32": Unavailable("not an Apple GPU dtype: TF32 is an NVIDIA tensor-core format"),
-        "bf16": Unavailable(
-            "Apple publishes no native bf16 GPU rate; MPS computes bf16 through fp32/fp16 ALUs"
-        ),
-        "fp16": PeakFlops(
-            fp32,
-            formula + "; fp16 runs at the fp32 rate on Apple GPUs (metal-benchmarks)",
-            True,
-            "dense, same rate as fp32",
-        ),
-        "fp8": Unavailable("not an Apple GPU dtype"),
+        dtype: Unavailable(reason) for dtype, reason in reasons.items()
     }
+    peaks["fp32"] = PeakFlops(fp32, formula, True, "dense, GPU ALUs")
+    peaks["fp16"] = PeakFlops(
+        fp32,
+        formula + "; fp16 runs at the fp32 rate on Apple GPUs (metal-benchmarks)",
+        True,
+        "dense, same rate as fp32",
+    )
     return CatalogEntry(
         name=model["name"],
         kind="gpu",
