@@ -330,6 +330,3 @@ class HardwareFacts:
     """Unavailable("skipped: --no-torch") when the probe was told not to import torch."""
     warnings: tuple[str, ...] = field(default=())
     """Inputs that were present but unreadable or garbled, one line each."""
-
-    def to_json(self) -> dict[str, Any]:
-        return fields_to_json(self)
