@@ -17,8 +17,9 @@ from mfu_advisor.probe.facts import (
     all_unavailable,
 )
 from mfu_advisor.probe.pci import PciFunction, TextNames
+from mfu_advisor.probe.pci_ids import NVIDIA
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_device, torch_support
+from mfu_advisor.probe.torch_support import torch_device, torch_support
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
@@ -49,7 +50,7 @@ def assemble_gpus(
         # /sys/bus/pci, WSL): describe it from NVML alone.
         function = PciFunction(
             address=device.pci_bus_id or f"nvml:{device.nvml_index}",
-            vendor_id=NVIDIA_VENDOR_ID,
+            vendor_id=NVIDIA,
             device_id=device.pci_device_id if device.pci_device_id is not None else 0,
             class_code=0x030200,
             subsystem_vendor_id=None,
@@ -69,9 +70,7 @@ def _pair_nvml_devices(
     for device in nvml_devices:
         if device.pci_bus_id in addresses and device.pci_bus_id not in pairs:
             pairs[device.pci_bus_id] = device
-    spare = [
-        f.address for f in functions if f.vendor_id == NVIDIA_VENDOR_ID and f.address not in pairs
-    ]
+    spare = [f.address for f in functions if f.vendor_id == NVIDIA and f.address not in pairs]
     for device in nvml_devices:
         if device.pci_bus_id is None and spare:
             pairs[spare.pop(0)] = device
@@ -171,7 +170,7 @@ def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None
 def _nvidia_facts(
     function: PciFunction, nvml_device: NvmlDevice | None, nvml_status: Maybe[str]
 ) -> NvidiaFacts | Unavailable | None:
-    if function.vendor_id != NVIDIA_VENDOR_ID:
+    if function.vendor_id != NVIDIA:
         return None
     if nvml_device is not None:
         return nvml_device.facts
@@ -213,7 +212,7 @@ def _peaks(
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         return all_unavailable("not a compute device")
     spec = match.spec
-    if spec is None and function.vendor_id == NVIDIA_VENDOR_ID and not match.candidates:
+    if spec is None and function.vendor_id == NVIDIA and not match.candidates:
         spec = find_gpu(name)  # a GPU listed by NVML alone has no device ID to look up
     if spec is not None:
         if spec.boost_range_mhz is not None and isinstance(nvidia, NvidiaFacts):
@@ -225,6 +224,6 @@ def _peaks(
         return spec.peak_flops
     if match.candidates:
         return all_unavailable(match.reason)
-    if function.vendor_id == NVIDIA_VENDOR_ID:
+    if function.vendor_id == NVIDIA:
         return nvidia_formula_peaks(name, nvidia, sm_count)
     return all_unavailable(match.reason)

@@ -5,10 +5,7 @@ from __future__ import annotations
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import GpuKind, NvidiaFacts, TorchDevice, TorchFacts, TorchSupport
-
-INTEL_VENDOR_ID = 0x8086
-AMD_VENDOR_ID = 0x1002
-NVIDIA_VENDOR_ID = 0x10DE
+from mfu_advisor.probe.pci_ids import AMD_GRAPHICS, INTEL, NVIDIA
 
 
 def _needs(vendor_id: int) -> str | None:
@@ -30,7 +27,7 @@ def torch_support(
         what = "a server management (BMC)" if kind is GpuKind.BMC else "an emulated"
         return TorchSupport(False, None, f"{what} display adapter, not a compute device")
     unvalidated = data_file("torch.toml")["xpu_unvalidated"]
-    if vendor_id == INTEL_VENDOR_ID and family in unvalidated["families"]:
+    if vendor_id == INTEL and family in unvalidated["families"]:
         note = unvalidated["note"].format(family=family)
         if isinstance(torch, Unavailable):
             return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, note)
@@ -42,11 +39,11 @@ def torch_support(
     if isinstance(torch, Unavailable):
         hint = f"; using it takes {needs}" if needs else ""
         return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, f"unknown{hint}")
-    if vendor_id == NVIDIA_VENDOR_ID:
+    if vendor_id == NVIDIA:
         return _nvidia(pci_address, kernel_driver, nvidia, torch)
-    if vendor_id == AMD_VENDOR_ID:
+    if vendor_id == AMD_GRAPHICS:
         return _amd(pci_address, kind, torch)
-    if vendor_id == INTEL_VENDOR_ID:
+    if vendor_id == INTEL:
         return _intel(torch)
     return TorchSupport(False, None, "PyTorch has no backend for this vendor's GPUs")
 
@@ -80,7 +77,7 @@ def _nvidia(
         return TorchSupport(
             False,
             None,
-            f"this torch is a {torch.flavour} build: install {_needs(NVIDIA_VENDOR_ID)}{extra}",
+            f"this torch is a {torch.flavour} build: install {_needs(NVIDIA)}{extra}",
         )
     if driver_missing:
         bound = (
@@ -109,7 +106,7 @@ def _amd(pci_address: str, kind: GpuKind, torch: TorchFacts) -> TorchSupport:
         if kind is GpuKind.INTEGRATED:
             why += "; ROCm officially supports few integrated Radeon GPUs"
         return TorchSupport(False, "rocm", why)
-    note = f"this torch is a {torch.flavour} build: using it takes {_needs(AMD_VENDOR_ID)}"
+    note = f"this torch is a {torch.flavour} build: using it takes {_needs(AMD_GRAPHICS)}"
     if kind is GpuKind.INTEGRATED:
         note += "; ROCm officially supports few integrated Radeon GPUs"
     return TorchSupport(False, None, note)
@@ -125,5 +122,5 @@ def _intel(torch: TorchFacts) -> TorchSupport:
     return TorchSupport(
         False,
         None,
-        f"this torch is a {torch.flavour} build: using it takes {_needs(INTEL_VENDOR_ID)}",
+        f"this torch is a {torch.flavour} build: using it takes {_needs(INTEL)}",
     )
