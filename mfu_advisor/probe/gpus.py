@@ -37,11 +37,10 @@ def assemble_gpus(
     """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
     namer = TextNames(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
-    gpus: list[GpuFacts] = []
-    for function in functions:
-        gpus.append(
-            _gpu(function, pairs.get(function.address), nvml_status, torch, namer, cpu_model)
-        )
+    gpus = [
+        _gpu(function, pairs.get(function.address), nvml_status, torch, namer, cpu_model)
+        for function in functions
+    ]
     paired = {id(d) for d in pairs.values()}
     for device in nvml_devices:
         if id(device) in paired:

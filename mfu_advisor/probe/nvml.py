@@ -43,13 +43,11 @@ def collect_nvml_answers() -> dict[str, Any]:
         answers["driver_version"] = ask(_driver_version)
         answers["cuda_driver_version"] = ask(_cuda_driver_version)
         count = ask(lambda nv: nv.nvmlDeviceGetCount())
-        devices: list[dict[str, Any]] = []
-        if isinstance(count, int):
-            for index in range(count):
-                devices.append(_device_answers(ask, index))
-        else:
+        if not isinstance(count, int):
             answers["device_count"] = count
-        answers["devices"] = devices
+        answers["devices"] = [
+            _device_answers(ask, index) for index in range(count if isinstance(count, int) else 0)
+        ]
         return answers
     finally:
         with contextlib.suppress(pynvml.NVMLError):
