@@ -72,12 +72,7 @@ def _read_linux_or_other(
         "pci": [[f.address, f.vendor_id, f.device_id, f.driver] for f in functions],
         "nvml": nvml_status if isinstance(nvml_status, str) else None,
         "nvml_devices": [
-            [
-                d.nvml_index,
-                d.pci_bus_id,
-                getattr(d.facts, "uuid", None) if not isinstance(d.facts, Unavailable) else None,
-            ]
-            for d in nvml_devices
+            [d.nvml_index, d.pci_bus_id, getattr(d.facts, "uuid", None)] for d in nvml_devices
         ],
     }
     torch = _torch_facts(root, include_torch, fresh_torch, inventory, warnings)

@@ -92,7 +92,7 @@ def _gpu_entry(spec: GpuSpec) -> CatalogEntry:
                 "vendor": vendor_name(spec.vendor_id),
                 "compute_capability": spec.compute_capability,
                 "sm_count": spec.sm_count,
-                "unit_kind": spec.unit_kind,
+                "unit_kind": spec.arch.unit,
                 "boost_clock_mhz": spec.boost_clock_mhz,
                 "memory_bytes": spec.memory_bytes,
             }
@@ -142,20 +142,17 @@ def _apple_gpu_entry(model: dict[str, Any]) -> CatalogEntry:
         f"estimate: {cores} GPU cores x 128 ALUs x 2 FLOP x {clock_mhz:g} MHz"
         f" = {fp32 / 1e12:.2f} TFLOP/s; {model['source']}"
     )
+    reasons = data_file("catalog.toml")["apple_gpu_dtype_reasons"]
     peaks: dict[str, PeakFlops | Unavailable] = {
-        "fp32": PeakFlops(fp32, formula, True, "dense, GPU ALUs"),
-        "tf32": Unavailable("not an Apple GPU dtype: TF32 is an NVIDIA tensor-core format"),
-        "bf16": Unavailable(
-            "Apple publishes no native bf16 GPU rate; MPS computes bf16 through fp32/fp16 ALUs"
-        ),
-        "fp16": PeakFlops(
-            fp32,
-            formula + "; fp16 runs at the fp32 rate on Apple GPUs (metal-benchmarks)",
-            True,
-            "dense, same rate as fp32",
-        ),
-        "fp8": Unavailable("not an Apple GPU dtype"),
+        dtype: Unavailable(reason) for dtype, reason in reasons.items()
     }
+    peaks["fp32"] = PeakFlops(fp32, formula, True, "dense, GPU ALUs")
+    peaks["fp16"] = PeakFlops(
+        fp32,
+        formula + "; fp16 runs at the fp32 rate on Apple GPUs (metal-benchmarks)",
+        True,
+        "dense, same rate as fp32",
+    )
     return CatalogEntry(
         name=model["name"],
         kind="gpu",
@@ -208,7 +205,7 @@ def known_hardware_names() -> list[str]:
 
 def hardware_suggestions(name: str, limit: int = 5) -> list[str]:
     """Known names closest to ``name``, for a "did you mean" line when nothing matched."""
-    candidates = [spec.name for spec in gpu_candidates(name)]
+    candidates = gpu_name_candidates(name)
     if len(candidates) > 1:
         return candidates[:limit]
     wanted = catalog_tokens(name) | frozenset(name_tokens(name))

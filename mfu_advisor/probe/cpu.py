@@ -21,12 +21,11 @@ from mfu_advisor.probe.cpu_clock import (
 from mfu_advisor.probe.cpu_peaks import clock_peaks, core_type, sum_peaks
 from mfu_advisor.probe.cpu_topology import (
     CoreGroup,
+    boost_above_cpufreq_max,
     physical_core_map,
     read_caches,
     read_core_groups,
     read_cpufreq_mhz,
-    read_cpufreq_text,
-    read_global_boost,
     read_numa_nodes,
     read_online_cpus,
     sysfs_core_map,
@@ -224,17 +223,6 @@ def cpu_identity(first: CpuinfoBlock) -> CpuIdentity:
     )
 
 
-def _max_is_base_pstate(root: MachineRoot, cpu: int) -> bool:
-    """acpi-cpufreq with boost on: cpuinfo_max_freq is the highest P-state, not the boost.
-
-    amd-pstate reports the highest boost perf as cpuinfo_max_freq, so only the
-    acpi-cpufreq driver is affected (Documentation/admin-guide/pm/cpufreq.rst,
-    Documentation/admin-guide/pm/amd-pstate.rst).
-    """
-    driver = read_cpufreq_text(root, cpu, "scaling_driver")
-    return driver == "acpi-cpufreq" and read_global_boost(root) is True
-
-
 def _group_clock(
     root: MachineRoot,
     group: CoreGroup,
@@ -257,7 +245,7 @@ def _group_clock(
     if isinstance(base_mhz, Unavailable) and brand is not None:
         base_mhz, from_brand = brand, True
     if isinstance(max_mhz, float):
-        if vendor == "AMD" and _max_is_base_pstate(root, cpu):
+        if vendor == "AMD" and boost_above_cpufreq_max(root, cpu):
             from mfu_advisor.probe.catalog import cpu_model_max_clock
 
             boost = cpu_model_max_clock(model_name)

@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfu_advisor.facts import Maybe, Unavailable
-from mfu_advisor.probe.cpuinfo import isa_order
+from mfu_advisor.probe.cpuinfo import isa_names
 from mfu_advisor.probe.facts import CpuFacts, MemoryFacts
+
+#: What a snapshot records of py-cpuinfo's answer.
+_ASKED = ("vendor_id_raw", "brand_raw", "family", "model", "flags", "hz_advertised", "arch")
 
 
 def collect_fallback_answers() -> dict[str, Any]:
@@ -17,18 +20,7 @@ def collect_fallback_answers() -> dict[str, Any]:
         import cpuinfo  # type: ignore[import-untyped]  # py-cpuinfo ships no types
 
         info = cpuinfo.get_cpu_info()
-        answers["py_cpuinfo"] = {
-            k: info.get(k)
-            for k in (
-                "vendor_id_raw",
-                "brand_raw",
-                "family",
-                "model",
-                "flags",
-                "hz_advertised",
-                "arch",
-            )
-        }
+        answers["py_cpuinfo"] = {k: info.get(k) for k in _ASKED}
     except Exception as exc:  # py-cpuinfo runs CPUID in a subprocess and can fail many ways
         answers["py_cpuinfo"] = {"error": f"{type(exc).__name__}: {exc}"}
     try:
@@ -59,10 +51,8 @@ def fallback_cpu(answers: Any, warnings: list[str]) -> tuple[CpuFacts, MemoryFac
     info = answers.get("py_cpuinfo") if isinstance(answers.get("py_cpuinfo"), Mapping) else {}
     ps = answers.get("psutil") if isinstance(answers.get("psutil"), Mapping) else {}
     assert isinstance(info, Mapping) and isinstance(ps, Mapping)
-    flags = set(info.get("flags") or [])
-    isa = tuple(n for n in isa_order("x86") if n in flags) or tuple(
-        n for n in isa_order("arm") if n in flags
-    )
+    flags = " ".join(map(str, info.get("flags") or []))
+    isa = isa_names("x86", flags) or isa_names("arm", flags)
     vendor_raw = str(info.get("vendor_id_raw") or "unknown")
     family, model = info.get("family"), info.get("model")
     uarch: Maybe[str] = Unavailable("family/model unknown")

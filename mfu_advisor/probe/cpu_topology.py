@@ -147,22 +147,18 @@ def read_cpufreq_mhz(root: MachineRoot, cpu: int, name: str, warnings: list[str]
 MAX_CPU_KHZ = 10_000_000
 
 
-def read_cpufreq_text(root: MachineRoot, cpu: int, name: str) -> str | None:
-    """A cpufreq text file of one CPU (``scaling_driver``), stripped; None when absent."""
-    text = root.read_text(f"{CPU_SYSFS}/cpu{cpu}/cpufreq/{name}")
-    return text.strip()[:64] if isinstance(text, str) else None
+def boost_above_cpufreq_max(root: MachineRoot, cpu: int) -> bool:
+    """acpi-cpufreq with boost on: ``cpuinfo_max_freq`` is the highest P-state, not the boost.
 
-
-def read_global_boost(root: MachineRoot) -> bool | None:
-    """``cpufreq/boost`` (acpi-cpufreq): 1 when boost clocks lie above ``cpuinfo_max_freq``.
-
-    Documentation/admin-guide/pm/cpufreq.rst, "The boost file".
+    amd-pstate reports the highest boost perf as cpuinfo_max_freq, so only the acpi-cpufreq
+    driver is affected (Documentation/admin-guide/pm/cpufreq.rst, "The boost file";
+    Documentation/admin-guide/pm/amd-pstate.rst).
     """
-    text = root.read_text(f"{CPU_SYSFS}/cpufreq/boost")
-    if not isinstance(text, str):
-        return None
-    value = text.strip()
-    return True if value == "1" else False if value == "0" else None
+    driver = root.read_text(f"{CPU_SYSFS}/cpu{cpu}/cpufreq/scaling_driver")
+    if not isinstance(driver, str) or driver.strip() != "acpi-cpufreq":
+        return False
+    boost = root.read_text(f"{CPU_SYSFS}/cpufreq/boost")
+    return isinstance(boost, str) and boost.strip() == "1"
 
 
 _SIZE = re.compile(r"^\s*([0-9]+)\s*([KMG]?)\s*$")

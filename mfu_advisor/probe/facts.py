@@ -44,23 +44,18 @@ def all_unavailable(reason: str) -> Peaks:
     return MappingProxyType({dtype: Unavailable(reason) for dtype in PEAK_DTYPES})
 
 
-def peaks_to_json(peaks: Peaks) -> dict[str, Any]:
-    """JSON shape shared by CPU and GPU facts: numbers plus their provenance."""
-    return {
-        "peak_flops": {
-            dtype: (p.flops if isinstance(p, PeakFlops) else None) for dtype, p in peaks.items()
-        },
-        "peak_flops_detail": {
-            dtype: (to_jsonable(p) if isinstance(p, PeakFlops) else {"reason": p.reason})
-            for dtype, p in peaks.items()
-        },
-    }
-
-
 def _json_with_peaks(facts: Any) -> dict[str, Any]:
-    """A dataclass with a ``peak_flops`` field: its fields, with the peaks as peaks_to_json."""
+    """A dataclass with a ``peak_flops`` field: its fields, the peaks' numbers apart from
+    their provenance (the JSON shape shared by CPU and GPU facts)."""
     plain = {k: v for k, v in fields_to_json(facts).items() if k != "peak_flops"}
-    plain.update(peaks_to_json(facts.peak_flops))
+    peaks: Peaks = facts.peak_flops
+    plain["peak_flops"] = {
+        dtype: (p.flops if isinstance(p, PeakFlops) else None) for dtype, p in peaks.items()
+    }
+    plain["peak_flops_detail"] = {
+        dtype: (to_jsonable(p) if isinstance(p, PeakFlops) else {"reason": p.reason})
+        for dtype, p in peaks.items()
+    }
     return plain
 
 
@@ -250,11 +245,6 @@ class GpuFacts:
     nvidia: NvidiaFacts | Unavailable | None
     """NVML facts for NVIDIA devices (Unavailable with the NVML reason); None for other vendors."""
 
-    @property
-    def usable_by_torch(self) -> Maybe[bool]:
-        """Same as ``torch.usable`` (the JSON's top-level ``usable_by_torch``)."""
-        return self.torch.usable
-
     def to_json(self) -> dict[str, Any]:
         plain = _json_with_peaks(self)
         usable = self.torch.usable
@@ -335,6 +325,3 @@ class HardwareFacts:
     """Unavailable("skipped: --no-torch") when the probe was told not to import torch."""
     warnings: tuple[str, ...] = field(default=())
     """Inputs that were present but unreadable or garbled, one line each."""
-
-    def to_json(self) -> dict[str, Any]:
-        return fields_to_json(self)

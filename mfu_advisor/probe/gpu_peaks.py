@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from mfu_advisor.facts import Maybe, Unavailable
 from mfu_advisor.probe.facts import NvidiaFacts, PeakFlops, Peaks, all_unavailable
-from mfu_advisor.probe.peak_table import GpuSpec, formula_peaks, load_table
+from mfu_advisor.probe.peak_table import GpuSpec, formula_peaks, is_geforce_name, load_table
 
 
 def gpu_table() -> tuple[GpuSpec, ...]:
@@ -112,11 +112,6 @@ def find_gpu(name: str) -> GpuSpec | None:
     return None
 
 
-def is_geforce_name(name: str) -> bool:
-    """True for consumer GeForce cards, whose NVML names contain "GeForce"."""
-    return "geforce" in re.sub(r"[^a-z]+", " ", name.lower()).split()
-
-
 # -- by PCI numbers ----------------------------------------------------------------
 
 
@@ -167,7 +162,7 @@ def lookup_pci(
 
 def _ambiguous(where: str, rows: list[GpuSpec], revision: int | None, cpu_model: str | None) -> str:
     """ "1002:1681 is one of: AMD Radeon 680M (12 CUs) or ...; fp32 2.3-7.4 TFLOP/s"."""
-    names = " or ".join(f"{s.name} ({s.sm_count} {s.unit_kind}s)" for s in rows)
+    names = " or ".join(f"{s.name} ({s.sm_count} {s.arch.unit}s)" for s in rows)
     fp32 = [p.flops for s in rows if isinstance(p := s.peak_flops["fp32"], PeakFlops)]
     spread = f"; fp32 {min(fp32) / 1e12:.1f}-{max(fp32) / 1e12:.1f} TFLOP/s" if fp32 else ""
     told = []

@@ -17,8 +17,9 @@ from mfu_advisor.probe.facts import (
     all_unavailable,
 )
 from mfu_advisor.probe.pci import PciFunction, TextNames
+from mfu_advisor.probe.pci_ids import NVIDIA
 from mfu_advisor.probe.sources import MachineRoot
-from mfu_advisor.probe.torch_support import NVIDIA_VENDOR_ID, torch_support
+from mfu_advisor.probe.torch_support import torch_device, torch_support
 
 if TYPE_CHECKING:
     from mfu_advisor.probe.gpu_peaks import GpuMatch, GpuSpec
@@ -36,11 +37,10 @@ def assemble_gpus(
     """One :class:`GpuFacts` per display function, plus NVML GPUs absent from the bus listing."""
     namer = TextNames(root)
     pairs = _pair_nvml_devices(functions, nvml_devices)
-    gpus: list[GpuFacts] = []
-    for function in functions:
-        gpus.append(
-            _gpu(function, pairs.get(function.address), nvml_status, torch, namer, cpu_model)
-        )
+    gpus = [
+        _gpu(function, pairs.get(function.address), nvml_status, torch, namer, cpu_model)
+        for function in functions
+    ]
     paired = {id(d) for d in pairs.values()}
     for device in nvml_devices:
         if id(device) in paired:
@@ -49,7 +49,7 @@ def assemble_gpus(
         # /sys/bus/pci, WSL): describe it from NVML alone.
         function = PciFunction(
             address=device.pci_bus_id or f"nvml:{device.nvml_index}",
-            vendor_id=NVIDIA_VENDOR_ID,
+            vendor_id=NVIDIA,
             device_id=device.pci_device_id if device.pci_device_id is not None else 0,
             class_code=0x030200,
             subsystem_vendor_id=None,
@@ -69,9 +69,7 @@ def _pair_nvml_devices(
     for device in nvml_devices:
         if device.pci_bus_id in addresses and device.pci_bus_id not in pairs:
             pairs[device.pci_bus_id] = device
-    spare = [
-        f.address for f in functions if f.vendor_id == NVIDIA_VENDOR_ID and f.address not in pairs
-    ]
+    spare = [f.address for f in functions if f.vendor_id == NVIDIA and f.address not in pairs]
     for device in nvml_devices:
         if device.pci_bus_id is None and spare:
             pairs[spare.pop(0)] = device
@@ -93,7 +91,7 @@ def _gpu(
     kind = device_kind(function.vendor_id, function.device_id, function.class_code)
     nvidia = _nvidia_facts(function, nvml_device, nvml_status)
     nvml_name = nvidia.name if isinstance(nvidia, NvidiaFacts) else None
-    seen = _torch_device(torch, function.address)
+    seen = torch_device(torch, "", function.address) if isinstance(torch, TorchFacts) else None
     sm_count = _sm_count(nvidia, seen)
     subsystem = (
         (function.subsystem_vendor_id, function.subsystem_device_id)
@@ -113,7 +111,7 @@ def _gpu(
     missing = Unavailable(match.reason or "not in the GPU table")
     family: Maybe[str] = spec.arch.name if spec is not None else missing
     units: Maybe[int] = spec.sm_count if spec is not None else missing
-    unit_kind: Maybe[str] = spec.unit_kind if spec is not None else missing
+    unit_kind: Maybe[str] = spec.arch.unit if spec is not None else missing
     if spec is not None and spec.integrated:
         name, name_source = spec.name, "device table"
     elif spec is None and match.candidates and not isinstance(nvml_name, str):
@@ -154,13 +152,6 @@ def _gpu(
     )
 
 
-def _torch_device(torch: TorchFacts | Unavailable, address: str) -> TorchDevice | None:
-    """The torch device at this bus address (a whole GPU, not a MIG slice), if torch saw it."""
-    if isinstance(torch, Unavailable):
-        return None
-    return next((d for d in torch.device_details if d.pci_bus_id == address), None)
-
-
 def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None) -> Maybe[int]:
     """SMs of the whole GPU: NVML's (MIG handles only, in practice), else torch's."""
     # NVML gives it only for MIG handles; a MIG-enabled GPU's torch device is a slice.
@@ -178,7 +169,7 @@ def _sm_count(nvidia: NvidiaFacts | Unavailable | None, seen: TorchDevice | None
 def _nvidia_facts(
     function: PciFunction, nvml_device: NvmlDevice | None, nvml_status: Maybe[str]
 ) -> NvidiaFacts | Unavailable | None:
-    if function.vendor_id != NVIDIA_VENDOR_ID:
+    if function.vendor_id != NVIDIA:
         return None
     if nvml_device is not None:
         return nvml_device.facts
@@ -220,7 +211,7 @@ def _peaks(
     if kind in (GpuKind.BMC, GpuKind.VIRTUAL):
         return all_unavailable("not a compute device")
     spec = match.spec
-    if spec is None and function.vendor_id == NVIDIA_VENDOR_ID and not match.candidates:
+    if spec is None and function.vendor_id == NVIDIA and not match.candidates:
         spec = find_gpu(name)  # a GPU listed by NVML alone has no device ID to look up
     if spec is not None:
         if spec.boost_range_mhz is not None and isinstance(nvidia, NvidiaFacts):
@@ -232,6 +223,6 @@ def _peaks(
         return spec.peak_flops
     if match.candidates:
         return all_unavailable(match.reason)
-    if function.vendor_id == NVIDIA_VENDOR_ID:
+    if function.vendor_id == NVIDIA:
         return nvidia_formula_peaks(name, nvidia, sm_count)
     return all_unavailable(match.reason)

@@ -39,17 +39,15 @@ def collect_nvml_answers() -> dict[str, Any]:
         return {"init": {"error": errors.get(exc.value, f"NVML_ERROR_{exc.value}")}}
     try:
         answers: dict[str, Any] = {"init": "ok"}
-        ask = _Asker(pynvml, errors)
+        ask = _asker(pynvml, errors)
         answers["driver_version"] = ask(_driver_version)
         answers["cuda_driver_version"] = ask(_cuda_driver_version)
         count = ask(lambda nv: nv.nvmlDeviceGetCount())
-        devices: list[dict[str, Any]] = []
-        if isinstance(count, int):
-            for index in range(count):
-                devices.append(_device_answers(ask, index))
-        else:
+        if not isinstance(count, int):
             answers["device_count"] = count
-        answers["devices"] = devices
+        answers["devices"] = [
+            _device_answers(ask, index) for index in range(count if isinstance(count, int) else 0)
+        ]
         return answers
     finally:
         with contextlib.suppress(pynvml.NVMLError):
@@ -62,31 +60,27 @@ def error_names(pynvml: Any) -> dict[int, str]:
     return {getattr(pynvml, name): name for name in names if name.startswith("NVML_ERROR_")}
 
 
-class _Asker:
+def _asker(nv: Any, errors: dict[int, str]) -> Callable[..., Any]:
     """Calls one getter and turns any NVML failure into ``{"error": NAME}``."""
+    # NVMLLibraryMismatchError (not an NVMLError): an unversioned call missing from an
+    # older driver's NVML; AttributeError: an nvidia-ml-py too old to have the function.
+    missing_call: tuple[type[BaseException], ...] = (*_library_mismatch(nv), AttributeError)
 
-    def __init__(self, pynvml: Any, errors: dict[int, str]) -> None:
-        self.nv = pynvml
-        self.errors = errors
-
-    def __call__(self, getter: Callable[..., Any], *args: Any) -> Any:
+    def ask(getter: Callable[..., Any], *args: Any) -> Any:
         try:
-            return getter(self.nv, *args)
-        except self.nv.NVMLError as exc:
-            return {"error": self.errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
-        except _library_mismatch(self.nv):
-            # pynvml raises NVMLLibraryMismatchError (not an NVMLError) when an
-            # unversioned call is missing from an older driver's NVML.
-            return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
-        except AttributeError:
-            # An nvidia-ml-py too old to have the function at all.
+            return getter(nv, *args)
+        except nv.NVMLError as exc:
+            return {"error": errors.get(exc.value, f"NVML_ERROR_{exc.value}")}
+        except missing_call:
             return {"error": "NVML_ERROR_FUNCTION_NOT_FOUND"}
 
+    return ask
 
-def _library_mismatch(nv: Any) -> type[BaseException] | tuple[()]:
+
+def _library_mismatch(nv: Any) -> tuple[type[BaseException], ...]:
     """pynvml's NVMLLibraryMismatchError (nvidia-ml-py 12+), or nothing to catch."""
     found = getattr(nv, "NVMLLibraryMismatchError", None)
-    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
+    return (found,) if isinstance(found, type) and issubclass(found, BaseException) else ()
 
 
 def _first_of(nv: Any, names: tuple[str, ...], *args: Any) -> Any:
@@ -130,7 +124,7 @@ def _cuda_driver_version(nv: Any) -> int:
     )
 
 
-def _device_answers(ask: _Asker, index: int) -> dict[str, Any]:
+def _device_answers(ask: Callable[..., Any], index: int) -> dict[str, Any]:
     handle = ask(lambda nv: nv.nvmlDeviceGetHandleByIndex(index))
     if isinstance(handle, dict) and "error" in handle:
         return {"index": index, "error": handle["error"]}
@@ -140,16 +134,11 @@ def _device_answers(ask: _Asker, index: int) -> dict[str, Any]:
         device["pci_bus_id"] = pci
         device["pci_device_id"] = pci
     else:
-        device["pci_bus_id"] = _pci_bus_id(pci)
+        device["pci_bus_id"] = _text(pci.busId)  # nvidia-smi --query-gpu=pci.bus_id
         device["pci_device_id"] = int(pci.pciDeviceId)
     for field, getter in device_getters().items():
         device[field] = ask(getter, handle)
     return device
-
-
-def _pci_bus_id(pci: Any) -> str:
-    """nvidia-smi --query-gpu=pci.bus_id"""
-    return _text(pci.busId)
 
 
 def _query(
@@ -230,10 +219,7 @@ def decode_clock_event_reasons(mask: int) -> tuple[str, ...]:
         (int(bit, 16), name) for bit, name in data_file("nvml.toml")["clock_event_reasons"].items()
     ]
     words = [name for bit, name in reasons if mask & bit]
-    known = 0
-    for bit, _ in reasons:
-        known |= bit
-    rest = mask & ~known
+    rest = functools.reduce(lambda left, bit: left & ~bit, (bit for bit, _ in reasons), mask)
     words += [f"bit_0x{1 << i:x}" for i in range(CLOCK_EVENT_MASK_BITS) if rest >> i & 1]
     return tuple(words)
 

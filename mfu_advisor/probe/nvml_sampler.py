@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,10 +125,7 @@ def summarise(
             return float(statistics.median(series))
         return Unavailable(errors.get(name, "not sampled"))
 
-    counts: dict[str, int] = {}
-    for mask in reasons:
-        for word in decode_clock_event_reasons(mask):
-            counts[word] = counts.get(word, 0) + 1
+    counts = Counter(word for mask in reasons for word in decode_clock_event_reasons(mask))
     shares = {word: count / len(reasons) for word, count in sorted(counts.items())}
     return GpuUnderLoad(
         samples=samples,

@@ -36,19 +36,10 @@ def vendor_name(vendor_id: int) -> str:
     return str(name) if name else f"Unknown vendor 0x{vendor_id:04x}"
 
 
-def display_class(class_code: int) -> int:
-    """The 16-bit base class + subclass of a 24-bit sysfs class code (or of a 16-bit one)."""
-    return class_code >> 8 if class_code > 0xFFFF else class_code
-
-
-def is_display_device(class_code: int) -> bool:
-    """True for VGA, 3D and other display controllers (see :data:`DISPLAY_CLASSES`)."""
-    return display_class(class_code) in DISPLAY_CLASSES
-
-
 def device_kind(vendor_id: int, device_id: int, class_code: int) -> GpuKind:
     """Integrated, discrete, virtual, BMC or unknown, decided by numbers alone."""
-    if not is_display_device(class_code):
+    # Sysfs gives the 24-bit class code; a 16-bit one lacks the programming-interface byte.
+    if (class_code >> 8 if class_code > 0xFFFF else class_code) not in DISPLAY_CLASSES:
         return GpuKind.UNKNOWN
     kinds = _kinds()
     key = (vendor_id, device_id)

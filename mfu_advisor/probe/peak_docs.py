@@ -47,7 +47,7 @@ def gpu_row(spec: GpuSpec) -> str:
     bandwidth = f"{spec.bandwidth_gbs:g}" if spec.bandwidth_gbs else ""
     return (
         f"| {spec.name} | {_pci(spec)} | {spec.compute_capability} | "
-        f"{spec.sm_count} {spec.unit_kind} | {clock} | {memory} | {bandwidth} | {cells} | {acc16} |"
+        f"{spec.sm_count} {spec.arch.unit} | {clock} | {memory} | {bandwidth} | {cells} | {acc16} |"
     )
 
 

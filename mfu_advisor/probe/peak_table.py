@@ -84,12 +84,13 @@ class GpuSpec:
         return self.arch.compute_capability or self.arch.key
 
     @property
-    def unit_kind(self) -> str:
-        return self.arch.unit
-
-    @property
     def geforce(self) -> bool:
-        return "geforce" in self.name.lower().split()
+        return is_geforce_name(self.name)
+
+
+def is_geforce_name(name: str) -> bool:
+    """True for consumer GeForce cards, whose NVML names contain "GeForce"."""
+    return "geforce" in re.sub(r"[^a-z]+", " ", name.lower()).split()
 
 
 class TableError(ValueError):
@@ -187,7 +188,7 @@ def _row(raw: dict[str, Any], archs: dict[str, ArchRates], sources: dict[str, st
         raise TableError(f"{name}: no boost_mhz or boost_range_mhz")
     given = dict(raw.get("tflops", {}))
     unknown = dict(raw.get("unknown", {}))
-    geforce = "geforce" in name.lower().split()
+    geforce = is_geforce_name(name)
     sparse_note = " (datasheet sparse figure / 2)" if raw.get("sparse") else ""
     formula: dict[str, PeakFlops | Unavailable] = {}
     if isinstance(boost, float):

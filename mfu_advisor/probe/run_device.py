@@ -139,9 +139,7 @@ def _visible_entry(
         return gpus[position] if position < len(gpus) else None
     lowered = entry.lower()
     if lowered.startswith("mig-"):
-        parents = [
-            g for g in gpus if isinstance(g.nvidia, NvidiaFacts) and g.nvidia.mig_mode is True
-        ]
+        parents = [g for g in gpus if _mig_enabled(g)]
         if len(parents) == 1:
             return parents[0]
         return Unavailable(f"cannot tell which GPU holds the MIG slice {entry}")
@@ -157,17 +155,13 @@ def _mig_enabled(gpu: GpuFacts) -> bool:
     return isinstance(gpu.nvidia, NvidiaFacts) and gpu.nvidia.mig_mode is True
 
 
-def _gpu_sm_count(gpu: GpuFacts) -> int | None:
-    return gpu.compute_units if isinstance(gpu.compute_units, int) else None
-
-
 def _with_share(gpu: GpuFacts, how: str, seen: TorchDevice | None) -> RunDevice:
     memory = None
     if isinstance(gpu.nvidia, NvidiaFacts) and isinstance(gpu.nvidia.memory_total_bytes, int):
         memory = gpu.nvidia.memory_total_bytes
     fraction = None
     mig = _mig_enabled(gpu)
-    whole = _gpu_sm_count(gpu)
+    whole = gpu.compute_units if isinstance(gpu.compute_units, int) else None
     if seen is not None and seen.total_memory_bytes and (mig or memory is None):
         memory = seen.total_memory_bytes
     slice_sms = seen.multiprocessor_count if seen is not None else None
@@ -191,7 +185,7 @@ def run_device_peak(run: RunDevice, dtype_key: str) -> PeakFlops | Unavailable:
             flops=peak.flops * run.sm_fraction,
             estimated=True,
             note=(
-                f"{peak.note}; MIG slice: {sms} of {_gpu_sm_count(run.gpu)} SMs "
+                f"{peak.note}; MIG slice: {sms} of {run.gpu.compute_units} SMs "
                 f"({run.sm_fraction:.3f} of the GPU's peak)"
             ).lstrip("; "),
         )

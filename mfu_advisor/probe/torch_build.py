@@ -143,12 +143,9 @@ def compile_answers() -> dict[str, Any]:
 
 def flavour_of(answers: Mapping[str, Any]) -> str:
     """ "cuda", "rocm", "xpu", "mps" or "cpu", from the version fields and MPS answers."""
-    if answers.get("cuda_version"):
-        return "cuda"
-    if answers.get("hip_version"):
-        return "rocm"
-    if answers.get("xpu_version"):
-        return "xpu"
+    for key, flavour in (("cuda_version", "cuda"), ("hip_version", "rocm"), ("xpu_version", "xpu")):
+        if answers.get(key):
+            return flavour
     mps = answers.get("mps")
     if isinstance(mps, Mapping) and mps.get("built") and mps.get("available"):
         return "mps"

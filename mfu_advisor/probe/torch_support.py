@@ -5,10 +5,7 @@ from __future__ import annotations
 from mfu_advisor.facts import Unavailable
 from mfu_advisor.files import data_file
 from mfu_advisor.probe.facts import GpuKind, NvidiaFacts, TorchDevice, TorchFacts, TorchSupport
-
-INTEL_VENDOR_ID = 0x8086
-AMD_VENDOR_ID = 0x1002
-NVIDIA_VENDOR_ID = 0x10DE
+from mfu_advisor.probe.pci_ids import AMD_GRAPHICS, INTEL, NVIDIA
 
 
 def _needs(vendor_id: int) -> str | None:
@@ -30,7 +27,7 @@ def torch_support(
         what = "a server management (BMC)" if kind is GpuKind.BMC else "an emulated"
         return TorchSupport(False, None, f"{what} display adapter, not a compute device")
     unvalidated = data_file("torch.toml")["xpu_unvalidated"]
-    if vendor_id == INTEL_VENDOR_ID and family in unvalidated["families"]:
+    if vendor_id == INTEL and family in unvalidated["families"]:
         note = unvalidated["note"].format(family=family)
         if isinstance(torch, Unavailable):
             return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, note)
@@ -42,17 +39,17 @@ def torch_support(
     if isinstance(torch, Unavailable):
         hint = f"; using it takes {needs}" if needs else ""
         return TorchSupport(Unavailable(f"torch not asked: {torch.reason}"), None, f"unknown{hint}")
-    if vendor_id == NVIDIA_VENDOR_ID:
+    if vendor_id == NVIDIA:
         return _nvidia(pci_address, kernel_driver, nvidia, torch)
-    if vendor_id == AMD_VENDOR_ID:
+    if vendor_id == AMD_GRAPHICS:
         return _amd(pci_address, kind, torch)
-    if vendor_id == INTEL_VENDOR_ID:
+    if vendor_id == INTEL:
         return _intel(torch)
     return TorchSupport(False, None, "PyTorch has no backend for this vendor's GPUs")
 
 
-def _match(
-    torch: TorchFacts, prefix: str, pci_address: str, name: str | None
+def torch_device(
+    torch: TorchFacts, prefix: str, pci_address: str, name: str | None = None
 ) -> TorchDevice | None:
     """The torch device at this bus address (or, when torch gives no addresses, by name)."""
     candidates = [d for d in torch.device_details if d.device.startswith(prefix)]
@@ -80,7 +77,7 @@ def _nvidia(
         return TorchSupport(
             False,
             None,
-            f"this torch is a {torch.flavour} build: install {_needs(NVIDIA_VENDOR_ID)}{extra}",
+            f"this torch is a {torch.flavour} build: install {_needs(NVIDIA)}{extra}",
         )
     if driver_missing:
         bound = (
@@ -88,7 +85,7 @@ def _nvidia(
         )
         return TorchSupport(False, "cuda", f"NVIDIA driver not loaded{bound}: install or load it")
     name = nvidia.name if isinstance(nvidia, NvidiaFacts) and isinstance(nvidia.name, str) else None
-    device = _match(torch, "cuda", pci_address, name)
+    device = torch_device(torch, "cuda", pci_address, name)
     if device is not None:
         how = "" if device.pci_bus_id else " (matched by name: this torch gives no bus address)"
         return TorchSupport(True, "cuda", f"torch sees it as {device.device}{how}")
@@ -102,14 +99,14 @@ def _nvidia(
 
 def _amd(pci_address: str, kind: GpuKind, torch: TorchFacts) -> TorchSupport:
     if torch.flavour == "rocm":
-        device = _match(torch, "cuda", pci_address, None)
+        device = torch_device(torch, "cuda", pci_address)
         if device is not None:
             return TorchSupport(True, "rocm", f"torch sees it as {device.device} (ROCm)")
         why = torch.accelerator_note or "the ROCm build of torch does not see it"
         if kind is GpuKind.INTEGRATED:
             why += "; ROCm officially supports few integrated Radeon GPUs"
         return TorchSupport(False, "rocm", why)
-    note = f"this torch is a {torch.flavour} build: using it takes {_needs(AMD_VENDOR_ID)}"
+    note = f"this torch is a {torch.flavour} build: using it takes {_needs(AMD_GRAPHICS)}"
     if kind is GpuKind.INTEGRATED:
         note += "; ROCm officially supports few integrated Radeon GPUs"
     return TorchSupport(False, None, note)
@@ -125,5 +122,5 @@ def _intel(torch: TorchFacts) -> TorchSupport:
     return TorchSupport(
         False,
         None,
-        f"this torch is a {torch.flavour} build: using it takes {_needs(INTEL_VENDOR_ID)}",
+        f"this torch is a {torch.flavour} build: using it takes {_needs(INTEL)}",
     )

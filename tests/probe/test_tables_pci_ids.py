@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mfu_advisor.probe.facts import GpuKind
-from mfu_advisor.probe.pci_ids import (
-    device_kind,
-    display_class,
-    is_display_device,
-    vendor_name,
-)
+from mfu_advisor.probe.pci_ids import device_kind, vendor_name
 
 VGA, THREE_D, OTHER_DISPLAY = 0x030000, 0x030200, 0x038000
 
@@ -100,8 +95,7 @@ def test_a_device_that_is_not_a_display_controller_has_no_kind() -> None:
 
 
 def test_class_code_is_accepted_with_or_without_the_programming_interface_byte() -> None:
-    assert display_class(0x030200) == 0x0302
-    assert display_class(0x0302) == 0x0302
     assert device_kind(0x10DE, 0x2330, 0x0302) is device_kind(0x10DE, 0x2330, 0x030200)
-    assert is_display_device(OTHER_DISPLAY)
-    assert not is_display_device(0x060000)
+    assert device_kind(0x10DE, 0x2330, 0x0302) is GpuKind.DISCRETE
+    assert device_kind(0x10DE, 0x2330, OTHER_DISPLAY) is GpuKind.DISCRETE
+    assert device_kind(0x10DE, 0x2330, 0x060000) is GpuKind.UNKNOWN
