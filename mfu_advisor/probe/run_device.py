@@ -22,6 +22,7 @@ from mfu_advisor.probe.facts import (
     TorchDevice,
     TorchFacts,
 )
+from mfu_advisor.probe.pci_ids import AMD_GRAPHICS, NVIDIA
 
 #: torch device type -> the probe's ``TorchSupport.backend`` values that serve it
 #: (ROCm GPUs are driven through torch's "cuda" device type).
@@ -31,8 +32,8 @@ BACKENDS: dict[str, tuple[str, ...]] = {
     "xpu": ("xpu",),
 }
 
-_NVIDIA = "0x10de"
-_AMD = "0x1002"
+_NVIDIA = f"0x{NVIDIA:04x}"
+_AMD = f"0x{AMD_GRAPHICS:04x}"
 
 
 @dataclass(frozen=True)
