@@ -130,8 +130,6 @@ class ConfigEntry:
 
     value: Any
     source: str  # "Overriding line", "config file config/x.py", ...
-    file: int
-    line: int
 
 
 @dataclass
@@ -178,7 +176,7 @@ class StepCollector:
         self.eval_timed_count = 0
         self.config: dict[str, ConfigEntry] = {}
         self.hints: list[Hint] = []
-        self.summary: dict[str, tuple[Any, int, int]] = {}  # key -> (value, file, line)
+        self.summary: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}  # format-internal facts, read by the format's hooks
         self.deltas: dict[int, int] = {}
         self.last_loss = math.nan
@@ -491,7 +489,7 @@ class StepCollector:
         if line == self.cut_line:
             return  # the value may be cut short
         if key in self.config or len(self.config) < CONFIG_CAP:
-            self.config[key] = ConfigEntry(value, source, self.file_index, line)
+            self.config[key] = ConfigEntry(value, source)
 
     def config_value(self, key: str, default: Any = None) -> Any:
         entry = self.config.get(key)
@@ -515,11 +513,10 @@ class StepCollector:
         """An end-of-run figure the trainer printed (train_runtime, time per iteration, ...)."""
         if line == self.cut_line:
             return  # the value may be cut short ("0.185" cut to "0.1")
-        self.summary[key] = (value, self.file_index, line)
+        self.summary[key] = value
 
     def summary_value(self, key: str, default: Any = None) -> Any:
-        entry = self.summary.get(key)
-        return default if entry is None else entry[0]
+        return self.summary.get(key, default)
 
     def count_meta(self, key: str, by: int = 1) -> None:
         """Increment a format-internal counter."""

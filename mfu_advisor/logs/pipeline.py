@@ -26,7 +26,6 @@ from mfu_advisor.logs.peak import HardwareRequest
 from mfu_advisor.logs.ranks import (
     RankStyle,
     detect_style,
-    lowest_rank,
     split_by_rank,
     strip_chunk,
     strip_lines,
@@ -122,11 +121,9 @@ def prepare(log: LogInput, *, keep_own_stamps: bool = True) -> Prepared:
     style = detect_style(lines)
     if style is None:
         return Prepared(log, outer, lines=tuple(lines))
-    stripped = strip_lines(lines, style)
+    stripped, first_rank = strip_lines(lines, style)
     inner = fit(stripped, keep_own_stamps=keep_own_stamps)
-    return Prepared(
-        log, outer, style, lowest_rank(lines, style), inner, tuple(inner.lines(stripped))
-    )
+    return Prepared(log, outer, style, first_rank, inner, tuple(inner.lines(stripped)))
 
 
 def choose_format(inputs: Sequence[Prepared], format_name: str = "auto") -> Detection:

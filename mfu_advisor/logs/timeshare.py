@@ -50,18 +50,14 @@ def time_share(sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
     if fmt.step_time_span == "interval" and sink.deltas:
         span = usual_delta(sink)
     eval_rows = sink.eval_rows.columns()
-    in_warmup = np.isin(
-        eval_rows["g"], np.fromiter(steady.warmup_g, dtype=np.int64, count=len(steady.warmup_g))
-    )
+    in_warmup = np.isin(eval_rows["g"], steady.warmup_g)
     excess = np.maximum(eval_rows["step_time_ms"] - median, 0.0) * span
     finite = np.isfinite(excess)
     clean = excess[finite & ~in_warmup]
     per_eval = float(np.median(clean)) if len(clean) else None
     # Warm-up excess, less the evaluation cost of warm-up steps that also ran an evaluation.
     head = sink.head.columns()
-    is_warm = np.isin(
-        head["g"], np.fromiter(steady.warmup_g, dtype=np.int64, count=len(steady.warmup_g))
-    )
+    is_warm = np.isin(head["g"], steady.warmup_g)
     warm_times = head["step_time_ms"][is_warm]
     warm_flags = head["flags"][is_warm]
     warm_excess = np.maximum(warm_times - median, 0.0)
