@@ -75,8 +75,6 @@ class MinMaxBuckets:
     """Streaming min/max-per-bucket downsampler (see the module docstring)."""
 
     def __init__(self, max_buckets: int, *, keep_empty: bool = True) -> None:
-        if max_buckets < 1:
-            raise ValueError("max_buckets must be at least 1")
         self.max_buckets = max_buckets
         self.keep_empty = keep_empty
         self.width = 1
@@ -85,10 +83,6 @@ class MinMaxBuckets:
         self._first_known = _NONE
         self._last_known = _NONE
         self._last_position = _NONE
-
-    def __len__(self) -> int:
-        """Buckets holding at least one row."""
-        return int(np.count_nonzero(self._state["first_pos"] != _NONE))
 
     def candidates(
         self, positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None = None
