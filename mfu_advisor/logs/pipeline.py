@@ -17,7 +17,7 @@ from mfu_advisor.logs.analysis import analyze
 from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import RANK_SINKS_CAP, StepCollector
 from mfu_advisor.logs.detect import Detection, detect, forced
-from mfu_advisor.logs.formats import format_names
+from mfu_advisor.logs.formats import format_names, get_format
 from mfu_advisor.logs.formats.base import Parser
 from mfu_advisor.logs.launch import read_launch
 from mfu_advisor.logs.normalise import LineNormaliser, fit
@@ -243,14 +243,11 @@ def analyze_inputs(
     if sink.count == 0 and _can_reread(specs):
         # The chosen format read no step line: try the next candidate (logs/detect.py).
         for name in detection.candidates[1:]:
-            retry = forced(name)
-            retry = Detection(retry.format, detection.confidence / 2, detection.scores)
+            retry = Detection(get_format(name), detection.confidence / 2, detection.scores)
+            keep = retry.format.reads_own_stamps
             inputs = open_inputs(specs)
             try:
-                prepared = [
-                    prepare(log, keep_own_stamps=retry.format.reads_own_stamps) for log in inputs
-                ]
-                again = read_all(prepared, retry)
+                again = read_all([prepare(log, keep_own_stamps=keep) for log in inputs], retry)
             finally:
                 for log in inputs:
                     log.close()

@@ -180,9 +180,7 @@ def step_range(sink: StepCollector) -> tuple[Maybe[float], Maybe[float]]:
     if not steps:
         reason = "the step lines are not numbered" if sink.count else "no step lines"
         return Unavailable(reason), Unavailable(reason)
-    return sink.segments[0].first_step if math.isfinite(sink.segments[0].first_step) else steps[
-        0
-    ], steps[-1]
+    return steps[0], steps[-1]
 
 
 def log_interval(sink: StepCollector, run: RunView) -> Maybe[int]:
