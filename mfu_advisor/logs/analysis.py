@@ -108,7 +108,6 @@ def analyze(
     hints = hardware_hints(sink, fmt, run, devices)
     restarts = restart_facts(sink)
     reference_detail = reference_facts(reference, hints, peak)
-    covered = iterations_covered(sink)
     series, every = series_points(sink)
     config = {key: entry.value for key, entry in sink.config.items()} | run.overrides
     sources = {key: entry.source for key, entry in sink.config.items()}
@@ -140,9 +139,7 @@ def analyze(
         steps=sink.count,
         first_step=first,
         last_step=last,
-        iterations_covered=covered
-        if covered is not None
-        else Unavailable("the step lines are not numbered"),
+        iterations_covered=iterations_covered(sink),
         log_interval_steps=log_interval(sink, run),
         steady_step_time_ms=_value_of(step_time),
         step_time_source=_source_of(step_time),
