@@ -230,8 +230,6 @@ def analyze_inputs(
     world_size: int | None = None,
 ) -> LogAnalysis:
     """Open, detect, read and analyse ``specs`` (paths or ``-``)."""
-    if world_size is not None and world_size < 1:
-        raise UserError(f"--world-size must be at least 1, got {world_size}")
     inputs = open_inputs(specs)
     try:
         prepared, detection = prepare_all(inputs, format_name)
