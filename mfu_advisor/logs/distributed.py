@@ -77,20 +77,15 @@ def distributed_facts(
 ) -> DistributedFacts | Unavailable:
     """The ``distributed`` section, or why there is none (the log shows one process)."""
     world: Maybe[int] = devices
-    assumed = devices_source.startswith("assumed") or not known(devices)
-    if assumed:
-        world = Unavailable(
-            "the log does not say how many processes ran; give --world-size N"
-            if not known(devices)
-            else "the log does not say how many processes ran (one assumed)"
-        )
+    if not known(devices):
+        world = Unavailable("the log does not say how many processes ran; give --world-size N")
+    elif devices_source.startswith("assumed"):
+        world = Unavailable("the log does not say how many processes ran (one assumed)")
     parallel, evidence = _parallel(launch, sink, world, fmt)
     multi = (known(world) and world > 1) or bool(sink.ranks_seen)  # type: ignore[operator]
     if not multi and parallel == "unknown" and hints.option is None:
         return Unavailable("the log shows one process")
-    notes: list[str] = []
-    if fmt.scope_note:
-        notes.append(fmt.scope_note)
+    notes = [fmt.scope_note] if fmt.scope_note else []
     lower_bound = (
         hints.prefix_bound is not None
         and devices_source == hints.prefix_bound[1]
