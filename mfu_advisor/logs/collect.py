@@ -488,11 +488,7 @@ class StepCollector:
 
     def hint_values(self, kind: str) -> list[Any]:
         """The values of every hint of ``kind``, in order, without repeats."""
-        seen: list[Any] = []
-        for hint in self.hints:
-            if hint.kind == kind and hint.value not in seen:
-                seen.append(hint.value)
-        return seen
+        return list(dict.fromkeys(hint.value for hint in self.hints if hint.kind == kind))
 
     def set_summary(self, key: str, value: Any, line: int) -> None:
         """An end-of-run figure the trainer printed (train_runtime, time per iteration, ...)."""

@@ -76,8 +76,8 @@ def analysis_notes(
             "ranks printing without a rank label; each is counted as a step line, and the "
             "figures are those of whichever rank printed each line"
         )
-    printed_rates = run.sink.sample.columns()["tokens_per_s"]
-    if fmt.rank_tokens_scope() == "unknown" and bool(np.isfinite(printed_rates).any()):
+    sample = sink.sample.columns()
+    if fmt.rank_tokens_scope() == "unknown" and bool(np.isfinite(sample["tokens_per_s"]).any()):
         notes.append(
             f"whether the tokens/s in this {fmt.title} count one device or the whole job is not "
             "known: they are used as printed, never multiplied by a device count"
@@ -124,7 +124,6 @@ def analysis_notes(
             "evaluation, so it reads low for a while after each one; mfu_vs_reference recomputes "
             "it from the steady steps"
         )
-    sample = sink.sample.columns()
     every_step = usual_delta(sink) == 1
     if hints.device in ("cuda", "xpu") and every_step and fmt.name in ("nanogpt", "litgpt"):
         notes.append(

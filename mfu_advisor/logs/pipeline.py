@@ -102,10 +102,6 @@ class Prepared:
     inner: LineNormaliser | None = None  # prefixes inside the rank prefixes
     lines: tuple[str, ...] = ()  # the first lines, cleaned: what detection reads
 
-    @property
-    def name(self) -> str:
-        return self.log.name
-
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk of the input with the outer prefixes removed (rank prefixes kept)."""
         apply = self.outer.apply
@@ -146,7 +142,7 @@ def choose_format(inputs: Sequence[Prepared], format_name: str = "auto") -> Dete
     ]
     names = {d.format.name for _, d in confident}
     if len(names) > 1:
-        described = "; ".join(f"{log.name} looks like {d.format.name}" for log, d in confident)
+        described = "; ".join(f"{log.log.name} looks like {d.format.name}" for log, d in confident)
         raise UserError(
             f"the inputs are in different formats ({described}); analyze them one at a time"
         )
@@ -173,7 +169,7 @@ def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
     """Parse every input with the chosen format into one collector."""
     sink = StepCollector()
     for log in inputs:
-        sink.begin_file(log.name)
+        sink.begin_file(log.log.name)
         style = log.rank_style
         if style is not None:
             sink.rank_prefix = sink.rank_prefix or style.name

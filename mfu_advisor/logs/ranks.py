@@ -107,11 +107,7 @@ def split_by_rank(chunk: Chunk, primary: int | None, cap: int) -> list[tuple[int
     owner = ranks.copy()
     if primary is not None:
         owner[owner == NO_RANK] = primary
-    keys = [int(k) for k in np.unique(owner).tolist()]
-    if primary is not None and primary in keys:
-        keys.remove(primary)
-        keys.insert(0, primary)
-    keys = keys[:cap]
+    keys = sorted(np.unique(owner).tolist(), key=lambda k: k != primary)[:cap]  # primary first
     if len(keys) == 1 and bool((owner == keys[0]).all()):
         return [(keys[0], chunk)]
     lines = chunk.lines()
