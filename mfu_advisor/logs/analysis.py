@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from mfu_advisor.facts import Maybe, Unavailable, known
+from mfu_advisor.facts import Maybe, Unavailable, known, value_or
 from mfu_advisor.logs.collect import StepCollector
 from mfu_advisor.logs.detect import Detection
 from mfu_advisor.logs.distributed import WorldHints, distributed_facts, world_hints
-from mfu_advisor.logs.explain import collect_missing, collect_notes
+from mfu_advisor.logs.explain import analysis_notes, missing_figures
 from mfu_advisor.logs.formats.base import (
     Figure,
     FlopsPerToken,
@@ -27,11 +27,7 @@ from mfu_advisor.logs.formats.base import (
 )
 from mfu_advisor.logs.launch import LaunchFacts
 from mfu_advisor.logs.peak import HardwareRequest, choose_peak
-from mfu_advisor.logs.result import (
-    LogAnalysis,
-    MissingFigure,
-    PeakChoice,
-)
+from mfu_advisor.logs.result import LogAnalysis, PeakChoice
 from mfu_advisor.logs.sections import (
     eval_facts,
     file_facts,
@@ -78,8 +74,6 @@ def analyze(
     hints_world = world_hints(sink, launch, world_size)
     request = request or HardwareRequest()
     steady = find_steady(sink)
-    notes: list[str] = []
-    missing: list[MissingFigure] = []
 
     step_time = _step_time(sink, fmt, run, steady)
     tokens_per_step = fmt.tokens_per_step(run)
@@ -113,10 +107,7 @@ def analyze(
     warmup = warmup_facts(sink, steady, share)
     hints = hardware_hints(sink, fmt, run, devices)
     restarts = restart_facts(sink)
-    collect_missing(missing, step_time, tokens_per_step, tokens_per_s, flops, peak, fmt)
-    collect_notes(notes, sink, fmt, run, reference, flops, steady, hints, mfu)
     reference_detail = reference_facts(reference, hints, peak)
-    covered = iterations_covered(sink)
     series, every = series_points(sink)
     config = {key: entry.value for key, entry in sink.config.items()} | run.overrides
     sources = {key: entry.source for key, entry in sink.config.items()}
@@ -148,9 +139,7 @@ def analyze(
         steps=sink.count,
         first_step=first,
         last_step=last,
-        iterations_covered=covered
-        if covered is not None
-        else Unavailable("the step lines are not numbered"),
+        iterations_covered=iterations_covered(sink),
         log_interval_steps=log_interval(sink, run),
         steady_step_time_ms=_value_of(step_time),
         step_time_source=_source_of(step_time),
@@ -175,8 +164,8 @@ def analyze(
         reported_mfu_source=reported_source,
         reported_mfu_placeholder=isinstance(reported, Unavailable) and placeholder_lines > 0,
         reported_mfu_placeholder_lines=placeholder_lines,
-        reference=reference.label if reference.label else Unavailable(reference.note),
-        reference_flops=reference.flops if reference.flops else Unavailable(reference.note),
+        reference=reference_detail.label,
+        reference_flops=reference_detail.flops,
         reference_detail=reference_detail,
         achieved_flops_implied=implied,
         peak=peak,
@@ -196,14 +185,14 @@ def analyze(
         gpt_config_sources={
             k: v[1] for k, v in gpt_config.items() if not isinstance(v, Unavailable)
         },
-        summary={key: value for key, (value, _f, _l) in sink.summary.items()},
+        summary=dict(sink.summary),
         hardware_hints=hints,
         series=series,
         series_every=every,
         series_method="every step line" if every == 1 else "min/max per bucket",
         sampled=sink.stride > 1,
-        missing=tuple(missing),
-        notes=tuple(notes),
+        missing=missing_figures(step_time, tokens_per_step, tokens_per_s, flops, peak, fmt),
+        notes=analysis_notes(sink, fmt, run, reference, flops, steady, hints, mfu),
         distributed=distributed,
         tokens_per_s_scope_known=fmt.rank_tokens_scope() != "unknown",
         scope_note=fmt.scope_note or _default_scope_note(fmt),
@@ -274,9 +263,8 @@ def _tokens_per_s(
     printed = printed_values(sink, steady, "tokens_per_s")
     if len(printed):
         scope = "per device" if fmt.tokens_per_s_scope == "device" else "all devices"
-        return float(
-            np.median(printed)
-        ), f"median of the tokens/s the log printed over steady steps ({scope})"
+        source = f"median of the tokens/s the log printed over steady steps ({scope})"
+        return float(np.median(printed)), source
     if isinstance(tokens_per_step, Unavailable):
         return Unavailable(tokens_per_step.reason), ""
     if isinstance(step_time, Unavailable):
@@ -378,9 +366,8 @@ def _achieved_per_device(
         return total / devices, total_source + suffix  # type: ignore[operator]
     printed = printed_values(sink, steady, "flops_per_s")
     if len(printed):
-        return float(
-            np.median(printed)
-        ), "median of the TFLOP/s per device the log printed over steady steps"
+        source = "median of the TFLOP/s per device the log printed over steady steps"
+        return float(np.median(printed)), source
     if isinstance(total, Unavailable):
         return Unavailable(total.reason), ""
     return Unavailable("the device count is not known"), ""
@@ -391,10 +378,8 @@ def _reported_mfu(
 ) -> tuple[Maybe[float], Maybe[float], str]:
     clean = printed_values(sink, steady, "reported_mfu")
     if len(clean):
-        sample = sink.sample.columns()
-        finite = np.isfinite(sample["reported_mfu"])
-        order = np.argsort(sample["g"][finite], kind="stable")
-        last = float(sample["reported_mfu"][finite][order][-1])
+        printed = sink.sample.columns()["reported_mfu"]
+        last = float(printed[np.isfinite(printed)][-1])
         return float(np.median(clean)), last, "median over steady steps of the MFU the log printed"
     summary = fmt.summary_mfu(run)
     if summary is not None:
@@ -444,25 +429,22 @@ def _mfu_figures(
     achieved_reason = achieved.reason if isinstance(achieved, Unavailable) else ""
     peak_reason = peak.flops.reason if isinstance(peak.flops, Unavailable) else ""
     implied_reason = implied.reason if isinstance(implied, Unavailable) else ""
+    achieved_flops, peak_flops = value_or(achieved, None), value_or(peak.flops, None)
     return (
-        mfu_against(_value(achieved), _value(peak.flops), label, peak_reason or achieved_reason),
+        mfu_against(achieved_flops, peak_flops, label, peak_reason or achieved_reason),
         mfu_against(
-            _value(achieved),
+            achieved_flops,
             reference.flops,
             reference.label,
             achieved_reason if reference.flops else f"no reference: {reference.note}",
         ),
         mfu_against(
-            _value(implied),
-            _value(peak.flops),
+            value_or(implied, None),
+            peak_flops,
             f"{label}, from the log's own MFU" if label else None,
             peak_reason or implied_reason,
         ),
     )
-
-
-def _value(value: Maybe[float] | float | None) -> float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _n_params(flops: FlopsPerToken | Unavailable) -> Maybe[int]:

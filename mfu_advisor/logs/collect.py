@@ -8,6 +8,7 @@ rows (docs/analyze.md). Missing numbers are NaN inside; none leave the analysis.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,10 +108,10 @@ class Segment:
 
     file: int
     first_line: int
-    first_step: float
-    last_step: float
+    new_run: bool  # a run header came right before it
+    first_step: float = math.nan
+    last_step: float = math.nan
     rows: int = 0
-    new_run: bool = False  # a run header came right before it
 
 
 @dataclass
@@ -130,8 +131,6 @@ class ConfigEntry:
 
     value: Any
     source: str  # "Overriding line", "config file config/x.py", ...
-    file: int
-    line: int
 
 
 @dataclass
@@ -178,7 +177,7 @@ class StepCollector:
         self.eval_timed_count = 0
         self.config: dict[str, ConfigEntry] = {}
         self.hints: list[Hint] = []
-        self.summary: dict[str, tuple[Any, int, int]] = {}  # key -> (value, file, line)
+        self.summary: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}  # format-internal facts, read by the format's hooks
         self.deltas: dict[int, int] = {}
         self.last_loss = math.nan
@@ -358,9 +357,8 @@ class StepCollector:
             name: rows[name].astype(np.float64) for name in VALUE_COLUMNS
         }
         if self.cut_line is not None and n and rows["line"][-1] == self.cut_line:
-            for name in VALUE_COLUMNS:
-                if name != "step":
-                    columns[name][-1] = math.nan
+            for name in VALUE_COLUMNS[1:]:  # all but the step number
+                columns[name][-1] = math.nan
         columns.update(
             line=rows["line"].astype(np.int64),
             file=np.full(n, self.file_index, dtype=np.int64),
@@ -386,18 +384,13 @@ class StepCollector:
         while self.sample.size > self.sample_cap:
             self.stride *= 2
             self.sample.keep(self.sample.columns()["g"] % self.stride == 0)
-        losses = columns["loss"]
-        finite_loss = np.flatnonzero(np.isfinite(losses))
-        if len(finite_loss):
-            self.last_loss = float(losses[finite_loss[-1]])
+        self.last_loss = _last_finite(columns["loss"], self.last_loss)
         if self.count < DELTA_ROWS_CAP and n > 1:
             self._tally_deltas(steps, starts)
         if n:
             previous = np.concatenate(([self._last_step], steps[:-1]))
             self.repeated_steps += int(np.count_nonzero(steps == previous))
-        finite_steps = np.flatnonzero(np.isfinite(steps))
-        if len(finite_steps):
-            self._last_step = float(steps[finite_steps[-1]])
+        self._last_step = _last_finite(steps, self._last_step)
         self.count += n
         self.files[-1].step_lines += n
         self._seg_pos = int(pos[-1]) + 1
@@ -428,37 +421,27 @@ class StepCollector:
                     self.deltas[value] = self.deltas.get(value, 0) + count
 
     def _record_segments(self, columns: dict[str, np.ndarray], starts: np.ndarray) -> None:
-        steps, lines = columns["step"], columns["line"]
-        flags = columns["flags"]
-        boundaries: list[int] = np.flatnonzero(starts).tolist()
-        edges = [*boundaries, len(steps)]
-        if edges[0] > 0 and self.segments and len(self.segments) == self.segment_count:
-            # Rows before the first start continue the current segment.
-            current = self.segments[-1]
-            current.rows += edges[0]
-            block = steps[: edges[0]]
-            finite = block[np.isfinite(block)]
-            if len(finite):
-                current.last_step = float(finite[-1])
-                if not np.isfinite(current.first_step):
-                    current.first_step = float(finite[0])
-        for i, start in enumerate(boundaries):
-            end = edges[i + 1]
-            self.segment_count += 1
-            if len(self.segments) >= SEGMENTS_CAP:
+        """Open a segment at each start (the first SEGMENTS_CAP kept); rows before the first
+        start continue the current one."""
+        steps = columns["step"]
+        for start, end in itertools.pairwise([0, *np.flatnonzero(starts).tolist(), len(steps)]):
+            if start == end:
                 continue
-            block = steps[start:end]
-            finite = block[np.isfinite(block)]
-            self.segments.append(
-                Segment(
-                    file=self.file_index,
-                    first_line=int(lines[start]),
-                    first_step=float(finite[0]) if len(finite) else math.nan,
-                    last_step=float(finite[-1]) if len(finite) else math.nan,
-                    rows=end - start,
-                    new_run=bool(flags[start] & FLAG_RUN_START),
-                )
-            )
+            if starts[start]:
+                self.segment_count += 1
+                if len(self.segments) < SEGMENTS_CAP:
+                    new_run = bool(columns["flags"][start] & FLAG_RUN_START)
+                    line = int(columns["line"][start])
+                    self.segments.append(Segment(self.file_index, line, new_run))
+            if len(self.segments) != self.segment_count:
+                continue  # past the cap
+            segment = self.segments[-1]
+            segment.rows += end - start
+            finite = steps[start:end][np.isfinite(steps[start:end])]
+            if len(finite):
+                segment.last_step = float(finite[-1])
+                if not math.isfinite(segment.first_step):
+                    segment.first_step = float(finite[0])
 
     # -- everything else ------------------------------------------------------------------
 
@@ -491,7 +474,7 @@ class StepCollector:
         if line == self.cut_line:
             return  # the value may be cut short
         if key in self.config or len(self.config) < CONFIG_CAP:
-            self.config[key] = ConfigEntry(value, source, self.file_index, line)
+            self.config[key] = ConfigEntry(value, source)
 
     def config_value(self, key: str, default: Any = None) -> Any:
         entry = self.config.get(key)
@@ -505,25 +488,25 @@ class StepCollector:
 
     def hint_values(self, kind: str) -> list[Any]:
         """The values of every hint of ``kind``, in order, without repeats."""
-        seen: list[Any] = []
-        for hint in self.hints:
-            if hint.kind == kind and hint.value not in seen:
-                seen.append(hint.value)
-        return seen
+        return list(dict.fromkeys(hint.value for hint in self.hints if hint.kind == kind))
 
     def set_summary(self, key: str, value: Any, line: int) -> None:
         """An end-of-run figure the trainer printed (train_runtime, time per iteration, ...)."""
         if line == self.cut_line:
             return  # the value may be cut short ("0.185" cut to "0.1")
-        self.summary[key] = (value, self.file_index, line)
+        self.summary[key] = value
 
     def summary_value(self, key: str, default: Any = None) -> Any:
-        entry = self.summary.get(key)
-        return default if entry is None else entry[0]
+        return self.summary.get(key, default)
 
     def count_meta(self, key: str, by: int = 1) -> None:
         """Increment a format-internal counter."""
         self.meta[key] = self.meta.get(key, 0) + by
+
+
+def _last_finite(values: np.ndarray, default: float) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if len(finite) else default
 
 
 def usual_delta(sink: StepCollector) -> int:

@@ -27,7 +27,6 @@ class Detection:
     """0..1, see the module docstring; 1.0 when the user chose the format."""
     scores: dict[str, float]
     """Every format's own confidence on the same lines, for the record."""
-    forced: bool = False
     candidates: tuple[str, ...] = ()
     """Formats to try in order when the chosen one finds no step line (the chosen one first)."""
 
@@ -66,15 +65,15 @@ def detect(lines: Sequence[str]) -> Detection | None:
     best = order[0]
     if best == "generic":
         confidence = round(0.5 * min(1.0, generic_steps / ENOUGH_EVIDENCE), 3)
-        return Detection(get_format("generic"), confidence, {"generic": confidence}, False, order)
+        return Detection(get_format("generic"), confidence, {"generic": confidence}, order)
     own = {
         name: round(score / total * min(1.0, specific[name].total / ENOUGH_EVIDENCE), 3)
         for name, score in scores.items()
         if score > 0
     }
-    return Detection(get_format(best), own[best], own, False, (*order, "generic"))
+    return Detection(get_format(best), own[best], own, (*order, "generic"))
 
 
 def forced(name: str) -> Detection:
     """The detection result when the user names the format with ``--format``."""
-    return Detection(get_format(name), 1.0, {name: 1.0}, forced=True, candidates=(name,))
+    return Detection(get_format(name), 1.0, {name: 1.0}, (name,))

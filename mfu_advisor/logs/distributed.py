@@ -77,20 +77,15 @@ def distributed_facts(
 ) -> DistributedFacts | Unavailable:
     """The ``distributed`` section, or why there is none (the log shows one process)."""
     world: Maybe[int] = devices
-    assumed = devices_source.startswith("assumed") or not known(devices)
-    if assumed:
-        world = Unavailable(
-            "the log does not say how many processes ran; give --world-size N"
-            if not known(devices)
-            else "the log does not say how many processes ran (one assumed)"
-        )
+    if not known(devices):
+        world = Unavailable("the log does not say how many processes ran; give --world-size N")
+    elif devices_source.startswith("assumed"):
+        world = Unavailable("the log does not say how many processes ran (one assumed)")
     parallel, evidence = _parallel(launch, sink, world, fmt)
     multi = (known(world) and world > 1) or bool(sink.ranks_seen)  # type: ignore[operator]
     if not multi and parallel == "unknown" and hints.option is None:
         return Unavailable("the log shows one process")
-    notes: list[str] = []
-    if fmt.scope_note:
-        notes.append(fmt.scope_note)
+    notes = [fmt.scope_note] if fmt.scope_note else []
     lower_bound = (
         hints.prefix_bound is not None
         and devices_source == hints.prefix_bound[1]
@@ -173,15 +168,10 @@ def _per_rank(
     )
     out: list[RankFigures] = []
     for rank in ranks:
-        if rank == sink.primary_rank:
-            own, own_steady = sink, steady
-        else:
-            other = sink.rank_sinks.get(rank)
-            if other is None or other.count == 0:
-                continue  # a rank that printed no step line (or past the cap)
-            own, own_steady = other, find_steady(other)
-        if own.count == 0:
-            continue
+        own = sink if rank == sink.primary_rank else sink.rank_sinks.get(rank)
+        if own is None or own.count == 0:
+            continue  # a rank that printed no step line (or past the cap)
+        own_steady = steady if own is sink else find_steady(own)
         step_ms: Maybe[float] = (
             own_steady.median_ms
             if own_steady.median_ms is not None
@@ -250,16 +240,10 @@ def _job(
             tokens_source = f"one rank's tokens/s x {world} ranks"
     else:
         tokens = Unavailable("the log does not say whether its tokens/s count one rank or all")
-    achieved: Maybe[float]
-    peak: Maybe[float]
-    if not known(world):
-        achieved, peak = no_world, no_world
-    else:
-        achieved = (
-            achieved_flops * world  # type: ignore[operator]
-            if known(achieved_flops)
-            else Unavailable(_reason(achieved_flops))
-        )
+    achieved: Maybe[float] = no_world
+    peak: Maybe[float] = no_world
+    if known(world):
+        achieved = achieved_flops * world if known(achieved_flops) else achieved_flops  # type: ignore[operator]
         peak = (
             peak_flops * world  # type: ignore[operator]
             if known(peak_flops)

@@ -43,11 +43,13 @@ def _merge(early: dict[str, np.ndarray], late: dict[str, np.ndarray]) -> dict[st
 
 
 def _reduce(
-    positions: np.ndarray, values: np.ndarray, marked: np.ndarray, width: int
+    positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None, width: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Per bucket present in ``positions`` (ascending): its number, and what it keeps (the best
     values by reduceat, and the first row holding each)."""
     n = len(positions)
+    if marked is None:
+        marked = np.zeros(n, dtype=bool)
     bucket = positions // width
     starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
     sizes = np.diff(np.append(starts, n))
@@ -75,8 +77,6 @@ class MinMaxBuckets:
     """Streaming min/max-per-bucket downsampler (see the module docstring)."""
 
     def __init__(self, max_buckets: int, *, keep_empty: bool = True) -> None:
-        if max_buckets < 1:
-            raise ValueError("max_buckets must be at least 1")
         self.max_buckets = max_buckets
         self.keep_empty = keep_empty
         self.width = 1
@@ -86,16 +86,11 @@ class MinMaxBuckets:
         self._last_known = _NONE
         self._last_position = _NONE
 
-    def __len__(self) -> int:
-        """Buckets holding at least one row."""
-        return int(np.count_nonzero(self._state["first_pos"] != _NONE))
-
     def candidates(
         self, positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None = None
     ) -> np.ndarray:
         """Mask of the rows of a coming :meth:`add` that it may keep (a superset: a wider
         bucket keeps a subset of its halves' picks)."""
-        positions, values, marked = _arrays(positions, values, marked)
         if not len(positions):
             return np.zeros(0, dtype=bool)
         return self._picked(positions, values, _reduce(positions, values, marked, self.width)[1])
@@ -105,7 +100,6 @@ class MinMaxBuckets:
     ) -> np.ndarray:
         """Take in rows at ascending ``positions`` with their values (NaN: none) and marks;
         returns the mask of those kept for now (:meth:`kept` lists what is still kept)."""
-        positions, values, marked = _arrays(positions, values, marked)
         if not len(positions):
             return np.zeros(0, dtype=bool)
         last = int(positions[-1])
@@ -164,19 +158,6 @@ class MinMaxBuckets:
         parts.append(np.array([self._first_known, self._last_known], dtype=np.int64))
         every = np.concatenate(parts)
         return np.unique(every[every != _NONE])
-
-
-def _arrays(
-    positions: np.ndarray, values: np.ndarray, marked: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    positions = np.asarray(positions, dtype=np.int64)
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) != len(positions):
-        raise ValueError("positions and values differ in length")
-    flags = (
-        np.zeros(len(positions), dtype=bool) if marked is None else np.asarray(marked, dtype=bool)
-    )
-    return positions, values, flags
 
 
 def minmax_indices(values: Sequence[float | None], max_points: int) -> list[int]:

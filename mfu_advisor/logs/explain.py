@@ -14,16 +14,16 @@ from mfu_advisor.logs.steady import Steady
 from mfu_advisor.mfu import MfuFigure
 
 
-def collect_missing(
-    missing: list[MissingFigure],
+def missing_figures(
     step_time: Figure | Unavailable,
     tokens_per_step: Figure | Unavailable,
     tokens_per_s: Maybe[float],
     flops: FlopsPerToken | Unavailable,
     peak: PeakChoice,
     fmt: LogFormat,
-) -> None:
-    """Append to ``missing`` each link of the MFU chain that is absent, with how to give it."""
+) -> tuple[MissingFigure, ...]:
+    """Each link of the MFU chain that is absent, with how to give it."""
+    missing: list[MissingFigure] = []
     if isinstance(step_time, Unavailable):
         missing.append(
             MissingFigure("step time", step_time.reason, "analyze a log with timed step lines")
@@ -42,10 +42,10 @@ def collect_missing(
         )
     if isinstance(peak.flops, Unavailable):
         missing.append(MissingFigure("hardware peak", peak.flops.reason, HOW_TO_GIVE))
+    return tuple(missing)
 
 
-def collect_notes(
-    notes: list[str],
+def analysis_notes(
     sink: StepCollector,
     fmt: LogFormat,
     run: RunView,
@@ -54,8 +54,9 @@ def collect_notes(
     steady: Steady,
     hints: HardwareHints,
     mfu: MfuFigure,
-) -> None:
-    """Append to ``notes`` what a reader of the figures should know about how they were read."""
+) -> tuple[str, ...]:
+    """What a reader of the figures should know about how they were read."""
+    notes: list[str] = []
     if mfu.value is not None and mfu.value > 1:
         notes.append(
             f"the MFU is {mfu.value:.0%}, over 100%: the peak divided by is below what the run "
@@ -75,8 +76,8 @@ def collect_notes(
             "ranks printing without a rank label; each is counted as a step line, and the "
             "figures are those of whichever rank printed each line"
         )
-    printed_rates = run.sink.sample.columns()["tokens_per_s"]
-    if fmt.rank_tokens_scope() == "unknown" and bool(np.isfinite(printed_rates).any()):
+    sample = sink.sample.columns()
+    if fmt.rank_tokens_scope() == "unknown" and bool(np.isfinite(sample["tokens_per_s"]).any()):
         notes.append(
             f"whether the tokens/s in this {fmt.title} count one device or the whole job is not "
             "known: they are used as printed, never multiplied by a device count"
@@ -123,7 +124,6 @@ def collect_notes(
             "evaluation, so it reads low for a while after each one; mfu_vs_reference recomputes "
             "it from the steady steps"
         )
-    sample = sink.sample.columns()
     every_step = usual_delta(sink) == 1
     if hints.device in ("cuda", "xpu") and every_step and fmt.name in ("nanogpt", "litgpt"):
         notes.append(
@@ -138,3 +138,4 @@ def collect_notes(
         notes.append(
             "the step lines carry no times; the step time comes from the end-of-run summary"
         )
+    return tuple(notes)

@@ -57,8 +57,7 @@ def choose_peak(
     """The peak to divide by, following the module's order of precedence."""
     if request.peak_tflops is not None:
         check_peak_tflops(request.peak_tflops)
-        kind = None
-        dtype, dtype_source = _dtype(request, log_dtype, kind)
+        dtype, dtype_source = _dtype(request, log_dtype, None)
         return PeakChoice(
             hardware=request.hardware or Unavailable("not named (peak given with --peak-tflops)"),
             hardware_source="--peak-tflops",

@@ -17,7 +17,7 @@ from mfu_advisor.logs.analysis import analyze
 from mfu_advisor.logs.chunk import Chunk
 from mfu_advisor.logs.collect import RANK_SINKS_CAP, StepCollector
 from mfu_advisor.logs.detect import Detection, detect, forced
-from mfu_advisor.logs.formats import format_names
+from mfu_advisor.logs.formats import format_names, get_format
 from mfu_advisor.logs.formats.base import Parser
 from mfu_advisor.logs.launch import read_launch
 from mfu_advisor.logs.normalise import LineNormaliser, fit
@@ -26,7 +26,6 @@ from mfu_advisor.logs.peak import HardwareRequest
 from mfu_advisor.logs.ranks import (
     RankStyle,
     detect_style,
-    lowest_rank,
     split_by_rank,
     strip_chunk,
     strip_lines,
@@ -103,10 +102,6 @@ class Prepared:
     inner: LineNormaliser | None = None  # prefixes inside the rank prefixes
     lines: tuple[str, ...] = ()  # the first lines, cleaned: what detection reads
 
-    @property
-    def name(self) -> str:
-        return self.log.name
-
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk of the input with the outer prefixes removed (rank prefixes kept)."""
         apply = self.outer.apply
@@ -122,11 +117,9 @@ def prepare(log: LogInput, *, keep_own_stamps: bool = True) -> Prepared:
     style = detect_style(lines)
     if style is None:
         return Prepared(log, outer, lines=tuple(lines))
-    stripped = strip_lines(lines, style)
+    stripped, first_rank = strip_lines(lines, style)
     inner = fit(stripped, keep_own_stamps=keep_own_stamps)
-    return Prepared(
-        log, outer, style, lowest_rank(lines, style), inner, tuple(inner.lines(stripped))
-    )
+    return Prepared(log, outer, style, first_rank, inner, tuple(inner.lines(stripped)))
 
 
 def choose_format(inputs: Sequence[Prepared], format_name: str = "auto") -> Detection:
@@ -149,7 +142,7 @@ def choose_format(inputs: Sequence[Prepared], format_name: str = "auto") -> Dete
     ]
     names = {d.format.name for _, d in confident}
     if len(names) > 1:
-        described = "; ".join(f"{log.name} looks like {d.format.name}" for log, d in confident)
+        described = "; ".join(f"{log.log.name} looks like {d.format.name}" for log, d in confident)
         raise UserError(
             f"the inputs are in different formats ({described}); analyze them one at a time"
         )
@@ -176,7 +169,7 @@ def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
     """Parse every input with the chosen format into one collector."""
     sink = StepCollector()
     for log in inputs:
-        sink.begin_file(log.name)
+        sink.begin_file(log.log.name)
         style = log.rank_style
         if style is not None:
             sink.rank_prefix = sink.rank_prefix or style.name
@@ -229,8 +222,6 @@ def analyze_inputs(
     world_size: int | None = None,
 ) -> LogAnalysis:
     """Open, detect, read and analyse ``specs`` (paths or ``-``)."""
-    if world_size is not None and world_size < 1:
-        raise UserError(f"--world-size must be at least 1, got {world_size}")
     inputs = open_inputs(specs)
     try:
         prepared, detection = prepare_all(inputs, format_name)
@@ -242,14 +233,11 @@ def analyze_inputs(
     if sink.count == 0 and _can_reread(specs):
         # The chosen format read no step line: try the next candidate (logs/detect.py).
         for name in detection.candidates[1:]:
-            retry = forced(name)
-            retry = Detection(retry.format, detection.confidence / 2, detection.scores)
+            retry = Detection(get_format(name), detection.confidence / 2, detection.scores)
+            keep = retry.format.reads_own_stamps
             inputs = open_inputs(specs)
             try:
-                prepared = [
-                    prepare(log, keep_own_stamps=retry.format.reads_own_stamps) for log in inputs
-                ]
-                again = read_all(prepared, retry)
+                again = read_all([prepare(log, keep_own_stamps=keep) for log in inputs], retry)
             finally:
                 for log in inputs:
                     log.close()

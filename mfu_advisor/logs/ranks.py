@@ -30,27 +30,20 @@ class RankStyle:
     """"torchrun", "torchrun (default role)", "[rank N]", "srun --label" or "rank N:"."""
     pattern: re.Pattern[str]
     """Matches the prefix at the start of a line; group 1 is the rank."""
-    example: str
     min_share: float
     """Share of the non-empty first lines that must carry this prefix to adopt it."""
     ambiguous: bool
     """True when an unprefixed line could look the same (``12: loss ...``): then the
     labels must repeat (few distinct ranks over many lines) to be believed."""
 
-    def label(self, rank: int) -> str:
-        """How the prefix of ``rank`` looks, for messages ("[rank3]")."""
-        return self.example.replace("0", str(rank))
-
 
 STYLES = (
-    RankStyle("torchrun", re.compile(r"^\[rank(\d{1,5})\]:"), "[rank0]", 0.3, False),
+    RankStyle("torchrun", re.compile(r"^\[rank(\d{1,5})\]:"), 0.3, False),
     # PyTorch Lightning's rank_zero helpers and hand-made wrappers: "[rank: 0] ", "[Rank 0] ".
-    RankStyle("[rank N]", re.compile(r"^\[[Rr]ank:? (\d{1,5})\]:? ?"), "[rank 0]", 0.3, False),
-    RankStyle(
-        "torchrun (default role)", re.compile(r"^\[default(\d{1,5})\]:"), "[default0]", 0.3, False
-    ),
-    RankStyle("srun --label", re.compile(r"^ *(\d{1,5}): "), "0:", 0.5, True),
-    RankStyle("rank N:", re.compile(r"^[Rr]ank ?(\d{1,5}): ?"), "rank 0:", 0.5, False),
+    RankStyle("[rank N]", re.compile(r"^\[[Rr]ank:? (\d{1,5})\]:? ?"), 0.3, False),
+    RankStyle("torchrun (default role)", re.compile(r"^\[default(\d{1,5})\]:"), 0.3, False),
+    RankStyle("srun --label", re.compile(r"^ *(\d{1,5}): "), 0.5, True),
+    RankStyle("rank N:", re.compile(r"^[Rr]ank ?(\d{1,5}): ?"), 0.5, False),
 )
 
 
@@ -82,11 +75,12 @@ def strip_line(line: str, style: RankStyle) -> tuple[int, str]:
     return int(match.group(1)), line[match.end() :]
 
 
-def strip_lines(lines: Sequence[str], style: RankStyle | None) -> list[str]:
-    """``lines`` without their rank prefixes (unchanged when ``style`` is None)."""
-    if style is None:
-        return list(lines)
-    return [strip_line(line, style)[1] for line in lines]
+def strip_lines(lines: Sequence[str], style: RankStyle) -> tuple[list[str], int | None]:
+    """``lines`` without their rank prefixes, and the lowest rank among them (whose lines the
+    main analysis reads; None when no line has a prefix)."""
+    pairs = [strip_line(line, style) for line in lines]
+    seen = [rank for rank, _text in pairs if rank != NO_RANK]
+    return [text for _rank, text in pairs], min(seen) if seen else None
 
 
 def strip_chunk(
@@ -105,15 +99,6 @@ def strip_chunk(
     return Chunk(data, chunk.first_line, np.asarray(ranks, dtype=np.int64))
 
 
-def lowest_rank(lines: Sequence[str], style: RankStyle | None) -> int | None:
-    """The lowest rank among ``lines``' prefixes: whose lines the main analysis reads."""
-    if style is None:
-        return None
-    ranks = [strip_line(line, style)[0] for line in lines]
-    seen = [r for r in ranks if r != NO_RANK]
-    return min(seen) if seen else None
-
-
 def split_by_rank(chunk: Chunk, primary: int | None, cap: int) -> list[tuple[int, Chunk]]:
     """``chunk`` once per rank, other ranks' lines blanked, for one parser per rank."""
     ranks = chunk.ranks
@@ -122,11 +107,7 @@ def split_by_rank(chunk: Chunk, primary: int | None, cap: int) -> list[tuple[int
     owner = ranks.copy()
     if primary is not None:
         owner[owner == NO_RANK] = primary
-    keys = [int(k) for k in np.unique(owner).tolist()]
-    if primary is not None and primary in keys:
-        keys.remove(primary)
-        keys.insert(0, primary)
-    keys = keys[:cap]
+    keys = sorted(np.unique(owner).tolist(), key=lambda k: k != primary)[:cap]  # primary first
     if len(keys) == 1 and bool((owner == keys[0]).all()):
         return [(keys[0], chunk)]
     lines = chunk.lines()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from mfu_advisor.facts import Maybe, Unavailable, known
 from mfu_advisor.logs.collect import StepCollector, usual_delta
 from mfu_advisor.logs.formats.base import LogFormat, Reference, RunView
@@ -93,9 +91,7 @@ def restart_facts(sink: StepCollector) -> tuple[RestartFacts, ...]:
 
 
 def warmup_facts(sink: StepCollector, steady: Steady, share: TimeShare) -> WarmupFacts:
-    head = sink.head.columns()
-    order = np.lexsort((head["pos"], head["seg"]))
-    first_time = head["step_time_ms"][order][:1]
+    first_time = sink.head.columns()["step_time_ms"][:1]
     first: Maybe[float] = (
         float(first_time[0])
         if len(first_time) and math.isfinite(first_time[0])
@@ -154,22 +150,9 @@ def eval_facts(
 def series_points(sink: StepCollector) -> tuple[tuple[SeriesPoint, ...], int]:
     """The chart series the collector kept, in line order, and its bucket width in step lines."""
     rows = sink.series_columns()
-    order = np.argsort(rows["g"], kind="stable")
-
-    def cell(name: str, i: int) -> float | None:
-        value = float(rows[name][i])
-        return value if math.isfinite(value) else None
-
-    points = tuple(
-        SeriesPoint(
-            step=cell("step", i),
-            loss=cell("loss", i),
-            step_time_ms=cell("step_time_ms", i),
-            tokens_per_s=cell("tokens_per_s", i),
-            reported_mfu=cell("reported_mfu", i),
-        )
-        for i in order.tolist()
-    )
+    names = ("step", "loss", "step_time_ms", "tokens_per_s", "reported_mfu")
+    cells = zip(*(rows[name].tolist() for name in names), strict=True)
+    points = tuple(SeriesPoint(*(v if math.isfinite(v) else None for v in row)) for row in cells)
     return points, sink.series.width
 
 
@@ -197,9 +180,7 @@ def step_range(sink: StepCollector) -> tuple[Maybe[float], Maybe[float]]:
     if not steps:
         reason = "the step lines are not numbered" if sink.count else "no step lines"
         return Unavailable(reason), Unavailable(reason)
-    return sink.segments[0].first_step if math.isfinite(sink.segments[0].first_step) else steps[
-        0
-    ], steps[-1]
+    return steps[0], steps[-1]
 
 
 def log_interval(sink: StepCollector, run: RunView) -> Maybe[int]:

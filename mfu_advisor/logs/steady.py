@@ -37,10 +37,11 @@ _EXCLUDED = FLAG_AFTER_EVAL | FLAG_AFTER_PAUSE | FLAG_WARMUP
 
 @dataclass(frozen=True)
 class Steady:
-    """The steady-state step rows and the warm-up rows, from the collector's sample and heads."""
+    """The steady-state step rows and the warm-up rows, from the collector's sample and heads
+    (both hold rows in arrival order, so in order of ``g``, segment and position)."""
 
-    warmup_g: frozenset[int]
-    """Global row numbers of warm-up rows."""
+    warmup_g: np.ndarray
+    """Global row numbers of warm-up rows, ascending."""
     clean: np.ndarray
     """Mask over the sample: neither warm-up nor flagged."""
     times: np.ndarray
@@ -65,14 +66,15 @@ def find_steady(sink: StepCollector) -> Steady:
     warmup.update(sample["g"][(flags & FLAG_WARMUP) != 0].tolist())
     if reference is not None:
         warmup.update(_leading_slow(sink, head, reference))
-    in_warmup = np.isin(sample["g"], np.fromiter(warmup, dtype=np.int64, count=len(warmup)))
+    warmup_g = np.array(sorted(warmup), dtype=np.int64)
+    in_warmup = np.isin(sample["g"], warmup_g)
     clean = ~in_warmup & ((flags & _EXCLUDED) == 0)
     steady_times = times[clean & np.isfinite(times)]
     if not len(steady_times):
         # Every timed step is flagged (e.g. a two-line paste): fall back to all non-warm-up steps.
         steady_times = times[~in_warmup & np.isfinite(times)]
     median = float(np.median(steady_times)) if len(steady_times) else None
-    return Steady(frozenset(warmup), clean, steady_times, median)
+    return Steady(warmup_g, clean, steady_times, median)
 
 
 def _leading_slow(sink: StepCollector, head: dict[str, np.ndarray], reference: float) -> list[int]:
@@ -83,7 +85,6 @@ def _leading_slow(sink: StepCollector, head: dict[str, np.ndarray], reference: f
     threshold = WARMUP_FACTOR * reference
     for seg in np.unique(head["seg"]).tolist():
         rows = np.flatnonzero(head["seg"] == seg)
-        rows = rows[np.argsort(head["pos"][rows])]
         length = sink.segments[seg].rows if seg < len(sink.segments) else len(rows)
         window = max(WARMUP_MIN_ROWS, math.ceil(WARMUP_SHARE * length))
         pos, times, flags = head["pos"][rows], head["step_time_ms"][rows], head["flags"][rows]
@@ -150,11 +151,8 @@ def loss_facts(sink: StepCollector) -> LossFacts:
     """First, last and lowest loss, and whether it is falling."""
     sample, head = sink.sample.columns(), sink.head.columns()
     nan_steps = int(np.count_nonzero(sample["flags"] & FLAG_LOSS_NAN)) * sink.stride
-    order = np.argsort(sample["g"], kind="stable")
-    losses = sample["loss"][order]
-    losses = losses[np.isfinite(losses)]
-    head_losses = head["loss"][np.argsort(head["g"], kind="stable")]
-    head_losses = head_losses[np.isfinite(head_losses)]
+    losses = sample["loss"][np.isfinite(sample["loss"])]
+    head_losses = head["loss"][np.isfinite(head["loss"])]
     first = (
         float(head_losses[0]) if len(head_losses) else (float(losses[0]) if len(losses) else None)
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mfu_advisor.facts import Maybe, Unavailable
+from mfu_advisor.facts import Maybe, Unavailable, value_or
 from mfu_advisor.logs.collect import FLAG_AFTER_EVAL, FLAG_AFTER_PAUSE, StepCollector, usual_delta
 from mfu_advisor.logs.formats.base import LogFormat, RunView
 from mfu_advisor.logs.steady import Steady
@@ -27,14 +27,14 @@ class TimeShare:
     eval_method: str
 
 
-def iterations_covered(sink: StepCollector) -> int | None:
+def iterations_covered(sink: StepCollector) -> Maybe[int]:
     """Training iterations spanned by the step lines, summed over run segments."""
     total = 0
     for segment in sink.segments:
         if not (np.isfinite(segment.first_step) and np.isfinite(segment.last_step)):
-            return None
+            return Unavailable("the step lines are not numbered")
         total += int(segment.last_step - segment.first_step) + 1
-    return total if sink.segments else None
+    return total if sink.segments else Unavailable("the step lines are not numbered")
 
 
 def time_share(sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady) -> TimeShare:
@@ -42,7 +42,7 @@ def time_share(sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
     median = steady.median_ms
     if median is None:
         return _without_step_times(sink, fmt, run)
-    covered = iterations_covered(sink) or sink.count
+    covered = value_or(iterations_covered(sink), sink.count)
     base = median * covered
     # A step line that averages its time over the interval since the previous line spreads an
     # evaluation or pause over that interval: its excess times the interval is the cost.
@@ -50,18 +50,14 @@ def time_share(sink: StepCollector, fmt: LogFormat, run: RunView, steady: Steady
     if fmt.step_time_span == "interval" and sink.deltas:
         span = usual_delta(sink)
     eval_rows = sink.eval_rows.columns()
-    in_warmup = np.isin(
-        eval_rows["g"], np.fromiter(steady.warmup_g, dtype=np.int64, count=len(steady.warmup_g))
-    )
+    in_warmup = np.isin(eval_rows["g"], steady.warmup_g)
     excess = np.maximum(eval_rows["step_time_ms"] - median, 0.0) * span
     finite = np.isfinite(excess)
     clean = excess[finite & ~in_warmup]
     per_eval = float(np.median(clean)) if len(clean) else None
     # Warm-up excess, less the evaluation cost of warm-up steps that also ran an evaluation.
     head = sink.head.columns()
-    is_warm = np.isin(
-        head["g"], np.fromiter(steady.warmup_g, dtype=np.int64, count=len(steady.warmup_g))
-    )
+    is_warm = np.isin(head["g"], steady.warmup_g)
     warm_times = head["step_time_ms"][is_warm]
     warm_flags = head["flags"][is_warm]
     warm_excess = np.maximum(warm_times - median, 0.0)
