@@ -1,6 +1,6 @@
 """Removing what identifies a person, a machine or an account from data and text.
 
-Used by ``--redact`` on every report (report/redact.py) and by ``snapshot --redact``
+Used by ``--redact`` on every report (report/output.py) and by ``snapshot --redact``
 (probe/snapshot.py). What goes, and what replaces it, is the table in
 ``mfu_advisor/data/redaction.toml``. Two passes: :func:`find_secrets` learns the host and
 user names a document holds, then :func:`redact_value` replaces identifying fields and

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich import box
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -57,34 +60,18 @@ def render_section(section: Section, console: Console) -> None:
     """A section heading and its blocks."""
     console.print()
     console.rule(Text(section.title, style="bold"), align="left", style="dim")
-    previous: Block | None = None
-    for block in section.blocks:
-        if previous is not None and not isinstance(block, Chart) and _stands_apart(previous, block):
+    # Charts are skipped: their numbers are in tables and sentences too.
+    shown = [block for block in section.blocks if not isinstance(block, Chart)]
+    for previous, block in zip([None, *shown], shown, strict=False):
+        if previous is not None and _stands_apart(previous, block):
             console.print()
-        render_block(block, console)
-        previous = block if not isinstance(block, Chart) else previous
+        DRAWERS[type(block)](block, console)
 
 
 def _stands_apart(previous: Block, block: Block) -> bool:
     """A blank line before a titled block, and after a table or the headline."""
     titled = isinstance(block, (KeyValues, Table, Findings)) and bool(block.title)
     return titled or isinstance(previous, (Headline, KeyValues, Table, Findings))
-
-
-def render_block(block: Block, console: Console) -> None:
-    """One block; charts are skipped (their numbers are in tables and sentences too)."""
-    if isinstance(block, Headline):
-        _headline(block, console)
-    elif isinstance(block, Paragraph):
-        _paragraph(block, console)
-    elif isinstance(block, KeyValues):
-        _key_values(block, console)
-    elif isinstance(block, Table):
-        _table(block, console)
-    elif isinstance(block, Findings):
-        _findings(block, console)
-    elif isinstance(block, Chart):
-        return
 
 
 def _headline(block: Headline, console: Console) -> None:
@@ -192,3 +179,13 @@ def _findings(block: Findings, console: Console) -> None:
             lines.append(fix)
         grid.add_row(Text(f"{number}."), Group(*lines))
     console.print(grid)
+
+
+#: block type -> its drawer on a console.
+DRAWERS: dict[type, Callable[[Any, Console], None]] = {
+    Headline: _headline,
+    Paragraph: _paragraph,
+    KeyValues: _key_values,
+    Table: _table,
+    Findings: _findings,
+}
