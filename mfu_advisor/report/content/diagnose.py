@@ -307,9 +307,7 @@ def _spread_words(
     if interleaved_only:
         return shown + ", which only an experiment run alone would need"
     assumed = v.number(noise, "assumed_run_to_run")
-    if not isinstance(assumed, Missing):
-        shown += f", {v.plus_minus(assumed)} assumed"
-    return shown
+    return shown + v.clause(v.plus_minus(assumed), ", {} assumed")
 
 
 def _assumed(noise: Mapping[str, Any], ran: list[Mapping[str, Any]]) -> Cell:

@@ -88,8 +88,7 @@ def gain_text(finding: Mapping[str, Any]) -> str:
     if measured is not None:
         shown = f"measured {v.speedup(measured)} on this machine"
         noise = v.number(finding, "noise")
-        if not isinstance(noise, Missing):
-            shown += f" ({units.plus_minus(noise)})"
+        shown += v.clause(v.plus_minus(noise), " ({})")
         experiment = v.plain_text(finding, "experiment")
         if experiment:
             shown += f" by {experiment}"
