@@ -32,5 +32,5 @@ def draw(chart: Chart) -> Markup | None:
         return None
     try:
         return drawer(chart.data, chart.title)
-    except (ArithmeticError, ValueError):
+    except (ArithmeticError, TypeError, ValueError):
         return None
