@@ -23,7 +23,7 @@ from typing import Any
 
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Report
-from mfu_advisor.report.redact import redact_report
+from mfu_advisor.report.output import redact_report
 
 TARGET_S = 2.0
 TARGET_BYTES = 2_000_000

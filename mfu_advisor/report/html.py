@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -16,8 +17,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from mfu_advisor.report.charts import draw
-from mfu_advisor.report.content.blocks import Document
+from mfu_advisor.report.charts.bars import draw_mfu, draw_speedups
+from mfu_advisor.report.charts.roofline import draw_roofline
+from mfu_advisor.report.charts.series_chart import draw_series
+from mfu_advisor.report.charts.utilisation import draw_utilisation
+from mfu_advisor.report.content.blocks import Chart, Document
 from mfu_advisor.report.content.document import build_document
 from mfu_advisor.report.json_format import readable_json
 from mfu_advisor.report.markdown import summarise_series
@@ -46,6 +50,29 @@ def _json_dumps(data: Any, **kwargs: Any) -> str:
     # parse back to the same characters.
     text = _JSON_HTTP.sub(lambda m: "\\u0068" if m.group(0) == "h" else "\\u0048", text)
     return text.replace("://", "\\u003a//")
+
+
+#: chart kind -> drawer(data, title) returning the SVG, or None when there is nothing to draw.
+DRAWERS: dict[str, Callable[[Mapping[str, Any], str], Markup | None]] = {
+    "series": draw_series,
+    "mfu": draw_mfu,
+    "speedups": draw_speedups,
+    "roofline": draw_roofline,
+    "utilisation": draw_utilisation,
+}
+
+
+def draw(chart: Chart) -> Markup | None:
+    """The chart as inline SVG, or None when its data is too thin or too odd to draw
+    (its numbers are in the tables too, so odd data drops the chart, not the report).
+    """
+    drawer = DRAWERS.get(chart.kind)
+    if drawer is None:
+        return None
+    try:
+        return drawer(chart.data, chart.title)
+    except (ArithmeticError, TypeError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ class Report:
     """ISO 8601 time in UTC at which the result was made."""
     schema_version: int = SCHEMA_VERSION
     redacted: bool = False
-    """True when identifying values were removed (``--redact``, report/redact.py)."""
+    """True when identifying values were removed (``--redact``, report/output.py)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document: envelope fields first, then the payload's."""

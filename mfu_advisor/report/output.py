@@ -31,8 +31,6 @@ def emit(
         raise UserError("standard output is closed; redirect it to a file to keep the report")
     report = dataclasses.replace(report, payload=terminal_safe_data(report.payload), redacted=False)
     if redact:
-        from mfu_advisor.report.redact import redact_report
-
         report = redact_report(report)
     if as_json:
         fmt = OutputFormat.JSON
@@ -54,6 +52,16 @@ def emit(
     if html_path and html is not None:
         write_atomic(html_path, html)
         click.echo(f"HTML report written to {terminal_safe(html_path)}", err=True)
+
+
+def redact_report(report: Report) -> Report:
+    """A copy of ``report`` with host names, user names, paths, keys and serials removed
+    (mfu_advisor.redaction), so every format is redacted alike."""
+    from mfu_advisor.redaction import find_secrets, redact_value
+
+    secrets = find_secrets(report.payload, local=True)
+    payload = redact_value(report.payload, secrets)
+    return dataclasses.replace(report, payload=payload, redacted=True)
 
 
 def write_stdout(text: str) -> None:

@@ -206,6 +206,11 @@ def utilisation(value: float | Missing) -> Cell:
     return value if isinstance(value, Missing) else percent(value / 100)
 
 
+def clause(value: Any, template: str) -> str:
+    """``template`` filled with ``value``, or "" when the value is missing (an optional clause)."""
+    return "" if isinstance(value, Missing) else template.format(value)
+
+
 def templated(value: float | Missing, template: str) -> Cell:
     """A reading in a unit of its own: ``templated(1095.0, "{:.0f} MHz")`` -> "1095 MHz"."""
     return value if isinstance(value, Missing) else template.format(value)

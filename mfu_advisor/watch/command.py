@@ -113,7 +113,7 @@ def run(ctx: click.Context, command: tuple[str, ...], **params: object) -> None:
     report = make_report(Command.RUN, result)
     report = dataclasses.replace(report, payload=terminal_safe_data(report.payload))
     if params["redact"]:
-        from mfu_advisor.report.redact import redact_report
+        from mfu_advisor.report.output import redact_report
 
         report = redact_report(report)
     colour = colour_wanted(sys.stderr.isatty())

@@ -13,7 +13,7 @@ from report_fixtures import diagnose_document
 
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Report
-from mfu_advisor.report.redact import redact_report
+from mfu_advisor.report.output import redact_report
 
 
 def _planted_report() -> Report:

@@ -7,12 +7,15 @@ import math
 import re
 
 import pytest
+from report_fixtures import run_document
 
 from mfu_advisor.report.charts.bars import draw_mfu, draw_speedups
 from mfu_advisor.report.charts.roofline import draw_roofline, gemm_intensity
 from mfu_advisor.report.charts.scale import LogScale, log_ticks, nice_ticks
 from mfu_advisor.report.charts.series_chart import draw_series
 from mfu_advisor.report.charts.svg import Svg, path_data
+from mfu_advisor.report.formats import OutputFormat, render
+from mfu_advisor.report.model import Report
 
 
 def test_text_and_attributes_in_svg_are_escaped() -> None:
@@ -162,3 +165,12 @@ def test_roofline_without_a_sweep_is_a_ladder_of_ceilings() -> None:
     )
     assert "43.8% of the line above" in svg and "88.8% of the line above" in svg
     assert draw_roofline({"achieved_flops": None}, "Roofline") is None
+
+
+def test_a_run_result_whose_sample_times_are_not_a_list_renders_without_its_chart() -> None:
+    # Found by rendering mangled saved results: "t_s": 2.5 raised a TypeError in the chart.
+    doc = run_document()
+    assert "Utilisation while the job ran" in render(Report.from_json(doc), OutputFormat.HTML)
+    doc["samples"]["t_s"] = 2.5
+    page = render(Report.from_json(doc), OutputFormat.HTML)
+    assert "Utilisation while the job ran" not in page and "Your job" in page

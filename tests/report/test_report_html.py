@@ -139,7 +139,7 @@ def test_render_html_accepts_and_ignores_renderer_options(diagnose_report: Repor
 
 
 def test_a_redacted_report_says_so(diagnose_report: Report) -> None:
-    from mfu_advisor.report.redact import redact_report
+    from mfu_advisor.report.output import redact_report
 
     page = render_html(redact_report(diagnose_report))
     assert "redacted: host names, user names, home paths and serials removed" in page

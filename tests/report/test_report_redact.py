@@ -10,7 +10,7 @@ import pytest
 from mfu_advisor.redaction import find_secrets, redact_text
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Command, Report
-from mfu_advisor.report.redact import redact_report
+from mfu_advisor.report.output import redact_report
 
 GPU_UUID = "GPU-5c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"
 

@@ -11,7 +11,7 @@ import pytest
 
 from mfu_advisor.report.formats import OutputFormat, render
 from mfu_advisor.report.model import Command, Report, make_report
-from mfu_advisor.report.redact import redact_report
+from mfu_advisor.report.output import redact_report
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 

@@ -212,9 +212,8 @@ def _warmup(log: Mapping[str, Any]) -> Cell:
     ratio = v.number(log, "warmup.first_over_steady")
     if isinstance(steps, Missing) or isinstance(first, Missing):
         return steps
-    shown = f"{steps} (first step {v.milliseconds(first)}"
-    shown += f" = {v.factor(ratio)} the steady step)" if not isinstance(ratio, Missing) else ")"
-    return shown
+    ratio_words = v.clause(v.factor(ratio), " = {} the steady step")
+    return f"{steps} (first step {v.milliseconds(first)}{ratio_words})"
 
 
 def _peak(log: Mapping[str, Any]) -> Cell:
@@ -249,15 +248,11 @@ def _jitter(log: Mapping[str, Any]) -> Cell:
             return Missing("fewer than two steady step times") if v.mapping(log, "jitter") else cv
         return cv
     shown = f"CV {v.percent(cv)}"
-    ratio = v.number(log, "jitter.p90_over_p50")
-    if not isinstance(ratio, Missing):
-        shown += f", p90/p50 {ratio:.2f}"
+    shown += v.clause(v.number(log, "jitter.p90_over_p50"), ", p90/p50 {:.2f}")
     stalls = v.number(log, "jitter.stalls")
     threshold = v.number(log, "jitter.stall_threshold_ms")
     if not isinstance(stalls, Missing):
-        over = (
-            "" if isinstance(threshold, Missing) else f" (steps over {v.milliseconds(threshold)})"
-        )
+        over = v.clause(v.milliseconds(threshold), " (steps over {})")
         shown += f", {stalls:.0f} stall{'s' if stalls != 1 else ''}{over if stalls else ''}"
     return shown
 
@@ -270,9 +265,7 @@ def _loss(log: Mapping[str, Any]) -> Cell:
         return losses
     first, last = losses
     shown = f"{first:.4g} → {last:.4g}"
-    trend = v.text(log, "loss.trend")
-    if not isinstance(trend, Missing):
-        shown += f" ({trend})"
+    shown += v.clause(v.text(log, "loss.trend"), " ({})")
     nan_steps = v.number(log, "loss.nan_steps")
     if not isinstance(nan_steps, Missing) and nan_steps:
         shown += f", {nan_steps:.0f} steps with a NaN loss"
@@ -310,10 +303,8 @@ def _reported(log: Mapping[str, Any]) -> Cell:
     shown = f"{v.percent(reported)} " + (
         f"relative to {reference}" if reference else "(reference not known)"
     )
-    recomputed = v.number(log, "mfu_vs_reference.value")
-    if not isinstance(recomputed, Missing):
-        shown += f"; recomputed from the log: {v.percent(recomputed)}"
-    return shown
+    recomputed = v.percent(v.number(log, "mfu_vs_reference.value"))
+    return shown + v.clause(recomputed, "; recomputed from the log: {}")
 
 
 def _restarts(log: Mapping[str, Any]) -> Cell:
@@ -321,8 +312,7 @@ def _restarts(log: Mapping[str, Any]) -> Cell:
     if isinstance(restarts, Missing) or not restarts:
         return "none" if not isinstance(restarts, Missing) else restarts
     runs = v.number(log, "runs")
-    shown = f"{restarts:.0f} (the step number goes back"
-    shown += f"; {runs:.0f} runs)" if not isinstance(runs, Missing) else ")"
+    shown = f"{restarts:.0f} (the step number goes back" + v.clause(runs, "; {:.0f} runs") + ")"
     first = v.mapping(log, "restarts.0")
     if first:
         where = ":".join(p for p in (v.plain_text(first, "file"), v.plain_text(first, "line")) if p)

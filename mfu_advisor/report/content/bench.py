@@ -125,9 +125,7 @@ def paired_paragraph(run: Mapping[str, Any]) -> Paragraph | None:
     base = v.number(run, "tokens_per_s")
     if not isinstance(rates, Missing) and not isinstance(base, Missing):
         result += f"; {v.rate(rates[0], '')}vs {v.rate(base)}"
-    compile_s = v.number(paired, "compile_s")
-    if not isinstance(compile_s, Missing):
-        result += f"; its compile step {v.seconds(compile_s)}"
+    result += v.clause(v.seconds(v.number(paired, "compile_s")), "; its compile step {}")
     return Paragraph(
         f"Variant ({changes or 'no change'}), measured interleaved with the run: {result}."
     )
@@ -146,10 +144,8 @@ def _spread(run: Mapping[str, Any]) -> Cell:
     if isinstance(median, Missing) or isinstance(p10, Missing) or isinstance(p90, Missing):
         return median
     shown = f"{median} ({p10:.1f}-{p90:.1f} ms)"
-    ci = v.number(run, "step_time_ms.ci95_halfwidth_fraction")
-    if not isinstance(ci, Missing):
-        shown += f", mean known to {v.plus_minus(ci)} (95% CI)"
-    return shown
+    ci = v.plus_minus(v.number(run, "step_time_ms.ci95_halfwidth_fraction"))
+    return shown + v.clause(ci, ", mean known to {} (95% CI)")
 
 
 def _stopped(run: Mapping[str, Any]) -> Cell:
@@ -180,13 +176,12 @@ def _warmup(run: Mapping[str, Any]) -> Cell:
     elapsed = v.number(run, "warmup_s")
     if isinstance(steps, Missing):
         return steps
-    shown = f"{steps:.0f} steps"
-    if not isinstance(elapsed, Missing):
-        shown += f", {v.seconds(elapsed)}"
-    first = v.number(run, "warmup_step_ms.0")
-    if not isinstance(first, Missing):
-        shown += f" (first step {v.milliseconds(first)})"
-    return shown
+    first = v.milliseconds(v.number(run, "warmup_step_ms.0"))
+    return (
+        f"{steps:.0f} steps"
+        + v.clause(v.seconds(elapsed), ", {}")
+        + v.clause(first, " (first step {})")
+    )
 
 
 def _loss(run: Mapping[str, Any]) -> Cell:
@@ -283,8 +278,7 @@ def sweep_table(run: Mapping[str, Any]) -> Table | None:
     else:
         note = "" if isinstance(sweep_s, Missing) else f"Measured in {v.seconds(sweep_s)}."
     if not isinstance(bandwidth, Missing):
-        note += f" Memory bandwidth: {v.si(bandwidth, 'B/s')}"
-        note += f" ({method})." if not isinstance(method, Missing) else "."
+        note += f" Memory bandwidth: {v.si(bandwidth, 'B/s')}" + v.clause(method, " ({})") + "."
     note = note.strip()
     return Table(
         columns=("dtype", "matmul", "m x n x k", "achieved"),

@@ -22,9 +22,11 @@ from mfu_advisor.report.content.blocks import (
 from mfu_advisor.report.content.findings import (
     experiment_notes,
     experiments_chart,
+    experiments_of,
     experiments_table,
     findings_blocks,
     skipped_sentence,
+    status_of,
 )
 from mfu_advisor.report.content.hardware import compact_hardware_table, hardware_blocks
 from mfu_advisor.report.content.run import absent, notes_paragraph, run_headline
@@ -235,8 +237,8 @@ def conditions_paragraph(payload: Mapping[str, Any]) -> Paragraph | None:
     if not noise:
         return None
     ran = _ran(payload)
-    interleaved = [e for e in ran if _method(e) == INTERLEAVED]
-    alone = [e for e in ran if _method(e) == ALONE]
+    interleaved = [e for e in ran if e.get("method") == INTERLEAVED]
+    alone = [e for e in ran if e.get("method") == ALONE]
     parts: list[str] = []
     if interleaved:
         parts.append(_interleaved_words(interleaved, len(ran)))
@@ -305,9 +307,7 @@ def _spread_words(
     if interleaved_only:
         return shown + ", which only an experiment run alone would need"
     assumed = v.number(noise, "assumed_run_to_run")
-    if not isinstance(assumed, Missing):
-        shown += f", {v.plus_minus(assumed)} assumed"
-    return shown
+    return shown + v.clause(v.plus_minus(assumed), ", {} assumed")
 
 
 def _assumed(noise: Mapping[str, Any], ran: list[Mapping[str, Any]]) -> Cell:
@@ -315,7 +315,7 @@ def _assumed(noise: Mapping[str, Any], ran: list[Mapping[str, Any]]) -> Cell:
     assumed = v.plus_minus(v.number(noise, "assumed_run_to_run"))
     if isinstance(assumed, Missing) or not ran:
         return assumed
-    if all(_method(e) == INTERLEAVED for e in ran):
+    if all(e.get("method") == INTERLEAVED for e in ran):
         return f"{assumed} (for an experiment run alone; none ran alone here)"
     return assumed
 
@@ -325,7 +325,7 @@ def _interleaved_arms(payload: Mapping[str, Any]) -> Cell:
     named = [
         f"{e.get('name') or '?'} {x:,.0f}"
         for e in _ran(payload)
-        if _method(e) == INTERLEAVED and _is_number(x := e.get("baseline_tokens_per_s"))
+        if e.get("method") == INTERLEAVED and _is_number(x := e.get("baseline_tokens_per_s"))
     ]
     if named:
         return "; ".join(named)
@@ -351,17 +351,8 @@ def _whole_percent(share: float) -> str:
 def _ran(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The experiments that ran and gave a speedup."""
     return [
-        e
-        for e in v.items(payload, "experiments")
-        if isinstance(e, Mapping)
-        and str(e.get("status") or "ok") == "ok"
-        and _is_number(e.get("speedup"))
+        e for e in experiments_of(payload) if status_of(e) == "ok" and _is_number(e.get("speedup"))
     ]
-
-
-def _method(experiment: Mapping[str, Any]) -> str:
-    method = experiment.get("method")
-    return method if isinstance(method, str) else ""
 
 
 def _is_number(value: Any) -> bool:

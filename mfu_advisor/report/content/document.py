@@ -86,7 +86,7 @@ def subtitle(payload: Mapping[str, Any], kind: str) -> str:
         elapsed = v.number(payload, "elapsed_s")
         budget = v.number(payload, "budget_s")
         if not isinstance(elapsed, Missing):
-            of_budget = "" if isinstance(budget, Missing) else f" of a {v.seconds(budget)} budget"
+            of_budget = v.clause(v.seconds(budget), " of a {} budget")
             parts.append(f"measured in {v.seconds(elapsed)}{of_budget}")
         mode = v.text(payload, "mode")
         if not isinstance(mode, Missing) and mode != "live":
@@ -109,8 +109,7 @@ def subtitle(payload: Mapping[str, Any], kind: str) -> str:
         world = v.number(payload, "distributed.world_size")
         backend = v.text(payload, "distributed.backend")
         if not isinstance(world, Missing):
-            how = "" if isinstance(backend, Missing) else f" ({backend})"
-            parts.append(f"{world:.0f} ranks{how}")
+            parts.append(f"{world:.0f} ranks" + v.clause(backend, " ({})"))
         return " · ".join(parts)
     return ""
 

@@ -88,8 +88,7 @@ def gain_text(finding: Mapping[str, Any]) -> str:
     if measured is not None:
         shown = f"measured {v.speedup(measured)} on this machine"
         noise = v.number(finding, "noise")
-        if not isinstance(noise, Missing):
-            shown += f" ({units.plus_minus(noise)})"
+        shown += v.clause(v.plus_minus(noise), " ({})")
         experiment = v.plain_text(finding, "experiment")
         if experiment:
             shown += f" by {experiment}"
@@ -155,7 +154,7 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
 
 def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     """(outcome words, tone): "faster beyond the noise", "failed: <reason>", ..."""
-    status = _status(experiment)
+    status = status_of(experiment)
     reason = v.plain_text(experiment, "reason")
     if status != "ok":
         return (f"{status}: {reason}" if reason else status), Tone.MUTED
@@ -171,19 +170,20 @@ def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str]:
     return VERDICT_WORDS[verdict]
 
 
-def _status(experiment: Mapping[str, Any]) -> str:
+def status_of(experiment: Mapping[str, Any]) -> str:
+    """An experiment's status: "ok" unless it names another ("failed", "skipped")."""
     return str(experiment.get("status") or "ok")
 
 
-def _experiments(payload: Mapping[str, Any], *, skipped: bool | None = None) -> list[Any]:
+def experiments_of(payload: Mapping[str, Any], *, skipped: bool | None = None) -> list[Any]:
     """The experiments of a payload: all of them, or those that did (not) run."""
     found = [e for e in v.items(payload, "experiments") if isinstance(e, Mapping)]
-    return [e for e in found if skipped is None or (_status(e) == "skipped") == skipped]
+    return [e for e in found if skipped is None or (status_of(e) == "skipped") == skipped]
 
 
 def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Table | None:
     """Every what-if variant: change, speedup, noise, outcome; ``skipped=False``: those that ran."""
-    experiments = _experiments(payload, skipped=None if skipped else False)
+    experiments = experiments_of(payload, skipped=None if skipped else False)
     combined = v.mapping(payload, "combined")
     if combined:
         experiments.append(combined)  # the verified changes together, measured as one
@@ -192,7 +192,7 @@ def experiments_table(payload: Mapping[str, Any], *, skipped: bool = True) -> Ta
     rows: list[tuple[Cell, ...]] = []
     for experiment in experiments:
         outcome, _tone = experiment_outcome(experiment)
-        ok = _status(experiment) == "ok"
+        ok = status_of(experiment) == "ok"
         rows.append(
             (
                 v.plain_text(experiment, "name") or "?",
@@ -226,7 +226,7 @@ def _separate(experiment: Mapping[str, Any]) -> Cell:
 
 def experiment_notes(payload: Mapping[str, Any]) -> KeyValues | None:
     """What each variant that ran means beyond speed (its ``note``), one row per variant."""
-    ran = _experiments(payload, skipped=False)
+    ran = experiments_of(payload, skipped=False)
     notes = [(v.plain_text(e, "name") or "?", v.plain_text(e, "note")) for e in ran]
     rows: tuple[tuple[str, Cell], ...] = tuple((name, note) for name, note in notes if note)
     return KeyValues(rows, title="What each change means beyond speed") if rows else None
@@ -235,7 +235,7 @@ def experiment_notes(payload: Mapping[str, Any]) -> KeyValues | None:
 def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
     """The variants that did not run, with why, in one paragraph (the terminal's short form)."""
     parts = []
-    for experiment in _experiments(payload, skipped=True):
+    for experiment in experiments_of(payload, skipped=True):
         reason = v.plain_text(experiment, "reason")
         name = v.plain_text(experiment, "name") or "?"
         parts.append(f"{name}: {reason}" if reason else name)
@@ -247,10 +247,10 @@ def skipped_sentence(payload: Mapping[str, Any]) -> Paragraph | None:
 def experiments_chart(payload: Mapping[str, Any]) -> Chart | None:
     """Speedup bars (log scale around 1x) with noise whiskers, for the experiments that ran."""
     bars: list[dict[str, Any]] = []
-    for experiment in _experiments(payload):
+    for experiment in experiments_of(payload):
         value = v.number(experiment, "speedup")
         noise = v.number(experiment, "noise")
-        if _status(experiment) != "ok" or isinstance(value, Missing):
+        if status_of(experiment) != "ok" or isinstance(value, Missing):
             continue
         outcome, tone = experiment_outcome(experiment)
         bars.append(

@@ -58,10 +58,7 @@ def torch_summary(torch: Any) -> Cell:
     version = v.text(torch, "version")
     flavour = v.text(torch, "flavour")
     threads = v.number(torch, "num_threads")
-    shown = f"{version} ({flavour})"
-    if not isinstance(threads, Missing):
-        shown += f", {v.count(threads)} threads"
-    return shown
+    return f"{version} ({flavour})" + v.clause(v.count(threads), ", {} threads")
 
 
 def usable_cell(gpu: Mapping[str, Any]) -> Cell:

@@ -45,13 +45,9 @@ def job_subtitle(payload: Mapping[str, Any]) -> str:
     if len(command) > 80:
         command = command[:77] + "..."
     parts = [command or "?"]
-    code = v.number(payload, "exit_code")
-    if not isinstance(code, Missing):
-        parts.append(f"exit code {code:.0f}")
-    wall = v.number(payload, "wall_s")
-    if not isinstance(wall, Missing):
-        parts.append(str(v.seconds(wall)))
-    return " · ".join(parts)
+    parts.append(v.clause(v.number(payload, "exit_code"), "exit code {:.0f}"))
+    parts.append(v.clause(v.seconds(v.number(payload, "wall_s")), "{}"))
+    return " · ".join(p for p in parts if p)
 
 
 def _job_blocks(payload: Mapping[str, Any]) -> tuple[Block, ...]:
@@ -96,8 +92,7 @@ def _utilisation_figures(payload: Mapping[str, Any]) -> list[Figure]:
                 )
     cores = v.number(summary, "job_cpu_cores_median")
     if not isinstance(cores, Missing):
-        usable = v.number(summary, "usable_cpus")
-        of = "" if isinstance(usable, Missing) else f" of {usable:.0f}"
+        of = v.clause(v.number(summary, "usable_cpus"), " of {:.0f}")
         figures.append(Figure("CPU cores used", f"{cores:.1f}{of}", "median over the job"))
     return figures
 

@@ -186,8 +186,7 @@ def series_chart(run: Mapping[str, Any], title: str) -> Chart | None:
         )
     else:
         caption = f"{points:,} steps"
-    if not isinstance(steady, Missing):
-        caption += f"; steady median step time {v.milliseconds(steady)}"
+    caption += v.clause(v.milliseconds(steady), "; steady median step time {}")
     if not isinstance(warmup, Missing) and warmup > 0:
         plural = "s" if warmup != 1 else ""
         caption += f"; shaded: {warmup:.0f} warm-up step{plural}, excluded from the figures"

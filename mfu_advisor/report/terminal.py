@@ -1,6 +1,14 @@
-"""Report blocks on a rich console; payload text goes through ``Text``, never rich markup."""
+"""Terminal renderer (rich): the short document (``detailed=False``), colour unless NO_COLOR;
+payload text goes through ``Text``, never rich markup."""
 
 from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group
@@ -21,7 +29,42 @@ from mfu_advisor.report.content.blocks import (
     Table,
     Tone,
 )
+from mfu_advisor.report.content.document import build_document
+from mfu_advisor.report.model import Report
 from mfu_advisor.report.values import Cell, Missing
+
+
+def render_terminal(
+    report: Report, *, width: int | None = None, color: bool | None = None, **_options: Any
+) -> str:
+    """Render ``report`` for a terminal of ``width`` columns (default: this terminal's)."""
+    if color is None:
+        # https://no-color.org: NO_COLOR set to a non-empty value turns colour off.
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width or _terminal_width(),
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
+    render_document(build_document(report, detailed=False), console)
+    output = buffer.getvalue()
+    if not color:
+        # rich pads table rows to the full width; trailing blanks only get in the way of
+        # copying and diffing.
+        output = "\n".join(line.rstrip() for line in output.split("\n"))
+    return output
+
+
+def _terminal_width() -> int:
+    # COLUMNS when set, else the terminal's width, else 100 (output to a file or a pipe).
+    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
+    return max(40, min(columns, 160))
+
 
 #: Tone -> rich style. Colours are dropped by the console under NO_COLOR.
 STYLES = {
@@ -57,34 +100,18 @@ def render_section(section: Section, console: Console) -> None:
     """A section heading and its blocks."""
     console.print()
     console.rule(Text(section.title, style="bold"), align="left", style="dim")
-    previous: Block | None = None
-    for block in section.blocks:
-        if previous is not None and not isinstance(block, Chart) and _stands_apart(previous, block):
+    # Charts are skipped: their numbers are in tables and sentences too.
+    shown = [block for block in section.blocks if not isinstance(block, Chart)]
+    for previous, block in zip([None, *shown], shown, strict=False):
+        if previous is not None and _stands_apart(previous, block):
             console.print()
-        render_block(block, console)
-        previous = block if not isinstance(block, Chart) else previous
+        DRAWERS[type(block)](block, console)
 
 
 def _stands_apart(previous: Block, block: Block) -> bool:
     """A blank line before a titled block, and after a table or the headline."""
     titled = isinstance(block, (KeyValues, Table, Findings)) and bool(block.title)
     return titled or isinstance(previous, (Headline, KeyValues, Table, Findings))
-
-
-def render_block(block: Block, console: Console) -> None:
-    """One block; charts are skipped (their numbers are in tables and sentences too)."""
-    if isinstance(block, Headline):
-        _headline(block, console)
-    elif isinstance(block, Paragraph):
-        _paragraph(block, console)
-    elif isinstance(block, KeyValues):
-        _key_values(block, console)
-    elif isinstance(block, Table):
-        _table(block, console)
-    elif isinstance(block, Findings):
-        _findings(block, console)
-    elif isinstance(block, Chart):
-        return
 
 
 def _headline(block: Headline, console: Console) -> None:
@@ -192,3 +219,13 @@ def _findings(block: Findings, console: Console) -> None:
             lines.append(fix)
         grid.add_row(Text(f"{number}."), Group(*lines))
     console.print(grid)
+
+
+#: block type -> its drawer on a console.
+DRAWERS: dict[type, Callable[[Any, Console], None]] = {
+    Headline: _headline,
+    Paragraph: _paragraph,
+    KeyValues: _key_values,
+    Table: _table,
+    Findings: _findings,
+}
