@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from mfu_advisor import ENVELOPE_KEYS
 from mfu_advisor.bench.result import BenchResult
 from mfu_advisor.facts import LoadError, known
 
@@ -24,9 +25,6 @@ BENCH_COMMAND: tuple[str, ...] = (sys.executable, "-m", "mfu_advisor.bench")
 
 #: Seconds a process gets after SIGINT to print what it measured before SIGKILL.
 GRACE_S = 3.0
-
-#: Envelope keys of a JSON report (report/model.py), removed to get the payload.
-_ENVELOPE = ("schema_version", "command", "tool", "created_at", "redacted")
 
 #: Lines of stderr kept to explain a failure.
 _STDERR_TAIL = 40
@@ -161,7 +159,7 @@ def _parse(stdout: str) -> tuple[dict[str, Any] | None, BenchResult | None, str 
         return None, None, f"not JSON: {text[:60]!r}"
     if not isinstance(doc, dict) or doc.get("command") != "bench":
         return None, None, "a JSON document that is not a bench result"
-    payload = {k: v for k, v in doc.items() if k not in _ENVELOPE}
+    payload = {k: v for k, v in doc.items() if k not in ENVELOPE_KEYS}
     try:
         return payload, BenchResult.from_json(payload), None
     except LoadError as exc:

@@ -8,14 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mfu_advisor import SCHEMA_VERSION, __version__
+from mfu_advisor import ENVELOPE_KEYS, SCHEMA_VERSION, __version__
 from mfu_advisor.errors import UserError
 from mfu_advisor.facts import to_jsonable
 from mfu_advisor.sanitize import shown
-
-#: Envelope keys; a payload must not use these names. ``redacted`` appears only
-#: in a redacted result (``--redact``), as ``true``.
-ENVELOPE_KEYS = ("schema_version", "command", "tool", "created_at", "redacted")
 
 
 class Command(enum.StrEnum):
