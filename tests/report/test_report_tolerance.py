@@ -50,7 +50,9 @@ def _set(doc: dict, path: tuple[Any, ...], value: Any, delete: bool) -> None:
     if delete and isinstance(target, dict):
         del target[path[-1]]
     else:
-        target[path[-1]] = value
+        # A copy: sampled_from hands out the same dict every time, and a later change may write
+        # into it (a saved JSON file can never hold a cycle, which that would make).
+        target[path[-1]] = copy.deepcopy(value)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
