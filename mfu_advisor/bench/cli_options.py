@@ -18,7 +18,7 @@ from mfu_advisor.bench.options import (
 )
 from mfu_advisor.bench.resolve import PRESET_NAMES
 from mfu_advisor.errors import UserError
-from mfu_advisor.probe.cpuinfo import parse_cpu_list
+from mfu_advisor.probe.cpuinfo import MAX_CPUS, parse_cpu_list
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,8 +98,13 @@ def options_from_params(params: Mapping[str, Any]) -> BenchOptions:
     given = {f.name: params[f.name] for f in fields(BenchOptions) if params.get(f.name) is not None}
     if "cpus" in given:
         given["cpus"] = parse_cpu_list(given["cpus"])
+        if given["cpus"] is None:
+            raise UserError(
+                f"--cpus: cannot read {params['cpus']!r}; write CPU numbers from 0 to "
+                f"{MAX_CPUS - 1} as a list such as 0-3,6"
+            )
         if not given["cpus"]:
-            raise UserError(f"--cpus: cannot read {params['cpus']!r}; write a list such as 0-3,6")
+            raise UserError("--cpus needs at least one CPU, such as 0-3,6")
     given["variant"] = parse_variant(params.get("variant") or ())
     return BenchOptions(**given, roofline=not params.get("no_roofline", False))
 

@@ -71,9 +71,12 @@ def test_parse_bool_reads_nanogpt_values() -> None:
 def test_cpu_list_round_trips_through_taskset_syntax() -> None:
     assert _parse(["--cpus", "0-3,6"]).cpus == (0, 1, 2, 3, 6)
     assert cpu_list((6, 0, 1, 2, 3)) == "0-3,6"
-    for bad in ("3-1", ""):
-        with pytest.raises(UserError, match="cannot read"):
+    for bad in ("3-1", "0-3,,6", "8192"):
+        refused = f"cannot read '{bad}'; write CPU numbers from 0 to 8191"
+        with pytest.raises(UserError, match=refused):
             _parse(["--cpus", bad])
+    with pytest.raises(UserError, match="--cpus needs at least one CPU"):
+        _parse(["--cpus", ""])
 
 
 def test_explicit_options_override_the_preset() -> None:
