@@ -20,6 +20,7 @@ from mfu_advisor.rules.measured import measured_or_expected, nanogpt_flags
 from mfu_advisor.rules.rule import Draft, family, wording
 from mfu_advisor.run_facts import DistributedFacts
 from mfu_advisor.units import cpu_list, factor, flops, percent
+from mfu_advisor.units import milliseconds as ms
 
 #: From this share on, communication is the run's main cost after compute: severity high.
 COMMUNICATION_SHARE_HIGH = 0.40
@@ -30,10 +31,6 @@ STRAGGLER_SPREAD_THRESHOLD = 0.10
 
 #: Spread from which a straggler costs the job more than a quarter of its ranks' pace.
 STRAGGLER_SPREAD_HIGH = 0.25
-
-
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms"
 
 
 def world_text(dist: DistributedFacts) -> str:
@@ -70,8 +67,8 @@ def _communication(facts: DiagnosisFacts) -> Draft | None:
     timing = ""
     if isinstance(dist.step_time_ms, float) and isinstance(dist.compute_step_time_ms, float):
         timing = (
-            f"A step took {_ms(dist.step_time_ms)} with the gradient all-reduce and "
-            f"{_ms(dist.compute_step_time_ms)} under DDP's no_sync() (median over ranks): "
+            f"A step took {ms(dist.step_time_ms)} with the gradient all-reduce and "
+            f"{ms(dist.compute_step_time_ms)} under DDP's no_sync() (median over ranks): "
         )
     backend = dist.backend if isinstance(dist.backend, str) else "an unknown backend"
     bucket = (
@@ -125,7 +122,7 @@ def _straggler(facts: DiagnosisFacts) -> Draft | None:
     slow, median = dist.slowest_rank_step_ms, dist.median_rank_step_ms
     what = "compute step (under no_sync())" if dist.source == "bench" else "steady step"
     if isinstance(slow, float) and isinstance(median, float):
-        numbers = f"its {what} took {_ms(slow)} against {_ms(median)} for the median rank, "
+        numbers = f"its {what} took {ms(slow)} against {ms(median)} for the median rank, "
     else:
         numbers = f"its {what} is "
     cpus = dist.rank_cpus.get(slowest) if isinstance(slowest, int) else None

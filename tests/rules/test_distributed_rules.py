@@ -37,7 +37,7 @@ def _gpu_bench(**changes: object) -> DistributedFacts:
 def test_a_large_measured_all_reduce_share_suggests_accumulation_with_its_ceiling() -> None:
     dist = ex.cpu_ddp(communication_fraction=0.31, step_time_ms=116.0, compute_step_time_ms=80.0)
     finding = _check("MA126", ex.ddp_here(distributed=dist))
-    assert "116.0 ms with the gradient all-reduce and 80.0 ms under DDP's no_sync()" in (
+    assert "116 ms with the gradient all-reduce and 80.0 ms under DDP's no_sync()" in (
         finding.explanation
     )
     assert "31% of each step" in finding.explanation
@@ -105,7 +105,7 @@ def test_a_straggler_rank_on_cpu_is_named_with_its_cpus_and_times() -> None:
 
 def test_a_straggler_in_a_gpu_log_points_at_that_ranks_gpu() -> None:
     finding = _check("MA127", ex.ddp_log_on(straggler_spread=0.3, slowest_rank_step_ms=513.5))
-    assert "Rank 3 is a straggler: its steady step took 513.5 ms against 395.0 ms" in (
+    assert "Rank 3 is a straggler: its steady step took 514 ms against 395 ms" in (
         finding.explanation
     )
     assert "all 8 ranks run at its pace" in finding.explanation
