@@ -199,6 +199,12 @@ class StepCollector:
 
     # -- inputs ---------------------------------------------------------------------------
 
+    def mark_cut_line(self, line: int | None) -> None:
+        """The input's last line, when it has no line break; whichever rank printed it."""
+        self.cut_line = line
+        for other in self.rank_sinks.values():
+            other.cut_line = line
+
     @property
     def file_index(self) -> int:
         return len(self.files) - 1
@@ -525,6 +531,7 @@ class RankCollector(StepCollector):
         self.main = main
         self.meta = main.meta
         self.config = main.config
+        self.cut_line = main.cut_line
         for record in main.files:
             self.begin_file(record.name)
 

@@ -181,7 +181,7 @@ def read_all(inputs: Sequence[Prepared], detection: Detection) -> StepCollector:
         # One parser per rank: parsers keep state between lines (logs/ranks.py split_by_rank).
         parsers: dict[int, Parser] = {}
         for chunk in log.chunks():
-            sink.cut_line = log.log.stats.unterminated_line
+            sink.mark_cut_line(log.log.stats.unterminated_line)
             if style is None:
                 parser.feed(chunk)
                 continue

@@ -259,6 +259,29 @@ def test_torchtitan_interleaved_ranks_sum_their_tokens() -> None:
     assert facts.straggler.spread == pytest.approx(0.10)
 
 
+@pytest.mark.parametrize("cut_rank", [0, 1])
+def test_a_cut_last_line_loses_its_numbers_whichever_rank_printed_it(
+    tmp_path: Path, cut_rank: int
+) -> None:
+    # A copy of a log still being written: its last line, rank ``cut_rank``'s step 20, is cut
+    # inside its tps ("5,319" -> "5,"). Every rank's figures stay those of the whole lines.
+    lines = Path(log_path("torchtitan_2rank_interleaved.log")).read_text().splitlines()
+    end = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith(f"[rank{cut_rank}]") and "step: 20" in line
+    )
+    kept = lines[: end + 1]
+    tps = "5,851" if cut_rank == 0 else "5,319"
+    kept[-1] = kept[-1][: kept[-1].index(f"tps: {tps}") + len("tps: 5,")]
+    path = tmp_path / "still_writing.log"
+    path.write_text("\n".join(kept))  # no line break after the cut line
+    facts = dist(analyze_inputs([str(path)], request=HardwareRequest(peak_tflops=989)))
+    assert [r.rank for r in facts.per_rank] == [0, 1]
+    assert [r.tokens_per_s for r in facts.per_rank] == [5851.0, 5319.0]
+    assert facts.job.tokens_per_s == pytest.approx(5851.0 + 5319.0)
+
+
 def test_llmc_scopes_and_one_process() -> None:
     result = analyze_log("llmc_1.log")
     assert isinstance(result.distributed, Unavailable)
