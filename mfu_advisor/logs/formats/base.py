@@ -347,6 +347,12 @@ def median_ratio(run: RunView, numerator: str, denominator: str) -> float | None
     return float(np.median(ratio)) if len(ratio) else None
 
 
+def printed_flops_per_token(run: RunView, source: str, missing: str) -> FlopsPerToken | Unavailable:
+    """FLOPs per token from the FLOP/s and tokens/s a trainer prints on its step lines."""
+    ratio = median_ratio(run, "flops_per_s", "tokens_per_s")
+    return FlopsPerToken(ratio, source) if ratio is not None else Unavailable(missing)
+
+
 def format_table(fmt: str, name: str) -> Any:
     """The table ``name`` of format ``fmt`` in ``data/log_formats.toml`` (parsed once)."""
     return data_file("log_formats.toml")[fmt][name]

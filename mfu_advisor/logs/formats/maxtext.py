@@ -19,7 +19,7 @@ from mfu_advisor.logs.formats.base import (
     RunView,
     config_product,
     format_table,
-    median_ratio,
+    printed_flops_per_token,
 )
 from mfu_advisor.logs.numbers import INT, parse_finite, parse_number
 from mfu_advisor.mfu import PEAK_DTYPE_KEYS
@@ -97,16 +97,12 @@ class MaxText(LogFormat):
         )
 
     def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        ratio = median_ratio(run, "flops_per_s", "tokens_per_s")
-        if ratio is not None:
-            return FlopsPerToken(
-                ratio,
-                "log: TFLOP/s/device ÷ Tokens/s/device (MaxText's own count of matmul FLOPs, "
-                "attention included)",
-            )
-        return Unavailable(
+        return printed_flops_per_token(
+            run,
+            "log: TFLOP/s/device ÷ Tokens/s/device (MaxText's own count of matmul FLOPs, "
+            "attention included)",
             "this MaxText log prints no TFLOP/s/device, so the FLOPs per token are unknown; "
-            "give --set flops_per_token=X"
+            "give --set flops_per_token=X",
         )
 
     def default_dtype(self, run: RunView) -> tuple[str | None, str]:

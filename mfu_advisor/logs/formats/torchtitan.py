@@ -21,6 +21,7 @@ from mfu_advisor.logs.formats.base import (
     RunView,
     config_product,
     median_ratio,
+    printed_flops_per_token,
 )
 from mfu_advisor.logs.numbers import (
     DECIMAL,
@@ -192,15 +193,11 @@ class Torchtitan(LogFormat):
         )
 
     def log_flops_per_token(self, run: RunView) -> FlopsPerToken | Unavailable:
-        ratio = median_ratio(run, "flops_per_s", "tokens_per_s")
-        if ratio is not None:
-            return FlopsPerToken(
-                ratio,
-                "log: tflops ÷ tps (torchtitan's own 6N + 12·L·H·Q·T per token)",
-            )
-        return Unavailable(
+        return printed_flops_per_token(
+            run,
+            "log: tflops ÷ tps (torchtitan's own 6N + 12·L·H·Q·T per token)",
             "this torchtitan log prints no tflops, so the FLOPs per token are unknown; "
-            "give --set flops_per_token=X"
+            "give --set flops_per_token=X",
         )
 
     def reference(self, run: RunView) -> Reference:
