@@ -26,14 +26,16 @@ BATCH_EXPERIMENTS = ("batch-x2", "batch-x4")
 
 
 def gemm_gain(run: RunFacts) -> tuple[float, int] | None:
-    """(best rate at a larger multiple / rate at 1x, that multiple), None when unmeasured."""
+    """(best rate at a larger multiple / rate at 1x, that multiple); None when unmeasured or
+    under GEMM_GAIN_THRESHOLD."""
     rates = run.gemm_flops_by_batch_multiple
     base = rates.get(1)
     larger = {m: r for m, r in rates.items() if m > 1}
     if not base or not larger:
         return None
     multiple = max(larger, key=lambda m: larger[m])
-    return larger[multiple] / base, multiple
+    ratio = larger[multiple] / base
+    return (ratio, multiple) if ratio >= GEMM_GAIN_THRESHOLD else None
 
 
 def _batch_story(run: RunFacts) -> str:
@@ -77,7 +79,7 @@ def _micro_batch(facts: DiagnosisFacts) -> Draft | None:
         # The run is split over ranks: per-rank-batch-small (MA130) says it with the ranks.
         return None
     gain = gemm_gain(run)
-    if gain is None or gain[0] < GEMM_GAIN_THRESHOLD:
+    if gain is None:
         return None
     ratio, multiple = gain
     accumulation = run.gradient_accumulation_steps
